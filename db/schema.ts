@@ -1,0 +1,292 @@
+import { sql } from 'drizzle-orm'
+import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+
+// The whole domain, from the start. Times are integer milliseconds since the epoch (UTC);
+// money is integer minor units in columns named *_cents. Ids are rowid aliases, never
+// AUTOINCREMENT (it costs a table lookup per insert and buys nothing here).
+// Table names are a contract: operational tooling reads `orders` and `stripe_events`.
+
+const now = sql`(CAST(unixepoch('subsec') * 1000 AS INTEGER))`
+
+export const products = sqliteTable(
+  'products',
+  {
+    id: integer('id').primaryKey(),
+    slug: text('slug').notNull().unique(),
+    title: text('title').notNull(),
+    description: text('description').notNull().default(''),
+    // active: on sale; draft: hidden; archived: hidden, kept for old orders
+    status: text('status', { enum: ['active', 'draft', 'archived'] }).notNull().default('active'),
+    isFeatured: integer('is_featured', { mode: 'boolean' }).notNull().default(false),
+    createdAt: integer('created_at').notNull().default(now),
+    updatedAt: integer('updated_at').notNull().default(now),
+  },
+  (t) => [index('products_status_created_idx').on(t.status, t.createdAt)],
+)
+
+export type VariantOptions = Record<string, string>
+
+export const variants = sqliteTable(
+  'variants',
+  {
+    id: integer('id').primaryKey(),
+    productId: integer('product_id')
+      .notNull()
+      .references(() => products.id, { onDelete: 'cascade' }),
+    sku: text('sku').notNull().unique(),
+    title: text('title').notNull(),
+    priceCents: integer('price_cents').notNull(),
+    currency: text('currency').notNull().default('usd'),
+    stock: integer('stock').notNull().default(0),
+    // {"Size":"M","Colour":"Navy"}
+    options: text('options', { mode: 'json' }).$type<VariantOptions>().notNull().default({}),
+    imageId: integer('image_id'),
+    position: integer('position').notNull().default(0),
+    createdAt: integer('created_at').notNull().default(now),
+    updatedAt: integer('updated_at').notNull().default(now),
+  },
+  (t) => [
+    index('variants_product_idx').on(t.productId, t.position),
+    check('variants_stock_nonnegative', sql`${t.stock} >= 0`),
+    check('variants_price_nonnegative', sql`${t.priceCents} >= 0`),
+  ],
+)
+
+export const productImages = sqliteTable(
+  'product_images',
+  {
+    id: integer('id').primaryKey(),
+    productId: integer('product_id')
+      .notNull()
+      .references(() => products.id, { onDelete: 'cascade' }),
+    // relative to STORAGE_DIR/uploads
+    path: text('path').notNull(),
+    alt: text('alt').notNull().default(''),
+    width: integer('width').notNull().default(800),
+    height: integer('height').notNull().default(800),
+    position: integer('position').notNull().default(0),
+  },
+  (t) => [index('product_images_product_idx').on(t.productId, t.position)],
+)
+
+export const collections = sqliteTable('collections', {
+  id: integer('id').primaryKey(),
+  slug: text('slug').notNull().unique(),
+  title: text('title').notNull(),
+  description: text('description').notNull().default(''),
+  isFeatured: integer('is_featured', { mode: 'boolean' }).notNull().default(false),
+  position: integer('position').notNull().default(0),
+  createdAt: integer('created_at').notNull().default(now),
+  updatedAt: integer('updated_at').notNull().default(now),
+})
+
+export const productCollections = sqliteTable(
+  'product_collections',
+  {
+    productId: integer('product_id')
+      .notNull()
+      .references(() => products.id, { onDelete: 'cascade' }),
+    collectionId: integer('collection_id')
+      .notNull()
+      .references(() => collections.id, { onDelete: 'cascade' }),
+    position: integer('position').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.productId, t.collectionId] }), index('product_collections_collection_idx').on(t.collectionId)],
+)
+
+export const carts = sqliteTable(
+  'carts',
+  {
+    // a random 32-byte token, also the httpOnly cookie's value
+    id: text('id').primaryKey(),
+    status: text('status', { enum: ['open', 'checking_out', 'converted'] }).notNull().default('open'),
+    // bumped on every change; part of the checkout idempotency key
+    version: integer('version').notNull().default(0),
+    createdAt: integer('created_at').notNull().default(now),
+    updatedAt: integer('updated_at').notNull().default(now),
+    convertedAt: integer('converted_at'),
+  },
+  (t) => [index('carts_updated_idx').on(t.updatedAt)],
+)
+
+export const cartLines = sqliteTable(
+  'cart_lines',
+  {
+    id: integer('id').primaryKey(),
+    cartId: text('cart_id')
+      .notNull()
+      .references(() => carts.id, { onDelete: 'cascade' }),
+    variantId: integer('variant_id')
+      .notNull()
+      .references(() => variants.id, { onDelete: 'cascade' }),
+    quantity: integer('quantity').notNull(),
+    addedAt: integer('added_at').notNull().default(now),
+  },
+  (t) => [uniqueIndex('cart_lines_cart_variant_uq').on(t.cartId, t.variantId), check('cart_lines_quantity_positive', sql`${t.quantity} > 0`)],
+)
+
+export const stockHolds = sqliteTable(
+  'stock_holds',
+  {
+    id: integer('id').primaryKey(),
+    variantId: integer('variant_id')
+      .notNull()
+      .references(() => variants.id, { onDelete: 'cascade' }),
+    cartId: text('cart_id').references(() => carts.id, { onDelete: 'set null' }),
+    quantity: integer('quantity').notNull(),
+    stripeCheckoutSessionId: text('stripe_checkout_session_id'),
+    // active: reserves stock; converted: became a stock decrement; released: gave it back
+    status: text('status', { enum: ['active', 'converted', 'released'] }).notNull().default('active'),
+    expiresAt: integer('expires_at').notNull(),
+    createdAt: integer('created_at').notNull().default(now),
+  },
+  (t) => [
+    index('stock_holds_variant_active_idx').on(t.variantId, t.status, t.expiresAt),
+    index('stock_holds_session_idx').on(t.stripeCheckoutSessionId),
+    index('stock_holds_cart_idx').on(t.cartId, t.status),
+    check('stock_holds_quantity_positive', sql`${t.quantity} > 0`),
+  ],
+)
+
+export const ORDER_STATUSES = ['awaiting_payment', 'paid', 'payment_failed', 'fulfilled', 'partially_refunded', 'refunded', 'canceled'] as const
+export type OrderStatus = (typeof ORDER_STATUSES)[number]
+
+export type ShippingAddress = {
+  name: string | null
+  line1: string | null
+  line2: string | null
+  city: string | null
+  state: string | null
+  postalCode: string | null
+  country: string | null
+}
+
+export const orders = sqliteTable(
+  'orders',
+  {
+    id: integer('id').primaryKey(),
+    // the idempotency key of fulfilment: one Checkout Session, one order
+    stripeCheckoutSessionId: text('stripe_checkout_session_id').notNull().unique(),
+    stripePaymentIntentId: text('stripe_payment_intent_id'),
+    // unguessable, for the shopper's /orders/<token> link
+    publicToken: text('public_token').notNull().unique(),
+    status: text('status', { enum: ORDER_STATUSES }).notNull(),
+    isOversold: integer('is_oversold', { mode: 'boolean' }).notNull().default(false),
+    isDisputed: integer('is_disputed', { mode: 'boolean' }).notNull().default(false),
+    // what Stripe charged (amount_total); refunds never subtract from it
+    totalCents: integer('total_cents').notNull(),
+    subtotalCents: integer('subtotal_cents').notNull().default(0),
+    shippingCents: integer('shipping_cents').notNull().default(0),
+    taxCents: integer('tax_cents').notNull().default(0),
+    refundedCents: integer('refunded_cents').notNull().default(0),
+    currency: text('currency').notNull(),
+    email: text('email'),
+    customerName: text('customer_name'),
+    shippingAddress: text('shipping_address', { mode: 'json' }).$type<ShippingAddress | null>(),
+    shippingRateName: text('shipping_rate_name'),
+    cartId: text('cart_id'),
+    paidAt: integer('paid_at'),
+    fulfilledAt: integer('fulfilled_at'),
+    canceledAt: integer('canceled_at'),
+    createdAt: integer('created_at').notNull().default(now),
+    updatedAt: integer('updated_at').notNull().default(now),
+  },
+  (t) => [
+    index('orders_created_idx').on(t.createdAt),
+    index('orders_status_idx').on(t.status, t.createdAt),
+    index('orders_payment_intent_idx').on(t.stripePaymentIntentId),
+    check('orders_total_nonnegative', sql`${t.totalCents} >= 0`),
+  ],
+)
+
+export const orderLines = sqliteTable(
+  'order_lines',
+  {
+    id: integer('id').primaryKey(),
+    orderId: integer('order_id')
+      .notNull()
+      .references(() => orders.id, { onDelete: 'cascade' }),
+    // null when the variant was deleted or Stripe's line had no variant_id
+    variantId: integer('variant_id').references(() => variants.id, { onDelete: 'set null' }),
+    stripeLineItemId: text('stripe_line_item_id'),
+    sku: text('sku'),
+    title: text('title').notNull(),
+    quantity: integer('quantity').notNull(),
+    unitAmountCents: integer('unit_amount_cents').notNull(),
+    totalCents: integer('total_cents').notNull(),
+    restockedQuantity: integer('restocked_quantity').notNull().default(0),
+  },
+  (t) => [index('order_lines_order_idx').on(t.orderId), uniqueIndex('order_lines_stripe_line_uq').on(t.orderId, t.stripeLineItemId)],
+)
+
+export const stripeEvents = sqliteTable(
+  'stripe_events',
+  {
+    // Stripe's evt_… id: a second delivery of the same event finds this row
+    id: text('id').primaryKey(),
+    type: text('type').notNull(),
+    objectId: text('object_id'),
+    stripeCreatedAt: integer('stripe_created_at'),
+    receivedAt: integer('received_at').notNull().default(now),
+    processedAt: integer('processed_at'),
+    attempts: integer('attempts').notNull().default(0),
+    error: text('error'),
+  },
+  (t) => [index('stripe_events_type_idx').on(t.type, t.receivedAt), index('stripe_events_unprocessed_idx').on(t.processedAt)],
+)
+
+export const jobs = sqliteTable(
+  'jobs',
+  {
+    id: integer('id').primaryKey(),
+    kind: text('kind').notNull(),
+    payload: text('payload', { mode: 'json' }).$type<Record<string, unknown>>().notNull().default({}),
+    status: text('status', { enum: ['queued', 'running', 'done', 'failed'] }).notNull().default('queued'),
+    // e.g. "reconcile:2026-11-24T08:05" so a scheduled slot runs once across processes
+    uniqueKey: text('unique_key').unique(),
+    runAt: integer('run_at').notNull().default(now),
+    attempts: integer('attempts').notNull().default(0),
+    maxAttempts: integer('max_attempts').notNull().default(8),
+    lockedAt: integer('locked_at'),
+    lockedBy: text('locked_by'),
+    lastError: text('last_error'),
+    createdAt: integer('created_at').notNull().default(now),
+    finishedAt: integer('finished_at'),
+  },
+  (t) => [index('jobs_claim_idx').on(t.status, t.runAt)],
+)
+
+export const adminUsers = sqliteTable('admin_users', {
+  id: integer('id').primaryKey(),
+  email: text('email').notNull().unique(),
+  // scrypt: "scrypt$N$r$p$salt$hash"
+  passwordHash: text('password_hash').notNull(),
+  createdAt: integer('created_at').notNull().default(now),
+})
+
+export const adminSessions = sqliteTable(
+  'admin_sessions',
+  {
+    // sha256 of the cookie token; the token itself is never stored
+    id: text('id').primaryKey(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => adminUsers.id, { onDelete: 'cascade' }),
+    expiresAt: integer('expires_at').notNull(),
+    createdAt: integer('created_at').notNull().default(now),
+  },
+  (t) => [index('admin_sessions_user_idx').on(t.userId)],
+)
+
+export const reconcileRuns = sqliteTable('reconcile_runs', {
+  id: integer('id').primaryKey(),
+  startedAt: integer('started_at').notNull(),
+  finishedAt: integer('finished_at'),
+  // created time (seconds) of the newest Stripe event seen; the next run starts before it
+  eventsCursor: integer('events_cursor'),
+  eventsSeen: integer('events_seen').notNull().default(0),
+  sessionsSeen: integer('sessions_seen').notNull().default(0),
+  ordersCreated: integer('orders_created').notNull().default(0),
+  mismatches: text('mismatches', { mode: 'json' }).$type<{ sessionId: string; orderCents: number; stripeCents: number }[]>().notNull().default([]),
+  error: text('error'),
+})

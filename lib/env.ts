@@ -1,0 +1,152 @@
+import path from 'node:path'
+import { z } from 'zod'
+
+// The only module that reads process.env (habit 8). Everything is parsed once, at boot,
+// and a bad configuration stops the process with one message that names every bad key.
+// `next build` never calls getEnv(), so building needs neither values nor a database.
+
+const flag = z
+  .enum(['0', '1', 'true', 'false', ''])
+  .optional()
+  .transform((v) => v === '1' || v === 'true')
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()))
+
+const optionalUrl = optionalString.pipe(z.url({ protocol: /^https?$/ }).optional())
+
+// "Standard:500:5-7,Express:1500:1-2" -> name, amount in cents, delivery days
+const shippingRates = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    const text = raw?.trim() || 'Standard:500:3-5,Express:1500:1-2'
+    const rates: { name: string; amountCents: number; minDays: number; maxDays: number }[] = []
+    for (const part of text.split(',')) {
+      const m = /^\s*([^:]+):(\d+):(\d+)-(\d+)\s*$/.exec(part)
+      if (!m) {
+        ctx.addIssue({ code: 'custom', message: `expected "Name:cents:min-max", got "${part}"` })
+        return z.NEVER
+      }
+      rates.push({ name: m[1]!.trim(), amountCents: Number(m[2]), minDays: Number(m[3]), maxDays: Number(m[4]) })
+    }
+    return rates.slice(0, 5)
+  })
+
+const Schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  APP_URL: optionalUrl,
+  STORAGE_DIR: z.string().trim().min(1).default('./storage'),
+  STRIPE_SECRET_KEY: optionalString.pipe(z.string().regex(/^(sk|rk)_(test|live)_\w+$/, 'must look like sk_test_… or sk_live_…').optional()),
+  STRIPE_WEBHOOK_SECRET: optionalString.pipe(z.string().regex(/^whsec_\w+$/, 'must look like whsec_…').optional()),
+  STRIPE_API_BASE: optionalUrl,
+  PAYMENTS: z.enum(['stripe', 'emulator']).optional(),
+  ADMIN_EMAIL: optionalString.pipe(z.email().optional()),
+  ADMIN_PASSWORD: optionalString.pipe(z.string().min(12, 'must be at least 12 characters').optional()),
+  SEED_DEMO: flag,
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  SMTP_URL: optionalString.pipe(z.url({ protocol: /^smtps?$/ }).optional()),
+  MAIL_FROM: z.string().trim().min(3).default('Till <orders@till.localhost>'),
+  STORE_NAME: z.string().trim().min(1).max(60).default('Till'),
+  CURRENCY: z
+    .string()
+    .trim()
+    .regex(/^[a-zA-Z]{3}$/, 'must be a 3-letter ISO currency code')
+    .default('usd')
+    .transform((c) => c.toLowerCase()),
+  SHIPPING_COUNTRIES: z
+    .string()
+    .trim()
+    .default('US,CA,GB,DE,FR,NL,AU')
+    .transform((s) => s.split(',').map((c) => c.trim().toUpperCase()))
+    .pipe(z.array(z.string().regex(/^[A-Z]{2}$/, 'must be 2-letter country codes')).min(1)),
+  SHIPPING_RATES: shippingRates,
+  JOBS: z.enum(['on', 'off']).default('on'),
+  NEXT_RUNTIME: z.string().optional(),
+  NEXT_PHASE: z.string().optional(),
+})
+
+export type Env = ReturnType<typeof finish>
+
+// Emulator defaults: a fixed, non-secret key pair that only the built-in emulator accepts.
+const EMULATOR_SECRET_KEY = 'sk_test_till_emulator'
+const EMULATOR_WEBHOOK_SECRET = 'whsec_till_emulator'
+
+function finish(raw: z.infer<typeof Schema>, issues: string[]) {
+  const isProduction = raw.NODE_ENV === 'production'
+  // Outside production a missing key means "use the emulator"; in production the emulator
+  // must be asked for, so a forgotten key can never silently take fake payments.
+  const payments = raw.PAYMENTS ?? (!raw.STRIPE_SECRET_KEY && !isProduction ? 'emulator' : 'stripe')
+  if (payments === 'stripe') {
+    if (!raw.STRIPE_SECRET_KEY) issues.push('STRIPE_SECRET_KEY: required when PAYMENTS=stripe (or set PAYMENTS=emulator)')
+    if (!raw.STRIPE_WEBHOOK_SECRET) issues.push('STRIPE_WEBHOOK_SECRET: required when PAYMENTS=stripe')
+    if (isProduction && !raw.APP_URL) issues.push('APP_URL: required in production with real payments')
+  }
+  const appUrl = (raw.APP_URL ?? `http://localhost:${raw.PORT}`).replace(/\/+$/, '')
+  return {
+    nodeEnv: raw.NODE_ENV,
+    isProduction,
+    port: raw.PORT,
+    appUrl,
+    storageDir: path.resolve(raw.STORAGE_DIR),
+    payments,
+    stripeSecretKey: raw.STRIPE_SECRET_KEY ?? (payments === 'emulator' ? EMULATOR_SECRET_KEY : ''),
+    stripeWebhookSecret: raw.STRIPE_WEBHOOK_SECRET ?? (payments === 'emulator' ? EMULATOR_WEBHOOK_SECRET : ''),
+    // In emulator mode with no explicit base, the app serves the Stripe API itself.
+    stripeApiBase: raw.STRIPE_API_BASE ?? (payments === 'emulator' ? `http://127.0.0.1:${raw.PORT}` : undefined),
+    adminEmail: raw.ADMIN_EMAIL,
+    adminPassword: raw.ADMIN_PASSWORD,
+    seedDemo: raw.SEED_DEMO,
+    logLevel: raw.LOG_LEVEL,
+    smtpUrl: raw.SMTP_URL,
+    mailFrom: raw.MAIL_FROM,
+    storeName: raw.STORE_NAME,
+    currency: raw.CURRENCY,
+    shippingCountries: raw.SHIPPING_COUNTRIES,
+    shippingRates: raw.SHIPPING_RATES,
+    areJobsEnabled: raw.JOBS === 'on',
+  }
+}
+
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`Invalid configuration:\n${issues.map((i) => `  - ${i}`).join('\n')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  const result = Schema.safeParse(source)
+  const issues: string[] = []
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const key = issue.path.join('.') || '(root)'
+      issues.push(`${key}: ${issue.message}`)
+    }
+    throw new ConfigError(issues)
+  }
+  const env = finish(result.data, issues)
+  if (issues.length > 0) throw new ConfigError(issues)
+  return env
+}
+
+const globalForEnv = globalThis as unknown as { tillEnv?: Env }
+
+/** The validated configuration; parsed once per process. */
+export function getEnv(): Env {
+  globalForEnv.tillEnv ??= parseEnv(process.env)
+  return globalForEnv.tillEnv
+}
+
+/** Instrumentation runs in both runtimes; only the Node one may open the database. */
+export function isNodeRuntime(): boolean {
+  return process.env.NEXT_RUNTIME === 'nodejs'
+}
+
+/** True while `next build` collects pages: nothing may touch the database then. */
+export function isBuildPhase(): boolean {
+  return process.env.NEXT_PHASE === 'phase-production-build'
+}

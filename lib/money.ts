@@ -1,0 +1,28 @@
+// Money is integer minor units everywhere (fields named …Cents); this is the one place
+// that turns it into text.
+
+const ZERO_DECIMAL = new Set(['bif', 'clp', 'djf', 'gnf', 'jpy', 'kmf', 'krw', 'mga', 'pyg', 'rwf', 'ugx', 'vnd', 'vuv', 'xaf', 'xof', 'xpf'])
+
+const formatters = new Map<string, Intl.NumberFormat>()
+
+export function minorUnitDigits(currency: string): number {
+  return ZERO_DECIMAL.has(currency.toLowerCase()) ? 0 : 2
+}
+
+export function formatMoney(amountCents: number, currency = 'usd', locale = 'en-US'): string {
+  if (!Number.isInteger(amountCents)) throw new TypeError(`formatMoney: ${amountCents} is not an integer amount of minor units`)
+  const code = currency.toUpperCase()
+  const key = `${locale}:${code}`
+  let formatter = formatters.get(key)
+  if (!formatter) {
+    formatter = new Intl.NumberFormat(locale, { style: 'currency', currency: code })
+    formatters.set(key, formatter)
+  }
+  return formatter.format(amountCents / 10 ** minorUnitDigits(code))
+}
+
+/** A price for machines (JSON-LD, OpenGraph): "12.50", no symbol, no grouping. */
+export function decimalAmount(amountCents: number, currency = 'usd'): string {
+  const digits = minorUnitDigits(currency)
+  return (amountCents / 10 ** digits).toFixed(digits)
+}
