@@ -290,3 +290,10 @@ export const reconcileRuns = sqliteTable('reconcile_runs', {
   mismatches: text('mismatches', { mode: 'json' }).$type<{ sessionId: string; orderCents: number; stripeCents: number }[]>().notNull().default([]),
   error: text('error'),
 })
+
+// /up proves the database is writable by upserting this row in an immediate transaction.
+export const healthChecks = sqliteTable('health_checks', {
+  id: text('id').primaryKey(),
+  checkedAt: integer('checked_at').notNull(),
+  pid: integer('pid').notNull(),
+})

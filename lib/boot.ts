@@ -1,0 +1,33 @@
+import { getDb } from '@/db'
+import { migrate } from '@/db/migrate'
+import { ConfigError, getEnv } from './env'
+import { log } from './log'
+
+// Everything a process does once before it serves: validate config, open the database,
+// migrate, seed the demo catalog when asked, start background work.
+
+export function bootConfig() {
+  try {
+    return getEnv()
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`till: cannot start.\n${err.message}`)
+      process.exit(1)
+    }
+    throw err
+  }
+}
+
+export async function boot(): Promise<void> {
+  const env = bootConfig()
+  const db = getDb()
+  const result = migrate(db.$client)
+  log.info('boot: database ready', { storageDir: env.storageDir, applied: result.applied, schemaVersion: result.schemaVersion, payments: env.payments })
+  if (env.seedDemo) {
+    const { seedDemo } = await import('@/db/seed')
+    const seeded = seedDemo(db, env.storageDir)
+    if (seeded) log.info('boot: seeded demo catalog', seeded)
+  }
+  const hooks = (globalThis as unknown as { tillBootHooks?: (() => void | Promise<void>)[] }).tillBootHooks ?? []
+  for (const hook of hooks) await hook()
+}

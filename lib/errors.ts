@@ -1,0 +1,49 @@
+// Expected failures have names (habit 9); the UI turns them into messages or statuses.
+// Anything else is a bug and reaches error.tsx and the log.
+
+export class OutOfStock extends Error {
+  constructor(
+    readonly variantId: number,
+    readonly available: number,
+    readonly requested: number,
+    readonly label = `item ${variantId}`,
+  ) {
+    super(available <= 0 ? `${label} is sold out.` : `Only ${available} of ${label} left (you asked for ${requested}).`)
+    this.name = 'OutOfStock'
+  }
+}
+
+export class CartEmpty extends Error {
+  constructor() {
+    super('Your cart is empty.')
+    this.name = 'CartEmpty'
+  }
+}
+
+export class NotFound extends Error {
+  constructor(what: string) {
+    super(`${what} was not found.`)
+    this.name = 'NotFound'
+  }
+}
+
+export class InvalidInput extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'InvalidInput'
+  }
+}
+
+export class InvalidSignature extends Error {
+  constructor(message = 'Invalid Stripe signature.') {
+    super(message)
+    this.name = 'InvalidSignature'
+  }
+}
+
+export class PaymentProviderError extends Error {
+  constructor(message: string, readonly cause?: unknown) {
+    super(message)
+    this.name = 'PaymentProviderError'
+  }
+}

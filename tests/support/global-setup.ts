@@ -1,0 +1,26 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import Database from 'better-sqlite3'
+import { migrate } from '../../db/migrate'
+
+// Migrate one template database per run; every test copies it (habit 11: never a shared file).
+export default function setup({ provide }: { provide: (key: 'templateDb', value: string) => void }) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'till-template-'))
+  const file = path.join(dir, 'template.sqlite3')
+  const sqlite = new Database(file)
+  sqlite.pragma('journal_mode = WAL')
+  migrate(sqlite)
+  // Fold the WAL back so a plain file copy is the whole database.
+  sqlite.pragma('wal_checkpoint(TRUNCATE)')
+  sqlite.pragma('journal_mode = DELETE')
+  sqlite.close()
+  provide('templateDb', file)
+  return () => fs.rmSync(dir, { recursive: true, force: true })
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    templateDb: string
+  }
+}
