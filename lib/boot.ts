@@ -28,6 +28,13 @@ export async function boot(): Promise<void> {
     const seeded = seedDemo(db, env.storageDir)
     if (seeded) log.info('boot: seeded demo catalog', seeded)
   }
-  const hooks = (globalThis as unknown as { tillBootHooks?: (() => void | Promise<void>)[] }).tillBootHooks ?? []
-  for (const hook of hooks) await hook()
+  if (env.payments === 'emulator' && !env.isStripeApiExternal) {
+    const { getEmulator } = await import('./payments/emulator')
+    getEmulator().start()
+    log.warn('boot: payments are SIMULATED by the built-in emulator (PAYMENTS=emulator)')
+  }
+  if (env.areJobsEnabled) {
+    const work = await import('./work')
+    work.start()
+  }
 }

@@ -97,6 +97,8 @@ function finish(raw: z.infer<typeof Schema>, issues: string[]) {
     stripeWebhookSecret: raw.STRIPE_WEBHOOK_SECRET ?? (payments === 'emulator' ? EMULATOR_WEBHOOK_SECRET : ''),
     // In emulator mode with no explicit base, the app serves the Stripe API itself.
     stripeApiBase: raw.STRIPE_API_BASE ?? (payments === 'emulator' ? `http://127.0.0.1:${raw.PORT}` : undefined),
+    // STRIPE_API_BASE names a separate Stripe-compatible server (tests); else the app serves it
+    isStripeApiExternal: raw.STRIPE_API_BASE !== undefined,
     adminEmail: raw.ADMIN_EMAIL,
     adminPassword: raw.ADMIN_PASSWORD,
     seedDemo: raw.SEED_DEMO,

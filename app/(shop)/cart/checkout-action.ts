@@ -1,0 +1,22 @@
+'use server'
+
+import { redirect } from 'next/navigation'
+import * as cart from '@/lib/cart'
+import * as checkout from '@/lib/checkout'
+import { CartEmpty, NotFound, OutOfStock, PaymentProviderError } from '@/lib/errors'
+
+// The same as POST /checkout, for a <form action={startCheckout}>.
+export async function startCheckout(_formData: FormData): Promise<void> {
+  const cartId = await cart.getCartId()
+  if (!cartId) redirect(`/cart?error=${encodeURIComponent('Your cart is empty.')}`)
+  let url: string
+  try {
+    url = (await checkout.start(cartId)).url
+  } catch (err) {
+    if (err instanceof OutOfStock || err instanceof CartEmpty || err instanceof NotFound || err instanceof PaymentProviderError) {
+      redirect(`/cart?error=${encodeURIComponent(err.message)}`)
+    }
+    throw err
+  }
+  redirect(url)
+}

@@ -1,0 +1,113 @@
+import crypto from 'node:crypto'
+import { and, asc, eq } from 'drizzle-orm'
+import { write } from '@/db'
+import { cartLines, carts, products, variants } from '@/db/schema'
+import { getEnv } from './env'
+import { CartEmpty, NotFound, PaymentProviderError } from './errors'
+import * as inventory from './inventory'
+import { log } from './log'
+import { stripeClient } from './payments/client'
+
+// Checkout: hold stock in one immediate transaction, then (outside it) ask Stripe for a
+// Checkout Session priced from our database, then tag the holds with the session id.
+// If Stripe fails, the holds go back at once.
+
+export type StartResult = { url: string; sessionId: string }
+
+type Reserved = {
+  version: number
+  holdIds: number[]
+  previousSessionIds: string[]
+  lines: { variantId: number; quantity: number; priceCents: number; currency: string; title: string; variantTitle: string; sku: string; description: string }[]
+}
+
+export async function start(cartId: string): Promise<StartResult> {
+  const env = getEnv()
+  const expiresAt = Date.now() + inventory.HOLD_MINUTES * 60 * 1000
+  const reserved = write((tx): Reserved => {
+    const cart = tx.select().from(carts).where(eq(carts.id, cartId)).get()
+    if (!cart || cart.status === 'converted') throw new NotFound('Your cart')
+    const lines = tx
+      .select({
+        variantId: cartLines.variantId,
+        quantity: cartLines.quantity,
+        priceCents: variants.priceCents,
+        currency: variants.currency,
+        title: products.title,
+        variantTitle: variants.title,
+        sku: variants.sku,
+        description: products.description,
+      })
+      .from(cartLines)
+      .innerJoin(variants, eq(variants.id, cartLines.variantId))
+      .innerJoin(products, and(eq(products.id, variants.productId), eq(products.status, 'active')))
+      .where(eq(cartLines.cartId, cartId))
+      .orderBy(asc(cartLines.id))
+      .all()
+    if (lines.length === 0) throw new CartEmpty()
+    // A second checkout of the same cart replaces the first: its holds go back and its
+    // session is expired below, so the same units are never held twice for one cart.
+    const previous = inventory.releaseForCart(tx, cartId)
+    const holdIds = inventory.placeHolds(tx, {
+      cartId,
+      expiresAt,
+      lines: lines.map((l) => ({ variantId: l.variantId, quantity: l.quantity, label: labelOf(l) })),
+    })
+    return { version: cart.version, holdIds, previousSessionIds: previous.sessionIds, lines }
+  })
+
+  const stripe = stripeClient()
+  for (const old of reserved.previousSessionIds) {
+    await stripe.checkout.sessions.expire(old).catch((err) => log.warn('checkout: could not expire superseded session', { sessionId: old, err: String(err) }))
+  }
+
+  const content = reserved.lines.map((l) => `${l.variantId}x${l.quantity}@${l.priceCents}`).join(',')
+  const idempotencyKey = crypto.createHash('sha256').update(`checkout:${cartId}:v${reserved.version}:${content}:h${reserved.holdIds[0]}`).digest('hex')
+  const currency = reserved.lines[0]!.currency
+  let session
+  try {
+    session = await stripe.checkout.sessions.create(
+      {
+        mode: 'payment',
+        line_items: reserved.lines.map((l) => ({
+          quantity: l.quantity,
+          price_data: {
+            currency: l.currency,
+            unit_amount: l.priceCents,
+            product_data: {
+              name: labelOf(l),
+              ...(l.description ? { description: l.description.slice(0, 500) } : {}),
+              metadata: { variant_id: String(l.variantId), sku: l.sku },
+            },
+          },
+        })),
+        metadata: { cart_id: cartId, cart_version: String(reserved.version) },
+        client_reference_id: cartId,
+        shipping_address_collection: { allowed_countries: env.shippingCountries as ('US' | 'GB')[] },
+        shipping_options: env.shippingRates.map((rate) => ({
+          shipping_rate_data: {
+            display_name: rate.name,
+            type: 'fixed_amount' as const,
+            fixed_amount: { amount: rate.amountCents, currency },
+            delivery_estimate: { minimum: { unit: 'business_day' as const, value: rate.minDays }, maximum: { unit: 'business_day' as const, value: rate.maxDays } },
+          },
+        })),
+        expires_at: Math.floor(expiresAt / 1000),
+        success_url: `${env.appUrl}/checkout/success?session_id={CHECKOUT_SESSION_ID}`,
+        cancel_url: `${env.appUrl}/cart?notice=${encodeURIComponent('Checkout canceled; your cart is as you left it.')}`,
+      },
+      { idempotencyKey },
+    )
+  } catch (err) {
+    write((tx) => inventory.releaseHolds(tx, reserved.holdIds))
+    log.error('checkout: session create failed', { cartId, err })
+    throw new PaymentProviderError('We could not start the payment. Nothing was charged; please try again in a moment.', err)
+  }
+  write((tx) => inventory.attachSession(tx, reserved.holdIds, session.id))
+  if (!session.url) throw new PaymentProviderError('The payment page is not available; please try again.')
+  return { url: session.url, sessionId: session.id }
+}
+
+function labelOf(line: { title: string; variantTitle: string }): string {
+  return line.variantTitle && line.variantTitle !== 'Default' && line.variantTitle !== line.title ? `${line.title} — ${line.variantTitle}` : line.title
+}

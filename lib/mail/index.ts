@@ -1,0 +1,33 @@
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import nodemailer from 'nodemailer'
+import { getEnv } from '@/lib/env'
+
+// Mail goes over SMTP when SMTP_URL is set; otherwise each message is written as an .eml
+// file under STORAGE_DIR/mail/, which is what development, the demo and tests read.
+
+export type Message = { to: string; subject: string; html: string; text: string; id: string }
+
+export async function send(message: Message): Promise<{ file?: string; messageId?: string }> {
+  const env = getEnv()
+  const envelope = { from: env.mailFrom, to: message.to, subject: message.subject, html: message.html, text: message.text }
+  if (env.smtpUrl) {
+    const info = await nodemailer.createTransport(env.smtpUrl).sendMail(envelope)
+    return { messageId: info.messageId }
+  }
+  const info = await nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' }).sendMail(envelope)
+  const dir = path.join(env.storageDir, 'mail')
+  fs.mkdirSync(dir, { recursive: true })
+  // Named by a stable id, written whole then renamed: a retried job overwrites, never duplicates.
+  const safeId = message.id.replace(/[^A-Za-z0-9_.-]/g, '_')
+  const file = path.join(dir, `${safeId}.eml`)
+  const tmp = `${file}.${crypto.randomBytes(4).toString('hex')}.tmp`
+  fs.writeFileSync(tmp, info.message as Buffer)
+  fs.renameSync(tmp, file)
+  return { file, messageId: info.messageId }
+}
+
+export function mailDir(): string {
+  return path.join(getEnv().storageDir, 'mail')
+}

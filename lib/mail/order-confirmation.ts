@@ -1,0 +1,46 @@
+import { getEnv } from '@/lib/env'
+import { formatMoney } from '@/lib/money'
+import type { OrderView } from '@/lib/orders'
+import type { Message } from './index'
+
+const escape = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
+
+export function orderConfirmation(order: OrderView): Message {
+  const env = getEnv()
+  const link = `${env.appUrl}/orders/${order.publicToken}`
+  const money = (cents: number) => formatMoney(cents, order.currency)
+  const address = order.shippingAddress
+    ? [order.shippingAddress.name, order.shippingAddress.line1, order.shippingAddress.line2, [order.shippingAddress.postalCode, order.shippingAddress.city].filter(Boolean).join(' '), order.shippingAddress.state, order.shippingAddress.country].filter(Boolean) as string[]
+    : []
+  const number = `#${String(order.id).padStart(5, '0')}`
+  const totals: [string, number][] = [
+    ['Subtotal', order.subtotalCents],
+    ['Shipping', order.shippingCents],
+    ...(order.taxCents ? ([['Tax', order.taxCents]] as [string, number][]) : []),
+    ['Total', order.totalCents],
+  ]
+  const text = [
+    `Thank you for your order ${number}.`,
+    '',
+    ...order.lines.map((l) => `${l.quantity} × ${l.title}${l.sku ? ` (${l.sku})` : ''}  ${money(l.totalCents)}`),
+    '',
+    ...totals.map(([label, cents]) => `${label}: ${money(cents)}`),
+    '',
+    ...(address.length ? ['Shipping to:', ...address, ''] : []),
+    `Check your order at any time: ${link}`,
+    '',
+    `— ${env.storeName}`,
+  ].join('\n')
+  const html = `<!doctype html><html><body style="font-family:system-ui,sans-serif;color:#1c1917;max-width:560px;margin:auto">
+<h1 style="font-size:20px">Thank you for your order ${number}</h1>
+<table style="width:100%;border-collapse:collapse">${order.lines
+    .map((l) => `<tr><td style="padding:4px 0">${l.quantity} × ${escape(l.title)}${l.sku ? ` <small>(${escape(l.sku)})</small>` : ''}</td><td style="text-align:right">${money(l.totalCents)}</td></tr>`)
+    .join('')}
+${totals.map(([label, cents]) => `<tr><td style="padding:4px 0;${label === 'Total' ? 'font-weight:600' : ''}">${label}</td><td style="text-align:right;${label === 'Total' ? 'font-weight:600' : ''}">${money(cents)}</td></tr>`).join('')}
+</table>
+${address.length ? `<h2 style="font-size:16px">Shipping to</h2><p>${address.map(escape).join('<br>')}</p>` : ''}
+<p><a href="${escape(link)}">View your order status</a></p>
+<p style="color:#78716c">— ${escape(env.storeName)}</p>
+</body></html>`
+  return { to: order.email ?? '', subject: `Your ${env.storeName} order ${number}`, html, text, id: `order-${order.id}-confirmation` }
+}

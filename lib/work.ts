@@ -1,0 +1,45 @@
+import { write } from '@/db'
+import * as inventory from './inventory'
+import * as jobs from './jobs'
+import { log } from './log'
+import * as mail from './mail'
+import { orderConfirmation } from './mail/order-confirmation'
+import * as orders from './orders'
+import * as reconcile from './reconcile'
+
+// What the background worker does, by job kind, and when the scheduled ones run.
+
+export const handlers: Record<string, jobs.JobHandler> = {
+  'mail.order_confirmation': async (payload) => {
+    const order = orders.findById(Number(payload.orderId))
+    if (!order) throw new Error(`order ${String(payload.orderId)} not found`)
+    if (!order.email) {
+      log.warn('mail: order has no email address; confirmation skipped', { orderId: order.id })
+      return
+    }
+    await mail.send(orderConfirmation(order))
+  },
+  reconcile: async () => {
+    await reconcile.run()
+  },
+  'holds.release_expired': () => {
+    const released = write((tx) => inventory.releaseExpired(tx))
+    if (released) log.info('inventory: released expired holds', { released })
+  },
+  'carts.purge_idle': async () => {
+    const cart = await import('./cart')
+    cart.purgeIdle(Date.now())
+  },
+}
+
+export const schedules: jobs.Schedule[] = [
+  { kind: 'reconcile', cron: '*/5 * * * *' },
+  { kind: 'holds.release_expired', cron: '* * * * *' },
+  { kind: 'carts.purge_idle', cron: '17 3 * * *' },
+]
+
+export function start() {
+  // A reconcile at boot catches whatever happened while no process was listening.
+  write((tx) => jobs.enqueue(tx, 'reconcile', {}, { uniqueKey: `reconcile:boot:${new Date().toISOString().slice(0, 16)}`, maxAttempts: 3 }))
+  return jobs.startWorker(handlers, schedules)
+}

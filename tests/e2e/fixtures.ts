@@ -1,0 +1,21 @@
+import { test as base, expect } from '@playwright/test'
+import { startServer, type ServerHandle } from '../support/server'
+
+// One production server per worker, on a free port with a fresh STORAGE_DIR, seeded with
+// the demo catalog and the payments emulator. Tests may restart it.
+export const test = base.extend<object, { server: ServerHandle }>({
+  server: [
+    // eslint-disable-next-line no-empty-pattern
+    async ({}, use) => {
+      const server = await startServer()
+      await use(server)
+      await server.stop()
+    },
+    { scope: 'worker', timeout: 120_000 },
+  ],
+  baseURL: async ({ server }, use) => {
+    await use(server.url)
+  },
+})
+
+export { expect }

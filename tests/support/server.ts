@@ -1,0 +1,115 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import fs from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+
+// Starts the real production server (.next/standalone via scripts/start.mjs) as a child
+// process on a free port with its own STORAGE_DIR. Needs `npm run build` first.
+
+const root = path.resolve(__dirname, '..', '..')
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer()
+    srv.unref()
+    srv.on('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address()
+      const port = typeof address === 'object' && address ? address.port : 0
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+export function tempStorage(prefix = 'till-e2e-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix))
+}
+
+export type ServerHandle = {
+  url: string
+  port: number
+  storageDir: string
+  process: ChildProcess
+  output: () => string
+  stop: (signal?: NodeJS.Signals) => Promise<number | null>
+  restart: () => Promise<void>
+}
+
+export type ServerOptions = { storageDir?: string; port?: number; env?: Record<string, string>; waitForHealthy?: boolean; timeoutMs?: number }
+
+export async function startServer(options: ServerOptions = {}): Promise<ServerHandle> {
+  const storageDir = options.storageDir ?? tempStorage()
+  const port = options.port ?? (await freePort())
+  const url = `http://127.0.0.1:${port}`
+  let child: ChildProcess
+  let log = ''
+
+  const launch = async () => {
+    child = spawn(process.execPath, [path.join(root, 'scripts', 'start.mjs')], {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        NODE_ENV: 'production',
+        PORT: String(port),
+        HOSTNAME: '127.0.0.1',
+        APP_URL: url,
+        STORAGE_DIR: storageDir,
+        SEED_DEMO: '1',
+        PAYMENTS: 'emulator',
+        LOG_LEVEL: 'warn',
+        NEXT_TELEMETRY_DISABLED: '1',
+        ...options.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    child.stdout?.on('data', (d) => (log += d))
+    child.stderr?.on('data', (d) => (log += d))
+    if (options.waitForHealthy !== false) await waitForHealthy(url, child, () => log, options.timeoutMs ?? 60_000)
+  }
+
+  await launch()
+  const handle: ServerHandle = {
+    url,
+    port,
+    storageDir,
+    get process() {
+      return child
+    },
+    output: () => log,
+    stop: (signal = 'SIGTERM') => stopChild(child, signal),
+    restart: async () => {
+      await stopChild(child, 'SIGTERM')
+      await launch()
+    },
+  }
+  return handle
+}
+
+export async function waitForHealthy(url: string, child: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode} before it was healthy:\n${output()}`)
+    try {
+      const res = await fetch(`${url}/up`)
+      if (res.status === 200) return
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200))
+  }
+  throw new Error(`server at ${url} not healthy after ${timeoutMs} ms:\n${output()}`)
+}
+
+export function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode)
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      resolve(code)
+    })
+    child.kill(signal)
+  })
+}
