@@ -14,6 +14,7 @@ export default defineConfig({
           include: ['tests/unit/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['tests/support/global-setup.ts'],
+          env: { LOG_LEVEL: 'silent' },
         },
       },
       {
@@ -23,6 +24,7 @@ export default defineConfig({
           include: ['tests/integration/**/*.test.ts', 'tests/chaos/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['tests/support/global-setup.ts'],
+          env: { LOG_LEVEL: 'error' },
           testTimeout: 60_000,
           hookTimeout: 60_000,
           // Integration tests start servers and processes; two cores, so keep it modest.
