@@ -152,3 +152,8 @@ export function isNodeRuntime(): boolean {
 export function isBuildPhase(): boolean {
   return process.env.NEXT_PHASE === 'phase-production-build'
 }
+
+/** Tests change the environment between cases; the next getEnv() parses it again. */
+export function resetEnv(): void {
+  globalForEnv.tillEnv = undefined
+}
