@@ -65,6 +65,11 @@ const Schema = z.object({
     .pipe(z.array(z.string().regex(/^[A-Z]{2}$/, 'must be 2-letter country codes')).min(1)),
   SHIPPING_RATES: shippingRates,
   JOBS: z.enum(['on', 'off']).default('on'),
+  // Chaos tests only: comma-separated failpoint names (lib/failpoints.ts).
+  FAILPOINTS: z
+    .string()
+    .optional()
+    .transform((s) => (s ? s.split(',').map((f) => f.trim()).filter(Boolean) : [])),
   NEXT_RUNTIME: z.string().optional(),
   NEXT_PHASE: z.string().optional(),
 })
@@ -110,6 +115,7 @@ function finish(raw: z.infer<typeof Schema>, issues: string[]) {
     shippingCountries: raw.SHIPPING_COUNTRIES,
     shippingRates: raw.SHIPPING_RATES,
     areJobsEnabled: raw.JOBS === 'on',
+    failpoints: raw.FAILPOINTS,
   }
 }
 

@@ -1,4 +1,5 @@
 import { InvalidSignature } from '@/lib/errors'
+import * as failpoints from '@/lib/failpoints'
 import { log } from '@/lib/log'
 import * as payments from '@/lib/payments'
 
@@ -17,6 +18,7 @@ export async function POST(request: Request) {
   }
   try {
     const result = await payments.handle(event)
+    failpoints.hit('webhook.after_commit')
     return Response.json({ received: true, ...result })
   } catch (err) {
     log.error('webhook: event failed; Stripe will retry', { eventId: event.id, type: event.type, err })
