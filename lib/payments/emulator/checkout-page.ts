@@ -1,0 +1,321 @@
+import type Stripe from 'stripe'
+import type { Emulator } from './emulator'
+import { isEmail } from './emulator'
+import { ApiError } from './errors'
+import type { StoredSession } from './objects'
+
+// The hosted payment page: what Stripe Checkout shows at session.url, reduced to the fields
+// the store needs. Plain HTML with inline CSS, every field labelled, errors announced; it
+// works without JavaScript (a few lines only keep the total in step with the shipping choice).
+
+type Values = {
+  email: string
+  name: string
+  line1: string
+  line2: string
+  city: string
+  state: string
+  postal_code: string
+  country: string
+  shipping_rate: string
+  card: string
+  pay_later: boolean
+}
+
+type Errors = Partial<Record<keyof Values | 'form', string>>
+
+export const PAY_LATER_LABEL = 'Pay later (bank transfer — settles in a few seconds)'
+
+function esc(value: unknown): string {
+  return String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
+}
+
+export function formatAmount(amount: number, currency: string): string {
+  try {
+    const format = new Intl.NumberFormat('en-US', { style: 'currency', currency: currency.toUpperCase() })
+    const digits = format.resolvedOptions().maximumFractionDigits ?? 2
+    return format.format(amount / 10 ** digits)
+  } catch {
+    return `${(amount / 100).toFixed(2)} ${currency.toUpperCase()}`
+  }
+}
+
+const COUNTRY_NAMES = (() => {
+  try {
+    return new Intl.DisplayNames(['en'], { type: 'region' })
+  } catch {
+    return null
+  }
+})()
+
+function countryName(code: string): string {
+  try {
+    return COUNTRY_NAMES?.of(code) ?? code
+  } catch {
+    return code
+  }
+}
+
+const STYLE = `
+*{box-sizing:border-box}
+body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1a1a1a;background:#f6f7f9}
+.banner{background:#fff4ce;border-bottom:2px solid #b7791f;padding:.75rem 1rem;text-align:center;color:#5c3b00}
+.banner p{margin:0}.banner strong{font-weight:700}
+main>h1{grid-column:1/-1;margin:0}
+main{max-width:960px;margin:0 auto;padding:1.5rem 1rem;display:grid;gap:1.5rem;grid-template-columns:1fr}
+@media(min-width:800px){main{grid-template-columns:1fr 1.2fr}}
+section{background:#fff;border:1px solid #d9dce1;border-radius:10px;padding:1.25rem}
+h1,h2{margin:0 0 1rem;font-size:1.25rem}
+ul.lines{list-style:none;margin:0;padding:0}
+ul.lines li{display:flex;justify-content:space-between;gap:1rem;padding:.5rem 0;border-bottom:1px solid #eceef1}
+.muted{color:#555e6b;font-size:.9rem}
+dl.totals{display:grid;grid-template-columns:1fr auto;gap:.25rem 1rem;margin:1rem 0 0}
+dl.totals dt{color:#3d4450}dl.totals dd{margin:0;text-align:right}
+dl.totals .total{font-weight:700;font-size:1.1rem;color:#1a1a1a}
+fieldset{border:0;margin:0 0 1.25rem;padding:0}
+legend{font-weight:600;margin-bottom:.5rem;padding:0}
+label{display:block;font-weight:500;margin:.5rem 0 .25rem}
+input[type=text],input[type=email],select{width:100%;padding:.6rem .7rem;border:1px solid #8a919c;border-radius:6px;font:inherit;background:#fff}
+input:focus-visible,select:focus-visible,button:focus-visible,a:focus-visible{outline:3px solid #1d4ed8;outline-offset:2px}
+.row{display:grid;grid-template-columns:1fr 1fr;gap:0 .75rem}
+.choice{display:flex;align-items:flex-start;gap:.5rem;margin:.4rem 0;font-weight:400}
+.choice input{margin-top:.3rem}
+.hint{color:#555e6b;font-size:.875rem;margin:.25rem 0 0}
+.field-error{color:#b42318;font-size:.9rem;margin:.25rem 0 0}
+[aria-invalid=true]{border-color:#b42318!important}
+.alert{background:#fef3f2;border:1px solid #b42318;color:#7a1a12;border-radius:6px;padding:.75rem;margin-bottom:1rem}
+button{width:100%;padding:.8rem;border:0;border-radius:6px;background:#1d4ed8;color:#fff;font:inherit;font-weight:600;cursor:pointer}
+button:hover{background:#1e40af}
+.cancel{display:inline-block;margin-top:1rem;color:#1d4ed8}
+`
+
+function page(title: string, body: string, status = 200): Response {
+  const html = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>${esc(title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<header class="banner"><p><strong>Test mode — payments are simulated.</strong> This page is served by the built-in payments emulator; no card is charged and no money moves.</p></header>
+${body}
+</body>
+</html>`
+  return new Response(html, { status, headers: { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store', 'X-Robots-Tag': 'noindex' } })
+}
+
+function successUrlOf(session: Stripe.Checkout.Session): string | null {
+  return session.success_url ? session.success_url.replaceAll('{CHECKOUT_SESSION_ID}', session.id) : null
+}
+
+function statePage(session: StoredSession): Response {
+  if (session.status === 'complete') {
+    const url = successUrlOf(session)
+    return page(
+      'Payment complete',
+      `<main><section><h1>Payment complete</h1><p>This checkout has already been paid.</p>${url ? `<p><a class="cancel" href="${esc(url)}">Return to the store</a></p>` : ''}</section></main>`,
+    )
+  }
+  return page(
+    'Checkout expired',
+    `<main><section><h1>This checkout has expired</h1><p>Nothing was charged. Please start checkout again from the store.</p>${
+      session.cancel_url ? `<p><a class="cancel" href="${esc(session.cancel_url)}">Return to the store</a></p>` : ''
+    }</section></main>`,
+    410,
+  )
+}
+
+function fieldHtml(args: { id: keyof Values; label: string; value: string; errors: Errors; type?: string; autocomplete?: string; required?: boolean; hint?: string; inputmode?: string }): string {
+  const error = args.errors[args.id]
+  const describedBy = [args.hint ? `${args.id}-hint` : '', error ? `${args.id}-error` : ''].filter(Boolean).join(' ')
+  return `<label for="${args.id}">${esc(args.label)}</label>
+<input id="${args.id}" name="${args.id}" type="${args.type ?? 'text'}" value="${esc(args.value)}"${args.autocomplete ? ` autocomplete="${args.autocomplete}"` : ''}${args.inputmode ? ` inputmode="${args.inputmode}"` : ''}${
+    args.required ? ' required aria-required="true"' : ''
+  }${error ? ' aria-invalid="true"' : ''}${describedBy ? ` aria-describedby="${describedBy}"` : ''}>
+${args.hint ? `<p class="hint" id="${args.id}-hint">${esc(args.hint)}</p>` : ''}${error ? `<p class="field-error" id="${args.id}-error">${esc(error)}</p>` : ''}`
+}
+
+function renderForm(emulator: Emulator, session: StoredSession, values: Values, errors: Errors, status = 200): Response {
+  const currency = session.currency ?? 'usd'
+  const lines = emulator.lineItems(session.id)
+  const rates = session.shipping_options.map((option) => {
+    const id = typeof option.shipping_rate === 'string' ? option.shipping_rate : option.shipping_rate.id
+    return { amount: option.shipping_amount, rate: emulator.get<Stripe.ShippingRate>(id, 'shipping_rate') }
+  })
+  const selected = Math.min(Math.max(0, Number(values.shipping_rate) || 0), Math.max(0, rates.length - 1))
+  const subtotal = session.amount_subtotal ?? 0
+  const shipping = rates[selected]?.amount ?? 0
+  const total = subtotal + shipping
+  const allowed = session.shipping_address_collection?.allowed_countries ?? null
+
+  const lineHtml = lines
+    .map(
+      (l) =>
+        `<li><span>${esc(l.description)}${(l.quantity ?? 1) > 1 ? ` <span class="muted">× ${l.quantity}</span>` : ''}</span><span>${esc(formatAmount(l.amount_total, currency))}</span></li>`,
+    )
+    .join('')
+
+  const estimate = (rate: Stripe.ShippingRate | undefined) => {
+    const e = rate?.delivery_estimate
+    if (!e?.minimum && !e?.maximum) return ''
+    const unit = (e.maximum ?? e.minimum)!.unit.replace('_', ' ')
+    const range = e.minimum && e.maximum && e.minimum.value !== e.maximum.value ? `${e.minimum.value}–${e.maximum.value}` : `${(e.maximum ?? e.minimum)!.value}`
+    return ` <span class="muted">(${range} ${unit}s)</span>`
+  }
+  const shippingHtml = rates.length
+    ? `<fieldset><legend>Shipping method</legend>${rates
+        .map(
+          (r, i) =>
+            `<label class="choice"><input type="radio" name="shipping_rate" value="${i}" data-amount="${r.amount}"${i === selected ? ' checked' : ''}> <span>${esc(r.rate?.display_name ?? `Option ${i + 1}`)} — ${esc(
+              formatAmount(r.amount, currency),
+            )}${estimate(r.rate)}</span></label>`,
+        )
+        .join('')}</fieldset>`
+    : ''
+
+  const countryHtml = allowed
+    ? `<label for="country">Country</label>
+<select id="country" name="country" autocomplete="country" required aria-required="true"${errors.country ? ' aria-invalid="true" aria-describedby="country-error"' : ''}>
+${allowed.map((c) => `<option value="${esc(c)}"${c === values.country ? ' selected' : ''}>${esc(countryName(c))}</option>`).join('')}
+</select>${errors.country ? `<p class="field-error" id="country-error">${esc(errors.country)}</p>` : ''}`
+    : ''
+
+  const addressHtml = allowed
+    ? `<fieldset><legend>Shipping address</legend>
+${fieldHtml({ id: 'name', label: 'Full name', value: values.name, errors, autocomplete: 'name', required: true })}
+${fieldHtml({ id: 'line1', label: 'Address line 1', value: values.line1, errors, autocomplete: 'address-line1', required: true })}
+${fieldHtml({ id: 'line2', label: 'Address line 2 (optional)', value: values.line2, errors, autocomplete: 'address-line2' })}
+<div class="row"><div>${fieldHtml({ id: 'city', label: 'City', value: values.city, errors, autocomplete: 'address-level2', required: true })}</div>
+<div>${fieldHtml({ id: 'state', label: 'State / region (optional)', value: values.state, errors, autocomplete: 'address-level1' })}</div></div>
+<div class="row"><div>${fieldHtml({ id: 'postal_code', label: 'Postal code', value: values.postal_code, errors, autocomplete: 'postal-code', required: true })}</div>
+<div>${countryHtml}</div></div>
+</fieldset>`
+    : `<fieldset><legend>Your details</legend>${fieldHtml({ id: 'name', label: 'Full name', value: values.name, errors, autocomplete: 'name', required: true })}</fieldset>`
+
+  const alert = errors.form ? `<div class="alert" role="alert" id="form-error">${esc(errors.form)}</div>` : ''
+  const fieldErrors = Object.keys(errors).filter((k) => k !== 'form').length
+  const summaryAlert = !errors.form && fieldErrors ? `<div class="alert" role="alert">Please correct the ${fieldErrors === 1 ? 'field' : `${fieldErrors} fields`} marked below.</div>` : ''
+  const action = `/emulator/checkout/${encodeURIComponent(session.id)}`
+
+  const body = `<main>
+<h1>Checkout</h1>
+<section aria-labelledby="summary-heading">
+<h2 id="summary-heading">Order summary</h2>
+<ul class="lines">${lineHtml}</ul>
+<dl class="totals">
+<dt>Subtotal</dt><dd>${esc(formatAmount(subtotal, currency))}</dd>
+${rates.length ? `<dt>Shipping</dt><dd id="shipping-amount">${esc(formatAmount(shipping, currency))}</dd>` : ''}
+<dt class="total">Total</dt><dd class="total" id="total-amount">${esc(formatAmount(total, currency))}</dd>
+</dl>
+</section>
+<section aria-labelledby="pay-heading">
+<h2 id="pay-heading">Payment details</h2>
+${alert}${summaryAlert}
+<form method="post" action="${esc(action)}" novalidate>
+<fieldset><legend>Contact</legend>
+${fieldHtml({ id: 'email', label: 'Email', value: values.email, errors, type: 'email', autocomplete: 'email', required: true })}
+</fieldset>
+${addressHtml}
+${shippingHtml}
+<fieldset><legend>Payment</legend>
+${fieldHtml({ id: 'card', label: 'Card number', value: values.card, errors, autocomplete: 'cc-number', inputmode: 'numeric', hint: 'Simulated: 4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined.' })}
+<label class="choice"><input type="checkbox" id="pay_later" name="pay_later" value="1"${values.pay_later ? ' checked' : ''}> <span>${esc(PAY_LATER_LABEL)}</span></label>
+</fieldset>
+<button type="submit" id="pay-button">Pay ${esc(formatAmount(total, currency))}</button>
+</form>
+${session.cancel_url ? `<a class="cancel" href="${esc(session.cancel_url)}">Cancel and return to the store</a>` : ''}
+</section>
+</main>
+<script>
+(function(){var f=document.querySelector('form');if(!f)return;var sub=${subtotal};var fmt;try{fmt=new Intl.NumberFormat('en-US',{style:'currency',currency:${JSON.stringify(currency.toUpperCase())}})}catch(e){return}
+var d=fmt.resolvedOptions().maximumFractionDigits;f.addEventListener('change',function(e){var t=e.target;if(!t||t.name!=='shipping_rate')return;var s=Number(t.getAttribute('data-amount'))||0;
+var sa=document.getElementById('shipping-amount');if(sa)sa.textContent=fmt.format(s/Math.pow(10,d));document.getElementById('total-amount').textContent=fmt.format((sub+s)/Math.pow(10,d));
+document.getElementById('pay-button').textContent='Pay '+fmt.format((sub+s)/Math.pow(10,d))})})();
+</script>`
+  return page(`Pay ${formatAmount(total, currency)} — Checkout (simulated)`, body, status)
+}
+
+function initialValues(session: StoredSession): Values {
+  return {
+    email: session.customer_email ?? '',
+    name: '',
+    line1: '',
+    line2: '',
+    city: '',
+    state: '',
+    postal_code: '',
+    country: session.shipping_address_collection?.allowed_countries[0] ?? '',
+    shipping_rate: '0',
+    card: '',
+    pay_later: false,
+  }
+}
+
+function notFound(): Response {
+  return page('Checkout not found', `<main><section><h1>Checkout not found</h1><p>This checkout link is not valid.</p></section></main>`, 404)
+}
+
+export async function checkoutPage(emulator: Emulator, request: Request, id: string): Promise<Response> {
+  const method = request.method.toUpperCase()
+  if (method !== 'GET' && method !== 'POST') return new Response('Method not allowed', { status: 405, headers: { Allow: 'GET, POST' } })
+  if (!emulator.get(id, 'checkout.session')) return notFound()
+  const session = emulator.getSession(id)
+  if (method === 'GET') return session.status === 'open' ? renderForm(emulator, session, initialValues(session), {}) : statePage(session)
+  if (session.status !== 'open') return statePage(session)
+
+  const form = new URLSearchParams(await request.text())
+  const text = (key: keyof Values) => (form.get(key) ?? '').trim()
+  const values: Values = {
+    email: text('email'),
+    name: text('name'),
+    line1: text('line1'),
+    line2: text('line2'),
+    city: text('city'),
+    state: text('state'),
+    postal_code: text('postal_code'),
+    country: text('country').toUpperCase(),
+    shipping_rate: text('shipping_rate') || '0',
+    card: text('card'),
+    pay_later: form.has('pay_later'),
+  }
+  const errors: Errors = {}
+  if (!isEmail(values.email)) errors.email = 'Enter a valid email address.'
+  if (!values.name) errors.name = 'Enter your full name.'
+  const allowed = session.shipping_address_collection?.allowed_countries ?? null
+  if (allowed) {
+    if (!values.line1) errors.line1 = 'Enter the first line of your address.'
+    if (!values.city) errors.city = 'Enter your city.'
+    if (!values.postal_code) errors.postal_code = 'Enter your postal code.'
+    if (!allowed.includes(values.country as (typeof allowed)[number])) errors.country = 'Choose a country we ship to.'
+  }
+  const shippingIndex = Number(values.shipping_rate)
+  if (session.shipping_options.length && !(Number.isInteger(shippingIndex) && shippingIndex >= 0 && shippingIndex < session.shipping_options.length)) {
+    errors.shipping_rate = 'Choose a shipping method.'
+    errors.form = 'Choose a shipping method.'
+  }
+  if (!values.pay_later && !values.card) errors.card = 'Enter a card number.'
+  if (Object.keys(errors).length) return renderForm(emulator, session, values, errors, 422)
+
+  try {
+    const paid = emulator.paySession(id, {
+      card: values.card,
+      email: values.email,
+      name: values.name,
+      address: allowed ? { line1: values.line1, line2: values.line2, city: values.city, state: values.state, postal_code: values.postal_code, country: values.country } : null,
+      shippingRateIndex: session.shipping_options.length ? shippingIndex : null,
+      payLater: values.pay_later,
+    })
+    const next = successUrlOf(paid)
+    if (!next) return statePage(paid)
+    return new Response(null, { status: 303, headers: { Location: next, 'Cache-Control': 'no-store' } })
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err
+    const current = emulator.getSession(id)
+    if (current.status !== 'open') return statePage(current)
+    // Keep what the shopper typed, except the card number, as Stripe does after a decline.
+    return renderForm(emulator, current, { ...values, card: '' }, { form: err.message }, err.status === 402 ? 402 : 422)
+  }
+}

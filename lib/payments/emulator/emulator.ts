@@ -1,0 +1,876 @@
+import crypto from 'node:crypto'
+import http from 'node:http'
+import https from 'node:https'
+import Stripe from 'stripe'
+import { ApiError, cardDeclined, invalid, noSuch } from './errors'
+import { handleRequest } from './http'
+import { newId } from './ids'
+import {
+  buildCharge,
+  buildDispute,
+  buildLineItem,
+  buildPaymentIntent,
+  buildPrice,
+  buildProduct,
+  buildRefund,
+  buildSession,
+  buildShippingRate,
+  publicSession,
+  type Address,
+  type EmulatedEvent,
+  type SessionInput,
+  type StoredSession,
+} from './objects'
+import { Store, type DeliveryRow } from './store'
+
+// A Stripe-compatible payments emulator: Checkout Sessions, a hosted payment page, payment
+// intents, charges, refunds, disputes and events, with signed webhooks delivered from a
+// durable queue with Stripe's at-least-once retries. Framework-free: `handle(Request)`
+// serves /v1/* (the API the official SDK calls) and /emulator/* (hosted pages, test controls).
+
+export type EmulatorLog = {
+  info(message: string, context?: Record<string, unknown>): void
+  warn(message: string, context?: Record<string, unknown>): void
+  error(message: string, context?: Record<string, unknown>): void
+}
+
+export type EmulatorOptions = {
+  /** The emulator's own SQLite file; never the store's database. */
+  dbFile: string
+  secretKey: string
+  webhookSecret: string
+  /** Where events are POSTed; without one, events are recorded but not delivered. */
+  webhookUrl?: string | null
+  /** Origin that serves /emulator/* (used for session.url). */
+  publicBaseUrl: string
+  /** How long a "pay later" bank transfer takes to settle (default 4000 ms). */
+  asyncDelayMs?: number
+  /** Wait before retry n (ms); after the last one a delivery is marked failed. */
+  retrySchedule?: number[]
+  /** A webhook attempt that takes longer fails (default 10 s). */
+  webhookTimeoutMs?: number
+  /** Background loop period (default 200 ms). */
+  tickMs?: number
+  maxConcurrentDeliveries?: number
+  apiVersion?: string
+  log?: EmulatorLog
+}
+
+export const DEFAULT_RETRY_SCHEDULE = [1000, 2000, 5000, 15000, 60000, 300000, 3600000]
+
+export type RequestContext = { id: string | null; idempotencyKey: string | null }
+const NO_REQUEST: RequestContext = { id: null, idempotencyKey: null }
+
+export type PayInput = {
+  card?: string | null
+  email?: string | null
+  name?: string | null
+  address?: Partial<Address> | null
+  /** Index into session.shipping_options (default 0). */
+  shippingRateIndex?: number | null
+  /** Settle later like a bank transfer; the outcome arrives as an async_payment_* event. */
+  payLater?: boolean
+  asyncOutcome?: 'succeeded' | 'failed' | null
+}
+
+export type ForeignSessionInput = {
+  line_items: { name: string; unit_amount: number; quantity?: number; description?: string; metadata?: Record<string, string>; variant_id?: string | number }[]
+  currency?: string
+  email?: string
+  name?: string
+  address?: Partial<Address>
+  shipping?: { display_name?: string; amount: number } | null
+  metadata?: Record<string, string>
+  client_reference_id?: string | null
+  payment_link?: string | null
+  card?: string
+  asyncOutcome?: 'succeeded' | 'failed' | null
+}
+
+export type DeliveryInfo = {
+  id: number
+  event_id: string
+  event_type: string
+  url: string
+  status: 'pending' | 'delivered' | 'failed'
+  attempts: number
+  last_status: number | null
+  last_error: string | null
+  next_attempt_at: number | null
+  delivered_at: number | null
+  created_at: number
+}
+
+const silentLog: EmulatorLog = { info() {}, warn() {}, error() {} }
+
+type CardOutcome = { kind: 'ok'; last4: string } | { kind: 'declined'; code: 'generic_decline' | 'insufficient_funds' | 'incorrect_number' } | { kind: 'async_fail' }
+
+// https://docs.stripe.com/testing#cards
+const SUCCEEDING_CARDS: Record<string, string> = { '4242424242424242': '4242', '5555555555554444': '4444', '4000056655665556': '5556' }
+
+function luhn(digits: string): boolean {
+  let sum = 0
+  for (let i = 0; i < digits.length; i++) {
+    let d = Number(digits[digits.length - 1 - i])
+    if (i % 2 === 1) {
+      d *= 2
+      if (d > 9) d -= 9
+    }
+    sum += d
+  }
+  return sum % 10 === 0
+}
+
+export function classifyCard(raw: string | null | undefined): CardOutcome {
+  const digits = (raw ?? '').replace(/[\s-]/g, '')
+  if (!/^\d{12,19}$/.test(digits) || !luhn(digits)) return { kind: 'declined', code: 'incorrect_number' }
+  const last4 = SUCCEEDING_CARDS[digits]
+  if (last4) return { kind: 'ok', last4 }
+  if (digits === '4000000000009995') return { kind: 'declined', code: 'insufficient_funds' }
+  if (digits === '4000000000000341') return { kind: 'async_fail' }
+  // 4000000000000002 and any card that is not a Stripe test card.
+  return { kind: 'declined', code: 'generic_decline' }
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
+
+export function isEmail(value: string): boolean {
+  return EMAIL.test(value) && value.length <= 800
+}
+
+function emptyAddress(): Address {
+  return { line1: null, line2: null, city: null, state: null, postal_code: null, country: null }
+}
+
+function cleanAddress(raw: Partial<Address> | null | undefined): Address {
+  const a = emptyAddress()
+  if (!raw) return a
+  for (const key of Object.keys(a) as (keyof Address)[]) {
+    const v = raw[key]
+    a[key] = typeof v === 'string' && v.trim() !== '' ? v.trim() : null
+  }
+  if (a.country) a.country = a.country.toUpperCase()
+  return a
+}
+
+export function sessionIndex(session: StoredSession) {
+  return {
+    status: session.status,
+    paymentIntent: typeof session.payment_intent === 'string' ? session.payment_intent : (session.payment_intent?.id ?? null),
+    expiresAt: session.expires_at,
+  }
+}
+
+function chargeIndex(charge: Stripe.Charge) {
+  return { status: charge.status, paymentIntent: typeof charge.payment_intent === 'string' ? charge.payment_intent : null }
+}
+
+export function sign(payload: string, secret: string, timestamp: number): string {
+  const signature = crypto.createHmac('sha256', secret).update(`${timestamp}.${payload}`, 'utf8').digest('hex')
+  return `t=${timestamp},v1=${signature}`
+}
+
+function post(url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<{ status: number; body: string } | { error: string }> {
+  return new Promise((resolve) => {
+    let target: URL
+    try {
+      target = new URL(url)
+    } catch {
+      resolve({ error: `invalid webhook URL: ${url}` })
+      return
+    }
+    let isDone = false
+    const finish = (result: { status: number; body: string } | { error: string }) => {
+      if (isDone) return
+      isDone = true
+      clearTimeout(timer)
+      resolve(result)
+    }
+    const client = target.protocol === 'https:' ? https : http
+    const req = client.request(target, { method: 'POST', headers: { ...headers, 'Content-Length': String(Buffer.byteLength(body)) } }, (res) => {
+      let text = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => {
+        if (text.length < 2000) text += chunk
+      })
+      res.on('end', () => finish({ status: res.statusCode ?? 0, body: text.slice(0, 2000) }))
+      res.on('error', (err) => finish({ error: err.message }))
+    })
+    const timer = setTimeout(() => {
+      req.destroy(new Error(`timed out after ${timeoutMs} ms`))
+    }, timeoutMs)
+    req.on('error', (err) => finish({ error: err.message || String(err) }))
+    req.end(body)
+  })
+}
+
+export class Emulator {
+  readonly store: Store
+  readonly secretKey: string
+  readonly webhookSecret: string
+  readonly publicBaseUrl: string
+  readonly asyncDelayMs: number
+  readonly retrySchedule: number[]
+  readonly webhookTimeoutMs: number
+  readonly apiVersion: string
+  readonly log: EmulatorLog
+  private readonly tickMs: number
+  private readonly maxConcurrentDeliveries: number
+  private webhookUrlOverride: string | null | undefined
+  private readonly configuredWebhookUrl: string | null
+  private clockOffsetMs: number
+  private timer: NodeJS.Timeout | null = null
+  private isTicking = false
+  private lastSweepAt = 0
+  private readonly inFlight = new Set<Promise<void>>()
+  private isStopped = false
+  readonly control: EmulatorControl
+
+  constructor(options: EmulatorOptions) {
+    if (!options.secretKey) throw new Error('emulator: secretKey is required')
+    if (!options.webhookSecret) throw new Error('emulator: webhookSecret is required')
+    this.store = new Store(options.dbFile)
+    this.secretKey = options.secretKey
+    this.webhookSecret = options.webhookSecret
+    this.publicBaseUrl = options.publicBaseUrl.replace(/\/+$/, '')
+    this.configuredWebhookUrl = options.webhookUrl ?? null
+    this.asyncDelayMs = options.asyncDelayMs ?? 4000
+    this.retrySchedule = options.retrySchedule?.length ? options.retrySchedule : DEFAULT_RETRY_SCHEDULE
+    this.webhookTimeoutMs = options.webhookTimeoutMs ?? 10_000
+    this.tickMs = options.tickMs ?? 200
+    this.maxConcurrentDeliveries = options.maxConcurrentDeliveries ?? 4
+    this.apiVersion = options.apiVersion ?? Stripe.API_VERSION
+    this.log = options.log ?? silentLog
+    this.clockOffsetMs = Number(this.store.setting('clock_offset_ms') ?? 0) || 0
+    this.control = new EmulatorControl(this)
+  }
+
+  // ---- HTTP
+
+  handle(request: Request): Promise<Response> {
+    return handleRequest(this, request)
+  }
+
+  // ---- clock: an offset lets tests move time forward (expiry, async settlement)
+
+  nowMs(): number {
+    return Date.now() + this.clockOffsetMs
+  }
+
+  nowSeconds(): number {
+    return Math.floor(this.nowMs() / 1000)
+  }
+
+  advanceClock(seconds: number): number {
+    this.clockOffsetMs += seconds * 1000
+    this.store.setSetting('clock_offset_ms', String(this.clockOffsetMs))
+    this.sweepExpired()
+    this.runDueTasks()
+    this.kick()
+    return this.nowSeconds()
+  }
+
+  // ---- webhook settings
+
+  webhookUrl(): string | null {
+    return this.webhookUrlOverride === undefined ? this.configuredWebhookUrl : this.webhookUrlOverride
+  }
+
+  setWebhookUrl(url: string | null): void {
+    this.webhookUrlOverride = url
+  }
+
+  areWebhooksOn(): boolean {
+    return this.store.setting('webhooks') !== 'off'
+  }
+
+  setWebhooks(on: boolean): void {
+    this.store.setSetting('webhooks', on ? 'on' : 'off')
+  }
+
+  // ---- objects
+
+  get<T>(id: string, type: Parameters<Store['getObject']>[1]): T | undefined {
+    return this.store.getObject<T>(id, type)
+  }
+
+  /** The session, expired first if its time has passed (Stripe never shows a stale "open"). */
+  getSession(id: string, param = 'session'): StoredSession {
+    const session = this.store.getObject<StoredSession>(id, 'checkout.session')
+    if (!session) throw noSuch('checkout session', id, param)
+    if (session.status === 'open' && session.expires_at <= this.nowSeconds()) return this.expireSession(id, NO_REQUEST, { isSweep: true })
+    return session
+  }
+
+  lineItems(sessionId: string): Stripe.LineItem[] {
+    return this.store.children<Stripe.LineItem>(sessionId, 'item')
+  }
+
+  private saveSession(session: StoredSession): void {
+    this.store.putObject('checkout.session', session, sessionIndex(session))
+  }
+
+  createSession(input: SessionInput): StoredSession {
+    return this.store.write(() => {
+      const created = this.nowSeconds()
+      const id = newId('cs_test')
+      let subtotal = 0
+      const items = input.lines.map((line, i) => {
+        let price: Stripe.Price
+        if (line.priceId) {
+          const existing = this.store.getObject<Stripe.Price>(line.priceId, 'price')
+          if (!existing) throw invalid(`No such price: '${line.priceId}'`, `line_items[${i}][price]`, 'resource_missing')
+          price = existing
+        } else {
+          let productId = line.productId
+          if (productId) {
+            if (!this.store.getObject(productId, 'product')) throw invalid(`No such product: '${productId}'`, `line_items[${i}][price_data][product]`, 'resource_missing')
+          } else {
+            const product = buildProduct(created, line)
+            this.store.putObject('product', product)
+            productId = product.id
+          }
+          price = buildPrice(created, productId, input.currency, line.unitAmount)
+          this.store.putObject('price', price)
+        }
+        const product = this.store.getObject<Stripe.Product>(typeof price.product === 'string' ? price.product : price.product.id, 'product')
+        const item = buildLineItem(price, product?.name ?? line.name, line.quantity)
+        subtotal += item.amount_subtotal
+        return item
+      })
+      const rates = input.shippingRates.map((rate, i) => {
+        if (rate.id) {
+          const existing = this.store.getObject<Stripe.ShippingRate>(rate.id, 'shipping_rate')
+          if (!existing) throw invalid(`No such shipping rate: '${rate.id}'`, `shipping_options[${i}][shipping_rate]`, 'resource_missing')
+          return existing
+        }
+        const built = buildShippingRate(created, input.currency, rate)
+        this.store.putObject('shipping_rate', built)
+        return built
+      })
+      const session = buildSession({ id, created, input, subtotal, shippingRates: rates, url: `${this.publicBaseUrl}/emulator/checkout/${id}` })
+      this.saveSession(session)
+      for (const item of items) this.store.putObject('item', item, { parent: id })
+      return session
+    })
+  }
+
+  expireSession(id: string, request: RequestContext, opts: { isSweep?: boolean } = {}): StoredSession {
+    return this.store.write(() => {
+      const session = this.store.getObject<StoredSession>(id, 'checkout.session')
+      if (!session) throw noSuch('checkout session', id, 'session')
+      if (session.status !== 'open') {
+        if (opts.isSweep) return session
+        throw invalid(
+          `Only Checkout Sessions with a status in ["open"] can be expired. This Checkout Session has a status of "${session.status}".`,
+          undefined,
+          'checkout_session_not_open',
+        )
+      }
+      session.status = 'expired'
+      session.url = null
+      this.saveSession(session)
+      this.emit('checkout.session.expired', publicSession(session), request)
+      return session
+    })
+  }
+
+  /** Pays an open session as the hosted page would. Throws ApiError (402 card_error) on a decline. */
+  paySession(id: string, input: PayInput, request: RequestContext = NO_REQUEST): StoredSession {
+    // Expire first, in its own transaction, so a late payment attempt cannot roll it back.
+    this.getSession(id)
+    return this.store.write(() => {
+      const session = this.getSession(id)
+      if (session.status !== 'open') {
+        throw invalid(
+          session.status === 'complete' ? 'This Checkout Session is already complete.' : 'This Checkout Session has expired.',
+          'session',
+          'checkout_session_not_open',
+        )
+      }
+      const email = (input.email ?? session.customer_email ?? '').trim()
+      if (!isEmail(email)) throw invalid(email ? `Invalid email address: ${email}` : 'Missing required param: email.', 'email')
+      const name = (input.name ?? '').trim()
+      if (!name) throw invalid('Missing required param: name.', 'name')
+      if (name.length > 200) throw invalid('Invalid name: must be at most 200 characters', 'name')
+      const address = cleanAddress(input.address)
+      const allowed = session.shipping_address_collection?.allowed_countries ?? null
+      if (allowed) {
+        for (const key of ['line1', 'city', 'postal_code', 'country'] as const) {
+          if (!address[key]) throw invalid(`Missing required param: address[${key}].`, `address[${key}]`)
+        }
+        if (!allowed.includes(address.country as (typeof allowed)[number])) throw invalid(`Shipping to ${address.country} is not available for this checkout.`, 'address[country]')
+      }
+      const optionIndex = input.shippingRateIndex ?? 0
+      const option = session.shipping_options.length ? session.shipping_options[optionIndex] : undefined
+      if (session.shipping_options.length && !option) throw invalid(`Invalid shipping_rate_index: ${optionIndex}`, 'shipping_rate_index')
+
+      let outcome: CardOutcome
+      let asyncOutcome: 'succeeded' | 'failed' | null = null
+      if (input.payLater || input.asyncOutcome) {
+        const card = input.card?.replace(/[\s-]/g, '')
+        asyncOutcome = input.asyncOutcome ?? (card === '4000000000000341' ? 'failed' : 'succeeded')
+        outcome = { kind: 'ok', last4: '6789' }
+      } else {
+        outcome = classifyCard(input.card)
+        // 0341 attaches but its charge fails: for an immediate payment that is a decline.
+        if (outcome.kind === 'async_fail') outcome = { kind: 'declined', code: 'generic_decline' }
+      }
+      if (outcome.kind !== 'ok') throw cardDeclined(outcome.kind === 'declined' ? outcome.code : 'generic_decline')
+
+      const now = this.nowSeconds()
+      const shippingAmount = option?.shipping_amount ?? 0
+      const total = (session.amount_subtotal ?? 0) + shippingAmount
+      const currency = session.currency ?? 'usd'
+      const isShipped = !!allowed
+      const kind = asyncOutcome ? 'bank_transfer' : 'card'
+      const paymentMethodId = newId('pm')
+      const chargeId = newId('ch')
+      const shipping = isShipped ? { address, carrier: null, name, phone: null, tracking_number: null } : null
+      const intent = buildPaymentIntent({
+        created: now,
+        amount: total,
+        currency,
+        kind,
+        paymentMethodId,
+        chargeId,
+        status: asyncOutcome ? 'processing' : 'succeeded',
+        email,
+        shipping,
+        metadata: session.emulator.paymentIntentData.metadata,
+        description: session.emulator.paymentIntentData.description,
+      })
+      const charge = buildCharge({
+        id: chargeId,
+        created: now,
+        amount: total,
+        currency,
+        kind,
+        last4: outcome.last4,
+        paymentIntentId: intent.id,
+        paymentMethodId,
+        status: asyncOutcome ? 'pending' : 'succeeded',
+        billing: { address, email, name, phone: null, tax_id: null },
+        shipping,
+        receiptEmail: email,
+      })
+      this.store.putObject('payment_intent', intent, { status: intent.status })
+      this.store.putObject('charge', charge, chargeIndex(charge))
+
+      session.status = 'complete'
+      session.payment_status = asyncOutcome ? 'unpaid' : 'paid'
+      session.payment_intent = intent.id
+      session.url = null
+      session.customer_details = { address, business_name: null, email, individual_name: null, name, phone: null, tax_exempt: 'none', tax_ids: [] }
+      session.collected_information = { business_name: null, individual_name: null, shipping_details: isShipped ? { address, name } : null }
+      if (option) {
+        session.shipping_cost = {
+          amount_subtotal: shippingAmount,
+          amount_tax: 0,
+          amount_total: shippingAmount,
+          shipping_rate: typeof option.shipping_rate === 'string' ? option.shipping_rate : option.shipping_rate.id,
+        }
+      }
+      session.amount_total = total
+      session.total_details = { amount_discount: 0, amount_shipping: shippingAmount, amount_tax: 0 }
+      this.saveSession(session)
+      this.emit('checkout.session.completed', publicSession(session), request)
+      if (asyncOutcome) this.store.schedule('settle', session.id, this.nowMs() + this.asyncDelayMs, { outcome: asyncOutcome })
+      return session
+    })
+  }
+
+  /** The bank transfer of a "pay later" session settles (or bounces). */
+  settle(sessionId: string, outcome: 'succeeded' | 'failed'): StoredSession | null {
+    return this.store.write(() => {
+      const session = this.store.getObject<StoredSession>(sessionId, 'checkout.session')
+      if (!session || session.status !== 'complete' || session.payment_status !== 'unpaid' || typeof session.payment_intent !== 'string') return null
+      const intent = this.store.getObject<Stripe.PaymentIntent>(session.payment_intent, 'payment_intent')
+      const charge = intent && typeof intent.latest_charge === 'string' ? this.store.getObject<Stripe.Charge>(intent.latest_charge, 'charge') : undefined
+      if (!intent || !charge || intent.status !== 'processing') return null
+      if (outcome === 'succeeded') {
+        intent.status = 'succeeded'
+        intent.amount_received = intent.amount
+        charge.status = 'succeeded'
+        charge.paid = true
+        charge.captured = true
+        charge.amount_captured = charge.amount
+        charge.balance_transaction = newId('txn')
+        session.payment_status = 'paid'
+      } else {
+        intent.status = 'requires_payment_method'
+        intent.last_payment_error = {
+          type: 'invalid_request_error',
+          code: 'payment_method_unactivated',
+          message: 'The bank transfer could not be completed.',
+          decline_code: undefined,
+          doc_url: undefined,
+          param: undefined,
+          payment_method_type: 'us_bank_account',
+        } as unknown as Stripe.PaymentIntent.LastPaymentError
+        charge.status = 'failed'
+        charge.paid = false
+        charge.failure_code = 'account_closed'
+        charge.failure_message = 'The customer’s bank account has been closed.'
+        charge.outcome = { ...charge.outcome!, network_status: 'declined_by_network', type: 'issuer_declined', seller_message: 'The bank returned the payment.', reason: 'account_closed' }
+      }
+      this.store.putObject('payment_intent', intent, { status: intent.status })
+      this.store.putObject('charge', charge, chargeIndex(charge))
+      this.saveSession(session)
+      this.emit(outcome === 'succeeded' ? 'checkout.session.async_payment_succeeded' : 'checkout.session.async_payment_failed', publicSession(session), NO_REQUEST)
+      return session
+    })
+  }
+
+  private chargeFor(args: { charge?: string; paymentIntent?: string }): Stripe.Charge {
+    if (args.paymentIntent) {
+      const intent = this.store.getObject<Stripe.PaymentIntent>(args.paymentIntent, 'payment_intent')
+      if (!intent) throw invalid(`No such payment_intent: '${args.paymentIntent}'`, 'payment_intent', 'resource_missing')
+      const chargeId = typeof intent.latest_charge === 'string' ? intent.latest_charge : intent.latest_charge?.id
+      const charge = chargeId ? this.store.getObject<Stripe.Charge>(chargeId, 'charge') : undefined
+      if (!charge) throw invalid(`PaymentIntent ${intent.id} does not have a successful charge to refund.`, 'payment_intent', 'charge_not_refundable')
+      if (args.charge && args.charge !== charge.id) throw invalid(`Charge ${args.charge} does not belong to PaymentIntent ${intent.id}.`, 'charge')
+      return charge
+    }
+    if (args.charge) {
+      const charge = this.store.getObject<Stripe.Charge>(args.charge, 'charge')
+      if (!charge) throw invalid(`No such charge: '${args.charge}'`, 'charge', 'resource_missing')
+      return charge
+    }
+    throw invalid('One of the following params should be provided for this request: payment_intent or charge.', 'charge', 'parameter_missing')
+  }
+
+  refund(
+    args: { charge?: string; paymentIntent?: string; amount?: number; reason?: Stripe.Refund.Reason | null; metadata?: Record<string, string> },
+    request: RequestContext = NO_REQUEST,
+  ): Stripe.Refund {
+    return this.store.write(() => {
+      const charge = this.chargeFor(args)
+      if (charge.status !== 'succeeded') throw invalid(`Charge ${charge.id} has not succeeded, so it cannot be refunded.`, args.paymentIntent ? 'payment_intent' : 'charge', 'charge_not_refundable')
+      if (charge.disputed) throw invalid(`Charge ${charge.id} has been charged back; cannot issue a refund.`, args.paymentIntent ? 'payment_intent' : 'charge', 'charge_disputed')
+      const remaining = charge.amount - charge.amount_refunded
+      if (remaining <= 0) throw invalid(`Charge ${charge.id} has already been refunded.`, args.paymentIntent ? 'payment_intent' : 'charge', 'charge_already_refunded')
+      const amount = args.amount ?? remaining
+      if (amount < 1) throw invalid('Invalid amount: must be a positive integer', 'amount')
+      if (amount > remaining) {
+        throw invalid(`Refund amount (${amount}) is greater than unrefunded amount on charge (${remaining})`, 'amount', 'amount_too_large')
+      }
+      const refund = buildRefund({ created: this.nowSeconds(), amount, charge, reason: args.reason ?? null, metadata: args.metadata ?? {} })
+      const previous = { amount_refunded: charge.amount_refunded, refunded: charge.refunded }
+      charge.amount_refunded += amount
+      charge.refunded = charge.amount_refunded >= charge.amount
+      const refunds = charge.refunds?.data ?? []
+      charge.refunds = { object: 'list', data: [refund, ...refunds], has_more: false, url: `/v1/charges/${charge.id}/refunds` }
+      this.store.putObject('refund', refund, { parent: charge.id, paymentIntent: refund.payment_intent as string | null, status: refund.status })
+      this.store.putObject('charge', charge, chargeIndex(charge))
+      this.emit('charge.refunded', charge, request, previous)
+      return refund
+    })
+  }
+
+  dispute(args: { charge?: string; paymentIntent?: string; amount?: number; reason?: string }): Stripe.Dispute {
+    return this.store.write(() => {
+      const charge = this.chargeFor(args)
+      if (charge.status !== 'succeeded') throw invalid(`Charge ${charge.id} has not succeeded, so it cannot be disputed.`, 'charge')
+      if (charge.disputed) throw invalid(`Charge ${charge.id} is already disputed.`, 'charge')
+      const amount = args.amount ?? charge.amount
+      if (!Number.isSafeInteger(amount) || amount < 1 || amount > charge.amount) throw invalid(`Invalid amount: must be between 1 and ${charge.amount}`, 'amount')
+      const dispute = buildDispute({ created: this.nowSeconds(), charge, amount, reason: args.reason ?? 'fraudulent' })
+      charge.disputed = true
+      this.store.putObject('dispute', dispute, { parent: charge.id, paymentIntent: dispute.payment_intent as string | null, status: dispute.status })
+      this.store.putObject('charge', charge, chargeIndex(charge))
+      this.emit('charge.dispute.created', dispute, NO_REQUEST)
+      return dispute
+    })
+  }
+
+  /** A paid session the store never created (e.g. from a Payment Link). */
+  foreignSession(input: ForeignSessionInput): StoredSession {
+    if (!Array.isArray(input.line_items) || input.line_items.length === 0) throw invalid('Missing required param: line_items.', 'line_items')
+    const currency = (input.currency ?? 'usd').toLowerCase()
+    if (!/^[a-z]{3}$/.test(currency)) throw invalid(`Invalid currency: ${input.currency}`, 'currency')
+    const lines = input.line_items.map((line, i) => {
+      const param = `line_items[${i}]`
+      if (!line || typeof line.name !== 'string' || !line.name.trim()) throw invalid(`Missing required param: ${param}[name].`, `${param}[name]`)
+      if (!Number.isSafeInteger(line.unit_amount) || line.unit_amount < 0) throw invalid(`Invalid integer: ${param}[unit_amount]`, `${param}[unit_amount]`)
+      const quantity = line.quantity ?? 1
+      if (!Number.isSafeInteger(quantity) || quantity < 1) throw invalid(`Invalid integer: ${param}[quantity]`, `${param}[quantity]`)
+      const metadata: Record<string, string> = {}
+      for (const [k, v] of Object.entries(line.metadata ?? {})) metadata[k] = String(v)
+      if (line.variant_id !== undefined) metadata.variant_id = String(line.variant_id)
+      return { name: line.name, description: line.description ?? null, images: [], productMetadata: metadata, unitAmount: line.unit_amount, quantity }
+    })
+    const address = cleanAddress({ line1: '1 Test Street', city: 'Springfield', postal_code: '12345', country: 'US', ...input.address })
+    if (input.shipping && (!Number.isSafeInteger(input.shipping.amount) || input.shipping.amount < 0)) throw invalid('Invalid integer: shipping[amount]', 'shipping[amount]')
+    return this.store.write(() => {
+      const session = this.createSession({
+        currency,
+        lines,
+        metadata: input.metadata ?? {},
+        clientReferenceId: input.client_reference_id ?? null,
+        customerEmail: null,
+        allowedCountries: [address.country ?? 'US'],
+        shippingRates: input.shipping ? [{ displayName: input.shipping.display_name ?? 'Shipping', amount: input.shipping.amount, deliveryEstimate: null, metadata: {} }] : [],
+        expiresAt: this.nowSeconds() + 24 * 3600,
+        successUrl: null,
+        cancelUrl: null,
+        paymentIntentData: { metadata: {}, description: null },
+        paymentLink: input.payment_link ?? newId('plink'),
+        locale: null,
+        submitType: null,
+        billingAddressCollection: null,
+        isPhoneCollected: false,
+      })
+      return this.paySession(session.id, {
+        card: input.card ?? '4242424242424242',
+        email: input.email ?? 'customer@example.com',
+        name: input.name ?? 'Test Customer',
+        address,
+        asyncOutcome: input.asyncOutcome ?? null,
+      })
+    })
+  }
+
+  // ---- events
+
+  emit(type: string, object: unknown, request: RequestContext, previous?: Record<string, unknown>): EmulatedEvent {
+    const url = this.webhookUrl()
+    const isDelivered = !!url && this.areWebhooksOn()
+    const event: EmulatedEvent = {
+      id: newId('evt'),
+      object: 'event',
+      api_version: this.apiVersion,
+      created: this.nowSeconds(),
+      data: { object: JSON.parse(JSON.stringify(object)), ...(previous ? { previous_attributes: previous } : {}) },
+      livemode: false,
+      pending_webhooks: isDelivered ? 1 : 0,
+      request: { id: request.id, idempotency_key: request.idempotencyKey },
+      type,
+    }
+    this.store.insertEvent(event)
+    if (isDelivered) this.store.insertDelivery(event.id, url, Date.now())
+    this.kick()
+    return event
+  }
+
+  /** The event as the API shows it now: pending_webhooks counts undelivered attempts. */
+  currentEvent(event: EmulatedEvent): EmulatedEvent {
+    return { ...event, pending_webhooks: this.store.pendingDeliveries(event.id) }
+  }
+
+  // ---- background work
+
+  start(): void {
+    if (this.timer || this.isStopped) return
+    this.timer = setInterval(() => this.tick(), this.tickMs)
+    this.timer.unref()
+    this.tick()
+  }
+
+  async stop(): Promise<void> {
+    this.isStopped = true
+    if (this.timer) clearInterval(this.timer)
+    this.timer = null
+    await Promise.allSettled([...this.inFlight])
+    this.store.close()
+  }
+
+  get isRunning(): boolean {
+    return !!this.timer
+  }
+
+  /** Soon, outside the caller's transaction: deliver what was just emitted. */
+  kick(): void {
+    if (!this.timer) return
+    setImmediate(() => this.tick())
+  }
+
+  private tick(): void {
+    if (this.isTicking || this.isStopped || !this.store.isOpen) return
+    this.isTicking = true
+    try {
+      if (Date.now() - this.lastSweepAt >= 1000) {
+        this.lastSweepAt = Date.now()
+        this.sweepExpired()
+      }
+      this.runDueTasks()
+      this.startDueDeliveries(false)
+    } catch (err) {
+      this.log.error('emulator: background tick failed', { err })
+    } finally {
+      this.isTicking = false
+    }
+  }
+
+  /** Open sessions past expires_at become expired (and emit checkout.session.expired). */
+  sweepExpired(): number {
+    let count = 0
+    for (const id of this.store.openSessionsDue(this.nowSeconds())) {
+      this.expireSession(id, NO_REQUEST, { isSweep: true })
+      count++
+    }
+    return count
+  }
+
+  runDueTasks(): number {
+    let count = 0
+    for (const task of this.store.dueTasks(this.nowMs())) {
+      this.store.write(() => {
+        if (!this.store.takeTask(task.id)) return
+        if (task.kind === 'settle') {
+          const { outcome } = JSON.parse(task.payload) as { outcome: 'succeeded' | 'failed' }
+          this.settle(task.subject, outcome)
+        }
+        count++
+      })
+    }
+    return count
+  }
+
+  private startDueDeliveries(force: boolean): Promise<void>[] {
+    if (!this.store.isOpen) return []
+    const capacity = force ? 1000 : this.maxConcurrentDeliveries - this.inFlight.size
+    const rows = this.store.claimDeliveries(Date.now(), capacity, this.webhookTimeoutMs + 5000, force)
+    return rows.map((row) => {
+      const attempt = this.attempt(row).finally(() => this.inFlight.delete(attempt))
+      this.inFlight.add(attempt)
+      return attempt
+    })
+  }
+
+  /** Sends due (or, with force, all pending) deliveries now and waits for the attempts. */
+  async flushWebhooks(opts: { force?: boolean } = {}): Promise<number> {
+    const attempts = this.startDueDeliveries(!!opts.force)
+    await Promise.allSettled(attempts)
+    return attempts.length
+  }
+
+  private async attempt(row: DeliveryRow): Promise<void> {
+    const event = this.store.getEvent<EmulatedEvent>(row.event_id)
+    if (!event) return
+    const payload = JSON.stringify(this.currentEvent(event), null, 2)
+    const timestamp = Math.floor(Date.now() / 1000)
+    const result = await post(
+      row.url,
+      payload,
+      {
+        'Content-Type': 'application/json; charset=utf-8',
+        'Stripe-Signature': sign(payload, this.webhookSecret, timestamp),
+        'User-Agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
+        'Cache-Control': 'no-cache',
+      },
+      this.webhookTimeoutMs,
+    )
+    if (!this.store.isOpen) return
+    const isOk = 'status' in result && result.status >= 200 && result.status < 300
+    const attempts = row.attempts + 1
+    const delay = this.retrySchedule[attempts - 1]
+    const now = Date.now()
+    this.store.recordAttempt(row.id, {
+      ok: isOk,
+      status: 'status' in result ? result.status : null,
+      error: isOk ? null : 'error' in result ? result.error : `HTTP ${result.status}: ${result.body.slice(0, 500)}`,
+      nowMs: now,
+      nextAttemptAt: isOk || delay === undefined ? null : now + delay,
+    })
+    if (!isOk) {
+      this.log.warn('emulator: webhook delivery failed', {
+        eventId: row.event_id,
+        attempt: attempts,
+        result: 'status' in result ? result.status : result.error,
+        willRetry: delay !== undefined,
+      })
+    }
+  }
+
+  deliveries(filter: { eventId?: string; status?: string } = {}): DeliveryInfo[] {
+    return this.store.deliveries(filter).map((d) => ({
+      id: d.id,
+      event_id: d.event_id,
+      event_type: d.event_type,
+      url: d.url,
+      status: d.status,
+      attempts: d.attempts,
+      last_status: d.last_status,
+      last_error: d.last_error,
+      next_attempt_at: d.status === 'pending' ? d.next_attempt_at : null,
+      delivered_at: d.delivered_at,
+      created_at: d.created_at,
+    }))
+  }
+}
+
+/** Test controls, also served at /emulator/test/* (see http.ts). */
+export class EmulatorControl {
+  constructor(private readonly emulator: Emulator) {}
+
+  /** Pays a session without a browser. Throws ApiError 402 for a declined card. */
+  pay(args: {
+    session: string
+    card?: string
+    email?: string
+    name?: string
+    address?: Partial<Address>
+    asyncOutcome?: 'succeeded' | 'failed'
+    shipping_rate_index?: number
+  }): Stripe.Checkout.Session {
+    if (!args || typeof args.session !== 'string') throw invalid('Missing required param: session.', 'session')
+    const existing = this.emulator.get<StoredSession>(args.session, 'checkout.session')
+    const country = existing?.shipping_address_collection?.allowed_countries[0] ?? 'US'
+    const session = this.emulator.paySession(args.session, {
+      card: args.card ?? '4242424242424242',
+      email: args.email ?? existing?.customer_email ?? 'customer@example.com',
+      name: args.name ?? 'Test Customer',
+      address: args.address ?? { line1: '1 Test Street', city: 'Springfield', postal_code: '12345', country },
+      asyncOutcome: args.asyncOutcome ?? null,
+      shippingRateIndex: args.shipping_rate_index ?? null,
+    })
+    return publicSession(session)
+  }
+
+  dispute(args: { charge?: string; payment_intent?: string; amount?: number; reason?: string }): Stripe.Dispute {
+    return this.emulator.dispute({ charge: args.charge, paymentIntent: args.payment_intent, amount: args.amount, reason: args.reason })
+  }
+
+  foreignSession(args: ForeignSessionInput): Stripe.Checkout.Session {
+    return publicSession(this.emulator.foreignSession(args))
+  }
+
+  setWebhooks(args: { webhooks?: 'on' | 'off'; url?: string | null }): { webhooks: 'on' | 'off'; url: string | null } {
+    if (args.webhooks !== undefined) {
+      if (args.webhooks !== 'on' && args.webhooks !== 'off') throw invalid('Invalid webhooks: must be "on" or "off"', 'webhooks')
+      this.emulator.setWebhooks(args.webhooks === 'on')
+    }
+    if (args.url !== undefined) {
+      if (args.url !== null) {
+        try {
+          new URL(args.url)
+        } catch {
+          throw invalid(`Not a valid URL: ${args.url}`, 'url')
+        }
+      }
+      this.emulator.setWebhookUrl(args.url)
+    }
+    return { webhooks: this.emulator.areWebhooksOn() ? 'on' : 'off', url: this.emulator.webhookUrl() }
+  }
+
+  deliveries(args: { event?: string; status?: string } = {}): DeliveryInfo[] {
+    return this.emulator.deliveries({ eventId: args.event, status: args.status })
+  }
+
+  flushWebhooks(args: { force?: boolean } = {}): Promise<number> {
+    return this.emulator.flushWebhooks(args)
+  }
+
+  advanceClock(args: { seconds: number }): { now: number } {
+    if (!Number.isFinite(args.seconds) || args.seconds < 0) throw invalid('Invalid seconds: must be a non-negative number', 'seconds')
+    return { now: this.emulator.advanceClock(args.seconds) }
+  }
+
+  /** Runs the expiry sweep and any due settlements now. */
+  sweep(): { expired: number; settled: number } {
+    return { expired: this.emulator.sweepExpired(), settled: this.emulator.runDueTasks() }
+  }
+}
+
+export { ApiError }

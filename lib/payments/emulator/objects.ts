@@ -1,0 +1,517 @@
+import type Stripe from 'stripe'
+import { newId } from './ids'
+
+// Builders for the Stripe objects the emulator serves. Each is typed against the SDK's own
+// interfaces (stripe v23), so a field the SDK promises is a field the emulator sends.
+
+export type Address = {
+  line1: string | null
+  line2: string | null
+  city: string | null
+  state: string | null
+  postal_code: string | null
+  country: string | null
+}
+
+export type LineInput = {
+  name: string
+  description: string | null
+  images: string[]
+  productMetadata: Record<string, string>
+  unitAmount: number
+  quantity: number
+  /** An existing product or price to reuse instead of creating new ones. */
+  productId?: string
+  priceId?: string
+}
+
+export type ShippingRateInput = {
+  displayName: string
+  amount: number
+  deliveryEstimate: Stripe.ShippingRate.DeliveryEstimate | null
+  metadata: Record<string, string>
+  /** An existing shipping rate to reuse. */
+  id?: string
+}
+
+export type SessionInput = {
+  currency: string
+  lines: LineInput[]
+  metadata: Record<string, string>
+  clientReferenceId: string | null
+  customerEmail: string | null
+  allowedCountries: string[] | null
+  shippingRates: ShippingRateInput[]
+  expiresAt: number
+  successUrl: string | null
+  cancelUrl: string | null
+  paymentIntentData: { metadata: Record<string, string>; description: string | null }
+  paymentLink: string | null
+  locale: string | null
+  submitType: string | null
+  billingAddressCollection: string | null
+  isPhoneCollected: boolean
+}
+
+export type StoredSession = Stripe.Checkout.Session & {
+  /** Kept beside the Stripe fields (stripped before sending) for the hosted page. */
+  emulator: { paymentIntentData: SessionInput['paymentIntentData'] }
+}
+
+export function publicSession(session: StoredSession): Stripe.Checkout.Session {
+  const { emulator: _internal, ...rest } = session
+  return rest
+}
+
+export function buildProduct(created: number, line: LineInput): Stripe.Product {
+  return {
+    id: newId('prod'),
+    object: 'product',
+    active: true,
+    created,
+    default_price: null,
+    description: line.description,
+    images: line.images,
+    livemode: false,
+    marketing_features: [],
+    metadata: line.productMetadata,
+    name: line.name,
+    package_dimensions: null,
+    shippable: null,
+    statement_descriptor: null,
+    tax_code: null,
+    tax_details: null,
+    type: 'service',
+    unit_label: null,
+    updated: created,
+    url: null,
+  }
+}
+
+export function buildPrice(created: number, productId: string, currency: string, unitAmount: number): Stripe.Price {
+  return {
+    id: newId('price'),
+    object: 'price',
+    // Prices made from price_data are single-use and inactive, as on Stripe.
+    active: false,
+    billing_scheme: 'per_unit',
+    created,
+    currency,
+    custom_unit_amount: null,
+    livemode: false,
+    lookup_key: null,
+    metadata: {},
+    nickname: null,
+    product: productId,
+    recurring: null,
+    tax_behavior: 'unspecified',
+    tiers_mode: null,
+    transform_quantity: null,
+    type: 'one_time',
+    unit_amount: unitAmount,
+    // On the wire a Decimal is a string.
+    unit_amount_decimal: String(unitAmount) as unknown as Stripe.Price['unit_amount_decimal'],
+  }
+}
+
+export function buildLineItem(price: Stripe.Price, description: string, quantity: number): Stripe.LineItem {
+  const amount = (price.unit_amount ?? 0) * quantity
+  return {
+    id: newId('li'),
+    object: 'item',
+    adjustable_quantity: null,
+    amount_discount: 0,
+    amount_subtotal: amount,
+    amount_tax: 0,
+    amount_total: amount,
+    currency: price.currency,
+    description,
+    metadata: {},
+    price,
+    quantity,
+  }
+}
+
+export function buildShippingRate(created: number, currency: string, input: ShippingRateInput): Stripe.ShippingRate {
+  return {
+    id: newId('shr'),
+    object: 'shipping_rate',
+    active: true,
+    created,
+    delivery_estimate: input.deliveryEstimate,
+    display_name: input.displayName,
+    fixed_amount: { amount: input.amount, currency },
+    livemode: false,
+    metadata: input.metadata,
+    tax_behavior: 'unspecified',
+    tax_code: null,
+    type: 'fixed_amount',
+  }
+}
+
+export function buildSession(args: {
+  id: string
+  created: number
+  input: SessionInput
+  subtotal: number
+  shippingRates: Stripe.ShippingRate[]
+  url: string
+}): StoredSession {
+  const { input } = args
+  const first = args.shippingRates[0]
+  const shippingAmount = first?.fixed_amount?.amount ?? 0
+  return {
+    id: args.id,
+    object: 'checkout.session',
+    adaptive_pricing: null,
+    after_expiration: null,
+    allow_promotion_codes: null,
+    allowed_payment_method_types: null,
+    amount_subtotal: args.subtotal,
+    amount_total: args.subtotal + shippingAmount,
+    automatic_tax: { enabled: false, liability: null, provider: null, status: null },
+    billing_address_collection: (input.billingAddressCollection as Stripe.Checkout.Session.BillingAddressCollection | null) ?? null,
+    cancel_url: input.cancelUrl,
+    client_reference_id: input.clientReferenceId,
+    client_secret: null,
+    collected_information: null,
+    consent: null,
+    consent_collection: null,
+    created: args.created,
+    currency: input.currency,
+    currency_conversion: null,
+    custom_fields: [],
+    custom_text: { after_submit: null, shipping_address: null, submit: null, terms_of_service_acceptance: null },
+    customer: null,
+    customer_account: null,
+    customer_creation: 'if_required',
+    customer_details: input.customerEmail
+      ? { address: null, business_name: null, email: input.customerEmail, individual_name: null, name: null, phone: null, tax_exempt: 'none', tax_ids: null }
+      : null,
+    customer_email: input.customerEmail,
+    discounts: [],
+    expires_at: input.expiresAt,
+    integration_identifier: null,
+    invoice: null,
+    invoice_creation: { enabled: false, invoice_data: { account_tax_ids: null, custom_fields: null, description: null, footer: null, issuer: null, metadata: {}, rendering_options: null } },
+    livemode: false,
+    locale: (input.locale as Stripe.Checkout.Session.Locale | null) ?? null,
+    managed_payments: null,
+    metadata: input.metadata,
+    mode: 'payment',
+    origin_context: null,
+    payment_intent: null,
+    payment_link: input.paymentLink,
+    payment_method_collection: 'if_required',
+    payment_method_configuration_details: null,
+    payment_method_options: { card: { request_three_d_secure: 'automatic' } } as Stripe.Checkout.Session.PaymentMethodOptions,
+    payment_method_types: ['card'],
+    payment_status: 'unpaid',
+    permissions: null,
+    phone_number_collection: { enabled: input.isPhoneCollected },
+    recovered_from: null,
+    saved_payment_method_options: null,
+    setup_intent: null,
+    shipping_address_collection: input.allowedCountries
+      ? { allowed_countries: input.allowedCountries as Stripe.Checkout.Session.ShippingAddressCollection.AllowedCountry[] }
+      : null,
+    shipping_cost: first ? { amount_subtotal: shippingAmount, amount_tax: 0, amount_total: shippingAmount, shipping_rate: first.id } : null,
+    shipping_options: args.shippingRates.map((rate) => ({ shipping_amount: rate.fixed_amount?.amount ?? 0, shipping_rate: rate.id })),
+    status: 'open',
+    submit_type: (input.submitType as Stripe.Checkout.Session.SubmitType | null) ?? null,
+    subscription: null,
+    success_url: input.successUrl,
+    total_details: { amount_discount: 0, amount_shipping: shippingAmount, amount_tax: 0 },
+    ui_mode: 'hosted',
+    url: args.url,
+    wallet_options: null,
+    emulator: { paymentIntentData: input.paymentIntentData },
+  }
+}
+
+export type PaymentMethodKind = 'card' | 'bank_transfer'
+
+export function buildPaymentIntent(args: {
+  created: number
+  amount: number
+  currency: string
+  kind: PaymentMethodKind
+  paymentMethodId: string
+  chargeId: string
+  status: 'succeeded' | 'processing'
+  email: string | null
+  shipping: Stripe.PaymentIntent.Shipping | null
+  metadata: Record<string, string>
+  description: string | null
+}): Stripe.PaymentIntent {
+  const id = newId('pi')
+  return {
+    id,
+    object: 'payment_intent',
+    allowed_payment_method_types: null,
+    amount: args.amount,
+    amount_capturable: 0,
+    amount_details: { tip: {} } as Stripe.PaymentIntent.AmountDetails,
+    amount_received: args.status === 'succeeded' ? args.amount : 0,
+    application: null,
+    application_fee_amount: null,
+    automatic_payment_methods: null,
+    canceled_at: null,
+    cancellation_reason: null,
+    capture_method: 'automatic_async',
+    client_secret: `${id}_secret_${newId('req').slice(4)}`,
+    confirmation_method: 'automatic',
+    created: args.created,
+    currency: args.currency,
+    customer: null,
+    customer_account: null,
+    description: args.description,
+    excluded_payment_method_types: null,
+    last_payment_error: null,
+    latest_charge: args.chargeId,
+    livemode: false,
+    managed_payments: null,
+    metadata: args.metadata,
+    next_action: null,
+    on_behalf_of: null,
+    payment_method: args.paymentMethodId,
+    payment_method_configuration_details: null,
+    payment_method_options: null,
+    payment_method_types: [args.kind === 'card' ? 'card' : 'us_bank_account'],
+    payment_record: null,
+    processing: null,
+    receipt_email: args.email,
+    review: null,
+    setup_future_usage: null,
+    shipping: args.shipping,
+    source: null,
+    statement_descriptor: null,
+    statement_descriptor_suffix: null,
+    status: args.status,
+    transfer_group: null,
+  }
+}
+
+function cardDetails(last4: string): Stripe.Charge.PaymentMethodDetails {
+  const year = new Date().getUTCFullYear() + 3
+  return {
+    type: 'card',
+    card: {
+      amount_authorized: null,
+      authorization_code: null,
+      brand: last4 === '4444' ? 'mastercard' : 'visa',
+      capture_before: undefined,
+      checks: { address_line1_check: null, address_postal_code_check: null, cvc_check: 'pass' },
+      country: 'US',
+      exp_month: 12,
+      exp_year: year,
+      extended_authorization: undefined,
+      fingerprint: 'emulatedFp0000',
+      funding: 'credit',
+      incremental_authorization: undefined,
+      installments: null,
+      last4,
+      mandate: null,
+      multicapture: undefined,
+      network: last4 === '4444' ? 'mastercard' : 'visa',
+      network_token: null,
+      network_transaction_id: null,
+      overcapture: undefined,
+      regulated_status: 'unregulated',
+      three_d_secure: null,
+      wallet: null,
+    } as unknown as Stripe.Charge.PaymentMethodDetails.Card,
+  }
+}
+
+function bankDetails(): Stripe.Charge.PaymentMethodDetails {
+  return {
+    type: 'us_bank_account',
+    us_bank_account: {
+      account_holder_type: 'individual',
+      account_type: 'checking',
+      bank_name: 'STRIPE TEST BANK',
+      fingerprint: 'emulatedBank00',
+      last4: '6789',
+      mandate: undefined,
+      payment_reference: null,
+      routing_number: '110000000',
+    } as unknown as Stripe.Charge.PaymentMethodDetails.UsBankAccount,
+  }
+}
+
+export function buildCharge(args: {
+  id?: string
+  created: number
+  amount: number
+  currency: string
+  kind: PaymentMethodKind
+  last4: string
+  paymentIntentId: string
+  paymentMethodId: string
+  status: 'succeeded' | 'pending'
+  billing: Stripe.Charge.BillingDetails
+  shipping: Stripe.Charge.Shipping | null
+  receiptEmail: string | null
+}): Stripe.Charge {
+  const id = args.id ?? newId('ch')
+  return {
+    id,
+    object: 'charge',
+    amount: args.amount,
+    amount_captured: args.status === 'succeeded' ? args.amount : 0,
+    amount_refunded: 0,
+    application: null,
+    application_fee: null,
+    application_fee_amount: null,
+    balance_transaction: args.status === 'succeeded' ? newId('txn') : null,
+    billing_details: args.billing,
+    calculated_statement_descriptor: 'TILL',
+    captured: args.status === 'succeeded',
+    created: args.created,
+    currency: args.currency,
+    customer: null,
+    description: null,
+    disputed: false,
+    failure_balance_transaction: null,
+    failure_code: null,
+    failure_message: null,
+    fraud_details: {},
+    livemode: false,
+    metadata: {},
+    on_behalf_of: null,
+    outcome: {
+      advice_code: null,
+      network_advice_code: null,
+      network_decline_code: null,
+      network_status: 'approved_by_network',
+      reason: null,
+      risk_level: 'normal',
+      risk_score: 20,
+      seller_message: 'Payment complete.',
+      type: 'authorized',
+    },
+    paid: args.status === 'succeeded',
+    payment_intent: args.paymentIntentId,
+    payment_method: args.paymentMethodId,
+    payment_method_details: args.kind === 'card' ? cardDetails(args.last4) : bankDetails(),
+    receipt_email: args.receiptEmail,
+    receipt_number: null,
+    receipt_url: null,
+    refunded: false,
+    refunds: { object: 'list', data: [], has_more: false, url: `/v1/charges/${id}/refunds` },
+    review: null,
+    shipping: args.shipping,
+    source: null,
+    source_transfer: null,
+    statement_descriptor: null,
+    statement_descriptor_suffix: null,
+    status: args.status,
+    transfer_data: null,
+    transfer_group: null,
+  }
+}
+
+export function buildRefund(args: {
+  created: number
+  amount: number
+  charge: Stripe.Charge
+  reason: Stripe.Refund.Reason | null
+  metadata: Record<string, string>
+}): Stripe.Refund {
+  return {
+    id: newId('re'),
+    object: 'refund',
+    amount: args.amount,
+    balance_transaction: newId('txn'),
+    charge: args.charge.id,
+    created: args.created,
+    currency: args.charge.currency,
+    customer: null,
+    customer_account: null,
+    destination_details: { type: 'card', card: { reference_status: 'pending', reference_type: 'acquirer_reference_number', type: 'refund' } } as Stripe.Refund.DestinationDetails,
+    metadata: args.metadata,
+    payment_intent: typeof args.charge.payment_intent === 'string' ? args.charge.payment_intent : (args.charge.payment_intent?.id ?? null),
+    payment_method: args.charge.payment_method,
+    reason: args.reason,
+    receipt_number: null,
+    source_transfer_reversal: null,
+    status: 'succeeded',
+    transfer_reversal: null,
+  }
+}
+
+export function buildDispute(args: { created: number; charge: Stripe.Charge; amount: number; reason: string }): Stripe.Dispute {
+  const nullEvidence = {
+    access_activity_log: null,
+    billing_address: null,
+    cancellation_policy: null,
+    cancellation_policy_disclosure: null,
+    cancellation_rebuttal: null,
+    customer_communication: null,
+    customer_email_address: null,
+    customer_name: null,
+    customer_purchase_ip: null,
+    customer_signature: null,
+    duplicate_charge_documentation: null,
+    duplicate_charge_explanation: null,
+    duplicate_charge_id: null,
+    enhanced_evidence: {},
+    product_description: null,
+    receipt: null,
+    refund_policy: null,
+    refund_policy_disclosure: null,
+    refund_refusal_explanation: null,
+    service_date: null,
+    service_documentation: null,
+    shipping_address: null,
+    shipping_carrier: null,
+    shipping_date: null,
+    shipping_documentation: null,
+    shipping_tracking_number: null,
+    uncategorized_file: null,
+    uncategorized_text: null,
+  }
+  return {
+    id: newId('dp'),
+    object: 'dispute',
+    amount: args.amount,
+    balance_transactions: [],
+    charge: args.charge.id,
+    created: args.created,
+    currency: args.charge.currency,
+    enhanced_eligibility_types: [],
+    evidence: nullEvidence,
+    evidence_details: {
+      due_by: args.created + 7 * 86400,
+      enhanced_eligibility: {},
+      has_evidence: false,
+      past_due: false,
+      submission_count: 0,
+      submission_method: null,
+    } as unknown as Stripe.Dispute.EvidenceDetails,
+    intended_submission_method: null,
+    is_charge_refundable: false,
+    livemode: false,
+    metadata: {},
+    payment_intent: typeof args.charge.payment_intent === 'string' ? args.charge.payment_intent : (args.charge.payment_intent?.id ?? null),
+    reason: args.reason,
+    status: 'needs_response',
+  }
+}
+
+export type EmulatedEvent = {
+  id: string
+  object: 'event'
+  api_version: string
+  created: number
+  data: { object: unknown; previous_attributes?: Record<string, unknown> }
+  livemode: false
+  pending_webhooks: number
+  request: { id: string | null; idempotency_key: string | null }
+  type: string
+}
+
+export function list<T>(data: T[], hasMore: boolean, url: string): Stripe.ApiList<T> {
+  return { object: 'list', data, has_more: hasMore, url }
+}

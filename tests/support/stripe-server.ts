@@ -1,0 +1,130 @@
+import fs from 'node:fs'
+import http from 'node:http'
+import os from 'node:os'
+import path from 'node:path'
+import { Emulator, type EmulatorLog } from '../../lib/payments/emulator/emulator'
+
+// The local Stripe-compatible server: the app's payments emulator behind a plain node:http
+// server on 127.0.0.1. Point the real SDK at it with
+//   new Stripe(key, { host: server.host, port: server.port, protocol: 'http' })
+
+export const TEST_SECRET_KEY = 'sk_test_till_emulator'
+export const TEST_WEBHOOK_SECRET = 'whsec_till_emulator'
+
+export type StripeServerOptions = {
+  webhookUrl?: string
+  secretKey?: string
+  webhookSecret?: string
+  asyncDelayMs?: number
+  retrySchedule?: number[]
+  webhookTimeoutMs?: number
+  /** Reuse a file to keep state across restarts; default is a fresh temporary file. */
+  dbFile?: string
+  /** Default 0: any free port. */
+  port?: number
+  /** Run the background loops (webhook delivery, expiry sweep, settlement). Default true. */
+  isBackgroundOn?: boolean
+  log?: EmulatorLog
+}
+
+export type StripeServer = {
+  url: string
+  port: number
+  host: string
+  secretKey: string
+  webhookSecret: string
+  dbFile: string
+  emulator: Emulator
+  close(): Promise<void>
+}
+
+async function toRequest(req: http.IncomingMessage, origin: string): Promise<Request> {
+  const headers = new Headers()
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue
+    for (const v of Array.isArray(value) ? value : [value]) headers.append(key, v)
+  }
+  const method = req.method ?? 'GET'
+  let body: Buffer | undefined
+  if (method !== 'GET' && method !== 'HEAD') {
+    const chunks: Buffer[] = []
+    for await (const chunk of req) chunks.push(chunk as Buffer)
+    body = Buffer.concat(chunks)
+  }
+  return new Request(new URL(req.url ?? '/', origin), { method, headers, body: body && body.length ? new Uint8Array(body) : undefined })
+}
+
+async function send(res: http.ServerResponse, response: Response): Promise<void> {
+  const headers: Record<string, string | string[]> = {}
+  response.headers.forEach((value, key) => {
+    headers[key] = value
+  })
+  const body = Buffer.from(await response.arrayBuffer())
+  res.writeHead(response.status, headers)
+  res.end(body)
+}
+
+export async function startStripeServer(opts: StripeServerOptions = {}): Promise<StripeServer> {
+  const host = '127.0.0.1'
+  let tempDir: string | null = null
+  let dbFile = opts.dbFile
+  if (!dbFile) {
+    tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'till-stripe-'))
+    dbFile = path.join(tempDir, 'emulator.sqlite3')
+  }
+  let emulator: Emulator | null = null
+  const server = http.createServer((req, res) => {
+    void (async () => {
+      try {
+        if (!emulator) throw new Error('emulator not ready')
+        await send(res, await emulator.handle(await toRequest(req, `http://${host}`)))
+      } catch (err) {
+        if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json' })
+        res.end(JSON.stringify({ error: { type: 'api_error', message: String(err) } }))
+      }
+    })()
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(opts.port ?? 0, host, () => resolve())
+  })
+  const address = server.address()
+  const port = typeof address === 'object' && address ? address.port : 0
+  const url = `http://${host}:${port}`
+  const secretKey = opts.secretKey ?? TEST_SECRET_KEY
+  const webhookSecret = opts.webhookSecret ?? TEST_WEBHOOK_SECRET
+  emulator = new Emulator({
+    dbFile,
+    secretKey,
+    webhookSecret,
+    webhookUrl: opts.webhookUrl ?? null,
+    publicBaseUrl: url,
+    asyncDelayMs: opts.asyncDelayMs,
+    retrySchedule: opts.retrySchedule,
+    webhookTimeoutMs: opts.webhookTimeoutMs,
+    log: opts.log,
+  })
+  if (opts.isBackgroundOn !== false) emulator.start()
+  const running = emulator
+  let closing: Promise<void> | null = null
+  return {
+    url,
+    port,
+    host,
+    secretKey,
+    webhookSecret,
+    dbFile,
+    emulator: running,
+    close() {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve())
+          server.closeAllConnections()
+        })
+        await running.stop()
+        if (tempDir) fs.rmSync(tempDir, { recursive: true, force: true })
+      })()
+      return closing
+    },
+  }
+}
