@@ -1,0 +1,24 @@
+import { readUpload } from '@/lib/uploads'
+
+// Serves STORAGE_DIR/uploads (product pictures). Upload paths are never rewritten in place,
+// so a year of immutable caching is safe. An SVG opened directly gets a CSP that forbids
+// scripts and sandboxes it: an uploaded SVG is a document, not just a picture.
+export const runtime = 'nodejs'
+
+const SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+
+export async function GET(_request: Request, { params }: { params: Promise<{ path: string[] }> }) {
+  const { path } = await params
+  const upload = readUpload(path.join('/'))
+  if (!upload) {
+    return new Response('Not found', { status: 404, headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' } })
+  }
+  const headers = new Headers({
+    'Content-Type': upload.contentType,
+    'Content-Length': String(upload.body.byteLength),
+    'Cache-Control': 'public, max-age=31536000, immutable',
+    'X-Content-Type-Options': 'nosniff',
+  })
+  if (upload.contentType === 'image/svg+xml') headers.set('Content-Security-Policy', SVG_POLICY)
+  return new Response(new Uint8Array(upload.body), { status: 200, headers })
+}

@@ -1,0 +1,57 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { getEnv } from './env'
+
+// Uploaded files (product pictures) live on the volume at STORAGE_DIR/uploads and are
+// served by app/uploads/[...path]. The path comes from a URL, so it is treated as hostile:
+// relative, no dot segments, no hidden files, no NUL, an image extension we know, and after
+// resolving symlinks still inside the uploads folder.
+
+const CONTENT_TYPES: Record<string, string> = {
+  svg: 'image/svg+xml',
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  webp: 'image/webp',
+  avif: 'image/avif',
+}
+
+export type Upload = { body: Buffer; contentType: string }
+
+export function uploadsDir(): string {
+  return path.join(getEnv().storageDir, 'uploads')
+}
+
+/** The content type for an upload's path, or null when its extension is not allowed. */
+export function contentTypeFor(relPath: string): string | null {
+  const match = /\.([A-Za-z0-9]+)$/.exec(relPath)
+  return (match && CONTENT_TYPES[match[1]!.toLowerCase()]) ?? null
+}
+
+/** True when relPath is a plain relative path of the shape uploads may have. */
+export function isSafeUploadPath(relPath: string): boolean {
+  if (relPath.length === 0 || relPath.length > 512) return false
+  if (relPath.includes('\0') || relPath.includes('\\')) return false
+  if (relPath.startsWith('/') || path.isAbsolute(relPath) || /^[A-Za-z]:/.test(relPath)) return false
+  // Every segment is a real name: no "", ".", ".." and no hidden files (temp files, .git).
+  if (relPath.split('/').some((segment) => segment === '' || segment.startsWith('.'))) return false
+  return contentTypeFor(relPath) !== null
+}
+
+/** Reads an uploaded file by its path relative to STORAGE_DIR/uploads; null if it may not or does not exist. */
+export function readUpload(relPath: string): Upload | null {
+  if (!isSafeUploadPath(relPath)) return null
+  const contentType = contentTypeFor(relPath)!
+  try {
+    const root = fs.realpathSync(uploadsDir())
+    const file = fs.realpathSync(path.resolve(root, relPath))
+    // A symlink inside uploads must not lead out of it.
+    if (!file.startsWith(root + path.sep)) return null
+    if (!fs.statSync(file).isFile()) return null
+    return { body: fs.readFileSync(file), contentType }
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR' || code === 'ELOOP' || code === 'ENAMETOOLONG') return null
+    throw err
+  }
+}
