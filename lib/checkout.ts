@@ -23,7 +23,11 @@ type Reserved = {
 
 export async function start(cartId: string): Promise<StartResult> {
   const env = getEnv()
-  const expiresAt = Date.now() + inventory.HOLD_MINUTES * 60 * 1000
+  // Stripe wants expires_at at least 30 minutes out when it receives the request; a minute
+  // of slack covers the time to get there. The hold outlives the session by a few minutes,
+  // so a payment that completes at the last second still finds its units.
+  const sessionExpiresAt = Date.now() + (inventory.HOLD_MINUTES * 60 + 60) * 1000
+  const expiresAt = sessionExpiresAt + 5 * 60 * 1000
   const reserved = write((tx): Reserved => {
     const cart = tx.select().from(carts).where(eq(carts.id, cartId)).get()
     if (!cart || cart.status === 'converted') throw new NotFound('Your cart')
@@ -92,7 +96,7 @@ export async function start(cartId: string): Promise<StartResult> {
             delivery_estimate: { minimum: { unit: 'business_day' as const, value: rate.minDays }, maximum: { unit: 'business_day' as const, value: rate.maxDays } },
           },
         })),
-        expires_at: Math.floor(expiresAt / 1000),
+        expires_at: Math.floor(sessionExpiresAt / 1000),
         success_url: `${env.appUrl}/checkout/success?session_id={CHECKOUT_SESSION_ID}`,
         cancel_url: `${env.appUrl}/cart?notice=${encodeURIComponent('Checkout canceled; your cart is as you left it.')}`,
       },
