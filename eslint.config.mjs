@@ -22,6 +22,11 @@ const config = [
     },
   },
   {
+    // Playwright fixtures receive a function named `use`; it is not a React hook.
+    files: ['tests/**/*.ts'],
+    rules: { 'react-hooks/rules-of-hooks': 'off' },
+  },
+  {
     files: ['**/*.{ts,tsx,mjs}'],
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],

@@ -5,7 +5,6 @@ import { startServer, type ServerHandle } from '../support/server'
 // the demo catalog and the payments emulator. Tests may restart it.
 export const test = base.extend<object, { server: ServerHandle }>({
   server: [
-    // eslint-disable-next-line no-empty-pattern
     async ({}, use) => {
       const server = await startServer()
       await use(server)

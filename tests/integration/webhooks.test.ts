@@ -151,7 +151,7 @@ describe('POST /api/stripe/webhook', () => {
     expect((await deliver(partial!)).status).toBe(200)
     expect(orderRows()[0]).toMatchObject({ status: 'partially_refunded', refundedCents: 1000, totalCents: order.totalCents })
     await stripe.refunds.create({ payment_intent: order.stripePaymentIntentId! })
-    const refunds = await eventsFor(partial!.data.object.id as string, 'charge.refunded')
+    const refunds = await eventsFor((partial!.data.object as Stripe.Charge).id, 'charge.refunded')
     expect(refunds).toHaveLength(2)
     // deliver the newest first, then the older one again: the running total wins
     expect((await deliver(refunds[1]!)).status).toBe(200)

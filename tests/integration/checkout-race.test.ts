@@ -1,0 +1,40 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { COOKIE_NAME } from '@/lib/cart'
+import { startServer, type ServerHandle } from '../support/server'
+import { makeCart, openStore, someVariant } from '../support/store-file'
+
+// Twenty shoppers press "Checkout" at the same moment for the last three units, against the
+// real production server: exactly three get holds and a payment page, seventeen are told
+// it is sold out, and nothing is held twice.
+
+let server: ServerHandle
+beforeAll(async () => {
+  server = await startServer({ env: { JOBS: 'off' } })
+})
+afterAll(() => server.stop())
+
+describe('checkout under contention', () => {
+  it('20 carts race for the last 3 units: exactly 3 get holds', async () => {
+    const sqlite = openStore(server.storageDir)
+    const variant = someVariant(sqlite)
+    sqlite.prepare('UPDATE variants SET stock = 3 WHERE id = ?').run(variant.id)
+    const cartIds = Array.from({ length: 20 }, () => makeCart(sqlite, [{ variantId: variant.id, quantity: 1 }]))
+
+    const responses = await Promise.all(
+      cartIds.map((id) => fetch(`${server.url}/checkout`, { method: 'POST', redirect: 'manual', headers: { cookie: `${COOKIE_NAME}=${id}`, origin: server.url } })),
+    )
+    const locations = responses.map((r) => ({ status: r.status, location: r.headers.get('location') ?? '' }))
+    expect(locations.every((l) => l.status === 303)).toBe(true)
+    const paying = locations.filter((l) => l.location.includes('/emulator/checkout/cs_'))
+    const refused = locations.filter((l) => l.location.startsWith('/cart?'))
+    expect(paying).toHaveLength(3)
+    expect(refused).toHaveLength(17)
+    for (const r of refused) expect(decodeURIComponent(r.location)).toMatch(/sold out/i)
+
+    const holds = sqlite.prepare(`SELECT count(*) AS n, sum(quantity) AS units, count(stripe_checkout_session_id) AS tagged FROM stock_holds WHERE variant_id = ? AND status = 'active'`).get(variant.id) as { n: number; units: number; tagged: number }
+    expect(holds).toEqual({ n: 3, units: 3, tagged: 3 })
+    const { stock } = sqlite.prepare('SELECT stock FROM variants WHERE id = ?').get(variant.id) as { stock: number }
+    expect(stock).toBe(3)
+    sqlite.close()
+  })
+})
