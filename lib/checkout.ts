@@ -98,7 +98,7 @@ export async function start(cartId: string): Promise<StartResult> {
         })),
         expires_at: Math.floor(sessionExpiresAt / 1000),
         success_url: `${env.appUrl}/checkout/success?session_id={CHECKOUT_SESSION_ID}`,
-        cancel_url: `${env.appUrl}/cart?notice=${encodeURIComponent('Checkout canceled; your cart is as you left it.')}`,
+        cancel_url: `${env.appUrl}/checkout/cancel`,
       },
       { idempotencyKey },
     )
@@ -114,4 +114,17 @@ export async function start(cartId: string): Promise<StartResult> {
 
 function labelOf(line: { title: string; variantTitle: string }): string {
   return line.variantTitle && line.variantTitle !== 'Default' && line.variantTitle !== line.title ? `${line.title} — ${line.variantTitle}` : line.title
+}
+
+/**
+ * The shopper came back from Stripe without paying: give the held units back at once and
+ * expire the open session at Stripe so it can no longer be paid.
+ */
+export async function cancel(cartId: string): Promise<{ released: number }> {
+  const { released, sessionIds } = write((tx) => inventory.releaseForCart(tx, cartId))
+  const stripe = stripeClient()
+  for (const sessionId of sessionIds) {
+    await stripe.checkout.sessions.expire(sessionId).catch((err) => log.warn('checkout: could not expire canceled session', { sessionId, err: String(err) }))
+  }
+  return { released }
 }

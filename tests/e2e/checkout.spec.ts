@@ -1,0 +1,95 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import type { Page } from '@playwright/test'
+import { openStore } from '../support/store-file'
+import { expect, test } from './fixtures'
+
+// The whole purchase in Chromium against the production build, paying on the built-in
+// emulator's hosted checkout page, as a shopper would.
+
+type ApiProduct = { slug: string; title: string; variants: { id: number; sku: string; available: number; priceCents: number }[] }
+
+async function pickProduct(page: Page, minAvailable: number, offset: number): Promise<{ product: ApiProduct; variant: ApiProduct['variants'][number] }> {
+  const res = await page.request.get('/api/products')
+  const { products } = (await res.json()) as { products: ApiProduct[] }
+  const candidates = products.filter((p) => p.variants.length === 1 && p.variants[0]!.available >= minAvailable)
+  const product = candidates[offset % candidates.length]!
+  return { product, variant: product.variants[0]! }
+}
+
+async function availableOf(page: Page, variantId: number): Promise<number> {
+  const { products } = (await (await page.request.get('/api/products')).json()) as { products: ApiProduct[] }
+  return products.flatMap((p) => p.variants).find((v) => v.id === variantId)!.available
+}
+
+async function fillHostedCheckout(page: Page, card: string) {
+  await expect(page).toHaveURL(/\/emulator\/checkout\/cs_/)
+  await page.getByLabel('Email').fill('sam@example.com')
+  await page.getByLabel('Full name').fill('Sam Shopper')
+  await page.getByLabel('Address line 1').fill('1 Harbour Street')
+  await page.getByLabel('City').fill('Portland')
+  await page.getByLabel('Postal code').fill('04101')
+  await page.getByLabel('Card number').fill(card)
+  await page.getByRole('button', { name: /^Pay / }).click()
+}
+
+async function addToCartAndCheckout(page: Page, slug: string, variantId: number, quantity: number) {
+  await page.goto(`/products/${slug}?variant=${variantId}`)
+  const qty = page.getByLabel(/quantity/i).first()
+  if (await qty.count()) await qty.fill(String(quantity))
+  await page.getByRole('button', { name: /add to (cart|bag)/i }).click()
+  await page.goto('/cart')
+  await page.getByRole('button', { name: /checkout/i }).click()
+}
+
+test('browse, add, check out, pay: the success page shows the order, the email is written, stock went down', async ({ page, server }) => {
+  const { product, variant } = await pickProduct(page, 3, 0)
+  const before = await availableOf(page, variant.id)
+  await addToCartAndCheckout(page, product.slug, variant.id, 2)
+  await fillHostedCheckout(page, '4242 4242 4242 4242')
+
+  await expect(page).toHaveURL(/\/checkout\/success\?session_id=cs_/)
+  await expect(page.getByRole('heading', { level: 1 })).toContainText('Thank you')
+  await expect(page.getByTestId('order-status')).toHaveAttribute('data-status', 'paid')
+  await expect(page.getByText(product.title).first()).toBeVisible()
+
+  // the private order link works
+  const href = await page.getByTestId('order-link').getAttribute('href')
+  expect(href).toMatch(/^\/orders\/[A-Za-z0-9_-]{20,}$/)
+  await page.goto(href!)
+  await expect(page.getByTestId('order-status')).toHaveAttribute('data-status', 'paid')
+
+  // the confirmation email is written by the job worker
+  const mailDir = path.join(server.storageDir, 'mail')
+  await expect.poll(() => (fs.existsSync(mailDir) ? fs.readdirSync(mailDir).filter((f) => f.endsWith('.eml')) : []).length, { timeout: 15_000 }).toBeGreaterThan(0)
+  const eml = fs.readdirSync(mailDir).filter((f) => f.endsWith('.eml')).map((f) => fs.readFileSync(path.join(mailDir, f), 'utf8')).join('\n')
+  expect(eml).toContain('sam@example.com')
+  expect(eml).toContain('/orders/')
+
+  expect(await availableOf(page, variant.id)).toBe(before - 2)
+  const sqlite = openStore(server.storageDir)
+  const { stock } = sqlite.prepare('SELECT stock FROM variants WHERE id = ?').get(variant.id) as { stock: number }
+  const orders = sqlite.prepare('SELECT status, total_cents AS totalCents FROM orders').all() as { status: string; totalCents: number }[]
+  sqlite.close()
+  expect(stock).toBe(before - 2)
+  expect(orders.filter((o) => o.status === 'paid')).toHaveLength(1)
+})
+
+test('a declined card leaves no order, and canceling gives the held units back', async ({ page, server }) => {
+  const { product, variant } = await pickProduct(page, 2, 1)
+  const before = await availableOf(page, variant.id)
+  const sqlite = openStore(server.storageDir)
+  const ordersBefore = (sqlite.prepare('SELECT count(*) AS n FROM orders').get() as { n: number }).n
+
+  await addToCartAndCheckout(page, product.slug, variant.id, 1)
+  expect(await availableOf(page, variant.id)).toBe(before - 1)
+  await fillHostedCheckout(page, '4000 0000 0000 0002')
+  await expect(page.getByRole('alert')).toContainText(/declined/i)
+
+  await page.getByRole('link', { name: /cancel/i }).click()
+  await expect(page).toHaveURL(/\/cart/)
+  await expect(page.getByText(/checkout canceled/i)).toBeVisible()
+  expect(await availableOf(page, variant.id)).toBe(before)
+  expect((sqlite.prepare('SELECT count(*) AS n FROM orders').get() as { n: number }).n).toBe(ordersBefore)
+  sqlite.close()
+})
