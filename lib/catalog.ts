@@ -1,9 +1,19 @@
-import { asc, eq, inArray, sql } from 'drizzle-orm'
-import { getDb } from '@/db'
+import fs from 'node:fs'
+import path from 'node:path'
+import { asc, eq, inArray, sql, type SQL } from 'drizzle-orm'
+import { revalidateTag, unstable_cache } from 'next/cache'
+import { getDb, STORE_FILE } from '@/db'
 import { products, variants } from '@/db/schema'
+import { getEnv, isBuildPhase } from './env'
 import * as inventory from './inventory'
+import { log } from './log'
 
 // The catalog: what shoppers may see. Only active products are public.
+//
+// Reads are plain synchronous queries (tested on real databases). Pages use the `cached`
+// versions at the bottom, which keep results in Next's data cache under the tags in `tags`
+// until `onCatalogChanged()` / `onStockChanged()` revalidate them
+// (docs/decisions/002-catalog-caching.md).
 
 export type ApiVariant = { id: number; sku: string; title: string; priceCents: number; currency: string; available: number }
 export type ApiProduct = { id: number; slug: string; title: string; variants: ApiVariant[] }
@@ -29,15 +39,511 @@ export function listForApi(): ApiProduct[] {
   return rows.map((r) => ({ ...r, variants: byProduct.get(r.id) ?? [] }))
 }
 
-export type HomeProduct = { id: number; slug: string; title: string; minPriceCents: number; currency: string; imagePath: string | null; imageAlt: string }
+// ---------------------------------------------------------------------------------------
+// Shapes. Everything here is plain JSON (no Map, no Date): it goes through the data cache
+// and across the server/client boundary as it is.
 
-/** Active products, newest first, with their first image and lowest price. */
-export function listForHome(): HomeProduct[] {
-  return getDb().all<HomeProduct>(sql`
-    SELECT p.id, p.slug, p.title,
-      (SELECT min(v.price_cents) FROM variants v WHERE v.product_id = p.id) AS minPriceCents,
-      coalesce((SELECT v.currency FROM variants v WHERE v.product_id = p.id LIMIT 1), 'usd') AS currency,
-      (SELECT i.path FROM product_images i WHERE i.product_id = p.id ORDER BY i.position LIMIT 1) AS imagePath,
-      coalesce((SELECT i.alt FROM product_images i WHERE i.product_id = p.id ORDER BY i.position LIMIT 1), p.title) AS imageAlt
-    FROM products p WHERE p.status = 'active' ORDER BY p.created_at DESC, p.id DESC`)
+export type ProductCard = {
+  id: number
+  slug: string
+  title: string
+  minPriceCents: number
+  maxPriceCents: number
+  currency: string
+  imagePath: string | null
+  imageAlt: string
+  isSoldOut: boolean
+  isFeatured: boolean
+  createdAt: number
+}
+
+export type ProductImage = { id: number; path: string; alt: string; width: number; height: number }
+export type ProductVariant = { id: number; sku: string; title: string; priceCents: number; currency: string; options: Record<string, string>; imageId: number | null }
+export type ProductOption = { name: string; values: string[] }
+
+export type ProductDetail = {
+  id: number
+  slug: string
+  title: string
+  description: string
+  createdAt: number
+  updatedAt: number
+  images: ProductImage[]
+  variants: ProductVariant[]
+  options: ProductOption[]
+  collections: { slug: string; title: string }[]
+}
+
+export type CollectionSummary = {
+  id: number
+  slug: string
+  title: string
+  description: string
+  isFeatured: boolean
+  productCount: number
+  imagePath: string | null
+  imageAlt: string
+  updatedAt: number
+}
+
+export const SORTS = ['featured', 'newest', 'price-asc', 'price-desc', 'name'] as const
+export type Sort = (typeof SORTS)[number]
+export const SORT_LABELS: Record<Sort, string> = {
+  featured: 'Featured',
+  newest: 'Newest',
+  'price-asc': 'Price: low to high',
+  'price-desc': 'Price: high to low',
+  name: 'Name: A to Z',
+}
+
+export type ListingQuery = {
+  collection?: string | null
+  /** option name -> accepted values, e.g. { Size: ['M', 'L'], Colour: ['Navy'] } */
+  options?: Record<string, string[]>
+  inStock?: boolean
+  sort?: Sort
+  page?: number
+  perPage?: number
+}
+
+export type Listing = { items: ProductCard[]; total: number; page: number; perPage: number; pageCount: number }
+
+export type Facets = {
+  collections: { slug: string; title: string }[]
+  /** `param` is the query-string key for the option: "size" for Size */
+  options: { name: string; param: string; values: string[] }[]
+}
+
+export const PER_PAGE = 12
+const MAX_PER_PAGE = 48
+
+// ---------------------------------------------------------------------------------------
+// Queries.
+
+// Units that can be sold: the same rule as inventory.available (stock minus active,
+// unexpired holds, never below zero), as an SQL expression over variants aliased `v`.
+const availableSql = (now: number) => sql`max(v.stock - coalesce((
+    SELECT sum(h.quantity) FROM stock_holds h
+    WHERE h.variant_id = v.id AND h.status = 'active' AND h.expires_at > ${now}), 0), 0)`
+
+const firstImage = sql`(SELECT i.path FROM product_images i WHERE i.product_id = p.id ORDER BY i.position, i.id LIMIT 1)`
+const firstImageAlt = sql`coalesce(nullif((SELECT i.alt FROM product_images i WHERE i.product_id = p.id ORDER BY i.position, i.id LIMIT 1), ''), p.title)`
+
+type CardRow = Omit<ProductCard, 'isSoldOut' | 'isFeatured'> & { isSoldOut: number; isFeatured: number }
+const toCard = (r: CardRow): ProductCard => ({ ...r, isSoldOut: r.isSoldOut === 1, isFeatured: r.isFeatured === 1 })
+
+/**
+ * One page of active products. Option filters are matched on a single variant (Size M in
+ * Navy means one variant that is both), several values of one option mean either, and
+ * in-stock keeps products with a matching variant that can be sold now. Prices and the
+ * picture follow the matching variants, so filtering by Olive shows the olive pictures.
+ */
+export function listProducts(query: ListingQuery = {}, now = Date.now()): Listing {
+  const db = getDb()
+  const perPage = clampInt(query.perPage ?? PER_PAGE, 1, MAX_PER_PAGE)
+  const variantFilters: SQL[] = []
+  for (const [name, values] of Object.entries(query.options ?? {})) {
+    if (values.length === 0) continue
+    variantFilters.push(sql`json_extract(v.options, ${jsonPath(name)}) IN (${sql.join(
+      values.map((v) => sql`${v}`),
+      sql`, `,
+    )})`)
+  }
+  const hasOptionFilter = variantFilters.length > 0
+  const collectionJoin = query.collection
+    ? sql`JOIN product_collections pc ON pc.product_id = p.id AND pc.collection_id = (SELECT id FROM collections WHERE slug = ${query.collection})`
+    : sql``
+  const base = sql`
+    WITH matched AS (
+      SELECT v.product_id, v.id, v.price_cents, v.currency, v.image_id, v.position, ${availableSql(now)} AS available
+      FROM variants v JOIN products p ON p.id = v.product_id AND p.status = 'active'
+      ${hasOptionFilter ? sql`WHERE ${sql.join(variantFilters, sql` AND `)}` : sql``}
+    ), eligible AS (
+      SELECT * FROM matched ${query.inStock ? sql`WHERE available > 0` : sql``}
+    ), grouped AS (
+      SELECT product_id, min(price_cents) AS min_price, max(price_cents) AS max_price, min(currency) AS currency, sum(available) AS available
+      FROM eligible GROUP BY product_id
+    )`
+  const total = db.get<{ n: number }>(sql`${base} SELECT count(*) AS n FROM grouped g JOIN products p ON p.id = g.product_id ${collectionJoin}`)?.n ?? 0
+  const pageCount = Math.max(1, Math.ceil(total / perPage))
+  const page = clampInt(query.page ?? 1, 1, pageCount)
+  const sort = query.sort ?? 'featured'
+  const order = {
+    featured: query.collection ? sql`pc.position ASC, p.created_at DESC` : sql`p.is_featured DESC, p.created_at DESC`,
+    newest: sql`p.created_at DESC`,
+    'price-asc': sql`g.min_price ASC, p.title COLLATE NOCASE ASC`,
+    'price-desc': sql`g.min_price DESC, p.title COLLATE NOCASE ASC`,
+    name: sql`p.title COLLATE NOCASE ASC`,
+  }[sort]
+  // With an option filter, the picture is the first matching variant's (its colour).
+  const image = hasOptionFilter
+    ? sql`coalesce((SELECT i.path FROM eligible e JOIN product_images i ON i.id = e.image_id WHERE e.product_id = p.id ORDER BY e.position, e.id LIMIT 1), ${firstImage})`
+    : firstImage
+  const imageAlt = hasOptionFilter
+    ? sql`coalesce((SELECT nullif(i.alt, '') FROM eligible e JOIN product_images i ON i.id = e.image_id WHERE e.product_id = p.id ORDER BY e.position, e.id LIMIT 1), ${firstImageAlt})`
+    : firstImageAlt
+  const rows = db.all<CardRow>(sql`${base}
+    SELECT p.id, p.slug, p.title, p.created_at AS createdAt, p.is_featured AS isFeatured,
+      g.min_price AS minPriceCents, g.max_price AS maxPriceCents, g.currency,
+      ${image} AS imagePath, ${imageAlt} AS imageAlt, (g.available = 0) AS isSoldOut
+    FROM grouped g JOIN products p ON p.id = g.product_id ${collectionJoin}
+    ORDER BY ${order}, p.id ASC
+    LIMIT ${perPage} OFFSET ${(page - 1) * perPage}`)
+  return { items: rows.map(toCard), total, page, perPage, pageCount }
+}
+
+/** Cards for these active products, in the order given (search results use it). */
+export function cards(productIds: number[], now = Date.now()): ProductCard[] {
+  const ids = productIds.filter((id) => Number.isSafeInteger(id)).slice(0, 500)
+  if (ids.length === 0) return []
+  const rows = getDb().all<CardRow>(sql`
+    WITH grouped AS (
+      SELECT v.product_id, min(v.price_cents) AS min_price, max(v.price_cents) AS max_price, min(v.currency) AS currency, sum(${availableSql(now)}) AS available
+      FROM variants v WHERE v.product_id IN (${sql.join(
+        ids.map((id) => sql`${id}`),
+        sql`, `,
+      )}) GROUP BY v.product_id
+    )
+    SELECT p.id, p.slug, p.title, p.created_at AS createdAt, p.is_featured AS isFeatured,
+      g.min_price AS minPriceCents, g.max_price AS maxPriceCents, g.currency,
+      ${firstImage} AS imagePath, ${firstImageAlt} AS imageAlt, (g.available = 0) AS isSoldOut
+    FROM grouped g JOIN products p ON p.id = g.product_id AND p.status = 'active'`)
+  const byId = new Map(rows.map((r) => [r.id, toCard(r)]))
+  return ids.flatMap((id) => byId.get(id) ?? [])
+}
+
+/** What the listing can be filtered by: collections and every option value on sale. */
+export function facets(): Facets {
+  const db = getDb()
+  const collections = db.all<{ slug: string; title: string }>(sql`
+    SELECT c.slug, c.title FROM collections c
+    WHERE EXISTS (SELECT 1 FROM product_collections pc JOIN products p ON p.id = pc.product_id AND p.status = 'active' WHERE pc.collection_id = c.id)
+    ORDER BY c.position, c.id`)
+  const pairs = db.all<{ name: string; value: string }>(sql`
+    SELECT DISTINCT j.key AS name, j.value AS value
+    FROM variants v JOIN products p ON p.id = v.product_id AND p.status = 'active', json_each(v.options) j
+    WHERE j.type = 'text'`)
+  const byName = new Map<string, string[]>()
+  for (const pair of pairs) byName.set(pair.name, [...(byName.get(pair.name) ?? []), pair.value])
+  const options = orderOptionNames([...byName.keys()]).map((name) => ({
+    name,
+    param: optionParam(name),
+    values: sortOptionValues(name, byName.get(name)!),
+  }))
+  return { collections, options }
+}
+
+export function getProduct(slug: string): ProductDetail | null {
+  if (!isSlug(slug)) return null
+  const db = getDb()
+  const product = db.get<Omit<ProductDetail, 'images' | 'variants' | 'options' | 'collections'>>(sql`
+    SELECT id, slug, title, description, created_at AS createdAt, updated_at AS updatedAt
+    FROM products WHERE slug = ${slug} AND status = 'active'`)
+  if (!product) return null
+  const images = db.all<ProductImage>(sql`
+    SELECT id, path, coalesce(nullif(alt, ''), ${product.title}) AS alt, width, height
+    FROM product_images WHERE product_id = ${product.id} ORDER BY position, id`)
+  const variantRows = db.all<Omit<ProductVariant, 'options'> & { options: string }>(sql`
+    SELECT id, sku, title, price_cents AS priceCents, currency, options, image_id AS imageId
+    FROM variants WHERE product_id = ${product.id} ORDER BY position, id`)
+  const collections = db.all<{ slug: string; title: string }>(sql`
+    SELECT c.slug, c.title FROM product_collections pc JOIN collections c ON c.id = pc.collection_id
+    WHERE pc.product_id = ${product.id} ORDER BY c.position, c.id`)
+  const productVariants = variantRows.map((v) => ({ ...v, options: parseOptions(v.options) }))
+  return { ...product, images, variants: productVariants, options: optionsOf(productVariants), collections }
+}
+
+/** Units that can be sold right now, per variant id (plain object: it crosses to the client). */
+export function availability(variantIds: number[], now = Date.now()): Record<number, number> {
+  return Object.fromEntries(inventory.available(variantIds, now))
+}
+
+export function listCollections(): CollectionSummary[] {
+  return getDb().all<CollectionSummary>(sql`
+    SELECT c.id, c.slug, c.title, c.description, c.is_featured AS isFeatured, c.updated_at AS updatedAt,
+      (SELECT count(*) FROM product_collections pc JOIN products p ON p.id = pc.product_id AND p.status = 'active' WHERE pc.collection_id = c.id) AS productCount,
+      (SELECT i.path FROM product_collections pc JOIN products p ON p.id = pc.product_id AND p.status = 'active'
+         JOIN product_images i ON i.product_id = p.id WHERE pc.collection_id = c.id ORDER BY pc.position, i.position LIMIT 1) AS imagePath,
+      c.title AS imageAlt
+    FROM collections c ORDER BY c.position, c.id`)
+    .map((c) => ({ ...c, isFeatured: Boolean(c.isFeatured) }))
+}
+
+export function getCollection(slug: string): CollectionSummary | null {
+  if (!isSlug(slug)) return null
+  return listCollections().find((c) => c.slug === slug) ?? null
+}
+
+export type HomeView = { featuredCollections: CollectionSummary[]; featured: ProductCard[]; newest: ProductCard[] }
+
+export function home(now = Date.now()): HomeView {
+  const collections = listCollections().filter((c) => c.productCount > 0)
+  const featuredCollections = collections.filter((c) => c.isFeatured)
+  const all = listProducts({ sort: 'featured', perPage: MAX_PER_PAGE }, now).items
+  return {
+    featuredCollections: featuredCollections.length > 0 ? featuredCollections : collections.slice(0, 3),
+    featured: all.filter((p) => p.isFeatured).slice(0, 8),
+    newest: listProducts({ sort: 'newest', perPage: 8 }, now).items,
+  }
+}
+
+export type SitemapEntries = { products: { slug: string; updatedAt: number }[]; collections: { slug: string; updatedAt: number }[] }
+
+export function sitemapEntries(): SitemapEntries {
+  const db = getDb()
+  return {
+    products: db.all<{ slug: string; updatedAt: number }>(sql`SELECT slug, updated_at AS updatedAt FROM products WHERE status = 'active' ORDER BY id`),
+    collections: db.all<{ slug: string; updatedAt: number }>(sql`
+      SELECT c.slug, c.updated_at AS updatedAt FROM collections c
+      WHERE EXISTS (SELECT 1 FROM product_collections pc JOIN products p ON p.id = pc.product_id AND p.status = 'active' WHERE pc.collection_id = c.id)
+      ORDER BY c.position, c.id`),
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Pure helpers: variants, options and the listing's query string.
+
+/** Colour first (shoppers choose it first), Size last, anything else in between. */
+export function orderOptionNames(names: string[]): string[] {
+  const rank = (n: string) => (/^colou?r$/i.test(n) ? 0 : /^size$/i.test(n) ? 2 : 1)
+  return [...names].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))
+}
+
+const SIZE_ORDER = ['XXS', 'XS', 'S', 'S/M', 'M', 'M/L', 'L', 'L/XL', 'XL', 'XXL', 'XXXL', 'ONE SIZE']
+
+export function sortOptionValues(name: string, values: string[]): string[] {
+  if (/^size$/i.test(name)) {
+    const rank = (v: string) => {
+      const i = SIZE_ORDER.indexOf(v.toUpperCase())
+      return i === -1 ? SIZE_ORDER.length : i
+    }
+    return [...values].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b, undefined, { numeric: true }))
+  }
+  return [...values].sort((a, b) => a.localeCompare(b))
+}
+
+/** The options a product is sold in, values in the order its variants list them. */
+export function optionsOf(productVariants: Pick<ProductVariant, 'options'>[]): ProductOption[] {
+  const values = new Map<string, string[]>()
+  for (const v of productVariants) {
+    for (const [name, value] of Object.entries(v.options)) {
+      const list = values.get(name) ?? []
+      if (!list.includes(value)) list.push(value)
+      values.set(name, list)
+    }
+  }
+  return orderOptionNames([...values.keys()]).map((name) => ({
+    name,
+    values: /^size$/i.test(name) ? sortOptionValues(name, values.get(name)!) : values.get(name)!,
+  }))
+}
+
+/**
+ * The variant a product page shows: the one asked for in ?variant= when it belongs to the
+ * product, else the first one that can be sold, else the first.
+ */
+export function selectVariant(product: Pick<ProductDetail, 'variants'>, requestedId: number | null, available: Record<number, number>): ProductVariant | null {
+  const requested = requestedId === null ? undefined : product.variants.find((v) => v.id === requestedId)
+  return requested ?? product.variants.find((v) => (available[v.id] ?? 0) > 0) ?? product.variants[0] ?? null
+}
+
+export type OptionChoice = { value: string; variantId: number; isSelected: boolean; isAvailable: boolean; isExactMatch: boolean }
+
+/**
+ * For each option value, the variant a click should lead to: the selected variant with
+ * that one option changed when such a variant exists (isExactMatch), else the first
+ * variant with that value, preferring one that can be sold.
+ */
+export function optionChoices(product: Pick<ProductDetail, 'variants' | 'options'>, selected: ProductVariant, available: Record<number, number>): { name: string; choices: OptionChoice[] }[] {
+  return product.options.map((option) => ({
+    name: option.name,
+    choices: option.values.map((value) => {
+      const wanted = { ...selected.options, [option.name]: value }
+      const exact = product.variants.find((v) => sameOptions(v.options, wanted))
+      const withValue = product.variants.filter((v) => v.options[option.name] === value)
+      const target = exact ?? withValue.find((v) => (available[v.id] ?? 0) > 0) ?? withValue[0]!
+      return {
+        value,
+        variantId: target.id,
+        isSelected: selected.options[option.name] === value,
+        isAvailable: (available[target.id] ?? 0) > 0,
+        isExactMatch: exact !== undefined,
+      }
+    }),
+  }))
+}
+
+function sameOptions(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = Object.keys(b)
+  return keys.length === Object.keys(a).length && keys.every((k) => a[k] === b[k])
+}
+
+/** Query-string key for an option: "Size" -> "size". */
+export function optionParam(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]+/g, '-')
+}
+
+type SearchParamsInput = Record<string, string | string[] | undefined>
+
+const RESERVED_PARAMS = new Set(['q', 'sort', 'page', 'collection', 'instock'])
+
+/**
+ * Turns a listing's query string into a ListingQuery, keeping only what the catalog knows
+ * (a collection that exists, option values on sale, a known sort, a sane page number), so
+ * nothing a visitor types reaches SQL unchecked and odd input gives the plain listing.
+ */
+export function parseListingParams(params: SearchParamsInput, known: Facets): ListingQuery & { sort: Sort; page: number } {
+  const one = (key: string) => {
+    const v = params[key]
+    return (Array.isArray(v) ? v[0] : v)?.slice(0, 100)
+  }
+  const many = (key: string) => {
+    const v = params[key]
+    return (Array.isArray(v) ? v : v === undefined ? [] : [v]).slice(0, 20).flatMap((s) => s.slice(0, 200).split(','))
+  }
+  const rawSort = one('sort')
+  const sort: Sort = (SORTS as readonly string[]).includes(rawSort ?? '') ? (rawSort as Sort) : 'featured'
+  const pageNumber = Number(one('page'))
+  const page = Number.isSafeInteger(pageNumber) && pageNumber >= 1 ? Math.min(pageNumber, 10_000) : 1
+  const collectionSlug = one('collection')
+  const collection = known.collections.some((c) => c.slug === collectionSlug) ? collectionSlug! : null
+  const options: Record<string, string[]> = {}
+  for (const option of known.options) {
+    if (RESERVED_PARAMS.has(option.param)) continue
+    const values = [...new Set(many(option.param))].filter((v) => option.values.includes(v))
+    if (values.length > 0) options[option.name] = values
+  }
+  const instock = one('instock')
+  return { collection, options, inStock: instock === '1' || instock === 'true' || instock === 'on', sort, page }
+}
+
+/** The query string for a listing, e.g. to link to page 2 with the same filters. */
+export function listingHref(base: string, query: ListingQuery, known: Facets, changes: Partial<ListingQuery> = {}): string {
+  const q = { ...query, ...changes }
+  const params = new URLSearchParams()
+  if (q.collection) params.set('collection', q.collection)
+  for (const option of known.options) {
+    for (const value of q.options?.[option.name] ?? []) params.append(option.param, value)
+  }
+  if (q.inStock) params.set('instock', '1')
+  if (q.sort && q.sort !== 'featured') params.set('sort', q.sort)
+  if (q.page && q.page > 1) params.set('page', String(q.page))
+  const s = params.toString()
+  return s ? `${base}?${s}` : base
+}
+
+const SLUG = /^[a-z0-9][a-z0-9-]{0,199}$/
+
+export function isSlug(value: string): boolean {
+  return SLUG.test(value)
+}
+
+function parseOptions(raw: string | null): Record<string, string> {
+  if (!raw) return {}
+  try {
+    const parsed: unknown = JSON.parse(raw)
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return {}
+    return Object.fromEntries(Object.entries(parsed).filter((e): e is [string, string] => typeof e[1] === 'string'))
+  } catch {
+    return {}
+  }
+}
+
+function jsonPath(name: string): string {
+  return `$."${name.replace(/["\\]/g, '')}"`
+}
+
+function clampInt(n: number, min: number, max: number): number {
+  return Number.isFinite(n) ? Math.min(Math.max(Math.trunc(n), min), max) : min
+}
+
+// ---------------------------------------------------------------------------------------
+// Caching. Tags name what an entry depends on; the functions below are what pages call.
+
+export const tags = {
+  /** everything read from the catalog: products, collections, navigation, sitemap */
+  catalog: 'catalog',
+  /** every entry that shows availability (sold-out badges, in-stock filters) */
+  stock: 'catalog:stock',
+  product: (slug: string) => `catalog:product:${slug}`,
+  collection: (slug: string) => `catalog:collection:${slug}`,
+} as const
+
+// Seconds a cached entry that shows availability may live without a revalidation: holds
+// expire by the clock, not by an event, so nothing would otherwise refresh them.
+export const STOCK_REVALIDATE_SECONDS = 60
+const CATALOG_REVALIDATE_SECONDS = 3600
+
+/**
+ * Part of every cache key: the database the entry was read from. The data cache lives in
+ * the build folder, and a new STORAGE_DIR (a test run, a restored backup on a new volume)
+ * must not be served entries read from another database.
+ */
+function databaseKey(): string {
+  const g = globalThis as unknown as { tillCatalogKey?: string }
+  if (!g.tillCatalogKey) {
+    const file = path.join(getEnv().storageDir, STORE_FILE)
+    let identity = file
+    try {
+      const stat = fs.statSync(file)
+      identity = `${file}:${stat.ino}:${Math.trunc(stat.birthtimeMs || stat.ctimeMs)}`
+    } catch {
+      // no file yet: the path alone
+    }
+    g.tillCatalogKey = identity
+  }
+  return g.tillCatalogKey
+}
+
+function cachedRead<T>(name: string, args: (string | number)[], entryTags: string[], revalidate: number, read: () => T): Promise<T> {
+  // Never at build time: `next build` runs without a database (and must stay that way).
+  if (isBuildPhase()) throw new Error(`catalog.${name}: the catalog cannot be read during next build`)
+  return unstable_cache(async () => read(), ['catalog', name, databaseKey(), ...args.map(String)], { tags: entryTags, revalidate })()
+}
+
+export const cached = {
+  product: (slug: string) => cachedRead(`product`, [slug], [tags.catalog, tags.product(slug)], CATALOG_REVALIDATE_SECONDS, () => getProduct(slug)),
+  collection: (slug: string) =>
+    cachedRead('collection', [slug], [tags.catalog, tags.stock, tags.collection(slug)], STOCK_REVALIDATE_SECONDS, () => {
+      const collection = getCollection(slug)
+      return collection ? { collection, listing: listProducts({ collection: slug, perPage: MAX_PER_PAGE }) } : null
+    }),
+  collections: () => cachedRead('collections', [], [tags.catalog], CATALOG_REVALIDATE_SECONDS, () => listCollections()),
+  home: () => cachedRead('home', [], [tags.catalog, tags.stock], STOCK_REVALIDATE_SECONDS, () => home()),
+  facets: () => cachedRead('facets', [], [tags.catalog], CATALOG_REVALIDATE_SECONDS, () => facets()),
+  sitemap: () => cachedRead('sitemap', [], [tags.catalog], CATALOG_REVALIDATE_SECONDS, () => sitemapEntries()),
+}
+
+function revalidate(tag: string, profile: { expire: number }) {
+  try {
+    revalidateTag(tag, profile)
+  } catch (err) {
+    // Outside a request (a job, a script, a test) there is no cache to revalidate; the
+    // entries' own revalidate time still bounds how stale they can get.
+    log.debug('catalog: revalidateTag skipped outside a request', { tag, err: String(err) })
+  }
+}
+
+/**
+ * Call after anything that changes what can be sold (a sale, a hold, a release, a restock).
+ * Entries that show availability expire at once, so the next visitor sees the truth;
+ * product pages read availability live and need nothing. Never throws.
+ */
+export function onStockChanged(variantIds: number[]): void {
+  try {
+    revalidate(tags.stock, { expire: 0 })
+    log.debug('catalog: stock changed', { variantIds: variantIds.slice(0, 50) })
+  } catch (err) {
+    log.error('catalog: onStockChanged failed', { err })
+  }
+}
+
+/** Call after a product, variant, image or collection changes. Never throws. */
+export function onCatalogChanged(): void {
+  try {
+    revalidate(tags.catalog, { expire: 0 })
+    revalidate(tags.stock, { expire: 0 })
+  } catch (err) {
+    log.error('catalog: onCatalogChanged failed', { err })
+  }
 }

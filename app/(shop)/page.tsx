@@ -4,7 +4,7 @@ import { formatMoney } from '@/lib/money'
 export const dynamic = 'force-dynamic'
 
 export default function HomePage() {
-  const products = catalog.listForHome()
+  const products = catalog.listProducts({ sort: 'newest', perPage: 48 }).items
   return (
     <main className="mx-auto max-w-6xl px-4 py-10">
       <h1 className="mb-8 text-3xl font-semibold tracking-tight">Shop everything</h1>

@@ -1,0 +1,123 @@
+import { sql } from 'drizzle-orm'
+import { getDb } from '@/db'
+import * as catalog from './catalog'
+
+// Full-text search over `product_search` (FTS5, rowid = products.id, kept in step by
+// triggers; see db/migrations/0001_add_search_index.sql).
+//
+// A visitor's text never reaches FTS5 as syntax: it is cut to a sane length, split into
+// words the way the unicode61 tokenizer would, and every word becomes a quoted prefix
+// ("jack"*), so quotes, NEAR, AND/OR/NOT, *, ^, column filters and parentheses are all
+// just letters or nothing. Matches come back wrapped in two private-use characters that
+// the page turns into <mark>; everything else is text, escaped by React.
+
+export const MAX_QUERY_CHARS = 200
+const MAX_TERMS = 8
+const MAX_TERM_CHARS = 40
+export const MARK_OPEN = '\uE000'
+export const MARK_CLOSE = '\uE001'
+const MARKERS = /[\uE000\uE001]/g
+
+// Column weights for bm25, in the table's column order: a word in the title counts most.
+const WEIGHTS = { title: 10, description: 1, skus: 4, options: 2, collections: 3 }
+
+export type TextPart = { text: string; isMatch: boolean }
+export type SearchHit = catalog.ProductCard & { titleParts: TextPart[]; snippetParts: TextPart[] }
+export type SearchResult = {
+  /** the words searched for, as shown back to the visitor */
+  terms: string[]
+  hits: SearchHit[]
+  total: number
+  /** no product had every word, so these have any of them */
+  isLoose: boolean
+}
+
+/** The words of a query, as the index would see them: at most 8, each at most 40 chars. */
+export function termsOf(raw: unknown): string[] {
+  if (typeof raw !== 'string') return []
+  const text = raw.slice(0, MAX_QUERY_CHARS).normalize('NFKC').replace(MARKERS, ' ')
+  const words = text.match(/[\p{L}\p{N}]+/gu) ?? []
+  const terms: string[] = []
+  for (const word of words) {
+    const term = word.slice(0, MAX_TERM_CHARS)
+    if (!terms.some((t) => t.toLowerCase() === term.toLowerCase())) terms.push(term)
+    if (terms.length === MAX_TERMS) break
+  }
+  return terms
+}
+
+/** An FTS5 MATCH expression that can only mean "words starting with these", or null. */
+export function toFtsQuery(raw: unknown, join: 'AND' | 'OR' = 'AND'): string | null {
+  const terms = termsOf(raw)
+  if (terms.length === 0) return null
+  // Terms hold only letters and digits, so the quotes cannot be escaped out of.
+  return terms.map((t) => `"${t}"*`).join(join === 'AND' ? ' ' : ' OR ')
+}
+
+/** Splits highlight()/snippet() output into plain and matched runs of text. */
+export function markedParts(marked: string): TextPart[] {
+  const parts: TextPart[] = []
+  let isMatch = false
+  let text = ''
+  const flush = () => {
+    if (text) parts.push({ text, isMatch })
+    text = ''
+  }
+  for (const ch of marked) {
+    if (ch === MARK_OPEN) {
+      flush()
+      isMatch = true
+    } else if (ch === MARK_CLOSE) {
+      flush()
+      isMatch = false
+    } else {
+      text += ch
+    }
+  }
+  flush()
+  return parts
+}
+
+type HitRow = { id: number; titleMarked: string; snippetMarked: string }
+
+function run(match: string, limit: number): { rows: HitRow[]; total: number } {
+  const db = getDb()
+  const total =
+    db.get<{ n: number }>(sql`
+      SELECT count(*) AS n FROM product_search JOIN products p ON p.id = product_search.rowid AND p.status = 'active'
+      WHERE product_search MATCH ${match}`)?.n ?? 0
+  if (total === 0) return { rows: [], total }
+  const rows = db.all<HitRow>(sql`
+    SELECT p.id,
+      highlight(product_search, 0, ${MARK_OPEN}, ${MARK_CLOSE}) AS titleMarked,
+      snippet(product_search, 1, ${MARK_OPEN}, ${MARK_CLOSE}, '…', 24) AS snippetMarked
+    FROM product_search JOIN products p ON p.id = product_search.rowid AND p.status = 'active'
+    WHERE product_search MATCH ${match}
+    ORDER BY bm25(product_search, ${WEIGHTS.title}, ${WEIGHTS.description}, ${WEIGHTS.skus}, ${WEIGHTS.options}, ${WEIGHTS.collections}), p.id
+    LIMIT ${limit}`)
+  return { rows, total }
+}
+
+/**
+ * Products matching every word (by prefix: "jack" finds "Jacket"), best first by bm25;
+ * when nothing has every word, those with any of them (isLoose).
+ */
+export function search(raw: unknown, options: { limit?: number; now?: number } = {}): SearchResult {
+  const terms = termsOf(raw)
+  const limit = Math.min(Math.max(options.limit ?? 48, 1), 100)
+  if (terms.length === 0) return { terms, hits: [], total: 0, isLoose: false }
+  let isLoose = false
+  let found = run(toFtsQuery(raw, 'AND')!, limit)
+  if (found.total === 0 && terms.length > 1) {
+    found = run(toFtsQuery(raw, 'OR')!, limit)
+    isLoose = found.total > 0
+  }
+  const cards = new Map(catalog.cards(found.rows.map((r) => r.id), options.now).map((c) => [c.id, c]))
+  const hits: SearchHit[] = []
+  for (const row of found.rows) {
+    const card = cards.get(row.id)
+    if (!card) continue
+    hits.push({ ...card, titleParts: markedParts(row.titleMarked), snippetParts: markedParts(row.snippetMarked) })
+  }
+  return { terms, hits, total: found.total, isLoose }
+}

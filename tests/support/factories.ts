@@ -1,0 +1,106 @@
+import crypto from 'node:crypto'
+import { eq } from 'drizzle-orm'
+import { write } from '@/db'
+import { cartLines, carts, collections, productCollections, productImages, products, stockHolds, variants } from '@/db/schema'
+
+// Shared test factories (habit 11): each makes one valid row with sensible defaults and
+// takes overrides for whatever the test is about, e.g. createVariant({ stock: 1 }).
+// They write to the process connection, so call freshDb() first.
+
+type ProductRow = typeof products.$inferSelect
+type VariantRow = typeof variants.$inferSelect
+type CollectionRow = typeof collections.$inferSelect
+type CartRow = typeof carts.$inferSelect
+type ImageRow = typeof productImages.$inferSelect
+type HoldRow = typeof stockHolds.$inferSelect
+
+let sequence = 0
+const next = () => `${++sequence}-${crypto.randomBytes(3).toString('hex')}`
+
+/** Overrides without the keys set to undefined, so `{ sku: undefined }` keeps the default. */
+function defined<T extends object>(overrides: T): T {
+  return Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) as T
+}
+
+export function createProduct(overrides: Partial<typeof products.$inferInsert> = {}): ProductRow {
+  const n = next()
+  return write((tx) =>
+    tx
+      .insert(products)
+      .values({ slug: `product-${n}`, title: `Product ${n}`, description: `A well-made thing, number ${n}.`, ...defined(overrides) })
+      .returning()
+      .get(),
+  )
+}
+
+/** A variant; without a productId it gets a product of its own. */
+export function createVariant(overrides: Partial<typeof variants.$inferInsert> = {}): VariantRow {
+  const productId = overrides.productId ?? createProduct().id
+  const n = next()
+  return write((tx) =>
+    tx
+      .insert(variants)
+      .values({ sku: `SKU-${n}`.toUpperCase(), title: 'Default', priceCents: 2500, stock: 10, ...defined(overrides), productId })
+      .returning()
+      .get(),
+  )
+}
+
+export function createImage(overrides: Partial<typeof productImages.$inferInsert> & { productId: number }): ImageRow {
+  const n = next()
+  return write((tx) =>
+    tx
+      .insert(productImages)
+      .values({ path: `products/test-${n}.svg`, alt: `Picture ${n}`, ...defined(overrides) })
+      .returning()
+      .get(),
+  )
+}
+
+/** A collection, optionally with products in it (in the order given). */
+export function createCollection(overrides: Partial<typeof collections.$inferInsert> & { productIds?: number[] } = {}): CollectionRow {
+  const { productIds = [], ...values } = overrides
+  const n = next()
+  return write((tx) => {
+    const row = tx
+      .insert(collections)
+      .values({ slug: `collection-${n}`, title: `Collection ${n}`, ...defined(values) })
+      .returning()
+      .get()
+    productIds.forEach((productId, position) => tx.insert(productCollections).values({ productId, collectionId: row.id, position }).run())
+    return row
+  })
+}
+
+export function addToCollection(collectionId: number, productId: number, position = 0): void {
+  write((tx) => tx.insert(productCollections).values({ productId, collectionId, position }).run())
+}
+
+/** A cart (id shaped like a real cookie value) with optional lines. */
+export function createCart(overrides: Partial<typeof carts.$inferInsert> & { lines?: { variantId: number; quantity: number }[] } = {}): CartRow {
+  const { lines = [], ...values } = overrides
+  return write((tx) => {
+    const row = tx
+      .insert(carts)
+      .values({ id: crypto.randomBytes(32).toString('base64url'), ...defined(values) })
+      .returning()
+      .get()
+    for (const line of lines) tx.insert(cartLines).values({ cartId: row.id, ...line }).run()
+    return row
+  })
+}
+
+/** An active hold by default, expiring in 30 minutes. */
+export function createHold(overrides: Partial<typeof stockHolds.$inferInsert> & { variantId: number; quantity: number }): HoldRow {
+  return write((tx) =>
+    tx
+      .insert(stockHolds)
+      .values({ expiresAt: Date.now() + 30 * 60 * 1000, ...defined(overrides) })
+      .returning()
+      .get(),
+  )
+}
+
+export function setStock(variantId: number, stock: number): void {
+  write((tx) => tx.update(variants).set({ stock }).where(eq(variants.id, variantId)).run())
+}

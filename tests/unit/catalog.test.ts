@@ -1,0 +1,255 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import * as catalog from '@/lib/catalog'
+import { freshDb, type TestDb } from '../support/db'
+import { createCollection, createHold, createImage, createProduct, createVariant } from '../support/factories'
+
+let t: TestDb
+beforeEach(() => {
+  t = freshDb()
+})
+afterEach(() => t.close())
+
+const DAY = 24 * 60 * 60 * 1000
+
+/** A product in Colour x Size, priced per size; stock per "Colour/Size" (default 5). */
+function apparel(title: string, opts: { daysAgo?: number; colours?: string[]; sizes?: string[]; priceCents?: number; stock?: Record<string, number>; isFeatured?: boolean; status?: 'active' | 'draft' | 'archived' } = {}) {
+  const createdAt = Date.now() - (opts.daysAgo ?? 0) * DAY
+  const product = createProduct({ title, slug: title.toLowerCase().replace(/\W+/g, '-'), createdAt, isFeatured: opts.isFeatured ?? false, status: opts.status ?? 'active' })
+  const images = new Map<string, number>()
+  for (const colour of opts.colours ?? ['Navy']) images.set(colour, createImage({ productId: product.id, path: `products/${product.slug}-${colour}.svg`, alt: `${title} in ${colour}`, position: images.size }).id)
+  const vs = []
+  let position = 0
+  for (const colour of opts.colours ?? ['Navy']) {
+    for (const size of opts.sizes ?? ['S', 'M', 'L']) {
+      vs.push(
+        createVariant({
+          productId: product.id,
+          title: `${colour} / ${size}`,
+          options: { Colour: colour, Size: size },
+          priceCents: (opts.priceCents ?? 5000) + (size === 'L' ? 500 : 0),
+          stock: opts.stock?.[`${colour}/${size}`] ?? 5,
+          imageId: images.get(colour)!,
+          position: position++,
+        }),
+      )
+    }
+  }
+  return { product, variants: vs }
+}
+
+describe('catalog.listProducts', () => {
+  it('lists only active products, with the lowest price and the first picture', () => {
+    apparel('Rain Jacket', { priceCents: 19800 })
+    apparel('Hidden Draft', { status: 'draft' })
+    apparel('Old Archived', { status: 'archived' })
+    const { items, total } = catalog.listProducts()
+    expect(total).toBe(1)
+    expect(items).toHaveLength(1)
+    expect(items[0]).toMatchObject({ title: 'Rain Jacket', minPriceCents: 19800, maxPriceCents: 20300, currency: 'usd', imagePath: 'products/rain-jacket-Navy.svg', isSoldOut: false })
+  })
+
+  it('sorts by price both ways, by newest and by name, with a stable tie-break', () => {
+    apparel('Beta', { priceCents: 3000, daysAgo: 3 })
+    apparel('alpha', { priceCents: 9000, daysAgo: 1 })
+    apparel('Gamma', { priceCents: 1000, daysAgo: 2 })
+    const titles = (sort: catalog.Sort) => catalog.listProducts({ sort }).items.map((p) => p.title)
+    expect(titles('price-asc')).toEqual(['Gamma', 'Beta', 'alpha'])
+    expect(titles('price-desc')).toEqual(['alpha', 'Beta', 'Gamma'])
+    expect(titles('newest')).toEqual(['alpha', 'Gamma', 'Beta'])
+    expect(titles('name')).toEqual(['alpha', 'Beta', 'Gamma'])
+  })
+
+  it('featured puts featured products first, and a collection in its own order', () => {
+    const a = apparel('A', { daysAgo: 1 })
+    const b = apparel('B', { daysAgo: 2, isFeatured: true })
+    const c = apparel('C', { daysAgo: 3 })
+    expect(catalog.listProducts({ sort: 'featured' }).items.map((p) => p.title)).toEqual(['B', 'A', 'C'])
+    createCollection({ slug: 'picks', productIds: [c.product.id, a.product.id, b.product.id] })
+    expect(catalog.listProducts({ collection: 'picks' }).items.map((p) => p.title)).toEqual(['C', 'A', 'B'])
+  })
+
+  it('filters by collection, option values and stock on the same variant', () => {
+    const jacket = apparel('Jacket', { colours: ['Navy', 'Olive'], stock: { 'Olive/M': 0 } })
+    apparel('Tee', { colours: ['White'] })
+    const sock = apparel('Sock', { colours: ['Olive'], sizes: ['S'] })
+    createCollection({ slug: 'outerwear', productIds: [jacket.product.id] })
+
+    const titles = (q: catalog.ListingQuery) => catalog.listProducts({ sort: 'name', ...q }).items.map((p) => p.title)
+    expect(titles({ collection: 'outerwear' })).toEqual(['Jacket'])
+    expect(titles({ options: { Colour: ['Olive'] } })).toEqual(['Jacket', 'Sock'])
+    expect(titles({ options: { Colour: ['Olive', 'White'] } })).toEqual(['Jacket', 'Sock', 'Tee'])
+    // Olive in M exists but is sold out: in-stock only drops the jacket, not the sock in S
+    expect(titles({ options: { Colour: ['Olive'], Size: ['M'] } })).toEqual(['Jacket'])
+    expect(titles({ options: { Colour: ['Olive'], Size: ['M'] }, inStock: true })).toEqual([])
+    expect(titles({ options: { Size: ['S'] }, inStock: true })).toEqual(['Jacket', 'Sock', 'Tee'])
+    // filtering by colour shows that colour's picture
+    const olive = catalog.listProducts({ options: { Colour: ['Olive'] }, sort: 'name' }).items[0]!
+    expect(olive.imagePath).toBe('products/jacket-Olive.svg')
+    expect(olive.imageAlt).toBe('Jacket in Olive')
+    expect(sock.product.id).toBeGreaterThan(0)
+  })
+
+  it('marks a product sold out when no variant can be sold, counting active holds', () => {
+    const mug = createVariant({ stock: 2 })
+    const cards = () => catalog.listProducts().items
+    expect(cards()[0]!.isSoldOut).toBe(false)
+    createHold({ variantId: mug.id, quantity: 2 })
+    expect(cards()[0]!.isSoldOut).toBe(true)
+    expect(catalog.listProducts({ inStock: true }).total).toBe(0)
+    // an expired hold no longer counts
+    createVariant({ productId: mug.productId, stock: 0 })
+    t.db.$client.prepare('UPDATE stock_holds SET expires_at = ?').run(Date.now() - 1)
+    expect(cards()[0]!.isSoldOut).toBe(false)
+  })
+
+  it('paginates with a total and clamps pages past the end', () => {
+    for (let i = 0; i < 7; i++) apparel(`Item ${String.fromCharCode(65 + i)}`, { sizes: ['M'] })
+    const first = catalog.listProducts({ sort: 'name', perPage: 3 })
+    expect(first).toMatchObject({ total: 7, page: 1, pageCount: 3, perPage: 3 })
+    expect(first.items.map((p) => p.title)).toEqual(['Item A', 'Item B', 'Item C'])
+    const last = catalog.listProducts({ sort: 'name', perPage: 3, page: 3 })
+    expect(last.items.map((p) => p.title)).toEqual(['Item G'])
+    expect(catalog.listProducts({ sort: 'name', perPage: 3, page: 99 }).page).toBe(3)
+    expect(catalog.listProducts({ perPage: 10_000 }).perPage).toBe(48)
+  })
+
+  it('an empty store lists nothing on page 1', () => {
+    expect(catalog.listProducts({ page: 5 })).toEqual({ items: [], total: 0, page: 1, perPage: 12, pageCount: 1 })
+  })
+})
+
+describe('catalog.getProduct', () => {
+  it('returns the product with images, variants, options (Colour first) and collections', () => {
+    const { product, variants } = apparel('Fleece', { colours: ['Forest', 'Oat'], sizes: ['L', 'S', 'M'] })
+    createCollection({ slug: 'outerwear', title: 'Outerwear', productIds: [product.id] })
+    const detail = catalog.getProduct('fleece')!
+    expect(detail.title).toBe('Fleece')
+    expect(detail.images.map((i) => i.alt)).toEqual(['Fleece in Forest', 'Fleece in Oat'])
+    expect(detail.variants).toHaveLength(6)
+    expect(detail.variants[0]).toMatchObject({ id: variants[0]!.id, options: { Colour: 'Forest', Size: 'L' } })
+    expect(detail.options).toEqual([
+      { name: 'Colour', values: ['Forest', 'Oat'] },
+      { name: 'Size', values: ['S', 'M', 'L'] },
+    ])
+    expect(detail.collections).toEqual([{ slug: 'outerwear', title: 'Outerwear' }])
+  })
+
+  it('is null for unknown, draft and malformed slugs', () => {
+    apparel('Draft Thing', { status: 'draft' })
+    expect(catalog.getProduct('nope')).toBeNull()
+    expect(catalog.getProduct('draft-thing')).toBeNull()
+    expect(catalog.getProduct("x' OR 1=1 --")).toBeNull()
+    expect(catalog.getProduct('a'.repeat(10_000))).toBeNull()
+  })
+})
+
+describe('variant selection', () => {
+  it('selects the requested variant, else the first that can be sold', () => {
+    const { variants } = apparel('Hoodie', { colours: ['Grey'], sizes: ['S', 'M'], stock: { 'Grey/S': 0 } })
+    const detail = catalog.getProduct('hoodie')!
+    const available = catalog.availability(detail.variants.map((v) => v.id))
+    expect(catalog.selectVariant(detail, null, available)!.id).toBe(variants[1]!.id)
+    expect(catalog.selectVariant(detail, variants[0]!.id, available)!.id).toBe(variants[0]!.id)
+    expect(catalog.selectVariant(detail, 999_999, available)!.id).toBe(variants[1]!.id)
+  })
+
+  it('option choices keep the other options and say what is available', () => {
+    const { variants } = apparel('Coat', { colours: ['Duck', 'Indigo'], sizes: ['S', 'M'], stock: { 'Indigo/M': 0 } })
+    const detail = catalog.getProduct('coat')!
+    const available = catalog.availability(detail.variants.map((v) => v.id))
+    const duckM = variants[1]!
+    const choices = catalog.optionChoices(detail, detail.variants.find((v) => v.id === duckM.id)!, available)
+    const colour = choices.find((c) => c.name === 'Colour')!.choices
+    expect(colour).toEqual([
+      { value: 'Duck', variantId: duckM.id, isSelected: true, isAvailable: true, isExactMatch: true },
+      { value: 'Indigo', variantId: variants[3]!.id, isSelected: false, isAvailable: false, isExactMatch: true },
+    ])
+    const size = choices.find((c) => c.name === 'Size')!.choices
+    expect(size.map((c) => [c.value, c.variantId, c.isSelected])).toEqual([
+      ['S', variants[0]!.id, false],
+      ['M', duckM.id, true],
+    ])
+  })
+})
+
+describe('listing query strings', () => {
+  const known: catalog.Facets = {
+    collections: [{ slug: 'outerwear', title: 'Outerwear' }],
+    options: [
+      { name: 'Colour', param: 'colour', values: ['Navy', 'Olive'] },
+      { name: 'Size', param: 'size', values: ['S', 'M'] },
+    ],
+  }
+
+  it('keeps only what the catalog knows', () => {
+    expect(catalog.parseListingParams({ collection: 'outerwear', colour: ['Navy', 'Pink'], size: 'M,XXL', instock: '1', sort: 'price-desc', page: '2' }, known)).toEqual({
+      collection: 'outerwear',
+      options: { Colour: ['Navy'], Size: ['M'] },
+      inStock: true,
+      sort: 'price-desc',
+      page: 2,
+    })
+    expect(catalog.parseListingParams({ collection: '<script>', sort: 'DROP TABLE', page: '-4', colour: 'x'.repeat(10_000) }, known)).toEqual({
+      collection: null,
+      options: {},
+      inStock: false,
+      sort: 'featured',
+      page: 1,
+    })
+    expect(catalog.parseListingParams({ page: '1e400' }, known).page).toBe(1)
+  })
+
+  it('builds hrefs that round-trip', () => {
+    const query = catalog.parseListingParams({ colour: ['Navy', 'Olive'], sort: 'newest' }, known)
+    const href = catalog.listingHref('/products', query, known, { page: 2 })
+    expect(href).toBe('/products?colour=Navy&colour=Olive&sort=newest&page=2')
+    const params = Object.fromEntries([...new URLSearchParams(href.split('?')[1]).keys()].map((k) => [k, new URLSearchParams(href.split('?')[1]).getAll(k)]))
+    expect(catalog.parseListingParams(params, known)).toEqual({ ...query, page: 2 })
+  })
+})
+
+describe('catalog facets, collections, home and sitemap', () => {
+  it('facets list option values on sale in a sensible order', () => {
+    apparel('Tee', { colours: ['White', 'Black'], sizes: ['XL', 'S', 'XS'] })
+    apparel('Draft', { colours: ['Pink'], status: 'draft' })
+    createCollection({ slug: 'empty' })
+    const f = catalog.facets()
+    expect(f.options).toEqual([
+      { name: 'Colour', param: 'colour', values: ['Black', 'White'] },
+      { name: 'Size', param: 'size', values: ['XS', 'S', 'XL'] },
+    ])
+    expect(f.collections).toEqual([])
+  })
+
+  it('collections count active products; home and sitemap list what is public', () => {
+    const a = apparel('A', { isFeatured: true })
+    const b = apparel('B', { status: 'draft' })
+    createCollection({ slug: 'c1', title: 'C1', isFeatured: true, productIds: [a.product.id, b.product.id] })
+    createCollection({ slug: 'c2', title: 'C2', productIds: [b.product.id] })
+    expect(catalog.listCollections().map((c) => [c.slug, c.productCount])).toEqual([
+      ['c1', 1],
+      ['c2', 0],
+    ])
+    expect(catalog.getCollection('c1')!.imagePath).toBe('products/a-Navy.svg')
+    expect(catalog.getCollection('../etc')).toBeNull()
+    const home = catalog.home()
+    expect(home.featuredCollections.map((c) => c.slug)).toEqual(['c1'])
+    expect(home.featured.map((p) => p.title)).toEqual(['A'])
+    expect(catalog.sitemapEntries()).toMatchObject({ products: [{ slug: 'a' }], collections: [{ slug: 'c1' }] })
+  })
+
+  it('cards keeps the order asked for and skips inactive products', () => {
+    const a = apparel('A')
+    const b = apparel('B')
+    const c = apparel('C', { status: 'archived' })
+    expect(catalog.cards([b.product.id, c.product.id, a.product.id]).map((p) => p.title)).toEqual(['B', 'A'])
+  })
+})
+
+describe('revalidation hooks', () => {
+  it('never throw outside a request', () => {
+    expect(() => catalog.onStockChanged([1, 2])).not.toThrow()
+    expect(() => catalog.onCatalogChanged()).not.toThrow()
+    expect(catalog.tags.product('mug')).toBe('catalog:product:mug')
+  })
+})

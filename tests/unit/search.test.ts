@@ -1,0 +1,149 @@
+import { eq } from 'drizzle-orm'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { write } from '@/db'
+import { products } from '@/db/schema'
+import * as search from '@/lib/search'
+import { freshDb, type TestDb } from '../support/db'
+import { createCollection, createProduct, createVariant } from '../support/factories'
+
+let t: TestDb
+beforeEach(() => {
+  t = freshDb()
+})
+afterEach(() => t.close())
+
+function product(title: string, description = '', extra: { sku?: string; options?: Record<string, string>; status?: 'active' | 'draft' } = {}) {
+  const p = createProduct({ title, description, slug: title.toLowerCase().replace(/\W+/g, '-').replace(/^-|-$/g, '') || 'x', status: extra.status ?? 'active' })
+  createVariant({ productId: p.id, sku: extra.sku, options: extra.options ?? {} })
+  return p
+}
+
+const titles = (q: unknown) => search.search(q).hits.map((h) => h.title)
+const text = (parts: search.TextPart[]) => parts.map((p) => (p.isMatch ? `[${p.text}]` : p.text)).join('')
+
+describe('search', () => {
+  it('matches words by prefix: "jack" finds Jacket', () => {
+    product('Harbor Rain Jacket', 'A storm shell.')
+    product('Everyday Tee', 'Soft cotton.')
+    expect(titles('jack')).toEqual(['Harbor Rain Jacket'])
+    expect(titles('JACK')).toEqual(['Harbor Rain Jacket'])
+    expect(titles('rain jac')).toEqual(['Harbor Rain Jacket'])
+  })
+
+  it('ranks a title match above a description match (bm25, title weighted)', () => {
+    product('Camp Mug', 'Enamel steel mug for the trail, for coffee and for soup.')
+    product('Wool Blanket', 'Bring it to camp with a mug of tea.')
+    product('Coffee Mug Set', 'Two mugs.')
+    const hits = titles('mug')
+    expect(hits.slice(0, 2).sort()).toEqual(['Camp Mug', 'Coffee Mug Set'])
+    expect(hits[2]).toBe('Wool Blanket')
+  })
+
+  it('finds products by SKU, option value and collection name', () => {
+    const jacket = product('Shell', 'x', { sku: 'HRJ-NAVY-M', options: { Colour: 'Navy', Size: 'M' } })
+    product('Other', 'y', { sku: 'ZZZ-1' })
+    createCollection({ title: 'Outerwear', productIds: [jacket.id] })
+    expect(titles('HRJ')).toEqual(['Shell'])
+    expect(titles('navy')).toEqual(['Shell'])
+    expect(titles('outerwear')).toEqual(['Shell'])
+  })
+
+  it('leaves out products that are not active, and follows status changes', () => {
+    const p = product('Secret Parka', '', { status: 'draft' })
+    expect(titles('parka')).toEqual([])
+    write((tx) => tx.update(products).set({ status: 'active' }).where(eq(products.id, p.id)).run())
+    expect(titles('parka')).toEqual(['Secret Parka'])
+  })
+
+  it('needs every word, and falls back to any word when none has all', () => {
+    product('Navy Beanie')
+    product('Navy Socks')
+    product('Rust Beanie')
+    expect(titles('navy beanie')).toEqual(['Navy Beanie'])
+    const loose = search.search('navy gloves')
+    expect(loose.isLoose).toBe(true)
+    expect(loose.hits.map((h) => h.title).sort()).toEqual(['Navy Beanie', 'Navy Socks'])
+    expect(search.search('gloves mittens')).toMatchObject({ hits: [], total: 0, isLoose: false })
+  })
+
+  it('highlights matches as parts, never as markup', () => {
+    product('<b>Jacket</b> & "Co" <script>alert(1)</script>', 'The <img src=x onerror=alert(1)> jacket for rain.')
+    const [hit] = search.search('jacket').hits
+    expect(text(hit!.titleParts)).toBe('<b>[Jacket]</b> & "Co" <script>alert(1)</script>')
+    expect(hit!.titleParts.filter((p) => p.isMatch).map((p) => p.text)).toEqual(['Jacket'])
+    expect(text(hit!.snippetParts)).toContain('[jacket]')
+    expect(hit!.snippetParts.every((p) => !p.text.includes('\uE000') && !p.text.includes('\uE001'))).toBe(true)
+  })
+
+  it('carries price, picture and sold-out state like a listing card', () => {
+    const p = product('Enamel Mug')
+    createVariant({ productId: p.id, priceCents: 1800, stock: 0 })
+    const [hit] = search.search('enamel').hits
+    expect(hit).toMatchObject({ slug: 'enamel-mug', minPriceCents: 1800, maxPriceCents: 2500, isSoldOut: false })
+  })
+})
+
+describe('hostile queries', () => {
+  beforeEach(() => {
+    product('Harbor Rain Jacket', 'Near the sea, or not.')
+  })
+
+  it.each([
+    ['<script>alert(1)</script>', []],
+    ['"', []],
+    ['"jack', ['Harbor Rain Jacket']],
+    ['jack"', ['Harbor Rain Jacket']],
+    ['NEAR(jack rain)', ['Harbor Rain Jacket']],
+    ['jack NEAR rain', ['Harbor Rain Jacket']],
+    ['jack OR zzz', ['Harbor Rain Jacket']],
+    ['NOT', ['Harbor Rain Jacket']],
+    ['AND OR NOT', ['Harbor Rain Jacket']],
+    ['*', []],
+    ['jack*', ['Harbor Rain Jacket']],
+    ['^jack', ['Harbor Rain Jacket']],
+    ['title:jack', ['Harbor Rain Jacket']],
+    ['{title description}: jack', ['Harbor Rain Jacket']],
+    ['(jack', ['Harbor Rain Jacket']],
+    ['-jack', ['Harbor Rain Jacket']],
+    ["jack'; DROP TABLE products; --", ['Harbor Rain Jacket']],
+    ['\u0000jack', ['Harbor Rain Jacket']],
+    ['\uE000jack\uE001', ['Harbor Rain Jacket']],
+    ['', []],
+    ['   ', []],
+  ])('%j gives a result, not an error', (q, expected) => {
+    // operators are plain words here: "near", "or" and "not" are in the description, and a
+    // word nothing has falls back to any-word matching
+    expect(titles(q)).toEqual(expected)
+    expect(t.db.$client.prepare('SELECT count(*) AS n FROM products').get()).toEqual({ n: 1 })
+  })
+
+  it('non-strings, huge strings and many words are cut down, not refused', () => {
+    expect(titles(undefined)).toEqual([])
+    expect(titles(['jack'])).toEqual([])
+    expect(titles({ toString: () => 'jack' })).toEqual([])
+    expect(titles('jack ' + 'x'.repeat(10_000))).toEqual(['Harbor Rain Jacket'])
+    expect(titles('x'.repeat(10_000))).toEqual([])
+    expect(titles('jack' + ' '.repeat(10_000) + 'zzz')).toEqual(['Harbor Rain Jacket'])
+    expect(search.termsOf('a b c d e f g h i j k l')).toHaveLength(8)
+    expect(search.termsOf('x'.repeat(500))[0]).toHaveLength(40)
+  })
+
+  it('quotes every term as a prefix, so operators are only words', () => {
+    expect(search.toFtsQuery('jack NEAR "rain" OR *')).toBe('"jack"* "NEAR"* "rain"* "OR"*')
+    expect(search.toFtsQuery('jack rain', 'OR')).toBe('"jack"* OR "rain"*')
+    expect(search.toFtsQuery('<>"*')).toBeNull()
+    expect(search.toFtsQuery('Café crème')).toBe('"Café"* "crème"*')
+  })
+
+  it('markedParts handles stray and unbalanced markers', () => {
+    expect(search.markedParts('a\uE000b\uE001c')).toEqual([
+      { text: 'a', isMatch: false },
+      { text: 'b', isMatch: true },
+      { text: 'c', isMatch: false },
+    ])
+    expect(search.markedParts('\uE001x\uE000y')).toEqual([
+      { text: 'x', isMatch: false },
+      { text: 'y', isMatch: true },
+    ])
+  })
+})
