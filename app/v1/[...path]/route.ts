@@ -1,23 +1,5 @@
-import { getEnv } from '@/lib/env'
-import { getEmulator } from '@/lib/payments/emulator'
+// The Stripe API, served by the built-in emulator when PAYMENTS=emulator.
+export { serveRoute as GET, serveRoute as POST, serveRoute as DELETE } from '@/lib/payments/emulator'
 
 export const runtime = 'nodejs'
 export const dynamic = 'force-dynamic'
-
-// The Stripe API, served by the built-in emulator when PAYMENTS=emulator (the SDK cannot add a path prefix).
-async function serve(request: Request): Promise<Response> {
-  if (getEnv().payments !== 'emulator') return new Response('Not found', { status: 404 })
-  return getEmulator().handle(request)
-}
-
-export async function GET(request: Request): Promise<Response> {
-  return serve(request)
-}
-
-export async function POST(request: Request): Promise<Response> {
-  return serve(request)
-}
-
-export async function DELETE(request: Request): Promise<Response> {
-  return serve(request)
-}

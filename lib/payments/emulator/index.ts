@@ -38,3 +38,14 @@ export function getEmulator(): Emulator {
   globalForEmulator.tillEmulator.start()
   return globalForEmulator.tillEmulator
 }
+
+/**
+ * The route handler behind app/v1 (the Stripe API; the SDK cannot add a path prefix) and
+ * app/emulator (hosted checkout, test controls). Not found unless this process serves the
+ * emulator itself, i.e. PAYMENTS=emulator without a separate STRIPE_API_BASE.
+ */
+export async function serveRoute(request: Request): Promise<Response> {
+  const env = getEnv()
+  if (env.payments !== 'emulator' || env.isStripeApiExternal) return new Response('Not found', { status: 404 })
+  return getEmulator().handle(request)
+}
