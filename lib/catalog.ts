@@ -278,13 +278,24 @@ export type HomeView = { featuredCollections: CollectionSummary[]; featured: Pro
 
 export function home(now = Date.now()): HomeView {
   const collections = listCollections().filter((c) => c.productCount > 0)
-  const featuredCollections = collections.filter((c) => c.isFeatured)
+  const chosen = collections.filter((c) => c.isFeatured)
+  // Each collection's tile shows a different picture: its first product not already shown.
+  const used = new Set<string>()
+  const featuredCollections = (chosen.length > 0 ? chosen : collections.slice(0, 3)).map((c) => {
+    const pick = listProducts({ collection: c.slug, perPage: 12 }, now).items.find((p) => p.imagePath && !used.has(p.imagePath))
+    if (!pick?.imagePath) return c
+    used.add(pick.imagePath)
+    return { ...c, imagePath: pick.imagePath, imageAlt: pick.imageAlt }
+  })
   const all = listProducts({ sort: 'featured', perPage: MAX_PER_PAGE }, now).items
-  return {
-    featuredCollections: featuredCollections.length > 0 ? featuredCollections : collections.slice(0, 3),
-    featured: all.filter((p) => p.isFeatured).slice(0, 8),
-    newest: listProducts({ sort: 'newest', perPage: 8 }, now).items,
-  }
+  // Whole rows of four on a desktop grid.
+  const favourites = all.filter((p) => p.isFeatured).slice(0, 8)
+  const featured = favourites.slice(0, Math.max(4, favourites.length - (favourites.length % 4)))
+  const shown = new Set(featured.map((p) => p.id))
+  const newest = listProducts({ sort: 'newest', perPage: 16 }, now)
+    .items.filter((p) => !shown.has(p.id))
+    .slice(0, 8)
+  return { featuredCollections, featured, newest }
 }
 
 export type SitemapEntries = { products: { slug: string; updatedAt: number }[]; collections: { slug: string; updatedAt: number }[] }
@@ -512,6 +523,12 @@ export const cached = {
   home: () => cachedRead('home', [], [tags.catalog, tags.stock], STOCK_REVALIDATE_SECONDS, () => home()),
   facets: () => cachedRead('facets', [], [tags.catalog], CATALOG_REVALIDATE_SECONDS, () => facets()),
   sitemap: () => cachedRead('sitemap', [], [tags.catalog], CATALOG_REVALIDATE_SECONDS, () => sitemapEntries()),
+}
+
+/** Collections for the header and footer; none while `next build` renders the static 404. */
+export async function navigation(): Promise<{ slug: string; title: string }[]> {
+  if (isBuildPhase()) return []
+  return (await cached.collections()).filter((c) => c.productCount > 0).map((c) => ({ slug: c.slug, title: c.title }))
 }
 
 function revalidate(tag: string, profile: { expire: number }) {

@@ -90,7 +90,7 @@ function run(match: string, limit: number): { rows: HitRow[]; total: number } {
   const rows = db.all<HitRow>(sql`
     SELECT p.id,
       highlight(product_search, 0, ${MARK_OPEN}, ${MARK_CLOSE}) AS titleMarked,
-      snippet(product_search, 1, ${MARK_OPEN}, ${MARK_CLOSE}, '…', 24) AS snippetMarked
+      snippet(product_search, 1, ${MARK_OPEN}, ${MARK_CLOSE}, '…', 12) AS snippetMarked
     FROM product_search JOIN products p ON p.id = product_search.rowid AND p.status = 'active'
     WHERE product_search MATCH ${match}
     ORDER BY bm25(product_search, ${WEIGHTS.title}, ${WEIGHTS.description}, ${WEIGHTS.skus}, ${WEIGHTS.options}, ${WEIGHTS.collections}), p.id

@@ -1,0 +1,24 @@
+import Link from 'next/link'
+
+export function Breadcrumbs({ items }: { items: { href?: string; label: string }[] }) {
+  return (
+    <nav aria-label="Breadcrumb" className="text-sm text-stone-500">
+      <ol className="flex flex-wrap items-center gap-1.5">
+        {items.map((item, i) => (
+          <li key={i} className="flex items-center gap-1.5">
+            {i > 0 ? <span aria-hidden="true">/</span> : null}
+            {item.href ? (
+              <Link href={item.href} className="hover:text-stone-900 hover:underline">
+                {item.label}
+              </Link>
+            ) : (
+              <span aria-current="page" className="text-stone-700">
+                {item.label}
+              </span>
+            )}
+          </li>
+        ))}
+      </ol>
+    </nav>
+  )
+}

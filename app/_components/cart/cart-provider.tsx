@@ -1,0 +1,79 @@
+'use client'
+
+import Link from 'next/link'
+import { usePathname } from 'next/navigation'
+import { createContext, use, useEffect, useOptimistic, useState } from 'react'
+import { BagIcon } from '../ui/icons'
+
+// The header's cart count, fetched from /cart/count in the browser so that no page has to
+// read the cart cookie on the server (catalog pages stay cacheable). Forms that change the
+// cart call `addOptimistic` inside their transition and `setCount` with the server's answer.
+
+type CartContextValue = {
+  /** null until the first fetch (and always, without JavaScript) */
+  count: number | null
+  setCount: (count: number) => void
+  /** call inside a transition; reverts when it ends unless setCount confirmed it */
+  addOptimistic: (delta: number) => void
+}
+
+const CartContext = createContext<CartContextValue | null>(null)
+
+async function fetchCount(signal?: AbortSignal): Promise<number | null> {
+  try {
+    const res = await fetch('/cart/count', { cache: 'no-store', credentials: 'same-origin', signal })
+    if (!res.ok) return null
+    const body = (await res.json()) as { count?: unknown }
+    return typeof body.count === 'number' ? body.count : null
+  } catch {
+    return null // offline or aborted: keep what we have
+  }
+}
+
+export function useCart(): CartContextValue {
+  const value = use(CartContext)
+  if (!value) throw new Error('useCart must be used inside <CartProvider>')
+  return value
+}
+
+export function CartProvider({ children }: { children: React.ReactNode }) {
+  const [count, setCountState] = useState<number | null>(null)
+  const [optimisticCount, addOptimistic] = useOptimistic(count, (current: number | null, delta: number) => Math.max(0, (current ?? 0) + delta))
+  const pathname = usePathname()
+
+  // On load, on every navigation (a redirect after a no-JS post lands here too) and when
+  // the tab comes back (another tab may have changed the cart).
+  useEffect(() => {
+    const controller = new AbortController()
+    void fetchCount(controller.signal).then((n) => n !== null && setCountState(n))
+    return () => controller.abort()
+  }, [pathname])
+  useEffect(() => {
+    const onVisible = () => {
+      if (document.visibilityState === 'visible') void fetchCount().then((n) => n !== null && setCountState(n))
+    }
+    document.addEventListener('visibilitychange', onVisible)
+    return () => document.removeEventListener('visibilitychange', onVisible)
+  }, [])
+
+  const value: CartContextValue = { count: optimisticCount, setCount: setCountState, addOptimistic }
+  return <CartContext value={value}>{children}</CartContext>
+}
+
+export function CartLink() {
+  const { count } = useCart()
+  const label = count === null ? 'Cart' : `Cart, ${count} ${count === 1 ? 'item' : 'items'}`
+  return (
+    <Link href="/cart" aria-label={label} className="relative inline-flex items-center gap-2 rounded-full px-3 py-2 text-sm font-medium hover:bg-stone-100" data-testid="cart-link">
+      <BagIcon />
+      <span className="hidden sm:inline">Cart</span>
+      <span
+        className={`min-w-5 rounded-full px-1.5 py-0.5 text-center text-xs font-semibold tabular-nums bg-stone-900 text-white ${count ? '' : 'invisible'}`}
+        data-testid="cart-count"
+        aria-hidden="true"
+      >
+        {count ?? 0}
+      </span>
+    </Link>
+  )
+}

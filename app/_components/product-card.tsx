@@ -1,0 +1,61 @@
+import Link from 'next/link'
+import type { ProductCard as Card } from '@/lib/catalog'
+import type { TextPart } from '@/lib/search'
+import { Highlighted } from './highlighted'
+import { Price } from './price'
+import { UploadImage } from './ui/upload-image'
+
+type Props = {
+  product: Card
+  headingLevel?: 'h2' | 'h3'
+  titleParts?: TextPart[]
+  snippetParts?: TextPart[]
+  isPriority?: boolean
+}
+
+export function ProductCard({ product, headingLevel: Heading = 'h3', titleParts, snippetParts, isPriority }: Props) {
+  return (
+    <li className="group relative flex flex-col" data-testid="product-card">
+      <div className="relative aspect-square overflow-hidden rounded-2xl bg-stone-100">
+        <UploadImage
+          path={product.imagePath}
+          alt={product.imageAlt}
+          isPriority={isPriority}
+          sizes="(min-width: 1024px) 25vw, (min-width: 640px) 33vw, 50vw"
+          className={`size-full object-cover transition duration-500 group-hover:scale-[1.03] ${product.isSoldOut ? 'opacity-60' : ''}`}
+        />
+        {product.isSoldOut ? (
+          <span className="absolute left-3 top-3 rounded-full bg-white px-2.5 py-1 text-xs font-semibold text-stone-900 shadow-sm" data-testid="sold-out-badge">
+            Sold out
+          </span>
+        ) : null}
+      </div>
+      <div className="mt-3 flex flex-col gap-1">
+        <Heading className="text-sm font-medium leading-snug text-stone-900 sm:text-[15px]">
+          {/* The whole card is the link: the ::after covers it, so one tab stop per product. */}
+          <Link href={`/products/${product.slug}`} className="after:absolute after:inset-0 after:rounded-2xl focus-visible:outline-none group-has-[a:focus-visible]:underline">
+            {titleParts ? <Highlighted parts={titleParts} /> : product.title}
+          </Link>
+        </Heading>
+        <p className="text-sm text-stone-600">
+          <Price minCents={product.minPriceCents} maxCents={product.maxPriceCents} currency={product.currency} />
+        </p>
+        {snippetParts && snippetParts.length > 0 ? (
+          <p className="line-clamp-2 text-xs leading-relaxed text-stone-500">
+            <Highlighted parts={snippetParts} />
+          </p>
+        ) : null}
+      </div>
+    </li>
+  )
+}
+
+export function ProductGrid({ products, headingLevel = 'h3', label, priorityCount = 0 }: { products: Card[]; headingLevel?: 'h2' | 'h3'; label?: string; priorityCount?: number }) {
+  return (
+    <ul className="grid grid-cols-2 gap-x-4 gap-y-8 sm:grid-cols-3 sm:gap-x-6 lg:grid-cols-4" aria-label={label} data-testid="product-grid">
+      {products.map((p, i) => (
+        <ProductCard key={p.id} product={p} headingLevel={headingLevel} isPriority={i < priorityCount} />
+      ))}
+    </ul>
+  )
+}

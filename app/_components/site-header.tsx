@@ -1,0 +1,80 @@
+import Form from 'next/form'
+import Link from 'next/link'
+import { CartLink } from './cart/cart-provider'
+import { SearchIcon } from './ui/icons'
+import { container } from './ui/styles'
+
+type Props = { storeName: string; collections: { slug: string; title: string }[]; isTestMode: boolean }
+
+export function SiteHeader({ storeName, collections, isTestMode }: Props) {
+  const primary = collections.slice(0, 5)
+  return (
+    <>
+      <header className="sticky top-0 z-40 border-b border-stone-200/80 bg-white/90 backdrop-blur supports-[backdrop-filter]:bg-white/75">
+        {isTestMode ? (
+          <p className="bg-amber-100 px-4 py-1.5 text-center text-xs font-medium text-amber-950" data-testid="test-mode-banner">
+            Test mode — payments are simulated; use card 4242 4242 4242 4242
+          </p>
+        ) : null}
+        <div className={`${container} flex h-16 items-center gap-4`}>
+          <Link href="/" className="shrink-0 text-lg font-semibold tracking-tight" data-testid="store-name">
+            {storeName}
+          </Link>
+          <nav aria-label="Main" className="hidden min-w-0 flex-1 md:block">
+            <ul className="flex items-center gap-1 overflow-hidden text-sm">
+              <li>
+                <Link href="/products" className="block whitespace-nowrap rounded-full px-3 py-2 font-medium text-stone-700 hover:bg-stone-100 hover:text-stone-900">
+                  Shop all
+                </Link>
+              </li>
+              {primary.map((c) => (
+                <li key={c.slug}>
+                  <Link href={`/collections/${c.slug}`} className="block whitespace-nowrap rounded-full px-3 py-2 text-stone-700 hover:bg-stone-100 hover:text-stone-900">
+                    {c.title}
+                  </Link>
+                </li>
+              ))}
+            </ul>
+          </nav>
+          <div className="ml-auto flex items-center gap-1 md:ml-0">
+            <Form action="/search" role="search" className="relative hidden sm:block">
+              <label htmlFor="header-search" className="sr-only">
+                Search products
+              </label>
+              <input
+                id="header-search"
+                type="search"
+                name="q"
+                placeholder="Search"
+                maxLength={200}
+                autoComplete="off"
+                className="h-10 w-44 rounded-full border border-stone-300 bg-stone-50 pl-9 pr-3 text-sm placeholder:text-stone-500 focus:border-stone-900 focus:bg-white lg:w-56"
+              />
+              <SearchIcon className="pointer-events-none absolute left-3 top-1/2 size-4 -translate-y-1/2 text-stone-500" />
+            </Form>
+            <Link href="/search" className="inline-flex rounded-full p-2.5 hover:bg-stone-100 sm:hidden" aria-label="Search">
+              <SearchIcon />
+            </Link>
+            <CartLink />
+          </div>
+        </div>
+      </header>
+      <nav aria-label="Collections" className="border-b border-stone-100 md:hidden">
+        <ul className="scrollbar-none flex gap-2 overflow-x-auto px-4 py-2.5 text-sm">
+          <li>
+            <Link href="/products" className="block whitespace-nowrap rounded-full bg-stone-900 px-3.5 py-1.5 font-medium text-white">
+              Shop all
+            </Link>
+          </li>
+          {collections.map((c) => (
+            <li key={c.slug}>
+              <Link href={`/collections/${c.slug}`} className="block whitespace-nowrap rounded-full border border-stone-200 px-3.5 py-1.5 text-stone-700">
+                {c.title}
+              </Link>
+            </li>
+          ))}
+        </ul>
+      </nav>
+    </>
+  )
+}

@@ -1,0 +1,43 @@
+import { uploadUrl } from '@/lib/seo'
+
+type Props = {
+  path: string | null
+  alt: string
+  width?: number
+  height?: number
+  className?: string
+  /** above the fold: load at once, with high priority */
+  isPriority?: boolean
+  sizes?: string
+}
+
+/**
+ * A picture from STORAGE_DIR/uploads (served by app/uploads). A plain <img>: the demo
+ * pictures are SVG, which next/image declines to optimise, and they are small already.
+ */
+export function UploadImage({ path, alt, width = 800, height = 800, className = '', isPriority = false, sizes }: Props) {
+  if (!path) {
+    return (
+      <div className={`flex items-center justify-center bg-stone-100 text-stone-400 ${className}`} role="img" aria-label={alt}>
+        <svg viewBox="0 0 24 24" className="size-10" fill="none" stroke="currentColor" strokeWidth="1.5" aria-hidden="true">
+          <rect x="3" y="4" width="18" height="16" rx="2" />
+          <path d="m3 16 5-5 5 5 3-3 5 5" />
+        </svg>
+      </div>
+    )
+  }
+  return (
+    // eslint-disable-next-line @next/next/no-img-element -- see the comment above
+    <img
+      src={uploadUrl(path)}
+      alt={alt}
+      width={width}
+      height={height}
+      sizes={sizes}
+      loading={isPriority ? 'eager' : 'lazy'}
+      fetchPriority={isPriority ? 'high' : undefined}
+      decoding="async"
+      className={className}
+    />
+  )
+}

@@ -1,0 +1,102 @@
+import { getEnv, isBuildPhase } from './env'
+import { decimalAmount } from './money'
+
+// What pages say about the shop to people and to machines: the store's name, its canonical
+// origin, descriptions, and schema.org JSON-LD.
+
+export type Site = {
+  name: string
+  url: string
+  description: string
+  /** payments run on the built-in emulator: every page says so */
+  isTestMode: boolean
+  shippingRates: { name: string; amountCents: number; minDays: number; maxDays: number }[]
+  currency: string
+}
+
+const DESCRIPTION = 'Outdoor and everyday goods, made to last: outerwear, knitwear, tops, accessories and things for home and camp.'
+
+/**
+ * The shop's settings, read from the environment at request time. `next build` renders
+ * the static 404 page without an environment (and must not need one), so it gets neutral
+ * defaults instead.
+ */
+export function site(): Site {
+  if (isBuildPhase()) return { name: 'Till', url: 'http://localhost:3000', description: DESCRIPTION, isTestMode: false, shippingRates: [], currency: 'usd' }
+  const env = getEnv()
+  return {
+    name: env.storeName,
+    url: env.appUrl,
+    description: DESCRIPTION,
+    isTestMode: env.payments === 'emulator',
+    shippingRates: env.shippingRates,
+    currency: env.currency,
+  }
+}
+
+export function absoluteUrl(pathname: string, base = site().url): string {
+  return new URL(pathname, `${base}/`).toString()
+}
+
+export function uploadUrl(relPath: string): string {
+  return `/uploads/${relPath.split('/').map(encodeURIComponent).join('/')}`
+}
+
+/** One line of plain text for a meta description: collapsed whitespace, cut at a word. */
+export function describe(text: string, max = 160): string {
+  const plain = text.replace(/\s+/g, ' ').trim()
+  if (plain.length <= max) return plain
+  const cut = plain.slice(0, max - 1)
+  const atWord = cut.slice(0, cut.lastIndexOf(' ') > max * 0.6 ? cut.lastIndexOf(' ') : cut.length)
+  return `${atWord.replace(/[\s,.;:–—-]+$/, '')}…`
+}
+
+/**
+ * JSON for a <script type="application/ld+json">: `<` becomes \u003c so no string in the
+ * data can close the script element or open a comment; `>` and `&` and the two line
+ * separators JavaScript parsers dislike are escaped the same way.
+ * https://nextjs.org/docs/app/guides/json-ld
+ */
+export function serializeJsonLd(data: unknown): string {
+  return JSON.stringify(data)
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/&/g, '\\u0026')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029')
+}
+
+export type ProductJsonLdInput = {
+  name: string
+  description: string
+  url: string
+  imageUrls: string[]
+  sku: string
+  priceCents: number
+  currency: string
+  available: number
+  brand: string
+}
+
+/** schema.org Product with one Offer: the variant on the page, its real price and stock. */
+export function productJsonLd(p: ProductJsonLdInput) {
+  return {
+    '@context': 'https://schema.org',
+    '@type': 'Product',
+    name: p.name,
+    description: p.description,
+    sku: p.sku,
+    image: p.imageUrls,
+    url: p.url,
+    brand: { '@type': 'Brand', name: p.brand },
+    offers: {
+      '@type': 'Offer',
+      url: p.url,
+      sku: p.sku,
+      price: decimalAmount(p.priceCents, p.currency),
+      priceCurrency: p.currency.toUpperCase(),
+      availability: p.available > 0 ? 'https://schema.org/InStock' : 'https://schema.org/OutOfStock',
+      itemCondition: 'https://schema.org/NewCondition',
+    },
+  }
+}
