@@ -38,6 +38,8 @@ async function addToCartAndCheckout(page: Page, slug: string, variantId: number,
   const qty = page.getByLabel(/quantity/i).first()
   if (await qty.count()) await qty.fill(String(quantity))
   await page.getByRole('button', { name: /add to (cart|bag)/i }).click()
+  // wait for the server to confirm before leaving the page
+  await expect(page.getByText(/^Added \d+ ×/)).toBeVisible()
   await page.goto('/cart')
   await page.getByRole('button', { name: /checkout/i }).click()
 }
