@@ -40,8 +40,8 @@ export default async function HomePage() {
             </div>
           </div>
           {hero ? (
-            <Link href={`/products/${hero.slug}`} className="group relative block overflow-hidden rounded-3xl bg-stone-200">
-              <UploadImage path={hero.imagePath} alt={hero.imageAlt} isPriority className="aspect-[4/3] w-full object-cover transition duration-700 group-hover:scale-[1.02] lg:aspect-square" />
+            <Link href={`/products/${hero.slug}`} className="group relative mx-auto block w-full max-w-xl overflow-hidden rounded-3xl bg-stone-200 lg:max-w-none">
+              <UploadImage path={hero.imagePath} alt={hero.imageAlt} isPriority className="aspect-square w-full object-cover transition duration-700 group-hover:scale-[1.02]" />
               <span className="absolute left-4 top-4 rounded-full bg-white/95 px-4 py-2 text-sm font-medium shadow-sm">{hero.title}</span>
             </Link>
           ) : null}

@@ -12,7 +12,7 @@ export function SiteHeader({ storeName, collections, isTestMode }: Props) {
     <>
       <header className="sticky top-0 z-40 border-b border-stone-200/80 bg-white/90 backdrop-blur supports-[backdrop-filter]:bg-white/75">
         {isTestMode ? (
-          <p className="bg-amber-100 px-4 py-1.5 text-center text-xs font-medium text-amber-950" data-testid="test-mode-banner">
+          <p className="bg-amber-100 px-2 py-1.5 text-center text-[11px] font-medium leading-4 text-amber-950 sm:text-xs" data-testid="test-mode-banner">
             Test mode — payments are simulated; use card 4242 4242 4242 4242
           </p>
         ) : null}

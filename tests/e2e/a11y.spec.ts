@@ -1,0 +1,52 @@
+import AxeBuilder from '@axe-core/playwright'
+import type { Page } from '@playwright/test'
+import { expect, test } from './fixtures'
+
+// axe on the storefront's pages, at phone and desktop widths: no serious or critical
+// violations of WCAG 2.1 A/AA (and axe's best practices, which include landmarks).
+
+type ApiProduct = { slug: string; variants: { id: number; available: number }[] }
+
+async function seriousViolations(page: Page) {
+  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze()
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }))
+}
+
+for (const width of [390, 1280]) {
+  test(`home, collection, product, search and cart have no serious axe violations at ${width}px`, async ({ page, request }) => {
+    await page.setViewportSize({ width, height: 900 })
+    const { products } = (await (await request.get('/api/products')).json()) as { products: ApiProduct[] }
+    const product = products.find((p) => p.variants.some((v) => v.available > 1))!
+    const variant = product.variants.find((v) => v.available > 1)!
+
+    const pages: [string, () => Promise<void>][] = [
+      ['/', async () => {}],
+      ['/collections/outerwear', async () => {}],
+      [`/products/${product.slug}?variant=${variant.id}`, async () => {
+        await page.getByRole('button', { name: 'Add to cart' }).click()
+        await expect(page.getByTestId('flash-notice')).toBeVisible()
+      }],
+      ['/search?q=wool', async () => {}],
+      ['/search', async () => {}],
+      ['/products?colour=Navy&sort=price-asc', async () => {}],
+      ['/cart', async () => {
+        await expect(page.getByTestId('cart-line').first()).toBeVisible()
+      }],
+    ]
+    for (const [url, settle] of pages) {
+      await page.goto(url)
+      await settle()
+      expect(await seriousViolations(page), url).toEqual([])
+    }
+    // the skip link is the first stop and leads to the main content
+    await page.goto('/')
+    await page.keyboard.press('Tab')
+    const skip = page.getByRole('link', { name: 'Skip to content' })
+    await expect(skip).toBeFocused()
+    await expect(skip).toBeVisible()
+    await page.keyboard.press('Enter')
+    await expect(page).toHaveURL(/#main$/)
+  })
+}
