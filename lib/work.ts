@@ -39,7 +39,8 @@ export const schedules: jobs.Schedule[] = [
 ]
 
 export function start() {
-  // A reconcile at boot catches whatever happened while no process was listening.
-  write((tx) => jobs.enqueue(tx, 'reconcile', {}, { uniqueKey: `reconcile:boot:${new Date().toISOString().slice(0, 16)}`, maxAttempts: 3 }))
+  // A reconcile at every boot catches whatever happened while no process was listening (no
+  // unique key: in a deploy storm each new release must look for itself).
+  write((tx) => jobs.enqueue(tx, 'reconcile', { reason: 'boot', pid: process.pid }, { maxAttempts: 3 }))
   return jobs.startWorker(handlers, schedules)
 }

@@ -1,0 +1,136 @@
+import http from 'node:http'
+import Stripe from 'stripe'
+import { afterEach, describe, expect, it } from 'vitest'
+import { freePort, startServer, tempStorage, type ServerHandle } from '../support/server'
+import { openStore } from '../support/store-file'
+import { startStripeServer, type StripeServer } from '../support/stripe-server'
+
+// The storm from the write-up, on purpose: blue-green deploy after deploy onto one storage
+// folder, old processes killed with SIGKILL mid-traffic, payments arriving the whole time,
+// webhooks duplicated, replayed out of order and, for a while, dropped. At the end every
+// session Stripe says was paid is exactly one order, and stock moved exactly once per unit.
+
+const DEPLOYS = 4
+const PAYMENTS_PER_DEPLOY = 6
+
+/** kamal-proxy in miniature: forwards to whichever release is live; 502 when it is gone. */
+function startProxy(): Promise<{ port: number; target: { port: number }; close(): Promise<void> }> {
+  const target = { port: 0 }
+  const proxy = http.createServer((req, res) => {
+    const upstream = http.request({ host: '127.0.0.1', port: target.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers)
+      up.pipe(res)
+    })
+    upstream.on('error', () => {
+      if (!res.headersSent) res.writeHead(502)
+      res.end()
+    })
+    req.pipe(upstream)
+  })
+  return new Promise((resolve) =>
+    proxy.listen(0, '127.0.0.1', () => {
+      const address = proxy.address()
+      resolve({
+        port: typeof address === 'object' && address ? address.port : 0,
+        target,
+        close: () => new Promise<void>((r) => proxy.close(() => r())),
+      })
+    }),
+  )
+}
+
+const live: ServerHandle[] = []
+let stripeServer: StripeServer | undefined
+let closeProxy: (() => Promise<void>) | undefined
+afterEach(async () => {
+  await Promise.all(live.splice(0).map((s) => s.stop('SIGKILL')))
+  await stripeServer?.close()
+  await closeProxy?.()
+})
+
+describe('chaos: a deploy storm', () => {
+  it('deploy after deploy with SIGKILLs, duplicated, reordered and dropped webhooks: one order per paid session', async () => {
+    const proxy = await startProxy()
+    closeProxy = proxy.close
+    const storageDir = tempStorage('till-storm-')
+    stripeServer = await startStripeServer({ webhookUrl: `http://127.0.0.1:${proxy.port}/api/stripe/webhook`, retrySchedule: [200, 400, 800, 1600, 3200] })
+    const stripe = new Stripe(stripeServer.secretKey, { host: stripeServer.host, port: stripeServer.port, protocol: 'http' })
+    const env = {
+      PAYMENTS: 'stripe',
+      STRIPE_SECRET_KEY: stripeServer.secretKey,
+      STRIPE_WEBHOOK_SECRET: stripeServer.webhookSecret,
+      STRIPE_API_BASE: stripeServer.url,
+      APP_URL: `http://127.0.0.1:${proxy.port}`,
+    }
+    const boot = async () => {
+      const server = await startServer({ storageDir, port: await freePort(), env })
+      live.push(server)
+      return server
+    }
+
+    let current = await boot()
+    proxy.target.port = current.port
+    const sqlite = openStore(storageDir)
+    const variant = sqlite.prepare(`SELECT id FROM variants ORDER BY id LIMIT 1`).get() as { id: number }
+    sqlite.prepare('UPDATE variants SET stock = 1000 WHERE id = ?').run(variant.id)
+
+    const sessions: { id: string; quantity: number }[] = []
+    // Sessions paid while webhooks were dropped: nothing may deliver their events to us.
+    const dropped = new Set<string>()
+    const pay = (n: number) => {
+      for (let i = 0; i < n; i++) {
+        const quantity = 1 + (sessions.length % 3)
+        const session = stripeServer!.emulator.control.foreignSession({ line_items: [{ name: 'Storm Mug', unit_amount: 1500, quantity, variant_id: String(variant.id) }] })
+        sessions.push({ id: session.id, quantity })
+        if (!stripeServer!.emulator.control.setWebhooks({}).webhooks.startsWith('on')) dropped.add(session.id)
+      }
+    }
+    const signedPost = (event: Stripe.Event) => {
+      const payload = JSON.stringify(event)
+      const signature = stripe.webhooks.generateTestHeaderString({ payload, secret: stripeServer!.webhookSecret })
+      return fetch(`http://127.0.0.1:${proxy.port}/api/stripe/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, body: payload }).catch(() => null)
+    }
+
+    for (let deploy = 1; deploy <= DEPLOYS; deploy++) {
+      // Drop webhooks entirely during one deploy: only reconciliation can save those orders.
+      stripeServer.emulator.control.setWebhooks({ webhooks: deploy === 2 ? 'off' : 'on' })
+      pay(PAYMENTS_PER_DEPLOY / 2)
+      // The new release boots beside the old one on the same files, while payments arrive.
+      const next = boot()
+      pay(PAYMENTS_PER_DEPLOY / 2)
+      // Duplicates and replays out of order, newest first, straight at whichever release is live.
+      const recent = (await stripe.events.list({ limit: 10 })).data.filter((e) => !dropped.has((e.data.object as { id: string }).id))
+      await Promise.all([...recent, ...recent.slice(0, 3)].map(signedPost))
+      const fresh = await next
+      proxy.target.port = fresh.port
+      // The old release dies hard, mid-traffic, as an OOM kill or a lost host would do it.
+      const old = current
+      await old.stop('SIGKILL')
+      live.splice(live.indexOf(old), 1)
+      current = fresh
+    }
+    stripeServer.emulator.control.setWebhooks({ webhooks: 'on' })
+    await stripeServer.emulator.control.flushWebhooks({ force: true })
+    expect(dropped.size).toBe(PAYMENTS_PER_DEPLOY)
+    expect(stripeServer.emulator.control.deliveries({}).filter((d) => dropped.has(d.event_id))).toEqual([])
+
+    // The last release's boot reconciliation, plus webhook retries, must converge.
+    const deadline = Date.now() + 60_000
+    const count = () => (sqlite.prepare('SELECT count(*) AS n FROM orders').get() as { n: number }).n
+    while (count() < sessions.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250))
+    // let any in-flight duplicate land before counting
+    await new Promise((r) => setTimeout(r, 1000))
+
+    const orders = sqlite.prepare('SELECT stripe_checkout_session_id AS sessionId, status, total_cents AS totalCents FROM orders').all() as { sessionId: string; status: string; totalCents: number }[]
+    expect(orders).toHaveLength(sessions.length)
+    expect(new Set(orders.map((o) => o.sessionId))).toEqual(new Set(sessions.map((s) => s.id)))
+    expect(orders.every((o) => o.status === 'paid')).toBe(true)
+    const units = sessions.reduce((sum, s) => sum + s.quantity, 0)
+    const { stock } = sqlite.prepare('SELECT stock FROM variants WHERE id = ?').get(variant.id) as { stock: number }
+    expect(stock).toBe(1000 - units)
+    const lines = sqlite.prepare('SELECT count(*) AS n, sum(quantity) AS units FROM order_lines').get() as { n: number; units: number }
+    expect(lines).toEqual({ n: sessions.length, units })
+    expect(sqlite.pragma('integrity_check', { simple: true })).toBe('ok')
+    sqlite.close()
+  })
+})
