@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 import type { APIRequestContext, Page } from '@playwright/test'
+import { openStore } from '../support/store-file'
 import { expect, test } from './fixtures'
 
 // A shopper's path through the storefront in Chromium against the production build:
@@ -137,6 +138,34 @@ test('asking for more than is available says how many are left, on the product p
   await expect(page.getByTestId('flash-error')).toHaveText(`Only ${left} of ${label(product, variant)} left (you asked for ${left + 1}).`)
   // the optimistic +1 is rolled back
   await expect(line.getByTestId('line-quantity')).toHaveText(String(left))
+})
+
+test('the cart flags a line whose stock fell below its quantity since it was added, and fixes it in one click', async ({ page, request, server }) => {
+  const { product, variant } = pick(await catalog(request), 3, { n: 5 })
+  await page.goto(`/products/${product.slug}?variant=${variant.id}`)
+  await page.getByLabel('Quantity').fill('3')
+  await page.getByRole('button', { name: 'Add to cart' }).click()
+  await expect(page.getByTestId('flash-notice')).toBeVisible()
+
+  // Someone else bought all but two (the owner's database, as the webhook would leave it).
+  const sqlite = openStore(server.storageDir)
+  const { stock } = sqlite.prepare('SELECT stock FROM variants WHERE id = ?').get(variant.id) as { stock: number }
+  sqlite.prepare('UPDATE variants SET stock = ? WHERE id = ?').run(stock - variant.available + 2, variant.id)
+  await page.goto('/cart')
+  const line = page.locator(`[data-testid="cart-line"][data-variant-id="${variant.id}"]`)
+  await expect(line.getByTestId('line-problem')).toHaveText('Only 2 left since you added it. Lower the quantity to check out.')
+  await expect(page.getByRole('note')).toContainText('Some items changed since you added them')
+  await line.getByRole('button', { name: 'Lower to 2' }).click()
+  await expect(line.getByTestId('line-quantity')).toHaveText('2')
+  await expect(line.getByTestId('line-problem')).toHaveCount(0)
+
+  // Sold out entirely: the line says so and can be removed.
+  sqlite.prepare('UPDATE variants SET stock = ? WHERE id = ?').run(stock - variant.available, variant.id)
+  sqlite.close()
+  await page.reload()
+  await expect(line.getByTestId('line-problem')).toHaveText('Sold out since you added it. Please remove it to check out.')
+  await line.getByRole('button', { name: /^Remove/ }).click()
+  await expect(page.getByRole('heading', { name: 'Your cart is empty' })).toBeVisible()
 })
 
 test('malformed input gets a clear message or a 4xx, never a 500', async ({ page, browser, baseURL, request }) => {
@@ -279,7 +308,12 @@ test('product JSON-LD parses and tells the true price and availability', async (
     await expect(page.getByTestId('price')).toHaveText(money(variant.priceCents))
     await expect(page.getByTestId('availability')).toHaveText(variant.available > 0 ? (variant.available <= 5 ? `Only ${variant.available} left` : 'In stock') : 'Sold out')
     await expect(page.locator('link[rel="canonical"]')).toHaveAttribute('href', `${baseURL}/products/${product.slug}`)
-    await expect(page.locator('meta[property="og:image"]').first()).toHaveAttribute('content', new RegExp(`^${baseURL}/uploads/`))
+    const ogImage = await page.locator('meta[property="og:image"]').first().getAttribute('content')
+    expect(ogImage).toMatch(new RegExp(`^${baseURL}/products/${product.slug}/opengraph-image`))
+    const png = await request.get(ogImage!)
+    expect(png.status()).toBe(200)
+    expect(png.headers()['content-type']).toBe('image/png')
+    expect((await png.body()).subarray(1, 4).toString()).toBe('PNG')
   }
   await expect(page.getByRole('button', { name: 'Sold out' })).toBeDisabled()
 })

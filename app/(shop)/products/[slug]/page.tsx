@@ -35,18 +35,13 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
   const { slug } = await params
   const product = await productFor(slug)
   if (!product) return { title: 'Product not found', robots: { index: false } }
-  const image = product.images[0]
   const description = describe(product.description)
+  // og:image comes from ./opengraph-image.tsx: the product's picture as a PNG.
   return {
     title: product.title,
     description,
     alternates: { canonical: `/products/${product.slug}` },
-    openGraph: {
-      title: product.title,
-      description,
-      url: `/products/${product.slug}`,
-      images: image ? [{ url: uploadUrl(image.path), width: image.width, height: image.height, alt: image.alt }] : undefined,
-    },
+    openGraph: { title: product.title, description, url: `/products/${product.slug}` },
   }
 }
 
