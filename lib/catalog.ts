@@ -258,6 +258,27 @@ export function availability(variantIds: number[], now = Date.now()): Record<num
   return Object.fromEntries(inventory.available(variantIds, now))
 }
 
+type AvailabilityStatement = { all(params: { productId: number; now: number }): { id: number; available: number }[] }
+const availabilityStatements = new WeakMap<object, AvailabilityStatement>()
+
+/**
+ * Units that can be sold now for every variant of a product: the one live read on a
+ * product page, so it is prepared once per connection (habit 10). Same rule as
+ * inventory.available: stock minus active, unexpired holds, never below zero.
+ */
+export function productAvailability(productId: number, now = Date.now()): Record<number, number> {
+  const client = getDb().$client
+  let statement = availabilityStatements.get(client)
+  if (!statement) {
+    statement = client.prepare(`
+      SELECT v.id, max(v.stock - coalesce((SELECT sum(h.quantity) FROM stock_holds h
+        WHERE h.variant_id = v.id AND h.status = 'active' AND h.expires_at > @now), 0), 0) AS available
+      FROM variants v WHERE v.product_id = @productId`) as unknown as AvailabilityStatement
+    availabilityStatements.set(client, statement)
+  }
+  return Object.fromEntries(statement.all({ productId, now }).map((r) => [r.id, r.available]))
+}
+
 export function listCollections(): CollectionSummary[] {
   return getDb().all<CollectionSummary>(sql`
     SELECT c.id, c.slug, c.title, c.description, c.is_featured AS isFeatured, c.updated_at AS updatedAt,

@@ -143,6 +143,17 @@ describe('catalog.getProduct', () => {
   })
 })
 
+describe('catalog.productAvailability', () => {
+  it('matches inventory.available for every variant of the product', () => {
+    const { product, variants } = apparel('Parka', { sizes: ['S', 'M'], stock: { 'Navy/S': 3, 'Navy/M': 0 } })
+    createHold({ variantId: variants[0]!.id, quantity: 1 })
+    createHold({ variantId: variants[0]!.id, quantity: 5, expiresAt: Date.now() - 1 })
+    const live = catalog.productAvailability(product.id)
+    expect(live).toEqual({ [variants[0]!.id]: 2, [variants[1]!.id]: 0 })
+    expect(live).toEqual(catalog.availability(variants.map((v) => v.id)))
+  })
+})
+
 describe('variant selection', () => {
   it('selects the requested variant, else the first that can be sold', () => {
     const { variants } = apparel('Hoodie', { colours: ['Grey'], sizes: ['S', 'M'], stock: { 'Grey/S': 0 } })

@@ -49,7 +49,7 @@ export default async function ProductPage({ params, searchParams }: Props) {
   const [{ slug }, query] = await Promise.all([params, searchParams])
   const product = await productFor(slug)
   if (!product) notFound()
-  const available = catalog.availability(product.variants.map((v) => v.id))
+  const available = catalog.productAvailability(product.id)
   const selected = catalog.selectVariant(product, requestedVariant(query.variant), available)
   if (!selected) notFound()
   const units = available[selected.id] ?? 0
