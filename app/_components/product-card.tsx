@@ -33,7 +33,7 @@ export function ProductCard({ product, headingLevel: Heading = 'h3', titleParts,
       <div className="mt-3 flex flex-col gap-1">
         <Heading className="text-sm font-medium leading-snug text-stone-900 sm:text-[15px]">
           {/* The whole card is the link: the ::after covers it, so one tab stop per product. */}
-          <Link href={`/products/${product.slug}`} className="after:absolute after:inset-0 after:rounded-2xl focus-visible:outline-none group-has-[a:focus-visible]:underline">
+          <Link href={`/products/${product.slug}`} className="after:absolute after:inset-0 after:rounded-2xl focus-visible:outline-none focus-visible:after:outline-2 focus-visible:after:outline-offset-4 focus-visible:after:outline-stone-900 focus-visible:after:outline">
             {titleParts ? <Highlighted parts={titleParts} /> : product.title}
           </Link>
         </Heading>

@@ -33,6 +33,7 @@ export default async function ProductsPage({ searchParams }: Props) {
   const listing = catalog.listProducts({ ...query, perPage: catalog.PER_PAGE })
   const collection = facets.collections.find((c) => c.slug === query.collection)
   const first = (listing.page - 1) * listing.perPage + 1
+  const activeCount = (query.collection ? 1 : 0) + (query.inStock ? 1 : 0) + Object.values(query.options ?? {}).reduce((n, values) => n + values.length, 0)
   return (
     <main id="main" className={`${container} flex-1 pt-8`}>
       <div className="flex flex-col gap-4 border-b border-stone-200 pb-6 sm:flex-row sm:items-end sm:justify-between">
@@ -50,8 +51,16 @@ export default async function ProductsPage({ searchParams }: Props) {
       </div>
 
       <div className="mt-6 lg:grid lg:grid-cols-[15rem_1fr] lg:gap-10">
-        <details className="mb-6 rounded-2xl border border-stone-200 lg:hidden">
-          <summary className="cursor-pointer list-none px-4 py-3 text-sm font-semibold [&::-webkit-details-marker]:hidden">Filters</summary>
+        <details className="group mb-6 rounded-2xl border border-stone-200 lg:hidden">
+          <summary className="flex cursor-pointer list-none items-center justify-between px-4 py-3 text-sm font-semibold [&::-webkit-details-marker]:hidden">
+            <span>
+              Filters
+              {activeCount > 0 ? <span className="ml-2 rounded-full bg-stone-900 px-2 py-0.5 text-xs text-white">{activeCount}</span> : null}
+            </span>
+            <svg viewBox="0 0 24 24" className="size-4 transition group-open:rotate-180" fill="none" stroke="currentColor" strokeWidth="2" aria-hidden="true">
+              <path d="m6 9 6 6 6-6" />
+            </svg>
+          </summary>
           <div className="border-t border-stone-200 p-4">
             <FilterForm facets={facets} query={query} idPrefix="m" />
           </div>
