@@ -6,6 +6,7 @@ import { getDb, write, type Db, type Tx } from '@/db'
 import { cartLines, carts } from '@/db/schema'
 import { getEnv } from './env'
 import { InvalidInput, NotFound, OutOfStock } from './errors'
+import * as inventory from './inventory'
 
 // The cart lives in the database (`carts`, `cart_lines`), found by a random 32-byte id that
 // is also the value of an httpOnly cookie. Every change is one immediate transaction that
@@ -159,7 +160,8 @@ function prepared(): Statements {
         SELECT cl.variant_id AS variantId, cl.quantity, v.product_id AS productId, p.slug AS productSlug, p.title AS productTitle,
           v.title AS variantTitle, v.sku, v.options, v.price_cents AS priceCents, v.currency, p.status AS productStatus,
           max(v.stock - coalesce((SELECT sum(h.quantity) FROM stock_holds h
-            WHERE h.variant_id = v.id AND h.status = 'active' AND h.expires_at > @now), 0), 0) AS available,
+            WHERE h.variant_id = v.id AND h.status = 'active' AND h.expires_at > @now
+              AND (h.cart_id IS NULL OR h.cart_id != @cartId)), 0), 0) AS available,
           coalesce((SELECT i.path FROM product_images i WHERE i.id = v.image_id),
             (SELECT i.path FROM product_images i WHERE i.product_id = p.id ORDER BY i.position, i.id LIMIT 1)) AS imagePath,
           coalesce(nullif((SELECT i.alt FROM product_images i WHERE i.id = v.image_id), ''), p.title) AS imageAlt
@@ -243,6 +245,10 @@ const availableOf = (variant: unknown, now: number) => sql`(
 function requireEditable(tx: Tx, cartId: string): void {
   const cart = tx.select({ status: carts.status }).from(carts).where(eq(carts.id, cartId)).get()
   if (!cart || cart.status === 'converted') throw new NotFound('Your cart')
+  // A shopper who left Stripe's page without canceling and edits the cart has abandoned that
+  // checkout: its holds go back, so the cart is bounded by the shelf, not by its own holds.
+  // (Should the old session still be paid, fulfilment records it and decrements directly.)
+  inventory.releaseForCart(tx, cartId)
 }
 
 function touch(tx: Tx, cartId: string, now: number): number {

@@ -2,6 +2,7 @@ import crypto from 'node:crypto'
 import { and, asc, eq } from 'drizzle-orm'
 import { write } from '@/db'
 import { cartLines, carts, products, variants } from '@/db/schema'
+import * as catalog from './catalog'
 import { getEnv } from './env'
 import { CartEmpty, NotFound, PaymentProviderError } from './errors'
 import * as inventory from './inventory'
@@ -108,6 +109,7 @@ export async function start(cartId: string): Promise<StartResult> {
     throw new PaymentProviderError('We could not start the payment. Nothing was charged; please try again in a moment.', err)
   }
   write((tx) => inventory.attachSession(tx, reserved.holdIds, session.id))
+  catalog.onStockChanged(reserved.lines.map((l) => l.variantId))
   if (!session.url) throw new PaymentProviderError('The payment page is not available; please try again.')
   return { url: session.url, sessionId: session.id }
 }
@@ -122,6 +124,7 @@ function labelOf(line: { title: string; variantTitle: string }): string {
  */
 export async function cancel(cartId: string): Promise<{ released: number }> {
   const { released, sessionIds } = write((tx) => inventory.releaseForCart(tx, cartId))
+  if (released) catalog.onStockChanged([])
   const stripe = stripeClient()
   for (const sessionId of sessionIds) {
     await stripe.checkout.sessions.expire(sessionId).catch((err) => log.warn('checkout: could not expire canceled session', { sessionId, err: String(err) }))

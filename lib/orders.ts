@@ -196,13 +196,6 @@ function settleStock(tx: Tx, orderId: number, sessionId: string, cartId: string 
     tx.update(orders).set({ isOversold: true, updatedAt: Date.now() }).where(eq(orders.id, orderId)).run()
     log.warn('orders: paid order oversold; recorded and flagged for the owner', { orderId, variantIds: shortVariantIds })
   }
-  stockChanged.push(...lines.map((l) => l.variantId))
-}
-
-/** Variant ids whose stock changed in this process since the last drain (for cache tags). */
-const stockChanged: number[] = []
-export function drainStockChanges(): number[] {
-  return stockChanged.splice(0)
 }
 
 /** async_payment_failed: the order exists (fulfil first) and its held units go back. */

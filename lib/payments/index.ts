@@ -1,6 +1,7 @@
 import { eq, sql } from 'drizzle-orm'
 import type Stripe from 'stripe'
 import { getDb, write, type Tx } from '@/db'
+import * as catalog from '@/lib/catalog'
 import { stripeEvents } from '@/db/schema'
 import { getEnv } from '@/lib/env'
 import { InvalidSignature } from '@/lib/errors'
@@ -72,7 +73,8 @@ export async function handle(event: Stripe.Event): Promise<HandleResult> {
   if (isProcessed(event.id)) return { outcome: 'duplicate' }
   try {
     const result = await apply(event)
-    orders.drainStockChanges()
+    // Sales, releases and failed payments all move availability; cached listings refresh.
+    if (result.outcome === 'applied' && event.type.startsWith('checkout.session.')) catalog.onStockChanged([])
     return result
   } catch (err) {
     if (err instanceof AlreadyProcessed) return { outcome: 'duplicate' }
