@@ -1,7 +1,7 @@
 import path from 'node:path'
 import { defineConfig } from 'vitest/config'
 
-const alias = { '@': path.resolve(__dirname) }
+const alias = { '@': path.resolve(import.meta.dirname) }
 
 export default defineConfig({
   resolve: { alias },
@@ -15,6 +15,7 @@ export default defineConfig({
           environment: 'node',
           globalSetup: ['tests/support/global-setup.ts'],
           env: { LOG_LEVEL: 'silent' },
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -29,6 +30,8 @@ export default defineConfig({
           hookTimeout: 60_000,
           // Integration tests start servers and processes; two cores, so keep it modest.
           maxWorkers: 2,
+          // after the unit tests, which are quick and tell the most when they fail
+          sequence: { groupOrder: 1 },
         },
       },
     ],
