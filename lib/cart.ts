@@ -5,6 +5,7 @@ import { z } from 'zod'
 import { getDb, write, type Db, type Tx } from '@/db'
 import { cartLines, carts } from '@/db/schema'
 import { getEnv } from './env'
+import { parseOptions } from './catalog'
 import { InvalidInput, NotFound, OutOfStock } from './errors'
 import * as inventory from './inventory'
 
@@ -343,13 +344,3 @@ export function purgeIdle(now = Date.now()): number {
   return write((tx) => tx.delete(carts).where(lt(carts.updatedAt, cutoff)).run().changes)
 }
 
-function parseOptions(raw: string | null): Record<string, string> {
-  if (!raw) return {}
-  try {
-    const parsed: unknown = JSON.parse(raw)
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return {}
-    return Object.fromEntries(Object.entries(parsed).filter((e): e is [string, string] => typeof e[1] === 'string'))
-  } catch {
-    return {}
-  }
-}

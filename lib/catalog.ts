@@ -470,7 +470,8 @@ export function isSlug(value: string): boolean {
   return SLUG.test(value)
 }
 
-function parseOptions(raw: string | null): Record<string, string> {
+/** Variant options as stored (JSON text), tolerating anything malformed as no options. */
+export function parseOptions(raw: string | null): Record<string, string> {
   if (!raw) return {}
   try {
     const parsed: unknown = JSON.parse(raw)
