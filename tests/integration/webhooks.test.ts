@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm'
 import Stripe from 'stripe'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { POST as webhook } from '@/app/api/stripe/webhook/route'
-import { orders as ordersTable, reconcileRuns, stockHolds, stripeEvents, variants } from '@/db/schema'
+import { orderLines, orders as ordersTable, reconcileRuns, stockHolds, stripeEvents, variants } from '@/db/schema'
 import * as checkout from '@/lib/checkout'
 import { resetEnv } from '@/lib/env'
 import * as inventory from '@/lib/inventory'
@@ -189,6 +189,20 @@ describe('POST /api/stripe/webhook', () => {
     expect(orderRows()).toHaveLength(1)
     expect(orderRows()[0]).toMatchObject({ status: 'paid', totalCents: session.amount_total })
     expect(stockOf(variantId)).toBe(3)
+  })
+
+  it('fulfils a session with more than 100 line items (paginated) into one order with every line', async () => {
+    const { variantId } = insertVariant({ stock: 500, priceCents: 100 })
+    const lineItems = Array.from({ length: 130 }, (_, i) => ({ name: `Part ${i + 1}`, unit_amount: 100 + i, quantity: 1 + (i % 2), variant_id: String(variantId) }))
+    const session = stripeServer.emulator.control.foreignSession({ line_items: lineItems })
+    expect((await deliver((await eventsFor(session.id, 'checkout.session.completed'))[0]!)).status).toBe(200)
+    const [order] = orderRows()
+    expect(order).toMatchObject({ status: 'paid', totalCents: session.amount_total })
+    const lines = t.db.select().from(orderLines).all()
+    expect(lines).toHaveLength(130)
+    const units = lineItems.reduce((sum, l) => sum + l.quantity, 0)
+    expect(lines.reduce((sum, l) => sum + l.quantity, 0)).toBe(units)
+    expect(stockOf(variantId)).toBe(500 - units)
   })
 
   it('an event whose effect cannot be applied gets 500 and keeps the error for the retry', async () => {
