@@ -29,6 +29,11 @@ export async function fetchSession(sessionId: string): Promise<SessionSnapshot> 
   return { session, lineItems }
 }
 
+/** Stripe answered that the session does not exist (a mistyped or foreign link). */
+export function isUnknownSession(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: string }).code === 'resource_missing'
+}
+
 export type FulfillResult = { orderId: number | null; status: OrderStatus | null; created: boolean; token: string | null }
 
 /** Used by the webhook, the success page and reconciliation alike. */

@@ -6,6 +6,7 @@ import { orderLines, orders as ordersTable, reconcileRuns, stockHolds, stripeEve
 import * as checkout from '@/lib/checkout'
 import { resetEnv } from '@/lib/env'
 import * as inventory from '@/lib/inventory'
+import * as orders from '@/lib/orders'
 import { setStripeClient } from '@/lib/payments/client'
 import * as reconcile from '@/lib/reconcile'
 import { insertCart, insertVariant } from '../support/catalog-rows'
@@ -215,6 +216,12 @@ describe('POST /api/stripe/webhook', () => {
     expect(row.processedAt).toBeNull()
     expect(row.error).toMatch(/cs_test_does_not_exist|No such/i)
     expect(orderRows()).toHaveLength(0)
+  })
+
+  it('fulfilling a session Stripe does not know is told apart from a passing failure', async () => {
+    const failure = await orders.fulfill('cs_test_unknown_session_0001').catch((err: unknown) => err)
+    expect(orders.isUnknownSession(failure)).toBe(true)
+    expect(orders.isUnknownSession(new Error('socket hang up'))).toBe(false)
   })
 
   it('other event types are recorded and acknowledged', async () => {

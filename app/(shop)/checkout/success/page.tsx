@@ -10,7 +10,18 @@ const SESSION_ID = /^cs_[A-Za-z0-9_]{8,250}$/
 
 export default async function CheckoutSuccessPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const raw = (await searchParams).session_id
-  const sessionId = typeof raw === 'string' && SESSION_ID.test(raw) ? raw : null
+  let sessionId = typeof raw === 'string' && SESSION_ID.test(raw) ? raw : null
+  let order = sessionId ? orders.findBySession(sessionId) : null
+  if (sessionId && !order) {
+    // The webhook has not arrived yet: build the order from Stripe ourselves (same idempotent path).
+    try {
+      await orders.fulfill(sessionId)
+      order = orders.findBySession(sessionId)
+    } catch (err) {
+      if (orders.isUnknownSession(err)) sessionId = null
+      else log.warn('checkout: success page could not fulfil yet', { sessionId, err })
+    }
+  }
   if (!sessionId) {
     return (
       <main id="main" className="mx-auto max-w-2xl px-4 py-16">
@@ -18,16 +29,6 @@ export default async function CheckoutSuccessPage({ searchParams }: { searchPara
         <p className="mt-2 text-stone-600">The link is incomplete. If you paid, your confirmation email has a link to your order.</p>
       </main>
     )
-  }
-  let order = orders.findBySession(sessionId)
-  if (!order) {
-    // The webhook has not arrived yet: build the order from Stripe ourselves (same idempotent path).
-    try {
-      await orders.fulfill(sessionId)
-      order = orders.findBySession(sessionId)
-    } catch (err) {
-      log.warn('checkout: success page could not fulfil yet', { sessionId, err })
-    }
   }
   const view = order ? orders.findById(order.id) : null
   if (!view) {
