@@ -22,7 +22,7 @@ async function availableOf(page: Page, variantId: number): Promise<number> {
   return products.flatMap((p) => p.variants).find((v) => v.id === variantId)!.available
 }
 
-async function fillHostedCheckout(page: Page, card: string) {
+async function fillHostedCheckout(page: Page, card: string, options: { payLater?: boolean } = {}) {
   await expect(page).toHaveURL(/\/emulator\/checkout\/cs_/)
   await page.getByLabel('Email').fill('sam@example.com')
   await page.getByLabel('Full name').fill('Sam Shopper')
@@ -30,6 +30,7 @@ async function fillHostedCheckout(page: Page, card: string) {
   await page.getByLabel('City').fill('Portland')
   await page.getByLabel('Postal code').fill('04101')
   await page.getByLabel('Card number').fill(card)
+  if (options.payLater) await page.getByLabel(/pay later/i).check()
   await page.getByRole('button', { name: /^Pay / }).click()
 }
 
@@ -94,4 +95,27 @@ test('a declined card leaves no order, and canceling gives the held units back',
   expect(await availableOf(page, variant.id)).toBe(before)
   expect((sqlite.prepare('SELECT count(*) AS n FROM orders').get() as { n: number }).n).toBe(ordersBefore)
   sqlite.close()
+})
+
+test('a pay-later payment shows the order awaiting payment, then paid once it settles', async ({ page }) => {
+  const { product, variant } = await pickProduct(page, 2, 2)
+  const before = await availableOf(page, variant.id)
+  await addToCartAndCheckout(page, product.slug, variant.id, 1)
+  await fillHostedCheckout(page, '4242 4242 4242 4242', { payLater: true })
+  await expect(page).toHaveURL(/\/checkout\/success\?session_id=cs_/)
+  await expect(page.getByTestId('order-status')).toHaveAttribute('data-status', 'awaiting_payment')
+  // the unit stays reserved while the payment is pending
+  expect(await availableOf(page, variant.id)).toBe(before - 1)
+  const href = await page.getByTestId('order-link').getAttribute('href')
+  // the emulator settles it a few seconds later and delivers async_payment_succeeded
+  await expect
+    .poll(
+      async () => {
+        await page.goto(href!)
+        return page.getByTestId('order-status').getAttribute('data-status')
+      },
+      { timeout: 20_000, intervals: [1000] },
+    )
+    .toBe('paid')
+  expect(await availableOf(page, variant.id)).toBe(before - 1)
 })
