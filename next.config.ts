@@ -30,6 +30,23 @@ const nextConfig: NextConfig = {
   serverExternalPackages: ['better-sqlite3'],
   // Migrations are read from disk at boot; file tracing cannot see them, so include them.
   outputFileTracingIncludes: { '/**': ['./db/migrations/**/*'] },
+  // Product pages are static per (slug, variant): a plain product URL, with or without
+  // ?variant=ID, is served by /products/[slug]/v/[variant] from Next's cache. Only a
+  // no-JavaScript form post coming back with ?notice= or ?error= renders per request.
+  async rewrites() {
+    const noFlash = [
+      { type: 'query' as const, key: 'notice' },
+      { type: 'query' as const, key: 'error' },
+    ]
+    return {
+      beforeFiles: [
+        { source: '/products/:slug', has: [{ type: 'query' as const, key: 'variant', value: '(?<variant>\\d{1,10})' }], missing: noFlash, destination: '/products/:slug/v/:variant' },
+        { source: '/products/:slug', missing: [...noFlash, { type: 'query' as const, key: 'variant' }], destination: '/products/:slug/v/default' },
+      ],
+      afterFiles: [],
+      fallback: [],
+    }
+  },
   async headers() {
     return [{ source: '/:path*', headers: securityHeaders }]
   },

@@ -541,6 +541,8 @@ export const cached = {
       const collection = getCollection(slug)
       return collection ? { collection, listing: listProducts({ collection: slug, perPage: MAX_PER_PAGE }) } : null
     }),
+  productAvailability: (productId: number) =>
+    cachedRead('availability', [productId], [tags.catalog, tags.stock], STOCK_REVALIDATE_SECONDS, () => productAvailability(productId)),
   collections: () => cachedRead('collections', [], [tags.catalog], CATALOG_REVALIDATE_SECONDS, () => listCollections()),
   home: () => cachedRead('home', [], [tags.catalog, tags.stock], STOCK_REVALIDATE_SECONDS, () => home()),
   facets: () => cachedRead('facets', [], [tags.catalog], CATALOG_REVALIDATE_SECONDS, () => facets()),

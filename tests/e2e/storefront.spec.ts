@@ -327,6 +327,29 @@ test('collection pages are served from the cache', async ({ request }) => {
   expect((await request.get('/cart/count')).headers()['cache-control']).toContain('no-store')
 })
 
+test('product pages are served from the cache, and a sale refreshes their availability', async ({ page, request }) => {
+  const { product, variant } = pick(await catalog(request), 3, { n: 5 })
+  const url = `/products/${product.slug}?variant=${variant.id}`
+  await request.get(url)
+  const res = await request.get(url)
+  expect(res.status()).toBe(200)
+  expect(res.headers()['x-nextjs-cache']).toMatch(/HIT|STALE/)
+  await page.goto(url)
+  const before = Number(await page.getByTestId('availability').getAttribute('data-available'))
+  // a checkout holds a unit; the cached page must not keep the old number
+  await page.getByRole('button', { name: 'Add to cart' }).click()
+  await expect(page.getByText(/^Added 1 ×/)).toBeVisible()
+  await page.goto('/cart')
+  await page.getByRole('button', { name: 'Checkout' }).click()
+  await expect(page).toHaveURL(/\/emulator\/checkout\//)
+  await expect
+    .poll(async () => {
+      const html = await (await request.get(url)).text()
+      return Number(/data-available="(\d+)"/.exec(html)?.[1])
+    })
+    .toBe(before - 1)
+})
+
 test('screenshots of home, product and cart at 390 and 1280 px', async ({ browser, baseURL, request }) => {
   const { product, variant } = pick(await catalog(request), 2, { n: 4 })
   fs.mkdirSync('test-results/screenshots', { recursive: true })
