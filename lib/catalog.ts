@@ -568,7 +568,7 @@ function revalidate(tag: string, profile: { expire: number }) {
 /**
  * Call after anything that changes what can be sold (a sale, a hold, a release, a restock).
  * Entries that show availability expire at once, so the next visitor sees the truth;
- * product pages read availability live and need nothing. Never throws.
+ * static product pages included. Never throws.
  */
 export function onStockChanged(variantIds: number[]): void {
   try {
