@@ -17,6 +17,8 @@ import * as inventory from './inventory'
 
 export const COOKIE_NAME = 'till_cart'
 export const MAX_LINE_QUANTITY = 99
+/** Stripe Checkout takes at most 100 line items per session. */
+export const MAX_LINES = 100
 export const IDLE_DAYS = 30
 const COOKIE_MAX_AGE_SECONDS = 60 * 24 * 60 * 60
 const ID_PATTERN = /^[A-Za-z0-9_-]{32,64}$/
@@ -284,6 +286,10 @@ export function add(cartId: string, variant: number, units: number, now = Date.n
   if (!Number.isSafeInteger(units) || units < 1 || units > MAX_LINE_QUANTITY) throw new InvalidInput('Quantity must be between 1 and 99.')
   return write((tx) => {
     requireEditable(tx, cartId)
+    const isFull = tx.get<{ full: number }>(sql`
+      SELECT (SELECT count(*) FROM cart_lines WHERE cart_id = ${cartId}) >= ${MAX_LINES}
+        AND NOT EXISTS (SELECT 1 FROM cart_lines WHERE cart_id = ${cartId} AND variant_id = ${variant}) AS full`)
+    if (isFull?.full) throw new InvalidInput(`A cart can hold up to ${MAX_LINES} different items; check out these first.`)
     const { changes } = tx.run(sql`
       INSERT INTO cart_lines (cart_id, variant_id, quantity, added_at)
       SELECT ${cartId}, ${variant}, ${units}, ${now}

@@ -54,6 +54,14 @@ describe('cart.add', () => {
     expect(cart.count(id)).toBe(3)
   })
 
+  it('holds at most 100 different items (Stripe Checkout takes 100 line items), while more of one already there is fine', () => {
+    const variants = Array.from({ length: cart.MAX_LINES + 1 }, () => createVariant({ stock: 5 }))
+    const id = createCart({ lines: variants.slice(0, cart.MAX_LINES).map((v) => ({ variantId: v.id, quantity: 1 })) }).id
+    expect(() => cart.add(id, variants[cart.MAX_LINES]!.id, 1)).toThrow(/up to 100 different items/)
+    expect(lines(id)).toHaveLength(cart.MAX_LINES)
+    expect(cart.add(id, variants[0]!.id, 1).quantity).toBe(2)
+  })
+
   it('refuses more than is available with OutOfStock saying how many are left, changing nothing', () => {
     const p = createProduct({ title: 'Camp Mug' })
     const v = createVariant({ productId: p.id, title: 'Enamel', stock: 3 })
