@@ -83,6 +83,13 @@ function cursorOf(params: Reader) {
   return { startingAfter, endingBefore }
 }
 
+/** Adds `clause` (one `?`) to a list query's WHERE when the filter was given. */
+function whereIf(value: unknown, clause: string, sql: string[], args: unknown[]) {
+  if (value === undefined || value === null || value === '') return
+  sql.push(clause)
+  args.push(value)
+}
+
 function createdWhere(range: Range | undefined, sql: string[], args: unknown[]) {
   if (!range) return
   const ops: [keyof Range, string][] = [
@@ -327,25 +334,13 @@ const sessionList: Handler = (emulator, params) => {
   const sql = ["type = 'checkout.session'"]
   const args: unknown[] = []
   const paymentIntent = params.string('payment_intent')
-  if (paymentIntent) {
-    sql.push('payment_intent = ?')
-    args.push(paymentIntent)
-  }
+  whereIf(paymentIntent, 'payment_intent = ?', sql, args)
   const status = params.string('status', { oneOf: ['open', 'complete', 'expired'] })
-  if (status) {
-    sql.push('status = ?')
-    args.push(status)
-  }
+  whereIf(status, 'status = ?', sql, args)
   const paymentLink = params.string('payment_link')
-  if (paymentLink) {
-    sql.push("json_extract(data, '$.payment_link') = ?")
-    args.push(paymentLink)
-  }
+  whereIf(paymentLink, "json_extract(data, '$.payment_link') = ?", sql, args)
   const email = params.object('customer_details')?.only(['email']).string('email')
-  if (email) {
-    sql.push("json_extract(data, '$.customer_details.email') = ?")
-    args.push(email)
-  }
+  whereIf(email, "json_extract(data, '$.customer_details.email') = ?", sql, args)
   createdWhere(params.range('created'), sql, args)
   const page = emulator.store.listPage('objects', { sql, args }, { limit: limitOf(params), cursor: cursorOf(params), order: 'desc', cursorType: 'checkout.session', cursorNoun: 'checkout session' })
   const body = list(
@@ -433,15 +428,9 @@ const refundList: Handler = (emulator, params) => {
   const sql = ["type = 'refund'"]
   const args: unknown[] = []
   const paymentIntent = params.string('payment_intent')
-  if (paymentIntent) {
-    sql.push('payment_intent = ?')
-    args.push(paymentIntent)
-  }
+  whereIf(paymentIntent, 'payment_intent = ?', sql, args)
   const charge = params.string('charge')
-  if (charge) {
-    sql.push('parent = ?')
-    args.push(charge)
-  }
+  whereIf(charge, 'parent = ?', sql, args)
   createdWhere(params.range('created'), sql, args)
   const page = emulator.store.listPage('objects', { sql, args }, { limit: limitOf(params), cursor: cursorOf(params), order: 'desc', cursorType: 'refund', cursorNoun: 'refund' })
   const body = list(
