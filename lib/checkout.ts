@@ -4,7 +4,7 @@ import { write } from '@/db'
 import { cartLines, carts, products, variants } from '@/db/schema'
 import * as catalog from './catalog'
 import { getEnv } from './env'
-import { CartEmpty, NotFound, PaymentProviderError } from './errors'
+import { CartEmpty, NotFound, OutOfStock, PaymentProviderError } from './errors'
 import * as inventory from './inventory'
 import { log } from './log'
 import { stripeClient } from './payments/client'
@@ -12,6 +12,11 @@ import { stripeClient } from './payments/client'
 // Checkout: hold stock in one immediate transaction, then (outside it) ask Stripe for a
 // Checkout Session priced from our database, then tag the holds with the session id.
 // If Stripe fails, the holds go back at once.
+
+/** Failures a shopper is told about (sold out, empty cart, Stripe down); anything else is a bug. */
+export function isExpectedFailure(err: unknown): err is Error {
+  return err instanceof OutOfStock || err instanceof CartEmpty || err instanceof NotFound || err instanceof PaymentProviderError
+}
 
 export type StartResult = { url: string; sessionId: string }
 

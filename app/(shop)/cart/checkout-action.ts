@@ -3,7 +3,6 @@
 import { redirect } from 'next/navigation'
 import * as cart from '@/lib/cart'
 import * as checkout from '@/lib/checkout'
-import { CartEmpty, NotFound, OutOfStock, PaymentProviderError } from '@/lib/errors'
 
 // The same as POST /checkout, for a <form action={startCheckout}>.
 export async function startCheckout(_formData: FormData): Promise<void> {
@@ -13,7 +12,7 @@ export async function startCheckout(_formData: FormData): Promise<void> {
   try {
     url = (await checkout.start(cartId)).url
   } catch (err) {
-    if (err instanceof OutOfStock || err instanceof CartEmpty || err instanceof NotFound || err instanceof PaymentProviderError) {
+    if (checkout.isExpectedFailure(err)) {
       redirect(`/cart?error=${encodeURIComponent(err.message)}`)
     }
     throw err

@@ -1,4 +1,3 @@
-import { CartEmpty, NotFound, OutOfStock, PaymentProviderError } from '@/lib/errors'
 import * as cart from '@/lib/cart'
 import * as checkout from '@/lib/checkout'
 
@@ -15,7 +14,7 @@ export async function POST() {
     const { url } = await checkout.start(cartId)
     return new Response(null, { status: 303, headers: { Location: url } })
   } catch (err) {
-    if (err instanceof OutOfStock || err instanceof CartEmpty || err instanceof NotFound || err instanceof PaymentProviderError) {
+    if (checkout.isExpectedFailure(err)) {
       return back({ error: err.message })
     }
     throw err
