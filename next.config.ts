@@ -28,6 +28,13 @@ const nextConfig: NextConfig = {
   output: 'standalone',
   poweredByHeader: false,
   serverExternalPackages: ['better-sqlite3'],
+  experimental: {
+    // Rendered pages stay in this process's memory, never in the build folder on disk: a
+    // build folder is shared by every process started from it (tests start many, each with
+    // its own STORAGE_DIR and APP_URL), and a page rendered from one database must not be
+    // served from another. Each process renders a page once, on its first visit.
+    isrFlushToDisk: false,
+  },
   // Migrations are read from disk at boot; file tracing cannot see them, so include them.
   outputFileTracingIncludes: { '/**': ['./db/migrations/**/*'] },
   // Product pages are static per (slug, variant): a plain product URL, with or without

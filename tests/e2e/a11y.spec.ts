@@ -1,6 +1,6 @@
 import AxeBuilder from '@axe-core/playwright'
 import type { Page } from '@playwright/test'
-import { expect, test } from './fixtures'
+import { expect, hydrated, test } from './fixtures'
 
 // axe on the storefront's pages, at phone and desktop widths: no serious or critical
 // violations of WCAG 2.1 A/AA (and axe's best practices, which include landmarks).
@@ -25,6 +25,7 @@ for (const width of [390, 1280]) {
       ['/', async () => {}],
       ['/collections/outerwear', async () => {}],
       [`/products/${product.slug}?variant=${variant.id}`, async () => {
+        await hydrated(page, 'add-to-cart-form')
         await page.getByRole('button', { name: 'Add to cart' }).click()
         await expect(page.getByTestId('flash-notice')).toBeVisible()
       }],

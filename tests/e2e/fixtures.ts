@@ -18,3 +18,11 @@ export const test = base.extend<object, { server: ServerHandle }>({
 })
 
 export { expect }
+
+/** Waits until React has hydrated the element with this test id (its handlers are attached). */
+export async function hydrated(page: import('@playwright/test').Page, testId: string): Promise<void> {
+  await page.waitForFunction((id) => {
+    const el = document.querySelector(`[data-testid="${id}"]`)
+    return !!el && Object.keys(el).some((key) => key.startsWith('__reactFiber'))
+  }, testId)
+}

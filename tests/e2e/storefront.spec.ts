@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import type { APIRequestContext, Page } from '@playwright/test'
 import { openStore } from '../support/store-file'
-import { expect, test } from './fixtures'
+import { expect, hydrated, test } from './fixtures'
 
 // A shopper's path through the storefront in Chromium against the production build:
 // search, product pages with variants, the cart with and without JavaScript, stock limits,
@@ -190,7 +190,10 @@ test('malformed input gets a clear message or a 4xx, never a 500', async ({ page
   ]
   const form = page.getByTestId('add-to-cart-form')
   for (const [field, value, message] of cases) {
+    // Tamper only after hydration: React would put the hidden input's value back otherwise
+    // (the static page arrives fast enough for the race to show).
     await page.reload()
+    await hydrated(page, 'add-to-cart-form')
     await form.evaluate(
       (el, [name, v]) => {
         const input = (el as HTMLFormElement).elements.namedItem(name!) as HTMLInputElement
