@@ -1,26 +1,35 @@
 import nextVitals from 'eslint-config-next/core-web-vitals'
 import nextTs from 'eslint-config-next/typescript'
 
+// The layers, enforced: routes -> domain -> data, with payments and the emulator beside.
+// Each rule names the layer it protects; tests/unit/boundaries.test.ts proves every rule
+// fires on a file that crosses it.
+const toData = { group: ['@/db', '@/db/*', '**/db', '**/db/*', 'better-sqlite3', 'drizzle-orm', 'drizzle-orm/*'], message: 'app/ calls lib/; only lib/ and db/ touch the database.' }
+const toStripe = { group: ['stripe', 'stripe/*', '@/lib/payments/*', '**/payments/*'], message: 'Stripe is reached only through lib/payments (import from @/lib/payments).' }
+const toEmulatorInternals = { group: ['@/emulator/*', '**/emulator/*'], message: 'The emulator is reached only through its index (@/emulator).' }
+const toEmulator = { group: ['@/emulator', '**/emulator'], message: 'Only boot and the two emulator route files may reach the payments emulator.' }
+const toApp = { group: ['@/app', '@/app/*', '**/app/*'], message: 'lib/ and db/ never import routes or UI.' }
+const toLib = { group: ['@/lib', '@/lib/*', '**/lib/*'], message: 'db/ depends on nothing in lib/: pass what it needs in.' }
+const toStore = { group: ['@/lib', '@/lib/*', '@/db', '@/db/*', '@/app', '@/app/*', '**/lib/*', '**/db/*', '**/app/*'], message: 'The emulator stands beside the store and imports nothing of it.' }
+
+const restrict = (...patterns) => ({ 'no-restricted-imports': ['error', { patterns }] })
+
 const config = [
   ...nextVitals,
   ...nextTs,
   {
     ignores: ['.next/**', 'node_modules/**', 'storage/**', 'test-results/**', 'playwright-report/**', 'next-env.d.ts'],
   },
-  {
-    // Habit 1: routes and UI call lib/, never the database.
-    files: ['app/**/*.{ts,tsx}'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            { group: ['@/db', '@/db/*', '**/db/*', 'better-sqlite3', 'drizzle-orm', 'drizzle-orm/*'], message: 'app/ calls lib/; only lib/ and db/ touch the database.' },
-          ],
-        },
-      ],
-    },
-  },
+  { files: ['app/**/*.{ts,tsx}'], rules: restrict(toData, toStripe, toEmulator, toEmulatorInternals) },
+  // The two route files that serve the built-in emulator.
+  { files: ['app/v1/**/route.ts', 'app/emulator/**/route.ts'], rules: restrict(toData, toStripe, toEmulatorInternals) },
+  { files: ['lib/**/*.ts'], ignores: ['lib/payments/**'], rules: restrict(toApp, toStripe, toEmulator, toEmulatorInternals) },
+  { files: ['lib/payments/**/*.ts'], rules: restrict(toApp, toEmulator, toEmulatorInternals) },
+  // Boot starts the built-in emulator.
+  { files: ['lib/boot.ts'], rules: restrict(toApp, toStripe, toEmulatorInternals) },
+  { files: ['db/**/*.ts'], rules: restrict(toApp, toLib, toStripe, toEmulator, toEmulatorInternals) },
+  { files: ['emulator/**/*.ts'], rules: restrict(toStore) },
+  { files: ['tests/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.{ts,mjs}'], rules: restrict(toEmulatorInternals) },
   {
     // Playwright fixtures receive a function named `use`; it is not a React hook.
     files: ['tests/**/*.ts'],

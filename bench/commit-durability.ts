@@ -11,6 +11,7 @@ import { openDatabase, setDb, write } from '@/db'
 import { migrate } from '@/db/migrate'
 import { healthChecks, products, variants } from '@/db/schema'
 import * as orders from '@/lib/orders'
+import { checkoutFacts } from '@/lib/payments/stripe'
 import { lineItemObject, sessionObject } from '../tests/support/stripe-objects'
 
 const N = Number(process.argv[2] ?? 300)
@@ -40,10 +41,10 @@ const variant = write((tx) => {
   return tx.insert(variants).values({ productId: p.id, sku: 'BENCH-1', title: 'Default', priceCents: 1500, stock: 10_000_000 }).returning().get()
 })
 const items = [lineItemObject({ variantId: variant.id, quantity: 2, unitAmount: 1500 }), lineItemObject({ variantId: variant.id, quantity: 1, unitAmount: 1500 })]
-const order = perOp('paid order recorded (applySession), FULL', () => write((tx) => orders.applySession(tx, { session: sessionObject({ amount_total: 5000 }), lineItems: items })))
+const order = perOp('paid order recorded (applySession), FULL', () => write((tx) => orders.applySession(tx, checkoutFacts(sessionObject({ amount_total: 5000 }), items))))
 const replay = sessionObject({ amount_total: 5000 })
-write((tx) => orders.applySession(tx, { session: replay, lineItems: items }))
-const duplicate = perOp('duplicate delivery (finds the order), FULL', () => write((tx) => orders.applySession(tx, { session: replay, lineItems: items })))
+write((tx) => orders.applySession(tx, checkoutFacts(replay, items)))
+const duplicate = perOp('duplicate delivery (finds the order), FULL', () => write((tx) => orders.applySession(tx, checkoutFacts(replay, items))))
 
 console.log('')
 console.log(`FULL / NORMAL per commit:           ${(full / normal).toFixed(2)}x`)

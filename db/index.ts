@@ -2,7 +2,6 @@ import fs from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
-import { getEnv } from '@/lib/env'
 import * as schema from './schema'
 
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database }
@@ -27,12 +26,20 @@ export function openDatabase(file: string, options: { readonly?: boolean } = {})
 }
 
 // One connection per process. Next may evaluate this module more than once (route bundles,
-// dev reloads), so the connection lives on globalThis.
-const globalForDb = globalThis as unknown as { tillDb?: Db }
+// dev reloads), so the connection and the folder it lives in are kept on globalThis.
+// The data layer depends on nothing above it: boot tells it where the storage folder is.
+const globalForDb = globalThis as unknown as { tillDb?: Db; tillStorageDir?: string }
+
+/** Where the store's database lives; called once at boot, before the first getDb(). */
+export function configure(storageDir: string): void {
+  globalForDb.tillStorageDir = storageDir
+}
 
 export function getDb(): Db {
   if (!globalForDb.tillDb) {
-    globalForDb.tillDb = openDatabase(path.join(getEnv().storageDir, STORE_FILE))
+    const dir = globalForDb.tillStorageDir
+    if (!dir) throw new Error('db: no storage folder configured (boot calls configure(storageDir) first)')
+    globalForDb.tillDb = openDatabase(path.join(dir, STORE_FILE))
   }
   return globalForDb.tillDb
 }
@@ -49,13 +56,51 @@ export function setDb(db: Db | undefined): void {
  * would commit at the first await, so a promise returned from the body is refused.
  */
 export function write<T>(fn: (tx: Tx) => T): T {
-  return getDb().transaction((tx) => {
-    const result = fn(tx)
-    if (result instanceof Promise) {
-      throw new Error('db.write: transaction bodies must be synchronous (no await inside a transaction)')
-    }
-    return result
-  }, { behavior: 'immediate' })
+  const outer = pending
+  const callbacks = new Map<string, () => void>()
+  pending = callbacks
+  let result: T
+  try {
+    result = getDb().transaction((tx) => {
+      const value = fn(tx)
+      if (value instanceof Promise) {
+        throw new Error('db.write: transaction bodies must be synchronous (no await inside a transaction)')
+      }
+      return value
+    }, { behavior: 'immediate' })
+  } finally {
+    pending = outer
+  }
+  if (outer) {
+    // A nested write is part of the outer transaction: its effects announce when that commits.
+    for (const [key, callback] of callbacks) if (!outer.has(key)) outer.set(key, callback)
+  } else {
+    for (const callback of callbacks.values()) runCallback(callback)
+  }
+  return result
+}
+
+// Callbacks registered by the write transaction now running. Bodies are synchronous, so at
+// most one transaction is open per process at a time and a module variable is enough.
+let pending: Map<string, () => void> | null = null
+
+/**
+ * Runs `callback` once the current write transaction commits, and never if it rolls back;
+ * one callback per key per transaction. This is how an effect (stock moved, say) announces
+ * itself without every caller having to remember to.
+ */
+export function afterCommit(key: string, callback: () => void): void {
+  if (!pending) throw new Error('db.afterCommit: called outside a write transaction')
+  if (!pending.has(key)) pending.set(key, callback)
+}
+
+function runCallback(callback: () => void) {
+  try {
+    callback()
+  } catch (err) {
+    // The transaction has committed; a failing listener must not turn that into an error.
+    console.error('db: after-commit callback failed', err)
+  }
 }
 
 export { schema }

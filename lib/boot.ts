@@ -1,4 +1,5 @@
-import { getDb } from '@/db'
+import path from 'node:path'
+import { configure, getDb } from '@/db'
 import { migrate } from '@/db/migrate'
 import { ConfigError, getEnv } from './env'
 import { log } from './log'
@@ -8,7 +9,9 @@ import { log } from './log'
 
 export function bootConfig() {
   try {
-    return getEnv()
+    const env = getEnv()
+    configure(env.storageDir)
+    return env
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(`till: cannot start.\n${err.message}`)
@@ -29,12 +32,19 @@ export async function boot(): Promise<void> {
     if (seeded) log.info('boot: seeded demo catalog', seeded)
   }
   if (env.payments === 'emulator' && !env.isStripeApiExternal) {
-    const { getEmulator } = await import('./payments/emulator')
-    getEmulator().start()
+    const emulator = await import('@/emulator')
+    emulator.startBuiltIn({
+      dbFile: path.join(env.storageDir, 'emulator.sqlite3'),
+      secretKey: env.stripeSecretKey,
+      webhookSecret: env.stripeWebhookSecret,
+      publicBaseUrl: env.appUrl,
+      webhookUrl: `http://127.0.0.1:${env.port}/api/stripe/webhook`,
+      log,
+    })
     log.warn('boot: payments are SIMULATED by the built-in emulator (PAYMENTS=emulator)')
   }
   if (env.areJobsEnabled) {
-    const work = await import('./work')
-    work.start()
+    const { start } = await import('./jobs/handlers')
+    start()
   }
 }

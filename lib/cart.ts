@@ -5,7 +5,7 @@ import { z } from 'zod'
 import { getDb, write, type Db, type Tx } from '@/db'
 import { cartLines, carts } from '@/db/schema'
 import { getEnv } from './env'
-import { parseOptions } from './catalog'
+import { itemLabel, parseOptions } from './catalog'
 import { InvalidInput, NotFound, OutOfStock } from './errors'
 import * as inventory from './inventory'
 
@@ -32,6 +32,8 @@ export type CartLine = {
   productSlug: string
   productTitle: string
   variantTitle: string
+  /** product and variant in one name, as it appears everywhere an item is named */
+  label: string
   sku: string
   options: Record<string, string>
   quantity: number
@@ -141,7 +143,7 @@ export async function ensureCartId(now = Date.now()): Promise<string> {
 
 // ---------------------------------------------------------------------------------------
 // Reads. These run on every cart view and every page's cart count, so they are prepared
-// once per connection (habit 10).
+// once per connection: building a drizzle query costs more than the SQLite work.
 
 type Statements = {
   lines: { all(cartId: string, now: number): LineRow[] }
@@ -162,9 +164,7 @@ function prepared(): Statements {
       lines: client.prepare(`
         SELECT cl.variant_id AS variantId, cl.quantity, v.product_id AS productId, p.slug AS productSlug, p.title AS productTitle,
           v.title AS variantTitle, v.sku, v.options, v.price_cents AS priceCents, v.currency, p.status AS productStatus,
-          max(v.stock - coalesce((SELECT sum(h.quantity) FROM stock_holds h
-            WHERE h.variant_id = v.id AND h.status = 'active' AND h.expires_at > @now
-              AND (h.cart_id IS NULL OR h.cart_id != @cartId)), 0), 0) AS available,
+          ${inventory.availableSqlText({ exceptCart: '@cartId' })} AS available,
           coalesce((SELECT i.path FROM product_images i WHERE i.id = v.image_id),
             (SELECT i.path FROM product_images i WHERE i.product_id = p.id ORDER BY i.position, i.id LIMIT 1)) AS imagePath,
           coalesce(nullif((SELECT i.alt FROM product_images i WHERE i.id = v.image_id), ''), p.title) AS imageAlt
@@ -202,6 +202,7 @@ export function load(cartId: string, now = Date.now()): CartView | null {
     return {
       ...rest,
       available: isActive ? row.available : 0,
+      label: itemLabel(row.productTitle, row.variantTitle),
       options: parseOptions(options),
       lineTotalCents: row.priceCents * row.quantity,
       problem: problemOf(row),
@@ -239,9 +240,9 @@ export function create(now = Date.now()): string {
   return id
 }
 
-const availableOf = (variant: unknown, now: number) => sql`(
-  SELECT max(v.stock - coalesce((SELECT sum(h.quantity) FROM stock_holds h
-    WHERE h.variant_id = v.id AND h.status = 'active' AND h.expires_at > ${now}), 0), 0)
+// What a cart may take of a variant: what inventory says is available, if its product is on sale.
+const availableOf = (variant: number, now: number) => sql`(
+  SELECT ${inventory.availableSql(now)}
   FROM variants v JOIN products p ON p.id = v.product_id AND p.status = 'active'
   WHERE v.id = ${variant})`
 
@@ -266,14 +267,12 @@ function touch(tx: Tx, cartId: string, now: number): number {
 type StockFacts = { available: number; label: string; inCart: number }
 
 function stockFacts(tx: Tx, cartId: string, variant: number, now: number): StockFacts | null {
-  return (
-    tx.get<StockFacts>(sql`
-      SELECT ${availableOf(variant, now)} AS available,
-        p.title || CASE WHEN v.title IN ('', 'Default') THEN '' ELSE ' (' || v.title || ')' END AS label,
-        coalesce((SELECT quantity FROM cart_lines WHERE cart_id = ${cartId} AND variant_id = v.id), 0) AS inCart
-      FROM variants v JOIN products p ON p.id = v.product_id AND p.status = 'active'
-      WHERE v.id = ${variant}`) ?? null
-  )
+  const row = tx.get<Omit<StockFacts, 'label'> & { productTitle: string; variantTitle: string }>(sql`
+    SELECT ${availableOf(variant, now)} AS available, p.title AS productTitle, v.title AS variantTitle,
+      coalesce((SELECT quantity FROM cart_lines WHERE cart_id = ${cartId} AND variant_id = v.id), 0) AS inCart
+    FROM variants v JOIN products p ON p.id = v.product_id AND p.status = 'active'
+    WHERE v.id = ${variant}`)
+  return row ? { available: row.available, inCart: row.inCart, label: itemLabel(row.productTitle, row.variantTitle) } : null
 }
 
 export type LineChange = { cartId: string; version: number; variantId: number; quantity: number }

@@ -1,18 +1,18 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { asc, eq, inArray, sql, type SQL } from 'drizzle-orm'
-import { revalidateTag, unstable_cache } from 'next/cache'
+import { unstable_cache } from 'next/cache'
 import { getDb, STORE_FILE } from '@/db'
 import { products, variants } from '@/db/schema'
+import { tags } from './cache'
 import { getEnv, isBuildPhase } from './env'
 import * as inventory from './inventory'
-import { log } from './log'
 
 // The catalog: what shoppers may see. Only active products are public.
 //
 // Reads are plain synchronous queries (tested on real databases). Pages use the `cached`
-// versions at the bottom, which keep results in Next's data cache under the tags in `tags`
-// until `onCatalogChanged()` / `onStockChanged()` revalidate them
+// versions at the bottom, which keep results in Next's data cache under the tags of
+// lib/cache.ts until a stock or catalog change expires them
 // (docs/decisions/002-catalog-caching.md).
 
 export type ApiVariant = { id: number; sku: string; title: string; priceCents: number; currency: string; available: number }
@@ -120,11 +120,7 @@ const MAX_PER_PAGE = 48
 // ---------------------------------------------------------------------------------------
 // Queries.
 
-// Units that can be sold: the same rule as inventory.available (stock minus active,
-// unexpired holds, never below zero), as an SQL expression over variants aliased `v`.
-const availableSql = (now: number) => sql`max(v.stock - coalesce((
-    SELECT sum(h.quantity) FROM stock_holds h
-    WHERE h.variant_id = v.id AND h.status = 'active' AND h.expires_at > ${now}), 0), 0)`
+const availableSql = inventory.availableSql
 
 const firstImage = sql`(SELECT i.path FROM product_images i WHERE i.product_id = p.id ORDER BY i.position, i.id LIMIT 1)`
 const firstImageAlt = sql`coalesce(nullif((SELECT i.alt FROM product_images i WHERE i.product_id = p.id ORDER BY i.position, i.id LIMIT 1), ''), p.title)`
@@ -253,6 +249,11 @@ export function getProduct(slug: string): ProductDetail | null {
   return { ...product, images, variants: productVariants, options: optionsOf(productVariants), collections }
 }
 
+/** How an item is named to shoppers, in the cart, at checkout and in orders: "Product — Variant". */
+export function itemLabel(productTitle: string, variantTitle: string | null | undefined): string {
+  return variantTitle && variantTitle !== 'Default' && variantTitle !== productTitle ? `${productTitle} — ${variantTitle}` : productTitle
+}
+
 /** Units that can be sold right now, per variant id (plain object: it crosses to the client). */
 export function availability(variantIds: number[], now = Date.now()): Record<number, number> {
   return Object.fromEntries(inventory.available(variantIds, now))
@@ -263,16 +264,15 @@ const availabilityStatements = new WeakMap<object, AvailabilityStatement>()
 
 /**
  * Units that can be sold now for every variant of a product: the one live read on a
- * product page, so it is prepared once per connection (habit 10). Same rule as
- * inventory.available: stock minus active, unexpired holds, never below zero.
+ * product page, so it is prepared once per connection (building a drizzle query costs
+ * more than SQLite's own work here).
  */
 export function productAvailability(productId: number, now = Date.now()): Record<number, number> {
   const client = getDb().$client
   let statement = availabilityStatements.get(client)
   if (!statement) {
     statement = client.prepare(`
-      SELECT v.id, max(v.stock - coalesce((SELECT sum(h.quantity) FROM stock_holds h
-        WHERE h.variant_id = v.id AND h.status = 'active' AND h.expires_at > @now), 0), 0) AS available
+      SELECT v.id, ${inventory.availableSqlText()} AS available
       FROM variants v WHERE v.product_id = @productId`) as unknown as AvailabilityStatement
     availabilityStatements.set(client, statement)
   }
@@ -493,14 +493,6 @@ function clampInt(n: number, min: number, max: number): number {
 // ---------------------------------------------------------------------------------------
 // Caching. Tags name what an entry depends on; the functions below are what pages call.
 
-export const tags = {
-  /** everything read from the catalog: products, collections, navigation, sitemap */
-  catalog: 'catalog',
-  /** every entry that shows availability (sold-out badges, in-stock filters) */
-  stock: 'catalog:stock',
-  product: (slug: string) => `catalog:product:${slug}`,
-  collection: (slug: string) => `catalog:collection:${slug}`,
-} as const
 
 // Seconds a cached entry that shows availability may live without a revalidation: holds
 // expire by the clock, not by an event, so nothing would otherwise refresh them.
@@ -553,38 +545,4 @@ export const cached = {
 export async function navigation(): Promise<{ slug: string; title: string }[]> {
   if (isBuildPhase()) return []
   return (await cached.collections()).filter((c) => c.productCount > 0).map((c) => ({ slug: c.slug, title: c.title }))
-}
-
-function revalidate(tag: string, profile: { expire: number }) {
-  try {
-    revalidateTag(tag, profile)
-  } catch (err) {
-    // Outside a request (a job, a script, a test) there is no cache to revalidate; the
-    // entries' own revalidate time still bounds how stale they can get.
-    log.debug('catalog: revalidateTag skipped outside a request', { tag, err: String(err) })
-  }
-}
-
-/**
- * Call after anything that changes what can be sold (a sale, a hold, a release, a restock).
- * Entries that show availability expire at once, so the next visitor sees the truth;
- * static product pages included. Never throws.
- */
-export function onStockChanged(variantIds: number[]): void {
-  try {
-    revalidate(tags.stock, { expire: 0 })
-    log.debug('catalog: stock changed', { variantIds: variantIds.slice(0, 50) })
-  } catch (err) {
-    log.error('catalog: onStockChanged failed', { err })
-  }
-}
-
-/** Call after a product, variant, image or collection changes. Never throws. */
-export function onCatalogChanged(): void {
-  try {
-    revalidate(tags.catalog, { expire: 0 })
-    revalidate(tags.stock, { expire: 0 })
-  } catch (err) {
-    log.error('catalog: onCatalogChanged failed', { err })
-  }
 }

@@ -1,13 +1,14 @@
+import 'server-only'
 import crypto from 'node:crypto'
 import { and, asc, eq } from 'drizzle-orm'
 import { write } from '@/db'
 import { cartLines, carts, products, variants } from '@/db/schema'
-import * as catalog from './catalog'
+import { itemLabel } from './catalog'
 import { getEnv } from './env'
 import { CartEmpty, NotFound, OutOfStock, PaymentProviderError } from './errors'
 import * as inventory from './inventory'
 import { log } from './log'
-import { stripeClient } from './payments/client'
+import * as payments from './payments'
 
 // Checkout: hold stock in one immediate transaction, then (outside it) ask Stripe for a
 // Checkout Session priced from our database, then tag the holds with the session id.
@@ -61,14 +62,13 @@ export async function start(cartId: string): Promise<StartResult> {
     const holdIds = inventory.placeHolds(tx, {
       cartId,
       expiresAt,
-      lines: lines.map((l) => ({ variantId: l.variantId, quantity: l.quantity, label: labelOf(l) })),
+      lines: lines.map((l) => ({ variantId: l.variantId, quantity: l.quantity, label: itemLabel(l.title, l.variantTitle) })),
     })
     return { version: cart.version, holdIds, previousSessionIds: previous.sessionIds, lines }
   })
 
-  const stripe = stripeClient()
   for (const old of reserved.previousSessionIds) {
-    await stripe.checkout.sessions.expire(old).catch((err) => log.warn('checkout: could not expire superseded session', { sessionId: old, err: String(err) }))
+    await payments.expireCheckoutSession(old).catch((err) => log.warn('checkout: could not expire superseded session', { sessionId: old, err: String(err) }))
   }
 
   const content = reserved.lines.map((l) => `${l.variantId}x${l.quantity}@${l.priceCents}`).join(',')
@@ -76,7 +76,7 @@ export async function start(cartId: string): Promise<StartResult> {
   const currency = reserved.lines[0]!.currency
   let session
   try {
-    session = await stripe.checkout.sessions.create(
+    session = await payments.createCheckoutSession(
       {
         mode: 'payment',
         line_items: reserved.lines.map((l) => ({
@@ -85,7 +85,7 @@ export async function start(cartId: string): Promise<StartResult> {
             currency: l.currency,
             unit_amount: l.priceCents,
             product_data: {
-              name: labelOf(l),
+              name: itemLabel(l.title, l.variantTitle),
               ...(l.description ? { description: l.description.slice(0, 500) } : {}),
               metadata: { variant_id: String(l.variantId), sku: l.sku },
             },
@@ -106,7 +106,7 @@ export async function start(cartId: string): Promise<StartResult> {
         success_url: `${env.appUrl}/checkout/success?session_id={CHECKOUT_SESSION_ID}`,
         cancel_url: `${env.appUrl}/checkout/cancel`,
       },
-      { idempotencyKey },
+      idempotencyKey,
     )
   } catch (err) {
     write((tx) => inventory.releaseHolds(tx, reserved.holdIds))
@@ -114,13 +114,8 @@ export async function start(cartId: string): Promise<StartResult> {
     throw new PaymentProviderError('We could not start the payment. Nothing was charged; please try again in a moment.', err)
   }
   write((tx) => inventory.attachSession(tx, reserved.holdIds, session.id))
-  catalog.onStockChanged(reserved.lines.map((l) => l.variantId))
   if (!session.url) throw new PaymentProviderError('The payment page is not available; please try again.')
   return { url: session.url, sessionId: session.id }
-}
-
-function labelOf(line: { title: string; variantTitle: string }): string {
-  return line.variantTitle && line.variantTitle !== 'Default' && line.variantTitle !== line.title ? `${line.title} — ${line.variantTitle}` : line.title
 }
 
 /**
@@ -129,10 +124,8 @@ function labelOf(line: { title: string; variantTitle: string }): string {
  */
 export async function cancel(cartId: string): Promise<{ released: number }> {
   const { released, sessionIds } = write((tx) => inventory.releaseForCart(tx, cartId))
-  if (released) catalog.onStockChanged([])
-  const stripe = stripeClient()
   for (const sessionId of sessionIds) {
-    await stripe.checkout.sessions.expire(sessionId).catch((err) => log.warn('checkout: could not expire canceled session', { sessionId, err: String(err) }))
+    await payments.expireCheckoutSession(sessionId).catch((err) => log.warn('checkout: could not expire canceled session', { sessionId, err: String(err) }))
   }
   return { released }
 }

@@ -1,4 +1,4 @@
-// Expected failures have names (habit 9); the UI turns them into messages or statuses.
+// Expected failures have names; the UI turns them into messages or statuses.
 // Anything else is a bug and reaches error.tsx and the log.
 
 export class OutOfStock extends Error {

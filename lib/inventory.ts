@@ -1,23 +1,48 @@
-import { and, eq, gt, inArray, lte, sql } from 'drizzle-orm'
-import { getDb, type Tx } from '@/db'
+import { and, eq, gt, inArray, lte, sql, type SQL } from 'drizzle-orm'
+import { afterCommit, getDb, type Tx } from '@/db'
 import { stockHolds, variants } from '@/db/schema'
+import * as cache from './cache'
 import { OutOfStock } from './errors'
 
 // Stock is `variants.stock` (units on the shelf); a hold reserves units for a checkout that
-// has not been paid yet. Available = stock - active, unexpired holds. Every rule is a single
-// SQL statement inside the caller's immediate transaction, never read-then-write JS.
+// has not been paid yet. Available = stock - active, unexpired holds, never below zero; that
+// rule is written once, below, and every query that shows or checks availability uses it.
+// Every change is a single SQL statement inside the caller's immediate transaction, never
+// read-then-write JS, and announces itself (cache.stockChanged) when the transaction commits.
 
 export const HOLD_MINUTES = 30
 
-const activeHeld = (variantId: unknown, now: number) => sql`(
-  SELECT coalesce(sum(${stockHolds.quantity}), 0) FROM ${stockHolds}
-  WHERE ${stockHolds.variantId} = ${variantId} AND ${stockHolds.status} = 'active' AND ${stockHolds.expiresAt} > ${now})`
+/**
+ * The one definition of "available", as SQL text over a `variants` row aliased `alias`.
+ * `now` is a parameter name (`@now`) for prepared statements or a literal; `exceptCart`
+ * leaves one cart's own holds out (a cart never competes with itself).
+ */
+export function availableSqlText({ alias = 'v', now = '@now', exceptCart }: { alias?: string; now?: string; exceptCart?: string } = {}): string {
+  const ownHolds = exceptCart ? ` AND (h.cart_id IS NULL OR h.cart_id != ${exceptCart})` : ''
+  return `max(${alias}.stock - coalesce((SELECT sum(h.quantity) FROM stock_holds h
+    WHERE h.variant_id = ${alias}.id AND h.status = 'active' AND h.expires_at > ${now}${ownHolds}), 0), 0)`
+}
+
+/** The same rule for drizzle queries at time `now`. */
+export function availableSql(now: number, alias = 'v'): SQL<number> {
+  return sql<number>`${sql.raw(availableSqlText({ alias, now: String(Math.trunc(now)) }))}`
+}
+
+/** Units of one variant that can still be sold, as a scalar subquery. */
+function availableOfSql(variantId: number, now: number): SQL<number> {
+  return sql<number>`(SELECT ${availableSql(now)} FROM variants v WHERE v.id = ${variantId})`
+}
+
+/** Tells the caches, once the transaction commits, that these variants' availability moved. */
+function announce(variantIds: readonly number[]): void {
+  afterCommit('inventory.stockChanged', () => cache.stockChanged(variantIds))
+}
 
 /** Units that can still be sold, per variant id (missing ids are absent from the map). */
 export function available(variantIds: number[], now = Date.now()): Map<number, number> {
   if (variantIds.length === 0) return new Map()
   const rows = getDb()
-    .select({ id: variants.id, available: sql<number>`max(${variants.stock} - ${activeHeld(variants.id, now)}, 0)` })
+    .select({ id: variants.id, available: availableSql(now, 'variants') })
     .from(variants)
     .where(inArray(variants.id, variantIds))
     .all()
@@ -43,17 +68,14 @@ export function placeHolds(
     const inserted = tx.run(sql`
       INSERT INTO ${stockHolds} (variant_id, cart_id, quantity, status, expires_at, created_at)
       SELECT ${line.variantId}, ${input.cartId}, ${line.quantity}, 'active', ${input.expiresAt}, ${now}
-      WHERE (SELECT ${variants.stock} FROM ${variants} WHERE ${variants.id} = ${line.variantId}) - ${activeHeld(line.variantId, now)} >= ${line.quantity}`)
+      WHERE ${availableOfSql(line.variantId, now)} >= ${line.quantity}`)
     if (inserted.changes === 0) {
-      const row = tx
-        .select({ available: sql<number>`max(${variants.stock} - ${activeHeld(variants.id, now)}, 0)` })
-        .from(variants)
-        .where(eq(variants.id, line.variantId))
-        .get()
+      const row = tx.get<{ available: number | null }>(sql`SELECT ${availableOfSql(line.variantId, now)} AS available`)
       throw new OutOfStock(line.variantId, row?.available ?? 0, line.quantity, line.label)
     }
     ids.push(Number(inserted.lastInsertRowid))
   }
+  announce(input.lines.map((l) => l.variantId))
   return ids
 }
 
@@ -62,40 +84,35 @@ export function attachSession(tx: Tx, holdIds: number[], sessionId: string): voi
   tx.update(stockHolds).set({ stripeCheckoutSessionId: sessionId }).where(inArray(stockHolds.id, holdIds)).run()
 }
 
-export function releaseHolds(tx: Tx, holdIds: number[]): number {
-  if (holdIds.length === 0) return 0
-  return tx
-    .update(stockHolds)
-    .set({ status: 'released' })
-    .where(and(inArray(stockHolds.id, holdIds), eq(stockHolds.status, 'active')))
-    .run().changes
-}
-
-export function releaseForSession(tx: Tx, sessionId: string): number {
-  return tx
-    .update(stockHolds)
-    .set({ status: 'released' })
-    .where(and(eq(stockHolds.stripeCheckoutSessionId, sessionId), eq(stockHolds.status, 'active')))
-    .run().changes
-}
-
-export function releaseForCart(tx: Tx, cartId: string): { released: number; sessionIds: string[] } {
+/** Releases the active holds matching `where`; the one place a hold goes back to the shelf. */
+function release(tx: Tx, where: SQL | undefined): { variantId: number; sessionId: string | null }[] {
   const rows = tx
     .update(stockHolds)
     .set({ status: 'released' })
-    .where(and(eq(stockHolds.cartId, cartId), eq(stockHolds.status, 'active')))
-    .returning({ sessionId: stockHolds.stripeCheckoutSessionId })
+    .where(and(eq(stockHolds.status, 'active'), where))
+    .returning({ variantId: stockHolds.variantId, sessionId: stockHolds.stripeCheckoutSessionId })
     .all()
+  if (rows.length) announce(rows.map((r) => r.variantId))
+  return rows
+}
+
+export function releaseHolds(tx: Tx, holdIds: number[]): number {
+  if (holdIds.length === 0) return 0
+  return release(tx, inArray(stockHolds.id, holdIds)).length
+}
+
+export function releaseForSession(tx: Tx, sessionId: string): number {
+  return release(tx, eq(stockHolds.stripeCheckoutSessionId, sessionId)).length
+}
+
+export function releaseForCart(tx: Tx, cartId: string): { released: number; sessionIds: string[] } {
+  const rows = release(tx, eq(stockHolds.cartId, cartId))
   return { released: rows.length, sessionIds: [...new Set(rows.map((r) => r.sessionId).filter((s): s is string => !!s))] }
 }
 
-/** Expired holds stop counting at once (see activeHeld); this tidies their status. */
+/** Expired holds stop counting at once (see availableSqlText); this tidies their status. */
 export function releaseExpired(tx: Tx, now = Date.now()): number {
-  return tx
-    .update(stockHolds)
-    .set({ status: 'released' })
-    .where(and(eq(stockHolds.status, 'active'), lte(stockHolds.expiresAt, now)))
-    .run().changes
+  return release(tx, lte(stockHolds.expiresAt, now)).length
 }
 
 /**
@@ -125,24 +142,25 @@ export function commitSale(tx: Tx, sessionId: string, lines: { variantId: number
     }
   }
   // Any hold of this session not matched by a line (the session bought less) is released.
-  tx.update(stockHolds)
-    .set({ status: 'released' })
-    .where(and(eq(stockHolds.stripeCheckoutSessionId, sessionId), eq(stockHolds.status, 'active')))
-    .run()
+  releaseForSession(tx, sessionId)
+  announce(lines.map((l) => l.variantId))
   return { shortVariantIds }
 }
 
 /** Owner-driven stock changes (admin). Absolute set, or a delta that cannot go below zero. */
 export function setStock(tx: Tx, variantId: number, stock: number): boolean {
-  return tx.update(variants).set({ stock, updatedAt: Date.now() }).where(eq(variants.id, variantId)).run().changes === 1
+  const isChanged = tx.update(variants).set({ stock, updatedAt: Date.now() }).where(eq(variants.id, variantId)).run().changes === 1
+  if (isChanged) announce([variantId])
+  return isChanged
 }
 
 export function restock(tx: Tx, variantId: number, quantity: number): boolean {
-  return (
+  const isChanged =
     tx
       .update(variants)
       .set({ stock: sql`${variants.stock} + ${quantity}`, updatedAt: Date.now() })
       .where(and(eq(variants.id, variantId), gt(sql`${quantity}`, 0)))
       .run().changes === 1
-  )
+  if (isChanged) announce([variantId])
+  return isChanged
 }

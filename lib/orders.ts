@@ -1,46 +1,52 @@
+import 'server-only'
 import crypto from 'node:crypto'
 import { and, asc, eq, inArray, sql } from 'drizzle-orm'
-import type Stripe from 'stripe'
-import { getDb, write, type Tx } from '@/db'
+import { getDb, type Tx } from '@/db'
 import { carts, orderLines, orders, stockHolds, variants, type OrderStatus, type ShippingAddress } from '@/db/schema'
 import * as inventory from './inventory'
 import * as jobs from './jobs'
 import { log } from './log'
-import { stripeClient } from './payments/client'
 
-// An order is built from Stripe's data alone — the Checkout Session and its line items —
-// through one idempotent path: fetch from Stripe (network, outside any transaction), then
-// apply in one immediate transaction keyed by the session id. Running it twice, at once,
-// or in any order with the other handlers ends in the same single order.
+// Orders: the database half of the order path. An order is built from what Stripe says of a
+// Checkout Session and its line items alone (lib/payments reads it and hands it over as
+// CheckoutFacts), in one immediate transaction keyed by the session id. Applying the same
+// facts twice, at once, or in any order with the other transitions ends in the same order.
+// Nothing here talks to Stripe.
 
-export type SessionSnapshot = {
-  session: Stripe.Checkout.Session
-  lineItems: Stripe.LineItem[]
+export type ShippingAddressFacts = ShippingAddress
+
+export type CheckoutLine = {
+  stripeLineItemId: string
+  /** the variant the store priced it from (product metadata), when it says so */
+  variantId: number | null
+  description: string
+  quantity: number
+  unitAmountCents: number
+  totalCents: number
 }
 
-/** The network half: the session and every line item (paginated past 100), with products. */
-export async function fetchSession(sessionId: string): Promise<SessionSnapshot> {
-  const stripe = stripeClient()
-  const session = await stripe.checkout.sessions.retrieve(sessionId)
-  const lineItems =
-    session.status === 'complete'
-      ? await stripe.checkout.sessions.listLineItems(sessionId, { limit: 100, expand: ['data.price.product'] }).autoPagingToArray({ limit: 10_000 })
-      : []
-  return { session, lineItems }
-}
-
-/** Stripe answered that the session does not exist (a mistyped or foreign link). */
-export function isUnknownSession(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: string }).code === 'resource_missing'
+/** A Checkout Session as the store needs it; made by payments from Stripe's objects. */
+export type CheckoutFacts = {
+  sessionId: string
+  status: 'open' | 'complete' | 'expired'
+  paymentStatus: 'paid' | 'unpaid' | 'no_payment_required'
+  paymentIntentId: string | null
+  cartId: string | null
+  amountTotalCents: number
+  amountSubtotalCents: number
+  shippingCents: number
+  taxCents: number
+  currency: string
+  email: string | null
+  customerName: string | null
+  shippingAddress: ShippingAddressFacts | null
+  shippingRateName: string | null
+  /** epoch milliseconds */
+  createdAt: number
+  lines: CheckoutLine[]
 }
 
 export type FulfillResult = { orderId: number | null; status: OrderStatus | null; created: boolean; token: string | null }
-
-/** Used by the webhook, the success page and reconciliation alike. */
-export async function fulfill(sessionId: string): Promise<FulfillResult> {
-  const snapshot = await fetchSession(sessionId)
-  return write((tx) => applySession(tx, snapshot))
-}
 
 // Statuses only move forward; a late or replayed event never undoes a later one.
 const RANK: Record<OrderStatus, number> = {
@@ -53,57 +59,30 @@ const RANK: Record<OrderStatus, number> = {
   canceled: 5,
 }
 
-function paymentIntentId(session: Stripe.Checkout.Session): string | null {
-  const pi = session.payment_intent
-  return typeof pi === 'string' ? pi : (pi?.id ?? null)
-}
-
-function variantIdOf(item: Stripe.LineItem): number | null {
-  const product = item.price?.product
-  const raw = product && typeof product === 'object' && 'metadata' in product ? product.metadata?.variant_id : undefined
-  const id = Number(raw)
-  return raw && Number.isSafeInteger(id) && id > 0 ? id : null
-}
-
-function shippingOf(session: Stripe.Checkout.Session): ShippingAddress | null {
-  const details = session.collected_information?.shipping_details
-  const address = details?.address ?? session.customer_details?.address
-  if (!address) return null
-  return {
-    name: details?.name ?? session.customer_details?.name ?? null,
-    line1: address.line1 ?? null,
-    line2: address.line2 ?? null,
-    city: address.city ?? null,
-    state: address.state ?? null,
-    postalCode: address.postal_code ?? null,
-    country: address.country ?? null,
-  }
-}
-
 /**
  * The transactional half of fulfilment. Idempotent: the UNIQUE session id makes a second
  * call find the order; a call with newer payment news moves it forward; nothing moves back.
  */
-export function applySession(tx: Tx, { session, lineItems }: SessionSnapshot): FulfillResult {
-  const existing = tx.select().from(orders).where(eq(orders.stripeCheckoutSessionId, session.id)).get()
+export function applySession(tx: Tx, session: CheckoutFacts): FulfillResult {
+  const existing = tx.select().from(orders).where(eq(orders.stripeCheckoutSessionId, session.sessionId)).get()
   if (session.status === 'expired') {
-    inventory.releaseForSession(tx, session.id)
+    inventory.releaseForSession(tx, session.sessionId)
     return existing ? { orderId: existing.id, status: existing.status, created: false, token: existing.publicToken } : { orderId: null, status: null, created: false, token: null }
   }
   if (session.status !== 'complete') {
     return existing ? { orderId: existing.id, status: existing.status, created: false, token: existing.publicToken } : { orderId: null, status: null, created: false, token: null }
   }
-  const isPaid = session.payment_status === 'paid' || session.payment_status === 'no_payment_required'
+  const isPaid = session.paymentStatus === 'paid' || session.paymentStatus === 'no_payment_required'
   const now = Date.now()
-  const cartId = session.metadata?.cart_id ?? session.client_reference_id ?? null
+  const cartId = session.cartId
 
   if (existing) {
     if (isPaid && existing.status === 'awaiting_payment') {
       tx.update(orders)
-        .set({ status: 'paid', paidAt: now, updatedAt: now, stripePaymentIntentId: paymentIntentId(session) ?? existing.stripePaymentIntentId })
+        .set({ status: 'paid', paidAt: now, updatedAt: now, stripePaymentIntentId: session.paymentIntentId ?? existing.stripePaymentIntentId })
         .where(and(eq(orders.id, existing.id), eq(orders.status, 'awaiting_payment')))
         .run()
-      settleStock(tx, existing.id, session.id, cartId)
+      settleStock(tx, existing.id, session.sessionId, cartId)
       jobs.enqueue(tx, 'mail.order_confirmation', { orderId: existing.id }, { uniqueKey: `mail.order_confirmation:${existing.id}` })
       return { orderId: existing.id, status: 'paid', created: false, token: existing.publicToken }
     }
@@ -114,22 +93,22 @@ export function applySession(tx: Tx, { session, lineItems }: SessionSnapshot): F
   const inserted = tx
     .insert(orders)
     .values({
-      stripeCheckoutSessionId: session.id,
-      stripePaymentIntentId: paymentIntentId(session),
+      stripeCheckoutSessionId: session.sessionId,
+      stripePaymentIntentId: session.paymentIntentId,
       publicToken: token,
       status: isPaid ? 'paid' : 'awaiting_payment',
-      totalCents: session.amount_total ?? 0,
-      subtotalCents: session.amount_subtotal ?? 0,
-      shippingCents: session.shipping_cost?.amount_total ?? 0,
-      taxCents: session.total_details?.amount_tax ?? 0,
-      currency: session.currency ?? 'usd',
-      email: session.customer_details?.email ?? session.customer_email ?? null,
-      customerName: session.customer_details?.name ?? null,
-      shippingAddress: shippingOf(session),
-      shippingRateName: null,
+      totalCents: session.amountTotalCents,
+      subtotalCents: session.amountSubtotalCents,
+      shippingCents: session.shippingCents,
+      taxCents: session.taxCents,
+      currency: session.currency,
+      email: session.email,
+      customerName: session.customerName,
+      shippingAddress: session.shippingAddress,
+      shippingRateName: session.shippingRateName,
       cartId,
       paidAt: isPaid ? now : null,
-      createdAt: (session.created ?? Math.floor(now / 1000)) * 1000,
+      createdAt: session.createdAt,
       updatedAt: now,
     })
     // Two concurrent fulfilments: the loser's insert does nothing and it reads the winner's.
@@ -137,46 +116,45 @@ export function applySession(tx: Tx, { session, lineItems }: SessionSnapshot): F
     .returning({ id: orders.id })
     .get()
   if (!inserted) {
-    const winner = tx.select().from(orders).where(eq(orders.stripeCheckoutSessionId, session.id)).get()!
+    const winner = tx.select().from(orders).where(eq(orders.stripeCheckoutSessionId, session.sessionId)).get()!
     return { orderId: winner.id, status: winner.status, created: false, token: winner.publicToken }
   }
 
   // Only variants that still exist are linked; the line keeps Stripe's description either way.
-  const wanted = lineItems.map(variantIdOf).filter((id): id is number => id !== null)
+  const wanted = session.lines.map((l) => l.variantId).filter((id): id is number => id !== null)
   const known = new Map(
     wanted.length ? tx.select({ id: variants.id, sku: variants.sku }).from(variants).where(inArray(variants.id, wanted)).all().map((v) => [v.id, v.sku]) : [],
   )
-  for (const item of lineItems) {
-    const variantId = variantIdOf(item)
-    const quantity = item.quantity ?? 1
+  for (const line of session.lines) {
+    const { variantId } = line
     tx.insert(orderLines)
       .values({
         orderId: inserted.id,
         variantId: variantId !== null && known.has(variantId) ? variantId : null,
-        stripeLineItemId: item.id,
+        stripeLineItemId: line.stripeLineItemId,
         sku: variantId !== null ? (known.get(variantId) ?? null) : null,
-        title: item.description ?? 'Item',
-        quantity,
-        unitAmountCents: item.price?.unit_amount ?? Math.round(item.amount_subtotal / quantity),
-        totalCents: item.amount_total,
+        title: line.description,
+        quantity: line.quantity,
+        unitAmountCents: line.unitAmountCents,
+        totalCents: line.totalCents,
       })
       .run()
   }
 
   if (isPaid) {
-    settleStock(tx, inserted.id, session.id, cartId)
+    settleStock(tx, inserted.id, session.sessionId, cartId)
     jobs.enqueue(tx, 'mail.order_confirmation', { orderId: inserted.id }, { uniqueKey: `mail.order_confirmation:${inserted.id}` })
   } else {
     // Awaiting an asynchronous payment: keep the units reserved until it settles or fails.
     tx.update(stockHolds)
-      .set({ expiresAt: now + 7 * 24 * 3600 * 1000, stripeCheckoutSessionId: session.id })
-      .where(and(eq(stockHolds.status, 'active'), sql`(${stockHolds.stripeCheckoutSessionId} = ${session.id} OR (${stockHolds.stripeCheckoutSessionId} IS NULL AND ${stockHolds.cartId} = ${cartId}))`))
+      .set({ expiresAt: now + 7 * 24 * 3600 * 1000, stripeCheckoutSessionId: session.sessionId })
+      .where(and(eq(stockHolds.status, 'active'), sql`(${stockHolds.stripeCheckoutSessionId} = ${session.sessionId} OR (${stockHolds.stripeCheckoutSessionId} IS NULL AND ${stockHolds.cartId} = ${cartId}))`))
       .run()
   }
   if (cartId) {
     tx.update(carts).set({ status: 'converted', convertedAt: now, updatedAt: now }).where(and(eq(carts.id, cartId), sql`${carts.status} != 'converted'`)).run()
   }
-  log.info('orders: recorded', { orderId: inserted.id, sessionId: session.id, paid: isPaid })
+  log.info('orders: recorded', { orderId: inserted.id, sessionId: session.sessionId, paid: isPaid })
   return { orderId: inserted.id, status: isPaid ? 'paid' : 'awaiting_payment', created: true, token }
 }
 

@@ -1,11 +1,9 @@
+import 'server-only'
 import { desc, eq, sql } from 'drizzle-orm'
-import type Stripe from 'stripe'
 import { getDb, write } from '@/db'
 import { orders, reconcileRuns } from '@/db/schema'
 import { log } from './log'
-import * as ordersModule from './orders'
 import * as payments from './payments'
-import { stripeClient } from './payments/client'
 
 // The safety net under webhooks: whatever Stripe says happened ends up applied, even when
 // a webhook never arrived. It replays Stripe's events since the last cursor (minus a
@@ -29,7 +27,6 @@ export async function run(now = Date.now()): Promise<ReconcileReport> {
   const last = db.select().from(reconcileRuns).orderBy(desc(reconcileRuns.id)).get()
   const nowSeconds = Math.floor(now / 1000)
   const since = last?.eventsCursor ? last.eventsCursor - MARGIN_SECONDS : nowSeconds - SESSION_WINDOW_SECONDS
-  const stripe = stripeClient()
   const report: ReconcileReport = { eventsSeen: 0, sessionsSeen: 0, ordersCreated: 0, mismatches: [], failures: [] }
   let cursor = last?.eventsCursor ?? since
   const countOrders = () => db.select({ n: sql<number>`count(*)` }).from(orders).get()!.n
@@ -37,7 +34,7 @@ export async function run(now = Date.now()): Promise<ReconcileReport> {
   let oldestFailure = Infinity
 
   // Oldest first, so an order is created before its refund is applied.
-  const events: Stripe.Event[] = await stripe.events.list({ types: [...payments.HANDLED_TYPES], created: { gte: since }, limit: 100 }).autoPagingToArray({ limit: 10_000 })
+  const events = await payments.listEvents(payments.HANDLED_TYPES, since)
   events.sort((a, b) => a.created - b.created)
   for (const event of events) {
     report.eventsSeen++
@@ -52,14 +49,14 @@ export async function run(now = Date.now()): Promise<ReconcileReport> {
   // Never move the cursor past an event that could not be applied: the next run retries it.
   if (oldestFailure !== Infinity) cursor = Math.min(cursor, oldestFailure)
 
-  const sessions = await stripe.checkout.sessions.list({ status: 'complete', created: { gte: nowSeconds - SESSION_WINDOW_SECONDS }, limit: 100 }).autoPagingToArray({ limit: 10_000 })
+  const sessions = await payments.completedCheckoutSessionIds(nowSeconds - SESSION_WINDOW_SECONDS)
   for (const session of sessions) {
     report.sessionsSeen++
     try {
-      await ordersModule.fulfill(session.id)
+      await payments.fulfill(session.id)
       const order = db.select({ totalCents: orders.totalCents }).from(orders).where(eq(orders.stripeCheckoutSessionId, session.id)).get()
-      if (order && session.amount_total !== null && order.totalCents !== session.amount_total) {
-        report.mismatches.push({ sessionId: session.id, orderCents: order.totalCents, stripeCents: session.amount_total })
+      if (order && session.amountTotalCents !== null && order.totalCents !== session.amountTotalCents) {
+        report.mismatches.push({ sessionId: session.id, orderCents: order.totalCents, stripeCents: session.amountTotalCents })
       }
     } catch (err) {
       report.failures.push({ id: session.id, error: err instanceof Error ? err.message : String(err) })

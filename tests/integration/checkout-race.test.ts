@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { COOKIE_NAME } from '@/lib/cart'
-import { startServer, type ServerHandle } from '../support/server'
+import { startServer, submitActionForm, type ServerHandle } from '../support/server'
 import { makeCart, openStore, someVariant } from '../support/store-file'
 
 // Twenty shoppers press "Checkout" at the same moment for the last three units, against the
@@ -20,9 +20,8 @@ describe('checkout under contention', () => {
     sqlite.prepare('UPDATE variants SET stock = 3 WHERE id = ?').run(variant.id)
     const cartIds = Array.from({ length: 20 }, () => makeCart(sqlite, [{ variantId: variant.id, quantity: 1 }]))
 
-    const responses = await Promise.all(
-      cartIds.map((id) => fetch(`${server.url}/checkout`, { method: 'POST', redirect: 'manual', headers: { cookie: `${COOKIE_NAME}=${id}`, origin: server.url } })),
-    )
+    // Each shopper presses the cart page's Checkout button (the form works without JavaScript).
+    const responses = await Promise.all(cartIds.map((id) => submitActionForm(server.url, '/cart', '>Checkout<', { cookie: `${COOKIE_NAME}=${id}` })))
     const locations = responses.map((r) => ({ status: r.status, location: r.headers.get('location') ?? '' }))
     expect(locations.every((l) => l.status === 303)).toBe(true)
     const paying = locations.filter((l) => l.location.includes('/emulator/checkout/cs_'))

@@ -6,8 +6,8 @@ import { orderLines, orders as ordersTable, reconcileRuns, stockHolds, stripeEve
 import * as checkout from '@/lib/checkout'
 import { resetEnv } from '@/lib/env'
 import * as inventory from '@/lib/inventory'
-import * as orders from '@/lib/orders'
-import { setStripeClient } from '@/lib/payments/client'
+import * as payments from '@/lib/payments'
+import { setClient as setStripeClient } from '@/lib/payments/stripe'
 import * as reconcile from '@/lib/reconcile'
 import { insertCart, insertVariant } from '../support/catalog-rows'
 import { freshDb, type TestDb } from '../support/db'
@@ -219,9 +219,9 @@ describe('POST /api/stripe/webhook', () => {
   })
 
   it('fulfilling a session Stripe does not know is told apart from a passing failure', async () => {
-    const failure = await orders.fulfill('cs_test_unknown_session_0001').catch((err: unknown) => err)
-    expect(orders.isUnknownSession(failure)).toBe(true)
-    expect(orders.isUnknownSession(new Error('socket hang up'))).toBe(false)
+    const failure = await payments.fulfill('cs_test_unknown_session_0001').catch((err: unknown) => err)
+    expect(payments.isUnknownObject(failure)).toBe(true)
+    expect(payments.isUnknownObject(new Error('socket hang up'))).toBe(false)
   })
 
   it('other event types are recorded and acknowledged', async () => {

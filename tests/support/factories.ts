@@ -3,7 +3,7 @@ import { eq } from 'drizzle-orm'
 import { write } from '@/db'
 import { cartLines, carts, collections, productCollections, productImages, products, stockHolds, variants } from '@/db/schema'
 
-// Shared test factories (habit 11): each makes one valid row with sensible defaults and
+// Shared test factories: each makes one valid row with sensible defaults and
 // takes overrides for whatever the test is about, e.g. createVariant({ stock: 1 }).
 // They write to the process connection, so call freshDb() first.
 

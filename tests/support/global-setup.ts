@@ -4,7 +4,7 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import { migrate } from '../../db/migrate'
 
-// Migrate one template database per run; every test copies it (habit 11: never a shared file).
+// Migrate one template database per run; every test copies it, so no two tests share a file.
 export default function setup({ provide }: { provide: (key: 'templateDb', value: string) => void }) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'till-template-'))
   const file = path.join(dir, 'template.sqlite3')

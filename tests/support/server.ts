@@ -113,3 +113,22 @@ export function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<
     child.kill(signal)
   })
 }
+
+/**
+ * Submits a server-action form the way a browser without JavaScript does: finds the form on
+ * `page` whose markup contains `marker`, and posts it (multipart, same origin) with `fields`.
+ * Answers the raw response (redirects are not followed).
+ */
+export async function submitActionForm(baseUrl: string, page: string, marker: string, init: { cookie?: string; fields?: Record<string, string> } = {}): Promise<Response> {
+  const headers: Record<string, string> = init.cookie ? { cookie: init.cookie } : {}
+  const html = await (await fetch(`${baseUrl}${page}`, { headers })).text()
+  const form = [...html.matchAll(/<form\b[\s\S]*?<\/form>/g)].map((m) => m[0]).find((f) => f.includes(marker))
+  if (!form) throw new Error(`no form containing ${JSON.stringify(marker)} on ${page}`)
+  const body = new FormData()
+  for (const m of form.matchAll(/<input\b[^>]*>/g)) {
+    const name = /name="([^"]*)"/.exec(m[0])?.[1]
+    if (name) body.append(name.replaceAll('&amp;', '&'), /value="([^"]*)"/.exec(m[0])?.[1] ?? '')
+  }
+  for (const [key, value] of Object.entries(init.fields ?? {})) body.set(key, value)
+  return fetch(`${baseUrl}${page}`, { method: 'POST', redirect: 'manual', headers: { ...headers, origin: baseUrl }, body })
+}

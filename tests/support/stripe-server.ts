@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
-import { Emulator, type EmulatorLog } from '../../lib/payments/emulator/emulator'
+import { Emulator, serve, type EmulatorLog } from '@/emulator'
 
 // The local Stripe-compatible server: the app's payments emulator behind a plain node:http
 // server on 127.0.0.1. Point the real SDK at it with
@@ -77,7 +77,7 @@ export async function startStripeServer(opts: StripeServerOptions = {}): Promise
     void (async () => {
       try {
         if (!emulator) throw new Error('emulator not ready')
-        await send(res, await emulator.handle(await toRequest(req, `http://${host}`)))
+        await send(res, await serve(emulator, await toRequest(req, `http://${host}`)))
       } catch (err) {
         if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json' })
         res.end(JSON.stringify({ error: { type: 'api_error', message: String(err) } }))

@@ -70,7 +70,7 @@ describe('cart.add', () => {
     const err = thrown(() => cart.add(id, v.id, 2))
     expect(err).toBeInstanceOf(OutOfStock)
     expect(err).toMatchObject({ available: 3, requested: 4 })
-    expect(err.message).toBe('Only 3 of Camp Mug (Enamel) left (you asked for 4).')
+    expect(err.message).toBe('Only 3 of Camp Mug — Enamel left (you asked for 4).')
     expect(lines(id)).toEqual([{ variantId: v.id, quantity: 2 }])
     expect(version(id)).toBe(1)
   })
@@ -163,6 +163,7 @@ describe('cart.load', () => {
       productSlug: 'harbor-rain-jacket',
       productTitle: 'Harbor Rain Jacket',
       variantTitle: 'Navy / M',
+      label: 'Harbor Rain Jacket — Navy / M',
       sku: 'HRJ-NAVY-M',
       options: { Colour: 'Navy', Size: 'M' },
       quantity: 2,

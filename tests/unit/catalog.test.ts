@@ -256,11 +256,3 @@ describe('catalog facets, collections, home and sitemap', () => {
     expect(catalog.cards([b.product.id, c.product.id, a.product.id]).map((p) => p.title)).toEqual(['B', 'A'])
   })
 })
-
-describe('revalidation hooks', () => {
-  it('never throw outside a request', () => {
-    expect(() => catalog.onStockChanged([1, 2])).not.toThrow()
-    expect(() => catalog.onCatalogChanged()).not.toThrow()
-    expect(catalog.tags.product('mug')).toBe('catalog:product:mug')
-  })
-})

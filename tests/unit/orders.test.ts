@@ -4,6 +4,7 @@ import { write } from '@/db'
 import { carts, jobs, orderLines, orders as ordersTable, stockHolds, variants } from '@/db/schema'
 import * as inventory from '@/lib/inventory'
 import * as orders from '@/lib/orders'
+import { checkoutFacts } from '@/lib/payments/stripe'
 import { insertCart, insertVariant } from '../support/catalog-rows'
 import { freshDb, type TestDb } from '../support/db'
 import { lineItemObject, sessionObject } from '../support/stripe-objects'
@@ -28,8 +29,8 @@ describe('orders.applySession', () => {
   it('records one paid order from the session, converts holds, converts the cart, enqueues one email', () => {
     const { variantId } = insertVariant({ stock: 5 })
     const { cartId, session, items } = held(variantId, 2)
-    const first = write((tx) => orders.applySession(tx, { session, lineItems: items }))
-    const second = write((tx) => orders.applySession(tx, { session, lineItems: items }))
+    const first = write((tx) => orders.applySession(tx, checkoutFacts(session, items)))
+    const second = write((tx) => orders.applySession(tx, checkoutFacts(session, items)))
     expect(first.created).toBe(true)
     expect(second).toMatchObject({ created: false, orderId: first.orderId })
     const all = t.db.select().from(ordersTable).all()
@@ -46,17 +47,17 @@ describe('orders.applySession', () => {
   it('an unpaid (async) completion awaits payment, keeps the hold, then a paid session moves it forward once', () => {
     const { variantId } = insertVariant({ stock: 5 })
     const { session, items } = held(variantId, 1)
-    write((tx) => orders.applySession(tx, { session: { ...session, payment_status: 'unpaid' }, lineItems: items }))
+    write((tx) => orders.applySession(tx, checkoutFacts({ ...session, payment_status: 'unpaid' }, items)))
     expect(t.db.select().from(ordersTable).get()!.status).toBe('awaiting_payment')
     expect(inventory.availableOne(variantId)).toBe(4)
     expect(stockOf(variantId)).toBe(5)
-    write((tx) => orders.applySession(tx, { session, lineItems: items }))
-    write((tx) => orders.applySession(tx, { session, lineItems: items }))
+    write((tx) => orders.applySession(tx, checkoutFacts(session, items)))
+    write((tx) => orders.applySession(tx, checkoutFacts(session, items)))
     expect(t.db.select().from(ordersTable).get()!.status).toBe('paid')
     expect(stockOf(variantId)).toBe(4)
     expect(t.db.select().from(jobs).all()).toHaveLength(1)
     // a late "unpaid" replay never moves it back
-    write((tx) => orders.applySession(tx, { session: { ...session, payment_status: 'unpaid' }, lineItems: items }))
+    write((tx) => orders.applySession(tx, checkoutFacts({ ...session, payment_status: 'unpaid' }, items)))
     expect(t.db.select().from(ordersTable).get()!.status).toBe('paid')
   })
 
@@ -64,7 +65,7 @@ describe('orders.applySession', () => {
     const { variantId } = insertVariant({ stock: 5 })
     const { session, items } = held(variantId, 2)
     write((tx) => {
-      orders.applySession(tx, { session: { ...session, payment_status: 'unpaid' }, lineItems: items })
+      orders.applySession(tx, checkoutFacts({ ...session, payment_status: 'unpaid' }, items))
       orders.markPaymentFailed(tx, session.id)
     })
     expect(t.db.select().from(ordersTable).get()!.status).toBe('payment_failed')
@@ -74,7 +75,7 @@ describe('orders.applySession', () => {
   it('a paid session the store never created decrements stock directly, and flags a short sale as oversold', () => {
     const { variantId } = insertVariant({ stock: 1 })
     const session = sessionObject({ amount_total: 5000 })
-    write((tx) => orders.applySession(tx, { session, lineItems: [lineItemObject({ variantId, quantity: 2, unitAmount: 2500 })] }))
+    write((tx) => orders.applySession(tx, checkoutFacts(session, [lineItemObject({ variantId, quantity: 2, unitAmount: 2500 })])))
     const order = t.db.select().from(ordersTable).get()!
     expect(order.status).toBe('paid')
     expect(order.isOversold).toBe(true)
@@ -83,14 +84,14 @@ describe('orders.applySession', () => {
 
   it('keeps a line whose variant no longer exists, unlinked', () => {
     const session = sessionObject({ amount_total: 1000 })
-    write((tx) => orders.applySession(tx, { session, lineItems: [lineItemObject({ variantId: 999_999, quantity: 1, unitAmount: 1000, description: 'Old thing' })] }))
+    write((tx) => orders.applySession(tx, checkoutFacts(session, [lineItemObject({ variantId: 999_999, quantity: 1, unitAmount: 1000, description: 'Old thing' })])))
     expect(t.db.select().from(orderLines).get()).toMatchObject({ variantId: null, title: 'Old thing' })
   })
 
   it('refunds keep the total, track the running refunded amount, and never go backwards', () => {
     const { variantId } = insertVariant({ stock: 5 })
     const { session, items } = held(variantId, 2)
-    write((tx) => orders.applySession(tx, { session, lineItems: items }))
+    write((tx) => orders.applySession(tx, checkoutFacts(session, items)))
     const pi = session.payment_intent as string
     write((tx) => orders.applyRefund(tx, pi, 1000))
     expect(t.db.select().from(ordersTable).get()).toMatchObject({ status: 'partially_refunded', refundedCents: 1000, totalCents: 5500 })
@@ -104,7 +105,7 @@ describe('orders.applySession', () => {
   it('an expired session releases its holds and records nothing', () => {
     const { variantId } = insertVariant({ stock: 5 })
     const { session } = held(variantId, 3)
-    write((tx) => orders.applySession(tx, { session: { ...session, status: 'expired', payment_status: 'unpaid' }, lineItems: [] }))
+    write((tx) => orders.applySession(tx, checkoutFacts({ ...session, status: 'expired', payment_status: 'unpaid' }, [])))
     expect(t.db.select().from(ordersTable).all()).toHaveLength(0)
     expect(inventory.availableOne(variantId)).toBe(5)
   })

@@ -27,7 +27,7 @@ function isExpected(err: unknown): err is OutOfStock | NotFound | InvalidInput {
 
 function labelOf(line: cart.CartLine | undefined): string {
   if (!line) return 'the item'
-  return line.variantTitle && line.variantTitle !== 'Default' ? `${line.productTitle} (${line.variantTitle})` : line.productTitle
+  return line.label
 }
 
 function redirectWith({ result, back }: Outcome): never {

@@ -26,7 +26,6 @@ function applyChange(cart: CartView | null, change: Change): CartView | null {
   }
 }
 
-const labelOf = (line: CartLine) => (line.variantTitle && line.variantTitle !== 'Default' ? `${line.productTitle} (${line.variantTitle})` : line.productTitle)
 
 const PROBLEM_TEXT: Record<NonNullable<CartLine['problem']>, (line: CartLine) => string> = {
   unavailable: () => 'No longer available. Please remove it to check out.',
@@ -123,10 +122,10 @@ export function CartContents({ initial, flash, checkout }: Props) {
                       </p>
                     ) : null}
                     <div className="flex flex-wrap items-center gap-4">
-                      <form action={postUpdateQuantity} onSubmit={submit(updateQuantity)} className="flex items-center" aria-label={`Quantity of ${labelOf(line)}`}>
+                      <form action={postUpdateQuantity} onSubmit={submit(updateQuantity)} className="flex items-center" aria-label={`Quantity of ${line.label}`}>
                         <input type="hidden" name="variantId" value={line.variantId} />
                         <div className="inline-flex items-center rounded-full border border-stone-300">
-                          <button type="submit" name="quantity" value={line.quantity - 1} className="size-10 rounded-full text-lg hover:bg-stone-100" aria-label={`Decrease quantity of ${labelOf(line)}`}>
+                          <button type="submit" name="quantity" value={line.quantity - 1} className="size-10 rounded-full text-lg hover:bg-stone-100" aria-label={`Decrease quantity of ${line.label}`}>
                             −
                           </button>
                           <span className="min-w-8 text-center text-sm font-medium tabular-nums" data-testid="line-quantity">
@@ -137,7 +136,7 @@ export function CartContents({ initial, flash, checkout }: Props) {
                             name="quantity"
                             value={line.quantity + 1}
                             className="size-10 rounded-full text-lg hover:bg-stone-100"
-                            aria-label={`Increase quantity of ${labelOf(line)}`}
+                            aria-label={`Increase quantity of ${line.label}`}
                           >
                             +
                           </button>
@@ -153,7 +152,7 @@ export function CartContents({ initial, flash, checkout }: Props) {
                       ) : null}
                       <form action={postRemoveFromCart} onSubmit={submit(removeFromCart, true)}>
                         <input type="hidden" name="variantId" value={line.variantId} />
-                        <button type="submit" className="text-sm text-stone-600 underline underline-offset-4 hover:text-stone-900" aria-label={`Remove ${labelOf(line)}`}>
+                        <button type="submit" className="text-sm text-stone-600 underline underline-offset-4 hover:text-stone-900" aria-label={`Remove ${line.label}`}>
                           Remove
                         </button>
                       </form>

@@ -4,7 +4,8 @@ import { redirect } from 'next/navigation'
 import * as cart from '@/lib/cart'
 import * as checkout from '@/lib/checkout'
 
-// The same as POST /checkout, for a <form action={startCheckout}>.
+// The cart's "Checkout" button: the one way into checkout. A plain form post without
+// JavaScript; 303 to the payment page, or back to the cart with a clear message.
 export async function startCheckout(_formData: FormData): Promise<void> {
   const cartId = await cart.getCartId()
   if (!cartId) redirect(`/cart?error=${encodeURIComponent('Your cart is empty.')}`)

@@ -1,5 +1,5 @@
 // The emulator's hosted checkout page and test controls, only when PAYMENTS=emulator.
-export { serveRoute as GET, serveRoute as POST, serveRoute as DELETE } from '@/lib/payments/emulator'
+export { serveBuiltIn as GET, serveBuiltIn as POST, serveBuiltIn as DELETE } from '@/emulator'
 
 export const runtime = 'nodejs'
 export const dynamic = 'force-dynamic'

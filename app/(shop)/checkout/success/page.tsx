@@ -3,6 +3,7 @@ import Link from 'next/link'
 import { OrderSummary } from '@/app/_components/order/order-summary'
 import { log } from '@/lib/log'
 import * as orders from '@/lib/orders'
+import * as payments from '@/lib/payments'
 
 export const metadata: Metadata = { title: 'Thank you', robots: { index: false } }
 
@@ -15,10 +16,10 @@ export default async function CheckoutSuccessPage({ searchParams }: { searchPara
   if (sessionId && !order) {
     // The webhook has not arrived yet: build the order from Stripe ourselves (same idempotent path).
     try {
-      await orders.fulfill(sessionId)
+      await payments.fulfill(sessionId)
       order = orders.findBySession(sessionId)
     } catch (err) {
-      if (orders.isUnknownSession(err)) sessionId = null
+      if (payments.isUnknownObject(err)) sessionId = null
       else log.warn('checkout: success page could not fulfil yet', { sessionId, err })
     }
   }

@@ -70,7 +70,7 @@ export async function ProductView({ slug, variantId, flash, isLive }: { slug: st
     <main id="main" className="flex-1">
       <JsonLd
         data={productJsonLd({
-          name: selected.title && selected.title !== 'Default' ? `${product.title} — ${selected.title}` : product.title,
+          name: catalog.itemLabel(product.title, selected.title),
           description: describe(product.description, 5000),
           url: absoluteUrl(`/products/${product.slug}?variant=${selected.id}`, s.url),
           imageUrls: images.map((i) => absoluteUrl(uploadUrl(i.path), s.url)),

@@ -8,6 +8,12 @@ import { invalid, missing, unknownParam } from './errors'
 export type Param = string | Param[] | { [key: string]: Param }
 export type Params = { [key: string]: Param }
 
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
+
+export function isEmail(value: string): boolean {
+  return EMAIL.test(value) && value.length <= 800
+}
+
 type Node = { kind: 'node'; entries: Map<string, Node | string>; pushes: number }
 
 const FORBIDDEN = new Set(['__proto__', 'prototype', 'constructor'])

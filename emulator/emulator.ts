@@ -3,7 +3,7 @@ import http from 'node:http'
 import https from 'node:https'
 import Stripe from 'stripe'
 import { ApiError, cardDeclined, invalid, noSuch } from './errors'
-import { handleRequest } from './http'
+import { isEmail } from './params'
 import { newId } from './ids'
 import {
   buildCharge,
@@ -25,7 +25,7 @@ import { Store, type DeliveryRow } from './store'
 
 // A Stripe-compatible payments emulator: Checkout Sessions, a hosted payment page, payment
 // intents, charges, refunds, disputes and events, with signed webhooks delivered from a
-// durable queue with Stripe's at-least-once retries. Framework-free: `handle(Request)`
+// durable queue with Stripe's at-least-once retries. Framework-free: `serve(emulator, Request)`
 // serves /v1/* (the API the official SDK calls) and /emulator/* (hosted pages, test controls).
 
 export type EmulatorLog = {
@@ -130,12 +130,6 @@ export function classifyCard(raw: string | null | undefined): CardOutcome {
   if (digits === '4000000000000341') return { kind: 'async_fail' }
   // 4000000000000002 and any card that is not a Stripe test card.
   return { kind: 'declined', code: 'generic_decline' }
-}
-
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
-
-export function isEmail(value: string): boolean {
-  return EMAIL.test(value) && value.length <= 800
 }
 
 function emptyAddress(): Address {
@@ -243,12 +237,6 @@ export class Emulator {
     this.log = options.log ?? silentLog
     this.clockOffsetMs = Number(this.store.setting('clock_offset_ms') ?? 0) || 0
     this.control = new EmulatorControl(this)
-  }
-
-  // ---- HTTP
-
-  handle(request: Request): Promise<Response> {
-    return handleRequest(this, request)
   }
 
   // ---- clock: an offset lets tests move time forward (expiry, async settlement)

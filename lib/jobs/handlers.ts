@@ -1,11 +1,11 @@
 import { write } from '@/db'
-import * as inventory from './inventory'
-import * as jobs from './jobs'
-import { log } from './log'
-import * as mail from './mail'
-import { orderConfirmation } from './mail/order-confirmation'
-import * as orders from './orders'
-import * as reconcile from './reconcile'
+import * as inventory from '@/lib/inventory'
+import { log } from '@/lib/log'
+import * as mail from '@/lib/mail'
+import { orderConfirmation } from '@/lib/mail/order-confirmation'
+import * as orders from '@/lib/orders'
+import * as reconcile from '@/lib/reconcile'
+import * as jobs from '@/lib/jobs'
 
 // What the background worker does, by job kind, and when the scheduled ones run.
 
@@ -27,7 +27,7 @@ export const handlers: Record<string, jobs.JobHandler> = {
     if (released) log.info('inventory: released expired holds', { released })
   },
   'carts.purge_idle': async () => {
-    const cart = await import('./cart')
+    const cart = await import('@/lib/cart')
     cart.purgeIdle(Date.now())
   },
 }

@@ -1,9 +1,8 @@
 import type Stripe from 'stripe'
 import type { Emulator, RequestContext } from './emulator'
-import { isEmail } from './emulator'
 import { invalid, noSuch } from './errors'
 import { list, publicSession, type EmulatedEvent, type LineInput, type SessionInput, type ShippingRateInput, type StoredSession } from './objects'
-import { Reader, type Range } from './params'
+import { isEmail, Reader, type Range } from './params'
 import type { ObjectType } from './store'
 
 // The /v1 routes the store's code calls through the official SDK. Every handler is

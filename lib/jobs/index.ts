@@ -3,7 +3,7 @@ import { Cron } from 'croner'
 import { and, eq, lt, sql } from 'drizzle-orm'
 import { getDb, write, type Tx } from '@/db'
 import { jobs } from '@/db/schema'
-import { log } from './log'
+import { log } from '@/lib/log'
 
 // A durable queue in the store's own database. Enqueue inside the transaction that causes
 // the work (an order and its confirmation email commit together or not at all). A claim is

@@ -1,8 +1,8 @@
 import type Stripe from 'stripe'
 import type { Emulator } from './emulator'
-import { isEmail } from './emulator'
 import { ApiError } from './errors'
 import type { StoredSession } from './objects'
+import { isEmail } from './params'
 
 // The hosted payment page: what Stripe Checkout shows at session.url, reduced to the fields
 // the store needs. Plain HTML with inline CSS, every field labelled, errors announced; it

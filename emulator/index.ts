@@ -1,0 +1,42 @@
+import { Emulator, type EmulatorOptions } from './emulator'
+import { handleRequest } from './http'
+
+// A Stripe-compatible payments server, beside the store rather than inside it
+// (docs/decisions/004-payments-emulator.md). The demo serves it from the app itself at /v1/*
+// and /emulator/* (the two route files); the tests run the same class as a standalone HTTP
+// server. This file is its only entry: nothing imports the modules behind it.
+
+export { Emulator, EmulatorControl, DEFAULT_RETRY_SCHEDULE, classifyCard, sign } from './emulator'
+export type { EmulatorOptions, EmulatorLog, PayInput, ForeignSessionInput, DeliveryInfo, RequestContext } from './emulator'
+export type { EmulatedEvent, Address } from './objects'
+export { ApiError } from './errors'
+
+/** Serves one request: /v1/* is the API the official SDK calls, /emulator/* the hosted pages and test controls. */
+export function serve(emulator: Emulator, request: Request): Promise<Response> {
+  return handleRequest(emulator, request)
+}
+
+// The emulator this process serves, when it serves one (PAYMENTS=emulator without an
+// external STRIPE_API_BASE). On globalThis: Next evaluates route bundles separately.
+const globalForEmulator = globalThis as unknown as { tillEmulator?: Emulator }
+
+/** Boot starts the built-in emulator; calling it again returns the running one. */
+export function startBuiltIn(options: EmulatorOptions): Emulator {
+  globalForEmulator.tillEmulator ??= new Emulator(options)
+  globalForEmulator.tillEmulator.start()
+  return globalForEmulator.tillEmulator
+}
+
+/** Stops its delivery loops and closes its database (graceful shutdown). */
+export async function stopBuiltIn(): Promise<void> {
+  const emulator = globalForEmulator.tillEmulator
+  globalForEmulator.tillEmulator = undefined
+  await emulator?.stop()
+}
+
+/** The route handler behind app/v1 and app/emulator: not found unless this process serves the emulator. */
+export async function serveBuiltIn(request: Request): Promise<Response> {
+  const emulator = globalForEmulator.tillEmulator
+  if (!emulator) return new Response('Not found', { status: 404 })
+  return serve(emulator, request)
+}
