@@ -29,6 +29,7 @@ const config = [
   { files: ['lib/boot.ts'], rules: restrict(toApp, toStripe, toEmulatorInternals) },
   { files: ['db/**/*.ts'], rules: restrict(toApp, toLib, toStripe, toEmulator, toEmulatorInternals) },
   { files: ['emulator/**/*.ts'], rules: restrict(toStore) },
+  { files: ['demo/**/*.ts'], rules: restrict(toApp, toStripe, toEmulator, toEmulatorInternals) },
   { files: ['tests/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.{ts,mjs}'], rules: restrict(toEmulatorInternals) },
   {
     // Playwright fixtures receive a function named `use`; it is not a React hook.

@@ -1,3 +1,4 @@
+import 'server-only'
 import path from 'node:path'
 import { configure, getDb } from '@/db'
 import { migrate } from '@/db/migrate'
@@ -27,7 +28,7 @@ export async function boot(): Promise<void> {
   const result = migrate(db.$client)
   log.info('boot: database ready', { storageDir: env.storageDir, applied: result.applied, schemaVersion: result.schemaVersion, payments: env.payments })
   if (env.seedDemo) {
-    const { seedDemo } = await import('@/db/seed')
+    const { seedDemo } = await import('@/demo/seed')
     const seeded = seedDemo(db, env.storageDir)
     if (seeded) log.info('boot: seeded demo catalog', seeded)
   }

@@ -1,3 +1,4 @@
+import 'server-only'
 import crypto from 'node:crypto'
 import { and, eq, lt, sql } from 'drizzle-orm'
 import { cookies } from 'next/headers'

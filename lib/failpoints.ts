@@ -1,3 +1,4 @@
+import 'server-only'
 import { getEnv } from './env'
 
 // Named places where a chaos test can make this process die on the spot, the way a deploy

@@ -1,3 +1,4 @@
+import 'server-only'
 import { sql } from 'drizzle-orm'
 import { getDb, write } from '@/db'
 import { schemaVersion } from '@/db/migrate'

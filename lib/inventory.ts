@@ -1,3 +1,4 @@
+import 'server-only'
 import { and, eq, gt, inArray, lte, sql, type SQL } from 'drizzle-orm'
 import { afterCommit, getDb, type Tx } from '@/db'
 import { stockHolds, variants } from '@/db/schema'

@@ -1,3 +1,4 @@
+import 'server-only'
 import { getEnv } from './env'
 
 // Structured one-line logs: `log.error('checkout: session create failed', { cartId, err })`.

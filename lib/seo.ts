@@ -1,3 +1,4 @@
+import 'server-only'
 import { getEnv, isBuildPhase } from './env'
 import { decimalAmount } from './money'
 
@@ -36,10 +37,6 @@ export function site(): Site {
 
 export function absoluteUrl(pathname: string, base = site().url): string {
   return new URL(pathname, `${base}/`).toString()
-}
-
-export function uploadUrl(relPath: string): string {
-  return `/uploads/${relPath.split('/').map(encodeURIComponent).join('/')}`
 }
 
 /** One line of plain text for a meta description: collapsed whitespace, cut at a word. */

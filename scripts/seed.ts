@@ -1,7 +1,7 @@
 // npm run db:seed — with SEED_DEMO=1, seed the demo catalog into an empty database.
 import { getDb } from '@/db'
 import { migrate } from '@/db/migrate'
-import { seedDemo } from '@/db/seed'
+import { seedDemo } from '@/demo/seed'
 import { bootConfig } from '@/lib/boot'
 
 const env = bootConfig()

@@ -78,29 +78,28 @@ export default async function HomePage() {
 
       {featured.length > 0 ? (
         <section aria-labelledby="featured-heading" className={`${container} pt-16`}>
-          <div className="mb-6 flex items-end justify-between gap-4">
-            <h2 id="featured-heading" className="text-2xl font-semibold tracking-tight">
-              Favourites
-            </h2>
-            <Link href="/products" className="shrink-0 text-sm font-medium text-stone-600 hover:text-stone-900">
-              View all
-            </Link>
-          </div>
+          <SectionHeading id="featured-heading" title="Favourites" link={{ href: '/products', label: 'View all' }} />
           <ProductGrid products={featured} />
         </section>
       ) : null}
 
       <section aria-labelledby="new-heading" className={`${container} pt-16`}>
-        <div className="mb-6 flex items-end justify-between gap-4">
-          <h2 id="new-heading" className="text-2xl font-semibold tracking-tight">
-            Just in
-          </h2>
-          <Link href="/products?sort=newest" className="shrink-0 text-sm font-medium text-stone-600 hover:text-stone-900">
-            Shop new
-          </Link>
-        </div>
+        <SectionHeading id="new-heading" title="Just in" link={{ href: '/products?sort=newest', label: 'Shop new' }} />
         {newest.length > 0 ? <ProductGrid products={newest} /> : <p className="text-stone-600">The shelves are being stocked. Come back soon.</p>}
       </section>
     </main>
+  )
+}
+
+function SectionHeading({ id, title, link }: { id: string; title: string; link: { href: string; label: string } }) {
+  return (
+    <div className="mb-6 flex items-end justify-between gap-4">
+      <h2 id={id} className="text-2xl font-semibold tracking-tight">
+        {title}
+      </h2>
+      <Link href={link.href} className="shrink-0 text-sm font-medium text-stone-600 hover:text-stone-900">
+        {link.label}
+      </Link>
+    </div>
   )
 }

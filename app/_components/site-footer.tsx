@@ -1,4 +1,4 @@
-import Link from 'next/link'
+import { collectionLinks, LinkList } from './link-list'
 import { container } from './ui/styles'
 
 type Props = { storeName: string; description: string; collections: { slug: string; title: string }[] }
@@ -11,38 +11,14 @@ export function SiteFooter({ storeName, description, collections }: Props) {
           <p className="text-lg font-semibold tracking-tight">{storeName}</p>
           <p className="mt-2 max-w-sm text-sm leading-relaxed text-stone-600">{description}</p>
         </div>
-        <nav aria-label="Shop">
-          <h2 className="text-sm font-semibold">Shop</h2>
-          <ul className="mt-3 space-y-2 text-sm text-stone-600">
-            <li>
-              <Link href="/products" className="hover:text-stone-900 hover:underline">
-                All products
-              </Link>
-            </li>
-            {collections.map((c) => (
-              <li key={c.slug}>
-                <Link href={`/collections/${c.slug}`} className="hover:text-stone-900 hover:underline">
-                  {c.title}
-                </Link>
-              </li>
-            ))}
-          </ul>
-        </nav>
-        <nav aria-label="Help">
-          <h2 className="text-sm font-semibold">Help</h2>
-          <ul className="mt-3 space-y-2 text-sm text-stone-600">
-            <li>
-              <Link href="/search" className="hover:text-stone-900 hover:underline">
-                Search
-              </Link>
-            </li>
-            <li>
-              <Link href="/cart" className="hover:text-stone-900 hover:underline">
-                Your cart
-              </Link>
-            </li>
-          </ul>
-        </nav>
+        <FooterLinks title="Shop" links={[{ href: '/products', label: 'All products' }, ...collectionLinks(collections)]} />
+        <FooterLinks
+          title="Help"
+          links={[
+            { href: '/search', label: 'Search' },
+            { href: '/cart', label: 'Your cart' },
+          ]}
+        />
       </div>
       <div className="border-t border-stone-200">
         <p className={`${container} py-6 text-xs text-stone-500`}>
@@ -50,5 +26,14 @@ export function SiteFooter({ storeName, description, collections }: Props) {
         </p>
       </div>
     </footer>
+  )
+}
+
+function FooterLinks({ title, links }: { title: string; links: { href: string; label: string }[] }) {
+  return (
+    <nav aria-label={title}>
+      <h2 className="text-sm font-semibold">{title}</h2>
+      <LinkList links={links} className="mt-3 space-y-2 text-sm text-stone-600" linkClassName="hover:text-stone-900 hover:underline" />
+    </nav>
   )
 }

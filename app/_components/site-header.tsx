@@ -1,8 +1,15 @@
 import Form from 'next/form'
 import Link from 'next/link'
 import { CartLink } from './cart/cart-provider'
+import { allProducts, collectionLinks, LinkList } from './link-list'
 import { SearchIcon } from './ui/icons'
 import { container } from './ui/styles'
+
+// Collections in the header on a desk, and as a row of chips under it on a phone.
+const mainList = 'flex items-center gap-1 overflow-hidden text-sm'
+const mainLink = 'block whitespace-nowrap rounded-full px-3 py-2 font-medium text-stone-700 hover:bg-stone-100 hover:text-stone-900'
+const chipList = 'scrollbar-none flex gap-2 overflow-x-auto px-4 py-2.5 text-sm'
+const chipLink = 'block whitespace-nowrap rounded-full border border-stone-200 px-3.5 py-1.5 text-stone-700 hover:border-stone-900'
 
 type Props = { storeName: string; collections: { slug: string; title: string }[]; isTestMode: boolean }
 
@@ -21,20 +28,7 @@ export function SiteHeader({ storeName, collections, isTestMode }: Props) {
             {storeName}
           </Link>
           <nav aria-label="Main" className="hidden min-w-0 flex-1 md:block">
-            <ul className="flex items-center gap-1 overflow-hidden text-sm">
-              <li>
-                <Link href="/products" className="block whitespace-nowrap rounded-full px-3 py-2 font-medium text-stone-700 hover:bg-stone-100 hover:text-stone-900">
-                  Shop all
-                </Link>
-              </li>
-              {primary.map((c) => (
-                <li key={c.slug}>
-                  <Link href={`/collections/${c.slug}`} className="block whitespace-nowrap rounded-full px-3 py-2 text-stone-700 hover:bg-stone-100 hover:text-stone-900">
-                    {c.title}
-                  </Link>
-                </li>
-              ))}
-            </ul>
+            <LinkList links={[allProducts, ...collectionLinks(primary)]} className={mainList} linkClassName={mainLink} />
           </nav>
           <div className="ml-auto flex items-center gap-1 md:ml-0">
             <Form action="/search" role="search" className="relative hidden sm:block">
@@ -60,20 +54,7 @@ export function SiteHeader({ storeName, collections, isTestMode }: Props) {
         </div>
       </header>
       <nav aria-label="Collections" className="border-b border-stone-100 md:hidden">
-        <ul className="scrollbar-none flex gap-2 overflow-x-auto px-4 py-2.5 text-sm">
-          <li>
-            <Link href="/products" className="block whitespace-nowrap rounded-full bg-stone-900 px-3.5 py-1.5 font-medium text-white">
-              Shop all
-            </Link>
-          </li>
-          {collections.map((c) => (
-            <li key={c.slug}>
-              <Link href={`/collections/${c.slug}`} className="block whitespace-nowrap rounded-full border border-stone-200 px-3.5 py-1.5 text-stone-700">
-                {c.title}
-              </Link>
-            </li>
-          ))}
-        </ul>
+        <LinkList links={[allProducts, ...collectionLinks(collections)]} className={chipList} linkClassName={chipLink} />
       </nav>
     </>
   )

@@ -1,3 +1,4 @@
+import 'server-only'
 import { write } from '@/db'
 import * as inventory from '@/lib/inventory'
 import { log } from '@/lib/log'

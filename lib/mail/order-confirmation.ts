@@ -1,3 +1,4 @@
+import 'server-only'
 import { getEnv } from '@/lib/env'
 import { formatMoney } from '@/lib/money'
 import type { OrderView } from '@/lib/orders'

@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { seedDemo } from '@/db/seed'
+import { seedDemo } from '@/demo/seed'
 import { resetEnv } from '@/lib/env'
 import { readUpload } from '@/lib/uploads'
 import { freshDb, type TestDb } from '../support/db'

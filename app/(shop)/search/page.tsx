@@ -1,6 +1,6 @@
 import type { Metadata } from 'next'
 import Form from 'next/form'
-import Link from 'next/link'
+import { collectionLinks, LinkList } from '@/app/_components/link-list'
 import { ProductCard, ProductGrid } from '@/app/_components/product-card'
 import { SearchIcon } from '@/app/_components/ui/icons'
 import { container } from '@/app/_components/ui/styles'
@@ -85,17 +85,11 @@ async function NoQuery({ heading: Heading }: { heading: 'h2' | 'h3' }) {
     <div className="mt-10 space-y-12">
       <section aria-label="Browse collections">
         <Heading className="text-lg font-semibold">Browse collections</Heading>
-        <ul className="mt-4 flex flex-wrap gap-2">
-          {collections
-            .filter((c) => c.productCount > 0)
-            .map((c) => (
-              <li key={c.slug}>
-                <Link href={`/collections/${c.slug}`} className="inline-flex rounded-full border border-stone-300 px-4 py-2 text-sm hover:border-stone-900">
-                  {c.title}
-                </Link>
-              </li>
-            ))}
-        </ul>
+        <LinkList
+          links={collectionLinks(collections.filter((c) => c.productCount > 0))}
+          className="mt-4 flex flex-wrap gap-2"
+          linkClassName="inline-flex rounded-full border border-stone-300 px-4 py-2 text-sm hover:border-stone-900"
+        />
       </section>
       {home.featured.length > 0 ? (
         <section aria-label="Favourites">

@@ -13,7 +13,8 @@ import { TruckIcon } from '@/app/_components/ui/icons'
 import { container } from '@/app/_components/ui/styles'
 import * as catalog from '@/lib/catalog'
 import { formatMoney } from '@/lib/money'
-import { absoluteUrl, describe, productJsonLd, site, uploadUrl } from '@/lib/seo'
+import { uploadUrl } from '@/app/_components/ui/upload-image'
+import { absoluteUrl, describe, productJsonLd, site } from '@/lib/seo'
 
 // The product page, shared by two routes (see next.config.ts rewrites):
 // - /products/[slug]/v/[variant]: static, rendered on first visit and kept in Next's cache

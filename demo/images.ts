@@ -838,7 +838,7 @@ function item(spec: ProductImageSpec, p: Palette): string {
     case 'towels':
       return towels(p)
     default:
-      throw new Error(`seed-images: no drawing for ${spec.kind}`)
+      throw new Error(`demo images: no drawing for ${spec.kind}`)
   }
 }
 
