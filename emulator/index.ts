@@ -17,26 +17,33 @@ export function serve(emulator: Emulator, request: Request): Promise<Response> {
 }
 
 // The emulator this process serves, when it serves one (PAYMENTS=emulator without an
-// external STRIPE_API_BASE). On globalThis: Next evaluates route bundles separately.
-const globalForEmulator = globalThis as unknown as { tillEmulator?: Emulator }
+// external STRIPE_API_BASE), kept on globalThis because Next evaluates boot and each route
+// bundle separately. It is kept with the serve function of the bundle that made it: the
+// route bundle's own copy of these modules has other classes, and an error thrown by one
+// copy would not be `instanceof` the other's.
+type BuiltIn = { emulator: Emulator; serve(request: Request): Promise<Response> }
+const globalForEmulator = globalThis as unknown as { tillEmulator?: BuiltIn }
 
 /** Boot starts the built-in emulator; calling it again returns the running one. */
 export function startBuiltIn(options: EmulatorOptions): Emulator {
-  globalForEmulator.tillEmulator ??= new Emulator(options)
-  globalForEmulator.tillEmulator.start()
-  return globalForEmulator.tillEmulator
+  if (!globalForEmulator.tillEmulator) {
+    const emulator = new Emulator(options)
+    globalForEmulator.tillEmulator = { emulator, serve: (request) => serve(emulator, request) }
+  }
+  globalForEmulator.tillEmulator.emulator.start()
+  return globalForEmulator.tillEmulator.emulator
 }
 
 /** Stops its delivery loops and closes its database (graceful shutdown). */
 export async function stopBuiltIn(): Promise<void> {
-  const emulator = globalForEmulator.tillEmulator
+  const builtIn = globalForEmulator.tillEmulator
   globalForEmulator.tillEmulator = undefined
-  await emulator?.stop()
+  await builtIn?.emulator.stop()
 }
 
 /** The route handler behind app/v1 and app/emulator: not found unless this process serves the emulator. */
 export async function serveBuiltIn(request: Request): Promise<Response> {
-  const emulator = globalForEmulator.tillEmulator
-  if (!emulator) return new Response('Not found', { status: 404 })
-  return serve(emulator, request)
+  const builtIn = globalForEmulator.tillEmulator
+  if (!builtIn) return new Response('Not found', { status: 404 })
+  return builtIn.serve(request)
 }

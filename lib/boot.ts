@@ -4,6 +4,7 @@ import { configure, getDb } from '@/db'
 import { migrate } from '@/db/migrate'
 import { ConfigError, getEnv } from './env'
 import { log } from './log'
+import * as payments from './payments'
 
 // Everything a process does once before it serves: validate config, open the database,
 // migrate, seed the demo catalog when asked, start background work.
@@ -34,10 +35,11 @@ export async function boot(): Promise<void> {
   }
   if (env.payments === 'emulator' && !env.isStripeApiExternal) {
     const emulator = await import('@/emulator')
+    const { secretKey, webhookSecret } = payments.keys()
     emulator.startBuiltIn({
       dbFile: path.join(env.storageDir, 'emulator.sqlite3'),
-      secretKey: env.stripeSecretKey,
-      webhookSecret: env.stripeWebhookSecret,
+      secretKey,
+      webhookSecret,
       publicBaseUrl: env.appUrl,
       webhookUrl: `http://127.0.0.1:${env.port}/api/stripe/webhook`,
       log,

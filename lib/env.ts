@@ -77,10 +77,6 @@ const Schema = z.object({
 
 export type Env = ReturnType<typeof finish>
 
-// Emulator defaults: a fixed, non-secret key pair that only the built-in emulator accepts.
-const EMULATOR_SECRET_KEY = 'sk_test_till_emulator'
-const EMULATOR_WEBHOOK_SECRET = 'whsec_till_emulator'
-
 function finish(raw: z.infer<typeof Schema>, issues: string[]) {
   const isProduction = raw.NODE_ENV === 'production'
   // Outside production a missing key means "use the emulator"; in production the emulator
@@ -99,8 +95,10 @@ function finish(raw: z.infer<typeof Schema>, issues: string[]) {
     appUrl,
     storageDir: path.resolve(raw.STORAGE_DIR),
     payments,
-    stripeSecretKey: raw.STRIPE_SECRET_KEY ?? (payments === 'emulator' ? EMULATOR_SECRET_KEY : ''),
-    stripeWebhookSecret: raw.STRIPE_WEBHOOK_SECRET ?? (payments === 'emulator' ? EMULATOR_WEBHOOK_SECRET : ''),
+    // Empty with the emulator and no keys given: lib/payments/keys.ts makes random ones for
+    // the storage folder.
+    stripeSecretKey: raw.STRIPE_SECRET_KEY ?? '',
+    stripeWebhookSecret: raw.STRIPE_WEBHOOK_SECRET ?? '',
     // In emulator mode with no explicit base, the app serves the Stripe API itself.
     stripeApiBase: raw.STRIPE_API_BASE ?? (payments === 'emulator' ? `http://127.0.0.1:${raw.PORT}` : undefined),
     // STRIPE_API_BASE names a separate Stripe-compatible server (tests); else the app serves it

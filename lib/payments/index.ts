@@ -5,6 +5,7 @@ import 'server-only'
 // other module talks to Stripe or imports its SDK.
 
 export { fulfill } from './fulfil'
+export { keys } from './keys'
 export { HANDLED_TYPES, WEBHOOK_TOLERANCE_SECONDS, handle, verify, type HandleResult } from './webhooks'
 export {
   completedCheckoutSessionIds,

@@ -2,6 +2,7 @@ import 'server-only'
 import Stripe from 'stripe'
 import { getEnv } from '@/lib/env'
 import type { CheckoutFacts, CheckoutLine, ShippingAddressFacts } from '@/lib/orders'
+import { keys, resetKeys } from './keys'
 
 // Every call this store makes to Stripe's API, and the translation of what Stripe answers
 // into the store's own terms. Nothing else in the app imports the SDK: the domain works on
@@ -16,7 +17,7 @@ export function client(): Stripe {
   if (!globalForStripe.tillStripe) {
     const env = getEnv()
     const base = env.stripeApiBase ? new URL(env.stripeApiBase) : null
-    globalForStripe.tillStripe = new Stripe(env.stripeSecretKey, {
+    globalForStripe.tillStripe = new Stripe(keys().secretKey, {
       maxNetworkRetries: 2,
       timeout: 20_000,
       telemetry: false,
@@ -31,6 +32,7 @@ export function client(): Stripe {
 /** Tests point the process at their own Stripe-compatible server. */
 export function setClient(stripe: Stripe | undefined): void {
   globalForStripe.tillStripe = stripe
+  resetKeys()
 }
 
 export type StripeEvent = Stripe.Event
@@ -97,8 +99,8 @@ export async function listEvents(types: readonly string[], sinceSeconds: number)
   return out
 }
 
-export function constructEvent(payload: string, signature: string, secret: string, toleranceSeconds: number): Stripe.Event {
-  return client().webhooks.constructEvent(payload, signature, secret, toleranceSeconds)
+export function constructEvent(payload: string, signature: string, toleranceSeconds: number): Stripe.Event {
+  return client().webhooks.constructEvent(payload, signature, keys().webhookSecret, toleranceSeconds)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -3,7 +3,6 @@ import { eq, sql } from 'drizzle-orm'
 import type Stripe from 'stripe'
 import { getDb, write, type Tx } from '@/db'
 import { stripeEvents } from '@/db/schema'
-import { getEnv } from '@/lib/env'
 import { InvalidSignature } from '@/lib/errors'
 import { log } from '@/lib/log'
 import * as orders from '@/lib/orders'
@@ -29,7 +28,7 @@ export const WEBHOOK_TOLERANCE_SECONDS = 300
 export function verify(payload: string, signature: string | null): Stripe.Event {
   if (!signature) throw new InvalidSignature('Missing Stripe-Signature header.')
   try {
-    return stripe.constructEvent(payload, signature, getEnv().stripeWebhookSecret, WEBHOOK_TOLERANCE_SECONDS)
+    return stripe.constructEvent(payload, signature, WEBHOOK_TOLERANCE_SECONDS)
   } catch (err) {
     throw new InvalidSignature(err instanceof Error ? err.message : 'Invalid signature.')
   }

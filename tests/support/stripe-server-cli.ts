@@ -47,7 +47,8 @@ async function main() {
     webhookTimeoutMs: int('webhook-timeout-ms', values['webhook-timeout-ms']),
     log: { info: values.verbose ? line('INFO') : () => {}, warn: line('WARN'), error: line('ERROR') },
   })
-  console.log(JSON.stringify({ url: server.url, port: server.port, host: server.host, dbFile: server.dbFile }))
+  // The keys are random unless given: print them so the caller can talk to this server.
+  console.log(JSON.stringify({ url: server.url, port: server.port, host: server.host, dbFile: server.dbFile, secretKey: server.secretKey, webhookSecret: server.webhookSecret }))
 
   let isStopping = false
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import http from 'node:http'
 import os from 'node:os'
@@ -8,8 +9,7 @@ import { Emulator, serve, type EmulatorLog } from '@/emulator'
 // server on 127.0.0.1. Point the real SDK at it with
 //   new Stripe(key, { host: server.host, port: server.port, protocol: 'http' })
 
-export const TEST_SECRET_KEY = 'sk_test_till_emulator'
-export const TEST_WEBHOOK_SECRET = 'whsec_till_emulator'
+
 
 export type StripeServerOptions = {
   webhookUrl?: string
@@ -91,8 +91,9 @@ export async function startStripeServer(opts: StripeServerOptions = {}): Promise
   const address = server.address()
   const port = typeof address === 'object' && address ? address.port : 0
   const url = `http://${host}:${port}`
-  const secretKey = opts.secretKey ?? TEST_SECRET_KEY
-  const webhookSecret = opts.webhookSecret ?? TEST_WEBHOOK_SECRET
+  // Random per server, as the built-in emulator's are per storage folder.
+  const secretKey = opts.secretKey ?? `sk_test_emu${crypto.randomBytes(16).toString('hex')}`
+  const webhookSecret = opts.webhookSecret ?? `whsec_emu${crypto.randomBytes(16).toString('hex')}`
   emulator = new Emulator({
     dbFile,
     secretKey,
