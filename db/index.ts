@@ -3,6 +3,7 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { getEnv } from '@/lib/env'
+import * as guard from './guard'
 import * as schema from './schema'
 
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database }
@@ -23,6 +24,7 @@ export function openDatabase(file: string, options: { readonly?: boolean } = {})
   sqlite.pragma('synchronous = FULL')
   sqlite.pragma('busy_timeout = 5000')
   sqlite.pragma('foreign_keys = ON')
+  if (!options.readonly && file !== ':memory:') guard.recordOpened(sqlite, file)
   return drizzle(sqlite, { schema }) as Db
 }
 
@@ -49,13 +51,24 @@ export function setDb(db: Db | undefined): void {
  * would commit at the first await, so a promise returned from the body is refused.
  */
 export function write<T>(fn: (tx: Tx) => T): T {
-  return getDb().transaction((tx) => {
-    const result = fn(tx)
-    if (result instanceof Promise) {
-      throw new Error('db.write: transaction bodies must be synchronous (no await inside a transaction)')
-    }
-    return result
-  }, { behavior: 'immediate' })
+  const db = getDb()
+  const started = performance.now()
+  try {
+    return db.transaction((tx) => {
+      // The body starts once BEGIN IMMEDIATE holds the lock: the time until now was the wait.
+      guard.noteLockWait(performance.now() - started)
+      const result = fn(tx)
+      if (result instanceof Promise) {
+        throw new Error('db.write: transaction bodies must be synchronous (no await inside a transaction)')
+      }
+      // Last thing before COMMIT: a write into a deleted or replaced file must not count.
+      guard.assertFilesUnchanged(db.$client)
+      return result
+    }, { behavior: 'immediate' })
+  } catch (err) {
+    if (guard.isBusyError(err)) guard.noteBusy(err, performance.now() - started)
+    throw err
+  }
 }
 
 export { schema }
