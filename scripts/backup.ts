@@ -6,12 +6,15 @@ import path from 'node:path'
 import { STORE_FILE } from '@/db'
 import * as backups from '@/lib/backups'
 import { bootConfig } from '@/lib/boot'
+import * as storage from '@/lib/storage'
 
 const env = bootConfig()
 if (!fs.existsSync(path.join(env.storageDir, STORE_FILE))) {
   console.error(`db:backup: no database at ${path.join(env.storageDir, STORE_FILE)}`)
   process.exit(1)
 }
+// A restore must not replace the database while this copies it.
+storage.holdInUse(env.storageDir)
 backups
   .run()
   .then((backup) => {
