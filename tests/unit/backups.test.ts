@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { write } from '@/db'
 import { orders } from '@/db/schema'
 import * as backups from '@/lib/backups'
-import { resetEnv } from '@/lib/env'
+import { parseEnv, resetEnv } from '@/lib/env'
 import * as health from '@/lib/health'
 import { IN_USE_FILE } from '@/lib/storage'
 import { freshDb, type TestDb } from '../support/db'
@@ -36,6 +36,13 @@ function addOrders(count: number) {
 const orderCount = (sqlite: Database.Database) => (sqlite.prepare('SELECT count(*) AS n FROM orders').get() as { n: number }).n
 
 describe('backups', () => {
+  it('are configured from the environment: hourly, 48 hourly and 14 daily by default; a bad value names its key', () => {
+    expect(parseEnv({})).toMatchObject({ backupIntervalMinutes: 60, backupKeepHourly: 48, backupKeepDaily: 14 })
+    expect(backups.intervalMs()).toBe(3600_000)
+    expect(() => parseEnv({ BACKUP_INTERVAL_MINUTES: '1' })).toThrow(/BACKUP_INTERVAL_MINUTES/)
+    expect(() => parseEnv({ BACKUP_KEEP_HOURLY: 'lots' })).toThrow(/BACKUP_KEEP_HOURLY/)
+  })
+
   it('run() writes a verified single-file copy with a manifest while the store stays open', async () => {
     addOrders(3)
     const backup = await backups.run()
