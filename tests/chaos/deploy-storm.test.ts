@@ -138,5 +138,5 @@ describe('chaos: a deploy storm', () => {
     expect(lines).toEqual({ n: sessions.length, units })
     expect(sqlite.pragma('integrity_check', { simple: true })).toBe('ok')
     sqlite.close()
-  }, 120_000)
+  }, 180_000)
 })

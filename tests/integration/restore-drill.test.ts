@@ -91,5 +91,6 @@ describe('backup, then restore, then reconcile', () => {
     const up = (await (await fetch(`${again.url}/up`)).json()) as { status: string; details: { lastGoodBackup: { file: string } | null } }
     expect(up.status).toBe('ok')
     expect(up.details.lastGoodBackup?.file).toBe(path.basename(taken.path))
-  })
+    // Two boots, two script runs and twelve payments: about 25 s here, more on a busy machine.
+  }, 120_000)
 })
