@@ -24,12 +24,12 @@ afterEach(() => {
 const touch = () => write((tx) => tx.insert(healthChecks).values({ id: 'test', checkedAt: Date.now(), pid: process.pid }).onConflictDoUpdate({ target: healthChecks.id, set: { checkedAt: Date.now() } }).run())
 
 /** Runs `script` in another node process with better-sqlite3; resolves once it prints "ready". */
-function holder(script: string): Promise<{ done: Promise<void> }> {
-  const child = spawn(process.execPath, ['-e', `const Database = require(${JSON.stringify(path.join(root, 'node_modules', 'better-sqlite3'))});\n${script}`], { stdio: ['ignore', 'pipe', 'inherit'] })
+function holder(script: string): Promise<{ done: Promise<void>; release(): void }> {
+  const child = spawn(process.execPath, ['-e', `const Database = require(${JSON.stringify(path.join(root, 'node_modules', 'better-sqlite3'))});\n${script}`], { stdio: ['pipe', 'pipe', 'inherit'] })
   const done = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   return new Promise((resolve, reject) => {
     child.stdout.on('data', (d: Buffer) => {
-      if (d.toString().includes('ready')) resolve({ done })
+      if (d.toString().includes('ready')) resolve({ done, release: () => child.stdin.end('go\n') })
     })
     child.once('exit', (code) => reject(new Error(`holder exited with ${code} before it was ready`)))
   })
@@ -111,19 +111,22 @@ describe('the connection', () => {
   it('counts writers that waited over 100 ms for the lock, and SQLITE_BUSY that escaped busy_timeout', async () => {
     t = freshDb()
     const before = lockPressure()
-    const hold = (ms: number) =>
-      holder(`const db = new Database(${JSON.stringify(t!.file)}); db.exec('BEGIN IMMEDIATE'); console.log('ready'); Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ${ms}); db.exec('COMMIT'); db.close()`)
-    const short = await hold(400)
+    const file = JSON.stringify(t.file)
+    // Holds the write lock for 1.5 s from when it says ready: far longer than it takes this
+    // process to hear that and queue behind it, even on a busy machine.
+    const timed = await holder(`const db = new Database(${file}); db.exec('BEGIN IMMEDIATE'); console.log('ready'); setTimeout(() => { db.exec('COMMIT'); db.close() }, 1500)`)
     touch()
-    await short.done
+    await timed.done
     const afterWait = lockPressure()
     expect(afterWait.slowWaits).toBe(before.slowWaits + 1)
     expect(afterWait.maxWaitMs).toBeGreaterThan(100)
 
+    // Holds it until told to let go, so this writer's 150 ms busy_timeout surely runs out.
     t.db.$client.pragma('busy_timeout = 150')
-    const long = await hold(1500)
+    const stuck = await holder(`const db = new Database(${file}); db.exec('BEGIN IMMEDIATE'); console.log('ready'); process.stdin.once('data', () => { db.exec('COMMIT'); db.close(); process.exit(0) })`)
     expect(() => touch()).toThrow(/locked|busy/i)
-    await long.done
+    stuck.release()
+    await stuck.done
     expect(lockPressure().busyErrors).toBe(before.busyErrors + 1)
     const result = health.check()
     expect(result.status === 'ok' && result.details?.locks.busyErrors).toBe(before.busyErrors + 1)
