@@ -5,7 +5,7 @@ import { freePort, startServer, tempStorage, type ServerHandle } from '../suppor
 import { openStore } from '../support/store-file'
 import { startStripeServer, type StripeServer } from '../support/stripe-server'
 
-// The storm from the write-up, on purpose: eleven blue-green deploys back to back onto one
+// A deploy storm, on purpose: eleven blue-green deploys back to back onto one
 // storage folder, every third old process killed with SIGKILL mid-traffic (the others get
 // SIGTERM, as Kamal sends it), payments arriving the whole time, webhooks duplicated,
 // replayed out of order and, for a while, dropped. At the end every session Stripe says was
