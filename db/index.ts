@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
+import * as guard from './guard'
 import * as schema from './schema'
 
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database }
@@ -22,6 +23,7 @@ export function openDatabase(file: string, options: { readonly?: boolean } = {})
   sqlite.pragma('synchronous = FULL')
   sqlite.pragma('busy_timeout = 5000')
   sqlite.pragma('foreign_keys = ON')
+  if (!options.readonly && file !== ':memory:') guard.recordOpened(sqlite, file)
   return drizzle(sqlite, { schema }) as Db
 }
 
@@ -59,15 +61,24 @@ export function write<T>(fn: (tx: Tx) => T): T {
   const outer = pending
   const callbacks = new Map<string, () => void>()
   pending = callbacks
+  const db = getDb()
+  const started = performance.now()
   let result: T
   try {
-    result = getDb().transaction((tx) => {
+    result = db.transaction((tx) => {
+      // The body starts once BEGIN IMMEDIATE holds the lock: the time until now was the wait.
+      guard.noteLockWait(performance.now() - started)
       const value = fn(tx)
       if (value instanceof Promise) {
         throw new Error('db.write: transaction bodies must be synchronous (no await inside a transaction)')
       }
+      // Last thing before COMMIT: a write into a deleted or replaced file must not count.
+      guard.assertFilesUnchanged(db.$client)
       return value
     }, { behavior: 'immediate' })
+  } catch (err) {
+    if (guard.isBusyError(err)) guard.noteBusy(err, performance.now() - started)
+    throw err
   } finally {
     pending = outer
   }

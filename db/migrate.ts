@@ -8,7 +8,8 @@ import type Database from 'better-sqlite3'
 // processes booting together could both try to apply the same migration. Here each
 // migration runs in its own BEGIN IMMEDIATE transaction and re-checks inside it.
 // A migration unknown to this release (a newer release already ran it) is left alone:
-// that is what lets an old and a new release share one database during a deploy.
+// that is what lets an old and a new release share one database during a deploy. A process
+// that boots on such a database refuses to start instead (assertSchemaKnown, at boot).
 
 export type Migration = { tag: string; createdAt: number; hash: string; statements: string[] }
 
@@ -64,4 +65,28 @@ export function schemaVersion(sqlite: Database.Database, migrations: Migration[]
   const known = new Map(migrations.map((m) => [m.createdAt, m.tag]))
   const last = rows.at(-1)
   return { schemaVersion: rows.length, latest: last ? (known.get(Number(last.created_at)) ?? `unknown:${last.created_at}`) : null, pending: migrations.filter((m) => !rows.some((r) => Number(r.created_at) === m.createdAt)).map((m) => m.tag) }
+}
+
+export class SchemaTooNew extends Error {
+  constructor(readonly unknown: number[]) {
+    super(
+      `the database has ${unknown.length} migration(s) this release does not know (created_at ${unknown.join(', ')}): a newer release has already migrated it. ` +
+        'Deploy that release or a newer one (roll forward), or restore a backup taken before it.',
+    )
+    this.name = 'SchemaTooNew'
+  }
+}
+
+/**
+ * Refuses a database migrated by a newer release. A running release keeps serving when the
+ * next one migrates under it (expand/contract), but a process starting fresh on a schema it
+ * does not know cannot tell whether a contract step already removed what it reads.
+ */
+export function assertSchemaKnown(sqlite: Database.Database, migrations: Migration[] = readMigrations()): void {
+  const hasTable = sqlite.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?`).get(TABLE)
+  if (!hasTable) return
+  const known = new Set(migrations.map((m) => m.createdAt))
+  const rows = sqlite.prepare<[], { created_at: number }>(`SELECT created_at FROM ${TABLE} ORDER BY created_at`).all()
+  const unknown = rows.map((r) => Number(r.created_at)).filter((createdAt) => !known.has(createdAt))
+  if (unknown.length > 0) throw new SchemaTooNew(unknown)
 }

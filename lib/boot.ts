@@ -1,10 +1,12 @@
 import 'server-only'
 import path from 'node:path'
 import { configure, getDb } from '@/db'
-import { migrate } from '@/db/migrate'
+import { setLogger } from '@/db/guard'
+import { assertSchemaKnown, migrate } from '@/db/migrate'
 import { ConfigError, getEnv } from './env'
 import { log } from './log'
 import * as payments from './payments'
+import * as storage from './storage'
 
 // Everything a process does once before it serves: validate config, open the database,
 // migrate, seed the demo catalog when asked, start background work.
@@ -13,6 +15,7 @@ export function bootConfig() {
   try {
     const env = getEnv()
     configure(env.storageDir)
+    setLogger(log)
     return env
   } catch (err) {
     if (err instanceof ConfigError) {
@@ -23,10 +26,30 @@ export function bootConfig() {
   }
 }
 
+/**
+ * Opens the store only where SQLite keeps its promises: a local filesystem, WAL mode, a
+ * schema this release knows. Anything else stops the process with one message.
+ */
+export function bootStorage(env: ReturnType<typeof getEnv>) {
+  try {
+    storage.assertLocalDisk(env.storageDir, env.mountsFile)
+    storage.holdInUse(env.storageDir)
+    const db = getDb()
+    assertSchemaKnown(db.$client)
+    return { db, result: migrate(db.$client) }
+  } catch (err) {
+    // By name: a bundler may give each importer its own copy of the error classes.
+    if (err instanceof Error && (err.name === 'StorageRefused' || err.name === 'SchemaTooNew')) {
+      console.error(`till: cannot start.\n  - ${err.message}`)
+      process.exit(1)
+    }
+    throw err
+  }
+}
+
 export async function boot(): Promise<void> {
   const env = bootConfig()
-  const db = getDb()
-  const result = migrate(db.$client)
+  const { db, result } = bootStorage(env)
   log.info('boot: database ready', { storageDir: env.storageDir, applied: result.applied, schemaVersion: result.schemaVersion, payments: env.payments })
   if (env.seedDemo) {
     const { seedDemo } = await import('@/demo/seed')

@@ -66,6 +66,12 @@ const Schema = z.object({
     .pipe(z.array(z.string().regex(/^[A-Z]{2}$/, 'must be 2-letter country codes')).min(1)),
   SHIPPING_RATES: shippingRates,
   JOBS: z.enum(['on', 'off']).default('on'),
+  // Online backups into STORAGE_DIR/backups: how often, and how many to keep.
+  BACKUP_INTERVAL_MINUTES: z.coerce.number().int().min(5).max(24 * 60).default(60),
+  BACKUP_KEEP_HOURLY: z.coerce.number().int().min(1).max(24 * 31).default(48),
+  BACKUP_KEEP_DAILY: z.coerce.number().int().min(0).max(3650).default(14),
+  // The kernel's mount table, read at boot to refuse network filesystems; tests feed a fixture.
+  MOUNTS_FILE: z.string().trim().min(1).default('/proc/mounts'),
   // Chaos tests only: comma-separated failpoint names (lib/failpoints.ts).
   FAILPOINTS: z
     .string()
@@ -114,6 +120,10 @@ function finish(raw: z.infer<typeof Schema>, issues: string[]) {
     shippingCountries: raw.SHIPPING_COUNTRIES,
     shippingRates: raw.SHIPPING_RATES,
     areJobsEnabled: raw.JOBS === 'on',
+    backupIntervalMinutes: raw.BACKUP_INTERVAL_MINUTES,
+    backupKeepHourly: raw.BACKUP_KEEP_HOURLY,
+    backupKeepDaily: raw.BACKUP_KEEP_DAILY,
+    mountsFile: raw.MOUNTS_FILE,
     failpoints: raw.FAILPOINTS,
   }
 }

@@ -1,9 +1,9 @@
 // npm run db:migrate — apply pending migrations to STORAGE_DIR/store.sqlite3.
 import { getDb } from '@/db'
-import { migrate } from '@/db/migrate'
-import { bootConfig } from '@/lib/boot'
+import { bootConfig, bootStorage } from '@/lib/boot'
 
 const env = bootConfig()
-const result = migrate(getDb().$client)
+// The same checks as a server's boot: local disk, WAL, a schema this release knows.
+const { result } = bootStorage(env)
 console.log(`migrate: ${env.storageDir}/store.sqlite3 at schema version ${result.schemaVersion} (${result.latest}); applied now: ${result.applied.join(', ') || 'none'}`)
 getDb().$client.close()

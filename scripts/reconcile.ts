@@ -1,11 +1,10 @@
 // npm run reconcile — run Stripe reconciliation once against STORAGE_DIR and print the report.
-import { getDb } from '@/db'
-import { migrate } from '@/db/migrate'
-import { bootConfig } from '@/lib/boot'
+import { bootConfig, bootStorage } from '@/lib/boot'
 import * as reconcile from '@/lib/reconcile'
 
 const env = bootConfig()
-migrate(getDb().$client)
+// A server's boot checks, and the storage folder held so a restore never runs under this.
+bootStorage(env)
 if (env.payments === 'emulator' && !env.isStripeApiExternal) {
   console.error('reconcile: PAYMENTS=emulator is served by the running app; start it (npm start) or set STRIPE_API_BASE.')
 }

@@ -1,6 +1,6 @@
 import path from 'node:path'
 import { ESLint } from 'eslint'
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 
 // The layer rules in eslint.config.mjs, proved: each fixture is a file placed (virtually) in
 // one layer that imports across a forbidden boundary, and lint must fail on it; the same
@@ -44,6 +44,9 @@ const allowed: { from: string; code: string }[] = [
 ]
 
 describe('layer boundaries (eslint no-restricted-imports)', () => {
+  // Loading the config and its plugins takes seconds on a busy machine; pay it once.
+  beforeAll(() => lint('lib/x.ts', 'export {}'), 120_000)
+
   it.each(forbidden)('refuses $from importing across a boundary: $code', async ({ from, code, says }) => {
     const messages = await lint(from, code)
     expect(messages.length).toBeGreaterThan(0)

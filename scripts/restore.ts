@@ -1,0 +1,23 @@
+// npm run db:restore -- <backup file> — replace STORAGE_DIR/store.sqlite3 with a verified
+// backup, then reconcile with Stripe so orders paid since the backup come back. Refuses
+// while any server uses the storage folder; stop the app first.
+import * as backups from '@/lib/backups'
+import { bootConfig } from '@/lib/boot'
+
+bootConfig()
+const file = process.argv[2]
+if (!file) {
+  console.error('usage: npm run db:restore -- <backup file>   (npm run db:backup writes them to STORAGE_DIR/backups/)')
+  process.exit(2)
+}
+backups
+  .restore(file)
+  .then((report) => {
+    console.log(JSON.stringify(report, null, 2))
+    const failures = 'failures' in report.reconcile ? report.reconcile.failures : 0
+    process.exit(failures ? 1 : 0)
+  })
+  .catch((err: unknown) => {
+    console.error(`db:restore: refused or failed: ${err instanceof Error ? err.message : String(err)}`)
+    process.exit(1)
+  })

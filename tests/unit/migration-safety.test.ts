@@ -1,0 +1,54 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { check, checkFolder, describe as describeProblems } from '@/db/migration-safety'
+
+// The release still running during a deploy must survive every migration in
+// db/migrations (docs/decisions/010-migrations-previous-release-survives.md).
+
+const fixtures = path.resolve(__dirname, '..', 'fixtures', 'migrations')
+const fixture = (tag: string) => fs.readFileSync(path.join(fixtures, `${tag}.sql`), 'utf8')
+const earlier = ['0000_create_store', '0107_expand_ok']
+
+describe('db/migrations', () => {
+  it('every migration leaves the previous release working (or is a marked contract step)', () => {
+    const problems = checkFolder()
+    expect(problems, describeProblems(problems)).toEqual([])
+  })
+})
+
+describe('the migration checker', () => {
+  it.each([
+    ['0101_drop_table', 'drops a table', 'DROP TABLE `gift_cards`'],
+    ['0102_drop_column', 'drops a column', 'ALTER TABLE `orders` DROP COLUMN `customer_name`'],
+    ['0103_rename_table', 'renames a table', 'ALTER TABLE `orders` RENAME TO `purchases`'],
+    ['0104_rename_column', 'renames a column', 'ALTER TABLE `orders` RENAME COLUMN `email` TO `customer_email`'],
+    ['0105_not_null_without_default', 'adds a NOT NULL column without a default', 'ALTER TABLE `orders` ADD `channel` text NOT NULL'],
+  ])('refuses %s: %s', (tag, rule, excerpt) => {
+    expect(check(tag, fixture(tag), earlier)).toEqual([{ tag, rule, excerpt }])
+  })
+
+  it('refuses a table rewrite, as drizzle-kit generates it to change a column', () => {
+    const rules = check('0106_rewrite_table', fixture('0106_rewrite_table'), earlier).map((p) => p.rule)
+    expect(rules).toContain('rewrites a table')
+    expect(rules).toContain('drops a table')
+    expect(rules).toContain('renames a table')
+  })
+
+  it('accepts an expand step: nullable or defaulted columns, tables, indexes, triggers; ignores comments and strings', () => {
+    expect(check('0107_expand_ok', fixture('0107_expand_ok'), ['0000_create_store'])).toEqual([])
+  })
+
+  it('accepts a contract step that names an earlier expand step', () => {
+    expect(check('0108_contract_ok', fixture('0108_contract_ok'), earlier)).toEqual([])
+  })
+
+  it('refuses a contract step whose expand step is not an earlier migration', () => {
+    expect(check('0109_contract_of_nothing', fixture('0109_contract_of_nothing'), earlier)).toEqual([
+      { tag: '0109_contract_of_nothing', rule: 'drops a column', excerpt: 'ALTER TABLE `orders` DROP COLUMN `customer_name`' },
+      { tag: '0109_contract_of_nothing', rule: 'is marked as the contract step of 0199_not_yet_shipped, which is not an earlier migration', excerpt: '-- contract: expands in 0199_not_yet_shipped' },
+    ])
+    // the same marker in the migration that is itself the expand step does not count either
+    expect(check('0108_contract_ok', fixture('0108_contract_ok'), ['0000_create_store'])).toHaveLength(2)
+  })
+})
