@@ -3,9 +3,10 @@ import { configure, getDb } from '@/db'
 import { migrate } from '@/db/migrate'
 import { ConfigError, getEnv } from './env'
 import { log } from './log'
+import { installSignalHandlers } from './shutdown'
 
 // Everything a process does once before it serves: validate config, open the database,
-// migrate, seed the demo catalog when asked, start background work.
+// migrate, seed the demo catalog when asked, start background work, and say how it stops.
 
 export function bootConfig() {
   try {
@@ -31,8 +32,10 @@ export async function boot(): Promise<void> {
     const seeded = seedDemo(db, env.storageDir)
     if (seeded) log.info('boot: seeded demo catalog', seeded)
   }
+  let stopEmulator: (() => Promise<void>) | undefined
   if (env.payments === 'emulator' && !env.isStripeApiExternal) {
     const emulator = await import('@/emulator')
+    stopEmulator = emulator.stopBuiltIn
     emulator.startBuiltIn({
       dbFile: path.join(env.storageDir, 'emulator.sqlite3'),
       secretKey: env.stripeSecretKey,
@@ -47,4 +50,5 @@ export async function boot(): Promise<void> {
     const { start } = await import('./jobs/handlers')
     start()
   }
+  installSignalHandlers({ timeoutMs: env.shutdownTimeoutMs, stopEmulator })
 }

@@ -65,6 +65,9 @@ const Schema = z.object({
     .pipe(z.array(z.string().regex(/^[A-Z]{2}$/, 'must be 2-letter country codes')).min(1)),
   SHIPPING_RATES: shippingRates,
   JOBS: z.enum(['on', 'off']).default('on'),
+  // On SIGTERM/SIGINT: how long the running job and in-flight requests get to finish. Keep it
+  // below the deploy's stop_wait_time, after which the container is killed.
+  SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(25),
   // Chaos tests only: comma-separated failpoint names (lib/failpoints.ts).
   FAILPOINTS: z
     .string()
@@ -115,6 +118,7 @@ function finish(raw: z.infer<typeof Schema>, issues: string[]) {
     shippingCountries: raw.SHIPPING_COUNTRIES,
     shippingRates: raw.SHIPPING_RATES,
     areJobsEnabled: raw.JOBS === 'on',
+    shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_SECONDS * 1000,
     failpoints: raw.FAILPOINTS,
   }
 }

@@ -38,9 +38,12 @@ export const schedules: jobs.Schedule[] = [
   { kind: 'carts.purge_idle', cron: '17 3 * * *' },
 ]
 
-export function start() {
+// Every kind in `schedules` runs under a lease named after it (lib/jobs/lease.ts), so a
+// scheduled task never overlaps with itself, in this process or the other one of a deploy.
+export function start(): jobs.Worker {
   // A reconcile at every boot catches whatever happened while no process was listening (no
-  // unique key: in a deploy storm each new release must look for itself).
+  // unique key: in a deploy storm each new release must look for itself; the lease keeps it
+  // from overlapping a reconcile already running elsewhere).
   write((tx) => jobs.enqueue(tx, 'reconcile', { reason: 'boot', pid: process.pid }, { maxAttempts: 3 }))
   return jobs.startWorker(handlers, schedules)
 }
