@@ -17,6 +17,7 @@ import { log } from './log'
 // server, waits for in-flight requests without a bound and exits with 143 — without waiting
 // for background work. scripts/start.mjs turns that off (NEXT_MANUAL_SIG_HANDLE) and hands
 // over the HTTP servers it creates, on globalThis.tillHttpServers; this module closes them.
+// (Next's handler would also await work scheduled with `after()`; the app schedules none.)
 
 const globalForShutdown = globalThis as unknown as { tillHttpServers?: Set<Server>; tillShutdown?: { installed: boolean; started?: Promise<void> } }
 
