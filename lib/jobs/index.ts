@@ -112,6 +112,29 @@ export function abandon(id: number): boolean {
   return result.changes > 0
 }
 
+/**
+ * Puts a job this process holds back in the queue until `runAt`, without counting the
+ * attempt: it could not start yet (its lease is held elsewhere), which is not a failure.
+ */
+export function defer(id: number, runAt: number): boolean {
+  const result = write((tx) =>
+    tx.run(sql`UPDATE jobs SET status = 'queued', run_at = ${runAt}, attempts = attempts - 1, locked_at = NULL, locked_by = NULL, heartbeat_at = NULL
+      WHERE id = ${id} AND status = 'running' AND locked_by = ${workerId}`),
+  )
+  return result.changes > 0
+}
+
+/** Thrown by a handler that cannot start before `retryAt`; the job is deferred, not failed. */
+export class NotYet extends Error {
+  constructor(
+    message: string,
+    readonly retryAt: number,
+  ) {
+    super(message)
+    this.name = 'NotYet'
+  }
+}
+
 /** Runs one claimed job to completion, renewing its heartbeat every `heartbeatMs` meanwhile. */
 export async function runJob(handlers: Record<string, JobHandler>, job: Claimed, heartbeatMs = HEARTBEAT_MS): Promise<void> {
   const lost = new AbortController()
@@ -136,6 +159,11 @@ export async function runJob(handlers: Record<string, JobHandler>, job: Claimed,
     complete(job.id)
   } catch (err) {
     clearInterval(beat)
+    if (err instanceof NotYet) {
+      log.info('jobs: deferred', { id: job.id, kind: job.kind, reason: err.message })
+      defer(job.id, err.retryAt)
+      return
+    }
     log.error('jobs: job failed', { id: job.id, kind: job.kind, attempts: job.attempts, err })
     fail(job, err)
   }
@@ -175,9 +203,10 @@ export function scheduleSlot(schedule: Schedule, slot: Date): void {
 }
 
 /**
- * Wraps each scheduled kind's handler in a lease named after the kind. A run that finds the
- * lease held skips: scheduled work is catch-up work (reconcile, cleanups, backups), and the
- * run in progress, or the next slot, covers what this one would have done.
+ * Wraps each scheduled kind's handler in a lease named after the kind. A slot's run that
+ * finds the lease held skips: scheduled work is catch-up work (reconcile, cleanups, backups),
+ * and the run in progress, or the next slot, covers what this one would have done. A job of
+ * that kind enqueued for a reason of its own (the boot reconcile) waits for the lease instead.
  */
 export function underLeases(handlers: Record<string, JobHandler>, kinds: Iterable<string>, ttlMs = LEASE_TTL_MS): Record<string, JobHandler> {
   const wrapped = { ...handlers }
@@ -186,7 +215,9 @@ export function underLeases(handlers: Record<string, JobHandler>, kinds: Iterabl
     if (!handler) continue
     wrapped[kind] = async (payload, job) => {
       const result = await lease.withLease(kind, ttlMs, (leaseLost) => handler(payload, { ...job, signal: AbortSignal.any([job.signal, leaseLost]) }))
-      if (!result.acquired) log.info('jobs: skipped, this task is already running', { kind, id: job.id, holder: result.holder })
+      if (result.acquired) return
+      if (typeof payload.slot !== 'string') throw new NotYet(`lease "${kind}" is held by ${result.holder ?? 'another process'}`, result.expiresAt ?? Date.now() + 1000)
+      log.info('jobs: skipped, this task is already running', { kind, id: job.id, slot: payload.slot, holder: result.holder })
     }
   }
   return wrapped

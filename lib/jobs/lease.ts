@@ -64,7 +64,7 @@ export function holderOf(name: string): { holder: string; expiresAt: number } | 
   return getDb().select({ holder: leases.holder, expiresAt: leases.expiresAt }).from(leases).where(eq(leases.name, name)).get()
 }
 
-export type LeaseResult<T> = { acquired: true; value: T } | { acquired: false; holder: string | undefined }
+export type LeaseResult<T> = { acquired: true; value: T } | { acquired: false; holder: string | undefined; expiresAt: number | undefined }
 
 /**
  * Runs `fn` while holding the lease `name`, renewing it every third of `ttlMs`, and releases
@@ -74,7 +74,10 @@ export type LeaseResult<T> = { acquired: true; value: T } | { acquired: false; h
  */
 export async function withLease<T>(name: string, ttlMs: number, fn: (signal: AbortSignal) => Promise<T> | T): Promise<LeaseResult<T>> {
   const lease = tryAcquire(name, ttlMs)
-  if (!lease) return { acquired: false, holder: holderOf(name)?.holder }
+  if (!lease) {
+    const current = holderOf(name)
+    return { acquired: false, holder: current?.holder, expiresAt: current?.expiresAt }
+  }
   const lost = new AbortController()
   const timer = setInterval(() => {
     try {

@@ -158,6 +158,22 @@ describe('jobs', () => {
     expect(jobs.lease.holderOf('tidy')).toBeUndefined()
   })
 
+  it('a leased kind enqueued for its own reason (the boot reconcile) waits for the lease instead of skipping', async () => {
+    let runs = 0
+    const handlers = jobs.underLeases({ tidy: () => void runs++ }, ['tidy'], 10_000)
+    const other = jobs.lease.tryAcquire('tidy', 10_000)!
+    write((tx) => jobs.enqueue(tx, 'tidy', { reason: 'boot' }))
+    await jobs.drain(handlers)
+    expect(runs).toBe(0)
+    // back in the queue until the holder's lease would expire; the attempt is not counted
+    expect(row()).toMatchObject({ status: 'queued', attempts: 0, runAt: other.expiresAt, lastError: null })
+    jobs.lease.release(other)
+    write((tx) => tx.update(jobsTable).set({ runAt: 0 }).run())
+    await jobs.drain(handlers)
+    expect(runs).toBe(1)
+    expect(row()).toMatchObject({ status: 'done', attempts: 1 })
+  })
+
   it('stop() lets the job in hand finish and claims nothing after it', async () => {
     let release!: () => void
     const gate = new Promise<void>((r) => (release = r))
