@@ -30,7 +30,7 @@ export function openDatabase(file: string, options: { readonly?: boolean } = {})
 // One connection per process. Next may evaluate this module more than once (route bundles,
 // dev reloads), so the connection and the folder it lives in are kept on globalThis.
 // The data layer depends on nothing above it: boot tells it where the storage folder is.
-const globalForDb = globalThis as unknown as { tillDb?: Db; tillStorageDir?: string }
+const globalForDb = globalThis as unknown as { tillDb?: Db; tillStorageDir?: string; tillDbClosed?: boolean }
 
 /** Where the store's database lives; called once at boot, before the first getDb(). */
 export function configure(storageDir: string): void {
@@ -39,11 +39,24 @@ export function configure(storageDir: string): void {
 
 export function getDb(): Db {
   if (!globalForDb.tillDb) {
+    if (globalForDb.tillDbClosed) throw new Error('db: the database was closed (the process is shutting down)')
     const dir = globalForDb.tillStorageDir
     if (!dir) throw new Error('db: no storage folder configured (boot calls configure(storageDir) first)')
     globalForDb.tillDb = openDatabase(path.join(dir, STORE_FILE))
   }
   return globalForDb.tillDb
+}
+
+/**
+ * Closes this process's connection for good (graceful shutdown); later getDb() calls throw
+ * instead of quietly opening it again. When the last connection to the file closes, SQLite
+ * checkpoints the WAL into the database and removes the -wal file.
+ */
+export function closeDb(): void {
+  const db = globalForDb.tillDb
+  globalForDb.tillDb = undefined
+  globalForDb.tillDbClosed = true
+  db?.$client.close()
 }
 
 /** Tests and scripts point the process at another database. */

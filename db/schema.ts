@@ -249,12 +249,25 @@ export const jobs = sqliteTable(
     maxAttempts: integer('max_attempts').notNull().default(8),
     lockedAt: integer('locked_at'),
     lockedBy: text('locked_by'),
+    // renewed every few seconds while the handler runs; a running job is reclaimed only when
+    // this stops moving. Null on rows claimed by a release that predates heartbeats.
+    heartbeatAt: integer('heartbeat_at'),
     lastError: text('last_error'),
     createdAt: integer('created_at').notNull().default(now),
     finishedAt: integer('finished_at'),
   },
   (t) => [index('jobs_claim_idx').on(t.status, t.runAt)],
 )
+
+// One row per named piece of work that must run in one process at a time (reconcile, the
+// cleanups, backups). The holder renews expires_at while it works; once it stops renewing
+// (it died, or hung), anyone may take the row over.
+export const leases = sqliteTable('leases', {
+  name: text('name').primaryKey(),
+  holder: text('holder').notNull(),
+  acquiredAt: integer('acquired_at').notNull(),
+  expiresAt: integer('expires_at').notNull(),
+})
 
 export const adminUsers = sqliteTable('admin_users', {
   id: integer('id').primaryKey(),

@@ -7,9 +7,10 @@ import { ConfigError, getEnv } from './env'
 import { log } from './log'
 import * as payments from './payments'
 import * as storage from './storage'
+import { installSignalHandlers } from './shutdown'
 
 // Everything a process does once before it serves: validate config, open the database,
-// migrate, seed the demo catalog when asked, start background work.
+// migrate, seed the demo catalog when asked, start background work, and say how it stops.
 
 export function bootConfig() {
   try {
@@ -56,9 +57,11 @@ export async function boot(): Promise<void> {
     const seeded = seedDemo(db, env.storageDir)
     if (seeded) log.info('boot: seeded demo catalog', seeded)
   }
+  let stopEmulator: (() => Promise<void>) | undefined
   if (env.payments === 'emulator' && !env.isStripeApiExternal) {
     const emulator = await import('@/emulator')
     const { secretKey, webhookSecret } = payments.keys()
+    stopEmulator = emulator.stopBuiltIn
     emulator.startBuiltIn({
       dbFile: path.join(env.storageDir, 'emulator.sqlite3'),
       secretKey,
@@ -73,4 +76,5 @@ export async function boot(): Promise<void> {
     const { start } = await import('./jobs/handlers')
     start()
   }
+  installSignalHandlers({ timeoutMs: env.shutdownTimeoutMs, stopEmulator })
 }

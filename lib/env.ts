@@ -72,6 +72,9 @@ const Schema = z.object({
   BACKUP_KEEP_DAILY: z.coerce.number().int().min(0).max(3650).default(14),
   // The kernel's mount table, read at boot to refuse network filesystems; tests feed a fixture.
   MOUNTS_FILE: z.string().trim().min(1).default('/proc/mounts'),
+  // On SIGTERM/SIGINT: how long the running job and in-flight requests get to finish. Keep it
+  // below the deploy's stop_timeout, after which the container is killed.
+  SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(25),
   // Chaos tests only: comma-separated failpoint names (lib/failpoints.ts).
   FAILPOINTS: z
     .string()
@@ -124,6 +127,7 @@ function finish(raw: z.infer<typeof Schema>, issues: string[]) {
     backupKeepHourly: raw.BACKUP_KEEP_HOURLY,
     backupKeepDaily: raw.BACKUP_KEEP_DAILY,
     mountsFile: raw.MOUNTS_FILE,
+    shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_SECONDS * 1000,
     failpoints: raw.FAILPOINTS,
   }
 }

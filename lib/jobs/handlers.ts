@@ -1,5 +1,6 @@
 import 'server-only'
 import { write } from '@/db'
+import * as backups from '@/lib/backups'
 import * as inventory from '@/lib/inventory'
 import { log } from '@/lib/log'
 import * as mail from '@/lib/mail'
@@ -27,21 +28,43 @@ export const handlers: Record<string, jobs.JobHandler> = {
     const released = write((tx) => inventory.releaseExpired(tx))
     if (released) log.info('inventory: released expired holds', { released })
   },
+  // Online backup into STORAGE_DIR/backups, verified, then the old ones thinned out.
+  'backups.run': async () => {
+    const backup = await backups.run()
+    const removed = backups.prune()
+    log.info('backups: done', { file: backup.file, removed: removed.length })
+  },
   'carts.purge_idle': async () => {
     const cart = await import('@/lib/cart')
     cart.purgeIdle(Date.now())
   },
 }
 
-export const schedules: jobs.Schedule[] = [
-  { kind: 'reconcile', cron: '*/5 * * * *' },
-  { kind: 'holds.release_expired', cron: '* * * * *' },
-  { kind: 'carts.purge_idle', cron: '17 3 * * *' },
-]
+export function schedules(): jobs.Schedule[] {
+  return [
+    { kind: 'reconcile', cron: '*/5 * * * *' },
+    { kind: 'holds.release_expired', cron: '* * * * *' },
+    { kind: 'carts.purge_idle', cron: '17 3 * * *' },
+    { kind: 'backups.run', cron: everyMinutes(backups.intervalMs() / 60_000) },
+  ]
+}
 
-export function start() {
+/**
+ * A cron for "every N minutes": within an hour, minutes that divide it evenly (an interval
+ * that does not divide 60 restarts at each full hour); past an hour, whole hours.
+ */
+export function everyMinutes(minutes: number): string {
+  if (minutes < 60) return `*/${Math.max(1, Math.round(minutes))} * * * *`
+  const hours = Math.max(1, Math.round(minutes / 60))
+  return hours >= 24 ? '0 0 * * *' : `0 */${hours} * * *`
+}
+
+// Every kind in `schedules` runs under a lease named after it (lib/jobs/lease.ts), so a
+// scheduled task never overlaps with itself, in this process or the other one of a deploy.
+export function start(): jobs.Worker {
   // A reconcile at every boot catches whatever happened while no process was listening (no
-  // unique key: in a deploy storm each new release must look for itself).
+  // unique key: in a deploy storm each new release must look for itself; the lease keeps it
+  // from overlapping a reconcile already running elsewhere).
   write((tx) => jobs.enqueue(tx, 'reconcile', { reason: 'boot', pid: process.pid }, { maxAttempts: 3 }))
-  return jobs.startWorker(handlers, schedules)
+  return jobs.startWorker(handlers, schedules())
 }

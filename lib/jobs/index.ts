@@ -1,21 +1,42 @@
 import 'server-only'
-import crypto from 'node:crypto'
 import { Cron } from 'croner'
-import { and, eq, lt, sql } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import { getDb, write, type Tx } from '@/db'
 import { jobs } from '@/db/schema'
 import { log } from '@/lib/log'
+import * as lease from './lease'
 
 // A durable queue in the store's own database. Enqueue inside the transaction that causes
 // the work (an order and its confirmation email commit together or not at all). A claim is
-// one atomic UPDATE … RETURNING; failures retry with exponential backoff; a lock left by a
-// process that died is reclaimed; unique keys make a scheduled slot run once across the
-// blue and green processes of a deploy.
+// one atomic UPDATE … RETURNING; failures retry with exponential backoff; a running job
+// renews heartbeat_at while its handler works and is reclaimed only once that stops (its
+// process died or froze), never merely for running long. Scheduled slots are keyed by the
+// slot's own time, so the blue and green processes of a deploy enqueue one job per slot, and
+// each scheduled kind runs under a lease, so two runs of it never overlap.
 
-export type JobHandler = (payload: Record<string, unknown>, job: { id: number; attempts: number }) => Promise<void> | void
+export { lease }
 
-const LOCK_TIMEOUT_MS = 5 * 60 * 1000
-const workerId = `${process.pid}-${crypto.randomBytes(4).toString('hex')}`
+export type JobContext = {
+  id: number
+  attempts: number
+  /** Aborts when this process lost the job (it was reclaimed) or its lease: stop at the next step. */
+  signal: AbortSignal
+}
+export type JobHandler = (payload: Record<string, unknown>, job: JobContext) => Promise<void> | void
+
+/** How often a running job proves its process is alive. */
+export const HEARTBEAT_MS = 5_000
+/** A running job whose heartbeat is older than this is taken back (six missed beats). */
+export const STALE_MS = 30_000
+// Rows claimed by a release that predates heartbeats carry none: for those, the old rule.
+const LEGACY_LOCK_TIMEOUT_MS = 5 * 60 * 1000
+/**
+ * The lease on a scheduled kind. Kept below STALE_MS - HEARTBEAT_MS so that by the time a
+ * dead process's job is reclaimed, its lease has expired too and the retry is not skipped.
+ */
+export const LEASE_TTL_MS = 20_000
+
+const workerId = lease.processId
 
 export function enqueue(tx: Tx, kind: string, payload: Record<string, unknown> = {}, options: { uniqueKey?: string; runAt?: number; maxAttempts?: number } = {}): void {
   tx.insert(jobs)
@@ -29,17 +50,22 @@ export function backoffMs(attempts: number): number {
   return Math.min(2 ** attempts * 1000, 3600_000)
 }
 
-type Claimed = { id: number; kind: string; payload: Record<string, unknown>; attempts: number; maxAttempts: number }
+export type Claimed = { id: number; kind: string; payload: Record<string, unknown>; attempts: number; maxAttempts: number }
 
-/** Claims the next due job, or null. Also reclaims jobs whose worker died mid-run. */
-export function claim(now = Date.now()): Claimed | null {
+/**
+ * Claims the next due job, or null. First takes back running jobs whose heartbeat stopped
+ * more than `staleMs` ago: their process died mid-run.
+ */
+export function claim(now = Date.now(), staleMs = STALE_MS): Claimed | null {
   return write((tx) => {
-    tx.update(jobs)
-      .set({ status: 'queued', lockedAt: null, lockedBy: null })
-      .where(and(eq(jobs.status, 'running'), lt(jobs.lockedAt, now - LOCK_TIMEOUT_MS)))
-      .run()
+    const reclaimed = tx.run(sql`
+      UPDATE jobs SET status = 'queued', locked_at = NULL, locked_by = NULL, heartbeat_at = NULL
+      WHERE status = 'running' AND (
+        (heartbeat_at IS NOT NULL AND heartbeat_at < ${now - staleMs})
+        OR (heartbeat_at IS NULL AND locked_at < ${now - LEGACY_LOCK_TIMEOUT_MS}))`)
+    if (reclaimed.changes > 0) log.warn('jobs: reclaimed jobs whose worker stopped', { count: reclaimed.changes })
     const row = tx.get<{ id: number; kind: string; payload: string; attempts: number; max_attempts: number }>(sql`
-      UPDATE jobs SET status = 'running', locked_at = ${now}, locked_by = ${workerId}, attempts = attempts + 1
+      UPDATE jobs SET status = 'running', locked_at = ${now}, heartbeat_at = ${now}, locked_by = ${workerId}, attempts = attempts + 1
       WHERE id = (SELECT id FROM jobs WHERE status = 'queued' AND run_at <= ${now} ORDER BY run_at, id LIMIT 1)
       RETURNING id, kind, payload, attempts, max_attempts`)
     if (!row) return null
@@ -47,87 +73,247 @@ export function claim(now = Date.now()): Claimed | null {
   })
 }
 
-export function complete(id: number): void {
-  write((tx) => tx.update(jobs).set({ status: 'done', finishedAt: Date.now(), lockedAt: null, lockedBy: null }).where(eq(jobs.id, id)).run())
+/**
+ * Proves this process is still working on job `id`. False when the job is no longer ours
+ * (it was reclaimed). locked_at moves too: a release that predates heartbeats reclaims by
+ * locked_at age, and must not take a live job either.
+ */
+export function heartbeat(id: number, now = Date.now()): boolean {
+  const result = write((tx) => tx.run(sql`UPDATE jobs SET heartbeat_at = ${now}, locked_at = ${now} WHERE id = ${id} AND status = 'running' AND locked_by = ${workerId}`))
+  return result.changes > 0
 }
 
-export function fail(job: Claimed, err: unknown, now = Date.now()): void {
+// Finishing touches only a job this process still holds: if it was reclaimed meanwhile, the
+// new holder's outcome stands.
+export function complete(id: number): boolean {
+  const result = write((tx) =>
+    tx.run(sql`UPDATE jobs SET status = 'done', finished_at = ${Date.now()}, locked_at = NULL, locked_by = NULL, heartbeat_at = NULL
+      WHERE id = ${id} AND status = 'running' AND locked_by = ${workerId}`),
+  )
+  return result.changes > 0
+}
+
+export function fail(job: Claimed, err: unknown, now = Date.now()): boolean {
   const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err)
   const isFinal = job.attempts >= job.maxAttempts
-  write((tx) =>
-    tx
-      .update(jobs)
-      .set({ status: isFinal ? 'failed' : 'queued', lastError: message.slice(0, 2000), runAt: now + backoffMs(job.attempts), lockedAt: null, lockedBy: null, finishedAt: isFinal ? now : null })
-      .where(eq(jobs.id, job.id))
-      .run(),
+  const result = write((tx) =>
+    tx.run(sql`UPDATE jobs SET status = ${isFinal ? 'failed' : 'queued'}, last_error = ${message.slice(0, 2000)}, run_at = ${now + backoffMs(job.attempts)},
+        locked_at = NULL, locked_by = NULL, heartbeat_at = NULL, finished_at = ${isFinal ? now : null}
+      WHERE id = ${job.id} AND status = 'running' AND locked_by = ${workerId}`),
   )
+  return result.changes > 0
+}
+
+/** Puts a job this process holds back in the queue, due now: shutdown ran out of time for it. */
+export function abandon(id: number): boolean {
+  const result = write((tx) =>
+    tx.run(sql`UPDATE jobs SET status = 'queued', run_at = ${Date.now()}, locked_at = NULL, locked_by = NULL, heartbeat_at = NULL
+      WHERE id = ${id} AND status = 'running' AND locked_by = ${workerId}`),
+  )
+  return result.changes > 0
+}
+
+/**
+ * Puts a job this process holds back in the queue until `runAt`, without counting the
+ * attempt: it could not start yet (its lease is held elsewhere), which is not a failure.
+ */
+export function defer(id: number, runAt: number): boolean {
+  const result = write((tx) =>
+    tx.run(sql`UPDATE jobs SET status = 'queued', run_at = ${runAt}, attempts = attempts - 1, locked_at = NULL, locked_by = NULL, heartbeat_at = NULL
+      WHERE id = ${id} AND status = 'running' AND locked_by = ${workerId}`),
+  )
+  return result.changes > 0
+}
+
+/** Thrown by a handler that cannot start before `retryAt`; the job is deferred, not failed. */
+export class NotYet extends Error {
+  constructor(
+    message: string,
+    readonly retryAt: number,
+  ) {
+    super(message)
+    this.name = 'NotYet'
+  }
+}
+
+/** Runs one claimed job to completion, renewing its heartbeat every `heartbeatMs` meanwhile. */
+export async function runJob(handlers: Record<string, JobHandler>, job: Claimed, heartbeatMs = HEARTBEAT_MS): Promise<void> {
+  const lost = new AbortController()
+  const beat = setInterval(() => {
+    try {
+      if (!heartbeat(job.id)) {
+        clearInterval(beat)
+        log.warn('jobs: job was reclaimed while this process ran it', { id: job.id, kind: job.kind })
+        lost.abort(new Error(`job ${job.id} was reclaimed`))
+      }
+    } catch (err) {
+      // A busy database delays one beat; STALE_MS allows for several.
+      log.warn('jobs: heartbeat failed', { id: job.id, err })
+    }
+  }, heartbeatMs)
+  beat.unref()
+  try {
+    const handler = handlers[job.kind]
+    if (!handler) throw new Error(`no handler for job kind "${job.kind}"`)
+    await handler(job.payload, { id: job.id, attempts: job.attempts, signal: lost.signal })
+    clearInterval(beat)
+    complete(job.id)
+  } catch (err) {
+    clearInterval(beat)
+    if (err instanceof NotYet) {
+      log.info('jobs: deferred', { id: job.id, kind: job.kind, reason: err.message })
+      defer(job.id, err.retryAt)
+      return
+    }
+    log.error('jobs: job failed', { id: job.id, kind: job.kind, attempts: job.attempts, err })
+    fail(job, err)
+  }
 }
 
 /** Runs due jobs until none is left (or `limit`); returns how many ran. */
-export async function drain(handlers: Record<string, JobHandler>, limit = 100): Promise<number> {
+export async function drain(handlers: Record<string, JobHandler>, limit = 100, heartbeatMs = HEARTBEAT_MS): Promise<number> {
   let ran = 0
   while (ran < limit) {
     const job = claim()
     if (!job) break
     ran++
-    const handler = handlers[job.kind]
-    try {
-      if (!handler) throw new Error(`no handler for job kind "${job.kind}"`)
-      await handler(job.payload, job)
-      complete(job.id)
-    } catch (err) {
-      log.error('jobs: job failed', { id: job.id, kind: job.kind, attempts: job.attempts, err })
-      fail(job, err)
-    }
+    await runJob(handlers, job, heartbeatMs)
   }
   return ran
 }
 
 export type Schedule = { kind: string; cron: string; payload?: Record<string, unknown> }
 
-/** Enqueues one job per schedule slot; the slot's unique key dedupes across processes. */
-export function scheduleSlot(schedule: Schedule, slot: Date): void {
-  write((tx) => enqueue(tx, schedule.kind, schedule.payload ?? {}, { uniqueKey: `${schedule.kind}:${slot.toISOString()}`, maxAttempts: 3 }))
+/**
+ * The slot a cron firing at `firedAt` belongs to: the schedule's own latest time at or before
+ * it (08:05:00.000 for a five-minute cron that fired at 08:05:00.004). Timers fire a few
+ * milliseconds late, and differently in each process, so the firing time itself never makes
+ * a shared key.
+ */
+export function slotOf(cron: Cron | string, firedAt: Date): Date {
+  const pattern = typeof cron === 'string' ? new Cron(cron) : cron
+  // previousRuns excludes its reference instant; one millisecond later includes a firing
+  // exactly on the slot.
+  return pattern.previousRuns(1, new Date(firedAt.getTime() + 1))[0] ?? firedAt
 }
 
-const globalForJobs = globalThis as unknown as { tillWorker?: { stop(): void } }
+/** Enqueues the job of one schedule slot; the slot's unique key dedupes across processes. */
+export function scheduleSlot(schedule: Schedule, slot: Date): void {
+  const at = slot.toISOString()
+  write((tx) => enqueue(tx, schedule.kind, { ...schedule.payload, slot: at }, { uniqueKey: `${schedule.kind}:${at}`, maxAttempts: 3 }))
+}
 
-export function startWorker(handlers: Record<string, JobHandler>, schedules: Schedule[], pollMs = 500): { stop(): void } {
-  if (globalForJobs.tillWorker) return globalForJobs.tillWorker
-  let isRunning = false
-  let isStopped = false
-  const tick = async () => {
-    if (isRunning || isStopped) return
-    isRunning = true
-    try {
-      await drain(handlers)
-    } catch (err) {
-      log.error('jobs: worker tick failed', { err })
-    } finally {
-      isRunning = false
+/**
+ * Wraps each scheduled kind's handler in a lease named after the kind. A slot's run that
+ * finds the lease held skips: scheduled work is catch-up work (reconcile, cleanups, backups),
+ * and the run in progress, or the next slot, covers what this one would have done. A job of
+ * that kind enqueued for a reason of its own (the boot reconcile) waits for the lease instead.
+ */
+export function underLeases(handlers: Record<string, JobHandler>, kinds: Iterable<string>, ttlMs = LEASE_TTL_MS): Record<string, JobHandler> {
+  const wrapped = { ...handlers }
+  for (const kind of kinds) {
+    const handler = handlers[kind]
+    if (!handler) continue
+    wrapped[kind] = async (payload, job) => {
+      const result = await lease.withLease(kind, ttlMs, (leaseLost) => handler(payload, { ...job, signal: AbortSignal.any([job.signal, leaseLost]) }))
+      if (result.acquired) return
+      if (typeof payload.slot !== 'string') throw new NotYet(`lease "${kind}" is held by ${result.holder ?? 'another process'}`, result.expiresAt ?? Date.now() + 1000)
+      log.info('jobs: skipped, this task is already running', { kind, id: job.id, slot: payload.slot, holder: result.holder })
     }
   }
-  const timer = setInterval(tick, pollMs)
+  return wrapped
+}
+
+export type WorkerOptions = {
+  /** How often to look for due jobs. */
+  pollMs?: number
+  heartbeatMs?: number
+  staleMs?: number
+  leaseTtlMs?: number
+}
+
+export type Worker = {
+  /**
+   * Stops claiming and firing schedules, then waits up to `timeoutMs` for the job in hand.
+   * A job still running then goes back to the queue, due now, for the next process.
+   */
+  stop(timeoutMs?: number): Promise<{ finished: boolean }>
+}
+
+const globalForJobs = globalThis as unknown as { tillWorker?: Worker }
+
+export function startWorker(handlers: Record<string, JobHandler>, schedules: Schedule[], options: WorkerOptions = {}): Worker {
+  if (globalForJobs.tillWorker) return globalForJobs.tillWorker
+  const { pollMs = 500, heartbeatMs = HEARTBEAT_MS, staleMs = STALE_MS, leaseTtlMs = LEASE_TTL_MS } = options
+  const runnable = underLeases(handlers, new Set(schedules.map((s) => s.kind)), leaseTtlMs)
+  let isStopping = false
+  let inHand: Claimed | null = null
+  let ticking: Promise<void> | null = null
+
+  const tick = async () => {
+    // Re-checked before every claim: once shutdown starts, the job in hand is the last one.
+    while (!isStopping) {
+      const job = claim(Date.now(), staleMs)
+      if (!job) return
+      inHand = job
+      try {
+        await runJob(runnable, job, heartbeatMs)
+      } finally {
+        inHand = null
+      }
+    }
+  }
+  const poll = () => {
+    if (ticking || isStopping) return
+    ticking = tick()
+      .catch((err: unknown) => log.error('jobs: worker tick failed', { err }))
+      .finally(() => {
+        ticking = null
+      })
+  }
+  const timer = setInterval(poll, pollMs)
   timer.unref()
   const crons = schedules.map(
     (schedule) =>
       new Cron(schedule.cron, { protect: true, unref: true }, (self: Cron) => {
-        const slot = self.currentRun() ?? new Date()
+        if (isStopping) return
         try {
-          scheduleSlot(schedule, slot)
+          scheduleSlot(schedule, slotOf(self, self.currentRun() ?? new Date()))
         } catch (err) {
           log.error('jobs: could not schedule', { kind: schedule.kind, err })
         }
       }),
   )
-  globalForJobs.tillWorker = {
-    stop() {
-      isStopped = true
+
+  const worker: Worker = {
+    async stop(timeoutMs = 25_000) {
+      isStopping = true
       clearInterval(timer)
       for (const c of crons) c.stop()
-      globalForJobs.tillWorker = undefined
+      if (globalForJobs.tillWorker === worker) globalForJobs.tillWorker = undefined
+      if (!ticking) return { finished: true }
+      let timeout: NodeJS.Timeout | undefined
+      const finished = await Promise.race([
+        ticking.then(() => true),
+        new Promise<boolean>((resolve) => {
+          timeout = setTimeout(() => resolve(false), timeoutMs)
+        }),
+      ])
+      clearTimeout(timeout)
+      const job = inHand as Claimed | null
+      if (!finished && job) {
+        log.warn('jobs: shutdown timed out; job handed back to the queue', { id: job.id, kind: job.kind })
+        abandon(job.id)
+      }
+      return { finished }
     },
   }
+  globalForJobs.tillWorker = worker
+  return worker
+}
+
+/** The worker this process runs, if any (shutdown stops it). */
+export function currentWorker(): Worker | undefined {
   return globalForJobs.tillWorker
 }
 

@@ -24,6 +24,12 @@ describe('env.parseEnv', () => {
     }
   })
 
+  it('gives shutdown 25 s by default and names SHUTDOWN_TIMEOUT_SECONDS when it is bad', () => {
+    expect(parseEnv({}).shutdownTimeoutMs).toBe(25_000)
+    expect(parseEnv({ SHUTDOWN_TIMEOUT_SECONDS: '10' }).shutdownTimeoutMs).toBe(10_000)
+    for (const bad of ['0', 'soon', '2.5', '9999']) expect(() => parseEnv({ SHUTDOWN_TIMEOUT_SECONDS: bad })).toThrow(/SHUTDOWN_TIMEOUT_SECONDS/)
+  })
+
   it('never falls back to the emulator in production', () => {
     expect(() => parseEnv({ NODE_ENV: 'production' })).toThrow(/STRIPE_SECRET_KEY/)
     expect(parseEnv({ NODE_ENV: 'production', PAYMENTS: 'emulator' }).payments).toBe('emulator')
