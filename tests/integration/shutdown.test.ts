@@ -111,7 +111,9 @@ describe('graceful shutdown of the production server', () => {
 
     // A webhook whose body is still arriving when the signal comes: in flight.
     const payload = JSON.stringify({ id: 'evt_shutdown_inflight', object: 'event', type: 'customer.created', created: Math.floor(Date.now() / 1000), livemode: false, pending_webhooks: 0, request: null, data: { object: { id: 'cus_shutdown', object: 'customer' } } })
-    const signature = sign(payload, 'whsec_till_emulator', Math.floor(Date.now() / 1000))
+    // The built-in emulator's webhook secret is random per storage folder.
+    const { webhookSecret } = JSON.parse(fs.readFileSync(path.join(server.storageDir, 'emulator-keys.json'), 'utf8')) as { webhookSecret: string }
+    const signature = sign(payload, webhookSecret, Math.floor(Date.now() / 1000))
     const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = http.request(`${server.url}/api/stripe/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), 'stripe-signature': signature } }, (res) => {
         let body = ''
