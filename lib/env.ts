@@ -1,7 +1,7 @@
 import path from 'node:path'
 import { z } from 'zod'
 
-// The only module that reads process.env (habit 8). Everything is parsed once, at boot,
+// The only module that reads process.env. Everything is parsed once, at boot,
 // and a bad configuration stops the process with one message that names every bad key.
 // `next build` never calls getEnv(), so building needs neither values nor a database.
 
@@ -65,6 +65,12 @@ const Schema = z.object({
     .pipe(z.array(z.string().regex(/^[A-Z]{2}$/, 'must be 2-letter country codes')).min(1)),
   SHIPPING_RATES: shippingRates,
   JOBS: z.enum(['on', 'off']).default('on'),
+  // Abuse limits (lib/rate-limit.ts, lib/cart.ts): counts per RATE_LIMIT_WINDOW_SECONDS.
+  CHECKOUT_LIMIT_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(30),
+  CHECKOUT_LIMIT_PER_CART: z.coerce.number().int().min(1).max(100_000).default(10),
+  SESSION_LOOKUP_LIMIT_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(20),
+  RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
+  CART_MAX_UNITS_PER_ITEM: z.coerce.number().int().min(1).max(9_999).default(99),
   // Chaos tests only: comma-separated failpoint names (lib/failpoints.ts).
   FAILPOINTS: z
     .string()
@@ -115,6 +121,11 @@ function finish(raw: z.infer<typeof Schema>, issues: string[]) {
     shippingCountries: raw.SHIPPING_COUNTRIES,
     shippingRates: raw.SHIPPING_RATES,
     areJobsEnabled: raw.JOBS === 'on',
+    checkoutLimitPerAddress: raw.CHECKOUT_LIMIT_PER_ADDRESS,
+    checkoutLimitPerCart: raw.CHECKOUT_LIMIT_PER_CART,
+    sessionLookupLimitPerAddress: raw.SESSION_LOOKUP_LIMIT_PER_ADDRESS,
+    rateLimitWindowMs: raw.RATE_LIMIT_WINDOW_SECONDS * 1000,
+    cartMaxUnitsPerItem: raw.CART_MAX_UNITS_PER_ITEM,
     failpoints: raw.FAILPOINTS,
   }
 }

@@ -62,6 +62,11 @@ export function attachSession(tx: Tx, holdIds: number[], sessionId: string): voi
   tx.update(stockHolds).set({ stripeCheckoutSessionId: sessionId }).where(inArray(stockHolds.id, holdIds)).run()
 }
 
+/** True when a checkout started here holds (or held) stock for this Checkout Session. */
+export function hasSession(sessionId: string): boolean {
+  return getDb().select({ id: stockHolds.id }).from(stockHolds).where(eq(stockHolds.stripeCheckoutSessionId, sessionId)).limit(1).get() !== undefined
+}
+
 export function releaseHolds(tx: Tx, holdIds: number[]): number {
   if (holdIds.length === 0) return 0
   return tx

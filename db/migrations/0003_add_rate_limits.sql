@@ -1,0 +1,7 @@
+CREATE TABLE `rate_limits` (
+	`key` text PRIMARY KEY NOT NULL,
+	`hits` integer NOT NULL,
+	`expires_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX `rate_limits_expires_idx` ON `rate_limits` (`expires_at`);
