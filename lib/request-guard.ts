@@ -127,8 +127,12 @@ export async function checkActionBody(headers: HeaderSource, body: Uint8Array): 
       return bad
     }
     if (!isFetchAction) return null
-    const parts = new Map<string, string>()
-    for (const [key, value] of form.entries()) if (typeof value === 'string') parts.set(key, value)
+    const parts = new Map<string, Part>()
+    let position = 0
+    for (const [key, value] of form.entries()) {
+      if (typeof value === 'string' && !parts.has(key)) parts.set(key, { text: value, position })
+      position++
+    }
     const root = parts.get('0')
     return root !== undefined && isWellFormedReply(root, parts) ? null : bad
   }
@@ -139,40 +143,50 @@ export async function checkActionBody(headers: HeaderSource, body: Uint8Array): 
     } catch {
       return bad
     }
-    return isWellFormedReply(text, new Map()) ? null : bad
+    return isWellFormedReply({ text, position: Number.POSITIVE_INFINITY }, new Map()) ? null : bad
   }
   return null
 }
+
+type Part = { text: string; position: number }
 
 const MAX_REPLY_DEPTH = 64
 const HEX = /^[0-9a-f]{1,8}$/
 
 /**
  * Walks a React reply (the JSON text of a server action's arguments, plus its other parts)
- * without recursion, so hostile nesting cannot exhaust the stack.
+ * without recursion, so hostile nesting cannot exhaust the stack. The arguments are an
+ * array, and Next decodes a multipart reply as it streams in, so a part may refer only to
+ * parts sent before it (the root, part "0", comes last).
  */
-function isWellFormedReply(rootText: string, parts: Map<string, string>): boolean {
+function isWellFormedReply(root: Part, parts: Map<string, Part>): boolean {
   const visited = new Set<string>()
-  const pending: string[] = [rootText]
+  const pending: Part[] = [root]
+  let isRoot = true
   while (pending.length > 0) {
+    const from = pending.pop()!
     let value: unknown
     try {
-      value = JSON.parse(pending.pop()!)
+      value = JSON.parse(from.text)
     } catch {
       return false
     }
+    if (isRoot && !Array.isArray(value)) return false
+    isRoot = false
     const stack: { value: unknown; depth: number }[] = [{ value, depth: 0 }]
     while (stack.length > 0) {
       const { value: current, depth } = stack.pop()!
       if (depth > MAX_REPLY_DEPTH) return false
       if (typeof current === 'string') {
-        const part = referencedPart(current)
-        if (part === false) return false
-        if (part !== null && !visited.has(part)) {
-          const text = parts.get(part)
-          if (text === undefined) return false
-          visited.add(part)
-          pending.push(text)
+        const name = referencedPart(current)
+        if (name === false) return false
+        if (name !== null) {
+          const part = parts.get(name)
+          if (part === undefined || part.position >= from.position) return false
+          if (!visited.has(name)) {
+            visited.add(name)
+            pending.push(part)
+          }
         }
       } else if (Array.isArray(current)) {
         for (const item of current) stack.push({ value: item, depth: depth + 1 })
@@ -202,18 +216,16 @@ function referencedPart(value: string): string | null | false {
       return HEX.test(rest) ? null : false
     case 'n': // a BigInt
       return /^-?\d{1,300}$/.test(rest) ? null : false
-    case '@': // a promise, a Map, a Set: their value is another part
-    case 'Q':
-    case 'W':
+    case '@': // a promise: its value is another part
       return partName(rest)
-    default: // "$<hex id>[:path]": an outlined value
+    default: // "$<hex id>": an outlined value
       return partName(value.slice(1))
   }
 }
 
+/** A reference to a whole part; a path into one ("$1:a:b") is not something a form sends. */
 function partName(reference: string): string | false {
-  const id = reference.split(':')[0] ?? ''
-  return HEX.test(id) ? String(parseInt(id, 16)) : false
+  return HEX.test(reference) ? String(parseInt(reference, 16)) : false
 }
 
 /** Every method the app answers; anything else (TRACE, CONNECT, made-up verbs) is refused. */
