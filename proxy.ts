@@ -11,10 +11,13 @@ function refuse({ status, message }: guard.Refusal): Response {
 
 export async function proxy(request: NextRequest) {
   const { method, headers } = request
+  const env = getEnv()
+  // In production the shop has one public origin; a dev server answers on any host name.
+  const appOrigin = env.isProduction ? new URL(env.appUrl).origin : null
   const early =
     guard.checkMethod(method) ??
     guard.checkPath(request.nextUrl.pathname) ??
-    guard.checkOrigin(method, headers) ??
+    guard.checkOrigin(method, headers, appOrigin) ??
     (method === 'GET' || method === 'HEAD' ? null : guard.checkDeclaredLength(headers))
   if (early) return refuse(early)
 
@@ -35,7 +38,7 @@ export async function proxy(request: NextRequest) {
   }
 
   const response = NextResponse.next()
-  const hsts = guard.hstsHeader(getEnv().appUrl)
+  const hsts = guard.hstsHeader(env.appUrl)
   if (hsts) response.headers.set('Strict-Transport-Security', hsts)
   return response
 }

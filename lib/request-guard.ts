@@ -37,23 +37,25 @@ function requestHost(headers: HeaderSource): string | null {
 
 /**
  * Cross-site writes are refused: a state-changing request must come from a page of this
- * shop. A request without Origin (curl, server-to-server calls such as the Stripe SDK
- * talking to the emulator) carries no shopper's cookies by accident, so it passes, unless
- * the browser says it is cross-site.
+ * shop, that is from `appOrigin` (APP_URL) when given, and always from the host the request
+ * was sent to. A request without Origin (curl, server-to-server calls such as the Stripe
+ * SDK talking to the emulator) carries no shopper's cookies by accident, so it passes,
+ * unless the browser says it is cross-site.
  */
-export function checkOrigin(method: string, headers: HeaderSource): Refusal | null {
+export function checkOrigin(method: string, headers: HeaderSource, appOrigin: string | null = null): Refusal | null {
   if (SAFE_METHODS.has(method)) return null
   const forbidden: Refusal = { status: 403, message: 'Forbidden: this form must be sent from the shop’s own pages.' }
   const origin = headers.get('origin')
   if (origin === null) return headers.get('sec-fetch-site') === 'cross-site' ? forbidden : null
   if (origin === 'null') return forbidden
-  let host: string
+  let url: URL
   try {
-    host = new URL(origin).host
+    url = new URL(origin)
   } catch {
     return { status: 400, message: 'Bad request: the Origin header is not a URL.' }
   }
-  return host !== '' && host === requestHost(headers) ? null : forbidden
+  if (appOrigin !== null && url.origin !== appOrigin) return forbidden
+  return url.host !== '' && url.host === requestHost(headers) ? null : forbidden
 }
 
 /** Refuses a body announced as too large before a byte of it is read. */

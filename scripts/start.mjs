@@ -13,17 +13,27 @@ if (!fs.existsSync(server)) {
 }
 process.env.STORAGE_DIR = path.resolve(root, process.env.STORAGE_DIR || 'storage')
 process.env.HOSTNAME ||= '0.0.0.0'
-// Next turns every request into a fetch Request, and Node's fetch refuses the TRACE method,
-// so a TRACE would end as a 500. It is answered 405 before Next sees it.
+// Two requests are answered before Next sees them:
+// - TRACE: Next turns every request into a fetch Request, which refuses that method, so a
+//   TRACE would end as a 500.
+// - a body announced larger than any route accepts (1 MB, as MAX_BODY_BYTES in
+//   lib/request-guard.ts): Next reads a body to its end before it sends proxy.ts's answer,
+//   so a client announcing a huge body and sending nothing would hold the request open.
+//   Here the 413 goes out at once and the connection is closed unread.
+const MAX_BODY_BYTES = 1024 * 1024
 const createServer = http.createServer
 http.createServer = (...args) => {
   const at = args.findIndex((arg) => typeof arg === 'function')
   if (at >= 0) {
     const listener = args[at]
     args[at] = (req, res) => {
-      if (req.method !== 'TRACE') return listener(req, res)
-      res.writeHead(405, { 'Content-Type': 'text/plain; charset=utf-8', Allow: 'GET, HEAD, POST' })
-      res.end('Method not allowed.\n')
+      const refuse = (status, message) => {
+        res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'close' })
+        res.end(`${message}\n`)
+      }
+      if (req.method === 'TRACE') return refuse(405, 'Method not allowed.')
+      if (Number(req.headers['content-length']) > MAX_BODY_BYTES) return refuse(413, 'Request body too large: the limit is 1024 KB.')
+      return listener(req, res)
     }
   }
   return createServer.apply(http, args)
