@@ -210,7 +210,7 @@ describe('the webhook', () => {
     const before = rowCounts(sqlite)
     const event = JSON.stringify({ id: 'evt_forged', type: 'checkout.session.completed', data: { object: { id: 'cs_test_forged' } } })
     const now = Math.floor(Date.now() / 1000)
-    for (const signature of [`t=${now},v1=${'0'.repeat(64)}`, `t=1,v1=${'0'.repeat(64)}`, 'garbage', '', 't=,v1=', `t=${now}`, 'v1=' + 'f'.repeat(64), `t=${now},v1=${'0'.repeat(64)},v0=x`.repeat(200)]) {
+    for (const signature of [`t=${now},v1=${'0'.repeat(64)}`, `t=1,v1=${'0'.repeat(64)}`, 'garbage', '', 't=,v1=', `t=${now}`, 'v1=' + 'f'.repeat(64), `t=${now},v1=${'0'.repeat(64)},v0=x`.repeat(100)]) {
       expect((await webhook({ 'Stripe-Signature': signature }, event)).status, signature.slice(0, 40)).toBe(400)
     }
     expect((await webhook({}, event)).status).toBe(400)

@@ -18,8 +18,8 @@ const POLL_SECONDS = 3
 const MAX_POLLS = 20
 
 function pollCount(raw: string | string[] | undefined): number {
-  const n = typeof raw === 'string' && /^\d{1,3}$/.test(raw) ? Number(raw) : 0
-  return Math.min(n, MAX_POLLS)
+  if (typeof raw !== 'string' || !/^\d+$/.test(raw)) return 0
+  return raw.length > 3 ? MAX_POLLS : Math.min(Number(raw), MAX_POLLS)
 }
 
 export default async function CheckoutSuccessPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
