@@ -204,10 +204,14 @@ function upload(url: string, total: number, headers: Record<string, string>): Pr
 }
 
 describe('the webhook', () => {
+  // The emulator delivers real events for earlier tests' checkouts meanwhile, so what is
+  // checked is that nothing forged was recorded.
+  const forgedRows = () =>
+    sqlite.prepare(`SELECT (SELECT count(*) FROM stripe_events WHERE id LIKE 'evt_forged%') + (SELECT count(*) FROM orders WHERE stripe_checkout_session_id LIKE 'cs_test_forged%') AS n`).get() as { n: number }
   const webhook = (headers: Record<string, string>, body: string, method = 'POST') => hit({ method, path: '/api/stripe/webhook', headers: { 'Content-Type': 'application/json', ...headers }, body })
 
   it('refuses forged, missing and malformed signatures with 400 and records nothing', async () => {
-    const before = rowCounts(sqlite)
+    const orders = rowCounts(sqlite).orders
     const event = JSON.stringify({ id: 'evt_forged', type: 'checkout.session.completed', data: { object: { id: 'cs_test_forged' } } })
     const now = Math.floor(Date.now() / 1000)
     for (const signature of [`t=${now},v1=${'0'.repeat(64)}`, `t=1,v1=${'0'.repeat(64)}`, 'garbage', '', 't=,v1=', `t=${now}`, 'v1=' + 'f'.repeat(64), `t=${now},v1=${'0'.repeat(64)},v0=x`.repeat(100)]) {
@@ -217,7 +221,8 @@ describe('the webhook', () => {
     expect((await webhook({ 'Stripe-Signature': `t=${now},v1=00` }, '{"a":')).status).toBe(400)
     expect((await webhook({ 'Stripe-Signature': `t=${now},v1=00` }, '\u0000\u00ff')).status).toBe(400)
     for (const method of ['GET', 'PUT', 'DELETE', 'PATCH']) expect((await webhook({}, '', method)).status, method).toBe(405)
-    expect(rowCounts(sqlite)).toEqual(before)
+    expect(forgedRows()).toEqual({ n: 0 })
+    expect(rowCounts(sqlite).orders).toBe(orders)
   })
 
   it('answers 413 to a large Content-Length before reading the body', async () => {
@@ -229,7 +234,6 @@ describe('the webhook', () => {
   })
 
   it('stops reading a chunked body once it passes 1 MB, and its memory does not grow with the body', async () => {
-    const before = rowCounts(sqlite)
     const rssBefore = rssMb(server.process.pid!)
     const streamed = await upload(`${server.url}/api/stripe/webhook`, 128 * 1024 * 1024, { 'content-type': 'application/json', 'stripe-signature': 't=1,v1=00', 'transfer-encoding': 'chunked' })
     const rssAfter = rssMb(server.process.pid!)
@@ -238,8 +242,8 @@ describe('the webhook', () => {
     expect(streamed.sentBytes).toBeLessThan(32 * 1024 * 1024)
     expect(rssAfter - rssBefore).toBeLessThan(100)
     // a body just under the limit is still read (and refused for its signature)
-    expect((await webhook({ 'Stripe-Signature': 't=1,v1=00' }, `{"pad":"${'p'.repeat(1_000_000)}"}`)).status).toBe(400)
-    expect(rowCounts(sqlite)).toEqual(before)
+    expect((await webhook({ 'Stripe-Signature': 't=1,v1=00' }, `{"id":"evt_forged_big","pad":"${'p'.repeat(1_000_000)}"}`)).status).toBe(400)
+    expect(forgedRows()).toEqual({ n: 0 })
   })
 })
 
