@@ -1,7 +1,7 @@
 import path from 'node:path'
 import { z } from 'zod'
 
-// The only module that reads process.env. Everything is parsed once, at boot,
+// The only module that reads process.env (habit 8). Everything is parsed once, at boot,
 // and a bad configuration stops the process with one message that names every bad key.
 // `next build` never calls getEnv(), so building needs neither values nor a database.
 
