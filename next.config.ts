@@ -24,6 +24,13 @@ const securityHeaders = [
   },
 ]
 
+// Uploaded files are documents in their own right (an SVG can carry script): they get a
+// policy that allows nothing and sandboxes them, instead of the pages' policy. A later
+// header rule would overwrite the route's own header, so the two rules never overlap.
+const uploadsPolicy = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+const pageHeaders = securityHeaders
+const uploadHeaders = [...securityHeaders.filter((h) => h.key !== 'Content-Security-Policy'), { key: 'Content-Security-Policy', value: uploadsPolicy }]
+
 const nextConfig: NextConfig = {
   output: 'standalone',
   poweredByHeader: false,
@@ -34,6 +41,10 @@ const nextConfig: NextConfig = {
     // its own STORAGE_DIR and APP_URL), and a page rendered from one database must not be
     // served from another. Each process renders a page once, on its first visit.
     isrFlushToDisk: false,
+    // proxy.ts refuses bodies over 1 MB by counting the copy Next gives it; Next copies at
+    // most this much, so a huge chunked body is never held in memory, and anything cut
+    // short here is still over the proxy's limit.
+    proxyClientMaxBodySize: '1100kb',
   },
   // Migrations are read from disk at boot; file tracing cannot see them, so include them.
   outputFileTracingIncludes: { '/**': ['./db/migrations/**/*'] },
@@ -55,7 +66,10 @@ const nextConfig: NextConfig = {
     }
   },
   async headers() {
-    return [{ source: '/:path*', headers: securityHeaders }]
+    return [
+      { source: '/((?!uploads/).*)', headers: pageHeaders },
+      { source: '/uploads/:path*', headers: uploadHeaders },
+    ]
   },
 }
 

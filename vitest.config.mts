@@ -23,7 +23,7 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: 'integration',
-          include: ['tests/integration/**/*.test.ts', 'tests/chaos/**/*.test.ts'],
+          include: ['tests/integration/**/*.test.ts', 'tests/chaos/**/*.test.ts', 'tests/security/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['tests/support/global-setup.ts'],
           env: { LOG_LEVEL: 'error' },

@@ -310,3 +310,17 @@ export const healthChecks = sqliteTable('health_checks', {
   checkedAt: integer('checked_at').notNull(),
   pid: integer('pid').notNull(),
 })
+
+// Fixed-window counters behind lib/rate-limit.ts. In the database rather than in memory so
+// the two releases serving during a blue-green deploy share one count. `key` is a hash of
+// what is counted (a client address, a cart); rows past expires_at are deleted as new
+// hits arrive.
+export const rateLimits = sqliteTable(
+  'rate_limits',
+  {
+    key: text('key').primaryKey(),
+    hits: integer('hits').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('rate_limits_expires_idx').on(t.expiresAt)],
+)

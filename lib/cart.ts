@@ -17,7 +17,6 @@ import * as inventory from './inventory'
 // statement that writes, so two tabs cannot talk the cart past the shelf.
 
 export const COOKIE_NAME = 'till_cart'
-export const MAX_LINE_QUANTITY = 99
 /** Stripe Checkout takes at most 100 line items per session. */
 export const MAX_LINES = 100
 export const IDLE_DAYS = 30
@@ -80,12 +79,24 @@ const quantity = (min: 0 | 1) =>
       z
         .number()
         .min(min, min === 1 ? 'Quantity must be at least 1.' : 'Quantity cannot be negative.')
-        .max(MAX_LINE_QUANTITY, `You can have at most ${MAX_LINE_QUANTITY} of one item.`),
+        .superRefine((n, ctx) => {
+          if (n > maxUnitsPerItem()) ctx.addIssue({ code: 'custom', message: tooMany() })
+        }),
     )
 
 export const AddInput = z.object({ variantId, quantity: quantity(1).default(1) })
 export const SetQuantityInput = z.object({ variantId, quantity: quantity(0) })
 export const RemoveInput = z.object({ variantId })
+
+/**
+ * The most units of one variant a cart may hold (CART_MAX_UNITS_PER_ITEM): a bound on what
+ * one shopper can hold back from everyone else during checkout.
+ */
+export function maxUnitsPerItem(): number {
+  return getEnv().cartMaxUnitsPerItem
+}
+
+const tooMany = () => `You can have at most ${maxUnitsPerItem()} of one item.`
 
 export type ParseResult<T> = { ok: true; data: T } | { ok: false; message: string }
 
@@ -283,7 +294,9 @@ export type LineChange = { cartId: string; version: number; variantId: number; q
  * how many are left) when the cart would hold more than can be sold; nothing changes then.
  */
 export function add(cartId: string, variant: number, units: number, now = Date.now()): LineChange {
-  if (!Number.isSafeInteger(units) || units < 1 || units > MAX_LINE_QUANTITY) throw new InvalidInput('Quantity must be between 1 and 99.')
+  const max = maxUnitsPerItem()
+  if (!Number.isSafeInteger(units) || units < 1) throw new InvalidInput('Quantity must be a whole number of at least 1.')
+  if (units > max) throw new InvalidInput(tooMany())
   return write((tx) => {
     requireEditable(tx, cartId)
     const isFull = tx.get<{ full: number }>(sql`
@@ -296,12 +309,12 @@ export function add(cartId: string, variant: number, units: number, now = Date.n
       WHERE ${units} <= ${availableOf(variant, now)}
       ON CONFLICT (cart_id, variant_id) DO UPDATE SET quantity = cart_lines.quantity + excluded.quantity
       WHERE cart_lines.quantity + excluded.quantity <= ${availableOf(variant, now)}
-        AND cart_lines.quantity + excluded.quantity <= ${MAX_LINE_QUANTITY}`)
+        AND cart_lines.quantity + excluded.quantity <= ${max}`)
     if (changes === 0) {
       const facts = stockFacts(tx, cartId, variant, now)
       if (!facts) throw new NotFound('That product')
-      if (facts.inCart + units > MAX_LINE_QUANTITY && facts.inCart + units <= facts.available) {
-        throw new InvalidInput(`You can have at most ${MAX_LINE_QUANTITY} of one item.`)
+      if (facts.inCart + units > max && facts.inCart + units <= facts.available) {
+        throw new InvalidInput(tooMany())
       }
       throw new OutOfStock(variant, facts.available, facts.inCart + units, facts.label)
     }
@@ -312,7 +325,8 @@ export function add(cartId: string, variant: number, units: number, now = Date.n
 
 /** Sets a line's quantity (0 removes it). More than can be sold is refused with OutOfStock. */
 export function setQuantity(cartId: string, variant: number, units: number, now = Date.now()): LineChange {
-  if (!Number.isSafeInteger(units) || units < 0 || units > MAX_LINE_QUANTITY) throw new InvalidInput('Quantity must be between 0 and 99.')
+  if (!Number.isSafeInteger(units) || units < 0) throw new InvalidInput('Quantity must be a whole number.')
+  if (units > maxUnitsPerItem()) throw new InvalidInput(tooMany())
   if (units === 0) return remove(cartId, variant, now)
   return write((tx) => {
     requireEditable(tx, cartId)

@@ -5,18 +5,19 @@ import { write } from '@/db'
 import { cartLines, carts, products, variants } from '@/db/schema'
 import { itemLabel } from './catalog'
 import { getEnv } from './env'
-import { CartEmpty, NotFound, OutOfStock, PaymentProviderError } from './errors'
+import { CartEmpty, NotFound, OutOfStock, PaymentProviderError, RateLimited } from './errors'
 import * as inventory from './inventory'
 import { log } from './log'
 import * as payments from './payments'
+import * as rateLimit from './rate-limit'
 
 // Checkout: hold stock in one immediate transaction, then (outside it) ask Stripe for a
 // Checkout Session priced from our database, then tag the holds with the session id.
 // If Stripe fails, the holds go back at once.
 
-/** Failures a shopper is told about (sold out, empty cart, Stripe down); anything else is a bug. */
+/** Failures a shopper is told about (sold out, empty cart, Stripe down, too many tries); anything else is a bug. */
 export function isExpectedFailure(err: unknown): err is Error {
-  return err instanceof OutOfStock || err instanceof CartEmpty || err instanceof NotFound || err instanceof PaymentProviderError
+  return err instanceof OutOfStock || err instanceof CartEmpty || err instanceof NotFound || err instanceof PaymentProviderError || err instanceof RateLimited
 }
 
 export type StartResult = { url: string; sessionId: string }
@@ -28,7 +29,8 @@ type Reserved = {
   lines: { variantId: number; quantity: number; priceCents: number; currency: string; title: string; variantTitle: string; sku: string; description: string }[]
 }
 
-export async function start(cartId: string): Promise<StartResult> {
+export async function start(cartId: string, clientAddress: string | null = null): Promise<StartResult> {
+  rateLimit.takeCheckoutStart(cartId, clientAddress)
   const env = getEnv()
   // Stripe wants expires_at at least 30 minutes out when it receives the request; a minute
   // of slack covers the time to get there. The hold outlives the session by a few minutes,

@@ -75,6 +75,12 @@ const Schema = z.object({
   // On SIGTERM/SIGINT: how long the running job and in-flight requests get to finish. Keep it
   // below the deploy's stop_timeout, after which the container is killed.
   SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(25),
+  // Abuse limits (lib/rate-limit.ts, lib/cart.ts): counts per RATE_LIMIT_WINDOW_SECONDS.
+  CHECKOUT_LIMIT_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(30),
+  CHECKOUT_LIMIT_PER_CART: z.coerce.number().int().min(1).max(100_000).default(10),
+  SESSION_LOOKUP_LIMIT_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(20),
+  RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
+  CART_MAX_UNITS_PER_ITEM: z.coerce.number().int().min(1).max(9_999).default(99),
   // Chaos tests only: comma-separated failpoint names (lib/failpoints.ts).
   FAILPOINTS: z
     .string()
@@ -128,6 +134,11 @@ function finish(raw: z.infer<typeof Schema>, issues: string[]) {
     backupKeepDaily: raw.BACKUP_KEEP_DAILY,
     mountsFile: raw.MOUNTS_FILE,
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_SECONDS * 1000,
+    checkoutLimitPerAddress: raw.CHECKOUT_LIMIT_PER_ADDRESS,
+    checkoutLimitPerCart: raw.CHECKOUT_LIMIT_PER_CART,
+    sessionLookupLimitPerAddress: raw.SESSION_LOOKUP_LIMIT_PER_ADDRESS,
+    rateLimitWindowMs: raw.RATE_LIMIT_WINDOW_SECONDS * 1000,
+    cartMaxUnitsPerItem: raw.CART_MAX_UNITS_PER_ITEM,
     failpoints: raw.FAILPOINTS,
   }
 }

@@ -47,3 +47,13 @@ export class PaymentProviderError extends Error {
     this.name = 'PaymentProviderError'
   }
 }
+
+export class RateLimited extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message)
+    this.name = 'RateLimited'
+  }
+}

@@ -85,6 +85,11 @@ export function attachSession(tx: Tx, holdIds: number[], sessionId: string): voi
   tx.update(stockHolds).set({ stripeCheckoutSessionId: sessionId }).where(inArray(stockHolds.id, holdIds)).run()
 }
 
+/** True when a checkout started here holds (or held) stock for this Checkout Session. */
+export function hasSession(sessionId: string): boolean {
+  return getDb().select({ id: stockHolds.id }).from(stockHolds).where(eq(stockHolds.stripeCheckoutSessionId, sessionId)).limit(1).get() !== undefined
+}
+
 /** Releases the active holds matching `where`; the one place a hold goes back to the shelf. */
 function release(tx: Tx, where: SQL | undefined): { variantId: number; sessionId: string | null }[] {
   const rows = tx

@@ -22,11 +22,45 @@ process.env.HOSTNAME ||= '0.0.0.0'
 process.env.NEXT_MANUAL_SIG_HANDLE = 'true'
 const servers = new Set()
 globalThis.tillHttpServers = servers
+
+// Two requests are answered before Next sees them:
+// - TRACE: Next turns every request into a fetch Request, which refuses that method, so a
+//   TRACE would end as a 500.
+// - a body announced larger than any route accepts (1 MB, as MAX_BODY_BYTES in
+//   lib/request-guard.ts): Next reads a body to its end before it sends proxy.ts's answer,
+//   so a client announcing a huge body and sending nothing would hold the request open.
+// The answer is sent at once. Closing the connection at once would reset it while the client
+// is still sending, and the client could lose the answer; so what it keeps sending is read
+// and dropped, and the connection closes when the request ends, after 8 MB, or after 5 s.
+const MAX_BODY_BYTES = 1024 * 1024
+const MAX_DISCARD_BYTES = 8 * MAX_BODY_BYTES
+const LINGER_MS = 5000
 const createServer = http.createServer
 http.createServer = function (...args) {
+  const at = args.findIndex((arg) => typeof arg === 'function')
+  if (at >= 0) {
+    const listener = args[at]
+    args[at] = (req, res) => {
+      const refuse = (status, message) => {
+        const body = `${message}\n`
+        res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store', Connection: 'close' })
+        res.write(body)
+        let discarded = 0
+        const timer = setTimeout(() => req.socket.destroy(), LINGER_MS)
+        req.on('data', (chunk) => {
+          discarded += chunk.length
+          if (discarded > MAX_DISCARD_BYTES) req.socket.destroy()
+        })
+        req.on('end', () => res.end())
+        req.socket.on('close', () => clearTimeout(timer))
+      }
+      if (req.method === 'TRACE') return refuse(405, 'Method not allowed.')
+      if (Number(req.headers['content-length']) > MAX_BODY_BYTES) return refuse(413, 'Request body too large: the limit is 1024 KB.')
+      return listener(req, res)
+    }
+  }
   const created = createServer.apply(this, args)
   servers.add(created)
   return created
 }
-
 await import(server)

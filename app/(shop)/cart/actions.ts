@@ -36,6 +36,12 @@ function redirectWith({ result, back }: Outcome): never {
   redirect(`${url.pathname}${url.search}`)
 }
 
+// An action is a public endpoint: anyone can call it with any arguments, not only our forms.
+// Anything but a form reads as an empty one, which the parsers then refuse with a message.
+function asForm(input: unknown): FormData {
+  return input instanceof FormData ? input : new FormData()
+}
+
 const failed = (message: string, view: cart.CartView | null = null): CartActionResult => ({ ok: false, message, count: view?.itemCount ?? null, cart: view })
 
 async function add(formData: FormData): Promise<Outcome> {
@@ -88,25 +94,25 @@ async function removeLine(formData: FormData): Promise<Outcome> {
 }
 
 export async function addToCart(formData: FormData): Promise<CartActionResult> {
-  return (await add(formData)).result
+  return (await add(asForm(formData))).result
 }
 
 export async function updateQuantity(formData: FormData): Promise<CartActionResult> {
-  return (await update(formData)).result
+  return (await update(asForm(formData))).result
 }
 
 export async function removeFromCart(formData: FormData): Promise<CartActionResult> {
-  return (await removeLine(formData)).result
+  return (await removeLine(asForm(formData))).result
 }
 
 export async function postAddToCart(formData: FormData): Promise<void> {
-  redirectWith(await add(formData))
+  redirectWith(await add(asForm(formData)))
 }
 
 export async function postUpdateQuantity(formData: FormData): Promise<void> {
-  redirectWith(await update(formData))
+  redirectWith(await update(asForm(formData)))
 }
 
 export async function postRemoveFromCart(formData: FormData): Promise<void> {
-  redirectWith(await removeLine(formData))
+  redirectWith(await removeLine(asForm(formData)))
 }

@@ -1,24 +1,53 @@
 import type { Metadata } from 'next'
 import Link from 'next/link'
 import { OrderSummary } from '@/app/_components/order/order-summary'
+import { RateLimited } from '@/lib/errors'
+import * as inventory from '@/lib/inventory'
 import { log } from '@/lib/log'
 import * as orders from '@/lib/orders'
 import * as payments from '@/lib/payments'
+import * as rateLimit from '@/lib/rate-limit'
 
 export const metadata: Metadata = { title: 'Thank you', robots: { index: false } }
 
-const SESSION_ID = /^cs_[A-Za-z0-9_]{8,250}$/
+// Stripe's Checkout Session ids: cs_test_… or cs_live_… and base62. Anything else never
+// reaches Stripe.
+const SESSION_ID = /^cs_(test|live)_[A-Za-z0-9]{16,200}$/
+// While the payment is being confirmed the page reloads itself every few seconds, at most
+// this many times (about a minute); then it stops and offers a link.
+const POLL_SECONDS = 3
+const MAX_POLLS = 20
+
+function pollCount(raw: string | string[] | undefined): number {
+  if (typeof raw !== 'string' || !/^\d+$/.test(raw)) return 0
+  return raw.length > 3 ? MAX_POLLS : Math.min(Number(raw), MAX_POLLS)
+}
 
 export default async function CheckoutSuccessPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
-  const raw = (await searchParams).session_id
+  const query = await searchParams
+  const raw = query.session_id
+  const polls = pollCount(query.poll)
   let sessionId = typeof raw === 'string' && SESSION_ID.test(raw) ? raw : null
   let order = sessionId ? orders.findBySession(sessionId) : null
   if (sessionId && !order) {
     // The webhook has not arrived yet: build the order from Stripe ourselves (same idempotent path).
     try {
+      // A session no checkout here started costs a Stripe call that finds nothing (or
+      // someone else's checkout): such look-ups are limited per client address.
+      if (!inventory.hasSession(sessionId)) rateLimit.takeSessionLookup(await rateLimit.clientAddress())
       await payments.fulfill(sessionId)
       order = orders.findBySession(sessionId)
     } catch (err) {
+      if (err instanceof RateLimited) {
+        return (
+          <main id="main" className="mx-auto max-w-2xl px-4 py-16">
+            <h1 className="text-2xl font-semibold">Too many look-ups</h1>
+            <p className="mt-2 text-stone-600" data-testid="lookup-limited">
+              {err.message} If you paid, your confirmation email has a link to your order.
+            </p>
+          </main>
+        )
+      }
       if (payments.isUnknownObject(err)) sessionId = null
       else log.warn('checkout: success page could not fulfil yet', { sessionId, err })
     }
@@ -33,9 +62,25 @@ export default async function CheckoutSuccessPage({ searchParams }: { searchPara
   }
   const view = order ? orders.findById(order.id) : null
   if (!view) {
+    const again = (poll: number) => `/checkout/success?${new URLSearchParams({ session_id: sessionId, poll: String(poll) })}`
+    if (polls >= MAX_POLLS) {
+      return (
+        <main id="main" className="mx-auto max-w-2xl px-4 py-16">
+          <h1 className="text-2xl font-semibold">Still confirming your payment</h1>
+          <p className="mt-2 text-stone-600" role="status" data-testid="polling-stopped">
+            This is taking longer than usual. You will not be charged twice, and your confirmation email has a link to your order.
+          </p>
+          <p className="mt-6">
+            <Link className="font-medium underline" href={again(MAX_POLLS)} data-testid="check-again">
+              Check again
+            </Link>
+          </p>
+        </main>
+      )
+    }
     return (
       <main id="main" className="mx-auto max-w-2xl px-4 py-16">
-        <meta httpEquiv="refresh" content="3" />
+        <meta httpEquiv="refresh" content={`${POLL_SECONDS};url=${again(polls + 1)}`} />
         <h1 className="text-2xl font-semibold">Confirming your payment…</h1>
         <p className="mt-2 text-stone-600" role="status">
           This page refreshes by itself. You will not be charged twice.

@@ -2,13 +2,25 @@ import { InvalidSignature } from '@/lib/errors'
 import * as failpoints from '@/lib/failpoints'
 import { log } from '@/lib/log'
 import * as payments from '@/lib/payments'
+import * as guard from '@/lib/request-guard'
 
 export const runtime = 'nodejs'
 export const dynamic = 'force-dynamic'
 
 // Raw body -> verify -> payments.handle(event). 2xx only after the effect has committed.
 export async function POST(request: Request) {
-  const payload = await request.text()
+  // Nothing is verified before the body is read, so an unsigned sender could make the server
+  // hold any amount of memory: refuse a large Content-Length unread, and stop reading a
+  // chunked body as soon as it passes the limit. Stripe's events are a few KB.
+  const declared = guard.checkDeclaredLength(request.headers)
+  if (declared) return Response.json({ error: declared.message }, { status: declared.status })
+  let payload: string
+  try {
+    payload = new TextDecoder().decode(await guard.readLimited(request.body))
+  } catch (err) {
+    if (err instanceof guard.BodyTooLarge) return Response.json({ error: guard.tooLarge().message }, { status: 413 })
+    return Response.json({ error: 'The request body could not be read.' }, { status: 400 })
+  }
   let event
   try {
     event = payments.verify(payload, request.headers.get('stripe-signature'))

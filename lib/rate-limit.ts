@@ -1,0 +1,81 @@
+import 'server-only'
+import crypto from 'node:crypto'
+import { sql } from 'drizzle-orm'
+import { headers } from 'next/headers'
+import { write } from '@/db'
+import { getEnv } from './env'
+import { RateLimited } from './errors'
+
+// Fixed-window counters in the `rate_limits` table, shared by every process that opens the
+// database (both releases during a blue-green deploy). Each check is one short immediate
+// transaction; a refused attempt is not counted, so a client that waits out the window gets
+// its full allowance back. Keys are hashes: the table never holds an address or a cart id.
+
+export type Bucket = { key: string; limit: number }
+
+const PRUNE_BATCH = 200
+
+function hashKey(kind: string, value: string): string {
+  return `${kind}:${crypto.createHash('sha256').update(value).digest('base64url').slice(0, 32)}`
+}
+
+/**
+ * Counts one hit in every bucket, or none when any bucket is full: then RateLimited, whose
+ * message is `message` and whose retryAfterSeconds says when the fullest window ends.
+ */
+export function take(buckets: Bucket[], message: string, now = Date.now()): void {
+  const windowMs = getEnv().rateLimitWindowMs
+  write((tx) => {
+    tx.run(sql`DELETE FROM rate_limits WHERE key IN (SELECT key FROM rate_limits WHERE expires_at <= ${now} LIMIT ${PRUNE_BATCH})`)
+    let retryAt = 0
+    for (const bucket of buckets) {
+      const row = tx.get<{ hits: number; expiresAt: number }>(sql`SELECT hits, expires_at AS expiresAt FROM rate_limits WHERE key = ${bucket.key} AND expires_at > ${now}`)
+      if (row && row.hits >= bucket.limit) retryAt = Math.max(retryAt, row.expiresAt)
+    }
+    if (retryAt > 0) throw new RateLimited(message, Math.max(1, Math.ceil((retryAt - now) / 1000)))
+    for (const bucket of buckets) {
+      tx.run(sql`
+        INSERT INTO rate_limits (key, hits, expires_at) VALUES (${bucket.key}, 1, ${now + windowMs})
+        ON CONFLICT (key) DO UPDATE SET
+          hits = CASE WHEN expires_at <= ${now} THEN 1 ELSE hits + 1 END,
+          expires_at = CASE WHEN expires_at <= ${now} THEN ${now + windowMs} ELSE expires_at END`)
+    }
+  })
+}
+
+/**
+ * One checkout start for this cart from this client address. Each start holds stock for
+ * half an hour, so a client that starts checkouts in a loop could empty the shelf.
+ */
+export function takeCheckoutStart(cartId: string, clientAddress: string | null, now = Date.now()): void {
+  const env = getEnv()
+  const buckets: Bucket[] = [{ key: hashKey('checkout-cart', cartId), limit: env.checkoutLimitPerCart }]
+  if (clientAddress) buckets.push({ key: hashKey('checkout-address', clientAddress), limit: env.checkoutLimitPerAddress })
+  take(buckets, 'Too many checkout attempts. Please wait a few minutes and try again.', now)
+}
+
+/**
+ * One look-up of a Checkout Session this shop has no record of. Each costs a call to
+ * Stripe, so guessing session ids from one address is bounded.
+ */
+export function takeSessionLookup(clientAddress: string | null, now = Date.now()): void {
+  take([{ key: hashKey('session-lookup', clientAddress ?? 'unknown'), limit: getEnv().sessionLookupLimitPerAddress }], 'Too many look-ups of unknown checkouts. Please wait a few minutes.', now)
+}
+
+const ADDRESS = /^[0-9A-Fa-f.:]{2,45}$/
+
+/**
+ * The client's address from X-Forwarded-For's first entry: kamal-proxy in front of the app
+ * sets it, and without a proxy Next fills it from the socket. Null when it is missing or
+ * does not look like an IP address.
+ */
+export function addressFrom(forwardedFor: string | null): string | null {
+  const first = forwardedFor?.split(',')[0]?.trim() ?? ''
+  const plain = first.replace(/^::ffff:/i, '')
+  return ADDRESS.test(plain) ? plain.toLowerCase() : null
+}
+
+/** The address of the client making the current request (server actions, routes, pages). */
+export async function clientAddress(): Promise<string | null> {
+  return addressFrom((await headers()).get('x-forwarded-for'))
+}
