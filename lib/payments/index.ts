@@ -5,14 +5,18 @@ import 'server-only'
 // other module talks to Stripe or imports its SDK.
 
 export { fulfill } from './fulfil'
-export { HANDLED_TYPES, WEBHOOK_TOLERANCE_SECONDS, handle, verify, type HandleResult } from './webhooks'
+export { HANDLED_TYPES, WEBHOOK_TOLERANCE_SECONDS, handle, verify, type HandleResult, type Outcome } from './webhooks'
 export {
-  completedCheckoutSessionIds,
+  callsMade,
+  completedCheckoutSessions,
+  countCalls,
   createCheckoutSession,
   expireCheckoutSession,
   isUnknownObject,
   listEvents,
+  readCheckout,
   type CheckoutSessionCreateParams,
+  type ListedSession,
   type StripeEvent,
 } from './stripe'
 
