@@ -47,3 +47,14 @@ export class PaymentProviderError extends Error {
     this.name = 'PaymentProviderError'
   }
 }
+
+/**
+ * The cart has a checkout Stripe may still take payment for (or already has): its held units
+ * stay, and the cart cannot change until Stripe says that checkout can no longer be paid.
+ */
+export class CheckoutOpen extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'CheckoutOpen'
+  }
+}

@@ -8,6 +8,7 @@ export { fulfill } from './fulfil'
 export { HANDLED_TYPES, WEBHOOK_TOLERANCE_SECONDS, handle, verify, type HandleResult, type Outcome } from './webhooks'
 export {
   callsMade,
+  closeCheckoutSession,
   completedCheckoutSessions,
   countCalls,
   createCheckoutSession,

@@ -139,6 +139,30 @@ export async function expireCheckoutSession(sessionId: string): Promise<void> {
   await client().checkout.sessions.expire(sessionId)
 }
 
+/**
+ * Makes sure a session can no longer be paid, and says how it ended: 'expired' (it can never
+ * be paid now) or 'complete' (the shopper already paid, or started a payment that settles
+ * later). Throws when Stripe could not be reached or the session is still open.
+ */
+export async function closeCheckoutSession(sessionId: string): Promise<'expired' | 'complete'> {
+  try {
+    await client().checkout.sessions.expire(sessionId)
+    return 'expired'
+  } catch (err) {
+    // A session that does not exist can never be paid.
+    if (isUnknownObject(err)) return 'expired'
+    // Refused: most likely it is not open any more. Ask what it is now.
+    let status: string
+    try {
+      status = (await client().checkout.sessions.retrieve(sessionId)).status ?? 'open'
+    } catch {
+      throw err
+    }
+    if (status === 'expired' || status === 'complete') return status
+    throw err
+  }
+}
+
 /** The Checkout Session that created a payment intent (as listed, with its origin), or null when none did. */
 export async function checkoutSessionForPaymentIntent(paymentIntentId: string): Promise<ListedSession | null> {
   const sessions = await client().checkout.sessions.list({ payment_intent: paymentIntentId, limit: 1 })

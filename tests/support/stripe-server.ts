@@ -27,7 +27,19 @@ export type StripeServerOptions = {
   log?: EmulatorLog
 }
 
+/** One API request the server answered (the test controls under /emulator are not logged). */
+export type LoggedRequest = { method: string; path: string; userAgent: string }
+
 export type StripeServer = {
+  /** Every /v1 request, in arrival order. */
+  requests: LoggedRequest[]
+  /** /v1 requests the store's own client made (its User-Agent names Till), not the test's. */
+  storeRequests(): LoggedRequest[]
+  /**
+   * While a predicate here matches a request, the server answers it 500 api_error without
+   * doing anything (Stripe unreachable for that call, as far as the caller can tell).
+   */
+  faults: ((request: { method: string; path: string }) => boolean)[]
   url: string
   port: number
   host: string
@@ -73,10 +85,23 @@ export async function startStripeServer(opts: StripeServerOptions = {}): Promise
     dbFile = path.join(tempDir, 'emulator.sqlite3')
   }
   let emulator: Emulator | null = null
+  const requests: LoggedRequest[] = []
+  const faults: StripeServer['faults'] = []
   const server = http.createServer((req, res) => {
     void (async () => {
       try {
         if (!emulator) throw new Error('emulator not ready')
+        const method = req.method ?? 'GET'
+        const path = new URL(req.url ?? '/', 'http://local').pathname
+        if (path.startsWith('/v1/')) {
+          requests.push({ method, path, userAgent: String(req.headers['user-agent'] ?? '') })
+          if (faults.some((fault) => fault({ method, path }))) {
+            for await (const chunk of req) void chunk
+            res.writeHead(500, { 'Content-Type': 'application/json' })
+            res.end(JSON.stringify({ error: { type: 'api_error', message: 'Injected fault: Stripe is unavailable.' } }))
+            return
+          }
+        }
         await send(res, await serve(emulator, await toRequest(req, `http://${host}`)))
       } catch (err) {
         if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json' })
@@ -108,6 +133,9 @@ export async function startStripeServer(opts: StripeServerOptions = {}): Promise
   const running = emulator
   let closing: Promise<void> | null = null
   return {
+    requests,
+    storeRequests: () => requests.filter((r) => r.userAgent.includes('Till')),
+    faults,
     url,
     port,
     host,
