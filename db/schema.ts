@@ -299,6 +299,8 @@ export const reconcileRuns = sqliteTable('reconcile_runs', {
   stripeCalls: integer('stripe_calls').notNull().default(0),
   // a list hit the run's page cap: the run stopped there and kept the cursor
   isCapped: integer('is_capped', { mode: 'boolean' }).notNull().default(false),
+  // the run walked the completed sessions of the last 72 hours (runs in between replay events only)
+  isSessionsWalked: integer('is_sessions_walked', { mode: 'boolean' }).notNull().default(false),
 })
 
 // /up proves the database is writable by upserting this row in an immediate transaction.

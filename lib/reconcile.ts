@@ -12,14 +12,18 @@ import * as payments from './payments'
 //
 // It must stay cheap however often it runs (every boot, every 5 minutes): an event already
 // recorded costs nothing (handle() finds its row), and a session whose order already shows
-// what the list says is not fetched again. A run where nothing is missing costs a page of
-// events and a page of sessions. Lists are walked to the end; should one reach the page cap,
-// the run says so and keeps the cursor where it was rather than skip what it did not read.
+// what the list says is not fetched again. Every completed session also appears as an event,
+// so the session walk is the net under the net: it runs hourly (and whenever the event replay
+// could not finish), not on every run. A run where nothing is missing costs one page of
+// events, plus one page of sessions in the hourly walk. Lists are walked to the end; should
+// one reach the page cap, the run says so and keeps the cursor rather than skip what it did
+// not read.
 
 const MARGIN_SECONDS = 15 * 60
 const SESSION_WINDOW_SECONDS = 72 * 3600
 /** 100 items a page: 20,000 events or sessions in one run before it stops and reports. */
 export const MAX_PAGES = 200
+export const SESSION_WALK_EVERY_MS = 3600_000
 
 export type ReconcileReport = {
   eventsSeen: number
@@ -33,13 +37,22 @@ export type ReconcileReport = {
   failures: { id: string; error: string }[]
   /** lists that hit the page cap (the events cursor then stays where it was) */
   capped: ('events' | 'sessions')[]
+  /** whether this run walked the sessions (hourly, or when the event replay was incomplete) */
+  isSessionsWalked: boolean
   /** Stripe API requests this run made */
   stripeCalls: number
   /** seconds; the next run lists events from here minus the margin */
   eventsCursor: number | null
 }
 
-export async function run(now = Date.now(), opts: { maxPages?: number } = {}): Promise<ReconcileReport> {
+export type RunOptions = {
+  /** page cap per list (default MAX_PAGES) */
+  maxPages?: number
+  /** 'always' walks the sessions whatever the last walk (npm run reconcile); default: hourly */
+  walkSessions?: 'always' | 'hourly'
+}
+
+export async function run(now = Date.now(), opts: RunOptions = {}): Promise<ReconcileReport> {
   const db = getDb()
   const startedAt = now
   const maxPages = opts.maxPages ?? MAX_PAGES
@@ -56,15 +69,21 @@ export async function run(now = Date.now(), opts: { maxPages?: number } = {}): P
     mismatches: [],
     failures: [],
     capped: [],
+    isSessionsWalked: false,
     stripeCalls: 0,
     eventsCursor: previousCursor,
   }
   const countOrders = () => db.select({ n: sql<number>`count(*)` }).from(orders).get()!.n
   const ordersBefore = countOrders()
 
+  const lastWalk = db.select({ at: sql<number | null>`max(${reconcileRuns.startedAt})` }).from(reconcileRuns).where(eq(reconcileRuns.isSessionsWalked, true)).get()?.at ?? null
   const { calls } = await payments.countCalls(async () => {
     await replayEvents(since, nowSeconds, maxPages, report)
-    await walkSessions(nowSeconds - SESSION_WINDOW_SECONDS, maxPages, report)
+    const isReplayIncomplete = report.capped.length > 0 || report.failures.length > 0
+    if (opts.walkSessions === 'always' || isReplayIncomplete || lastWalk === null || now - lastWalk >= SESSION_WALK_EVERY_MS) {
+      report.isSessionsWalked = true
+      await walkSessions(nowSeconds - SESSION_WINDOW_SECONDS, maxPages, report)
+    }
   })
   report.stripeCalls = calls
 
@@ -83,6 +102,7 @@ export async function run(now = Date.now(), opts: { maxPages?: number } = {}): P
         mismatches: report.mismatches,
         stripeCalls: report.stripeCalls,
         isCapped: report.capped.length > 0,
+        isSessionsWalked: report.isSessionsWalked,
         error: report.failures.length || report.capped.length ? JSON.stringify({ capped: report.capped, failures: report.failures }).slice(0, 4000) : null,
       })
       .run(),

@@ -38,3 +38,16 @@ export async function startPaymentsEnv(opts: StripeServerOptions = {}): Promise<
     },
   }
 }
+
+/** Signs `event` as Stripe would and POSTs it to the store's webhook route; the route's Response. */
+export async function deliverEvent(env: PaymentsEnv, event: Stripe.Event | Record<string, unknown>): Promise<Response> {
+  const { POST } = await import('@/app/api/stripe/webhook/route')
+  const payload = JSON.stringify(event)
+  const signature = env.stripe.webhooks.generateTestHeaderString({ payload, secret: env.stripeServer.webhookSecret })
+  return POST(new Request('http://127.0.0.1:3999/api/stripe/webhook', { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, body: payload }))
+}
+
+/** Every event Stripe has recorded, oldest first (read with the test's own client). */
+export async function allEvents(env: PaymentsEnv): Promise<Stripe.Event[]> {
+  return (await env.stripe.events.list({ limit: 100 }).autoPagingToArray({ limit: 10_000 })).reverse()
+}
