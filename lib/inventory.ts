@@ -107,11 +107,6 @@ export function releaseForSession(tx: Tx, sessionId: string): number {
   return release(tx, eq(stockHolds.stripeCheckoutSessionId, sessionId)).length
 }
 
-export function releaseForCart(tx: Tx, cartId: string): { released: number; sessionIds: string[] } {
-  const rows = release(tx, eq(stockHolds.cartId, cartId))
-  return { released: rows.length, sessionIds: [...new Set(rows.map((r) => r.sessionId).filter((s): s is string => !!s))] }
-}
-
 /**
  * The Checkout Sessions this cart's active, unexpired holds reserve units for. Until Stripe
  * says such a session can no longer be paid (expired, or expire succeeded), its holds stay.
