@@ -89,11 +89,17 @@ export type Target =
  * event, the success page and reconciliation re-read Stripe and land here, so no outcome can
  * depend on which event arrived first.
  */
+/**
+ * Whether a session is a sale of this store's: its own Checkout (cart_id), or the owner's
+ * Payment Link when money was taken. Anything else on the Stripe account, and any $0 session
+ * that did not come from our Checkout, is not, and never becomes an order.
+ */
+export function isStoreSale(session: { origin: CheckoutFacts['origin']; paymentStatus: string | null }): boolean {
+  return session.origin === 'store' || (session.origin === 'payment_link' && session.paymentStatus !== 'no_payment_required')
+}
+
 export function targetOf(facts: CheckoutFacts): Target {
-  // Only this store's sessions become orders; a $0 session is an order only from our own
-  // Checkout (anything else on the account that needed no payment is not a sale of ours).
-  if (facts.origin === 'foreign') return { kind: 'none', releaseHolds: false }
-  if (facts.paymentStatus === 'no_payment_required' && facts.origin !== 'store') return { kind: 'none', releaseHolds: false }
+  if (!isStoreSale(facts)) return { kind: 'none', releaseHolds: false }
   if (facts.status === 'expired') return { kind: 'none', releaseHolds: true }
   if (facts.status !== 'complete') return { kind: 'none', releaseHolds: false }
   const { payment } = facts

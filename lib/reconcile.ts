@@ -3,6 +3,7 @@ import { desc, eq, sql } from 'drizzle-orm'
 import { getDb, write } from '@/db'
 import { orders, reconcileRuns } from '@/db/schema'
 import { log } from './log'
+import * as orderRules from './orders'
 import * as payments from './payments'
 
 // The safety net under webhooks: whatever Stripe says happened ends up applied, even when
@@ -148,7 +149,7 @@ async function walkSessions(sinceSeconds: number, maxPages: number, report: Reco
   if (listed.isCapped) report.capped.push('sessions')
   for (const session of listed.items) {
     report.sessionsSeen++
-    if (session.origin === 'foreign' || (session.paymentStatus === 'no_payment_required' && session.origin !== 'store')) {
+    if (!orderRules.isStoreSale(session)) {
       report.foreignSessions++
       continue
     }

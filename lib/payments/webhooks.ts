@@ -105,7 +105,7 @@ function foreign(event: Stripe.Event, why: string): HandleResult {
 /** Re-reads the session and its payment from Stripe and moves the order to what they imply. */
 async function applyFresh(event: Stripe.Event, sessionId: string, hasOrder: boolean): Promise<HandleResult> {
   const facts = await stripe.readCheckout(sessionId, { withLines: !hasOrder })
-  if (orders.targetOf(facts).kind === 'none' && facts.origin === 'foreign') return foreign(event, 'session without store metadata')
+  if (!orders.isStoreSale(facts)) return foreign(event, 'not a sale of this store')
   const result = commit(event, 'applied', (tx) => orders.applySession(tx, facts))
   return { outcome: 'applied', orderId: result.orderId }
 }
@@ -120,9 +120,8 @@ async function apply(event: Stripe.Event): Promise<HandleResult> {
     case 'checkout.session.async_payment_failed':
     case 'checkout.session.expired': {
       const session = event.data.object
-      const origin = stripe.originOf(session)
-      if (origin === 'foreign') return foreign(event, 'session without store metadata')
-      if (session.payment_status === 'no_payment_required' && origin !== 'store') return foreign(event, 'no payment required, not from this store')
+      // Whose session it is never changes, so the event's copy can say it without a request.
+      if (!orders.isStoreSale({ origin: stripe.originOf(session), paymentStatus: session.payment_status })) return foreign(event, 'not a sale of this store')
       const order = orders.findBySession(session.id)
       if (event.type === 'checkout.session.expired' && !order) {
         // Expired is final at Stripe (an expired session can never be paid), so the holds go
@@ -166,7 +165,6 @@ async function applyForPaymentIntent(event: Stripe.Event, paymentIntent: string)
   if (order) return applyFresh(event, order.stripeCheckoutSessionId, true)
   const session = await stripe.checkoutSessionForPaymentIntent(paymentIntent)
   if (!session) return foreign(event, 'no Checkout Session for the payment intent')
-  if (session.origin === 'foreign') return foreign(event, 'session without store metadata')
-  if (session.paymentStatus === 'no_payment_required' && session.origin !== 'store') return foreign(event, 'no payment required, not from this store')
+  if (!orders.isStoreSale(session)) return foreign(event, 'not a sale of this store')
   return applyFresh(event, session.id, false)
 }
