@@ -173,6 +173,8 @@ export const orders = sqliteTable(
     status: text('status', { enum: ORDER_STATUSES }).notNull(),
     isOversold: integer('is_oversold', { mode: 'boolean' }).notNull().default(false),
     isDisputed: integer('is_disputed', { mode: 'boolean' }).notNull().default(false),
+    // the payment's dispute as Stripe last said: null (none), open, won or lost
+    disputeStatus: text('dispute_status', { enum: ['open', 'won', 'lost'] }),
     // what Stripe charged (amount_total); refunds never subtract from it
     totalCents: integer('total_cents').notNull(),
     subtotalCents: integer('subtotal_cents').notNull().default(0),
@@ -186,6 +188,8 @@ export const orders = sqliteTable(
     shippingRateName: text('shipping_rate_name'),
     cartId: text('cart_id'),
     paidAt: integer('paid_at'),
+    // when the order's units left the shelf; set once, so stock is taken at most once
+    stockTakenAt: integer('stock_taken_at'),
     fulfilledAt: integer('fulfilled_at'),
     canceledAt: integer('canceled_at'),
     createdAt: integer('created_at').notNull().default(now),
@@ -231,6 +235,8 @@ export const stripeEvents = sqliteTable(
     processedAt: integer('processed_at'),
     attempts: integer('attempts').notNull().default(0),
     error: text('error'),
+    // applied; ignored (a type the store does not act on); foreign (not this store's payment)
+    outcome: text('outcome', { enum: ['applied', 'ignored', 'foreign'] }),
   },
   (t) => [index('stripe_events_type_idx').on(t.type, t.receivedAt), index('stripe_events_unprocessed_idx').on(t.processedAt)],
 )
@@ -302,6 +308,12 @@ export const reconcileRuns = sqliteTable('reconcile_runs', {
   ordersCreated: integer('orders_created').notNull().default(0),
   mismatches: text('mismatches', { mode: 'json' }).$type<{ sessionId: string; orderCents: number; stripeCents: number }[]>().notNull().default([]),
   error: text('error'),
+  // Stripe API requests the run made (every page of every list counts)
+  stripeCalls: integer('stripe_calls').notNull().default(0),
+  // a list hit the run's page cap: the run stopped there and kept the cursor
+  isCapped: integer('is_capped', { mode: 'boolean' }).notNull().default(false),
+  // the run walked the completed sessions of the last 72 hours (runs in between replay events only)
+  isSessionsWalked: integer('is_sessions_walked', { mode: 'boolean' }).notNull().default(false),
 })
 
 // /up proves the database is writable by upserting this row in an immediate transaction.

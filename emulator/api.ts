@@ -440,6 +440,28 @@ const refundList: Handler = (emulator, params) => {
   return { status: 200, body: expand(emulator, body, params, 'data') }
 }
 
+const disputeList: Handler = (emulator, params) => {
+  params.only([...LIST_PARAMS, 'charge', 'payment_intent', 'created'])
+  const sql = ["type = 'dispute'"]
+  const args: unknown[] = []
+  whereIf(params.string('charge'), 'parent = ?', sql, args)
+  whereIf(params.string('payment_intent'), 'payment_intent = ?', sql, args)
+  createdWhere(params.range('created'), sql, args)
+  const page = emulator.store.listPage('objects', { sql, args }, { limit: limitOf(params), cursor: cursorOf(params), order: 'desc', cursorType: 'dispute', cursorNoun: 'dispute' })
+  const body = list(
+    page.rows.map((r) => JSON.parse(r) as Stripe.Dispute),
+    page.hasMore,
+    '/v1/disputes',
+  )
+  return { status: 200, body: expand(emulator, body, params, 'data') }
+}
+
+// Accepting a dispute: the merchant concedes it, so it is lost (https://docs.stripe.com/api/disputes/close).
+const disputeClose: Handler = (emulator, params, [id], request) => {
+  params.only(['expand'])
+  return { status: 200, body: expand(emulator, emulator.closeDispute(id!, 'lost', request), params) }
+}
+
 function retrieve(type: ObjectType, noun: string, param: string): Handler {
   return (emulator, params, [id]) => {
     params.only(['expand'])
@@ -466,7 +488,9 @@ export const ROUTES: Route[] = [
   { method: 'GET', pattern: new RegExp(`^/v1/refunds/${ID}$`), handler: retrieve('refund', 'refund', 'refund') },
   { method: 'GET', pattern: new RegExp(`^/v1/payment_intents/${ID}$`), handler: retrieve('payment_intent', 'payment_intent', 'intent') },
   { method: 'GET', pattern: new RegExp(`^/v1/charges/${ID}$`), handler: retrieve('charge', 'charge', 'charge') },
+  { method: 'GET', pattern: /^\/v1\/disputes$/, handler: disputeList },
   { method: 'GET', pattern: new RegExp(`^/v1/disputes/${ID}$`), handler: retrieve('dispute', 'dispute', 'dispute') },
+  { method: 'POST', pattern: new RegExp(`^/v1/disputes/${ID}/close$`), handler: disputeClose },
   { method: 'GET', pattern: new RegExp(`^/v1/products/${ID}$`), handler: retrieve('product', 'product', 'id') },
   { method: 'GET', pattern: new RegExp(`^/v1/prices/${ID}$`), handler: retrieve('price', 'price', 'price') },
   { method: 'GET', pattern: new RegExp(`^/v1/shipping_rates/${ID}$`), handler: retrieve('shipping_rate', 'shipping_rate', 'shipping_rate_token') },

@@ -572,6 +572,26 @@ export class Emulator {
     })
   }
 
+  /**
+   * Ends a dispute as Stripe's card networks would: won (funds back) or lost. Accepting a
+   * dispute (POST /v1/disputes/:id/close) is the same as losing it. Emits charge.dispute.closed.
+   */
+  closeDispute(id: string, outcome: 'won' | 'lost', request: RequestContext = NO_REQUEST): Stripe.Dispute {
+    return this.store.write(() => {
+      const dispute = this.store.getObject<Stripe.Dispute>(id, 'dispute')
+      if (!dispute) throw noSuch('dispute', id, 'dispute')
+      if (dispute.status === 'won' || dispute.status === 'lost') {
+        if (request.id) throw invalid(`This dispute is already closed (${dispute.status}).`, 'dispute')
+        return dispute
+      }
+      const previous = { status: dispute.status }
+      dispute.status = outcome
+      this.store.putObject('dispute', dispute, { parent: typeof dispute.charge === 'string' ? dispute.charge : dispute.charge.id, paymentIntent: dispute.payment_intent as string | null, status: dispute.status })
+      this.emit('charge.dispute.closed', dispute, request, previous)
+      return dispute
+    })
+  }
+
   /** A paid session the store never created (e.g. from a Payment Link). */
   foreignSession(input: ForeignSessionInput): StoredSession {
     if (!Array.isArray(input.line_items) || input.line_items.length === 0) throw invalid('Missing required param: line_items.', 'line_items')
@@ -818,6 +838,13 @@ export class EmulatorControl {
 
   dispute(args: { charge?: string; payment_intent?: string; amount?: number; reason?: string }): Stripe.Dispute {
     return this.emulator.dispute({ charge: args.charge, paymentIntent: args.payment_intent, amount: args.amount, reason: args.reason })
+  }
+
+  /** The card network decides: the dispute is won or lost. */
+  closeDispute(args: { dispute: string; outcome: 'won' | 'lost' }): Stripe.Dispute {
+    if (!args || typeof args.dispute !== 'string') throw invalid('Missing required param: dispute.', 'dispute')
+    if (args.outcome !== 'won' && args.outcome !== 'lost') throw invalid('Invalid outcome: must be "won" or "lost"', 'outcome')
+    return this.emulator.closeDispute(args.dispute, args.outcome)
   }
 
   foreignSession(args: ForeignSessionInput): Stripe.Checkout.Session {

@@ -221,6 +221,11 @@ async function controls(emulator: Emulator, request: Request, url: URL, name: st
         }),
         headers,
       )
+    case 'close-dispute': {
+      const outcome = field(body, 'outcome', 'string')
+      if (outcome !== 'won' && outcome !== 'lost') throw invalid('Invalid outcome: must be "won" or "lost"', 'outcome')
+      return json(200, control.closeDispute({ dispute: field(body, 'dispute', 'string', true)!, outcome }), headers)
+    }
     case 'foreign-session':
       return json(200, control.foreignSession(foreignInput(body)), headers)
     case 'webhooks': {

@@ -7,7 +7,7 @@ import { getDb, write, type Db, type Tx } from '@/db'
 import { cartLines, carts } from '@/db/schema'
 import { getEnv } from './env'
 import { itemLabel, parseOptions } from './catalog'
-import { InvalidInput, NotFound, OutOfStock } from './errors'
+import { CheckoutOpen, InvalidInput, NotFound, OutOfStock } from './errors'
 import * as inventory from './inventory'
 
 // The cart lives in the database (`carts`, `cart_lines`), found by a random 32-byte id that
@@ -262,9 +262,15 @@ function requireEditable(tx: Tx, cartId: string): void {
   const cart = tx.select({ status: carts.status }).from(carts).where(eq(carts.id, cartId)).get()
   if (!cart || cart.status === 'converted') throw new NotFound('Your cart')
   // A shopper who left Stripe's page without canceling and edits the cart has abandoned that
-  // checkout: its holds go back, so the cart is bounded by the shelf, not by its own holds.
-  // (Should the old session still be paid, fulfilment records it and decrements directly.)
-  inventory.releaseForCart(tx, cartId)
+  // checkout, but its holds go back only once Stripe says the session can no longer be paid:
+  // callers run checkout.abandon(cartId) first (it expires the session, then releases). A
+  // session still open here (abandon was skipped, or a checkout started meanwhile) keeps its
+  // holds and the edit is refused; holds without a session go back, so the cart is bounded
+  // by the shelf, not by its own holds.
+  if (inventory.openSessionsOfCart(tx, cartId).length > 0) {
+    throw new CheckoutOpen('Your cart has a checkout open at our payment provider, so it was not changed. Please try again in a moment.')
+  }
+  inventory.releaseUnboundForCart(tx, cartId)
 }
 
 function touch(tx: Tx, cartId: string, now: number): number {

@@ -1,11 +1,11 @@
 import 'server-only'
 import crypto from 'node:crypto'
 import { and, asc, eq } from 'drizzle-orm'
-import { write } from '@/db'
+import { getDb, write } from '@/db'
 import { cartLines, carts, products, variants } from '@/db/schema'
 import { itemLabel } from './catalog'
 import { getEnv } from './env'
-import { CartEmpty, NotFound, OutOfStock, PaymentProviderError, RateLimited } from './errors'
+import { CartEmpty, CheckoutOpen, NotFound, OutOfStock, PaymentProviderError, RateLimited } from './errors'
 import * as inventory from './inventory'
 import { log } from './log'
 import * as payments from './payments'
@@ -14,10 +14,46 @@ import * as rateLimit from './rate-limit'
 // Checkout: hold stock in one immediate transaction, then (outside it) ask Stripe for a
 // Checkout Session priced from our database, then tag the holds with the session id.
 // If Stripe fails, the holds go back at once.
+//
+// A session's holds go back only once Stripe says the session can no longer be paid: a
+// cart with an open session is abandoned (abandon(): expire at Stripe, then release) before
+// it changes or checks out again. Should the expire fail, or the session turn out to be
+// paid already, the holds stay and the shopper is told; the cart does not change.
 
 /** Failures a shopper is told about (sold out, empty cart, Stripe down, too many tries); anything else is a bug. */
 export function isExpectedFailure(err: unknown): err is Error {
-  return err instanceof OutOfStock || err instanceof CartEmpty || err instanceof NotFound || err instanceof PaymentProviderError || err instanceof RateLimited
+  return err instanceof OutOfStock || err instanceof CartEmpty || err instanceof NotFound || err instanceof PaymentProviderError || err instanceof CheckoutOpen || err instanceof RateLimited
+}
+
+export const CHECKOUT_STILL_OPEN =
+  'Your cart has a checkout open at our payment provider and we could not close it just now, so your cart was not changed. Please try again in a moment.'
+export const CHECKOUT_ALREADY_PAID =
+  'This cart has already been paid for (or its payment is on its way), so it can no longer be changed. Your order confirmation will follow.'
+
+/**
+ * Ends the cart's open checkouts at Stripe, then releases their holds. Network first, then
+ * one write per session: nothing waits on Stripe inside a transaction. Throws CheckoutOpen
+ * (holds kept) when a session could not be expired or was already completed.
+ */
+export async function abandon(cartId: string): Promise<{ released: number }> {
+  let released = 0
+  for (const sessionId of inventory.openSessionsOfCart(getDb(), cartId)) {
+    let ending: 'expired' | 'complete'
+    try {
+      ending = await payments.closeCheckoutSession(sessionId)
+    } catch (err) {
+      log.warn('checkout: could not expire an open session; its holds stay', { sessionId, err: String(err) })
+      throw new CheckoutOpen(CHECKOUT_STILL_OPEN)
+    }
+    if (ending === 'complete') {
+      // Paid (or paying later): record the order now rather than wait for the webhook; the
+      // cart is converted with it. The holds stay for the order either way.
+      await payments.fulfill(sessionId).catch((err: unknown) => log.warn('checkout: could not record a completed session yet', { sessionId, err: String(err) }))
+      throw new CheckoutOpen(CHECKOUT_ALREADY_PAID)
+    }
+    released += write((tx) => inventory.releaseForSession(tx, sessionId))
+  }
+  return { released }
 }
 
 export type StartResult = { url: string; sessionId: string }
@@ -25,13 +61,13 @@ export type StartResult = { url: string; sessionId: string }
 type Reserved = {
   version: number
   holdIds: number[]
-  previousSessionIds: string[]
   lines: { variantId: number; quantity: number; priceCents: number; currency: string; title: string; variantTitle: string; sku: string; description: string }[]
 }
 
 export async function start(cartId: string, clientAddress: string | null = null): Promise<StartResult> {
   rateLimit.takeCheckoutStart(cartId, clientAddress)
   const env = getEnv()
+  await abandon(cartId)
   // Stripe wants expires_at at least 30 minutes out when it receives the request; a minute
   // of slack covers the time to get there. The hold outlives the session by a few minutes,
   // so a payment that completes at the last second still finds its units.
@@ -58,20 +94,19 @@ export async function start(cartId: string, clientAddress: string | null = null)
       .orderBy(asc(cartLines.id))
       .all()
     if (lines.length === 0) throw new CartEmpty()
-    // A second checkout of the same cart replaces the first: its holds go back and its
-    // session is expired below, so the same units are never held twice for one cart.
-    const previous = inventory.releaseForCart(tx, cartId)
+    // A second checkout of the same cart replaces the first: abandon() above expired its
+    // session at Stripe and released its holds. Holds of a session that opened since then
+    // stay (that checkout is live); holds never tagged with a session go back, so the same
+    // units are never held twice for one cart.
+    if (inventory.openSessionsOfCart(tx, cartId).length > 0) throw new CheckoutOpen(CHECKOUT_STILL_OPEN)
+    inventory.releaseUnboundForCart(tx, cartId)
     const holdIds = inventory.placeHolds(tx, {
       cartId,
       expiresAt,
       lines: lines.map((l) => ({ variantId: l.variantId, quantity: l.quantity, label: itemLabel(l.title, l.variantTitle) })),
     })
-    return { version: cart.version, holdIds, previousSessionIds: previous.sessionIds, lines }
+    return { version: cart.version, holdIds, lines }
   })
-
-  for (const old of reserved.previousSessionIds) {
-    await payments.expireCheckoutSession(old).catch((err) => log.warn('checkout: could not expire superseded session', { sessionId: old, err: String(err) }))
-  }
 
   const content = reserved.lines.map((l) => `${l.variantId}x${l.quantity}@${l.priceCents}`).join(',')
   const idempotencyKey = crypto.createHash('sha256').update(`checkout:${cartId}:v${reserved.version}:${content}:h${reserved.holdIds[0]}`).digest('hex')
@@ -115,19 +150,27 @@ export async function start(cartId: string, clientAddress: string | null = null)
     log.error('checkout: session create failed', { cartId, err })
     throw new PaymentProviderError('We could not start the payment. Nothing was charged; please try again in a moment.', err)
   }
-  write((tx) => inventory.attachSession(tx, reserved.holdIds, session.id))
+  const attached = write((tx) => inventory.attachSession(tx, reserved.holdIds, session.id))
+  if (attached < reserved.holdIds.length) {
+    // Another checkout of this cart released these holds while Stripe was creating the
+    // session: a session without its holds must not be paid, so it is expired now.
+    await payments.expireCheckoutSession(session.id).catch((err) => log.warn('checkout: could not expire a superseded session', { sessionId: session.id, err: String(err) }))
+    throw new CheckoutOpen('Your cart changed while the payment page was being prepared; please check out again.')
+  }
   if (!session.url) throw new PaymentProviderError('The payment page is not available; please try again.')
   return { url: session.url, sessionId: session.id }
 }
 
 /**
- * The shopper came back from Stripe without paying: give the held units back at once and
- * expire the open session at Stripe so it can no longer be paid.
+ * The shopper came back from Stripe without paying: expire the open session at Stripe so it
+ * can no longer be paid, then give the held units back. Should Stripe not confirm that, the
+ * units stay held (the cart says why when the shopper next changes it).
  */
 export async function cancel(cartId: string): Promise<{ released: number }> {
-  const { released, sessionIds } = write((tx) => inventory.releaseForCart(tx, cartId))
-  for (const sessionId of sessionIds) {
-    await payments.expireCheckoutSession(sessionId).catch((err) => log.warn('checkout: could not expire canceled session', { sessionId, err: String(err) }))
+  try {
+    return await abandon(cartId)
+  } catch (err) {
+    if (err instanceof CheckoutOpen) return { released: 0 }
+    throw err
   }
-  return { released }
 }

@@ -57,3 +57,14 @@ export class RateLimited extends Error {
     this.name = 'RateLimited'
   }
 }
+
+/**
+ * The cart has a checkout Stripe may still take payment for (or already has): its held units
+ * stay, and the cart cannot change until Stripe says that checkout can no longer be paid.
+ */
+export class CheckoutOpen extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'CheckoutOpen'
+  }
+}

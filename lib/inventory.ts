@@ -80,9 +80,11 @@ export function placeHolds(
   return ids
 }
 
-export function attachSession(tx: Tx, holdIds: number[], sessionId: string): void {
-  if (holdIds.length === 0) return
+/** Tags the holds with their session; returns how many were still active (fewer: the checkout was superseded meanwhile). */
+export function attachSession(tx: Tx, holdIds: number[], sessionId: string): number {
+  if (holdIds.length === 0) return 0
   tx.update(stockHolds).set({ stripeCheckoutSessionId: sessionId }).where(inArray(stockHolds.id, holdIds)).run()
+  return tx.select({ id: stockHolds.id }).from(stockHolds).where(and(inArray(stockHolds.id, holdIds), eq(stockHolds.status, 'active'))).all().length
 }
 
 /** True when a checkout started here holds (or held) stock for this Checkout Session. */
@@ -111,9 +113,26 @@ export function releaseForSession(tx: Tx, sessionId: string): number {
   return release(tx, eq(stockHolds.stripeCheckoutSessionId, sessionId)).length
 }
 
-export function releaseForCart(tx: Tx, cartId: string): { released: number; sessionIds: string[] } {
-  const rows = release(tx, eq(stockHolds.cartId, cartId))
-  return { released: rows.length, sessionIds: [...new Set(rows.map((r) => r.sessionId).filter((s): s is string => !!s))] }
+/**
+ * The Checkout Sessions this cart's active, unexpired holds reserve units for. Until Stripe
+ * says such a session can no longer be paid (expired, or expire succeeded), its holds stay.
+ */
+export function openSessionsOfCart(db: Pick<Tx, 'selectDistinct'>, cartId: string, now = Date.now()): string[] {
+  const rows = db
+    .selectDistinct({ sessionId: stockHolds.stripeCheckoutSessionId })
+    .from(stockHolds)
+    .where(and(eq(stockHolds.cartId, cartId), eq(stockHolds.status, 'active'), gt(stockHolds.expiresAt, now), sql`${stockHolds.stripeCheckoutSessionId} IS NOT NULL`))
+    .all()
+  return rows.map((r) => r.sessionId!).filter(Boolean)
+}
+
+/**
+ * Releases the cart's holds that no open session is paid against: holds never tagged with a
+ * session, and holds past their expiry (their session expired before them). Holds of a
+ * session Stripe may still take payment for are left alone; see openSessionsOfCart.
+ */
+export function releaseUnboundForCart(tx: Tx, cartId: string, now = Date.now()): number {
+  return release(tx, and(eq(stockHolds.cartId, cartId), sql`(${stockHolds.stripeCheckoutSessionId} IS NULL OR ${stockHolds.expiresAt} <= ${now})`)).length
 }
 
 /** Expired holds stop counting at once (see availableSqlText); this tidies their status. */

@@ -25,12 +25,27 @@ export type CheckoutLine = {
   totalCents: number
 }
 
+export type DisputeState = null | 'open' | 'won' | 'lost'
+
+/** The payment behind a session, as Stripe says now. */
+export type PaymentFacts = {
+  /** none: not attempted; processing: a pay-later payment not settled yet; succeeded; failed */
+  state: 'none' | 'processing' | 'succeeded' | 'failed'
+  /** what was charged */
+  amountCents: number
+  /** the charge's running refund total (Stripe's amount_refunded) */
+  amountRefundedCents: number
+  dispute: DisputeState
+}
+
 /** A Checkout Session as the store needs it; made by payments from Stripe's objects. */
 export type CheckoutFacts = {
   sessionId: string
   status: 'open' | 'complete' | 'expired'
   paymentStatus: 'paid' | 'unpaid' | 'no_payment_required'
   paymentIntentId: string | null
+  /** store: this store's Checkout (cart_id); payment_link: the owner's Payment Link; foreign: anything else on the account */
+  origin: 'store' | 'payment_link' | 'foreign'
   cartId: string | null
   amountTotalCents: number
   amountSubtotalCents: number
@@ -43,7 +58,10 @@ export type CheckoutFacts = {
   shippingRateName: string | null
   /** epoch milliseconds */
   createdAt: number
+  /** false when the line items were not read (the order already existed) */
+  hasLines: boolean
   lines: CheckoutLine[]
+  payment: PaymentFacts
 }
 
 export type FulfillResult = { orderId: number | null; status: OrderStatus | null; created: boolean; token: string | null }
@@ -59,44 +77,149 @@ const RANK: Record<OrderStatus, number> = {
   canceled: 5,
 }
 
+const DISPUTE_RANK: Record<Exclude<DisputeState, null>, number> = { open: 1, won: 2, lost: 2 }
+
+/** What Stripe's state implies for the store: an order in `status`, or no order at all. */
+export type Target =
+  | { kind: 'none'; releaseHolds: boolean }
+  | { kind: 'order'; status: OrderStatus; refundedCents: number; dispute: DisputeState; isPaid: boolean }
+
 /**
- * The transactional half of fulfilment. Idempotent: the UNIQUE session id makes a second
- * call find the order; a call with newer payment news moves it forward; nothing moves back.
+ * The order Stripe's current state implies. Pure, and the only place that decides it: every
+ * event, the success page and reconciliation re-read Stripe and land here, so no outcome can
+ * depend on which event arrived first.
+ */
+/**
+ * Whether a session is a sale of this store's: its own Checkout (cart_id), or the owner's
+ * Payment Link when money was taken. Anything else on the Stripe account, and any $0 session
+ * that did not come from our Checkout, is not, and never becomes an order.
+ */
+export function isStoreSale(session: { origin: CheckoutFacts['origin']; paymentStatus: string | null }): boolean {
+  return session.origin === 'store' || (session.origin === 'payment_link' && session.paymentStatus !== 'no_payment_required')
+}
+
+export function targetOf(facts: CheckoutFacts): Target {
+  if (!isStoreSale(facts)) return { kind: 'none', releaseHolds: false }
+  if (facts.status === 'expired') return { kind: 'none', releaseHolds: true }
+  if (facts.status !== 'complete') return { kind: 'none', releaseHolds: false }
+  const { payment } = facts
+  const refundedCents = Math.max(0, payment.amountRefundedCents)
+  const base = { kind: 'order' as const, refundedCents, dispute: payment.dispute }
+  switch (payment.state) {
+    case 'succeeded': {
+      const charged = payment.amountCents
+      const status: OrderStatus = charged > 0 && refundedCents >= charged ? 'refunded' : refundedCents > 0 ? 'partially_refunded' : 'paid'
+      return { ...base, status, isPaid: true }
+    }
+    case 'failed':
+      return { ...base, status: 'payment_failed', isPaid: false }
+    default:
+      return { ...base, status: 'awaiting_payment', isPaid: false }
+  }
+}
+
+/** The status an order in `current` moves to when Stripe implies `target`: never back. */
+export function nextStatus(current: OrderStatus, target: OrderStatus): OrderStatus {
+  return RANK[target] > RANK[current] ? target : current
+}
+
+/** Stock leaves the shelf for an order whose money the store keeps. */
+export function keepsMoney(status: OrderStatus, dispute: DisputeState): boolean {
+  return (status === 'paid' || status === 'fulfilled' || status === 'partially_refunded') && dispute !== 'lost'
+}
+
+/** The confirmation email is for a paid order, not refunded and not disputed, at that moment. */
+export function isConfirmable(status: OrderStatus, dispute: DisputeState): boolean {
+  return status === 'paid' && dispute === null
+}
+
+const rankSql = (column: string) => sql.raw(`CASE ${column} ${Object.entries(RANK).map(([k, v]) => `WHEN '${k}' THEN ${v}`).join(' ')} ELSE 0 END`)
+const disputeRankSql = (column: string) => sql.raw(`CASE ${column} ${Object.entries(DISPUTE_RANK).map(([k, v]) => `WHEN '${k}' THEN ${v}`).join(' ')} ELSE 0 END`)
+
+/**
+ * The transactional half of fulfilment: creates the order if Stripe says there is one (the
+ * UNIQUE session id makes a second call find it) and moves it to the state Stripe's facts
+ * imply, never back. Stock is taken at most once (orders.stock_taken_at), and only for an
+ * order first seen with money the store keeps; one that was refunded in full before it was
+ * ever seen paid gives its held units back instead.
  */
 export function applySession(tx: Tx, session: CheckoutFacts): FulfillResult {
+  const target = targetOf(session)
   const existing = tx.select().from(orders).where(eq(orders.stripeCheckoutSessionId, session.sessionId)).get()
-  if (session.status === 'expired') {
-    inventory.releaseForSession(tx, session.sessionId)
+  if (target.kind === 'none') {
+    if (target.releaseHolds) inventory.releaseForSession(tx, session.sessionId)
     return existing ? { orderId: existing.id, status: existing.status, created: false, token: existing.publicToken } : { orderId: null, status: null, created: false, token: null }
   }
-  if (session.status !== 'complete') {
-    return existing ? { orderId: existing.id, status: existing.status, created: false, token: existing.publicToken } : { orderId: null, status: null, created: false, token: null }
-  }
-  const isPaid = session.paymentStatus === 'paid' || session.paymentStatus === 'no_payment_required'
   const now = Date.now()
-  const cartId = session.cartId
+  let orderId = existing?.id
+  let created = false
+  if (!orderId) {
+    if (!session.hasLines) throw new Error(`orders: session ${session.sessionId} has no order yet and its line items were not read`)
+    const inserted = insertOrder(tx, session, now)
+    orderId = inserted.id
+    created = inserted.created
+  }
+  const before = tx.select().from(orders).where(eq(orders.id, orderId)).get()!
+  // One statement: status by rank, refunds by running total, dispute by its own lifecycle.
+  const after = tx
+    .update(orders)
+    .set({
+      status: sql`CASE WHEN ${RANK[target.status]} > ${rankSql('status')} THEN ${target.status} ELSE status END`,
+      refundedCents: sql`max(refunded_cents, ${target.refundedCents})`,
+      disputeStatus: target.dispute
+        ? sql`CASE WHEN ${DISPUTE_RANK[target.dispute]} > ${disputeRankSql('dispute_status')} THEN ${target.dispute} ELSE dispute_status END`
+        : sql`dispute_status`,
+      isDisputed: target.dispute ? true : sql`is_disputed`,
+      paidAt: target.isPaid ? sql`coalesce(paid_at, ${now})` : sql`paid_at`,
+      stripePaymentIntentId: sql`coalesce(stripe_payment_intent_id, ${session.paymentIntentId})`,
+      updatedAt: now,
+    })
+    .where(eq(orders.id, orderId))
+    .returning()
+    .get()!
 
-  if (existing) {
-    if (isPaid && existing.status === 'awaiting_payment') {
-      tx.update(orders)
-        .set({ status: 'paid', paidAt: now, updatedAt: now, stripePaymentIntentId: session.paymentIntentId ?? existing.stripePaymentIntentId })
-        .where(and(eq(orders.id, existing.id), eq(orders.status, 'awaiting_payment')))
-        .run()
-      settleStock(tx, existing.id, session.sessionId, cartId)
-      jobs.enqueue(tx, 'mail.order_confirmation', { orderId: existing.id }, { uniqueKey: `mail.order_confirmation:${existing.id}` })
-      return { orderId: existing.id, status: 'paid', created: false, token: existing.publicToken }
-    }
-    return { orderId: existing.id, status: existing.status, created: false, token: existing.publicToken }
+  // Stock is taken only on the way out of awaiting_payment, once; an order already past it
+  // (including every order recorded before stock_taken_at existed) took its stock then.
+  if (before.status === 'awaiting_payment' && keepsMoney(after.status, after.disputeStatus)) {
+    const taken = tx.run(sql`UPDATE orders SET stock_taken_at = ${now} WHERE id = ${orderId} AND stock_taken_at IS NULL`).changes
+    if (taken === 1) settleStock(tx, orderId, session.sessionId, session.cartId)
+  }
+  if (after.status === 'awaiting_payment') {
+    // Awaiting an asynchronous payment: keep the units reserved until it settles or fails.
+    const cartId = session.cartId
+    tx.update(stockHolds)
+      .set({ expiresAt: now + 7 * 24 * 3600 * 1000, stripeCheckoutSessionId: session.sessionId })
+      .where(and(eq(stockHolds.status, 'active'), sql`(${stockHolds.stripeCheckoutSessionId} = ${session.sessionId} OR (${stockHolds.stripeCheckoutSessionId} IS NULL AND ${stockHolds.cartId} = ${cartId}))`))
+      .run()
+  } else if (after.stockTakenAt === null && before.status === 'awaiting_payment') {
+    // Failed, refunded in full or lost before it was ever seen paid: the units go back.
+    inventory.releaseForSession(tx, session.sessionId)
   }
 
+  if (before.status === 'awaiting_payment' && isConfirmable(after.status, after.disputeStatus)) {
+    jobs.enqueue(tx, 'mail.order_confirmation', { orderId }, { uniqueKey: confirmationKey(orderId) })
+  } else if (!isConfirmable(after.status, after.disputeStatus)) {
+    // Refunded or disputed before the confirmation went out: it is no longer true, so it stays unsent.
+    tx.run(sql`UPDATE jobs SET status = 'done', finished_at = ${now}, last_error = 'skipped: order no longer paid and undisputed'
+      WHERE unique_key = ${confirmationKey(orderId)} AND status = 'queued'`)
+  }
+  if (after.status !== before.status) log.info('orders: status', { orderId, from: before.status, to: after.status })
+  return { orderId, status: after.status, created, token: after.publicToken }
+}
+
+const confirmationKey = (orderId: number) => `mail.order_confirmation:${orderId}`
+
+/** Inserts the order (awaiting payment; applySession moves it on) with its lines, and converts the cart. */
+function insertOrder(tx: Tx, session: CheckoutFacts, now: number): { id: number; created: boolean } {
   const token = crypto.randomBytes(24).toString('base64url')
+  const cartId = session.cartId
   const inserted = tx
     .insert(orders)
     .values({
       stripeCheckoutSessionId: session.sessionId,
       stripePaymentIntentId: session.paymentIntentId,
       publicToken: token,
-      status: isPaid ? 'paid' : 'awaiting_payment',
+      status: 'awaiting_payment',
       totalCents: session.amountTotalCents,
       subtotalCents: session.amountSubtotalCents,
       shippingCents: session.shippingCents,
@@ -107,7 +230,6 @@ export function applySession(tx: Tx, session: CheckoutFacts): FulfillResult {
       shippingAddress: session.shippingAddress,
       shippingRateName: session.shippingRateName,
       cartId,
-      paidAt: isPaid ? now : null,
       createdAt: session.createdAt,
       updatedAt: now,
     })
@@ -115,10 +237,7 @@ export function applySession(tx: Tx, session: CheckoutFacts): FulfillResult {
     .onConflictDoNothing({ target: orders.stripeCheckoutSessionId })
     .returning({ id: orders.id })
     .get()
-  if (!inserted) {
-    const winner = tx.select().from(orders).where(eq(orders.stripeCheckoutSessionId, session.sessionId)).get()!
-    return { orderId: winner.id, status: winner.status, created: false, token: winner.publicToken }
-  }
+  if (!inserted) return { id: tx.select({ id: orders.id }).from(orders).where(eq(orders.stripeCheckoutSessionId, session.sessionId)).get()!.id, created: false }
 
   // Only variants that still exist are linked; the line keeps Stripe's description either way.
   const wanted = session.lines.map((l) => l.variantId).filter((id): id is number => id !== null)
@@ -140,22 +259,11 @@ export function applySession(tx: Tx, session: CheckoutFacts): FulfillResult {
       })
       .run()
   }
-
-  if (isPaid) {
-    settleStock(tx, inserted.id, session.sessionId, cartId)
-    jobs.enqueue(tx, 'mail.order_confirmation', { orderId: inserted.id }, { uniqueKey: `mail.order_confirmation:${inserted.id}` })
-  } else {
-    // Awaiting an asynchronous payment: keep the units reserved until it settles or fails.
-    tx.update(stockHolds)
-      .set({ expiresAt: now + 7 * 24 * 3600 * 1000, stripeCheckoutSessionId: session.sessionId })
-      .where(and(eq(stockHolds.status, 'active'), sql`(${stockHolds.stripeCheckoutSessionId} = ${session.sessionId} OR (${stockHolds.stripeCheckoutSessionId} IS NULL AND ${stockHolds.cartId} = ${cartId}))`))
-      .run()
-  }
   if (cartId) {
     tx.update(carts).set({ status: 'converted', convertedAt: now, updatedAt: now }).where(and(eq(carts.id, cartId), sql`${carts.status} != 'converted'`)).run()
   }
-  log.info('orders: recorded', { orderId: inserted.id, sessionId: session.sessionId, paid: isPaid })
-  return { orderId: inserted.id, status: isPaid ? 'paid' : 'awaiting_payment', created: true, token }
+  log.info('orders: recorded', { orderId: inserted.id, sessionId: session.sessionId })
+  return { id: inserted.id, created: true }
 }
 
 /** Converts the session's holds (or decrements directly) and flags a short sale as oversold. */
@@ -181,35 +289,8 @@ function settleStock(tx: Tx, orderId: number, sessionId: string, cartId: string 
   }
 }
 
-/** async_payment_failed: the order exists (fulfil first) and its held units go back. */
-export function markPaymentFailed(tx: Tx, sessionId: string): void {
-  const now = Date.now()
-  tx.update(orders)
-    .set({ status: 'payment_failed', updatedAt: now })
-    .where(and(eq(orders.stripeCheckoutSessionId, sessionId), eq(orders.status, 'awaiting_payment')))
-    .run()
-  inventory.releaseForSession(tx, sessionId)
-}
-
-/**
- * charge.refunded carries the charge's running total (amount_refunded), so applying it is
- * idempotent and order-insensitive: the larger total wins.
- */
-export function applyRefund(tx: Tx, paymentIntent: string, amountRefundedCents: number): boolean {
-  const order = tx.select().from(orders).where(eq(orders.stripePaymentIntentId, paymentIntent)).get()
-  if (!order) return false
-  const refunded = Math.max(order.refundedCents, amountRefundedCents)
-  let status = order.status
-  if (RANK[order.status] >= RANK.paid && RANK[order.status] <= RANK.refunded) {
-    const target: OrderStatus = refunded >= order.totalCents ? 'refunded' : refunded > 0 ? 'partially_refunded' : order.status
-    if (RANK[target] > RANK[order.status]) status = target
-  }
-  tx.update(orders).set({ refundedCents: refunded, status, updatedAt: Date.now() }).where(eq(orders.id, order.id)).run()
-  return true
-}
-
-export function flagDisputed(tx: Tx, paymentIntent: string): boolean {
-  return tx.update(orders).set({ isDisputed: true, updatedAt: Date.now() }).where(eq(orders.stripePaymentIntentId, paymentIntent)).run().changes > 0
+export function findByPaymentIntent(paymentIntent: string) {
+  return getDb().select().from(orders).where(eq(orders.stripePaymentIntentId, paymentIntent)).get() ?? null
 }
 
 export function existsForPaymentIntent(paymentIntent: string): boolean {

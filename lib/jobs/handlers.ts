@@ -19,6 +19,11 @@ export const handlers: Record<string, jobs.JobHandler> = {
       log.warn('mail: order has no email address; confirmation skipped', { orderId: order.id })
       return
     }
+    // Checked again at send time: a refund or dispute may have landed since it was queued.
+    if (!orders.isConfirmable(order.status, order.disputeStatus)) {
+      log.info('mail: order no longer paid and undisputed; confirmation skipped', { orderId: order.id, status: order.status })
+      return
+    }
     await mail.send(orderConfirmation(order))
   },
   reconcile: async () => {

@@ -9,6 +9,7 @@ import * as stripe from './stripe'
  * them in one immediate transaction keyed by the session id.
  */
 export async function fulfill(sessionId: string): Promise<orders.FulfillResult> {
-  const facts = await stripe.readCheckout(sessionId)
+  // An order's lines never change once recorded: only a session without one needs them read.
+  const facts = await stripe.readCheckout(sessionId, { withLines: !orders.findBySession(sessionId) })
   return write((tx) => orders.applySession(tx, facts))
 }

@@ -6,14 +6,19 @@ import 'server-only'
 
 export { fulfill } from './fulfil'
 export { keys } from './keys'
-export { HANDLED_TYPES, WEBHOOK_TOLERANCE_SECONDS, handle, verify, type HandleResult } from './webhooks'
+export { HANDLED_TYPES, WEBHOOK_TOLERANCE_SECONDS, handle, verify, type HandleResult, type Outcome } from './webhooks'
 export {
-  completedCheckoutSessionIds,
+  callsMade,
+  closeCheckoutSession,
+  completedCheckoutSessions,
+  countCalls,
   createCheckoutSession,
   expireCheckoutSession,
   isUnknownObject,
   listEvents,
+  readCheckout,
   type CheckoutSessionCreateParams,
+  type ListedSession,
   type StripeEvent,
 } from './stripe'
 

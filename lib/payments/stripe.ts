@@ -1,7 +1,8 @@
 import 'server-only'
+import { AsyncLocalStorage } from 'node:async_hooks'
 import Stripe from 'stripe'
 import { getEnv } from '@/lib/env'
-import type { CheckoutFacts, CheckoutLine, ShippingAddressFacts } from '@/lib/orders'
+import type { CheckoutFacts, CheckoutLine, DisputeState, PaymentFacts, ShippingAddressFacts } from '@/lib/orders'
 import { keys, resetKeys } from './keys'
 
 // Every call this store makes to Stripe's API, and the translation of what Stripe answers
@@ -11,28 +12,61 @@ import { keys, resetKeys } from './keys'
 // One client per process. With STRIPE_API_BASE (or the built-in emulator) the same official
 // SDK talks to a Stripe-compatible server instead, so every code path is the one that runs
 // against Stripe.
-const globalForStripe = globalThis as unknown as { tillStripe?: Stripe }
+const globalForStripe = globalThis as unknown as { tillStripe?: Stripe; tillStripeCalls?: number }
 
 export function client(): Stripe {
   if (!globalForStripe.tillStripe) {
     const env = getEnv()
     const base = env.stripeApiBase ? new URL(env.stripeApiBase) : null
-    globalForStripe.tillStripe = new Stripe(keys().secretKey, {
-      maxNetworkRetries: 2,
-      timeout: 20_000,
-      telemetry: false,
-      ...(base
-        ? { host: base.hostname, port: base.port || (base.protocol === 'https:' ? 443 : 80), protocol: base.protocol === 'https:' ? 'https' : 'http' }
-        : {}),
-    })
+    globalForStripe.tillStripe = counted(
+      new Stripe(keys().secretKey, {
+        maxNetworkRetries: 2,
+        timeout: 20_000,
+        telemetry: false,
+        // Names the store in the User-Agent, so a Stripe-side request log can tell its calls apart.
+        appInfo: { name: 'Till' },
+        ...(base
+          ? { host: base.hostname, port: base.port || (base.protocol === 'https:' ? 443 : 80), protocol: base.protocol === 'https:' ? 'https' : 'http' }
+          : {}),
+      }),
+    )
   }
   return globalForStripe.tillStripe
 }
 
 /** Tests point the process at their own Stripe-compatible server. */
 export function setClient(stripe: Stripe | undefined): void {
-  globalForStripe.tillStripe = stripe
+  globalForStripe.tillStripe = stripe ? counted(stripe) : undefined
   resetKeys()
+}
+
+// Every API request (each page of a list, each retry) is counted: per process, and per
+// `countCalls` scope, so reconciliation can say what a run cost even while webhooks are
+// being handled at the same time in the same process.
+const callScope = new AsyncLocalStorage<{ calls: number }>()
+const countedClients = new WeakSet<Stripe>()
+
+function counted(stripe: Stripe): Stripe {
+  if (countedClients.has(stripe)) return stripe
+  countedClients.add(stripe)
+  stripe.on('request', () => {
+    globalForStripe.tillStripeCalls = (globalForStripe.tillStripeCalls ?? 0) + 1
+    const scope = callScope.getStore()
+    if (scope) scope.calls++
+  })
+  return stripe
+}
+
+/** Stripe API requests this process has made. */
+export function callsMade(): number {
+  return globalForStripe.tillStripeCalls ?? 0
+}
+
+/** Runs `fn` and counts the Stripe API requests made on its behalf. */
+export async function countCalls<T>(fn: () => Promise<T>): Promise<{ result: T; calls: number }> {
+  const scope = { calls: 0 }
+  const result = await callScope.run(scope, fn)
+  return { result, calls: scope.calls }
 }
 
 export type StripeEvent = Stripe.Event
@@ -46,15 +80,55 @@ export function isUnknownObject(err: unknown): boolean {
 // ---------------------------------------------------------------------------------------
 // Checkout Sessions
 
-/** A session and every one of its line items (paginated past 100), as CheckoutFacts. */
-export async function readCheckout(sessionId: string): Promise<CheckoutFacts> {
+/**
+ * A session and its payment as Stripe says now, as CheckoutFacts, in as few requests as
+ * possible: one retrieve brings the session, its payment intent and latest charge (with the
+ * running amount_refunded) and, when `withLines`, the first page of line items. More line
+ * items, and the dispute's status when the charge is disputed, cost one request more each.
+ * Without `withLines` (the order already exists, so its lines are known) `lines` is empty
+ * and `hasLines` false.
+ */
+export async function readCheckout(sessionId: string, opts: { withLines?: boolean } = {}): Promise<CheckoutFacts> {
   const stripe = client()
-  const session = await stripe.checkout.sessions.retrieve(sessionId, { expand: ['shipping_cost.shipping_rate'] })
+  const withLines = opts.withLines ?? true
+  const expand = ['shipping_cost.shipping_rate', 'payment_intent.latest_charge']
+  if (withLines) expand.push('line_items.data.price.product')
+  const session = await stripe.checkout.sessions.retrieve(sessionId, { expand })
   const lineItems: Stripe.LineItem[] = []
-  if (session.status === 'complete') {
-    for await (const item of stripe.checkout.sessions.listLineItems(sessionId, { limit: 100, expand: ['data.price.product'] })) lineItems.push(item)
+  if (withLines && session.status === 'complete') {
+    const first = session.line_items
+    lineItems.push(...(first?.data ?? []))
+    if (!first || first.has_more) {
+      const after = lineItems.at(-1)?.id
+      for await (const item of stripe.checkout.sessions.listLineItems(sessionId, { limit: 100, expand: ['data.price.product'], ...(after ? { starting_after: after } : {}) })) {
+        lineItems.push(item)
+      }
+    }
   }
-  return checkoutFacts(session, lineItems)
+  const charge = latestCharge(session)
+  const dispute = charge?.disputed ? await disputeStateOf(charge.id) : null
+  return checkoutFacts(session, lineItems, { hasLines: withLines, dispute })
+}
+
+function latestCharge(session: Stripe.Checkout.Session): Stripe.Charge | null {
+  const intent = session.payment_intent
+  const charge = intent && typeof intent === 'object' ? intent.latest_charge : null
+  return charge && typeof charge === 'object' ? charge : null
+}
+
+/** The charge's dispute, in the store's terms: open until Stripe closes it won or lost. */
+async function disputeStateOf(chargeId: string): Promise<DisputeState> {
+  const page = await client().disputes.list({ charge: chargeId, limit: 10 })
+  // A charge is disputed at most once at a time; the newest dispute is the one that counts.
+  return disputeState(page.data[0]?.status)
+}
+
+export function disputeState(status: string | null | undefined): DisputeState {
+  if (!status) return null
+  if (status === 'lost') return 'lost'
+  // warning_closed: an inquiry that never became a chargeback; prevented: resolved before one.
+  if (status === 'won' || status === 'warning_closed' || status === 'prevented') return 'won'
+  return 'open'
 }
 
 export async function createCheckoutSession(params: CheckoutSessionCreateParams, idempotencyKey: string): Promise<{ id: string; url: string | null }> {
@@ -67,19 +141,69 @@ export async function expireCheckoutSession(sessionId: string): Promise<void> {
   await client().checkout.sessions.expire(sessionId)
 }
 
-/** The Checkout Session that created a payment intent, or null when none did. */
-export async function checkoutSessionIdForPaymentIntent(paymentIntentId: string): Promise<string | null> {
-  const sessions = await client().checkout.sessions.list({ payment_intent: paymentIntentId, limit: 1 })
-  return sessions.data[0]?.id ?? null
+/**
+ * Makes sure a session can no longer be paid, and says how it ended: 'expired' (it can never
+ * be paid now) or 'complete' (the shopper already paid, or started a payment that settles
+ * later). Throws when Stripe could not be reached or the session is still open.
+ */
+export async function closeCheckoutSession(sessionId: string): Promise<'expired' | 'complete'> {
+  try {
+    await client().checkout.sessions.expire(sessionId)
+    return 'expired'
+  } catch (err) {
+    // A session that does not exist can never be paid.
+    if (isUnknownObject(err)) return 'expired'
+    // Refused: most likely it is not open any more. Ask what it is now.
+    let status: string
+    try {
+      status = (await client().checkout.sessions.retrieve(sessionId)).status ?? 'open'
+    } catch {
+      throw err
+    }
+    if (status === 'expired' || status === 'complete') return status
+    throw err
+  }
 }
 
-/** Every completed session created at or after `sinceSeconds`, newest first. */
-export async function completedCheckoutSessionIds(sinceSeconds: number): Promise<{ id: string; amountTotalCents: number | null }[]> {
-  const out: { id: string; amountTotalCents: number | null }[] = []
-  for await (const session of client().checkout.sessions.list({ status: 'complete', created: { gte: sinceSeconds }, limit: 100 })) {
-    out.push({ id: session.id, amountTotalCents: session.amount_total })
+/** The Checkout Session that created a payment intent (as listed, with its origin), or null when none did. */
+export async function checkoutSessionForPaymentIntent(paymentIntentId: string): Promise<ListedSession | null> {
+  const sessions = await client().checkout.sessions.list({ payment_intent: paymentIntentId, limit: 1 })
+  const session = sessions.data[0]
+  return session ? listedSession(session) : null
+}
+
+/** What a session list shows of one session, enough to tell whether its order is in step. */
+export type ListedSession = {
+  id: string
+  origin: CheckoutFacts['origin']
+  paymentStatus: CheckoutFacts['paymentStatus']
+  amountTotalCents: number | null
+}
+
+function listedSession(session: Stripe.Checkout.Session): ListedSession {
+  return {
+    id: session.id,
+    origin: originOf(session),
+    paymentStatus: oneOf(session.payment_status, ['paid', 'unpaid', 'no_payment_required'], 'unpaid'),
+    amountTotalCents: session.amount_total,
   }
-  return out
+}
+
+/** A list walked to its end, or stopped at `maxPages` (then `isCapped`, and `items` is a prefix). */
+export type Walked<T> = { items: T[]; isCapped: boolean }
+
+async function walk<T, U>(list: Stripe.ApiListPromise<T>, map: (item: T) => U, maxPages: number, pageSize: number): Promise<Walked<U>> {
+  const items: U[] = []
+  for await (const item of list) {
+    if (items.length >= maxPages * pageSize) return { items, isCapped: true }
+    items.push(map(item))
+  }
+  return { items, isCapped: false }
+}
+
+/** Every completed session created at or after `sinceSeconds`, newest first, up to `maxPages` pages. */
+export async function completedCheckoutSessions(sinceSeconds: number, maxPages: number): Promise<Walked<ListedSession>> {
+  return walk(client().checkout.sessions.list({ status: 'complete', created: { gte: sinceSeconds }, limit: 100 }), listedSession, maxPages, 100)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -92,11 +216,9 @@ export async function readCharge(chargeId: string): Promise<ChargeFacts> {
   return { id: charge.id, paymentIntentId: idOf(charge.payment_intent), amountRefundedCents: charge.amount_refunded }
 }
 
-/** Every event of these types created at or after `sinceSeconds`, newest first as Stripe lists them. */
-export async function listEvents(types: readonly string[], sinceSeconds: number): Promise<Stripe.Event[]> {
-  const out: Stripe.Event[] = []
-  for await (const event of client().events.list({ types: [...types], created: { gte: sinceSeconds }, limit: 100 })) out.push(event)
-  return out
+/** Every event of these types created at or after `sinceSeconds`, newest first as Stripe lists them, up to `maxPages` pages. */
+export async function listEvents(types: readonly string[], sinceSeconds: number, maxPages: number): Promise<Walked<Stripe.Event>> {
+  return walk(client().events.list({ types: [...types], created: { gte: sinceSeconds }, limit: 100 }), (e) => e, maxPages, 100)
 }
 
 export function constructEvent(payload: string, signature: string, toleranceSeconds: number): Stripe.Event {
@@ -137,8 +259,36 @@ function shippingOf(session: Stripe.Checkout.Session): ShippingAddressFacts | nu
   }
 }
 
+/**
+ * Whose session this is. The store's own Checkout tags every session with its cart; a
+ * Payment Link sale is the owner's too (its products name the variants). Anything else on the
+ * account (another app's Checkout, say) is not this store's and never becomes an order.
+ */
+export function originOf(session: Pick<Stripe.Checkout.Session, 'metadata' | 'payment_link'>): CheckoutFacts['origin'] {
+  if (session.metadata?.cart_id) return 'store'
+  if (session.payment_link) return 'payment_link'
+  return 'foreign'
+}
+
+/** The payment behind a session, from the session and its expanded payment intent and charge. */
+export function paymentFacts(session: Stripe.Checkout.Session, dispute: DisputeState = null): PaymentFacts {
+  const intent = session.payment_intent && typeof session.payment_intent === 'object' ? session.payment_intent : null
+  const charge = latestCharge(session)
+  const amountCents = charge?.amount ?? intent?.amount ?? session.amount_total ?? 0
+  let state: PaymentFacts['state'] = 'none'
+  if (session.payment_status === 'paid' || session.payment_status === 'no_payment_required' || intent?.status === 'succeeded') state = 'succeeded'
+  else if (intent?.status === 'processing' || intent?.status === 'requires_action' || intent?.status === 'requires_confirmation') state = 'processing'
+  else if (session.status === 'complete' && (intent?.status === 'requires_payment_method' || intent?.status === 'canceled' || charge?.status === 'failed')) state = 'failed'
+  else if (session.status === 'complete') state = 'processing'
+  return { state, amountCents, amountRefundedCents: charge?.amount_refunded ?? 0, dispute: charge?.disputed ? (dispute ?? 'open') : null }
+}
+
 /** What the store needs of a session, in its own terms. Pure: tests feed it built objects. */
-export function checkoutFacts(session: Stripe.Checkout.Session, lineItems: Stripe.LineItem[]): CheckoutFacts {
+export function checkoutFacts(
+  session: Stripe.Checkout.Session,
+  lineItems: Stripe.LineItem[],
+  opts: { hasLines?: boolean; dispute?: DisputeState } = {},
+): CheckoutFacts {
   const rate = session.shipping_cost?.shipping_rate
   const lines: CheckoutLine[] = lineItems.map((item) => {
     const quantity = item.quantity ?? 1
@@ -156,7 +306,8 @@ export function checkoutFacts(session: Stripe.Checkout.Session, lineItems: Strip
     status: oneOf(session.status, ['open', 'complete', 'expired'], 'open'),
     paymentStatus: oneOf(session.payment_status, ['paid', 'unpaid', 'no_payment_required'], 'unpaid'),
     paymentIntentId: idOf(session.payment_intent),
-    cartId: session.metadata?.cart_id ?? session.client_reference_id ?? null,
+    origin: originOf(session),
+    cartId: session.metadata?.cart_id ?? null,
     amountTotalCents: session.amount_total ?? 0,
     amountSubtotalCents: session.amount_subtotal ?? 0,
     shippingCents: session.shipping_cost?.amount_total ?? 0,
@@ -167,6 +318,8 @@ export function checkoutFacts(session: Stripe.Checkout.Session, lineItems: Strip
     shippingAddress: shippingOf(session),
     shippingRateName: rate && typeof rate === 'object' ? (rate.display_name ?? null) : null,
     createdAt: (session.created ?? Math.floor(Date.now() / 1000)) * 1000,
+    hasLines: opts.hasLines ?? true,
     lines,
+    payment: paymentFacts(session, opts.dispute ?? null),
   }
 }

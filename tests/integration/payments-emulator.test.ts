@@ -482,6 +482,30 @@ describe('refunds and disputes', () => {
     expect(delivered.event.data.object).toMatchObject({ id: dispute.id, charge: pi.latest_charge, payment_intent: intent })
     expect((await stripe.charges.retrieve(pi.latest_charge as string)).disputed).toBe(true)
   })
+
+  it('lists disputes by charge and payment intent, and closes them won or lost with charge.dispute.closed', async () => {
+    const first = await paidIntent()
+    const second = await paidIntent()
+    const { body: won } = await control<Stripe.Dispute>('dispute', { payment_intent: first.intent })
+    const { body: accepted } = await control<Stripe.Dispute>('dispute', { payment_intent: second.intent })
+    const byIntent = await stripe.disputes.list({ payment_intent: first.intent })
+    expect(byIntent.data.map((d) => d.id)).toEqual([won.id])
+    expect((await stripe.disputes.list({ charge: accepted.charge as string })).data.map((d) => d.id)).toEqual([accepted.id])
+    expect((await stripe.disputes.list()).data.map((d) => d.id)).toEqual([accepted.id, won.id])
+    // The card network decides one; the merchant accepts (closes) the other, which loses it.
+    const { status, body: closed } = await control<Stripe.Dispute>('close-dispute', { dispute: won.id, outcome: 'won' })
+    expect(status).toBe(200)
+    expect(closed.status).toBe('won')
+    expect((await stripe.disputes.close(accepted.id)).status).toBe('lost')
+    const again = (await stripe.disputes.close(accepted.id).catch((e: unknown) => e)) as Stripe.errors.StripeError
+    expect(again.statusCode).toBe(400)
+    const events = await stripe.events.list({ types: ['charge.dispute.closed'] })
+    expect(events.data.map((e) => [(e.data.object as Stripe.Dispute).id, (e.data.object as Stripe.Dispute).status])).toEqual([
+      [accepted.id, 'lost'],
+      [won.id, 'won'],
+    ])
+    expect(events.data[0]!.data.previous_attributes).toEqual({ status: 'needs_response' })
+  })
 })
 
 describe('events and webhooks', () => {

@@ -50,3 +50,34 @@ export function lineItemObject(input: { variantId: number | null; quantity: numb
     },
   } as unknown as Stripe.LineItem
 }
+
+/**
+ * A payment intent as a session retrieve expands it (`payment_intent.latest_charge`), with
+ * the charge's running refund total and dispute flag.
+ */
+export function paymentIntentObject(input: {
+  status?: Stripe.PaymentIntent.Status
+  amount: number
+  amountRefunded?: number
+  disputed?: boolean
+  chargeStatus?: Stripe.Charge.Status
+}): Stripe.PaymentIntent {
+  const piId = id('pi')
+  return {
+    id: piId,
+    object: 'payment_intent',
+    amount: input.amount,
+    currency: 'usd',
+    status: input.status ?? 'succeeded',
+    latest_charge: {
+      id: id('ch'),
+      object: 'charge',
+      amount: input.amount,
+      amount_refunded: input.amountRefunded ?? 0,
+      refunded: (input.amountRefunded ?? 0) >= input.amount,
+      disputed: input.disputed ?? false,
+      payment_intent: piId,
+      status: input.chargeStatus ?? (input.status === 'processing' ? 'pending' : input.status === 'requires_payment_method' ? 'failed' : 'succeeded'),
+    },
+  } as unknown as Stripe.PaymentIntent
+}

@@ -27,7 +27,30 @@ export type StripeServerOptions = {
   log?: EmulatorLog
 }
 
+export type HeldAnswer = { captured: Promise<void>; release(): void; cancel(): void; readonly isCaptured: boolean }
+
+type Gate = { match: (request: { method: string; path: string }) => boolean; isUsed: boolean; onCapture: () => void; released: Promise<void> }
+
+/** One API request the server answered (the test controls under /emulator are not logged). */
+export type LoggedRequest = { method: string; path: string; userAgent: string }
+
 export type StripeServer = {
+  /** Every /v1 request, in arrival order. */
+  requests: LoggedRequest[]
+  /** /v1 requests the store's own client made (its User-Agent names Till), not the test's. */
+  storeRequests(): LoggedRequest[]
+  /**
+   * While a predicate here matches a request, the server answers it 500 api_error without
+   * doing anything (Stripe unreachable for that call, as far as the caller can tell).
+   */
+  faults: ((request: { method: string; path: string }) => boolean)[]
+  /**
+   * Holds back the answer to the store's next request that matches: the server reads its
+   * state now, and the answer leaves only at release(). The store then acts later on what
+   * Stripe said earlier (a slow network, a paused process). `captured` resolves when the
+   * request has been answered and held; cancel() drops a gate no request matched.
+   */
+  holdNext(match?: (request: { method: string; path: string }) => boolean): HeldAnswer
   url: string
   port: number
   host: string
@@ -73,11 +96,61 @@ export async function startStripeServer(opts: StripeServerOptions = {}): Promise
     dbFile = path.join(tempDir, 'emulator.sqlite3')
   }
   let emulator: Emulator | null = null
+  const requests: LoggedRequest[] = []
+  const faults: StripeServer['faults'] = []
+  const gates: Gate[] = []
+  const holdNext = (match: Gate['match'] = () => true): HeldAnswer => {
+    let release!: () => void
+    let onCapture!: () => void
+    let isCaptured = false
+    const released = new Promise<void>((resolve) => (release = resolve))
+    const captured = new Promise<void>((resolve) => (onCapture = resolve))
+    const gate: Gate = {
+      match,
+      isUsed: false,
+      onCapture: () => {
+        isCaptured = true
+        onCapture()
+      },
+      released,
+    }
+    gates.push(gate)
+    return {
+      captured,
+      release,
+      cancel: () => {
+        gate.isUsed = true
+        release()
+      },
+      get isCaptured() {
+        return isCaptured
+      },
+    }
+  }
   const server = http.createServer((req, res) => {
     void (async () => {
       try {
         if (!emulator) throw new Error('emulator not ready')
-        await send(res, await serve(emulator, await toRequest(req, `http://${host}`)))
+        const method = req.method ?? 'GET'
+        const path = new URL(req.url ?? '/', 'http://local').pathname
+        if (path.startsWith('/v1/')) {
+          requests.push({ method, path, userAgent: String(req.headers['user-agent'] ?? '') })
+          if (faults.some((fault) => fault({ method, path }))) {
+            for await (const chunk of req) void chunk
+            res.writeHead(500, { 'Content-Type': 'application/json' })
+            res.end(JSON.stringify({ error: { type: 'api_error', message: 'Injected fault: Stripe is unavailable.' } }))
+            return
+          }
+        }
+        const response = await serve(emulator, await toRequest(req, `http://${host}`))
+        const isStore = String(req.headers['user-agent'] ?? '').includes('Till')
+        const gate = isStore ? gates.find((g) => !g.isUsed && g.match({ method, path })) : undefined
+        if (gate) {
+          gate.isUsed = true
+          gate.onCapture()
+          await gate.released
+        }
+        await send(res, response)
       } catch (err) {
         if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json' })
         res.end(JSON.stringify({ error: { type: 'api_error', message: String(err) } }))
@@ -109,6 +182,10 @@ export async function startStripeServer(opts: StripeServerOptions = {}): Promise
   const running = emulator
   let closing: Promise<void> | null = null
   return {
+    requests,
+    storeRequests: () => requests.filter((r) => r.userAgent.includes('Till')),
+    faults,
+    holdNext,
     url,
     port,
     host,

@@ -7,7 +7,7 @@ import * as orders from '@/lib/orders'
 import { checkoutFacts } from '@/lib/payments/stripe'
 import { insertCart, insertVariant } from '../support/catalog-rows'
 import { freshDb, type TestDb } from '../support/db'
-import { lineItemObject, sessionObject } from '../support/stripe-objects'
+import { lineItemObject, paymentIntentObject, sessionObject } from '../support/stripe-objects'
 
 let t: TestDb
 beforeEach(() => {
@@ -64,17 +64,18 @@ describe('orders.applySession', () => {
   it('async failure marks the order failed and releases its hold', () => {
     const { variantId } = insertVariant({ stock: 5 })
     const { session, items } = held(variantId, 2)
-    write((tx) => {
-      orders.applySession(tx, checkoutFacts({ ...session, payment_status: 'unpaid' }, items))
-      orders.markPaymentFailed(tx, session.id)
-    })
+    write((tx) => orders.applySession(tx, checkoutFacts({ ...session, payment_status: 'unpaid', payment_intent: paymentIntentObject({ status: 'processing', amount: 5500 }) }, items)))
+    expect(inventory.availableOne(variantId)).toBe(3)
+    write((tx) => orders.applySession(tx, checkoutFacts({ ...session, payment_status: 'unpaid', payment_intent: paymentIntentObject({ status: 'requires_payment_method', amount: 5500 }) }, items)))
     expect(t.db.select().from(ordersTable).get()!.status).toBe('payment_failed')
     expect(inventory.availableOne(variantId)).toBe(5)
+    expect(stockOf(variantId)).toBe(5)
+    expect(t.db.select().from(jobs).all()).toHaveLength(0)
   })
 
-  it('a paid session the store never created decrements stock directly, and flags a short sale as oversold', () => {
+  it('a paid Payment Link session (no cart) decrements stock directly, and flags a short sale as oversold', () => {
     const { variantId } = insertVariant({ stock: 1 })
-    const session = sessionObject({ amount_total: 5000 })
+    const session = sessionObject({ amount_total: 5000, payment_link: 'plink_test_1' })
     write((tx) => orders.applySession(tx, checkoutFacts(session, [lineItemObject({ variantId, quantity: 2, unitAmount: 2500 })])))
     const order = t.db.select().from(ordersTable).get()!
     expect(order.status).toBe('paid')
@@ -83,7 +84,7 @@ describe('orders.applySession', () => {
   })
 
   it('keeps a line whose variant no longer exists, unlinked', () => {
-    const session = sessionObject({ amount_total: 1000 })
+    const session = sessionObject({ amount_total: 1000, payment_link: 'plink_test_1' })
     write((tx) => orders.applySession(tx, checkoutFacts(session, [lineItemObject({ variantId: 999_999, quantity: 1, unitAmount: 1000, description: 'Old thing' })])))
     expect(t.db.select().from(orderLines).get()).toMatchObject({ variantId: null, title: 'Old thing' })
   })
@@ -92,11 +93,11 @@ describe('orders.applySession', () => {
     const { variantId } = insertVariant({ stock: 5 })
     const { session, items } = held(variantId, 2)
     write((tx) => orders.applySession(tx, checkoutFacts(session, items)))
-    const pi = session.payment_intent as string
-    write((tx) => orders.applyRefund(tx, pi, 1000))
+    const refunded = (cents: number) => checkoutFacts({ ...session, payment_intent: paymentIntentObject({ amount: 5500, amountRefunded: cents }) }, [], { hasLines: false })
+    write((tx) => orders.applySession(tx, refunded(1000)))
     expect(t.db.select().from(ordersTable).get()).toMatchObject({ status: 'partially_refunded', refundedCents: 1000, totalCents: 5500 })
-    write((tx) => orders.applyRefund(tx, pi, 5500))
-    write((tx) => orders.applyRefund(tx, pi, 1000)) // a late, older event
+    write((tx) => orders.applySession(tx, refunded(5500)))
+    write((tx) => orders.applySession(tx, refunded(1000))) // a stale read
     expect(t.db.select().from(ordersTable).get()).toMatchObject({ status: 'refunded', refundedCents: 5500 })
     // the webhook alone never restocks
     expect(stockOf(variantId)).toBe(3)
@@ -108,5 +109,146 @@ describe('orders.applySession', () => {
     write((tx) => orders.applySession(tx, checkoutFacts({ ...session, status: 'expired', payment_status: 'unpaid' }, [])))
     expect(t.db.select().from(ordersTable).all()).toHaveLength(0)
     expect(inventory.availableOne(variantId)).toBe(5)
+  })
+})
+
+// Facts as payments makes them from Stripe's objects: a session with its payment intent and
+// latest charge expanded.
+function facts(opts: {
+  status?: 'open' | 'complete' | 'expired'
+  paymentStatus?: 'paid' | 'unpaid' | 'no_payment_required'
+  intent?: 'processing' | 'succeeded' | 'requires_payment_method' | null
+  amount?: number
+  refunded?: number
+  dispute?: orders.DisputeState
+  metadata?: Record<string, string>
+  paymentLink?: string | null
+}) {
+  const amount = opts.amount ?? 5500
+  const intent = opts.intent === null ? null : paymentIntentObject({ status: opts.intent ?? 'succeeded', amount, amountRefunded: opts.refunded ?? 0, disputed: !!opts.dispute })
+  const session = sessionObject({
+    status: opts.status ?? 'complete',
+    payment_status: opts.paymentStatus ?? 'paid',
+    amount_total: amount,
+    metadata: opts.metadata ?? { cart_id: 'cart_1' },
+    payment_link: opts.paymentLink ?? null,
+    payment_intent: intent,
+  })
+  return checkoutFacts(session, [], { dispute: opts.dispute ?? null })
+}
+
+describe('orders.targetOf (the order Stripe state implies)', () => {
+  it.each([
+    ['open session', facts({ status: 'open', paymentStatus: 'unpaid', intent: null }), { kind: 'none', releaseHolds: false }],
+    ['expired session', facts({ status: 'expired', paymentStatus: 'unpaid', intent: null }), { kind: 'none', releaseHolds: true }],
+    ['paid', facts({}), { kind: 'order', status: 'paid', refundedCents: 0, dispute: null }],
+    ['pay-later, not settled', facts({ paymentStatus: 'unpaid', intent: 'processing' }), { kind: 'order', status: 'awaiting_payment' }],
+    ['pay-later, failed', facts({ paymentStatus: 'unpaid', intent: 'requires_payment_method' }), { kind: 'order', status: 'payment_failed' }],
+    ['paid, part refunded', facts({ refunded: 1000 }), { kind: 'order', status: 'partially_refunded', refundedCents: 1000 }],
+    ['paid, refunded in full', facts({ refunded: 5500 }), { kind: 'order', status: 'refunded', refundedCents: 5500 }],
+    ['paid, disputed', facts({ dispute: 'open' }), { kind: 'order', status: 'paid', dispute: 'open' }],
+    ['paid, dispute lost', facts({ dispute: 'lost' }), { kind: 'order', status: 'paid', dispute: 'lost' }],
+    ['another app’s session', facts({ metadata: {} }), { kind: 'none', releaseHolds: false }],
+    ['a Payment Link sale', facts({ metadata: {}, paymentLink: 'plink_1' }), { kind: 'order', status: 'paid' }],
+    ['$0 session, not ours', facts({ metadata: {}, paymentLink: 'plink_1', paymentStatus: 'no_payment_required', intent: null, amount: 0 }), { kind: 'none', releaseHolds: false }],
+    ['$0 session from our Checkout', facts({ paymentStatus: 'no_payment_required', intent: null, amount: 0 }), { kind: 'order', status: 'paid', refundedCents: 0 }],
+  ])('%s', (_name, input, expected) => {
+    expect(orders.targetOf(input)).toMatchObject(expected)
+  })
+
+  it('statuses never move back, whatever order targets arrive in', () => {
+    const all = ['awaiting_payment', 'paid', 'fulfilled', 'partially_refunded', 'refunded', 'payment_failed'] as const
+    for (const a of all) {
+      for (const b of all) {
+        const ab = orders.nextStatus(orders.nextStatus('awaiting_payment', a), b)
+        const ba = orders.nextStatus(orders.nextStatus('awaiting_payment', b), a)
+        expect(ab).toBe(ba)
+        expect(orders.nextStatus(ab, a)).toBe(ab)
+      }
+    }
+  })
+})
+
+describe('orders.applySession from fresh facts', () => {
+  const mails = () => t.db.select().from(jobs).where(eq(jobs.kind, 'mail.order_confirmation')).all()
+
+  function pending(variantId: number, quantity: number) {
+    const h = held(variantId, quantity)
+    const at = (intent: Parameters<typeof paymentIntentObject>[0], paymentStatus: 'paid' | 'unpaid' = 'paid', withLines = true) =>
+      checkoutFacts({ ...h.session, payment_status: paymentStatus, payment_intent: paymentIntentObject(intent) }, withLines ? h.items : [], { hasLines: withLines })
+    return { ...h, at }
+  }
+
+  it('finding 1: refunded in full before the late success is seen → refunded, no stock taken, holds back, no email', () => {
+    const { variantId } = insertVariant({ stock: 2 })
+    const { at } = pending(variantId, 2)
+    write((tx) => orders.applySession(tx, at({ status: 'processing', amount: 5500 }, 'unpaid')))
+    expect(inventory.availableOne(variantId)).toBe(0)
+    // charge.refunded arrives first; Stripe now says: paid, refunded in full
+    write((tx) => orders.applySession(tx, at({ amount: 5500, amountRefunded: 5500 }, 'paid', false)))
+    // the late async_payment_succeeded, with a read taken before the refund (stale): never back
+    write((tx) => orders.applySession(tx, at({ amount: 5500 }, 'paid', false)))
+    expect(t.db.select().from(ordersTable).get()).toMatchObject({ status: 'refunded', refundedCents: 5500, stockTakenAt: null })
+    expect(stockOf(variantId)).toBe(2)
+    expect(inventory.availableOne(variantId)).toBe(2)
+    expect(mails()).toHaveLength(0)
+  })
+
+  it('stock is taken once however often a paid state is applied; a later refund leaves it taken', () => {
+    const { variantId } = insertVariant({ stock: 5 })
+    const { at } = pending(variantId, 2)
+    write((tx) => orders.applySession(tx, at({ amount: 5500 })))
+    write((tx) => orders.applySession(tx, at({ amount: 5500, amountRefunded: 500 }, 'paid', false)))
+    write((tx) => orders.applySession(tx, at({ amount: 5500 }, 'paid', false)))
+    write((tx) => orders.applySession(tx, at({ amount: 5500, amountRefunded: 5500 }, 'paid', false)))
+    expect(stockOf(variantId)).toBe(3)
+    expect(t.db.select().from(ordersTable).get()!.status).toBe('refunded')
+    expect(mails()).toHaveLength(1)
+  })
+
+  it('a confirmation still queued when the order is refunded is not sent', () => {
+    const { variantId } = insertVariant({ stock: 5 })
+    const { at } = pending(variantId, 1)
+    write((tx) => orders.applySession(tx, at({ amount: 5500 })))
+    expect(mails().map((j) => j.status)).toEqual(['queued'])
+    write((tx) => orders.applySession(tx, at({ amount: 5500, amountRefunded: 5500 }, 'paid', false)))
+    expect(mails().map((j) => j.status)).toEqual(['done'])
+    expect(mails()[0]!.lastError).toMatch(/skipped/)
+  })
+
+  it('a dispute seen with the first payment news: stock taken, flagged, no email; a lost one takes no stock', () => {
+    const a = insertVariant({ stock: 5 }).variantId
+    const first = pending(a, 1)
+    write((tx) => orders.applySession(tx, checkoutFacts({ ...first.session, payment_intent: paymentIntentObject({ amount: 5500, disputed: true }) }, first.items, { dispute: 'open' })))
+    expect(t.db.select().from(ordersTable).get()).toMatchObject({ status: 'paid', isDisputed: true, disputeStatus: 'open' })
+    expect(stockOf(a)).toBe(4)
+    const b = insertVariant({ stock: 5 }).variantId
+    const second = pending(b, 1)
+    write((tx) => orders.applySession(tx, checkoutFacts({ ...second.session, payment_intent: paymentIntentObject({ amount: 5500, disputed: true }) }, second.items, { dispute: 'lost' })))
+    expect(stockOf(b)).toBe(5)
+    expect(inventory.availableOne(b)).toBe(5)
+    expect(mails()).toHaveLength(0)
+  })
+
+  it('an order recorded paid before stock_taken_at existed never takes stock again', () => {
+    const { variantId } = insertVariant({ stock: 5 })
+    const { at } = pending(variantId, 2)
+    write((tx) => orders.applySession(tx, at({ amount: 5500 })))
+    write((tx) => tx.update(ordersTable).set({ stockTakenAt: null }).run())
+    write((tx) => orders.applySession(tx, at({ amount: 5500, amountRefunded: 1000 }, 'paid', false)))
+    expect(stockOf(variantId)).toBe(3)
+  })
+
+  it('finding 5: another app’s paid session and a $0 session without store metadata are not orders', () => {
+    const { variantId } = insertVariant({ stock: 5 })
+    const theirs = sessionObject({ amount_total: 5000, metadata: {} })
+    const free = sessionObject({ amount_total: 0, payment_status: 'no_payment_required', payment_intent: null, metadata: {}, payment_link: 'plink_test_free' })
+    for (const s of [theirs, free]) {
+      const result = write((tx) => orders.applySession(tx, checkoutFacts(s, [lineItemObject({ variantId, quantity: 1, unitAmount: 5000 })])))
+      expect(result).toMatchObject({ orderId: null, created: false })
+    }
+    expect(t.db.select().from(ordersTable).all()).toHaveLength(0)
+    expect(stockOf(variantId)).toBe(5)
+    expect(mails()).toHaveLength(0)
   })
 })

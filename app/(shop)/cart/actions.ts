@@ -3,13 +3,16 @@
 import { redirect } from 'next/navigation'
 import * as cart from '@/lib/cart'
 import { isSlug } from '@/lib/catalog'
-import { InvalidInput, NotFound, OutOfStock } from '@/lib/errors'
+import * as checkout from '@/lib/checkout'
+import { CheckoutOpen, InvalidInput, NotFound, OutOfStock } from '@/lib/errors'
 
 // The cart's three verbs. Each parses its form with zod, calls lib/cart, and answers in one
 // of two ways. The forms post to the `post…` actions, so without JavaScript a submit gets a
 // 303 back to the page with the message in ?notice= or ?error= (post/redirect/get). With
 // JavaScript the form's submit is taken over and calls the plain verb, which returns the
 // result, so the page updates in place (optimistically, then with the server's cart).
+// Every verb first abandons the cart's open checkout at Stripe (checkout.abandon): a cart
+// whose session could still be paid does not change, and the shopper is told why.
 
 export type CartActionResult = {
   ok: boolean
@@ -21,8 +24,8 @@ export type CartActionResult = {
 
 type Outcome = { result: CartActionResult; back: string }
 
-function isExpected(err: unknown): err is OutOfStock | NotFound | InvalidInput {
-  return err instanceof OutOfStock || err instanceof NotFound || err instanceof InvalidInput
+function isExpected(err: unknown): err is OutOfStock | NotFound | InvalidInput | CheckoutOpen {
+  return err instanceof OutOfStock || err instanceof NotFound || err instanceof InvalidInput || err instanceof CheckoutOpen
 }
 
 function labelOf(line: cart.CartLine | undefined): string {
@@ -53,6 +56,7 @@ async function add(formData: FormData): Promise<Outcome> {
   let result: CartActionResult
   try {
     const cartId = await cart.ensureCartId()
+    await checkout.abandon(cartId)
     cart.add(cartId, parsed.data.variantId, parsed.data.quantity)
     const view = cart.load(cartId)
     const line = view?.lines.find((l) => l.variantId === parsed.data.variantId)
@@ -70,6 +74,7 @@ async function changeLine(quantity: number | null, variantId: number): Promise<C
   const before = cart.load(cartId)
   const line = before?.lines.find((l) => l.variantId === variantId)
   try {
+    await checkout.abandon(cartId)
     if (quantity === null || quantity === 0) cart.remove(cartId, variantId)
     else cart.setQuantity(cartId, variantId, quantity)
   } catch (err) {

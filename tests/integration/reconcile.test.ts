@@ -1,0 +1,187 @@
+import type Stripe from 'stripe'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { orders as ordersTable, reconcileRuns, stripeEvents } from '@/db/schema'
+import * as checkout from '@/lib/checkout'
+import * as orders from '@/lib/orders'
+import * as payments from '@/lib/payments'
+import { setClient as setStripeClient } from '@/lib/payments/stripe'
+import * as reconcile from '@/lib/reconcile'
+import { insertCart, insertVariant } from '../support/catalog-rows'
+import { allEvents, deliverEvent, startPaymentsEnv, type PaymentsEnv } from '../support/payments-env'
+
+// Reconciliation against the local Stripe-compatible server, webhooks dropped unless a test
+// delivers them. Stripe calls are counted where Stripe would see them: the server's request
+// log, keeping only requests whose User-Agent is the store's own client.
+
+let env: PaymentsEnv
+beforeEach(async () => {
+  env = await startPaymentsEnv()
+})
+afterEach(() => env.close())
+
+const orderRows = () => env.t.db.select().from(ordersTable).all()
+const runs = () => env.t.db.select().from(reconcileRuns).all()
+
+/** A paid session of this store's (cart_id metadata) made at Stripe without the store hearing of it. */
+function paidStoreSession(amount: number): Stripe.Checkout.Session {
+  return env.stripeServer.emulator.control.foreignSession({ line_items: [{ name: 'Mug', unit_amount: amount, quantity: 1 }], metadata: { cart_id: `cart-${Math.random().toString(36).slice(2)}` } })
+}
+
+/** What Stripe says each session's order must be: refunded total per session id. */
+async function refundTotals(sessionIds: string[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>()
+  for (const id of sessionIds) {
+    const session = await env.stripe.checkout.sessions.retrieve(id, { expand: ['payment_intent.latest_charge'] })
+    out.set(id, ((session.payment_intent as Stripe.PaymentIntent).latest_charge as Stripe.Charge).amount_refunded)
+  }
+  return out
+}
+
+describe('reconcile: complete', () => {
+  it('more events than one page (webhooks all dropped): one run applies every one of them', async () => {
+    const sessions = Array.from({ length: 56 }, (_, i) => paidStoreSession(1000 + i))
+    for (const [i, s] of sessions.entries()) await env.stripe.refunds.create({ payment_intent: s.payment_intent as string, amount: 100 + i })
+    const report = await reconcile.run()
+    expect(report.eventsSeen).toBeGreaterThan(100)
+    expect(report.capped).toEqual([])
+    expect(report.failures).toEqual([])
+    const totals = await refundTotals(sessions.map((s) => s.id))
+    expect(orderRows()).toHaveLength(sessions.length)
+    for (const order of orderRows()) {
+      expect(order).toMatchObject({ status: 'partially_refunded', refundedCents: totals.get(order.stripeCheckoutSessionId) })
+    }
+  })
+
+  it('a run that reaches the page cap stops, keeps the cursor and says so; the next full run applies everything', async () => {
+    paidStoreSession(1500)
+    const first = await reconcile.run()
+    expect(first.capped).toEqual([])
+    const cursor = runs().at(-1)!.eventsCursor
+    expect(cursor).not.toBeNull()
+    const sessions = Array.from({ length: 60 }, (_, i) => paidStoreSession(2000 + i))
+    for (const s of sessions) await env.stripe.refunds.create({ payment_intent: s.payment_intent as string, amount: 500 })
+    const capped = await reconcile.run(Date.now(), { maxPages: 1 })
+    expect(capped.capped).toContain('events')
+    expect(capped.eventsSeen).toBe(0)
+    expect(runs().at(-1)).toMatchObject({ isCapped: true, eventsCursor: cursor })
+    expect(runs().at(-1)!.error).toMatch(/capped/)
+    // nothing was skipped for good: the next run reads from the same cursor
+    const full = await reconcile.run()
+    expect(full.capped).toEqual([])
+    expect(full.eventsSeen).toBeGreaterThan(120)
+    const byId = new Map(orderRows().map((o) => [o.stripeCheckoutSessionId, o]))
+    for (const s of sessions) expect(byId.get(s.id)).toMatchObject({ status: 'partially_refunded', refundedCents: 500 })
+  })
+
+  it('a failing event keeps the cursor before it; the run after it is fixed applies it', async () => {
+    const s = paidStoreSession(1200)
+    env.stripeServer.faults.push(({ path }) => path.startsWith('/v1/checkout/sessions/'))
+    const failed = await reconcile.run()
+    expect(failed.failures.length).toBeGreaterThan(0)
+    const event = (await allEvents(env)).find((e) => e.type === 'checkout.session.completed')!
+    expect(runs().at(-1)!.eventsCursor).toBeLessThanOrEqual(event.created)
+    env.stripeServer.faults.length = 0
+    const fixed = await reconcile.run()
+    expect(fixed.failures).toEqual([])
+    expect(orders.findBySession(s.id)).toMatchObject({ status: 'paid' })
+  })
+})
+
+describe('reconcile: foreign payments (finding 5)', () => {
+  it('a refund or dispute of a payment that is not this store’s answers 2xx, is recorded as foreign, and never pins the cursor', async () => {
+    // Another app's Checkout on the same account: a session without the store's cart_id.
+    const theirs = await env.stripe.checkout.sessions.create({
+      mode: 'payment',
+      line_items: [{ quantity: 1, price_data: { currency: 'usd', unit_amount: 4200, product_data: { name: 'Their thing' } } }],
+      success_url: 'https://other.example/ok',
+    })
+    const paid = env.stripeServer.emulator.control.pay({ session: theirs.id })
+    await env.stripe.refunds.create({ payment_intent: paid.payment_intent as string, amount: 1000 })
+    // A Dashboard charge (a payment intent no Checkout Session made), refunded and disputed.
+    const now = Math.floor(Date.now() / 1000)
+    const dashboardCharge = { id: 'ch_dashboard_1', object: 'charge', amount: 3000, amount_refunded: 3000, payment_intent: 'pi_dashboard_1', disputed: false }
+    const crafted = [
+      { id: 'evt_dash_refund', object: 'event', type: 'charge.refunded', created: now, data: { object: dashboardCharge } },
+      { id: 'evt_dash_dispute', object: 'event', type: 'charge.dispute.created', created: now, data: { object: { id: 'dp_dash_1', object: 'dispute', charge: 'ch_dashboard_1', payment_intent: 'pi_dashboard_1', status: 'needs_response' } } },
+      { id: 'evt_legacy_refund', object: 'event', type: 'charge.refunded', created: now, data: { object: { ...dashboardCharge, id: 'ch_legacy', payment_intent: null } } },
+      // A $0 session of someone else's on the account (no store metadata).
+      { id: 'evt_free_session', object: 'event', type: 'checkout.session.completed', created: now, data: { object: { id: 'cs_test_free_1', object: 'checkout.session', status: 'complete', payment_status: 'no_payment_required', amount_total: 0, metadata: {}, payment_link: 'plink_free', payment_intent: null } } },
+    ]
+    for (const event of crafted) {
+      const res = await deliverEvent(env, event)
+      expect(res.status).toBe(200)
+      expect(await res.json()).toMatchObject({ outcome: 'foreign' })
+    }
+    for (const event of (await allEvents(env)).filter((e) => e.type.startsWith('charge.') || e.type.startsWith('checkout.'))) {
+      const res = await deliverEvent(env, event)
+      expect(res.status).toBe(200)
+    }
+    const ids = crafted.map((e) => e.id)
+    const recorded = env.t.db.select().from(stripeEvents).all().filter((e) => ids.includes(e.id))
+    expect(recorded.map((e) => [e.outcome, e.error])).toEqual(crafted.map(() => ['foreign', null]))
+    const dispute = env.stripeServer.emulator.control.dispute({ payment_intent: paid.payment_intent as string })
+    const report = await reconcile.run()
+    expect(report.failures).toEqual([])
+    expect(report.eventsCursor).toBeGreaterThanOrEqual(dispute.created)
+    expect(orderRows()).toEqual([])
+  })
+})
+
+describe('reconcile: cheap', () => {
+  it('Stripe calls per paid order stay under 3 across many restarts and reconciliations, and a run with nothing missing costs one list page', async () => {
+    const { variantId } = insertVariant({ stock: 10_000, priceCents: 1500 })
+    const DEPLOYS = 10
+    const ORDERS_PER_DEPLOY = 6
+    let reconcileCalls = 0
+    let reconcileRuns = 0
+    // what each run said it cost, and what Stripe saw it make
+    const said: { reported: unknown; seen: number }[] = []
+    const reconcileOnce = async () => {
+      const before = env.stripeServer.storeRequests().length
+      const report = await reconcile.run()
+      const made = env.stripeServer.storeRequests().length - before
+      said.push({ reported: report.stripeCalls, seen: made })
+      expect(report.failures).toEqual([])
+      reconcileCalls += made
+      reconcileRuns++
+      return report
+    }
+    for (let deploy = 0; deploy < DEPLOYS; deploy++) {
+      // A new process: a new client, and the reconcile every boot runs.
+      setStripeClient(undefined)
+      await reconcileOnce()
+      for (let i = 0; i < ORDERS_PER_DEPLOY; i++) {
+        const cartId = insertCart([{ variantId, quantity: 1 + (i % 3) }])
+        const { sessionId } = await checkout.start(cartId)
+        env.stripeServer.emulator.control.pay({ session: sessionId })
+        const events = (await allEvents(env)).filter((e) => (e.data.object as { id?: string }).id === sessionId)
+        // Most webhooks arrive (some twice); one in six is dropped and left to reconciliation.
+        if (i % 6 !== 5) for (const event of events) expect((await deliverEvent(env, event)).status).toBe(200)
+        if (i % 3 === 0) for (const event of events) await deliverEvent(env, event)
+        // The shopper lands on the success page, which builds the order only when it is missing.
+        if (i % 2 === 0 && !orders.findBySession(sessionId)) await payments.fulfill(sessionId)
+      }
+      await reconcileOnce()
+      await reconcileOnce()
+    }
+    const paid = orderRows().filter((o) => o.status === 'paid')
+    expect(paid).toHaveLength(DEPLOYS * ORDERS_PER_DEPLOY)
+    const total = env.stripeServer.storeRequests().length
+    const perOrder = total / paid.length
+    const steady = await reconcileOnce()
+    console.info(
+      `reconcile cost: ${total} Stripe calls for ${paid.length} paid orders = ${perOrder.toFixed(2)} per order ` +
+        `(${reconcileCalls} of them in ${reconcileRuns} reconcile runs); a run with nothing missing: ${steady.stripeCalls}`,
+    )
+    expect(perOrder).toBeLessThan(3)
+    expect(said.filter((r) => r.reported !== r.seen)).toEqual([])
+    expect(steady.stripeCalls).toBeLessThanOrEqual(1)
+    expect(steady.sessionsFetched).toBe(0)
+    // the hourly walk, forced: one page of sessions more, and still nothing read per order
+    const walked = await reconcile.run(Date.now(), { walkSessions: 'always' })
+    expect(walked).toMatchObject({ isSessionsWalked: true, sessionsSeen: paid.length, sessionsFetched: 0, stripeCalls: 2 })
+    expect(runs().at(-1)).toMatchObject({ stripeCalls: 2, isSessionsWalked: true })
+    // creating each session is one call; everything else per order stays at about one
+    expect(env.stripeServer.storeRequests().filter((r) => r.path.endsWith('/line_items'))).toHaveLength(0)
+  })
+})
