@@ -1,6 +1,7 @@
 import type Stripe from 'stripe'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { orders as ordersTable, reconcileRuns, stripeEvents } from '@/db/schema'
+import { eq } from 'drizzle-orm'
+import { orders as ordersTable, reconcileRuns, stripeEvents, variants } from '@/db/schema'
 import * as checkout from '@/lib/checkout'
 import * as orders from '@/lib/orders'
 import * as payments from '@/lib/payments'
@@ -183,5 +184,26 @@ describe('reconcile: cheap', () => {
     expect(runs().at(-1)).toMatchObject({ stripeCalls: 2, isSessionsWalked: true })
     // creating each session is one call; everything else per order stays at about one
     expect(env.stripeServer.storeRequests().filter((r) => r.path.endsWith('/line_items'))).toHaveLength(0)
+  })
+})
+
+describe('reconcile: webhooks that never arrived', () => {
+  it('turns a paid session whose webhooks never arrived into its order, once', async () => {
+    const { variantId } = insertVariant({ stock: 5, priceCents: 2500 })
+    const { sessionId } = await checkout.start(insertCart([{ variantId, quantity: 1 }]))
+    env.stripeServer.emulator.control.pay({ session: sessionId })
+    // A Payment Link sale of the same variant: made at Stripe, never announced to the store.
+    const foreign = env.stripeServer.emulator.control.foreignSession({ line_items: [{ name: 'Tote', unit_amount: 3000, quantity: 1, variant_id: String(variantId) }] })
+    const first = await reconcile.run()
+    expect(first.ordersCreated).toBeGreaterThanOrEqual(2)
+    expect(first.mismatches).toEqual([])
+    const mine = orderRows().filter((o) => o.stripeCheckoutSessionId === sessionId || o.stripeCheckoutSessionId === foreign.id)
+    expect(mine).toHaveLength(2)
+    expect(mine.every((o) => o.status === 'paid')).toBe(true)
+    expect(env.t.db.select().from(variants).where(eq(variants.id, variantId)).get()!.stock).toBe(3)
+    const second = await reconcile.run()
+    expect(second.ordersCreated).toBe(0)
+    expect(orderRows().filter((o) => o.stripeCheckoutSessionId === sessionId)).toHaveLength(1)
+    expect(runs()).toHaveLength(2)
   })
 })

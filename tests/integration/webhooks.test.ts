@@ -2,13 +2,12 @@ import { eq } from 'drizzle-orm'
 import Stripe from 'stripe'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { POST as webhook } from '@/app/api/stripe/webhook/route'
-import { orderLines, orders as ordersTable, reconcileRuns, stockHolds, stripeEvents, variants } from '@/db/schema'
+import { orderLines, orders as ordersTable, stockHolds, stripeEvents, variants } from '@/db/schema'
 import * as checkout from '@/lib/checkout'
 import { resetEnv } from '@/lib/env'
 import * as inventory from '@/lib/inventory'
 import * as payments from '@/lib/payments'
 import { setClient as setStripeClient } from '@/lib/payments/stripe'
-import * as reconcile from '@/lib/reconcile'
 import { insertCart, insertVariant } from '../support/catalog-rows'
 import { freshDb, type TestDb } from '../support/db'
 import { startStripeServer, type StripeServer } from '../support/stripe-server'
@@ -228,23 +227,5 @@ describe('POST /api/stripe/webhook', () => {
     const event = { id: 'evt_test_other', object: 'event', type: 'customer.created', created: Math.floor(Date.now() / 1000), data: { object: { id: 'cus_1', object: 'customer' } } }
     expect((await webhook(signedRequest(JSON.stringify(event)))).status).toBe(200)
     expect(t.db.select().from(stripeEvents).get()).toMatchObject({ id: 'evt_test_other', type: 'customer.created' })
-  })
-})
-
-describe('reconciliation', () => {
-  it('turns a paid session whose webhooks never arrived into its order, once', async () => {
-    const { sessionId, variantId } = await paidSession({ quantity: 1 })
-    const foreign = stripeServer.emulator.control.foreignSession({ line_items: [{ name: 'Tote', unit_amount: 3000, quantity: 1, variant_id: String(variantId) }] })
-    const first = await reconcile.run()
-    expect(first.ordersCreated).toBeGreaterThanOrEqual(2)
-    expect(first.mismatches).toEqual([])
-    const mine = orderRows().filter((o) => o.stripeCheckoutSessionId === sessionId || o.stripeCheckoutSessionId === foreign.id)
-    expect(mine).toHaveLength(2)
-    expect(mine.every((o) => o.status === 'paid')).toBe(true)
-    expect(stockOf(variantId)).toBe(3)
-    const second = await reconcile.run()
-    expect(second.ordersCreated).toBe(0)
-    expect(orderRows().filter((o) => o.stripeCheckoutSessionId === sessionId)).toHaveLength(1)
-    expect(t.db.select().from(reconcileRuns).all()).toHaveLength(2)
   })
 })
