@@ -422,39 +422,27 @@ const refundCreate: Handler = (emulator, params, _match, request) => {
   return { status: 200, body: expand(emulator, refund, params) }
 }
 
-const refundList: Handler = (emulator, params) => {
-  params.only([...LIST_PARAMS, 'payment_intent', 'charge', 'created'])
-  const sql = ["type = 'refund'"]
-  const args: unknown[] = []
-  const paymentIntent = params.string('payment_intent')
-  whereIf(paymentIntent, 'payment_intent = ?', sql, args)
-  const charge = params.string('charge')
-  whereIf(charge, 'parent = ?', sql, args)
-  createdWhere(params.range('created'), sql, args)
-  const page = emulator.store.listPage('objects', { sql, args }, { limit: limitOf(params), cursor: cursorOf(params), order: 'desc', cursorType: 'refund', cursorNoun: 'refund' })
-  const body = list(
-    page.rows.map((r) => JSON.parse(r) as Stripe.Refund),
-    page.hasMore,
-    '/v1/refunds',
-  )
-  return { status: 200, body: expand(emulator, body, params, 'data') }
+/** Refunds and disputes: objects listed by the charge (their parent) or payment intent they belong to. */
+function chargeChildList(type: 'refund' | 'dispute', path: string): Handler {
+  return (emulator, params) => {
+    params.only([...LIST_PARAMS, 'payment_intent', 'charge', 'created'])
+    const sql = [`type = '${type}'`]
+    const args: unknown[] = []
+    whereIf(params.string('payment_intent'), 'payment_intent = ?', sql, args)
+    whereIf(params.string('charge'), 'parent = ?', sql, args)
+    createdWhere(params.range('created'), sql, args)
+    const page = emulator.store.listPage('objects', { sql, args }, { limit: limitOf(params), cursor: cursorOf(params), order: 'desc', cursorType: type, cursorNoun: type })
+    const body = list(
+      page.rows.map((r) => JSON.parse(r) as Stripe.Refund | Stripe.Dispute),
+      page.hasMore,
+      path,
+    )
+    return { status: 200, body: expand(emulator, body, params, 'data') }
+  }
 }
 
-const disputeList: Handler = (emulator, params) => {
-  params.only([...LIST_PARAMS, 'charge', 'payment_intent', 'created'])
-  const sql = ["type = 'dispute'"]
-  const args: unknown[] = []
-  whereIf(params.string('charge'), 'parent = ?', sql, args)
-  whereIf(params.string('payment_intent'), 'payment_intent = ?', sql, args)
-  createdWhere(params.range('created'), sql, args)
-  const page = emulator.store.listPage('objects', { sql, args }, { limit: limitOf(params), cursor: cursorOf(params), order: 'desc', cursorType: 'dispute', cursorNoun: 'dispute' })
-  const body = list(
-    page.rows.map((r) => JSON.parse(r) as Stripe.Dispute),
-    page.hasMore,
-    '/v1/disputes',
-  )
-  return { status: 200, body: expand(emulator, body, params, 'data') }
-}
+const refundList = chargeChildList('refund', '/v1/refunds')
+const disputeList = chargeChildList('dispute', '/v1/disputes')
 
 // Accepting a dispute: the merchant concedes it, so it is lost (https://docs.stripe.com/api/disputes/close).
 const disputeClose: Handler = (emulator, params, [id], request) => {

@@ -1,6 +1,6 @@
 import 'server-only'
 import { Cron } from 'croner'
-import { eq, sql } from 'drizzle-orm'
+import { eq, sql, type SQL } from 'drizzle-orm'
 import { getDb, write, type Tx } from '@/db'
 import { jobs } from '@/db/schema'
 import { log } from '@/lib/log'
@@ -84,33 +84,31 @@ export function heartbeat(id: number, now = Date.now()): boolean {
 }
 
 // Finishing touches only a job this process still holds: if it was reclaimed meanwhile, the
-// new holder's outcome stands.
-export function complete(id: number): boolean {
+// new holder's outcome stands. False when it was.
+function releaseHeld(id: number, set: SQL): boolean {
   const result = write((tx) =>
-    tx.run(sql`UPDATE jobs SET status = 'done', finished_at = ${Date.now()}, locked_at = NULL, locked_by = NULL, heartbeat_at = NULL
+    tx.run(sql`UPDATE jobs SET ${set}, locked_at = NULL, locked_by = NULL, heartbeat_at = NULL
       WHERE id = ${id} AND status = 'running' AND locked_by = ${workerId}`),
   )
   return result.changes > 0
+}
+
+export function complete(id: number): boolean {
+  return releaseHeld(id, sql`status = 'done', finished_at = ${Date.now()}`)
 }
 
 export function fail(job: Claimed, err: unknown, now = Date.now()): boolean {
   const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err)
   const isFinal = job.attempts >= job.maxAttempts
-  const result = write((tx) =>
-    tx.run(sql`UPDATE jobs SET status = ${isFinal ? 'failed' : 'queued'}, last_error = ${message.slice(0, 2000)}, run_at = ${now + backoffMs(job.attempts)},
-        locked_at = NULL, locked_by = NULL, heartbeat_at = NULL, finished_at = ${isFinal ? now : null}
-      WHERE id = ${job.id} AND status = 'running' AND locked_by = ${workerId}`),
+  return releaseHeld(
+    job.id,
+    sql`status = ${isFinal ? 'failed' : 'queued'}, last_error = ${message.slice(0, 2000)}, run_at = ${now + backoffMs(job.attempts)}, finished_at = ${isFinal ? now : null}`,
   )
-  return result.changes > 0
 }
 
 /** Puts a job this process holds back in the queue, due now: shutdown ran out of time for it. */
 export function abandon(id: number): boolean {
-  const result = write((tx) =>
-    tx.run(sql`UPDATE jobs SET status = 'queued', run_at = ${Date.now()}, locked_at = NULL, locked_by = NULL, heartbeat_at = NULL
-      WHERE id = ${id} AND status = 'running' AND locked_by = ${workerId}`),
-  )
-  return result.changes > 0
+  return releaseHeld(id, sql`status = 'queued', run_at = ${Date.now()}`)
 }
 
 /**

@@ -61,15 +61,9 @@ export function generatedKeys(storageDir: string): Keys {
 }
 
 function readKeys(file: string): Keys | null {
-  let text: string
+  if (!fs.existsSync(file)) return null
   try {
-    text = fs.readFileSync(file, 'utf8')
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
-    throw err
-  }
-  try {
-    const parsed = JSON.parse(text) as Partial<Keys>
+    const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<Keys>
     if (typeof parsed.secretKey === 'string' && /^sk_test_\w{16,}$/.test(parsed.secretKey) && typeof parsed.webhookSecret === 'string' && /^whsec_\w{16,}$/.test(parsed.webhookSecret)) {
       return { secretKey: parsed.secretKey, webhookSecret: parsed.webhookSecret }
     }
