@@ -9,6 +9,9 @@ export { HANDLED_TYPES, WEBHOOK_TOLERANCE_SECONDS, handle, verify, type HandleRe
 export {
   completedCheckoutSessionIds,
   createCheckoutSession,
+  createRefund,
+  isLiveMode,
+  retrieveEvent,
   expireCheckoutSession,
   isUnknownObject,
   listEvents,

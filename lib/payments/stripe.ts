@@ -97,6 +97,28 @@ export async function listEvents(types: readonly string[], sinceSeconds: number)
   return out
 }
 
+/** One event as Stripe has it now (an admin replays a recorded event through the handler). */
+export async function retrieveEvent(eventId: string): Promise<Stripe.Event> {
+  return client().events.retrieve(eventId)
+}
+
+/**
+ * Refunds part or all of a payment. The idempotency key makes a repeated submit (a double
+ * click, a retried request) return the first refund instead of refunding twice.
+ */
+export async function createRefund(input: { paymentIntentId: string; amountCents: number; idempotencyKey: string; reason?: 'requested_by_customer' | 'duplicate' | 'fraudulent' }): Promise<{ id: string; amountCents: number; status: string | null }> {
+  const refund = await client().refunds.create(
+    { payment_intent: input.paymentIntentId, amount: input.amountCents, ...(input.reason ? { reason: input.reason } : {}) },
+    { idempotencyKey: input.idempotencyKey },
+  )
+  return { id: refund.id, amountCents: refund.amount, status: refund.status }
+}
+
+/** Whether the configured key is a live one (for links to the Stripe dashboard). */
+export function isLiveMode(): boolean {
+  return getEnv().stripeSecretKey.includes('_live_')
+}
+
 export function constructEvent(payload: string, signature: string, secret: string, toleranceSeconds: number): Stripe.Event {
   return client().webhooks.constructEvent(payload, signature, secret, toleranceSeconds)
 }
