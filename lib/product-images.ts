@@ -10,7 +10,8 @@ import { uploadsDir } from './uploads'
 
 // Product pictures uploaded by the owner. The bytes must start like a JPEG, PNG, WebP or GIF
 // (the browser's content type and the file name are not trusted), and are decoded and
-// re-encoded as WebP: whatever else the file carried (metadata, a second payload, a script
+// re-encoded as JPEG, or PNG when the picture has transparency (the formats the product
+// OpenGraph renderer can draw, unlike WebP): whatever else the file carried (metadata, a second payload, a script
 // pretending to be a picture) does not survive. The stored name is the content's hash, so
 // the same picture uploaded twice is one file, and a name is never reused for other bytes
 // (the uploads route serves them as immutable).
@@ -38,16 +39,15 @@ export function checkFileName(name: string): void {
   }
 }
 
-export async function reencode(bytes: Uint8Array): Promise<{ data: Buffer; width: number; height: number }> {
+export async function reencode(bytes: Uint8Array): Promise<{ data: Buffer; width: number; height: number; format: 'jpg' | 'png' }> {
   if (bytes.byteLength > MAX_UPLOAD_BYTES) throw new InvalidInput(`The picture is too large (${MAX_UPLOAD_BYTES / 1024 / 1024} MB at most).`)
   if (!sniff(bytes)) throw new InvalidInput('That file is not a picture: upload a JPEG, PNG, WebP or GIF.')
   try {
-    const { data, info } = await sharp(bytes, { limitInputPixels: 50_000_000, animated: false })
-      .rotate()
-      .resize({ width: MAX_SIDE, height: MAX_SIDE, fit: 'inside', withoutEnlargement: true })
-      .webp({ quality: 85 })
-      .toBuffer({ resolveWithObject: true })
-    return { data, width: info.width, height: info.height }
+    const input = sharp(bytes, { limitInputPixels: 50_000_000, animated: false })
+    const { hasAlpha } = await input.metadata()
+    const resized = input.rotate().resize({ width: MAX_SIDE, height: MAX_SIDE, fit: 'inside', withoutEnlargement: true })
+    const { data, info } = await (hasAlpha ? resized.png({ compressionLevel: 9 }) : resized.jpeg({ quality: 85, mozjpeg: true })).toBuffer({ resolveWithObject: true })
+    return { data, width: info.width, height: info.height, format: hasAlpha ? 'png' : 'jpg' }
   } catch {
     throw new InvalidInput('That picture could not be read; it may be damaged. Upload a JPEG, PNG, WebP or GIF.')
   }
@@ -59,7 +59,7 @@ export async function upload(actor: audit.Actor, productId: number, file: { name
   if (!products.get(productId)) throw new NotFound('That product')
   const image = await reencode(file.bytes)
   const hash = crypto.createHash('sha256').update(image.data).digest('hex').slice(0, 32)
-  const rel = `products/${hash}.webp`
+  const rel = `products/${hash}.${image.format}`
   const target = path.join(uploadsDir(), rel)
   if (!fs.existsSync(target)) {
     fs.mkdirSync(path.dirname(target), { recursive: true })

@@ -112,7 +112,10 @@ describe('catalog input', () => {
     const png = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#123456' } }).png().toBuffer()
     expect(productImages.sniff(png)).toBe('png')
     const out = await productImages.reencode(png)
-    expect(productImages.sniff(out.data)).toBe('webp')
+    expect(productImages.sniff(out.data)).toBe('jpeg')
+    const withAlpha = await sharp({ create: { width: 10, height: 10, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0.5 } } }).webp().toBuffer()
+    expect(productImages.sniff(withAlpha)).toBe('webp')
+    expect((await productImages.reencode(withAlpha)).format).toBe('png')
     expect([out.width, out.height]).toEqual([40, 30])
     await expect(productImages.reencode(Buffer.from('<svg onload="alert(1)"/>'))).rejects.toThrow(/not a picture/)
     // starts like a PNG, is not one
