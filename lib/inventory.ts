@@ -1,7 +1,7 @@
 import 'server-only'
 import { and, eq, gt, inArray, lte, sql, type SQL } from 'drizzle-orm'
 import { afterCommit, getDb, write, type Tx } from '@/db'
-import { orders, stockHolds, stockLedger, variants, type StockReason } from '@/db/schema'
+import { adminUsers, orders, stockHolds, stockLedger, variants, type StockReason } from '@/db/schema'
 import * as audit from './audit'
 import * as cache from './cache'
 import { InvalidInput, NotFound, OutOfStock } from './errors'
@@ -225,10 +225,19 @@ export function restockFromRefund(tx: Tx, input: { variantId: number; quantity: 
   return true
 }
 
-export type LedgerRow = typeof stockLedger.$inferSelect
+export type LedgerRow = typeof stockLedger.$inferSelect & { adminEmail: string | null }
 
+/** A variant's ledger, newest first, with the email of the admin behind each manual change. */
 export function ledgerFor(variantId: number, limit = 50): LedgerRow[] {
-  return getDb().select().from(stockLedger).where(eq(stockLedger.variantId, variantId)).orderBy(sql`${stockLedger.id} DESC`).limit(limit).all()
+  return getDb()
+    .select({ row: stockLedger, adminEmail: adminUsers.email })
+    .from(stockLedger)
+    .leftJoin(adminUsers, eq(adminUsers.id, stockLedger.adminUserId))
+    .where(eq(stockLedger.variantId, variantId))
+    .orderBy(sql`${stockLedger.id} DESC`)
+    .limit(limit)
+    .all()
+    .map(({ row, adminEmail }) => ({ ...row, adminEmail }))
 }
 
 /** Units held by active, unexpired holds, per variant. */

@@ -125,3 +125,20 @@ describe('catalog input', () => {
     expect(fs.existsSync(path.join(t.dir, 'uploads'))).toBe(false)
   })
 })
+
+describe('orders CSV export', () => {
+  it('reads in batches, filters, and neutralises spreadsheet formulas', async () => {
+    const { exportCsv, parseFilters } = await import('@/lib/order-list')
+    const insert = getDb().$client.prepare(`INSERT INTO orders (stripe_checkout_session_id, public_token, status, total_cents, currency, email, created_at) VALUES (?, ?, ?, ?, 'usd', ?, ?)`)
+    for (let i = 0; i < 7; i++) insert.run(`cs_${i}`, `token_${i}_abcdefghijklmnop`, i % 2 ? 'paid' : 'refunded', 1000 + i, i === 3 ? '=HYPERLINK("x")@evil.com' : `c${i}@example.com`, Date.UTC(2026, 10, 1 + i))
+    const chunks = [...exportCsv(parseFilters({}), 3)]
+    // header, then batches of 3, 3 and 1
+    expect(chunks).toHaveLength(4)
+    const lines = chunks.join('').trim().split('\n')
+    expect(lines[0]).toMatch(/^id,created_at,status,email/)
+    expect(lines).toHaveLength(8)
+    expect(lines.find((l) => l.includes('HYPERLINK'))).toContain(`"'=HYPERLINK(""x"")@evil.com"`)
+    const paid = [...exportCsv(parseFilters({ status: 'paid' }))].join('').trim().split('\n')
+    expect(paid).toHaveLength(4)
+  })
+})

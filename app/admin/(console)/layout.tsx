@@ -13,6 +13,7 @@ const NAV: [string, string][] = [
   ['/admin', 'Dashboard'],
   ['/admin/orders', 'Orders'],
   ['/admin/products', 'Products'],
+  ['/admin/collections', 'Collections'],
   ['/admin/inventory', 'Inventory'],
   ['/admin/events', 'Webhooks'],
   ['/admin/jobs', 'Jobs'],

@@ -27,7 +27,7 @@ export function Flash({ params }: { params: SearchParams }) {
 export function PageTitle({ children, actions }: { children: React.ReactNode; actions?: React.ReactNode }) {
   return (
     <div className="mb-6 flex flex-wrap items-center justify-between gap-3">
-      <h1 className="text-2xl font-semibold tracking-tight">{children}</h1>
+      <h1 className="min-w-0 break-words text-2xl font-semibold tracking-tight">{children}</h1>
       {actions}
     </div>
   )

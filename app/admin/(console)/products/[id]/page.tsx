@@ -4,6 +4,8 @@ import { notFound } from 'next/navigation'
 import { Flash, PageTitle, TableScroll, buttonDark, buttonSmall, card, input, label, table, td, th, type SearchParams } from '../../../_components/ui'
 import { addVariantAction, adjustStockAction, archiveProductAction, moveImageAction, updateProductAction, updateVariantAction } from '../actions'
 import { ProductFieldset, VariantFieldset } from '../product-fields'
+import { setProductCollectionsAction } from '../../collections/actions'
+import * as collections from '@/lib/collections'
 import * as adminAuth from '@/lib/admin-auth'
 import { decimalAmount } from '@/lib/money'
 import * as products from '@/lib/products'
@@ -18,6 +20,8 @@ export default async function EditProductPage({ params, searchParams }: { params
   const product = products.get(Number(id))
   if (!product) notFound()
   const back = `/admin/products/${product.id}`
+  const allCollections = collections.list()
+  const inCollections = new Set(collections.ofProduct(product.id))
   return (
     <>
       <PageTitle actions={product.status === 'active' ? <Link href={`/products/${product.slug}`} className={buttonSmall}>View in shop</Link> : null}>{product.title}</PageTitle>
@@ -27,6 +31,22 @@ export default async function EditProductPage({ params, searchParams }: { params
           <input type="hidden" name="productId" value={product.id} />
           <ProductFieldset values={product} />
           <button type="submit" className={buttonDark}>Save product</button>
+        </form>
+
+        <form action={setProductCollectionsAction} className={card}>
+          <input type="hidden" name="productId" value={product.id} />
+          <fieldset>
+            <legend className="mb-2 text-lg font-semibold">Collections</legend>
+            <div className="flex flex-wrap gap-x-4 gap-y-2">
+              {allCollections.map((c) => (
+                <div key={c.id} className="flex items-center gap-2">
+                  <input id={`col-${c.id}`} type="checkbox" name="collectionIds" value={c.id} defaultChecked={inCollections.has(c.id)} className="size-4" />
+                  <label htmlFor={`col-${c.id}`} className="text-sm">{c.title}</label>
+                </div>
+              ))}
+            </div>
+          </fieldset>
+          <button type="submit" className={`${buttonSmall} mt-3`}>Save collections</button>
         </form>
 
         <section className={card} aria-labelledby="variants-heading">
