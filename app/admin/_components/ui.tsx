@@ -5,7 +5,7 @@ import { FlashMessage, flashFrom } from '@/app/_components/flash-message'
 
 export const input = 'mt-1 block w-full rounded-lg border border-stone-400 bg-white px-3 py-2 text-sm text-stone-900 focus:border-stone-900 focus:outline-none focus:ring-2 focus:ring-stone-900/20'
 export const label = 'block text-sm font-medium text-stone-800'
-export const card = 'rounded-2xl border border-stone-200 bg-white p-4 shadow-sm sm:p-6'
+export const card = 'min-w-0 rounded-2xl border border-stone-200 bg-white p-4 shadow-sm sm:p-6'
 export const table = 'w-full min-w-[36rem] text-left text-sm'
 export const th = 'border-b border-stone-200 px-3 py-2 font-semibold text-stone-700'
 export const td = 'border-b border-stone-100 px-3 py-2 align-top'
