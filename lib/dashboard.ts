@@ -10,7 +10,8 @@ import * as stripeEvents from './stripe-events'
 
 // The owner's overview: what sold, what is running low, and whether the machinery that turns
 // payments into orders is healthy. Revenue counts what was charged less what was refunded,
-// for orders that were paid; days are UTC days.
+// for orders that were paid; days are UTC days. The day length is written into the SQL as a
+// literal: a bound JS number arrives as a REAL, and the division would stop being whole days.
 
 const DAY = 24 * 3600 * 1000
 const SOLD = `status IN ('paid', 'fulfilled', 'partially_refunded', 'refunded')`
@@ -34,7 +35,7 @@ export function overview(now = Date.now()) {
   const today = startOfUtcDay(now)
   const periods = [period('Today', today), period('Last 7 days', today - 6 * DAY), period('Last 30 days', today - 29 * DAY)]
   const daily = db.all<{ day: number; revenue: number; n: number }>(sql`
-    SELECT (created_at / ${DAY}) * ${DAY} AS day, sum(total_cents - refunded_cents) AS revenue, count(*) AS n
+    SELECT (created_at / ${sql.raw(String(DAY))}) * ${sql.raw(String(DAY))} AS day, sum(total_cents - refunded_cents) AS revenue, count(*) AS n
     FROM orders WHERE ${sql.raw(SOLD)} AND created_at >= ${today - 29 * DAY} GROUP BY day`)
   const byDay = new Map(daily.map((d) => [Number(d.day), { revenueCents: Number(d.revenue), orders: Number(d.n) }]))
   const series = Array.from({ length: 30 }, (_, i) => {

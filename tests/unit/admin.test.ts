@@ -142,3 +142,33 @@ describe('orders CSV export', () => {
     expect(paid).toHaveLength(4)
   })
 })
+
+describe('dashboard and cookie', () => {
+  it('counts today’s paid revenue in the chart and the periods', async () => {
+    const dashboard = await import('@/lib/dashboard')
+    const now = Date.now()
+    const insert = getDb().$client.prepare(`INSERT INTO orders (stripe_checkout_session_id, public_token, status, total_cents, refunded_cents, currency, created_at) VALUES (?, ?, ?, ?, ?, 'usd', ?)`)
+    insert.run('cs_a', 'token_a_abcdefghijklmnop', 'paid', 4100, 1000, now)
+    insert.run('cs_b', 'token_b_abcdefghijklmnop', 'payment_failed', 9999, 0, now)
+    insert.run('cs_c', 'token_c_abcdefghijklmnop', 'fulfilled', 2000, 0, now - 3 * 24 * 3600 * 1000)
+    const view = dashboard.overview(now)
+    expect(view.periods.map((p) => [p.label, p.revenueCents, p.orders])).toEqual([
+      ['Today', 3100, 1],
+      ['Last 7 days', 5100, 2],
+      ['Last 30 days', 5100, 2],
+    ])
+    expect(view.series).toHaveLength(30)
+    expect(view.series.at(-1)).toMatchObject({ day: dashboard.startOfUtcDay(now), revenueCents: 3100, orders: 1 })
+    expect(view.series.at(-4)).toMatchObject({ revenueCents: 2000, orders: 1 })
+  })
+
+  it('marks the session cookie Secure only when APP_URL is https', () => {
+    process.env.APP_URL = 'https://shop.example'
+    resetEnv()
+    expect(adminAuth.cookieOptions()).toMatchObject({ httpOnly: true, secure: true, sameSite: 'lax', path: '/admin' })
+    process.env.APP_URL = 'http://localhost:3000'
+    resetEnv()
+    expect(adminAuth.cookieOptions().secure).toBe(false)
+    delete process.env.APP_URL
+  })
+})

@@ -63,7 +63,7 @@ export default async function DashboardPage() {
           <section key={p.label} className={card} aria-label={p.label} data-testid="period">
             <h2 className="text-sm font-semibold text-stone-700">{p.label}</h2>
             <p className="mt-1 text-2xl font-semibold tabular-nums">{money(p.revenueCents)}</p>
-            <p className="text-sm text-stone-700">{p.orders} orders · average {money(p.averageCents)}</p>
+            <p className="text-sm text-stone-700">{p.orders} {p.orders === 1 ? 'order' : 'orders'} · average {money(p.averageCents)}</p>
           </section>
         ))}
       </div>
