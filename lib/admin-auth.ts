@@ -2,8 +2,6 @@ import 'server-only'
 import crypto from 'node:crypto'
 import { promisify } from 'node:util'
 import { and, count, eq, gt, lt, ne } from 'drizzle-orm'
-import { cookies, headers } from 'next/headers'
-import { redirect } from 'next/navigation'
 import { getDb, write } from '@/db'
 import { adminLoginFailures, adminSessions, adminUsers } from '@/db/schema'
 import * as audit from './audit'
@@ -172,7 +170,17 @@ export async function changePassword(admin: Admin, current: string, next: string
 }
 
 // ---------------------------------------------------------------------------------------
-// Request side: cookies and the guard.
+// Request side: cookies and the guard. Next's request APIs are imported where they are used,
+// so scripts (npm run admin:create) and boot can use the functions above outside Next.
+
+async function requestHeaders() {
+  return (await import('next/headers')).headers()
+}
+
+async function redirectTo(url: string): Promise<never> {
+  const { redirect } = await import('next/navigation')
+  return redirect(url)
+}
 
 export function cookieOptions() {
   return {
@@ -186,7 +194,7 @@ export function cookieOptions() {
 
 /** The client's address as the nearest proxy (or Next's own server) reports it. */
 export async function clientAddress(): Promise<string> {
-  const h = await headers()
+  const h = await requestHeaders()
   const forwarded = h.get('x-forwarded-for')?.split(',').map((s) => s.trim()).filter(Boolean)
   return forwarded?.at(-1) ?? h.get('x-real-ip') ?? 'unknown'
 }
@@ -197,7 +205,7 @@ export async function clientAddress(): Promise<string> {
  * keeps the cookie off it; this is the second lock).
  */
 export async function assertSameOrigin(): Promise<void> {
-  const h = await headers()
+  const h = await requestHeaders()
   const origin = h.get('origin')
   if (!origin) return
   const allowed = new Set([new URL(getEnv().appUrl).origin])
@@ -208,13 +216,13 @@ export async function assertSameOrigin(): Promise<void> {
   }
   if (!allowed.has(origin)) {
     log.warn('admin: refused a cross-origin request', { origin })
-    redirect('/admin/sign-in?error=' + encodeURIComponent('Request refused: it came from another site.'))
+    await redirectTo('/admin/sign-in?error=' + encodeURIComponent('Request refused: it came from another site.'))
   }
 }
 
 /** The signed-in admin, or null. */
 export async function currentAdmin(): Promise<Admin | null> {
-  const jar = await cookies()
+  const jar = await (await import('next/headers')).cookies()
   return sessionFor(jar.get(COOKIE)?.value)
 }
 
@@ -225,6 +233,6 @@ export async function currentAdmin(): Promise<Admin | null> {
 export async function requireAdmin(): Promise<Admin> {
   await assertSameOrigin()
   const admin = await currentAdmin()
-  if (!admin) redirect('/admin/sign-in')
+  if (!admin) return redirectTo('/admin/sign-in')
   return admin
 }
