@@ -1,3 +1,5 @@
+import fs from 'node:fs'
+import path from 'node:path'
 import { expect, test } from '@playwright/test'
 import { openStore } from '../support/store-file'
 import { startServer, TEST_ADMIN, type ServerHandle } from '../support/server'
@@ -88,6 +90,23 @@ test('without a session every admin page, route handler and server action leads 
     const res = await fetch(`${server.url}${route}`, { method, redirect: 'manual', headers: { origin: server.url } })
     expect(isSignInRedirect(res) || res.status === 401 || res.status === 403, `${method} ${route} answered ${res.status}`).toBe(true)
     expect(await res.text()).not.toContain('@')
+  }
+
+  // every server action the build knows under app/admin, posted as a form without a session
+  const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '.next', 'server', 'server-reference-manifest.json'), 'utf8')) as {
+    node: Record<string, { workers: Record<string, unknown>; filename?: string; exportedName?: string }>
+  }
+  const adminActions = Object.entries(manifest.node).filter(([, a]) => a.filename?.startsWith('app/admin/') && a.exportedName !== 'signInAction')
+  expect(adminActions.length).toBeGreaterThanOrEqual(15)
+  for (const [id, action] of adminActions) {
+    const worker = Object.keys(action.workers).find((w) => w.startsWith('app/admin/'))!
+    const route = worker.replace(/^app/, '').replace('/(console)', '').replace(/\/page$/, '').replace(/\[\w+\]/g, '1') || '/admin'
+    const body = new FormData()
+    body.append(`$ACTION_ID_${id}`, '')
+    for (const [k, v] of Object.entries({ orderId: '1', productId: '1', variantId: '1', imageId: '1', jobId: '1', eventId: 'evt_1', delta: '5', note: 'x', amount: '1.00', carrier: 'UPS', trackingNumber: 'ABC123', title: 'Hijacked', current: 'x', next: 'y', confirm: 'y', direction: 'up' })) body.append(k, v)
+    const res = await fetch(`${server.url}${route}`, { method: 'POST', redirect: 'manual', headers: { origin: server.url }, body })
+    // 303 is the action's own redirect; a page render would answer 307, so the action ran and refused
+    expect(isSignInRedirect(res) && res.status === 303, `${action.exportedName} at ${route} answered ${res.status}`).toBe(true)
   }
 
   // collect every action form while signed in, then post each one without the cookie
