@@ -152,8 +152,10 @@ test('the owner runs the store: catalog, stock, order, fulfilment, refund, webho
   await expect(shop.getByTestId('order-tracking')).toContainText('1Z999AA10123456784')
   await expect(shop.getByTestId('order-status')).toHaveAttribute('data-status', 'fulfilled')
 
-  // refunds part of it; the webhook moves the status
+  // refunds part of it, putting one unit back on the shelf; the webhook moves the status
   await page.getByLabel(/^Amount/).fill('10.00')
+  await page.getByLabel('Put units back in stock').check()
+  await page.getByLabel(/Units of .* to restock/).fill('1')
   await page.getByRole('button', { name: 'Refund through Stripe' }).click()
   await expect(page.getByTestId('flash-notice')).toContainText('Refund of $10.00')
   await expect
@@ -166,6 +168,7 @@ test('the owner runs the store: catalog, stock, order, fulfilment, refund, webho
     )
     .toBe('partially_refunded')
   await expect(page.getByTestId('refunded')).toHaveText('$10.00')
+  await expect(page.getByText('1 restocked')).toBeVisible()
 
   // a webhook event that failed is replayed from the admin. Scheduled reconciliation (every
   // five minutes) would apply the failed event itself; keep clear of its slot so the replay
@@ -186,6 +189,11 @@ test('the owner runs the store: catalog, stock, order, fulfilment, refund, webho
   const order = sqlite.prepare('SELECT status, refunded_cents AS refundedCents FROM orders WHERE id = ?').get(orderId) as { status: string; refundedCents: number }
   expect(order).toEqual({ status: 'partially_refunded', refundedCents: 1000 })
   sqlite.close()
+
+  // the restock is in the ledger, tied to the order
+  await page.goto(`/admin/inventory/${small.id}`)
+  await expect(page.locator('[data-testid="ledger-row"][data-reason="refund_restock"]').first()).toContainText('+1')
+  await expect(page.locator('[data-testid="ledger-row"][data-reason="refund_restock"]').first()).toContainText(`order #${String(orderId).padStart(5, '0')}`)
 
   // the audit log shows each step
   await page.goto('/admin/audit')
