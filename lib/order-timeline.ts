@@ -20,10 +20,13 @@ export function forOrder(order: OrderView): TimelineEntry[] {
   const out: TimelineEntry[] = [{ at: order.createdAt, what: 'Checkout completed' }]
   if (order.paidAt) out.push({ at: order.paidAt, what: 'Paid' })
   if (order.fulfilledAt) out.push({ at: order.fulfilledAt, what: 'Fulfilled', detail: [order.carrier, order.trackingNumber].filter(Boolean).join(' ') })
-  for (const e of stripeEvents.forObjects([order.stripeCheckoutSessionId, order.stripePaymentIntentId ?? ''])) {
+  const actions = db.select().from(auditLog).where(eq(auditLog.subject, `order:${order.id}`)).orderBy(asc(auditLog.id)).all()
+  // Refund events name the charge, which the order does not store; refunds made here record it.
+  const chargeIds = actions.map((a) => (a.after as { chargeId?: unknown } | null)?.chargeId).filter((id): id is string => typeof id === 'string')
+  for (const e of stripeEvents.forObjects([order.stripeCheckoutSessionId, order.stripePaymentIntentId ?? '', ...new Set(chargeIds)])) {
     out.push({ at: e.receivedAt, what: `Stripe ${e.type}`, detail: e.error ? e.error : e.processedAt ? 'applied' : 'not applied yet', isError: !!e.error && !e.processedAt })
   }
-  for (const a of db.select().from(auditLog).where(eq(auditLog.subject, `order:${order.id}`)).orderBy(asc(auditLog.id)).all()) {
+  for (const a of actions) {
     out.push({ at: a.createdAt, what: `Admin ${a.action}`, detail: `by ${a.adminEmail}` })
   }
   for (const l of db.select().from(stockLedger).where(eq(stockLedger.orderId, order.id)).orderBy(asc(stockLedger.id)).all()) {

@@ -35,7 +35,7 @@ export async function refund(actor: audit.Actor, request: RefundRequest): Promis
   // The same order, amount and prior refund total make the same key: a repeated submit of
   // this form is answered with the first refund, never a second one.
   const idempotencyKey = `till-refund-${order.id}-${order.refundedCents}-${request.amountCents}`
-  let result: { id: string; amountCents: number; status: string | null }
+  let result: { id: string; amountCents: number; status: string | null; chargeId: string | null }
   try {
     result = await payments.createRefund({ paymentIntentId: order.stripePaymentIntentId, amountCents: request.amountCents, idempotencyKey, reason: 'requested_by_customer' })
   } catch (err) {
@@ -53,7 +53,7 @@ export async function refund(actor: audit.Actor, request: RefundRequest): Promis
         restocked.push({ lineId, variantId: line.variantId, quantity: take })
       }
     }
-    audit.record(tx, actor, 'order.refund', `order:${order.id}`, { status: order.status, refundedCents: order.refundedCents }, { refundId: result.id, amountCents: result.amountCents, restocked })
+    audit.record(tx, actor, 'order.refund', `order:${order.id}`, { status: order.status, refundedCents: order.refundedCents }, { refundId: result.id, chargeId: result.chargeId, amountCents: result.amountCents, restocked })
   })
   return { refundId: result.id, message: `Refund of ${formatMoney(result.amountCents, order.currency)} sent to Stripe; the status changes when Stripe confirms it.` }
 }

@@ -106,12 +106,12 @@ export async function retrieveEvent(eventId: string): Promise<Stripe.Event> {
  * Refunds part or all of a payment. The idempotency key makes a repeated submit (a double
  * click, a retried request) return the first refund instead of refunding twice.
  */
-export async function createRefund(input: { paymentIntentId: string; amountCents: number; idempotencyKey: string; reason?: 'requested_by_customer' | 'duplicate' | 'fraudulent' }): Promise<{ id: string; amountCents: number; status: string | null }> {
+export async function createRefund(input: { paymentIntentId: string; amountCents: number; idempotencyKey: string; reason?: 'requested_by_customer' | 'duplicate' | 'fraudulent' }): Promise<{ id: string; amountCents: number; status: string | null; chargeId: string | null }> {
   const refund = await client().refunds.create(
     { payment_intent: input.paymentIntentId, amount: input.amountCents, ...(input.reason ? { reason: input.reason } : {}) },
     { idempotencyKey: input.idempotencyKey },
   )
-  return { id: refund.id, amountCents: refund.amount, status: refund.status }
+  return { id: refund.id, amountCents: refund.amount, status: refund.status, chargeId: idOf(refund.charge) }
 }
 
 /** Whether the configured key is a live one (for links to the Stripe dashboard). */

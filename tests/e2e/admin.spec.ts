@@ -55,7 +55,7 @@ function errorFlash(page: Page) {
 }
 
 test('the owner runs the store: catalog, stock, order, fulfilment, refund, webhook replay, audit', async ({ page, server, browser }) => {
-  test.setTimeout(240_000)
+  test.setTimeout(300_000)
   await signIn(page)
 
   // create a product with two variants
@@ -188,19 +188,36 @@ test('the owner runs the store: catalog, stock, order, fulfilment, refund, webho
   expect(replayed.error).toBeNull()
   const order = sqlite.prepare('SELECT status, refunded_cents AS refundedCents FROM orders WHERE id = ?').get(orderId) as { status: string; refundedCents: number }
   expect(order).toEqual({ status: 'partially_refunded', refundedCents: 1000 })
-  sqlite.close()
+
+  await expect(page.getByTestId('timeline')).toContainText('Stripe charge.refunded')
 
   // the restock is in the ledger, tied to the order
   await page.goto(`/admin/inventory/${small.id}`)
   await expect(page.locator('[data-testid="ledger-row"][data-reason="refund_restock"]').first()).toContainText('+1')
   await expect(page.locator('[data-testid="ledger-row"][data-reason="refund_restock"]').first()).toContainText(`order #${String(orderId).padStart(5, '0')}`)
 
+  // a failed job is retried from the admin, and runs
+  const mailJob = sqlite.prepare(`UPDATE jobs SET status = 'failed', last_error = 'Error: SMTP said no' WHERE kind = 'mail.order_shipped' RETURNING id`).get() as { id: number }
+  await page.goto('/admin/jobs')
+  const jobRow = page.getByTestId('job-row').filter({ hasText: `#${mailJob.id} mail.order_shipped` })
+  await expect(jobRow).toContainText('SMTP said no')
+  await jobRow.getByRole('button', { name: 'Retry' }).click()
+  await expect(page.getByTestId('flash-notice')).toContainText(`Job ${mailJob.id} (mail.order_shipped) is queued`)
+  await expect.poll(() => (sqlite.prepare('SELECT status FROM jobs WHERE id = ?').get(mailJob.id) as { status: string }).status, { timeout: 15_000 }).toBe('done')
+
+  // reconciliation runs on demand
+  await page.goto('/admin/reconciliation')
+  await page.getByRole('button', { name: 'Reconcile now' }).click()
+  await expect(page.getByTestId('flash-notice')).toContainText(/Reconciled: \d+ events and \d+ sessions checked, 0 orders repaired, 0 failures/)
+  await expect(page.getByTestId('reconcile-row').first()).toBeVisible()
+
   // the audit log shows each step
   await page.goto('/admin/audit')
-  for (const action of ['admin.sign_in', 'product.create', 'image.add', 'stock.adjust', 'order.fulfil', 'order.refund', 'webhook.replay']) {
+  for (const action of ['admin.sign_in', 'product.create', 'image.add', 'stock.adjust', 'order.fulfil', 'order.refund', 'webhook.replay', 'job.retry', 'reconcile.run']) {
     await expect(page.locator(`[data-testid="audit-row"][data-action="${action}"]`).first(), action).toBeVisible()
   }
   await shopper.close()
+  sqlite.close()
 
   // the pages that matter most pass axe at phone and desktop widths; screenshots are kept
   const shots = path.join('test-results', 'screenshots')
