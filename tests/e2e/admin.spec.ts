@@ -189,6 +189,7 @@ test('the owner runs the store: catalog, stock, order, fulfilment, refund, webho
   const order = sqlite.prepare('SELECT status, refunded_cents AS refundedCents FROM orders WHERE id = ?').get(orderId) as { status: string; refundedCents: number }
   expect(order).toEqual({ status: 'partially_refunded', refundedCents: 1000 })
 
+  await page.goto(`/admin/orders/${orderId}`)
   await expect(page.getByTestId('timeline')).toContainText('Stripe charge.refunded')
 
   // the restock is in the ledger, tied to the order

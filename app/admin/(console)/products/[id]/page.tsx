@@ -24,7 +24,9 @@ export default async function EditProductPage({ params, searchParams }: { params
   const inCollections = new Set(collections.ofProduct(product.id))
   return (
     <>
-      <PageTitle actions={product.status === 'active' ? <Link href={`/products/${product.slug}`} className={buttonSmall}>View in shop</Link> : null}>{product.title}</PageTitle>
+      {/* A plain link: a prefetch would render the shop page while the owner is still editing,
+          and could store it in the cache just after an edit expired it. */}
+      <PageTitle actions={product.status === 'active' ? <a href={`/products/${product.slug}`} className={buttonSmall}>View in shop</a> : null}>{product.title}</PageTitle>
       <Flash params={query} />
       <div className="grid gap-6">
         <form action={updateProductAction} className={`${card} space-y-4`} data-testid="product-form">
