@@ -170,6 +170,13 @@ test('sign-in sets an httpOnly, SameSite=Lax session cookie scoped to /admin, an
   expect(again).not.toEqual(cookie)
   sqlite.close()
 
+  // admin pages are private: never stored by a cache, never indexed
+  const dashboard = await fetch(`${server.url}/admin`, { headers: { cookie: cookie.split(';')[0]! } })
+  expect(dashboard.status).toBe(200)
+  expect(dashboard.headers.get('cache-control')).toMatch(/no-store/)
+  expect(await dashboard.text()).toMatch(/<meta name="robots" content="noindex, nofollow/)
+  expect(await (await fetch(`${server.url}/robots.txt`)).text()).toMatch(/Disallow: \/admin/)
+
   const crossSite = await signIn('https://evil.example')
   expect(sessionCookie(crossSite)).toBeNull()
   expect(crossSite.status === 303 ? /sign-in\?error=/.test(crossSite.headers.get('location') ?? '') : crossSite.status >= 400).toBe(true)
