@@ -220,6 +220,17 @@ test('the owner runs the store: catalog, stock, order, fulfilment, refund, webho
   await shopper.close()
   sqlite.close()
 
+  // the sign-in page passes axe too
+  await page.context().clearCookies()
+  fs.mkdirSync(path.join('test-results', 'screenshots'), { recursive: true })
+  for (const width of [390, 1280]) {
+    await page.setViewportSize({ width, height: 900 })
+    await page.goto('/admin/sign-in')
+    expect(await seriousViolations(page), `/admin/sign-in at ${width}px`).toEqual([])
+    await page.screenshot({ path: path.join('test-results', 'screenshots', `admin-sign-in-${width}.png`) })
+  }
+  await signIn(page)
+
   // the pages that matter most pass axe at phone and desktop widths; screenshots are kept
   const shots = path.join('test-results', 'screenshots')
   fs.mkdirSync(shots, { recursive: true })
@@ -240,6 +251,12 @@ test('the owner runs the store: catalog, stock, order, fulfilment, refund, webho
       await page.screenshot({ path: path.join(shots, `admin-${name}-${width}.png`), fullPage: true })
     }
   }
+
+  // signing out ends the session: the admin is closed again
+  await page.getByRole('button', { name: 'Sign out' }).click()
+  await expect(page).toHaveURL(/\/admin\/sign-in\?notice=/)
+  await page.goto('/admin/orders')
+  await expect(page).toHaveURL(/\/admin\/sign-in/)
 })
 
 test('bad catalog input gets a clear message on the form and writes nothing', async ({ page, server }) => {

@@ -5,6 +5,7 @@ import { redirect } from 'next/navigation'
 import { z } from 'zod'
 import { fail } from '../_components/redirect'
 import * as adminAuth from '@/lib/admin-auth'
+import * as audit from '@/lib/audit'
 import { InvalidInput } from '@/lib/errors'
 
 const SignIn = z.object({ email: z.string().trim().min(3).max(254), password: z.string().min(1).max(500) })
@@ -30,7 +31,8 @@ export async function signInAction(formData: FormData): Promise<void> {
 }
 
 export async function signOutAction(): Promise<void> {
-  await adminAuth.requireAdmin()
+  const admin = await adminAuth.requireAdmin()
+  audit.note(admin, 'admin.sign_out', `admin:${admin.id}`)
   const jar = await cookies()
   adminAuth.endSession(jar.get(adminAuth.COOKIE)?.value)
   jar.delete({ name: adminAuth.COOKIE, path: '/admin' })
