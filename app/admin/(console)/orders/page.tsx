@@ -60,7 +60,7 @@ export default async function OrdersPage({ searchParams }: { searchParams: Promi
           <button type="submit" className={buttonDark}>Filter</button>
         </div>
       </form>
-      <p className="mb-2 text-sm text-stone-600">{result.total} orders</p>
+      <p className="mb-2 text-sm text-stone-600">{result.total} {result.total === 1 ? 'order' : 'orders'}</p>
       <TableScroll label="Orders">
         <table className={table}>
           <thead>

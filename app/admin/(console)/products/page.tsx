@@ -44,7 +44,7 @@ export default async function ProductsPage({ searchParams }: { searchParams: Pro
         </div>
         <div className="col-span-2 sm:col-span-4"><button type="submit" className={buttonDark}>Search</button></div>
       </form>
-      <p className="mb-2 text-sm text-stone-600">{result.total} products</p>
+      <p className="mb-2 text-sm text-stone-600">{result.total} {result.total === 1 ? 'product' : 'products'}</p>
       <TableScroll label="Products">
         <table className={table}>
           <thead>
