@@ -192,6 +192,9 @@ export const orders = sqliteTable(
     stockTakenAt: integer('stock_taken_at'),
     fulfilledAt: integer('fulfilled_at'),
     canceledAt: integer('canceled_at'),
+    // set when the owner marks the order shipped (admin)
+    carrier: text('carrier'),
+    trackingNumber: text('tracking_number'),
     createdAt: integer('created_at').notNull().default(now),
     updatedAt: integer('updated_at').notNull().default(now),
   },
@@ -335,4 +338,55 @@ export const rateLimits = sqliteTable(
     expiresAt: integer('expires_at').notNull(),
   },
   (t) => [index('rate_limits_expires_idx').on(t.expiresAt)],
+)
+
+export const STOCK_REASONS = ['adjust', 'sale', 'refund_restock', 'initial'] as const
+export type StockReason = (typeof STOCK_REASONS)[number]
+
+// Every change of variants.stock, written in the same transaction as the change: who (an
+// admin, or null for the shop itself), when, why and by how much. Stock is never overwritten
+// silently.
+export const stockLedger = sqliteTable(
+  'stock_ledger',
+  {
+    id: integer('id').primaryKey(),
+    variantId: integer('variant_id')
+      .notNull()
+      .references(() => variants.id, { onDelete: 'cascade' }),
+    delta: integer('delta').notNull(),
+    stockAfter: integer('stock_after').notNull(),
+    reason: text('reason', { enum: STOCK_REASONS }).notNull(),
+    note: text('note').notNull().default(''),
+    adminUserId: integer('admin_user_id').references(() => adminUsers.id, { onDelete: 'set null' }),
+    orderId: integer('order_id'),
+    createdAt: integer('created_at').notNull().default(now),
+  },
+  (t) => [index('stock_ledger_variant_idx').on(t.variantId, t.createdAt)],
+)
+
+// What each admin did, with the state before and after, for the owner to look back on.
+export const auditLog = sqliteTable(
+  'audit_log',
+  {
+    id: integer('id').primaryKey(),
+    adminUserId: integer('admin_user_id'),
+    adminEmail: text('admin_email').notNull(),
+    action: text('action').notNull(),
+    subject: text('subject').notNull().default(''),
+    before: text('before', { mode: 'json' }).$type<unknown>(),
+    after: text('after', { mode: 'json' }).$type<unknown>(),
+    createdAt: integer('created_at').notNull().default(now),
+  },
+  (t) => [index('audit_log_created_idx').on(t.createdAt)],
+)
+
+// Failed admin sign-ins, counted per client address and per email to slow password guessing.
+export const adminLoginFailures = sqliteTable(
+  'admin_login_failures',
+  {
+    id: integer('id').primaryKey(),
+    key: text('key').notNull(),
+    createdAt: integer('created_at').notNull().default(now),
+  },
+  (t) => [index('admin_login_failures_key_idx').on(t.key, t.createdAt)],
 )

@@ -52,6 +52,8 @@ export async function boot(): Promise<void> {
   const env = bootConfig()
   const { db, result } = bootStorage(env)
   log.info('boot: database ready', { storageDir: env.storageDir, applied: result.applied, schemaVersion: result.schemaVersion, payments: env.payments })
+  const { ensureBootAdmin } = await import('./admin-auth')
+  await ensureBootAdmin()
   if (env.seedDemo) {
     const { seedDemo } = await import('@/demo/seed')
     const seeded = seedDemo(db, env.storageDir)

@@ -1,15 +1,18 @@
 import 'server-only'
 import { and, eq, gt, inArray, lte, sql, type SQL } from 'drizzle-orm'
-import { afterCommit, getDb, type Tx } from '@/db'
-import { stockHolds, variants } from '@/db/schema'
+import { afterCommit, getDb, write, type Tx } from '@/db'
+import { adminUsers, orders, stockHolds, stockLedger, variants, type StockReason } from '@/db/schema'
+import * as audit from './audit'
 import * as cache from './cache'
-import { OutOfStock } from './errors'
+import { InvalidInput, NotFound, OutOfStock } from './errors'
 
 // Stock is `variants.stock` (units on the shelf); a hold reserves units for a checkout that
 // has not been paid yet. Available = stock - active, unexpired holds, never below zero; that
 // rule is written once, below, and every query that shows or checks availability uses it.
 // Every change is a single SQL statement inside the caller's immediate transaction, never
 // read-then-write JS, and announces itself (cache.stockChanged) when the transaction commits.
+// Every change of `stock` also writes a stock_ledger row (who, why, delta, stock after) in the
+// same transaction, so the shelf count can always be explained.
 
 export const HOLD_MINUTES = 30
 
@@ -160,10 +163,17 @@ export function commitSale(tx: Tx, sessionId: string, lines: { variantId: number
       .update(variants)
       .set({ stock: sql`${variants.stock} - ${line.quantity}`, updatedAt: Date.now() })
       .where(and(eq(variants.id, line.variantId), sql`${variants.stock} >= ${line.quantity}`))
-      .run().changes
-    if (taken === 0) {
+      .returning({ stock: variants.stock })
+      .get()
+    if (taken) {
+      ledger(tx, { variantId: line.variantId, delta: -line.quantity, stockAfter: taken.stock, reason: 'sale', note: sessionId, orderId: orderIdOf(tx, sessionId) })
+    } else {
+      const before = tx.select({ stock: variants.stock }).from(variants).where(eq(variants.id, line.variantId)).get()
       tx.update(variants).set({ stock: 0, updatedAt: Date.now() }).where(eq(variants.id, line.variantId)).run()
       shortVariantIds.push(line.variantId)
+      if (before && before.stock > 0) {
+        ledger(tx, { variantId: line.variantId, delta: -before.stock, stockAfter: 0, reason: 'sale', note: `${sessionId} (oversold by ${line.quantity - before.stock})`, orderId: orderIdOf(tx, sessionId) })
+      }
     }
   }
   // Any hold of this session not matched by a line (the session bought less) is released.
@@ -172,10 +182,108 @@ export function commitSale(tx: Tx, sessionId: string, lines: { variantId: number
   return { shortVariantIds }
 }
 
+// ---------------------------------------------------------------------------------------
+// The stock ledger
+
+type LedgerEntry = { variantId: number; delta: number; stockAfter: number; reason: StockReason; note?: string; adminUserId?: number | null; orderId?: number | null }
+
+function ledger(tx: Tx, entry: LedgerEntry): void {
+  tx.insert(stockLedger)
+    .values({ ...entry, note: (entry.note ?? '').slice(0, 500), adminUserId: entry.adminUserId ?? null, orderId: entry.orderId ?? null, createdAt: Date.now() })
+    .run()
+}
+
+function orderIdOf(tx: Tx, sessionId: string): number | null {
+  return tx.select({ id: orders.id }).from(orders).where(eq(orders.stripeCheckoutSessionId, sessionId)).get()?.id ?? null
+}
+
+/**
+ * The owner moves stock by `delta` (received a delivery, found breakage, counted the shelf).
+ * Never below zero; a reason is required. Returns the stock after the change.
+ */
+export function adjust(tx: Tx, input: { variantId: number; delta: number; note: string; adminUserId: number | null }): { stockBefore: number; stockAfter: number } {
+  if (!Number.isSafeInteger(input.delta) || input.delta === 0) throw new InvalidInput('The change must be a whole number other than zero.')
+  const row = tx
+    .update(variants)
+    .set({ stock: sql`${variants.stock} + ${input.delta}`, updatedAt: Date.now() })
+    .where(and(eq(variants.id, input.variantId), sql`${variants.stock} + ${input.delta} >= 0`))
+    .returning({ stock: variants.stock })
+    .get()
+  if (!row) {
+    const current = tx.select({ stock: variants.stock }).from(variants).where(eq(variants.id, input.variantId)).get()
+    if (!current) throw new NotFound('That variant')
+    throw new InvalidInput(`Stock cannot go below zero (there are ${current.stock}, the change was ${input.delta}).`)
+  }
+  ledger(tx, { variantId: input.variantId, delta: input.delta, stockAfter: row.stock, reason: 'adjust', note: input.note, adminUserId: input.adminUserId })
+  announce([input.variantId])
+  return { stockBefore: row.stock - input.delta, stockAfter: row.stock }
+}
+
+/** adjust(), by an admin, in its own transaction with its audit row. */
+export function adjustByAdmin(actor: audit.Actor, input: { variantId: number; delta: number; note: string }): { stockBefore: number; stockAfter: number } {
+  if (!input.note.trim()) throw new InvalidInput('Say why the stock changes (received, damaged, counted…).')
+  return write((tx) => {
+    const result = adjust(tx, { ...input, note: input.note.trim(), adminUserId: actor.id })
+    audit.record(tx, actor, 'stock.adjust', `variant:${input.variantId}`, { stock: result.stockBefore }, { stock: result.stockAfter, delta: input.delta, note: input.note.trim() })
+    return result
+  })
+}
+
+/** The opening stock of a new variant, as a ledger row so its history starts at zero. */
+export function recordInitial(tx: Tx, variantId: number, stock: number, adminUserId: number | null): void {
+  if (stock > 0) ledger(tx, { variantId, delta: stock, stockAfter: stock, reason: 'initial', adminUserId })
+}
+
+/** Units put back on the shelf from a refunded order. */
+export function restockFromRefund(tx: Tx, input: { variantId: number; quantity: number; orderId: number; adminUserId: number | null }): boolean {
+  if (!Number.isSafeInteger(input.quantity) || input.quantity <= 0) return false
+  const row = tx
+    .update(variants)
+    .set({ stock: sql`${variants.stock} + ${input.quantity}`, updatedAt: Date.now() })
+    .where(eq(variants.id, input.variantId))
+    .returning({ stock: variants.stock })
+    .get()
+  if (!row) return false
+  ledger(tx, { variantId: input.variantId, delta: input.quantity, stockAfter: row.stock, reason: 'refund_restock', orderId: input.orderId, adminUserId: input.adminUserId })
+  announce([input.variantId])
+  return true
+}
+
+export type LedgerRow = typeof stockLedger.$inferSelect & { adminEmail: string | null }
+
+/** A variant's ledger, newest first, with the email of the admin behind each manual change. */
+export function ledgerFor(variantId: number, limit = 50): LedgerRow[] {
+  return getDb()
+    .select({ row: stockLedger, adminEmail: adminUsers.email })
+    .from(stockLedger)
+    .leftJoin(adminUsers, eq(adminUsers.id, stockLedger.adminUserId))
+    .where(eq(stockLedger.variantId, variantId))
+    .orderBy(sql`${stockLedger.id} DESC`)
+    .limit(limit)
+    .all()
+    .map(({ row, adminEmail }) => ({ ...row, adminEmail }))
+}
+
+/** Units held by active, unexpired holds, per variant. */
+export function held(variantIds: number[], now = Date.now()): Map<number, number> {
+  if (variantIds.length === 0) return new Map()
+  const rows = getDb()
+    .select({ variantId: stockHolds.variantId, quantity: sql<number>`sum(${stockHolds.quantity})` })
+    .from(stockHolds)
+    .where(and(inArray(stockHolds.variantId, variantIds), eq(stockHolds.status, 'active'), gt(stockHolds.expiresAt, now)))
+    .groupBy(stockHolds.variantId)
+    .all()
+  return new Map(rows.map((r) => [r.variantId, Number(r.quantity)]))
+}
+
 /** Owner-driven stock changes (admin). Absolute set, or a delta that cannot go below zero. */
-export function setStock(tx: Tx, variantId: number, stock: number): boolean {
+export function setStock(tx: Tx, variantId: number, stock: number, adminUserId: number | null = null): boolean {
+  const before = tx.select({ stock: variants.stock }).from(variants).where(eq(variants.id, variantId)).get()
   const isChanged = tx.update(variants).set({ stock, updatedAt: Date.now() }).where(eq(variants.id, variantId)).run().changes === 1
-  if (isChanged) announce([variantId])
+  if (isChanged) {
+    if (before && before.stock !== stock) ledger(tx, { variantId, delta: stock - before.stock, stockAfter: stock, reason: 'adjust', note: 'stock set', adminUserId })
+    announce([variantId])
+  }
   return isChanged
 }
 
@@ -186,6 +294,10 @@ export function restock(tx: Tx, variantId: number, quantity: number): boolean {
       .set({ stock: sql`${variants.stock} + ${quantity}`, updatedAt: Date.now() })
       .where(and(eq(variants.id, variantId), gt(sql`${quantity}`, 0)))
       .run().changes === 1
-  if (isChanged) announce([variantId])
+  if (isChanged) {
+    const after = tx.select({ stock: variants.stock }).from(variants).where(eq(variants.id, variantId)).get()!
+    ledger(tx, { variantId, delta: quantity, stockAfter: after.stock, reason: 'adjust', note: 'restock' })
+    announce([variantId])
+  }
   return isChanged
 }

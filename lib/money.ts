@@ -26,3 +26,16 @@ export function decimalAmount(amountCents: number, currency = 'usd'): string {
   const digits = minorUnitDigits(currency)
   return (amountCents / 10 ** digits).toFixed(digits)
 }
+
+/**
+ * Reads an amount typed by a person ("12.50", "12") into minor units; null when it is not a
+ * plain non-negative amount with at most the currency's decimals (no "-1", "1e3", "1.999").
+ */
+export function parseMoney(text: string, currency = 'usd'): number | null {
+  const digits = minorUnitDigits(currency)
+  const match = (digits ? /^(\d{1,9})(?:\.(\d{1,2}))?$/ : /^(\d{1,11})$/).exec(text.trim().replace(/,/g, ''))
+  if (!match) return null
+  const fraction = (match[2] ?? '').padEnd(digits, '0')
+  const cents = Number(match[1]) * 10 ** digits + (digits ? Number(fraction) : 0)
+  return Number.isSafeInteger(cents) ? cents : null
+}

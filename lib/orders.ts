@@ -3,6 +3,7 @@ import crypto from 'node:crypto'
 import { and, asc, eq, inArray, sql } from 'drizzle-orm'
 import { getDb, type Tx } from '@/db'
 import { carts, orderLines, orders, stockHolds, variants, type OrderStatus, type ShippingAddress } from '@/db/schema'
+import { InvalidInput, NotFound } from './errors'
 import * as inventory from './inventory'
 import * as jobs from './jobs'
 import { log } from './log'
@@ -321,3 +322,32 @@ function linesOf(orderId: number) {
 }
 
 export { RANK as statusRank }
+
+// ---------------------------------------------------------------------------------------
+// Fulfilment by the owner (admin)
+
+/**
+ * Marks a paid order shipped with its carrier and tracking number, and queues the shipping
+ * email in the same transaction. Only a paid order moves; a second call changes nothing.
+ */
+export function markFulfilled(tx: Tx, orderId: number, input: { carrier: string; trackingNumber: string }): { before: OrderStatus; after: OrderStatus } {
+  const order = tx.select({ status: orders.status, email: orders.email }).from(orders).where(eq(orders.id, orderId)).get()
+  if (!order) throw new NotFound('That order')
+  if (order.status !== 'paid') throw new InvalidInput(`Only a paid order can be marked fulfilled (this one is ${order.status.replace('_', ' ')}).`)
+  const now = Date.now()
+  tx.update(orders)
+    .set({ status: 'fulfilled', fulfilledAt: now, updatedAt: now, carrier: input.carrier, trackingNumber: input.trackingNumber })
+    .where(and(eq(orders.id, orderId), eq(orders.status, 'paid')))
+    .run()
+  if (order.email) jobs.enqueue(tx, 'mail.order_shipped', { orderId }, { uniqueKey: `mail.order_shipped:${orderId}` })
+  return { before: order.status, after: 'fulfilled' }
+}
+
+/** Records units of a line put back on the shelf after a refund (never more than were sold). */
+export function markRestocked(tx: Tx, lineId: number, quantity: number): number {
+  const line = tx.select().from(orderLines).where(eq(orderLines.id, lineId)).get()
+  if (!line) return 0
+  const take = Math.max(0, Math.min(quantity, line.quantity - line.restockedQuantity))
+  if (take > 0) tx.update(orderLines).set({ restockedQuantity: line.restockedQuantity + take }).where(eq(orderLines.id, lineId)).run()
+  return take
+}

@@ -5,6 +5,7 @@ import * as inventory from '@/lib/inventory'
 import { log } from '@/lib/log'
 import * as mail from '@/lib/mail'
 import { orderConfirmation } from '@/lib/mail/order-confirmation'
+import { orderShipped } from '@/lib/mail/order-shipped'
 import * as orders from '@/lib/orders'
 import * as reconcile from '@/lib/reconcile'
 import * as jobs from '@/lib/jobs'
@@ -25,6 +26,12 @@ export const handlers: Record<string, jobs.JobHandler> = {
       return
     }
     await mail.send(orderConfirmation(order))
+  },
+  'mail.order_shipped': async (payload) => {
+    const order = orders.findById(Number(payload.orderId))
+    if (!order) throw new Error(`order ${String(payload.orderId)} not found`)
+    if (!order.email) return
+    await mail.send(orderShipped(order))
   },
   reconcile: async () => {
     await reconcile.run()

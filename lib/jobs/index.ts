@@ -1,6 +1,6 @@
 import 'server-only'
 import { Cron } from 'croner'
-import { eq, sql, type SQL } from 'drizzle-orm'
+import { and, eq, sql, type SQL } from 'drizzle-orm'
 import { getDb, write, type Tx } from '@/db'
 import { jobs } from '@/db/schema'
 import { log } from '@/lib/log'
@@ -318,4 +318,27 @@ export function currentWorker(): Worker | undefined {
 export function list(status?: 'queued' | 'running' | 'done' | 'failed') {
   const q = getDb().select().from(jobs)
   return (status ? q.where(eq(jobs.status, status)) : q).all()
+}
+
+/** Failed jobs, newest first, for the admin. */
+export function failed(limit = 100) {
+  return getDb().select().from(jobs).where(eq(jobs.status, 'failed')).orderBy(sql`${jobs.finishedAt} DESC`).limit(limit).all()
+}
+
+/** Counts by status, for the dashboard. */
+export function counts(): Record<'queued' | 'running' | 'done' | 'failed', number> {
+  const out = { queued: 0, running: 0, done: 0, failed: 0 }
+  for (const row of getDb().select({ status: jobs.status, n: sql<number>`count(*)` }).from(jobs).groupBy(jobs.status).all()) out[row.status] = Number(row.n)
+  return out
+}
+
+/** Puts a failed job back in the queue to run now, with a fresh set of attempts. */
+export function retry(tx: Tx, id: number): { kind: string; lastError: string | null } | null {
+  const row = tx
+    .update(jobs)
+    .set({ status: 'queued', runAt: Date.now(), attempts: 0, finishedAt: null, lockedAt: null, lockedBy: null })
+    .where(and(eq(jobs.id, id), eq(jobs.status, 'failed')))
+    .returning({ kind: jobs.kind, lastError: jobs.lastError })
+    .get()
+  return row ?? null
 }

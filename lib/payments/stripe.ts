@@ -221,6 +221,28 @@ export async function listEvents(types: readonly string[], sinceSeconds: number,
   return walk(client().events.list({ types: [...types], created: { gte: sinceSeconds }, limit: 100 }), (e) => e, maxPages, 100)
 }
 
+/** One event as Stripe has it now (an admin replays a recorded event through the handler). */
+export async function retrieveEvent(eventId: string): Promise<Stripe.Event> {
+  return client().events.retrieve(eventId)
+}
+
+/**
+ * Refunds part or all of a payment. The idempotency key makes a repeated submit (a double
+ * click, a retried request) return the first refund instead of refunding twice.
+ */
+export async function createRefund(input: { paymentIntentId: string; amountCents: number; idempotencyKey: string; reason?: 'requested_by_customer' | 'duplicate' | 'fraudulent' }): Promise<{ id: string; amountCents: number; status: string | null; chargeId: string | null }> {
+  const refund = await client().refunds.create(
+    { payment_intent: input.paymentIntentId, amount: input.amountCents, ...(input.reason ? { reason: input.reason } : {}) },
+    { idempotencyKey: input.idempotencyKey },
+  )
+  return { id: refund.id, amountCents: refund.amount, status: refund.status, chargeId: idOf(refund.charge) }
+}
+
+/** Whether the configured key is a live one (for links to the Stripe dashboard). */
+export function isLiveMode(): boolean {
+  return keys().secretKey.includes('_live_')
+}
+
 export function constructEvent(payload: string, signature: string, toleranceSeconds: number): Stripe.Event {
   return client().webhooks.constructEvent(payload, signature, keys().webhookSecret, toleranceSeconds)
 }

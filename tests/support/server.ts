@@ -26,6 +26,9 @@ export function tempStorage(prefix = 'till-e2e-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix))
 }
 
+/** The admin every test server starts with (created at boot from ADMIN_EMAIL/ADMIN_PASSWORD). */
+export const TEST_ADMIN = { email: 'owner@till.test', password: 'correct horse battery staple' }
+
 export type ServerHandle = {
   url: string
   port: number
@@ -60,6 +63,8 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
         PAYMENTS: 'emulator',
         LOG_LEVEL: 'warn',
         NEXT_TELEMETRY_DISABLED: '1',
+        ADMIN_EMAIL: TEST_ADMIN.email,
+        ADMIN_PASSWORD: TEST_ADMIN.password,
         ...options.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -13,6 +13,11 @@ export default async function OrderStatusPage({ params }: { params: Promise<{ to
     <main id="main" className="mx-auto max-w-2xl px-4 py-12">
       <h1 className="mb-6 text-3xl font-semibold tracking-tight">Your order</h1>
       <OrderSummary order={order} />
+      {order.trackingNumber ? (
+        <p className="mt-4 rounded-2xl border border-stone-200 p-4 text-sm" data-testid="order-tracking">
+          Shipped with {order.carrier}: tracking number <strong>{order.trackingNumber}</strong>
+        </p>
+      ) : null}
     </main>
   )
 }

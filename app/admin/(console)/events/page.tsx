@@ -1,0 +1,67 @@
+import type { Metadata } from 'next'
+import Link from 'next/link'
+import { Pagination } from '@/app/_components/pagination'
+import { Flash, PageTitle, TableScroll, badge, buttonSmall, table, td, th, when, pick, type SearchParams } from '../../_components/ui'
+import { replayEventAction } from '../ops-actions'
+import * as adminAuth from '@/lib/admin-auth'
+import * as stripeEvents from '@/lib/stripe-events'
+
+export const metadata: Metadata = { title: 'Webhook events' }
+
+const FILTERS: stripeEvents.EventFilter[] = ['all', 'failed', 'processed']
+
+export default async function EventsPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
+  await adminAuth.requireAdmin()
+  const params = await searchParams
+  const filter = FILTERS.find((f) => f === pick(params, 'filter')) ?? 'all'
+  const page = Math.max(1, Math.min(100_000, Number(pick(params, 'page')) || 1))
+  const result = stripeEvents.list(filter, page)
+  return (
+    <>
+      <PageTitle>Webhook events</PageTitle>
+      <Flash params={params} />
+      <nav aria-label="Event filter" className="mb-4 flex gap-2 text-sm">
+        {FILTERS.map((f) => (
+          <Link key={f} href={`/admin/events?filter=${f}`} aria-current={f === filter ? 'page' : undefined} className={`rounded-full px-3 py-1 ${f === filter ? 'bg-stone-900 text-white' : 'border border-stone-300'}`}>
+            {f}
+          </Link>
+        ))}
+      </nav>
+      <TableScroll label="Webhook events">
+        <table className={table}>
+          <thead>
+            <tr>
+              <th className={th} scope="col">Received</th>
+              <th className={th} scope="col">Event</th>
+              <th className={th} scope="col">Status</th>
+              <th className={th} scope="col"><span className="sr-only">Replay</span></th>
+            </tr>
+          </thead>
+          <tbody>
+            {result.rows.map((e) => (
+              <tr key={e.id} data-testid="event-row" data-event-id={e.id}>
+                <td className={td}>{when(e.receivedAt)}</td>
+                <td className={`${td} break-all`}>
+                  <span className="font-medium">{e.type}</span>
+                  <span className="block text-xs text-stone-600">{e.id} · {e.objectId ?? ''}</span>
+                </td>
+                <td className={td}>
+                  {e.processedAt ? <span className={`${badge} bg-emerald-100 text-emerald-900`}>applied</span> : <span className={`${badge} bg-red-100 text-red-900`}>failed</span>}
+                  <span className="block text-xs text-stone-600">{e.attempts} attempt{e.attempts === 1 ? '' : 's'}</span>
+                  {e.error ? <span className="block max-w-xs break-words text-xs text-red-800" data-testid="event-error">{e.error}</span> : null}
+                </td>
+                <td className={td}>
+                  <form action={replayEventAction}>
+                    <input type="hidden" name="eventId" value={e.id} />
+                    <button type="submit" className={buttonSmall}>Replay</button>
+                  </form>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </TableScroll>
+      <Pagination page={result.page} pageCount={result.pageCount} hrefFor={(p) => `/admin/events?filter=${filter}&page=${p}`} />
+    </>
+  )
+}

@@ -1,0 +1,68 @@
+'use server'
+
+import { z } from 'zod'
+import { done, fail } from '../../../_components/redirect'
+import * as adminAuth from '@/lib/admin-auth'
+import { InvalidInput, NotFound, PaymentProviderError } from '@/lib/errors'
+import { parseMoney } from '@/lib/money'
+import * as orders from '@/lib/orders'
+import * as refunds from '@/lib/refunds'
+import * as shipping from '@/lib/shipping'
+
+const OrderId = z.coerce.number().int().positive().max(2 ** 31)
+
+const Fulfil = z.object({
+  orderId: OrderId,
+  carrier: z.string().trim().min(1, 'Enter the carrier.').max(60, 'The carrier name is too long (60 characters at most).'),
+  trackingNumber: z
+    .string()
+    .trim()
+    .min(3, 'Enter the tracking number.')
+    .max(100, 'The tracking number is too long.')
+    .regex(/^[A-Za-z0-9][A-Za-z0-9 ._/-]*$/, 'A tracking number has letters, digits, spaces, dots, dashes or slashes only.'),
+})
+
+export async function fulfilAction(formData: FormData): Promise<void> {
+  const admin = await adminAuth.requireAdmin()
+  const id = OrderId.safeParse(formData.get('orderId'))
+  const back = id.success ? `/admin/orders/${id.data}` : '/admin/orders'
+  const parsed = Fulfil.safeParse({ orderId: formData.get('orderId'), carrier: formData.get('carrier'), trackingNumber: formData.get('trackingNumber') })
+  if (!parsed.success) fail(back, parsed.error.issues[0]!.message)
+  const { orderId, carrier, trackingNumber } = parsed.data
+  try {
+    shipping.markFulfilled(admin, orderId, { carrier, trackingNumber })
+  } catch (err) {
+    if (err instanceof InvalidInput || err instanceof NotFound) fail(back, err.message)
+    throw err
+  }
+  done(back, `Marked fulfilled; the shipping email is on its way to the customer.`)
+}
+
+export async function refundAction(formData: FormData): Promise<void> {
+  const admin = await adminAuth.requireAdmin()
+  const id = OrderId.safeParse(formData.get('orderId'))
+  if (!id.success) fail('/admin/orders', 'That order does not exist.')
+  const back = `/admin/orders/${id.data}`
+  const order = orders.findById(id.data)
+  if (!order) fail('/admin/orders', 'That order does not exist.')
+  const amountCents = parseMoney(String(formData.get('amount') ?? ''), order.currency)
+  if (amountCents === null || amountCents <= 0) fail(back, 'Enter the amount to refund, like 12.50.')
+  const restock = new Map<number, number>()
+  if (formData.get('restock') === 'on') {
+    for (const line of order.lines) {
+      const raw = formData.get(`restock-${line.id}`)
+      if (raw === null || raw === '') continue
+      const qty = z.coerce.number().int().min(0).max(10_000).safeParse(raw)
+      if (!qty.success) fail(back, `Enter a whole number of units to restock for ${line.title}.`)
+      if (qty.data > 0) restock.set(line.id, qty.data)
+    }
+  }
+  let message: string
+  try {
+    message = (await refunds.refund(admin, { orderId: order.id, amountCents, restock })).message
+  } catch (err) {
+    if (err instanceof InvalidInput || err instanceof NotFound || err instanceof PaymentProviderError) fail(back, err.message)
+    throw err
+  }
+  done(back, message)
+}

@@ -1,0 +1,142 @@
+import type { Metadata } from 'next'
+import Link from 'next/link'
+import { notFound } from 'next/navigation'
+import { PageTitle, Flash, StatusBadge, TableScroll, badge, buttonDark, card, input, label, table, td, th, when, type SearchParams } from '../../../_components/ui'
+import { fulfilAction, refundAction } from './actions'
+import * as adminAuth from '@/lib/admin-auth'
+import { decimalAmount, formatMoney } from '@/lib/money'
+import * as orderTimeline from '@/lib/order-timeline'
+import * as orders from '@/lib/orders'
+
+export const metadata: Metadata = { title: 'Order' }
+
+export default async function OrderPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<SearchParams> }) {
+  await adminAuth.requireAdmin()
+  const [{ id }, query] = await Promise.all([params, searchParams])
+  if (!/^\d{1,10}$/.test(id)) notFound()
+  const order = orders.findById(Number(id))
+  if (!order) notFound()
+  const money = (cents: number) => formatMoney(cents, order.currency)
+  const dashboard = orderTimeline.stripeDashboardBase()
+  const events = orderTimeline.forOrder(order)
+  const refundable = order.totalCents - order.refundedCents
+  const a = order.shippingAddress
+  return (
+    <>
+      <PageTitle>
+        Order #{String(order.id).padStart(5, '0')} <StatusBadge status={order.status} />
+      </PageTitle>
+      <Flash params={query} />
+      {order.isOversold || order.isDisputed ? (
+        <p className="mb-4 rounded-xl border border-red-300 bg-red-50 px-4 py-3 text-sm font-semibold text-red-900" role="alert" data-testid="order-flags">
+          {order.isOversold ? 'Oversold: stock ran out before this paid order was recorded. ' : ''}
+          {order.isDisputed ? 'Disputed: the customer opened a chargeback.' : ''}
+        </p>
+      ) : null}
+      <div className="grid gap-6 lg:grid-cols-2">
+        <section className={card} aria-labelledby="lines-heading">
+          <h2 id="lines-heading" className="mb-3 text-lg font-semibold">Items</h2>
+          <TableScroll label="Order lines">
+            <table className={table}>
+              <thead>
+                <tr>
+                  <th className={th} scope="col">Item</th>
+                  <th className={th} scope="col">SKU</th>
+                  <th className={`${th} text-right`} scope="col">Qty</th>
+                  <th className={`${th} text-right`} scope="col">Total</th>
+                </tr>
+              </thead>
+              <tbody>
+                {order.lines.map((l) => (
+                  <tr key={l.id}>
+                    <td className={td}>{l.title}{l.restockedQuantity ? <span className="block text-xs text-stone-600">{l.restockedQuantity} restocked</span> : null}</td>
+                    <td className={td}>{l.sku ?? '—'}</td>
+                    <td className={`${td} text-right tabular-nums`}>{l.quantity}</td>
+                    <td className={`${td} text-right tabular-nums`}>{money(l.totalCents)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </TableScroll>
+          <dl className="mt-4 space-y-1 text-sm">
+            <div className="flex justify-between"><dt>Subtotal</dt><dd className="tabular-nums">{money(order.subtotalCents)}</dd></div>
+            <div className="flex justify-between"><dt>Shipping{order.shippingRateName ? ` (${order.shippingRateName})` : ''}</dt><dd className="tabular-nums">{money(order.shippingCents)}</dd></div>
+            {order.taxCents ? <div className="flex justify-between"><dt>Tax</dt><dd className="tabular-nums">{money(order.taxCents)}</dd></div> : null}
+            <div className="flex justify-between font-semibold"><dt>Total</dt><dd className="tabular-nums">{money(order.totalCents)}</dd></div>
+            <div className="flex justify-between text-stone-700"><dt>Refunded</dt><dd className="tabular-nums" data-testid="refunded">{money(order.refundedCents)}</dd></div>
+          </dl>
+        </section>
+        <section className={card} aria-labelledby="customer-heading">
+          <h2 id="customer-heading" className="mb-3 text-lg font-semibold">Customer and shipping</h2>
+          <p className="break-all text-sm">{order.customerName ?? '—'} · {order.email ?? 'no email'}</p>
+          {a ? (
+            <address className="mt-2 text-sm not-italic text-stone-700">
+              {[a.name, a.line1, a.line2, [a.postalCode, a.city].filter(Boolean).join(' '), a.state, a.country].filter(Boolean).map((l, i) => <span key={i} className="block">{l}</span>)}
+            </address>
+          ) : <p className="mt-2 text-sm">No shipping address.</p>}
+          <p className="mt-2 text-sm">Method: {order.shippingRateName ?? '—'}</p>
+          {order.trackingNumber ? <p className="mt-2 text-sm" data-testid="admin-tracking">Tracking: {order.carrier} {order.trackingNumber}</p> : null}
+          <h3 className="mt-4 text-sm font-semibold">Stripe</h3>
+          <ul className="mt-1 space-y-1 break-all text-sm">
+            <li>Checkout session: <a className="underline underline-offset-4" href={`${dashboard}/checkout/sessions/${order.stripeCheckoutSessionId}`} rel="noreferrer" target="_blank">{order.stripeCheckoutSessionId}</a></li>
+            {order.stripePaymentIntentId ? <li>Payment: <a className="underline underline-offset-4" href={`${dashboard}/payments/${order.stripePaymentIntentId}`} rel="noreferrer" target="_blank">{order.stripePaymentIntentId}</a></li> : null}
+          </ul>
+          <p className="mt-2 text-sm"><Link className="underline underline-offset-4" href={`/orders/${order.publicToken}`}>Customer&apos;s order page</Link></p>
+        </section>
+        {order.status === 'paid' ? (
+          <section className={card} aria-labelledby="fulfil-heading">
+            <h2 id="fulfil-heading" className="mb-3 text-lg font-semibold">Mark fulfilled</h2>
+            <form action={fulfilAction} className="space-y-3" data-testid="fulfil-form">
+              <input type="hidden" name="orderId" value={order.id} />
+              <div>
+                <label htmlFor="carrier" className={label}>Carrier</label>
+                <input id="carrier" name="carrier" required maxLength={60} className={input} />
+              </div>
+              <div>
+                <label htmlFor="trackingNumber" className={label}>Tracking number</label>
+                <input id="trackingNumber" name="trackingNumber" required maxLength={100} className={input} />
+              </div>
+              <button type="submit" className={buttonDark}>Mark fulfilled and email the customer</button>
+            </form>
+          </section>
+        ) : null}
+        {order.stripePaymentIntentId && refundable > 0 && order.status !== 'awaiting_payment' && order.status !== 'payment_failed' ? (
+          <section className={card} aria-labelledby="refund-heading">
+            <h2 id="refund-heading" className="mb-3 text-lg font-semibold">Refund</h2>
+            <form action={refundAction} className="space-y-3" data-testid="refund-form">
+              <input type="hidden" name="orderId" value={order.id} />
+              <div>
+                <label htmlFor="amount" className={label}>Amount ({order.currency.toUpperCase()}, at most {money(refundable)})</label>
+                <input id="amount" name="amount" inputMode="decimal" required defaultValue={decimalAmount(refundable, order.currency)} className={input} />
+              </div>
+              <div className="flex items-center gap-2">
+                <input id="restock" name="restock" type="checkbox" className="size-4" />
+                <label htmlFor="restock" className="text-sm">Put units back in stock</label>
+              </div>
+              {order.lines.filter((l) => l.variantId && l.quantity > l.restockedQuantity).map((l) => (
+                <div key={l.id}>
+                  <label htmlFor={`restock-${l.id}`} className={label}>Units of {l.title} to restock</label>
+                  <input id={`restock-${l.id}`} name={`restock-${l.id}`} type="number" min={0} max={l.quantity - l.restockedQuantity} defaultValue={0} className={input} />
+                </div>
+              ))}
+              <button type="submit" className={buttonDark}>Refund through Stripe</button>
+            </form>
+          </section>
+        ) : null}
+      </div>
+      <section className={`${card} mt-6`} aria-labelledby="timeline-heading">
+        <h2 id="timeline-heading" className="mb-3 text-lg font-semibold">Timeline</h2>
+        <ol className="space-y-2 text-sm" data-testid="timeline">
+          {events.map((e, i) => (
+            <li key={i} className="flex flex-wrap gap-x-3">
+              <span className="tabular-nums text-stone-600">{when(e.at)}</span>
+              <span className="font-medium">{e.what}</span>
+              {e.detail ? <span className="text-stone-700">{e.detail}</span> : null}
+              {e.isError ? <span className={`${badge} bg-red-100 text-red-900`}>error</span> : null}
+            </li>
+          ))}
+        </ol>
+      </section>
+    </>
+  )
+}

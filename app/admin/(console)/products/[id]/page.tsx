@@ -1,0 +1,155 @@
+import type { Metadata } from 'next'
+import Link from 'next/link'
+import { notFound } from 'next/navigation'
+import { Flash, PageTitle, TableScroll, buttonDark, buttonSmall, card, input, label, table, td, th, type SearchParams } from '../../../_components/ui'
+import { addVariantAction, adjustStockAction, archiveProductAction, moveImageAction, updateProductAction, updateVariantAction } from '../actions'
+import { ProductFieldset, VariantFieldset } from '../product-fields'
+import { setProductCollectionsAction } from '../../collections/actions'
+import * as collections from '@/lib/collections'
+import * as adminAuth from '@/lib/admin-auth'
+import { decimalAmount } from '@/lib/money'
+import * as products from '@/lib/products'
+import { MAX_UPLOAD_BYTES } from '@/lib/product-images'
+
+export const metadata: Metadata = { title: 'Edit product' }
+
+export default async function EditProductPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<SearchParams> }) {
+  await adminAuth.requireAdmin()
+  const [{ id }, query] = await Promise.all([params, searchParams])
+  if (!/^\d{1,10}$/.test(id)) notFound()
+  const product = products.get(Number(id))
+  if (!product) notFound()
+  const back = `/admin/products/${product.id}`
+  const allCollections = collections.list()
+  const inCollections = new Set(collections.ofProduct(product.id))
+  return (
+    <>
+      {/* A plain link: a prefetch would render the shop page while the owner is still editing,
+          and could store it in the cache just after an edit expired it. */}
+      <PageTitle actions={product.status === 'active' ? <a href={`/products/${product.slug}`} className={buttonSmall}>View in shop</a> : null}>{product.title}</PageTitle>
+      <Flash params={query} />
+      <div className="grid gap-6">
+        <form action={updateProductAction} className={`${card} space-y-4`} data-testid="product-form">
+          <input type="hidden" name="productId" value={product.id} />
+          <ProductFieldset values={product} />
+          <button type="submit" className={buttonDark}>Save product</button>
+        </form>
+
+        <form action={setProductCollectionsAction} className={card}>
+          <input type="hidden" name="productId" value={product.id} />
+          <fieldset>
+            <legend className="mb-2 text-lg font-semibold">Collections</legend>
+            <div className="flex flex-wrap gap-x-4 gap-y-2">
+              {allCollections.map((c) => (
+                <div key={c.id} className="flex items-center gap-2">
+                  <input id={`col-${c.id}`} type="checkbox" name="collectionIds" value={c.id} defaultChecked={inCollections.has(c.id)} className="size-4" />
+                  <label htmlFor={`col-${c.id}`} className="text-sm">{c.title}</label>
+                </div>
+              ))}
+            </div>
+          </fieldset>
+          <button type="submit" className={`${buttonSmall} mt-3`}>Save collections</button>
+        </form>
+
+        <section className={card} aria-labelledby="variants-heading">
+          <h2 id="variants-heading" className="mb-3 text-lg font-semibold">Variants and stock</h2>
+          <TableScroll label="Stock">
+            <table className={table}>
+              <thead>
+                <tr>
+                  <th className={th} scope="col">SKU</th>
+                  <th className={`${th} text-right`} scope="col">On shelf</th>
+                  <th className={`${th} text-right`} scope="col">Held</th>
+                  <th className={th} scope="col">Adjust</th>
+                </tr>
+              </thead>
+              <tbody>
+                {product.variants.map((v) => (
+                  <tr key={v.id} data-testid="variant-stock-row" data-sku={v.sku}>
+                    <td className={td}><Link className="underline underline-offset-4" href={`/admin/inventory/${v.id}`}>{v.sku}</Link><span className="block text-xs text-stone-600">{v.title}</span></td>
+                    <td className={`${td} text-right tabular-nums`} data-testid="stock">{v.stock}</td>
+                    <td className={`${td} text-right tabular-nums`}>{v.held}</td>
+                    <td className={td}>
+                      <form action={adjustStockAction} className="flex flex-wrap items-end gap-2">
+                        <input type="hidden" name="variantId" value={v.id} />
+                        <input type="hidden" name="back" value={back} />
+                        <div>
+                          <label htmlFor={`delta-${v.id}`} className="text-xs font-medium">Change</label>
+                          <input id={`delta-${v.id}`} name="delta" inputMode="numeric" placeholder="+5" className={`${input} w-20`} />
+                        </div>
+                        <div>
+                          <label htmlFor={`note-${v.id}`} className="text-xs font-medium">Why</label>
+                          <input id={`note-${v.id}`} name="note" maxLength={200} placeholder="received" className={`${input} w-32`} />
+                        </div>
+                        <button type="submit" className={buttonSmall}>Apply</button>
+                      </form>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </TableScroll>
+          <div className="mt-4 space-y-3">
+            {product.variants.map((v) => (
+              <form key={v.id} action={updateVariantAction} className="space-y-2">
+                <input type="hidden" name="productId" value={product.id} />
+                <input type="hidden" name="variantId" value={v.id} />
+                <VariantFieldset prefix={`var${v.id}-`} legend={`Variant ${v.sku}`} withStock={false} values={{ sku: v.sku, title: v.title, price: decimalAmount(v.priceCents, v.currency), options: products.optionsText(v.options) }} />
+                <button type="submit" className={buttonSmall}>Save variant {v.sku}</button>
+              </form>
+            ))}
+            <form action={addVariantAction} className="space-y-2">
+              <input type="hidden" name="productId" value={product.id} />
+              <VariantFieldset prefix="new-" legend="Add a variant" withStock />
+              <button type="submit" className={buttonSmall}>Add variant</button>
+            </form>
+          </div>
+        </section>
+
+        <section className={card} aria-labelledby="images-heading">
+          <h2 id="images-heading" className="mb-3 text-lg font-semibold">Pictures</h2>
+          <ul className="grid grid-cols-2 gap-3 sm:grid-cols-4" data-testid="product-images">
+            {product.images.map((img, i) => (
+              <li key={img.id} className="rounded-xl border border-stone-200 p-2">
+                {/* eslint-disable-next-line @next/next/no-img-element -- uploads are served as they are, already re-encoded */}
+                <img src={`/uploads/${img.path}`} alt={img.alt || product.title} width={img.width} height={img.height} className="aspect-square w-full rounded-lg object-cover" />
+                <form action={moveImageAction} className="mt-2 flex flex-wrap gap-1">
+                  <input type="hidden" name="productId" value={product.id} />
+                  <input type="hidden" name="imageId" value={img.id} />
+                  <button type="submit" name="direction" value="up" className={buttonSmall} disabled={i === 0} aria-label={`Move picture ${i + 1} earlier`}>↑</button>
+                  <button type="submit" name="direction" value="down" className={buttonSmall} disabled={i === product.images.length - 1} aria-label={`Move picture ${i + 1} later`}>↓</button>
+                </form>
+                <form action={moveImageAction} className="mt-1">
+                  <input type="hidden" name="productId" value={product.id} />
+                  <input type="hidden" name="imageId" value={img.id} />
+                  <input type="hidden" name="direction" value="up" />
+                  <input type="hidden" name="remove" value="1" />
+                  <button type="submit" className="text-xs underline">Remove picture {i + 1}</button>
+                </form>
+              </li>
+            ))}
+          </ul>
+          <form action={`/admin/products/${product.id}/images`} method="post" encType="multipart/form-data" className="mt-4 space-y-3" data-testid="image-upload-form">
+            <div>
+              <label htmlFor="image" className={label}>Add a picture (JPEG, PNG, WebP or GIF, up to {Math.round(MAX_UPLOAD_BYTES / 1024 / 1024)} MB)</label>
+              <input id="image" name="image" type="file" accept="image/jpeg,image/png,image/webp,image/gif" required className={input} />
+            </div>
+            <div>
+              <label htmlFor="alt" className={label}>Description of the picture (for screen readers)</label>
+              <input id="alt" name="alt" maxLength={200} className={input} />
+            </div>
+            <button type="submit" className={buttonDark}>Upload picture</button>
+          </form>
+        </section>
+
+        {product.status !== 'archived' ? (
+          <form action={archiveProductAction} className={card}>
+            <input type="hidden" name="productId" value={product.id} />
+            <p className="mb-2 text-sm text-stone-700">Archiving hides the product from the shop and keeps it for past orders.</p>
+            <button type="submit" className={buttonSmall}>Archive product</button>
+          </form>
+        ) : null}
+      </div>
+    </>
+  )
+}

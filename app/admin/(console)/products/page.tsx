@@ -1,0 +1,77 @@
+import type { Metadata } from 'next'
+import Link from 'next/link'
+import { Pagination } from '@/app/_components/pagination'
+import { Flash, PageTitle, TableScroll, buttonDark, input, label, table, td, th, when, pick, type SearchParams } from '../../_components/ui'
+import * as adminAuth from '@/lib/admin-auth'
+import { formatMoney } from '@/lib/money'
+import * as products from '@/lib/products'
+import { site } from '@/lib/seo'
+
+export const metadata: Metadata = { title: 'Products' }
+
+export default async function ProductsPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
+  await adminAuth.requireAdmin()
+  const params = await searchParams
+  const q = (pick(params, 'q') ?? '').trim().slice(0, 200)
+  const sortParam = pick(params, 'sort')
+  const sort: products.AdminSort = sortParam && sortParam in products.SORTS ? (sortParam as products.AdminSort) : 'newest'
+  const status = pick(params, 'status') ?? ''
+  const page = Math.max(1, Math.min(100_000, Number(pick(params, 'page')) || 1))
+  const result = products.list({ q, sort, page, status })
+  const currency = site().currency
+  const href = (p: number) => `/admin/products?${new URLSearchParams({ q, sort, status, page: String(p) })}`
+  return (
+    <>
+      <PageTitle actions={<Link href="/admin/products/new" className={buttonDark}>New product</Link>}>Products</PageTitle>
+      <Flash params={params} />
+      <form method="get" className="mb-4 grid grid-cols-2 gap-3 sm:grid-cols-4" aria-label="Find products">
+        <div className="col-span-2">
+          <label htmlFor="q" className={label}>Title or SKU</label>
+          <input id="q" name="q" type="search" defaultValue={q} className={input} />
+        </div>
+        <div>
+          <label htmlFor="status" className={label}>Status</label>
+          <select id="status" name="status" defaultValue={status} className={input}>
+            <option value="">Any</option>
+            {products.PRODUCT_STATUSES.map((s) => <option key={s} value={s}>{s}</option>)}
+          </select>
+        </div>
+        <div>
+          <label htmlFor="sort" className={label}>Sort</label>
+          <select id="sort" name="sort" defaultValue={sort} className={input}>
+            {Object.entries(products.SORTS).map(([value, text]) => <option key={value} value={value}>{text}</option>)}
+          </select>
+        </div>
+        <div className="col-span-2 sm:col-span-4"><button type="submit" className={buttonDark}>Search</button></div>
+      </form>
+      <p className="mb-2 text-sm text-stone-600">{result.total} {result.total === 1 ? 'product' : 'products'}</p>
+      <TableScroll label="Products">
+        <table className={table}>
+          <thead>
+            <tr>
+              <th className={th} scope="col">Product</th>
+              <th className={th} scope="col">Status</th>
+              <th className={`${th} text-right`} scope="col">Variants</th>
+              <th className={`${th} text-right`} scope="col">Stock</th>
+              <th className={`${th} text-right`} scope="col">From</th>
+              <th className={th} scope="col">Changed</th>
+            </tr>
+          </thead>
+          <tbody>
+            {result.rows.map((p) => (
+              <tr key={p.id} data-testid="product-row">
+                <td className={td}><Link href={`/admin/products/${p.id}`} className="font-semibold underline underline-offset-4">{p.title}</Link></td>
+                <td className={td}>{p.status}</td>
+                <td className={`${td} text-right tabular-nums`}>{p.variantCount}</td>
+                <td className={`${td} text-right tabular-nums`}>{p.stock}</td>
+                <td className={`${td} text-right tabular-nums`}>{p.minPriceCents !== null ? formatMoney(p.minPriceCents, currency) : '—'}</td>
+                <td className={td}>{when(p.updatedAt)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </TableScroll>
+      <Pagination page={result.page} pageCount={result.pageCount} hrefFor={href} />
+    </>
+  )
+}

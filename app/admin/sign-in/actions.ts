@@ -1,0 +1,40 @@
+'use server'
+
+import { cookies } from 'next/headers'
+import { redirect } from 'next/navigation'
+import { z } from 'zod'
+import { fail } from '../_components/redirect'
+import * as adminAuth from '@/lib/admin-auth'
+import * as audit from '@/lib/audit'
+import { InvalidInput } from '@/lib/errors'
+
+const SignIn = z.object({ email: z.string().trim().min(3).max(254), password: z.string().min(1).max(500) })
+
+export async function signInAction(formData: FormData): Promise<void> {
+  // No session to check yet, but a sign-in from another site is refused all the same.
+  await adminAuth.assertSameOrigin()
+  const parsed = SignIn.safeParse({ email: formData.get('email'), password: formData.get('password') })
+  if (!parsed.success) fail('/admin/sign-in', 'Enter your email and password.')
+  const jar = await cookies()
+  let token: string
+  try {
+    const result = await adminAuth.signIn(parsed.data.email, parsed.data.password, await adminAuth.clientAddress())
+    token = result.token
+  } catch (err) {
+    if (err instanceof adminAuth.RateLimited || err instanceof InvalidInput) fail('/admin/sign-in', err.message)
+    throw err
+  }
+  // A new token at every sign-in; whatever session this browser had before ends now.
+  adminAuth.endSession(jar.get(adminAuth.COOKIE)?.value)
+  jar.set(adminAuth.COOKIE, token, adminAuth.cookieOptions())
+  redirect('/admin')
+}
+
+export async function signOutAction(): Promise<void> {
+  const admin = await adminAuth.requireAdmin()
+  audit.note(admin, 'admin.sign_out', `admin:${admin.id}`)
+  const jar = await cookies()
+  adminAuth.endSession(jar.get(adminAuth.COOKIE)?.value)
+  jar.delete({ name: adminAuth.COOKIE, path: '/admin' })
+  redirect('/admin/sign-in?notice=' + encodeURIComponent('Signed out.'))
+}

@@ -1,0 +1,35 @@
+import type { Metadata } from 'next'
+import { redirect } from 'next/navigation'
+import { Flash, input, label, buttonDark, type SearchParams } from '../_components/ui'
+import { signInAction } from './actions'
+import * as adminAuth from '@/lib/admin-auth'
+
+export const metadata: Metadata = { title: 'Admin sign-in', robots: { index: false, follow: false } }
+
+export default async function SignInPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
+  const params = await searchParams
+  if (await adminAuth.currentAdmin()) redirect('/admin')
+  return (
+    <main id="main" className="mx-auto w-full max-w-sm flex-1 px-4 py-12">
+      <h1 className="mb-6 text-2xl font-semibold tracking-tight">Sign in to the admin</h1>
+      <Flash params={params} />
+      <form action={signInAction} className="space-y-4" data-testid="sign-in-form">
+        <div>
+          <label htmlFor="email" className={label}>
+            Email
+          </label>
+          <input id="email" name="email" type="email" autoComplete="username" required maxLength={254} className={input} />
+        </div>
+        <div>
+          <label htmlFor="password" className={label}>
+            Password
+          </label>
+          <input id="password" name="password" type="password" autoComplete="current-password" required maxLength={500} className={input} />
+        </div>
+        <button type="submit" className={`${buttonDark} w-full`}>
+          Sign in
+        </button>
+      </form>
+    </main>
+  )
+}

@@ -1,0 +1,238 @@
+import 'server-only'
+import crypto from 'node:crypto'
+import { promisify } from 'node:util'
+import { and, count, eq, gt, lt, ne } from 'drizzle-orm'
+import { getDb, write } from '@/db'
+import { adminLoginFailures, adminSessions, adminUsers } from '@/db/schema'
+import * as audit from './audit'
+import { getEnv } from './env'
+import { InvalidInput } from './errors'
+import { log } from './log'
+
+// Admin sign-in. Passwords are scrypt hashes; a session is a random token in an httpOnly
+// cookie and only its sha256 is stored, so a copy of the database cannot be used to sign in.
+// Every admin page, server action and route handler calls requireAdmin() itself: a layout
+// check alone would not cover actions and handlers, which are reachable without the page.
+
+const scrypt = promisify(crypto.scrypt) as (password: string, salt: Buffer, keylen: number, options: crypto.ScryptOptions) => Promise<Buffer>
+
+const SCRYPT = { N: 16384, r: 8, p: 1 }
+const KEY_LENGTH = 64
+export const COOKIE = 'till_admin'
+/** A session lives this long after its last use (sliding expiry)… */
+export const IDLE_MS = 12 * 3600 * 1000
+/** …and never longer than this after sign-in. */
+export const ABSOLUTE_MS = 30 * 24 * 3600 * 1000
+const RATE_WINDOW_MS = 15 * 60 * 1000
+/** Failed sign-ins allowed per window for one email address, and for one client address. */
+export const MAX_FAILURES_PER_EMAIL = 5
+export const MAX_FAILURES_PER_CLIENT = 10
+export const MIN_PASSWORD = 12
+
+export type Admin = { id: number; email: string; sessionId: string }
+
+export async function hashPassword(password: string): Promise<string> {
+  const salt = crypto.randomBytes(16)
+  const hash = await scrypt(password, salt, KEY_LENGTH, { ...SCRYPT, maxmem: 64 * 1024 * 1024 })
+  return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64')}$${hash.toString('base64')}`
+}
+
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const [scheme, n, r, p, salt, hash] = stored.split('$')
+  if (scheme !== 'scrypt' || !salt || !hash) return false
+  const expected = Buffer.from(hash, 'base64')
+  const actual = await scrypt(password, Buffer.from(salt, 'base64'), expected.length, { N: Number(n), r: Number(r), p: Number(p), maxmem: 64 * 1024 * 1024 })
+  return actual.length === expected.length && crypto.timingSafeEqual(actual, expected)
+}
+
+// Compared against when the email is unknown, so both answers take as long.
+const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$' + Buffer.alloc(KEY_LENGTH).toString('base64')
+
+const sha256 = (token: string) => crypto.createHash('sha256').update(token).digest('hex')
+
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase()
+}
+
+export function adminCount(): number {
+  return getDb().select({ n: count() }).from(adminUsers).get()!.n
+}
+
+/** Creates an admin; throws InvalidInput for a bad email, a short password or a taken email. */
+export async function createAdmin(emailRaw: string, password: string): Promise<{ id: number; email: string }> {
+  const email = normalizeEmail(emailRaw)
+  if (!/^[^@\s]+@[^@\s]+$/.test(email) || email.length > 254) throw new InvalidInput('Enter a valid email address.')
+  if (password.length < MIN_PASSWORD) throw new InvalidInput(`The password must be at least ${MIN_PASSWORD} characters.`)
+  const passwordHash = await hashPassword(password)
+  return write((tx) => {
+    const row = tx.insert(adminUsers).values({ email, passwordHash }).onConflictDoNothing().returning({ id: adminUsers.id, email: adminUsers.email }).get()
+    if (!row) throw new InvalidInput(`An admin with the email ${email} already exists.`)
+    return row
+  })
+}
+
+/** At boot: the first admin comes from ADMIN_EMAIL/ADMIN_PASSWORD when there is none yet. */
+export async function ensureBootAdmin(): Promise<boolean> {
+  const env = getEnv()
+  if (!env.adminEmail || !env.adminPassword) return false
+  if (adminCount() > 0) return false
+  try {
+    await createAdmin(env.adminEmail, env.adminPassword)
+    log.info('admin: created the first admin from ADMIN_EMAIL', { email: normalizeEmail(env.adminEmail) })
+    return true
+  } catch (err) {
+    // Two processes booting together: the other one created it.
+    if (err instanceof InvalidInput && adminCount() > 0) return false
+    throw err
+  }
+}
+
+function failuresSince(key: string, since: number): number {
+  return getDb()
+    .select({ n: count() })
+    .from(adminLoginFailures)
+    .where(and(eq(adminLoginFailures.key, key), gt(adminLoginFailures.createdAt, since)))
+    .get()!.n
+}
+
+export class RateLimited extends Error {
+  constructor() {
+    super('Too many failed sign-in attempts. Wait 15 minutes and try again.')
+    this.name = 'RateLimited'
+  }
+}
+
+/**
+ * Checks a password and opens a session; returns the new cookie token. Refuses (RateLimited)
+ * once the email or the client address has failed too often in the window, before even
+ * looking at the password, so guessing stays slow whichever of the two an attacker varies.
+ */
+export async function signIn(emailRaw: string, password: string, clientAddress: string, now = Date.now()): Promise<{ token: string; admin: { id: number; email: string } }> {
+  const email = normalizeEmail(emailRaw)
+  const emailKey = `email:${email}`
+  const clientKey = `client:${clientAddress}`
+  const since = now - RATE_WINDOW_MS
+  if (failuresSince(emailKey, since) >= MAX_FAILURES_PER_EMAIL || failuresSince(clientKey, since) >= MAX_FAILURES_PER_CLIENT) throw new RateLimited()
+  const user = getDb().select().from(adminUsers).where(eq(adminUsers.email, email)).get()
+  const isValid = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH)
+  if (!user || !isValid) {
+    write((tx) => {
+      tx.insert(adminLoginFailures).values([{ key: emailKey, createdAt: now }, { key: clientKey, createdAt: now }]).run()
+      tx.delete(adminLoginFailures).where(lt(adminLoginFailures.createdAt, now - 24 * 3600 * 1000)).run()
+    })
+    throw new InvalidInput('That email and password do not match.')
+  }
+  const token = crypto.randomBytes(32).toString('base64url')
+  write((tx) => {
+    tx.insert(adminSessions).values({ id: sha256(token), userId: user.id, expiresAt: now + IDLE_MS, createdAt: now }).run()
+    tx.delete(adminLoginFailures).where(eq(adminLoginFailures.key, emailKey)).run()
+    tx.delete(adminSessions).where(and(eq(adminSessions.userId, user.id), lt(adminSessions.expiresAt, now))).run()
+    audit.record(tx, { id: user.id, email: user.email }, 'admin.sign_in', `admin:${user.id}`, null, { client: clientAddress })
+  })
+  return { token, admin: { id: user.id, email: user.email } }
+}
+
+/** The admin a cookie token belongs to, sliding the session's expiry; null when not valid. */
+export function sessionFor(token: string | undefined, now = Date.now()): Admin | null {
+  if (!token || token.length > 100) return null
+  const id = sha256(token)
+  const row = getDb()
+    .select({ userId: adminSessions.userId, expiresAt: adminSessions.expiresAt, createdAt: adminSessions.createdAt, email: adminUsers.email })
+    .from(adminSessions)
+    .innerJoin(adminUsers, eq(adminUsers.id, adminSessions.userId))
+    .where(eq(adminSessions.id, id))
+    .get()
+  if (!row || row.expiresAt <= now || row.createdAt <= now - ABSOLUTE_MS) return null
+  // Slide, but write at most once a minute per session.
+  if (row.expiresAt < now + IDLE_MS - 60_000) {
+    write((tx) => tx.update(adminSessions).set({ expiresAt: now + IDLE_MS }).where(eq(adminSessions.id, id)).run())
+  }
+  return { id: row.userId, email: row.email, sessionId: id }
+}
+
+export function endSession(token: string | undefined): void {
+  if (!token) return
+  write((tx) => tx.delete(adminSessions).where(eq(adminSessions.id, sha256(token))).run())
+}
+
+/** Changes the password after checking the current one; every other session is signed out. */
+export async function changePassword(admin: Admin, current: string, next: string): Promise<void> {
+  if (next.length < MIN_PASSWORD) throw new InvalidInput(`The new password must be at least ${MIN_PASSWORD} characters.`)
+  if (next.length > 500) throw new InvalidInput('The new password is too long.')
+  const user = getDb().select().from(adminUsers).where(eq(adminUsers.id, admin.id)).get()
+  if (!user || !(await verifyPassword(current, user.passwordHash))) throw new InvalidInput('The current password is not right.')
+  const passwordHash = await hashPassword(next)
+  write((tx) => {
+    tx.update(adminUsers).set({ passwordHash }).where(eq(adminUsers.id, admin.id)).run()
+    tx.delete(adminSessions).where(and(eq(adminSessions.userId, admin.id), ne(adminSessions.id, admin.sessionId))).run()
+    audit.record(tx, admin, 'admin.password_change', `admin:${admin.id}`)
+  })
+}
+
+// ---------------------------------------------------------------------------------------
+// Request side: cookies and the guard. Next's request APIs are imported where they are used,
+// so scripts (npm run admin:create) and boot can use the functions above outside Next.
+
+async function requestHeaders() {
+  return (await import('next/headers')).headers()
+}
+
+async function redirectTo(url: string): Promise<never> {
+  const { redirect } = await import('next/navigation')
+  return redirect(url)
+}
+
+export function cookieOptions() {
+  return {
+    httpOnly: true,
+    secure: getEnv().appUrl.startsWith('https:'),
+    sameSite: 'lax' as const,
+    path: '/admin',
+    maxAge: Math.floor(ABSOLUTE_MS / 1000),
+  }
+}
+
+/** The client's address as the nearest proxy (or Next's own server) reports it. */
+export async function clientAddress(): Promise<string> {
+  const h = await requestHeaders()
+  const forwarded = h.get('x-forwarded-for')?.split(',').map((s) => s.trim()).filter(Boolean)
+  return forwarded?.at(-1) ?? h.get('x-real-ip') ?? 'unknown'
+}
+
+/**
+ * Refuses a request whose Origin is another site's. Browsers send Origin on every POST, so
+ * a cross-site form post to an admin action or to sign-in ends here (SameSite=Lax already
+ * keeps the cookie off it; this is the second lock).
+ */
+export async function assertSameOrigin(): Promise<void> {
+  const h = await requestHeaders()
+  const origin = h.get('origin')
+  if (!origin) return
+  const allowed = new Set([new URL(getEnv().appUrl).origin])
+  const host = h.get('x-forwarded-host') ?? h.get('host')
+  if (host) {
+    const proto = h.get('x-forwarded-proto') ?? new URL(getEnv().appUrl).protocol.replace(':', '')
+    allowed.add(`${proto}://${host}`)
+  }
+  if (!allowed.has(origin)) {
+    log.warn('admin: refused a cross-origin request', { origin })
+    await redirectTo('/admin/sign-in?error=' + encodeURIComponent('Request refused: it came from another site.'))
+  }
+}
+
+/** The signed-in admin, or null. */
+export async function currentAdmin(): Promise<Admin | null> {
+  const jar = await (await import('next/headers')).cookies()
+  return sessionFor(jar.get(COOKIE)?.value)
+}
+
+/**
+ * The guard. Call it first in every admin page, server action and route handler: without a
+ * valid session (or from another origin) it redirects to sign-in and nothing else runs.
+ */
+export async function requireAdmin(): Promise<Admin> {
+  await assertSameOrigin()
+  const admin = await currentAdmin()
+  if (!admin) return redirectTo('/admin/sign-in')
+  return admin
+}

@@ -1,0 +1,47 @@
+import 'server-only'
+import { count, desc } from 'drizzle-orm'
+import { getDb, write, type Tx } from '@/db'
+import { auditLog } from '@/db/schema'
+
+// The audit log: every admin action, who did it, and the state before and after. Written in
+// the same transaction as the change it describes, so the log and the data never disagree.
+
+export type Actor = { id: number; email: string }
+
+export function record(tx: Tx, actor: Actor, action: string, subject: string, before: unknown = null, after: unknown = null): void {
+  tx.insert(auditLog)
+    .values({ adminUserId: actor.id, adminEmail: actor.email, action, subject, before: before ?? null, after: after ?? null, createdAt: Date.now() })
+    .run()
+}
+
+/**
+ * Runs a change and records it, in one transaction: `change` returns what the subject was
+ * before and after (and any result for the caller). If it throws, neither is written.
+ */
+export function change<T>(actor: Actor, action: string, subject: string, fn: (tx: Tx) => { before?: unknown; after?: unknown; result: T }): T {
+  return write((tx) => {
+    const { before, after, result } = fn(tx)
+    record(tx, actor, action, subject, before, after)
+    return result
+  })
+}
+
+/** Records an action whose effect happened elsewhere (a call to Stripe, a replay). */
+export function note(actor: Actor, action: string, subject: string, after: unknown = null): void {
+  write((tx) => record(tx, actor, action, subject, null, after))
+}
+
+export const PER_PAGE = 50
+
+export function list(page = 1) {
+  const db = getDb()
+  const total = db.select({ n: count() }).from(auditLog).get()!.n
+  const rows = db
+    .select()
+    .from(auditLog)
+    .orderBy(desc(auditLog.id))
+    .limit(PER_PAGE)
+    .offset((Math.max(1, page) - 1) * PER_PAGE)
+    .all()
+  return { rows, total, page, pageCount: Math.max(1, Math.ceil(total / PER_PAGE)) }
+}

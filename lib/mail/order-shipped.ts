@@ -1,0 +1,31 @@
+import 'server-only'
+import { getEnv } from '@/lib/env'
+import type { OrderView } from '@/lib/orders'
+import type { Message } from './index'
+
+const escape = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
+
+export function orderShipped(order: OrderView): Message {
+  const env = getEnv()
+  const link = `${env.appUrl}/orders/${order.publicToken}`
+  const number = `#${String(order.id).padStart(5, '0')}`
+  const tracking = `${order.carrier ?? 'Carrier'}: ${order.trackingNumber ?? '—'}`
+  const text = [
+    `Your order ${number} is on its way.`,
+    '',
+    ...order.lines.map((l) => `${l.quantity} × ${l.title}`),
+    '',
+    `Tracking — ${tracking}`,
+    `Follow your order: ${link}`,
+    '',
+    `— ${env.storeName}`,
+  ].join('\n')
+  const html = `<!doctype html><html><body style="font-family:system-ui,sans-serif;color:#1c1917;max-width:560px;margin:auto">
+<h1 style="font-size:20px">Your order ${number} is on its way</h1>
+<ul>${order.lines.map((l) => `<li>${l.quantity} × ${escape(l.title)}</li>`).join('')}</ul>
+<p><strong>Tracking</strong> — ${escape(tracking)}</p>
+<p><a href="${escape(link)}">Follow your order</a></p>
+<p style="color:#78716c">— ${escape(env.storeName)}</p>
+</body></html>`
+  return { to: order.email ?? '', subject: `Your ${env.storeName} order ${number} has shipped`, html, text, id: `order-${order.id}-shipped` }
+}

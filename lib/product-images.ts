@@ -1,0 +1,72 @@
+import 'server-only'
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import sharp from 'sharp'
+import * as audit from './audit'
+import { InvalidInput, NotFound } from './errors'
+import * as products from './products'
+import { uploadsDir } from './uploads'
+
+// Product pictures uploaded by the owner. The bytes must start like a JPEG, PNG, WebP or GIF
+// (the browser's content type and the file name are not trusted), and are decoded and
+// re-encoded as JPEG, or PNG when the picture has transparency (the formats the product
+// OpenGraph renderer can draw, unlike WebP): whatever else the file carried (metadata, a second payload, a script
+// pretending to be a picture) does not survive. The stored name is the content's hash, so
+// the same picture uploaded twice is one file, and a name is never reused for other bytes
+// (the uploads route serves them as immutable).
+
+export const MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+const MAX_SIDE = 2000
+
+export type ImageKind = 'jpeg' | 'png' | 'webp' | 'gif'
+
+/** The picture format the bytes start with, or null. */
+export function sniff(bytes: Uint8Array): ImageKind | null {
+  const b = bytes
+  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpeg'
+  if (b.length >= 8 && [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a].every((v, i) => b[i] === v)) return 'png'
+  if (b.length >= 12 && String.fromCharCode(...b.slice(0, 4)) === 'RIFF' && String.fromCharCode(...b.slice(8, 12)) === 'WEBP') return 'webp'
+  if (b.length >= 6 && /^GIF8[79]a$/.test(String.fromCharCode(...b.slice(0, 6)))) return 'gif'
+  return null
+}
+
+/** A file name from the browser is only shown back, never used as a path; still, refuse a hostile one. */
+export function checkFileName(name: string): void {
+  if (name.length > 200) throw new InvalidInput('The file name is too long (200 characters at most).')
+  if (/[/\\\0]/.test(name) || name.split(/[/\\]/).some((part) => part === '..') || name.includes('..')) {
+    throw new InvalidInput(`The file name “${name.slice(0, 80)}” is not allowed: it may not contain “..”, slashes or control characters.`)
+  }
+}
+
+export async function reencode(bytes: Uint8Array): Promise<{ data: Buffer; width: number; height: number; format: 'jpg' | 'png' }> {
+  if (bytes.byteLength > MAX_UPLOAD_BYTES) throw new InvalidInput(`The picture is too large (${MAX_UPLOAD_BYTES / 1024 / 1024} MB at most).`)
+  if (!sniff(bytes)) throw new InvalidInput('That file is not a picture: upload a JPEG, PNG, WebP or GIF.')
+  try {
+    const input = sharp(bytes, { limitInputPixels: 50_000_000, animated: false })
+    const { hasAlpha } = await input.metadata()
+    const resized = input.rotate().resize({ width: MAX_SIDE, height: MAX_SIDE, fit: 'inside', withoutEnlargement: true })
+    const { data, info } = await (hasAlpha ? resized.png({ compressionLevel: 9 }) : resized.jpeg({ quality: 85, mozjpeg: true })).toBuffer({ resolveWithObject: true })
+    return { data, width: info.width, height: info.height, format: hasAlpha ? 'png' : 'jpg' }
+  } catch {
+    throw new InvalidInput('That picture could not be read; it may be damaged. Upload a JPEG, PNG, WebP or GIF.')
+  }
+}
+
+/** Checks, re-encodes and stores a picture, then adds it to the product. Nothing is kept on failure. */
+export async function upload(actor: audit.Actor, productId: number, file: { name: string; bytes: Uint8Array }, alt: string): Promise<{ imageId: number; path: string }> {
+  checkFileName(file.name)
+  if (!products.get(productId)) throw new NotFound('That product')
+  const image = await reencode(file.bytes)
+  const hash = crypto.createHash('sha256').update(image.data).digest('hex').slice(0, 32)
+  const rel = `products/${hash}.${image.format}`
+  const target = path.join(uploadsDir(), rel)
+  if (!fs.existsSync(target)) {
+    fs.mkdirSync(path.dirname(target), { recursive: true })
+    const tmp = `${target}.${crypto.randomBytes(4).toString('hex')}.tmp`
+    fs.writeFileSync(tmp, image.data)
+    fs.renameSync(tmp, target)
+  }
+  const imageId = products.addImage(actor, productId, { path: rel, width: image.width, height: image.height, alt: alt.trim().slice(0, 200) })
+  return { imageId, path: rel }
+}

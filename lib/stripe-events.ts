@@ -1,0 +1,67 @@
+import 'server-only'
+import { and, count, desc, eq, gt, inArray, isNotNull, isNull } from 'drizzle-orm'
+import { getDb } from '@/db'
+import { stripeEvents } from '@/db/schema'
+import { InvalidInput } from './errors'
+import * as payments from './payments'
+
+// The webhook events the store has received, for the owner: what arrived, what was applied,
+// what failed and why, and a replay that runs the same idempotent handler again on the
+// event as Stripe has it now.
+
+export type EventFilter = 'all' | 'failed' | 'processed'
+export const PER_PAGE = 50
+
+export function list(filter: EventFilter = 'all', page = 1) {
+  const db = getDb()
+  const where = filter === 'failed' ? isNull(stripeEvents.processedAt) : filter === 'processed' ? isNotNull(stripeEvents.processedAt) : undefined
+  const total = db.select({ n: count() }).from(stripeEvents).where(where).get()!.n
+  const rows = db
+    .select()
+    .from(stripeEvents)
+    .where(where)
+    .orderBy(desc(stripeEvents.receivedAt))
+    .limit(PER_PAGE)
+    .offset((Math.max(1, page) - 1) * PER_PAGE)
+    .all()
+  return { rows, total, page, pageCount: Math.max(1, Math.ceil(total / PER_PAGE)) }
+}
+
+export function forObjects(objectIds: string[]) {
+  const ids = objectIds.filter(Boolean)
+  if (ids.length === 0) return []
+  return getDb().select().from(stripeEvents).where(inArray(stripeEvents.objectId, ids)).orderBy(stripeEvents.receivedAt).all()
+}
+
+/** Last event received, and how many failed (are still unprocessed) in the last 24 hours. */
+export function health(now = Date.now()) {
+  const db = getDb()
+  const last = db.select({ receivedAt: stripeEvents.receivedAt, type: stripeEvents.type }).from(stripeEvents).orderBy(desc(stripeEvents.receivedAt)).limit(1).get() ?? null
+  const failures = db
+    .select({ n: count() })
+    .from(stripeEvents)
+    .where(and(isNull(stripeEvents.processedAt), isNotNull(stripeEvents.error), gt(stripeEvents.receivedAt, now - 24 * 3600 * 1000)))
+    .get()!.n
+  return { last, failures }
+}
+
+export function find(eventId: string) {
+  return getDb().select().from(stripeEvents).where(eq(stripeEvents.id, eventId)).get() ?? null
+}
+
+/**
+ * Re-reads the event from Stripe and hands it to the webhook handler. An event already
+ * applied is a no-op ("duplicate"); a failed one is applied now or fails again with its
+ * new error recorded.
+ */
+export async function replay(eventId: string): Promise<{ outcome: string; error?: string }> {
+  if (!/^evt_[A-Za-z0-9_]{1,200}$/.test(eventId)) throw new InvalidInput('That is not a Stripe event id.')
+  const event = await payments.retrieveEvent(eventId)
+  try {
+    const result = await payments.handle(event)
+    return { outcome: result.outcome }
+  } catch (err) {
+    return { outcome: 'failed', error: err instanceof Error ? err.message : String(err) }
+  }
+}
+

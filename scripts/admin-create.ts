@@ -1,0 +1,28 @@
+// npm run admin:create -- owner@example.com — creates an admin in STORAGE_DIR's store. The
+// password is read from ADMIN_PASSWORD, or typed at the prompt, never from the command line
+// (where it would stay in the shell history and the process list).
+import readline from 'node:readline'
+import { getDb } from '@/db'
+import { migrate } from '@/db/migrate'
+import * as adminAuth from '@/lib/admin-auth'
+import { bootConfig } from '@/lib/boot'
+import { InvalidInput } from '@/lib/errors'
+
+async function ask(question: string): Promise<string> {
+  const rl = readline.createInterface({ input: process.stdin, output: process.stderr })
+  return new Promise((resolve) => rl.question(question, (answer) => (rl.close(), resolve(answer))))
+}
+
+async function main() {
+  const env = bootConfig()
+  migrate(getDb().$client)
+  const email = process.argv[2] ?? env.adminEmail ?? (await ask('Admin email: '))
+  const password = env.adminPassword ?? (await ask(`Password (at least ${adminAuth.MIN_PASSWORD} characters): `))
+  const admin = await adminAuth.createAdmin(email, password)
+  console.log(`admin:create: created ${admin.email} (id ${admin.id})`)
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof InvalidInput ? `admin:create: ${err.message}` : err)
+  process.exit(1)
+})
