@@ -41,6 +41,8 @@ export type CheckoutFacts = {
   customerName: string | null
   shippingAddress: ShippingAddressFacts | null
   shippingRateName: string | null
+  /** how the shopper paid, for receipts ("Visa ending 4242"); null when Stripe did not say */
+  paymentMethod?: string | null
   /** epoch milliseconds */
   createdAt: number
   lines: CheckoutLine[]
@@ -79,7 +81,7 @@ export function applySession(tx: Tx, session: CheckoutFacts): FulfillResult {
   if (existing) {
     if (isPaid && existing.status === 'awaiting_payment') {
       tx.update(orders)
-        .set({ status: 'paid', paidAt: now, updatedAt: now, stripePaymentIntentId: session.paymentIntentId ?? existing.stripePaymentIntentId })
+        .set({ status: 'paid', paidAt: now, updatedAt: now, stripePaymentIntentId: session.paymentIntentId ?? existing.stripePaymentIntentId, paymentMethod: session.paymentMethod ?? existing.paymentMethod })
         .where(and(eq(orders.id, existing.id), eq(orders.status, 'awaiting_payment')))
         .run()
       settleStock(tx, existing.id, session.sessionId, cartId)
@@ -106,6 +108,7 @@ export function applySession(tx: Tx, session: CheckoutFacts): FulfillResult {
       customerName: session.customerName,
       shippingAddress: session.shippingAddress,
       shippingRateName: session.shippingRateName,
+      paymentMethod: session.paymentMethod ?? null,
       cartId,
       paidAt: isPaid ? now : null,
       createdAt: session.createdAt,

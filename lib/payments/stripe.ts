@@ -47,7 +47,8 @@ export function isUnknownObject(err: unknown): boolean {
 /** A session and every one of its line items (paginated past 100), as CheckoutFacts. */
 export async function readCheckout(sessionId: string): Promise<CheckoutFacts> {
   const stripe = client()
-  const session = await stripe.checkout.sessions.retrieve(sessionId, { expand: ['shipping_cost.shipping_rate'] })
+  // The charge says how the shopper paid (card brand and last digits) for the receipts.
+  const session = await stripe.checkout.sessions.retrieve(sessionId, { expand: ['shipping_cost.shipping_rate', 'payment_intent.latest_charge'] })
   const lineItems: Stripe.LineItem[] = []
   if (session.status === 'complete') {
     for await (const item of stripe.checkout.sessions.listLineItems(sessionId, { limit: 100, expand: ['data.price.product'] })) lineItems.push(item)
@@ -164,7 +165,41 @@ export function checkoutFacts(session: Stripe.Checkout.Session, lineItems: Strip
     customerName: session.customer_details?.name ?? null,
     shippingAddress: shippingOf(session),
     shippingRateName: rate && typeof rate === 'object' ? (rate.display_name ?? null) : null,
+    paymentMethod: paymentMethodOf(session),
     createdAt: (session.created ?? Math.floor(Date.now() / 1000)) * 1000,
     lines,
   }
+}
+
+const CARD_BRANDS: Record<string, string> = {
+  amex: 'American Express',
+  cartes_bancaires: 'Cartes Bancaires',
+  diners: 'Diners Club',
+  discover: 'Discover',
+  eftpos_au: 'eftpos',
+  jcb: 'JCB',
+  link: 'Link',
+  mastercard: 'Mastercard',
+  unionpay: 'UnionPay',
+  visa: 'Visa',
+}
+
+/** How the shopper paid, in words for receipts, from the charge when the session was read with it expanded. */
+export function describePaymentMethod(details: Stripe.Charge.PaymentMethodDetails | null | undefined): string | null {
+  if (!details) return null
+  if (details.type === 'card' && details.card) {
+    const brand = CARD_BRANDS[details.card.brand ?? ''] ?? 'Card'
+    return details.card.last4 ? `${brand} ending ${details.card.last4}` : brand
+  }
+  const bank = details.us_bank_account ?? details.sepa_debit ?? details.bacs_debit ?? details.au_becs_debit ?? details.acss_debit
+  if (bank) return bank.last4 ? `Bank account ending ${bank.last4}` : 'Bank account'
+  if (details.type === 'customer_balance') return 'Bank transfer'
+  const words = details.type.replace(/_/g, ' ')
+  return words.charAt(0).toUpperCase() + words.slice(1)
+}
+
+function paymentMethodOf(session: Stripe.Checkout.Session): string | null {
+  const intent = session.payment_intent
+  const charge = intent && typeof intent === 'object' ? intent.latest_charge : null
+  return charge && typeof charge === 'object' ? describePaymentMethod(charge.payment_method_details) : null
 }
