@@ -39,6 +39,7 @@ export async function boot(): Promise<void> {
       secretKey: env.stripeSecretKey,
       webhookSecret: env.stripeWebhookSecret,
       publicBaseUrl: env.appUrl,
+      businessName: env.storeName,
       webhookUrl: `http://127.0.0.1:${env.port}/api/stripe/webhook`,
       log,
     })
