@@ -44,7 +44,8 @@ export function OrderSummary({ order }: { order: OrderView }) {
           return (
             <li key={line.id} className="flex items-center gap-4 py-3 text-sm" data-testid="order-line">
               {picture ? (
-                <Link href={`/products/${picture.productSlug}?variant=${picture.variantId}`} tabIndex={-1} aria-hidden="true" className="shrink-0">
+                // not prefetched, like the cart's product links: see cart-contents.tsx
+                <Link href={`/products/${picture.productSlug}?variant=${picture.variantId}`} prefetch={false} tabIndex={-1} aria-hidden="true" className="shrink-0">
                   {thumbnail}
                 </Link>
               ) : (

@@ -13,7 +13,7 @@ import { TruckIcon } from '@/app/_components/ui/icons'
 import { container } from '@/app/_components/ui/styles'
 import * as catalog from '@/lib/catalog'
 import { formatMoney } from '@/lib/money'
-import { uploadUrl } from '@/app/_components/ui/upload-image'
+import { uploadUrl } from '@/app/_components/ui/upload-url'
 import { absoluteUrl, describe, productJsonLd, site } from '@/lib/seo'
 
 // The product page, shared by two routes (see next.config.ts rewrites):
