@@ -156,7 +156,15 @@ export async function ProductView({ slug, variantId, flash, isLive }: { slug: st
             ))}
 
             <div className="mt-8">
-              <AddToCartForm key={selected.id} variantId={selected.id} productSlug={product.slug} isSoldOut={units <= 0} flash={flash} />
+              <AddToCartForm
+                key={selected.id}
+                variantId={selected.id}
+                productSlug={product.slug}
+                isSoldOut={units <= 0}
+                flash={flash}
+                title={catalog.itemLabel(product.title, selected.title)}
+                priceLabel={formatMoney(selected.priceCents, selected.currency)}
+              />
             </div>
 
             {cheapestShipping ? (
