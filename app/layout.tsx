@@ -2,8 +2,8 @@ import type { Metadata, Viewport } from 'next'
 import { CartProvider } from './_components/cart/cart-provider'
 import { SiteFooter } from './_components/site-footer'
 import { SiteHeader } from './_components/site-header'
-import * as catalog from '@/lib/catalog'
-import { site } from '@/lib/seo'
+import { FetchedSiteFrame } from './_components/site-shell'
+import { site, siteShell } from '@/lib/seo'
 import './globals.css'
 
 // The root layout reads no cookies and no request headers: the per-visitor cart count is
@@ -25,8 +25,7 @@ export function generateMetadata(): Metadata {
 export const viewport: Viewport = { themeColor: '#ffffff', width: 'device-width', initialScale: 1 }
 
 export default async function RootLayout({ children }: { children: React.ReactNode }) {
-  const s = site()
-  const collections = await catalog.navigation()
+  const shell = await siteShell()
   return (
     <html lang="en">
       <body className="flex min-h-screen flex-col bg-white font-sans text-stone-900 antialiased">
@@ -37,9 +36,16 @@ export default async function RootLayout({ children }: { children: React.ReactNo
           Skip to content
         </a>
         <CartProvider>
-          <SiteHeader storeName={s.name} collections={collections} isTestMode={s.isTestMode} />
-          <div className="flex flex-1 flex-col">{children}</div>
-          <SiteFooter storeName={s.name} description={s.description} collections={collections} />
+          {shell ? (
+            <>
+              <SiteHeader storeName={shell.storeName} collections={shell.collections} isTestMode={shell.isTestMode} />
+              <div className="flex flex-1 flex-col">{children}</div>
+              <SiteFooter storeName={shell.storeName} description={shell.description} collections={shell.collections} />
+            </>
+          ) : (
+            // only the static 404, prerendered by `next build`
+            <FetchedSiteFrame>{children}</FetchedSiteFrame>
+          )}
         </CartProvider>
       </body>
     </html>

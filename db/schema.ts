@@ -186,6 +186,8 @@ export const orders = sqliteTable(
     customerName: text('customer_name'),
     shippingAddress: text('shipping_address', { mode: 'json' }).$type<ShippingAddress | null>(),
     shippingRateName: text('shipping_rate_name'),
+    // how the shopper paid, in words for receipts: "Visa ending 4242"
+    paymentMethod: text('payment_method'),
     cartId: text('cart_id'),
     paidAt: integer('paid_at'),
     // when the order's units left the shelf; set once, so stock is taken at most once

@@ -19,6 +19,8 @@ type Values = {
   country: string
   shipping_rate: string
   card: string
+  exp: string
+  cvc: string
   pay_later: boolean
 }
 
@@ -62,12 +64,17 @@ body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif
 .banner{background:#fff4ce;border-bottom:2px solid #b7791f;padding:.75rem 1rem;text-align:center;color:#5c3b00}
 .banner p{margin:0}.banner strong{font-weight:700}
 main>h1{grid-column:1/-1;margin:0}
-main{max-width:960px;margin:0 auto;padding:1.5rem 1rem;display:grid;gap:1.5rem;grid-template-columns:1fr}
+main{max-width:960px;margin:0 auto;padding:1.5rem 1rem;display:grid;gap:1.5rem;grid-template-columns:1fr;align-items:start}
 @media(min-width:800px){main{grid-template-columns:1fr 1.2fr}}
 section{background:#fff;border:1px solid #d9dce1;border-radius:10px;padding:1.25rem}
 h1,h2{margin:0 0 1rem;font-size:1.25rem}
 ul.lines{list-style:none;margin:0;padding:0}
-ul.lines li{display:flex;justify-content:space-between;gap:1rem;padding:.5rem 0;border-bottom:1px solid #eceef1}
+ul.lines li{display:flex;align-items:center;gap:.75rem;padding:.5rem 0;border-bottom:1px solid #eceef1}
+ul.lines .thumb{width:48px;height:48px;flex:none;border-radius:8px;border:1px solid #eceef1;background:#f1f2f4;object-fit:cover}
+ul.lines .desc{flex:1;min-width:0}ul.lines .amount{white-space:nowrap}
+.merchant{display:flex;align-items:center;gap:.6rem;grid-column:1/-1;font-weight:600;font-size:1.05rem}
+.merchant .mark{display:inline-flex;align-items:center;justify-content:center;width:2rem;height:2rem;border-radius:8px;background:#1a1a1a;color:#fff;font-size:.95rem}
+.merchant .test{font-size:.7rem;font-weight:700;letter-spacing:.04em;text-transform:uppercase;background:#fff4ce;color:#5c3b00;border-radius:4px;padding:.1rem .4rem}
 .muted{color:#555e6b;font-size:.9rem}
 dl.totals{display:grid;grid-template-columns:1fr auto;gap:.25rem 1rem;margin:1rem 0 0}
 dl.totals dt{color:#3d4450}dl.totals dd{margin:0;text-align:right}
@@ -75,9 +82,14 @@ dl.totals .total{font-weight:700;font-size:1.1rem;color:#1a1a1a}
 fieldset{border:0;margin:0 0 1.25rem;padding:0}
 legend{font-weight:600;margin-bottom:.5rem;padding:0}
 label{display:block;font-weight:500;margin:.5rem 0 .25rem}
-input[type=text],input[type=email],select{width:100%;padding:.6rem .7rem;border:1px solid #8a919c;border-radius:6px;font:inherit;background:#fff}
+input[type=text],input[type=email],input[type=tel],select{width:100%;padding:.6rem .7rem;border:1px solid #8a919c;border-radius:6px;font:inherit;background:#fff}
 input:focus-visible,select:focus-visible,button:focus-visible,a:focus-visible{outline:3px solid #1d4ed8;outline-offset:2px}
 .row{display:grid;grid-template-columns:1fr 1fr;gap:0 .75rem}
+.row3{display:grid;grid-template-columns:1fr 1fr;gap:0 .75rem}
+@media(max-width:479px){.row{grid-template-columns:1fr}}
+.pay-later-only{display:none}
+form:has(#pay_later:checked) .card-fields,form:has(#pay_later:checked) .pay-now-only{display:none}
+form:has(#pay_later:checked) .pay-later-only{display:inline}
 .choice{display:flex;align-items:flex-start;gap:.5rem;margin:.4rem 0;font-weight:400}
 .choice input{margin-top:.3rem}
 .hint{color:#555e6b;font-size:.875rem;margin:.25rem 0 0}
@@ -151,11 +163,20 @@ function renderForm(emulator: Emulator, session: StoredSession, values: Values, 
   const total = subtotal + shipping
   const allowed = session.shipping_address_collection?.allowed_countries ?? null
 
+  // As Stripe's page does, each line shows its product's first picture when it has one.
+  const imageOf = (l: Stripe.LineItem): string | null => {
+    const product = l.price?.product
+    const found = typeof product === 'string' ? emulator.get<Stripe.Product>(product, 'product') : product && 'images' in product ? product : null
+    const image = found?.images?.[0]
+    return image && /^https?:\/\//.test(image) ? image : null
+  }
   const lineHtml = lines
-    .map(
-      (l) =>
-        `<li><span>${esc(l.description)}${(l.quantity ?? 1) > 1 ? ` <span class="muted">× ${l.quantity}</span>` : ''}</span><span>${esc(formatAmount(l.amount_total, currency))}</span></li>`,
-    )
+    .map((l) => {
+      const image = imageOf(l)
+      return `<li>${image ? `<img class="thumb" src="${esc(image)}" alt="" width="48" height="48">` : '<span class="thumb" aria-hidden="true"></span>'}<span class="desc">${esc(l.description)}${
+        (l.quantity ?? 1) > 1 ? ` <span class="muted">× ${l.quantity}</span>` : ''
+      }</span><span class="amount">${esc(formatAmount(l.amount_total, currency))}</span></li>`
+    })
     .join('')
 
   const estimate = (rate: Stripe.ShippingRate | undefined) => {
@@ -200,7 +221,9 @@ ${fieldHtml({ id: 'line2', label: 'Address line 2 (optional)', value: values.lin
   const summaryAlert = !errors.form && fieldErrors ? `<div class="alert" role="alert">Please correct the ${fieldErrors === 1 ? 'field' : `${fieldErrors} fields`} marked below.</div>` : ''
   const action = `/emulator/checkout/${encodeURIComponent(session.id)}`
 
+  const merchant = emulator.businessName
   const body = `<main>
+${merchant ? `<p class="merchant" data-testid="merchant"><span class="mark" aria-hidden="true">${esc(merchant.slice(0, 1).toUpperCase())}</span><span>${esc(merchant)}</span><span class="test">Test mode</span></p>` : ''}
 <h1>Checkout</h1>
 <section aria-labelledby="summary-heading">
 <h2 id="summary-heading">Order summary</h2>
@@ -221,10 +244,16 @@ ${fieldHtml({ id: 'email', label: 'Email', value: values.email, errors, type: 'e
 ${addressHtml}
 ${shippingHtml}
 <fieldset><legend>Payment</legend>
+<div class="card-fields">
 ${fieldHtml({ id: 'card', label: 'Card number', value: values.card, errors, autocomplete: 'cc-number', inputmode: 'numeric', hint: 'Simulated: 4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined.' })}
+<div class="row3"><div>${fieldHtml({ id: 'exp', label: 'Expiry (optional)', value: values.exp, errors, type: 'tel', autocomplete: 'cc-exp', hint: 'MM / YY' })}</div>
+<div>${fieldHtml({ id: 'cvc', label: 'CVC (optional)', value: values.cvc, errors, type: 'tel', autocomplete: 'cc-csc', inputmode: 'numeric', hint: '3 or 4 digits' })}</div></div>
+</div>
 <label class="choice"><input type="checkbox" id="pay_later" name="pay_later" value="1"${values.pay_later ? ' checked' : ''}> <span>${esc(PAY_LATER_LABEL)}</span></label>
 </fieldset>
-<button type="submit" id="pay-button">Pay ${esc(formatAmount(total, currency))}</button>
+<button type="submit" id="pay-button"><span class="pay-now-only">Pay <span class="pay-amount">${esc(formatAmount(total, currency))}</span></span><span class="pay-later-only">Pay <span class="pay-amount">${esc(
+    formatAmount(total, currency),
+  )}</span> later by bank transfer</span></button>
 </form>
 ${session.cancel_url ? `<a class="cancel" href="${esc(session.cancel_url)}">Cancel and return to the store</a>` : ''}
 </section>
@@ -233,7 +262,7 @@ ${session.cancel_url ? `<a class="cancel" href="${esc(session.cancel_url)}">Canc
 (function(){var f=document.querySelector('form');if(!f)return;var sub=${subtotal};var fmt;try{fmt=new Intl.NumberFormat('en-US',{style:'currency',currency:${JSON.stringify(currency.toUpperCase())}})}catch(e){return}
 var d=fmt.resolvedOptions().maximumFractionDigits;f.addEventListener('change',function(e){var t=e.target;if(!t||t.name!=='shipping_rate')return;var s=Number(t.getAttribute('data-amount'))||0;
 var sa=document.getElementById('shipping-amount');if(sa)sa.textContent=fmt.format(s/Math.pow(10,d));document.getElementById('total-amount').textContent=fmt.format((sub+s)/Math.pow(10,d));
-document.getElementById('pay-button').textContent='Pay '+fmt.format((sub+s)/Math.pow(10,d))})})();
+document.querySelectorAll('.pay-amount').forEach(function(el){el.textContent=fmt.format((sub+s)/Math.pow(10,d))})})})();
 </script>`
   return page(`Pay ${formatAmount(total, currency)} — Checkout (simulated)`, body, status)
 }
@@ -250,6 +279,8 @@ function initialValues(session: StoredSession): Values {
     country: session.shipping_address_collection?.allowed_countries[0] ?? '',
     shipping_rate: '0',
     card: '',
+    exp: '',
+    cvc: '',
     pay_later: false,
   }
 }
@@ -279,6 +310,8 @@ export async function checkoutPage(emulator: Emulator, request: Request, id: str
     country: text('country').toUpperCase(),
     shipping_rate: text('shipping_rate') || '0',
     card: text('card'),
+    exp: text('exp'),
+    cvc: text('cvc'),
     pay_later: form.has('pay_later'),
   }
   const errors: Errors = {}
@@ -297,6 +330,8 @@ export async function checkoutPage(emulator: Emulator, request: Request, id: str
     errors.form = 'Choose a shipping method.'
   }
   if (!values.pay_later && !values.card) errors.card = 'Enter a card number.'
+  if (!values.pay_later && values.exp && !isFutureExpiry(values.exp, new Date(emulator.nowMs()))) errors.exp = 'Enter the expiry as MM / YY, not in the past.'
+  if (!values.pay_later && values.cvc && !/^\d{3,4}$/.test(values.cvc)) errors.cvc = 'Enter the 3 or 4 digits on the back of the card.'
   if (Object.keys(errors).length) return renderForm(emulator, session, values, errors, 422)
 
   try {
@@ -316,6 +351,15 @@ export async function checkoutPage(emulator: Emulator, request: Request, id: str
     const current = emulator.getSession(id)
     if (current.status !== 'open') return statePage(current)
     // Keep what the shopper typed, except the card number, as Stripe does after a decline.
-    return renderForm(emulator, current, { ...values, card: '' }, { form: err.message }, err.status === 402 ? 402 : 422)
+    return renderForm(emulator, current, { ...values, card: '', exp: '', cvc: '' }, { form: err.message }, err.status === 402 ? 402 : 422)
   }
+}
+
+/** "MM / YY" or "MM/YYYY", this month or later. */
+export function isFutureExpiry(raw: string, now: Date): boolean {
+  const m = /^(0?[1-9]|1[0-2])\s*\/\s*(\d{2}|\d{4})$/.exec(raw.trim())
+  if (!m) return false
+  const month = Number(m[1])
+  const year = m[2]!.length === 2 ? 2000 + Number(m[2]) : Number(m[2])
+  return year > now.getUTCFullYear() || (year === now.getUTCFullYear() && month >= now.getUTCMonth() + 1)
 }

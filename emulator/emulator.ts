@@ -43,6 +43,8 @@ export type EmulatorOptions = {
   webhookUrl?: string | null
   /** Origin that serves /emulator/* (used for session.url). */
   publicBaseUrl: string
+  /** The business name the hosted page shows, as Stripe shows the account's public name. */
+  businessName?: string
   /** How long a "pay later" bank transfer takes to settle (default 4000 ms). */
   asyncDelayMs?: number
   /** Wait before retry n (ms); after the last one a delivery is marked failed. */
@@ -203,6 +205,7 @@ export class Emulator {
   readonly secretKey: string
   readonly webhookSecret: string
   readonly publicBaseUrl: string
+  readonly businessName: string | null
   readonly asyncDelayMs: number
   readonly retrySchedule: number[]
   readonly webhookTimeoutMs: number
@@ -227,6 +230,7 @@ export class Emulator {
     this.secretKey = options.secretKey
     this.webhookSecret = options.webhookSecret
     this.publicBaseUrl = options.publicBaseUrl.replace(/\/+$/, '')
+    this.businessName = options.businessName?.trim() || null
     this.configuredWebhookUrl = options.webhookUrl ?? null
     this.asyncDelayMs = options.asyncDelayMs ?? 4000
     this.retrySchedule = options.retrySchedule?.length ? options.retrySchedule : DEFAULT_RETRY_SCHEDULE

@@ -4,7 +4,19 @@
 
 export type ApiErrorType = 'invalid_request_error' | 'idempotency_error' | 'card_error' | 'api_error'
 
+// Next bundles the emulator more than once: boot (instrumentation) creates the running
+// instance from one copy, and the /emulator and /v1 routes catch its errors with another, so
+// a plain class check failed across them and a declined card became a 500. The brand is a
+// global symbol, the same in every copy.
+const BRAND = Symbol.for('till.emulator.ApiError')
+
 export class ApiError extends Error {
+  readonly [BRAND] = true
+
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true
+  }
+
   constructor(
     readonly status: number,
     readonly type: ApiErrorType,

@@ -69,6 +69,7 @@ export async function boot(): Promise<void> {
       secretKey,
       webhookSecret,
       publicBaseUrl: env.appUrl,
+      businessName: env.storeName,
       webhookUrl: `http://127.0.0.1:${env.port}/api/stripe/webhook`,
       log,
     })

@@ -547,3 +547,26 @@ export async function navigation(): Promise<{ slug: string; title: string }[]> {
   if (isBuildPhase()) return []
   return (await cached.collections()).filter((c) => c.productCount > 0).map((c) => ({ slug: c.slug, title: c.title }))
 }
+
+// ---------------------------------------------------------------------------------------
+// Pictures for orders: receipts show what was bought, even after the catalog moved on.
+
+export type VariantPicture = { variantId: number; productSlug: string; path: string | null }
+
+/** Each variant's own picture, else its product's first one; variants that no longer exist are left out. */
+export function variantPictures(variantIds: readonly number[]): Map<number, VariantPicture> {
+  const ids = [...new Set(variantIds.filter((id) => Number.isSafeInteger(id)))]
+  if (ids.length === 0) return new Map()
+  const rows = getDb().all<VariantPicture>(sql`
+    SELECT v.id AS variantId, p.slug AS productSlug,
+      COALESCE(
+        (SELECT i.path FROM product_images i WHERE i.id = v.image_id AND i.product_id = v.product_id),
+        (SELECT i.path FROM product_images i WHERE i.product_id = v.product_id ORDER BY i.position, i.id LIMIT 1)
+      ) AS path
+    FROM variants v JOIN products p ON p.id = v.product_id
+    WHERE v.id IN (${sql.join(
+      ids.map((id) => sql`${id}`),
+      sql`, `,
+    )})`)
+  return new Map(rows.map((r) => [r.variantId, r]))
+}

@@ -3,7 +3,7 @@ import crypto from 'node:crypto'
 import { and, asc, eq } from 'drizzle-orm'
 import { getDb, write } from '@/db'
 import { cartLines, carts, products, variants } from '@/db/schema'
-import { itemLabel } from './catalog'
+import { itemLabel, variantPictures } from './catalog'
 import { getEnv } from './env'
 import { CartEmpty, CheckoutOpen, NotFound, OutOfStock, PaymentProviderError, RateLimited } from './errors'
 import * as inventory from './inventory'
@@ -111,6 +111,12 @@ export async function start(cartId: string, clientAddress: string | null = null)
   const content = reserved.lines.map((l) => `${l.variantId}x${l.quantity}@${l.priceCents}`).join(',')
   const idempotencyKey = crypto.createHash('sha256').update(`checkout:${cartId}:v${reserved.version}:${content}:h${reserved.holdIds[0]}`).digest('hex')
   const currency = reserved.lines[0]!.currency
+  // Stripe's page shows each line's picture; it fetches them itself, so the URLs are absolute.
+  const pictures = variantPictures(reserved.lines.map((l) => l.variantId))
+  const imagesOf = (variantId: number) => {
+    const picture = pictures.get(variantId)?.path
+    return picture ? [`${env.appUrl}/uploads/${picture.split('/').map(encodeURIComponent).join('/')}`] : []
+  }
   let session
   try {
     session = await payments.createCheckoutSession(
@@ -124,6 +130,7 @@ export async function start(cartId: string, clientAddress: string | null = null)
             product_data: {
               name: itemLabel(l.title, l.variantTitle),
               ...(l.description ? { description: l.description.slice(0, 500) } : {}),
+              images: imagesOf(l.variantId),
               metadata: { variant_id: String(l.variantId), sku: l.sku },
             },
           },

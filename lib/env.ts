@@ -90,6 +90,49 @@ const Schema = z.object({
   NEXT_PHASE: z.string().optional(),
 })
 
+// What a valid value looks like, for every key: a message that only said what is wrong
+// ("Invalid URL") left the operator guessing what is right.
+export const VALID_VALUES: Record<keyof z.infer<typeof Schema>, string> = {
+  NODE_ENV: 'one of development, production, test, e.g. NODE_ENV=production',
+  BACKUP_INTERVAL_MINUTES: 'minutes between backups, 5 to 1440, e.g. BACKUP_INTERVAL_MINUTES=60',
+  BACKUP_KEEP_HOURLY: 'how many hourly backups to keep, 1 to 744, e.g. BACKUP_KEEP_HOURLY=48',
+  BACKUP_KEEP_DAILY: 'how many daily backups to keep, 0 to 3650, e.g. BACKUP_KEEP_DAILY=14',
+  MOUNTS_FILE: 'the path of the kernel mount table, e.g. MOUNTS_FILE=/proc/mounts',
+  SHUTDOWN_TIMEOUT_SECONDS: 'seconds from 1 to 600, below the deploy stop_timeout, e.g. SHUTDOWN_TIMEOUT_SECONDS=25',
+  CHECKOUT_LIMIT_PER_ADDRESS: 'a whole number of checkout starts per window, e.g. CHECKOUT_LIMIT_PER_ADDRESS=30',
+  CHECKOUT_LIMIT_PER_CART: 'a whole number of checkout starts per window, e.g. CHECKOUT_LIMIT_PER_CART=10',
+  SESSION_LOOKUP_LIMIT_PER_ADDRESS: 'a whole number of look-ups per window, e.g. SESSION_LOOKUP_LIMIT_PER_ADDRESS=20',
+  RATE_LIMIT_WINDOW_SECONDS: 'seconds from 1 to 86400, e.g. RATE_LIMIT_WINDOW_SECONDS=600',
+  CART_MAX_UNITS_PER_ITEM: 'a whole number from 1 to 9999, e.g. CART_MAX_UNITS_PER_ITEM=99',
+  PORT: 'a port number from 1 to 65535, e.g. PORT=3000',
+  APP_URL: 'the public address of the shop with http(s) and no path, e.g. APP_URL=https://shop.example.com',
+  STORAGE_DIR: 'a folder for the database and uploads, e.g. STORAGE_DIR=/var/lib/till',
+  STRIPE_SECRET_KEY: 'a Stripe secret or restricted key, e.g. STRIPE_SECRET_KEY=sk_live_51Hx… (or sk_test_…)',
+  STRIPE_WEBHOOK_SECRET: "the webhook endpoint's signing secret, e.g. STRIPE_WEBHOOK_SECRET=whsec_3a9…",
+  STRIPE_API_BASE: 'the http(s) address of a Stripe-compatible server, e.g. STRIPE_API_BASE=http://127.0.0.1:12111',
+  PAYMENTS: 'stripe or emulator, e.g. PAYMENTS=stripe',
+  ADMIN_EMAIL: 'an email address, e.g. ADMIN_EMAIL=owner@example.com',
+  ADMIN_PASSWORD: 'at least 12 characters, e.g. ADMIN_PASSWORD=correct-horse-battery',
+  SEED_DEMO: '1, 0, true or false, e.g. SEED_DEMO=1',
+  LOG_LEVEL: 'one of debug, info, warn, error, silent, e.g. LOG_LEVEL=info',
+  SMTP_URL: 'an smtp:// or smtps:// URL, e.g. SMTP_URL=smtps://user:password@smtp.example.com:465',
+  MAIL_FROM: 'a sender, e.g. MAIL_FROM="Till <orders@shop.example.com>"',
+  STORE_NAME: '1 to 60 characters, e.g. STORE_NAME="Till Outdoor"',
+  CURRENCY: 'a 3-letter ISO 4217 code, e.g. CURRENCY=usd',
+  SHIPPING_COUNTRIES: 'comma-separated 2-letter country codes, e.g. SHIPPING_COUNTRIES=US,CA,GB',
+  SHIPPING_RATES: 'comma-separated Name:cents:min-max days, e.g. SHIPPING_RATES=Standard:500:3-5,Express:1500:1-2',
+  JOBS: 'on or off, e.g. JOBS=on',
+  FAILPOINTS: 'comma-separated failpoint names (chaos tests only), e.g. FAILPOINTS=webhook.after_commit',
+  NEXT_RUNTIME: 'set by Next.js itself; leave it unset',
+  NEXT_PHASE: 'set by Next.js itself; leave it unset',
+}
+
+/** "KEY: what is wrong (expected …)" */
+function describeIssue(key: string, problem: string): string {
+  const valid = (VALID_VALUES as Record<string, string | undefined>)[key]
+  return valid ? `${key}: ${problem} (expected ${valid})` : `${key}: ${problem}`
+}
+
 export type Env = ReturnType<typeof finish>
 
 function finish(raw: z.infer<typeof Schema>, issues: string[]) {
@@ -98,9 +141,9 @@ function finish(raw: z.infer<typeof Schema>, issues: string[]) {
   // must be asked for, so a forgotten key can never silently take fake payments.
   const payments = raw.PAYMENTS ?? (!raw.STRIPE_SECRET_KEY && !isProduction ? 'emulator' : 'stripe')
   if (payments === 'stripe') {
-    if (!raw.STRIPE_SECRET_KEY) issues.push('STRIPE_SECRET_KEY: required when PAYMENTS=stripe (or set PAYMENTS=emulator)')
-    if (!raw.STRIPE_WEBHOOK_SECRET) issues.push('STRIPE_WEBHOOK_SECRET: required when PAYMENTS=stripe')
-    if (isProduction && !raw.APP_URL) issues.push('APP_URL: required in production with real payments')
+    if (!raw.STRIPE_SECRET_KEY) issues.push(describeIssue('STRIPE_SECRET_KEY', 'required when PAYMENTS=stripe (or set PAYMENTS=emulator)'))
+    if (!raw.STRIPE_WEBHOOK_SECRET) issues.push(describeIssue('STRIPE_WEBHOOK_SECRET', 'required when PAYMENTS=stripe'))
+    if (isProduction && !raw.APP_URL) issues.push(describeIssue('APP_URL', 'required in production with real payments'))
   }
   const appUrl = (raw.APP_URL ?? `http://localhost:${raw.PORT}`).replace(/\/+$/, '')
   return {
@@ -155,8 +198,8 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   const issues: string[] = []
   if (!result.success) {
     for (const issue of result.error.issues) {
-      const key = issue.path.join('.') || '(root)'
-      issues.push(`${key}: ${issue.message}`)
+      const key = String(issue.path[0] ?? '(root)')
+      issues.push(describeIssue(key, issue.message))
     }
     throw new ConfigError(issues)
   }

@@ -57,6 +57,8 @@ export type CheckoutFacts = {
   customerName: string | null
   shippingAddress: ShippingAddressFacts | null
   shippingRateName: string | null
+  /** how the shopper paid, for receipts ("Visa ending 4242"); null when Stripe did not say */
+  paymentMethod?: string | null
   /** epoch milliseconds */
   createdAt: number
   /** false when the line items were not read (the order already existed) */
@@ -173,6 +175,7 @@ export function applySession(tx: Tx, session: CheckoutFacts): FulfillResult {
       isDisputed: target.dispute ? true : sql`is_disputed`,
       paidAt: target.isPaid ? sql`coalesce(paid_at, ${now})` : sql`paid_at`,
       stripePaymentIntentId: sql`coalesce(stripe_payment_intent_id, ${session.paymentIntentId})`,
+      paymentMethod: sql`coalesce(payment_method, ${session.paymentMethod ?? null})`,
       updatedAt: now,
     })
     .where(eq(orders.id, orderId))
@@ -230,6 +233,7 @@ function insertOrder(tx: Tx, session: CheckoutFacts, now: number): { id: number;
       customerName: session.customerName,
       shippingAddress: session.shippingAddress,
       shippingRateName: session.shippingRateName,
+      paymentMethod: session.paymentMethod ?? null,
       cartId,
       createdAt: session.createdAt,
       updatedAt: now,

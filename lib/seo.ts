@@ -1,4 +1,5 @@
 import 'server-only'
+import { navigation } from './catalog'
 import { getEnv, isBuildPhase } from './env'
 import { decimalAmount } from './money'
 
@@ -33,6 +34,20 @@ export function site(): Site {
     shippingRates: env.shippingRates,
     currency: env.currency,
   }
+}
+
+/** What every page's header and footer show: the store, its test mode and its collections. */
+export type SiteShell = { storeName: string; description: string; isTestMode: boolean; collections: { slug: string; title: string }[] }
+
+/**
+ * The shell as of now, or null while `next build` prerenders the static 404: there is no
+ * database and no configuration then, and that page must stay static (a request-time 404
+ * turns every ISR page into a 500), so it fetches the shell in the browser instead.
+ */
+export async function siteShell(): Promise<SiteShell | null> {
+  if (isBuildPhase()) return null
+  const s = site()
+  return { storeName: s.name, description: s.description, isTestMode: s.isTestMode, collections: await navigation() }
 }
 
 export function absoluteUrl(pathname: string, base = site().url): string {

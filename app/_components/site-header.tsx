@@ -1,15 +1,17 @@
-import Form from 'next/form'
 import Link from 'next/link'
 import { CartLink } from './cart/cart-provider'
-import { allProducts, collectionLinks, LinkList } from './link-list'
+import { HeaderSearch } from './header-search'
+import { allProducts, collectionLinks } from './link-list'
+import { NavLinks } from './nav-links'
 import { SearchIcon } from './ui/icons'
 import { container } from './ui/styles'
 
 // Collections in the header on a desk, and as a row of chips under it on a phone.
 const mainList = 'flex items-center gap-1 overflow-hidden text-sm'
-const mainLink = 'block whitespace-nowrap rounded-full px-3 py-2 font-medium text-stone-700 hover:bg-stone-100 hover:text-stone-900'
+const mainLink = 'block whitespace-nowrap rounded-full px-3 py-2 font-medium text-stone-700 hover:bg-stone-100 hover:text-stone-900 aria-[current=page]:bg-stone-100 aria-[current=page]:text-stone-900'
 const chipList = 'scrollbar-none flex gap-2 overflow-x-auto px-4 py-2.5 text-sm'
-const chipLink = 'block whitespace-nowrap rounded-full border border-stone-200 px-3.5 py-1.5 text-stone-700 hover:border-stone-900'
+const chipLink =
+  'block whitespace-nowrap rounded-full border border-stone-200 px-3.5 py-1.5 text-stone-700 hover:border-stone-900 aria-[current=page]:border-stone-900 aria-[current=page]:bg-stone-900 aria-[current=page]:text-white'
 
 type Props = { storeName: string; collections: { slug: string; title: string }[]; isTestMode: boolean }
 
@@ -28,24 +30,10 @@ export function SiteHeader({ storeName, collections, isTestMode }: Props) {
             {storeName}
           </Link>
           <nav aria-label="Main" className="hidden min-w-0 flex-1 md:block">
-            <LinkList links={[allProducts, ...collectionLinks(primary)]} className={mainList} linkClassName={mainLink} />
+            <NavLinks links={[allProducts, ...collectionLinks(primary)]} className={mainList} linkClassName={mainLink} />
           </nav>
           <div className="ml-auto flex items-center gap-1 md:ml-0">
-            <Form action="/search" role="search" className="relative hidden sm:block">
-              <label htmlFor="header-search" className="sr-only">
-                Search products
-              </label>
-              <input
-                id="header-search"
-                type="search"
-                name="q"
-                placeholder="Search"
-                maxLength={200}
-                autoComplete="off"
-                className="h-10 w-44 rounded-full border border-stone-300 bg-stone-50 pl-9 pr-3 text-sm placeholder:text-stone-500 focus:border-stone-900 focus:bg-white lg:w-56"
-              />
-              <SearchIcon className="pointer-events-none absolute left-3 top-1/2 size-4 -translate-y-1/2 text-stone-500" />
-            </Form>
+            <HeaderSearch />
             <Link href="/search" className="inline-flex rounded-full p-2.5 hover:bg-stone-100 sm:hidden" aria-label="Search">
               <SearchIcon />
             </Link>
@@ -54,7 +42,7 @@ export function SiteHeader({ storeName, collections, isTestMode }: Props) {
         </div>
       </header>
       <nav aria-label="Collections" className="border-b border-stone-100 md:hidden">
-        <LinkList links={[allProducts, ...collectionLinks(collections)]} className={chipList} linkClassName={chipLink} />
+        <NavLinks links={[allProducts, ...collectionLinks(collections)]} className={chipList} linkClassName={chipLink} />
       </nav>
     </>
   )

@@ -48,6 +48,7 @@ CREATE TABLE `stock_ledger` (
 CREATE INDEX `stock_ledger_variant_idx` ON `stock_ledger` (`variant_id`,`created_at`);--> statement-breakpoint
 ALTER TABLE `jobs` ADD `heartbeat_at` integer;--> statement-breakpoint
 ALTER TABLE `orders` ADD `dispute_status` text;--> statement-breakpoint
+ALTER TABLE `orders` ADD `payment_method` text;--> statement-breakpoint
 ALTER TABLE `orders` ADD `stock_taken_at` integer;--> statement-breakpoint
 ALTER TABLE `orders` ADD `carrier` text;--> statement-breakpoint
 ALTER TABLE `orders` ADD `tracking_number` text;--> statement-breakpoint

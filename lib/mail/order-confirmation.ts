@@ -1,4 +1,5 @@
 import 'server-only'
+import { formatAddress } from '@/lib/addresses'
 import { getEnv } from '@/lib/env'
 import { formatMoney } from '@/lib/money'
 import type { OrderView } from '@/lib/orders'
@@ -10,13 +11,11 @@ export function orderConfirmation(order: OrderView): Message {
   const env = getEnv()
   const link = `${env.appUrl}/orders/${order.publicToken}`
   const money = (cents: number) => formatMoney(cents, order.currency)
-  const address = order.shippingAddress
-    ? [order.shippingAddress.name, order.shippingAddress.line1, order.shippingAddress.line2, [order.shippingAddress.postalCode, order.shippingAddress.city].filter(Boolean).join(' '), order.shippingAddress.state, order.shippingAddress.country].filter(Boolean) as string[]
-    : []
+  const address = order.shippingAddress ? formatAddress(order.shippingAddress) : []
   const number = `#${String(order.id).padStart(5, '0')}`
   const totals: [string, number][] = [
     ['Subtotal', order.subtotalCents],
-    ['Shipping', order.shippingCents],
+    [order.shippingRateName ? `Shipping (${order.shippingRateName})` : 'Shipping', order.shippingCents],
     ...(order.taxCents ? ([['Tax', order.taxCents]] as [string, number][]) : []),
     ['Total', order.totalCents],
   ]
@@ -27,6 +26,9 @@ export function orderConfirmation(order: OrderView): Message {
     '',
     ...totals.map(([label, cents]) => `${label}: ${money(cents)}`),
     '',
+    ...(order.shippingRateName ? [`Shipping method: ${order.shippingRateName}`] : []),
+    ...(order.paymentMethod ? [`Paid with: ${order.paymentMethod}`] : []),
+    ...(order.shippingRateName || order.paymentMethod ? [''] : []),
     ...(address.length ? ['Shipping to:', ...address, ''] : []),
     `Check your order at any time: ${link}`,
     '',
@@ -37,8 +39,10 @@ export function orderConfirmation(order: OrderView): Message {
 <table style="width:100%;border-collapse:collapse">${order.lines
     .map((l) => `<tr><td style="padding:4px 0">${l.quantity} × ${escape(l.title)}${l.sku ? ` <small>(${escape(l.sku)})</small>` : ''}</td><td style="text-align:right">${money(l.totalCents)}</td></tr>`)
     .join('')}
-${totals.map(([label, cents]) => `<tr><td style="padding:4px 0;${label === 'Total' ? 'font-weight:600' : ''}">${label}</td><td style="text-align:right;${label === 'Total' ? 'font-weight:600' : ''}">${money(cents)}</td></tr>`).join('')}
+${totals.map(([label, cents]) => `<tr><td style="padding:4px 0;${label === 'Total' ? 'font-weight:600' : ''}">${escape(label)}</td><td style="text-align:right;${label === 'Total' ? 'font-weight:600' : ''}">${money(cents)}</td></tr>`).join('')}
 </table>
+${order.shippingRateName ? `<h2 style="font-size:16px">Shipping method</h2><p>${escape(order.shippingRateName)}</p>` : ''}
+${order.paymentMethod ? `<h2 style="font-size:16px">Payment</h2><p>${escape(order.paymentMethod)}</p>` : ''}
 ${address.length ? `<h2 style="font-size:16px">Shipping to</h2><p>${address.map(escape).join('<br>')}</p>` : ''}
 <p><a href="${escape(link)}">View your order status</a></p>
 <p style="color:#78716c">— ${escape(env.storeName)}</p>

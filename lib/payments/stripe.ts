@@ -90,6 +90,7 @@ export function isUnknownObject(err: unknown): boolean {
  */
 export async function readCheckout(sessionId: string, opts: { withLines?: boolean } = {}): Promise<CheckoutFacts> {
   const stripe = client()
+  // The charge says how the shopper paid (card brand and last digits) for the receipts.
   const withLines = opts.withLines ?? true
   const expand = ['shipping_cost.shipping_rate', 'payment_intent.latest_charge']
   if (withLines) expand.push('line_items.data.price.product')
@@ -339,9 +340,43 @@ export function checkoutFacts(
     customerName: session.customer_details?.name ?? null,
     shippingAddress: shippingOf(session),
     shippingRateName: rate && typeof rate === 'object' ? (rate.display_name ?? null) : null,
+    paymentMethod: paymentMethodOf(session),
     createdAt: (session.created ?? Math.floor(Date.now() / 1000)) * 1000,
     hasLines: opts.hasLines ?? true,
     lines,
     payment: paymentFacts(session, opts.dispute ?? null),
   }
+}
+
+const CARD_BRANDS: Record<string, string> = {
+  amex: 'American Express',
+  cartes_bancaires: 'Cartes Bancaires',
+  diners: 'Diners Club',
+  discover: 'Discover',
+  eftpos_au: 'eftpos',
+  jcb: 'JCB',
+  link: 'Link',
+  mastercard: 'Mastercard',
+  unionpay: 'UnionPay',
+  visa: 'Visa',
+}
+
+/** How the shopper paid, in words for receipts, from the charge when the session was read with it expanded. */
+export function describePaymentMethod(details: Stripe.Charge.PaymentMethodDetails | null | undefined): string | null {
+  if (!details) return null
+  if (details.type === 'card' && details.card) {
+    const brand = CARD_BRANDS[details.card.brand ?? ''] ?? 'Card'
+    return details.card.last4 ? `${brand} ending ${details.card.last4}` : brand
+  }
+  const bank = details.us_bank_account ?? details.sepa_debit ?? details.bacs_debit ?? details.au_becs_debit ?? details.acss_debit
+  if (bank) return bank.last4 ? `Bank account ending ${bank.last4}` : 'Bank account'
+  if (details.type === 'customer_balance') return 'Bank transfer'
+  const words = details.type.replace(/_/g, ' ')
+  return words.charAt(0).toUpperCase() + words.slice(1)
+}
+
+function paymentMethodOf(session: Stripe.Checkout.Session): string | null {
+  const intent = session.payment_intent
+  const charge = intent && typeof intent === 'object' ? intent.latest_charge : null
+  return charge && typeof charge === 'object' ? describePaymentMethod(charge.payment_method_details) : null
 }

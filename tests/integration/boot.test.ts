@@ -70,5 +70,9 @@ describe('booting the production server', () => {
     expect(code).not.toBe(0)
     expect(server.output()).toMatch(/APP_URL/)
     expect(fs.existsSync(path.join(server.storageDir, 'store.sqlite3'))).toBe(false)
+    // checked before Next starts, so the log never claims it was ready, and it says what is right
+    expect(server.output()).toMatch(/^till: cannot start\./m)
+    expect(server.output()).not.toMatch(/Ready|Starting/)
+    expect(server.output()).toContain('e.g. APP_URL=https://shop.example.com')
   })
 })

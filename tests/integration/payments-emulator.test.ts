@@ -337,6 +337,13 @@ describe('paying', () => {
     expect(paid.customer_details).toMatchObject({ email: 'ada@example.com', name: 'Ada Lovelace', address: { line1: '12 Analytical Way', city: 'Toronto', country: 'CA', postal_code: 'M5V 2T6', state: 'ON', line2: null } })
     expect(paid.collected_information?.shipping_details).toEqual({ name: 'Ada Lovelace', address: paid.customer_details!.address })
 
+    // What the store reads for its receipts: the shipping rate and the charge, expanded in one call.
+    const expanded = await stripe.checkout.sessions.retrieve(session.id, { expand: ['shipping_cost.shipping_rate', 'payment_intent.latest_charge'] })
+    const rate = expanded.shipping_cost?.shipping_rate as Stripe.ShippingRate
+    expect(rate).toMatchObject({ object: 'shipping_rate', id: paid.shipping_cost!.shipping_rate, display_name: 'Express' })
+    const expandedCharge = (expanded.payment_intent as Stripe.PaymentIntent).latest_charge as Stripe.Charge
+    expect(expandedCharge.payment_method_details).toMatchObject({ type: 'card', card: { brand: 'visa', last4: '4242' } })
+
     const intent = await stripe.paymentIntents.retrieve(paid.payment_intent as string)
     expect(intent.status).toBe('succeeded')
     expect(intent.amount).toBe(7000)

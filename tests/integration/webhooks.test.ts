@@ -6,6 +6,7 @@ import { orderLines, orders as ordersTable, stockHolds, stripeEvents, variants }
 import * as checkout from '@/lib/checkout'
 import { resetEnv } from '@/lib/env'
 import * as inventory from '@/lib/inventory'
+import { captureLogs } from '@/lib/log'
 import * as payments from '@/lib/payments'
 import { setClient as setStripeClient } from '@/lib/payments/stripe'
 import { insertCart, insertVariant } from '../support/catalog-rows'
@@ -209,8 +210,11 @@ describe('POST /api/stripe/webhook', () => {
     const { sessionId } = await paidSession()
     const event = (await eventsFor(sessionId, 'checkout.session.completed'))[0]!
     const broken = { ...event, id: 'evt_test_broken', data: { object: { ...event.data.object, id: 'cs_test_does_not_exist' } } } as Stripe.Event
-    const res = await deliver(broken)
+    // The failure is the point of this test: its log line is taken and checked, not printed.
+    const logged = captureLogs()
+    const res = await deliver(broken).finally(logged.stop)
     expect(res.status).toBe(500)
+    expect(logged.lines).toContainEqual(expect.stringMatching(/ERROR webhook: event failed; Stripe will retry .*evt_test_broken/))
     const row = t.db.select().from(stripeEvents).where(eq(stripeEvents.id, 'evt_test_broken')).get()!
     expect(row.processedAt).toBeNull()
     expect(row.error).toMatch(/cs_test_does_not_exist|No such/i)

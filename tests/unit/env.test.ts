@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ConfigError, parseEnv } from '@/lib/env'
+import { ConfigError, parseEnv, VALID_VALUES } from '@/lib/env'
 
 describe('env.parseEnv', () => {
   it('has working defaults for development: emulator payments on port 3000', () => {
@@ -44,5 +44,55 @@ describe('env.parseEnv', () => {
   it('parses shipping rates and rejects malformed ones', () => {
     expect(parseEnv({ SHIPPING_RATES: 'Post:450:2-4' }).shippingRates).toEqual([{ name: 'Post', amountCents: 450, minDays: 2, maxDays: 4 }])
     expect(() => parseEnv({ SHIPPING_RATES: 'free' })).toThrow(/SHIPPING_RATES/)
+  })
+})
+
+describe('env messages say what a valid value looks like', () => {
+  // One bad value per key that can be wrong; each message must carry an example.
+  const bad: Record<string, string> = {
+    NODE_ENV: 'prod',
+    PORT: 'eighty',
+    APP_URL: 'shop.example.com',
+    STORAGE_DIR: ' ',
+    STRIPE_SECRET_KEY: 'pk_test_abc',
+    STRIPE_WEBHOOK_SECRET: 'secret',
+    STRIPE_API_BASE: 'ftp://x',
+    PAYMENTS: 'paypal',
+    ADMIN_EMAIL: 'owner',
+    ADMIN_PASSWORD: 'short',
+    SEED_DEMO: 'yes',
+    LOG_LEVEL: 'loud',
+    SMTP_URL: 'http://mail',
+    MAIL_FROM: 'x',
+    STORE_NAME: 'x'.repeat(61),
+    CURRENCY: 'dollars',
+    SHIPPING_COUNTRIES: 'USA',
+    SHIPPING_RATES: 'free',
+    JOBS: 'maybe',
+  }
+
+  for (const [key, value] of Object.entries(bad)) {
+    it(`${key}=${JSON.stringify(value.slice(0, 12))} names the key and shows a valid example`, () => {
+      let message = ''
+      try {
+        parseEnv({ [key]: value })
+      } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError)
+        message = (err as ConfigError).issues.find((i) => i.startsWith(`${key}:`)) ?? ''
+      }
+      expect(message).toMatch(new RegExp(`^${key}: .+\\(expected .*e\\.g\\. ${key}=\\S+`))
+    })
+  }
+
+  it('gives APP_URL a concrete example', () => {
+    expect(() => parseEnv({ APP_URL: 'notaurl' })).toThrow('APP_URL: Invalid URL (expected the public address of the shop with http(s) and no path, e.g. APP_URL=https://shop.example.com)')
+  })
+
+  it('explains the keys that are required together', () => {
+    expect(() => parseEnv({ NODE_ENV: 'production' })).toThrow(/STRIPE_SECRET_KEY: required when PAYMENTS=stripe.*\(expected .*e\.g\. STRIPE_SECRET_KEY=sk_live_/)
+  })
+
+  it('has an example for every key it reads', () => {
+    for (const [key, text] of Object.entries(VALID_VALUES)) expect(text, key).toMatch(key.startsWith('NEXT_') ? /leave it unset/ : new RegExp(`e\\.g\\. ${key}=`))
   })
 })

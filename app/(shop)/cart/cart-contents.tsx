@@ -98,14 +98,17 @@ export function CartContents({ initial, flash, checkout }: Props) {
             <ul className="divide-y divide-stone-200 border-y border-stone-200" data-testid="cart-lines">
               {lines.map((line) => (
                 <li key={line.variantId} className="flex gap-4 py-6 sm:gap-6" data-testid="cart-line" data-variant-id={line.variantId}>
-                  <Link href={`/products/${line.productSlug}?variant=${line.variantId}`} className="shrink-0" tabIndex={-1} aria-hidden="true">
+                  {/* Not prefetched: right after the product was added from its page, Next
+                      answered the prefetch of each of that page's segments with 404 (the cached
+                      entry had no per-segment data yet), and every 404 showed in the console. */}
+                  <Link href={`/products/${line.productSlug}?variant=${line.variantId}`} prefetch={false} className="shrink-0" tabIndex={-1} aria-hidden="true">
                     <UploadImage path={line.imagePath} alt="" width={160} height={160} className="size-24 rounded-2xl bg-stone-100 object-cover sm:size-32" />
                   </Link>
                   <div className="flex min-w-0 flex-1 flex-col gap-3">
                     <div className="flex flex-wrap items-start justify-between gap-x-4 gap-y-1">
                       <div className="min-w-0">
                         <h3 className="font-medium">
-                          <Link href={`/products/${line.productSlug}?variant=${line.variantId}`} className="hover:underline">
+                          <Link href={`/products/${line.productSlug}?variant=${line.variantId}`} prefetch={false} className="hover:underline">
                             {line.productTitle}
                           </Link>
                         </h3>

@@ -12,10 +12,13 @@ import { BagIcon } from '../ui/icons'
 type CartContextValue = {
   /** null until the first fetch (and always, without JavaScript) */
   count: number | null
+  /** call inside the same transition as addOptimistic, with the server's count */
   setCount: (count: number) => void
   /** call inside a transition; reverts when it ends unless setCount confirmed it */
   addOptimistic: (delta: number) => void
 }
+
+type OptimisticUpdate = { kind: 'add'; delta: number } | { kind: 'set'; count: number }
 
 const CartContext = createContext<CartContextValue | null>(null)
 
@@ -38,7 +41,13 @@ export function useCart(): CartContextValue {
 
 export function CartProvider({ children }: { children: React.ReactNode }) {
   const [count, setCountState] = useState<number | null>(null)
-  const [optimisticCount, addOptimistic] = useOptimistic(count, (current: number | null, delta: number) => Math.max(0, (current ?? 0) + delta))
+  // While a transition is pending React replays its optimistic updates on top of every new
+  // base count. A bare "+n" replayed on the server's answer (which already includes the n)
+  // counted the item twice until the transition ended, so the answer is queued as an
+  // optimistic "set" too: replayed last, it wins.
+  const [optimisticCount, dispatchOptimistic] = useOptimistic(count, (current: number | null, update: OptimisticUpdate) =>
+    update.kind === 'set' ? update.count : Math.max(0, (current ?? 0) + update.delta),
+  )
   const pathname = usePathname()
 
   // On load, on every navigation (a redirect after a no-JS post lands here too) and when
@@ -56,7 +65,14 @@ export function CartProvider({ children }: { children: React.ReactNode }) {
     return () => document.removeEventListener('visibilitychange', onVisible)
   }, [])
 
-  const value: CartContextValue = { count: optimisticCount, setCount: setCountState, addOptimistic }
+  const value: CartContextValue = {
+    count: optimisticCount,
+    setCount: (n) => {
+      setCountState(n)
+      dispatchOptimistic({ kind: 'set', count: n })
+    },
+    addOptimistic: (delta) => dispatchOptimistic({ kind: 'add', delta }),
+  }
   return <CartContext value={value}>{children}</CartContext>
 }
 

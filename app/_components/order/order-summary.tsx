@@ -1,3 +1,7 @@
+import Link from 'next/link'
+import { UploadImage } from '../ui/upload-image'
+import { formatAddress } from '@/lib/addresses'
+import * as catalog from '@/lib/catalog'
 import { formatMoney } from '@/lib/money'
 import type { OrderView } from '@/lib/orders'
 
@@ -11,26 +15,50 @@ const STATUS_TEXT: Record<OrderView['status'], string> = {
   canceled: 'Canceled.',
 }
 
+// Orders are placed from anywhere; the date is given in UTC and says so, rather than in the
+// server's own zone.
+const orderDate = new Intl.DateTimeFormat('en-US', { dateStyle: 'long', timeZone: 'UTC' })
+
 export function OrderSummary({ order }: { order: OrderView }) {
   const money = (cents: number) => formatMoney(cents, order.currency)
   const address = order.shippingAddress
+  const pictures = catalog.variantPictures(order.lines.map((l) => l.variantId).filter((id): id is number => id !== null))
+  const placed = new Date(order.createdAt)
   return (
     <section aria-labelledby="order-heading" className="rounded-2xl border border-stone-200 bg-white p-6 shadow-sm">
-      <h2 id="order-heading" className="text-lg font-semibold">
-        Order #{String(order.id).padStart(5, '0')}
-      </h2>
+      <div className="flex flex-wrap items-baseline justify-between gap-x-4 gap-y-1">
+        <h2 id="order-heading" className="text-lg font-semibold">
+          Order #{String(order.id).padStart(5, '0')}
+        </h2>
+        <p className="text-sm text-stone-600">
+          Placed <time dateTime={placed.toISOString()} data-testid="order-date">{orderDate.format(placed)}</time>
+        </p>
+      </div>
       <p className="mt-1 text-sm text-stone-600" data-testid="order-status" data-status={order.status}>
         {STATUS_TEXT[order.status]}
       </p>
       <ul className="mt-4 divide-y divide-stone-100" aria-label="Items">
-        {order.lines.map((line) => (
-          <li key={line.id} className="flex justify-between gap-4 py-2 text-sm">
-            <span>
-              {line.quantity} × {line.title}
-            </span>
-            <span className="tabular-nums">{money(line.totalCents)}</span>
-          </li>
-        ))}
+        {order.lines.map((line) => {
+          const picture = line.variantId !== null ? pictures.get(line.variantId) : undefined
+          const thumbnail = <UploadImage path={picture?.path ?? null} alt="" width={112} height={112} className="size-14 shrink-0 rounded-xl bg-stone-100 object-cover" />
+          return (
+            <li key={line.id} className="flex items-center gap-4 py-3 text-sm" data-testid="order-line">
+              {picture ? (
+                // not prefetched, like the cart's product links: see cart-contents.tsx
+                <Link href={`/products/${picture.productSlug}?variant=${picture.variantId}`} prefetch={false} tabIndex={-1} aria-hidden="true" className="shrink-0">
+                  {thumbnail}
+                </Link>
+              ) : (
+                thumbnail
+              )}
+              <span className="min-w-0 flex-1">
+                <span className="block font-medium">{line.title}</span>
+                <span className="block text-stone-600">Qty {line.quantity}</span>
+              </span>
+              <span className="tabular-nums">{money(line.totalCents)}</span>
+            </li>
+          )
+        })}
       </ul>
       <dl className="mt-4 space-y-1 border-t border-stone-200 pt-4 text-sm">
         <div className="flex justify-between">
@@ -38,9 +66,15 @@ export function OrderSummary({ order }: { order: OrderView }) {
           <dd className="tabular-nums">{money(order.subtotalCents)}</dd>
         </div>
         <div className="flex justify-between">
-          <dt>Shipping</dt>
+          <dt>Shipping{order.shippingRateName ? ` (${order.shippingRateName})` : ''}</dt>
           <dd className="tabular-nums">{money(order.shippingCents)}</dd>
         </div>
+        {order.taxCents > 0 ? (
+          <div className="flex justify-between">
+            <dt>Tax</dt>
+            <dd className="tabular-nums">{money(order.taxCents)}</dd>
+          </div>
+        ) : null}
         {order.refundedCents > 0 ? (
           <div className="flex justify-between text-stone-600">
             <dt>Refunded</dt>
@@ -54,20 +88,46 @@ export function OrderSummary({ order }: { order: OrderView }) {
           </dd>
         </div>
       </dl>
-      {address ? (
-        <div className="mt-4 text-sm">
-          <h3 className="font-medium">Shipping to</h3>
-          <address className="not-italic text-stone-600">
-            {[address.name, address.line1, address.line2, [address.postalCode, address.city].filter(Boolean).join(' '), address.state, address.country]
-              .filter(Boolean)
-              .map((part, i) => (
-                <span key={i} className="block">
-                  {part}
-                </span>
-              ))}
-          </address>
+      <dl className="mt-6 grid gap-x-6 gap-y-4 border-t border-stone-200 pt-4 text-sm sm:grid-cols-2">
+        {address ? (
+          <div>
+            <dt className="font-medium">Shipping to</dt>
+            <dd>
+              <address className="not-italic text-stone-600" data-testid="shipping-address">
+                {formatAddress(address).map((part, i) => (
+                  <span key={i} className="block">
+                    {part}
+                  </span>
+                ))}
+              </address>
+            </dd>
+          </div>
+        ) : null}
+        <div className="space-y-4">
+          {order.shippingRateName ? (
+            <div>
+              <dt className="font-medium">Shipping method</dt>
+              <dd className="text-stone-600" data-testid="shipping-method">
+                {order.shippingRateName}
+              </dd>
+            </div>
+          ) : null}
+          {order.paymentMethod ? (
+            <div>
+              <dt className="font-medium">Payment</dt>
+              <dd className="text-stone-600" data-testid="payment-method">
+                {order.paymentMethod}
+              </dd>
+            </div>
+          ) : null}
+          {order.email ? (
+            <div>
+              <dt className="font-medium">Contact</dt>
+              <dd className="break-all text-stone-600">{order.email}</dd>
+            </div>
+          ) : null}
         </div>
-      ) : null}
+      </dl>
     </section>
   )
 }

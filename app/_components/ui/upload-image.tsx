@@ -1,9 +1,13 @@
-// Shared by server and client components, so it imports nothing from the server.
+'use client'
 
-/** Where app/uploads serves a file stored under STORAGE_DIR/uploads. */
-export function uploadUrl(relPath: string): string {
-  return `/uploads/${relPath.split('/').map(encodeURIComponent).join('/')}`
-}
+import { uploadUrl } from './upload-url'
+
+// A client component on purpose. React's server-component renderer sends a preload hint for
+// every <img> that is not lazy, and Next prefetches the pages behind visible links: each
+// prefetched collection or product page then preloaded its pictures into the page being
+// looked at, which never used them (Chromium warns for each one). As a client component
+// the picture is rendered only into the HTML of the page that shows it, where the preload
+// is right.
 
 type Props = {
   path: string | null

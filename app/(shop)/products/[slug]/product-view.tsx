@@ -13,7 +13,7 @@ import { TruckIcon } from '@/app/_components/ui/icons'
 import { container } from '@/app/_components/ui/styles'
 import * as catalog from '@/lib/catalog'
 import { formatMoney } from '@/lib/money'
-import { uploadUrl } from '@/app/_components/ui/upload-image'
+import { uploadUrl } from '@/app/_components/ui/upload-url'
 import { absoluteUrl, describe, productJsonLd, site } from '@/lib/seo'
 
 // The product page, shared by two routes (see next.config.ts rewrites):
@@ -126,14 +126,28 @@ export async function ProductView({ slug, variantId, flash, isLive }: { slug: st
                         href={`/products/${product.slug}?variant=${choice.variantId}`}
                         scroll={false}
                         replace
+                        // The selected choice is this very page. After an add to cart, Next
+                        // prefetched it segment by segment and got 404 for each (the cached
+                        // entry had no per-segment data), all logged in the console; there is
+                        // nothing to prefetch on the page already shown.
+                        prefetch={choice.isSelected ? false : undefined}
                         aria-current={choice.isSelected ? 'true' : undefined}
                         data-testid={`option-${catalog.optionParam(option.name)}`}
-                        className={`inline-flex min-w-12 items-center justify-center rounded-full border px-4 py-2 text-sm transition ${
-                          choice.isSelected ? 'border-stone-900 bg-stone-900 text-white' : 'border-stone-300 hover:border-stone-900'
-                        } ${choice.isAvailable ? '' : choice.isSelected ? 'line-through decoration-white/70' : 'text-stone-500 line-through decoration-stone-400'}`}
+                        data-sold-out={choice.isAvailable ? undefined : 'true'}
+                        className={`inline-flex min-w-12 items-center justify-center gap-1.5 rounded-full border px-4 py-2 text-sm transition ${
+                          choice.isSelected ? 'border-stone-900 bg-stone-900 text-white' : choice.isAvailable ? 'border-stone-300 hover:border-stone-900' : 'border-dashed border-stone-300 text-stone-600 hover:border-stone-900'
+                        }`}
                       >
-                        {choice.value}
-                        {choice.isAvailable ? null : <span className="sr-only"> (sold out)</span>}
+                        {/* Sold out stays a link: picking it shows the variant and says so plainly. */}
+                        <span className={choice.isAvailable ? undefined : `line-through ${choice.isSelected ? 'decoration-white/70' : 'decoration-stone-500'}`}>{choice.value}</span>
+                        {choice.isAvailable ? null : (
+                          <>
+                            <span aria-hidden="true" className={`text-[11px] font-medium uppercase tracking-wide ${choice.isSelected ? 'text-white/80' : 'text-red-800'}`} data-testid="choice-sold-out">
+                              Sold out
+                            </span>
+                            <span className="sr-only"> (sold out)</span>
+                          </>
+                        )}
                       </Link>
                     </li>
                   ))}
@@ -142,7 +156,15 @@ export async function ProductView({ slug, variantId, flash, isLive }: { slug: st
             ))}
 
             <div className="mt-8">
-              <AddToCartForm key={selected.id} variantId={selected.id} productSlug={product.slug} isSoldOut={units <= 0} flash={flash} />
+              <AddToCartForm
+                key={selected.id}
+                variantId={selected.id}
+                productSlug={product.slug}
+                isSoldOut={units <= 0}
+                flash={flash}
+                title={catalog.itemLabel(product.title, selected.title)}
+                priceLabel={formatMoney(selected.priceCents, selected.currency)}
+              />
             </div>
 
             {cheapestShipping ? (
