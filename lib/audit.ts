@@ -2,6 +2,7 @@ import 'server-only'
 import { count, desc } from 'drizzle-orm'
 import { getDb, write, type Tx } from '@/db'
 import { auditLog } from '@/db/schema'
+import { paginate } from './paging'
 
 // The audit log: every admin action, who did it, and the state before and after. Written in
 // the same transaction as the change it describes, so the log and the data never disagree.
@@ -36,12 +37,5 @@ export const PER_PAGE = 50
 export function list(page = 1) {
   const db = getDb()
   const total = db.select({ n: count() }).from(auditLog).get()!.n
-  const rows = db
-    .select()
-    .from(auditLog)
-    .orderBy(desc(auditLog.id))
-    .limit(PER_PAGE)
-    .offset((Math.max(1, page) - 1) * PER_PAGE)
-    .all()
-  return { rows, total, page, pageCount: Math.max(1, Math.ceil(total / PER_PAGE)) }
+  return paginate(total, page, PER_PAGE, (limit, offset) => db.select().from(auditLog).orderBy(desc(auditLog.id)).limit(limit).offset(offset).all())
 }

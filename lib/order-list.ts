@@ -3,6 +3,7 @@ import { and, count, desc, eq, gte, like, lt, or, type SQL } from 'drizzle-orm'
 import { z } from 'zod'
 import { getDb } from '@/db'
 import { ORDER_STATUSES, orders } from '@/db/schema'
+import { paginate } from './paging'
 
 // Finding orders for the owner: filters, paging and a CSV export that streams row by row
 // from SQLite, so a year of orders never sits in memory at once.
@@ -50,30 +51,25 @@ function where(f: OrderFilters): SQL | undefined {
   return defined.length ? and(...defined) : undefined
 }
 
+// The columns of an order the list shows; the CSV export adds the shipment to them.
+const SUMMARY = {
+  id: orders.id,
+  status: orders.status,
+  email: orders.email,
+  customerName: orders.customerName,
+  totalCents: orders.totalCents,
+  refundedCents: orders.refundedCents,
+  currency: orders.currency,
+  isOversold: orders.isOversold,
+  isDisputed: orders.isDisputed,
+  createdAt: orders.createdAt,
+}
+
 export function list(f: OrderFilters) {
   const db = getDb()
   const w = where(f)
   const total = db.select({ n: count() }).from(orders).where(w).get()!.n
-  const rows = db
-    .select({
-      id: orders.id,
-      status: orders.status,
-      email: orders.email,
-      customerName: orders.customerName,
-      totalCents: orders.totalCents,
-      refundedCents: orders.refundedCents,
-      currency: orders.currency,
-      isOversold: orders.isOversold,
-      isDisputed: orders.isDisputed,
-      createdAt: orders.createdAt,
-    })
-    .from(orders)
-    .where(w)
-    .orderBy(desc(orders.createdAt), desc(orders.id))
-    .limit(PER_PAGE)
-    .offset((f.page - 1) * PER_PAGE)
-    .all()
-  return { rows, total, page: f.page, pageCount: Math.max(1, Math.ceil(total / PER_PAGE)) }
+  return paginate(total, f.page, PER_PAGE, (limit, offset) => db.select(SUMMARY).from(orders).where(w).orderBy(desc(orders.createdAt), desc(orders.id)).limit(limit).offset(offset).all())
 }
 
 const CSV_COLUMNS = ['id', 'created_at', 'status', 'email', 'customer_name', 'total_cents', 'refunded_cents', 'currency', 'is_oversold', 'is_disputed', 'carrier', 'tracking_number'] as const
@@ -91,20 +87,7 @@ type Cursor = { createdAt: number; id: number }
 function exportBatch(f: OrderFilters, cursor: Cursor | null, batchSize: number) {
   const after: SQL | undefined = cursor ? or(lt(orders.createdAt, cursor.createdAt), and(eq(orders.createdAt, cursor.createdAt), lt(orders.id, cursor.id))) : undefined
   return getDb()
-    .select({
-      id: orders.id,
-      createdAt: orders.createdAt,
-      status: orders.status,
-      email: orders.email,
-      customerName: orders.customerName,
-      totalCents: orders.totalCents,
-      refundedCents: orders.refundedCents,
-      currency: orders.currency,
-      isOversold: orders.isOversold,
-      isDisputed: orders.isDisputed,
-      carrier: orders.carrier,
-      trackingNumber: orders.trackingNumber,
-    })
+    .select({ ...SUMMARY, carrier: orders.carrier, trackingNumber: orders.trackingNumber })
     .from(orders)
     .where(and(where(f), after))
     .orderBy(desc(orders.createdAt), desc(orders.id))

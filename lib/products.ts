@@ -9,6 +9,7 @@ import { InvalidInput, NotFound } from './errors'
 import * as inventory from './inventory'
 import { getEnv } from './env'
 import { parseMoney } from './money'
+import { paginate } from './paging'
 
 // The owner's side of the catalog: products, their variants and pictures. Every write
 // checks its input here (the forms only parse), records itself in the audit log in the same
@@ -252,24 +253,25 @@ export function list(query: { q?: string; sort?: AdminSort; page?: number; statu
   const where = parts.length ? and(...parts) : undefined
   const order = query.sort === 'title' ? [asc(products.title)] : query.sort === 'updated' ? [desc(products.updatedAt), desc(products.id)] : [desc(products.createdAt), desc(products.id)]
   const total = db.select({ n: count() }).from(products).where(where).get()!.n
-  const rows = db
-    .select({
-      id: products.id,
-      slug: products.slug,
-      title: products.title,
-      status: products.status,
-      updatedAt: products.updatedAt,
-      variantCount: sql<number>`(SELECT count(*) FROM variants v WHERE v.product_id = ${products.id})`,
-      stock: sql<number>`(SELECT coalesce(sum(v.stock), 0) FROM variants v WHERE v.product_id = ${products.id})`,
-      minPriceCents: sql<number | null>`(SELECT min(v.price_cents) FROM variants v WHERE v.product_id = ${products.id})`,
-    })
-    .from(products)
-    .where(where)
-    .orderBy(...order)
-    .limit(PER_PAGE)
-    .offset((page - 1) * PER_PAGE)
-    .all()
-  return { rows, total, page, pageCount: Math.max(1, Math.ceil(total / PER_PAGE)) }
+  return paginate(total, page, PER_PAGE, (limit, offset) =>
+    db
+      .select({
+        id: products.id,
+        slug: products.slug,
+        title: products.title,
+        status: products.status,
+        updatedAt: products.updatedAt,
+        variantCount: sql<number>`(SELECT count(*) FROM variants v WHERE v.product_id = ${products.id})`,
+        stock: sql<number>`(SELECT coalesce(sum(v.stock), 0) FROM variants v WHERE v.product_id = ${products.id})`,
+        minPriceCents: sql<number | null>`(SELECT min(v.price_cents) FROM variants v WHERE v.product_id = ${products.id})`,
+      })
+      .from(products)
+      .where(where)
+      .orderBy(...order)
+      .limit(limit)
+      .offset(offset)
+      .all(),
+  )
 }
 
 export function get(id: number) {
@@ -294,17 +296,19 @@ export function stockList(query: { q?: string; page?: number; lowOnly?: boolean 
   if (query.lowOnly) parts.push(sql`${variants.stock} <= ${LOW_STOCK}`)
   const where = parts.length ? and(...parts) : undefined
   const total = db.select({ n: count() }).from(variants).innerJoin(products, eq(products.id, variants.productId)).where(where).get()!.n
-  const rows = db
-    .select({ id: variants.id, sku: variants.sku, title: variants.title, stock: variants.stock, productId: products.id, productTitle: products.title, productStatus: products.status })
-    .from(variants)
-    .innerJoin(products, eq(products.id, variants.productId))
-    .where(where)
-    .orderBy(asc(variants.stock), asc(products.title), asc(variants.position))
-    .limit(50)
-    .offset((page - 1) * 50)
-    .all()
-  const held = inventory.held(rows.map((r) => r.id))
-  return { rows: rows.map((r) => ({ ...r, held: held.get(r.id) ?? 0 })), total, page, pageCount: Math.max(1, Math.ceil(total / 50)) }
+  const result = paginate(total, page, 50, (limit, offset) =>
+    db
+      .select({ id: variants.id, sku: variants.sku, title: variants.title, stock: variants.stock, productId: products.id, productTitle: products.title, productStatus: products.status })
+      .from(variants)
+      .innerJoin(products, eq(products.id, variants.productId))
+      .where(where)
+      .orderBy(asc(variants.stock), asc(products.title), asc(variants.position))
+      .limit(limit)
+      .offset(offset)
+      .all(),
+  )
+  const held = inventory.held(result.rows.map((r) => r.id))
+  return { ...result, rows: result.rows.map((r) => ({ ...r, held: held.get(r.id) ?? 0 })) }
 }
 
 export const LOW_STOCK = 3

@@ -3,6 +3,7 @@ import { and, count, desc, eq, gt, inArray, isNotNull, isNull } from 'drizzle-or
 import { getDb } from '@/db'
 import { stripeEvents } from '@/db/schema'
 import { InvalidInput } from './errors'
+import { paginate } from './paging'
 import * as payments from './payments'
 
 // The webhook events the store has received, for the owner: what arrived, what was applied,
@@ -16,15 +17,7 @@ export function list(filter: EventFilter = 'all', page = 1) {
   const db = getDb()
   const where = filter === 'failed' ? isNull(stripeEvents.processedAt) : filter === 'processed' ? isNotNull(stripeEvents.processedAt) : undefined
   const total = db.select({ n: count() }).from(stripeEvents).where(where).get()!.n
-  const rows = db
-    .select()
-    .from(stripeEvents)
-    .where(where)
-    .orderBy(desc(stripeEvents.receivedAt))
-    .limit(PER_PAGE)
-    .offset((Math.max(1, page) - 1) * PER_PAGE)
-    .all()
-  return { rows, total, page, pageCount: Math.max(1, Math.ceil(total / PER_PAGE)) }
+  return paginate(total, page, PER_PAGE, (limit, offset) => db.select().from(stripeEvents).where(where).orderBy(desc(stripeEvents.receivedAt)).limit(limit).offset(offset).all())
 }
 
 export function forObjects(objectIds: string[]) {

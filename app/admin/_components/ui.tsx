@@ -1,3 +1,4 @@
+import { notFound } from 'next/navigation'
 import { FlashMessage, flashFrom } from '@/app/_components/flash-message'
 
 // Pieces every admin page shares. Forms post to server actions and answer with a redirect
@@ -68,4 +69,17 @@ export function when(ms: number | null | undefined): string {
 export function pick(params: SearchParams, key: string): string | undefined {
   const v = params[key]
   return Array.isArray(v) ? v[0] : v
+}
+
+/** The ?page= of a paged list: a whole number from 1, and never absurdly large. */
+export function pageParam(params: SearchParams): number {
+  return Math.max(1, Math.min(100_000, Number(pick(params, 'page')) || 1))
+}
+
+/** The record a detail page shows, by the numeric id in its URL; a malformed or unknown id is a 404. */
+export function found<T>(rawId: string, get: (id: number) => T | null | undefined): T {
+  if (!/^\d{1,10}$/.test(rawId)) notFound()
+  const row = get(Number(rawId))
+  if (!row) notFound()
+  return row
 }

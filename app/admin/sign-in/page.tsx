@@ -1,6 +1,7 @@
 import type { Metadata } from 'next'
 import { redirect } from 'next/navigation'
-import { Flash, input, label, buttonDark, type SearchParams } from '../_components/ui'
+import { TextField } from '../_components/fields'
+import { Flash, buttonDark, type SearchParams } from '../_components/ui'
 import { signInAction } from './actions'
 import * as adminAuth from '@/lib/admin-auth'
 
@@ -14,18 +15,8 @@ export default async function SignInPage({ searchParams }: { searchParams: Promi
       <h1 className="mb-6 text-2xl font-semibold tracking-tight">Sign in to the admin</h1>
       <Flash params={params} />
       <form action={signInAction} className="space-y-4" data-testid="sign-in-form">
-        <div>
-          <label htmlFor="email" className={label}>
-            Email
-          </label>
-          <input id="email" name="email" type="email" autoComplete="username" required maxLength={254} className={input} />
-        </div>
-        <div>
-          <label htmlFor="password" className={label}>
-            Password
-          </label>
-          <input id="password" name="password" type="password" autoComplete="current-password" required maxLength={500} className={input} />
-        </div>
+        <TextField id="email" label="Email" type="email" autoComplete="username" required maxLength={254} />
+        <TextField id="password" label="Password" type="password" autoComplete="current-password" required maxLength={500} />
         <button type="submit" className={`${buttonDark} w-full`}>
           Sign in
         </button>

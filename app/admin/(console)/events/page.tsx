@@ -1,7 +1,9 @@
 import type { Metadata } from 'next'
 import Link from 'next/link'
 import { Pagination } from '@/app/_components/pagination'
-import { Flash, PageTitle, TableScroll, badge, buttonSmall, table, td, th, when, pick, type SearchParams } from '../../_components/ui'
+import { DataTable } from '../../_components/data-table'
+import { RowAction } from '../../_components/row-action'
+import { Flash, PageTitle, badge, td, when, pick, pageParam, type SearchParams } from '../../_components/ui'
 import { replayEventAction } from '../ops-actions'
 import * as adminAuth from '@/lib/admin-auth'
 import * as stripeEvents from '@/lib/stripe-events'
@@ -14,7 +16,7 @@ export default async function EventsPage({ searchParams }: { searchParams: Promi
   await adminAuth.requireAdmin()
   const params = await searchParams
   const filter = FILTERS.find((f) => f === pick(params, 'filter')) ?? 'all'
-  const page = Math.max(1, Math.min(100_000, Number(pick(params, 'page')) || 1))
+  const page = pageParam(params)
   const result = stripeEvents.list(filter, page)
   return (
     <>
@@ -27,40 +29,25 @@ export default async function EventsPage({ searchParams }: { searchParams: Promi
           </Link>
         ))}
       </nav>
-      <TableScroll label="Webhook events">
-        <table className={table}>
-          <thead>
-            <tr>
-              <th className={th} scope="col">Received</th>
-              <th className={th} scope="col">Event</th>
-              <th className={th} scope="col">Status</th>
-              <th className={th} scope="col"><span className="sr-only">Replay</span></th>
-            </tr>
-          </thead>
-          <tbody>
-            {result.rows.map((e) => (
-              <tr key={e.id} data-testid="event-row" data-event-id={e.id}>
-                <td className={td}>{when(e.receivedAt)}</td>
-                <td className={`${td} break-all`}>
-                  <span className="font-medium">{e.type}</span>
-                  <span className="block text-xs text-stone-600">{e.id} · {e.objectId ?? ''}</span>
-                </td>
-                <td className={td}>
-                  {e.processedAt ? <span className={`${badge} bg-emerald-100 text-emerald-900`}>applied</span> : <span className={`${badge} bg-red-100 text-red-900`}>failed</span>}
-                  <span className="block text-xs text-stone-600">{e.attempts} attempt{e.attempts === 1 ? '' : 's'}</span>
-                  {e.error ? <span className="block max-w-xs break-words text-xs text-red-800" data-testid="event-error">{e.error}</span> : null}
-                </td>
-                <td className={td}>
-                  <form action={replayEventAction}>
-                    <input type="hidden" name="eventId" value={e.id} />
-                    <button type="submit" className={buttonSmall}>Replay</button>
-                  </form>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </TableScroll>
+      <DataTable label="Webhook events" columns={['Received', 'Event', 'Status', { label: 'Replay', visuallyHidden: true }]}>
+        {result.rows.map((e) => (
+          <tr key={e.id} data-testid="event-row" data-event-id={e.id}>
+            <td className={td}>{when(e.receivedAt)}</td>
+            <td className={`${td} break-all`}>
+              <span className="font-medium">{e.type}</span>
+              <span className="block text-xs text-stone-600">{e.id} · {e.objectId ?? ''}</span>
+            </td>
+            <td className={td}>
+              {e.processedAt ? <span className={`${badge} bg-emerald-100 text-emerald-900`}>applied</span> : <span className={`${badge} bg-red-100 text-red-900`}>failed</span>}
+              <span className="block text-xs text-stone-600">{e.attempts} attempt{e.attempts === 1 ? '' : 's'}</span>
+              {e.error ? <span className="block max-w-xs break-words text-xs text-red-800" data-testid="event-error">{e.error}</span> : null}
+            </td>
+            <td className={td}>
+              <RowAction action={replayEventAction} name="eventId" value={e.id}>Replay</RowAction>
+            </td>
+          </tr>
+        ))}
+      </DataTable>
       <Pagination page={result.page} pageCount={result.pageCount} hrefFor={(p) => `/admin/events?filter=${filter}&page=${p}`} />
     </>
   )

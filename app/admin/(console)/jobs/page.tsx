@@ -1,5 +1,7 @@
 import type { Metadata } from 'next'
-import { Flash, PageTitle, TableScroll, buttonSmall, table, td, th, when, type SearchParams } from '../../_components/ui'
+import { DataTable } from '../../_components/data-table'
+import { RowAction } from '../../_components/row-action'
+import { Flash, PageTitle, td, when, type SearchParams } from '../../_components/ui'
 import { retryJobAction } from '../ops-actions'
 import * as adminAuth from '@/lib/admin-auth'
 import * as jobs from '@/lib/jobs'
@@ -20,33 +22,18 @@ export default async function JobsPage({ searchParams }: { searchParams: Promise
       </p>
       <h2 className="mb-2 text-lg font-semibold">Failed jobs</h2>
       {failed.length === 0 ? <p className="text-sm text-stone-700">No failed jobs.</p> : (
-        <TableScroll label="Failed jobs">
-          <table className={table}>
-            <thead>
-              <tr>
-                <th className={th} scope="col">Job</th>
-                <th className={th} scope="col">Failed</th>
-                <th className={th} scope="col">Last error</th>
-                <th className={th} scope="col"><span className="sr-only">Retry</span></th>
-              </tr>
-            </thead>
-            <tbody>
-              {failed.map((j) => (
-                <tr key={j.id} data-testid="job-row">
-                  <td className={td}>#{j.id} {j.kind}<span className="block text-xs text-stone-600">{j.attempts} attempts</span></td>
-                  <td className={td}>{when(j.finishedAt)}</td>
-                  <td className={`${td} max-w-xs break-words text-xs`}>{j.lastError ?? '—'}</td>
-                  <td className={td}>
-                    <form action={retryJobAction}>
-                      <input type="hidden" name="jobId" value={j.id} />
-                      <button type="submit" className={buttonSmall}>Retry</button>
-                    </form>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableScroll>
+        <DataTable label="Failed jobs" columns={['Job', 'Failed', 'Last error', { label: 'Retry', visuallyHidden: true }]}>
+          {failed.map((j) => (
+            <tr key={j.id} data-testid="job-row">
+              <td className={td}>#{j.id} {j.kind}<span className="block text-xs text-stone-600">{j.attempts} attempts</span></td>
+              <td className={td}>{when(j.finishedAt)}</td>
+              <td className={`${td} max-w-xs break-words text-xs`}>{j.lastError ?? '—'}</td>
+              <td className={td}>
+                <RowAction action={retryJobAction} name="jobId" value={j.id}>Retry</RowAction>
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       )}
     </>
   )

@@ -23,8 +23,22 @@ function productFields(formData: FormData) {
   })
 }
 
-function expected(err: unknown): err is InvalidInput | NotFound {
-  return err instanceof InvalidInput || err instanceof NotFound
+// A variant's fields as a form posts them under one prefix (`v0-` on a new product, `new-`,
+// `var12-`); stock only where the form offers it, since saving a variant never sets stock.
+function variantFields(formData: FormData, prefix: string, withStock: boolean) {
+  const field = (name: string) => text(formData.get(`${prefix}${name}`))
+  return { sku: field('sku'), title: field('vtitle'), price: field('price'), options: field('options'), ...(withStock ? { stock: field('stock') } : {}) }
+}
+
+// Runs one catalog write. A refusal the owner can act on (bad input, a row gone meanwhile)
+// goes back to `back` as the message; anything else is a real fault and is thrown on.
+function attempt<T>(back: string, write: () => T): T {
+  try {
+    return write()
+  } catch (err) {
+    if (err instanceof InvalidInput || err instanceof NotFound) fail(back, err.message)
+    throw err
+  }
 }
 
 export async function createProductAction(formData: FormData): Promise<void> {
@@ -34,20 +48,14 @@ export async function createProductAction(formData: FormData): Promise<void> {
   if (!fields.success) fail(back, fields.error.issues[0]!.message)
   const variants: products.VariantInput[] = []
   for (let i = 0; i < 10; i++) {
-    const raw = { sku: text(formData.get(`v${i}-sku`)), title: text(formData.get(`v${i}-vtitle`)), price: text(formData.get(`v${i}-price`)), stock: text(formData.get(`v${i}-stock`)), options: text(formData.get(`v${i}-options`)) }
+    const raw = variantFields(formData, `v${i}-`, true)
     if (!formData.has(`v${i}-sku`)) break
     if (!raw.sku.trim() && !raw.price.trim() && !raw.options.trim() && !raw.title.trim()) continue
     const parsed = products.parseVariant(raw, `Variant ${i + 1}`)
     if (!parsed.ok) fail(back, parsed.message)
     variants.push(parsed.data)
   }
-  let created: { id: number }
-  try {
-    created = products.create(admin, fields.data, variants)
-  } catch (err) {
-    if (expected(err)) fail(back, err.message)
-    throw err
-  }
+  const created = attempt(back, () => products.create(admin, fields.data, variants))
   done(`/admin/products/${created.id}`, 'Product created. It shows on the storefront now (if active).')
 }
 
@@ -58,12 +66,7 @@ export async function updateProductAction(formData: FormData): Promise<void> {
   const back = `/admin/products/${id.data}`
   const fields = productFields(formData)
   if (!fields.success) fail(back, fields.error.issues[0]!.message)
-  try {
-    products.update(admin, id.data, fields.data)
-  } catch (err) {
-    if (expected(err)) fail(back, err.message)
-    throw err
-  }
+  attempt(back, () => products.update(admin, id.data, fields.data))
   done(back, 'Saved.')
 }
 
@@ -71,13 +74,17 @@ export async function archiveProductAction(formData: FormData): Promise<void> {
   const admin = await adminAuth.requireAdmin()
   const id = Id.safeParse(formData.get('productId'))
   if (!id.success) fail('/admin/products', 'That product does not exist.')
-  try {
-    products.setStatus(admin, id.data, 'archived')
-  } catch (err) {
-    if (expected(err)) fail('/admin/products', err.message)
-    throw err
-  }
+  attempt('/admin/products', () => products.setStatus(admin, id.data, 'archived'))
   done(`/admin/products/${id.data}`, 'Archived: hidden from the storefront, kept for past orders.')
+}
+
+// Adding and editing a variant differ only in the write: both parse the posted fields and
+// answer on the product's page, naming the variant by its SKU.
+function saveVariant(back: string, raw: ReturnType<typeof variantFields>, label: string, write: (variant: products.VariantInput) => unknown, verb: string): never {
+  const parsed = products.parseVariant(raw, label)
+  if (!parsed.ok) fail(back, parsed.message)
+  attempt(back, () => write(parsed.data))
+  done(back, `Variant ${parsed.data.sku} ${verb}.`)
 }
 
 export async function addVariantAction(formData: FormData): Promise<void> {
@@ -85,15 +92,7 @@ export async function addVariantAction(formData: FormData): Promise<void> {
   const id = Id.safeParse(formData.get('productId'))
   if (!id.success) fail('/admin/products', 'That product does not exist.')
   const back = `/admin/products/${id.data}`
-  const parsed = products.parseVariant({ sku: text(formData.get('new-sku')), title: text(formData.get('new-vtitle')), price: text(formData.get('new-price')), stock: text(formData.get('new-stock')), options: text(formData.get('new-options')) }, 'New variant')
-  if (!parsed.ok) fail(back, parsed.message)
-  try {
-    products.addVariant(admin, id.data, parsed.data)
-  } catch (err) {
-    if (expected(err)) fail(back, err.message)
-    throw err
-  }
-  done(back, `Variant ${parsed.data.sku} added.`)
+  saveVariant(back, variantFields(formData, 'new-', true), 'New variant', (variant) => products.addVariant(admin, id.data, variant), 'added')
 }
 
 export async function updateVariantAction(formData: FormData): Promise<void> {
@@ -102,16 +101,7 @@ export async function updateVariantAction(formData: FormData): Promise<void> {
   const variantId = Id.safeParse(formData.get('variantId'))
   if (!productId.success || !variantId.success) fail('/admin/products', 'That variant does not exist.')
   const back = `/admin/products/${productId.data}`
-  const p = `var${variantId.data}-`
-  const parsed = products.parseVariant({ sku: text(formData.get(`${p}sku`)), title: text(formData.get(`${p}vtitle`)), price: text(formData.get(`${p}price`)), options: text(formData.get(`${p}options`)) }, 'Variant')
-  if (!parsed.ok) fail(back, parsed.message)
-  try {
-    products.updateVariant(admin, variantId.data, parsed.data)
-  } catch (err) {
-    if (expected(err)) fail(back, err.message)
-    throw err
-  }
-  done(back, `Variant ${parsed.data.sku} saved.`)
+  saveVariant(back, variantFields(formData, `var${variantId.data}-`, false), 'Variant', (variant) => products.updateVariant(admin, variantId.data, variant), 'saved')
 }
 
 export async function moveImageAction(formData: FormData): Promise<void> {
@@ -121,13 +111,10 @@ export async function moveImageAction(formData: FormData): Promise<void> {
   const direction = z.enum(['up', 'down']).safeParse(formData.get('direction'))
   if (!productId.success || !imageId.success || !direction.success) fail('/admin/products', 'That picture does not exist.')
   const back = `/admin/products/${productId.data}`
-  try {
+  attempt(back, () => {
     if (formData.get('remove') === '1') products.removeImage(admin, imageId.data)
     else products.moveImage(admin, imageId.data, direction.data)
-  } catch (err) {
-    if (expected(err)) fail(back, err.message)
-    throw err
-  }
+  })
   done(back, formData.get('remove') === '1' ? 'Picture removed.' : 'Pictures reordered.')
 }
 
@@ -140,12 +127,6 @@ export async function adjustStockAction(formData: FormData): Promise<void> {
   const delta = z.coerce.number().int().min(-1_000_000).max(1_000_000).safeParse(text(formData.get('delta')).trim() || 'x')
   if (!delta.success || delta.data === 0) fail(back, 'Enter the change in stock as a whole number, like 5 or -2.')
   const note = text(formData.get('note')).trim().slice(0, 200)
-  let result: { stockAfter: number }
-  try {
-    result = inventory.adjustByAdmin(admin, { variantId: variantId.data, delta: delta.data, note })
-  } catch (err) {
-    if (expected(err)) fail(back, err.message)
-    throw err
-  }
+  const result = attempt(back, () => inventory.adjustByAdmin(admin, { variantId: variantId.data, delta: delta.data, note }))
   done(back, `Stock is now ${result.stockAfter}.`)
 }

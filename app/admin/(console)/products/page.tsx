@@ -1,7 +1,9 @@
 import type { Metadata } from 'next'
 import Link from 'next/link'
 import { Pagination } from '@/app/_components/pagination'
-import { Flash, PageTitle, TableScroll, buttonDark, input, label, table, td, th, when, pick, type SearchParams } from '../../_components/ui'
+import { DataTable } from '../../_components/data-table'
+import { SelectField, TextField } from '../../_components/fields'
+import { Flash, PageTitle, buttonDark, td, when, pick, pageParam, type SearchParams } from '../../_components/ui'
 import * as adminAuth from '@/lib/admin-auth'
 import { formatMoney } from '@/lib/money'
 import * as products from '@/lib/products'
@@ -16,7 +18,7 @@ export default async function ProductsPage({ searchParams }: { searchParams: Pro
   const sortParam = pick(params, 'sort')
   const sort: products.AdminSort = sortParam && sortParam in products.SORTS ? (sortParam as products.AdminSort) : 'newest'
   const status = pick(params, 'status') ?? ''
-  const page = Math.max(1, Math.min(100_000, Number(pick(params, 'page')) || 1))
+  const page = pageParam(params)
   const result = products.list({ q, sort, page, status })
   const currency = site().currency
   const href = (p: number) => `/admin/products?${new URLSearchParams({ q, sort, status, page: String(p) })}`
@@ -26,51 +28,30 @@ export default async function ProductsPage({ searchParams }: { searchParams: Pro
       <Flash params={params} />
       <form method="get" className="mb-4 grid grid-cols-2 gap-3 sm:grid-cols-4" aria-label="Find products">
         <div className="col-span-2">
-          <label htmlFor="q" className={label}>Title or SKU</label>
-          <input id="q" name="q" type="search" defaultValue={q} className={input} />
+          <TextField id="q" label="Title or SKU" type="search" defaultValue={q} />
         </div>
-        <div>
-          <label htmlFor="status" className={label}>Status</label>
-          <select id="status" name="status" defaultValue={status} className={input}>
-            <option value="">Any</option>
-            {products.PRODUCT_STATUSES.map((s) => <option key={s} value={s}>{s}</option>)}
-          </select>
-        </div>
-        <div>
-          <label htmlFor="sort" className={label}>Sort</label>
-          <select id="sort" name="sort" defaultValue={sort} className={input}>
-            {Object.entries(products.SORTS).map(([value, text]) => <option key={value} value={value}>{text}</option>)}
-          </select>
-        </div>
+        <SelectField id="status" label="Status" defaultValue={status}>
+          <option value="">Any</option>
+          {products.PRODUCT_STATUSES.map((s) => <option key={s} value={s}>{s}</option>)}
+        </SelectField>
+        <SelectField id="sort" label="Sort" defaultValue={sort}>
+          {Object.entries(products.SORTS).map(([value, text]) => <option key={value} value={value}>{text}</option>)}
+        </SelectField>
         <div className="col-span-2 sm:col-span-4"><button type="submit" className={buttonDark}>Search</button></div>
       </form>
       <p className="mb-2 text-sm text-stone-600">{result.total} {result.total === 1 ? 'product' : 'products'}</p>
-      <TableScroll label="Products">
-        <table className={table}>
-          <thead>
-            <tr>
-              <th className={th} scope="col">Product</th>
-              <th className={th} scope="col">Status</th>
-              <th className={`${th} text-right`} scope="col">Variants</th>
-              <th className={`${th} text-right`} scope="col">Stock</th>
-              <th className={`${th} text-right`} scope="col">From</th>
-              <th className={th} scope="col">Changed</th>
-            </tr>
-          </thead>
-          <tbody>
-            {result.rows.map((p) => (
-              <tr key={p.id} data-testid="product-row">
-                <td className={td}><Link href={`/admin/products/${p.id}`} className="font-semibold underline underline-offset-4">{p.title}</Link></td>
-                <td className={td}>{p.status}</td>
-                <td className={`${td} text-right tabular-nums`}>{p.variantCount}</td>
-                <td className={`${td} text-right tabular-nums`}>{p.stock}</td>
-                <td className={`${td} text-right tabular-nums`}>{p.minPriceCents !== null ? formatMoney(p.minPriceCents, currency) : '—'}</td>
-                <td className={td}>{when(p.updatedAt)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </TableScroll>
+      <DataTable label="Products" columns={['Product', 'Status', { label: 'Variants', numeric: true }, { label: 'Stock', numeric: true }, { label: 'From', numeric: true }, 'Changed']}>
+        {result.rows.map((p) => (
+          <tr key={p.id} data-testid="product-row">
+            <td className={td}><Link href={`/admin/products/${p.id}`} className="font-semibold underline underline-offset-4">{p.title}</Link></td>
+            <td className={td}>{p.status}</td>
+            <td className={`${td} text-right tabular-nums`}>{p.variantCount}</td>
+            <td className={`${td} text-right tabular-nums`}>{p.stock}</td>
+            <td className={`${td} text-right tabular-nums`}>{p.minPriceCents !== null ? formatMoney(p.minPriceCents, currency) : '—'}</td>
+            <td className={td}>{when(p.updatedAt)}</td>
+          </tr>
+        ))}
+      </DataTable>
       <Pagination page={result.page} pageCount={result.pageCount} hrefFor={href} />
     </>
   )

@@ -1,5 +1,6 @@
 import type { Metadata } from 'next'
-import { Flash, PageTitle, TableScroll, buttonDark, table, td, th, when, type SearchParams } from '../../_components/ui'
+import { DataTable } from '../../_components/data-table'
+import { Flash, PageTitle, buttonDark, td, when, type SearchParams } from '../../_components/ui'
 import { reconcileNowAction } from '../ops-actions'
 import * as adminAuth from '@/lib/admin-auth'
 import * as reconcile from '@/lib/reconcile'
@@ -22,33 +23,20 @@ export default async function ReconciliationPage({ searchParams }: { searchParam
         Reconciliation
       </PageTitle>
       <Flash params={params} />
-      <TableScroll label="Reconciliation runs">
-        <table className={table}>
-          <thead>
-            <tr>
-              <th className={th} scope="col">Started</th>
-              <th className={th} scope="col">Events</th>
-              <th className={th} scope="col">Sessions</th>
-              <th className={th} scope="col">Orders repaired</th>
-              <th className={th} scope="col">Mismatches and errors</th>
-            </tr>
-          </thead>
-          <tbody>
-            {runs.map((r) => (
-              <tr key={r.id} data-testid="reconcile-row">
-                <td className={td}>{when(r.startedAt)}</td>
-                <td className={`${td} tabular-nums`}>{r.eventsSeen}</td>
-                <td className={`${td} tabular-nums`}>{r.sessionsSeen}</td>
-                <td className={`${td} tabular-nums`}>{r.ordersCreated}</td>
-                <td className={`${td} max-w-xs break-words text-xs`}>
-                  {r.mismatches.length ? r.mismatches.map((m) => `${m.sessionId}: order ${m.orderCents} vs Stripe ${m.stripeCents}`).join('; ') : 'none'}
-                  {r.error ? <span className="block text-red-800">{r.error}</span> : null}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </TableScroll>
+      <DataTable label="Reconciliation runs" columns={['Started', 'Events', 'Sessions', 'Orders repaired', 'Mismatches and errors']}>
+        {runs.map((r) => (
+          <tr key={r.id} data-testid="reconcile-row">
+            <td className={td}>{when(r.startedAt)}</td>
+            <td className={`${td} tabular-nums`}>{r.eventsSeen}</td>
+            <td className={`${td} tabular-nums`}>{r.sessionsSeen}</td>
+            <td className={`${td} tabular-nums`}>{r.ordersCreated}</td>
+            <td className={`${td} max-w-xs break-words text-xs`}>
+              {r.mismatches.length ? r.mismatches.map((m) => `${m.sessionId}: order ${m.orderCents} vs Stripe ${m.stripeCents}`).join('; ') : 'none'}
+              {r.error ? <span className="block text-red-800">{r.error}</span> : null}
+            </td>
+          </tr>
+        ))}
+      </DataTable>
     </>
   )
 }

@@ -1,7 +1,7 @@
 import type { Metadata } from 'next'
 import Link from 'next/link'
-import { notFound } from 'next/navigation'
-import { PageTitle, TableScroll, table, td, th, when } from '../../../_components/ui'
+import { DataTable } from '../../../_components/data-table'
+import { PageTitle, td, when, found } from '../../../_components/ui'
 import * as adminAuth from '@/lib/admin-auth'
 import * as inventory from '@/lib/inventory'
 import * as products from '@/lib/products'
@@ -11,9 +11,7 @@ export const metadata: Metadata = { title: 'Stock ledger' }
 export default async function LedgerPage({ params }: { params: Promise<{ variantId: string }> }) {
   await adminAuth.requireAdmin()
   const { variantId } = await params
-  if (!/^\d{1,10}$/.test(variantId)) notFound()
-  const variant = products.variantLabel(Number(variantId))
-  if (!variant) notFound()
+  const variant = found(variantId, products.variantLabel)
   const rows = inventory.ledgerFor(variant.id, 200)
   return (
     <>
@@ -21,30 +19,17 @@ export default async function LedgerPage({ params }: { params: Promise<{ variant
       <p className="mb-4 text-sm">
         <Link className="underline underline-offset-4" href={`/admin/products/${variant.productId}`}>{variant.productTitle}</Link> · {variant.title} · {variant.stock} on the shelf
       </p>
-      <TableScroll label="Stock ledger">
-        <table className={table}>
-          <thead>
-            <tr>
-              <th className={th} scope="col">When</th>
-              <th className={th} scope="col">Why</th>
-              <th className={`${th} text-right`} scope="col">Change</th>
-              <th className={`${th} text-right`} scope="col">After</th>
-              <th className={th} scope="col">Who</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((r) => (
-              <tr key={r.id} data-testid="ledger-row" data-reason={r.reason}>
-                <td className={td}>{when(r.createdAt)}</td>
-                <td className={td}>{r.reason.replace('_', ' ')}{r.note ? <span className="block break-all text-xs text-stone-600">{r.note}</span> : null}{r.orderId ? <Link className="block text-xs underline" href={`/admin/orders/${r.orderId}`}>order #{String(r.orderId).padStart(5, '0')}</Link> : null}</td>
-                <td className={`${td} text-right tabular-nums`}>{r.delta > 0 ? `+${r.delta}` : r.delta}</td>
-                <td className={`${td} text-right tabular-nums`}>{r.stockAfter}</td>
-                <td className={`${td} break-all`}>{r.adminEmail ?? (r.adminUserId ? 'admin' : 'the shop')}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </TableScroll>
+      <DataTable label="Stock ledger" columns={['When', 'Why', { label: 'Change', numeric: true }, { label: 'After', numeric: true }, 'Who']}>
+        {rows.map((r) => (
+          <tr key={r.id} data-testid="ledger-row" data-reason={r.reason}>
+            <td className={td}>{when(r.createdAt)}</td>
+            <td className={td}>{r.reason.replace('_', ' ')}{r.note ? <span className="block break-all text-xs text-stone-600">{r.note}</span> : null}{r.orderId ? <Link className="block text-xs underline" href={`/admin/orders/${r.orderId}`}>order #{String(r.orderId).padStart(5, '0')}</Link> : null}</td>
+            <td className={`${td} text-right tabular-nums`}>{r.delta > 0 ? `+${r.delta}` : r.delta}</td>
+            <td className={`${td} text-right tabular-nums`}>{r.stockAfter}</td>
+            <td className={`${td} break-all`}>{r.adminEmail ?? (r.adminUserId ? 'admin' : 'the shop')}</td>
+          </tr>
+        ))}
+      </DataTable>
     </>
   )
 }

@@ -1,7 +1,8 @@
 import type { Metadata } from 'next'
 import Link from 'next/link'
-import { notFound } from 'next/navigation'
-import { PageTitle, Flash, StatusBadge, TableScroll, badge, buttonDark, card, input, label, table, td, th, when, type SearchParams } from '../../../_components/ui'
+import { DataTable } from '../../../_components/data-table'
+import { TextField } from '../../../_components/fields'
+import { PageTitle, Flash, StatusBadge, badge, buttonDark, card, td, when, found, type SearchParams } from '../../../_components/ui'
 import { fulfilAction, refundAction } from './actions'
 import * as adminAuth from '@/lib/admin-auth'
 import { decimalAmount, formatMoney } from '@/lib/money'
@@ -13,9 +14,7 @@ export const metadata: Metadata = { title: 'Order' }
 export default async function OrderPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<SearchParams> }) {
   await adminAuth.requireAdmin()
   const [{ id }, query] = await Promise.all([params, searchParams])
-  if (!/^\d{1,10}$/.test(id)) notFound()
-  const order = orders.findById(Number(id))
-  if (!order) notFound()
+  const order = found(id, orders.findById)
   const money = (cents: number) => formatMoney(cents, order.currency)
   const dashboard = orderTimeline.stripeDashboardBase()
   const events = orderTimeline.forOrder(order)
@@ -36,28 +35,16 @@ export default async function OrderPage({ params, searchParams }: { params: Prom
       <div className="grid gap-6 lg:grid-cols-2">
         <section className={card} aria-labelledby="lines-heading">
           <h2 id="lines-heading" className="mb-3 text-lg font-semibold">Items</h2>
-          <TableScroll label="Order lines">
-            <table className={table}>
-              <thead>
-                <tr>
-                  <th className={th} scope="col">Item</th>
-                  <th className={th} scope="col">SKU</th>
-                  <th className={`${th} text-right`} scope="col">Qty</th>
-                  <th className={`${th} text-right`} scope="col">Total</th>
-                </tr>
-              </thead>
-              <tbody>
-                {order.lines.map((l) => (
-                  <tr key={l.id}>
-                    <td className={td}>{l.title}{l.restockedQuantity ? <span className="block text-xs text-stone-600">{l.restockedQuantity} restocked</span> : null}</td>
-                    <td className={td}>{l.sku ?? '—'}</td>
-                    <td className={`${td} text-right tabular-nums`}>{l.quantity}</td>
-                    <td className={`${td} text-right tabular-nums`}>{money(l.totalCents)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableScroll>
+          <DataTable label="Order lines" columns={['Item', 'SKU', { label: 'Qty', numeric: true }, { label: 'Total', numeric: true }]}>
+            {order.lines.map((l) => (
+              <tr key={l.id}>
+                <td className={td}>{l.title}{l.restockedQuantity ? <span className="block text-xs text-stone-600">{l.restockedQuantity} restocked</span> : null}</td>
+                <td className={td}>{l.sku ?? '—'}</td>
+                <td className={`${td} text-right tabular-nums`}>{l.quantity}</td>
+                <td className={`${td} text-right tabular-nums`}>{money(l.totalCents)}</td>
+              </tr>
+            ))}
+          </DataTable>
           <dl className="mt-4 space-y-1 text-sm">
             <div className="flex justify-between"><dt>Subtotal</dt><dd className="tabular-nums">{money(order.subtotalCents)}</dd></div>
             <div className="flex justify-between"><dt>Shipping{order.shippingRateName ? ` (${order.shippingRateName})` : ''}</dt><dd className="tabular-nums">{money(order.shippingCents)}</dd></div>
@@ -88,14 +75,8 @@ export default async function OrderPage({ params, searchParams }: { params: Prom
             <h2 id="fulfil-heading" className="mb-3 text-lg font-semibold">Mark fulfilled</h2>
             <form action={fulfilAction} className="space-y-3" data-testid="fulfil-form">
               <input type="hidden" name="orderId" value={order.id} />
-              <div>
-                <label htmlFor="carrier" className={label}>Carrier</label>
-                <input id="carrier" name="carrier" required maxLength={60} className={input} />
-              </div>
-              <div>
-                <label htmlFor="trackingNumber" className={label}>Tracking number</label>
-                <input id="trackingNumber" name="trackingNumber" required maxLength={100} className={input} />
-              </div>
+              <TextField id="carrier" label="Carrier" required maxLength={60} />
+              <TextField id="trackingNumber" label="Tracking number" required maxLength={100} />
               <button type="submit" className={buttonDark}>Mark fulfilled and email the customer</button>
             </form>
           </section>
@@ -105,19 +86,13 @@ export default async function OrderPage({ params, searchParams }: { params: Prom
             <h2 id="refund-heading" className="mb-3 text-lg font-semibold">Refund</h2>
             <form action={refundAction} className="space-y-3" data-testid="refund-form">
               <input type="hidden" name="orderId" value={order.id} />
-              <div>
-                <label htmlFor="amount" className={label}>Amount ({order.currency.toUpperCase()}, at most {money(refundable)})</label>
-                <input id="amount" name="amount" inputMode="decimal" required defaultValue={decimalAmount(refundable, order.currency)} className={input} />
-              </div>
+              <TextField id="amount" label={<>Amount ({order.currency.toUpperCase()}, at most {money(refundable)})</>} inputMode="decimal" required defaultValue={decimalAmount(refundable, order.currency)} />
               <div className="flex items-center gap-2">
                 <input id="restock" name="restock" type="checkbox" className="size-4" />
                 <label htmlFor="restock" className="text-sm">Put units back in stock</label>
               </div>
               {order.lines.filter((l) => l.variantId && l.quantity > l.restockedQuantity).map((l) => (
-                <div key={l.id}>
-                  <label htmlFor={`restock-${l.id}`} className={label}>Units of {l.title} to restock</label>
-                  <input id={`restock-${l.id}`} name={`restock-${l.id}`} type="number" min={0} max={l.quantity - l.restockedQuantity} defaultValue={0} className={input} />
-                </div>
+                <TextField key={l.id} id={`restock-${l.id}`} label={<>Units of {l.title} to restock</>} type="number" min={0} max={l.quantity - l.restockedQuantity} defaultValue={0} />
               ))}
               <button type="submit" className={buttonDark}>Refund through Stripe</button>
             </form>

@@ -1,8 +1,10 @@
 import type { Metadata } from 'next'
 import Link from 'next/link'
-import { notFound } from 'next/navigation'
-import { Flash, PageTitle, TableScroll, buttonDark, buttonSmall, card, input, label, table, td, th, type SearchParams } from '../../../_components/ui'
-import { addVariantAction, adjustStockAction, archiveProductAction, moveImageAction, updateProductAction, updateVariantAction } from '../actions'
+import { DataTable } from '../../../_components/data-table'
+import { TextField } from '../../../_components/fields'
+import { Flash, PageTitle, buttonDark, buttonSmall, card, td, found, type SearchParams } from '../../../_components/ui'
+import { StockCells } from '../stock-cells'
+import { addVariantAction, archiveProductAction, moveImageAction, updateProductAction, updateVariantAction } from '../actions'
 import { ProductFieldset, VariantFieldset } from '../product-fields'
 import { setProductCollectionsAction } from '../../collections/actions'
 import * as collections from '@/lib/collections'
@@ -16,9 +18,7 @@ export const metadata: Metadata = { title: 'Edit product' }
 export default async function EditProductPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<SearchParams> }) {
   await adminAuth.requireAdmin()
   const [{ id }, query] = await Promise.all([params, searchParams])
-  if (!/^\d{1,10}$/.test(id)) notFound()
-  const product = products.get(Number(id))
-  if (!product) notFound()
+  const product = found(id, products.get)
   const back = `/admin/products/${product.id}`
   const allCollections = collections.list()
   const inCollections = new Set(collections.ofProduct(product.id))
@@ -53,42 +53,14 @@ export default async function EditProductPage({ params, searchParams }: { params
 
         <section className={card} aria-labelledby="variants-heading">
           <h2 id="variants-heading" className="mb-3 text-lg font-semibold">Variants and stock</h2>
-          <TableScroll label="Stock">
-            <table className={table}>
-              <thead>
-                <tr>
-                  <th className={th} scope="col">SKU</th>
-                  <th className={`${th} text-right`} scope="col">On shelf</th>
-                  <th className={`${th} text-right`} scope="col">Held</th>
-                  <th className={th} scope="col">Adjust</th>
-                </tr>
-              </thead>
-              <tbody>
-                {product.variants.map((v) => (
-                  <tr key={v.id} data-testid="variant-stock-row" data-sku={v.sku}>
-                    <td className={td}><Link className="underline underline-offset-4" href={`/admin/inventory/${v.id}`}>{v.sku}</Link><span className="block text-xs text-stone-600">{v.title}</span></td>
-                    <td className={`${td} text-right tabular-nums`} data-testid="stock">{v.stock}</td>
-                    <td className={`${td} text-right tabular-nums`}>{v.held}</td>
-                    <td className={td}>
-                      <form action={adjustStockAction} className="flex flex-wrap items-end gap-2">
-                        <input type="hidden" name="variantId" value={v.id} />
-                        <input type="hidden" name="back" value={back} />
-                        <div>
-                          <label htmlFor={`delta-${v.id}`} className="text-xs font-medium">Change</label>
-                          <input id={`delta-${v.id}`} name="delta" inputMode="numeric" placeholder="+5" className={`${input} w-20`} />
-                        </div>
-                        <div>
-                          <label htmlFor={`note-${v.id}`} className="text-xs font-medium">Why</label>
-                          <input id={`note-${v.id}`} name="note" maxLength={200} placeholder="received" className={`${input} w-32`} />
-                        </div>
-                        <button type="submit" className={buttonSmall}>Apply</button>
-                      </form>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableScroll>
+          <DataTable label="Stock" columns={['SKU', { label: 'On shelf', numeric: true }, { label: 'Held', numeric: true }, 'Adjust']}>
+            {product.variants.map((v) => (
+              <tr key={v.id} data-testid="variant-stock-row" data-sku={v.sku}>
+                <td className={td}><Link className="underline underline-offset-4" href={`/admin/inventory/${v.id}`}>{v.sku}</Link><span className="block text-xs text-stone-600">{v.title}</span></td>
+                <StockCells variant={v} back={back} stockTestId="stock" />
+              </tr>
+            ))}
+          </DataTable>
           <div className="mt-4 space-y-3">
             {product.variants.map((v) => (
               <form key={v.id} action={updateVariantAction} className="space-y-2">
@@ -130,14 +102,8 @@ export default async function EditProductPage({ params, searchParams }: { params
             ))}
           </ul>
           <form action={`/admin/products/${product.id}/images`} method="post" encType="multipart/form-data" className="mt-4 space-y-3" data-testid="image-upload-form">
-            <div>
-              <label htmlFor="image" className={label}>Add a picture (JPEG, PNG, WebP or GIF, up to {Math.round(MAX_UPLOAD_BYTES / 1024 / 1024)} MB)</label>
-              <input id="image" name="image" type="file" accept="image/jpeg,image/png,image/webp,image/gif" required className={input} />
-            </div>
-            <div>
-              <label htmlFor="alt" className={label}>Description of the picture (for screen readers)</label>
-              <input id="alt" name="alt" maxLength={200} className={input} />
-            </div>
+            <TextField id="image" label={<>Add a picture (JPEG, PNG, WebP or GIF, up to {Math.round(MAX_UPLOAD_BYTES / 1024 / 1024)} MB)</>} type="file" accept="image/jpeg,image/png,image/webp,image/gif" required />
+            <TextField id="alt" label="Description of the picture (for screen readers)" maxLength={200} />
             <button type="submit" className={buttonDark}>Upload picture</button>
           </form>
         </section>

@@ -1,0 +1,12 @@
+import 'server-only'
+
+// The admin lists (orders, products, stock, audit log, webhook events) page the same way:
+// a count of every match, then one page of rows. One helper keeps the page arithmetic, so a
+// page number past the end or below 1 is handled alike everywhere.
+
+export type Page<T> = { rows: T[]; total: number; page: number; pageCount: number }
+
+export function paginate<T>(total: number, page: number, perPage: number, read: (limit: number, offset: number) => T[]): Page<T> {
+  const current = Math.max(1, page)
+  return { rows: read(perPage, (current - 1) * perPage), total, page: current, pageCount: Math.max(1, Math.ceil(total / perPage)) }
+}
