@@ -46,5 +46,7 @@ export async function proxy(request: NextRequest) {
 export const config = {
   // The webhook reads its own body with a cap before verifying it (a proxy would make Next
   // buffer a copy first); static files need none of this.
-  matcher: ['/((?!api/stripe/webhook|_next/static|_next/image|favicon\\.ico).*)'],
+  // The admin's picture upload streams and caps its own body (10 MB) and checks its origin
+  // itself: Next would hand it only the first megabyte it buffered for the proxy.
+  matcher: ['/((?!api/stripe/webhook|admin/products/\\d+/images$|_next/static|_next/image|favicon\\.ico).*)'],
 }

@@ -48,6 +48,10 @@ globalThis.tillHttpServers = servers
 // is still sending, and the client could lose the answer; so what it keeps sending is read
 // and dropped, and the connection closes when the request ends, after 8 MB, or after 5 s.
 const MAX_BODY_BYTES = 1024 * 1024
+// The admin's picture upload (app/admin/(console)/products/[id]/images/route.ts) caps its own
+// body at 10 MB and answers more with a message on the form; past this, the plain 413 too.
+const UPLOAD_PATH = /^\/admin\/products\/\d{1,10}\/images(\?|$)/
+const MAX_UPLOAD_BODY_BYTES = 64 * MAX_BODY_BYTES
 const MAX_DISCARD_BYTES = 8 * MAX_BODY_BYTES
 const LINGER_MS = 5000
 const createServer = http.createServer
@@ -70,7 +74,8 @@ http.createServer = function (...args) {
         req.socket.on('close', () => clearTimeout(timer))
       }
       if (req.method === 'TRACE') return refuse(405, 'Method not allowed.')
-      if (Number(req.headers['content-length']) > MAX_BODY_BYTES) return refuse(413, 'Request body too large: the limit is 1024 KB.')
+      const limit = UPLOAD_PATH.test(req.url ?? '') ? MAX_UPLOAD_BODY_BYTES : MAX_BODY_BYTES
+      if (Number(req.headers['content-length']) > limit) return refuse(413, `Request body too large: the limit is ${limit / 1024} KB.`)
       return listener(req, res)
     }
   }

@@ -180,6 +180,17 @@ test('sign-in sets an httpOnly, SameSite=Lax session cookie scoped to /admin, an
   const crossSite = await signIn('https://evil.example')
   expect(sessionCookie(crossSite)).toBeNull()
   expect(crossSite.status === 303 ? /sign-in\?error=/.test(crossSite.headers.get('location') ?? '') : crossSite.status >= 400).toBe(true)
+  // The picture upload is the one route proxy.ts does not see (its body may pass 1 MB): it
+  // refuses another origin itself, even with a valid session, and writes nothing.
+  const before = openStore(server.storageDir)
+  const images = () => (before.prepare('SELECT count(*) AS n FROM product_images').get() as { n: number }).n
+  const imagesBefore = images()
+  const form = new FormData()
+  form.set('image', new Blob([new Uint8Array([0x89, 0x50, 0x4e, 0x47])], { type: 'image/png' }), 'x.png')
+  const upload = await fetch(`${server.url}/admin/products/1/images`, { method: 'POST', redirect: 'manual', headers: { cookie: again.split(';')[0]!, origin: 'https://evil.example' }, body: form })
+  expect(upload.status).toBe(403)
+  expect(images()).toBe(imagesBefore)
+  before.close()
 })
 
 test('ten wrong passwords are rate-limited, even when the right one follows', async () => {

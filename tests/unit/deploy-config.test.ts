@@ -80,8 +80,9 @@ describe('config/deploy.yml', () => {
     expect(Number(config.proxy.healthcheck.interval) * 10).toBeLessThanOrEqual(config.deploy_timeout)
   })
 
-  it('caps request bodies at 1 MB in the proxy, as the webhook does', () => {
-    expect(config.proxy.buffering.max_request_body).toBe(1_000_000)
+  it('lets through the proxy no body larger than the largest the store takes (a product picture)', () => {
+    // A product picture (10 MB) plus its form; the app caps everything else at 1 MB itself.
+    expect(config.proxy.buffering.max_request_body).toBe(11_000_000)
   })
 
   it('has aliases that run inside the live container: shell, read-only SQL, reconcile, backup', () => {

@@ -1,6 +1,8 @@
 import * as adminAuth from '@/lib/admin-auth'
+import { getEnv } from '@/lib/env'
 import { InvalidInput, NotFound } from '@/lib/errors'
 import * as productImages from '@/lib/product-images'
+import * as guard from '@/lib/request-guard'
 
 // Picture upload. A route handler rather than a server action so the size limit is ours:
 // an oversized upload is drained and answered with a message on the form instead of a
@@ -20,6 +22,11 @@ async function drain(body: ReadableStream<Uint8Array> | null): Promise<void> {
 }
 
 export async function POST(request: Request, { params }: { params: Promise<{ id: string }> }) {
+  // proxy.ts does not see this route (its body is larger than the proxy's copy): refuse a
+  // cross-site post here, as the proxy does everywhere else.
+  const env = getEnv()
+  const crossSite = guard.checkOrigin('POST', request.headers, env.isProduction ? new URL(env.appUrl).origin : null)
+  if (crossSite) return new Response(`${crossSite.message}\n`, { status: crossSite.status, headers: { 'Content-Type': 'text/plain; charset=utf-8' } })
   const admin = await adminAuth.requireAdmin()
   const { id } = await params
   if (!/^\d{1,10}$/.test(id)) return new Response('Not found', { status: 404 })
