@@ -1,21 +1,21 @@
 import { eq } from 'drizzle-orm'
-import Stripe from 'stripe'
+import type Stripe from 'stripe'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { POST as webhook } from '@/app/api/stripe/webhook/route'
 import { orderLines, orders as ordersTable, stockHolds, stripeEvents, variants } from '@/db/schema'
 import * as checkout from '@/lib/checkout'
-import { resetEnv } from '@/lib/env'
 import * as inventory from '@/lib/inventory'
 import { captureLogs } from '@/lib/log'
 import * as payments from '@/lib/payments'
-import { setClient as setStripeClient } from '@/lib/payments/stripe'
 import { insertCart, insertVariant } from '../support/catalog-rows'
-import { freshDb, type TestDb } from '../support/db'
-import { startStripeServer, type StripeServer } from '../support/stripe-server'
+import type { TestDb } from '../support/db'
+import { startPaymentsEnv, type PaymentsEnv } from '../support/payments-env'
+import type { StripeServer } from '../support/stripe-server'
 
 // The webhook route, lib/ and a real SQLite file in this process; Stripe is the local
 // Stripe-compatible server over HTTP, driven through the official SDK.
 
+let env: PaymentsEnv
 let stripeServer: StripeServer
 let stripe: Stripe
 let t: TestDb
@@ -23,25 +23,10 @@ let t: TestDb
 beforeEach(async () => {
   // No webhook URL: events are recorded by the server and delivered by each test, so a test
   // can duplicate, reorder or drop them at will.
-  stripeServer = await startStripeServer({ asyncDelayMs: 60_000 })
-  stripe = new Stripe(stripeServer.secretKey, { host: stripeServer.host, port: stripeServer.port, protocol: 'http' })
-  t = freshDb()
-  Object.assign(process.env, {
-    STORAGE_DIR: t.dir,
-    PAYMENTS: 'stripe',
-    STRIPE_SECRET_KEY: stripeServer.secretKey,
-    STRIPE_WEBHOOK_SECRET: stripeServer.webhookSecret,
-    STRIPE_API_BASE: stripeServer.url,
-    APP_URL: 'http://127.0.0.1:3999',
-    JOBS: 'off',
-  })
-  resetEnv()
-  setStripeClient(undefined)
+  env = await startPaymentsEnv()
+  ;({ stripeServer, stripe, t } = env)
 })
-afterEach(async () => {
-  t.close()
-  await stripeServer.close()
-})
+afterEach(() => env.close())
 
 function signedRequest(payload: string, header?: string | null) {
   const headers = new Headers({ 'content-type': 'application/json' })
