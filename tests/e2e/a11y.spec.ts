@@ -1,18 +1,10 @@
-import AxeBuilder from '@axe-core/playwright'
-import type { Page } from '@playwright/test'
 import { expect, hydrated, test } from './fixtures'
+import { seriousViolations } from './shop'
 
 // axe on the storefront's pages, at phone and desktop widths: no serious or critical
 // violations of WCAG 2.1 A/AA (and axe's best practices, which include landmarks).
 
 type ApiProduct = { slug: string; variants: { id: number; available: number }[] }
-
-async function seriousViolations(page: Page) {
-  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze()
-  return results.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }))
-}
 
 for (const width of [390, 1280]) {
   test(`home, collection, product, search and cart have no serious axe violations at ${width}px`, async ({ page, request }) => {

@@ -1,11 +1,11 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import AxeBuilder from '@axe-core/playwright'
 import type { Page } from '@playwright/test'
 import sharp from 'sharp'
 import { TEST_ADMIN } from '../support/server'
 import { openStore } from '../support/store-file'
 import { expect, test } from './fixtures'
+import { fillHostedCheckout, seriousViolations } from './shop'
 
 // The shop owner's whole day in Chromium against the production build: sign in, create a
 // product with two variants and a picture, see it in the shop, adjust stock, sell it, ship
@@ -30,24 +30,6 @@ async function signIn(page: Page) {
 
 async function picture(color: string): Promise<Buffer> {
   return sharp({ create: { width: 320, height: 320, channels: 3, background: color } }).png().toBuffer()
-}
-
-async function seriousViolations(page: Page) {
-  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze()
-  return results.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }))
-}
-
-async function fillHostedCheckout(page: Page) {
-  await expect(page).toHaveURL(/\/emulator\/checkout\/cs_/)
-  await page.getByLabel('Email').fill('pat@example.com')
-  await page.getByLabel('Full name').fill('Pat Buyer')
-  await page.getByLabel('Address line 1').fill('9 Quay Road')
-  await page.getByLabel('City').fill('Portland')
-  await page.getByLabel('Postal code').fill('04101')
-  await page.getByLabel('Card number').fill('4242 4242 4242 4242')
-  await page.getByRole('button', { name: /^Pay / }).click()
 }
 
 function errorFlash(page: Page) {
@@ -118,7 +100,7 @@ test('the owner runs the store: catalog, stock, order, fulfilment, refund, webho
   await expect(shop.getByText(/^Added \d+ ×/)).toBeVisible()
   await shop.goto('/cart')
   await shop.getByRole('button', { name: /checkout/i }).click()
-  await fillHostedCheckout(shop)
+  await fillHostedCheckout(shop, '4242 4242 4242 4242', { shopper: { email: 'pat@example.com', name: 'Pat Buyer', line1: '9 Quay Road' } })
   await expect(shop).toHaveURL(/\/checkout\/success\?session_id=cs_/)
   await expect(shop.getByTestId('order-status')).toHaveAttribute('data-status', 'paid')
 

@@ -3,6 +3,7 @@ import path from 'node:path'
 import type { Page } from '@playwright/test'
 import { openStore } from '../support/store-file'
 import { expect, test } from './fixtures'
+import { fillHostedCheckout } from './shop'
 
 // The whole purchase in Chromium against the production build, paying on the built-in
 // emulator's hosted checkout page, as a shopper would.
@@ -20,18 +21,6 @@ async function pickProduct(page: Page, minAvailable: number, offset: number): Pr
 async function availableOf(page: Page, variantId: number): Promise<number> {
   const { products } = (await (await page.request.get('/api/products')).json()) as { products: ApiProduct[] }
   return products.flatMap((p) => p.variants).find((v) => v.id === variantId)!.available
-}
-
-async function fillHostedCheckout(page: Page, card: string, options: { payLater?: boolean } = {}) {
-  await expect(page).toHaveURL(/\/emulator\/checkout\/cs_/)
-  await page.getByLabel('Email').fill('sam@example.com')
-  await page.getByLabel('Full name').fill('Sam Shopper')
-  await page.getByLabel('Address line 1').fill('1 Harbour Street')
-  await page.getByLabel('City').fill('Portland')
-  await page.getByLabel('Postal code').fill('04101')
-  await page.getByLabel('Card number').fill(card)
-  if (options.payLater) await page.getByLabel(/pay later/i).check()
-  await page.getByRole('button', { name: /^Pay / }).click()
 }
 
 async function addToCartAndCheckout(page: Page, slug: string, variantId: number, quantity: number) {

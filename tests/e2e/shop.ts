@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright'
 import type { APIRequestContext, Page } from '@playwright/test'
 import { expect } from './fixtures'
 
@@ -41,3 +42,28 @@ export async function chooseVariant(page: Page, variant: ApiVariant) {
   await expect(page.getByTestId('sku')).toHaveText(variant.sku)
 }
 
+/** axe's serious and critical findings on the page (WCAG 2.1 A/AA and best practices). */
+export async function seriousViolations(page: Page) {
+  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze()
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }))
+}
+
+export type Shopper = { email: string; name: string; line1: string }
+
+export const SAM: Shopper = { email: 'sam@example.com', name: 'Sam Shopper', line1: '1 Harbour Street' }
+
+/** Pays on the emulator's hosted checkout page as a shopper would. */
+export async function fillHostedCheckout(page: Page, card: string, options: { payLater?: boolean; shopper?: Shopper } = {}) {
+  const shopper = options.shopper ?? SAM
+  await expect(page).toHaveURL(/\/emulator\/checkout\/cs_/)
+  await page.getByLabel('Email').fill(shopper.email)
+  await page.getByLabel('Full name').fill(shopper.name)
+  await page.getByLabel('Address line 1').fill(shopper.line1)
+  await page.getByLabel('City').fill('Portland')
+  await page.getByLabel('Postal code').fill('04101')
+  await page.getByLabel('Card number').fill(card)
+  if (options.payLater) await page.getByLabel(/pay later/i).check()
+  await page.getByRole('button', { name: /^Pay / }).click()
+}
