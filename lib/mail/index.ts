@@ -14,7 +14,11 @@ export async function send(message: Message): Promise<{ file?: string; messageId
   const env = getEnv()
   const envelope = { from: env.mailFrom, to: message.to, subject: message.subject, html: message.html, text: message.text }
   if (env.smtpUrl) {
-    const info = await nodemailer.createTransport(env.smtpUrl).sendMail(envelope)
+    // Sending runs inside a job that holds its claim while it waits: nodemailer's defaults
+    // (2 min to connect, 10 min of socket silence) would let a hung mail server keep the job,
+    // and every job queued behind it, for minutes. A failed send is retried by the queue.
+    // Timeouts written in SMTP_URL's query string still win over these.
+    const info = await nodemailer.createTransport({ url: env.smtpUrl, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 }).sendMail(envelope)
     return { messageId: info.messageId }
   }
   const info = await nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' }).sendMail(envelope)
