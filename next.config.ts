@@ -48,6 +48,12 @@ const nextConfig: NextConfig = {
   },
   // Migrations are read from disk at boot; file tracing cannot see them, so include them.
   outputFileTracingIncludes: { '/**': ['./db/migrations/**/*'] },
+  // A file read at a path known only at run time makes the tracer copy the whole project into
+  // .next/standalone (such calls carry /*turbopackIgnore: true*/). The storage folder must
+  // never be copied: on a machine that has run the store it holds the live database, its WAL
+  // and the backups, and a build would copy them (and ship them in an image). Tests,
+  // benchmarks and docs are not part of the server either. scripts/postbuild.mjs checks.
+  outputFileTracingExcludes: { '/**': ['./storage/**/*', './tests/**/*', './bench/**/*', './docs/**/*', './test-results/**/*', './playwright-report/**/*', '**/*.sqlite3', '**/*.sqlite3-wal', '**/*.sqlite3-shm'] },
   // Product pages are static per (slug, variant): a plain product URL, with or without
   // ?variant=ID, is served by /products/[slug]/v/[variant] from Next's cache. Only a
   // no-JavaScript form post coming back with ?notice= or ?error= renders per request.

@@ -208,9 +208,11 @@ export async function restore(file: string, options: { storageDir?: string; reco
   verify(source)
   const dir = storageDir(options.storageDir)
   return storage.withExclusive(dir, async () => {
-    const storeFile = path.join(dir, STORE_FILE)
+    // turbopackIgnore: a path known only at run time; without it the build traces (copies)
+    // the whole project, storage folder included, into .next/standalone.
+    const storeFile = path.join(/*turbopackIgnore: true*/ dir, STORE_FILE)
     let safetyCopy: string | null = null
-    if (fs.existsSync(storeFile)) {
+    if (fs.existsSync(/*turbopackIgnore: true*/ storeFile)) {
       safetyCopy = path.join(backupsDir(dir), `pre-restore-${stamp(Date.now())}.sqlite3`)
       fs.mkdirSync(path.dirname(safetyCopy), { recursive: true })
       const current = new Database(storeFile)

@@ -49,7 +49,9 @@ export function mountOf(dir: string, mounts: Mount[]): Mount | undefined {
 export function assertLocalDisk(dir: string, mountsFile = '/proc/mounts'): Mount | undefined {
   let table: string
   try {
-    table = fs.readFileSync(mountsFile, 'utf8')
+    // turbopackIgnore: see lib/backups.ts restore(); a run-time path must not make the build
+    // trace the whole project.
+    table = fs.readFileSync(/*turbopackIgnore: true*/ mountsFile, 'utf8')
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw err

@@ -8,6 +8,23 @@ if (!fs.existsSync(path.join(standalone, 'server.js'))) {
   console.error('postbuild: .next/standalone/server.js is missing; is output: "standalone" set?')
   process.exit(1)
 }
+// The build must carry no database: a traced copy of storage/ would be a copy of the live
+// store file taken behind SQLite's back (next.config.ts excludes it; this is the check).
+const carried = []
+const walk = (dir) => {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name)
+    if (entry.isDirectory()) {
+      if (full === path.join(standalone, 'storage')) carried.push(full)
+      else if (entry.name !== 'node_modules') walk(full)
+    } else if (/\.sqlite3(-wal|-shm)?$/.test(entry.name)) carried.push(full)
+  }
+}
+walk(standalone)
+if (carried.length) {
+  console.error(`postbuild: the build carries runtime data it must not:\n  ${carried.join('\n  ')}\nExclude it in next.config.ts (outputFileTracingExcludes).`)
+  process.exit(1)
+}
 fs.rmSync(path.join(standalone, '.next', 'static'), { recursive: true, force: true })
 fs.cpSync(path.join(root, '.next', 'static'), path.join(standalone, '.next', 'static'), { recursive: true })
 if (fs.existsSync(path.join(root, 'public'))) {
