@@ -8,7 +8,7 @@ export function Breadcrumbs({ items }: { items: { href?: string; label: string }
           <li key={i} className="flex items-center gap-1.5">
             {i > 0 ? <span aria-hidden="true">/</span> : null}
             {item.href ? (
-              <Link href={item.href} className="hover:text-stone-900 hover:underline">
+              <Link href={item.href} className="quiet-link">
                 {item.label}
               </Link>
             ) : (

@@ -1,3 +1,9 @@
+'use client'
+
+// A client component with no state of its own, on purpose: it is on every page, and a server
+// component's markup travels twice (HTML, then again in the RSC payload); a client one's
+// payload is its few props. Its code is in the browser already (FetchedSiteFrame uses it).
+
 import Link from 'next/link'
 import { CartLink } from './cart/cart-provider'
 import { HeaderSearch } from './header-search'
@@ -8,10 +14,9 @@ import { container } from './ui/styles'
 
 // Collections in the header on a desk, and as a row of chips under it on a phone.
 const mainList = 'flex items-center gap-1 overflow-hidden text-sm'
-const mainLink = 'block whitespace-nowrap rounded-full px-3 py-2 font-medium text-stone-700 hover:bg-stone-100 hover:text-stone-900 aria-[current=page]:bg-stone-100 aria-[current=page]:text-stone-900'
+const mainLink = 'nav-pill'
 const chipList = 'scrollbar-none flex gap-2 overflow-x-auto px-4 py-2.5 text-sm'
-const chipLink =
-  'block whitespace-nowrap rounded-full border border-stone-200 px-3.5 py-1.5 text-stone-700 hover:border-stone-900 aria-[current=page]:border-stone-900 aria-[current=page]:bg-stone-900 aria-[current=page]:text-white'
+const chipLink = 'nav-chip'
 
 type Props = { storeName: string; collections: { slug: string; title: string }[]; isTestMode: boolean }
 
