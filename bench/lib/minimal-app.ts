@@ -1,0 +1,53 @@
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import { freePort, root, run, spawnServer, type Child } from './processes'
+
+// The baseline Next app (bench/minimal-app): copied into storage/bench/minimal-app with a link
+// to the store's node_modules, built once per change of its source, and run with `next start`.
+
+const source = path.join(root, 'bench', 'minimal-app')
+export const minimalDir = path.join(root, 'storage', 'bench', 'minimal-app')
+const nextBin = path.join(root, 'node_modules', 'next', 'dist', 'bin', 'next')
+
+function sourceHash(): string {
+  const hash = crypto.createHash('sha256')
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const file = path.join(dir, entry.name)
+      if (entry.isDirectory()) walk(file)
+      else hash.update(path.relative(source, file)).update(fs.readFileSync(file))
+    }
+  }
+  walk(source)
+  hash.update(fs.readFileSync(path.join(root, 'package-lock.json')))
+  return hash.digest('hex')
+}
+
+export function isMinimalAppBuilt(): boolean {
+  const stamp = path.join(minimalDir, '.source-hash')
+  return fs.existsSync(path.join(minimalDir, '.next', 'BUILD_ID')) && fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === sourceHash()
+}
+
+/** Builds the minimal app unless its last build is of the same source; says whether it built. */
+export async function buildMinimalApp(): Promise<boolean> {
+  if (isMinimalAppBuilt()) return false
+  fs.rmSync(minimalDir, { recursive: true, force: true })
+  fs.mkdirSync(path.dirname(minimalDir), { recursive: true })
+  fs.cpSync(source, minimalDir, { recursive: true })
+  fs.symlinkSync(path.join(root, 'node_modules'), path.join(minimalDir, 'node_modules'), 'dir')
+  await run(process.execPath, [nextBin, 'build'], { cwd: minimalDir, env: { BENCH_MINIMAL_ROOT: root }, label: 'next build (minimal app)' })
+  fs.writeFileSync(path.join(minimalDir, '.source-hash'), sourceHash())
+  return true
+}
+
+export async function startMinimalApp(): Promise<Child> {
+  const port = await freePort()
+  return spawnServer({
+    command: [nextBin, 'start', '-p', String(port), '-H', '127.0.0.1'],
+    cwd: minimalDir,
+    env: { NODE_ENV: 'production', BENCH_MINIMAL_ROOT: root },
+    port,
+    healthPath: '/',
+  })
+}
