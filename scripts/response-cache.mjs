@@ -8,6 +8,9 @@
 // Only pages that render the same for every visitor, and only the document itself (a client
 // navigation's RSC payload depends on the router state the browser sends).
 const CATALOG_PATH = /^\/(?:|products|search|products\/[^/?]+|collections\/[^/?]+)$/
+// The cart is per visitor, except for a visitor with no cookie at all: everyone new sees the
+// same empty cart (the one a newsletter or a crawl brings). Any cookie sends it to Next.
+const NEW_VISITOR_PATH = /^\/cart$/
 // Query keys that make a page per-visitor (a flash message after a no-JavaScript post) or an
 // RSC request in disguise.
 const PRIVATE_QUERY_KEYS = ['notice', 'error', '_rsc']
@@ -46,7 +49,7 @@ export function createResponseCache({ maxBytes, maxEntryBytes, ttlMs, version })
     const url = req.url ?? ''
     const q = url.indexOf('?')
     const pathname = q < 0 ? url : url.slice(0, q)
-    if (!CATALOG_PATH.test(pathname)) return null
+    if (!CATALOG_PATH.test(pathname) && !(NEW_VISITOR_PATH.test(pathname) && req.headers.cookie === undefined)) return null
     if (q >= 0) {
       const query = new URLSearchParams(url.slice(q + 1))
       for (const key of PRIVATE_QUERY_KEYS) if (query.has(key)) return null

@@ -80,7 +80,7 @@ describe('response cache', () => {
       ['/products/harbor-rain-jacket', { rsc: '1' }],
       ['/products/harbor-rain-jacket', { rsc: '1', 'next-router-prefetch': '1' }],
       ['/products/harbor-rain-jacket?_rsc=abc', {}],
-      ['/cart', {}],
+      ['/cart', { cookie: 'till_cart=whatever' }],
       ['/cart/count', {}],
       ['/up', {}],
       ['/admin', {}],
@@ -92,6 +92,14 @@ describe('response cache', () => {
         expect(res.headers.get('x-till-cache'), `${path} ${JSON.stringify(headers)}`).toBeNull()
       }
     }
+  })
+
+  it('answers a new visitor (no cookie at all) the shared empty cart, and anyone with a cookie from Next', async () => {
+    const { body } = await warm('/cart')
+    expect(body).toContain('Your cart')
+    const again = await get('/cart')
+    expect(again.headers.get('x-till-cache')).toBe('HIT')
+    expect(again.headers.get('set-cookie')).toBeNull()
   })
 
   it('answers a matching If-None-Match with 304', async () => {

@@ -63,7 +63,7 @@ export function Gallery({ images, title }: { images: ProductImage[]; title: stri
                 onClick={(event) => show(i, event)}
                 aria-current={i === active ? 'true' : undefined}
                 aria-label={`Picture ${i + 1} of ${images.length}`}
-                className={`block size-16 overflow-hidden rounded-xl border-2 bg-stone-100 sm:size-20 ${i === active ? 'border-stone-900' : 'border-transparent hover:border-stone-300'}`}
+                className="thumb"
               >
                 <UploadImage path={image.path} alt="" width={160} height={160} className="size-full object-cover" />
               </a>
