@@ -1,13 +1,18 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { freePort, root, run, spawnServer, type Child } from './processes'
 
-// The baseline Next app (bench/minimal-app): copied into storage/bench/minimal-app with a link
-// to the store's node_modules, built once per change of its source, and run with `next start`.
+// The baseline Next app (bench/minimal-app): copied into a folder of its own in the system's
+// temporary folder with a link to the store's node_modules, built once per change of its
+// source, and run with `next start`. Not under the store's folder: a Next project inside it
+// is built with the store's instrumentation.ts and proxy.ts (found at Turbopack's root).
 
 const source = path.join(root, 'bench', 'minimal-app')
-export const minimalDir = path.join(root, 'storage', 'bench', 'minimal-app')
+export const minimalDir = path.join(os.tmpdir(), `till-bench-minimal-app-${crypto.createHash('sha256').update(root).digest('hex').slice(0, 8)}`)
+// Turbopack must reach the linked node_modules, wherever the store's folder is.
+const turbopackRoot = path.parse(root).root
 const nextBin = path.join(root, 'node_modules', 'next', 'dist', 'bin', 'next')
 
 function sourceHash(): string {
@@ -36,7 +41,7 @@ export async function buildMinimalApp(): Promise<boolean> {
   fs.mkdirSync(path.dirname(minimalDir), { recursive: true })
   fs.cpSync(source, minimalDir, { recursive: true })
   fs.symlinkSync(path.join(root, 'node_modules'), path.join(minimalDir, 'node_modules'), 'dir')
-  await run(process.execPath, [nextBin, 'build'], { cwd: minimalDir, env: { BENCH_MINIMAL_ROOT: root }, label: 'next build (minimal app)' })
+  await run(process.execPath, [nextBin, 'build'], { cwd: minimalDir, env: { BENCH_MINIMAL_ROOT: turbopackRoot }, label: 'next build (minimal app)' })
   fs.writeFileSync(path.join(minimalDir, '.source-hash'), sourceHash())
   return true
 }
@@ -46,7 +51,7 @@ export async function startMinimalApp(): Promise<Child> {
   return spawnServer({
     command: [nextBin, 'start', '-p', String(port), '-H', '127.0.0.1'],
     cwd: minimalDir,
-    env: { NODE_ENV: 'production', BENCH_MINIMAL_ROOT: root },
+    env: { NODE_ENV: 'production', BENCH_MINIMAL_ROOT: turbopackRoot },
     port,
     healthPath: '/',
   })

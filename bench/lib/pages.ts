@@ -10,10 +10,17 @@ export async function fetchPage(url: string): Promise<Page> {
   return { type: res.headers.get('content-type') ?? 'text/html; charset=utf-8', body: Buffer.from(await res.arrayBuffer()) }
 }
 
-/** Every script the HTML loads or preloads: <script src> and <link rel=preload|modulepreload as=script>. */
+/**
+ * Every script the HTML loads or preloads: <script src> and <link rel=preload|modulepreload
+ * as=script>, less the noModule polyfills a current browser never fetches. (Chromium, loading
+ * the page to network idle, fetches this same set.)
+ */
 export function scriptUrls(html: string): string[] {
   const urls = new Set<string>()
-  for (const m of html.matchAll(/<script\b[^>]*\bsrc="([^"]+)"/g)) urls.add(m[1]!)
+  for (const m of html.matchAll(/<script\b[^>]*>/g)) {
+    const src = /\bsrc="([^"]+)"/.exec(m[0])?.[1]
+    if (src && !/\bnomodule\b/i.test(m[0])) urls.add(src)
+  }
   for (const m of html.matchAll(/<link\b[^>]*>/g)) {
     const tag = m[0]
     const href = /\bhref="([^"]+)"/.exec(tag)?.[1]
