@@ -21,7 +21,7 @@ type Props = {
 
 export function ProductCard({ product, headingLevel: Heading = 'h3', titleParts, snippetParts, isPriority }: Props) {
   return (
-    <li className="group relative flex flex-col" data-testid="product-card">
+    <li className="card group" data-testid="product-card">
       <div className="card-frame">
         <UploadImage
           path={product.imagePath}
@@ -35,8 +35,8 @@ export function ProductCard({ product, headingLevel: Heading = 'h3', titleParts,
           </span>
         ) : null}
       </div>
-      <div className="mt-3 flex flex-col gap-1">
-        <Heading className="text-sm font-medium leading-snug text-stone-900 sm:text-[15px]">
+      <div className="card-body">
+        <Heading className="card-title">
           {/* The whole card is the link: the ::after covers it, so one tab stop per product. */}
           <Link href={`/products/${product.slug}`} className="card-link">
             {titleParts ? <Highlighted parts={titleParts} /> : product.title}
@@ -57,7 +57,7 @@ export function ProductCard({ product, headingLevel: Heading = 'h3', titleParts,
 
 export function ProductGrid({ products, headingLevel = 'h3', label, priorityCount = 0 }: { products: Card[]; headingLevel?: 'h2' | 'h3'; label?: string; priorityCount?: number }) {
   return (
-    <ul className="grid grid-cols-2 gap-x-4 gap-y-8 sm:grid-cols-3 sm:gap-x-6 lg:grid-cols-4" aria-label={label} data-testid="product-grid">
+    <ul className="product-grid" aria-label={label} data-testid="product-grid">
       {products.map((p, i) => (
         <ProductCard key={p.id} product={p} headingLevel={headingLevel} isPriority={i < priorityCount} />
       ))}

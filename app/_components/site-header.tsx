@@ -24,9 +24,9 @@ export function SiteHeader({ storeName, collections, isTestMode }: Props) {
   const primary = collections.slice(0, 5)
   return (
     <>
-      <header className="sticky top-0 z-40 border-b border-stone-200/80 bg-white/90 backdrop-blur supports-[backdrop-filter]:bg-white/75">
+      <header className="site-header">
         {isTestMode ? (
-          <p className="bg-amber-100 px-2 py-1.5 text-center text-[11px] font-medium leading-4 text-balance text-amber-950 sm:text-xs" data-testid="test-mode-banner">
+          <p className="test-banner" data-testid="test-mode-banner">
             Test mode — payments are simulated; use card <span className="whitespace-nowrap">4242 4242 4242 4242</span>
           </p>
         ) : null}
