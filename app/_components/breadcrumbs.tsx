@@ -1,3 +1,8 @@
+'use client'
+
+// A client component with no state, on purpose: the RSC payload then carries the few items,
+// not a second copy of the list's markup.
+
 import Link from 'next/link'
 
 export function Breadcrumbs({ items }: { items: { href?: string; label: string }[] }) {
