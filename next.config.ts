@@ -49,7 +49,7 @@ const nextConfig: NextConfig = {
   // Migrations are read from disk at boot; file tracing cannot see them, so include them.
   outputFileTracingIncludes: { '/**': ['./db/migrations/**/*'] },
   // Product pages are static per (slug, variant): a plain product URL, with or without
-  // ?variant=ID, is served by /products/[slug]/v/[variant] from Next's cache. Only a
+  // ?variant=ID, is served by /products/[slug]/[variant] from Next's cache. Only a
   // no-JavaScript form post coming back with ?notice= or ?error= renders per request.
   async rewrites() {
     const noFlash = [
@@ -58,8 +58,8 @@ const nextConfig: NextConfig = {
     ]
     return {
       beforeFiles: [
-        { source: '/products/:slug', has: [{ type: 'query' as const, key: 'variant', value: '(?<variant>\\d{1,10})' }], missing: noFlash, destination: '/products/:slug/v/:variant' },
-        { source: '/products/:slug', missing: [...noFlash, { type: 'query' as const, key: 'variant' }], destination: '/products/:slug/v/default' },
+        { source: '/products/:slug', has: [{ type: 'query' as const, key: 'variant', value: '(?<variant>\\d{1,10})' }], missing: noFlash, destination: '/products/:slug/:variant' },
+        { source: '/products/:slug', missing: [...noFlash, { type: 'query' as const, key: 'variant' }], destination: '/products/:slug/default' },
       ],
       afterFiles: [],
       fallback: [],

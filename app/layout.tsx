@@ -17,7 +17,10 @@ export function generateMetadata(): Metadata {
     description: s.description,
     applicationName: s.name,
     openGraph: { siteName: s.name, type: 'website', locale: 'en_US' },
-    twitter: { card: 'summary_large_image' },
+    // X reads og:image when there is no twitter:image; Next would copy every og:image tag
+    // (url, alt, type, size) as a twitter: one into every page and its payload otherwise.
+    // An empty list is what stops that copy.
+    twitter: { card: 'summary_large_image', images: [] },
     formatDetection: { telephone: false },
   }
 }

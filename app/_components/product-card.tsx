@@ -11,8 +11,11 @@ import { Highlighted } from './highlighted'
 import { Price } from './price'
 import { UploadImage } from './ui/upload-image'
 
+/** What a card shows; a page may pass a whole catalog card, or only this to send less. */
+export type CardFacts = Omit<Card, 'createdAt' | 'isFeatured'>
+
 type Props = {
-  product: Card
+  product: CardFacts
   headingLevel?: 'h2' | 'h3'
   titleParts?: TextPart[]
   snippetParts?: TextPart[]
@@ -55,7 +58,7 @@ export function ProductCard({ product, headingLevel: Heading = 'h3', titleParts,
   )
 }
 
-export function ProductGrid({ products, headingLevel = 'h3', label, priorityCount = 0 }: { products: Card[]; headingLevel?: 'h2' | 'h3'; label?: string; priorityCount?: number }) {
+export function ProductGrid({ products, headingLevel = 'h3', label, priorityCount = 0 }: { products: CardFacts[]; headingLevel?: 'h2' | 'h3'; label?: string; priorityCount?: number }) {
   return (
     <ul className="product-grid" aria-label={label} data-testid="product-grid">
       {products.map((p, i) => (

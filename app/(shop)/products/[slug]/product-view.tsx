@@ -15,7 +15,7 @@ import { uploadUrl } from '@/app/_components/ui/upload-url'
 import { absoluteUrl, describe, productJsonLd, site } from '@/lib/seo'
 
 // The product page, shared by two routes (see next.config.ts rewrites):
-// - /products/[slug]/v/[variant]: static, rendered on first visit and kept in Next's cache
+// - /products/[slug]/[variant]: static, rendered on first visit and kept in Next's cache
 //   until the catalog or stock tags are revalidated; every plain product URL lands here.
 // - /products/[slug]: per request, only when a no-JavaScript form post came back with
 //   ?notice= or ?error= to show.
@@ -62,7 +62,11 @@ export async function ProductView({ slug, variantId, flash, isLive }: { slug: st
   const images = [...product.images].sort((a, b) => Number(b.id === selected.imageId) - Number(a.id === selected.imageId))
   const s = site()
   const collection = product.collections[0]
-  const related = collection ? ((await catalog.cached.collection(collection.slug))?.listing.items ?? []).filter((p) => p.id !== product.id).slice(0, 4) : []
+  // Only what a card shows: the rest of a catalog card would travel in the payload for nothing.
+  const related = (collection ? ((await catalog.cached.collection(collection.slug))?.listing.items ?? []) : [])
+    .filter((p) => p.id !== product.id)
+    .slice(0, 4)
+    .map(({ createdAt: _, isFeatured: __, ...card }) => card)
   const cheapestShipping = s.shippingRates.reduce<(typeof s.shippingRates)[number] | null>((best, r) => (!best || r.amountCents < best.amountCents ? r : best), null)
 
   return (
