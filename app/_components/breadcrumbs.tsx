@@ -10,7 +10,7 @@ export function Breadcrumbs({ items }: { items: { href?: string; label: string }
     <nav aria-label="Breadcrumb" className="text-sm text-stone-500">
       <ol className="flex flex-wrap items-center gap-1.5">
         {items.map((item, i) => (
-          <li key={i} className="flex items-center gap-1.5">
+          <li key={i} className="crumb">
             {i > 0 ? <span aria-hidden="true">/</span> : null}
             {item.href ? (
               <Link href={item.href} className="quiet-link">

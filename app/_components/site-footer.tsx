@@ -38,7 +38,7 @@ function FooterLinks({ title, links }: { title: string; links: { href: string; l
   return (
     <nav aria-label={title}>
       <h2 className="text-sm font-semibold">{title}</h2>
-      <LinkList links={links} className="mt-3 space-y-2 text-sm text-stone-600" linkClassName="quiet-link" />
+      <LinkList links={links} className="footer-list" linkClassName="quiet-link" />
     </nav>
   )
 }

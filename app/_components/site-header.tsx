@@ -13,9 +13,9 @@ import { SearchIcon } from './ui/icons'
 import { container } from './ui/styles'
 
 // Collections in the header on a desk, and as a row of chips under it on a phone.
-const mainList = 'flex items-center gap-1 overflow-hidden text-sm'
+const mainList = 'nav-list'
 const mainLink = 'nav-pill'
-const chipList = 'scrollbar-none flex gap-2 overflow-x-auto px-4 py-2.5 text-sm'
+const chipList = 'chip-list'
 const chipLink = 'nav-chip'
 
 type Props = { storeName: string; collections: { slug: string; title: string }[]; isTestMode: boolean }
@@ -46,7 +46,7 @@ export function SiteHeader({ storeName, collections, isTestMode }: Props) {
           </div>
         </div>
       </header>
-      <nav aria-label="Collections" className="border-b border-stone-100 md:hidden">
+      <nav aria-label="Collections" className="chip-bar">
         <NavLinks links={[allProducts, ...collectionLinks(collections)]} className={chipList} linkClassName={chipLink} />
       </nav>
     </>

@@ -54,7 +54,7 @@ export function AddToCartForm({ variantId, productSlug, isSoldOut, flash, title,
             defaultValue={1}
             required
             disabled={isSoldOut}
-            className="h-12 w-20 rounded-full border border-stone-300 bg-white text-center text-base tabular-nums focus:border-stone-900 disabled:bg-stone-100 disabled:text-stone-500"
+            className="qty-input"
           />
         </div>
         <button type="submit" disabled={isSoldOut || isPending} className={`${buttonPrimary} h-12 flex-1`} aria-disabled={isPending || undefined}>

@@ -49,8 +49,8 @@ export function Gallery({ images, title }: { images: ProductImage[]; title: stri
         aria-label={`${title}: pictures`}
       >
         {images.map((image, i) => (
-          <div key={image.id} id={`picture-${i + 1}`} data-index={i} className="w-full shrink-0 snap-center">
-            <UploadImage path={image.path} alt={image.alt} width={image.width} height={image.height} isPriority={i === 0} className="aspect-square w-full object-cover" />
+          <div key={image.id} id={`picture-${i + 1}`} data-index={i} className="slide">
+            <UploadImage path={image.path} alt={image.alt} width={image.width} height={image.height} isPriority={i === 0} className="slide-img" />
           </div>
         ))}
       </div>
@@ -65,7 +65,7 @@ export function Gallery({ images, title }: { images: ProductImage[]; title: stri
                 aria-label={`Picture ${i + 1} of ${images.length}`}
                 className="thumb"
               >
-                <UploadImage path={image.path} alt="" width={160} height={160} className="size-full object-cover" />
+                <UploadImage path={image.path} alt="" width={160} height={160} className="thumb-img" />
               </a>
             </li>
           ))}

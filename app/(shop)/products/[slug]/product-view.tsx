@@ -6,13 +6,11 @@ import { Gallery } from './gallery'
 import { ProductDetails } from './product-details'
 import { Breadcrumbs } from '@/app/_components/breadcrumbs'
 import type { Flash } from '@/app/_components/flash-message'
-import { JsonLd } from '@/app/_components/json-ld'
 import { ProductGrid } from '@/app/_components/product-card'
 import { container } from '@/app/_components/ui/styles'
 import * as catalog from '@/lib/catalog'
-import { formatMoney } from '@/lib/money'
-import { uploadUrl } from '@/app/_components/ui/upload-url'
-import { absoluteUrl, describe, productJsonLd, site } from '@/lib/seo'
+import { decimalAmount, formatMoney } from '@/lib/money'
+import { describe, site } from '@/lib/seo'
 
 // The product page, shared by two routes (see next.config.ts rewrites):
 // - /products/[slug]/[variant]: static, rendered on first visit and kept in Next's cache
@@ -71,19 +69,6 @@ export async function ProductView({ slug, variantId, flash, isLive }: { slug: st
 
   return (
     <main id="main" className="flex-1">
-      <JsonLd
-        data={productJsonLd({
-          name: catalog.itemLabel(product.title, selected.title),
-          description: describe(product.description),
-          url: absoluteUrl(`/products/${product.slug}?variant=${selected.id}`, s.url),
-          imageUrls: images.map((i) => absoluteUrl(uploadUrl(i.path), s.url)),
-          sku: selected.sku,
-          priceCents: selected.priceCents,
-          currency: selected.currency,
-          available: units,
-          brand: s.name,
-        })}
-      />
       <div className={`${container} pt-6`}>
         <Breadcrumbs items={[{ href: '/', label: 'Home' }, collection ? { href: `/collections/${collection.slug}`, label: collection.title } : { href: '/products', label: 'Shop all' }, { label: product.title }]} />
       </div>
@@ -103,13 +88,21 @@ export async function ProductView({ slug, variantId, flash, isLive }: { slug: st
                 priceLabel: formatMoney(selected.priceCents, selected.currency),
                 units,
                 lowStock: LOW_STOCK,
-                options: choices.map((o) => ({ name: o.name, selected: selected.options[o.name] ?? '', choices: o.choices.map(({ isExactMatch: _, ...c }) => c) })),
+                options: choices.map((o) => ({ name: o.name, selected: selected.options[o.name] ?? '', choices: o.choices.map(({ isExactMatch: _, isSelected: __, ...c }) => c) })),
                 shipping: cheapestShipping
                   ? `Ships from ${formatMoney(cheapestShipping.amountCents, s.currency)} — ${cheapestShipping.name.toLowerCase()}, ${cheapestShipping.minDays}–${cheapestShipping.maxDays} business days.`
                   : null,
                 paragraphs: product.description.split(/\n\s*\n/).filter(Boolean),
                 sku: selected.sku,
                 collections: product.collections.map((c) => ({ slug: c.slug, title: c.title })),
+                structured: {
+                  origin: s.url,
+                  brand: s.name,
+                  description: describe(product.description),
+                  imagePaths: images.map((i) => i.path),
+                  price: decimalAmount(selected.priceCents, selected.currency),
+                  currency: selected.currency,
+                },
               }}
             />
           </div>
