@@ -43,7 +43,7 @@ export function Gallery({ images, title }: { images: ProductImage[]; title: stri
     <div className="flex flex-col gap-3" data-testid="gallery">
       <div
         ref={strip}
-        className="scrollbar-none relative flex snap-x snap-mandatory overflow-x-auto rounded-3xl bg-stone-100"
+        className="strip"
         tabIndex={0}
         role="region"
         aria-label={`${title}: pictures`}
