@@ -25,7 +25,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends sqlite3 && rm -
   && mkdir -p /app/storage && chown till:till /app/storage
 # Code is owned by root and read-only to the app; only the volume is writable.
 COPY --from=build /app/.next/standalone ./.next/standalone
-COPY --from=build /app/scripts/start.mjs ./scripts/start.mjs
+COPY --from=build /app/scripts/start.mjs /app/scripts/response-cache.mjs ./scripts/
 # Migrations ship in the image: boot applies them, and so does ops/migrate.cjs run from /app.
 COPY --from=build /app/db/migrations ./db/migrations
 # next/image keeps its optimized images here: the one place in the code tree the app writes.

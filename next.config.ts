@@ -55,7 +55,7 @@ const nextConfig: NextConfig = {
   // benchmarks and docs are not part of the server either. scripts/postbuild.mjs checks.
   outputFileTracingExcludes: { '/**': ['./storage/**/*', './tests/**/*', './bench/**/*', './docs/**/*', './test-results/**/*', './playwright-report/**/*', '**/*.sqlite3', '**/*.sqlite3-wal', '**/*.sqlite3-shm'] },
   // Product pages are static per (slug, variant): a plain product URL, with or without
-  // ?variant=ID, is served by /products/[slug]/v/[variant] from Next's cache. Only a
+  // ?variant=ID, is served by /products/[slug]/[variant] from Next's cache. Only a
   // no-JavaScript form post coming back with ?notice= or ?error= renders per request.
   async rewrites() {
     const noFlash = [
@@ -64,8 +64,8 @@ const nextConfig: NextConfig = {
     ]
     return {
       beforeFiles: [
-        { source: '/products/:slug', has: [{ type: 'query' as const, key: 'variant', value: '(?<variant>\\d{1,10})' }], missing: noFlash, destination: '/products/:slug/v/:variant' },
-        { source: '/products/:slug', missing: [...noFlash, { type: 'query' as const, key: 'variant' }], destination: '/products/:slug/v/default' },
+        { source: '/products/:slug', has: [{ type: 'query' as const, key: 'variant', value: '(?<variant>\\d{1,10})' }], missing: noFlash, destination: '/products/:slug/:variant' },
+        { source: '/products/:slug', missing: [...noFlash, { type: 'query' as const, key: 'variant' }], destination: '/products/:slug/default' },
       ],
       afterFiles: [],
       fallback: [],

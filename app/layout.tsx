@@ -17,7 +17,10 @@ export function generateMetadata(): Metadata {
     description: s.description,
     applicationName: s.name,
     openGraph: { siteName: s.name, type: 'website', locale: 'en_US' },
-    twitter: { card: 'summary_large_image' },
+    // X reads og:image when there is no twitter:image; Next would copy every og:image tag
+    // (url, alt, type, size) as a twitter: one into every page and its payload otherwise.
+    // An empty list is what stops that copy.
+    twitter: { card: 'summary_large_image', images: [] },
     formatDetection: { telephone: false },
   }
 }
@@ -28,11 +31,8 @@ export default async function RootLayout({ children }: { children: React.ReactNo
   const shell = await siteShell()
   return (
     <html lang="en">
-      <body className="flex min-h-screen flex-col bg-white font-sans text-stone-900 antialiased">
-        <a
-          href="#main"
-          className="sr-only z-50 rounded-full bg-stone-900 px-4 py-2 text-sm font-semibold text-white focus:not-sr-only focus:fixed focus:left-4 focus:top-4"
-        >
+      <body className="page-body">
+        <a href="#main" className="skip-link">
           Skip to content
         </a>
         <CartProvider>

@@ -3,6 +3,7 @@ import path from 'node:path'
 import { configure, getDb } from '@/db'
 import { setLogger } from '@/db/guard'
 import { assertSchemaKnown, migrate } from '@/db/migrate'
+import * as cache from './cache'
 import { ConfigError, getEnv } from './env'
 import { log } from './log'
 import * as payments from './payments'
@@ -80,4 +81,6 @@ export async function boot(): Promise<void> {
     start()
   }
   installSignalHandlers({ timeoutMs: env.shutdownTimeoutMs, stopEmulator })
+  // Last: the front cache (scripts/start.mjs) serves nothing until the store is ready.
+  cache.installFrontCacheVersion()
 }

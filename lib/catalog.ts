@@ -123,8 +123,10 @@ const MAX_PER_PAGE = 48
 
 const availableSql = inventory.availableSql
 
-const firstImage = sql`(SELECT i.path FROM product_images i WHERE i.product_id = p.id ORDER BY i.position, i.id LIMIT 1)`
-const firstImageAlt = sql`coalesce(nullif((SELECT i.alt FROM product_images i WHERE i.product_id = p.id ORDER BY i.position, i.id LIMIT 1), ''), p.title)`
+const firstImageText = `(SELECT i.path FROM product_images i WHERE i.product_id = p.id ORDER BY i.position, i.id LIMIT 1)`
+const firstImageAltText = `coalesce(nullif((SELECT i.alt FROM product_images i WHERE i.product_id = p.id ORDER BY i.position, i.id LIMIT 1), ''), p.title)`
+const firstImage = sql.raw(firstImageText)
+const firstImageAlt = sql.raw(firstImageAltText)
 
 type CardRow = Omit<ProductCard, 'isSoldOut' | 'isFeatured'> & { isSoldOut: number; isFeatured: number }
 const toCard = (r: CardRow): ProductCard => ({ ...r, isSoldOut: r.isSoldOut === 1, isFeatured: r.isFeatured === 1 })
@@ -189,23 +191,33 @@ export function listProducts(query: ListingQuery = {}, now = Date.now()): Listin
   return { items: rows.map(toCard), total, page, perPage, pageCount }
 }
 
-/** Cards for these active products, in the order given (search results use it). */
+type CardsStatement = { all(params: { ids: string; now: number }): CardRow[] }
+const cardsStatements = new WeakMap<object, CardsStatement>()
+
+/**
+ * Cards for these active products, in the order given (search results use it). Prepared
+ * once per connection, the ids passed as one JSON array: a statement built per call (its
+ * text changes with every id list and clock reading) cost more than reading the rows.
+ */
 export function cards(productIds: number[], now = Date.now()): ProductCard[] {
   const ids = productIds.filter((id) => Number.isSafeInteger(id)).slice(0, 500)
   if (ids.length === 0) return []
-  const rows = getDb().all<CardRow>(sql`
-    WITH grouped AS (
-      SELECT v.product_id, min(v.price_cents) AS min_price, max(v.price_cents) AS max_price, min(v.currency) AS currency, sum(${availableSql(now)}) AS available
-      FROM variants v WHERE v.product_id IN (${sql.join(
-        ids.map((id) => sql`${id}`),
-        sql`, `,
-      )}) GROUP BY v.product_id
-    )
-    SELECT p.id, p.slug, p.title, p.created_at AS createdAt, p.is_featured AS isFeatured,
-      g.min_price AS minPriceCents, g.max_price AS maxPriceCents, g.currency,
-      ${firstImage} AS imagePath, ${firstImageAlt} AS imageAlt, (g.available = 0) AS isSoldOut
-    FROM grouped g JOIN products p ON p.id = g.product_id AND p.status = 'active'`)
-  const byId = new Map(rows.map((r) => [r.id, toCard(r)]))
+  const client = getDb().$client
+  let statement = cardsStatements.get(client)
+  if (!statement) {
+    statement = client.prepare(`
+      WITH grouped AS (
+        SELECT v.product_id, min(v.price_cents) AS min_price, max(v.price_cents) AS max_price, min(v.currency) AS currency,
+          sum(${inventory.availableSqlText()}) AS available
+        FROM variants v WHERE v.product_id IN (SELECT value FROM json_each(@ids)) GROUP BY v.product_id
+      )
+      SELECT p.id, p.slug, p.title, p.created_at AS createdAt, p.is_featured AS isFeatured,
+        g.min_price AS minPriceCents, g.max_price AS maxPriceCents, g.currency,
+        ${firstImageText} AS imagePath, ${firstImageAltText} AS imageAlt, (g.available = 0) AS isSoldOut
+      FROM grouped g JOIN products p ON p.id = g.product_id AND p.status = 'active'`) as unknown as CardsStatement
+    cardsStatements.set(client, statement)
+  }
+  const byId = new Map(statement.all({ ids: JSON.stringify(ids), now: Math.trunc(now) }).map((r) => [r.id, toCard(r)]))
   return ids.flatMap((id) => byId.get(id) ?? [])
 }
 

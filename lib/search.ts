@@ -1,5 +1,4 @@
 import 'server-only'
-import { sql } from 'drizzle-orm'
 import { getDb } from '@/db'
 import * as catalog from './catalog'
 
@@ -59,44 +58,69 @@ export function toFtsQuery(raw: unknown, join: 'AND' | 'OR' = 'AND'): string | n
 export function markedParts(marked: string): TextPart[] {
   const parts: TextPart[] = []
   let isMatch = false
-  let text = ''
-  const flush = () => {
-    if (text) parts.push({ text, isMatch })
-    text = ''
+  let start = 0
+  for (let i = 0; i < marked.length; i++) {
+    const ch = marked[i]
+    if (ch !== MARK_OPEN && ch !== MARK_CLOSE) continue
+    if (i > start) parts.push({ text: marked.slice(start, i), isMatch })
+    isMatch = ch === MARK_OPEN
+    start = i + 1
   }
-  for (const ch of marked) {
-    if (ch === MARK_OPEN) {
-      flush()
-      isMatch = true
-    } else if (ch === MARK_CLOSE) {
-      flush()
-      isMatch = false
-    } else {
-      text += ch
-    }
-  }
-  flush()
+  if (start < marked.length) parts.push({ text: marked.slice(start), isMatch })
   return parts
 }
 
 type HitRow = { id: number; titleMarked: string; snippetMarked: string }
 
+type Statements = {
+  rank: { all(match: string, limit: number): number[] }
+  count: { get(match: string): number }
+  marked: { all(match: string, ids: string): HitRow[] }
+}
+const statements = new WeakMap<object, Statements>()
+
+// Prepared once per connection: at 10,000 products building the statements cost about as
+// much as running them for most queries.
+function prepared(): Statements {
+  const client = getDb().$client
+  let s = statements.get(client)
+  if (!s) {
+    s = {
+      // Rowids only: SQLite computes a row's result columns before it sorts, so asking for
+      // highlight() and snippet() here would build them for every match ("ha" matches most
+      // of a big catalog) to keep 48. The index holds active products only (its triggers),
+      // so no join with products is needed to rank or count.
+      rank: client
+        .prepare(
+          `SELECT rowid FROM product_search WHERE product_search MATCH ?
+           ORDER BY bm25(product_search, ${WEIGHTS.title}, ${WEIGHTS.description}, ${WEIGHTS.skus}, ${WEIGHTS.options}, ${WEIGHTS.collections}), rowid LIMIT ?`,
+        )
+        .pluck() as unknown as Statements['rank'],
+      count: client.prepare(`SELECT count(*) FROM product_search WHERE product_search MATCH ?`).pluck() as unknown as Statements['count'],
+      // highlight() and snippet() need the MATCH cursor, so the page's rows are found again
+      // by scanning the matches. The unary + keeps the rowid list out of FTS5's own lookup,
+      // which would run the whole MATCH again for each rowid.
+      marked: client.prepare(
+        `SELECT rowid AS id,
+           highlight(product_search, 0, '${MARK_OPEN}', '${MARK_CLOSE}') AS titleMarked,
+           snippet(product_search, 1, '${MARK_OPEN}', '${MARK_CLOSE}', '…', 12) AS snippetMarked
+         FROM product_search WHERE product_search MATCH ? AND +rowid IN (SELECT value FROM json_each(?))`,
+      ) as unknown as Statements['marked'],
+    }
+    statements.set(client, s)
+  }
+  return s
+}
+
+/** The best `limit` matches, best first (bm25, then id), with their marked text, and how many match. */
 function run(match: string, limit: number): { rows: HitRow[]; total: number } {
-  const db = getDb()
-  const total =
-    db.get<{ n: number }>(sql`
-      SELECT count(*) AS n FROM product_search JOIN products p ON p.id = product_search.rowid AND p.status = 'active'
-      WHERE product_search MATCH ${match}`)?.n ?? 0
-  if (total === 0) return { rows: [], total }
-  const rows = db.all<HitRow>(sql`
-    SELECT p.id,
-      highlight(product_search, 0, ${MARK_OPEN}, ${MARK_CLOSE}) AS titleMarked,
-      snippet(product_search, 1, ${MARK_OPEN}, ${MARK_CLOSE}, '…', 12) AS snippetMarked
-    FROM product_search JOIN products p ON p.id = product_search.rowid AND p.status = 'active'
-    WHERE product_search MATCH ${match}
-    ORDER BY bm25(product_search, ${WEIGHTS.title}, ${WEIGHTS.description}, ${WEIGHTS.skus}, ${WEIGHTS.options}, ${WEIGHTS.collections}), p.id
-    LIMIT ${limit}`)
-  return { rows, total }
+  const s = prepared()
+  const ids = s.rank.all(match, limit)
+  if (ids.length === 0) return { rows: [], total: 0 }
+  // A page that is not full holds every match.
+  const total = ids.length < limit ? ids.length : s.count.get(match)
+  const byId = new Map(s.marked.all(match, JSON.stringify(ids)).map((r) => [r.id, r]))
+  return { rows: ids.flatMap((id) => byId.get(id) ?? []), total }
 }
 
 /**

@@ -6,6 +6,7 @@
 import fs from 'node:fs'
 import http from 'node:http'
 import path from 'node:path'
+import { createResponseCache } from './response-cache.mjs'
 
 const root = process.cwd()
 const server = path.join(root, '.next', 'standalone', 'server.js')
@@ -54,6 +55,16 @@ const UPLOAD_PATH = /^\/admin\/products\/\d{1,10}\/images(\?|$)/
 const MAX_UPLOAD_BODY_BYTES = 64 * MAX_BODY_BYTES
 const MAX_DISCARD_BYTES = 8 * MAX_BODY_BYTES
 const LINGER_MS = 5000
+// Anonymous catalog pages are answered from the response cache when it holds them
+// (scripts/response-cache.mjs; docs/decisions/002-catalog-caching.md). 32 MB holds every page
+// of a few hundred products in each encoding; a minute bounds what no event announces (holds
+// expiring by the clock).
+const responseCache = createResponseCache({
+  maxBytes: 32 * 1024 * 1024,
+  maxEntryBytes: 1024 * 1024,
+  ttlMs: 60_000,
+  version: () => globalThis.tillCatalogVersion?.version?.(),
+})
 const createServer = http.createServer
 http.createServer = function (...args) {
   const at = args.findIndex((arg) => typeof arg === 'function')
@@ -76,6 +87,7 @@ http.createServer = function (...args) {
       if (req.method === 'TRACE') return refuse(405, 'Method not allowed.')
       const limit = UPLOAD_PATH.test(req.url ?? '') ? MAX_UPLOAD_BODY_BYTES : MAX_BODY_BYTES
       if (Number(req.headers['content-length']) > limit) return refuse(413, `Request body too large: the limit is ${limit / 1024} KB.`)
+      if (responseCache.handle(req, res)) return
       return listener(req, res)
     }
   }

@@ -1,3 +1,8 @@
+'use client'
+
+// A client component with no state, on purpose: the RSC payload then carries the few items,
+// not a second copy of the list's markup.
+
 import Link from 'next/link'
 
 export function Breadcrumbs({ items }: { items: { href?: string; label: string }[] }) {
@@ -5,10 +10,10 @@ export function Breadcrumbs({ items }: { items: { href?: string; label: string }
     <nav aria-label="Breadcrumb" className="text-sm text-stone-500">
       <ol className="flex flex-wrap items-center gap-1.5">
         {items.map((item, i) => (
-          <li key={i} className="flex items-center gap-1.5">
+          <li key={i} className="crumb">
             {i > 0 ? <span aria-hidden="true">/</span> : null}
             {item.href ? (
-              <Link href={item.href} className="hover:text-stone-900 hover:underline">
+              <Link href={item.href} className="quiet-link">
                 {item.label}
               </Link>
             ) : (

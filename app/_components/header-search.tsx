@@ -24,7 +24,7 @@ export function HeaderSearch() {
         placeholder="Search"
         maxLength={200}
         autoComplete="off"
-        className="h-10 w-44 rounded-full border border-stone-300 bg-stone-50 pl-9 pr-3 text-sm placeholder:text-stone-500 focus:border-stone-900 focus:bg-white lg:w-56"
+        className="header-search"
       />
       <SearchIcon className="pointer-events-none absolute left-3 top-1/2 size-4 -translate-y-1/2 text-stone-500" />
     </Form>

@@ -1,4 +1,4 @@
-import { serializeJsonLd } from '@/lib/seo'
+import { serializeJsonLd } from '@/lib/json-ld'
 
 /** Structured data, serialized so that no string in it can end the script element. */
 export function JsonLd({ data }: { data: unknown }) {

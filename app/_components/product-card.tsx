@@ -1,3 +1,9 @@
+'use client'
+
+// Client components with no state, on purpose: cards repeat by the dozen, and a server
+// component's markup travels twice (HTML, then again in the RSC payload) where a client
+// component's payload is only its data.
+
 import Link from 'next/link'
 import type { ProductCard as Card } from '@/lib/catalog'
 import type { TextPart } from '@/lib/search'
@@ -5,8 +11,11 @@ import { Highlighted } from './highlighted'
 import { Price } from './price'
 import { UploadImage } from './ui/upload-image'
 
+/** What a card shows; a page may pass a whole catalog card, or only this to send less. */
+export type CardFacts = Omit<Card, 'createdAt' | 'isFeatured'>
+
 type Props = {
-  product: Card
+  product: CardFacts
   headingLevel?: 'h2' | 'h3'
   titleParts?: TextPart[]
   snippetParts?: TextPart[]
@@ -15,14 +24,13 @@ type Props = {
 
 export function ProductCard({ product, headingLevel: Heading = 'h3', titleParts, snippetParts, isPriority }: Props) {
   return (
-    <li className="group relative flex flex-col" data-testid="product-card">
-      <div className="relative aspect-square overflow-hidden rounded-2xl bg-stone-100">
+    <li className="card group" data-testid="product-card">
+      <div className="card-frame">
         <UploadImage
           path={product.imagePath}
           alt={product.imageAlt}
           isPriority={isPriority}
-          sizes="(min-width: 1024px) 25vw, (min-width: 640px) 33vw, 50vw"
-          className={`size-full object-cover transition duration-500 group-hover:scale-[1.03] ${product.isSoldOut ? 'opacity-60' : ''}`}
+          className={product.isSoldOut ? 'card-img opacity-60' : 'card-img'}
         />
         {product.isSoldOut ? (
           <span className="absolute left-3 top-3 rounded-full bg-white px-2.5 py-1 text-xs font-semibold text-stone-900 shadow-sm" data-testid="sold-out-badge">
@@ -30,10 +38,10 @@ export function ProductCard({ product, headingLevel: Heading = 'h3', titleParts,
           </span>
         ) : null}
       </div>
-      <div className="mt-3 flex flex-col gap-1">
-        <Heading className="text-sm font-medium leading-snug text-stone-900 sm:text-[15px]">
+      <div className="card-body">
+        <Heading className="card-title">
           {/* The whole card is the link: the ::after covers it, so one tab stop per product. */}
-          <Link href={`/products/${product.slug}`} className="after:absolute after:inset-0 after:rounded-2xl focus-visible:outline-none focus-visible:after:outline-2 focus-visible:after:outline-offset-4 focus-visible:after:outline-stone-900 focus-visible:after:outline">
+          <Link href={`/products/${product.slug}`} className="card-link">
             {titleParts ? <Highlighted parts={titleParts} /> : product.title}
           </Link>
         </Heading>
@@ -50,9 +58,9 @@ export function ProductCard({ product, headingLevel: Heading = 'h3', titleParts,
   )
 }
 
-export function ProductGrid({ products, headingLevel = 'h3', label, priorityCount = 0 }: { products: Card[]; headingLevel?: 'h2' | 'h3'; label?: string; priorityCount?: number }) {
+export function ProductGrid({ products, headingLevel = 'h3', label, priorityCount = 0 }: { products: CardFacts[]; headingLevel?: 'h2' | 'h3'; label?: string; priorityCount?: number }) {
   return (
-    <ul className="grid grid-cols-2 gap-x-4 gap-y-8 sm:grid-cols-3 sm:gap-x-6 lg:grid-cols-4" aria-label={label} data-testid="product-grid">
+    <ul className="product-grid" aria-label={label} data-testid="product-grid">
       {products.map((p, i) => (
         <ProductCard key={p.id} product={p} headingLevel={headingLevel} isPriority={i < priorityCount} />
       ))}

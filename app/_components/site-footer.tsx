@@ -1,3 +1,8 @@
+'use client'
+
+// A client component with no state, for the same reason as the header: the RSC payload
+// carries its props, not its markup a second time.
+
 import { collectionLinks, LinkList } from './link-list'
 import { container } from './ui/styles'
 
@@ -33,7 +38,7 @@ function FooterLinks({ title, links }: { title: string; links: { href: string; l
   return (
     <nav aria-label={title}>
       <h2 className="text-sm font-semibold">{title}</h2>
-      <LinkList links={links} className="mt-3 space-y-2 text-sm text-stone-600" linkClassName="hover:text-stone-900 hover:underline" />
+      <LinkList links={links} className="footer-list" linkClassName="quiet-link" />
     </nav>
   )
 }

@@ -1,3 +1,9 @@
+'use client'
+
+// A client component with no state of its own, on purpose: it is on every page, and a server
+// component's markup travels twice (HTML, then again in the RSC payload); a client one's
+// payload is its few props. Its code is in the browser already (FetchedSiteFrame uses it).
+
 import Link from 'next/link'
 import { CartLink } from './cart/cart-provider'
 import { HeaderSearch } from './header-search'
@@ -7,11 +13,10 @@ import { SearchIcon } from './ui/icons'
 import { container } from './ui/styles'
 
 // Collections in the header on a desk, and as a row of chips under it on a phone.
-const mainList = 'flex items-center gap-1 overflow-hidden text-sm'
-const mainLink = 'block whitespace-nowrap rounded-full px-3 py-2 font-medium text-stone-700 hover:bg-stone-100 hover:text-stone-900 aria-[current=page]:bg-stone-100 aria-[current=page]:text-stone-900'
-const chipList = 'scrollbar-none flex gap-2 overflow-x-auto px-4 py-2.5 text-sm'
-const chipLink =
-  'block whitespace-nowrap rounded-full border border-stone-200 px-3.5 py-1.5 text-stone-700 hover:border-stone-900 aria-[current=page]:border-stone-900 aria-[current=page]:bg-stone-900 aria-[current=page]:text-white'
+const mainList = 'nav-list'
+const mainLink = 'nav-pill'
+const chipList = 'chip-list'
+const chipLink = 'nav-chip'
 
 type Props = { storeName: string; collections: { slug: string; title: string }[]; isTestMode: boolean }
 
@@ -19,9 +24,9 @@ export function SiteHeader({ storeName, collections, isTestMode }: Props) {
   const primary = collections.slice(0, 5)
   return (
     <>
-      <header className="sticky top-0 z-40 border-b border-stone-200/80 bg-white/90 backdrop-blur supports-[backdrop-filter]:bg-white/75">
+      <header className="site-header">
         {isTestMode ? (
-          <p className="bg-amber-100 px-2 py-1.5 text-center text-[11px] font-medium leading-4 text-balance text-amber-950 sm:text-xs" data-testid="test-mode-banner">
+          <p className="test-banner" data-testid="test-mode-banner">
             Test mode — payments are simulated; use card <span className="whitespace-nowrap">4242 4242 4242 4242</span>
           </p>
         ) : null}
@@ -41,7 +46,7 @@ export function SiteHeader({ storeName, collections, isTestMode }: Props) {
           </div>
         </div>
       </header>
-      <nav aria-label="Collections" className="border-b border-stone-100 md:hidden">
+      <nav aria-label="Collections" className="chip-bar">
         <NavLinks links={[allProducts, ...collectionLinks(collections)]} className={chipList} linkClassName={chipLink} />
       </nav>
     </>

@@ -40,6 +40,12 @@ test('the owner runs the store: catalog, stock, order, fulfilment, refund, webho
   test.setTimeout(300_000)
   await signIn(page)
 
+  // the home page, as every visitor gets it, comes from the response cache before the edit
+  await page.request.get('/')
+  const homeBefore = await page.request.get('/')
+  expect(homeBefore.headers()['x-till-cache']).toBe('HIT')
+  expect(await homeBefore.text()).not.toContain(TITLE)
+
   // create a product with two variants
   await page.goto('/admin/products/new')
   await page.getByLabel('Title', { exact: true }).fill(TITLE)
@@ -68,7 +74,8 @@ test('the owner runs the store: catalog, stock, order, fulfilment, refund, webho
   const picRes = await page.request.get(src!)
   expect(picRes.headers()['content-type']).toBe('image/jpeg')
 
-  // the storefront shows it at once
+  // the storefront shows it at once, the cached home page included
+  expect(await (await page.request.get('/')).text()).toContain(TITLE)
   const shopHref = await page.getByRole('link', { name: 'View in shop' }).getAttribute('href')
   const shopper = await browser.newContext({ baseURL: server.url })
   const shop = await shopper.newPage()

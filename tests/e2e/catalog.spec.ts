@@ -33,6 +33,8 @@ test('product pages are served from the cache, and a sale refreshes their availa
   const res = await request.get(url)
   expect(res.status()).toBe(200)
   expect(res.headers()['x-nextjs-cache']).toMatch(/HIT|STALE/)
+  // and, once Next's copy is there, from the response cache in front of Next
+  expect((await request.get(url)).headers()['x-till-cache']).toBe('HIT')
   await page.goto(url)
   const before = Number(await page.getByTestId('availability').getAttribute('data-available'))
   // a checkout holds a unit; the cached page must not keep the old number

@@ -51,6 +51,12 @@ test('product JSON-LD parses and tells the true price and availability', async (
     expect(png.status()).toBe(200)
     expect(png.headers()['content-type']).toBe('image/png')
     expect((await png.body()).subarray(1, 4).toString()).toBe('PNG')
+    // X falls back to og:image, so the card is declared once and the image is not copied
+    await expect(page.locator('meta[name="twitter:card"]')).toHaveAttribute('content', 'summary_large_image')
+    await expect(page.locator('meta[name^="twitter:image"]')).toHaveCount(0)
   }
+  // the static product route's variant segment takes a variant id or "default", nothing else
+  expect((await request.get(`/products/${inStock.product.slug}/${inStock.variant.id}`)).status()).toBe(200)
+  expect((await request.get(`/products/${inStock.product.slug}/not-a-variant`)).status()).toBe(404)
   await expect(page.getByRole('button', { name: 'Sold out' })).toBeDisabled()
 })

@@ -75,6 +75,21 @@ describe('search', () => {
     expect(hit!.snippetParts.every((p) => !p.text.includes('\uE000') && !p.text.includes('\uE001'))).toBe(true)
   })
 
+  it('counts every match while marking only the page it returns, in rank order', () => {
+    for (const colour of ['Navy', 'Rust', 'Moss', 'Oat', 'Clay']) product(`${colour} Wool Beanie`, 'Warm wool.')
+    product('Wool Blanket', 'A blanket.')
+    product('Draft Wool Scarf', '', { status: 'draft' })
+    const all = search.search('wool')
+    expect(all.total).toBe(6)
+    expect(all.hits).toHaveLength(6)
+    const page = search.search('wool', { limit: 2 })
+    expect(page.total).toBe(6)
+    expect(page.hits.map((h) => h.id)).toEqual(all.hits.slice(0, 2).map((h) => h.id))
+    expect(page.hits.map((h) => text(h.titleParts))).toEqual(all.hits.slice(0, 2).map((h) => text(h.titleParts)))
+    expect(page.hits.every((h) => h.titleParts.some((p) => p.isMatch && p.text === 'Wool'))).toBe(true)
+    expect(search.search('wool', { limit: 6 }).total).toBe(6)
+  })
+
   it('carries price, picture and sold-out state like a listing card', () => {
     const p = product('Enamel Mug')
     createVariant({ productId: p.id, priceCents: 1800, stock: 0 })

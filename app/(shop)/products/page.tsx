@@ -2,6 +2,7 @@ import type { Metadata } from 'next'
 import { ActiveFilters, FilterForm, SortForm } from '@/app/_components/listing/filters'
 import { Pagination } from '@/app/_components/pagination'
 import { ProductGrid } from '@/app/_components/product-card'
+import { ChevronDownIcon } from '@/app/_components/ui/icons'
 import { container } from '@/app/_components/ui/styles'
 import * as catalog from '@/lib/catalog'
 
@@ -57,9 +58,7 @@ export default async function ProductsPage({ searchParams }: Props) {
               Filters
               {activeCount > 0 ? <span className="ml-2 rounded-full bg-stone-900 px-2 py-0.5 text-xs text-white">{activeCount}</span> : null}
             </span>
-            <svg viewBox="0 0 24 24" className="size-4 transition group-open:rotate-180" fill="none" stroke="currentColor" strokeWidth="2" aria-hidden="true">
-              <path d="m6 9 6 6 6-6" />
-            </svg>
+            <ChevronDownIcon className="size-4 transition group-open:rotate-180" />
           </summary>
           <div className="border-t border-stone-200 p-4">
             <FilterForm facets={facets} query={query} idPrefix="m" />

@@ -63,7 +63,7 @@ export default async function SearchPage({ searchParams }: Props) {
               : `${result.total} ${result.total === 1 ? 'result' : 'results'} for “${result.terms.join(' ')}”${result.isLoose ? ' (matching any of the words)' : ''}`}
           </h2>
           {result.hits.length > 0 ? (
-            <ul className="mt-6 grid grid-cols-2 gap-x-4 gap-y-8 sm:grid-cols-3 sm:gap-x-6 lg:grid-cols-4" data-testid="search-results">
+            <ul className="product-grid mt-6" data-testid="search-results">
               {result.hits.map((hit, i) => (
                 <ProductCard key={hit.id} product={hit} headingLevel="h3" titleParts={hit.titleParts} snippetParts={hit.snippetParts} isPriority={i < 4} />
               ))}

@@ -80,11 +80,11 @@ export function CartLink() {
   const { count } = useCart()
   const label = count === null ? 'Cart' : `Cart, ${count} ${count === 1 ? 'item' : 'items'}`
   return (
-    <Link href="/cart" aria-label={label} className="relative inline-flex items-center gap-2 rounded-full px-3 py-2 text-sm font-medium hover:bg-stone-100" data-testid="cart-link">
+    <Link href="/cart" aria-label={label} className="cart-link" data-testid="cart-link">
       <BagIcon />
       <span className="hidden sm:inline">Cart</span>
       <span
-        className={`min-w-5 rounded-full px-1.5 py-0.5 text-center text-xs font-semibold tabular-nums bg-stone-900 text-white ${count ? '' : 'invisible'}`}
+        className={count ? 'cart-count' : 'cart-count invisible'}
         data-testid="cart-count"
         aria-hidden="true"
       >

@@ -6,7 +6,7 @@ import { SORT_LABELS, SORTS, listingHref, type Facets, type ListingQuery, type S
 
 type Props = { facets: Facets; query: ListingQuery & { sort: Sort }; idPrefix: string }
 
-const box = 'size-4 rounded border-stone-400 text-stone-900 accent-stone-900'
+const box = 'filter-box'
 
 /** The listing's filters: a GET form, so every state has a URL and it works without JS. */
 export function FilterForm({ facets, query, idPrefix }: Props) {
@@ -49,7 +49,7 @@ export function FilterForm({ facets, query, idPrefix }: Props) {
                   />
                   <label
                     htmlFor={id}
-                    className="inline-flex cursor-pointer items-center rounded-full border border-stone-300 px-3 py-1.5 hover:border-stone-900 peer-checked:border-stone-900 peer-checked:bg-stone-900 peer-checked:text-white peer-focus-visible:outline-2 peer-focus-visible:outline-offset-2 peer-focus-visible:outline-stone-900"
+                    className="filter-chip"
                   >
                     {value}
                   </label>

@@ -54,7 +54,7 @@ export function AddToCartForm({ variantId, productSlug, isSoldOut, flash, title,
             defaultValue={1}
             required
             disabled={isSoldOut}
-            className="h-12 w-20 rounded-full border border-stone-300 bg-white text-center text-base tabular-nums focus:border-stone-900 disabled:bg-stone-100 disabled:text-stone-500"
+            className="qty-input"
           />
         </div>
         <button type="submit" disabled={isSoldOut || isPending} className={`${buttonPrimary} h-12 flex-1`} aria-disabled={isPending || undefined}>
@@ -76,7 +76,7 @@ export function AddToCartForm({ variantId, productSlug, isSoldOut, flash, title,
     {isPastForm ? (
       // On a phone the form is a screen or more down the page; once it has scrolled away this
       // bar keeps the price and the button in reach. Its button submits the same form.
-      <div className="fixed inset-x-0 bottom-0 z-30 border-t border-stone-200 bg-white/95 px-4 py-3 shadow-[0_-4px_16px_rgba(0,0,0,0.06)] backdrop-blur lg:hidden" role="region" aria-label="Quick add to cart" data-testid="sticky-add-to-cart">
+      <div className="sticky-buy" role="region" aria-label="Quick add to cart" data-testid="sticky-add-to-cart">
         <div className="mx-auto flex max-w-xl items-center gap-3">
           <div className="min-w-0 flex-1">
             <p className="truncate text-sm font-medium">{title}</p>

@@ -43,14 +43,14 @@ export function Gallery({ images, title }: { images: ProductImage[]; title: stri
     <div className="flex flex-col gap-3" data-testid="gallery">
       <div
         ref={strip}
-        className="scrollbar-none relative flex snap-x snap-mandatory overflow-x-auto rounded-3xl bg-stone-100"
+        className="strip"
         tabIndex={0}
         role="region"
         aria-label={`${title}: pictures`}
       >
         {images.map((image, i) => (
-          <div key={image.id} id={`picture-${i + 1}`} data-index={i} className="w-full shrink-0 snap-center">
-            <UploadImage path={image.path} alt={image.alt} width={image.width} height={image.height} isPriority={i === 0} className="aspect-square w-full object-cover" />
+          <div key={image.id} id={`picture-${i + 1}`} data-index={i} className="slide">
+            <UploadImage path={image.path} alt={image.alt} width={image.width} height={image.height} isPriority={i === 0} className="slide-img" />
           </div>
         ))}
       </div>
@@ -63,9 +63,9 @@ export function Gallery({ images, title }: { images: ProductImage[]; title: stri
                 onClick={(event) => show(i, event)}
                 aria-current={i === active ? 'true' : undefined}
                 aria-label={`Picture ${i + 1} of ${images.length}`}
-                className={`block size-16 overflow-hidden rounded-xl border-2 bg-stone-100 sm:size-20 ${i === active ? 'border-stone-900' : 'border-transparent hover:border-stone-300'}`}
+                className="thumb"
               >
-                <UploadImage path={image.path} alt="" width={160} height={160} className="size-full object-cover" />
+                <UploadImage path={image.path} alt="" width={160} height={160} className="thumb-img" />
               </a>
             </li>
           ))}

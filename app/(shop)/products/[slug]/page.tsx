@@ -2,7 +2,7 @@ import { flashFrom } from '@/app/_components/flash-message'
 import { ProductView, productMetadata, requestedVariant } from './product-view'
 
 // Reached only with ?notice= or ?error= (a no-JavaScript form post coming back); every other
-// product URL is rewritten to the static /products/[slug]/v/[variant] (next.config.ts).
+// product URL is rewritten to the static /products/[slug]/[variant] (next.config.ts).
 type Props = { params: Promise<{ slug: string }>; searchParams: Promise<Record<string, string | string[] | undefined>> }
 
 export const generateMetadata = productMetadata

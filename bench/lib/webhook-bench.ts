@@ -1,0 +1,82 @@
+import type autocannon from 'autocannon'
+import Stripe from 'stripe'
+import type { Store } from './store'
+
+// Webhook ingest. Paid Checkout Sessions are made in the store's built-in payments emulator
+// through the stripe SDK (webhook delivery switched off, so no order exists yet); their
+// checkout.session.completed events are then POSTed, signed at send time, to the store's
+// real route, which reads the session and its line items back from the emulator and records
+// the order. The raw baseline gets the same signed events.
+
+export type PreparedEvents = { payloads: string[] }
+
+async function control(store: Store, name: string, body: Record<string, unknown>) {
+  const res = await fetch(`${store.url}/emulator/test/${name}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${store.secretKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  })
+  if (!res.ok) throw new Error(`emulator ${name}: ${res.status} ${await res.text()}`)
+  return res.json()
+}
+
+function client(store: Store): Stripe {
+  return new Stripe(store.secretKey, { host: '127.0.0.1', port: store.port, protocol: 'http', maxNetworkRetries: 2 })
+}
+
+/** `count` paid sessions and their checkout.session.completed events, as JSON payloads. */
+export async function prepareEvents(store: Store, count: number): Promise<PreparedEvents> {
+  const stripe = client(store)
+  const listed = (await (await fetch(`${store.url}/api/products`)).json()) as { products: { variants?: { id: number }[] }[] }
+  const variantIds = listed.products.flatMap((p) => (p.variants ?? []).map((v) => v.id))
+  if (variantIds.length === 0) throw new Error('webhook bench: the store lists no variants')
+  await control(store, 'webhooks', { webhooks: 'off' })
+  const sessionIds = new Set<string>()
+  let next = 0
+  const worker = async () => {
+    while (next < count) {
+      const i = next++
+      const session = await stripe.checkout.sessions.create({
+        mode: 'payment',
+        line_items: [{ quantity: 1, price_data: { currency: 'usd', unit_amount: 2500, product_data: { name: 'Bench item', metadata: { variant_id: String(variantIds[i % variantIds.length]) } } } }],
+        metadata: { cart_id: `bench-cart-${i}-${Date.now()}` },
+        success_url: `${store.url}/checkout/success?session_id={CHECKOUT_SESSION_ID}`,
+        cancel_url: `${store.url}/checkout/cancel`,
+      })
+      await control(store, 'pay', { session: session.id })
+      sessionIds.add(session.id)
+    }
+  }
+  await Promise.all(Array.from({ length: 6 }, worker))
+  const payloads: string[] = []
+  for await (const event of stripe.events.list({ type: 'checkout.session.completed', limit: 100 })) {
+    if (sessionIds.has((event.data.object as { id: string }).id)) payloads.push(JSON.stringify(event))
+    if (payloads.length === count) break
+  }
+  if (payloads.length < count) throw new Error(`webhook bench: ${payloads.length} of ${count} completed events found`)
+  return { payloads }
+}
+
+/**
+ * autocannon requests POSTing the payloads in turn (cycling), each signed as it is sent;
+ * `orders` counts the answers that say an order was recorded.
+ */
+export function signedRequests(payloads: string[], path: string, secret: string): { requests: autocannon.Request[]; orders: () => number } {
+  let next = 0
+  let orders = 0
+  const requests: autocannon.Request[] = [
+    {
+      method: 'POST',
+      path,
+      onResponse: (status, body) => {
+        if (status === 200 && /"outcome":"applied","orderId":\d+/.test(String(body))) orders++
+      },
+      setupRequest: (request) => {
+        const body = payloads[next++ % payloads.length]!
+        const signature = Stripe.webhooks.generateTestHeaderString({ payload: body, secret })
+        return { ...request, method: 'POST', path, body, headers: { 'content-type': 'application/json', 'stripe-signature': signature } }
+      },
+    },
+  ]
+  return { requests, orders: () => orders }
+}

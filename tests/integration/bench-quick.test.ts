@@ -1,0 +1,51 @@
+import { spawn } from 'node:child_process'
+import path from 'node:path'
+import { expect, it } from 'vitest'
+
+// The bench's smoke run (npm run bench -- --quick) against the build `npm test` made: every
+// row of the table is there and nothing in it errored. Timings are not judged here; the
+// quick run's loads are far too small to mean anything.
+
+const root = path.resolve(__dirname, '..', '..')
+
+const ROWS = [
+  'home (/) req/s vs minimal static',
+  'collection (/collections/',
+  'product (/products/',
+  'listing (/products?sort=',
+  'search (/search?q=',
+  'cart (new visitor) req/s vs minimal dynamic',
+  ...['home', 'collection', 'product', 'listing', 'search', 'cart'].flatMap((page) => [`${page} req/s vs raw node:http`, `first-load JS (gzip), ${page}`]),
+  'product page HTML',
+  ...['home', 'product', 'listing', 'cart'].map((page) => `Lighthouse mobile, ${page}`),
+  'boot to healthy',
+  'RSS after',
+  'webhook ingest',
+  'graceful shutdown',
+  'search p50 at',
+  'search p99 at',
+  'commit: synchronous=FULL vs NORMAL',
+  'commit: paid order recorded',
+  'commit: duplicate delivery',
+]
+
+it('the quick bench prints every row of the table and exits 0', async () => {
+  const child = spawn(process.execPath, [path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), '--conditions=react-server', 'bench/index.ts', '--quick'], {
+    cwd: root,
+    env: { ...process.env, LOG_LEVEL: 'silent' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d) => (stdout += d))
+  child.stderr.on('data', (d) => (stderr += d))
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
+  expect(code, `${stdout}\n${stderr}`).toBe(0)
+
+  const tableRows = stdout.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| measure |'))
+  for (const measure of ROWS) expect(tableRows.filter((line) => line.startsWith(`| ${measure}`)), measure).not.toHaveLength(0)
+  const results = tableRows.map((line) => line.split(' | ').at(-1)!.replace(/ \|$/, ''))
+  expect(results.filter((r) => r === 'error'), stdout).toEqual([])
+  // Quick figures are never judged: a smoke run cannot pass or fail a budget.
+  expect(results.filter((r) => /PASS|FAIL/.test(r))).toEqual([])
+}, 180_000)
