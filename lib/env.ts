@@ -66,6 +66,15 @@ const Schema = z.object({
     .pipe(z.array(z.string().regex(/^[A-Z]{2}$/, 'must be 2-letter country codes')).min(1)),
   SHIPPING_RATES: shippingRates,
   JOBS: z.enum(['on', 'off']).default('on'),
+  // Stripe Tax (docs/decisions/021-discounts-and-tax-at-checkout.md): off unless asked for, so
+  // a shop never charges tax it has not registered for in Stripe.
+  STRIPE_TAX: z.enum(['on', 'off']).default('off'),
+  STRIPE_TAX_CODE: z
+    .string()
+    .trim()
+    .regex(/^txcd_\d{8}$/, 'must be a Stripe tax code like txcd_99999999')
+    .default('txcd_99999999'),
+  STRIPE_TAX_BEHAVIOR: z.enum(['exclusive', 'inclusive']).default('exclusive'),
   // Online backups into STORAGE_DIR/backups: how often, and how many to keep.
   BACKUP_INTERVAL_MINUTES: z.coerce.number().int().min(5).max(24 * 60).default(60),
   BACKUP_KEEP_HOURLY: z.coerce.number().int().min(1).max(24 * 31).default(48),
@@ -122,6 +131,9 @@ export const VALID_VALUES: Record<keyof z.infer<typeof Schema>, string> = {
   SHIPPING_COUNTRIES: 'comma-separated 2-letter country codes, e.g. SHIPPING_COUNTRIES=US,CA,GB',
   SHIPPING_RATES: 'comma-separated Name:cents:min-max days, e.g. SHIPPING_RATES=Standard:500:3-5,Express:1500:1-2',
   JOBS: 'on or off, e.g. JOBS=on',
+  STRIPE_TAX: 'on or off, e.g. STRIPE_TAX=on',
+  STRIPE_TAX_CODE: "a Stripe tax code, used for products without their own, e.g. STRIPE_TAX_CODE=txcd_99999999 (general tangible goods)",
+  STRIPE_TAX_BEHAVIOR: 'exclusive (tax added at checkout) or inclusive (prices include tax), e.g. STRIPE_TAX_BEHAVIOR=exclusive',
   FAILPOINTS: 'comma-separated failpoint names (chaos tests only), e.g. FAILPOINTS=webhook.after_commit',
   NEXT_RUNTIME: 'set by Next.js itself; leave it unset',
   NEXT_PHASE: 'set by Next.js itself; leave it unset',
@@ -172,6 +184,9 @@ function finish(raw: z.infer<typeof Schema>, issues: string[]) {
     shippingCountries: raw.SHIPPING_COUNTRIES,
     shippingRates: raw.SHIPPING_RATES,
     areJobsEnabled: raw.JOBS === 'on',
+    isStripeTaxEnabled: raw.STRIPE_TAX === 'on',
+    stripeTaxCode: raw.STRIPE_TAX_CODE,
+    stripeTaxBehavior: raw.STRIPE_TAX_BEHAVIOR,
     backupIntervalMinutes: raw.BACKUP_INTERVAL_MINUTES,
     backupKeepHourly: raw.BACKUP_KEEP_HOURLY,
     backupKeepDaily: raw.BACKUP_KEEP_DAILY,

@@ -47,6 +47,28 @@ describe('env.parseEnv', () => {
   })
 })
 
+describe('env: Stripe Tax settings', () => {
+  it('is off by default, with the general tangible goods code and exclusive tax', () => {
+    const env = parseEnv({})
+    expect(env.isStripeTaxEnabled).toBe(false)
+    expect(env.stripeTaxCode).toBe('txcd_99999999')
+    expect(env.stripeTaxBehavior).toBe('exclusive')
+  })
+
+  it('reads STRIPE_TAX, STRIPE_TAX_CODE and STRIPE_TAX_BEHAVIOR', () => {
+    const env = parseEnv({ STRIPE_TAX: 'on', STRIPE_TAX_CODE: 'txcd_30011000', STRIPE_TAX_BEHAVIOR: 'inclusive' })
+    expect(env.isStripeTaxEnabled).toBe(true)
+    expect(env.stripeTaxCode).toBe('txcd_30011000')
+    expect(env.stripeTaxBehavior).toBe('inclusive')
+  })
+
+  it('names the variable when a value is bad', () => {
+    expect(() => parseEnv({ STRIPE_TAX: '1' })).toThrow(/STRIPE_TAX: /)
+    expect(() => parseEnv({ STRIPE_TAX_CODE: 'general' })).toThrow(/STRIPE_TAX_CODE: /)
+    expect(() => parseEnv({ STRIPE_TAX_BEHAVIOR: 'both' })).toThrow(/STRIPE_TAX_BEHAVIOR: /)
+  })
+})
+
 describe('env messages say what a valid value looks like', () => {
   // One bad value per key that can be wrong; each message must carry an example.
   const bad: Record<string, string> = {
@@ -69,6 +91,9 @@ describe('env messages say what a valid value looks like', () => {
     SHIPPING_COUNTRIES: 'USA',
     SHIPPING_RATES: 'free',
     JOBS: 'maybe',
+    STRIPE_TAX: 'yes',
+    STRIPE_TAX_CODE: '99999999',
+    STRIPE_TAX_BEHAVIOR: 'included',
   }
 
   for (const [key, value] of Object.entries(bad)) {
