@@ -29,6 +29,7 @@ export {
   type CouponFacts,
   type NewPromotionCode,
   type PromotionCodeFacts,
+  type Walked,
   type ListedSession,
   type StripeEvent,
 } from './stripe'
