@@ -10,6 +10,7 @@ import { InvalidInput } from '@/lib/errors'
 import * as payments from '@/lib/payments'
 import { insertCart, insertVariant } from '../support/catalog-rows'
 import { startPaymentsEnv, type PaymentsEnv } from '../support/payments-env'
+import { promotionForm } from '../support/promotion-form'
 
 // Discount codes and Stripe Tax through the real SDK and the local Stripe-compatible server:
 // the owner's code is created at Stripe, the shopper enters it on Stripe's page, and the order
@@ -27,17 +28,7 @@ afterEach(async () => {
 })
 
 const owner = { id: 1, email: 'owner@till.test' }
-const form = (overrides: Partial<discounts.PromotionInput> = {}): discounts.PromotionInput => ({
-  code: 'SPRING20',
-  kind: 'percent',
-  amount: '20',
-  expiresOn: '',
-  maxRedemptions: '',
-  minimumAmount: '',
-  isFirstOrderOnly: false,
-  nonce: discounts.newNonce(),
-  ...overrides,
-})
+const form = promotionForm
 
 const GB = { line1: '10 Downing Street', city: 'London', postal_code: 'SW1A 2AA', country: 'GB' }
 

@@ -1,25 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { getDb } from '@/db'
 import * as discounts from '@/lib/discounts'
-import { resetEnv } from '@/lib/env'
 import { freshDb, type TestDb } from '../support/db'
+import { promotionForm } from '../support/promotion-form'
 
 // The Discounts form's rules, and the store's own count of paid orders per code, on a real
 // database. Creating and deactivating codes at Stripe is covered end to end
 // (tests/e2e/discounts.spec.ts, tests/integration/discounts.test.ts).
 
 const TODAY = '2026-12-01'
-const form = (overrides: Partial<discounts.PromotionInput> = {}): discounts.PromotionInput => ({
-  code: 'SPRING20',
-  kind: 'percent',
-  amount: '20',
-  expiresOn: '',
-  maxRedemptions: '',
-  minimumAmount: '',
-  isFirstOrderOnly: false,
-  nonce: 'n'.repeat(24),
-  ...overrides,
-})
+const form = promotionForm
 
 describe('discounts.parsePromotion', () => {
   it('reads a percentage code with every restriction', () => {
@@ -70,17 +59,11 @@ describe('discounts.paidOrdersByCode', () => {
   let t: TestDb
   beforeEach(() => {
     t = freshDb()
-    process.env.STORAGE_DIR = t.dir
-    resetEnv()
   })
-  afterEach(() => {
-    t.close()
-    delete process.env.STORAGE_DIR
-    resetEnv()
-  })
+  afterEach(() => t.close())
 
   it('counts orders that were paid, by code, whatever the case', () => {
-    const insert = getDb().$client.prepare(`INSERT INTO orders (stripe_checkout_session_id, public_token, status, total_cents, currency, discount_codes, paid_at) VALUES (?, ?, ?, 1000, 'usd', ?, ?)`)
+    const insert = t.db.$client.prepare(`INSERT INTO orders (stripe_checkout_session_id, public_token, status, total_cents, currency, discount_codes, paid_at) VALUES (?, ?, ?, 1000, 'usd', ?, ?)`)
     insert.run('cs_1', 'tok_1', 'paid', JSON.stringify(['SPRING20']), 1)
     insert.run('cs_2', 'tok_2', 'refunded', JSON.stringify(['spring20', 'VIP']), 2)
     insert.run('cs_3', 'tok_3', 'awaiting_payment', JSON.stringify(['SPRING20']), null)
