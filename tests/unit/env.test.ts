@@ -45,6 +45,14 @@ describe('env.parseEnv', () => {
     expect(parseEnv({ SHIPPING_RATES: 'Post:450:2-4' }).shippingRates).toEqual([{ name: 'Post', amountCents: 450, minDays: 2, maxDays: 4 }])
     expect(() => parseEnv({ SHIPPING_RATES: 'free' })).toThrow(/SHIPPING_RATES/)
   })
+
+  it('parses the emulator tax rates per country, leaves them to the emulator when unset, and rejects bad ones', () => {
+    expect(parseEnv({ PAYMENTS_EMULATOR_TAX_RATES: 'gb:20, DE:19,US:8.25' }).emulatorTaxRates).toEqual({ GB: 20, DE: 19, US: 8.25 })
+    expect(parseEnv({}).emulatorTaxRates).toBeUndefined()
+    for (const bad of ['GB=20', 'GB:101', 'GBR:20', 'GB:20,GB:5', 'GB:7.125']) {
+      expect(() => parseEnv({ PAYMENTS_EMULATOR_TAX_RATES: bad }), bad).toThrow(/PAYMENTS_EMULATOR_TAX_RATES/)
+    }
+  })
 })
 
 describe('env: Stripe Tax settings', () => {
@@ -90,6 +98,7 @@ describe('env messages say what a valid value looks like', () => {
     CURRENCY: 'dollars',
     SHIPPING_COUNTRIES: 'USA',
     SHIPPING_RATES: 'free',
+    PAYMENTS_EMULATOR_TAX_RATES: 'GB',
     JOBS: 'maybe',
     STRIPE_TAX: 'yes',
     STRIPE_TAX_CODE: '99999999',
