@@ -5,7 +5,7 @@ import Stripe from 'stripe'
 import { startServer, type ServerHandle } from '../support/server'
 import { openStore } from '../support/store-file'
 import { expect, test } from './fixtures'
-import { addToCartAndCheckout, applyPromotionCode, catalog, fillHostedCheckout, money, pick, sentMail, signIn, type Shopper } from './shop'
+import { addToCartAndCheckout, applyPromotionCode, catalog, fillHostedCheckout, money, pick, sentMail, seriousViolations, signIn, type Shopper } from './shop'
 
 // Discount codes and Stripe Tax in Chromium against the production build: the owner makes a
 // code in the admin, shoppers enter codes on the emulator's payment page, and every surface
@@ -142,6 +142,16 @@ test('the owner creates a 20%-off code; a shopper uses it; order, success page, 
   await page.goto('/admin/audit')
   await expect(page.getByText('discount.create').first()).toBeVisible()
   await expect(page.getByText('discount.deactivate').first()).toBeVisible()
+
+  // The Discounts page and the order with its discount pass axe at phone and desktop widths.
+  for (const width of [390, 1280]) {
+    await page.setViewportSize({ width, height: 900 })
+    for (const url of ['/admin/discounts', `/admin/orders/${order.id}`]) {
+      await page.goto(url)
+      expect(await seriousViolations(page), `${url} at ${width}px`).toEqual([])
+      expect(await page.evaluate(() => document.documentElement.scrollWidth), `${url} at ${width}px`).toBeLessThanOrEqual(width)
+    }
+  }
   await shop.context().close()
 })
 
