@@ -451,6 +451,18 @@ describe('automatic tax', () => {
     }
   })
 
+  it('asks for the billing country when no shipping address is collected, and taxes from it', async () => {
+    const session = await stripe.checkout.sessions.create(sessionParams({ automatic_tax: { enabled: true }, shipping_address_collection: undefined, shipping_options: undefined }))
+    const html = await (await fetch(session.url!)).text()
+    expect(html).toContain('<label for="country">Country</label>')
+    expect(html).not.toContain('Address line 1')
+    const paid = await postPage(session.id, { email: 'ada@example.com', name: 'Ada Lovelace', country: 'DE', card: '4242 4242 4242 4242' })
+    expect(paid.status).toBe(303)
+    // 19% of 25.00 and 30.00 = 4.75 + 5.70.
+    const done = await stripe.checkout.sessions.retrieve(session.id)
+    expect(done).toMatchObject({ amount_total: 5500 + 1045, total_details: { amount_tax: 1045, amount_shipping: 0 }, customer_details: { address: { country: 'DE' } } })
+  })
+
   it('shows subtotal, discount, shipping, tax and total on the page, and quotes them again for another country', async () => {
     const { coupon } = await promoFor({ percent_off: 20 }, { code: 'TAXED' })
     const session = await stripe.checkout.sessions.create(sessionParams({ automatic_tax: { enabled: true }, allow_promotion_codes: true }))
