@@ -490,4 +490,19 @@ describe('automatic tax', () => {
     expect(paid).toMatchObject({ amount_total: 7021, total_details: { amount_discount: 1100, amount_shipping: 1500, amount_tax: 1121 } })
     expect(paid.discounts).toEqual([{ coupon: coupon.id, promotion_code: expect.stringMatching(/^promo_/) }])
   })
+
+  it('pays a foreign session (a payment link) with a coupon and tax, as the reconciliation tests need', async () => {
+    const coupon = await stripe.coupons.create({ amount_off: 1000, currency: 'usd' })
+    const foreign = await control<Stripe.Checkout.Session>('foreign-session', {
+      line_items: [{ name: 'Blanket', unit_amount: 6000, quantity: 1 }],
+      shipping: { amount: 500 },
+      address: { country: 'GB' },
+      coupon: coupon.id,
+      automatic_tax: true,
+    })
+    expect(foreign.status).toBe(200)
+    // 60.00 - 10.00 = 50.00 and 5.00 shipping, 20% on both: 11.00.
+    expect(foreign.body).toMatchObject({ status: 'complete', amount_total: 6600, total_details: { amount_discount: 1000, amount_shipping: 500, amount_tax: 1100 } })
+    expect((await stripe.coupons.retrieve(coupon.id)).times_redeemed).toBe(1)
+  })
 })
