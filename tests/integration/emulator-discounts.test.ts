@@ -84,7 +84,11 @@ describe('coupons', () => {
     expect(percent).toMatchObject({ object: 'coupon', percent_off: 12.5, amount_off: null, currency: null, duration: 'once', name: 'Spring', redeem_by: now + 3600, max_redemptions: 3, times_redeemed: 0, valid: true, livemode: false })
     expect(percent.id).toMatch(/^[A-Z0-9]{8}$/)
     const amount = await stripe.coupons.create({ id: 'FIVE-OFF', amount_off: 500, currency: 'USD', applies_to: { products: ['prod_x'] } })
-    expect(amount).toMatchObject({ id: 'FIVE-OFF', amount_off: 500, currency: 'usd', percent_off: null, applies_to: { products: ['prod_x'] } })
+    expect(amount).toMatchObject({ id: 'FIVE-OFF', amount_off: 500, currency: 'usd', percent_off: null })
+    // applies_to is sent only when expanded, as on Stripe.
+    expect(amount).not.toHaveProperty('applies_to')
+    expect((await stripe.coupons.retrieve('FIVE-OFF', { expand: ['applies_to'] })).applies_to).toEqual({ products: ['prod_x'] })
+    expect((await stripe.coupons.retrieve(percent.id, { expand: ['applies_to'] })).applies_to).toEqual({ products: [] })
 
     expect(await stripe.coupons.retrieve('FIVE-OFF')).toMatchObject({ id: 'FIVE-OFF', amount_off: 500, currency: 'usd', valid: true })
     const renamed = await stripe.coupons.update(percent.id, { name: 'Spring sale', metadata: { campaign: '', owner: 'sam' } })
