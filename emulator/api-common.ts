@@ -2,7 +2,7 @@ import type Stripe from 'stripe'
 import type { Emulator, RequestContext } from './emulator'
 import { invalid } from './errors'
 import { list, publicLineItem, publicSession, type StoredSession } from './objects'
-import { couponView } from './promotions'
+import { publicCoupon } from './promotions'
 import type { Reader, Range } from './params'
 import type { ObjectType } from './store'
 
@@ -32,7 +32,7 @@ function lookup(emulator: Emulator, id: string, field: string): unknown {
   // Coupon ids carry no prefix: the field says what they are.
   if (field === 'coupon') {
     const coupon = emulator.get<Stripe.Coupon>(id, 'coupon')
-    return coupon ? couponView(coupon, emulator.nowSeconds()) : undefined
+    return coupon ? publicCoupon(coupon, emulator.nowSeconds()) : undefined
   }
   const entry = PREFIX_TYPES.find(([prefix]) => id.startsWith(prefix))
   if (!entry) return undefined
@@ -42,11 +42,12 @@ function lookup(emulator: Emulator, id: string, field: string): unknown {
 }
 
 /**
- * Fields that are not sent unless expanded: a session's line_items and a line item's discounts
- * and taxes. Undefined when `head` is not one of them.
+ * Fields that are not sent unless expanded: a session's line_items, a line item's discounts
+ * and taxes, a coupon's applies_to. Undefined when `head` is not one of them.
  */
 function hiddenField(emulator: Emulator, target: Record<string, unknown>, head: string): unknown {
   if (target.object === 'checkout.session' && head === 'line_items') return lineItemsPage(emulator, target.id as string, { limit: 10 })
+  if (target.object === 'coupon' && head === 'applies_to') return emulator.get<Stripe.Coupon>(target.id as string, 'coupon')?.applies_to ?? { products: [] }
   if (target.object === 'item' && (head === 'discounts' || head === 'taxes')) {
     const stored = emulator.get<Stripe.LineItem>(target.id as string, 'item')
     return stored?.[head] ?? []

@@ -5,7 +5,7 @@ import { invalid, noSuch } from './errors'
 import { newCouponId, newPromotionCodeText } from './ids'
 import { buildCoupon, buildPromotionCode, list } from './objects'
 import type { Reader } from './params'
-import { couponView } from './promotions'
+import { publicCoupon } from './promotions'
 
 // /v1/coupons and /v1/promotion_codes (https://docs.stripe.com/api/coupons,
 // https://docs.stripe.com/api/promotion_codes), as of the API version the SDK pins: a
@@ -79,12 +79,12 @@ const couponCreate: Handler = (emulator, params) => {
     appliesTo: products,
   })
   emulator.store.putObject('coupon', coupon)
-  return { status: 200, body: expand(emulator, couponView(coupon, emulator.nowSeconds()), params) }
+  return { status: 200, body: expand(emulator, publicCoupon(coupon, emulator.nowSeconds()), params) }
 }
 
 const couponRetrieve: Handler = (emulator, params, [id]) => {
   params.only(['expand'])
-  return { status: 200, body: expand(emulator, couponView(couponOrThrow(emulator, id!), emulator.nowSeconds()), params) }
+  return { status: 200, body: expand(emulator, publicCoupon(couponOrThrow(emulator, id!), emulator.nowSeconds()), params) }
 }
 
 const couponUpdate: Handler = (emulator, params, [id]) => {
@@ -96,7 +96,7 @@ const couponUpdate: Handler = (emulator, params, [id]) => {
   const metadata = mergedMetadata(coupon.metadata, params)
   if (metadata) coupon.metadata = metadata
   emulator.store.putObject('coupon', coupon)
-  return { status: 200, body: expand(emulator, couponView(coupon, emulator.nowSeconds()), params) }
+  return { status: 200, body: expand(emulator, publicCoupon(coupon, emulator.nowSeconds()), params) }
 }
 
 // Deleting stops new redemptions; sessions that already carry it keep their discount.
@@ -115,7 +115,7 @@ const couponList: Handler = (emulator, params) => {
   const page = emulator.store.listPage('objects', { sql, args }, { limit: limitOf(params), cursor: cursorOf(params), order: 'desc', cursorType: 'coupon', cursorNoun: 'coupon' })
   const now = emulator.nowSeconds()
   const body = list(
-    page.rows.map((r) => couponView(JSON.parse(r) as Stripe.Coupon, now)),
+    page.rows.map((r) => publicCoupon(JSON.parse(r) as Stripe.Coupon, now)),
     page.hasMore,
     '/v1/coupons',
   )

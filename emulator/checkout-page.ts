@@ -328,7 +328,8 @@ function refresh(){var q=new URLSearchParams({country:val('country'),shipping_ra
 fetch(url+'?'+q.toString(),{headers:{Accept:'application/json'}}).then(function(r){return r.ok?r.json():null}).then(function(d){if(!d)return;
 set('subtotal-amount',d.subtotal);set('discount-amount',d.discount);set('shipping-amount',d.shipping);set('tax-label',d.taxLabel);set('tax-amount',d.tax);set('total-amount',d.total);
 document.querySelectorAll('.pay-amount').forEach(function(el){el.textContent=d.total})}).catch(function(){})}
-f.addEventListener('change',function(e){var n=e.target&&e.target.name;if(n==='shipping_rate'||n==='country')refresh()});
+var taxed=!!document.getElementById('tax-amount');
+f.addEventListener('change',function(e){var n=e.target&&e.target.name;if(n==='shipping_rate'||(n==='country'&&taxed))refresh()});
 var p=document.getElementById('promo-form');if(p)p.addEventListener('submit',function(){['email','name','line1','line2','city','state','postal_code','country','shipping_rate'].forEach(function(n){var v=val(n);if(!v)return;var h=document.createElement('input');h.type='hidden';h.name=n;h.value=v;p.appendChild(h)})});})();
 </script>`
   return page(`Pay ${formatAmount(total, currency)} — Checkout (simulated)`, body, status)

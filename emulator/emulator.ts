@@ -95,6 +95,11 @@ export type ForeignSessionInput = {
   payment_link?: string | null
   card?: string
   asyncOutcome?: 'succeeded' | 'failed' | null
+  /** A discount the link carried: a coupon id or a promotion code id (not both). */
+  coupon?: string
+  promotion_code?: string
+  /** Tax at the address country's flat rate, prices exclusive. */
+  automatic_tax?: boolean
 }
 
 export type DeliveryInfo = {
@@ -706,6 +711,7 @@ export class Emulator {
     })
     const address = cleanAddress({ line1: '1 Test Street', city: 'Springfield', postal_code: '12345', country: 'US', ...input.address })
     if (input.shipping && (!Number.isSafeInteger(input.shipping.amount) || input.shipping.amount < 0)) throw invalid('Invalid integer: shipping[amount]', 'shipping[amount]')
+    if (input.coupon && input.promotion_code) throw invalid('You may only specify one of these parameters: coupon, promotion_code.', 'coupon')
     return this.store.write(() => {
       const session = this.createSession({
         currency,
@@ -724,6 +730,8 @@ export class Emulator {
         submitType: null,
         billingAddressCollection: null,
         isPhoneCollected: false,
+        discounts: input.coupon ? [{ coupon: input.coupon }] : input.promotion_code ? [{ promotionCode: input.promotion_code }] : [],
+        isAutomaticTax: input.automatic_tax === true,
       })
       return this.paySession(session.id, {
         card: input.card ?? '4242424242424242',

@@ -173,6 +173,9 @@ function foreignInput(body: Json): ForeignSessionInput {
     payment_link: field(body, 'payment_link', 'string'),
     card: field(body, 'card', 'string'),
     asyncOutcome: outcomeField(body),
+    coupon: field(body, 'coupon', 'string'),
+    promotion_code: field(body, 'promotion_code', 'string'),
+    automatic_tax: field(body, 'automatic_tax', 'boolean'),
   }
 }
 

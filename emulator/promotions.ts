@@ -39,6 +39,12 @@ export function couponView(coupon: Stripe.Coupon, now: number): Stripe.Coupon {
   return { ...coupon, valid: !isUsedUp && !isPast }
 }
 
+/** A coupon as the API sends it: applies_to only when expanded, as on Stripe. */
+export function publicCoupon(coupon: Stripe.Coupon, now: number): Stripe.Coupon {
+  const { applies_to: _appliesTo, ...rest } = couponView(coupon, now)
+  return rest
+}
+
 export function findPromotionCode(emulator: Emulator, code: string): Stripe.PromotionCode | undefined {
   // Codes are matched without regard to case; an active one wins over inactive namesakes.
   const found = emulator.store.findObjects<Stripe.PromotionCode>('promotion_code', { sql: ["lower(json_extract(data, '$.code')) = lower(?)"], args: [code] }, 20)

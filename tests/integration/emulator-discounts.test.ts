@@ -84,7 +84,11 @@ describe('coupons', () => {
     expect(percent).toMatchObject({ object: 'coupon', percent_off: 12.5, amount_off: null, currency: null, duration: 'once', name: 'Spring', redeem_by: now + 3600, max_redemptions: 3, times_redeemed: 0, valid: true, livemode: false })
     expect(percent.id).toMatch(/^[A-Z0-9]{8}$/)
     const amount = await stripe.coupons.create({ id: 'FIVE-OFF', amount_off: 500, currency: 'USD', applies_to: { products: ['prod_x'] } })
-    expect(amount).toMatchObject({ id: 'FIVE-OFF', amount_off: 500, currency: 'usd', percent_off: null, applies_to: { products: ['prod_x'] } })
+    expect(amount).toMatchObject({ id: 'FIVE-OFF', amount_off: 500, currency: 'usd', percent_off: null })
+    // applies_to is sent only when expanded, as on Stripe.
+    expect(amount).not.toHaveProperty('applies_to')
+    expect((await stripe.coupons.retrieve('FIVE-OFF', { expand: ['applies_to'] })).applies_to).toEqual({ products: ['prod_x'] })
+    expect((await stripe.coupons.retrieve(percent.id, { expand: ['applies_to'] })).applies_to).toEqual({ products: [] })
 
     expect(await stripe.coupons.retrieve('FIVE-OFF')).toMatchObject({ id: 'FIVE-OFF', amount_off: 500, currency: 'usd', valid: true })
     const renamed = await stripe.coupons.update(percent.id, { name: 'Spring sale', metadata: { campaign: '', owner: 'sam' } })
@@ -451,6 +455,18 @@ describe('automatic tax', () => {
     }
   })
 
+  it('asks for the billing country when no shipping address is collected, and taxes from it', async () => {
+    const session = await stripe.checkout.sessions.create(sessionParams({ automatic_tax: { enabled: true }, shipping_address_collection: undefined, shipping_options: undefined }))
+    const html = await (await fetch(session.url!)).text()
+    expect(html).toContain('<label for="country">Country</label>')
+    expect(html).not.toContain('Address line 1')
+    const paid = await postPage(session.id, { email: 'ada@example.com', name: 'Ada Lovelace', country: 'DE', card: '4242 4242 4242 4242' })
+    expect(paid.status).toBe(303)
+    // 19% of 25.00 and 30.00 = 4.75 + 5.70.
+    const done = await stripe.checkout.sessions.retrieve(session.id)
+    expect(done).toMatchObject({ amount_total: 5500 + 1045, total_details: { amount_tax: 1045, amount_shipping: 0 }, customer_details: { address: { country: 'DE' } } })
+  })
+
   it('shows subtotal, discount, shipping, tax and total on the page, and quotes them again for another country', async () => {
     const { coupon } = await promoFor({ percent_off: 20 }, { code: 'TAXED' })
     const session = await stripe.checkout.sessions.create(sessionParams({ automatic_tax: { enabled: true }, allow_promotion_codes: true }))
@@ -477,5 +493,20 @@ describe('automatic tax', () => {
     const paid = await stripe.checkout.sessions.retrieve(session.id)
     expect(paid).toMatchObject({ amount_total: 7021, total_details: { amount_discount: 1100, amount_shipping: 1500, amount_tax: 1121 } })
     expect(paid.discounts).toEqual([{ coupon: coupon.id, promotion_code: expect.stringMatching(/^promo_/) }])
+  })
+
+  it('pays a foreign session (a payment link) with a coupon and tax, as the reconciliation tests need', async () => {
+    const coupon = await stripe.coupons.create({ amount_off: 1000, currency: 'usd' })
+    const foreign = await control<Stripe.Checkout.Session>('foreign-session', {
+      line_items: [{ name: 'Blanket', unit_amount: 6000, quantity: 1 }],
+      shipping: { amount: 500 },
+      address: { country: 'GB' },
+      coupon: coupon.id,
+      automatic_tax: true,
+    })
+    expect(foreign.status).toBe(200)
+    // 60.00 - 10.00 = 50.00 and 5.00 shipping, 20% on both: 11.00.
+    expect(foreign.body).toMatchObject({ status: 'complete', amount_total: 6600, total_details: { amount_discount: 1000, amount_shipping: 500, amount_tax: 1100 } })
+    expect((await stripe.coupons.retrieve(coupon.id)).times_redeemed).toBe(1)
   })
 })
