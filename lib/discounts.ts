@@ -146,7 +146,7 @@ export async function create(actor: audit.Actor, input: PromotionInput, now = ne
     log.warn('discounts: could not create a promotion code', { err: String(err) })
     throw new PaymentProviderError('Stripe could not be reached; nothing was created. Please try again.', err)
   }
-  audit.note(actor, 'discount.create', `promotion_code:${created.promotionCode.id}`, { ...parsed.data, code: created.promotionCode.code, couponId: created.coupon.id })
+  audit.noteOnce(actor, 'discount.create', `promotion_code:${created.promotionCode.id}`, { ...parsed.data, code: created.promotionCode.code, couponId: created.coupon.id })
   return created.promotionCode
 }
 

@@ -48,7 +48,7 @@ async function session(id: string): Promise<Stripe.Checkout.Session> {
 }
 
 describe('discounts: the owner manages codes at Stripe', () => {
-  it('creates a code with its coupon once, however often the same form is submitted, and audits it', async () => {
+  it('creates a code with its coupon once, however often the same form is submitted, and audits it once', async () => {
     const input = form({ maxRedemptions: '5', minimumAmount: '30', isFirstOrderOnly: true, expiresOn: '2099-12-31' })
     const [first, second] = await Promise.all([discounts.create(owner, input), discounts.create(owner, input)])
     expect(second.id).toBe(first.id)
@@ -61,8 +61,7 @@ describe('discounts: the owner manages codes at Stripe', () => {
     const overview = await discounts.overview()
     expect(overview.codes).toMatchObject([{ code: 'SPRING20', paidOrders: 0, timesRedeemed: 0, coupon: { percentOff: 20 } }])
     const audited = env.t.db.$client.prepare(`SELECT action, subject FROM audit_log`).all()
-    expect(audited.length).toBeGreaterThanOrEqual(1)
-    expect(audited[0]).toMatchObject({ action: 'discount.create', subject: `promotion_code:${first.id}` })
+    expect(audited).toEqual([{ action: 'discount.create', subject: `promotion_code:${first.id}` }])
   })
 
   it('refuses bad input and a taken code with a message, and deactivates a code', async () => {
