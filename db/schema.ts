@@ -230,7 +230,9 @@ export const orderLines = sqliteTable(
     quantity: integer('quantity').notNull(),
     unitAmountCents: integer('unit_amount_cents').notNull(),
     totalCents: integer('total_cents').notNull(),
-    // Stripe's amount_discount and amount_tax of the line item
+    // Stripe's amount_subtotal (before discount and tax; null on lines recorded before it was
+    // kept), amount_discount and amount_tax of the line item
+    subtotalCents: integer('subtotal_cents'),
     discountCents: integer('discount_cents').notNull().default(0),
     taxCents: integer('tax_cents').notNull().default(0),
     restockedQuantity: integer('restocked_quantity').notNull().default(0),

@@ -23,6 +23,8 @@ export type CheckoutLine = {
   description: string
   quantity: number
   unitAmountCents: number
+  /** Stripe's amount_subtotal: the line before its discount and any tax added */
+  subtotalCents: number
   /** what Stripe charged for the line: after its discount, with any tax added */
   totalCents: number
   /** Stripe's amount_discount and amount_tax of the line */
@@ -281,6 +283,7 @@ function insertOrder(tx: Tx, session: CheckoutFacts, now: number): { id: number;
         quantity: line.quantity,
         unitAmountCents: line.unitAmountCents,
         totalCents: line.totalCents,
+        subtotalCents: line.subtotalCents,
         discountCents: line.discountCents,
         taxCents: line.taxCents,
       })
@@ -348,6 +351,15 @@ function linesOf(orderId: number) {
 }
 
 export { RANK as statusRank }
+
+/**
+ * What a receipt shows beside a line: its price before the order's discount and any tax added
+ * (Stripe's amount_subtotal), so that the lines add up to the subtotal shown under them.
+ * Lines recorded before it was kept show what Stripe charged for them, which was the same then.
+ */
+export function lineAmountOf(line: { subtotalCents: number | null; totalCents: number }): number {
+  return line.subtotalCents ?? line.totalCents
+}
 
 export type TotalRow = { kind: 'subtotal' | 'discount' | 'shipping' | 'tax' | 'total'; label: string; cents: number }
 

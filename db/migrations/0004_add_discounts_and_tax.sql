@@ -1,3 +1,4 @@
+ALTER TABLE `order_lines` ADD `subtotal_cents` integer;--> statement-breakpoint
 ALTER TABLE `order_lines` ADD `discount_cents` integer DEFAULT 0 NOT NULL;--> statement-breakpoint
 ALTER TABLE `order_lines` ADD `tax_cents` integer DEFAULT 0 NOT NULL;--> statement-breakpoint
 ALTER TABLE `orders` ADD `discount_cents` integer DEFAULT 0 NOT NULL;--> statement-breakpoint

@@ -2,7 +2,7 @@ import 'server-only'
 import { formatAddress } from '@/lib/addresses'
 import { getEnv } from '@/lib/env'
 import { formatMoney } from '@/lib/money'
-import { totalsOf, type OrderView } from '@/lib/orders'
+import { lineAmountOf, totalsOf, type OrderView } from '@/lib/orders'
 import type { Message } from './index'
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
@@ -17,7 +17,7 @@ export function orderConfirmation(order: OrderView): Message {
   const text = [
     `Thank you for your order ${number}.`,
     '',
-    ...order.lines.map((l) => `${l.quantity} × ${l.title}${l.sku ? ` (${l.sku})` : ''}  ${money(l.totalCents)}`),
+    ...order.lines.map((l) => `${l.quantity} × ${l.title}${l.sku ? ` (${l.sku})` : ''}  ${money(lineAmountOf(l))}`),
     '',
     ...totals.map(([label, amount]) => `${label}: ${amount}`),
     '',
@@ -32,7 +32,7 @@ export function orderConfirmation(order: OrderView): Message {
   const html = `<!doctype html><html><body style="font-family:system-ui,sans-serif;color:#1c1917;max-width:560px;margin:auto">
 <h1 style="font-size:20px">Thank you for your order ${number}</h1>
 <table style="width:100%;border-collapse:collapse">${order.lines
-    .map((l) => `<tr><td style="padding:4px 0">${l.quantity} × ${escape(l.title)}${l.sku ? ` <small>(${escape(l.sku)})</small>` : ''}</td><td style="text-align:right">${money(l.totalCents)}</td></tr>`)
+    .map((l) => `<tr><td style="padding:4px 0">${l.quantity} × ${escape(l.title)}${l.sku ? ` <small>(${escape(l.sku)})</small>` : ''}</td><td style="text-align:right">${money(lineAmountOf(l))}</td></tr>`)
     .join('')}
 ${totals.map(([label, amount]) => `<tr><td style="padding:4px 0;${label === 'Total' ? 'font-weight:600' : ''}">${escape(label)}</td><td style="text-align:right;${label === 'Total' ? 'font-weight:600' : ''}">${amount}</td></tr>`).join('')}
 </table>

@@ -450,6 +450,7 @@ export function checkoutFacts(
       description: item.description ?? 'Item',
       quantity,
       unitAmountCents: item.price?.unit_amount ?? Math.round(item.amount_subtotal / quantity),
+      subtotalCents: item.amount_subtotal,
       totalCents: item.amount_total,
       discountCents: item.amount_discount ?? 0,
       taxCents: item.amount_tax ?? 0,

@@ -124,7 +124,7 @@ describe('orders.applySession', () => {
     write((tx) => orders.applySession(tx, checkoutFacts(discounted, [], { hasLines: false })))
     const order = t.db.select().from(ordersTable).get()!
     expect(order).toMatchObject({ totalCents: 4852, subtotalCents: 5000, discountCents: 1000, discountCodes: ['SPRING20'], taxCents: 352, shippingCents: 500, isTaxInclusive: false })
-    expect(t.db.select().from(orderLines).all()).toMatchObject([{ discountCents: 1000, taxCents: 312, totalCents: 4312 }])
+    expect(t.db.select().from(orderLines).all()).toMatchObject([{ subtotalCents: 5000, discountCents: 1000, taxCents: 312, totalCents: 4312 }])
     expect(orders.totalsOf(order).map((r) => [r.label, r.cents])).toEqual([
       ['Subtotal', 5000],
       ['Discount (SPRING20)', -1000],

@@ -56,7 +56,7 @@ export function OrderSummary({ order }: { order: OrderView }) {
                 <span className="block font-medium">{line.title}</span>
                 <span className="block text-stone-600">Qty {line.quantity}</span>
               </span>
-              <span className="tabular-nums">{money(line.totalCents)}</span>
+              <span className="tabular-nums">{money(orders.lineAmountOf(line))}</span>
             </li>
           )
         })}
