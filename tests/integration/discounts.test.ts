@@ -98,8 +98,9 @@ describe('checkout with a code and Stripe Tax', () => {
     const { variantId: book, productId } = insertVariant({ priceCents: 1999 })
     write((tx) => tx.update(products).set({ taxCode: 'txcd_35010000' }).where(eq(products.id, productId)).run())
     const { sessionId } = await checkout.start(insertCart([{ variantId: plain, quantity: 2 }, { variantId: book, quantity: 1 }]))
-    const created = await env.stripe.checkout.sessions.retrieve(sessionId)
+    const created = await env.stripe.checkout.sessions.retrieve(sessionId, { expand: ['shipping_options.shipping_rate'] })
     expect(created.automatic_tax.enabled).toBe(true)
+    expect(created.shipping_options.map((o) => (o.shipping_rate as Stripe.ShippingRate).tax_behavior)).toEqual(['exclusive', 'exclusive'])
     const items = await env.stripe.checkout.sessions.listLineItems(sessionId, { expand: ['data.price.product'] })
     expect(items.data.map((i) => [(i.price!.product as Stripe.Product).tax_code, i.price!.tax_behavior])).toEqual([
       ['txcd_99999999', 'exclusive'],
