@@ -94,8 +94,9 @@ export async function readCheckout(sessionId: string, opts: { withLines?: boolea
   const withLines = opts.withLines ?? true
   const expand = ['shipping_cost.shipping_rate', 'payment_intent.latest_charge']
   // A new order also records the promotion codes used, as the shopper typed them: expanded
-  // here, in the same request.
-  if (withLines) expand.push('line_items.data.price.product', 'discounts.promotion_code')
+  // here, in the same request, from the session's discounts and, where Stripe lists a code
+  // entered on its page only there, the breakdown of its totals.
+  if (withLines) expand.push('line_items.data.price.product', 'discounts.promotion_code', 'total_details.breakdown')
   const session = await stripe.checkout.sessions.retrieve(sessionId, { expand })
   const lineItems: Stripe.LineItem[] = []
   if (withLines && session.status === 'complete') {
@@ -110,7 +111,11 @@ export async function readCheckout(sessionId: string, opts: { withLines?: boolea
   }
   const charge = latestCharge(session)
   const dispute = charge?.disputed ? await disputeStateOf(charge.id) : null
-  return checkoutFacts(session, lineItems, { hasLines: withLines, dispute })
+  const facts = checkoutFacts(session, lineItems, { hasLines: withLines, dispute })
+  // A code known only by its id (the breakdown cannot expand that deep) is read once, while
+  // its order is being created; codes themselves never contain "_", so an id cannot be one.
+  if (withLines) facts.discountCodes = await Promise.all(facts.discountCodes.map(async (code) => (code.startsWith('promo_') ? (await stripe.promotionCodes.retrieve(code)).code : code)))
+  return facts
 }
 
 function latestCharge(session: Stripe.Checkout.Session): Stripe.Charge | null {
@@ -497,11 +502,13 @@ export function checkoutFacts(
  * `discounts.promotion_code` expanded). A discount the store applied without a code (a coupon
  * on a Payment Link, say) is named by its coupon.
  */
-export function discountCodesOf(session: Pick<Stripe.Checkout.Session, 'discounts'>): string[] {
+export function discountCodesOf(session: Pick<Stripe.Checkout.Session, 'discounts' | 'total_details'>): string[] {
+  const applied: { promotion_code: string | Stripe.PromotionCode | null; coupon: string | Stripe.Coupon | null }[] = [...(session.discounts ?? [])]
+  if (applied.length === 0) {
+    for (const { discount } of session.total_details?.breakdown?.discounts ?? []) applied.push({ promotion_code: discount.promotion_code, coupon: discount.source?.coupon ?? null })
+  }
   const codes: string[] = []
-  for (const discount of session.discounts ?? []) {
-    const promotion = discount.promotion_code
-    const coupon = discount.coupon
+  for (const { promotion_code: promotion, coupon } of applied) {
     const code = promotion && typeof promotion === 'object' ? promotion.code : (promotion ?? (coupon && typeof coupon === 'object' ? (coupon.name ?? coupon.id) : coupon))
     if (code && !codes.includes(code)) codes.push(code)
   }

@@ -134,6 +134,14 @@ describe('orders.applySession', () => {
     ])
   })
 
+  it('finds the codes in the breakdown of the totals when the session lists no discounts', () => {
+    const breakdown = (promotion_code: unknown) =>
+      sessionObject({ discounts: [], total_details: { amount_discount: 500, amount_shipping: 500, amount_tax: 0, breakdown: { discounts: [{ amount: 500, discount: { promotion_code, source: { coupon: 'cpn_1' } } }], taxes: [] } } } as never)
+    expect(checkoutFacts(breakdown({ id: 'promo_1', code: 'WELCOME5' }), []).discountCodes).toEqual(['WELCOME5'])
+    // only an id: payments.readCheckout reads its code
+    expect(checkoutFacts(breakdown('promo_1'), []).discountCodes).toEqual(['promo_1'])
+  })
+
   it('tells tax inside the prices from tax on top by Stripe\'s own totals', () => {
     const inclusive = sessionObject({ amount_subtotal: 6000, amount_total: 6500, total_details: { amount_discount: 0, amount_shipping: 500, amount_tax: 1083 } })
     expect(checkoutFacts(inclusive, [])).toMatchObject({ taxCents: 1083, isTaxInclusive: true })
