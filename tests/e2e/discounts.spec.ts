@@ -79,7 +79,7 @@ test('the owner creates a 20%-off code; a shopper uses it; order, success page, 
   await expect(page.getByTestId('flash-notice')).toContainText(`Promotion code ${code} created`)
   const row = page.locator(`[data-testid="promotion-code-row"][data-code="${code}"]`)
   await expect(row).toContainText('20% off')
-  await expect(row).toContainText('at most 1 uses')
+  await expect(row).toContainText('at most 1 use')
   await expect(row.getByTestId('code-status')).toHaveText('active')
 
   // A shopper enters it (in lower case) on the payment page.
@@ -102,6 +102,7 @@ test('the owner creates a 20%-off code; a shopper uses it; order, success page, 
   // the success page and the private order page
   await expect(shop.getByTestId('order-discount')).toContainText(`Discount (${code})`)
   await expectOrderSummary(shop, shown)
+  await shop.screenshot({ path: path.join('test-results', 'screenshots', 'success-discounted-1280.png'), fullPage: true })
   await shop.goto((await shop.getByTestId('order-link').getAttribute('href'))!)
   await expect(shop.getByTestId('order-discount')).toContainText(`Discount (${code})`)
   await expectOrderSummary(shop, shown)
@@ -146,10 +147,11 @@ test('the owner creates a 20%-off code; a shopper uses it; order, success page, 
   // The Discounts page and the order with its discount pass axe at phone and desktop widths.
   for (const width of [390, 1280]) {
     await page.setViewportSize({ width, height: 900 })
-    for (const url of ['/admin/discounts', `/admin/orders/${order.id}`]) {
+    for (const [name, url] of [['discounts', '/admin/discounts'], ['discounted-order', `/admin/orders/${order.id}`]] as const) {
       await page.goto(url)
       expect(await seriousViolations(page), `${url} at ${width}px`).toEqual([])
       expect(await page.evaluate(() => document.documentElement.scrollWidth), `${url} at ${width}px`).toBeLessThanOrEqual(width)
+      await page.screenshot({ path: path.join('test-results', 'screenshots', `admin-${name}-${width}.png`), fullPage: true })
     }
   }
   await shop.context().close()
@@ -183,6 +185,9 @@ test('with STRIPE_TAX=on, an order to a taxed country shows the session\'s tax o
     await expect(page.getByText(/^Added \d+ ×/)).toBeVisible()
     await page.goto('/cart')
     await expect(page.getByTestId('cart-note').filter({ hasText: 'Tax calculated at checkout.' })).toBeVisible()
+    // nothing on the page still says the prices are all there is
+    await expect(page.getByRole('contentinfo')).toContainText('Tax is calculated at checkout, with shipping.')
+    await expect(page.getByText(/Prices include/)).toHaveCount(0)
     await page.getByRole('button', { name: /checkout/i }).click()
     await fillHostedCheckout(page, '4242 4242 4242 4242', { shopper: { email: 'robin@example.co.uk', name: 'Robin Shopper', line1: '10 Downing Street', city: 'London', postalCode: 'SW1A 2AA', country: 'GB' } })
     const session = await paidSession(page, stripe)

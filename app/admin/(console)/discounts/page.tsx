@@ -15,7 +15,7 @@ export const metadata: Metadata = { title: 'Discounts' }
 function restrictions(code: discounts.CodeRow): string {
   const parts: string[] = []
   if (code.expiresAt) parts.push(`expires ${when(code.expiresAt)}`)
-  if (code.maxRedemptions !== null) parts.push(`at most ${code.maxRedemptions} uses`)
+  if (code.maxRedemptions !== null) parts.push(`at most ${code.maxRedemptions} ${code.maxRedemptions === 1 ? 'use' : 'uses'}`)
   if (code.minimumAmountCents !== null) parts.push(`orders from ${formatMoney(code.minimumAmountCents, code.minimumAmountCurrency ?? getEnv().currency)}`)
   if (code.isFirstOrderOnly) parts.push('first order only')
   return parts.join(' · ') || 'none'
