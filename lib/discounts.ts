@@ -143,6 +143,8 @@ export async function create(actor: audit.Actor, input: PromotionInput, now = ne
   } catch (err) {
     const refused = payments.invalidRequestMessage(err)
     if (refused) throw new InvalidInput(`Stripe refused the code: ${refused}`)
+    // The same form (its nonce) sent again with other values, after going back and editing.
+    if (payments.isIdempotencyConflict(err)) throw new InvalidInput('This form was already sent with other values; nothing more was created. Check the list, then fill in the form again.')
     log.warn('discounts: could not create a promotion code', { err: String(err) })
     throw new PaymentProviderError('Stripe could not be reached; nothing was created. Please try again.', err)
   }

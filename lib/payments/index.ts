@@ -17,6 +17,7 @@ export {
   createRefund,
   deactivatePromotionCode,
   invalidRequestMessage,
+  isIdempotencyConflict,
   listCoupons,
   listPromotionCodes,
   isLiveMode,

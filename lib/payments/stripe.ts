@@ -368,6 +368,11 @@ export async function deactivatePromotionCode(id: string): Promise<PromotionCode
   return promotionCodeFacts(await client().promotionCodes.update(id, { active: false }))
 }
 
+/** Stripe refused an idempotency key reused with other parameters (a form sent again after an edit). */
+export function isIdempotencyConflict(err: unknown): boolean {
+  return err instanceof Stripe.errors.StripeIdempotencyError
+}
+
 /** Whether Stripe refused a request for its content (a code already taken, a bad amount), with its message. */
 export function invalidRequestMessage(err: unknown): string | null {
   return err instanceof Stripe.errors.StripeInvalidRequestError ? err.message : null

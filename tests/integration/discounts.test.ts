@@ -67,6 +67,11 @@ describe('discounts: the owner manages codes at Stripe', () => {
   it('refuses bad input and a taken code with a message, and deactivates a code', async () => {
     await expect(discounts.create(owner, form({ amount: '150' }))).rejects.toThrow(InvalidInput)
     await expect(discounts.create(owner, form({ nonce: 'x' }))).rejects.toThrow(/form has expired/)
+    // the same form sent again after an edit: refused with a message, nothing more made
+    const sent = form({ code: 'ONCE10', amount: '10' })
+    await discounts.create(owner, sent)
+    await expect(discounts.create(owner, { ...sent, amount: '15' })).rejects.toThrow(/already sent with other values/)
+    expect((await env.stripe.promotionCodes.list({ limit: 100 })).data.map((c) => c.code)).toEqual(['ONCE10'])
     const code = await discounts.create(owner, form())
     await expect(discounts.create(owner, form())).rejects.toThrow(InvalidInput)
     await expect(discounts.deactivate(owner, 'promo_doesnotexist')).rejects.toThrow(/does not exist/)
