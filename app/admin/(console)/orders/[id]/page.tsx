@@ -20,6 +20,8 @@ export default async function OrderPage({ params, searchParams }: { params: Prom
   const events = orderTimeline.forOrder(order)
   const refundable = order.totalCents - order.refundedCents
   const a = order.shippingAddress
+  const hasDiscount = order.discountCents > 0 || order.lines.some((l) => l.discountCents > 0)
+  const hasTax = order.taxCents > 0 || order.lines.some((l) => l.taxCents > 0)
   return (
     <>
       <PageTitle>
@@ -35,15 +37,30 @@ export default async function OrderPage({ params, searchParams }: { params: Prom
       <div className="grid gap-6 lg:grid-cols-2">
         <section className={card} aria-labelledby="lines-heading">
           <h2 id="lines-heading" className="mb-3 text-lg font-semibold">Items</h2>
-          <DataTable label="Order lines" columns={['Item', 'SKU', { label: 'Qty', numeric: true }, { label: 'Price', numeric: true }, { label: 'Discount', numeric: true }, { label: 'Tax', numeric: true }, { label: 'Total', numeric: true }]}>
+          <DataTable
+            label="Order lines"
+            columns={[
+              'Item',
+              'SKU',
+              { label: 'Qty', numeric: true },
+              // a line's share of the discount and tax, as Stripe split them, when there are any
+              ...(hasDiscount ? [{ label: 'Price', numeric: true }, { label: 'Discount', numeric: true }] : []),
+              ...(hasTax ? [{ label: 'Tax', numeric: true }] : []),
+              { label: 'Total', numeric: true },
+            ]}
+          >
             {order.lines.map((l) => (
               <tr key={l.id}>
                 <td className={td}>{l.title}{l.restockedQuantity ? <span className="block text-xs text-stone-600">{l.restockedQuantity} restocked</span> : null}</td>
                 <td className={td}>{l.sku ?? '—'}</td>
                 <td className={`${td} text-right tabular-nums`}>{l.quantity}</td>
-                <td className={`${td} text-right tabular-nums`}>{money(orders.lineAmountOf(l))}</td>
-                <td className={`${td} text-right tabular-nums`}>{l.discountCents ? money(-l.discountCents) : '—'}</td>
-                <td className={`${td} text-right tabular-nums`}>{l.taxCents ? money(l.taxCents) : '—'}</td>
+                {hasDiscount ? (
+                  <>
+                    <td className={`${td} text-right tabular-nums`}>{money(orders.lineAmountOf(l))}</td>
+                    <td className={`${td} text-right tabular-nums`}>{l.discountCents ? money(-l.discountCents) : '—'}</td>
+                  </>
+                ) : null}
+                {hasTax ? <td className={`${td} text-right tabular-nums`}>{l.taxCents ? money(l.taxCents) : '—'}</td> : null}
                 <td className={`${td} text-right tabular-nums`}>{money(l.totalCents)}</td>
               </tr>
             ))}
