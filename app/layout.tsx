@@ -40,7 +40,7 @@ export default async function RootLayout({ children }: { children: React.ReactNo
             <>
               <SiteHeader storeName={shell.storeName} collections={shell.collections} isTestMode={shell.isTestMode} />
               <div className="flex flex-1 flex-col">{children}</div>
-              <SiteFooter storeName={shell.storeName} description={shell.description} collections={shell.collections} />
+              <SiteFooter storeName={shell.storeName} description={shell.description} priceNote={shell.priceNote} collections={shell.collections} />
             </>
           ) : (
             // only the static 404, prerendered by `next build`

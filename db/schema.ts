@@ -18,6 +18,8 @@ export const products = sqliteTable(
     // active: on sale; draft: hidden; archived: hidden, kept for old orders
     status: text('status', { enum: ['active', 'draft', 'archived'] }).notNull().default('active'),
     isFeatured: integer('is_featured', { mode: 'boolean' }).notNull().default(false),
+    // Stripe Tax's product tax code (txcd_…); null: the configured default (STRIPE_TAX_CODE)
+    taxCode: text('tax_code'),
     createdAt: integer('created_at').notNull().default(now),
     updatedAt: integer('updated_at').notNull().default(now),
   },
@@ -180,6 +182,11 @@ export const orders = sqliteTable(
     subtotalCents: integer('subtotal_cents').notNull().default(0),
     shippingCents: integer('shipping_cents').notNull().default(0),
     taxCents: integer('tax_cents').notNull().default(0),
+    // Stripe's total_details.amount_discount, and the promotion codes the shopper entered
+    discountCents: integer('discount_cents').notNull().default(0),
+    discountCodes: text('discount_codes', { mode: 'json' }).$type<string[]>().notNull().default([]),
+    // the tax was included in the prices (Stripe Tax, inclusive behaviour) rather than added
+    isTaxInclusive: integer('is_tax_inclusive', { mode: 'boolean' }).notNull().default(false),
     refundedCents: integer('refunded_cents').notNull().default(0),
     currency: text('currency').notNull(),
     email: text('email'),
@@ -223,6 +230,11 @@ export const orderLines = sqliteTable(
     quantity: integer('quantity').notNull(),
     unitAmountCents: integer('unit_amount_cents').notNull(),
     totalCents: integer('total_cents').notNull(),
+    // Stripe's amount_subtotal (before discount and tax; null on lines recorded before it was
+    // kept), amount_discount and amount_tax of the line item
+    subtotalCents: integer('subtotal_cents'),
+    discountCents: integer('discount_cents').notNull().default(0),
+    taxCents: integer('tax_cents').notNull().default(0),
     restockedQuantity: integer('restocked_quantity').notNull().default(0),
   },
   (t) => [index('order_lines_order_idx').on(t.orderId), uniqueIndex('order_lines_stripe_line_uq').on(t.orderId, t.stripeLineItemId)],

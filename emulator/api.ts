@@ -1,122 +1,16 @@
 import type Stripe from 'stripe'
-import type { Emulator, RequestContext } from './emulator'
+import { createdWhere, cursorOf, expand, limitOf, lineItemsPage, LIST_PARAMS, whereIf, type Handler } from './api-common'
+import { PROMOTION_ROUTES } from './api-promotions'
 import { invalid, noSuch } from './errors'
-import { list, publicSession, type EmulatedEvent, type LineInput, type SessionInput, type ShippingRateInput, type StoredSession } from './objects'
-import { isEmail, Reader, type Range } from './params'
+import { list, publicSession, type EmulatedEvent, type LineInput, type SessionInput, type ShippingRateInput, type StoredSession, type TaxBehaviorParam } from './objects'
+import { isEmail, type Reader } from './params'
 import type { ObjectType } from './store'
 
 // The /v1 routes the store's code calls through the official SDK. Every handler is
 // synchronous and runs inside one immediate transaction (see http.ts), so an idempotent
 // POST and its effects commit together.
 
-export type ApiResult = { status: number; body: unknown }
-type Handler = (emulator: Emulator, params: Reader, match: string[], request: RequestContext) => ApiResult
-
-const LIST_PARAMS = ['limit', 'starting_after', 'ending_before', 'expand'] as const
-
-// ---- expansion (https://docs.stripe.com/expand)
-
-const PREFIX_TYPES: [string, ObjectType][] = [
-  ['cs_', 'checkout.session'],
-  ['pi_', 'payment_intent'],
-  ['ch_', 'charge'],
-  ['re_', 'refund'],
-  ['dp_', 'dispute'],
-  ['prod_', 'product'],
-  ['price_', 'price'],
-  ['shr_', 'shipping_rate'],
-]
-
-function lookup(emulator: Emulator, id: string): unknown {
-  const entry = PREFIX_TYPES.find(([prefix]) => id.startsWith(prefix))
-  if (!entry) return undefined
-  const found = emulator.get<Record<string, unknown>>(id, entry[1])
-  if (found && entry[1] === 'checkout.session') return publicSession(found as unknown as StoredSession)
-  return found
-}
-
-function expandPath(emulator: Emulator, target: Record<string, unknown>, parts: string[]): void {
-  const [head, ...rest] = parts
-  if (!head) return
-  if (target.object === 'list' && head === 'data' && Array.isArray(target.data)) {
-    for (const item of target.data) if (item && typeof item === 'object') expandPath(emulator, item as Record<string, unknown>, rest)
-    return
-  }
-  let value = target[head]
-  if (value === undefined && target.object === 'checkout.session' && head === 'line_items') {
-    value = lineItemsPage(emulator, target.id as string, { limit: 10 })
-  }
-  if (value === null) return
-  if (typeof value === 'string') {
-    const found = lookup(emulator, value)
-    if (found === undefined) throw invalid(`This property cannot be expanded (${head}).`, 'expand')
-    value = found
-  } else if (!value || typeof value !== 'object' || Array.isArray(value)) {
-    throw invalid(`This property cannot be expanded (${head}).`, 'expand')
-  }
-  target[head] = value
-  if (rest.length) expandPath(emulator, value as Record<string, unknown>, rest)
-}
-
-function expand<T>(emulator: Emulator, object: T, params: Reader, prefix = ''): T {
-  const paths = params.strings('expand', { max: 50 }) ?? []
-  for (const path of paths) {
-    const parts = path.split('.')
-    if (parts.length > 4 + (prefix ? 1 : 0)) throw invalid(`You cannot expand more than 4 levels of a property (${path}).`, 'expand')
-    if (prefix && parts[0] !== prefix) throw invalid(`This property cannot be expanded (${parts[0]}).`, 'expand')
-    expandPath(emulator, object as Record<string, unknown>, parts)
-  }
-  return object
-}
-
-// ---- lists
-
-function limitOf(params: Reader): number {
-  return params.int('limit', { min: 1, max: 100 }) ?? 10
-}
-
-function cursorOf(params: Reader) {
-  const startingAfter = params.string('starting_after')
-  const endingBefore = params.string('ending_before')
-  if (startingAfter && endingBefore) throw invalid('You may only specify one of these parameters: ending_before, starting_after.', 'starting_after')
-  return { startingAfter, endingBefore }
-}
-
-/** Adds `clause` (one `?`) to a list query's WHERE when the filter was given. */
-function whereIf(value: unknown, clause: string, sql: string[], args: unknown[]) {
-  if (value === undefined || value === null || value === '') return
-  sql.push(clause)
-  args.push(value)
-}
-
-function createdWhere(range: Range | undefined, sql: string[], args: unknown[]) {
-  if (!range) return
-  const ops: [keyof Range, string][] = [
-    ['gt', '>'],
-    ['gte', '>='],
-    ['lt', '<'],
-    ['lte', '<='],
-  ]
-  for (const [key, op] of ops) {
-    if (range[key] !== undefined) {
-      sql.push(`created ${op} ?`)
-      args.push(range[key])
-    }
-  }
-}
-
-function lineItemsPage(emulator: Emulator, sessionId: string, opts: { limit: number; cursor?: { startingAfter?: string; endingBefore?: string } }) {
-  const page = emulator.store.listPage(
-    'objects',
-    { sql: ['type = ?', 'parent = ?'], args: ['item', sessionId] },
-    { limit: opts.limit, cursor: opts.cursor ?? {}, order: 'asc', cursorType: 'item', cursorNoun: 'line item' },
-  )
-  return list(
-    page.rows.map((r) => JSON.parse(r) as Stripe.LineItem),
-    page.hasMore,
-    `/v1/checkout/sessions/${sessionId}/line_items`,
-  )
-}
+export type { ApiResult } from './api-common'
 
 // ---- checkout sessions
 
@@ -147,6 +41,7 @@ const SESSION_CREATE_PARAMS = [
   'custom_text',
   'invoice_creation',
   'payment_method_configuration',
+  'discounts',
 ]
 
 function url(value: string | undefined, param: string): string | null {
@@ -173,7 +68,7 @@ function parseLine(item: Reader, index: number, currencyOf: (c: string, param: s
   if (!priceData) throw invalid(`You must specify either \`price\` or \`price_data\` for line_items[${index}].`, item.name('price_data'), 'parameter_missing')
   priceData.only(['currency', 'unit_amount', 'unit_amount_decimal', 'product_data', 'product', 'tax_behavior', 'recurring'])
   if (priceData.has('recurring')) throw invalid('You must be in `subscription` mode to use recurring prices.', priceData.name('recurring'))
-  priceData.string('tax_behavior', { oneOf: ['exclusive', 'inclusive', 'unspecified'] })
+  const taxBehavior = priceData.string('tax_behavior', { oneOf: ['exclusive', 'inclusive', 'unspecified'] }) as TaxBehaviorParam | undefined
   const currency = priceData.requiredString('currency').toLowerCase()
   if (!/^[a-z]{3}$/.test(currency)) throw invalid(`Invalid currency: ${currency}`, priceData.name('currency'))
   currencyOf(currency, priceData.name('currency'))
@@ -188,7 +83,7 @@ function parseLine(item: Reader, index: number, currencyOf: (c: string, param: s
   const productId = priceData.string('product')
   const product = priceData.object('product_data')
   if (productId && product) throw invalid('You may only specify one of these parameters: product, product_data.', priceData.name('product'))
-  if (productId) return { name: '', description: null, images: [], productMetadata: {}, unitAmount, quantity, productId }
+  if (productId) return { name: '', description: null, images: [], productMetadata: {}, unitAmount, quantity, productId, taxBehavior }
   if (!product) throw invalid(`You must specify either \`product\` or \`product_data\` when creating a price.`, priceData.name('product_data'), 'parameter_missing')
   product.only(['name', 'description', 'images', 'metadata', 'tax_code', 'unit_label'])
   const images = product.strings('images', { max: 8 }) ?? []
@@ -200,7 +95,17 @@ function parseLine(item: Reader, index: number, currencyOf: (c: string, param: s
     productMetadata: product.metadata('metadata') ?? {},
     unitAmount,
     quantity,
+    taxBehavior,
+    taxCode: taxCode(product, 'tax_code'),
   }
+}
+
+/** Stripe's product tax codes look like txcd_99999999. */
+function taxCode(reader: Reader, key: string): string | null {
+  const code = reader.string(key)
+  if (code === undefined) return null
+  if (!/^txcd_\d{8}$/.test(code)) throw invalid(`Invalid tax code: ${code} (expected txcd_ and 8 digits, e.g. txcd_99999999)`, reader.name(key))
+  return code
 }
 
 function parseShippingOption(option: Reader, currency: string): ShippingRateInput {
@@ -232,7 +137,14 @@ function parseShippingOption(option: Reader, currency: string): ShippingRateInpu
     }
     deliveryEstimate = { minimum: bound('minimum'), maximum: bound('maximum') }
   }
-  return { displayName: data.requiredString('display_name', { max: 100 }), amount, deliveryEstimate, metadata: data.metadata('metadata') ?? {} }
+  return {
+    displayName: data.requiredString('display_name', { max: 100 }),
+    amount,
+    deliveryEstimate,
+    metadata: data.metadata('metadata') ?? {},
+    taxBehavior: data.string('tax_behavior', { oneOf: ['exclusive', 'inclusive', 'unspecified'] }) as TaxBehaviorParam | undefined,
+    taxCode: taxCode(data, 'tax_code'),
+  }
 }
 
 function parseSessionCreate(p: Reader, now: number): SessionInput {
@@ -242,7 +154,23 @@ function parseSessionCreate(p: Reader, now: number): SessionInput {
   const uiMode = p.string('ui_mode', { oneOf: ['hosted', 'embedded', 'custom'] })
   if (uiMode && uiMode !== 'hosted') throw invalid('The payments emulator supports ui_mode=hosted only.', 'ui_mode')
   const automaticTax = p.object('automatic_tax')
-  if (automaticTax?.bool('enabled')) throw invalid('The payments emulator cannot calculate tax; automatic_tax[enabled] must be false.', 'automatic_tax[enabled]')
+  automaticTax?.only(['enabled', 'liability'])
+  const isAutomaticTax = automaticTax ? automaticTax.bool('enabled') === true : false
+  if (automaticTax && automaticTax.bool('enabled') === undefined) throw invalid('Missing required param: automatic_tax[enabled].', 'automatic_tax[enabled]', 'parameter_missing')
+  const liability = automaticTax?.object('liability')
+  if (liability && liability.only(['type', 'account']).string('type', { oneOf: ['self', 'account'] }) === 'account') {
+    throw invalid('The payments emulator has no connected accounts; automatic_tax[liability][type] must be self.', 'automatic_tax[liability][type]')
+  }
+  const allowPromotionCodes = p.bool('allow_promotion_codes') ?? null
+  const discounts = (p.objects('discounts', { max: 1 }) ?? []).map((d) => {
+    d.only(['coupon', 'promotion_code'])
+    const coupon = d.string('coupon')
+    const promotionCode = d.string('promotion_code')
+    if (coupon && promotionCode) throw invalid('You may only specify one of these parameters: coupon, promotion_code.', d.name('coupon'))
+    if (!coupon && !promotionCode) throw invalid(`Missing required param: ${d.name('coupon')} or ${d.name('promotion_code')}.`, d.name('coupon'), 'parameter_missing')
+    return coupon ? { coupon } : { promotionCode: promotionCode! }
+  })
+  if (allowPromotionCodes === true && discounts.length) throw invalid('You may only specify one of these parameters: allow_promotion_codes, discounts.', 'discounts')
   for (const key of ['consent_collection', 'custom_text', 'invoice_creation', 'phone_number_collection'] as const) p.object(key)
   const paymentMethodTypes = p.strings('payment_method_types') ?? []
   for (const [i, type] of paymentMethodTypes.entries()) {
@@ -307,6 +235,9 @@ function parseSessionCreate(p: Reader, now: number): SessionInput {
     submitType: p.string('submit_type', { oneOf: ['auto', 'book', 'donate', 'pay', 'subscribe'] }) ?? null,
     billingAddressCollection: p.string('billing_address_collection', { oneOf: ['auto', 'required'] }) ?? null,
     isPhoneCollected: p.object('phone_number_collection')?.bool('enabled') ?? false,
+    allowPromotionCodes,
+    discounts,
+    isAutomaticTax,
   }
 }
 
@@ -459,7 +390,7 @@ function retrieve(type: ObjectType, noun: string, param: string): Handler {
   }
 }
 
-type Route = { method: string; pattern: RegExp; handler: Handler }
+export type Route = { method: string; pattern: RegExp; handler: Handler }
 
 const ID = '([A-Za-z0-9_]+)'
 
@@ -482,6 +413,8 @@ export const ROUTES: Route[] = [
   { method: 'GET', pattern: new RegExp(`^/v1/products/${ID}$`), handler: retrieve('product', 'product', 'id') },
   { method: 'GET', pattern: new RegExp(`^/v1/prices/${ID}$`), handler: retrieve('price', 'price', 'price') },
   { method: 'GET', pattern: new RegExp(`^/v1/shipping_rates/${ID}$`), handler: retrieve('shipping_rate', 'shipping_rate', 'shipping_rate_token') },
+  { method: 'GET', pattern: new RegExp(`^/v1/tax_rates/${ID}$`), handler: retrieve('tax_rate', 'tax_rate', 'tax_rate') },
+  ...PROMOTION_ROUTES,
 ]
 
 export function findRoute(method: string, path: string): { handler: Handler; match: string[] } | null {

@@ -3,10 +3,13 @@ import type { Emulator } from './emulator'
 import { ApiError } from './errors'
 import type { StoredSession } from './objects'
 import { isEmail } from './params'
+import { formatAmount } from './pricing'
+import type { Totals } from './promotions'
 
 // The hosted payment page: what Stripe Checkout shows at session.url, reduced to the fields
 // the store needs. Plain HTML with inline CSS, every field labelled, errors announced; it
-// works without JavaScript (a few lines only keep the total in step with the shipping choice).
+// works without JavaScript (a few lines only refresh the totals when the shipping choice or
+// the country changes, and carry the typed address along when a promotion code is applied).
 
 type Values = {
   email: string
@@ -22,24 +25,18 @@ type Values = {
   exp: string
   cvc: string
   pay_later: boolean
+  promotion_code: string
 }
 
 type Errors = Partial<Record<keyof Values | 'form', string>>
+
+/** The promotion-code form's labels, for tests that drive the page. */
+export const PROMOTION_CODE_LABEL = 'Promotion code'
 
 export const PAY_LATER_LABEL = 'Pay later (bank transfer — settles in a few seconds)'
 
 function esc(value: unknown): string {
   return String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
-}
-
-export function formatAmount(amount: number, currency: string): string {
-  try {
-    const format = new Intl.NumberFormat('en-US', { style: 'currency', currency: currency.toUpperCase() })
-    const digits = format.resolvedOptions().maximumFractionDigits ?? 2
-    return format.format(amount / 10 ** digits)
-  } catch {
-    return `${(amount / 100).toFixed(2)} ${currency.toUpperCase()}`
-  }
 }
 
 const COUNTRY_NAMES = (() => {
@@ -99,6 +96,13 @@ form:has(#pay_later:checked) .pay-later-only{display:inline}
 button{width:100%;padding:.8rem;border:0;border-radius:6px;background:#1d4ed8;color:#fff;font:inherit;font-weight:600;cursor:pointer}
 button:hover{background:#1e40af}
 .cancel{display:inline-block;margin-top:1rem;color:#1d4ed8}
+.promo{margin-top:1rem;border-top:1px solid #eceef1;padding-top:.75rem}
+.promo-row{display:flex;gap:.5rem;align-items:stretch}
+.promo-row input{flex:1}
+button.secondary{width:auto;background:#fff;color:#1d4ed8;border:1px solid #1d4ed8;padding:.55rem .9rem}
+button.secondary:hover{background:#eef2ff}
+.applied{display:flex;justify-content:space-between;align-items:center;gap:.5rem;margin:0}
+.discount{color:#05603a}
 `
 
 function page(title: string, body: string, status = 200): Response {
@@ -150,6 +154,36 @@ function fieldHtml(args: { id: keyof Values; label: string; value: string; error
 ${args.hint ? `<p class="hint" id="${args.id}-hint">${esc(args.hint)}</p>` : ''}${error ? `<p class="field-error" id="${args.id}-error">${esc(error)}</p>` : ''}`
 }
 
+/** Countries a session without a shipping address asks for, to work out tax: those with a rate. */
+function billingCountries(emulator: Emulator): string[] {
+  return Object.keys(emulator.taxRates).sort((a, b) => countryName(a).localeCompare(countryName(b)))
+}
+
+/** The country tax is worked out from on this page: the shipping country, else the billing one. */
+function taxCountry(session: StoredSession, values: Values): string | null {
+  if (!session.automatic_tax.enabled) return null
+  return /^[A-Z]{2}$/.test(values.country) ? values.country : null
+}
+
+function selectedShipping(session: StoredSession, values: Values): number {
+  return Math.min(Math.max(0, Number(values.shipping_rate) || 0), Math.max(0, session.shipping_options.length - 1))
+}
+
+/** The figures the summary shows, formatted; the quote endpoint sends the same for the script. */
+function summaryFigures(session: StoredSession, totals: Totals) {
+  const currency = session.currency ?? 'usd'
+  const isAllIncluded = totals.tax > 0 && totals.includedTax === totals.tax
+  const rate = totals.taxLabel ?? (totals.taxPercentage === null ? null : 'not collected')
+  return {
+    subtotal: formatAmount(totals.subtotal, currency),
+    discount: `−${formatAmount(totals.discount, currency)}`,
+    shipping: formatAmount(totals.shipping, currency),
+    tax: formatAmount(totals.tax, currency),
+    taxLabel: `${isAllIncluded ? 'Includes tax' : 'Tax'}${rate ? ` (${rate})` : ''}`,
+    total: formatAmount(totals.total, currency),
+  }
+}
+
 function renderForm(emulator: Emulator, session: StoredSession, values: Values, errors: Errors, status = 200): Response {
   const currency = session.currency ?? 'usd'
   const lines = emulator.lineItems(session.id)
@@ -157,11 +191,13 @@ function renderForm(emulator: Emulator, session: StoredSession, values: Values, 
     const id = typeof option.shipping_rate === 'string' ? option.shipping_rate : option.shipping_rate.id
     return { amount: option.shipping_amount, rate: emulator.get<Stripe.ShippingRate>(id, 'shipping_rate') }
   })
-  const selected = Math.min(Math.max(0, Number(values.shipping_rate) || 0), Math.max(0, rates.length - 1))
-  const subtotal = session.amount_subtotal ?? 0
-  const shipping = rates[selected]?.amount ?? 0
-  const total = subtotal + shipping
+  const selected = selectedShipping(session, values)
+  const totals = emulator.quote(session.id, { country: taxCountry(session, values), shippingIndex: selected })
+  const figures = summaryFigures(session, totals)
+  const total = totals.total
   const allowed = session.shipping_address_collection?.allowed_countries ?? null
+  const attached = session.emulator.attached ?? null
+  const isTaxed = session.automatic_tax.enabled
 
   // As Stripe's page does, each line shows its product's first picture when it has one.
   const imageOf = (l: Stripe.LineItem): string | null => {
@@ -175,7 +211,7 @@ function renderForm(emulator: Emulator, session: StoredSession, values: Values, 
       const image = imageOf(l)
       return `<li>${image ? `<img class="thumb" src="${esc(image)}" alt="" width="48" height="48">` : '<span class="thumb" aria-hidden="true"></span>'}<span class="desc">${esc(l.description)}${
         (l.quantity ?? 1) > 1 ? ` <span class="muted">× ${l.quantity}</span>` : ''
-      }</span><span class="amount">${esc(formatAmount(l.amount_total, currency))}</span></li>`
+      }</span><span class="amount">${esc(formatAmount(l.amount_subtotal, currency))}</span></li>`
     })
     .join('')
 
@@ -214,7 +250,30 @@ ${fieldHtml({ id: 'line2', label: 'Address line 2 (optional)', value: values.lin
 <div class="row"><div>${fieldHtml({ id: 'postal_code', label: 'Postal code', value: values.postal_code, errors, autocomplete: 'postal-code', required: true })}</div>
 <div>${countryHtml}</div></div>
 </fieldset>`
-    : `<fieldset><legend>Your details</legend>${fieldHtml({ id: 'name', label: 'Full name', value: values.name, errors, autocomplete: 'name', required: true })}</fieldset>`
+    : `<fieldset><legend>Your details</legend>${fieldHtml({ id: 'name', label: 'Full name', value: values.name, errors, autocomplete: 'name', required: true })}${
+        isTaxed
+          ? `<label for="country">Country</label>
+<select id="country" name="country" autocomplete="country" required aria-required="true"${errors.country ? ' aria-invalid="true" aria-describedby="country-error"' : ''}>
+${billingCountries(emulator).map((c) => `<option value="${esc(c)}"${c === values.country ? ' selected' : ''}>${esc(countryName(c))}</option>`).join('')}
+</select>${errors.country ? `<p class="field-error" id="country-error">${esc(errors.country)}</p>` : ''}`
+          : ''
+      }</fieldset>`
+
+  const discountName = attached ? (attached.code ?? attached.coupon.name ?? 'Discount') : ''
+  const off = attached ? (attached.coupon.percent_off !== null ? `${attached.coupon.percent_off}% off` : `${formatAmount(attached.coupon.amount_off ?? 0, currency)} off`) : ''
+  const promoError = errors.promotion_code
+  const promoHtml = session.allow_promotion_codes
+    ? `<form class="promo" id="promo-form" method="post" action="/emulator/checkout/${esc(encodeURIComponent(session.id))}" novalidate>
+${
+  attached
+    ? `<p class="applied" id="promotion-applied"><span><strong>${esc(discountName)}</strong> applied — ${esc(off)}</span><button type="submit" class="secondary" name="action" value="remove_code" aria-label="Remove promotion code ${esc(discountName)}">Remove</button></p>`
+    : `<label for="promotion_code">${esc(PROMOTION_CODE_LABEL)}</label>
+<div class="promo-row"><input id="promotion_code" name="promotion_code" type="text" autocomplete="off" autocapitalize="characters" spellcheck="false" value="${esc(values.promotion_code)}"${
+        promoError ? ' aria-invalid="true" aria-describedby="promotion_code-error"' : ''
+      }><button type="submit" class="secondary" name="action" value="apply_code">Apply</button></div>`
+}${promoError ? `<p class="field-error" id="promotion_code-error" role="alert">${esc(promoError)}</p>` : ''}
+</form>`
+    : ''
 
   const alert = errors.form ? `<div class="alert" role="alert" id="form-error">${esc(errors.form)}</div>` : ''
   const fieldErrors = Object.keys(errors).filter((k) => k !== 'form').length
@@ -229,15 +288,18 @@ ${merchant ? `<p class="merchant" data-testid="merchant"><span class="mark" aria
 <h2 id="summary-heading">Order summary</h2>
 <ul class="lines">${lineHtml}</ul>
 <dl class="totals">
-<dt>Subtotal</dt><dd>${esc(formatAmount(subtotal, currency))}</dd>
-${rates.length ? `<dt>Shipping</dt><dd id="shipping-amount">${esc(formatAmount(shipping, currency))}</dd>` : ''}
-<dt class="total">Total</dt><dd class="total" id="total-amount">${esc(formatAmount(total, currency))}</dd>
+<dt>Subtotal</dt><dd id="subtotal-amount">${esc(figures.subtotal)}</dd>
+${attached ? `<dt class="discount">Discount (${esc(discountName)})</dt><dd class="discount" id="discount-amount">${esc(figures.discount)}</dd>` : ''}
+${rates.length ? `<dt>Shipping</dt><dd id="shipping-amount">${esc(figures.shipping)}</dd>` : ''}
+${isTaxed ? `<dt id="tax-label">${esc(figures.taxLabel)}</dt><dd id="tax-amount">${esc(figures.tax)}</dd>` : ''}
+<dt class="total">Total</dt><dd class="total" id="total-amount">${esc(figures.total)}</dd>
 </dl>
+${promoHtml}
 </section>
 <section aria-labelledby="pay-heading">
 <h2 id="pay-heading">Payment details</h2>
 ${alert}${summaryAlert}
-<form method="post" action="${esc(action)}" novalidate>
+<form method="post" action="${esc(action)}" id="pay-form" novalidate>
 <fieldset><legend>Contact</legend>
 ${fieldHtml({ id: 'email', label: 'Email', value: values.email, errors, type: 'email', autocomplete: 'email', required: true })}
 </fieldset>
@@ -259,15 +321,22 @@ ${session.cancel_url ? `<a class="cancel" href="${esc(session.cancel_url)}">Canc
 </section>
 </main>
 <script>
-(function(){var f=document.querySelector('form');if(!f)return;var sub=${subtotal};var fmt;try{fmt=new Intl.NumberFormat('en-US',{style:'currency',currency:${JSON.stringify(currency.toUpperCase())}})}catch(e){return}
-var d=fmt.resolvedOptions().maximumFractionDigits;f.addEventListener('change',function(e){var t=e.target;if(!t||t.name!=='shipping_rate')return;var s=Number(t.getAttribute('data-amount'))||0;
-var sa=document.getElementById('shipping-amount');if(sa)sa.textContent=fmt.format(s/Math.pow(10,d));document.getElementById('total-amount').textContent=fmt.format((sub+s)/Math.pow(10,d));
-document.querySelectorAll('.pay-amount').forEach(function(el){el.textContent=fmt.format((sub+s)/Math.pow(10,d))})})})();
+(function(){var f=document.getElementById('pay-form');if(!f)return;var url=${JSON.stringify(`${action}/quote`)};
+function val(n){var el=f.querySelector('[name="'+n+'"]:checked')||f.querySelector('select[name="'+n+'"],input[name="'+n+'"]:not([type=radio]):not([type=checkbox])');return el?el.value:''}
+function set(id,text){var el=document.getElementById(id);if(el&&typeof text==='string')el.textContent=text}
+function refresh(){var q=new URLSearchParams({country:val('country'),shipping_rate:val('shipping_rate')||'0'});
+fetch(url+'?'+q.toString(),{headers:{Accept:'application/json'}}).then(function(r){return r.ok?r.json():null}).then(function(d){if(!d)return;
+set('subtotal-amount',d.subtotal);set('discount-amount',d.discount);set('shipping-amount',d.shipping);set('tax-label',d.taxLabel);set('tax-amount',d.tax);set('total-amount',d.total);
+document.querySelectorAll('.pay-amount').forEach(function(el){el.textContent=d.total})}).catch(function(){})}
+var taxed=!!document.getElementById('tax-amount');
+f.addEventListener('change',function(e){var n=e.target&&e.target.name;if(n==='shipping_rate'||(n==='country'&&taxed))refresh()});
+var p=document.getElementById('promo-form');if(p)p.addEventListener('submit',function(){['email','name','line1','line2','city','state','postal_code','country','shipping_rate'].forEach(function(n){var v=val(n);if(!v)return;var h=document.createElement('input');h.type='hidden';h.name=n;h.value=v;p.appendChild(h)})});})();
 </script>`
   return page(`Pay ${formatAmount(total, currency)} — Checkout (simulated)`, body, status)
 }
 
-function initialValues(session: StoredSession): Values {
+function initialValues(emulator: Emulator, session: StoredSession): Values {
+  const country = session.shipping_address_collection?.allowed_countries[0] ?? (session.automatic_tax.enabled ? (billingCountries(emulator)[0] ?? '') : '')
   return {
     email: session.customer_email ?? '',
     name: '',
@@ -276,12 +345,13 @@ function initialValues(session: StoredSession): Values {
     city: '',
     state: '',
     postal_code: '',
-    country: session.shipping_address_collection?.allowed_countries[0] ?? '',
-    shipping_rate: '0',
+    country,
+    shipping_rate: String(session.emulator.shippingIndex ?? 0),
     card: '',
     exp: '',
     cvc: '',
     pay_later: false,
+    promotion_code: '',
   }
 }
 
@@ -294,7 +364,7 @@ export async function checkoutPage(emulator: Emulator, request: Request, id: str
   if (method !== 'GET' && method !== 'POST') return new Response('Method not allowed', { status: 405, headers: { Allow: 'GET, POST' } })
   if (!emulator.get(id, 'checkout.session')) return notFound()
   const session = emulator.getSession(id)
-  if (method === 'GET') return session.status === 'open' ? renderForm(emulator, session, initialValues(session), {}) : statePage(session)
+  if (method === 'GET') return session.status === 'open' ? renderForm(emulator, session, initialValues(emulator, session), {}) : statePage(session)
   if (session.status !== 'open') return statePage(session)
 
   const form = new URLSearchParams(await request.text())
@@ -313,7 +383,12 @@ export async function checkoutPage(emulator: Emulator, request: Request, id: str
     exp: text('exp'),
     cvc: text('cvc'),
     pay_later: form.has('pay_later'),
+    promotion_code: text('promotion_code'),
   }
+  const action = form.get('action')
+  // Without its script the page cannot send the address along with a code; keep the default country then.
+  if (!values.country && (!session.shipping_address_collection || action === 'apply_code' || action === 'remove_code')) values.country = initialValues(emulator, session).country
+  if (action === 'apply_code' || action === 'remove_code') return promotionCodeAction(emulator, id, action, values)
   const errors: Errors = {}
   if (!isEmail(values.email)) errors.email = 'Enter a valid email address.'
   if (!values.name) errors.name = 'Enter your full name.'
@@ -332,14 +407,24 @@ export async function checkoutPage(emulator: Emulator, request: Request, id: str
   if (!values.pay_later && !values.card) errors.card = 'Enter a card number.'
   if (!values.pay_later && values.exp && !isFutureExpiry(values.exp, new Date(emulator.nowMs()))) errors.exp = 'Enter the expiry as MM / YY, not in the past.'
   if (!values.pay_later && values.cvc && !/^\d{3,4}$/.test(values.cvc)) errors.cvc = 'Enter the 3 or 4 digits on the back of the card.'
+  if (!allowed && session.automatic_tax.enabled && !/^[A-Z]{2}$/.test(values.country)) errors.country = 'Choose your country.'
   if (Object.keys(errors).length) return renderForm(emulator, session, values, errors, 422)
+  const stale = emulator.dropStaleDiscount(id, values.email)
+  if (stale) {
+    const message = `Your promotion code was removed: ${stale.message} Check the new total before paying.`
+    return renderForm(emulator, emulator.getSession(id), { ...values, card: '', exp: '', cvc: '' }, { form: message, promotion_code: stale.message }, 422)
+  }
 
   try {
     const paid = emulator.paySession(id, {
       card: values.card,
       email: values.email,
       name: values.name,
-      address: allowed ? { line1: values.line1, line2: values.line2, city: values.city, state: values.state, postal_code: values.postal_code, country: values.country } : null,
+      address: allowed
+        ? { line1: values.line1, line2: values.line2, city: values.city, state: values.state, postal_code: values.postal_code, country: values.country }
+        : session.automatic_tax.enabled
+          ? { country: values.country }
+          : null,
       shippingRateIndex: session.shipping_options.length ? shippingIndex : null,
       payLater: values.pay_later,
     })
@@ -362,4 +447,37 @@ export function isFutureExpiry(raw: string, now: Date): boolean {
   const month = Number(m[1])
   const year = m[2]!.length === 2 ? 2000 + Number(m[2]) : Number(m[2])
   return year > now.getUTCFullYear() || (year === now.getUTCFullYear() && month >= now.getUTCMonth() + 1)
+}
+
+/** Apply or remove a promotion code, then show the page again with what the shopper typed. */
+function promotionCodeAction(emulator: Emulator, id: string, action: 'apply_code' | 'remove_code', values: Values): Response {
+  const kept = { ...values, card: '', exp: '', cvc: '' }
+  try {
+    if (action === 'remove_code') {
+      emulator.removePromotionCode(id)
+      return renderForm(emulator, emulator.getSession(id), { ...kept, promotion_code: '' }, {})
+    }
+    if (!values.promotion_code) return renderForm(emulator, emulator.getSession(id), kept, { promotion_code: 'Enter a promotion code.' }, 422)
+    const refusal = emulator.applyPromotionCode(id, values.promotion_code, isEmail(values.email) ? values.email : null)
+    if (refusal) return renderForm(emulator, emulator.getSession(id), kept, { promotion_code: refusal.message }, 422)
+    return renderForm(emulator, emulator.getSession(id), { ...kept, promotion_code: '' }, {})
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err
+    const current = emulator.getSession(id)
+    if (current.status !== 'open') return statePage(current)
+    return renderForm(emulator, current, kept, { promotion_code: err.message }, err.status)
+  }
+}
+
+/** GET /emulator/checkout/:id/quote?country=GB&shipping_rate=1 — the summary's figures, for the page's script. */
+export function checkoutQuote(emulator: Emulator, request: Request, id: string): Response {
+  const headers = { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' }
+  if (request.method.toUpperCase() !== 'GET') return new Response('Method not allowed', { status: 405, headers: { Allow: 'GET' } })
+  if (!emulator.get(id, 'checkout.session')) return new Response(JSON.stringify({ error: 'not found' }), { status: 404, headers })
+  const session = emulator.getSession(id)
+  if (session.status !== 'open') return new Response(JSON.stringify({ error: 'This checkout is no longer open.' }), { status: 410, headers })
+  const url = new URL(request.url)
+  const values = { ...initialValues(emulator, session), country: (url.searchParams.get('country') ?? '').toUpperCase(), shipping_rate: url.searchParams.get('shipping_rate') ?? '0' }
+  const totals = emulator.quote(id, { country: taxCountry(session, values), shippingIndex: selectedShipping(session, values) })
+  return new Response(JSON.stringify(summaryFigures(session, totals)), { status: 200, headers })
 }

@@ -21,6 +21,7 @@ import {
   type SessionInput,
   type StoredSession,
 } from './objects'
+import { attach, attachedRefusal, computeTotals, couponRefusal, detach, findPromotionCode, orderContext, promotionRefusal, redeem, reprice, type Refusal, type Totals } from './promotions'
 import { Store, type DeliveryRow } from './store'
 
 // A Stripe-compatible payments emulator: Checkout Sessions, a hosted payment page, payment
@@ -56,7 +57,14 @@ export type EmulatorOptions = {
   maxConcurrentDeliveries?: number
   apiVersion?: string
   log?: EmulatorLog
+  /**
+   * Automatic tax: a flat percentage per two-letter country code (e.g. { GB: 20 }). A country
+   * not listed is one the account does not collect tax in. Default DEFAULT_TAX_RATES.
+   */
+  taxRates?: Record<string, number>
 }
+
+export const DEFAULT_TAX_RATES: Readonly<Record<string, number>> = { US: 0, CA: 5, GB: 20, DE: 19, FR: 20, NL: 21, AU: 10 }
 
 export const DEFAULT_RETRY_SCHEDULE = [1000, 2000, 5000, 15000, 60000, 300000, 3600000]
 
@@ -87,6 +95,11 @@ export type ForeignSessionInput = {
   payment_link?: string | null
   card?: string
   asyncOutcome?: 'succeeded' | 'failed' | null
+  /** A discount the link carried: a coupon id or a promotion code id (not both). */
+  coupon?: string
+  promotion_code?: string
+  /** Tax at the address country's flat rate, prices exclusive. */
+  automatic_tax?: boolean
 }
 
 export type DeliveryInfo = {
@@ -211,6 +224,7 @@ export class Emulator {
   readonly webhookTimeoutMs: number
   readonly apiVersion: string
   readonly log: EmulatorLog
+  readonly taxRates: Readonly<Record<string, number>>
   private readonly tickMs: number
   private readonly maxConcurrentDeliveries: number
   private webhookUrlOverride: string | null | undefined
@@ -239,6 +253,10 @@ export class Emulator {
     this.maxConcurrentDeliveries = options.maxConcurrentDeliveries ?? 4
     this.apiVersion = options.apiVersion ?? Stripe.API_VERSION
     this.log = options.log ?? silentLog
+    this.taxRates = { ...(options.taxRates ?? DEFAULT_TAX_RATES) }
+    for (const [country, rate] of Object.entries(this.taxRates)) {
+      if (!/^[A-Z]{2}$/.test(country) || !Number.isFinite(rate) || rate < 0 || rate > 100) throw new Error(`emulator: bad tax rate ${country}=${rate}`)
+    }
     this.clockOffsetMs = Number(this.store.setting('clock_offset_ms') ?? 0) || 0
     this.control = new EmulatorControl(this)
   }
@@ -322,7 +340,7 @@ export class Emulator {
             this.store.putObject('product', product)
             productId = product.id
           }
-          price = buildPrice(created, productId, input.currency, line.unitAmount)
+          price = buildPrice(created, productId, input.currency, line.unitAmount, line.taxBehavior)
           this.store.putObject('price', price)
         }
         const product = this.store.getObject<Stripe.Product>(typeof price.product === 'string' ? price.product : price.product.id, 'product')
@@ -341,10 +359,94 @@ export class Emulator {
         return built
       })
       const session = buildSession({ id, created, input, subtotal, shippingRates: rates, url: `${this.publicBaseUrl}/emulator/checkout/${id}` })
-      this.saveSession(session)
       for (const item of items) this.store.putObject('item', item, { parent: id })
+      const [wanted] = input.discounts ?? []
+      if (wanted) this.attachAtCreate(session, wanted)
+      reprice(this, session, { country: null, shippingIndex: 0 })
+      this.saveSession(session)
       return session
     })
+  }
+
+  /** discounts[0] at creation: checked like Stripe does, a refusal is a 400 naming the param. */
+  private attachAtCreate(session: StoredSession, wanted: { coupon?: string; promotionCode?: string }): void {
+    const order = orderContext(this, session, null)
+    if (wanted.promotionCode) {
+      const param = 'discounts[0][promotion_code]'
+      const promo = this.store.getObject<Stripe.PromotionCode>(wanted.promotionCode, 'promotion_code')
+      if (!promo) throw invalid(`No such promotion code: '${wanted.promotionCode}'`, param, 'resource_missing')
+      const refusal = promotionRefusal(this, promo, order)
+      if (refusal) throw invalid(`This promotion code cannot be redeemed: ${refusal.message}`, param, refusal.reason === 'expired' ? 'coupon_expired' : 'promotion_code_invalid')
+      const couponId = promo.promotion.coupon as string
+      attach(this, session, this.store.getObject<Stripe.Coupon>(couponId, 'coupon')!, promo)
+      return
+    }
+    const param = 'discounts[0][coupon]'
+    const coupon = this.store.getObject<Stripe.Coupon>(wanted.coupon!, 'coupon')
+    if (!coupon) throw invalid(`No such coupon: '${wanted.coupon}'`, param, 'resource_missing')
+    const refusal = couponRefusal(this, coupon, order)
+    if (refusal) throw invalid(`This coupon cannot be redeemed: ${refusal.message}`, param, refusal.reason === 'expired' ? 'coupon_expired' : 'parameter_invalid')
+    attach(this, session, coupon, null)
+  }
+
+  /**
+   * The shopper typed a code on the payment page of a session that allows promotion codes.
+   * Applies it (replacing any code applied before) or says why not; the totals follow.
+   */
+  applyPromotionCode(id: string, code: string, email: string | null): Refusal | null {
+    return this.store.write(() => {
+      const session = this.openSession(id)
+      if (!session.allow_promotion_codes) throw invalid('This Checkout Session does not accept promotion codes.', 'promotion_code')
+      const text = code.trim()
+      const promo = text && text.length <= 500 ? findPromotionCode(this, text) : undefined
+      const refusal = promotionRefusal(this, promo, orderContext(this, session, email))
+      if (refusal) return refusal
+      attach(this, session, this.store.getObject<Stripe.Coupon>(promo!.promotion.coupon as string, 'coupon')!, promo!)
+      reprice(this, session, { country: null, shippingIndex: session.emulator.shippingIndex ?? 0 })
+      this.saveSession(session)
+      return null
+    })
+  }
+
+  /** The shopper removes the code they applied. */
+  removePromotionCode(id: string): void {
+    this.store.write(() => {
+      const session = this.openSession(id)
+      if (!session.allow_promotion_codes) throw invalid('This Checkout Session does not accept promotion codes.', 'promotion_code')
+      detach(session)
+      reprice(this, session, { country: null, shippingIndex: session.emulator.shippingIndex ?? 0 })
+      this.saveSession(session)
+    })
+  }
+
+  /**
+   * Before paying: if the session's discount can no longer be redeemed (the code ran out or
+   * expired since it was applied), it comes off and the shopper is told why, with the new
+   * total, instead of paying a price they did not see.
+   */
+  dropStaleDiscount(id: string, email: string | null): Refusal | null {
+    return this.store.write(() => {
+      const session = this.openSession(id)
+      const refusal = attachedRefusal(this, session, email)
+      if (!refusal) return null
+      detach(session)
+      reprice(this, session, { country: null, shippingIndex: session.emulator.shippingIndex ?? 0 })
+      this.saveSession(session)
+      return refusal
+    })
+  }
+
+  /** The amounts the payment page shows for a country and shipping choice (nothing is stored but tax rates). */
+  quote(id: string, opts: { country: string | null; shippingIndex: number }): Totals {
+    return computeTotals(this, this.getSession(id), opts)
+  }
+
+  private openSession(id: string): StoredSession {
+    const session = this.getSession(id)
+    if (session.status !== 'open') {
+      throw invalid(session.status === 'complete' ? 'This Checkout Session is already complete.' : 'This Checkout Session has expired.', 'session', 'checkout_session_not_open')
+    }
+    return session
   }
 
   expireSession(id: string, request: RequestContext, opts: { isSweep?: boolean } = {}): StoredSession {
@@ -409,10 +511,14 @@ export class Emulator {
         if (outcome.kind === 'async_fail') outcome = { kind: 'declined', code: 'generic_decline' }
       }
       if (outcome.kind !== 'ok') throw cardDeclined(outcome.kind === 'declined' ? outcome.code : 'generic_decline')
+      // Callers drop a stale discount first (dropStaleDiscount); this only catches a code
+      // that ran out between that check and this transaction.
+      const stale = attachedRefusal(this, session, email)
+      if (stale) throw invalid(stale.message, 'promotion_code', stale.reason === 'expired' ? 'coupon_expired' : 'promotion_code_invalid')
 
       const now = this.nowSeconds()
-      const shippingAmount = option?.shipping_amount ?? 0
-      const total = (session.amount_subtotal ?? 0) + shippingAmount
+      const totals = reprice(this, session, { country: address.country, shippingIndex: option ? optionIndex : 0 })
+      const total = totals.total
       const currency = session.currency ?? 'usd'
       const isShipped = !!allowed
       const kind = asyncOutcome ? 'bank_transfer' : 'card'
@@ -455,16 +561,7 @@ export class Emulator {
       session.url = null
       session.customer_details = { address, business_name: null, email, individual_name: null, name, phone: null, tax_exempt: 'none', tax_ids: [] }
       session.collected_information = { business_name: null, individual_name: null, shipping_details: isShipped ? { address, name } : null }
-      if (option) {
-        session.shipping_cost = {
-          amount_subtotal: shippingAmount,
-          amount_tax: 0,
-          amount_total: shippingAmount,
-          shipping_rate: typeof option.shipping_rate === 'string' ? option.shipping_rate : option.shipping_rate.id,
-        }
-      }
-      session.amount_total = total
-      session.total_details = { amount_discount: 0, amount_shipping: shippingAmount, amount_tax: 0 }
+      redeem(this, session)
       this.saveSession(session)
       this.emit('checkout.session.completed', publicSession(session), request)
       if (asyncOutcome) this.store.schedule('settle', session.id, this.nowMs() + this.asyncDelayMs, { outcome: asyncOutcome })
@@ -614,6 +711,7 @@ export class Emulator {
     })
     const address = cleanAddress({ line1: '1 Test Street', city: 'Springfield', postal_code: '12345', country: 'US', ...input.address })
     if (input.shipping && (!Number.isSafeInteger(input.shipping.amount) || input.shipping.amount < 0)) throw invalid('Invalid integer: shipping[amount]', 'shipping[amount]')
+    if (input.coupon && input.promotion_code) throw invalid('You may only specify one of these parameters: coupon, promotion_code.', 'coupon')
     return this.store.write(() => {
       const session = this.createSession({
         currency,
@@ -632,6 +730,8 @@ export class Emulator {
         submitType: null,
         billingAddressCollection: null,
         isPhoneCollected: false,
+        discounts: input.coupon ? [{ coupon: input.coupon }] : input.promotion_code ? [{ promotionCode: input.promotion_code }] : [],
+        isAutomaticTax: input.automatic_tax === true,
       })
       return this.paySession(session.id, {
         card: input.card ?? '4242424242424242',
@@ -825,8 +925,14 @@ export class EmulatorControl {
     address?: Partial<Address>
     asyncOutcome?: 'succeeded' | 'failed'
     shipping_rate_index?: number
+    /** Entered on the page before paying (the session must allow promotion codes); a refusal is a 400 with the page's message. */
+    promotion_code?: string
   }): Stripe.Checkout.Session {
     if (!args || typeof args.session !== 'string') throw invalid('Missing required param: session.', 'session')
+    if (args.promotion_code !== undefined) {
+      const refusal = this.emulator.applyPromotionCode(args.session, args.promotion_code, args.email ?? null)
+      if (refusal) throw invalid(refusal.message, 'promotion_code', refusal.reason === 'expired' ? 'coupon_expired' : 'promotion_code_invalid')
+    }
     const existing = this.emulator.get<StoredSession>(args.session, 'checkout.session')
     const country = existing?.shipping_address_collection?.allowed_countries[0] ?? 'US'
     const session = this.emulator.paySession(args.session, {

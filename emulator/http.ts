@@ -1,6 +1,6 @@
 import crypto from 'node:crypto'
 import { findRoute } from './api'
-import { checkoutPage } from './checkout-page'
+import { checkoutPage, checkoutQuote } from './checkout-page'
 import type { Emulator, ForeignSessionInput } from './emulator'
 import { ApiError, invalid, unrecognizedUrl } from './errors'
 import { newId } from './ids'
@@ -57,6 +57,8 @@ export async function handleRequest(emulator: Emulator, request: Request): Promi
     if (path.startsWith('/v1/')) return await api(emulator, request, url, path, requestId, headers)
     const page = /^\/emulator\/checkout\/([A-Za-z0-9_]+)$/.exec(path)
     if (page) return await checkoutPage(emulator, request, page[1]!)
+    const quote = /^\/emulator\/checkout\/([A-Za-z0-9_]+)\/quote$/.exec(path)
+    if (quote) return checkoutQuote(emulator, request, quote[1]!)
     if (path.startsWith('/emulator/test/')) return await controls(emulator, request, url, path.slice('/emulator/test/'.length), headers)
     throw unrecognizedUrl(request.method, path)
   } catch (err) {
@@ -171,6 +173,9 @@ function foreignInput(body: Json): ForeignSessionInput {
     payment_link: field(body, 'payment_link', 'string'),
     card: field(body, 'card', 'string'),
     asyncOutcome: outcomeField(body),
+    coupon: field(body, 'coupon', 'string'),
+    promotion_code: field(body, 'promotion_code', 'string'),
+    automatic_tax: field(body, 'automatic_tax', 'boolean'),
   }
 }
 
@@ -207,6 +212,7 @@ async function controls(emulator: Emulator, request: Request, url: URL, name: st
           address: addressField(body),
           asyncOutcome: outcomeField(body),
           shipping_rate_index: field(body, 'shipping_rate_index', 'number'),
+          promotion_code: field(body, 'promotion_code', 'string'),
         }),
         headers,
       )

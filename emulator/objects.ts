@@ -20,16 +20,24 @@ export type LineInput = {
   productMetadata: Record<string, string>
   unitAmount: number
   quantity: number
+  /** price_data[tax_behavior]; how automatic tax treats the amount. */
+  taxBehavior?: TaxBehaviorParam
+  /** product_data[tax_code], e.g. txcd_99999999. */
+  taxCode?: string | null
   /** An existing product or price to reuse instead of creating new ones. */
   productId?: string
   priceId?: string
 }
+
+export type TaxBehaviorParam = 'inclusive' | 'exclusive' | 'unspecified'
 
 export type ShippingRateInput = {
   displayName: string
   amount: number
   deliveryEstimate: Stripe.ShippingRate.DeliveryEstimate | null
   metadata: Record<string, string>
+  taxBehavior?: TaxBehaviorParam
+  taxCode?: string | null
   /** An existing shipping rate to reuse. */
   id?: string
 }
@@ -51,16 +59,44 @@ export type SessionInput = {
   submitType: string | null
   billingAddressCollection: string | null
   isPhoneCollected: boolean
+  /** allow_promotion_codes as given (null when absent). */
+  allowPromotionCodes?: boolean | null
+  /** discounts[]: at most one, a coupon or a promotion code id. */
+  discounts?: { coupon?: string; promotionCode?: string }[]
+  isAutomaticTax?: boolean
 }
+
+/** The discount a session carries, with the coupon as it was when the discount was attached. */
+export type AttachedDiscount = { discount: Stripe.Discount; coupon: Stripe.Coupon; code: string | null }
 
 export type StoredSession = Stripe.Checkout.Session & {
   /** Kept beside the Stripe fields (stripped before sending) for the hosted page. */
-  emulator: { paymentIntentData: SessionInput['paymentIntentData'] }
+  emulator: {
+    paymentIntentData: SessionInput['paymentIntentData']
+    /** Sessions stored before discounts existed have none of the fields below. */
+    attached?: AttachedDiscount | null
+    /** The shipping option the totals were last computed with. */
+    shippingIndex?: number
+  }
 }
 
-export function publicSession(session: StoredSession): Stripe.Checkout.Session {
+/**
+ * The session as the API sends it. total_details.breakdown is stored but, as on Stripe, only
+ * sent when the caller expands it; webhook payloads never carry it.
+ */
+export function publicSession(session: StoredSession, opts: { isBreakdownShown?: boolean } = {}): Stripe.Checkout.Session {
   const { emulator: _internal, ...rest } = session
+  if (rest.total_details && !opts.isBreakdownShown) {
+    const { breakdown: _breakdown, ...details } = rest.total_details
+    return { ...rest, total_details: details }
+  }
   return rest
+}
+
+/** A line item as sent: its discounts and taxes arrays only when expanded. */
+export function publicLineItem(item: Stripe.LineItem, opts: { isDiscountsShown?: boolean; isTaxesShown?: boolean } = {}): Stripe.LineItem {
+  const { discounts, taxes, ...rest } = item
+  return { ...rest, ...(opts.isDiscountsShown ? { discounts: discounts ?? [] } : {}), ...(opts.isTaxesShown ? { taxes: taxes ?? [] } : {}) }
 }
 
 export function buildProduct(created: number, line: LineInput): Stripe.Product {
@@ -79,7 +115,7 @@ export function buildProduct(created: number, line: LineInput): Stripe.Product {
     package_dimensions: null,
     shippable: null,
     statement_descriptor: null,
-    tax_code: null,
+    tax_code: line.taxCode ?? null,
     tax_details: null,
     type: 'service',
     unit_label: null,
@@ -88,7 +124,7 @@ export function buildProduct(created: number, line: LineInput): Stripe.Product {
   }
 }
 
-export function buildPrice(created: number, productId: string, currency: string, unitAmount: number): Stripe.Price {
+export function buildPrice(created: number, productId: string, currency: string, unitAmount: number, taxBehavior: TaxBehaviorParam = 'unspecified'): Stripe.Price {
   return {
     id: newId('price'),
     object: 'price',
@@ -104,7 +140,7 @@ export function buildPrice(created: number, productId: string, currency: string,
     nickname: null,
     product: productId,
     recurring: null,
-    tax_behavior: 'unspecified',
+    tax_behavior: taxBehavior,
     tiers_mode: null,
     transform_quantity: null,
     type: 'one_time',
@@ -143,8 +179,8 @@ export function buildShippingRate(created: number, currency: string, input: Ship
     fixed_amount: { amount: input.amount, currency },
     livemode: false,
     metadata: input.metadata,
-    tax_behavior: 'unspecified',
-    tax_code: null,
+    tax_behavior: input.taxBehavior ?? 'unspecified',
+    tax_code: input.taxCode ?? null,
     type: 'fixed_amount',
   }
 }
@@ -165,11 +201,13 @@ export function buildSession(args: {
     object: 'checkout.session',
     adaptive_pricing: null,
     after_expiration: null,
-    allow_promotion_codes: null,
+    allow_promotion_codes: input.allowPromotionCodes ?? null,
     allowed_payment_method_types: null,
     amount_subtotal: args.subtotal,
     amount_total: args.subtotal + shippingAmount,
-    automatic_tax: { enabled: false, liability: null, provider: null, status: null },
+    automatic_tax: input.isAutomaticTax
+      ? { enabled: true, liability: { type: 'self' }, provider: 'stripe', status: 'requires_location_inputs' }
+      : { enabled: false, liability: null, provider: null, status: null },
     billing_address_collection: (input.billingAddressCollection as Stripe.Checkout.Session.BillingAddressCollection | null) ?? null,
     cancel_url: input.cancelUrl,
     client_reference_id: input.clientReferenceId,
@@ -225,7 +263,7 @@ export function buildSession(args: {
     ui_mode: 'hosted',
     url: args.url,
     wallet_options: null,
-    emulator: { paymentIntentData: input.paymentIntentData },
+    emulator: { paymentIntentData: input.paymentIntentData, attached: null, shippingIndex: 0 },
   }
 }
 
@@ -510,6 +548,128 @@ export type EmulatedEvent = {
   pending_webhooks: number
   request: { id: string | null; idempotency_key: string | null }
   type: string
+}
+
+export function buildCoupon(args: {
+  id: string
+  created: number
+  percentOff: number | null
+  amountOff: number | null
+  currency: string | null
+  duration: Stripe.Coupon.Duration
+  durationInMonths: number | null
+  maxRedemptions: number | null
+  metadata: Record<string, string>
+  name: string | null
+  redeemBy: number | null
+  appliesTo: string[] | null
+}): Stripe.Coupon {
+  return {
+    id: args.id,
+    object: 'coupon',
+    amount_off: args.amountOff,
+    ...(args.appliesTo ? { applies_to: { products: args.appliesTo } } : {}),
+    created: args.created,
+    currency: args.currency,
+    duration: args.duration,
+    duration_in_months: args.durationInMonths,
+    livemode: false,
+    max_redemptions: args.maxRedemptions,
+    metadata: args.metadata,
+    name: args.name,
+    percent_off: args.percentOff,
+    redeem_by: args.redeemBy,
+    times_redeemed: 0,
+    valid: true,
+  }
+}
+
+export function buildPromotionCode(args: {
+  created: number
+  code: string
+  coupon: string
+  active: boolean
+  customer: string | null
+  expiresAt: number | null
+  maxRedemptions: number | null
+  metadata: Record<string, string>
+  firstTimeTransaction: boolean
+  minimumAmount: number | null
+  minimumAmountCurrency: string | null
+}): Stripe.PromotionCode {
+  return {
+    id: newId('promo'),
+    object: 'promotion_code',
+    active: args.active,
+    code: args.code,
+    created: args.created,
+    customer: args.customer,
+    customer_account: null,
+    expires_at: args.expiresAt,
+    livemode: false,
+    max_redemptions: args.maxRedemptions,
+    metadata: args.metadata,
+    promotion: { type: 'coupon', coupon: args.coupon },
+    restrictions: {
+      first_time_transaction: args.firstTimeTransaction,
+      minimum_amount: args.minimumAmount,
+      minimum_amount_currency: args.minimumAmountCurrency,
+    },
+    times_redeemed: 0,
+  }
+}
+
+export function buildDiscount(args: { created: number; sessionId: string; coupon: string; promotionCode: string | null }): Stripe.Discount {
+  return {
+    id: newId('di'),
+    object: 'discount',
+    checkout_session: args.sessionId,
+    customer: null,
+    customer_account: null,
+    end: null,
+    invoice: null,
+    invoice_item: null,
+    promotion_code: args.promotionCode,
+    source: { coupon: args.coupon, type: 'coupon' },
+    start: args.created,
+    subscription: null,
+    subscription_item: null,
+  }
+}
+
+// The name each country's tax goes by on a receipt; anything unlisted is a VAT.
+const TAX_TYPES: Record<string, { type: Stripe.TaxRate.TaxType; name: string }> = {
+  US: { type: 'sales_tax', name: 'Sales Tax' },
+  CA: { type: 'gst', name: 'GST' },
+  AU: { type: 'gst', name: 'GST' },
+  NZ: { type: 'gst', name: 'GST' },
+  SG: { type: 'gst', name: 'GST' },
+  IN: { type: 'gst', name: 'GST' },
+  JP: { type: 'jct', name: 'JCT' },
+}
+
+export function buildTaxRate(args: { created: number; country: string; percentage: number; isInclusive: boolean }): Stripe.TaxRate {
+  const kind = TAX_TYPES[args.country] ?? { type: 'vat', name: 'VAT' }
+  return {
+    id: newId('txr'),
+    object: 'tax_rate',
+    active: true,
+    country: args.country,
+    created: args.created,
+    description: null,
+    display_name: kind.name,
+    effective_percentage: args.percentage,
+    flat_amount: null,
+    inclusive: args.isInclusive,
+    jurisdiction: args.country,
+    jurisdiction_level: 'country',
+    livemode: false,
+    metadata: {},
+    percentage: args.percentage,
+    rate_type: 'percentage',
+    state: null,
+    tax_type: kind.type,
+  }
 }
 
 export function list<T>(data: T[], hasMore: boolean, url: string): Stripe.ApiList<T> {

@@ -85,6 +85,9 @@ export type ObjectType =
   | 'charge'
   | 'refund'
   | 'dispute'
+  | 'coupon'
+  | 'promotion_code'
+  | 'tax_rate'
 
 export type DeliveryRow = {
   id: number
@@ -177,6 +180,18 @@ export class Store {
         .stmt(`SELECT id FROM objects WHERE type = 'checkout.session' AND status = 'open' AND expires_at <= ? ORDER BY expires_at LIMIT ?`)
         .all(nowSeconds, limit) as { id: string }[]
     ).map((r) => r.id)
+  }
+
+  /** Objects of one type matching every clause (each clause with its own `?`s), newest first. */
+  findObjects<T>(type: ObjectType, where: { sql: string[]; args: unknown[] }, limit = 100): T[] {
+    const sql = ['type = ?', ...where.sql]
+    return (this.db.prepare(`SELECT data FROM objects WHERE ${sql.join(' AND ')} ORDER BY seq DESC LIMIT ?`).all(type, ...where.args, limit) as { data: string }[]).map(
+      (r) => JSON.parse(r.data) as T,
+    )
+  }
+
+  deleteObject(id: string, type: ObjectType): boolean {
+    return this.stmt('DELETE FROM objects WHERE id = ? AND type = ?').run(id, type).changes === 1
   }
 
   childIds(parent: string, type: ObjectType): string[] {

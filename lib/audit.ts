@@ -1,5 +1,5 @@
 import 'server-only'
-import { count, desc } from 'drizzle-orm'
+import { and, count, desc, eq } from 'drizzle-orm'
 import { getDb, write, type Tx } from '@/db'
 import { auditLog } from '@/db/schema'
 import { paginate } from './paging'
@@ -30,6 +30,17 @@ export function change<T>(actor: Actor, action: string, subject: string, fn: (tx
 /** Records an action whose effect happened elsewhere (a call to Stripe, a replay). */
 export function note(actor: Actor, action: string, subject: string, after: unknown = null): void {
   write((tx) => record(tx, actor, action, subject, null, after))
+}
+
+/**
+ * Records an action on a subject unless it is recorded already: a repeated request that
+ * Stripe answered from its idempotency cache (a double submit) did nothing a second time.
+ */
+export function noteOnce(actor: Actor, action: string, subject: string, after: unknown = null): void {
+  write((tx) => {
+    const seen = tx.select({ id: auditLog.id }).from(auditLog).where(and(eq(auditLog.action, action), eq(auditLog.subject, subject))).get()
+    if (!seen) record(tx, actor, action, subject, null, after)
+  })
 }
 
 export const PER_PAGE = 50

@@ -72,6 +72,7 @@ export async function boot(): Promise<void> {
       publicBaseUrl: env.appUrl,
       businessName: env.storeName,
       webhookUrl: `http://127.0.0.1:${env.port}/api/stripe/webhook`,
+      taxRates: env.emulatorTaxRates,
       log,
     })
     log.warn('boot: payments are SIMULATED by the built-in emulator (PAYMENTS=emulator)')

@@ -58,10 +58,22 @@ export async function abandon(cartId: string): Promise<{ released: number }> {
 
 export type StartResult = { url: string; sessionId: string }
 
+/**
+ * What the cart says about the rest of the price: shipping, codes and (only when Stripe Tax
+ * is on) tax are all settled on Stripe's page. With tax off nothing is said about tax, since
+ * no tax is charged and claiming the prices exclude it would be untrue.
+ */
+export function priceNotes(): string[] {
+  const env = getEnv()
+  const notes = ['Shipping is chosen and added at checkout.', 'Have a discount code? Enter it at checkout.']
+  if (env.isStripeTaxEnabled) notes.push(env.stripeTaxBehavior === 'inclusive' ? 'Prices include tax.' : 'Tax calculated at checkout.')
+  return notes
+}
+
 type Reserved = {
   version: number
   holdIds: number[]
-  lines: { variantId: number; quantity: number; priceCents: number; currency: string; title: string; variantTitle: string; sku: string; description: string }[]
+  lines: { variantId: number; quantity: number; priceCents: number; currency: string; title: string; variantTitle: string; sku: string; description: string; taxCode: string | null }[]
 }
 
 export async function start(cartId: string, clientAddress: string | null = null): Promise<StartResult> {
@@ -86,6 +98,7 @@ export async function start(cartId: string, clientAddress: string | null = null)
         variantTitle: variants.title,
         sku: variants.sku,
         description: products.description,
+        taxCode: products.taxCode,
       })
       .from(cartLines)
       .innerJoin(variants, eq(variants.id, cartLines.variantId))
@@ -117,6 +130,9 @@ export async function start(cartId: string, clientAddress: string | null = null)
     const picture = pictures.get(variantId)?.path
     return picture ? [`${env.appUrl}/uploads/${picture.split('/').map(encodeURIComponent).join('/')}`] : []
   }
+  // Stripe Tax, when on: Stripe works out the tax from the shipping address, each product's
+  // tax code and whether the prices include it. Off: nothing about tax is sent at all.
+  const tax = env.isStripeTaxEnabled ? { behavior: env.stripeTaxBehavior, defaultCode: env.stripeTaxCode } : null
   let session
   try {
     session = await payments.createCheckoutSession(
@@ -127,14 +143,20 @@ export async function start(cartId: string, clientAddress: string | null = null)
           price_data: {
             currency: l.currency,
             unit_amount: l.priceCents,
+            ...(tax ? { tax_behavior: tax.behavior } : {}),
             product_data: {
               name: itemLabel(l.title, l.variantTitle),
               ...(l.description ? { description: l.description.slice(0, 500) } : {}),
               images: imagesOf(l.variantId),
               metadata: { variant_id: String(l.variantId), sku: l.sku },
+              ...(tax ? { tax_code: l.taxCode ?? tax.defaultCode } : {}),
             },
           },
         })),
+        // Codes are entered on Stripe's page and checked by Stripe as the shopper pays
+        // (docs/decisions/021-discounts-and-tax-at-checkout.md).
+        allow_promotion_codes: true,
+        ...(tax ? { automatic_tax: { enabled: true } } : {}),
         metadata: { cart_id: cartId, cart_version: String(reserved.version) },
         client_reference_id: cartId,
         shipping_address_collection: { allowed_countries: env.shippingCountries as ('US' | 'GB')[] },
@@ -143,6 +165,7 @@ export async function start(cartId: string, clientAddress: string | null = null)
             display_name: rate.name,
             type: 'fixed_amount' as const,
             fixed_amount: { amount: rate.amountCents, currency },
+            ...(tax ? { tax_behavior: tax.behavior } : {}),
             delivery_estimate: { minimum: { unit: 'business_day' as const, value: rate.minDays }, maximum: { unit: 'business_day' as const, value: rate.maxDays } },
           },
         })),

@@ -36,6 +36,31 @@ const shippingRates = z
     return rates.slice(0, 5)
   })
 
+// "GB:20,DE:19,US:8.25" -> { GB: 20, DE: 19, US: 8.25 }: the built-in emulator's flat
+// automatic-tax rate per country. Unset: the emulator's own default table.
+const emulatorTaxRates = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    const text = raw?.trim()
+    if (!text) return undefined
+    const rates: Record<string, number> = {}
+    for (const part of text.split(',')) {
+      const m = /^\s*([A-Za-z]{2})\s*:\s*(\d{1,3}(?:\.\d{1,2})?)\s*$/.exec(part)
+      if (!m || Number(m[2]) > 100) {
+        ctx.addIssue({ code: 'custom', message: `expected "CC:percent" with a percent from 0 to 100, got "${part.trim()}"` })
+        return z.NEVER
+      }
+      const country = m[1]!.toUpperCase()
+      if (country in rates) {
+        ctx.addIssue({ code: 'custom', message: `${country} is listed twice` })
+        return z.NEVER
+      }
+      rates[country] = Number(m[2])
+    }
+    return rates
+  })
+
 const Schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
@@ -65,7 +90,17 @@ const Schema = z.object({
     .transform((s) => s.split(',').map((c) => c.trim().toUpperCase()))
     .pipe(z.array(z.string().regex(/^[A-Z]{2}$/, 'must be 2-letter country codes')).min(1)),
   SHIPPING_RATES: shippingRates,
+  PAYMENTS_EMULATOR_TAX_RATES: emulatorTaxRates,
   JOBS: z.enum(['on', 'off']).default('on'),
+  // Stripe Tax (docs/decisions/021-discounts-and-tax-at-checkout.md): off unless asked for, so
+  // a shop never charges tax it has not registered for in Stripe.
+  STRIPE_TAX: z.enum(['on', 'off']).default('off'),
+  STRIPE_TAX_CODE: z
+    .string()
+    .trim()
+    .regex(/^txcd_\d{8}$/, 'must be a Stripe tax code like txcd_99999999')
+    .default('txcd_99999999'),
+  STRIPE_TAX_BEHAVIOR: z.enum(['exclusive', 'inclusive']).default('exclusive'),
   // Online backups into STORAGE_DIR/backups: how often, and how many to keep.
   BACKUP_INTERVAL_MINUTES: z.coerce.number().int().min(5).max(24 * 60).default(60),
   BACKUP_KEEP_HOURLY: z.coerce.number().int().min(1).max(24 * 31).default(48),
@@ -121,7 +156,11 @@ export const VALID_VALUES: Record<keyof z.infer<typeof Schema>, string> = {
   CURRENCY: 'a 3-letter ISO 4217 code, e.g. CURRENCY=usd',
   SHIPPING_COUNTRIES: 'comma-separated 2-letter country codes, e.g. SHIPPING_COUNTRIES=US,CA,GB',
   SHIPPING_RATES: 'comma-separated Name:cents:min-max days, e.g. SHIPPING_RATES=Standard:500:3-5,Express:1500:1-2',
+  PAYMENTS_EMULATOR_TAX_RATES: 'comma-separated country:percent pairs, the emulator automatic tax rates, e.g. PAYMENTS_EMULATOR_TAX_RATES=GB:20,DE:19,US:0',
   JOBS: 'on or off, e.g. JOBS=on',
+  STRIPE_TAX: 'on or off, e.g. STRIPE_TAX=on',
+  STRIPE_TAX_CODE: "a Stripe tax code, used for products without their own, e.g. STRIPE_TAX_CODE=txcd_99999999 (general tangible goods)",
+  STRIPE_TAX_BEHAVIOR: 'exclusive (tax added at checkout) or inclusive (prices include tax), e.g. STRIPE_TAX_BEHAVIOR=exclusive',
   FAILPOINTS: 'comma-separated failpoint names (chaos tests only), e.g. FAILPOINTS=webhook.after_commit',
   NEXT_RUNTIME: 'set by Next.js itself; leave it unset',
   NEXT_PHASE: 'set by Next.js itself; leave it unset',
@@ -171,7 +210,12 @@ function finish(raw: z.infer<typeof Schema>, issues: string[]) {
     currency: raw.CURRENCY,
     shippingCountries: raw.SHIPPING_COUNTRIES,
     shippingRates: raw.SHIPPING_RATES,
+    // Undefined: the emulator's default table (see README).
+    emulatorTaxRates: raw.PAYMENTS_EMULATOR_TAX_RATES,
     areJobsEnabled: raw.JOBS === 'on',
+    isStripeTaxEnabled: raw.STRIPE_TAX === 'on',
+    stripeTaxCode: raw.STRIPE_TAX_CODE,
+    stripeTaxBehavior: raw.STRIPE_TAX_BEHAVIOR,
     backupIntervalMinutes: raw.BACKUP_INTERVAL_MINUTES,
     backupKeepHourly: raw.BACKUP_KEEP_HOURLY,
     backupKeepDaily: raw.BACKUP_KEEP_DAILY,

@@ -18,7 +18,8 @@ export function formatMoney(amountCents: number, currency = 'usd', locale = 'en-
     formatter = new Intl.NumberFormat(locale, { style: 'currency', currency: code })
     formatters.set(key, formatter)
   }
-  return formatter.format(amountCents / 10 ** minorUnitDigits(code))
+  // A reduction (a discount) reads with a real minus sign, as receipts print it.
+  return formatter.format(amountCents / 10 ** minorUnitDigits(code)).replace(/^-/, '−')
 }
 
 /** A price for machines (JSON-LD, OpenGraph): "12.50", no symbol, no grouping. */

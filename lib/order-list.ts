@@ -58,6 +58,9 @@ const SUMMARY = {
   email: orders.email,
   customerName: orders.customerName,
   totalCents: orders.totalCents,
+  discountCents: orders.discountCents,
+  discountCodes: orders.discountCodes,
+  taxCents: orders.taxCents,
   refundedCents: orders.refundedCents,
   currency: orders.currency,
   isOversold: orders.isOversold,
@@ -72,7 +75,7 @@ export function list(f: OrderFilters) {
   return paginate(total, f.page, PER_PAGE, (limit, offset) => db.select(SUMMARY).from(orders).where(w).orderBy(desc(orders.createdAt), desc(orders.id)).limit(limit).offset(offset).all())
 }
 
-const CSV_COLUMNS = ['id', 'created_at', 'status', 'email', 'customer_name', 'total_cents', 'refunded_cents', 'currency', 'is_oversold', 'is_disputed', 'carrier', 'tracking_number'] as const
+const CSV_COLUMNS = ['id', 'created_at', 'status', 'email', 'customer_name', 'total_cents', 'discount_cents', 'discount_codes', 'tax_cents', 'refunded_cents', 'currency', 'is_oversold', 'is_disputed', 'carrier', 'tracking_number'] as const
 
 function csvCell(value: unknown): string {
   if (value === null || value === undefined) return ''
@@ -107,7 +110,7 @@ export function* exportCsv(f: OrderFilters, batchSize = 500): Generator<string> 
     const rows = exportBatch(f, cursor, batchSize)
     if (rows.length === 0) return
     yield rows
-      .map((row) => [row.id, new Date(row.createdAt).toISOString(), row.status, row.email, row.customerName, row.totalCents, row.refundedCents, row.currency, row.isOversold ? 1 : 0, row.isDisputed ? 1 : 0, row.carrier, row.trackingNumber].map(csvCell).join(',') + '\n')
+      .map((row) => [row.id, new Date(row.createdAt).toISOString(), row.status, row.email, row.customerName, row.totalCents, row.discountCents, row.discountCodes.join(' '), row.taxCents, row.refundedCents, row.currency, row.isOversold ? 1 : 0, row.isDisputed ? 1 : 0, row.carrier, row.trackingNumber].map(csvCell).join(',') + '\n')
       .join('')
     const last = rows.at(-1)!
     cursor = { createdAt: last.createdAt, id: last.id }

@@ -23,7 +23,13 @@ export type CheckoutLine = {
   description: string
   quantity: number
   unitAmountCents: number
+  /** Stripe's amount_subtotal: the line before its discount and any tax added */
+  subtotalCents: number
+  /** what Stripe charged for the line: after its discount, with any tax added */
   totalCents: number
+  /** Stripe's amount_discount and amount_tax of the line */
+  discountCents: number
+  taxCents: number
 }
 
 export type DisputeState = null | 'open' | 'won' | 'lost'
@@ -50,8 +56,16 @@ export type CheckoutFacts = {
   cartId: string | null
   amountTotalCents: number
   amountSubtotalCents: number
+  /** shipping before tax (Stripe's shipping_cost.amount_subtotal) */
   shippingCents: number
+  /** total_details.amount_tax: every tax on the session, added or included */
   taxCents: number
+  /** the tax was already in the prices (inclusive) rather than added on top */
+  isTaxInclusive: boolean
+  /** total_details.amount_discount */
+  discountCents: number
+  /** the promotion codes the shopper entered, as typed into Stripe's page */
+  discountCodes: string[]
   currency: string
   email: string | null
   customerName: string | null
@@ -213,7 +227,12 @@ export function applySession(tx: Tx, session: CheckoutFacts): FulfillResult {
 
 const confirmationKey = (orderId: number) => `mail.order_confirmation:${orderId}`
 
-/** Inserts the order (awaiting payment; applySession moves it on) with its lines, and converts the cart. */
+/**
+ * Inserts the order (awaiting payment; applySession moves it on) with its lines, and converts
+ * the cart. The money — totals, discount, codes, tax, per line too — is written here once and
+ * never updated: a completed session's amounts never change at Stripe, so the first
+ * application is as good as any later one, and a replay or a late event cannot disturb them.
+ */
 function insertOrder(tx: Tx, session: CheckoutFacts, now: number): { id: number; created: boolean } {
   const token = crypto.randomBytes(24).toString('base64url')
   const cartId = session.cartId
@@ -228,6 +247,9 @@ function insertOrder(tx: Tx, session: CheckoutFacts, now: number): { id: number;
       subtotalCents: session.amountSubtotalCents,
       shippingCents: session.shippingCents,
       taxCents: session.taxCents,
+      isTaxInclusive: session.isTaxInclusive,
+      discountCents: session.discountCents,
+      discountCodes: session.discountCodes,
       currency: session.currency,
       email: session.email,
       customerName: session.customerName,
@@ -261,6 +283,9 @@ function insertOrder(tx: Tx, session: CheckoutFacts, now: number): { id: number;
         quantity: line.quantity,
         unitAmountCents: line.unitAmountCents,
         totalCents: line.totalCents,
+        subtotalCents: line.subtotalCents,
+        discountCents: line.discountCents,
+        taxCents: line.taxCents,
       })
       .run()
   }
@@ -326,6 +351,34 @@ function linesOf(orderId: number) {
 }
 
 export { RANK as statusRank }
+
+/**
+ * What a receipt shows beside a line: its price before the order's discount and any tax added
+ * (Stripe's amount_subtotal), so that the lines add up to the subtotal shown under them.
+ * Lines recorded before it was kept show what Stripe charged for them, which was the same then.
+ */
+export function lineAmountOf(line: { subtotalCents: number | null; totalCents: number }): number {
+  return line.subtotalCents ?? line.totalCents
+}
+
+export type TotalRow = { kind: 'subtotal' | 'discount' | 'shipping' | 'tax' | 'total'; label: string; cents: number }
+
+/**
+ * The money lines every surface shows (order pages, emails, the admin), exactly as Stripe
+ * reported them and never added up here. The discount is shown as a reduction with the codes
+ * used; tax appears only when Stripe charged some, marked when it was inside the prices.
+ */
+export function totalsOf(order: Pick<OrderView, 'subtotalCents' | 'discountCents' | 'discountCodes' | 'shippingCents' | 'shippingRateName' | 'taxCents' | 'isTaxInclusive' | 'totalCents'>): TotalRow[] {
+  const rows: TotalRow[] = [{ kind: 'subtotal', label: 'Subtotal', cents: order.subtotalCents }]
+  if (order.discountCents > 0) {
+    const codes = order.discountCodes.length ? ` (${order.discountCodes.join(', ')})` : ''
+    rows.push({ kind: 'discount', label: `Discount${codes}`, cents: -order.discountCents })
+  }
+  rows.push({ kind: 'shipping', label: order.shippingRateName ? `Shipping (${order.shippingRateName})` : 'Shipping', cents: order.shippingCents })
+  if (order.taxCents > 0) rows.push({ kind: 'tax', label: order.isTaxInclusive ? 'Tax (included)' : 'Tax', cents: order.taxCents })
+  rows.push({ kind: 'total', label: 'Total', cents: order.totalCents })
+  return rows
+}
 
 // ---------------------------------------------------------------------------------------
 // Fulfilment by the owner (admin)

@@ -27,6 +27,13 @@ export const ProductFields = z.object({
   description: z.string().trim().max(DESCRIPTION_MAX, `The description is too long (${DESCRIPTION_MAX} characters at most).`),
   status: z.enum(PRODUCT_STATUSES, { error: 'Choose active, draft or archived.' }),
   isFeatured: z.boolean(),
+  // Stripe Tax's code for what the product is; empty: the shop's default (STRIPE_TAX_CODE)
+  taxCode: z
+    .string()
+    .trim()
+    .transform((v) => v || null)
+    .pipe(z.string().regex(/^txcd_\d{8}$/, 'A tax code looks like txcd_99999999 (leave it empty for the shop default).').nullable())
+    .optional(),
 })
 export type ProductFields = z.infer<typeof ProductFields>
 
@@ -151,7 +158,7 @@ export function update(actor: audit.Actor, id: number, fields: ProductFields): v
     const before = tx.select().from(products).where(eq(products.id, id)).get()
     if (!before) throw new NotFound('That product')
     tx.update(products).set({ ...fields, updatedAt: Date.now() }).where(eq(products.id, id)).run()
-    audit.record(tx, actor, 'product.update', `product:${id}`, { title: before.title, description: before.description, status: before.status, isFeatured: before.isFeatured }, fields)
+    audit.record(tx, actor, 'product.update', `product:${id}`, { title: before.title, description: before.description, status: before.status, isFeatured: before.isFeatured, taxCode: before.taxCode }, fields)
     changed()
   })
 }

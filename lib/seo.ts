@@ -13,6 +13,8 @@ export type Site = {
   isTestMode: boolean
   shippingRates: { name: string; amountCents: number; minDays: number; maxDays: number }[]
   currency: string
+  /** what the prices include, said only as far as it is true (decision 021) */
+  priceNote: string
 }
 
 const DESCRIPTION = 'Outdoor and everyday goods, made to last: outerwear, knitwear, tops, accessories and things for home and camp.'
@@ -23,7 +25,7 @@ const DESCRIPTION = 'Outdoor and everyday goods, made to last: outerwear, knitwe
  * defaults instead.
  */
 export function site(): Site {
-  if (isBuildPhase()) return { name: 'Till', url: 'http://localhost:3000', description: DESCRIPTION, isTestMode: false, shippingRates: [], currency: 'usd' }
+  if (isBuildPhase()) return { name: 'Till', url: 'http://localhost:3000', description: DESCRIPTION, isTestMode: false, shippingRates: [], currency: 'usd', priceNote: '' }
   const env = getEnv()
   return {
     name: env.storeName,
@@ -32,11 +34,22 @@ export function site(): Site {
     isTestMode: env.payments === 'emulator',
     shippingRates: env.shippingRates,
     currency: env.currency,
+    priceNote: priceNote(env),
   }
 }
 
+/**
+ * Without Stripe Tax no tax is charged, so the prices are all there is but shipping; with it,
+ * tax is either inside the prices or added at checkout, and the footer says which.
+ */
+function priceNote(env: ReturnType<typeof getEnv>): string {
+  if (!env.isStripeTaxEnabled) return 'Prices include everything but shipping, which you choose at checkout.'
+  if (env.stripeTaxBehavior === 'inclusive') return 'Prices include tax; shipping is chosen at checkout.'
+  return 'Tax is calculated at checkout, with shipping.'
+}
+
 /** What every page's header and footer show: the store, its test mode and its collections. */
-export type SiteShell = { storeName: string; description: string; isTestMode: boolean; collections: { slug: string; title: string }[] }
+export type SiteShell = { storeName: string; description: string; isTestMode: boolean; priceNote: string; collections: { slug: string; title: string }[] }
 
 /**
  * The shell as of now, or null while `next build` prerenders the static 404: there is no
@@ -46,7 +59,7 @@ export type SiteShell = { storeName: string; description: string; isTestMode: bo
 export async function siteShell(): Promise<SiteShell | null> {
   if (isBuildPhase()) return null
   const s = site()
-  return { storeName: s.name, description: s.description, isTestMode: s.isTestMode, collections: await navigation() }
+  return { storeName: s.name, description: s.description, isTestMode: s.isTestMode, priceNote: s.priceNote, collections: await navigation() }
 }
 
 export function absoluteUrl(pathname: string, base = site().url): string {

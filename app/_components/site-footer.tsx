@@ -6,9 +6,9 @@
 import { collectionLinks, LinkList } from './link-list'
 import { container } from './ui/styles'
 
-type Props = { storeName: string; description: string; collections: { slug: string; title: string }[] }
+type Props = { storeName: string; description: string; priceNote: string; collections: { slug: string; title: string }[] }
 
-export function SiteFooter({ storeName, description, collections }: Props) {
+export function SiteFooter({ storeName, description, priceNote, collections }: Props) {
   return (
     <footer className="mt-24 border-t border-stone-200 bg-stone-50">
       <div className={`${container} grid gap-10 py-12 sm:grid-cols-2 lg:grid-cols-4`}>
@@ -27,7 +27,7 @@ export function SiteFooter({ storeName, description, collections }: Props) {
       </div>
       <div className="border-t border-stone-200">
         <p className={`${container} py-6 text-xs text-stone-500`}>
-          © {storeName}. Prices include everything but shipping, which you choose at checkout.
+          © {storeName}.{priceNote ? ` ${priceNote}` : ''}
         </p>
       </div>
     </footer>

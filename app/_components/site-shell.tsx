@@ -26,9 +26,9 @@ export function FetchedSiteFrame({ children }: { children: React.ReactNode }) {
     <>
       <SiteHeader storeName={current.storeName} collections={current.collections} isTestMode={current.isTestMode} />
       <div className="flex flex-1 flex-col">{children}</div>
-      <SiteFooter storeName={current.storeName} description={current.description} collections={current.collections} />
+      <SiteFooter storeName={current.storeName} description={current.description} priceNote={current.priceNote} collections={current.collections} />
     </>
   )
 }
 
-const NEUTRAL: SiteShell = { storeName: 'Till', description: '', isTestMode: false, collections: [] }
+const NEUTRAL: SiteShell = { storeName: 'Till', description: '', isTestMode: false, priceNote: '', collections: [] }

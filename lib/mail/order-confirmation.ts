@@ -2,7 +2,7 @@ import 'server-only'
 import { formatAddress } from '@/lib/addresses'
 import { getEnv } from '@/lib/env'
 import { formatMoney } from '@/lib/money'
-import type { OrderView } from '@/lib/orders'
+import { lineAmountOf, totalsOf, type OrderView } from '@/lib/orders'
 import type { Message } from './index'
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
@@ -13,18 +13,13 @@ export function orderConfirmation(order: OrderView): Message {
   const money = (cents: number) => formatMoney(cents, order.currency)
   const address = order.shippingAddress ? formatAddress(order.shippingAddress) : []
   const number = `#${String(order.id).padStart(5, '0')}`
-  const totals: [string, number][] = [
-    ['Subtotal', order.subtotalCents],
-    [order.shippingRateName ? `Shipping (${order.shippingRateName})` : 'Shipping', order.shippingCents],
-    ...(order.taxCents ? ([['Tax', order.taxCents]] as [string, number][]) : []),
-    ['Total', order.totalCents],
-  ]
+  const totals = totalsOf(order).map((row): [string, string] => [row.label, money(row.cents)])
   const text = [
     `Thank you for your order ${number}.`,
     '',
-    ...order.lines.map((l) => `${l.quantity} × ${l.title}${l.sku ? ` (${l.sku})` : ''}  ${money(l.totalCents)}`),
+    ...order.lines.map((l) => `${l.quantity} × ${l.title}${l.sku ? ` (${l.sku})` : ''}  ${money(lineAmountOf(l))}`),
     '',
-    ...totals.map(([label, cents]) => `${label}: ${money(cents)}`),
+    ...totals.map(([label, amount]) => `${label}: ${amount}`),
     '',
     ...(order.shippingRateName ? [`Shipping method: ${order.shippingRateName}`] : []),
     ...(order.paymentMethod ? [`Paid with: ${order.paymentMethod}`] : []),
@@ -37,9 +32,9 @@ export function orderConfirmation(order: OrderView): Message {
   const html = `<!doctype html><html><body style="font-family:system-ui,sans-serif;color:#1c1917;max-width:560px;margin:auto">
 <h1 style="font-size:20px">Thank you for your order ${number}</h1>
 <table style="width:100%;border-collapse:collapse">${order.lines
-    .map((l) => `<tr><td style="padding:4px 0">${l.quantity} × ${escape(l.title)}${l.sku ? ` <small>(${escape(l.sku)})</small>` : ''}</td><td style="text-align:right">${money(l.totalCents)}</td></tr>`)
+    .map((l) => `<tr><td style="padding:4px 0">${l.quantity} × ${escape(l.title)}${l.sku ? ` <small>(${escape(l.sku)})</small>` : ''}</td><td style="text-align:right">${money(lineAmountOf(l))}</td></tr>`)
     .join('')}
-${totals.map(([label, cents]) => `<tr><td style="padding:4px 0;${label === 'Total' ? 'font-weight:600' : ''}">${escape(label)}</td><td style="text-align:right;${label === 'Total' ? 'font-weight:600' : ''}">${money(cents)}</td></tr>`).join('')}
+${totals.map(([label, amount]) => `<tr><td style="padding:4px 0;${label === 'Total' ? 'font-weight:600' : ''}">${escape(label)}</td><td style="text-align:right;${label === 'Total' ? 'font-weight:600' : ''}">${amount}</td></tr>`).join('')}
 </table>
 ${order.shippingRateName ? `<h2 style="font-size:16px">Shipping method</h2><p>${escape(order.shippingRateName)}</p>` : ''}
 ${order.paymentMethod ? `<h2 style="font-size:16px">Payment</h2><p>${escape(order.paymentMethod)}</p>` : ''}

@@ -93,7 +93,10 @@ export async function readCheckout(sessionId: string, opts: { withLines?: boolea
   // The charge says how the shopper paid (card brand and last digits) for the receipts.
   const withLines = opts.withLines ?? true
   const expand = ['shipping_cost.shipping_rate', 'payment_intent.latest_charge']
-  if (withLines) expand.push('line_items.data.price.product')
+  // A new order also records the promotion codes used, as the shopper typed them: expanded
+  // here, in the same request, from the session's discounts and, where Stripe lists a code
+  // entered on its page only there, the breakdown of its totals.
+  if (withLines) expand.push('line_items.data.price.product', 'discounts.promotion_code', 'total_details.breakdown')
   const session = await stripe.checkout.sessions.retrieve(sessionId, { expand })
   const lineItems: Stripe.LineItem[] = []
   if (withLines && session.status === 'complete') {
@@ -108,7 +111,11 @@ export async function readCheckout(sessionId: string, opts: { withLines?: boolea
   }
   const charge = latestCharge(session)
   const dispute = charge?.disputed ? await disputeStateOf(charge.id) : null
-  return checkoutFacts(session, lineItems, { hasLines: withLines, dispute })
+  const facts = checkoutFacts(session, lineItems, { hasLines: withLines, dispute })
+  // A code known only by its id (the breakdown cannot expand that deep) is read once, while
+  // its order is being created; codes themselves never contain "_", so an id cannot be one.
+  if (withLines) facts.discountCodes = await Promise.all(facts.discountCodes.map(async (code) => (code.startsWith('promo_') ? (await stripe.promotionCodes.retrieve(code)).code : code)))
+  return facts
 }
 
 function latestCharge(session: Stripe.Checkout.Session): Stripe.Charge | null {
@@ -239,6 +246,138 @@ export async function createRefund(input: { paymentIntentId: string; amountCents
   return { id: refund.id, amountCents: refund.amount, status: refund.status, chargeId: idOf(refund.charge) }
 }
 
+// ---------------------------------------------------------------------------------------
+// Coupons and promotion codes (the admin's Discounts section)
+
+/** A coupon: how much it takes off. */
+export type CouponFacts = {
+  id: string
+  name: string | null
+  percentOff: number | null
+  amountOffCents: number | null
+  currency: string | null
+  isValid: boolean
+  timesRedeemed: number
+  createdAt: number
+}
+
+/** A promotion code: the text a shopper types, its coupon and its restrictions. */
+export type PromotionCodeFacts = {
+  id: string
+  code: string
+  couponId: string | null
+  isActive: boolean
+  /** epoch milliseconds, or null when it never expires */
+  expiresAt: number | null
+  maxRedemptions: number | null
+  timesRedeemed: number
+  minimumAmountCents: number | null
+  minimumAmountCurrency: string | null
+  isFirstOrderOnly: boolean
+  createdAt: number
+}
+
+function couponFacts(coupon: Stripe.Coupon): CouponFacts {
+  return {
+    id: coupon.id,
+    name: coupon.name,
+    percentOff: coupon.percent_off,
+    amountOffCents: coupon.amount_off,
+    currency: coupon.currency,
+    isValid: coupon.valid,
+    timesRedeemed: coupon.times_redeemed,
+    createdAt: coupon.created * 1000,
+  }
+}
+
+function promotionCodeFacts(code: Stripe.PromotionCode): PromotionCodeFacts {
+  return {
+    id: code.id,
+    code: code.code,
+    couponId: idOf(code.promotion?.coupon),
+    isActive: code.active,
+    expiresAt: code.expires_at ? code.expires_at * 1000 : null,
+    maxRedemptions: code.max_redemptions,
+    timesRedeemed: code.times_redeemed,
+    minimumAmountCents: code.restrictions?.minimum_amount ?? null,
+    minimumAmountCurrency: code.restrictions?.minimum_amount_currency ?? null,
+    isFirstOrderOnly: code.restrictions?.first_time_transaction ?? false,
+    createdAt: code.created * 1000,
+  }
+}
+
+/** Every coupon on the account, newest first, up to `maxPages` pages. */
+export async function listCoupons(maxPages: number): Promise<Walked<CouponFacts>> {
+  return walk(client().coupons.list({ limit: 100 }), couponFacts, maxPages, 100)
+}
+
+/** Every promotion code on the account, newest first, up to `maxPages` pages. */
+export async function listPromotionCodes(maxPages: number): Promise<Walked<PromotionCodeFacts>> {
+  return walk(client().promotionCodes.list({ limit: 100 }), promotionCodeFacts, maxPages, 100)
+}
+
+export type NewPromotionCode = {
+  code: string
+  percentOff: number | null
+  amountOffCents: number | null
+  currency: string
+  /** epoch seconds */
+  expiresAt: number | null
+  maxRedemptions: number | null
+  minimumAmountCents: number | null
+  isFirstOrderOnly: boolean
+}
+
+/**
+ * Creates a one-time coupon and the promotion code shoppers type for it. Both requests carry
+ * keys derived from `idempotencyKey`, so a repeated submit of the same form gets the same
+ * coupon and code back instead of making a second pair. Expiry, redemption limit, minimum and
+ * first-order-only sit on the code, where Stripe checks them when the shopper enters it.
+ */
+export async function createPromotionCode(input: NewPromotionCode, idempotencyKey: string): Promise<{ coupon: CouponFacts; promotionCode: PromotionCodeFacts }> {
+  const stripe = client()
+  const coupon = await stripe.coupons.create(
+    {
+      name: input.code,
+      duration: 'once',
+      ...(input.percentOff !== null ? { percent_off: input.percentOff } : { amount_off: input.amountOffCents ?? 0, currency: input.currency }),
+    },
+    { idempotencyKey: `${idempotencyKey}-coupon` },
+  )
+  const restrictions: Stripe.PromotionCodeCreateParams.Restrictions = {}
+  if (input.isFirstOrderOnly) restrictions.first_time_transaction = true
+  if (input.minimumAmountCents !== null) {
+    restrictions.minimum_amount = input.minimumAmountCents
+    restrictions.minimum_amount_currency = input.currency
+  }
+  const promotionCode = await stripe.promotionCodes.create(
+    {
+      promotion: { type: 'coupon', coupon: coupon.id },
+      code: input.code,
+      ...(input.expiresAt !== null ? { expires_at: input.expiresAt } : {}),
+      ...(input.maxRedemptions !== null ? { max_redemptions: input.maxRedemptions } : {}),
+      ...(Object.keys(restrictions).length ? { restrictions } : {}),
+    },
+    { idempotencyKey: `${idempotencyKey}-code` },
+  )
+  return { coupon: couponFacts(coupon), promotionCode: promotionCodeFacts(promotionCode) }
+}
+
+/** Turns a promotion code off: shoppers can no longer enter it. Safe to repeat. */
+export async function deactivatePromotionCode(id: string): Promise<PromotionCodeFacts> {
+  return promotionCodeFacts(await client().promotionCodes.update(id, { active: false }))
+}
+
+/** Stripe refused an idempotency key reused with other parameters (a form sent again after an edit). */
+export function isIdempotencyConflict(err: unknown): boolean {
+  return err instanceof Stripe.errors.StripeIdempotencyError
+}
+
+/** Whether Stripe refused a request for its content (a code already taken, a bad amount), with its message. */
+export function invalidRequestMessage(err: unknown): string | null {
+  return err instanceof Stripe.errors.StripeInvalidRequestError ? err.message : null
+}
+
 /** Whether the configured key is a live one (for links to the Stripe dashboard). */
 export function isLiveMode(): boolean {
   return keys().secretKey.includes('_live_')
@@ -321,9 +460,18 @@ export function checkoutFacts(
       description: item.description ?? 'Item',
       quantity,
       unitAmountCents: item.price?.unit_amount ?? Math.round(item.amount_subtotal / quantity),
+      subtotalCents: item.amount_subtotal,
       totalCents: item.amount_total,
+      discountCents: item.amount_discount ?? 0,
+      taxCents: item.amount_tax ?? 0,
     }
   })
+  const amountTotalCents = session.amount_total ?? 0
+  const amountSubtotalCents = session.amount_subtotal ?? 0
+  const discountCents = session.total_details?.amount_discount ?? 0
+  const taxCents = session.total_details?.amount_tax ?? 0
+  // Shipping before tax, so that a tax added on top of it is shown once, in the tax line.
+  const shippingCents = session.shipping_cost?.amount_subtotal ?? session.shipping_cost?.amount_total ?? 0
   return {
     sessionId: session.id,
     status: oneOf(session.status, ['open', 'complete', 'expired'], 'open'),
@@ -331,10 +479,16 @@ export function checkoutFacts(
     paymentIntentId: idOf(session.payment_intent),
     origin: originOf(session),
     cartId: session.metadata?.cart_id ?? null,
-    amountTotalCents: session.amount_total ?? 0,
-    amountSubtotalCents: session.amount_subtotal ?? 0,
-    shippingCents: session.shipping_cost?.amount_total ?? 0,
-    taxCents: session.total_details?.amount_tax ?? 0,
+    amountTotalCents,
+    amountSubtotalCents,
+    shippingCents,
+    taxCents,
+    // Stripe's totals add exclusive tax on top and leave inclusive tax inside the prices; the
+    // session says which by whether its total already balances without the tax. Nothing is
+    // recomputed: the order keeps Stripe's amounts either way.
+    isTaxInclusive: taxCents > 0 && amountSubtotalCents - discountCents + shippingCents === amountTotalCents,
+    discountCents,
+    discountCodes: discountCodesOf(session),
     currency: session.currency ?? 'usd',
     email: session.customer_details?.email ?? session.customer_email ?? null,
     customerName: session.customer_details?.name ?? null,
@@ -346,6 +500,24 @@ export function checkoutFacts(
     lines,
     payment: paymentFacts(session, opts.dispute ?? null),
   }
+}
+
+/**
+ * The promotion codes of a session as the shopper typed them (read with
+ * `discounts.promotion_code` expanded). A discount the store applied without a code (a coupon
+ * on a Payment Link, say) is named by its coupon.
+ */
+export function discountCodesOf(session: Pick<Stripe.Checkout.Session, 'discounts' | 'total_details'>): string[] {
+  const applied: { promotion_code: string | Stripe.PromotionCode | null; coupon: string | Stripe.Coupon | null }[] = [...(session.discounts ?? [])]
+  if (applied.length === 0) {
+    for (const { discount } of session.total_details?.breakdown?.discounts ?? []) applied.push({ promotion_code: discount.promotion_code, coupon: discount.source?.coupon ?? null })
+  }
+  const codes: string[] = []
+  for (const { promotion_code: promotion, coupon } of applied) {
+    const code = promotion && typeof promotion === 'object' ? promotion.code : (promotion ?? (coupon && typeof coupon === 'object' ? (coupon.name ?? coupon.id) : coupon))
+    if (code && !codes.includes(code)) codes.push(code)
+  }
+  return codes
 }
 
 const CARD_BRANDS: Record<string, string> = {

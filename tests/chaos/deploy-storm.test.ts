@@ -2,6 +2,7 @@ import http from 'node:http'
 import Stripe from 'stripe'
 import { afterEach, describe, expect, it } from 'vitest'
 import { freePort, startServer, tempStorage, type ServerHandle } from '../support/server'
+import { mixOf, moneyOf, paidSession, promotionCode } from '../support/discounted-sessions'
 import { openStore } from '../support/store-file'
 import { startStripeServer, type StripeServer } from '../support/stripe-server'
 
@@ -78,10 +79,17 @@ describe('chaos: a deploy storm', () => {
     const sessions: { id: string; quantity: number }[] = []
     // Sessions paid while webhooks were dropped: nothing may deliver their events to us.
     const dropped = new Set<string>()
-    const pay = (n: number) => {
+    // Plain sessions mixed with ones discounted by a promotion code, taxed by automatic tax,
+    // or both: whatever Stripe charged is what the order keeps.
+    const promotionCodeId = await promotionCode(stripe, 'STORM20')
+    const pay = async (n: number) => {
       for (let i = 0; i < n; i++) {
         const quantity = 1 + (sessions.length % 3)
-        const session = stripeServer!.emulator.control.foreignSession({ line_items: [{ name: 'Storm Mug', unit_amount: 1500, quantity, variant_id: String(variant.id) }] })
+        const mix = mixOf(sessions.length)
+        const session =
+          mix.discounted || mix.taxed
+            ? await paidSession(stripeServer!, stripe, { mix, promotionCodeId, variantId: variant.id, unitAmount: 1500, quantity, appUrl: env.APP_URL })
+            : stripeServer!.emulator.control.foreignSession({ line_items: [{ name: 'Storm Mug', unit_amount: 1500, quantity, variant_id: String(variant.id) }] })
         sessions.push({ id: session.id, quantity })
         if (!stripeServer!.emulator.control.setWebhooks({}).webhooks.startsWith('on')) dropped.add(session.id)
       }
@@ -95,10 +103,10 @@ describe('chaos: a deploy storm', () => {
     for (let deploy = 1; deploy <= DEPLOYS; deploy++) {
       // Drop webhooks entirely during one deploy: only reconciliation can save those orders.
       stripeServer.emulator.control.setWebhooks({ webhooks: deploy === 2 ? 'off' : 'on' })
-      pay(PAYMENTS_PER_DEPLOY / 2)
+      await pay(PAYMENTS_PER_DEPLOY / 2)
       // The new release boots beside the old one on the same files, while payments arrive.
       const next = boot()
-      pay(PAYMENTS_PER_DEPLOY / 2)
+      await pay(PAYMENTS_PER_DEPLOY / 2)
       // Duplicates and replays out of order, newest first, straight at whichever release is live.
       const recent = (await stripe.events.list({ limit: 10 })).data.filter((e) => !dropped.has((e.data.object as { id: string }).id))
       await Promise.all([...recent, ...recent.slice(0, 3)].map(signedPost))
@@ -134,6 +142,12 @@ describe('chaos: a deploy storm', () => {
     const units = sessions.reduce((sum, s) => sum + s.quantity, 0)
     const { stock } = sqlite.prepare('SELECT stock FROM variants WHERE id = ?').get(variant.id) as { stock: number }
     expect(stock).toBe(1000 - units)
+    // Totals are Stripe's, never recomputed: amount_total, and the discount and tax of total_details.
+    const money = await moneyOf(stripe, sessions.map((s) => s.id))
+    const recorded = sqlite.prepare('SELECT stripe_checkout_session_id AS sessionId, total_cents AS totalCents, discount_cents AS discountCents, tax_cents AS taxCents FROM orders').all() as { sessionId: string; totalCents: number; discountCents: number; taxCents: number }[]
+    for (const { sessionId, ...amounts } of recorded) expect(amounts, sessionId).toEqual(money.get(sessionId))
+    expect(recorded.filter((o) => o.discountCents > 0).length).toBeGreaterThan(0)
+    expect(recorded.filter((o) => o.taxCents > 0).length).toBeGreaterThan(0)
     const lines = sqlite.prepare('SELECT count(*) AS n, sum(quantity) AS units FROM order_lines').get() as { n: number; units: number }
     expect(lines).toEqual({ n: sessions.length, units })
     expect(sqlite.pragma('integrity_check', { simple: true })).toBe('ok')

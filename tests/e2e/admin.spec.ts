@@ -2,10 +2,9 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type { Page } from '@playwright/test'
 import sharp from 'sharp'
-import { TEST_ADMIN } from '../support/server'
 import { openStore } from '../support/store-file'
 import { expect, test } from './fixtures'
-import { fillHostedCheckout, seriousViolations } from './shop'
+import { fillHostedCheckout, seriousViolations, signIn } from './shop'
 
 // The shop owner's whole day in Chromium against the production build: sign in, create a
 // product with two variants and a picture, see it in the shop, adjust stock, sell it, ship
@@ -17,16 +16,6 @@ const run = Date.now().toString(36)
 const TITLE = `Trail Mug ${run}`
 const SKU_S = `MUG-${run}-S`.toUpperCase()
 const SKU_L = `MUG-${run}-L`.toUpperCase()
-
-async function signIn(page: Page) {
-  await page.goto('/admin')
-  await expect(page).toHaveURL(/\/admin\/sign-in/)
-  await page.getByLabel('Email').fill(TEST_ADMIN.email)
-  await page.getByLabel('Password').fill(TEST_ADMIN.password)
-  await page.getByRole('button', { name: 'Sign in' }).click()
-  await expect(page).toHaveURL(/\/admin$/)
-  await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeVisible()
-}
 
 async function picture(color: string): Promise<Buffer> {
   return sharp({ create: { width: 320, height: 320, channels: 3, background: color } }).png().toBuffer()

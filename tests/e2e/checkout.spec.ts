@@ -3,7 +3,7 @@ import path from 'node:path'
 import type { Page } from '@playwright/test'
 import { openStore } from '../support/store-file'
 import { expect, test } from './fixtures'
-import { fillHostedCheckout } from './shop'
+import { addToCartAndCheckout, fillHostedCheckout } from './shop'
 
 // The whole purchase in Chromium against the production build, paying on the built-in
 // emulator's hosted checkout page, as a shopper would.
@@ -21,17 +21,6 @@ async function pickProduct(page: Page, minAvailable: number, offset: number): Pr
 async function availableOf(page: Page, variantId: number): Promise<number> {
   const { products } = (await (await page.request.get('/api/products')).json()) as { products: ApiProduct[] }
   return products.flatMap((p) => p.variants).find((v) => v.id === variantId)!.available
-}
-
-async function addToCartAndCheckout(page: Page, slug: string, variantId: number, quantity: number) {
-  await page.goto(`/products/${slug}?variant=${variantId}`)
-  const qty = page.getByLabel(/quantity/i).first()
-  if (await qty.count()) await qty.fill(String(quantity))
-  await page.getByRole('button', { name: /add to (cart|bag)/i }).click()
-  // wait for the server to confirm before leaving the page
-  await expect(page.getByText(/^Added \d+ ×/)).toBeVisible()
-  await page.goto('/cart')
-  await page.getByRole('button', { name: /checkout/i }).click()
 }
 
 test('browse, add, check out, pay: the success page shows the order, the email is written, stock went down', async ({ page, server }) => {

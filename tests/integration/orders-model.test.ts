@@ -4,6 +4,7 @@ import type Stripe from 'stripe'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { jobs, orders as ordersTable, stockHolds, stripeEvents, variants } from '@/db/schema'
 import * as checkout from '@/lib/checkout'
+import { resetEnv } from '@/lib/env'
 import * as reconcile from '@/lib/reconcile'
 import { insertCart, insertVariant } from '../support/catalog-rows'
 import { deliverEvent, startPaymentsEnv, type PaymentsEnv } from '../support/payments-env'
@@ -11,7 +12,7 @@ import type { HeldAnswer } from '../support/stripe-server'
 
 // Model-based test of orders against Stripe's state (lib/orders via lib/payments, real
 // SQLite, the real SDK against the local Stripe-compatible server). fast-check generates a
-// session's life at Stripe (paid now or later; success or failure; up to three refunds,
+// session's life at Stripe (with or without a promotion code and Stripe Tax; paid now or later; success or failure; up to three refunds,
 // partial or full; a dispute opened, won or lost; or expiry) and, between its steps, which of
 // the events emitted so far are delivered (in any order, duplicated or never) and when
 // reconciliation runs. At the end the order must be exactly what Stripe's final objects say,
@@ -30,6 +31,10 @@ type Life = {
   settles: 'succeeded' | 'failed'
   refunds: { full: boolean; share: number }[]
   dispute: null | 'open' | 'won' | 'lost'
+  /** the shopper enters a 20%-off code on Stripe's page */
+  code: boolean
+  /** Stripe Tax is on and the order ships to a taxed country */
+  taxed: boolean
 }
 
 // deliver: an emitted event reaches the webhook now. late: it reaches the webhook now, but
@@ -47,6 +52,8 @@ const lifeArb: fc.Arbitrary<Life> = fc.record({
   settles: fc.constantFrom('succeeded' as const, 'failed' as const),
   refunds: fc.array(fc.record({ full: fc.integer({ min: 0, max: 2 }).map((n) => n === 0), share: fc.double({ min: 0.05, max: 0.6, noNaN: true }) }), { maxLength: 3 }),
   dispute: fc.constantFrom(null, 'open' as const, 'won' as const, 'lost' as const),
+  code: fc.boolean(),
+  taxed: fc.boolean(),
 })
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
@@ -78,7 +85,8 @@ async function expected(env: PaymentsEnv, sessionId: string) {
   if (intent.status === 'succeeded') status = charge.amount_refunded >= charge.amount ? 'refunded' : charge.amount_refunded > 0 ? 'partially_refunded' : 'paid'
   else if (intent.status === 'processing') status = 'awaiting_payment'
   else status = 'payment_failed'
-  return { status, refundedCents: charge.amount_refunded, dispute, totalCents: session.amount_total }
+  // the money is Stripe's to the cent: amount_total, and total_details' discount and tax
+  return { status, refundedCents: charge.amount_refunded, dispute, totalCents: session.amount_total, discountCents: session.total_details?.amount_discount ?? 0, taxCents: session.total_details?.amount_tax ?? 0 }
 }
 
 type Scenario = { life: Life; between: Op[][]; finish: { byReconcile: boolean; order: number[] } }
@@ -93,7 +101,11 @@ beforeAll(async () => {
   // whether a commit survives power loss, so the store's file skips its fsyncs.
   env.t.db.$client.pragma('synchronous = OFF')
 })
-afterAll(() => env.close())
+afterAll(async () => {
+  delete process.env.STRIPE_TAX
+  resetEnv()
+  await env.close()
+})
 
 function freshStripeAccount() {
   const db = env.stripeServer.emulator.store.db
@@ -107,7 +119,14 @@ async function runScenario(scenario: Scenario) {
     const stock = life.quantity + life.spare
     const { variantId } = insertVariant({ stock, priceCents: 1900 })
     const cartId = insertCart([{ variantId, quantity: life.quantity }])
+    process.env.STRIPE_TAX = life.taxed ? 'on' : 'off'
+    resetEnv()
     const { sessionId } = await checkout.start(cartId)
+    if (life.code) {
+      const coupon = await env.stripe.coupons.create({ percent_off: 20, duration: 'once' })
+      await env.stripe.promotionCodes.create({ promotion: { type: 'coupon', coupon: coupon.id }, code: 'MODEL20' })
+      expect(env.stripeServer.emulator.applyPromotionCode(sessionId, 'MODEL20', null)).toBeNull()
+    }
 
     const emitted: Stripe.Event[] = []
     const delivered = new Set<string>()
@@ -169,7 +188,8 @@ async function runScenario(scenario: Scenario) {
       await env.stripe.checkout.sessions.expire(sessionId)
       await afterStep()
     } else {
-      env.stripeServer.emulator.control.pay({ session: sessionId, ...(life.payLater ? { asyncOutcome: life.settles } : {}) })
+      const address = life.taxed ? { line1: '10 Downing Street', city: 'London', postal_code: 'SW1A 2AA', country: 'GB' } : undefined
+      env.stripeServer.emulator.control.pay({ session: sessionId, ...(address ? { address } : {}), ...(life.payLater ? { asyncOutcome: life.settles } : {}) })
       await afterStep()
       if (life.payLater) {
         env.stripeServer.emulator.settle(sessionId, life.settles)
@@ -230,7 +250,7 @@ async function runScenario(scenario: Scenario) {
     }
     expect(rows).toHaveLength(1)
     const order = rows[0]!
-    expect({ status: order.status, refundedCents: order.refundedCents, dispute: order.disputeStatus, totalCents: order.totalCents }).toEqual(want)
+    expect({ status: order.status, refundedCents: order.refundedCents, dispute: order.disputeStatus, totalCents: order.totalCents, discountCents: order.discountCents, taxCents: order.taxCents }).toEqual(want)
     expect(order.isDisputed).toBe(want.dispute !== null)
     // stock taken at most once: all of the order's units, or none
     expect(stockNow).toBe(order.stockTakenAt === null ? stock : stock - life.quantity)
@@ -260,7 +280,7 @@ describe('orders model: the order is what Stripe says, whatever arrives when', (
 
   it('finding 1: a full refund delivered before the late async success leaves the order refunded, no stock, no email', async () => {
     await runScenario({
-      life: { quantity: 2, spare: 0, expire: false, payLater: true, settles: 'succeeded', refunds: [{ full: true, share: 0.5 }], dispute: null },
+      life: { quantity: 2, spare: 0, expire: false, payLater: true, settles: 'succeeded', refunds: [{ full: true, share: 0.5 }], dispute: null, code: true, taxed: true },
       // completed is delivered after paying; the success is held back; the refund goes first
       between: [[], [{ kind: 'deliver', pick: 0 }], [], [{ kind: 'deliver', pick: 2 }], [], [], [], [], []],
       finish: { byReconcile: false, order: [] },

@@ -3,11 +3,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { eq } from 'drizzle-orm'
 import { orders as ordersTable, reconcileRuns, stripeEvents, variants } from '@/db/schema'
 import * as checkout from '@/lib/checkout'
+import { resetEnv } from '@/lib/env'
 import * as orders from '@/lib/orders'
 import * as payments from '@/lib/payments'
 import { setClient as setStripeClient } from '@/lib/payments/stripe'
 import * as reconcile from '@/lib/reconcile'
 import { insertCart, insertVariant } from '../support/catalog-rows'
+import { mixOf, moneyOf, paidSession, promotionCode } from '../support/discounted-sessions'
 import { allEvents, deliverEvent, startPaymentsEnv, type PaymentsEnv } from '../support/payments-env'
 
 // Reconciliation against the local Stripe-compatible server, webhooks dropped unless a test
@@ -18,7 +20,14 @@ let env: PaymentsEnv
 beforeEach(async () => {
   env = await startPaymentsEnv()
 })
-afterEach(() => env.close())
+afterEach(async () => {
+  delete process.env.STRIPE_TAX
+  resetEnv()
+  await env.close()
+})
+
+const GB = { line1: '10 Downing Street', city: 'London', postal_code: 'SW1A 2AA', country: 'GB' }
+const US = { line1: '1 Harbour Street', city: 'Portland', postal_code: '04101', country: 'US' }
 
 const orderRows = () => env.t.db.select().from(ordersTable).all()
 const runs = () => env.t.db.select().from(reconcileRuns).all()
@@ -147,6 +156,11 @@ describe('reconcile: cheap', () => {
       reconcileRuns++
       return report
     }
+    // Stripe Tax on, and half the shoppers enter a code: recording their discount, codes and
+    // tax costs no call more.
+    process.env.STRIPE_TAX = 'on'
+    resetEnv()
+    await env.stripe.promotionCodes.create({ promotion: { type: 'coupon', coupon: (await env.stripe.coupons.create({ percent_off: 20, duration: 'once' })).id }, code: 'CHEAP20' })
     for (let deploy = 0; deploy < DEPLOYS; deploy++) {
       // A new process: a new client, and the reconcile every boot runs.
       setStripeClient(undefined)
@@ -154,7 +168,8 @@ describe('reconcile: cheap', () => {
       for (let i = 0; i < ORDERS_PER_DEPLOY; i++) {
         const cartId = insertCart([{ variantId, quantity: 1 + (i % 3) }])
         const { sessionId } = await checkout.start(cartId)
-        env.stripeServer.emulator.control.pay({ session: sessionId })
+        if (i % 2 === 1) expect(env.stripeServer.emulator.applyPromotionCode(sessionId, 'CHEAP20', 'sam@example.com')).toBeNull()
+        env.stripeServer.emulator.control.pay({ session: sessionId, address: i % 4 < 2 ? GB : US })
         const events = (await allEvents(env)).filter((e) => (e.data.object as { id?: string }).id === sessionId)
         // Most webhooks arrive (some twice); one in six is dropped and left to reconciliation.
         if (i % 6 !== 5) for (const event of events) expect((await deliverEvent(env, event)).status).toBe(200)
@@ -167,6 +182,8 @@ describe('reconcile: cheap', () => {
     }
     const paid = orderRows().filter((o) => o.status === 'paid')
     expect(paid).toHaveLength(DEPLOYS * ORDERS_PER_DEPLOY)
+    await expectStripesMoney(paid)
+    expect(paid.filter((o) => o.discountCents > 0 && o.taxCents > 0).length).toBeGreaterThan(0)
     const total = env.stripeServer.storeRequests().length
     const perOrder = total / paid.length
     const steady = await reconcileOnce()
@@ -187,7 +204,29 @@ describe('reconcile: cheap', () => {
   })
 })
 
+/** Every order's total, discount and tax are its session's amount_total and total_details, as Stripe has them. */
+async function expectStripesMoney(rows: { stripeCheckoutSessionId: string; totalCents: number; discountCents: number; taxCents: number }[]) {
+  const money = await moneyOf(env.stripe, rows.map((o) => o.stripeCheckoutSessionId))
+  for (const o of rows) expect({ totalCents: o.totalCents, discountCents: o.discountCents, taxCents: o.taxCents }, o.stripeCheckoutSessionId).toEqual(money.get(o.stripeCheckoutSessionId))
+}
+
 describe('reconcile: webhooks that never arrived', () => {
+  it('discounted and taxed sessions become orders at Stripe\'s amounts, never recomputed', async () => {
+    const { variantId } = insertVariant({ stock: 100, priceCents: 1500 })
+    const promotionCodeId = await promotionCode(env.stripe, 'RECON20')
+    const sessions: Stripe.Checkout.Session[] = []
+    for (let i = 0; i < 8; i++) sessions.push(await paidSession(env.stripeServer, env.stripe, { mix: mixOf(i), promotionCodeId, variantId, unitAmount: 1500 + i, quantity: 1 + (i % 2) }))
+    const report = await reconcile.run()
+    expect(report.failures).toEqual([])
+    expect(report.mismatches).toEqual([])
+    const mine = orderRows().filter((o) => sessions.some((s) => s.id === o.stripeCheckoutSessionId))
+    expect(mine).toHaveLength(sessions.length)
+    await expectStripesMoney(mine)
+    expect(mine.filter((o) => o.discountCents > 0)).toHaveLength(4)
+    expect(mine.filter((o) => o.taxCents > 0)).toHaveLength(4)
+    expect(mine.filter((o) => o.discountCents > 0).every((o) => o.discountCodes.join() === 'RECON20')).toBe(true)
+  })
+
   it('turns a paid session whose webhooks never arrived into its order, once', async () => {
     const { variantId } = insertVariant({ stock: 5, priceCents: 2500 })
     const { sessionId } = await checkout.start(insertCart([{ variantId, quantity: 1 }]))

@@ -4,7 +4,7 @@ import { startStripeServer } from './stripe-server'
 // The local Stripe-compatible server as its own process, for e2e and chaos tests:
 //   npx tsx tests/support/stripe-server-cli.ts --port 12111 --webhook-url http://127.0.0.1:3000/api/stripe/webhook \
 //     [--secret-key sk_test_…] [--webhook-secret whsec_…] [--db-file path] [--async-delay-ms 4000]
-//     [--retry-schedule 1000,2000,5000] [--webhook-timeout-ms 10000] [--verbose]
+//     [--retry-schedule 1000,2000,5000] [--webhook-timeout-ms 10000] [--tax-rates GB:20,DE:19] [--verbose]
 // Prints one JSON line {"url","port","host","dbFile"} when it is listening; SIGTERM/SIGINT stop it.
 
 const { values } = parseArgs({
@@ -17,6 +17,7 @@ const { values } = parseArgs({
     'async-delay-ms': { type: 'string' },
     'retry-schedule': { type: 'string' },
     'webhook-timeout-ms': { type: 'string' },
+    'tax-rates': { type: 'string' },
     verbose: { type: 'boolean' },
   },
   strict: true,
@@ -33,6 +34,18 @@ function int(name: string, value: string | undefined): number | undefined {
 }
 
 const retrySchedule = values['retry-schedule']?.split(',').map((v) => int('retry-schedule', v.trim())!)
+const taxRates = values['tax-rates']
+  ? Object.fromEntries(
+      values['tax-rates'].split(',').map((pair) => {
+        const [country, percent] = pair.split(':').map((v) => v.trim())
+        if (!country || !/^[A-Za-z]{2}$/.test(country) || !percent || !Number.isFinite(Number(percent))) {
+          console.error(`stripe-server: --tax-rates expects CC:percent pairs, got "${pair}"`)
+          process.exit(2)
+        }
+        return [country.toUpperCase(), Number(percent)]
+      }),
+    )
+  : undefined
 const line = (level: string) => (message: string, context?: Record<string, unknown>) => console.error(`${level} ${message}${context ? ' ' + JSON.stringify(context, (_k, v: unknown) => (v instanceof Error ? v.message : v)) : ''}`)
 
 async function main() {
@@ -45,6 +58,7 @@ async function main() {
     asyncDelayMs: int('async-delay-ms', values['async-delay-ms']),
     retrySchedule,
     webhookTimeoutMs: int('webhook-timeout-ms', values['webhook-timeout-ms']),
+    taxRates,
     log: { info: values.verbose ? line('INFO') : () => {}, warn: line('WARN'), error: line('ERROR') },
   })
   // The keys are random unless given: print them so the caller can talk to this server.

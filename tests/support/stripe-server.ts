@@ -25,6 +25,8 @@ export type StripeServerOptions = {
   /** Run the background loops (webhook delivery, expiry sweep, settlement). Default true. */
   isBackgroundOn?: boolean
   log?: EmulatorLog
+  /** Automatic tax: flat percent per country (default: the emulator's own table). */
+  taxRates?: Record<string, number>
 }
 
 export type HeldAnswer = { captured: Promise<void>; release(): void; cancel(): void; readonly isCaptured: boolean }
@@ -177,6 +179,7 @@ export async function startStripeServer(opts: StripeServerOptions = {}): Promise
     retrySchedule: opts.retrySchedule,
     webhookTimeoutMs: opts.webhookTimeoutMs,
     log: opts.log,
+    taxRates: opts.taxRates,
   })
   if (opts.isBackgroundOn !== false) emulator.start()
   const running = emulator

@@ -108,6 +108,18 @@ describe('catalog input', () => {
     expect(products.ProductFields.safeParse({ ...fields, title: 'x'.repeat(10 * 1024) }).success).toBe(false)
   })
 
+  it('keeps a product\'s Stripe tax code, empty for the shop default, and refuses anything else with a message', async () => {
+    const owner = await adminAuth.createAdmin('taxes@example.com', 'a long enough password')
+    const fields = { title: 'Paperback', description: '', status: 'active' as const, isFeatured: false }
+    const created = products.create(owner, products.ProductFields.parse({ ...fields, taxCode: ' txcd_35010000 ' }), [{ sku: `BOOK-${Date.now()}`, title: 'One', priceCents: 999, stock: 1, options: {} }])
+    const taxCodeOf = () => (getDb().$client.prepare('SELECT tax_code AS c FROM products WHERE id = ?').get(created.id) as { c: string | null }).c
+    expect(taxCodeOf()).toBe('txcd_35010000')
+    products.update(owner, created.id, products.ProductFields.parse({ ...fields, taxCode: '' }))
+    expect(taxCodeOf()).toBeNull()
+    const bad = products.ProductFields.safeParse({ ...fields, taxCode: 'books' })
+    expect(bad.success ? '' : bad.error.issues[0]!.message).toMatch(/txcd_99999999/)
+  })
+
   it('re-encodes pictures and refuses anything else', async () => {
     const png = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#123456' } }).png().toBuffer()
     expect(productImages.sniff(png)).toBe('png')

@@ -45,6 +45,36 @@ describe('env.parseEnv', () => {
     expect(parseEnv({ SHIPPING_RATES: 'Post:450:2-4' }).shippingRates).toEqual([{ name: 'Post', amountCents: 450, minDays: 2, maxDays: 4 }])
     expect(() => parseEnv({ SHIPPING_RATES: 'free' })).toThrow(/SHIPPING_RATES/)
   })
+
+  it('parses the emulator tax rates per country, leaves them to the emulator when unset, and rejects bad ones', () => {
+    expect(parseEnv({ PAYMENTS_EMULATOR_TAX_RATES: 'gb:20, DE:19,US:8.25' }).emulatorTaxRates).toEqual({ GB: 20, DE: 19, US: 8.25 })
+    expect(parseEnv({}).emulatorTaxRates).toBeUndefined()
+    for (const bad of ['GB=20', 'GB:101', 'GBR:20', 'GB:20,GB:5', 'GB:7.125']) {
+      expect(() => parseEnv({ PAYMENTS_EMULATOR_TAX_RATES: bad }), bad).toThrow(/PAYMENTS_EMULATOR_TAX_RATES/)
+    }
+  })
+})
+
+describe('env: Stripe Tax settings', () => {
+  it('is off by default, with the general tangible goods code and exclusive tax', () => {
+    const env = parseEnv({})
+    expect(env.isStripeTaxEnabled).toBe(false)
+    expect(env.stripeTaxCode).toBe('txcd_99999999')
+    expect(env.stripeTaxBehavior).toBe('exclusive')
+  })
+
+  it('reads STRIPE_TAX, STRIPE_TAX_CODE and STRIPE_TAX_BEHAVIOR', () => {
+    const env = parseEnv({ STRIPE_TAX: 'on', STRIPE_TAX_CODE: 'txcd_30011000', STRIPE_TAX_BEHAVIOR: 'inclusive' })
+    expect(env.isStripeTaxEnabled).toBe(true)
+    expect(env.stripeTaxCode).toBe('txcd_30011000')
+    expect(env.stripeTaxBehavior).toBe('inclusive')
+  })
+
+  it('names the variable when a value is bad', () => {
+    expect(() => parseEnv({ STRIPE_TAX: '1' })).toThrow(/STRIPE_TAX: /)
+    expect(() => parseEnv({ STRIPE_TAX_CODE: 'general' })).toThrow(/STRIPE_TAX_CODE: /)
+    expect(() => parseEnv({ STRIPE_TAX_BEHAVIOR: 'both' })).toThrow(/STRIPE_TAX_BEHAVIOR: /)
+  })
 })
 
 describe('env messages say what a valid value looks like', () => {
@@ -68,7 +98,11 @@ describe('env messages say what a valid value looks like', () => {
     CURRENCY: 'dollars',
     SHIPPING_COUNTRIES: 'USA',
     SHIPPING_RATES: 'free',
+    PAYMENTS_EMULATOR_TAX_RATES: 'GB',
     JOBS: 'maybe',
+    STRIPE_TAX: 'yes',
+    STRIPE_TAX_CODE: '99999999',
+    STRIPE_TAX_BEHAVIOR: 'included',
   }
 
   for (const [key, value] of Object.entries(bad)) {

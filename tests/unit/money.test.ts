@@ -7,6 +7,9 @@ describe('money', () => {
     expect(formatMoney(0, 'usd')).toBe('$0.00')
     expect(formatMoney(500, 'jpy')).toBe('¥500')
   })
+  it('writes a reduction with a minus sign', () => {
+    expect(formatMoney(-1180, 'usd')).toBe('−$11.80')
+  })
   it('refuses fractional minor units', () => {
     expect(() => formatMoney(10.5, 'usd')).toThrow(TypeError)
   })

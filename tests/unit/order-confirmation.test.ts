@@ -17,6 +17,9 @@ function order(overrides: Partial<OrderView> = {}): OrderView {
     subtotalCents: 5900,
     shippingCents: 500,
     taxCents: 0,
+    isTaxInclusive: false,
+    discountCents: 0,
+    discountCodes: [],
     refundedCents: 0,
     currency: 'usd',
     email: 'sam@example.com',
@@ -34,7 +37,7 @@ function order(overrides: Partial<OrderView> = {}): OrderView {
     trackingNumber: null,
     createdAt: 1_764_547_200_000,
     updatedAt: 1_764_547_200_000,
-    lines: [{ id: 1, orderId: 42, variantId: 7, stripeLineItemId: 'li_1', sku: 'TEE-NAVY-M', title: 'Tee — Navy / M', quantity: 2, unitAmountCents: 2950, totalCents: 5900, restockedQuantity: 0 }],
+    lines: [{ id: 1, orderId: 42, variantId: 7, stripeLineItemId: 'li_1', sku: 'TEE-NAVY-M', title: 'Tee — Navy / M', quantity: 2, unitAmountCents: 2950, totalCents: 5900, subtotalCents: 5900, discountCents: 0, taxCents: 0, restockedQuantity: 0 }],
     ...overrides,
   }
 }
@@ -64,5 +67,27 @@ describe('order confirmation email', () => {
     const message = orderConfirmation(order({ shippingRateName: null }))
     expect(message.text).not.toContain('Shipping method')
     expect(message.text).toContain('Shipping: $5.00')
+  })
+
+  it('shows the discount with its code, and the tax, as Stripe reported them', () => {
+    const line = { ...order().lines[0]!, subtotalCents: 5900, discountCents: 1180, taxCents: 472, totalCents: 5192 }
+    const message = orderConfirmation(order({ subtotalCents: 5900, discountCents: 1180, discountCodes: ['SPRING20'], shippingCents: 500, taxCents: 522, totalCents: 5742, lines: [line] }))
+    // the line shows its price, so the lines add up to the subtotal under them
+    expect(message.text).toContain('2 × Tee — Navy / M (TEE-NAVY-M)  $59.00')
+    expect(message.text).toContain(['Subtotal: $59.00', 'Discount (SPRING20): −$11.80', 'Shipping (Standard): $5.00', 'Tax: $5.22', 'Total: $57.42'].join('\n'))
+    expect(message.html).toContain('Discount (SPRING20)')
+    expect(message.html).toContain('−$11.80')
+  })
+
+  it('has no tax or discount line when Stripe charged neither', () => {
+    const message = orderConfirmation(order())
+    expect(message.text).not.toMatch(/^Tax/m)
+    expect(message.text).not.toContain('Discount')
+  })
+
+  it('marks tax that was included in the prices', () => {
+    const message = orderConfirmation(order({ taxCents: 983, isTaxInclusive: true }))
+    expect(message.text).toContain('Tax (included): $9.83')
+    expect(message.text).toContain('Total: $64.00')
   })
 })

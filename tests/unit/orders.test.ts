@@ -103,6 +103,53 @@ describe('orders.applySession', () => {
     expect(stockOf(variantId)).toBe(3)
   })
 
+  it('records the discount, the codes, the tax and each line\'s share as Stripe reported them, once', () => {
+    const { variantId } = insertVariant({ stock: 5 })
+    const { session, items } = held(variantId, 2)
+    // $50.00 of goods, 20% off with SPRING20, $5.00 shipping, 8% tax on the rest: Stripe's numbers.
+    const discounted = {
+      ...session,
+      amount_subtotal: 5000,
+      amount_total: 4852,
+      shipping_cost: { amount_total: 540, amount_subtotal: 500, amount_tax: 40, shipping_rate: null },
+      total_details: { amount_discount: 1000, amount_shipping: 500, amount_tax: 352 },
+      discounts: [{ coupon: 'cpn_1', promotion_code: { id: 'promo_1', object: 'promotion_code', code: 'SPRING20' } }],
+    } as unknown as typeof session
+    const lines = [{ ...items[0]!, amount_discount: 1000, amount_tax: 312, amount_total: 4312 }]
+    const f = checkoutFacts(discounted, lines)
+    expect(f).toMatchObject({ amountTotalCents: 4852, discountCents: 1000, taxCents: 352, shippingCents: 500, isTaxInclusive: false, discountCodes: ['SPRING20'] })
+    write((tx) => orders.applySession(tx, f))
+    // a replay, and a later read without line items, leave the same row
+    write((tx) => orders.applySession(tx, f))
+    write((tx) => orders.applySession(tx, checkoutFacts(discounted, [], { hasLines: false })))
+    const order = t.db.select().from(ordersTable).get()!
+    expect(order).toMatchObject({ totalCents: 4852, subtotalCents: 5000, discountCents: 1000, discountCodes: ['SPRING20'], taxCents: 352, shippingCents: 500, isTaxInclusive: false })
+    expect(t.db.select().from(orderLines).all()).toMatchObject([{ subtotalCents: 5000, discountCents: 1000, taxCents: 312, totalCents: 4312 }])
+    expect(orders.totalsOf(order).map((r) => [r.label, r.cents])).toEqual([
+      ['Subtotal', 5000],
+      ['Discount (SPRING20)', -1000],
+      ['Shipping', 500],
+      ['Tax', 352],
+      ['Total', 4852],
+    ])
+  })
+
+  it('finds the codes in the breakdown of the totals when the session lists no discounts', () => {
+    const breakdown = (promotion_code: unknown) =>
+      sessionObject({ discounts: [], total_details: { amount_discount: 500, amount_shipping: 500, amount_tax: 0, breakdown: { discounts: [{ amount: 500, discount: { promotion_code, source: { coupon: 'cpn_1' } } }], taxes: [] } } } as never)
+    expect(checkoutFacts(breakdown({ id: 'promo_1', code: 'WELCOME5' }), []).discountCodes).toEqual(['WELCOME5'])
+    // only an id: payments.readCheckout reads its code
+    expect(checkoutFacts(breakdown('promo_1'), []).discountCodes).toEqual(['promo_1'])
+  })
+
+  it('tells tax inside the prices from tax on top by Stripe\'s own totals', () => {
+    const inclusive = sessionObject({ amount_subtotal: 6000, amount_total: 6500, total_details: { amount_discount: 0, amount_shipping: 500, amount_tax: 1083 } })
+    expect(checkoutFacts(inclusive, [])).toMatchObject({ taxCents: 1083, isTaxInclusive: true })
+    const none = sessionObject({ amount_subtotal: 6000, amount_total: 6500 })
+    expect(checkoutFacts(none, [])).toMatchObject({ taxCents: 0, isTaxInclusive: false, discountCents: 0, discountCodes: [] })
+    expect(orders.totalsOf({ ...checkoutFacts(inclusive, []), subtotalCents: 6000, totalCents: 6500, shippingRateName: 'Standard' }).map((r) => r.label)).toEqual(['Subtotal', 'Shipping (Standard)', 'Tax (included)', 'Total'])
+  })
+
   it('an expired session releases its holds and records nothing', () => {
     const { variantId } = insertVariant({ stock: 5 })
     const { session } = held(variantId, 3)

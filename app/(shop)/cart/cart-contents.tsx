@@ -9,7 +9,7 @@ import { UploadImage } from '@/app/_components/ui/upload-image'
 import type { CartLine, CartView } from '@/lib/cart'
 import { formatMoney } from '@/lib/money'
 
-type Props = { initial: CartView | null; flash: Flash | null; checkout: React.ReactNode }
+type Props = { initial: CartView | null; flash: Flash | null; checkout: React.ReactNode; notes: string[] }
 type Change = { variantId: number; quantity: number }
 
 /** The cart as it will look once a change lands: quantity 0 removes the line. */
@@ -39,7 +39,7 @@ const PROBLEM_TEXT: Record<NonNullable<CartLine['problem']>, (line: CartLine) =>
  * line changes at once (useOptimistic), and the server's cart replaces it when it answers;
  * if the server refuses, the line goes back and the message says why.
  */
-export function CartContents({ initial, flash, checkout }: Props) {
+export function CartContents({ initial, flash, checkout, notes }: Props) {
   const header = useCart()
   const [cart, setCart] = useState(initial)
   const [seenInitial, setSeenInitial] = useState(initial)
@@ -183,7 +183,11 @@ export function CartContents({ initial, flash, checkout }: Props) {
                   </dd>
                 </div>
               </dl>
-              <p className="mt-2 text-xs text-stone-600">Shipping is chosen and added at checkout.</p>
+              {notes.map((note) => (
+                <p key={note} className="mt-2 text-xs text-stone-600" data-testid="cart-note">
+                  {note}
+                </p>
+              ))}
               {shown?.hasProblems ? (
                 <p className="mt-4 rounded-lg bg-amber-50 px-3 py-2 text-sm text-amber-950" role="note">
                   Some items changed since you added them. Update them before you check out.

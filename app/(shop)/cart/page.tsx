@@ -4,6 +4,7 @@ import { startCheckout } from './checkout-action'
 import { flashFrom } from '@/app/_components/flash-message'
 import { buttonPrimary, container } from '@/app/_components/ui/styles'
 import * as cart from '@/lib/cart'
+import * as checkout from '@/lib/checkout'
 
 export const metadata: Metadata = { title: 'Your cart', robots: { index: false, follow: false } }
 
@@ -19,6 +20,7 @@ export default async function CartPage({ searchParams }: Props) {
       <CartContents
         initial={current}
         flash={flashFrom(query)}
+        notes={checkout.priceNotes()}
         checkout={
           <form action={startCheckout}>
             <button type="submit" className={`${buttonPrimary} w-full py-3.5 text-base`} data-testid="checkout-button">

@@ -3,6 +3,7 @@ import { UploadImage } from '../ui/upload-image'
 import { formatAddress } from '@/lib/addresses'
 import * as catalog from '@/lib/catalog'
 import { formatMoney } from '@/lib/money'
+import * as orders from '@/lib/orders'
 import type { OrderView } from '@/lib/orders'
 
 const STATUS_TEXT: Record<OrderView['status'], string> = {
@@ -55,26 +56,20 @@ export function OrderSummary({ order }: { order: OrderView }) {
                 <span className="block font-medium">{line.title}</span>
                 <span className="block text-stone-600">Qty {line.quantity}</span>
               </span>
-              <span className="tabular-nums">{money(line.totalCents)}</span>
+              <span className="tabular-nums">{money(orders.lineAmountOf(line))}</span>
             </li>
           )
         })}
       </ul>
       <dl className="mt-4 space-y-1 border-t border-stone-200 pt-4 text-sm">
-        <div className="flex justify-between">
-          <dt>Subtotal</dt>
-          <dd className="tabular-nums">{money(order.subtotalCents)}</dd>
-        </div>
-        <div className="flex justify-between">
-          <dt>Shipping{order.shippingRateName ? ` (${order.shippingRateName})` : ''}</dt>
-          <dd className="tabular-nums">{money(order.shippingCents)}</dd>
-        </div>
-        {order.taxCents > 0 ? (
-          <div className="flex justify-between">
-            <dt>Tax</dt>
-            <dd className="tabular-nums">{money(order.taxCents)}</dd>
-          </div>
-        ) : null}
+        {orders.totalsOf(order)
+          .filter((row) => row.kind !== 'total')
+          .map((row) => (
+            <div key={row.kind} className="flex justify-between" data-testid={`order-${row.kind}`}>
+              <dt>{row.label}</dt>
+              <dd className="tabular-nums">{money(row.cents)}</dd>
+            </div>
+          ))}
         {order.refundedCents > 0 ? (
           <div className="flex justify-between text-stone-600">
             <dt>Refunded</dt>

@@ -14,6 +14,7 @@ const NAV: [string, string][] = [
   ['/admin/orders', 'Orders'],
   ['/admin/products', 'Products'],
   ['/admin/collections', 'Collections'],
+  ['/admin/discounts', 'Discounts'],
   ['/admin/inventory', 'Inventory'],
   ['/admin/events', 'Webhooks'],
   ['/admin/jobs', 'Jobs'],

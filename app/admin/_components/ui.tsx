@@ -34,10 +34,13 @@ export function PageTitle({ children, actions }: { children: React.ReactNode; ac
   )
 }
 
-/** A wide table scrolls inside its own box on a phone instead of widening the page. */
+/**
+ * A wide table scrolls inside its own box on a phone instead of widening the page. The box is
+ * positioned so that visually hidden text in a cell (absolutely placed) stays inside it too.
+ */
 export function TableScroll({ children, label: name }: { children: React.ReactNode; label: string }) {
   return (
-    <div className="overflow-x-auto rounded-xl border border-stone-200" role="region" aria-label={name} tabIndex={0}>
+    <div className="relative overflow-x-auto rounded-xl border border-stone-200" role="region" aria-label={name} tabIndex={0}>
       {children}
     </div>
   )

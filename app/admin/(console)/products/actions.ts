@@ -20,6 +20,7 @@ function productFields(formData: FormData) {
     description: text(formData.get('description')),
     status: text(formData.get('status')),
     isFeatured: formData.get('isFeatured') === 'on',
+    taxCode: text(formData.get('taxCode')),
   })
 }
 

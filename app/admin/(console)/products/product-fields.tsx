@@ -1,8 +1,8 @@
 import { input, label } from '../../_components/ui'
 import * as products from '@/lib/products'
 
-/** Title, description, status and featured: the same fields on the new and edit forms. */
-export function ProductFieldset({ values }: { values?: { title: string; description: string; status: string; isFeatured: boolean } }) {
+/** Title, description, status, featured and tax code: the same fields on the new and edit forms. */
+export function ProductFieldset({ values }: { values?: { title: string; description: string; status: string; isFeatured: boolean; taxCode: string | null } }) {
   return (
     <>
       <div>
@@ -24,6 +24,10 @@ export function ProductFieldset({ values }: { values?: { title: string; descript
           <input id="isFeatured" name="isFeatured" type="checkbox" defaultChecked={values?.isFeatured} className="size-4" />
           <label htmlFor="isFeatured" className="text-sm">Featured on the home page</label>
         </div>
+      </div>
+      <div>
+        <label htmlFor="taxCode" className={label}>Tax code (Stripe Tax, e.g. txcd_99999999; empty for the shop default)</label>
+        <input id="taxCode" name="taxCode" maxLength={13} pattern="txcd_[0-9]{8}" defaultValue={values?.taxCode ?? ''} className={input} />
       </div>
     </>
   )

@@ -20,6 +20,8 @@ export default async function OrderPage({ params, searchParams }: { params: Prom
   const events = orderTimeline.forOrder(order)
   const refundable = order.totalCents - order.refundedCents
   const a = order.shippingAddress
+  const hasDiscount = order.discountCents > 0 || order.lines.some((l) => l.discountCents > 0)
+  const hasTax = order.taxCents > 0 || order.lines.some((l) => l.taxCents > 0)
   return (
     <>
       <PageTitle>
@@ -35,21 +37,41 @@ export default async function OrderPage({ params, searchParams }: { params: Prom
       <div className="grid gap-6 lg:grid-cols-2">
         <section className={card} aria-labelledby="lines-heading">
           <h2 id="lines-heading" className="mb-3 text-lg font-semibold">Items</h2>
-          <DataTable label="Order lines" columns={['Item', 'SKU', { label: 'Qty', numeric: true }, { label: 'Total', numeric: true }]}>
+          <DataTable
+            label="Order lines"
+            columns={[
+              'Item',
+              'SKU',
+              { label: 'Qty', numeric: true },
+              // a line's share of the discount and tax, as Stripe split them, when there are any
+              ...(hasDiscount ? [{ label: 'Price', numeric: true }, { label: 'Discount', numeric: true }] : []),
+              ...(hasTax ? [{ label: 'Tax', numeric: true }] : []),
+              { label: 'Total', numeric: true },
+            ]}
+          >
             {order.lines.map((l) => (
               <tr key={l.id}>
                 <td className={td}>{l.title}{l.restockedQuantity ? <span className="block text-xs text-stone-600">{l.restockedQuantity} restocked</span> : null}</td>
                 <td className={td}>{l.sku ?? '—'}</td>
                 <td className={`${td} text-right tabular-nums`}>{l.quantity}</td>
+                {hasDiscount ? (
+                  <>
+                    <td className={`${td} text-right tabular-nums`}>{money(orders.lineAmountOf(l))}</td>
+                    <td className={`${td} text-right tabular-nums`}>{l.discountCents ? money(-l.discountCents) : '—'}</td>
+                  </>
+                ) : null}
+                {hasTax ? <td className={`${td} text-right tabular-nums`}>{l.taxCents ? money(l.taxCents) : '—'}</td> : null}
                 <td className={`${td} text-right tabular-nums`}>{money(l.totalCents)}</td>
               </tr>
             ))}
           </DataTable>
           <dl className="mt-4 space-y-1 text-sm">
-            <div className="flex justify-between"><dt>Subtotal</dt><dd className="tabular-nums">{money(order.subtotalCents)}</dd></div>
-            <div className="flex justify-between"><dt>Shipping{order.shippingRateName ? ` (${order.shippingRateName})` : ''}</dt><dd className="tabular-nums">{money(order.shippingCents)}</dd></div>
-            {order.taxCents ? <div className="flex justify-between"><dt>Tax</dt><dd className="tabular-nums">{money(order.taxCents)}</dd></div> : null}
-            <div className="flex justify-between font-semibold"><dt>Total</dt><dd className="tabular-nums">{money(order.totalCents)}</dd></div>
+            {orders.totalsOf(order).map((row) => (
+              <div key={row.kind} className={`flex justify-between${row.kind === 'total' ? ' font-semibold' : ''}`} data-testid={`admin-order-${row.kind}`}>
+                <dt>{row.label}</dt>
+                <dd className="tabular-nums">{money(row.cents)}</dd>
+              </div>
+            ))}
             <div className="flex justify-between text-stone-700"><dt>Refunded</dt><dd className="tabular-nums" data-testid="refunded">{money(order.refundedCents)}</dd></div>
           </dl>
         </section>

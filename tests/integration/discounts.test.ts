@@ -1,0 +1,163 @@
+import { eq } from 'drizzle-orm'
+import type Stripe from 'stripe'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { write } from '@/db'
+import { orderLines, orders as ordersTable, products } from '@/db/schema'
+import * as checkout from '@/lib/checkout'
+import * as discounts from '@/lib/discounts'
+import { resetEnv } from '@/lib/env'
+import { InvalidInput } from '@/lib/errors'
+import * as payments from '@/lib/payments'
+import { insertCart, insertVariant } from '../support/catalog-rows'
+import { startPaymentsEnv, type PaymentsEnv } from '../support/payments-env'
+import { promotionForm } from '../support/promotion-form'
+
+// Discount codes and Stripe Tax through the real SDK and the local Stripe-compatible server:
+// the owner's code is created at Stripe, the shopper enters it on Stripe's page, and the order
+// keeps what Stripe charged, never a figure of its own.
+
+let env: PaymentsEnv
+beforeEach(async () => {
+  env = await startPaymentsEnv()
+})
+afterEach(async () => {
+  delete process.env.STRIPE_TAX
+  delete process.env.STRIPE_TAX_BEHAVIOR
+  resetEnv()
+  await env.close()
+})
+
+const owner = { id: 1, email: 'owner@till.test' }
+const form = promotionForm
+
+const GB = { line1: '10 Downing Street', city: 'London', postal_code: 'SW1A 2AA', country: 'GB' }
+
+/** The shopper enters `code` on Stripe's page (null when accepted, else why not), as the hosted page does. */
+function entersCode(sessionId: string, code: string): string | null {
+  return env.stripeServer.emulator.applyPromotionCode(sessionId, code, 'sam@example.com')?.message ?? null
+}
+
+function taxOn(behavior: 'exclusive' | 'inclusive' = 'exclusive') {
+  process.env.STRIPE_TAX = 'on'
+  process.env.STRIPE_TAX_BEHAVIOR = behavior
+  resetEnv()
+}
+
+async function session(id: string): Promise<Stripe.Checkout.Session> {
+  return env.stripe.checkout.sessions.retrieve(id, { expand: ['line_items'] })
+}
+
+describe('discounts: the owner manages codes at Stripe', () => {
+  it('creates a code with its coupon once, however often the same form is submitted, and audits it once', async () => {
+    const input = form({ maxRedemptions: '5', minimumAmount: '30', isFirstOrderOnly: true, expiresOn: '2099-12-31' })
+    const [first, second] = await Promise.all([discounts.create(owner, input), discounts.create(owner, input)])
+    expect(second.id).toBe(first.id)
+    const codes = await env.stripe.promotionCodes.list({ limit: 100 })
+    expect(codes.data).toHaveLength(1)
+    expect(codes.data[0]).toMatchObject({ code: 'SPRING20', active: true, max_redemptions: 5, expires_at: Date.parse('2099-12-31T23:59:59Z') / 1000, restrictions: { first_time_transaction: true, minimum_amount: 3000 } })
+    const coupons = await env.stripe.coupons.list({ limit: 100 })
+    expect(coupons.data).toHaveLength(1)
+    expect(coupons.data[0]).toMatchObject({ percent_off: 20, duration: 'once' })
+    const overview = await discounts.overview()
+    expect(overview.codes).toMatchObject([{ code: 'SPRING20', paidOrders: 0, timesRedeemed: 0, coupon: { percentOff: 20 } }])
+    const audited = env.t.db.$client.prepare(`SELECT action, subject FROM audit_log`).all()
+    expect(audited).toEqual([{ action: 'discount.create', subject: `promotion_code:${first.id}` }])
+  })
+
+  it('refuses bad input and a taken code with a message, and deactivates a code', async () => {
+    await expect(discounts.create(owner, form({ amount: '150' }))).rejects.toThrow(InvalidInput)
+    await expect(discounts.create(owner, form({ nonce: 'x' }))).rejects.toThrow(/form has expired/)
+    // the same form sent again after an edit: refused with a message, nothing more made
+    const sent = form({ code: 'ONCE10', amount: '10' })
+    await discounts.create(owner, sent)
+    await expect(discounts.create(owner, { ...sent, amount: '15' })).rejects.toThrow(/already sent with other values/)
+    expect((await env.stripe.promotionCodes.list({ limit: 100 })).data.map((c) => c.code)).toEqual(['ONCE10'])
+    const code = await discounts.create(owner, form())
+    await expect(discounts.create(owner, form())).rejects.toThrow(InvalidInput)
+    await expect(discounts.deactivate(owner, 'promo_doesnotexist')).rejects.toThrow(/does not exist/)
+    const off = await discounts.deactivate(owner, code.id)
+    expect(off).toMatchObject({ code: 'SPRING20', isActive: false })
+    const { sessionId } = await checkout.start(insertCart([{ variantId: insertVariant().variantId, quantity: 1 }]))
+    expect(entersCode(sessionId, 'SPRING20')).toMatch(/.+/)
+  })
+})
+
+describe('checkout with a code and Stripe Tax', () => {
+  it('sessions allow codes and carry no tax settings while STRIPE_TAX is off; the order has no tax', async () => {
+    const { variantId } = insertVariant({ priceCents: 2500 })
+    const { sessionId } = await checkout.start(insertCart([{ variantId, quantity: 2 }]))
+    const created = await session(sessionId)
+    expect(created.allow_promotion_codes).toBe(true)
+    expect(created.automatic_tax.enabled).toBe(false)
+    env.stripeServer.emulator.control.pay({ session: sessionId, address: GB })
+    await payments.fulfill(sessionId)
+    const order = env.t.db.select().from(ordersTable).get()!
+    const paid = await session(sessionId)
+    expect(order).toMatchObject({ totalCents: paid.amount_total, taxCents: 0, discountCents: 0, discountCodes: [] })
+  })
+
+  it('a 20% code and exclusive tax: the order, its lines and its totals are exactly the session\'s, read in one request', async () => {
+    taxOn('exclusive')
+    await discounts.create(owner, form())
+    const { variantId: plain } = insertVariant({ priceCents: 2500 })
+    const { variantId: book, productId } = insertVariant({ priceCents: 1999 })
+    write((tx) => tx.update(products).set({ taxCode: 'txcd_35010000' }).where(eq(products.id, productId)).run())
+    const { sessionId } = await checkout.start(insertCart([{ variantId: plain, quantity: 2 }, { variantId: book, quantity: 1 }]))
+    const created = await env.stripe.checkout.sessions.retrieve(sessionId, { expand: ['shipping_options.shipping_rate'] })
+    expect(created.automatic_tax.enabled).toBe(true)
+    expect(created.shipping_options.map((o) => (o.shipping_rate as Stripe.ShippingRate).tax_behavior)).toEqual(['exclusive', 'exclusive'])
+    const items = await env.stripe.checkout.sessions.listLineItems(sessionId, { expand: ['data.price.product'] })
+    expect(items.data.map((i) => [(i.price!.product as Stripe.Product).tax_code, i.price!.tax_behavior])).toEqual([
+      ['txcd_99999999', 'exclusive'],
+      ['txcd_35010000', 'exclusive'],
+    ])
+
+    expect(entersCode(sessionId, 'spring20')).toBeNull()
+    env.stripeServer.emulator.control.pay({ session: sessionId, address: GB })
+    const before = env.stripeServer.storeRequests().length
+    await payments.fulfill(sessionId)
+    expect(env.stripeServer.storeRequests().length - before).toBe(1)
+
+    const paid = await session(sessionId)
+    expect(paid.total_details!.amount_discount).toBeGreaterThan(0)
+    expect(paid.total_details!.amount_tax).toBeGreaterThan(0)
+    const order = env.t.db.select().from(ordersTable).get()!
+    expect(order).toMatchObject({
+      totalCents: paid.amount_total,
+      subtotalCents: paid.amount_subtotal,
+      discountCents: paid.total_details!.amount_discount,
+      taxCents: paid.total_details!.amount_tax,
+      shippingCents: paid.shipping_cost!.amount_subtotal,
+      discountCodes: ['SPRING20'],
+      isTaxInclusive: false,
+    })
+    const lines = env.t.db.select().from(orderLines).all()
+    expect(lines.map((l) => [l.subtotalCents, l.discountCents, l.taxCents, l.totalCents])).toEqual(paid.line_items!.data.map((i) => [i.amount_subtotal, i.amount_discount, i.amount_tax, i.amount_total]))
+    expect(discounts.paidOrdersByCode().get('spring20')).toBe(1)
+    const overview = await discounts.overview()
+    expect(overview.codes[0]).toMatchObject({ code: 'SPRING20', paidOrders: 1, timesRedeemed: 1 })
+  })
+
+  it('inclusive tax stays inside the prices: the total is what the shopper saw, the tax is marked included', async () => {
+    taxOn('inclusive')
+    const { variantId } = insertVariant({ priceCents: 6000 })
+    const { sessionId } = await checkout.start(insertCart([{ variantId, quantity: 1 }]))
+    env.stripeServer.emulator.control.pay({ session: sessionId, address: GB })
+    await payments.fulfill(sessionId)
+    const paid = await session(sessionId)
+    expect(paid.total_details!.amount_tax).toBeGreaterThan(0)
+    const order = env.t.db.select().from(ordersTable).get()!
+    expect(order).toMatchObject({ totalCents: paid.amount_total, taxCents: paid.total_details!.amount_tax, isTaxInclusive: true })
+    expect(order.totalCents).toBe(order.subtotalCents + order.shippingCents)
+  })
+})
+
+describe('the cart says what checkout will add', () => {
+  it('nothing about tax while it is off; tax added or included when on', () => {
+    expect(checkout.priceNotes().join(' ')).not.toMatch(/tax/i)
+    taxOn('exclusive')
+    expect(checkout.priceNotes()).toContain('Tax calculated at checkout.')
+    taxOn('inclusive')
+    expect(checkout.priceNotes()).toContain('Prices include tax.')
+  })
+})
