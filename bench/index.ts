@@ -14,7 +14,7 @@ import { lighthouseScores, type Scores } from './lib/lighthouse'
 import { cyclePaths, load, type LoadResult } from './lib/load'
 import { buildMinimalApp, isMinimalAppBuilt, startMinimalApp } from './lib/minimal-app'
 import { fetchPage, firstLoadJs, type Page } from './lib/pages'
-import { freePort, root, spawnServer, treeRss, type Child } from './lib/processes'
+import { freePort, root, settle, spawnServer, treeRss, type Child } from './lib/processes'
 import { searchBench, type SearchFigures } from './lib/search-bench'
 import { buildStore, isStoreBuilt, startStore } from './lib/store'
 import { prepareEvents, signedRequests } from './lib/webhook-bench'
@@ -190,6 +190,7 @@ async function main() {
     const targets: Target[] = []
     if (minimal) targets.push({ key: 'minimal static', url: `${minimal.url}${MINIMAL_STATIC}` }, { key: 'minimal dynamic', url: `${minimal.url}${MINIMAL_DYNAMIC}` })
     for (const p of [...PAGES, CART]) targets.push({ key: p.name, url: `${storeA.url}${p.path}` }, { key: `raw ${p.name}`, url: `${raw.url}${p.path}` })
+    await settle(storeA.process.pid!)
     const loads = await rounds(targets)
     const minimalStatic = loads.get('minimal static')
     const minimalDynamic = loads.get('minimal dynamic')
@@ -332,10 +333,12 @@ async function main() {
         // The store gets each event once (each makes an order); the raw route has no state to
         // tell a repeat from a new one, so it is loaded for the same time with the same events.
         const own = events.payloads.slice(round * C.webhookEvents, (round + 1) * C.webhookEvents)
+        // The raw route first, once the store has finished what the last round queued.
+        await settle(storeB.process.pid!)
+        baseline.push(await load({ url: rawRoute.url, connections: C.connections, duration: C.duration, amount: C.amount, requests: signedRequests(events.payloads, '/webhook', storeB.webhookSecret).requests }))
         const toStore = signedRequests(own, '/api/stripe/webhook', storeB.webhookSecret)
         store.push(await load({ url: storeB.url, connections: C.connections, duration: 0, amount: own.length, requests: toStore.requests }))
         orders += toStore.orders()
-        baseline.push(await load({ url: rawRoute.url, connections: C.connections, duration: C.duration, amount: C.amount, requests: signedRequests(events.payloads, '/webhook', storeB.webhookSecret).requests }))
       }
       await rawRoute.stop()
       const ratio = best(store).rps / best(baseline).rps
