@@ -74,6 +74,8 @@ export async function boot(): Promise<void> {
       webhookUrl: `http://127.0.0.1:${env.port}/api/stripe/webhook`,
       log,
     })
+    // This process's own calls reach it directly, not through a request to itself.
+    payments.serveInProcess(emulator.serveBuiltIn)
     log.warn('boot: payments are SIMULATED by the built-in emulator (PAYMENTS=emulator)')
   }
   if (env.areJobsEnabled) {

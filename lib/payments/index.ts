@@ -16,11 +16,13 @@ export {
   createRefund,
   isLiveMode,
   retrieveEvent,
+  serveInProcess,
   expireCheckoutSession,
   isUnknownObject,
   listEvents,
   readCheckout,
   type CheckoutSessionCreateParams,
+  type InProcessServer,
   type ListedSession,
   type StripeEvent,
 } from './stripe'
