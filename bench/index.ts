@@ -17,7 +17,7 @@ import { fetchPage, firstLoadJs, type Page } from './lib/pages'
 import { freePort, root, settle, spawnServer, treeRss, type Child } from './lib/processes'
 import { searchBench, type SearchFigures } from './lib/search-bench'
 import { buildStore, isStoreBuilt, startStore, type Store } from './lib/store'
-import { prepareEvents, signedRequests } from './lib/webhook-bench'
+import { ordersRecorded, prepareEvents, signedRequests } from './lib/webhook-bench'
 
 const isQuick = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1'
 // `--only webhook`: the webhook ingest rows alone, on a freshly booted store (a minute or two
@@ -437,11 +437,12 @@ async function webhookIngest(store: Store, rawDir: string, children: Child[]): P
     }
     await rawRoute.stop()
     await rawRead.stop()
+    const recorded = ordersRecorded(store, events.payloads)
     const ratio = best(ingest).rps / best(baseline).rps
     const readRatio = best(ingest).rps / best(withRead).rps
     rows.push({
       measure: 'webhook ingest (signed checkout.session.completed → order)',
-      store: `${describe(ingest)} · ${int(orders)} orders made of ${int(events.payloads.length)} events`,
+      store: `${describe(ingest)} · ${int(events.payloads.length)} events: ${int(orders)} answered with a new order, ${int(recorded)} orders in the store`,
       baseline: `raw route (signature + 1 insert) ${describe(baseline)}`,
       ratio: x(ratio),
       budget: '≥ 0.5×',
