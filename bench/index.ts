@@ -462,8 +462,8 @@ async function webhookIngest(store: Store, rawDir: string, children: Child[]): P
       notes.push(
         `webhook ingest: the budget's raw route only checks the signature and inserts a row. The same route with the one Stripe read the store makes per event ` +
           `(the session, its line items, payment intent and charge, from the same built-in emulator) answers ${int(best(withRead).rps)} req/s instead of ${int(best(baseline).rps)}: ` +
-          `the read alone takes ${Math.round(readCost * 100)}% of the raw route's throughput, and the store runs at ${x(readRatio)} of that route. ` +
-          `An order is built from Stripe's data before the 200 (decision 003), so ${x(0.5)} of a route that reads nothing is out of reach while Stripe is read in this process's CPU.`,
+          `the read alone costs ${Math.round(readCost * 100)}% of that route's throughput, leaving it at ${x(1 - readCost)} of the budget's baseline. ` +
+          `The store must make that read before it answers (an order is built from Stripe's session and line items, decision 003), and runs at ${x(readRatio)} of the route that makes it.`,
       )
     }
   })
