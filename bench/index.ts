@@ -14,12 +14,25 @@ import { lighthouseScores, type Scores } from './lib/lighthouse'
 import { cyclePaths, load, type LoadResult } from './lib/load'
 import { buildMinimalApp, isMinimalAppBuilt, startMinimalApp } from './lib/minimal-app'
 import { fetchPage, firstLoadJs, type Page } from './lib/pages'
-import { freePort, root, spawnServer, treeRss, type Child } from './lib/processes'
+import { freePort, root, settle, spawnServer, treeRss, type Child } from './lib/processes'
 import { searchBench, type SearchFigures } from './lib/search-bench'
-import { buildStore, isStoreBuilt, startStore } from './lib/store'
-import { prepareEvents, signedRequests } from './lib/webhook-bench'
+import { buildStore, isStoreBuilt, startStore, type Store } from './lib/store'
+import { ordersRecorded, prepareEvents, signedRequests } from './lib/webhook-bench'
 
 const isQuick = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1'
+// `--only webhook`: the webhook ingest rows alone, on a freshly booted store (a minute or two
+// instead of seven), for work on that path.
+const ONLY_PARTS = ['webhook'] as const
+const only = (() => {
+  const at = process.argv.indexOf('--only')
+  if (at === -1) return undefined
+  const part = process.argv[at + 1]
+  if (!(ONLY_PARTS as readonly string[]).includes(part ?? '')) {
+    process.stderr.write(`bench: --only takes one of ${ONLY_PARTS.join(', ')}\n`)
+    process.exit(2)
+  }
+  return part as (typeof ONLY_PARTS)[number]
+})()
 const C = isQuick
   ? { connections: 5, duration: 0, amount: 40, warmup: 0, rounds: 1, rssRequests: 100, searchProducts: 1_000, searchRounds: 2, searchPasses: 1, commits: 20, webhookEvents: 10, lighthouseRuns: 0 }
   : { connections: 50, duration: 5, amount: undefined, warmup: 1, rounds: 2, rssRequests: 10_000, searchProducts: 10_000, searchRounds: 15, searchPasses: 3, commits: 300, webhookEvents: 400, lighthouseRuns: 2 }
@@ -56,6 +69,8 @@ const MIXED_PATHS = [
 type Result = 'PASS' | 'FAIL' | 'stretch PASS' | 'stretch FAIL' | 'info' | 'skipped' | 'error' | 'quick'
 type Row = { measure: string; store: string; baseline: string; ratio: string; budget: string; result: Result }
 const rows: Row[] = []
+// Printed under the table: why a budget that is out of reach is, in figures.
+const notes: string[] = []
 let hadError = false
 
 function judge(ok: boolean, stretch = false): Result {
@@ -132,6 +147,7 @@ function describe(results: LoadResult[]): string {
 // ---- the run
 
 async function main() {
+  if (only === 'webhook') return onlyWebhooks()
   if (isQuick) {
     if (!isStoreBuilt()) throw new Error('no production build: run `npm run build` first (the quick bench does not build)')
   } else {
@@ -190,6 +206,7 @@ async function main() {
     const targets: Target[] = []
     if (minimal) targets.push({ key: 'minimal static', url: `${minimal.url}${MINIMAL_STATIC}` }, { key: 'minimal dynamic', url: `${minimal.url}${MINIMAL_DYNAMIC}` })
     for (const p of [...PAGES, CART]) targets.push({ key: p.name, url: `${storeA.url}${p.path}` }, { key: `raw ${p.name}`, url: `${raw.url}${p.path}` })
+    await settle(storeA.process.pid!)
     const loads = await rounds(targets)
     const minimalStatic = loads.get('minimal static')
     const minimalDynamic = loads.get('minimal dynamic')
@@ -312,42 +329,7 @@ async function main() {
       })
     })
 
-    await section(['webhook ingest (checkout.session.completed → order)'], async () => {
-      progress(`webhooks: preparing ${C.webhookEvents * C.rounds} paid sessions in the emulator…`)
-      const events = await prepareEvents(storeB, C.webhookEvents * C.rounds)
-      const rawPort = await freePort()
-      const rawRoute = await spawnServer({
-        command: [path.join(root, 'bench', 'lib', 'raw-server.mjs'), 'webhook', path.join(rawDir, 'raw-webhook.sqlite3')],
-        cwd: root,
-        env: { PORT: String(rawPort), BENCH_WEBHOOK_SECRET: storeB.webhookSecret },
-        port: rawPort,
-        healthPath: '/up',
-      })
-      children.push(rawRoute)
-      const store: LoadResult[] = []
-      const baseline: LoadResult[] = []
-      let orders = 0
-      for (let round = 0; round < C.rounds; round++) {
-        progress(`webhooks round ${round + 1}/${C.rounds}`)
-        // The store gets each event once (each makes an order); the raw route has no state to
-        // tell a repeat from a new one, so it is loaded for the same time with the same events.
-        const own = events.payloads.slice(round * C.webhookEvents, (round + 1) * C.webhookEvents)
-        const toStore = signedRequests(own, '/api/stripe/webhook', storeB.webhookSecret)
-        store.push(await load({ url: storeB.url, connections: C.connections, duration: 0, amount: own.length, requests: toStore.requests }))
-        orders += toStore.orders()
-        baseline.push(await load({ url: rawRoute.url, connections: C.connections, duration: C.duration, amount: C.amount, requests: signedRequests(events.payloads, '/webhook', storeB.webhookSecret).requests }))
-      }
-      await rawRoute.stop()
-      const ratio = best(store).rps / best(baseline).rps
-      rows.push({
-        measure: 'webhook ingest (signed checkout.session.completed → order)',
-        store: `${describe(store)} · ${int(orders)} orders made of ${int(events.payloads.length)} events`,
-        baseline: `raw route (signature + 1 insert) ${describe(baseline)}`,
-        ratio: x(ratio),
-        budget: '≥ 0.5×',
-        result: judge(ratio >= 0.5),
-      })
-    })
+    await webhookIngest(storeB, rawDir, children)
 
     const stopB = await storeB.stop()
     rows.push({
@@ -391,6 +373,102 @@ async function main() {
   }
 }
 
+async function onlyWebhooks(): Promise<void> {
+  if (isQuick) {
+    if (!isStoreBuilt()) throw new Error('no production build: run `npm run build` first (the quick bench does not build)')
+  } else {
+    progress('building the store if its build is stale (npm run build)…')
+    if (await buildStore()) progress('store built')
+  }
+  const storage = fs.mkdtempSync(path.join(os.tmpdir(), 'till-bench-store-'))
+  const rawDir = fs.mkdtempSync(path.join(os.tmpdir(), 'till-bench-raw-'))
+  const children: Child[] = []
+  try {
+    progress('store: boot on an empty storage folder…')
+    const store = await startStore(storage)
+    children.push(store)
+    await webhookIngest(store, rawDir, children)
+  } finally {
+    for (const child of children) await child.stop()
+    fs.rmSync(storage, { recursive: true, force: true })
+    fs.rmSync(rawDir, { recursive: true, force: true })
+  }
+}
+
+/** Webhook ingest: the store's route against the raw node:http baselines, in rounds. */
+async function webhookIngest(store: Store, rawDir: string, children: Child[]): Promise<void> {
+  await section(['webhook ingest (checkout.session.completed → order)'], async () => {
+    progress(`webhooks: preparing ${C.webhookEvents * C.rounds} paid sessions in the emulator…`)
+    const events = await prepareEvents(store, C.webhookEvents * C.rounds)
+    // Two raw routes: the budget's (signature and one insert), and the same with the one
+    // Stripe read the store makes per event, from the same emulator, between the two.
+    const startRaw = async (mode: 'webhook' | 'webhook-read') => {
+      const port = await freePort()
+      const child = await spawnServer({
+        command: [path.join(root, 'bench', 'lib', 'raw-server.mjs'), mode, path.join(rawDir, `raw-${mode}.sqlite3`)],
+        cwd: root,
+        env: { PORT: String(port), BENCH_WEBHOOK_SECRET: store.webhookSecret, BENCH_STRIPE_API: store.url, BENCH_STRIPE_KEY: store.secretKey },
+        port,
+        healthPath: '/up',
+      })
+      children.push(child)
+      return child
+    }
+    const rawRoute = await startRaw('webhook')
+    const rawRead = await startRaw('webhook-read')
+    const ingest: LoadResult[] = []
+    const baseline: LoadResult[] = []
+    const withRead: LoadResult[] = []
+    let orders = 0
+    for (let round = 0; round < C.rounds; round++) {
+      progress(`webhooks round ${round + 1}/${C.rounds}`)
+      // The store gets each event once (each makes an order); the raw route has no state to
+      // tell a repeat from a new one, so it is loaded for the same time with the same events.
+      const own = events.payloads.slice(round * C.webhookEvents, (round + 1) * C.webhookEvents)
+      // The raw route first, once the store has finished what the last round queued.
+      await settle(store.process.pid!)
+      baseline.push(await load({ url: rawRoute.url, connections: C.connections, duration: C.duration, amount: C.amount, requests: signedRequests(events.payloads, '/webhook', store.webhookSecret).requests }))
+      await settle(store.process.pid!)
+      withRead.push(await load({ url: rawRead.url, connections: C.connections, duration: C.duration, amount: C.amount, requests: signedRequests(events.payloads, '/webhook', store.webhookSecret).requests }))
+      await settle(store.process.pid!)
+      const toStore = signedRequests(own, '/api/stripe/webhook', store.webhookSecret)
+      ingest.push(await load({ url: store.url, connections: C.connections, duration: 0, amount: own.length, requests: toStore.requests }))
+      orders += toStore.orders()
+    }
+    await rawRoute.stop()
+    await rawRead.stop()
+    const recorded = ordersRecorded(store, events.payloads)
+    const ratio = best(ingest).rps / best(baseline).rps
+    const readRatio = best(ingest).rps / best(withRead).rps
+    rows.push({
+      measure: 'webhook ingest (signed checkout.session.completed → order)',
+      store: `${describe(ingest)} · ${int(events.payloads.length)} events: ${int(orders)} answered with a new order, ${int(recorded)} orders in the store`,
+      baseline: `raw route (signature + 1 insert) ${describe(baseline)}`,
+      ratio: x(ratio),
+      budget: '≥ 0.5×',
+      result: judge(ratio >= 0.5),
+    })
+    rows.push({
+      measure: 'webhook ingest vs a raw route making the same Stripe read',
+      store: describe(ingest),
+      baseline: `raw route (signature + the session read from the same emulator + 1 insert) ${describe(withRead)}`,
+      ratio: x(readRatio),
+      budget: '–',
+      result: 'info',
+    })
+    if (!isQuick && ratio < 0.5) {
+      // The budget's baseline makes no Stripe read; the store must make one (decision 003).
+      const readCost = 1 - best(withRead).rps / best(baseline).rps
+      notes.push(
+        `webhook ingest: the budget's raw route only checks the signature and inserts a row. The same route with the one Stripe read the store makes per event ` +
+          `(the session, its line items, payment intent and charge, from the same built-in emulator) answers ${int(best(withRead).rps)} req/s instead of ${int(best(baseline).rps)}: ` +
+          `the read alone costs ${Math.round(readCost * 100)}% of that route's throughput, leaving it at ${x(1 - readCost)} of the budget's baseline. ` +
+          `The store must make that read before it answers (an order is built from Stripe's session and line items, decision 003), and runs at ${x(readRatio)} of the route that makes it.`,
+      )
+    }
+  })
+}
+
 function describeRun(): string {
   let commit = 'unknown'
   try {
@@ -400,7 +478,8 @@ function describeRun(): string {
   }
   const seconds = (performance.now() - started) / 1000
   const mode = isQuick ? 'quick smoke run (figures not judged)' : `${C.rounds} rounds × ${C.duration} s at ${C.connections} connections, best round shown (all rounds in brackets)`
-  return `npm run bench${isQuick ? ' -- --quick' : ''} · ${new Date().toISOString()} · commit ${commit} · ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} · Node ${process.version} · ${mode} · took ${Math.round(seconds)} s`
+  const flags = [isQuick ? '--quick' : '', only ? `--only ${only}` : ''].filter(Boolean).join(' ')
+  return `npm run bench${flags ? ` -- ${flags}` : ''} · ${new Date().toISOString()} · commit ${commit} · ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} · Node ${process.version} · ${mode} · took ${Math.round(seconds)} s`
 }
 
 main()
@@ -411,11 +490,12 @@ main()
   .finally(() => {
     const budgets = rows.filter((r) => r.result === 'PASS' || r.result === 'FAIL')
     const summary = isQuick ? '' : `\n${budgets.filter((r) => r.result === 'PASS').length} of ${budgets.length} budgets met.`
-    const out = `${describeRun()}\n\n${printTable()}\n${summary}\n`
+    const noted = notes.length ? `\n${notes.map((n) => `Note: ${n}`).join('\n\n')}\n` : ''
+    const out = `${describeRun()}\n\n${printTable()}\n${summary}\n${noted}`
     process.stdout.write(out)
     try {
       fs.mkdirSync(path.join(root, 'storage', 'bench'), { recursive: true })
-      fs.writeFileSync(path.join(root, 'storage', 'bench', isQuick ? 'last-quick-run.md' : 'last-run.md'), out)
+      fs.writeFileSync(path.join(root, 'storage', 'bench', `last${isQuick ? '-quick' : ''}-run${only ? `-${only}` : ''}.md`), out)
     } catch {
       // the table is on stdout either way
     }

@@ -75,6 +75,8 @@ export async function boot(): Promise<void> {
       taxRates: env.emulatorTaxRates,
       log,
     })
+    // This process's own calls reach it directly, not through a request to itself.
+    payments.serveInProcess(emulator.serveBuiltIn)
     log.warn('boot: payments are SIMULATED by the built-in emulator (PAYMENTS=emulator)')
   }
   if (env.areJobsEnabled) {

@@ -111,6 +111,28 @@ export function treeRss(pid: number): number {
   return total
 }
 
+function cpuTicks(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  // utime and stime, fields 14 and 15 of the whole line
+  return Number(fields[11]) + Number(fields[12])
+}
+
+/**
+ * Waits until the process uses under about 5% of a core over half a second (at most
+ * `timeoutMs`): work it queued during a run (emails after orders, say) must not land on the
+ * baseline measured next.
+ */
+export async function settle(pid: number, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const before = cpuTicks(pid)
+    await new Promise((r) => setTimeout(r, 500))
+    // clock ticks are hundredths of a second on Linux: 2 ticks in 500 ms is 4%
+    if (cpuTicks(pid) - before <= 2) return
+  }
+}
+
 /** Runs a command to completion, its output passed through with a prefix; throws on failure. */
 export async function run(command: string, args: string[], options: { cwd: string; env?: Record<string, string>; label: string }): Promise<void> {
   await new Promise<void>((resolve, reject) => {

@@ -2,6 +2,10 @@
 //   pages <file.json>   serves the bytes recorded in the file ({ path: { type, body (base64) } })
 //   webhook <db file>   POST /webhook: Stripe's signature check (the stripe SDK's
 //                       constructEvent) and one SQLite insert (WAL, synchronous=FULL), nothing else
+//   webhook-read <db file>  the same, with the one Stripe read the store makes for such an
+//                       event between the two: the session with its line items, payment intent
+//                       and charge, retrieved with the stripe SDK from the API at
+//                       $BENCH_STRIPE_API (the store's built-in emulator) with $BENCH_STRIPE_KEY
 // Listens on 127.0.0.1:$PORT; GET /up answers 200 in both modes.
 import http from 'node:http'
 
@@ -20,7 +24,7 @@ if (mode === 'pages') {
     res.writeHead(200, { 'Content-Type': page.type, 'Content-Length': page.body.length })
     res.end(page.body)
   }
-} else if (mode === 'webhook') {
+} else if (mode === 'webhook' || mode === 'webhook-read') {
   const { default: Database } = await import('better-sqlite3')
   const { default: Stripe } = await import('stripe')
   const secret = process.env.BENCH_WEBHOOK_SECRET
@@ -30,10 +34,17 @@ if (mode === 'pages') {
   db.pragma('synchronous = FULL')
   db.exec('CREATE TABLE IF NOT EXISTS events (id TEXT NOT NULL, type TEXT NOT NULL, received_at INTEGER NOT NULL)')
   const insert = db.prepare('INSERT INTO events (id, type, received_at) VALUES (?, ?, ?)')
+  let reader = null
+  if (mode === 'webhook-read') {
+    const api = new URL(process.env.BENCH_STRIPE_API)
+    reader = new Stripe(process.env.BENCH_STRIPE_KEY, { host: api.hostname, port: api.port, protocol: 'http', maxNetworkRetries: 2 })
+  }
+  // What lib/payments/stripe.ts (readCheckout) asks for a session with no order yet.
+  const expand = ['shipping_cost.shipping_rate', 'payment_intent.latest_charge', 'line_items.data.price.product']
   handler = (req, res) => {
     const chunks = []
     req.on('data', (c) => chunks.push(c))
-    req.on('end', () => {
+    req.on('end', async () => {
       let event
       try {
         event = stripe.webhooks.constructEvent(Buffer.concat(chunks), req.headers['stripe-signature'] ?? '', secret)
@@ -41,12 +52,20 @@ if (mode === 'pages') {
         res.writeHead(400, { 'Content-Type': 'application/json' }).end('{"error":"bad signature"}')
         return
       }
+      if (reader) {
+        try {
+          await reader.checkout.sessions.retrieve(event.data.object.id, { expand })
+        } catch {
+          res.writeHead(500, { 'Content-Type': 'application/json' }).end('{"error":"stripe read failed"}')
+          return
+        }
+      }
       insert.run(event.id, event.type, Date.now())
       res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"received":true}')
     })
   }
 } else {
-  console.error('usage: raw-server.mjs pages <file.json> | webhook <db file>')
+  console.error('usage: raw-server.mjs pages <file.json> | webhook <db file> | webhook-read <db file>')
   process.exit(2)
 }
 

@@ -49,7 +49,10 @@ export async function startStore(storageDir: string): Promise<Store> {
   const secretKey = `sk_test_bench${crypto.randomBytes(12).toString('hex')}`
   const webhookSecret = `whsec_bench${crypto.randomBytes(12).toString('hex')}`
   const started = performance.now()
-  const server = await startServer({ storageDir, env: { STRIPE_SECRET_KEY: secretKey, STRIPE_WEBHOOK_SECRET: webhookSecret }, waitForHealthy: false })
+  // BENCH_STORE_NODE_OPTIONS reaches the store's process alone (say, `--cpu-prof --cpu-prof-dir=…`
+  // to profile it under the bench's load; the profile is written when it exits).
+  const nodeOptions = process.env.BENCH_STORE_NODE_OPTIONS
+  const server = await startServer({ storageDir, env: { STRIPE_SECRET_KEY: secretKey, STRIPE_WEBHOOK_SECRET: webhookSecret, ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) }, waitForHealthy: false })
   const bootMs = (await untilOk(`${server.url}/up`, () => server.process.exitCode !== null, server.output)) - started
   const stop = async () => {
     const t = performance.now()

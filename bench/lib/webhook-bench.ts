@@ -1,4 +1,6 @@
+import path from 'node:path'
 import type autocannon from 'autocannon'
+import Database from 'better-sqlite3'
 import Stripe from 'stripe'
 import type { Store } from './store'
 
@@ -79,4 +81,22 @@ export function signedRequests(payloads: string[], path: string, secret: string)
     },
   ]
   return { requests, orders: () => orders }
+}
+
+/**
+ * How many of the events' sessions have their order in the store, read from its database
+ * (read-only, through SQLite). An answer alone can undercount: the reconcile the store runs at
+ * boot may meet the first paid sessions and record their orders before their events are sent,
+ * and those events are then rightly answered as duplicates.
+ */
+export function ordersRecorded(store: Store, payloads: string[]): number {
+  const sessionIds = payloads.map((p) => (JSON.parse(p) as { data: { object: { id: string } } }).data.object.id)
+  const db = new Database(path.join(store.storageDir, 'store.sqlite3'), { readonly: true })
+  try {
+    db.pragma('busy_timeout = 5000')
+    const has = db.prepare('SELECT 1 FROM orders WHERE stripe_checkout_session_id = ?').pluck()
+    return sessionIds.filter((id) => has.get(id) !== undefined).length
+  } finally {
+    db.close()
+  }
 }

@@ -22,6 +22,7 @@ export {
   listPromotionCodes,
   isLiveMode,
   retrieveEvent,
+  serveInProcess,
   expireCheckoutSession,
   isUnknownObject,
   listEvents,
@@ -31,6 +32,7 @@ export {
   type NewPromotionCode,
   type PromotionCodeFacts,
   type Walked,
+  type InProcessServer,
   type ListedSession,
   type StripeEvent,
 } from './stripe'

@@ -12,7 +12,23 @@ import { keys, resetKeys } from './keys'
 // One client per process. With STRIPE_API_BASE (or the built-in emulator) the same official
 // SDK talks to a Stripe-compatible server instead, so every code path is the one that runs
 // against Stripe.
-const globalForStripe = globalThis as unknown as { tillStripe?: Stripe; tillStripeCalls?: number }
+const globalForStripe = globalThis as unknown as { tillStripe?: Stripe; tillStripeCalls?: number; tillStripeInProcess?: InProcessServer }
+
+/** A Stripe-compatible server living in this very process, answering fetch-style requests. */
+export type InProcessServer = (request: Request) => Promise<Response>
+
+/**
+ * With the built-in emulator the API is served by this process itself. Its requests are then
+ * handed to the emulator directly instead of going out over a socket to this same server and
+ * through Next's router to app/v1, which made every read on the webhook path cost a second
+ * full request. The SDK, the request it builds and the emulator code that answers it are the
+ * same; only the transport is skipped. Boot calls this; a remote API (real Stripe, or an
+ * emulator at STRIPE_API_BASE) keeps the network.
+ */
+export function serveInProcess(server: InProcessServer | undefined): void {
+  globalForStripe.tillStripeInProcess = server
+  globalForStripe.tillStripe = undefined
+}
 
 export function client(): Stripe {
   if (!globalForStripe.tillStripe) {
@@ -25,6 +41,7 @@ export function client(): Stripe {
         telemetry: false,
         // Names the store in the User-Agent, so a Stripe-side request log can tell its calls apart.
         appInfo: { name: 'Till' },
+        ...(globalForStripe.tillStripeInProcess ? { httpClient: Stripe.createFetchHttpClient(inProcessFetch(globalForStripe.tillStripeInProcess)) } : {}),
         ...(base
           ? { host: base.hostname, port: base.port || (base.protocol === 'https:' ? 443 : 80), protocol: base.protocol === 'https:' ? 'https' : 'http' }
           : {}),
@@ -32,6 +49,10 @@ export function client(): Stripe {
     )
   }
   return globalForStripe.tillStripe
+}
+
+function inProcessFetch(server: InProcessServer): typeof fetch {
+  return (input, init) => server(new Request(input, init))
 }
 
 /** Tests point the process at their own Stripe-compatible server. */

@@ -57,3 +57,30 @@ describe('db.write', () => {
     expect(() => afterCommit('k', () => undefined)).toThrow(/outside a write transaction/)
   })
 })
+
+describe('the statements drizzle reuses', () => {
+  const byId = (id: string) => sql`SELECT id, checked_at AS checkedAt FROM health_checks WHERE id = ${id}`
+
+  it('answers a reused query with the rows of its own parameters and of the latest commit', () => {
+    write((tx) => tx.run(sql`INSERT INTO health_checks (id, checked_at, pid) VALUES ('a', 1, 1), ('b', 2, 1)`))
+    expect(t.db.get(byId('a'))).toEqual({ id: 'a', checkedAt: 1 })
+    expect(t.db.get(byId('b'))).toEqual({ id: 'b', checkedAt: 2 })
+    write((tx) => tx.run(sql`UPDATE health_checks SET checked_at = 5 WHERE id = 'a'`))
+    expect(t.db.get(byId('a'))).toEqual({ id: 'a', checkedAt: 5 })
+  })
+
+  it('gives rows as objects again after the same statement was read as arrays', () => {
+    write((tx) => tx.run(sql`INSERT INTO health_checks (id, checked_at, pid) VALUES ('a', 1, 1)`))
+    // drizzle switches a statement to raw (array) rows for values() and never switches it back
+    expect(t.db.values(byId('a'))).toEqual([['a', 1]])
+    expect(t.db.get(byId('a'))).toEqual({ id: 'a', checkedAt: 1 })
+    expect(t.db.all(byId('a'))).toEqual([{ id: 'a', checkedAt: 1 }])
+  })
+
+  it('leaves the connection itself to code that prepares its own statements', () => {
+    const own = t.db.$client.prepare('SELECT count(*) FROM health_checks').pluck()
+    t.db.all(sql`SELECT count(*) FROM health_checks`)
+    expect(own.get()).toBe(0)
+    expect(t.db.all(sql`SELECT count(*) AS n FROM health_checks`)).toEqual([{ n: 0 }])
+  })
+})
