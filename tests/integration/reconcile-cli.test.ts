@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { npmRun } from '../support/npm-run'
 import { openStore } from '../support/store-file'
 import { startStripeServer, type StripeServer } from '../support/stripe-server'
 
@@ -10,7 +10,6 @@ import { startStripeServer, type StripeServer } from '../support/stripe-server'
 // both would read the same event pages and race on the cursor. The script takes the same
 // lease as the scheduled job.
 
-const root = path.resolve(__dirname, '..', '..')
 let stripeServer: StripeServer | undefined
 const dirs: string[] = []
 afterEach(async () => {
@@ -18,16 +17,6 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true })
 })
 
-function npmRun(script: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('npm', ['run', '--silent', script], { cwd: root, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'production', LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
-    child.once('exit', (code) => resolve({ code, stdout, stderr }))
-  })
-}
 
 describe('npm run reconcile', () => {
   it('refuses while another process holds the reconcile lease, and runs and lets go of it once free', async () => {
@@ -35,19 +24,19 @@ describe('npm run reconcile', () => {
     const storageDir = fs.mkdtempSync(path.join(os.tmpdir(), 'till-reconcile-cli-'))
     dirs.push(storageDir)
     const env = { PAYMENTS: 'stripe', STRIPE_SECRET_KEY: stripeServer.secretKey, STRIPE_WEBHOOK_SECRET: stripeServer.webhookSecret, STRIPE_API_BASE: stripeServer.url, APP_URL: 'http://127.0.0.1:9', STORAGE_DIR: storageDir }
-    const migrated = await npmRun('db:migrate', env)
+    const migrated = await npmRun('db:migrate', [], env)
     expect(migrated.code, migrated.stderr).toBe(0)
 
     const store = openStore(storageDir)
     const now = Date.now()
     store.prepare('INSERT INTO leases (name, holder, acquired_at, expires_at) VALUES (?, ?, ?, ?)').run('reconcile', 'server-elsewhere#1', now, now + 60_000)
-    const refused = await npmRun('reconcile', env)
+    const refused = await npmRun('reconcile', [], env)
     expect(refused.code).toBe(75)
     expect(refused.stderr).toContain('another reconcile is running (server-elsewhere#1')
     expect(store.prepare('SELECT count(*) AS n FROM reconcile_runs').get()).toEqual({ n: 0 })
 
     store.prepare('DELETE FROM leases').run()
-    const ran = await npmRun('reconcile', env)
+    const ran = await npmRun('reconcile', [], env)
     expect(ran.code, ran.stderr).toBe(0)
     expect(ran.stdout).toMatch(/reconcile: \d+ events/)
     expect(store.prepare('SELECT count(*) AS n FROM reconcile_runs').get()).toEqual({ n: 1 })

@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { freePort, startServer, type ServerHandle } from '../support/server'
+import { npmRun } from '../support/npm-run'
 import { openStore } from '../support/store-file'
 import { startStripeServer, type StripeServer } from '../support/stripe-server'
 
@@ -9,7 +9,6 @@ import { startStripeServer, type StripeServer } from '../support/stripe-server'
 // more orders paid, the restore refused while the server runs, then the server stopped, the
 // backup restored, and reconciliation bringing back every order paid since the backup.
 
-const root = path.resolve(__dirname, '..', '..')
 const servers: ServerHandle[] = []
 let stripeServer: StripeServer | undefined
 afterEach(async () => {
@@ -17,17 +16,6 @@ afterEach(async () => {
   await stripeServer?.close()
 })
 
-/** `npm run <script> -- args` as an operator would type it; async, as this process serves the Stripe API. */
-function npmRun(script: string, args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('npm', ['run', '--silent', script, '--', ...args], { cwd: root, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'production', LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
-    child.once('exit', (code) => resolve({ code, stdout, stderr }))
-  })
-}
 
 describe('backup, then restore, then reconcile', () => {
   it('orders paid after the backup are back after the restore, and integrity_check is ok', async () => {
