@@ -77,7 +77,7 @@ export function getDb(): Db {
     if (globalForDb.tillDbClosed) throw new Error('db: the database was closed (the process is shutting down)')
     const dir = globalForDb.tillStorageDir
     if (!dir) throw new Error('db: no storage folder configured (boot calls configure(storageDir) first)')
-    globalForDb.tillDb = openDatabase(path.join(dir, STORE_FILE))
+    globalForDb.tillDb = openDatabase(path.join(/*turbopackIgnore: true*/ dir, STORE_FILE))
   }
   return globalForDb.tillDb
 }

@@ -15,18 +15,18 @@ export type Migration = { tag: string; createdAt: number; hash: string; statemen
 
 export function migrationsFolder(): string {
   // In the standalone server cwd is .next/standalone, where tracing copied db/migrations.
-  const candidates = [path.join(process.cwd(), 'db', 'migrations'), path.join(__dirname, 'migrations')]
-  const found = candidates.find((dir) => fs.existsSync(path.join(dir, 'meta', '_journal.json')))
+  const candidates = [path.join(/*turbopackIgnore: true*/ process.cwd(), 'db', 'migrations'), path.join(/*turbopackIgnore: true*/ __dirname, 'migrations')]
+  const found = candidates.find((dir) => fs.existsSync(path.join(/*turbopackIgnore: true*/ dir, 'meta', '_journal.json')))
   if (!found) throw new Error(`migrations: no db/migrations/meta/_journal.json under ${candidates.join(' or ')}`)
   return found
 }
 
 export function readMigrations(folder = migrationsFolder()): Migration[] {
-  const journal = JSON.parse(fs.readFileSync(path.join(folder, 'meta', '_journal.json'), 'utf8')) as {
+  const journal = JSON.parse(fs.readFileSync(path.join(/*turbopackIgnore: true*/ folder, 'meta', '_journal.json'), 'utf8')) as {
     entries: { tag: string; when: number }[]
   }
   return journal.entries.map((entry) => {
-    const text = fs.readFileSync(path.join(folder, `${entry.tag}.sql`), 'utf8')
+    const text = fs.readFileSync(path.join(/*turbopackIgnore: true*/ folder, `${entry.tag}.sql`), 'utf8')
     return {
       tag: entry.tag,
       createdAt: entry.when,

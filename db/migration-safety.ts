@@ -61,9 +61,9 @@ export function check(tag: string, sql: string, earlier: readonly string[]): Pro
 
 /** Checks every migration in the journal, each against the ones before it. */
 export function checkFolder(folder = migrationsFolder()): Problem[] {
-  const journal = JSON.parse(fs.readFileSync(path.join(folder, 'meta', '_journal.json'), 'utf8')) as { entries: { tag: string }[] }
+  const journal = JSON.parse(fs.readFileSync(path.join(/*turbopackIgnore: true*/ folder, 'meta', '_journal.json'), 'utf8')) as { entries: { tag: string }[] }
   const tags = journal.entries.map((e) => e.tag)
-  return tags.flatMap((tag, i) => check(tag, fs.readFileSync(path.join(folder, `${tag}.sql`), 'utf8'), tags.slice(0, i)))
+  return tags.flatMap((tag, i) => check(tag, fs.readFileSync(path.join(/*turbopackIgnore: true*/ folder, `${tag}.sql`), 'utf8'), tags.slice(0, i)))
 }
 
 export function describe(problems: Problem[]): string {

@@ -112,7 +112,7 @@ export class Store {
   readonly db: Database.Database
 
   constructor(file: string) {
-    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true })
+    fs.mkdirSync(path.dirname(path.resolve(/*turbopackIgnore: true*/ file)), { recursive: true })
     this.db = new Database(file)
     this.db.pragma('busy_timeout = 5000')
     this.db.pragma('journal_mode = WAL')

@@ -34,7 +34,7 @@ function storageDir(dir?: string): string {
 }
 
 export function backupsDir(dir?: string): string {
-  return path.join(storageDir(dir), BACKUPS_DIR)
+  return path.join(/*turbopackIgnore: true*/ storageDir(dir), BACKUPS_DIR)
 }
 
 /** How often the scheduler should call run(), from BACKUP_INTERVAL_MINUTES. */
@@ -87,7 +87,7 @@ export async function run(options: { now?: number; storageDir?: string } = {}): 
   const dir = backupsDir(options.storageDir)
   fs.mkdirSync(dir, { recursive: true })
   const name = `store-${stamp(takenAtMs)}.sqlite3`
-  const target = path.join(dir, name)
+  const target = path.join(/*turbopackIgnore: true*/ dir, name)
   const partial = `${target}.partial`
   const live = getDb().$client
   try {
@@ -127,9 +127,9 @@ export function list(options: { storageDir?: string } = {}): Backup[] {
     const m = NAME.exec(name)
     if (!m || !names.includes(`${name}.json`)) continue
     try {
-      const manifest = JSON.parse(fs.readFileSync(path.join(dir, `${name}.json`), 'utf8')) as Manifest
+      const manifest = JSON.parse(fs.readFileSync(path.join(/*turbopackIgnore: true*/ dir, `${name}.json`), 'utf8')) as Manifest
       if (manifest.integrity !== 'ok') continue
-      found.push({ ...manifest, path: path.join(dir, name), takenAtMs: parseStamp(m[1]!) })
+      found.push({ ...manifest, path: path.join(/*turbopackIgnore: true*/ dir, name), takenAtMs: parseStamp(m[1]!) })
     } catch {
       // a manifest cut short (crash while writing it): that backup does not count
     }
@@ -178,7 +178,7 @@ export function prune(options: { now?: number; storageDir?: string; keepHourly?:
     deleted.push(b.file)
   }
   for (const name of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
-    const file = path.join(dir, name)
+    const file = path.join(/*turbopackIgnore: true*/ dir, name)
     if (name.endsWith('.partial') && now - fs.statSync(file).mtimeMs > 3600_000) {
       fs.rmSync(file, { force: true })
       deleted.push(name)
@@ -203,7 +203,7 @@ export type RestoreReport = {
  * first saved as backups/pre-restore-*.sqlite3.
  */
 export async function restore(file: string, options: { storageDir?: string; reconcile?: boolean } = {}): Promise<RestoreReport> {
-  const source = path.resolve(file)
+  const source = path.resolve(/*turbopackIgnore: true*/ file)
   if (!fs.existsSync(source)) throw new BackupFailed(`no backup at ${source}`)
   verify(source)
   const dir = storageDir(options.storageDir)
@@ -213,7 +213,7 @@ export async function restore(file: string, options: { storageDir?: string; reco
     const storeFile = path.join(/*turbopackIgnore: true*/ dir, STORE_FILE)
     let safetyCopy: string | null = null
     if (fs.existsSync(/*turbopackIgnore: true*/ storeFile)) {
-      safetyCopy = path.join(backupsDir(dir), `pre-restore-${stamp(Date.now())}.sqlite3`)
+      safetyCopy = path.join(/*turbopackIgnore: true*/ backupsDir(dir), `pre-restore-${stamp(Date.now())}.sqlite3`)
       fs.mkdirSync(path.dirname(safetyCopy), { recursive: true })
       const current = new Database(storeFile)
       try {

@@ -66,7 +66,7 @@ export async function boot(): Promise<void> {
     const { secretKey, webhookSecret } = payments.keys()
     stopEmulator = emulator.stopBuiltIn
     emulator.startBuiltIn({
-      dbFile: path.join(env.storageDir, 'emulator.sqlite3'),
+      dbFile: path.join(/*turbopackIgnore: true*/ env.storageDir, 'emulator.sqlite3'),
       secretKey,
       webhookSecret,
       publicBaseUrl: env.appUrl,

@@ -520,7 +520,7 @@ const CATALOG_REVALIDATE_SECONDS = 3600
 function databaseKey(): string {
   const g = globalThis as unknown as { tillCatalogKey?: string }
   if (!g.tillCatalogKey) {
-    const file = path.join(getEnv().storageDir, STORE_FILE)
+    const file = path.join(/*turbopackIgnore: true*/ getEnv().storageDir, STORE_FILE)
     let identity = file
     try {
       const stat = fs.statSync(file)

@@ -190,7 +190,7 @@ function finish(raw: z.infer<typeof Schema>, issues: string[]) {
     isProduction,
     port: raw.PORT,
     appUrl,
-    storageDir: path.resolve(raw.STORAGE_DIR),
+    storageDir: path.resolve(/*turbopackIgnore: true*/ raw.STORAGE_DIR),
     payments,
     // Empty with the emulator and no keys given: lib/payments/keys.ts makes random ones for
     // the storage folder.

@@ -60,7 +60,7 @@ export async function upload(actor: audit.Actor, productId: number, file: { name
   const image = await reencode(file.bytes)
   const hash = crypto.createHash('sha256').update(image.data).digest('hex').slice(0, 32)
   const rel = `products/${hash}.${image.format}`
-  const target = path.join(uploadsDir(), rel)
+  const target = path.join(/*turbopackIgnore: true*/ uploadsDir(), rel)
   if (!fs.existsSync(target)) {
     fs.mkdirSync(path.dirname(target), { recursive: true })
     const tmp = `${target}.${crypto.randomBytes(4).toString('hex')}.tmp`

@@ -30,7 +30,7 @@ export function isNetworkFs(fsType: string): boolean {
 
 /** The mount that holds `dir`: the longest mount point that is a prefix of its real path. */
 export function mountOf(dir: string, mounts: Mount[]): Mount | undefined {
-  let real = path.resolve(dir)
+  let real = path.resolve(/*turbopackIgnore: true*/ dir)
   try {
     real = fs.realpathSync(real)
   } catch {
@@ -81,7 +81,7 @@ const globalForLock = globalThis as unknown as { tillInUse?: Database.Database }
 export function holdInUse(dir: string, waitMs = 5000): void {
   if (globalForLock.tillInUse) return
   fs.mkdirSync(dir, { recursive: true })
-  const lock = new Database(path.join(dir, IN_USE_FILE), { timeout: waitMs })
+  const lock = new Database(path.join(/*turbopackIgnore: true*/ dir, IN_USE_FILE), { timeout: waitMs })
   try {
     lock.exec('BEGIN')
     lock.prepare('SELECT count(*) FROM sqlite_master').get()
@@ -101,7 +101,7 @@ export function holdInUse(dir: string, waitMs = 5000): void {
  */
 export async function withExclusive<T>(dir: string, fn: () => Promise<T> | T): Promise<T> {
   fs.mkdirSync(dir, { recursive: true })
-  const lock = new Database(path.join(dir, IN_USE_FILE), { timeout: 0 })
+  const lock = new Database(path.join(/*turbopackIgnore: true*/ dir, IN_USE_FILE), { timeout: 0 })
   try {
     try {
       lock.exec('BEGIN EXCLUSIVE')

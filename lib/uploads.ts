@@ -20,7 +20,7 @@ const CONTENT_TYPES: Record<string, string> = {
 export type Upload = { body: Buffer; contentType: string }
 
 export function uploadsDir(): string {
-  return path.join(getEnv().storageDir, 'uploads')
+  return path.join(/*turbopackIgnore: true*/ getEnv().storageDir, 'uploads')
 }
 
 /** The content type for an upload's path, or null when its extension is not allowed. */
@@ -44,12 +44,12 @@ export function readUpload(relPath: string): Upload | null {
   if (!isSafeUploadPath(relPath)) return null
   const contentType = contentTypeFor(relPath)!
   try {
-    const root = fs.realpathSync(uploadsDir())
-    const file = fs.realpathSync(path.resolve(root, relPath))
+    const root = fs.realpathSync(/*turbopackIgnore: true*/ uploadsDir())
+    const file = fs.realpathSync(/*turbopackIgnore: true*/ path.resolve(/*turbopackIgnore: true*/ root, relPath))
     // A symlink inside uploads must not lead out of it.
     if (!file.startsWith(root + path.sep)) return null
-    if (!fs.statSync(file).isFile()) return null
-    return { body: fs.readFileSync(file), contentType }
+    if (!fs.statSync(/*turbopackIgnore: true*/ file).isFile()) return null
+    return { body: fs.readFileSync(/*turbopackIgnore: true*/ file), contentType }
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR' || code === 'ELOOP' || code === 'ENAMETOOLONG') return null

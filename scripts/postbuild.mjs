@@ -1,6 +1,7 @@
 // The standalone server serves .next/static and public/ only when they sit beside it.
 import fs from 'node:fs'
 import path from 'node:path'
+import { sourceHash, stampFile } from './build-stamp.mjs'
 
 const root = process.cwd()
 const standalone = path.join(root, '.next', 'standalone')
@@ -8,21 +9,46 @@ if (!fs.existsSync(path.join(standalone, 'server.js'))) {
   console.error('postbuild: .next/standalone/server.js is missing; is output: "standalone" set?')
   process.exit(1)
 }
-// The build must carry no database: a traced copy of storage/ would be a copy of the live
-// store file taken behind SQLite's back (next.config.ts excludes it; this is the check).
-const carried = []
+// The build must carry no runtime data: a traced copy of storage/ would be a copy of the live
+// store file taken behind SQLite's back, the emulator's keys and customers' mail, shipped in
+// an image. Run-time paths carry /*turbopackIgnore: true*/ so the tracer never follows them;
+// this is the check, over the trace lists and over what was copied. Secrets (.env files) and
+// test data are refused the same way.
+const storageDirs = [path.join(root, 'storage'), process.env.STORAGE_DIR ? path.resolve(root, process.env.STORAGE_DIR) : null].filter(Boolean)
+const forbiddenName = /\.sqlite3(-wal|-shm|-journal)?$|^\.env(\..*)?$|^emulator-keys\.json$|\.eml$/
+const forbiddenTop = new Set(['storage', 'tests', 'bench', 'docs', 'test-results', 'playwright-report'])
+const carried = new Set()
+const inStorage = (file) => storageDirs.some((dir) => file === dir || file.startsWith(dir + path.sep))
 const walk = (dir) => {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name)
-    if (entry.isDirectory()) {
-      if (full === path.join(standalone, 'storage')) carried.push(full)
-      else if (entry.name !== 'node_modules') walk(full)
-    } else if (/\.sqlite3(-wal|-shm)?$/.test(entry.name)) carried.push(full)
+    const top = path.relative(standalone, full).split(path.sep)[0]
+    if (forbiddenTop.has(top)) carried.add(full)
+    else if (entry.isDirectory()) {
+      if (entry.name !== 'node_modules') walk(full)
+    } else if (forbiddenName.test(entry.name)) carried.add(full)
   }
 }
 walk(standalone)
-if (carried.length) {
-  console.error(`postbuild: the build carries runtime data it must not:\n  ${carried.join('\n  ')}\nExclude it in next.config.ts (outputFileTracingExcludes).`)
+const traces = []
+const findTraces = (dir) => {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name)
+    if (entry.isDirectory()) findTraces(full)
+    else if (entry.name.endsWith('.nft.json')) traces.push(full)
+  }
+}
+findTraces(path.join(root, '.next', 'server'))
+for (const trace of traces) {
+  for (const file of JSON.parse(fs.readFileSync(trace, 'utf8')).files) {
+    const resolved = path.resolve(path.dirname(trace), file)
+    if (inStorage(resolved) || (!resolved.includes(`${path.sep}node_modules${path.sep}`) && forbiddenName.test(path.basename(resolved)))) {
+      carried.add(`${resolved} (traced by ${path.relative(root, trace)})`)
+    }
+  }
+}
+if (carried.size) {
+  console.error(`postbuild: the build carries runtime data or secrets it must not:\n  ${[...carried].join('\n  ')}\nA path known only at run time needs /*turbopackIgnore: true*/ where it is built (see lib/uploads.ts).`)
   process.exit(1)
 }
 fs.rmSync(path.join(standalone, '.next', 'static'), { recursive: true, force: true })
@@ -47,3 +73,5 @@ await build({
   logLevel: 'warning',
 })
 console.log('postbuild: bundled lib/env.ts for the start-up check')
+
+fs.writeFileSync(stampFile, `${sourceHash()}\n`)

@@ -22,11 +22,11 @@ export async function send(message: Message): Promise<{ file?: string; messageId
     return { messageId: info.messageId }
   }
   const info = await nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' }).sendMail(envelope)
-  const dir = path.join(env.storageDir, 'mail')
+  const dir = path.join(/*turbopackIgnore: true*/ env.storageDir, 'mail')
   fs.mkdirSync(dir, { recursive: true })
   // Named by a stable id, written whole then renamed: a retried job overwrites, never duplicates.
   const safeId = message.id.replace(/[^A-Za-z0-9_.-]/g, '_')
-  const file = path.join(dir, `${safeId}.eml`)
+  const file = path.join(/*turbopackIgnore: true*/ dir, `${safeId}.eml`)
   const tmp = `${file}.${crypto.randomBytes(4).toString('hex')}.tmp`
   fs.writeFileSync(tmp, info.message as Buffer)
   fs.renameSync(tmp, file)
@@ -34,5 +34,5 @@ export async function send(message: Message): Promise<{ file?: string; messageId
 }
 
 export function mailDir(): string {
-  return path.join(getEnv().storageDir, 'mail')
+  return path.join(/*turbopackIgnore: true*/ getEnv().storageDir, 'mail')
 }

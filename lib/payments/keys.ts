@@ -38,7 +38,7 @@ export function resetKeys(): void {
  * if none exists yet, so the first one wins and the second reads it.
  */
 export function generatedKeys(storageDir: string): Keys {
-  const file = path.join(storageDir, KEYS_FILE)
+  const file = path.join(/*turbopackIgnore: true*/ storageDir, KEYS_FILE)
   const existing = readKeys(file)
   if (existing) return existing
   fs.mkdirSync(storageDir, { recursive: true })

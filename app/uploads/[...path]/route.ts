@@ -8,8 +8,8 @@ export const runtime = 'nodejs'
 const SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 
 export async function GET(_request: Request, { params }: { params: Promise<{ path: string[] }> }) {
-  const { path } = await params
-  const upload = readUpload(path.join('/'))
+  const { path: segments } = await params
+  const upload = readUpload(segments.join('/'))
   if (!upload) {
     return new Response('Not found', { status: 404, headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' } })
   }
