@@ -248,13 +248,17 @@ export const SORTS = { newest: 'Newest', updated: 'Recently changed', title: 'Ti
 export type AdminSort = keyof typeof SORTS
 export const PER_PAGE = 20
 
+// A subquery over `variants v` must name the outer product by table: drizzle writes a column
+// of a one-table select unqualified ("id"), and inside the subquery that is v.id.
+const outerProductId = sql`${products}.${sql.identifier(products.id.name)}`
+
 export function list(query: { q?: string; sort?: AdminSort; page?: number; status?: string }) {
   const db = getDb()
   const page = Math.max(1, query.page ?? 1)
   const parts: SQL[] = []
   if (query.q) {
     const pattern = `%${query.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
-    parts.push(or(like(sql`lower(${products.title})`, pattern), sql`EXISTS (SELECT 1 FROM variants v WHERE v.product_id = ${products.id} AND lower(v.sku) LIKE ${pattern} ESCAPE '\\')`)!)
+    parts.push(or(like(sql`lower(${products.title})`, pattern), sql`EXISTS (SELECT 1 FROM variants v WHERE v.product_id = ${outerProductId} AND lower(v.sku) LIKE ${pattern} ESCAPE '\\')`)!)
   }
   if (query.status && (PRODUCT_STATUSES as readonly string[]).includes(query.status)) parts.push(eq(products.status, query.status as (typeof PRODUCT_STATUSES)[number]))
   const where = parts.length ? and(...parts) : undefined
@@ -268,9 +272,9 @@ export function list(query: { q?: string; sort?: AdminSort; page?: number; statu
         title: products.title,
         status: products.status,
         updatedAt: products.updatedAt,
-        variantCount: sql<number>`(SELECT count(*) FROM variants v WHERE v.product_id = ${products.id})`,
-        stock: sql<number>`(SELECT coalesce(sum(v.stock), 0) FROM variants v WHERE v.product_id = ${products.id})`,
-        minPriceCents: sql<number | null>`(SELECT min(v.price_cents) FROM variants v WHERE v.product_id = ${products.id})`,
+        variantCount: sql<number>`(SELECT count(*) FROM variants v WHERE v.product_id = ${outerProductId})`,
+        stock: sql<number>`(SELECT coalesce(sum(v.stock), 0) FROM variants v WHERE v.product_id = ${outerProductId})`,
+        minPriceCents: sql<number | null>`(SELECT min(v.price_cents) FROM variants v WHERE v.product_id = ${outerProductId})`,
       })
       .from(products)
       .where(where)
