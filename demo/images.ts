@@ -895,7 +895,7 @@ export function describeImage(spec: Pick<ProductImageSpec, 'kind' | 'swatch' | '
  * reads half a file while another process seeds.
  */
 export function writeUpload(uploadsDir: string, relPath: string, body: string): void {
-  const file = path.join(uploadsDir, relPath)
+  const file = path.join(/*turbopackIgnore: true*/ uploadsDir, relPath)
   fs.mkdirSync(path.dirname(file), { recursive: true })
   const temp = `${file}.${process.pid}.tmp`
   fs.writeFileSync(temp, body)

@@ -38,7 +38,7 @@ export type SeedResult = { products: number; variants: number; collections: numb
  */
 export function seedDemo(db: Db, storageDir: string): SeedResult | null {
   if (db.select({ id: products.id }).from(products).limit(1).get()) return null
-  const uploadsDir = path.join(storageDir, 'uploads')
+  const uploadsDir = path.join(/*turbopackIgnore: true*/ storageDir, 'uploads')
   const now = Date.now()
 
   return db.transaction(

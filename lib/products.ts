@@ -72,8 +72,9 @@ export function parseVariant(raw: { sku: unknown; title: unknown; price: unknown
   const parsedTitle = z.string().trim().max(TITLE_MAX, `the variant title is too long (${TITLE_MAX} characters at most)`).safeParse(raw.title ?? '')
   if (!parsedTitle.success) return { ok: false, message: `${label}: ${parsedTitle.error.issues[0]!.message}` }
   const priceText = typeof raw.price === 'string' ? raw.price : ''
-  const priceCents = parseMoney(priceText, getEnv().currency)
-  if (priceCents === null) return { ok: false, message: `${label}: the price must be a positive amount like 24.00 (no minus sign, at most two decimals).` }
+  const price = parseMoney(priceText, getEnv().currency, { what: 'the price' })
+  if (!price.ok) return { ok: false, message: `${label}: ${price.message}` }
+  const priceCents = price.cents
   let stock = 0
   if (raw.stock !== undefined) {
     const parsedStock = z.coerce.number().int().min(0).max(1_000_000).safeParse(raw.stock === '' ? '0' : raw.stock)

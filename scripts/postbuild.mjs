@@ -1,7 +1,7 @@
 // The standalone server serves .next/static and public/ only when they sit beside it.
 import fs from 'node:fs'
 import path from 'node:path'
-import { sourceHash, stampFile } from './build-stamp.mjs'
+import { writeStamp } from './build-stamp.mjs'
 
 const root = process.cwd()
 const standalone = path.join(root, '.next', 'standalone')
@@ -74,4 +74,4 @@ await build({
 })
 console.log('postbuild: bundled lib/env.ts for the start-up check')
 
-fs.writeFileSync(stampFile, `${sourceHash()}\n`)
+writeStamp(root)

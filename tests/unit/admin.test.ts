@@ -91,10 +91,10 @@ describe('stock ledger', () => {
 
 describe('catalog input', () => {
   it('reads prices strictly', () => {
-    expect(parseMoney('18.00')).toBe(1800)
-    expect(parseMoney('22.5')).toBe(2250)
-    expect(parseMoney('7')).toBe(700)
-    for (const bad of ['-5', '12.345', '1e3', '', 'abc', '0x10']) expect(parseMoney(bad), bad).toBeNull()
+    expect(parseMoney('18.00')).toEqual({ ok: true, cents: 1800 })
+    expect(parseMoney('22.5')).toEqual({ ok: true, cents: 2250 })
+    expect(parseMoney('7')).toEqual({ ok: true, cents: 700 })
+    for (const bad of ['-5', '12.345', '1e3', '', 'abc', '0x10', '12,50', '0']) expect(parseMoney(bad).ok, bad).toBe(false)
   })
 
   it('refuses a duplicate SKU and writes nothing', () => {
