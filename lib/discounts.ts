@@ -150,6 +150,7 @@ export async function create(actor: audit.Actor, input: PromotionInput, now = ne
     log.warn('discounts: could not create a promotion code', { err: String(err) })
     throw new PaymentProviderError('Stripe could not be reached; nothing was created. Please try again.', err)
   }
+  if (!created.ok) throw new InvalidInput(`A code ${created.taken} already exists at Stripe (codes are unique while active, whatever the case); nothing was created. Choose another code, or turn ${created.taken} off first.`)
   audit.noteOnce(actor, 'discount.create', `promotion_code:${created.promotionCode.id}`, { ...parsed.data, code: created.promotionCode.code, couponId: created.coupon.id })
   return created.promotionCode
 }

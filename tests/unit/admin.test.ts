@@ -2,10 +2,12 @@ import fs from 'node:fs'
 import path from 'node:path'
 import sharp from 'sharp'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { sql } from 'drizzle-orm'
 import { getDb, write } from '@/db'
 import { resetEnv } from '@/lib/env'
 import * as adminAuth from '@/lib/admin-auth'
 import { InvalidInput } from '@/lib/errors'
+import { captureLogs } from '@/lib/log'
 import * as inventory from '@/lib/inventory'
 import { parseMoney } from '@/lib/money'
 import * as productImages from '@/lib/product-images'
@@ -86,6 +88,70 @@ describe('stock ledger', () => {
       ['adjust', 4, 6],
     ])
     expect(count('audit_log')).toBe(1)
+  })
+})
+
+describe('the first admin at boot', () => {
+  const set = (vars: Record<string, string>) => {
+    Object.assign(process.env, vars)
+    resetEnv()
+  }
+  const KEYS = ['SEED_DEMO', 'PAYMENTS', 'ADMIN_EMAIL', 'ADMIN_PASSWORD', 'APP_URL', 'LOG_LEVEL']
+  afterEach(() => {
+    for (const key of KEYS) delete process.env[key]
+    resetEnv()
+  })
+
+  it('gives a demo an owner with a random password, said once in the log with where to sign in', async () => {
+    set({ SEED_DEMO: '1', PAYMENTS: 'emulator', APP_URL: 'http://localhost:3000', LOG_LEVEL: 'info' })
+    const logs = captureLogs()
+    try {
+      expect(await adminAuth.ensureBootAdmin()).toEqual({ email: adminAuth.DEMO_OWNER_EMAIL, source: 'demo' })
+      // a restart makes no other owner and says nothing more
+      expect(await adminAuth.ensureBootAdmin()).toBeNull()
+    } finally {
+      logs.stop()
+    }
+    const said = logs.lines.filter((l) => l.includes('demo: '))
+    expect(said).toHaveLength(1)
+    const match = /the shop's owner is (\S+) with the password (\S+) \(shown this once\)\. Sign in at http:\/\/localhost:3000\/admin\/sign-in/.exec(said[0]!)
+    expect(match).not.toBeNull()
+    const [, email, password] = match!
+    expect(password!.length).toBeGreaterThanOrEqual(adminAuth.MIN_PASSWORD)
+    const { token } = await adminAuth.signIn(email!, password!, '10.0.0.1')
+    expect(adminAuth.sessionFor(token)?.email).toBe(adminAuth.DEMO_OWNER_EMAIL)
+    expect(count('admin_users')).toBe(1)
+  })
+
+  it('makes a different password for every demo', async () => {
+    set({ SEED_DEMO: '1', PAYMENTS: 'emulator', LOG_LEVEL: 'info' })
+    const passwords: string[] = []
+    for (let i = 0; i < 2; i++) {
+      write((tx) => tx.run(sql`DELETE FROM admin_users`))
+      const logs = captureLogs()
+      await adminAuth.ensureBootAdmin().finally(() => logs.stop())
+      passwords.push(/with the password (\S+)/.exec(logs.lines.join('\n'))![1]!)
+    }
+    expect(passwords[0]).not.toBe(passwords[1])
+  })
+
+  it('uses ADMIN_EMAIL and ADMIN_PASSWORD when both are given, and makes no demo owner', async () => {
+    set({ SEED_DEMO: '1', PAYMENTS: 'emulator', ADMIN_EMAIL: 'boss@example.com', ADMIN_PASSWORD: 'a long enough password' })
+    expect(await adminAuth.ensureBootAdmin()).toEqual({ email: 'boss@example.com', source: 'env' })
+    expect(getDb().$client.prepare('SELECT email FROM admin_users').all()).toEqual([{ email: 'boss@example.com' }])
+  })
+
+  it('makes nobody for a store that is not the demo: its first admin comes from npm run admin:create', async () => {
+    set({ SEED_DEMO: '0', PAYMENTS: 'emulator' })
+    expect(await adminAuth.ensureBootAdmin()).toBeNull()
+    set({ SEED_DEMO: '1', PAYMENTS: 'stripe', STRIPE_SECRET_KEY: 'sk_test_x', STRIPE_WEBHOOK_SECRET: 'whsec_x' })
+    try {
+      expect(await adminAuth.ensureBootAdmin()).toBeNull()
+    } finally {
+      delete process.env.STRIPE_SECRET_KEY
+      delete process.env.STRIPE_WEBHOOK_SECRET
+    }
+    expect(count('admin_users')).toBe(0)
   })
 })
 

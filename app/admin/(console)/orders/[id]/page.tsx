@@ -5,7 +5,7 @@ import { TextField } from '../../../_components/fields'
 import { PageTitle, Flash, StatusBadge, badge, buttonDark, card, td, when, found, type SearchParams } from '../../../_components/ui'
 import { fulfilAction, refundAction } from './actions'
 import * as adminAuth from '@/lib/admin-auth'
-import { decimalAmount, formatMoney } from '@/lib/money'
+import { decimalAmount, formatMoney, moneyHint } from '@/lib/money'
 import * as orderTimeline from '@/lib/order-timeline'
 import * as orders from '@/lib/orders'
 
@@ -108,7 +108,7 @@ export default async function OrderPage({ params, searchParams }: { params: Prom
             <h2 id="refund-heading" className="mb-3 text-lg font-semibold">Refund</h2>
             <form action={refundAction} className="space-y-3" data-testid="refund-form">
               <input type="hidden" name="orderId" value={order.id} />
-              <TextField id="amount" label={<>Amount ({order.currency.toUpperCase()}, at most {money(refundable)})</>} inputMode="decimal" required defaultValue={decimalAmount(refundable, order.currency)} />
+              <TextField id="amount" label={<>Amount ({order.currency.toUpperCase()}, at most {money(refundable)})</>} inputMode="decimal" required defaultValue={decimalAmount(refundable, order.currency)} hint={moneyHint(order.currency)} />
               <div className="flex items-center gap-2">
                 <input id="restock" name="restock" type="checkbox" className="size-4" />
                 <label htmlFor="restock" className="text-sm">Put units back in stock</label>
