@@ -66,7 +66,7 @@ beforeAll(async () => {
   copyProject(project)
   writeStorage(path.join(project, 'storage'))
   build = await new Promise((resolve) => {
-    const child = spawn('npm', ['run', 'build'], { cwd: project, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NEXT_TELEMETRY_DISABLED: '1', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn('npm', ['run', 'build'], { cwd: project, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'production', NEXT_TELEMETRY_DISABLED: '1', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] })
     let output = ''
     child.stdout.on('data', (d) => (output += d))
     child.stderr.on('data', (d) => (output += d))

@@ -49,8 +49,8 @@ describe('the products list', () => {
 
   it('finds a product by the SKU of one of its variants, and only that product', () => {
     const catalog = createVariedCatalog()
-    const target = catalog[4]
-    const rows = products.list({ q: target.variants[3].sku }).rows
+    const target = catalog[4]!
+    const rows = products.list({ q: target.variants[3]!.sku }).rows
     expect(rows.map((r) => r.id)).toEqual([target.product.id])
   })
 })
@@ -58,7 +58,7 @@ describe('the products list', () => {
 describe('the inventory list', () => {
   it('shows each variant its stock and held units as the database has them', () => {
     const catalog = createVariedCatalog()
-    const someVariant = catalog[3].variants[1]
+    const someVariant = catalog[3]!.variants[1]!
     createHold({ variantId: someVariant.id, quantity: 2 })
     createHold({ variantId: someVariant.id, quantity: 1 })
     createHold({ variantId: someVariant.id, quantity: 5, status: 'released' })
@@ -80,7 +80,7 @@ describe('the inventory list', () => {
 
 function seedOrders() {
   const catalog = createVariedCatalog()
-  const [a, b] = [catalog[1].variants[0], catalog[4].variants[2]]
+  const [a, b] = [catalog[1]!.variants[0]!, catalog[4]!.variants[2]!]
   const now = Date.now()
   const day = 24 * 3600 * 1000
   createOrder({ createdAt: now - 1000, lines: [{ variantId: a.id, title: 'A', quantity: 2, unitAmountCents: a.priceCents }] })
@@ -130,14 +130,14 @@ describe('the orders list and its CSV export', () => {
   it('exports the same rows, cell for cell, in batches', () => {
     seedOrders()
     const csv = [...orderList.exportCsv(orderList.parseFilters({}), 2)].join('')
-    const [header, ...lines] = parseCsv(csv)
+    const [header = [], ...lines] = parseCsv(csv)
     expect(header).toEqual(['id', 'created_at', 'status', 'email', 'customer_name', 'total_cents', 'discount_cents', 'discount_codes', 'tax_cents', 'refunded_cents', 'currency', 'is_oversold', 'is_disputed', 'carrier', 'tracking_number'])
     const db = all<Record<string, unknown>>(
       `SELECT id, created_at, status, email, customer_name, total_cents, discount_cents, discount_codes, tax_cents, refunded_cents, currency, is_oversold, is_disputed, carrier, tracking_number FROM orders ORDER BY created_at DESC, id DESC`,
     )
     expect(lines).toHaveLength(db.length)
     lines.forEach((cells, i) => {
-      const row = db[i]
+      const row = db[i]!
       const expected = header.map((column) => {
         const value = row[column]
         if (column === 'created_at') return new Date(value as number).toISOString()

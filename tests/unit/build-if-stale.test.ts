@@ -33,7 +33,7 @@ beforeEach(() => {
 afterEach(() => fs.rmSync(project, { recursive: true, force: true }))
 
 function demoStart(): string {
-  const run = spawnSync(process.execPath, [path.join(repo, 'scripts', 'build-if-stale.mjs')], { cwd: project, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' } })
+  const run = spawnSync(process.execPath, [path.join(repo, 'scripts', 'build-if-stale.mjs')], { cwd: project, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'production' } })
   expect(run.status, run.stderr).toBe(0)
   return run.stdout
 }
