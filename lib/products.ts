@@ -133,10 +133,16 @@ function changed(): void {
   afterCommit('catalog.changed', () => cache.catalogChanged())
 }
 
-export function create(actor: audit.Actor, fields: ProductFields, variantInputs: VariantInput[]): { id: number; slug: string } {
+/**
+ * Creates a product with its variants. A title another product already has is allowed (two
+ * sizes of poster may share one) but never silent: the new product gets its own address
+ * (title-2) and `sameTitleAs` names the existing one, so the form can say so.
+ */
+export function create(actor: audit.Actor, fields: ProductFields, variantInputs: VariantInput[]): { id: number; slug: string; sameTitleAs: { id: number; slug: string } | null } {
   if (variantInputs.length === 0) throw new InvalidInput('Add at least one variant (a SKU and a price).')
   return write((tx) => {
     assertSkusFree(tx, variantInputs.map((v) => v.sku))
+    const sameTitleAs = tx.select({ id: products.id, slug: products.slug }).from(products).where(sql`lower(${products.title}) = ${fields.title.toLowerCase()}`).orderBy(asc(products.id)).get() ?? null
     const now = Date.now()
     const slug = uniqueSlug(tx, slugify(fields.title))
     const row = tx.insert(products).values({ ...fields, slug, createdAt: now, updatedAt: now }).returning({ id: products.id }).get()
@@ -150,7 +156,7 @@ export function create(actor: audit.Actor, fields: ProductFields, variantInputs:
     })
     audit.record(tx, actor, 'product.create', `product:${row.id}`, null, { ...fields, slug, variants: variantInputs })
     changed()
-    return { id: row.id, slug }
+    return { id: row.id, slug, sameTitleAs }
   })
 }
 

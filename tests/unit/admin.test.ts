@@ -174,6 +174,17 @@ describe('catalog input', () => {
     expect(products.ProductFields.safeParse({ ...fields, title: 'x'.repeat(10 * 1024) }).success).toBe(false)
   })
 
+  it('gives a second product with a title already in use its own address, and names the first', async () => {
+    const owner = await adminAuth.createAdmin('titles@example.com', 'a long enough password')
+    const fields = { title: 'Harbor Rain Jacket', description: '', status: 'active' as const, isFeatured: false }
+    const first = products.create(owner, fields, [{ sku: `HRJ-A-${Date.now()}`, title: 'S', priceCents: 19800, stock: 1, options: {} }])
+    expect(first.sameTitleAs).toBeNull()
+    const second = products.create(owner, { ...fields, title: 'harbor rain jacket' }, [{ sku: `HRJ-B-${Date.now()}`, title: 'S', priceCents: 19800, stock: 1, options: {} }])
+    expect(second.slug).not.toBe(first.slug)
+    expect(second.slug).toBe(`${first.slug}-2`)
+    expect(second.sameTitleAs).toEqual({ id: first.id, slug: first.slug })
+  })
+
   it('keeps a product\'s Stripe tax code, empty for the shop default, and refuses anything else with a message', async () => {
     const owner = await adminAuth.createAdmin('taxes@example.com', 'a long enough password')
     const fields = { title: 'Paperback', description: '', status: 'active' as const, isFeatured: false }

@@ -4,6 +4,7 @@ import { DataTable } from '../../../_components/data-table'
 import { TextField } from '../../../_components/fields'
 import { PageTitle, Flash, StatusBadge, badge, buttonDark, card, td, when, found, type SearchParams } from '../../../_components/ui'
 import { fulfilAction, refundAction } from './actions'
+import { formatAddress } from '@/lib/addresses'
 import * as adminAuth from '@/lib/admin-auth'
 import { decimalAmount, formatMoney, moneyHint } from '@/lib/money'
 import * as orderTimeline from '@/lib/order-timeline'
@@ -80,7 +81,7 @@ export default async function OrderPage({ params, searchParams }: { params: Prom
           <p className="break-all text-sm">{order.customerName ?? '—'} · {order.email ?? 'no email'}</p>
           {a ? (
             <address className="mt-2 text-sm not-italic text-stone-700">
-              {[a.name, a.line1, a.line2, [a.postalCode, a.city].filter(Boolean).join(' '), a.state, a.country].filter(Boolean).map((l, i) => <span key={i} className="block">{l}</span>)}
+              {formatAddress(a).map((l, i) => <span key={i} className="block">{l}</span>)}
             </address>
           ) : <p className="mt-2 text-sm">No shipping address.</p>}
           <p className="mt-2 text-sm">Method: {order.shippingRateName ?? '—'}</p>
