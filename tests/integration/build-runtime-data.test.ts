@@ -78,8 +78,9 @@ afterAll(() => {
 })
 
 describe('a build in a checkout whose store has run', { timeout: 60_000 }, () => {
-  it('succeeds', () => {
+  it('succeeds, and explains the ⨯ Next prints for an experimental option turned off', () => {
     expect(build.code, build.output.slice(-3000)).toBe(0)
+    if (build.output.includes('⨯ isrFlushToDisk')) expect(build.output).toContain('"⨯ isrFlushToDisk" above is not an error')
   })
 
   it('copies no runtime file into .next/standalone', () => {
