@@ -1,9 +1,10 @@
 import fs from 'node:fs'
+import net from 'node:net'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import { afterEach, describe, expect, it } from 'vitest'
 import { readMigrations } from '@/db/migrate'
-import { startServer, tempStorage, type ServerHandle } from '../support/server'
+import { freePort, startServer, tempStorage, type ServerHandle } from '../support/server'
 
 // These boot the real production build (npm run build runs before this suite).
 const servers: ServerHandle[] = []
@@ -74,5 +75,25 @@ describe('booting the production server', () => {
     expect(server.output()).toMatch(/^till: cannot start\./m)
     expect(server.output()).not.toMatch(/Ready|Starting/)
     expect(server.output()).toContain('e.g. APP_URL=https://shop.example.com')
+  })
+
+  it('says in plain words that the port is taken, and how to choose another', async () => {
+    const port = await freePort()
+    const holder = net.createServer()
+    await new Promise<void>((resolve) => holder.listen(port, '127.0.0.1', resolve))
+    try {
+      const server = await startServer({ port, waitForHealthy: false })
+      servers.push(server)
+      const code = await new Promise<number | null>((resolve) => {
+        if (server.process.exitCode !== null) resolve(server.process.exitCode)
+        server.process.once('exit', (c) => resolve(c))
+      })
+      expect(code).toBe(1)
+      expect(server.output()).toContain(`till: cannot start.\n  - PORT: port ${port} is already in use`)
+      expect(server.output()).toMatch(/choose a free port, e\.g\. PORT=\d+ npm run demo/)
+      expect(server.output()).not.toMatch(/EADDRINUSE|errno|syscall|at .*:\d+:\d+/)
+    } finally {
+      await new Promise((resolve) => holder.close(resolve))
+    }
   })
 })
