@@ -96,4 +96,30 @@ describe('booting the production server', () => {
       await new Promise((resolve) => holder.close(resolve))
     }
   })
+
+  it('gives a demo an owner, said once in the log with where to sign in, and the sign-in page says how admins are made', async () => {
+    const server = await startServer({ env: { ADMIN_EMAIL: '', ADMIN_PASSWORD: '', JOBS: 'off' } })
+    servers.push(server)
+    const said = /demo: the shop's owner is owner@till\.localhost with the password (\S{16}) \(shown this once\)\. Sign in at (\S+)\/admin\/sign-in/.exec(server.output())
+    expect(said, server.output()).not.toBeNull()
+    expect(said![2]).toBe(server.url)
+    const page = await (await fetch(`${server.url}/admin/sign-in`)).text()
+    expect(page).toContain('npm run admin:create -- you@example.com')
+    expect(page).toContain('kamal admin-create')
+    expect(page).toMatch(/printed once in the server(&#x27;|')s log/)
+    // a restart makes no second owner and says nothing more
+    await server.restart()
+    expect(server.output().match(/the shop's owner is/g)).toHaveLength(1)
+  })
+
+  it('refuses ADMIN_EMAIL without ADMIN_PASSWORD at boot, naming it', async () => {
+    const server = await startServer({ env: { ADMIN_PASSWORD: '' }, waitForHealthy: false })
+    servers.push(server)
+    const code = await new Promise<number | null>((resolve) => {
+      if (server.process.exitCode !== null) resolve(server.process.exitCode)
+      server.process.once('exit', (c) => resolve(c))
+    })
+    expect(code).toBe(1)
+    expect(server.output()).toMatch(/till: cannot start\.[\s\S]*ADMIN_PASSWORD: missing while ADMIN_EMAIL is set/)
+  })
 })
