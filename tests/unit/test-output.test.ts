@@ -3,7 +3,8 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 
 // What `npm test` prints into a CI log is read as text: Vitest's colour codes (it colours
-// whenever TERM is set, terminal or not) made it escape soup. Off the terminal, none.
+// whenever TERM is set, terminal or not) made it escape soup. package.json's test:unit adds
+// --no-color unless stderr is a terminal (stdout is not the script's own inside $(…)).
 
 const root = path.resolve(__dirname, '..', '..')
 
