@@ -201,7 +201,8 @@ function finish(raw: z.infer<typeof Schema>, issues: string[]) {
     const why = raw.PAYMENTS === 'stripe' ? 'PAYMENTS=stripe' : 'real payments (the built server takes them unless PAYMENTS=emulator)'
     if (!raw.STRIPE_SECRET_KEY) issues.push(describeIssue('STRIPE_SECRET_KEY', `required with ${why}; for simulated payments set PAYMENTS=emulator`))
     if (!raw.STRIPE_WEBHOOK_SECRET) issues.push(describeIssue('STRIPE_WEBHOOK_SECRET', `required with ${why}`))
-    if (isProduction && !raw.APP_URL) issues.push(describeIssue('APP_URL', `required with ${why} on the built server: Stripe sends shoppers back to this address`))
+    const where = raw.PAYMENTS === 'stripe' ? `${why} on the built server` : why
+    if (isProduction && !raw.APP_URL) issues.push(describeIssue('APP_URL', `required with ${where}: Stripe sends shoppers back to this address`))
   }
   // The first admin comes from the two together, or from neither (npm run admin:create).
   if (raw.ADMIN_EMAIL && !raw.ADMIN_PASSWORD) issues.push(describeIssue('ADMIN_PASSWORD', 'missing while ADMIN_EMAIL is set; set both to create the first admin at boot, or neither and run npm run admin:create'))

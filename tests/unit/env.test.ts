@@ -175,3 +175,19 @@ describe('env messages in plain words, each once', () => {
     expect(issuesOf({ SHIPPING_RATES: 'Standard:5.00:3-5' })).toEqual(['SHIPPING_RATES: "Standard:5.00:3-5" is not a Name:cents:min-max rate. Use comma-separated Name:cents:min-max days, e.g. SHIPPING_RATES=Standard:500:3-5,Express:1500:1-2.'])
   })
 })
+
+describe('a production start with nothing set', () => {
+  it('says each requirement once, without repeating itself', () => {
+    let issues: string[] = []
+    try {
+      parseEnv({ NODE_ENV: 'production' })
+    } catch (err) {
+      issues = (err as ConfigError).issues
+    }
+    expect(issues.map((m) => m.split(':')[0])).toEqual(['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'APP_URL'])
+    for (const message of issues) {
+      expect(message.match(/built server/g) ?? []).toHaveLength(1)
+      expect(message.match(/ Use /g)).toHaveLength(1)
+    }
+  })
+})
