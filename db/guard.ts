@@ -40,8 +40,14 @@ const log: Logger = {
   error: (message, context) => (logs.tillDbLogger ?? stderrLogger).error(message, context),
 }
 
-export function setLogger(logger: Logger): void {
+/** Hands the data layer the app's logger; undefined goes back to stderr. */
+export function setLogger(logger: Logger | undefined): void {
   logs.tillDbLogger = logger
+}
+
+/** A fault the data layer survives but someone should read (an after-commit listener that threw). */
+export function reportError(message: string, context?: Record<string, unknown>): void {
+  log.error(message, context)
 }
 
 export type LockPressure = { slowWaits: number; busyErrors: number; maxWaitMs: number; lastSlowWaitAt: string | null; lastBusyAt: string | null }

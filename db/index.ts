@@ -134,7 +134,7 @@ export function write<T>(fn: (tx: Tx) => T): T {
     // A nested write is part of the outer transaction: its effects announce when that commits.
     for (const [key, callback] of callbacks) if (!outer.has(key)) outer.set(key, callback)
   } else {
-    for (const callback of callbacks.values()) runCallback(callback)
+    for (const [key, callback] of callbacks) runCallback(key, callback)
   }
   return result
 }
@@ -153,12 +153,13 @@ export function afterCommit(key: string, callback: () => void): void {
   if (!pending.has(key)) pending.set(key, callback)
 }
 
-function runCallback(callback: () => void) {
+function runCallback(key: string, callback: () => void) {
   try {
     callback()
   } catch (err) {
-    // The transaction has committed; a failing listener must not turn that into an error.
-    console.error('db: after-commit callback failed', err)
+    // The transaction has committed; a failing listener must not turn that into an error. It
+    // is logged through the app's logger (LOG_LEVEL, one line), not dumped with its stack.
+    guard.reportError('db: after-commit callback failed', { key, err })
   }
 }
 

@@ -71,20 +71,40 @@ export async function createAdmin(emailRaw: string, password: string): Promise<{
   })
 }
 
-/** At boot: the first admin comes from ADMIN_EMAIL/ADMIN_PASSWORD when there is none yet. */
-export async function ensureBootAdmin(): Promise<boolean> {
+/** The demo's owner, made at its first boot (below). */
+export const DEMO_OWNER_EMAIL = 'owner@till.localhost'
+
+/**
+ * At boot, when the store has no admin yet: the first admin comes from ADMIN_EMAIL and
+ * ADMIN_PASSWORD when both are set (tests, a scripted demo); else a demo (SEED_DEMO=1 with the
+ * emulator) gets an owner with a random password, said once in the log with where to sign
+ * in. A public demo never has a password anyone could read in the code. A deployed store
+ * gets its first admin from `npm run admin:create`, run once. Returns who was made, if anyone.
+ */
+export async function ensureBootAdmin(): Promise<{ email: string; source: 'env' | 'demo' } | null> {
   const env = getEnv()
-  if (!env.adminEmail || !env.adminPassword) return false
-  if (adminCount() > 0) return false
+  if (adminCount() > 0) return null
+  const fromEnv = env.adminEmail && env.adminPassword ? { email: env.adminEmail, password: env.adminPassword } : null
+  const isDemo = env.seedDemo && env.payments === 'emulator'
+  if (!fromEnv && !isDemo) return null
+  const email = fromEnv?.email ?? DEMO_OWNER_EMAIL
+  // 16 characters from 96 random bits: nobody guesses it, and it can be typed from the log.
+  const password = fromEnv?.password ?? crypto.randomBytes(12).toString('base64url')
   try {
-    await createAdmin(env.adminEmail, env.adminPassword)
-    log.info('admin: created the first admin from ADMIN_EMAIL', { email: normalizeEmail(env.adminEmail) })
-    return true
+    await createAdmin(email, password)
   } catch (err) {
-    // Two processes booting together: the other one created it.
-    if (err instanceof InvalidInput && adminCount() > 0) return false
+    // Two processes booting together: the other one created it (and said so).
+    if (err instanceof InvalidInput && adminCount() > 0) return null
     throw err
   }
+  if (fromEnv) {
+    log.info('admin: created the first admin from ADMIN_EMAIL', { email: normalizeEmail(email) })
+    return { email: normalizeEmail(email), source: 'env' }
+  }
+  log.warn(
+    `demo: the shop's owner is ${email} with the password ${password} (shown this once). Sign in at ${env.appUrl}/admin/sign-in; change the password under Account, or make another admin with npm run admin:create -- you@example.com`,
+  )
+  return { email, source: 'demo' }
 }
 
 function failuresSince(key: string, since: number): number {

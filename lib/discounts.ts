@@ -88,8 +88,9 @@ export function parsePromotion(input: PromotionInput, today: string, currency: s
     if (!(value > 0 && value <= 100)) return { ok: false, message: 'Enter a percentage from 0.01 to 100, like 20.' }
     percentOff = value
   } else if (input.kind === 'amount') {
-    amountOffCents = parseMoney(input.amount, currency)
-    if (amountOffCents === null || amountOffCents <= 0) return { ok: false, message: `Enter the amount to take off in ${currency.toUpperCase()}, like 5.00.` }
+    const amount = parseMoney(input.amount, currency, { what: `The amount off (in ${currency.toUpperCase()})` })
+    if (!amount.ok) return { ok: false, message: amount.message }
+    amountOffCents = amount.cents
   } else {
     return { ok: false, message: 'Choose a percentage or an amount off.' }
   }
@@ -110,8 +111,9 @@ export function parsePromotion(input: PromotionInput, today: string, currency: s
   const minimum = optionalText.parse(input.minimumAmount)
   let minimumAmountCents: number | null = null
   if (minimum !== null) {
-    minimumAmountCents = parseMoney(minimum, currency)
-    if (minimumAmountCents === null || minimumAmountCents <= 0) return { ok: false, message: `The minimum order is an amount in ${currency.toUpperCase()}, like 50.00, or empty for none.` }
+    const parsed = parseMoney(minimum, currency, { what: `The minimum order (in ${currency.toUpperCase()}, or empty for none)` })
+    if (!parsed.ok) return { ok: false, message: parsed.message }
+    minimumAmountCents = parsed.cents
   }
   if (amountOffCents !== null && minimumAmountCents !== null && minimumAmountCents < amountOffCents) {
     return { ok: false, message: `The minimum order must be at least the amount off (${formatMoney(amountOffCents, currency)}).` }
@@ -148,6 +150,7 @@ export async function create(actor: audit.Actor, input: PromotionInput, now = ne
     log.warn('discounts: could not create a promotion code', { err: String(err) })
     throw new PaymentProviderError('Stripe could not be reached; nothing was created. Please try again.', err)
   }
+  if (!created.ok) throw new InvalidInput(`A code ${created.taken} already exists at Stripe (codes are unique while active, whatever the case); nothing was created. Choose another code, or turn ${created.taken} off first.`)
   audit.noteOnce(actor, 'discount.create', `promotion_code:${created.promotionCode.id}`, { ...parsed.data, code: created.promotionCode.code, couponId: created.coupon.id })
   return created.promotionCode
 }

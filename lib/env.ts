@@ -28,7 +28,7 @@ const shippingRates = z
     for (const part of text.split(',')) {
       const m = /^\s*([^:]+):(\d+):(\d+)-(\d+)\s*$/.exec(part)
       if (!m) {
-        ctx.addIssue({ code: 'custom', message: `expected "Name:cents:min-max", got "${part}"` })
+        ctx.addIssue({ code: 'custom', message: `"${part.trim()}" is not a Name:cents:min-max rate` })
         return z.NEVER
       }
       rates.push({ name: m[1]!.trim(), amountCents: Number(m[2]), minDays: Number(m[3]), maxDays: Number(m[4]) })
@@ -48,7 +48,7 @@ const emulatorTaxRates = z
     for (const part of text.split(',')) {
       const m = /^\s*([A-Za-z]{2})\s*:\s*(\d{1,3}(?:\.\d{1,2})?)\s*$/.exec(part)
       if (!m || Number(m[2]) > 100) {
-        ctx.addIssue({ code: 'custom', message: `expected "CC:percent" with a percent from 0 to 100, got "${part.trim()}"` })
+        ctx.addIssue({ code: 'custom', message: `"${part.trim()}" is not a country:percent pair with a percent from 0 to 100` })
         return z.NEVER
       }
       const country = m[1]!.toUpperCase()
@@ -66,12 +66,12 @@ const Schema = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   APP_URL: optionalUrl,
   STORAGE_DIR: z.string().trim().min(1).default('./storage'),
-  STRIPE_SECRET_KEY: optionalString.pipe(z.string().regex(/^(sk|rk)_(test|live)_\w+$/, 'must look like sk_test_… or sk_live_…').optional()),
-  STRIPE_WEBHOOK_SECRET: optionalString.pipe(z.string().regex(/^whsec_\w+$/, 'must look like whsec_…').optional()),
+  STRIPE_SECRET_KEY: optionalString.pipe(z.string().regex(/^(sk|rk)_(test|live)_\w+$/).optional()),
+  STRIPE_WEBHOOK_SECRET: optionalString.pipe(z.string().regex(/^whsec_\w+$/).optional()),
   STRIPE_API_BASE: optionalUrl,
   PAYMENTS: z.enum(['stripe', 'emulator']).optional(),
   ADMIN_EMAIL: optionalString.pipe(z.email().optional()),
-  ADMIN_PASSWORD: optionalString.pipe(z.string().min(12, 'must be at least 12 characters').optional()),
+  ADMIN_PASSWORD: optionalString.pipe(z.string().min(12).optional()),
   SEED_DEMO: flag,
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   SMTP_URL: optionalString.pipe(z.url({ protocol: /^smtps?$/ }).optional()),
@@ -80,7 +80,7 @@ const Schema = z.object({
   CURRENCY: z
     .string()
     .trim()
-    .regex(/^[a-zA-Z]{3}$/, 'must be a 3-letter ISO currency code')
+    .regex(/^[a-zA-Z]{3}$/)
     .default('usd')
     .transform((c) => c.toLowerCase()),
   SHIPPING_COUNTRIES: z
@@ -88,7 +88,7 @@ const Schema = z.object({
     .trim()
     .default('US,CA,GB,DE,FR,NL,AU')
     .transform((s) => s.split(',').map((c) => c.trim().toUpperCase()))
-    .pipe(z.array(z.string().regex(/^[A-Z]{2}$/, 'must be 2-letter country codes')).min(1)),
+    .pipe(z.array(z.string().regex(/^[A-Z]{2}$/)).min(1)),
   SHIPPING_RATES: shippingRates,
   PAYMENTS_EMULATOR_TAX_RATES: emulatorTaxRates,
   JOBS: z.enum(['on', 'off']).default('on'),
@@ -98,7 +98,7 @@ const Schema = z.object({
   STRIPE_TAX_CODE: z
     .string()
     .trim()
-    .regex(/^txcd_\d{8}$/, 'must be a Stripe tax code like txcd_99999999')
+    .regex(/^txcd_\d{8}$/)
     .default('txcd_99999999'),
   STRIPE_TAX_BEHAVIOR: z.enum(['exclusive', 'inclusive']).default('exclusive'),
   // Online backups into STORAGE_DIR/backups: how often, and how many to keep.
@@ -166,10 +166,26 @@ export const VALID_VALUES: Record<keyof z.infer<typeof Schema>, string> = {
   NEXT_PHASE: 'set by Next.js itself; leave it unset',
 }
 
-/** "KEY: what is wrong (expected …)" */
+// Values never repeated back in a message: a log is no place for a key or a password.
+const SECRET_KEYS = new Set(['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'ADMIN_PASSWORD', 'SMTP_URL'])
+
+/** "KEY: what is wrong. Use …": what is wrong in plain words, then what is right, once each. */
 function describeIssue(key: string, problem: string): string {
   const valid = (VALID_VALUES as Record<string, string | undefined>)[key]
-  return valid ? `${key}: ${problem} (expected ${valid})` : `${key}: ${problem}`
+  return valid ? `${key}: ${problem}. Use ${valid}.` : `${key}: ${problem}.`
+}
+
+/**
+ * What is wrong with one value, without the validator's own wording ("Invalid input:
+ * expected number, received NaN"): the value as given, or a transform's own specific words.
+ */
+function problemWith(key: string, issue: z.core.$ZodIssue, source: Record<string, string | undefined>): string {
+  if (issue.code === 'custom') return issue.message
+  const value = source[key]
+  if (value === undefined || value.trim() === '') return 'it is empty'
+  if (SECRET_KEYS.has(key)) return 'the value given is not valid'
+  const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value
+  return `"${shown}" is not valid`
 }
 
 export type Env = ReturnType<typeof finish>
@@ -180,10 +196,17 @@ function finish(raw: z.infer<typeof Schema>, issues: string[]) {
   // must be asked for, so a forgotten key can never silently take fake payments.
   const payments = raw.PAYMENTS ?? (!raw.STRIPE_SECRET_KEY && !isProduction ? 'emulator' : 'stripe')
   if (payments === 'stripe') {
-    if (!raw.STRIPE_SECRET_KEY) issues.push(describeIssue('STRIPE_SECRET_KEY', 'required when PAYMENTS=stripe (or set PAYMENTS=emulator)'))
-    if (!raw.STRIPE_WEBHOOK_SECRET) issues.push(describeIssue('STRIPE_WEBHOOK_SECRET', 'required when PAYMENTS=stripe'))
-    if (isProduction && !raw.APP_URL) issues.push(describeIssue('APP_URL', 'required in production with real payments'))
+    // Said as the reason it applies: payments are real unless PAYMENTS=emulator, and outside
+    // development (the built server, `npm start`, always runs as production) that is the default.
+    const why = raw.PAYMENTS === 'stripe' ? 'PAYMENTS=stripe' : 'real payments (the built server takes them unless PAYMENTS=emulator)'
+    if (!raw.STRIPE_SECRET_KEY) issues.push(describeIssue('STRIPE_SECRET_KEY', `required with ${why}; for simulated payments set PAYMENTS=emulator`))
+    if (!raw.STRIPE_WEBHOOK_SECRET) issues.push(describeIssue('STRIPE_WEBHOOK_SECRET', `required with ${why}`))
+    const where = raw.PAYMENTS === 'stripe' ? `${why} on the built server` : why
+    if (isProduction && !raw.APP_URL) issues.push(describeIssue('APP_URL', `required with ${where}: Stripe sends shoppers back to this address`))
   }
+  // The first admin comes from the two together, or from neither (npm run admin:create).
+  if (raw.ADMIN_EMAIL && !raw.ADMIN_PASSWORD) issues.push(describeIssue('ADMIN_PASSWORD', 'missing while ADMIN_EMAIL is set; set both to create the first admin at boot, or neither and run npm run admin:create'))
+  if (raw.ADMIN_PASSWORD && !raw.ADMIN_EMAIL) issues.push(describeIssue('ADMIN_EMAIL', 'missing while ADMIN_PASSWORD is set; set both to create the first admin at boot, or neither and run npm run admin:create'))
   const appUrl = (raw.APP_URL ?? `http://localhost:${raw.PORT}`).replace(/\/+$/, '')
   return {
     nodeEnv: raw.NODE_ENV,
@@ -241,9 +264,13 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   const result = Schema.safeParse(source)
   const issues: string[] = []
   if (!result.success) {
+    // one message per key, however many checks its value failed
+    const seen = new Set<string>()
     for (const issue of result.error.issues) {
       const key = String(issue.path[0] ?? '(root)')
-      issues.push(describeIssue(key, issue.message))
+      if (seen.has(key)) continue
+      seen.add(key)
+      issues.push(describeIssue(key, problemWith(key, issue, source)))
     }
     throw new ConfigError(issues)
   }

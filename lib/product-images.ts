@@ -53,6 +53,16 @@ export async function reencode(bytes: Uint8Array): Promise<{ data: Buffer; width
   }
 }
 
+/**
+ * Loads and starts the picture library with one tiny encode of each kind, so the owner's
+ * first upload does not pay for it (it loads a native library of some 20 MB from disk). Boot
+ * calls it in the background, after the store is ready.
+ */
+export async function warmUp(): Promise<void> {
+  const pixel = sharp({ create: { width: 8, height: 8, channels: 4, background: { r: 255, g: 255, b: 255, alpha: 1 } } })
+  await Promise.all([pixel.clone().jpeg({ quality: 85, mozjpeg: true }).toBuffer(), pixel.clone().png({ compressionLevel: 9 }).toBuffer()])
+}
+
 /** Checks, re-encodes and stores a picture, then adds it to the product. Nothing is kept on failure. */
 export async function upload(actor: audit.Actor, productId: number, file: { name: string; bytes: Uint8Array }, alt: string): Promise<{ imageId: number; path: string }> {
   checkFileName(file.name)

@@ -72,8 +72,9 @@ export function parseVariant(raw: { sku: unknown; title: unknown; price: unknown
   const parsedTitle = z.string().trim().max(TITLE_MAX, `the variant title is too long (${TITLE_MAX} characters at most)`).safeParse(raw.title ?? '')
   if (!parsedTitle.success) return { ok: false, message: `${label}: ${parsedTitle.error.issues[0]!.message}` }
   const priceText = typeof raw.price === 'string' ? raw.price : ''
-  const priceCents = parseMoney(priceText, getEnv().currency)
-  if (priceCents === null) return { ok: false, message: `${label}: the price must be a positive amount like 24.00 (no minus sign, at most two decimals).` }
+  const price = parseMoney(priceText, getEnv().currency, { what: 'the price' })
+  if (!price.ok) return { ok: false, message: `${label}: ${price.message}` }
+  const priceCents = price.cents
   let stock = 0
   if (raw.stock !== undefined) {
     const parsedStock = z.coerce.number().int().min(0).max(1_000_000).safeParse(raw.stock === '' ? '0' : raw.stock)
@@ -132,10 +133,16 @@ function changed(): void {
   afterCommit('catalog.changed', () => cache.catalogChanged())
 }
 
-export function create(actor: audit.Actor, fields: ProductFields, variantInputs: VariantInput[]): { id: number; slug: string } {
+/**
+ * Creates a product with its variants. A title another product already has is allowed (two
+ * sizes of poster may share one) but never silent: the new product gets its own address
+ * (title-2) and `sameTitleAs` names the existing one, so the form can say so.
+ */
+export function create(actor: audit.Actor, fields: ProductFields, variantInputs: VariantInput[]): { id: number; slug: string; sameTitleAs: { id: number; slug: string } | null } {
   if (variantInputs.length === 0) throw new InvalidInput('Add at least one variant (a SKU and a price).')
   return write((tx) => {
     assertSkusFree(tx, variantInputs.map((v) => v.sku))
+    const sameTitleAs = tx.select({ id: products.id, slug: products.slug }).from(products).where(sql`lower(${products.title}) = ${fields.title.toLowerCase()}`).orderBy(asc(products.id)).get() ?? null
     const now = Date.now()
     const slug = uniqueSlug(tx, slugify(fields.title))
     const row = tx.insert(products).values({ ...fields, slug, createdAt: now, updatedAt: now }).returning({ id: products.id }).get()
@@ -149,7 +156,7 @@ export function create(actor: audit.Actor, fields: ProductFields, variantInputs:
     })
     audit.record(tx, actor, 'product.create', `product:${row.id}`, null, { ...fields, slug, variants: variantInputs })
     changed()
-    return { id: row.id, slug }
+    return { id: row.id, slug, sameTitleAs }
   })
 }
 
@@ -248,13 +255,17 @@ export const SORTS = { newest: 'Newest', updated: 'Recently changed', title: 'Ti
 export type AdminSort = keyof typeof SORTS
 export const PER_PAGE = 20
 
+// A subquery over `variants v` must name the outer product by table: drizzle writes a column
+// of a one-table select unqualified ("id"), and inside the subquery that is v.id.
+const outerProductId = sql`${products}.${sql.identifier(products.id.name)}`
+
 export function list(query: { q?: string; sort?: AdminSort; page?: number; status?: string }) {
   const db = getDb()
   const page = Math.max(1, query.page ?? 1)
   const parts: SQL[] = []
   if (query.q) {
     const pattern = `%${query.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
-    parts.push(or(like(sql`lower(${products.title})`, pattern), sql`EXISTS (SELECT 1 FROM variants v WHERE v.product_id = ${products.id} AND lower(v.sku) LIKE ${pattern} ESCAPE '\\')`)!)
+    parts.push(or(like(sql`lower(${products.title})`, pattern), sql`EXISTS (SELECT 1 FROM variants v WHERE v.product_id = ${outerProductId} AND lower(v.sku) LIKE ${pattern} ESCAPE '\\')`)!)
   }
   if (query.status && (PRODUCT_STATUSES as readonly string[]).includes(query.status)) parts.push(eq(products.status, query.status as (typeof PRODUCT_STATUSES)[number]))
   const where = parts.length ? and(...parts) : undefined
@@ -268,9 +279,9 @@ export function list(query: { q?: string; sort?: AdminSort; page?: number; statu
         title: products.title,
         status: products.status,
         updatedAt: products.updatedAt,
-        variantCount: sql<number>`(SELECT count(*) FROM variants v WHERE v.product_id = ${products.id})`,
-        stock: sql<number>`(SELECT coalesce(sum(v.stock), 0) FROM variants v WHERE v.product_id = ${products.id})`,
-        minPriceCents: sql<number | null>`(SELECT min(v.price_cents) FROM variants v WHERE v.product_id = ${products.id})`,
+        variantCount: sql<number>`(SELECT count(*) FROM variants v WHERE v.product_id = ${outerProductId})`,
+        stock: sql<number>`(SELECT coalesce(sum(v.stock), 0) FROM variants v WHERE v.product_id = ${outerProductId})`,
+        minPriceCents: sql<number | null>`(SELECT min(v.price_cents) FROM variants v WHERE v.product_id = ${outerProductId})`,
       })
       .from(products)
       .where(where)

@@ -14,6 +14,9 @@ async function ask(question: string): Promise<string> {
 }
 
 async function main() {
+  // The configuration takes ADMIN_PASSWORD only with ADMIN_EMAIL (a server would otherwise
+  // start with no admin); here the email given on the command line is that pair's other half.
+  if (process.argv[2] && process.env.ADMIN_PASSWORD && !process.env.ADMIN_EMAIL) process.env.ADMIN_EMAIL = process.argv[2]
   const env = bootConfig()
   migrate(getDb().$client)
   const email = process.argv[2] ?? env.adminEmail ?? (await ask('Admin email: '))

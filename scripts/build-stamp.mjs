@@ -1,14 +1,17 @@
 // A hash of every file the build reads, written by postbuild beside a build that passed its
-// checks (.next/till-build-stamp) and compared by scripts/build-if-stale.mjs.
+// checks (.next/till-build-stamp) and compared by scripts/build-if-stale.mjs. Every function
+// takes the project's root (the current folder by default), so a test can point it at a copy.
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 
-const root = process.cwd()
-export const stampFile = path.join(root, '.next', 'till-build-stamp')
-const inputs = ['app', 'lib', 'db', 'emulator', 'public', 'scripts', 'instrumentation.ts', 'proxy.ts', 'next.config.ts', 'postcss.config.mjs', 'tsconfig.json', 'package.json', 'package-lock.json']
+const inputs = ['app', 'lib', 'db', 'demo', 'emulator', 'public', 'scripts', 'instrumentation.ts', 'proxy.ts', 'next.config.ts', 'postcss.config.mjs', 'tsconfig.json', 'package.json', 'package-lock.json']
 
-export function sourceHash() {
+export function stampFile(root = process.cwd()) {
+  return path.join(root, '.next', 'till-build-stamp')
+}
+
+export function sourceHash(root = process.cwd()) {
   const hash = crypto.createHash('sha256')
   const add = (rel) => {
     const full = path.join(root, rel)
@@ -26,3 +29,13 @@ export function sourceHash() {
   return hash.digest('hex')
 }
 
+/** The build in root/.next is complete and was made from the sources as they are now. */
+export function isBuildCurrent(root = process.cwd()) {
+  const file = stampFile(root)
+  const built = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() : ''
+  return built === sourceHash(root) && fs.existsSync(path.join(root, '.next', 'standalone', 'server.js'))
+}
+
+export function writeStamp(root = process.cwd()) {
+  fs.writeFileSync(stampFile(root), `${sourceHash(root)}\n`)
+}

@@ -1,7 +1,7 @@
 // The standalone server serves .next/static and public/ only when they sit beside it.
 import fs from 'node:fs'
 import path from 'node:path'
-import { sourceHash, stampFile } from './build-stamp.mjs'
+import { writeStamp } from './build-stamp.mjs'
 
 const root = process.cwd()
 const standalone = path.join(root, '.next', 'standalone')
@@ -57,6 +57,11 @@ if (fs.existsSync(path.join(root, 'public'))) {
   fs.cpSync(path.join(root, 'public'), path.join(standalone, 'public'), { recursive: true })
 }
 console.log('postbuild: copied static assets into .next/standalone')
+// Next lists experimental options at the top of the build with ⨯ for one turned off, which
+// reads like an error. It is next.config.ts's isrFlushToDisk: false (rendered pages stay in
+// each process's memory, never in the shared build folder), and Next 16 still reads it
+// (tests/unit/next-config.test.ts checks that it does).
+console.log('postbuild: "⨯ isrFlushToDisk" above is not an error: it says rendered pages are kept in memory, not written into the build folder (next.config.ts)')
 
 // scripts/start.mjs validates the configuration before Next starts, with lib/env.ts itself:
 // bundled here (with zod) into one file beside the server, since the standalone output has
@@ -74,4 +79,4 @@ await build({
 })
 console.log('postbuild: bundled lib/env.ts for the start-up check')
 
-fs.writeFileSync(stampFile, `${sourceHash()}\n`)
+writeStamp(root)

@@ -5,6 +5,7 @@
 // setting found later at boot read as a start followed by a crash.
 import fs from 'node:fs'
 import http from 'node:http'
+import net from 'node:net'
 import path from 'node:path'
 import { createResponseCache } from './response-cache.mjs'
 
@@ -28,6 +29,20 @@ if (fs.existsSync(configCheck)) {
     console.error(`till: cannot start.\n${err.message}`)
     process.exit(1)
   }
+}
+
+// A port another process holds (an earlier `npm run demo` still running, say) would surface
+// as Next's raw EADDRINUSE error object. Asked here first, it gets one plain sentence.
+const port = Number(process.env.PORT) || 3000
+const refusal = await new Promise((resolve) => {
+  const probe = net.createServer()
+  probe.once('error', (err) => resolve(err.code ?? 'error'))
+  probe.listen(port, process.env.HOSTNAME, () => probe.close(() => resolve(null)))
+})
+if (refusal === 'EADDRINUSE' || refusal === 'EACCES') {
+  const why = refusal === 'EADDRINUSE' ? `port ${port} is already in use (another server, perhaps an earlier npm run demo, is listening on it)` : `port ${port} needs administrator rights`
+  console.error(`till: cannot start.\n  - PORT: ${why}. Stop the other server, or choose a free port, e.g. PORT=${port === 3000 ? 3001 : 3000} npm run demo`)
+  process.exit(1)
 }
 
 // The app shuts down in order on SIGTERM/SIGINT (lib/shutdown.ts): stop claiming jobs, let the

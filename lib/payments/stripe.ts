@@ -2,6 +2,7 @@ import 'server-only'
 import { AsyncLocalStorage } from 'node:async_hooks'
 import Stripe from 'stripe'
 import { getEnv } from '@/lib/env'
+import { log } from '@/lib/log'
 import type { CheckoutFacts, CheckoutLine, DisputeState, PaymentFacts, ShippingAddressFacts } from '@/lib/orders'
 import { keys, resetKeys } from './keys'
 
@@ -349,14 +350,23 @@ export type NewPromotionCode = {
   isFirstOrderOnly: boolean
 }
 
+// The promotion code's metadata key for the form that made it: a second submit of that form
+// finds its own code and gets it back; any other form finds the code taken.
+const FORM_KEY = 'till_form'
+
 /**
  * Creates a one-time coupon and the promotion code shoppers type for it. Both requests carry
  * keys derived from `idempotencyKey`, so a repeated submit of the same form gets the same
  * coupon and code back instead of making a second pair. Expiry, redemption limit, minimum and
  * first-order-only sit on the code, where Stripe checks them when the shopper enters it.
+ * A code already active (Stripe compares codes whatever the case) is answered `taken`, and
+ * no coupon is left behind for it.
  */
-export async function createPromotionCode(input: NewPromotionCode, idempotencyKey: string): Promise<{ coupon: CouponFacts; promotionCode: PromotionCodeFacts }> {
+export async function createPromotionCode(input: NewPromotionCode, idempotencyKey: string): Promise<{ ok: true; coupon: CouponFacts; promotionCode: PromotionCodeFacts } | { ok: false; taken: string }> {
   const stripe = client()
+  // Asked first, so a taken code makes no coupon at all.
+  const existing = (await stripe.promotionCodes.list({ code: input.code, active: true, limit: 1 })).data[0]
+  if (existing && existing.metadata?.[FORM_KEY] !== idempotencyKey) return { ok: false, taken: existing.code }
   const coupon = await stripe.coupons.create(
     {
       name: input.code,
@@ -371,17 +381,31 @@ export async function createPromotionCode(input: NewPromotionCode, idempotencyKe
     restrictions.minimum_amount = input.minimumAmountCents
     restrictions.minimum_amount_currency = input.currency
   }
-  const promotionCode = await stripe.promotionCodes.create(
-    {
-      promotion: { type: 'coupon', coupon: coupon.id },
-      code: input.code,
-      ...(input.expiresAt !== null ? { expires_at: input.expiresAt } : {}),
-      ...(input.maxRedemptions !== null ? { max_redemptions: input.maxRedemptions } : {}),
-      ...(Object.keys(restrictions).length ? { restrictions } : {}),
-    },
-    { idempotencyKey: `${idempotencyKey}-code` },
-  )
-  return { coupon: couponFacts(coupon), promotionCode: promotionCodeFacts(promotionCode) }
+  let promotionCode: Stripe.PromotionCode
+  try {
+    promotionCode = await stripe.promotionCodes.create(
+      {
+        promotion: { type: 'coupon', coupon: coupon.id },
+        code: input.code,
+        metadata: { [FORM_KEY]: idempotencyKey },
+        ...(input.expiresAt !== null ? { expires_at: input.expiresAt } : {}),
+        ...(input.maxRedemptions !== null ? { max_redemptions: input.maxRedemptions } : {}),
+        ...(Object.keys(restrictions).length ? { restrictions } : {}),
+      },
+      { idempotencyKey: `${idempotencyKey}-code` },
+    )
+  } catch (err) {
+    // Refused for what it asked (the code taken in the moment since the check): the coupon
+    // made for it would be left behind, one more with every retry, so it goes. After a
+    // network error the code may exist, and a retry of the same form finds both by their
+    // keys, so the coupon stays.
+    if (invalidRequestMessage(err) !== null) {
+      await stripe.coupons.del(coupon.id).catch((cleanup: unknown) => log.warn('payments: could not delete the coupon of a refused promotion code', { coupon: coupon.id, err: String(cleanup) }))
+    }
+    if (isAlreadyExists(err)) return { ok: false, taken: input.code }
+    throw err
+  }
+  return { ok: true, coupon: couponFacts(coupon), promotionCode: promotionCodeFacts(promotionCode) }
 }
 
 /** Turns a promotion code off: shoppers can no longer enter it. Safe to repeat. */
@@ -391,12 +415,28 @@ export async function deactivatePromotionCode(id: string): Promise<PromotionCode
 
 /** Stripe refused an idempotency key reused with other parameters (a form sent again after an edit). */
 export function isIdempotencyConflict(err: unknown): boolean {
-  return err instanceof Stripe.errors.StripeIdempotencyError
+  return stripeErrorType(err) === 'StripeIdempotencyError'
+}
+
+/**
+ * A Stripe error's class, by the name the SDK gives it (err.type), not by instanceof: Next
+ * bundles the SDK more than once, the client is shared through globalThis, and an error made
+ * by one copy is no instance of another copy's class (a taken code then read as "Stripe could
+ * not be reached").
+ */
+function stripeErrorType(err: unknown): string | null {
+  const type = typeof err === 'object' && err !== null ? (err as { type?: unknown }).type : undefined
+  return typeof type === 'string' && type.startsWith('Stripe') ? type : null
+}
+
+/** Stripe refused to create something because one like it exists (a promotion code taken). */
+function isAlreadyExists(err: unknown): boolean {
+  return stripeErrorType(err) !== null && (err as { code?: unknown }).code === 'resource_already_exists'
 }
 
 /** Whether Stripe refused a request for its content (a code already taken, a bad amount), with its message. */
 export function invalidRequestMessage(err: unknown): string | null {
-  return err instanceof Stripe.errors.StripeInvalidRequestError ? err.message : null
+  return stripeErrorType(err) === 'StripeInvalidRequestError' ? (err as Error).message : null
 }
 
 /** Whether the configured key is a live one (for links to the Stripe dashboard). */

@@ -263,8 +263,12 @@ test('bad catalog input gets a clear message on the form and writes nothing', as
   }
 
   await tryCreate({ sku: existingSku }, /SKU .* is already used/)
-  await tryCreate({ price: '-5.00' }, /price must be a positive amount/)
-  await tryCreate({ price: '12.345' }, /price must be a positive amount/)
+  await tryCreate({ price: '-5.00' }, /price must be digits with at most 2 decimals after a point, like 12\.50/)
+  await tryCreate({ price: '12.345' }, /price must be digits with at most 2 decimals after a point/)
+  // one meaning for a typed amount: a comma is refused, never read as 1250
+  await tryCreate({ price: '12,50' }, /price has a comma: write amounts with a decimal point/)
+  await tryCreate({ price: '0' }, /price must be more than zero: at least \$0\.01/)
+  await tryCreate({ price: '1000000000' }, /price can be at most \$999,999\.99/)
   await tryCreate({ title: 'x'.repeat(10 * 1024) }, /title is too long/)
 
   // the same SKU twice in one form

@@ -77,6 +77,15 @@ test('the owner creates a 20%-off code; a shopper uses it; order, success page, 
   await form.getByLabel(/Redemption limit/).fill('1')
   await form.getByRole('button', { name: 'Create promotion code' }).click()
   await expect(page.getByTestId('flash-notice')).toContainText(`Promotion code ${code} created`)
+  // the same code again (as typed by someone who forgot): Stripe's refusal told as what it
+  // is, and no coupon made for it is left behind
+  const couponsBefore = (await stripe.coupons.list({ limit: 100 })).data.length
+  await page.goto('/admin/discounts')
+  await form.getByLabel(/Code shoppers type/).fill(code.toLowerCase())
+  await form.getByLabel('Percentage or amount off').fill('10')
+  await form.getByRole('button', { name: 'Create promotion code' }).click()
+  await expect(page.getByTestId('flash-error')).toContainText(`A code ${code} already exists at Stripe`)
+  expect((await stripe.coupons.list({ limit: 100 })).data).toHaveLength(couponsBefore)
   const row = page.locator(`[data-testid="promotion-code-row"][data-code="${code}"]`)
   await expect(row).toContainText('20% off')
   await expect(row).toContainText('at most 1 use')

@@ -1,9 +1,10 @@
 import fs from 'node:fs'
+import net from 'node:net'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import { afterEach, describe, expect, it } from 'vitest'
 import { readMigrations } from '@/db/migrate'
-import { startServer, tempStorage, type ServerHandle } from '../support/server'
+import { freePort, startServer, tempStorage, type ServerHandle } from '../support/server'
 
 // These boot the real production build (npm run build runs before this suite).
 const servers: ServerHandle[] = []
@@ -74,5 +75,51 @@ describe('booting the production server', () => {
     expect(server.output()).toMatch(/^till: cannot start\./m)
     expect(server.output()).not.toMatch(/Ready|Starting/)
     expect(server.output()).toContain('e.g. APP_URL=https://shop.example.com')
+  })
+
+  it('says in plain words that the port is taken, and how to choose another', async () => {
+    const port = await freePort()
+    const holder = net.createServer()
+    await new Promise<void>((resolve) => holder.listen(port, '127.0.0.1', resolve))
+    try {
+      const server = await startServer({ port, waitForHealthy: false })
+      servers.push(server)
+      const code = await new Promise<number | null>((resolve) => {
+        if (server.process.exitCode !== null) resolve(server.process.exitCode)
+        server.process.once('exit', (c) => resolve(c))
+      })
+      expect(code).toBe(1)
+      expect(server.output()).toContain(`till: cannot start.\n  - PORT: port ${port} is already in use`)
+      expect(server.output()).toMatch(/choose a free port, e\.g\. PORT=\d+ npm run demo/)
+      expect(server.output()).not.toMatch(/EADDRINUSE|errno|syscall|at .*:\d+:\d+/)
+    } finally {
+      await new Promise((resolve) => holder.close(resolve))
+    }
+  })
+
+  it('gives a demo an owner, said once in the log with where to sign in, and the sign-in page says how admins are made', async () => {
+    const server = await startServer({ env: { ADMIN_EMAIL: '', ADMIN_PASSWORD: '', JOBS: 'off' } })
+    servers.push(server)
+    const said = /demo: the shop's owner is owner@till\.localhost with the password (\S{16}) \(shown this once\)\. Sign in at (\S+)\/admin\/sign-in/.exec(server.output())
+    expect(said, server.output()).not.toBeNull()
+    expect(said![2]).toBe(server.url)
+    const page = await (await fetch(`${server.url}/admin/sign-in`)).text()
+    expect(page).toContain('npm run admin:create -- you@example.com')
+    expect(page).toContain('kamal admin-create')
+    expect(page).toMatch(/printed once in the server(&#x27;|')s log/)
+    // a restart makes no second owner and says nothing more
+    await server.restart()
+    expect(server.output().match(/the shop's owner is/g)).toHaveLength(1)
+  })
+
+  it('refuses ADMIN_EMAIL without ADMIN_PASSWORD at boot, naming it', async () => {
+    const server = await startServer({ env: { ADMIN_PASSWORD: '' }, waitForHealthy: false })
+    servers.push(server)
+    const code = await new Promise<number | null>((resolve) => {
+      if (server.process.exitCode !== null) resolve(server.process.exitCode)
+      server.process.once('exit', (c) => resolve(c))
+    })
+    expect(code).toBe(1)
+    expect(server.output()).toMatch(/till: cannot start\.[\s\S]*ADMIN_PASSWORD: missing while ADMIN_EMAIL is set/)
   })
 })

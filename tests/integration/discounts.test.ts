@@ -161,3 +161,31 @@ describe('the cart says what checkout will add', () => {
     expect(checkout.priceNotes()).toContain('Prices include tax.')
   })
 })
+
+describe('discounts: Stripe refuses a taken code', () => {
+  it('says the code already exists, and leaves no coupon behind however often it is retried', async () => {
+    await discounts.create(owner, form({ code: 'WELCOME20' }))
+    for (const code of ['WELCOME20', 'welcome20', 'Welcome20']) {
+      // a fresh form each time, as the page renders one after a refusal
+      await expect(discounts.create(owner, form({ code, amount: '10' }))).rejects.toThrow(new RegExp(`^A code ${code} already exists at Stripe .*nothing was created`, 'i'))
+    }
+    expect((await env.stripe.promotionCodes.list({ limit: 100 })).data.map((c) => c.code)).toEqual(['WELCOME20'])
+    expect((await env.stripe.coupons.list({ limit: 100 })).data).toHaveLength(1)
+  })
+
+  it('removes the coupon when the code is taken between the check and the create', async () => {
+    const results = await Promise.allSettled([discounts.create(owner, form({ code: 'RACE10' })), discounts.create(owner, form({ code: 'RACE10' })), discounts.create(owner, form({ code: 'race10' }))])
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
+    for (const r of results) if (r.status === 'rejected') expect(String(r.reason)).toMatch(/A code RACE10 already exists at Stripe/i)
+    expect((await env.stripe.promotionCodes.list({ limit: 100 })).data).toHaveLength(1)
+    expect((await env.stripe.coupons.list({ limit: 100 })).data).toHaveLength(1)
+  })
+
+  it('tells a refusal by the error Stripe sent, whichever copy of the SDK made it', () => {
+    // Next bundles the SDK more than once; an error from another copy is no instance of this one's classes.
+    const foreign = Object.assign(new Error('An active promotion code with `code: X` already exists.'), { type: 'StripeInvalidRequestError', rawType: 'invalid_request_error', code: 'resource_already_exists' })
+    expect(payments.invalidRequestMessage(foreign)).toBe(foreign.message)
+    expect(payments.isIdempotencyConflict(Object.assign(new Error('x'), { type: 'StripeIdempotencyError' }))).toBe(true)
+    expect(payments.invalidRequestMessage(new Error('socket hang up'))).toBeNull()
+  })
+})

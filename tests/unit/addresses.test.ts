@@ -1,3 +1,5 @@
+import fs from 'node:fs'
+import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { countryName, formatAddress } from '@/lib/addresses'
 
@@ -46,5 +48,29 @@ describe('addresses', () => {
     expect(countryName('de')).toBe('Germany')
     expect(countryName('')).toBe('')
     expect(countryName('Atlantis')).toBe('Atlantis')
+  })
+})
+
+describe('one address formatter', () => {
+  // The admin once wrote "62701 Springfield / IL / US" where the storefront wrote
+  // "Springfield, IL 62701 / United States": every page, email and export that shows an
+  // address goes through formatAddress, and none builds one from its parts.
+  it('is the only code that puts an address together from its parts', () => {
+    const root = path.resolve(__dirname, '..', '..')
+    const offenders: string[] = []
+    const walk = (dir: string) => {
+      for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+        const full = path.join(dir, entry.name)
+        if (entry.isDirectory()) walk(full)
+        else if (/\.tsx?$/.test(entry.name) && full !== path.join(root, 'lib', 'addresses.ts') && /\.postalCode\b/.test(fs.readFileSync(full, 'utf8'))) offenders.push(path.relative(root, full))
+      }
+    }
+    for (const dir of ['app', 'lib']) walk(path.join(root, dir))
+    // the payments gateway only translates Stripe's address into ours
+    expect(offenders.filter((f) => !f.startsWith(path.join('lib', 'payments')))).toEqual([])
+  })
+
+  it('writes the admin order page example as the storefront does', () => {
+    expect(formatAddress({ name: 'Pat Doe', line1: '1 Elm St', line2: null, city: 'Springfield', state: 'IL', postalCode: '62701', country: 'US' })).toEqual(['Pat Doe', '1 Elm St', 'Springfield, IL 62701', 'United States'])
   })
 })

@@ -2,10 +2,12 @@ import fs from 'node:fs'
 import path from 'node:path'
 import sharp from 'sharp'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { sql } from 'drizzle-orm'
 import { getDb, write } from '@/db'
 import { resetEnv } from '@/lib/env'
 import * as adminAuth from '@/lib/admin-auth'
 import { InvalidInput } from '@/lib/errors'
+import { captureLogs } from '@/lib/log'
 import * as inventory from '@/lib/inventory'
 import { parseMoney } from '@/lib/money'
 import * as productImages from '@/lib/product-images'
@@ -89,12 +91,76 @@ describe('stock ledger', () => {
   })
 })
 
+describe('the first admin at boot', () => {
+  const set = (vars: Record<string, string>) => {
+    Object.assign(process.env, vars)
+    resetEnv()
+  }
+  const KEYS = ['SEED_DEMO', 'PAYMENTS', 'ADMIN_EMAIL', 'ADMIN_PASSWORD', 'APP_URL', 'LOG_LEVEL']
+  afterEach(() => {
+    for (const key of KEYS) delete process.env[key]
+    resetEnv()
+  })
+
+  it('gives a demo an owner with a random password, said once in the log with where to sign in', async () => {
+    set({ SEED_DEMO: '1', PAYMENTS: 'emulator', APP_URL: 'http://localhost:3000', LOG_LEVEL: 'info' })
+    const logs = captureLogs()
+    try {
+      expect(await adminAuth.ensureBootAdmin()).toEqual({ email: adminAuth.DEMO_OWNER_EMAIL, source: 'demo' })
+      // a restart makes no other owner and says nothing more
+      expect(await adminAuth.ensureBootAdmin()).toBeNull()
+    } finally {
+      logs.stop()
+    }
+    const said = logs.lines.filter((l) => l.includes('demo: '))
+    expect(said).toHaveLength(1)
+    const match = /the shop's owner is (\S+) with the password (\S+) \(shown this once\)\. Sign in at http:\/\/localhost:3000\/admin\/sign-in/.exec(said[0]!)
+    expect(match).not.toBeNull()
+    const [, email, password] = match!
+    expect(password!.length).toBeGreaterThanOrEqual(adminAuth.MIN_PASSWORD)
+    const { token } = await adminAuth.signIn(email!, password!, '10.0.0.1')
+    expect(adminAuth.sessionFor(token)?.email).toBe(adminAuth.DEMO_OWNER_EMAIL)
+    expect(count('admin_users')).toBe(1)
+  })
+
+  it('makes a different password for every demo', async () => {
+    set({ SEED_DEMO: '1', PAYMENTS: 'emulator', LOG_LEVEL: 'info' })
+    const passwords: string[] = []
+    for (let i = 0; i < 2; i++) {
+      write((tx) => tx.run(sql`DELETE FROM admin_users`))
+      const logs = captureLogs()
+      await adminAuth.ensureBootAdmin().finally(() => logs.stop())
+      passwords.push(/with the password (\S+)/.exec(logs.lines.join('\n'))![1]!)
+    }
+    expect(passwords[0]).not.toBe(passwords[1])
+  })
+
+  it('uses ADMIN_EMAIL and ADMIN_PASSWORD when both are given, and makes no demo owner', async () => {
+    set({ SEED_DEMO: '1', PAYMENTS: 'emulator', ADMIN_EMAIL: 'boss@example.com', ADMIN_PASSWORD: 'a long enough password' })
+    expect(await adminAuth.ensureBootAdmin()).toEqual({ email: 'boss@example.com', source: 'env' })
+    expect(getDb().$client.prepare('SELECT email FROM admin_users').all()).toEqual([{ email: 'boss@example.com' }])
+  })
+
+  it('makes nobody for a store that is not the demo: its first admin comes from npm run admin:create', async () => {
+    set({ SEED_DEMO: '0', PAYMENTS: 'emulator' })
+    expect(await adminAuth.ensureBootAdmin()).toBeNull()
+    set({ SEED_DEMO: '1', PAYMENTS: 'stripe', STRIPE_SECRET_KEY: 'sk_test_x', STRIPE_WEBHOOK_SECRET: 'whsec_x' })
+    try {
+      expect(await adminAuth.ensureBootAdmin()).toBeNull()
+    } finally {
+      delete process.env.STRIPE_SECRET_KEY
+      delete process.env.STRIPE_WEBHOOK_SECRET
+    }
+    expect(count('admin_users')).toBe(0)
+  })
+})
+
 describe('catalog input', () => {
   it('reads prices strictly', () => {
-    expect(parseMoney('18.00')).toBe(1800)
-    expect(parseMoney('22.5')).toBe(2250)
-    expect(parseMoney('7')).toBe(700)
-    for (const bad of ['-5', '12.345', '1e3', '', 'abc', '0x10']) expect(parseMoney(bad), bad).toBeNull()
+    expect(parseMoney('18.00')).toEqual({ ok: true, cents: 1800 })
+    expect(parseMoney('22.5')).toEqual({ ok: true, cents: 2250 })
+    expect(parseMoney('7')).toEqual({ ok: true, cents: 700 })
+    for (const bad of ['-5', '12.345', '1e3', '', 'abc', '0x10', '12,50', '0']) expect(parseMoney(bad).ok, bad).toBe(false)
   })
 
   it('refuses a duplicate SKU and writes nothing', () => {
@@ -106,6 +172,17 @@ describe('catalog input', () => {
     expect(() => products.create({ id: 0, email: 'x@y.z' }, fields, [variant])).toThrow(/already used/)
     expect(count('products')).toBe(before)
     expect(products.ProductFields.safeParse({ ...fields, title: 'x'.repeat(10 * 1024) }).success).toBe(false)
+  })
+
+  it('gives a second product with a title already in use its own address, and names the first', async () => {
+    const owner = await adminAuth.createAdmin('titles@example.com', 'a long enough password')
+    const fields = { title: 'Harbor Rain Jacket', description: '', status: 'active' as const, isFeatured: false }
+    const first = products.create(owner, fields, [{ sku: `HRJ-A-${Date.now()}`, title: 'S', priceCents: 19800, stock: 1, options: {} }])
+    expect(first.sameTitleAs).toBeNull()
+    const second = products.create(owner, { ...fields, title: 'harbor rain jacket' }, [{ sku: `HRJ-B-${Date.now()}`, title: 'S', priceCents: 19800, stock: 1, options: {} }])
+    expect(second.slug).not.toBe(first.slug)
+    expect(second.slug).toBe(`${first.slug}-2`)
+    expect(second.sameTitleAs).toEqual({ id: first.id, slug: first.slug })
   })
 
   it('keeps a product\'s Stripe tax code, empty for the shop default, and refuses anything else with a message', async () => {

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { afterCommit, write } from '@/db'
+import { setLogger } from '@/db/guard'
 import { freshDb, type TestDb } from '../support/db'
 
 let t: TestDb
@@ -49,8 +50,15 @@ describe('db.write', () => {
     expect(calls).toEqual(['inner'])
   })
 
-  it('a throwing callback does not undo or fail the committed write', () => {
-    expect(() => write(() => afterCommit('bad', () => { throw new Error('listener') }))).not.toThrow()
+  it('a throwing callback does not undo or fail the committed write, and is logged as one line, not printed with its stack', () => {
+    const logged: { message: string; context?: Record<string, unknown> }[] = []
+    setLogger({ warn: () => undefined, error: (message, context) => logged.push({ message, context }) })
+    try {
+      expect(() => write(() => afterCommit('bad', () => { throw new Error('listener') }))).not.toThrow()
+    } finally {
+      setLogger(undefined)
+    }
+    expect(logged).toEqual([{ message: 'db: after-commit callback failed', context: { key: 'bad', err: new Error('listener') } }])
   })
 
   it('afterCommit outside a write is a bug and says so', () => {

@@ -85,15 +85,24 @@ describe('config/deploy.yml', () => {
     expect(config.proxy.buffering.max_request_body).toBe(11_000_000)
   })
 
-  it('has aliases that run inside the live container: shell, read-only SQL, reconcile, backup', () => {
-    expect(Object.keys(config.aliases).sort()).toEqual(['backup', 'reconcile', 'shell', 'sql'])
+  it('has aliases that run inside the live container: shell, read-only SQL, reconcile, backup, the first admin', () => {
+    expect(Object.keys(config.aliases).sort()).toEqual(['admin-create', 'backup', 'reconcile', 'shell', 'sql'])
     for (const command of Object.values(config.aliases)) expect(command).toMatch(/^app exec .*--reuse /)
     expect(config.aliases.sql).toMatch(/sqlite3 -readonly .*\/app\/storage\/store\.sqlite3/)
     // the bundled scripts they call are built from these sources (npm run build:ops)
-    for (const name of ['reconcile', 'backup']) {
+    for (const name of ['reconcile', 'backup', 'admin-create']) {
       expect(config.aliases[name]).toContain(`.next/standalone/ops/${name}.cjs`)
       expect(fs.existsSync(path.join(root, 'scripts', `${name}.ts`))).toBe(true)
+      expect(fs.readFileSync(path.join(root, 'scripts', 'bundle-ops.mjs'), 'utf8')).toContain(`'${name}'`)
     }
+    // it asks for the password, so it needs a terminal
+    expect(config.aliases['admin-create']).toMatch(/--interactive/)
+  })
+
+  it('keeps no admin password in the container: the first admin comes from admin-create, run once', () => {
+    expect(config.env.secret).not.toContain('ADMIN_PASSWORD')
+    expect(config.env.secret).not.toContain('ADMIN_EMAIL')
+    expect(fs.readFileSync(path.join(root, '.kamal', 'secrets'), 'utf8')).not.toMatch(/ADMIN_/)
   })
 
   it('reads every secret from .kamal/secrets, which takes them from the environment', () => {

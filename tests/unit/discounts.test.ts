@@ -29,13 +29,15 @@ describe('discounts.parsePromotion', () => {
     [{ amount: '0' }, /percentage from 0.01 to 100/],
     [{ amount: '120' }, /percentage from 0.01 to 100/],
     [{ amount: 'twenty' }, /percentage/],
-    [{ kind: 'amount', amount: '-5' }, /amount to take off in USD/],
+    [{ kind: 'amount', amount: '-5' }, /amount off \(in USD\) must be digits/],
+    [{ kind: 'amount', amount: '5,50' }, /decimal point/],
+    [{ kind: 'amount', amount: '0' }, /more than zero/],
     [{ kind: 'free' }, /percentage or an amount/],
     [{ expiresOn: '2026-11-30' }, /expiry date has passed/],
     [{ expiresOn: 'tomorrow' }, /as a date/],
     [{ maxRedemptions: '0' }, /whole number from 1/],
     [{ maxRedemptions: '2.5' }, /whole number from 1/],
-    [{ minimumAmount: 'lots' }, /minimum order is an amount/],
+    [{ minimumAmount: 'lots' }, /minimum order \(in USD, or empty for none\) must be digits/],
     [{ kind: 'amount', amount: '10', minimumAmount: '5' }, /at least the amount off \(\$10\.00\)/],
   ])('refuses %j with a message the owner can act on', (overrides, message) => {
     const parsed = discounts.parsePromotion(form(overrides as Partial<discounts.PromotionInput>), TODAY, 'usd')

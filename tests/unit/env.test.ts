@@ -114,19 +114,80 @@ describe('env messages say what a valid value looks like', () => {
         expect(err).toBeInstanceOf(ConfigError)
         message = (err as ConfigError).issues.find((i) => i.startsWith(`${key}:`)) ?? ''
       }
-      expect(message).toMatch(new RegExp(`^${key}: .+\\(expected .*e\\.g\\. ${key}=\\S+`))
+      expect(message).toMatch(new RegExp(`^${key}: .+\\. Use .*e\\.g\\. ${key}=\\S+`))
+      // in plain words, each said once: none of the validator's own wording
+      expect(message).not.toMatch(/Invalid|received|expected|NaN|Too (small|big)/)
+      expect(message.split(' Use ')).toHaveLength(2)
     })
   }
 
   it('gives APP_URL a concrete example', () => {
-    expect(() => parseEnv({ APP_URL: 'notaurl' })).toThrow('APP_URL: Invalid URL (expected the public address of the shop with http(s) and no path, e.g. APP_URL=https://shop.example.com)')
+    expect(() => parseEnv({ APP_URL: 'notaurl' })).toThrow('APP_URL: "notaurl" is not valid. Use the public address of the shop with http(s) and no path, e.g. APP_URL=https://shop.example.com.')
   })
 
   it('explains the keys that are required together', () => {
-    expect(() => parseEnv({ NODE_ENV: 'production' })).toThrow(/STRIPE_SECRET_KEY: required when PAYMENTS=stripe.*\(expected .*e\.g\. STRIPE_SECRET_KEY=sk_live_/)
+    expect(() => parseEnv({ NODE_ENV: 'production' })).toThrow(/STRIPE_SECRET_KEY: required with real payments .*set PAYMENTS=emulator\. Use .*e\.g\. STRIPE_SECRET_KEY=sk_live_/)
   })
 
   it('has an example for every key it reads', () => {
     for (const [key, text] of Object.entries(VALID_VALUES)) expect(text, key).toMatch(key.startsWith('NEXT_') ? /leave it unset/ : new RegExp(`e\\.g\\. ${key}=`))
+  })
+})
+
+describe('env messages in plain words, each once', () => {
+  const issuesOf = (source: Record<string, string>) => {
+    try {
+      parseEnv(source)
+    } catch (err) {
+      if (err instanceof ConfigError) return err.issues
+      throw err
+    }
+    return []
+  }
+
+  it('says what a number key was given, not what the validator expected', () => {
+    expect(issuesOf({ PORT: 'abc' })).toEqual(['PORT: "abc" is not valid. Use a port number from 1 to 65535, e.g. PORT=3000.'])
+    expect(issuesOf({ PAYMENTS: 'paypal' })).toEqual(['PAYMENTS: "paypal" is not valid. Use stripe or emulator, e.g. PAYMENTS=stripe.'])
+  })
+
+  it('never repeats a secret back', () => {
+    const [message] = issuesOf({ STRIPE_SECRET_KEY: 'pk_live_verysecret' })
+    expect(message).toMatch(/^STRIPE_SECRET_KEY: the value given is not valid\. Use /)
+    expect(message).not.toContain('verysecret')
+  })
+
+  it('does not call PAYMENTS=stripe a production requirement when production was not asked for', () => {
+    const dev = issuesOf({ PAYMENTS: 'stripe' })
+    expect(dev.map((m) => m.split(':')[0])).toEqual(['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET'])
+    // the built server runs as production (scripts/start.mjs): APP_URL is needed, said why
+    const built = issuesOf({ PAYMENTS: 'stripe', NODE_ENV: 'production', STRIPE_SECRET_KEY: 'sk_test_x', STRIPE_WEBHOOK_SECRET: 'whsec_x' })
+    expect(built).toEqual(['APP_URL: required with PAYMENTS=stripe on the built server: Stripe sends shoppers back to this address. Use the public address of the shop with http(s) and no path, e.g. APP_URL=https://shop.example.com.'])
+    for (const message of [...dev, ...built]) expect(message).not.toMatch(/in production|expected/)
+  })
+
+  it('refuses ADMIN_EMAIL without ADMIN_PASSWORD, and the reverse, naming the missing one', () => {
+    expect(issuesOf({ ADMIN_EMAIL: 'owner@example.com' })).toEqual([expect.stringMatching(/^ADMIN_PASSWORD: missing while ADMIN_EMAIL is set; set both .* or neither and run npm run admin:create\. Use /)])
+    expect(issuesOf({ ADMIN_PASSWORD: 'a long enough password' })).toEqual([expect.stringMatching(/^ADMIN_EMAIL: missing while ADMIN_PASSWORD is set/)])
+    expect(issuesOf({ ADMIN_EMAIL: 'owner@example.com', ADMIN_PASSWORD: 'a long enough password' })).toEqual([])
+  })
+
+  it('gives a transform its own specific words', () => {
+    expect(issuesOf({ SHIPPING_RATES: 'Standard:5.00:3-5' })).toEqual(['SHIPPING_RATES: "Standard:5.00:3-5" is not a Name:cents:min-max rate. Use comma-separated Name:cents:min-max days, e.g. SHIPPING_RATES=Standard:500:3-5,Express:1500:1-2.'])
+  })
+})
+
+describe('a production start with nothing set', () => {
+  it('says each requirement once, without repeating itself', () => {
+    let issues: string[] = []
+    try {
+      parseEnv({ NODE_ENV: 'production' })
+    } catch (err) {
+      issues = (err as ConfigError).issues
+    }
+    expect(issues.map((m) => m.split(':')[0])).toEqual(['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'APP_URL'])
+    for (const message of issues) {
+      expect(message.match(/built server/g) ?? []).toHaveLength(1)
+      expect(message.match(/ Use /g)).toHaveLength(1)
+    }
   })
 })

@@ -5,11 +5,13 @@ import { input, label as labelClass } from './ui'
 
 type FieldProps = { id: string; label: React.ReactNode }
 
-export function TextField({ id, label, ...rest }: FieldProps & Omit<React.InputHTMLAttributes<HTMLInputElement>, 'id' | 'name' | 'className'>) {
+/** `hint`: how to write the value, shown under the control and read out with it. */
+export function TextField({ id, label, hint, ...rest }: FieldProps & { hint?: string } & Omit<React.InputHTMLAttributes<HTMLInputElement>, 'id' | 'name' | 'className'>) {
   return (
     <div>
       <label htmlFor={id} className={labelClass}>{label}</label>
-      <input id={id} name={id} className={input} {...rest} />
+      <input id={id} name={id} className={input} aria-describedby={hint ? `${id}-hint` : undefined} {...rest} />
+      {hint ? <p id={`${id}-hint`} className="mt-1 text-xs text-stone-600">{hint}</p> : null}
     </div>
   )
 }

@@ -21,6 +21,14 @@ export default async function SignInPage({ searchParams }: { searchParams: Promi
           Sign in
         </button>
       </form>
+      <section className="mt-8 space-y-2 text-sm text-stone-700" aria-labelledby="first-admin-heading" data-testid="first-admin">
+        <h2 id="first-admin-heading" className="font-semibold text-stone-900">First time here?</h2>
+        <p>
+          An admin is made on the server, not on this page. In the shop&apos;s folder run <code className="break-all">npm run admin:create -- you@example.com</code>; it asks for a
+          password. On a store deployed with Kamal: <code className="break-all">kamal admin-create</code>.
+        </p>
+        <p>Running the demo (<code>npm run demo</code>)? Its owner&apos;s email and password are printed once in the server&apos;s log when it first starts.</p>
+      </section>
     </main>
   )
 }

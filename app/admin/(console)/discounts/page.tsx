@@ -8,7 +8,7 @@ import * as adminAuth from '@/lib/admin-auth'
 import * as discounts from '@/lib/discounts'
 import { getEnv } from '@/lib/env'
 import { PaymentProviderError } from '@/lib/errors'
-import { formatMoney } from '@/lib/money'
+import { formatMoney, moneyHint } from '@/lib/money'
 
 export const metadata: Metadata = { title: 'Discounts' }
 
@@ -103,10 +103,10 @@ export default async function DiscountsPage({ searchParams }: { searchParams: Pr
             <option value="percent">Percentage off</option>
             <option value="amount">Amount off ({currency})</option>
           </SelectField>
-          <TextField id="amount" label="Percentage or amount off" required inputMode="decimal" defaultValue={kept('amount')} />
+          <TextField id="amount" label="Percentage or amount off" required inputMode="decimal" defaultValue={kept('amount')} hint={`A percentage like 20, or an amount: ${moneyHint(currency)}`} />
           <TextField id="expiresOn" label="Last day it works (UTC, optional)" type="date" defaultValue={kept('expiresOn')} />
           <TextField id="maxRedemptions" label="Redemption limit (optional)" type="number" min={1} inputMode="numeric" defaultValue={kept('maxRedemptions')} />
-          <TextField id="minimumAmount" label={`Minimum order in ${currency} (optional)`} inputMode="decimal" defaultValue={kept('minimumAmount')} />
+          <TextField id="minimumAmount" label={`Minimum order in ${currency} (optional)`} inputMode="decimal" defaultValue={kept('minimumAmount')} hint={moneyHint(currency)} />
           <div className="flex items-center gap-2 sm:col-span-2">
             <input id="isFirstOrderOnly" name="isFirstOrderOnly" type="checkbox" defaultChecked={kept('isFirstOrderOnly') === 'on'} className="size-4" />
             <label htmlFor="isFirstOrderOnly" className="text-sm">First order only (shoppers who never paid before)</label>

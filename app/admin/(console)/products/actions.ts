@@ -57,7 +57,10 @@ export async function createProductAction(formData: FormData): Promise<void> {
     variants.push(parsed.data)
   }
   const created = attempt(back, () => products.create(admin, fields.data, variants))
-  done(`/admin/products/${created.id}`, 'Product created. It shows on the storefront now (if active).')
+  const notice = created.sameTitleAs
+    ? `Product created, but another product already has this title (/products/${created.sameTitleAs.slug}): this one's address is /products/${created.slug}. If it is a duplicate, archive one of them.`
+    : 'Product created. It shows on the storefront now (if active).'
+  done(`/admin/products/${created.id}`, notice)
 }
 
 export async function updateProductAction(formData: FormData): Promise<void> {

@@ -1,4 +1,6 @@
 import { input, label } from '../../_components/ui'
+import { getEnv } from '@/lib/env'
+import { moneyHint } from '@/lib/money'
 import * as products from '@/lib/products'
 
 /** Title, description, status, featured and tax code: the same fields on the new and edit forms. */
@@ -45,7 +47,7 @@ export function VariantFieldset({ prefix, legend, withStock, values }: { prefix:
       </div>
       <div>
         <label htmlFor={id('price')} className={label}>Price</label>
-        <input id={id('price')} name={id('price')} inputMode="decimal" defaultValue={values?.price} className={input} />
+        <input id={id('price')} name={id('price')} inputMode="decimal" defaultValue={values?.price} aria-describedby={id('price-hint')} className={input} />
       </div>
       {withStock ? (
         <div>
@@ -61,6 +63,7 @@ export function VariantFieldset({ prefix, legend, withStock, values }: { prefix:
         <label htmlFor={id('options')} className={label}>Options</label>
         <input id={id('options')} name={id('options')} placeholder="Size=M, Colour=Navy" defaultValue={values?.options} className={input} />
       </div>
+      <p id={id('price-hint')} className="col-span-full text-xs text-stone-600">Price: {moneyHint(getEnv().currency)}</p>
     </fieldset>
   )
 }

@@ -45,8 +45,9 @@ export async function refundAction(formData: FormData): Promise<void> {
   const back = `/admin/orders/${id.data}`
   const order = orders.findById(id.data)
   if (!order) fail('/admin/orders', 'That order does not exist.')
-  const amountCents = parseMoney(String(formData.get('amount') ?? ''), order.currency)
-  if (amountCents === null || amountCents <= 0) fail(back, 'Enter the amount to refund, like 12.50.')
+  const amount = parseMoney(String(formData.get('amount') ?? ''), order.currency, { what: 'The amount to refund' })
+  if (!amount.ok) fail(back, amount.message)
+  const amountCents = amount.cents
   const restock = new Map<number, number>()
   if (formData.get('restock') === 'on') {
     for (const line of order.lines) {

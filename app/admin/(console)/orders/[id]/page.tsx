@@ -4,8 +4,9 @@ import { DataTable } from '../../../_components/data-table'
 import { TextField } from '../../../_components/fields'
 import { PageTitle, Flash, StatusBadge, badge, buttonDark, card, td, when, found, type SearchParams } from '../../../_components/ui'
 import { fulfilAction, refundAction } from './actions'
+import { formatAddress } from '@/lib/addresses'
 import * as adminAuth from '@/lib/admin-auth'
-import { decimalAmount, formatMoney } from '@/lib/money'
+import { decimalAmount, formatMoney, moneyHint } from '@/lib/money'
 import * as orderTimeline from '@/lib/order-timeline'
 import * as orders from '@/lib/orders'
 
@@ -80,7 +81,7 @@ export default async function OrderPage({ params, searchParams }: { params: Prom
           <p className="break-all text-sm">{order.customerName ?? '—'} · {order.email ?? 'no email'}</p>
           {a ? (
             <address className="mt-2 text-sm not-italic text-stone-700">
-              {[a.name, a.line1, a.line2, [a.postalCode, a.city].filter(Boolean).join(' '), a.state, a.country].filter(Boolean).map((l, i) => <span key={i} className="block">{l}</span>)}
+              {formatAddress(a).map((l, i) => <span key={i} className="block">{l}</span>)}
             </address>
           ) : <p className="mt-2 text-sm">No shipping address.</p>}
           <p className="mt-2 text-sm">Method: {order.shippingRateName ?? '—'}</p>
@@ -108,7 +109,7 @@ export default async function OrderPage({ params, searchParams }: { params: Prom
             <h2 id="refund-heading" className="mb-3 text-lg font-semibold">Refund</h2>
             <form action={refundAction} className="space-y-3" data-testid="refund-form">
               <input type="hidden" name="orderId" value={order.id} />
-              <TextField id="amount" label={<>Amount ({order.currency.toUpperCase()}, at most {money(refundable)})</>} inputMode="decimal" required defaultValue={decimalAmount(refundable, order.currency)} />
+              <TextField id="amount" label={<>Amount ({order.currency.toUpperCase()}, at most {money(refundable)})</>} inputMode="decimal" required defaultValue={decimalAmount(refundable, order.currency)} hint={moneyHint(order.currency)} />
               <div className="flex items-center gap-2">
                 <input id="restock" name="restock" type="checkbox" className="size-4" />
                 <label htmlFor="restock" className="text-sm">Put units back in stock</label>
