@@ -147,11 +147,28 @@ describe('orders CSV export', () => {
     // header, then batches of 3, 3 and 1
     expect(chunks).toHaveLength(4)
     const lines = chunks.join('').trim().split('\n')
-    expect(lines[0]).toMatch(/^id,created_at,status,email/)
+    expect(lines[0]).toMatch(/^"id","created_at","status","email"/)
     expect(lines).toHaveLength(8)
+    // every cell quoted, numbers and empty cells too
+    expect(lines[1]).toMatch(/^"\d+","[^"]+","(paid|refunded)","c\d@example\.com","","\d+",/)
     expect(lines.find((l) => l.includes('HYPERLINK'))).toContain(`"'=HYPERLINK(""x"")@evil.com"`)
     const paid = [...exportCsv(parseFilters({ status: 'paid' }))].join('').trim().split('\n')
     expect(paid).toHaveLength(4)
+  })
+})
+
+describe('CSV cells', () => {
+  it('quotes every cell and neutralises a formula after any separator a spreadsheet splits on', async () => {
+    const { csvCell } = await import('@/lib/order-list')
+    expect(csvCell('Bob;=1+2;x')).toBe(`"Bob;'=1+2;x"`)
+    expect(csvCell('a,+1')).toBe(`"a,'+1"`)
+    expect(csvCell('a\t-1')).toBe(`"a\t'-1"`)
+    expect(csvCell('a|@SUM(A1)')).toBe(`"a|'@SUM(A1)"`)
+    expect(csvCell('=1')).toBe(`"'=1"`)
+    expect(csvCell('plain')).toBe('"plain"')
+    expect(csvCell(42)).toBe('"42"')
+    expect(csvCell(null)).toBe('""')
+    expect(csvCell('say "hi"')).toBe('"say ""hi""' + '"')
   })
 })
 
