@@ -385,19 +385,34 @@ export function totalsOf(order: Pick<OrderView, 'subtotalCents' | 'discountCents
 
 /**
  * Marks a paid order shipped with its carrier and tracking number, and queues the shipping
- * email in the same transaction. Only a paid order moves; a second call changes nothing.
+ * email in the same transaction. A paid order becomes fulfilled; a partially refunded one
+ * keeps its status (statuses never move back, and a later refund event would move it on
+ * again) and records the shipment in fulfilled_at, carrier and tracking number. An order is
+ * shipped once: a second call changes nothing.
  */
 export function markFulfilled(tx: Tx, orderId: number, input: { carrier: string; trackingNumber: string }): { before: OrderStatus; after: OrderStatus } {
-  const order = tx.select({ status: orders.status, email: orders.email }).from(orders).where(eq(orders.id, orderId)).get()
+  const order = tx.select({ status: orders.status, email: orders.email, fulfilledAt: orders.fulfilledAt }).from(orders).where(eq(orders.id, orderId)).get()
   if (!order) throw new NotFound('That order')
-  if (order.status !== 'paid') throw new InvalidInput(`Only a paid order can be marked fulfilled (this one is ${order.status.replace('_', ' ')}).`)
+  if (!isShippable(order)) {
+    throw new InvalidInput(order.fulfilledAt ? 'This order was already marked fulfilled.' : `Only a paid order can be marked fulfilled (this one is ${order.status.replace('_', ' ')}).`)
+  }
   const now = Date.now()
-  tx.update(orders)
-    .set({ status: 'fulfilled', fulfilledAt: now, updatedAt: now, carrier: input.carrier, trackingNumber: input.trackingNumber })
-    .where(and(eq(orders.id, orderId), eq(orders.status, 'paid')))
-    .run()
+  const after = tx
+    .update(orders)
+    .set({ status: sql`CASE WHEN status = 'paid' THEN 'fulfilled' ELSE status END`, fulfilledAt: now, updatedAt: now, carrier: input.carrier, trackingNumber: input.trackingNumber })
+    .where(and(eq(orders.id, orderId), inArray(orders.status, SHIPPABLE), sql`${orders.fulfilledAt} IS NULL`))
+    .returning({ status: orders.status })
+    .get()
+  if (!after) throw new InvalidInput('This order was already marked fulfilled.')
   if (order.email) jobs.enqueue(tx, 'mail.order_shipped', { orderId }, { uniqueKey: `mail.order_shipped:${orderId}` })
-  return { before: order.status, after: 'fulfilled' }
+  return { before: order.status, after: after.status }
+}
+
+const SHIPPABLE: OrderStatus[] = ['paid', 'partially_refunded']
+
+/** Whether the owner can still ship this order: paid (or partly refunded) and not shipped yet. */
+export function isShippable(order: { status: OrderStatus; fulfilledAt: number | null }): boolean {
+  return SHIPPABLE.includes(order.status) && order.fulfilledAt === null
 }
 
 /** Records units of a line put back on the shelf after a refund (never more than were sold). */

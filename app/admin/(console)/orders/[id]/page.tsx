@@ -92,7 +92,7 @@ export default async function OrderPage({ params, searchParams }: { params: Prom
           </ul>
           <p className="mt-2 text-sm"><Link className="underline underline-offset-4" href={`/orders/${order.publicToken}`}>Customer&apos;s order page</Link></p>
         </section>
-        {order.status === 'paid' ? (
+        {orders.isShippable(order) ? (
           <section className={card} aria-labelledby="fulfil-heading">
             <h2 id="fulfil-heading" className="mb-3 text-lg font-semibold">Mark fulfilled</h2>
             <form action={fulfilAction} className="space-y-3" data-testid="fulfil-form">
