@@ -221,6 +221,11 @@ export function applySession(tx: Tx, session: CheckoutFacts): FulfillResult {
     tx.run(sql`UPDATE jobs SET status = 'done', finished_at = ${now}, last_error = 'skipped: order no longer paid and undisputed'
       WHERE unique_key = ${confirmationKey(orderId)} AND status = 'queued'`)
   }
+  if (after.refundedCents > before.refundedCents) {
+    // Stripe moved the refund total: tell the shopper, once per increase (the running total
+    // keys it, so a replayed or late event adds nothing), whoever refunded and from where.
+    jobs.enqueue(tx, 'mail.order_refunded', { orderId, amountCents: after.refundedCents - before.refundedCents, refundedCents: after.refundedCents }, { uniqueKey: `mail.order_refunded:${orderId}:${after.refundedCents}` })
+  }
   if (after.status !== before.status) log.info('orders: status', { orderId, from: before.status, to: after.status })
   return { orderId, status: after.status, created, token: after.publicToken }
 }
@@ -361,14 +366,19 @@ export function lineAmountOf(line: { subtotalCents: number | null; totalCents: n
   return line.subtotalCents ?? line.totalCents
 }
 
-export type TotalRow = { kind: 'subtotal' | 'discount' | 'shipping' | 'tax' | 'total'; label: string; cents: number }
+export type TotalRow = { kind: 'subtotal' | 'discount' | 'shipping' | 'tax' | 'total' | 'refunded' | 'net'; label: string; cents: number }
 
 /**
  * The money lines every surface shows (order pages, emails, the admin), exactly as Stripe
  * reported them and never added up here. The discount is shown as a reduction with the codes
  * used; tax appears only when Stripe charged some, marked when it was inside the prices.
+ * Once anything was refunded the total reads "Total charged" (it never changes: it is what
+ * Stripe took), followed by the refunds and what the shopper paid net, so a fully refunded
+ * order reads "Total charged $203.00 · Refunded −$203.00 · Net $0.00".
  */
-export function totalsOf(order: Pick<OrderView, 'subtotalCents' | 'discountCents' | 'discountCodes' | 'shippingCents' | 'shippingRateName' | 'taxCents' | 'isTaxInclusive' | 'totalCents'>): TotalRow[] {
+export function totalsOf(
+  order: Pick<OrderView, 'subtotalCents' | 'discountCents' | 'discountCodes' | 'shippingCents' | 'shippingRateName' | 'taxCents' | 'isTaxInclusive' | 'totalCents'> & Partial<Pick<OrderView, 'refundedCents'>>,
+): TotalRow[] {
   const rows: TotalRow[] = [{ kind: 'subtotal', label: 'Subtotal', cents: order.subtotalCents }]
   if (order.discountCents > 0) {
     const codes = order.discountCodes.length ? ` (${order.discountCodes.join(', ')})` : ''
@@ -376,8 +386,22 @@ export function totalsOf(order: Pick<OrderView, 'subtotalCents' | 'discountCents
   }
   rows.push({ kind: 'shipping', label: order.shippingRateName ? `Shipping (${order.shippingRateName})` : 'Shipping', cents: order.shippingCents })
   if (order.taxCents > 0) rows.push({ kind: 'tax', label: order.isTaxInclusive ? 'Tax (included)' : 'Tax', cents: order.taxCents })
-  rows.push({ kind: 'total', label: 'Total', cents: order.totalCents })
+  const refunded = order.refundedCents ?? 0
+  if (refunded <= 0) {
+    rows.push({ kind: 'total', label: 'Total', cents: order.totalCents })
+    return rows
+  }
+  rows.push(
+    { kind: 'total', label: 'Total charged', cents: order.totalCents },
+    { kind: 'refunded', label: 'Refunded', cents: -refunded },
+    { kind: 'net', label: 'Net', cents: Math.max(0, order.totalCents - refunded) },
+  )
   return rows
+}
+
+/** Rows of totalsOf shown in bold: what was charged, and what is left of it after refunds. */
+export function isBoldTotal(row: TotalRow): boolean {
+  return row.kind === 'total' || row.kind === 'net'
 }
 
 // ---------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import * as inventory from '@/lib/inventory'
 import { log } from '@/lib/log'
 import * as mail from '@/lib/mail'
 import { orderConfirmation } from '@/lib/mail/order-confirmation'
+import { orderRefunded } from '@/lib/mail/order-refunded'
 import { orderShipped } from '@/lib/mail/order-shipped'
 import * as orders from '@/lib/orders'
 import * as reconcile from '@/lib/reconcile'
@@ -32,6 +33,12 @@ export const handlers: Record<string, jobs.JobHandler> = {
     if (!order) throw new Error(`order ${String(payload.orderId)} not found`)
     if (!order.email) return
     await mail.send(orderShipped(order))
+  },
+  'mail.order_refunded': async (payload) => {
+    const order = orders.findById(Number(payload.orderId))
+    if (!order) throw new Error(`order ${String(payload.orderId)} not found`)
+    if (!order.email) return
+    await mail.send(orderRefunded(order, { amountCents: Number(payload.amountCents), refundedCents: Number(payload.refundedCents) }))
   },
   reconcile: async () => {
     await reconcile.run()

@@ -54,7 +54,7 @@ describe('the image', () => {
     fs.mkdirSync(path.join(dir, '.next', 'server'), { recursive: true })
     fs.writeFileSync(path.join(dir, '.next', 'standalone', 'server.js'), '')
     fs.writeFileSync(path.join(dir, '.next', 'standalone', '.env.production'), 'STRIPE_SECRET_KEY=sk_live_secret\n')
-    const run = spawnSync(process.execPath, [path.join(root, 'scripts', 'postbuild.mjs')], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } })
+    const run = spawnSync(process.execPath, [path.join(root, 'scripts', 'postbuild.mjs')], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production' } })
     expect(run.status).toBe(1)
     expect(run.stderr).toContain('.env.production')
   })
@@ -68,7 +68,7 @@ describe('the image', () => {
     await new Promise<void>((resolve) => server!.listen(port, '127.0.0.1', resolve))
     // Docker runs a shell-form CMD with /bin/sh -c, in the container's environment.
     // Async: this process is the server the check talks to.
-    const code = await new Promise<number>((resolve) => execFile('/bin/sh', ['-c', command], { env: { PATH: process.env.PATH ?? '', PORT: String(port) } }, (err) => resolve(err ? Number(err.code ?? 1) : 0)))
+    const code = await new Promise<number>((resolve) => execFile('/bin/sh', ['-c', command], { env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', PORT: String(port) } }, (err) => resolve(err ? Number(err.code ?? 1) : 0)))
     expect(code).toBe(0)
   })
 })

@@ -5,6 +5,7 @@ import { TextField } from '../../../_components/fields'
 import { PageTitle, Flash, StatusBadge, badge, buttonDark, card, td, when, found, type SearchParams } from '../../../_components/ui'
 import { fulfilAction, refundAction } from './actions'
 import * as adminAuth from '@/lib/admin-auth'
+import * as formNonce from '@/lib/form-nonce'
 import { decimalAmount, formatMoney } from '@/lib/money'
 import * as orderTimeline from '@/lib/order-timeline'
 import * as orders from '@/lib/orders'
@@ -67,12 +68,11 @@ export default async function OrderPage({ params, searchParams }: { params: Prom
           </DataTable>
           <dl className="mt-4 space-y-1 text-sm">
             {orders.totalsOf(order).map((row) => (
-              <div key={row.kind} className={`flex justify-between${row.kind === 'total' ? ' font-semibold' : ''}`} data-testid={`admin-order-${row.kind}`}>
+              <div key={row.kind} className={`flex justify-between${orders.isBoldTotal(row) ? ' font-semibold' : ''}`} data-testid={`admin-order-${row.kind}`}>
                 <dt>{row.label}</dt>
                 <dd className="tabular-nums">{money(row.cents)}</dd>
               </div>
             ))}
-            <div className="flex justify-between text-stone-700"><dt>Refunded</dt><dd className="tabular-nums" data-testid="refunded">{money(order.refundedCents)}</dd></div>
           </dl>
         </section>
         <section className={card} aria-labelledby="customer-heading">
@@ -108,6 +108,8 @@ export default async function OrderPage({ params, searchParams }: { params: Prom
             <h2 id="refund-heading" className="mb-3 text-lg font-semibold">Refund</h2>
             <form action={refundAction} className="space-y-3" data-testid="refund-form">
               <input type="hidden" name="orderId" value={order.id} />
+              {/* one refund per rendered form, however often it is sent */}
+              <input type="hidden" name="nonce" value={formNonce.create()} />
               <TextField id="amount" label={<>Amount ({order.currency.toUpperCase()}, at most {money(refundable)})</>} inputMode="decimal" required defaultValue={decimalAmount(refundable, order.currency)} />
               <div className="flex items-center gap-2">
                 <input id="restock" name="restock" type="checkbox" className="size-4" />
