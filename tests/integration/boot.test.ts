@@ -58,7 +58,7 @@ describe('booting the production server', () => {
       blocker.exec('ROLLBACK')
       blocker.close()
     }
-    await expect.poll(async () => (await fetch(`${server.url}/up`)).status, { timeout: 15_000, intervals: [250] }).toBe(200)
+    await expect.poll(async () => (await fetch(`${server.url}/up`)).status, { timeout: 15_000, interval: 250 }).toBe(200)
   })
 
   it('refuses to start with a bad APP_URL and names it', async () => {

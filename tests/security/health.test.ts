@@ -57,13 +57,14 @@ describe('/up', () => {
     expect(await up(request({ [PEER_HEADER]: '::1' })).json()).toHaveProperty('pid')
     expect(await up(request({ [PEER_HEADER]: '::ffff:127.0.0.1' })).json()).toHaveProperty('pid')
     expect(await up(request({ [PEER_HEADER]: '203.0.113.9', authorization: 'Bearer a-health-token-for-monitoring' })).json()).toHaveProperty('pid')
-    for (const claim of [
+    const claims: Record<string, string>[] = [
       { [PEER_HEADER]: '203.0.113.9', 'x-forwarded-for': '127.0.0.1' },
       { [PEER_HEADER]: '203.0.113.9', 'x-real-ip': '127.0.0.1', host: 'localhost' },
       { [PEER_HEADER]: '203.0.113.9', authorization: 'Bearer wrong-token-of-some-length' },
       { [PEER_HEADER]: '203.0.113.9', authorization: 'a-health-token-for-monitoring' },
       {},
-    ]) {
+    ]
+    for (const claim of claims) {
       const res = up(request(claim))
       expect(res.status).toBe(200)
       expect(await res.json()).toEqual({ status: 'ok' })
