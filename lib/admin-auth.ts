@@ -261,7 +261,8 @@ export async function assertSameOrigin(): Promise<void> {
   }
   if (!allowed.has(origin)) {
     log.warn('admin: refused a cross-origin request', { origin })
-    await redirectTo('/admin/sign-in?error=' + encodeURIComponent('Request refused: it came from another site.'))
+    const flash = await import('./flash')
+    await redirectTo(flash.href('/admin/sign-in', 'error', 'Request refused: it came from another site.'))
   }
 }
 
