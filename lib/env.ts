@@ -137,8 +137,9 @@ const Schema = z.object({
   RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
   CART_MAX_UNITS_PER_ITEM: z.coerce.number().int().min(1).max(9_999).default(99),
   // One visitor (a client address, or a cart) holds at most this share of a variant's stock
-  // at once, across all their checkouts (lib/inventory.ts placeHolds).
-  HOLD_MAX_SHARE_PERCENT: z.coerce.number().int().min(1).max(100).default(50),
+  // at once, across all their checkouts (lib/inventory.ts placeHolds). 100: no bound, the
+  // default for development and tests; a live shop sets 25 to 50 (docs/decisions/030).
+  HOLD_MAX_SHARE_PERCENT: z.coerce.number().int().min(1).max(100).default(100),
   // The proxies in front of the app (lib/client-address.ts); empty: none, the socket peer is the client.
   TRUSTED_PROXIES: trustedProxies,
   // A token that shows /up's details to a request from outside the host (lib/health.ts).

@@ -4,7 +4,7 @@ import { afterCommit, getDb, write, type Tx } from '@/db'
 import { adminUsers, orders, stockHolds, stockLedger, variants, type StockReason } from '@/db/schema'
 import * as audit from './audit'
 import * as cache from './cache'
-import { InvalidInput, NotFound, OutOfStock } from './errors'
+import { HoldLimit, InvalidInput, NotFound, OutOfStock } from './errors'
 
 // Stock is `variants.stock` (units on the shelf); a hold reserves units for a checkout that
 // has not been paid yet. Available = stock - active, unexpired holds, never below zero; that
@@ -57,25 +57,54 @@ export function availableOne(variantId: number, now = Date.now()): number {
   return available([variantId], now).get(variantId) ?? 0
 }
 
+/** A visitor's bound on holds: their key (a hash of the client address; null when unknown) and share. */
+export type VisitorBound = { clientKey: string | null; maxSharePercent: number }
+
+/**
+ * Units of a variant one visitor may hold at once: their share of the units on the shelf
+ * (held or not, so the bound does not shrink as others hold), and never less than one, so
+ * the last unit can still be bought.
+ */
+function allowanceSql(variantId: number, maxSharePercent: number): SQL<number> {
+  return sql<number>`max(1, coalesce((SELECT stock FROM variants WHERE id = ${variantId}), 0) * ${maxSharePercent} / 100)`
+}
+
+/** Units of a variant the active, unexpired holds matching `who` reserve. */
+function heldBySql(variantId: number, who: SQL, now: number): SQL<number> {
+  return sql<number>`coalesce((SELECT sum(quantity) FROM stock_holds WHERE variant_id = ${variantId} AND status = 'active' AND expires_at > ${now} AND ${who}), 0)`
+}
+
 /**
  * Places one hold per line or throws OutOfStock for the first line that is short. Must run
  * in an immediate transaction, so the check and the insert cannot interleave with another
- * checkout's.
+ * checkout's. With `visitor`, a line is also refused (HoldLimit) when it would take this cart,
+ * or this client address over all its carts, past its share of the variant: one visitor
+ * cannot hold everything and show "Sold out" to everyone else.
  */
 export function placeHolds(
   tx: Tx,
-  input: { cartId: string; lines: { variantId: number; quantity: number; label?: string }[]; expiresAt: number; now?: number },
+  input: { cartId: string; lines: { variantId: number; quantity: number; label?: string }[]; expiresAt: number; now?: number; visitor?: VisitorBound },
 ): number[] {
   const now = input.now ?? Date.now()
   const ids: number[] = []
+  const visitor = input.visitor && input.visitor.maxSharePercent < 100 ? input.visitor : null
   for (const line of input.lines) {
+    const withinShare = (who: SQL) => sql`${heldBySql(line.variantId, who, now)} + ${line.quantity} <= ${allowanceSql(line.variantId, visitor!.maxSharePercent)}`
+    const bound = visitor
+      ? sql` AND ${withinShare(sql`cart_id = ${input.cartId}`)}${visitor.clientKey ? sql` AND ${withinShare(sql`client_key = ${visitor.clientKey}`)}` : sql``}`
+      : sql``
     const inserted = tx.run(sql`
-      INSERT INTO ${stockHolds} (variant_id, cart_id, quantity, status, expires_at, created_at)
-      SELECT ${line.variantId}, ${input.cartId}, ${line.quantity}, 'active', ${input.expiresAt}, ${now}
-      WHERE ${availableOfSql(line.variantId, now)} >= ${line.quantity}`)
+      INSERT INTO ${stockHolds} (variant_id, cart_id, client_key, quantity, status, expires_at, created_at)
+      SELECT ${line.variantId}, ${input.cartId}, ${visitor?.clientKey ?? null}, ${line.quantity}, 'active', ${input.expiresAt}, ${now}
+      WHERE ${availableOfSql(line.variantId, now)} >= ${line.quantity}${bound}`)
     if (inserted.changes === 0) {
       const row = tx.get<{ available: number | null }>(sql`SELECT ${availableOfSql(line.variantId, now)} AS available`)
-      throw new OutOfStock(line.variantId, row?.available ?? 0, line.quantity, line.label)
+      const available = row?.available ?? 0
+      if (visitor && available >= line.quantity) {
+        const allowed = tx.get<{ allowed: number }>(sql`SELECT ${allowanceSql(line.variantId, visitor.maxSharePercent)} AS allowed`)!.allowed
+        throw new HoldLimit(line.variantId, allowed, line.quantity, line.label)
+      }
+      throw new OutOfStock(line.variantId, available, line.quantity, line.label)
     }
     ids.push(Number(inserted.lastInsertRowid))
   }

@@ -14,7 +14,7 @@ export type Bucket = { key: string; limit: number }
 
 const PRUNE_BATCH = 200
 
-function hashKey(kind: string, value: string): string {
+export function hashKey(kind: string, value: string): string {
   return `${kind}:${crypto.createHash('sha256').update(value).digest('base64url').slice(0, 32)}`
 }
 
