@@ -63,6 +63,11 @@ export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase()
 }
 
+/** Every admin's email: who hears of what needs the owner (an oversold order). */
+export function adminEmails(): string[] {
+  return getDb().select({ email: adminUsers.email }).from(adminUsers).all().map((r) => r.email)
+}
+
 export function adminCount(): number {
   return getDb().select({ n: count() }).from(adminUsers).get()!.n
 }

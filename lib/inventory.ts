@@ -173,6 +173,36 @@ export function releaseExpired(tx: Tx, now = Date.now()): number {
 }
 
 /**
+ * The expiry of a hold kept for a payment that has not settled (a bank debit can take days):
+ * it lasts until Stripe says the payment succeeded (commitSale) or failed (releaseForSession).
+ */
+export const UNTIL_SETTLED = 8_640_000_000_000_000
+
+/**
+ * A completed session whose payment is still processing keeps its units until it settles.
+ * A line whose hold is still live keeps it, now until settled. A line whose hold ran out (the
+ * completion arrived late, or the shopper took long on the bank's page) takes the units again
+ * when they are still available; otherwise it is reported short, for the owner to decide.
+ */
+export function keepUntilSettled(tx: Tx, sessionId: string, lines: { variantId: number; quantity: number }[], now = Date.now()): { shortVariantIds: number[] } {
+  const shortVariantIds: number[] = []
+  for (const line of lines) {
+    const kept = tx.run(sql`UPDATE stock_holds SET expires_at = ${UNTIL_SETTLED}
+      WHERE stripe_checkout_session_id = ${sessionId} AND variant_id = ${line.variantId} AND status = 'active' AND expires_at > ${now}`).changes
+    if (kept > 0) continue
+    // Its hold ran out: that record goes, and the units are taken again if nobody else has them.
+    release(tx, and(eq(stockHolds.stripeCheckoutSessionId, sessionId), eq(stockHolds.variantId, line.variantId)))
+    const held = tx.run(sql`
+      INSERT INTO ${stockHolds} (variant_id, quantity, status, expires_at, stripe_checkout_session_id, created_at)
+      SELECT ${line.variantId}, ${line.quantity}, 'active', ${UNTIL_SETTLED}, ${sessionId}, ${now}
+      WHERE ${availableOfSql(line.variantId, now)} >= ${line.quantity}`).changes
+    if (held === 0) shortVariantIds.push(line.variantId)
+  }
+  if (lines.length) announce(lines.map((l) => l.variantId))
+  return { shortVariantIds }
+}
+
+/**
  * Turns what a paid session bought into stock decrements. A line covered by this session's
  * hold converts the hold; a line without one (a Payment Link, or a hold that was released)
  * decrements directly. Stock never goes below zero: a short line decrements what is there

@@ -203,12 +203,11 @@ export function applySession(tx: Tx, session: CheckoutFacts): FulfillResult {
     if (taken === 1) settleStock(tx, orderId, session.sessionId, session.cartId)
   }
   if (after.status === 'awaiting_payment') {
-    // Awaiting an asynchronous payment: keep the units reserved until it settles or fails.
-    const cartId = session.cartId
-    tx.update(stockHolds)
-      .set({ expiresAt: now + 7 * 24 * 3600 * 1000, stripeCheckoutSessionId: session.sessionId })
-      .where(and(eq(stockHolds.status, 'active'), sql`(${stockHolds.stripeCheckoutSessionId} = ${session.sessionId} OR (${stockHolds.stripeCheckoutSessionId} IS NULL AND ${stockHolds.cartId} = ${cartId}))`))
-      .run()
+    // Awaiting an asynchronous payment: keep the units reserved until it settles or fails,
+    // taking them again if the holds ran out; when they cannot be, the owner is told.
+    tagCartHolds(tx, session.sessionId, session.cartId)
+    const { shortVariantIds } = inventory.keepUntilSettled(tx, session.sessionId, lineTotals(tx, orderId), now)
+    if (shortVariantIds.length > 0) flagOversold(tx, orderId, shortVariantIds, 'pay-later order whose holds ran out; its units are no longer available')
   } else if (after.stockTakenAt === null && before.status === 'awaiting_payment') {
     // Failed, refunded in full or lost before it was ever seen paid: the units go back.
     inventory.releaseForSession(tx, session.sessionId)
@@ -301,27 +300,41 @@ function insertOrder(tx: Tx, session: CheckoutFacts, now: number): { id: number;
   return { id: inserted.id, created: true }
 }
 
-/** Converts the session's holds (or decrements directly) and flags a short sale as oversold. */
-function settleStock(tx: Tx, orderId: number, sessionId: string, cartId: string | null) {
-  if (cartId) {
-    // A hold placed just before a crash may never have been tagged with its session.
-    tx.update(stockHolds)
-      .set({ stripeCheckoutSessionId: sessionId })
-      .where(and(eq(stockHolds.cartId, cartId), eq(stockHolds.status, 'active'), sql`${stockHolds.stripeCheckoutSessionId} IS NULL`))
-      .run()
-  }
-  const lines = tx
+/** A hold placed just before a crash may never have been tagged with its session. */
+function tagCartHolds(tx: Tx, sessionId: string, cartId: string | null) {
+  if (!cartId) return
+  tx.update(stockHolds)
+    .set({ stripeCheckoutSessionId: sessionId })
+    .where(and(eq(stockHolds.cartId, cartId), eq(stockHolds.status, 'active'), sql`${stockHolds.stripeCheckoutSessionId} IS NULL`))
+    .run()
+}
+
+/** Units per variant the order bought (lines whose variant still exists). */
+function lineTotals(tx: Tx, orderId: number): { variantId: number; quantity: number }[] {
+  return tx
     .select({ variantId: orderLines.variantId, quantity: sql<number>`sum(${orderLines.quantity})` })
     .from(orderLines)
     .where(and(eq(orderLines.orderId, orderId), sql`${orderLines.variantId} IS NOT NULL`))
     .groupBy(orderLines.variantId)
     .all()
     .map((l) => ({ variantId: l.variantId!, quantity: Number(l.quantity) }))
-  const { shortVariantIds } = inventory.commitSale(tx, sessionId, lines)
-  if (shortVariantIds.length > 0) {
-    tx.update(orders).set({ isOversold: true, updatedAt: Date.now() }).where(eq(orders.id, orderId)).run()
-    log.warn('orders: paid order oversold; recorded and flagged for the owner', { orderId, variantIds: shortVariantIds })
-  }
+}
+
+/**
+ * The order's units are not all there: flagged for the owner (the dashboard and the orders
+ * list show it) and one email to the admins, once per order.
+ */
+function flagOversold(tx: Tx, orderId: number, variantIds: number[], why: string) {
+  tx.update(orders).set({ isOversold: true, updatedAt: Date.now() }).where(eq(orders.id, orderId)).run()
+  jobs.enqueue(tx, 'mail.owner_oversold', { orderId, variantIds }, { uniqueKey: `mail.owner_oversold:${orderId}` })
+  log.warn(`orders: ${why}; flagged for the owner`, { orderId, variantIds })
+}
+
+/** Converts the session's holds (or decrements directly) and flags a short sale as oversold. */
+function settleStock(tx: Tx, orderId: number, sessionId: string, cartId: string | null) {
+  tagCartHolds(tx, sessionId, cartId)
+  const { shortVariantIds } = inventory.commitSale(tx, sessionId, lineTotals(tx, orderId))
+  if (shortVariantIds.length > 0) flagOversold(tx, orderId, shortVariantIds, 'paid order oversold; recorded')
 }
 
 export function findByPaymentIntent(paymentIntent: string) {

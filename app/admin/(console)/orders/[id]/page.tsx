@@ -31,7 +31,7 @@ export default async function OrderPage({ params, searchParams }: { params: Prom
       <Flash params={query} />
       {order.isOversold || order.isDisputed ? (
         <p className="mb-4 rounded-xl border border-red-300 bg-red-50 px-4 py-3 text-sm font-semibold text-red-900" role="alert" data-testid="order-flags">
-          {order.isOversold ? 'Oversold: stock ran out before this paid order was recorded. ' : ''}
+          {order.isOversold ? 'Oversold: its units ran out before they could be kept for this order. ' : ''}
           {order.isDisputed ? 'Disputed: the customer opened a chargeback.' : ''}
         </p>
       ) : null}
