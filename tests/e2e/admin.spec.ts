@@ -154,6 +154,11 @@ test('the owner runs the store: catalog, stock, order, fulfilment, refund, webho
   await expect(page.getByTestId('admin-order-total')).toContainText(`Total charged${usd(refundedRow.total)}`)
   await expect(page.getByTestId('admin-order-refunded')).toContainText('Refunded−$10.00')
   await expect(page.getByTestId('admin-order-net')).toContainText(`Net${usd(refundedRow.total - 1000)}`)
+  // the shopper's order page says the same, without ambiguity
+  await shop.goto(customerHref!)
+  await expect(shop.getByTestId('order-total')).toHaveText(usd(refundedRow.total))
+  await expect(shop.getByTestId('order-refunded')).toHaveText('−$10.00')
+  await expect(shop.getByTestId('order-net')).toHaveText(usd(refundedRow.total - 1000))
   await expect(page.getByText('1 restocked')).toBeVisible()
 
   // a webhook event that failed is replayed from the admin. Scheduled reconciliation (every
