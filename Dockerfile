@@ -34,7 +34,8 @@ USER till
 VOLUME ["/app/storage"]
 EXPOSE 3000
 # Kamal's proxy waits for /up (database open, migrated, writable) before switching traffic.
-HEALTHCHECK --interval=5s --timeout=3s --start-period=20s CMD node -e "fetch('http://127.0.0.1:3000/up').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"
+# The shell fills in $PORT when the check runs: the port the app listens on, whatever it is set to.
+HEALTHCHECK --interval=5s --timeout=3s --start-period=20s CMD node -e "fetch('http://127.0.0.1:$PORT/up').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"
 # SIGTERM/SIGINT: the app stops claiming jobs, lets the running job and in-flight requests finish
 # (SHUTDOWN_TIMEOUT_SECONDS), closes the database and exits 0 (lib/shutdown.ts).
 CMD ["node", "scripts/start.mjs"]

@@ -137,6 +137,9 @@ export const stockHolds = sqliteTable(
     cartId: text('cart_id').references(() => carts.id, { onDelete: 'set null' }),
     quantity: integer('quantity').notNull(),
     stripeCheckoutSessionId: text('stripe_checkout_session_id'),
+    // who placed it (a hash of the client address; null when unknown or placed before it was
+    // kept): one visitor's holds across carts are bounded by it (inventory.placeHolds)
+    clientKey: text('client_key'),
     // active: reserves stock; converted: became a stock decrement; released: gave it back
     status: text('status', { enum: ['active', 'converted', 'released'] }).notNull().default('active'),
     expiresAt: integer('expires_at').notNull(),
@@ -146,6 +149,7 @@ export const stockHolds = sqliteTable(
     index('stock_holds_variant_active_idx').on(t.variantId, t.status, t.expiresAt),
     index('stock_holds_session_idx').on(t.stripeCheckoutSessionId),
     index('stock_holds_cart_idx').on(t.cartId, t.status),
+    index('stock_holds_client_idx').on(t.clientKey, t.variantId, t.status),
     check('stock_holds_quantity_positive', sql`${t.quantity} > 0`),
   ],
 )
@@ -238,6 +242,25 @@ export const orderLines = sqliteTable(
     restockedQuantity: integer('restocked_quantity').notNull().default(0),
   },
   (t) => [index('order_lines_order_idx').on(t.orderId), uniqueIndex('order_lines_stripe_line_uq').on(t.orderId, t.stripeLineItemId)],
+)
+
+// Refunds the owner sent from the admin, keyed by Stripe's re_… id: a submit whose refund is
+// already here (a double click, a replay of the form) restocks and audits nothing again.
+export const refunds = sqliteTable(
+  'refunds',
+  {
+    id: integer('id').primaryKey(),
+    stripeRefundId: text('stripe_refund_id').notNull().unique(),
+    orderId: integer('order_id')
+      .notNull()
+      .references(() => orders.id, { onDelete: 'cascade' }),
+    amountCents: integer('amount_cents').notNull(),
+    // the nonce of the form that asked for it (part of the idempotency key sent to Stripe)
+    formNonce: text('form_nonce'),
+    adminUserId: integer('admin_user_id'),
+    createdAt: integer('created_at').notNull().default(now),
+  },
+  (t) => [index('refunds_order_idx').on(t.orderId)],
 )
 
 export const stripeEvents = sqliteTable(

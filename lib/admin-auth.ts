@@ -1,7 +1,7 @@
 import 'server-only'
 import crypto from 'node:crypto'
 import { promisify } from 'node:util'
-import { and, count, eq, gt, lt, ne } from 'drizzle-orm'
+import { and, count, eq, gt, inArray, lt, ne, or, sql } from 'drizzle-orm'
 import { getDb, write } from '@/db'
 import { adminLoginFailures, adminSessions, adminUsers } from '@/db/schema'
 import * as audit from './audit'
@@ -24,9 +24,18 @@ export const IDLE_MS = 12 * 3600 * 1000
 /** …and never longer than this after sign-in. */
 export const ABSOLUTE_MS = 30 * 24 * 3600 * 1000
 const RATE_WINDOW_MS = 15 * 60 * 1000
-/** Failed sign-ins allowed per window for one email address, and for one client address. */
-export const MAX_FAILURES_PER_EMAIL = 5
+/**
+ * Failed sign-ins allowed per window for one email from one client address, and for one
+ * client address over every email. Past either, that address is refused for the window.
+ * One email alone is never locked (anyone could lock the owner out by failing on purpose
+ * from many addresses); its attempts are slowed instead (slowdownMs).
+ */
+export const MAX_FAILURES_PER_EMAIL_AND_CLIENT = 5
 export const MAX_FAILURES_PER_CLIENT = 10
+/** Failures of one email, from any address, before every attempt on it waits. */
+export const SLOWDOWN_AFTER_FAILURES = 5
+/** The longest an attempt waits, however many failures an email has. */
+export const MAX_SLOWDOWN_MS = 3000
 export const MIN_PASSWORD = 12
 
 export type Admin = { id: number; email: string; sessionId: string }
@@ -52,6 +61,11 @@ const sha256 = (token: string) => crypto.createHash('sha256').update(token).dige
 
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase()
+}
+
+/** Every admin's email: who hears of what needs the owner (an oversold order). */
+export function adminEmails(): string[] {
+  return getDb().select({ email: adminUsers.email }).from(adminUsers).all().map((r) => r.email)
 }
 
 export function adminCount(): number {
@@ -117,27 +131,51 @@ function failuresSince(key: string, since: number): number {
 
 export class RateLimited extends Error {
   constructor() {
-    super('Too many failed sign-in attempts. Wait 15 minutes and try again.')
+    super('Too many failed sign-in attempts from this address. Wait 15 minutes and try again.')
     this.name = 'RateLimited'
   }
 }
 
 /**
- * Checks a password and opens a session; returns the new cookie token. Refuses (RateLimited)
- * once the email or the client address has failed too often in the window, before even
- * looking at the password, so guessing stays slow whichever of the two an attacker varies.
+ * How long an attempt on an email with `failures` recent failures (from any address) waits
+ * before its password is checked: nothing for the first few, then doubling from 250 ms up to
+ * MAX_SLOWDOWN_MS. The owner still gets in; a guesser gets a few attempts a second at most.
  */
-export async function signIn(emailRaw: string, password: string, clientAddress: string, now = Date.now()): Promise<{ token: string; admin: { id: number; email: string } }> {
+export function slowdownMs(failures: number): number {
+  if (failures < SLOWDOWN_AFTER_FAILURES) return 0
+  return Math.min(MAX_SLOWDOWN_MS, 250 * 2 ** Math.min(failures - SLOWDOWN_AFTER_FAILURES, 8))
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
+function failureKeys(email: string, clientAddress: string) {
+  return { emailKey: `email:${email}`, pairKey: `pair:${email}|${clientAddress}`, clientKey: `client:${clientAddress}` }
+}
+
+/**
+ * Checks a password and opens a session; returns the new cookie token. Refuses (RateLimited)
+ * once this email has failed too often from this client address, or this address too often
+ * over all emails, before even looking at the password. Failures of the email from other
+ * addresses only slow it down, so no one can lock the owner out from elsewhere.
+ */
+export async function signIn(
+  emailRaw: string,
+  password: string,
+  clientAddress: string,
+  now = Date.now(),
+  wait: (ms: number) => Promise<void> = sleep,
+): Promise<{ token: string; admin: { id: number; email: string } }> {
   const email = normalizeEmail(emailRaw)
-  const emailKey = `email:${email}`
-  const clientKey = `client:${clientAddress}`
+  const { emailKey, pairKey, clientKey } = failureKeys(email, clientAddress)
   const since = now - RATE_WINDOW_MS
-  if (failuresSince(emailKey, since) >= MAX_FAILURES_PER_EMAIL || failuresSince(clientKey, since) >= MAX_FAILURES_PER_CLIENT) throw new RateLimited()
+  if (failuresSince(pairKey, since) >= MAX_FAILURES_PER_EMAIL_AND_CLIENT || failuresSince(clientKey, since) >= MAX_FAILURES_PER_CLIENT) throw new RateLimited()
+  const delay = slowdownMs(failuresSince(emailKey, since))
+  if (delay > 0) await wait(delay)
   const user = getDb().select().from(adminUsers).where(eq(adminUsers.email, email)).get()
   const isValid = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH)
   if (!user || !isValid) {
     write((tx) => {
-      tx.insert(adminLoginFailures).values([{ key: emailKey, createdAt: now }, { key: clientKey, createdAt: now }]).run()
+      tx.insert(adminLoginFailures).values([{ key: emailKey, createdAt: now }, { key: pairKey, createdAt: now }, { key: clientKey, createdAt: now }]).run()
       tx.delete(adminLoginFailures).where(lt(adminLoginFailures.createdAt, now - 24 * 3600 * 1000)).run()
     })
     throw new InvalidInput('That email and password do not match.')
@@ -145,11 +183,25 @@ export async function signIn(emailRaw: string, password: string, clientAddress: 
   const token = crypto.randomBytes(32).toString('base64url')
   write((tx) => {
     tx.insert(adminSessions).values({ id: sha256(token), userId: user.id, expiresAt: now + IDLE_MS, createdAt: now }).run()
-    tx.delete(adminLoginFailures).where(eq(adminLoginFailures.key, emailKey)).run()
+    tx.delete(adminLoginFailures).where(inArray(adminLoginFailures.key, [emailKey, pairKey])).run()
     tx.delete(adminSessions).where(and(eq(adminSessions.userId, user.id), lt(adminSessions.expiresAt, now))).run()
     audit.record(tx, { id: user.id, email: user.email }, 'admin.sign_in', `admin:${user.id}`, null, { client: clientAddress })
   })
   return { token, admin: { id: user.id, email: user.email } }
+}
+
+/**
+ * The way back in from the server (`npm run admin:unlock`): forgets the failed sign-ins of
+ * one email (from every address), or every failure when no email is given. Returns how many
+ * were forgotten.
+ */
+export function unlock(emailRaw?: string): number {
+  return write((tx) => {
+    if (!emailRaw) return tx.delete(adminLoginFailures).run().changes
+    const email = normalizeEmail(emailRaw)
+    const pairs = sql`${adminLoginFailures.key} LIKE ${`pair:${email.replace(/[\\%_]/g, (c) => `\\${c}`)}|%`} ESCAPE '\\'`
+    return tx.delete(adminLoginFailures).where(or(eq(adminLoginFailures.key, `email:${email}`), pairs)).run().changes
+  })
 }
 
 /** The admin a cookie token belongs to, sliding the session's expiry; null when not valid. */
@@ -212,11 +264,9 @@ export function cookieOptions() {
   }
 }
 
-/** The client's address as the nearest proxy (or Next's own server) reports it. */
+/** The client's address under the one trusted-proxy rule (lib/client-address.ts); 'unknown' without one. */
 export async function clientAddress(): Promise<string> {
-  const h = await requestHeaders()
-  const forwarded = h.get('x-forwarded-for')?.split(',').map((s) => s.trim()).filter(Boolean)
-  return forwarded?.at(-1) ?? h.get('x-real-ip') ?? 'unknown'
+  return (await (await import('./client-address')).current()) ?? 'unknown'
 }
 
 /**
@@ -236,7 +286,8 @@ export async function assertSameOrigin(): Promise<void> {
   }
   if (!allowed.has(origin)) {
     log.warn('admin: refused a cross-origin request', { origin })
-    await redirectTo('/admin/sign-in?error=' + encodeURIComponent('Request refused: it came from another site.'))
+    const flash = await import('./flash')
+    await redirectTo(flash.href('/admin/sign-in', 'error', 'Request refused: it came from another site.'))
   }
 }
 

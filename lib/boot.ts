@@ -83,6 +83,9 @@ export async function boot(): Promise<void> {
     const { start } = await import('./jobs/handlers')
     start()
   }
+  // /up answers from the process's own check, once a second (lib/health.ts).
+  const health = await import('./health')
+  health.startChecking()
   installSignalHandlers({ timeoutMs: env.shutdownTimeoutMs, stopEmulator })
   // Off the path to ready: the picture library, so the first upload is as quick as the next.
   setTimeout(() => {

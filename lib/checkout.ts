@@ -116,6 +116,7 @@ export async function start(cartId: string, clientAddress: string | null = null)
     const holdIds = inventory.placeHolds(tx, {
       cartId,
       expiresAt,
+      visitor: { clientKey: clientAddress ? rateLimit.hashKey('holds-client', clientAddress) : null, maxSharePercent: env.holdMaxSharePercent },
       lines: lines.map((l) => ({ variantId: l.variantId, quantity: l.quantity, label: itemLabel(l.title, l.variantTitle) })),
     })
     return { version: cart.version, holdIds, lines }

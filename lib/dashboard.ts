@@ -56,5 +56,7 @@ export function status(now = Date.now()) {
   const mode = env.payments === 'emulator' ? 'Emulator (simulated payments)' : payments.isLiveMode() ? 'Stripe live' : 'Stripe test'
   const webhooks = stripeEvents.health(now)
   const lastRun = reconcile.lastRuns(1)[0] ?? null
-  return { mode, isLive: env.payments === 'stripe' && payments.isLiveMode(), webhooks, lastRun, jobs: jobs.counts() }
+  // Oversold orders still to deal with: not refunded, canceled or failed.
+  const oversold = Number(getDb().get<{ n: number }>(sql`SELECT count(*) AS n FROM orders WHERE is_oversold = 1 AND status NOT IN ('refunded', 'canceled', 'payment_failed')`)?.n ?? 0)
+  return { mode, isLive: env.payments === 'stripe' && payments.isLiveMode(), webhooks, lastRun, jobs: jobs.counts(), oversold }
 }

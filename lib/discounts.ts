@@ -1,11 +1,11 @@
 import 'server-only'
-import crypto from 'node:crypto'
 import { sql } from 'drizzle-orm'
 import { z } from 'zod'
 import { getDb } from '@/db'
 import * as audit from './audit'
 import { getEnv } from './env'
 import { InvalidInput, PaymentProviderError } from './errors'
+import * as formNonce from './form-nonce'
 import { log } from './log'
 import { formatMoney, parseMoney } from './money'
 import * as payments from './payments'
@@ -121,22 +121,14 @@ export function parsePromotion(input: PromotionInput, today: string, currency: s
   return { ok: true, data: { code, percentOff, amountOffCents, currency, expiresAt, maxRedemptions, minimumAmountCents, isFirstOrderOnly: input.isFirstOrderOnly } }
 }
 
-/** A fresh nonce for one rendering of the new-code form. */
-export function newNonce(): string {
-  return crypto.randomBytes(18).toString('base64url')
-}
-
-/** A form's one-time nonce: random, URL-safe, rendered with the form. */
-export function isNonce(value: string): boolean {
-  return /^[A-Za-z0-9_-]{16,64}$/.test(value)
-}
+export { create as newNonce, isValid as isNonce } from './form-nonce'
 
 /**
  * Creates the code and its coupon at Stripe and audits it. The Stripe requests' idempotency
  * keys come from the form's nonce, so a double submit makes one code, not two.
  */
 export async function create(actor: audit.Actor, input: PromotionInput, now = new Date()): Promise<payments.PromotionCodeFacts> {
-  if (!isNonce(input.nonce)) throw new InvalidInput('The form has expired; please fill it in again.')
+  if (!formNonce.isValid(input.nonce)) throw new InvalidInput('The form has expired; please fill it in again.')
   const parsed = parsePromotion(input, now.toISOString().slice(0, 10), getEnv().currency)
   if (!parsed.ok) throw new InvalidInput(parsed.message)
   let created: Awaited<ReturnType<typeof payments.createPromotionCode>>

@@ -1,4 +1,5 @@
 import 'server-only'
+import net from 'node:net'
 import path from 'node:path'
 import { z } from 'zod'
 
@@ -61,6 +62,25 @@ const emulatorTaxRates = z
     return rates
   })
 
+// "172.16.0.0/12,10.0.0.7" -> the proxies whose X-Forwarded-For entries are believed
+// (lib/client-address.ts). Each entry is an IPv4 or IPv6 address, or one with a /prefix.
+const trustedProxies = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    const entries = (raw ?? '').split(',').map((e) => e.trim()).filter(Boolean)
+    for (const entry of entries) {
+      const [address = '', prefix, extra] = entry.split('/')
+      const family = net.isIP(address)
+      const bits = family === 4 ? 32 : 128
+      if (!family || extra !== undefined || (prefix !== undefined && (!/^\d{1,3}$/.test(prefix) || Number(prefix) > bits))) {
+        ctx.addIssue({ code: 'custom', message: `"${entry}" is not an IP address or an address/prefix` })
+        return z.NEVER
+      }
+    }
+    return entries
+  })
+
 const Schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
@@ -116,6 +136,14 @@ const Schema = z.object({
   SESSION_LOOKUP_LIMIT_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(20),
   RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
   CART_MAX_UNITS_PER_ITEM: z.coerce.number().int().min(1).max(9_999).default(99),
+  // One visitor (a client address, or a cart) holds at most this share of a variant's stock
+  // at once, across all their checkouts (lib/inventory.ts placeHolds). 100: no bound, the
+  // default for development and tests; a live shop sets 25 to 50 (docs/decisions/030).
+  HOLD_MAX_SHARE_PERCENT: z.coerce.number().int().min(1).max(100).default(100),
+  // The proxies in front of the app (lib/client-address.ts); empty: none, the socket peer is the client.
+  TRUSTED_PROXIES: trustedProxies,
+  // A token that shows /up's details to a request from outside the host (lib/health.ts).
+  HEALTH_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   // Chaos tests only: comma-separated failpoint names (lib/failpoints.ts).
   FAILPOINTS: z
     .string()
@@ -139,6 +167,9 @@ export const VALID_VALUES: Record<keyof z.infer<typeof Schema>, string> = {
   SESSION_LOOKUP_LIMIT_PER_ADDRESS: 'a whole number of look-ups per window, e.g. SESSION_LOOKUP_LIMIT_PER_ADDRESS=20',
   RATE_LIMIT_WINDOW_SECONDS: 'seconds from 1 to 86400, e.g. RATE_LIMIT_WINDOW_SECONDS=600',
   CART_MAX_UNITS_PER_ITEM: 'a whole number from 1 to 9999, e.g. CART_MAX_UNITS_PER_ITEM=99',
+  HOLD_MAX_SHARE_PERCENT: 'a whole percent from 1 to 100 (100: no bound), e.g. HOLD_MAX_SHARE_PERCENT=50',
+  TRUSTED_PROXIES: 'comma-separated addresses or address/prefix ranges of the proxies in front of the app, e.g. TRUSTED_PROXIES=172.16.0.0/12',
+  HEALTH_TOKEN: 'at least 16 random characters, e.g. HEALTH_TOKEN=Zq3…',
   PORT: 'a port number from 1 to 65535, e.g. PORT=3000',
   APP_URL: 'the public address of the shop with http(s) and no path, e.g. APP_URL=https://shop.example.com',
   STORAGE_DIR: 'a folder for the database and uploads, e.g. STORAGE_DIR=/var/lib/till',
@@ -249,6 +280,9 @@ function finish(raw: z.infer<typeof Schema>, issues: string[]) {
     sessionLookupLimitPerAddress: raw.SESSION_LOOKUP_LIMIT_PER_ADDRESS,
     rateLimitWindowMs: raw.RATE_LIMIT_WINDOW_SECONDS * 1000,
     cartMaxUnitsPerItem: raw.CART_MAX_UNITS_PER_ITEM,
+    holdMaxSharePercent: raw.HOLD_MAX_SHARE_PERCENT,
+    trustedProxies: raw.TRUSTED_PROXIES,
+    healthToken: raw.HEALTH_TOKEN,
     failpoints: raw.FAILPOINTS,
   }
 }

@@ -13,6 +13,19 @@ export class OutOfStock extends Error {
   }
 }
 
+/**
+ * One visitor (a cart, or a client address over all its carts) asked to hold more of a
+ * variant than their share (HOLD_MAX_SHARE_PERCENT of the units on the shelf), so that no
+ * single visitor can make it read "Sold out" for everyone else.
+ */
+export class HoldLimit extends OutOfStock {
+  constructor(variantId: number, readonly allowed: number, requested: number, label = `item ${variantId}`) {
+    super(variantId, allowed, requested, label)
+    this.message = `So that other shoppers can buy it too, one shopper can check out at most ${allowed} of ${label} at a time (you asked for ${requested}).`
+    this.name = 'HoldLimit'
+  }
+}
+
 export class CartEmpty extends Error {
   constructor() {
     super('Your cart is empty.')

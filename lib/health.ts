@@ -1,10 +1,13 @@
 import 'server-only'
+import crypto from 'node:crypto'
 import { sql } from 'drizzle-orm'
 import { getDb, write } from '@/db'
 import { lockPressure, type LockPressure } from '@/db/guard'
 import { schemaVersion } from '@/db/migrate'
 import { healthChecks } from '@/db/schema'
 import * as backups from './backups'
+import * as clientAddress from './client-address'
+import { getEnv } from './env'
 import { log } from './log'
 
 export type HealthDetails = {
@@ -57,4 +60,71 @@ export function check(): Health {
   } catch (err) {
     return { status: 'error', reason: err instanceof Error ? `${err.name}: ${err.message}` : String(err), details: details() }
   }
+}
+
+// ---------------------------------------------------------------------------------------
+// /up answers from memory. Every check is a write transaction; run per request, anyone
+// could make hundreds a second compete with checkout and webhook writes. The process checks
+// itself once a second (startChecking, at boot) and /up hands out the latest result; a
+// result too old to vouch for the process (no timer yet, or the event loop stalled) is
+// replaced by a check made there and then, at most once a second whatever the traffic.
+
+/** How often the process checks itself. */
+export const CHECK_INTERVAL_MS = 1000
+/** A result older than this is not handed out; /up checks again first. */
+const MAX_AGE_MS = 3 * CHECK_INTERVAL_MS
+
+type Latest = { result: Health; at: number }
+const globalForHealth = globalThis as unknown as { tillHealth?: { latest: Latest | null; timer?: NodeJS.Timeout } }
+const state = (globalForHealth.tillHealth ??= { latest: null })
+
+function refresh(now = Date.now()): Health {
+  const result = check()
+  state.latest = { result, at: now }
+  return result
+}
+
+/** Checks now and then once a second until stop; the timer never keeps the process alive. */
+export function startChecking(): void {
+  if (state.timer) return
+  refresh()
+  state.timer = setInterval(() => refresh(), CHECK_INTERVAL_MS)
+  state.timer.unref()
+}
+
+export function stopChecking(): void {
+  clearInterval(state.timer)
+  state.timer = undefined
+}
+
+/** The latest result of the self-check, checking first when there is none recent enough. */
+export function latest(now = Date.now()): Health {
+  const last = state.latest
+  if (last && now - last.at < (state.timer ? MAX_AGE_MS : CHECK_INTERVAL_MS)) return last.result
+  return refresh(now)
+}
+
+type HeaderSource = { get(name: string): string | null }
+
+const isLoopback = (address: string | null) => !!address && (address === '::1' || /^127\./.test(address))
+
+/**
+ * Whether a request may see the details (process id, schema, backup age, lock statistics,
+ * the reason of a failure): it comes from this host itself (the real socket peer, never a
+ * header a client writes), or carries HEALTH_TOKEN as `Authorization: Bearer <token>`.
+ */
+export function mayShowDetails(h: HeaderSource): boolean {
+  if (isLoopback(clientAddress.peerOf(h))) return true
+  const token = getEnv().healthToken
+  const given = /^Bearer (.+)$/.exec(h.get('authorization') ?? '')?.[1]
+  if (!token || !given) return false
+  const a = crypto.createHash('sha256').update(given).digest()
+  const b = crypto.createHash('sha256').update(token).digest()
+  return crypto.timingSafeEqual(a, b)
+}
+
+/** What /up shows: everything to the host itself or a holder of the token, else only the status. */
+export function forRequest(h: HeaderSource, now = Date.now()): { status: number; body: Health | { status: Health['status'] } } {
+  const result = latest(now)
+  return { status: result.status === 'ok' ? 200 : 503, body: mayShowDetails(h) ? result : { status: result.status } }
 }

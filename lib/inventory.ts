@@ -4,7 +4,7 @@ import { afterCommit, getDb, write, type Tx } from '@/db'
 import { adminUsers, orders, stockHolds, stockLedger, variants, type StockReason } from '@/db/schema'
 import * as audit from './audit'
 import * as cache from './cache'
-import { InvalidInput, NotFound, OutOfStock } from './errors'
+import { HoldLimit, InvalidInput, NotFound, OutOfStock } from './errors'
 
 // Stock is `variants.stock` (units on the shelf); a hold reserves units for a checkout that
 // has not been paid yet. Available = stock - active, unexpired holds, never below zero; that
@@ -57,25 +57,54 @@ export function availableOne(variantId: number, now = Date.now()): number {
   return available([variantId], now).get(variantId) ?? 0
 }
 
+/** A visitor's bound on holds: their key (a hash of the client address; null when unknown) and share. */
+export type VisitorBound = { clientKey: string | null; maxSharePercent: number }
+
+/**
+ * Units of a variant one visitor may hold at once: their share of the units on the shelf
+ * (held or not, so the bound does not shrink as others hold), and never less than one, so
+ * the last unit can still be bought.
+ */
+function allowanceSql(variantId: number, maxSharePercent: number): SQL<number> {
+  return sql<number>`max(1, coalesce((SELECT stock FROM variants WHERE id = ${variantId}), 0) * ${maxSharePercent} / 100)`
+}
+
+/** Units of a variant the active, unexpired holds matching `who` reserve. */
+function heldBySql(variantId: number, who: SQL, now: number): SQL<number> {
+  return sql<number>`coalesce((SELECT sum(quantity) FROM stock_holds WHERE variant_id = ${variantId} AND status = 'active' AND expires_at > ${now} AND ${who}), 0)`
+}
+
 /**
  * Places one hold per line or throws OutOfStock for the first line that is short. Must run
  * in an immediate transaction, so the check and the insert cannot interleave with another
- * checkout's.
+ * checkout's. With `visitor`, a line is also refused (HoldLimit) when it would take this cart,
+ * or this client address over all its carts, past its share of the variant: one visitor
+ * cannot hold everything and show "Sold out" to everyone else.
  */
 export function placeHolds(
   tx: Tx,
-  input: { cartId: string; lines: { variantId: number; quantity: number; label?: string }[]; expiresAt: number; now?: number },
+  input: { cartId: string; lines: { variantId: number; quantity: number; label?: string }[]; expiresAt: number; now?: number; visitor?: VisitorBound },
 ): number[] {
   const now = input.now ?? Date.now()
   const ids: number[] = []
+  const visitor = input.visitor && input.visitor.maxSharePercent < 100 ? input.visitor : null
   for (const line of input.lines) {
+    const withinShare = (who: SQL) => sql`${heldBySql(line.variantId, who, now)} + ${line.quantity} <= ${allowanceSql(line.variantId, visitor!.maxSharePercent)}`
+    const bound = visitor
+      ? sql` AND ${withinShare(sql`cart_id = ${input.cartId}`)}${visitor.clientKey ? sql` AND ${withinShare(sql`client_key = ${visitor.clientKey}`)}` : sql``}`
+      : sql``
     const inserted = tx.run(sql`
-      INSERT INTO ${stockHolds} (variant_id, cart_id, quantity, status, expires_at, created_at)
-      SELECT ${line.variantId}, ${input.cartId}, ${line.quantity}, 'active', ${input.expiresAt}, ${now}
-      WHERE ${availableOfSql(line.variantId, now)} >= ${line.quantity}`)
+      INSERT INTO ${stockHolds} (variant_id, cart_id, client_key, quantity, status, expires_at, created_at)
+      SELECT ${line.variantId}, ${input.cartId}, ${visitor?.clientKey ?? null}, ${line.quantity}, 'active', ${input.expiresAt}, ${now}
+      WHERE ${availableOfSql(line.variantId, now)} >= ${line.quantity}${bound}`)
     if (inserted.changes === 0) {
       const row = tx.get<{ available: number | null }>(sql`SELECT ${availableOfSql(line.variantId, now)} AS available`)
-      throw new OutOfStock(line.variantId, row?.available ?? 0, line.quantity, line.label)
+      const available = row?.available ?? 0
+      if (visitor && available >= line.quantity) {
+        const allowed = tx.get<{ allowed: number }>(sql`SELECT ${allowanceSql(line.variantId, visitor.maxSharePercent)} AS allowed`)!.allowed
+        throw new HoldLimit(line.variantId, allowed, line.quantity, line.label)
+      }
+      throw new OutOfStock(line.variantId, available, line.quantity, line.label)
     }
     ids.push(Number(inserted.lastInsertRowid))
   }
@@ -141,6 +170,36 @@ export function releaseUnboundForCart(tx: Tx, cartId: string, now = Date.now()):
 /** Expired holds stop counting at once (see availableSqlText); this tidies their status. */
 export function releaseExpired(tx: Tx, now = Date.now()): number {
   return release(tx, lte(stockHolds.expiresAt, now)).length
+}
+
+/**
+ * The expiry of a hold kept for a payment that has not settled (a bank debit can take days):
+ * it lasts until Stripe says the payment succeeded (commitSale) or failed (releaseForSession).
+ */
+export const UNTIL_SETTLED = 8_640_000_000_000_000
+
+/**
+ * A completed session whose payment is still processing keeps its units until it settles.
+ * A line whose hold is still live keeps it, now until settled. A line whose hold ran out (the
+ * completion arrived late, or the shopper took long on the bank's page) takes the units again
+ * when they are still available; otherwise it is reported short, for the owner to decide.
+ */
+export function keepUntilSettled(tx: Tx, sessionId: string, lines: { variantId: number; quantity: number }[], now = Date.now()): { shortVariantIds: number[] } {
+  const shortVariantIds: number[] = []
+  for (const line of lines) {
+    const kept = tx.run(sql`UPDATE stock_holds SET expires_at = ${UNTIL_SETTLED}
+      WHERE stripe_checkout_session_id = ${sessionId} AND variant_id = ${line.variantId} AND status = 'active' AND expires_at > ${now}`).changes
+    if (kept > 0) continue
+    // Its hold ran out: that record goes, and the units are taken again if nobody else has them.
+    release(tx, and(eq(stockHolds.stripeCheckoutSessionId, sessionId), eq(stockHolds.variantId, line.variantId)))
+    const held = tx.run(sql`
+      INSERT INTO ${stockHolds} (variant_id, quantity, status, expires_at, stripe_checkout_session_id, created_at)
+      SELECT ${line.variantId}, ${line.quantity}, 'active', ${UNTIL_SETTLED}, ${sessionId}, ${now}
+      WHERE ${availableOfSql(line.variantId, now)} >= ${line.quantity}`).changes
+    if (held === 0) shortVariantIds.push(line.variantId)
+  }
+  if (lines.length) announce(lines.map((l) => l.variantId))
+  return { shortVariantIds }
 }
 
 /**

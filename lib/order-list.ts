@@ -77,12 +77,20 @@ export function list(f: OrderFilters) {
 
 const CSV_COLUMNS = ['id', 'created_at', 'status', 'email', 'customer_name', 'total_cents', 'discount_cents', 'discount_codes', 'tax_cents', 'refunded_cents', 'currency', 'is_oversold', 'is_disputed', 'carrier', 'tracking_number'] as const
 
-function csvCell(value: unknown): string {
-  if (value === null || value === undefined) return ''
-  let s = String(value)
-  // A cell a spreadsheet would run as a formula is neutralised.
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
+// A separator a spreadsheet might split a cell on when it guesses the format (locales that
+// use `;`, tab- or pipe-separated imports), and the line breaks inside a quoted cell.
+const FORMULA_AFTER_SEPARATOR = /(^|[;,\t|\r\n])([=+\-@\t\r])/g
+
+/**
+ * Every cell is quoted, and a formula prefix (`= + - @`, or a tab or carriage return that
+ * hides one) gets an apostrophe wherever a cell could begin: at the start and after any
+ * separator a spreadsheet might split on. `Bob;=1+2` reaches a `;`-separated import as the
+ * text `'=1+2`, never as a live formula.
+ */
+export function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return '""'
+  const s = String(value).replace(FORMULA_AFTER_SEPARATOR, "$1'$2")
+  return `"${s.replace(/"/g, '""')}"`
 }
 
 type Cursor = { createdAt: number; id: number }
@@ -104,7 +112,7 @@ function exportBatch(f: OrderFilters, cursor: Cursor | null, batchSize: number) 
  * statement left open while the client downloads would block every other query.
  */
 export function* exportCsv(f: OrderFilters, batchSize = 500): Generator<string> {
-  yield CSV_COLUMNS.join(',') + '\n'
+  yield CSV_COLUMNS.map(csvCell).join(',') + '\n'
   let cursor: Cursor | null = null
   for (;;) {
     const rows = exportBatch(f, cursor, batchSize)

@@ -203,12 +203,11 @@ export function applySession(tx: Tx, session: CheckoutFacts): FulfillResult {
     if (taken === 1) settleStock(tx, orderId, session.sessionId, session.cartId)
   }
   if (after.status === 'awaiting_payment') {
-    // Awaiting an asynchronous payment: keep the units reserved until it settles or fails.
-    const cartId = session.cartId
-    tx.update(stockHolds)
-      .set({ expiresAt: now + 7 * 24 * 3600 * 1000, stripeCheckoutSessionId: session.sessionId })
-      .where(and(eq(stockHolds.status, 'active'), sql`(${stockHolds.stripeCheckoutSessionId} = ${session.sessionId} OR (${stockHolds.stripeCheckoutSessionId} IS NULL AND ${stockHolds.cartId} = ${cartId}))`))
-      .run()
+    // Awaiting an asynchronous payment: keep the units reserved until it settles or fails,
+    // taking them again if the holds ran out; when they cannot be, the owner is told.
+    tagCartHolds(tx, session.sessionId, session.cartId)
+    const { shortVariantIds } = inventory.keepUntilSettled(tx, session.sessionId, lineTotals(tx, orderId), now)
+    if (shortVariantIds.length > 0) flagOversold(tx, orderId, shortVariantIds, 'pay-later order whose holds ran out; its units are no longer available')
   } else if (after.stockTakenAt === null && before.status === 'awaiting_payment') {
     // Failed, refunded in full or lost before it was ever seen paid: the units go back.
     inventory.releaseForSession(tx, session.sessionId)
@@ -220,6 +219,11 @@ export function applySession(tx: Tx, session: CheckoutFacts): FulfillResult {
     // Refunded or disputed before the confirmation went out: it is no longer true, so it stays unsent.
     tx.run(sql`UPDATE jobs SET status = 'done', finished_at = ${now}, last_error = 'skipped: order no longer paid and undisputed'
       WHERE unique_key = ${confirmationKey(orderId)} AND status = 'queued'`)
+  }
+  if (after.refundedCents > before.refundedCents) {
+    // Stripe moved the refund total: tell the shopper, once per increase (the running total
+    // keys it, so a replayed or late event adds nothing), whoever refunded and from where.
+    jobs.enqueue(tx, 'mail.order_refunded', { orderId, amountCents: after.refundedCents - before.refundedCents, refundedCents: after.refundedCents }, { uniqueKey: `mail.order_refunded:${orderId}:${after.refundedCents}` })
   }
   if (after.status !== before.status) log.info('orders: status', { orderId, from: before.status, to: after.status })
   return { orderId, status: after.status, created, token: after.publicToken }
@@ -296,27 +300,41 @@ function insertOrder(tx: Tx, session: CheckoutFacts, now: number): { id: number;
   return { id: inserted.id, created: true }
 }
 
-/** Converts the session's holds (or decrements directly) and flags a short sale as oversold. */
-function settleStock(tx: Tx, orderId: number, sessionId: string, cartId: string | null) {
-  if (cartId) {
-    // A hold placed just before a crash may never have been tagged with its session.
-    tx.update(stockHolds)
-      .set({ stripeCheckoutSessionId: sessionId })
-      .where(and(eq(stockHolds.cartId, cartId), eq(stockHolds.status, 'active'), sql`${stockHolds.stripeCheckoutSessionId} IS NULL`))
-      .run()
-  }
-  const lines = tx
+/** A hold placed just before a crash may never have been tagged with its session. */
+function tagCartHolds(tx: Tx, sessionId: string, cartId: string | null) {
+  if (!cartId) return
+  tx.update(stockHolds)
+    .set({ stripeCheckoutSessionId: sessionId })
+    .where(and(eq(stockHolds.cartId, cartId), eq(stockHolds.status, 'active'), sql`${stockHolds.stripeCheckoutSessionId} IS NULL`))
+    .run()
+}
+
+/** Units per variant the order bought (lines whose variant still exists). */
+function lineTotals(tx: Tx, orderId: number): { variantId: number; quantity: number }[] {
+  return tx
     .select({ variantId: orderLines.variantId, quantity: sql<number>`sum(${orderLines.quantity})` })
     .from(orderLines)
     .where(and(eq(orderLines.orderId, orderId), sql`${orderLines.variantId} IS NOT NULL`))
     .groupBy(orderLines.variantId)
     .all()
     .map((l) => ({ variantId: l.variantId!, quantity: Number(l.quantity) }))
-  const { shortVariantIds } = inventory.commitSale(tx, sessionId, lines)
-  if (shortVariantIds.length > 0) {
-    tx.update(orders).set({ isOversold: true, updatedAt: Date.now() }).where(eq(orders.id, orderId)).run()
-    log.warn('orders: paid order oversold; recorded and flagged for the owner', { orderId, variantIds: shortVariantIds })
-  }
+}
+
+/**
+ * The order's units are not all there: flagged for the owner (the dashboard and the orders
+ * list show it) and one email to the admins, once per order.
+ */
+function flagOversold(tx: Tx, orderId: number, variantIds: number[], why: string) {
+  tx.update(orders).set({ isOversold: true, updatedAt: Date.now() }).where(eq(orders.id, orderId)).run()
+  jobs.enqueue(tx, 'mail.owner_oversold', { orderId, variantIds }, { uniqueKey: `mail.owner_oversold:${orderId}` })
+  log.warn(`orders: ${why}; flagged for the owner`, { orderId, variantIds })
+}
+
+/** Converts the session's holds (or decrements directly) and flags a short sale as oversold. */
+function settleStock(tx: Tx, orderId: number, sessionId: string, cartId: string | null) {
+  tagCartHolds(tx, sessionId, cartId)
+  const { shortVariantIds } = inventory.commitSale(tx, sessionId, lineTotals(tx, orderId))
+  if (shortVariantIds.length > 0) flagOversold(tx, orderId, shortVariantIds, 'paid order oversold; recorded')
 }
 
 export function findByPaymentIntent(paymentIntent: string) {
@@ -361,14 +379,19 @@ export function lineAmountOf(line: { subtotalCents: number | null; totalCents: n
   return line.subtotalCents ?? line.totalCents
 }
 
-export type TotalRow = { kind: 'subtotal' | 'discount' | 'shipping' | 'tax' | 'total'; label: string; cents: number }
+export type TotalRow = { kind: 'subtotal' | 'discount' | 'shipping' | 'tax' | 'total' | 'refunded' | 'net'; label: string; cents: number }
 
 /**
  * The money lines every surface shows (order pages, emails, the admin), exactly as Stripe
  * reported them and never added up here. The discount is shown as a reduction with the codes
  * used; tax appears only when Stripe charged some, marked when it was inside the prices.
+ * Once anything was refunded the total reads "Total charged" (it never changes: it is what
+ * Stripe took), followed by the refunds and what the shopper paid net, so a fully refunded
+ * order reads "Total charged $203.00 · Refunded −$203.00 · Net $0.00".
  */
-export function totalsOf(order: Pick<OrderView, 'subtotalCents' | 'discountCents' | 'discountCodes' | 'shippingCents' | 'shippingRateName' | 'taxCents' | 'isTaxInclusive' | 'totalCents'>): TotalRow[] {
+export function totalsOf(
+  order: Pick<OrderView, 'subtotalCents' | 'discountCents' | 'discountCodes' | 'shippingCents' | 'shippingRateName' | 'taxCents' | 'isTaxInclusive' | 'totalCents'> & Partial<Pick<OrderView, 'refundedCents'>>,
+): TotalRow[] {
   const rows: TotalRow[] = [{ kind: 'subtotal', label: 'Subtotal', cents: order.subtotalCents }]
   if (order.discountCents > 0) {
     const codes = order.discountCodes.length ? ` (${order.discountCodes.join(', ')})` : ''
@@ -376,8 +399,22 @@ export function totalsOf(order: Pick<OrderView, 'subtotalCents' | 'discountCents
   }
   rows.push({ kind: 'shipping', label: order.shippingRateName ? `Shipping (${order.shippingRateName})` : 'Shipping', cents: order.shippingCents })
   if (order.taxCents > 0) rows.push({ kind: 'tax', label: order.isTaxInclusive ? 'Tax (included)' : 'Tax', cents: order.taxCents })
-  rows.push({ kind: 'total', label: 'Total', cents: order.totalCents })
+  const refunded = order.refundedCents ?? 0
+  if (refunded <= 0) {
+    rows.push({ kind: 'total', label: 'Total', cents: order.totalCents })
+    return rows
+  }
+  rows.push(
+    { kind: 'total', label: 'Total charged', cents: order.totalCents },
+    { kind: 'refunded', label: 'Refunded', cents: -refunded },
+    { kind: 'net', label: 'Net', cents: Math.max(0, order.totalCents - refunded) },
+  )
   return rows
+}
+
+/** Rows of totalsOf shown in bold: what was charged, and what is left of it after refunds. */
+export function isBoldTotal(row: TotalRow): boolean {
+  return row.kind === 'total' || row.kind === 'net'
 }
 
 // ---------------------------------------------------------------------------------------
@@ -385,19 +422,34 @@ export function totalsOf(order: Pick<OrderView, 'subtotalCents' | 'discountCents
 
 /**
  * Marks a paid order shipped with its carrier and tracking number, and queues the shipping
- * email in the same transaction. Only a paid order moves; a second call changes nothing.
+ * email in the same transaction. A paid order becomes fulfilled; a partially refunded one
+ * keeps its status (statuses never move back, and a later refund event would move it on
+ * again) and records the shipment in fulfilled_at, carrier and tracking number. An order is
+ * shipped once: a second call changes nothing.
  */
 export function markFulfilled(tx: Tx, orderId: number, input: { carrier: string; trackingNumber: string }): { before: OrderStatus; after: OrderStatus } {
-  const order = tx.select({ status: orders.status, email: orders.email }).from(orders).where(eq(orders.id, orderId)).get()
+  const order = tx.select({ status: orders.status, email: orders.email, fulfilledAt: orders.fulfilledAt }).from(orders).where(eq(orders.id, orderId)).get()
   if (!order) throw new NotFound('That order')
-  if (order.status !== 'paid') throw new InvalidInput(`Only a paid order can be marked fulfilled (this one is ${order.status.replace('_', ' ')}).`)
+  if (!isShippable(order)) {
+    throw new InvalidInput(order.fulfilledAt ? 'This order was already marked fulfilled.' : `Only a paid order can be marked fulfilled (this one is ${order.status.replace('_', ' ')}).`)
+  }
   const now = Date.now()
-  tx.update(orders)
-    .set({ status: 'fulfilled', fulfilledAt: now, updatedAt: now, carrier: input.carrier, trackingNumber: input.trackingNumber })
-    .where(and(eq(orders.id, orderId), eq(orders.status, 'paid')))
-    .run()
+  const after = tx
+    .update(orders)
+    .set({ status: sql`CASE WHEN status = 'paid' THEN 'fulfilled' ELSE status END`, fulfilledAt: now, updatedAt: now, carrier: input.carrier, trackingNumber: input.trackingNumber })
+    .where(and(eq(orders.id, orderId), inArray(orders.status, SHIPPABLE), sql`${orders.fulfilledAt} IS NULL`))
+    .returning({ status: orders.status })
+    .get()
+  if (!after) throw new InvalidInput('This order was already marked fulfilled.')
   if (order.email) jobs.enqueue(tx, 'mail.order_shipped', { orderId }, { uniqueKey: `mail.order_shipped:${orderId}` })
-  return { before: order.status, after: 'fulfilled' }
+  return { before: order.status, after: after.status }
+}
+
+const SHIPPABLE: OrderStatus[] = ['paid', 'partially_refunded']
+
+/** Whether the owner can still ship this order: paid (or partly refunded) and not shipped yet. */
+export function isShippable(order: { status: OrderStatus; fulfilledAt: number | null }): boolean {
+  return SHIPPABLE.includes(order.status) && order.fulfilledAt === null
 }
 
 /** Records units of a line put back on the shelf after a refund (never more than were sold). */

@@ -1,7 +1,6 @@
 import 'server-only'
 import crypto from 'node:crypto'
 import { sql } from 'drizzle-orm'
-import { headers } from 'next/headers'
 import { write } from '@/db'
 import { getEnv } from './env'
 import { RateLimited } from './errors'
@@ -15,7 +14,7 @@ export type Bucket = { key: string; limit: number }
 
 const PRUNE_BATCH = 200
 
-function hashKey(kind: string, value: string): string {
+export function hashKey(kind: string, value: string): string {
   return `${kind}:${crypto.createHash('sha256').update(value).digest('base64url').slice(0, 32)}`
 }
 
@@ -60,22 +59,4 @@ export function takeCheckoutStart(cartId: string, clientAddress: string | null, 
  */
 export function takeSessionLookup(clientAddress: string | null, now = Date.now()): void {
   take([{ key: hashKey('session-lookup', clientAddress ?? 'unknown'), limit: getEnv().sessionLookupLimitPerAddress }], 'Too many look-ups of unknown checkouts. Please wait a few minutes.', now)
-}
-
-const ADDRESS = /^[0-9A-Fa-f.:]{2,45}$/
-
-/**
- * The client's address from X-Forwarded-For's first entry: kamal-proxy in front of the app
- * sets it, and without a proxy Next fills it from the socket. Null when it is missing or
- * does not look like an IP address.
- */
-export function addressFrom(forwardedFor: string | null): string | null {
-  const first = forwardedFor?.split(',')[0]?.trim() ?? ''
-  const plain = first.replace(/^::ffff:/i, '')
-  return ADDRESS.test(plain) ? plain.toLowerCase() : null
-}
-
-/** The address of the client making the current request (server actions, routes, pages). */
-export async function clientAddress(): Promise<string | null> {
-  return addressFrom((await headers()).get('x-forwarded-for'))
 }

@@ -1,6 +1,9 @@
 import 'server-only'
-import { write } from '@/db'
+import { and, eq } from 'drizzle-orm'
+import { getDb, write } from '@/db'
+import { refunds } from '@/db/schema'
 import * as audit from './audit'
+import * as formNonce from './form-nonce'
 import { InvalidInput, NotFound, PaymentProviderError } from './errors'
 import * as inventory from './inventory'
 import { log } from './log'
@@ -12,17 +15,35 @@ import * as payments from './payments'
 // transaction); the order's status moves only when Stripe's charge.refunded webhook lands,
 // through the same idempotent path as a refund made in Stripe's own dashboard. Restocking
 // is the store's own business and happens here, with a ledger row per line.
+//
+// A submit is idempotent per form: the page renders a nonce with the form (formNonce), the
+// nonce is the idempotency key Stripe sees, and the refund Stripe returns is recorded under
+// UNIQUE(stripe_refund_id) in the same transaction as its restock and audit row. A double
+// click, two tabs submitting the same form, or a replay before any webhook has moved the
+// order all get the one refund back from Stripe, and only the submit that recorded it first
+// restocks and audits.
 
 export type RefundRequest = {
   orderId: number
   amountCents: number
   /** line id → units to put back on the shelf */
   restock: Map<number, number>
+  /** the nonce rendered with the form (lib/form-nonce.ts) */
+  nonce: string
+}
+
+function sentBy(orderId: number, nonce: string) {
+  return getDb().select().from(refunds).where(and(eq(refunds.orderId, orderId), eq(refunds.formNonce, nonce))).get() ?? null
 }
 
 export async function refund(actor: audit.Actor, request: RefundRequest): Promise<{ refundId: string; message: string }> {
   const order = orders.findById(request.orderId)
   if (!order) throw new NotFound('That order')
+  if (!formNonce.isValid(request.nonce)) throw new InvalidInput('This refund form is out of date; reload the page and submit it again.')
+  // A replay of a form already recorded is answered before any check that its own refund
+  // and restock would now fail.
+  const earlier = sentBy(order.id, request.nonce)
+  if (earlier) return { refundId: earlier.stripeRefundId, message: `This form was already sent: the refund of ${formatMoney(earlier.amountCents, order.currency)} went to Stripe once.` }
   if (!order.stripePaymentIntentId) throw new InvalidInput('This order has no payment to refund.')
   const refundable = order.totalCents - order.refundedCents
   if (!Number.isSafeInteger(request.amountCents) || request.amountCents <= 0) throw new InvalidInput('Enter an amount greater than zero.')
@@ -32,9 +53,9 @@ export async function refund(actor: audit.Actor, request: RefundRequest): Promis
     if (!line) throw new InvalidInput('A restock line does not belong to this order.')
     if (quantity > line.quantity - line.restockedQuantity) throw new InvalidInput(`At most ${line.quantity - line.restockedQuantity} of ${line.title} can be restocked.`)
   }
-  // The same order, amount and prior refund total make the same key: a repeated submit of
-  // this form is answered with the first refund, never a second one.
-  const idempotencyKey = `till-refund-${order.id}-${order.refundedCents}-${request.amountCents}`
+  // One form, one refund: the nonce rendered with the form makes the key, so a repeated
+  // submit of this form is answered by Stripe with the first refund, never a second one.
+  const idempotencyKey = `till-refund-${order.id}-${request.nonce}`
   let result: { id: string; amountCents: number; status: string | null; chargeId: string | null }
   try {
     result = await payments.createRefund({ paymentIntentId: order.stripePaymentIntentId, amountCents: request.amountCents, idempotencyKey, reason: 'requested_by_customer' })
@@ -44,7 +65,15 @@ export async function refund(actor: audit.Actor, request: RefundRequest): Promis
     throw new PaymentProviderError(`Stripe did not refund: ${message}`, err)
   }
   const restocked: { lineId: number; variantId: number; quantity: number }[] = []
-  write((tx) => {
+  const isNew = write((tx) => {
+    const recorded = tx
+      .insert(refunds)
+      .values({ stripeRefundId: result.id, orderId: order.id, amountCents: result.amountCents, formNonce: request.nonce, adminUserId: actor.id, createdAt: Date.now() })
+      .onConflictDoNothing({ target: refunds.stripeRefundId })
+      .returning({ id: refunds.id })
+      .get()
+    // Another submit of this form recorded it (and restocked) already.
+    if (!recorded) return false
     for (const [lineId, quantity] of request.restock) {
       const line = order.lines.find((l) => l.id === lineId)!
       if (!line.variantId || quantity <= 0) continue
@@ -54,6 +83,9 @@ export async function refund(actor: audit.Actor, request: RefundRequest): Promis
       }
     }
     audit.record(tx, actor, 'order.refund', `order:${order.id}`, { status: order.status, refundedCents: order.refundedCents }, { refundId: result.id, chargeId: result.chargeId, amountCents: result.amountCents, restocked })
+    return true
   })
-  return { refundId: result.id, message: `Refund of ${formatMoney(result.amountCents, order.currency)} sent to Stripe; the status changes when Stripe confirms it.` }
+  const amount = formatMoney(result.amountCents, order.currency)
+  if (!isNew) return { refundId: result.id, message: `This form was already sent: the refund of ${amount} went to Stripe once.` }
+  return { refundId: result.id, message: `Refund of ${amount} sent to Stripe; the status changes when Stripe confirms it.` }
 }

@@ -2,6 +2,7 @@ import 'server-only'
 import type { Server } from 'node:http'
 import { closeDb } from '@/db'
 import * as jobs from '@/lib/jobs'
+import { stopChecking } from './health'
 import { log } from './log'
 
 // What a process does when told to stop: SIGTERM from a deploy (kamal stops the old container)
@@ -75,6 +76,7 @@ export async function shutdown(options: ShutdownOptions, signal: string): Promis
   ])
   if (!work.finished) log.warn('shutdown: the running job did not finish in time and was handed back to the queue')
   if (!http.finished) log.warn('shutdown: requests still open at the deadline were cut')
+  stopChecking()
   if (options.stopEmulator) {
     try {
       await options.stopEmulator()

@@ -80,12 +80,25 @@ const responseCache = createResponseCache({
   ttlMs: 60_000,
   version: () => globalThis.tillCatalogVersion?.version?.(),
 })
+// The socket peer, for the one client-address rule (lib/client-address.ts, whose PEER_HEADER
+// this must equal): written here from the connection, after every copy the client sent is
+// dropped, so no request can choose the address the limiters key on.
+const PEER_HEADER = 'x-till-peer'
+function stampPeer(req) {
+  for (let i = req.rawHeaders.length - 2; i >= 0; i -= 2) {
+    if (req.rawHeaders[i].toLowerCase() === PEER_HEADER) req.rawHeaders.splice(i, 2)
+  }
+  const peer = req.socket.remoteAddress ?? ''
+  req.headers[PEER_HEADER] = peer
+  req.rawHeaders.push(PEER_HEADER, peer)
+}
 const createServer = http.createServer
 http.createServer = function (...args) {
   const at = args.findIndex((arg) => typeof arg === 'function')
   if (at >= 0) {
     const listener = args[at]
     args[at] = (req, res) => {
+      stampPeer(req)
       const refuse = (status, message) => {
         const body = `${message}\n`
         res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store', Connection: 'close' })

@@ -1,17 +1,7 @@
-export type Flash = { kind: 'error' | 'notice'; text: string }
+import type { Flash } from '@/lib/flash'
 
-/** `?error=` / `?notice=` from a redirect, cut to a sane length (React escapes the text). */
-export function flashFrom(params: Record<string, string | string[] | undefined>): Flash | null {
-  const pick = (key: string) => {
-    const v = params[key]
-    const s = (Array.isArray(v) ? v[0] : v)?.replace(/\s+/g, ' ').trim()
-    return s ? s.slice(0, 300) : null
-  }
-  const error = pick('error')
-  if (error) return { kind: 'error', text: error }
-  const notice = pick('notice')
-  return notice ? { kind: 'notice', text: notice } : null
-}
+// A redirect's message, read (and its signature checked) by lib/flash.ts on the server.
+export type { Flash }
 
 export function FlashMessage({ flash, children }: { flash: Flash; children?: React.ReactNode }) {
   const tone = flash.kind === 'error' ? 'border-red-200 bg-red-50 text-red-900' : 'border-emerald-200 bg-emerald-50 text-emerald-950'

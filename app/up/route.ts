@@ -3,10 +3,8 @@ import * as health from '@/lib/health'
 export const runtime = 'nodejs'
 export const dynamic = 'force-dynamic'
 
-export function GET() {
-  const result = health.check()
-  return Response.json(result, {
-    status: result.status === 'ok' ? 200 : 503,
-    headers: { 'Cache-Control': 'no-store' },
-  })
+// The latest self-check, from memory (lib/health.ts): 200 when healthy, 503 when not.
+export function GET(request: Request) {
+  const { status, body } = health.forRequest(request.headers)
+  return Response.json(body, { status, headers: { 'Cache-Control': 'no-store' } })
 }

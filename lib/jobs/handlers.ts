@@ -1,10 +1,13 @@
 import 'server-only'
 import { write } from '@/db'
+import * as adminAuth from '@/lib/admin-auth'
 import * as backups from '@/lib/backups'
 import * as inventory from '@/lib/inventory'
 import { log } from '@/lib/log'
 import * as mail from '@/lib/mail'
 import { orderConfirmation } from '@/lib/mail/order-confirmation'
+import { orderRefunded } from '@/lib/mail/order-refunded'
+import { ownerOversold } from '@/lib/mail/owner-oversold'
 import { orderShipped } from '@/lib/mail/order-shipped'
 import * as orders from '@/lib/orders'
 import * as reconcile from '@/lib/reconcile'
@@ -32,6 +35,19 @@ export const handlers: Record<string, jobs.JobHandler> = {
     if (!order) throw new Error(`order ${String(payload.orderId)} not found`)
     if (!order.email) return
     await mail.send(orderShipped(order))
+  },
+  'mail.order_refunded': async (payload) => {
+    const order = orders.findById(Number(payload.orderId))
+    if (!order) throw new Error(`order ${String(payload.orderId)} not found`)
+    if (!order.email) return
+    await mail.send(orderRefunded(order, { amountCents: Number(payload.amountCents), refundedCents: Number(payload.refundedCents) }))
+  },
+  'mail.owner_oversold': async (payload) => {
+    const order = orders.findById(Number(payload.orderId))
+    if (!order) throw new Error(`order ${String(payload.orderId)} not found`)
+    const variantIds = Array.isArray(payload.variantIds) ? payload.variantIds.map(Number) : []
+    // One file or message per admin; a retry rewrites the same ones.
+    for (const to of adminAuth.adminEmails()) await mail.send(ownerOversold(order, to, variantIds))
   },
   reconcile: async () => {
     await reconcile.run()

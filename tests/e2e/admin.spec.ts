@@ -145,7 +145,20 @@ test('the owner runs the store: catalog, stock, order, fulfilment, refund, webho
       { timeout: 20_000, intervals: [500, 1000] },
     )
     .toBe('partially_refunded')
-  await expect(page.getByTestId('refunded')).toHaveText('$10.00')
+  // charged, refunded and net, each against the order row
+  const store = openStore(server.storageDir)
+  const refundedRow = store.prepare('SELECT total_cents AS total, refunded_cents AS refunded FROM orders WHERE id = ?').get(orderId) as { total: number; refunded: number }
+  store.close()
+  const usd = (cents: number) => new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' }).format(cents / 100)
+  expect(refundedRow.refunded).toBe(1000)
+  await expect(page.getByTestId('admin-order-total')).toContainText(`Total charged${usd(refundedRow.total)}`)
+  await expect(page.getByTestId('admin-order-refunded')).toContainText('Refunded−$10.00')
+  await expect(page.getByTestId('admin-order-net')).toContainText(`Net${usd(refundedRow.total - 1000)}`)
+  // the shopper's order page says the same, without ambiguity
+  await shop.goto(customerHref!)
+  await expect(shop.getByTestId('order-total')).toHaveText(usd(refundedRow.total))
+  await expect(shop.getByTestId('order-refunded')).toHaveText('−$10.00')
+  await expect(shop.getByTestId('order-net')).toHaveText(usd(refundedRow.total - 1000))
   await expect(page.getByText('1 restocked')).toBeVisible()
 
   // a webhook event that failed is replayed from the admin. Scheduled reconciliation (every

@@ -4,7 +4,7 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import { afterEach, describe, expect, it } from 'vitest'
 import { readMigrations } from '@/db/migrate'
-import { freePort, startServer, tempStorage, type ServerHandle } from '../support/server'
+import { freePort, startServer, tempStorage, upWhenDown, type ServerHandle } from '../support/server'
 
 // These boot the real production build (npm run build runs before this suite).
 const servers: ServerHandle[] = []
@@ -49,7 +49,8 @@ describe('booting the production server', () => {
     blocker.pragma('busy_timeout = 1000')
     blocker.exec('BEGIN EXCLUSIVE')
     try {
-      const res = await fetch(`${server.url}/up`)
+      // /up answers from the process's own check, made once a second (lib/health.ts)
+      const res = await upWhenDown(server.url)
       expect(res.status).toBe(503)
       const body = (await res.json()) as { status: string; reason: string }
       expect(body.status).toBe('error')
@@ -58,7 +59,7 @@ describe('booting the production server', () => {
       blocker.exec('ROLLBACK')
       blocker.close()
     }
-    expect((await fetch(`${server.url}/up`)).status).toBe(200)
+    await expect.poll(async () => (await fetch(`${server.url}/up`)).status, { timeout: 15_000, interval: 250 }).toBe(200)
   })
 
   it('refuses to start with a bad APP_URL and names it', async () => {

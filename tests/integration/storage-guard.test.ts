@@ -4,7 +4,7 @@ import Database from 'better-sqlite3'
 import Stripe from 'stripe'
 import { afterEach, describe, expect, it } from 'vitest'
 import { migrate } from '@/db/migrate'
-import { startServer, tempStorage, type ServerHandle } from '../support/server'
+import { startServer, tempStorage, upWhenDown, type ServerHandle } from '../support/server'
 import { openStore } from '../support/store-file'
 import { startStripeServer, type StripeServer } from '../support/stripe-server'
 
@@ -89,7 +89,8 @@ describe('a live server whose database files are deleted or replaced', () => {
     const file = path.join(server.storageDir, 'store.sqlite3')
     fs.rmSync(`${file}-wal`)
     fs.rmSync(`${file}-shm`)
-    const up = await fetch(`${server.url}/up`)
+    // /up answers from the process's own check, made once a second (lib/health.ts)
+    const up = await upWhenDown(server.url)
     expect(up.status).toBe(503)
     expect(((await up.json()) as { reason: string }).reason).toMatch(/DatabaseFileLost: .*store\.sqlite3-wal was deleted/)
     const lost = await payAndDeliver()
@@ -109,7 +110,7 @@ describe('a live server whose database files are deleted or replaced', () => {
     migrate(replacement)
     replacement.close()
     fs.renameSync(other, file)
-    expect((await fetch(`${server.url}/up`)).status).toBe(503)
+    expect((await upWhenDown(server.url)).status).toBe(503)
     const lost = await payAndDeliver()
     expect(lost.status).toBe(500)
     expect(recorded(server.storageDir, lost.eventId).n).toBe(0)

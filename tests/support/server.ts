@@ -107,6 +107,16 @@ export async function waitForHealthy(url: string, child: ChildProcess, output: (
   throw new Error(`server at ${url} not healthy after ${timeoutMs} ms:\n${output()}`)
 }
 
+/** /up, asked again for up to 10 s while it still answers 200 (the app checks itself once a second). */
+export async function upWhenDown(url: string): Promise<Response> {
+  let res = await fetch(`${url}/up`)
+  for (let i = 0; i < 40 && res.status === 200; i++) {
+    await new Promise((r) => setTimeout(r, 250))
+    res = await fetch(`${url}/up`)
+  }
+  return res
+}
+
 export function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode)
   return new Promise((resolve) => {

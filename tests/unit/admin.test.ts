@@ -52,12 +52,13 @@ describe('admin sign-in', () => {
     expect(adminAuth.sessionFor(token)).toBeNull()
   })
 
-  it('refuses after five wrong passwords for one email, even with the right one', async () => {
+  it('refuses after five wrong passwords for one email from one address, even with the right one', async () => {
     await adminAuth.createAdmin('owner@example.com', 'a long enough password')
-    for (let i = 0; i < adminAuth.MAX_FAILURES_PER_EMAIL; i++) {
-      await expect(adminAuth.signIn('owner@example.com', 'nope', `10.0.0.${i}`)).rejects.toBeInstanceOf(InvalidInput)
+    const noWait = async () => undefined
+    for (let i = 0; i < adminAuth.MAX_FAILURES_PER_EMAIL_AND_CLIENT; i++) {
+      await expect(adminAuth.signIn('owner@example.com', 'nope', '10.0.0.1', Date.now(), noWait)).rejects.toBeInstanceOf(InvalidInput)
     }
-    await expect(adminAuth.signIn('owner@example.com', 'a long enough password', '10.0.0.99')).rejects.toBeInstanceOf(adminAuth.RateLimited)
+    await expect(adminAuth.signIn('owner@example.com', 'a long enough password', '10.0.0.1', Date.now(), noWait)).rejects.toBeInstanceOf(adminAuth.RateLimited)
   })
 
   it('changing the password signs out the other sessions', async () => {
@@ -224,11 +225,28 @@ describe('orders CSV export', () => {
     // header, then batches of 3, 3 and 1
     expect(chunks).toHaveLength(4)
     const lines = chunks.join('').trim().split('\n')
-    expect(lines[0]).toMatch(/^id,created_at,status,email/)
+    expect(lines[0]).toMatch(/^"id","created_at","status","email"/)
     expect(lines).toHaveLength(8)
+    // every cell quoted, numbers and empty cells too
+    expect(lines[1]).toMatch(/^"\d+","[^"]+","(paid|refunded)","c\d@example\.com","","\d+",/)
     expect(lines.find((l) => l.includes('HYPERLINK'))).toContain(`"'=HYPERLINK(""x"")@evil.com"`)
     const paid = [...exportCsv(parseFilters({ status: 'paid' }))].join('').trim().split('\n')
     expect(paid).toHaveLength(4)
+  })
+})
+
+describe('CSV cells', () => {
+  it('quotes every cell and neutralises a formula after any separator a spreadsheet splits on', async () => {
+    const { csvCell } = await import('@/lib/order-list')
+    expect(csvCell('Bob;=1+2;x')).toBe(`"Bob;'=1+2;x"`)
+    expect(csvCell('a,+1')).toBe(`"a,'+1"`)
+    expect(csvCell('a\t-1')).toBe(`"a\t'-1"`)
+    expect(csvCell('a|@SUM(A1)')).toBe(`"a|'@SUM(A1)"`)
+    expect(csvCell('=1')).toBe(`"'=1"`)
+    expect(csvCell('plain')).toBe('"plain"')
+    expect(csvCell(42)).toBe('"42"')
+    expect(csvCell(null)).toBe('""')
+    expect(csvCell('say "hi"')).toBe('"say ""hi""' + '"')
   })
 })
 

@@ -65,7 +65,7 @@ describe('config/deploy.yml', () => {
     const route = path.join(root, 'app', ...String(config.proxy.healthcheck.path).split('/').filter(Boolean), 'route.ts')
     expect(fs.existsSync(route)).toBe(true)
     expect(config.proxy.healthcheck.path).toBe('/up')
-    const res = up()
+    const res = up(new Request('http://127.0.0.1/up'))
     expect(res.status).toBe(200)
     expect(((await res.json()) as { status: string }).status).toBe('ok')
   })
@@ -80,13 +80,25 @@ describe('config/deploy.yml', () => {
     expect(Number(config.proxy.healthcheck.interval) * 10).toBeLessThanOrEqual(config.deploy_timeout)
   })
 
+  it('says whether the proxy forwards client headers, and trusts X-Forwarded-For only from the proxy', () => {
+    // Explicit, never Kamal's default (which flips with ssl): with TLS at kamal-proxy it
+    // writes the client's address itself and must not pass on what a client sent.
+    expect(config.proxy).toHaveProperty('forward_headers')
+    expect(config.proxy.forward_headers).toBe(config.proxy.ssl === true ? false : true)
+    const env = parseEnv({ ...Object.fromEntries(Object.entries(config.env.clear).map(([k, v]) => [k, String(v)])), STRIPE_SECRET_KEY: 'sk_live_x', STRIPE_WEBHOOK_SECRET: 'whsec_x' })
+    // kamal-proxy reaches the app over Docker's bridge networks (172.16.0.0/12), never from a public address
+    expect(env.trustedProxies).toEqual(['172.16.0.0/12'])
+  })
+
   it('lets through the proxy no body larger than the largest the store takes (a product picture)', () => {
     // A product picture (10 MB) plus its form; the app caps everything else at 1 MB itself.
     expect(config.proxy.buffering.max_request_body).toBe(11_000_000)
   })
 
-  it('has aliases that run inside the live container: shell, read-only SQL, reconcile, backup, the first admin', () => {
-    expect(Object.keys(config.aliases).sort()).toEqual(['admin-create', 'backup', 'reconcile', 'shell', 'sql'])
+  it('has aliases that run inside the live container: shell, read-only SQL, reconcile, backup, the first admin, unlock', () => {
+    expect(Object.keys(config.aliases).sort()).toEqual(['admin-create', 'backup', 'reconcile', 'shell', 'sql', 'unlock'])
+    expect(config.aliases.unlock).toContain('.next/standalone/ops/admin-unlock.cjs')
+    expect(fs.existsSync(path.join(root, 'scripts', 'admin-unlock.ts'))).toBe(true)
     for (const command of Object.values(config.aliases)) expect(command).toMatch(/^app exec .*--reuse /)
     expect(config.aliases.sql).toMatch(/sqlite3 -readonly .*\/app\/storage\/store\.sqlite3/)
     // the bundled scripts they call are built from these sources (npm run build:ops)

@@ -5,10 +5,11 @@ import * as cart from '@/lib/cart'
 import { isSlug } from '@/lib/catalog'
 import * as checkout from '@/lib/checkout'
 import { CheckoutOpen, InvalidInput, NotFound, OutOfStock } from '@/lib/errors'
+import * as flash from '@/lib/flash'
 
 // The cart's three verbs. Each parses its form with zod, calls lib/cart, and answers in one
 // of two ways. The forms post to the `post…` actions, so without JavaScript a submit gets a
-// 303 back to the page with the message in ?notice= or ?error= (post/redirect/get). With
+// 303 back to the page with the message in ?notice= or ?error=, signed (lib/flash.ts). With
 // JavaScript the form's submit is taken over and calls the plain verb, which returns the
 // result, so the page updates in place (optimistically, then with the server's cart).
 // Every verb first abandons the cart's open checkout at Stripe (checkout.abandon): a cart
@@ -34,9 +35,7 @@ function labelOf(line: cart.CartLine | undefined): string {
 }
 
 function redirectWith({ result, back }: Outcome): never {
-  const url = new URL(back, 'http://local')
-  url.searchParams.set(result.ok ? 'notice' : 'error', result.message)
-  redirect(`${url.pathname}${url.search}`)
+  redirect(flash.href(back, result.ok ? 'notice' : 'error', result.message))
 }
 
 // An action is a public endpoint: anyone can call it with any arguments, not only our forms.

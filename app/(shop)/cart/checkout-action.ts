@@ -3,19 +3,20 @@
 import { redirect } from 'next/navigation'
 import * as cart from '@/lib/cart'
 import * as checkout from '@/lib/checkout'
-import { clientAddress } from '@/lib/rate-limit'
+import * as clientAddress from '@/lib/client-address'
+import * as flash from '@/lib/flash'
 
 // The cart's "Checkout" button: the one way into checkout. A plain form post without
 // JavaScript; 303 to the payment page, or back to the cart with a clear message.
 export async function startCheckout(_formData: FormData): Promise<void> {
   const cartId = await cart.getCartId()
-  if (!cartId) redirect(`/cart?error=${encodeURIComponent('Your cart is empty.')}`)
+  if (!cartId) redirect(flash.href('/cart', 'error', 'Your cart is empty.'))
   let url: string
   try {
-    url = (await checkout.start(cartId, await clientAddress())).url
+    url = (await checkout.start(cartId, await clientAddress.current())).url
   } catch (err) {
     if (checkout.isExpectedFailure(err)) {
-      redirect(`/cart?error=${encodeURIComponent(err.message)}`)
+      redirect(flash.href('/cart', 'error', err.message))
     }
     throw err
   }

@@ -1,10 +1,10 @@
 import type { Metadata } from 'next'
 import { CartContents } from './cart-contents'
 import { startCheckout } from './checkout-action'
-import { flashFrom } from '@/app/_components/flash-message'
 import { buttonPrimary, container } from '@/app/_components/ui/styles'
 import * as cart from '@/lib/cart'
 import * as checkout from '@/lib/checkout'
+import * as flash from '@/lib/flash'
 
 export const metadata: Metadata = { title: 'Your cart', robots: { index: false, follow: false } }
 
@@ -19,7 +19,7 @@ export default async function CartPage({ searchParams }: Props) {
       <h1 className="text-3xl font-semibold tracking-tight sm:text-4xl">Your cart</h1>
       <CartContents
         initial={current}
-        flash={flashFrom(query)}
+        flash={flash.read(query)}
         notes={checkout.priceNotes()}
         checkout={
           <form action={startCheckout}>

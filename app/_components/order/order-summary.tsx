@@ -62,26 +62,14 @@ export function OrderSummary({ order }: { order: OrderView }) {
         })}
       </ul>
       <dl className="mt-4 space-y-1 border-t border-stone-200 pt-4 text-sm">
-        {orders.totalsOf(order)
-          .filter((row) => row.kind !== 'total')
-          .map((row) => (
-            <div key={row.kind} className="flex justify-between" data-testid={`order-${row.kind}`}>
-              <dt>{row.label}</dt>
-              <dd className="tabular-nums">{money(row.cents)}</dd>
-            </div>
-          ))}
-        {order.refundedCents > 0 ? (
-          <div className="flex justify-between text-stone-600">
-            <dt>Refunded</dt>
-            <dd className="tabular-nums">−{money(order.refundedCents)}</dd>
+        {orders.totalsOf(order).map((row) => (
+          <div key={row.kind} className={`flex justify-between${orders.isBoldTotal(row) ? ' text-base font-semibold' : row.kind === 'refunded' ? ' text-stone-600' : ''}`}>
+            <dt>{row.label}</dt>
+            <dd className="tabular-nums" data-testid={`order-${row.kind}`}>
+              {money(row.cents)}
+            </dd>
           </div>
-        ) : null}
-        <div className="flex justify-between text-base font-semibold">
-          <dt>Total</dt>
-          <dd className="tabular-nums" data-testid="order-total">
-            {money(order.totalCents)}
-          </dd>
-        </div>
+        ))}
       </dl>
       <dl className="mt-6 grid gap-x-6 gap-y-4 border-t border-stone-200 pt-4 text-sm sm:grid-cols-2">
         {address ? (

@@ -43,6 +43,14 @@ export default async function DashboardPage() {
   return (
     <>
       <PageTitle>Dashboard</PageTitle>
+      {health.oversold > 0 ? (
+        <p className="mb-4 rounded-xl border border-red-300 bg-red-50 px-4 py-3 text-sm font-semibold text-red-900" role="alert" data-testid="oversold-alert">
+          <Link href="/admin/orders?flag=oversold" className="underline">
+            {health.oversold} {health.oversold === 1 ? 'order is' : 'orders are'} oversold
+          </Link>
+          : their units ran out before they could be kept for them. Restock, ship later or refund.
+        </p>
+      ) : null}
       <section aria-label="Operations status" className="mb-6 grid gap-2 rounded-2xl border border-stone-300 bg-stone-50 p-4 text-sm sm:grid-cols-2 lg:grid-cols-4" data-testid="status-strip">
         <p><span className="font-semibold">Payments:</span> <span data-testid="payments-mode">{health.mode}</span></p>
         <p>

@@ -1,8 +1,9 @@
 import { notFound } from 'next/navigation'
-import { FlashMessage, flashFrom } from '@/app/_components/flash-message'
+import { FlashMessage } from '@/app/_components/flash-message'
+import * as flash from '@/lib/flash'
 
 // Pieces every admin page shares. Forms post to server actions and answer with a redirect
-// carrying ?error= or ?notice=, so every write works without JavaScript.
+// carrying ?error= or ?notice= (signed, lib/flash.ts), so every write works without JavaScript.
 
 export const input = 'mt-1 block w-full rounded-lg border border-stone-400 bg-white px-3 py-2 text-sm text-stone-900 focus:border-stone-900 focus:outline-none focus:ring-2 focus:ring-stone-900/20'
 export const label = 'block text-sm font-medium text-stone-800'
@@ -17,10 +18,10 @@ export const badge = 'inline-block rounded-full px-2 py-0.5 text-xs font-semibol
 export type SearchParams = Record<string, string | string[] | undefined>
 
 export function Flash({ params }: { params: SearchParams }) {
-  const flash = flashFrom(params)
-  return flash ? (
-    <div className="mb-4" role={flash.kind === 'error' ? 'alert' : 'status'}>
-      <FlashMessage flash={flash} />
+  const message = flash.read(params)
+  return message ? (
+    <div className="mb-4" role={message.kind === 'error' ? 'alert' : 'status'}>
+      <FlashMessage flash={message} />
     </div>
   ) : null
 }

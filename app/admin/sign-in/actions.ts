@@ -3,7 +3,7 @@
 import { cookies } from 'next/headers'
 import { redirect } from 'next/navigation'
 import { z } from 'zod'
-import { fail } from '../_components/redirect'
+import { done, fail } from '../_components/redirect'
 import * as adminAuth from '@/lib/admin-auth'
 import * as audit from '@/lib/audit'
 import { InvalidInput } from '@/lib/errors'
@@ -36,5 +36,5 @@ export async function signOutAction(): Promise<void> {
   const jar = await cookies()
   adminAuth.endSession(jar.get(adminAuth.COOKIE)?.value)
   jar.delete({ name: adminAuth.COOKIE, path: '/admin' })
-  redirect('/admin/sign-in?notice=' + encodeURIComponent('Signed out.'))
+  done('/admin/sign-in', 'Signed out.')
 }

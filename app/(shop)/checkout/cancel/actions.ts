@@ -3,6 +3,7 @@
 import { redirect } from 'next/navigation'
 import * as cart from '@/lib/cart'
 import * as checkout from '@/lib/checkout'
+import * as flash from '@/lib/flash'
 
 // The cancel page's button: gives this cart's held units back and expires its open Stripe
 // session. A POST (a server action, so the Origin is checked) because it changes state;
@@ -10,5 +11,5 @@ import * as checkout from '@/lib/checkout'
 export async function cancelCheckout(_formData: FormData): Promise<void> {
   const cartId = await cart.getCartId()
   if (cartId) await checkout.cancel(cartId)
-  redirect(`/cart?${new URLSearchParams({ notice: 'Checkout canceled. Your cart is as you left it.' })}`)
+  redirect(flash.href('/cart', 'notice', 'Checkout canceled. Your cart is as you left it.'))
 }

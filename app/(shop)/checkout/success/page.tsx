@@ -6,6 +6,7 @@ import * as inventory from '@/lib/inventory'
 import { log } from '@/lib/log'
 import * as orders from '@/lib/orders'
 import * as payments from '@/lib/payments'
+import * as clientAddress from '@/lib/client-address'
 import * as rateLimit from '@/lib/rate-limit'
 
 export const metadata: Metadata = { title: 'Thank you', robots: { index: false } }
@@ -34,7 +35,7 @@ export default async function CheckoutSuccessPage({ searchParams }: { searchPara
     try {
       // A session no checkout here started costs a Stripe call that finds nothing (or
       // someone else's checkout): such look-ups are limited per client address.
-      if (!inventory.hasSession(sessionId)) rateLimit.takeSessionLookup(await rateLimit.clientAddress())
+      if (!inventory.hasSession(sessionId)) rateLimit.takeSessionLookup(await clientAddress.current())
       await payments.fulfill(sessionId)
       order = orders.findBySession(sessionId)
     } catch (err) {

@@ -1,5 +1,5 @@
-import { flashFrom } from '@/app/_components/flash-message'
 import { ProductView, productMetadata, requestedVariant } from './product-view'
+import * as flash from '@/lib/flash'
 
 // Reached only with ?notice= or ?error= (a no-JavaScript form post coming back); every other
 // product URL is rewritten to the static /products/[slug]/[variant] (next.config.ts).
@@ -9,5 +9,5 @@ export const generateMetadata = productMetadata
 
 export default async function ProductPage({ params, searchParams }: Props) {
   const [{ slug }, query] = await Promise.all([params, searchParams])
-  return <ProductView slug={slug} variantId={requestedVariant(query.variant)} flash={flashFrom(query)} isLive />
+  return <ProductView slug={slug} variantId={requestedVariant(query.variant)} flash={flash.read(query)} isLive />
 }

@@ -60,7 +60,7 @@ export async function refundAction(formData: FormData): Promise<void> {
   }
   let message: string
   try {
-    message = (await refunds.refund(admin, { orderId: order.id, amountCents, restock })).message
+    message = (await refunds.refund(admin, { orderId: order.id, amountCents, restock, nonce: String(formData.get('nonce') ?? '') })).message
   } catch (err) {
     if (err instanceof InvalidInput || err instanceof NotFound || err instanceof PaymentProviderError) fail(back, err.message)
     throw err

@@ -6,6 +6,7 @@ import { PageTitle, Flash, StatusBadge, badge, buttonDark, card, td, when, found
 import { fulfilAction, refundAction } from './actions'
 import { formatAddress } from '@/lib/addresses'
 import * as adminAuth from '@/lib/admin-auth'
+import * as formNonce from '@/lib/form-nonce'
 import { decimalAmount, formatMoney, moneyHint } from '@/lib/money'
 import * as orderTimeline from '@/lib/order-timeline'
 import * as orders from '@/lib/orders'
@@ -31,7 +32,7 @@ export default async function OrderPage({ params, searchParams }: { params: Prom
       <Flash params={query} />
       {order.isOversold || order.isDisputed ? (
         <p className="mb-4 rounded-xl border border-red-300 bg-red-50 px-4 py-3 text-sm font-semibold text-red-900" role="alert" data-testid="order-flags">
-          {order.isOversold ? 'Oversold: stock ran out before this paid order was recorded. ' : ''}
+          {order.isOversold ? 'Oversold: its units ran out before they could be kept for this order. ' : ''}
           {order.isDisputed ? 'Disputed: the customer opened a chargeback.' : ''}
         </p>
       ) : null}
@@ -68,12 +69,11 @@ export default async function OrderPage({ params, searchParams }: { params: Prom
           </DataTable>
           <dl className="mt-4 space-y-1 text-sm">
             {orders.totalsOf(order).map((row) => (
-              <div key={row.kind} className={`flex justify-between${row.kind === 'total' ? ' font-semibold' : ''}`} data-testid={`admin-order-${row.kind}`}>
+              <div key={row.kind} className={`flex justify-between${orders.isBoldTotal(row) ? ' font-semibold' : ''}`} data-testid={`admin-order-${row.kind}`}>
                 <dt>{row.label}</dt>
                 <dd className="tabular-nums">{money(row.cents)}</dd>
               </div>
             ))}
-            <div className="flex justify-between text-stone-700"><dt>Refunded</dt><dd className="tabular-nums" data-testid="refunded">{money(order.refundedCents)}</dd></div>
           </dl>
         </section>
         <section className={card} aria-labelledby="customer-heading">
@@ -93,7 +93,7 @@ export default async function OrderPage({ params, searchParams }: { params: Prom
           </ul>
           <p className="mt-2 text-sm"><Link className="underline underline-offset-4" href={`/orders/${order.publicToken}`}>Customer&apos;s order page</Link></p>
         </section>
-        {order.status === 'paid' ? (
+        {orders.isShippable(order) ? (
           <section className={card} aria-labelledby="fulfil-heading">
             <h2 id="fulfil-heading" className="mb-3 text-lg font-semibold">Mark fulfilled</h2>
             <form action={fulfilAction} className="space-y-3" data-testid="fulfil-form">
@@ -109,6 +109,8 @@ export default async function OrderPage({ params, searchParams }: { params: Prom
             <h2 id="refund-heading" className="mb-3 text-lg font-semibold">Refund</h2>
             <form action={refundAction} className="space-y-3" data-testid="refund-form">
               <input type="hidden" name="orderId" value={order.id} />
+              {/* one refund per rendered form, however often it is sent */}
+              <input type="hidden" name="nonce" value={formNonce.create()} />
               <TextField id="amount" label={<>Amount ({order.currency.toUpperCase()}, at most {money(refundable)})</>} inputMode="decimal" required defaultValue={decimalAmount(refundable, order.currency)} hint={moneyHint(order.currency)} />
               <div className="flex items-center gap-2">
                 <input id="restock" name="restock" type="checkbox" className="size-4" />

@@ -1,6 +1,7 @@
 import * as adminAuth from '@/lib/admin-auth'
 import { getEnv } from '@/lib/env'
 import { InvalidInput, NotFound } from '@/lib/errors'
+import * as flash from '@/lib/flash'
 import * as productImages from '@/lib/product-images'
 import * as guard from '@/lib/request-guard'
 
@@ -12,7 +13,7 @@ export const dynamic = 'force-dynamic'
 const MULTIPART_OVERHEAD = 64 * 1024
 
 function back(productId: string, kind: 'error' | 'notice', message: string): Response {
-  return new Response(null, { status: 303, headers: { Location: `/admin/products/${productId}?${kind}=${encodeURIComponent(message)}`, 'Cache-Control': 'no-store' } })
+  return new Response(null, { status: 303, headers: { Location: flash.href(`/admin/products/${productId}`, kind, message), 'Cache-Control': 'no-store' } })
 }
 
 async function drain(body: ReadableStream<Uint8Array> | null): Promise<void> {

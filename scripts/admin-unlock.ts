@@ -1,0 +1,24 @@
+// npm run admin:unlock -- owner@example.com — the way back in from the server: forgets the
+// failed sign-ins of that email from every address (or of every email, without one), so a
+// locked-out owner can sign in at once. In production: `kamal app exec --reuse "node
+// .next/standalone/ops/admin-unlock.cjs owner@example.com"` (docs/operations.md).
+import { getDb } from '@/db'
+import { migrate } from '@/db/migrate'
+import * as adminAuth from '@/lib/admin-auth'
+import { bootConfig } from '@/lib/boot'
+
+function main() {
+  bootConfig()
+  migrate(getDb().$client)
+  const email = process.argv[2]
+  const forgotten = adminAuth.unlock(email)
+  const what = email ? `of ${adminAuth.normalizeEmail(email)}` : 'of every email'
+  console.log(`admin:unlock: forgot ${forgotten} failed sign-in${forgotten === 1 ? '' : 's'} ${what}`)
+}
+
+try {
+  main()
+} catch (err) {
+  console.error(err)
+  process.exit(1)
+}
