@@ -46,7 +46,7 @@ export function ActionForm({ action, children, className, testId, hasSummary = t
   )
 }
 
-type Common = { name: string; id?: string; label: React.ReactNode; hint?: React.ReactNode; className?: string; labelClassName?: string; inputClassName?: string }
+type Common = { name: string; id?: string; label: React.ReactNode; hint?: React.ReactNode; className?: string; labelClassName?: string }
 
 /** What a field needs from the last answer: its typed value, its message and the ids that tie them to it. */
 function useAnswer(name: string, id: string | undefined, hasHint: boolean) {
@@ -68,12 +68,12 @@ function Notes({ fieldId, hint, error }: { fieldId: string; hint?: React.ReactNo
 
 type InputProps = Common & Omit<React.InputHTMLAttributes<HTMLInputElement>, 'id' | 'name' | 'className' | 'defaultValue' | 'type'> & { defaultValue?: string | number; type?: 'text' | 'email' | 'number' | 'date' | 'search' | 'password' }
 
-export function Field({ name, id, label, hint, className, labelClassName, inputClassName, defaultValue, ...rest }: InputProps) {
+export function Field({ name, id, label, hint, className, labelClassName, defaultValue, ...rest }: InputProps) {
   const { fieldId, error, typed, a11y } = useAnswer(name, id, !!hint)
   return (
     <div className={className}>
       <label htmlFor={fieldId} className={labelClassName ?? labelClass}>{label}</label>
-      <input id={fieldId} name={name} className={inputClassName ? `${inputClass} ${inputClassName}` : inputClass} defaultValue={typed ?? defaultValue} {...a11y} {...rest} />
+      <input id={fieldId} name={name} className={inputClass} defaultValue={typed ?? defaultValue} {...a11y} {...rest} />
       <Notes fieldId={fieldId} hint={hint} error={error} />
     </div>
   )

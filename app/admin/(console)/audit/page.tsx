@@ -18,7 +18,7 @@ function Changes({ before, after }: { before: unknown; after: unknown }) {
           {c.field ? <dt className="inline font-medium">{c.field}: </dt> : null}
           <dd className="inline">
             {c.before !== undefined ? <span className="text-stone-600">{c.before}</span> : null}
-            {c.before !== undefined && c.after !== undefined ? <><span aria-hidden="true"> → </span><span className="sr-only"> changed to </span></> : null}
+            {c.before !== undefined && c.after !== undefined ? <span> → </span> : null}
             {c.after !== undefined ? <span>{c.after}</span> : c.before !== undefined ? <span className="text-stone-600"> (removed)</span> : null}
           </dd>
         </div>

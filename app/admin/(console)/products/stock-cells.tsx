@@ -16,8 +16,8 @@ export function StockCells({ variant, back, stockTestId }: { variant: { id: numb
         <ActionForm action={adjustStockAction} className="flex flex-wrap items-start gap-2" hasSummary={false} testId="stock-form">
           <input type="hidden" name="variantId" value={id} />
           <input type="hidden" name="back" value={back} />
-          <Field name="delta" id={`delta-${id}`} label="Change" labelClassName="text-xs font-medium" inputMode="numeric" placeholder="+5" inputClassName="w-20" className="max-w-full" />
-          <Field name="note" id={`note-${id}`} label="Why" labelClassName="text-xs font-medium" maxLength={200} placeholder="received" inputClassName="w-32" className="max-w-full" />
+          <Field name="delta" id={`delta-${id}`} label="Change" labelClassName="text-xs font-medium" inputMode="numeric" placeholder="+5" className="w-24" />
+          <Field name="note" id={`note-${id}`} label="Why" labelClassName="text-xs font-medium" maxLength={200} placeholder="received" className="min-w-36 flex-1" />
           <button type="submit" className={`${buttonSmall} mt-5`}>Apply</button>
         </ActionForm>
       </td>
