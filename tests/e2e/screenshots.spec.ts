@@ -110,7 +110,7 @@ test('at 390 px the key columns of orders, order items and products come first a
   await context.close()
 })
 
-test('at 1280 px the audit log keeps emails whole and shows changes as field lists', async ({ browser, baseURL, server }) => {
+test('at 1280 px the audit log keeps emails whole and shows changes as field lists', async ({ browser, baseURL }) => {
   const context = await browser.newContext({ baseURL, viewport: { width: 1280, height: 900 } })
   const page = await context.newPage()
   await signIn(page)
