@@ -65,6 +65,12 @@ test('screenshots of every admin page at 390 and 1280 px; on a phone nothing is 
       }
       await page.screenshot({ path: `test-results/screenshots/admin-${name}-${width}.png`, fullPage: true })
     }
+    // a record that does not exist is a 404 in the admin's frame, not the shop's
+    const missing = await page.goto('/admin/orders/999999')
+    expect(missing!.status()).toBe(404)
+    await expect(page.getByRole('heading', { level: 1, name: 'Not found' })).toBeVisible()
+    await expect(page.getByRole('contentinfo')).toHaveCount(0)
+    await expect(page.getByRole('link', { name: 'View the shop' })).toBeVisible()
     // the phone's menu opens without a script, and leads to every page
     if (width < 500) {
       await page.getByText('Admin menu').click()
