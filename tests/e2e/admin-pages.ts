@@ -81,7 +81,10 @@ export async function layoutProblems(page: Page, scope = 'main') {
       .map((b) => ({ text: (b.textContent ?? '').trim().slice(0, 40), right: Math.round(b.getBoundingClientRect().right), left: Math.round(b.getBoundingClientRect().left) }))
       .filter((b) => b.right > width + 0.5 || b.left < -0.5)
     // a table box that scrolls sideways on a phone hides columns
-    const scrolling = [...document.querySelectorAll('[role=region]')].filter((r) => r.scrollWidth > r.clientWidth + 1).map((r) => r.getAttribute('aria-label'))
-    return { overflow: document.documentElement.scrollWidth - width, offscreen, scrolling }
+    const regions = [...document.querySelectorAll('[role=region]')]
+    const scrolling = regions.filter((r) => r.scrollWidth > r.clientWidth + 1).map((r) => r.getAttribute('aria-label'))
+    // a box that does scroll shows it: edge shadows drawn as backgrounds
+    const withoutCue = regions.filter((r) => !getComputedStyle(r).backgroundImage.includes('gradient')).map((r) => r.getAttribute('aria-label'))
+    return { overflow: document.documentElement.scrollWidth - width, offscreen, scrolling, withoutCue }
   }, scope)
 }

@@ -57,6 +57,7 @@ test('screenshots of every admin page at 390 and 1280 px; on a phone nothing is 
       const problems = await layoutProblems(page)
       expect(problems.overflow, `${url} at ${width}px is wider than the screen`).toBeLessThanOrEqual(0)
       expect(problems.offscreen, `${url} at ${width}px: buttons off screen`).toEqual([])
+      expect(problems.withoutCue, `${url} at ${width}px: table boxes with no scroll cue`).toEqual([])
       if (width < 500) {
         expect(problems.scrolling, `${url} at ${width}px: tables that scroll sideways`).toEqual([])
         // the menu is folded: the page's own heading is on the first screen
