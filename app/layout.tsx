@@ -1,13 +1,10 @@
 import type { Metadata, Viewport } from 'next'
-import { CartProvider } from './_components/cart/cart-provider'
-import { SiteFooter } from './_components/site-footer'
-import { SiteHeader } from './_components/site-header'
-import { FetchedSiteFrame } from './_components/site-shell'
-import { site, siteShell } from '@/lib/seo'
+import { site } from '@/lib/seo'
 import './globals.css'
 
-// The root layout reads no cookies and no request headers: the per-visitor cart count is
-// fetched by the browser (CartProvider), so catalog pages below can be cached.
+// The document every page shares, and nothing more: the shop's frame (header, search, cart,
+// footer) is the (shop) group's layout, the admin has its own (app/admin/layout.tsx). It reads
+// no cookies and no request headers, so the catalog pages below can be cached.
 
 export function generateMetadata(): Metadata {
   const s = site()
@@ -27,26 +24,14 @@ export function generateMetadata(): Metadata {
 
 export const viewport: Viewport = { themeColor: '#ffffff', width: 'device-width', initialScale: 1 }
 
-export default async function RootLayout({ children }: { children: React.ReactNode }) {
-  const shell = await siteShell()
+export default function RootLayout({ children }: { children: React.ReactNode }) {
   return (
     <html lang="en">
       <body className="page-body">
         <a href="#main" className="skip-link">
           Skip to content
         </a>
-        <CartProvider>
-          {shell ? (
-            <>
-              <SiteHeader storeName={shell.storeName} collections={shell.collections} isTestMode={shell.isTestMode} />
-              <div className="flex flex-1 flex-col">{children}</div>
-              <SiteFooter storeName={shell.storeName} description={shell.description} priceNote={shell.priceNote} collections={shell.collections} />
-            </>
-          ) : (
-            // only the static 404, prerendered by `next build`
-            <FetchedSiteFrame>{children}</FetchedSiteFrame>
-          )}
-        </CartProvider>
+        {children}
       </body>
     </html>
   )

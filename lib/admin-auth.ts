@@ -229,10 +229,10 @@ export function endSession(token: string | undefined): void {
 
 /** Changes the password after checking the current one; every other session is signed out. */
 export async function changePassword(admin: Admin, current: string, next: string): Promise<void> {
-  if (next.length < MIN_PASSWORD) throw new InvalidInput(`The new password must be at least ${MIN_PASSWORD} characters.`)
-  if (next.length > 500) throw new InvalidInput('The new password is too long.')
+  if (next.length < MIN_PASSWORD) throw new InvalidInput(`The new password must be at least ${MIN_PASSWORD} characters.`, 'next')
+  if (next.length > 500) throw new InvalidInput('The new password is too long.', 'next')
   const user = getDb().select().from(adminUsers).where(eq(adminUsers.id, admin.id)).get()
-  if (!user || !(await verifyPassword(current, user.passwordHash))) throw new InvalidInput('The current password is not right.')
+  if (!user || !(await verifyPassword(current, user.passwordHash))) throw new InvalidInput('The current password is not right.', 'current')
   const passwordHash = await hashPassword(next)
   write((tx) => {
     tx.update(adminUsers).set({ passwordHash }).where(eq(adminUsers.id, admin.id)).run()

@@ -44,7 +44,7 @@ export function list() {
 
 export function create(actor: audit.Actor, fields: CollectionFields): number {
   return write((tx) => {
-    if (tx.select({ id: collections.id }).from(collections).where(eq(collections.slug, fields.slug)).get()) throw new InvalidInput(`The address ${fields.slug} is already used by another collection.`)
+    if (tx.select({ id: collections.id }).from(collections).where(eq(collections.slug, fields.slug)).get()) throw new InvalidInput(`The address ${fields.slug} is already used by another collection.`, 'slug')
     const row = tx.insert(collections).values(fields).returning({ id: collections.id }).get()
     audit.record(tx, actor, 'collection.create', `collection:${row.id}`, null, fields)
     changed()
@@ -57,7 +57,7 @@ export function update(actor: audit.Actor, id: number, fields: CollectionFields)
     const before = tx.select().from(collections).where(eq(collections.id, id)).get()
     if (!before) throw new NotFound('That collection')
     const clash = tx.select({ id: collections.id }).from(collections).where(eq(collections.slug, fields.slug)).get()
-    if (clash && clash.id !== id) throw new InvalidInput(`The address ${fields.slug} is already used by another collection.`)
+    if (clash && clash.id !== id) throw new InvalidInput(`The address ${fields.slug} is already used by another collection.`, 'slug')
     tx.update(collections).set({ ...fields, updatedAt: Date.now() }).where(eq(collections.id, id)).run()
     audit.record(tx, actor, 'collection.update', `collection:${id}`, { title: before.title, slug: before.slug, description: before.description, isFeatured: before.isFeatured }, fields)
     changed()

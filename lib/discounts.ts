@@ -77,46 +77,46 @@ const optionalText = z.string().trim().transform((v) => (v === '' ? null : v))
  * Reads the form into what Stripe is asked for, or says what is wrong in words the owner can
  * act on. `today` (YYYY-MM-DD, UTC) bounds the expiry date.
  */
-export function parsePromotion(input: PromotionInput, today: string, currency: string): { ok: true; data: payments.NewPromotionCode } | { ok: false; message: string } {
+export function parsePromotion(input: PromotionInput, today: string, currency: string): { ok: true; data: payments.NewPromotionCode } | { ok: false; message: string; field: keyof PromotionInput } {
   const code = input.code.trim()
-  if (!/^[A-Za-z0-9-]{3,40}$/.test(code)) return { ok: false, message: 'A code has 3 to 40 letters, digits or dashes, like SPRING-20.' }
+  if (!/^[A-Za-z0-9-]{3,40}$/.test(code)) return { ok: false, message: 'A code has 3 to 40 letters, digits or dashes, like SPRING-20.', field: 'code' }
   let percentOff: number | null = null
   let amountOffCents: number | null = null
   if (input.kind === 'percent') {
     const match = /^(\d{1,3})(?:\.(\d{1,2}))?$/.exec(input.amount.trim())
     const value = match ? Number(input.amount.trim()) : NaN
-    if (!(value > 0 && value <= 100)) return { ok: false, message: 'Enter a percentage from 0.01 to 100, like 20.' }
+    if (!(value > 0 && value <= 100)) return { ok: false, message: 'Enter a percentage from 0.01 to 100, like 20.', field: 'amount' }
     percentOff = value
   } else if (input.kind === 'amount') {
     const amount = parseMoney(input.amount, currency, { what: `The amount off (in ${currency.toUpperCase()})` })
-    if (!amount.ok) return { ok: false, message: amount.message }
+    if (!amount.ok) return { ok: false, message: amount.message, field: 'amount' }
     amountOffCents = amount.cents
   } else {
-    return { ok: false, message: 'Choose a percentage or an amount off.' }
+    return { ok: false, message: 'Choose a percentage or an amount off.', field: 'kind' }
   }
   const expiresOn = optionalText.parse(input.expiresOn)
   let expiresAt: number | null = null
   if (expiresOn !== null) {
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(expiresOn) || Number.isNaN(Date.parse(`${expiresOn}T00:00:00Z`))) return { ok: false, message: 'Enter the expiry as a date, like 2027-01-31.' }
-    if (expiresOn < today) return { ok: false, message: 'The expiry date has passed; choose today or a later day.' }
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(expiresOn) || Number.isNaN(Date.parse(`${expiresOn}T00:00:00Z`))) return { ok: false, message: 'Enter the expiry as a date, like 2027-01-31.', field: 'expiresOn' }
+    if (expiresOn < today) return { ok: false, message: 'The expiry date has passed; choose today or a later day.', field: 'expiresOn' }
     // The code works through the whole of its last day (UTC).
     expiresAt = Math.floor(Date.parse(`${expiresOn}T23:59:59Z`) / 1000)
   }
   const limit = optionalText.parse(input.maxRedemptions)
   let maxRedemptions: number | null = null
   if (limit !== null) {
-    if (!/^\d{1,7}$/.test(limit) || Number(limit) < 1) return { ok: false, message: 'The redemption limit is a whole number from 1, or empty for no limit.' }
+    if (!/^\d{1,7}$/.test(limit) || Number(limit) < 1) return { ok: false, message: 'The redemption limit is a whole number from 1, or empty for no limit.', field: 'maxRedemptions' }
     maxRedemptions = Number(limit)
   }
   const minimum = optionalText.parse(input.minimumAmount)
   let minimumAmountCents: number | null = null
   if (minimum !== null) {
     const parsed = parseMoney(minimum, currency, { what: `The minimum order (in ${currency.toUpperCase()}, or empty for none)` })
-    if (!parsed.ok) return { ok: false, message: parsed.message }
+    if (!parsed.ok) return { ok: false, message: parsed.message, field: 'minimumAmount' }
     minimumAmountCents = parsed.cents
   }
   if (amountOffCents !== null && minimumAmountCents !== null && minimumAmountCents < amountOffCents) {
-    return { ok: false, message: `The minimum order must be at least the amount off (${formatMoney(amountOffCents, currency)}).` }
+    return { ok: false, message: `The minimum order must be at least the amount off (${formatMoney(amountOffCents, currency)}).`, field: 'minimumAmount' }
   }
   return { ok: true, data: { code, percentOff, amountOffCents, currency, expiresAt, maxRedemptions, minimumAmountCents, isFirstOrderOnly: input.isFirstOrderOnly } }
 }
@@ -130,7 +130,7 @@ export { create as newNonce, isValid as isNonce } from './form-nonce'
 export async function create(actor: audit.Actor, input: PromotionInput, now = new Date()): Promise<payments.PromotionCodeFacts> {
   if (!formNonce.isValid(input.nonce)) throw new InvalidInput('The form has expired; please fill it in again.')
   const parsed = parsePromotion(input, now.toISOString().slice(0, 10), getEnv().currency)
-  if (!parsed.ok) throw new InvalidInput(parsed.message)
+  if (!parsed.ok) throw new InvalidInput(parsed.message, parsed.field)
   let created: Awaited<ReturnType<typeof payments.createPromotionCode>>
   try {
     created = await payments.createPromotionCode(parsed.data, `till-promotion-${input.nonce}`)

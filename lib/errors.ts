@@ -41,7 +41,11 @@ export class NotFound extends Error {
 }
 
 export class InvalidInput extends Error {
-  constructor(message: string) {
+  /** `field`: the form field the message is about (a form shows it beside that field) */
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
     super(message)
     this.name = 'InvalidInput'
   }

@@ -261,7 +261,7 @@ function orderIdOf(tx: Tx, sessionId: string): number | null {
  * Never below zero; a reason is required. Returns the stock after the change.
  */
 export function adjust(tx: Tx, input: { variantId: number; delta: number; note: string; adminUserId: number | null }): { stockBefore: number; stockAfter: number } {
-  if (!Number.isSafeInteger(input.delta) || input.delta === 0) throw new InvalidInput('The change must be a whole number other than zero.')
+  if (!Number.isSafeInteger(input.delta) || input.delta === 0) throw new InvalidInput('The change must be a whole number other than zero.', 'delta')
   const row = tx
     .update(variants)
     .set({ stock: sql`${variants.stock} + ${input.delta}`, updatedAt: Date.now() })
@@ -271,7 +271,7 @@ export function adjust(tx: Tx, input: { variantId: number; delta: number; note: 
   if (!row) {
     const current = tx.select({ stock: variants.stock }).from(variants).where(eq(variants.id, input.variantId)).get()
     if (!current) throw new NotFound('That variant')
-    throw new InvalidInput(`Stock cannot go below zero (there are ${current.stock}, the change was ${input.delta}).`)
+    throw new InvalidInput(`Stock cannot go below zero (there are ${current.stock}, the change was ${input.delta}).`, 'delta')
   }
   ledger(tx, { variantId: input.variantId, delta: input.delta, stockAfter: row.stock, reason: 'adjust', note: input.note, adminUserId: input.adminUserId })
   announce([input.variantId])
@@ -280,7 +280,7 @@ export function adjust(tx: Tx, input: { variantId: number; delta: number; note: 
 
 /** adjust(), by an admin, in its own transaction with its audit row. */
 export function adjustByAdmin(actor: audit.Actor, input: { variantId: number; delta: number; note: string }): { stockBefore: number; stockAfter: number } {
-  if (!input.note.trim()) throw new InvalidInput('Say why the stock changes (received, damaged, counted…).')
+  if (!input.note.trim()) throw new InvalidInput('Say why the stock changes (received, damaged, counted…).', 'note')
   return write((tx) => {
     const result = adjust(tx, { ...input, note: input.note.trim(), adminUserId: actor.id })
     audit.record(tx, actor, 'stock.adjust', `variant:${input.variantId}`, { stock: result.stockBefore }, { stock: result.stockAfter, delta: input.delta, note: input.note.trim() })

@@ -44,45 +44,54 @@ const sku = z
   .max(64, 'A SKU is 64 characters at most.')
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'A SKU has letters, digits, dots, dashes and underscores only.')
 
-/** "Size=M, Colour=Navy" → { Size: 'M', Colour: 'Navy' } */
+/**
+ * "Colour: Cream, Size: M" (as the storefront shows options) or "Size=M, Colour=Navy" →
+ * { Colour: 'Cream', Size: 'M' }; pairs separated by commas, semicolons or new lines.
+ */
 export function parseOptionsText(text: string): VariantOptions | null {
   const out: VariantOptions = {}
   const trimmed = text.trim()
   if (!trimmed) return out
-  for (const part of trimmed.split(',')) {
-    const m = /^\s*([^=,]{1,40})=([^=,]{1,60})\s*$/.exec(part)
-    if (!m) return null
-    out[m[1]!.trim()] = m[2]!.trim()
+  for (const part of trimmed.split(/[,;\n]/)) {
+    if (!part.trim()) continue
+    // Name=Value (the older form, whose value may hold a colon) or Name: Value
+    const m = /^\s*([^=]{1,40}?)\s*=\s*([^=]{1,60}?)\s*$/.exec(part) ?? /^\s*([^:=]{1,40}?)\s*:\s*([^=]{1,60}?)\s*$/.exec(part)
+    if (!m || !m[1] || !m[2]) return null
+    out[m[1]] = m[2]
   }
   return Object.keys(out).length <= 5 ? out : null
 }
 
+/** The options as the form shows them, in the storefront's own words: "Colour: Cream, Size: M". */
 export function optionsText(options: VariantOptions): string {
   return Object.entries(options)
-    .map(([k, v]) => `${k}=${v}`)
+    .map(([k, v]) => `${k}: ${v}`)
     .join(', ')
 }
+
+/** The options format in words, for the form's hint and the refusal. */
+export const OPTIONS_FORMAT = 'Name: Value pairs separated by commas, like Colour: Cream, Size: M'
 
 export type VariantInput = { sku: string; title: string; priceCents: number; stock: number; options: VariantOptions }
 
 /** Reads one variant's raw form fields; the message names what is wrong. */
-export function parseVariant(raw: { sku: unknown; title: unknown; price: unknown; stock?: unknown; options: unknown }, label: string): { ok: true; data: VariantInput } | { ok: false; message: string } {
+export function parseVariant(raw: { sku: unknown; title: unknown; price: unknown; stock?: unknown; options: unknown }, label: string): { ok: true; data: VariantInput } | { ok: false; message: string; field: keyof VariantInput | 'price' } {
   const parsedSku = sku.safeParse(raw.sku)
-  if (!parsedSku.success) return { ok: false, message: `${label}: ${parsedSku.error.issues[0]!.message}` }
+  if (!parsedSku.success) return { ok: false, message: `${label}: ${parsedSku.error.issues[0]!.message}`, field: 'sku' }
   const parsedTitle = z.string().trim().max(TITLE_MAX, `the variant title is too long (${TITLE_MAX} characters at most)`).safeParse(raw.title ?? '')
-  if (!parsedTitle.success) return { ok: false, message: `${label}: ${parsedTitle.error.issues[0]!.message}` }
+  if (!parsedTitle.success) return { ok: false, message: `${label}: ${parsedTitle.error.issues[0]!.message}`, field: 'title' }
   const priceText = typeof raw.price === 'string' ? raw.price : ''
   const price = parseMoney(priceText, getEnv().currency, { what: 'the price' })
-  if (!price.ok) return { ok: false, message: `${label}: ${price.message}` }
+  if (!price.ok) return { ok: false, message: `${label}: ${price.message}`, field: 'price' }
   const priceCents = price.cents
   let stock = 0
   if (raw.stock !== undefined) {
     const parsedStock = z.coerce.number().int().min(0).max(1_000_000).safeParse(raw.stock === '' ? '0' : raw.stock)
-    if (!parsedStock.success) return { ok: false, message: `${label}: the stock must be a whole number, zero or more.` }
+    if (!parsedStock.success) return { ok: false, message: `${label}: the stock must be a whole number, zero or more.`, field: 'stock' }
     stock = parsedStock.data
   }
   const options = parseOptionsText(typeof raw.options === 'string' ? raw.options : '')
-  if (!options) return { ok: false, message: `${label}: write options as Name=Value, separated by commas (e.g. Size=M, Colour=Navy).` }
+  if (!options) return { ok: false, message: `${label}: write the options as ${OPTIONS_FORMAT} (at most five).`, field: 'options' }
   return { ok: true, data: { sku: parsedSku.data, title: parsedTitle.data || optionsTitle(options), priceCents, stock, options } }
 }
 
@@ -109,13 +118,13 @@ function uniqueSlug(tx: Tx, base: string, exceptId?: number): string {
     const taken = tx.select({ id: products.id }).from(products).where(eq(products.slug, candidate)).get()
     if (!taken || taken.id === exceptId) return candidate
   }
-  throw new InvalidInput('Could not find a free address for this title; change the title.')
+  throw new InvalidInput('Could not find a free address for this title; change the title.', 'title')
 }
 
 function assertSkusFree(tx: Tx, skus: string[], exceptVariantId?: number): void {
   const seen = new Set<string>()
   for (const s of skus) {
-    if (seen.has(s.toLowerCase())) throw new InvalidInput(`The SKU ${s} is used twice in this form; each variant needs its own.`)
+    if (seen.has(s.toLowerCase())) throw new InvalidInput(`The SKU ${s} is used twice in this form; each variant needs its own.`, 'sku')
     seen.add(s.toLowerCase())
   }
   if (skus.length === 0) return
@@ -126,7 +135,7 @@ function assertSkusFree(tx: Tx, skus: string[], exceptVariantId?: number): void 
     .where(sql`lower(${variants.sku}) IN (${sql.join(skus.map((s) => sql`${s.toLowerCase()}`), sql`, `)})`)
     .all()
     .find((row) => row.id !== exceptVariantId)
-  if (clash) throw new InvalidInput(`The SKU ${clash.sku} is already used by “${clash.productTitle}”. Every SKU must be unique.`)
+  if (clash) throw new InvalidInput(`The SKU ${clash.sku} is already used by “${clash.productTitle}”. Every SKU must be unique.`, 'sku')
 }
 
 function changed(): void {
@@ -139,7 +148,7 @@ function changed(): void {
  * (title-2) and `sameTitleAs` names the existing one, so the form can say so.
  */
 export function create(actor: audit.Actor, fields: ProductFields, variantInputs: VariantInput[]): { id: number; slug: string; sameTitleAs: { id: number; slug: string } | null } {
-  if (variantInputs.length === 0) throw new InvalidInput('Add at least one variant (a SKU and a price).')
+  if (variantInputs.length === 0) throw new InvalidInput('Add at least one variant (a SKU and a price).', 'sku')
   return write((tx) => {
     assertSkusFree(tx, variantInputs.map((v) => v.sku))
     const sameTitleAs = tx.select({ id: products.id, slug: products.slug }).from(products).where(sql`lower(${products.title}) = ${fields.title.toLowerCase()}`).orderBy(asc(products.id)).get() ?? null

@@ -6,10 +6,11 @@ import { SiteHeader } from './site-header'
 import type { SiteShell } from '@/lib/seo'
 
 /**
- * The header and footer for the static 404. Every other page renders them on the server;
- * that one is prerendered at build time, when there is no shell (no database, no
- * configuration), so it starts from a neutral one and fetches the real one here: the same
- * header, search, collections and test-mode banner as the rest of the shop.
+ * The header and footer for the 404 (app/not-found.tsx) and any shop page prerendered at build
+ * time. The shop's pages render them on the server; these are prerendered when there is no
+ * shell (no database, no configuration) or ride along in every page's payload, so they start
+ * from a neutral shell and fetch the real one here: the same header, search, collections and
+ * test-mode banner as the rest of the shop.
  */
 export function FetchedSiteFrame({ children }: { children: React.ReactNode }) {
   const [fetched, setFetched] = useState<SiteShell | null>(null)

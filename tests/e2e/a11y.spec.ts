@@ -1,5 +1,6 @@
+import { adminPages, paidOrderId } from './admin-pages'
 import { expect, hydrated, test } from './fixtures'
-import { seriousViolations } from './shop'
+import { seriousViolations, signIn } from './shop'
 
 // axe on the storefront's pages, at phone and desktop widths: no serious or critical
 // violations of WCAG 2.1 A/AA (and axe's best practices, which include landmarks).
@@ -41,5 +42,30 @@ for (const width of [390, 1280]) {
     await expect(skip).toBeVisible()
     await page.keyboard.press('Enter')
     await expect(page).toHaveURL(/#main$/)
+  })
+}
+
+// Every admin page, signed in, at both widths; and a form showing its messages.
+for (const width of [390, 1280]) {
+  test(`every admin page has no serious axe violations at ${width}px`, async ({ page, browser, server }) => {
+    test.setTimeout(180_000)
+    const orderId = await paidOrderId(browser, server)
+    await page.setViewportSize({ width, height: 900 })
+    await page.goto('/admin/sign-in')
+    expect(await seriousViolations(page), `/admin/sign-in at ${width}px`).toEqual([])
+    await signIn(page)
+    for (const [, url] of adminPages(server, orderId)) {
+      await page.goto(url)
+      expect(await seriousViolations(page), `${url} at ${width}px`).toEqual([])
+    }
+    // a refused form: the summary, the messages and the fields marked invalid
+    await page.goto('/admin/products/new')
+    await page.getByLabel('Title', { exact: true }).fill('Axe mug')
+    await page.locator('#v0-sku').fill('AXE-1')
+    await page.locator('#v0-price').fill('twelve')
+    await page.locator('#v0-options').fill('Cream')
+    await page.getByRole('button', { name: 'Create product' }).click()
+    await expect(page.locator('#v0-price-error')).toBeVisible()
+    expect(await seriousViolations(page), `refused product form at ${width}px`).toEqual([])
   })
 }

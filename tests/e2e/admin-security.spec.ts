@@ -46,19 +46,26 @@ function isSignInRedirect(res: Response): boolean {
 
 type Form = { page: string; fields: [string, string][]; marker: string }
 
-/** Every server-action form on a page: its hidden fields (the action id among them). */
+const unescapeHtml = (text: string) => text.replace(/&quot;/g, '"').replace(/&#x27;|&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')
+
+/**
+ * Every server-action form on a page: its hidden fields (the action id among them). A plain
+ * action names itself in $ACTION_ID_<id>; a form run through useActionState carries its action
+ * as a bound reference ($ACTION_REF_n, and $ACTION_n:0 = {"id": …, "bound": …}).
+ */
 async function formsOn(page: string, cookie: string): Promise<Form[]> {
   const html = await (await fetch(`${server.url}${page}`, { headers: { cookie } })).text()
   return [...html.matchAll(/<form\b[\s\S]*?<\/form>/g)]
     .map((m) => m[0])
     .filter((f) => f.includes('$ACTION_ID_') || f.includes('$ACTION_REF_'))
-    .map((form) => ({
-      page,
-      marker: /\$ACTION_ID_(\w+)/.exec(form)?.[1] ?? 'bound',
-      fields: [...form.matchAll(/<input\b[^>]*>/g)]
-        .map((m) => [/name="([^"]*)"/.exec(m[0])?.[1] ?? '', /value="([^"]*)"/.exec(m[0])?.[1] ?? ''] as [string, string])
-        .filter(([name]) => name),
-    }))
+    .map((form) => {
+      const fields = [...form.matchAll(/<input\b[^>]*>/g)]
+        .map((m) => [unescapeHtml(/name="([^"]*)"/.exec(m[0])?.[1] ?? ''), unescapeHtml(/value="([^"]*)"/.exec(m[0])?.[1] ?? '')] as [string, string])
+        .filter(([name]) => name)
+      const bound = fields.find(([name]) => /^\$ACTION_\d+:0$/.test(name))?.[1]
+      const marker = /\$ACTION_ID_(\w+)/.exec(form)?.[1] ?? (bound ? (JSON.parse(bound) as { id: string }).id : 'bound')
+      return { page, marker, fields }
+    })
 }
 
 async function signIn(origin = server.url, password = TEST_ADMIN.password, address?: string): Promise<Response> {
@@ -70,9 +77,15 @@ async function signIn(origin = server.url, password = TEST_ADMIN.password, addre
   return fetch(`${server.url}/admin/sign-in`, { method: 'POST', redirect: 'manual', headers: { origin, ...(address ? { 'x-forwarded-for': address } : {}) }, body })
 }
 
-/** The message a redirect carries in ?error= (spaces arrive as "+"). */
-function errorOf(res: Response): string {
-  return new URL(res.headers.get('location') ?? '/', server.url).searchParams.get('error') ?? ''
+/**
+ * The message of a refused sign-in: in ?error= of a redirect, or, when the form comes back
+ * filled in (useActionState without JavaScript), in the page's alert.
+ */
+async function errorOf(res: Response): Promise<string> {
+  const location = res.headers.get('location')
+  if (location) return new URL(location, server.url).searchParams.get('error') ?? ''
+  const html = await res.text()
+  return unescapeHtml(/data-testid="flash-error"[^>]*>([\s\S]*?)<\/div>/.exec(html)?.[1]?.replace(/<[^>]+>/g, ' ') ?? '')
 }
 
 function sessionCookie(res: Response): string | null {
@@ -197,9 +210,9 @@ test('ten wrong passwords are rate-limited, even when the right one follows', as
   for (let i = 0; i < 10; i++) {
     const res = await signIn(server.url, `wrong password ${i}`, '203.0.113.7')
     expect(sessionCookie(res)).toBeNull()
-    expect(errorOf(res)).toMatch(/do not match|Too many/)
+    expect(await errorOf(res)).toMatch(/do not match|Too many/)
   }
   const res = await signIn(server.url, TEST_ADMIN.password, '203.0.113.7')
   expect(sessionCookie(res)).toBeNull()
-  expect(errorOf(res)).toMatch(/Too many failed sign-in attempts/)
+  expect(await errorOf(res)).toMatch(/Too many failed sign-in attempts/)
 })

@@ -1,19 +1,14 @@
 import { notFound } from 'next/navigation'
+import { badge } from './styles'
 import { FlashMessage } from '@/app/_components/flash-message'
 import * as flash from '@/lib/flash'
 
-// Pieces every admin page shares. Forms post to server actions and answer with a redirect
-// carrying ?error= or ?notice= (signed, lib/flash.ts), so every write works without JavaScript.
+// Pieces every admin page shares. Forms post to server actions; a write that succeeds answers
+// with a redirect carrying ?notice= (or ?error= when there is nothing to correct), signed
+// (lib/flash.ts); a refused form comes back filled in with its messages (action-form.tsx), so
+// every write works without JavaScript.
 
-export const input = 'mt-1 block w-full rounded-lg border border-stone-400 bg-white px-3 py-2 text-sm text-stone-900 focus:border-stone-900 focus:outline-none focus:ring-2 focus:ring-stone-900/20'
-export const label = 'block text-sm font-medium text-stone-800'
-export const card = 'min-w-0 rounded-2xl border border-stone-200 bg-white p-4 shadow-sm sm:p-6'
-export const table = 'w-full min-w-[36rem] text-left text-sm'
-export const th = 'border-b border-stone-200 px-3 py-2 font-semibold text-stone-700'
-export const td = 'border-b border-stone-100 px-3 py-2 align-top'
-export const buttonSmall = 'inline-flex items-center justify-center rounded-full border border-stone-400 bg-white px-3 py-1.5 text-xs font-semibold text-stone-900 hover:border-stone-900'
-export const buttonDark = 'inline-flex items-center justify-center rounded-full bg-stone-900 px-5 py-2.5 text-sm font-semibold text-white hover:bg-stone-700'
-export const badge = 'inline-block rounded-full px-2 py-0.5 text-xs font-semibold'
+export { input, label, card, table, th, td, buttonSmall, buttonDark, badge } from './styles'
 
 export type SearchParams = Record<string, string | string[] | undefined>
 
@@ -36,12 +31,13 @@ export function PageTitle({ children, actions }: { children: React.ReactNode; ac
 }
 
 /**
- * A wide table scrolls inside its own box on a phone instead of widening the page. The box is
- * positioned so that visually hidden text in a cell (absolutely placed) stays inside it too.
+ * A table too wide for its place scrolls inside its own box instead of widening the page, with
+ * a shadow at the edge where more columns are (`.scroll-cue`). The box is positioned so that
+ * visually hidden text in a cell (absolutely placed) stays inside it too.
  */
 export function TableScroll({ children, label: name }: { children: React.ReactNode; label: string }) {
   return (
-    <div className="relative overflow-x-auto rounded-xl border border-stone-200" role="region" aria-label={name} tabIndex={0}>
+    <div className="scroll-cue relative overflow-x-auto rounded-xl border border-stone-200" role="region" aria-label={name} tabIndex={0}>
       {children}
     </div>
   )

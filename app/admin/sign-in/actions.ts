@@ -4,24 +4,26 @@ import { cookies } from 'next/headers'
 import { redirect } from 'next/navigation'
 import { z } from 'zod'
 import { done, fail } from '../_components/redirect'
+import { refused, type FormState } from '../_components/form-state'
 import * as adminAuth from '@/lib/admin-auth'
 import * as audit from '@/lib/audit'
 import { InvalidInput } from '@/lib/errors'
 
 const SignIn = z.object({ email: z.string().trim().min(3).max(254), password: z.string().min(1).max(500) })
 
-export async function signInAction(formData: FormData): Promise<void> {
+// A refusal keeps the email (never the password) and says why beside the form.
+export async function signInAction(previous: FormState, formData: FormData): Promise<FormState> {
   // No session to check yet, but a sign-in from another site is refused all the same.
   await adminAuth.assertSameOrigin()
   const parsed = SignIn.safeParse({ email: formData.get('email'), password: formData.get('password') })
-  if (!parsed.success) fail('/admin/sign-in', 'Enter your email and password.')
+  if (!parsed.success) return refused(previous, formData, { [parsed.error.issues[0]!.path[0] === 'password' ? 'password' : 'email']: 'Enter your email and password.' })
   const jar = await cookies()
   let token: string
   try {
     const result = await adminAuth.signIn(parsed.data.email, parsed.data.password, await adminAuth.clientAddress())
     token = result.token
   } catch (err) {
-    if (err instanceof adminAuth.RateLimited || err instanceof InvalidInput) fail('/admin/sign-in', err.message)
+    if (err instanceof adminAuth.RateLimited || err instanceof InvalidInput) return refused(previous, formData, { '': err.message })
     throw err
   }
   // A new token at every sign-in; whatever session this browser had before ends now.

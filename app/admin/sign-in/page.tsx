@@ -1,6 +1,6 @@
 import type { Metadata } from 'next'
 import { redirect } from 'next/navigation'
-import { TextField } from '../_components/fields'
+import { ActionForm, Field } from '../_components/action-form'
 import { Flash, buttonDark, type SearchParams } from '../_components/ui'
 import { signInAction } from './actions'
 import * as adminAuth from '@/lib/admin-auth'
@@ -14,13 +14,13 @@ export default async function SignInPage({ searchParams }: { searchParams: Promi
     <main id="main" className="mx-auto w-full max-w-sm flex-1 px-4 py-12">
       <h1 className="mb-6 text-2xl font-semibold tracking-tight">Sign in to the admin</h1>
       <Flash params={params} />
-      <form action={signInAction} className="space-y-4" data-testid="sign-in-form">
-        <TextField id="email" label="Email" type="email" autoComplete="username" required maxLength={254} />
-        <TextField id="password" label="Password" type="password" autoComplete="current-password" required maxLength={500} />
+      <ActionForm action={signInAction} className="space-y-4" testId="sign-in-form">
+        <Field name="email" label="Email" type="email" autoComplete="username" required maxLength={254} />
+        <Field name="password" label="Password" type="password" autoComplete="current-password" required maxLength={500} />
         <button type="submit" className={`${buttonDark} w-full`}>
           Sign in
         </button>
-      </form>
+      </ActionForm>
       <section className="mt-8 space-y-2 text-sm text-stone-700" aria-labelledby="first-admin-heading" data-testid="first-admin">
         <h2 id="first-admin-heading" className="font-semibold text-stone-900">First time here?</h2>
         <p>

@@ -4,10 +4,28 @@ import { DataTable } from '../../_components/data-table'
 import { PageTitle, td, when, pageParam, type SearchParams } from '../../_components/ui'
 import * as adminAuth from '@/lib/admin-auth'
 import * as audit from '@/lib/audit'
+import { changesOf } from './changes'
 
 export const metadata: Metadata = { title: 'Audit log' }
 
-const show = (value: unknown) => (value === null || value === undefined ? '' : JSON.stringify(value).slice(0, 400))
+function Changes({ before, after }: { before: unknown; after: unknown }) {
+  const changes = changesOf(before, after)
+  if (changes.length === 0) return <span className="text-stone-600">—</span>
+  return (
+    <dl className="space-y-0.5" data-testid="audit-changes">
+      {changes.map((c) => (
+        <div key={c.field} className="[overflow-wrap:anywhere]">
+          {c.field ? <dt className="inline font-medium">{c.field}: </dt> : null}
+          <dd className="inline">
+            {c.before !== undefined ? <span className="text-stone-600">{c.before}</span> : null}
+            {c.before !== undefined && c.after !== undefined ? <span> → </span> : null}
+            {c.after !== undefined ? <span>{c.after}</span> : c.before !== undefined ? <span className="text-stone-600"> (removed)</span> : null}
+          </dd>
+        </div>
+      ))}
+    </dl>
+  )
+}
 
 export default async function AuditPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   await adminAuth.requireAdmin()
@@ -17,15 +35,15 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
   return (
     <>
       <PageTitle>Audit log</PageTitle>
-      <DataTable label="Audit log" columns={['When', 'Who', 'What', 'Before → after']}>
+      <DataTable label="Audit log" columns={['What', 'When', 'Who', 'Changes (before → after)']}>
         {result.rows.map((r) => (
           <tr key={r.id} data-testid="audit-row" data-action={r.action}>
-            <td className={td}>{when(r.createdAt)}</td>
-            <td className={`${td} break-all`}>{r.adminEmail}</td>
-            <td className={td}><span className="font-medium">{r.action}</span><span className="block text-xs text-stone-600">{r.subject}</span></td>
-            <td className={`${td} max-w-md break-words font-mono text-xs`}>
-              {show(r.before)}
-              {r.after !== null ? <> → {show(r.after)}</> : null}
+            <td className={td}><span className="font-medium">{r.action}</span><span className="block text-xs text-stone-600 [overflow-wrap:anywhere]">{r.subject}</span></td>
+            <td className={`${td} sm:whitespace-nowrap`} data-label="When">{when(r.createdAt)}</td>
+            {/* an email stays whole on a desk; on a phone it may wrap anywhere rather than overflow */}
+            <td className={`${td} [overflow-wrap:anywhere] sm:whitespace-nowrap`} data-label="Who">{r.adminEmail}</td>
+            <td className={`${td} text-xs sm:min-w-64`} data-label="Changes">
+              <Changes before={r.before} after={r.after} />
             </td>
           </tr>
         ))}

@@ -1,6 +1,7 @@
 'use server'
 
 import { z } from 'zod'
+import { issuesByField, refused, type FormState } from '../../_components/form-state'
 import { done, fail } from '../../_components/redirect'
 import * as adminAuth from '@/lib/admin-auth'
 import * as collections from '@/lib/collections'
@@ -18,19 +19,19 @@ function fields(formData: FormData, prefix = '') {
   })
 }
 
-export async function saveCollectionAction(formData: FormData): Promise<void> {
+export async function saveCollectionAction(previous: FormState, formData: FormData): Promise<FormState> {
   const admin = await adminAuth.requireAdmin()
   const rawId = formData.get('collectionId')
   const id = rawId ? Id.safeParse(rawId) : null
   if (id && !id.success) fail('/admin/collections', 'That collection does not exist.')
   const prefix = id ? `c${id.data}-` : 'new-'
   const parsed = fields(formData, prefix)
-  if (!parsed.success) fail('/admin/collections', parsed.error.issues[0]!.message)
+  if (!parsed.success) return refused(previous, formData, issuesByField(parsed.error.issues, prefix))
   try {
     if (id) collections.update(admin, id.data, parsed.data)
     else collections.create(admin, parsed.data)
   } catch (err) {
-    if (err instanceof InvalidInput || err instanceof NotFound) fail('/admin/collections', err.message)
+    if (err instanceof InvalidInput || err instanceof NotFound) return refused(previous, formData, { [err instanceof InvalidInput && err.field ? `${prefix}${err.field}` : '']: err.message })
     throw err
   }
   done('/admin/collections', `Collection ${parsed.data.title} saved.`)

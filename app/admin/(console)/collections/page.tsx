@@ -1,5 +1,6 @@
 import type { Metadata } from 'next'
-import { Flash, PageTitle, buttonDark, buttonSmall, card, input, label, type SearchParams } from '../../_components/ui'
+import { ActionForm, CheckboxField, Field, TextAreaField } from '../../_components/action-form'
+import { Flash, PageTitle, buttonDark, buttonSmall, card, type SearchParams } from '../../_components/ui'
 import { saveCollectionAction } from './actions'
 import * as adminAuth from '@/lib/admin-auth'
 import * as collections from '@/lib/collections'
@@ -9,22 +10,10 @@ export const metadata: Metadata = { title: 'Collections' }
 function Fields({ prefix, values }: { prefix: string; values?: { title: string; slug: string; description: string; isFeatured: boolean } }) {
   return (
     <div className="grid gap-3 sm:grid-cols-2">
-      <div>
-        <label htmlFor={`${prefix}title`} className={label}>Title</label>
-        <input id={`${prefix}title`} name={`${prefix}title`} required maxLength={100} defaultValue={values?.title} className={input} />
-      </div>
-      <div>
-        <label htmlFor={`${prefix}slug`} className={label}>Address (/collections/…)</label>
-        <input id={`${prefix}slug`} name={`${prefix}slug`} required maxLength={60} defaultValue={values?.slug} className={input} />
-      </div>
-      <div className="sm:col-span-2">
-        <label htmlFor={`${prefix}description`} className={label}>Description</label>
-        <textarea id={`${prefix}description`} name={`${prefix}description`} rows={2} maxLength={2000} defaultValue={values?.description} className={input} />
-      </div>
-      <div className="flex items-center gap-2">
-        <input id={`${prefix}isFeatured`} name={`${prefix}isFeatured`} type="checkbox" defaultChecked={values?.isFeatured} className="size-4" />
-        <label htmlFor={`${prefix}isFeatured`} className="text-sm">Featured on the home page</label>
-      </div>
+      <Field name={`${prefix}title`} label="Title" required maxLength={100} defaultValue={values?.title} />
+      <Field name={`${prefix}slug`} label="Address (/collections/…)" hint="Lowercase letters, digits and dashes, like summer-sale." required maxLength={60} defaultValue={values?.slug} />
+      <TextAreaField name={`${prefix}description`} label="Description" rows={2} maxLength={2000} defaultValue={values?.description} className="sm:col-span-2" />
+      <CheckboxField name={`${prefix}isFeatured`} label="Featured on the home page" defaultChecked={values?.isFeatured} />
     </div>
   )
 }
@@ -39,18 +28,18 @@ export default async function CollectionsPage({ searchParams }: { searchParams: 
       <Flash params={params} />
       <div className="space-y-4">
         {all.map((c) => (
-          <form key={c.id} action={saveCollectionAction} className={`${card} space-y-3`}>
+          <ActionForm key={c.id} action={saveCollectionAction} className={`${card} space-y-3`} testId="collection-form">
             <input type="hidden" name="collectionId" value={c.id} />
             <p className="text-sm text-stone-700">{c.productCount} products</p>
             <Fields prefix={`c${c.id}-`} values={c} />
             <button type="submit" className={buttonSmall}>Save {c.title}</button>
-          </form>
+          </ActionForm>
         ))}
-        <form action={saveCollectionAction} className={`${card} space-y-3`}>
+        <ActionForm action={saveCollectionAction} className={`${card} space-y-3`} testId="new-collection-form">
           <h2 className="text-lg font-semibold">New collection</h2>
           <Fields prefix="new-" />
           <button type="submit" className={buttonDark}>Create collection</button>
-        </form>
+        </ActionForm>
       </div>
     </>
   )

@@ -1,19 +1,18 @@
 'use server'
 
+import { refused, type FormState } from '../../_components/form-state'
 import { done, fail } from '../../_components/redirect'
 import * as adminAuth from '@/lib/admin-auth'
 import * as discounts from '@/lib/discounts'
 import { InvalidInput, PaymentProviderError } from '@/lib/errors'
 
 // The Discounts forms: parse, check the session, call lib/discounts (which talks to Stripe
-// and audits), answer with a redirect carrying the message.
+// and audits), answer with a redirect carrying the message, or with what was typed and why
+// it was refused (form-state.ts).
 
 const text = (v: FormDataEntryValue | null) => (typeof v === 'string' ? v : '')
 
-// The fields that go back to the form after a refusal, so nothing typed is lost.
-const KEPT = ['code', 'kind', 'amount', 'expiresOn', 'maxRedemptions', 'minimumAmount'] as const
-
-export async function createPromotionCodeAction(formData: FormData): Promise<void> {
+export async function createPromotionCodeAction(previous: FormState, formData: FormData): Promise<FormState> {
   const admin = await adminAuth.requireAdmin()
   const input: discounts.PromotionInput = {
     code: text(formData.get('code')),
@@ -30,10 +29,9 @@ export async function createPromotionCodeAction(formData: FormData): Promise<voi
     created = await discounts.create(admin, input)
   } catch (err) {
     if (err instanceof InvalidInput || err instanceof PaymentProviderError) {
-      const kept = new URLSearchParams()
-      for (const key of KEPT) if (input[key]) kept.set(key, input[key].slice(0, 100))
-      if (input.isFirstOrderOnly) kept.set('isFirstOrderOnly', 'on')
-      fail(`/admin/discounts?${kept}`, err.message)
+      const answer = refused(previous, formData, { [err instanceof InvalidInput && err.field ? err.field : '']: err.message })
+      // the corrected form is a new request to Stripe, under a new idempotency key
+      return { ...answer, values: { ...answer.values, nonce: discounts.newNonce() } }
     }
     throw err
   }

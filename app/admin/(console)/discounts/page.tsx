@@ -1,8 +1,8 @@
 import type { Metadata } from 'next'
 import { DataTable } from '../../_components/data-table'
-import { SelectField, TextField } from '../../_components/fields'
+import { ActionForm, CheckboxField, ChoiceField, Field, HiddenField } from '../../_components/action-form'
 import { RowAction } from '../../_components/row-action'
-import { Flash, PageTitle, badge, buttonDark, card, pick, td, when, type SearchParams } from '../../_components/ui'
+import { Flash, PageTitle, badge, buttonDark, card, td, when, type SearchParams } from '../../_components/ui'
 import { createPromotionCodeAction, deactivatePromotionCodeAction } from './actions'
 import * as adminAuth from '@/lib/admin-auth'
 import * as discounts from '@/lib/discounts'
@@ -33,7 +33,6 @@ export default async function DiscountsPage({ searchParams }: { searchParams: Pr
     if (!(err instanceof PaymentProviderError)) throw err
     unavailable = err.message
   }
-  const kept = (key: string) => pick(params, key) ?? ''
   return (
     <>
       <PageTitle>Discounts</PageTitle>
@@ -56,11 +55,11 @@ export default async function DiscountsPage({ searchParams }: { searchParams: Pr
               {overview.codes.map((code) => (
                 <tr key={code.id} data-testid="promotion-code-row" data-code={code.code}>
                   <td className={`${td} font-mono font-semibold`}>{code.code}</td>
-                  <td className={td}>{discounts.describeCoupon(code.coupon)}</td>
-                  <td className={td}>{restrictions(code)}</td>
-                  <td className={`${td} text-right tabular-nums`} data-testid="times-redeemed">{code.timesRedeemed}</td>
-                  <td className={`${td} text-right tabular-nums`} data-testid="paid-orders">{code.paidOrders}</td>
-                  <td className={td}>
+                  <td className={td} data-label="Discount">{discounts.describeCoupon(code.coupon)}</td>
+                  <td className={td} data-label="Limits">{restrictions(code)}</td>
+                  <td className={`${td} text-right tabular-nums`} data-label="Used" data-testid="times-redeemed">{code.timesRedeemed}</td>
+                  <td className={`${td} text-right tabular-nums`} data-label="Paid orders" data-testid="paid-orders">{code.paidOrders}</td>
+                  <td className={td} data-label="Status">
                     <span className={`${badge} ${code.isActive ? 'bg-emerald-100 text-emerald-900' : 'bg-stone-200 text-stone-800'}`} data-testid="code-status">
                       {code.isActive ? 'active' : 'inactive'}
                     </span>
@@ -83,10 +82,10 @@ export default async function DiscountsPage({ searchParams }: { searchParams: Pr
               {overview.coupons.map((coupon) => (
                 <tr key={coupon.id} data-testid="coupon-row">
                   <td className={td}>{coupon.name ?? coupon.id}</td>
-                  <td className={td}>{discounts.describeCoupon(coupon)}</td>
-                  <td className={`${td} text-right tabular-nums`}>{coupon.timesRedeemed}</td>
-                  <td className={td}>{when(coupon.createdAt)}</td>
-                  <td className={td}>{coupon.isValid ? 'valid' : 'no longer valid'}</td>
+                  <td className={td} data-label="Discount">{discounts.describeCoupon(coupon)}</td>
+                  <td className={`${td} text-right tabular-nums`} data-label="Used">{coupon.timesRedeemed}</td>
+                  <td className={td} data-label="Created">{when(coupon.createdAt)}</td>
+                  <td className={td} data-label="Status">{coupon.isValid ? 'valid' : 'no longer valid'}</td>
                 </tr>
               ))}
             </DataTable>
@@ -96,25 +95,19 @@ export default async function DiscountsPage({ searchParams }: { searchParams: Pr
       ) : null}
       <section className={card} aria-labelledby="new-code-heading">
         <h2 id="new-code-heading" className="mb-3 text-lg font-semibold">New promotion code</h2>
-        <form action={createPromotionCodeAction} className="grid gap-3 sm:grid-cols-2" data-testid="promotion-form">
-          <input type="hidden" name="nonce" value={discounts.newNonce()} />
-          <TextField id="code" label="Code shoppers type (letters, digits, dashes)" required minLength={3} maxLength={40} pattern="[A-Za-z0-9\-]+" defaultValue={kept('code')} />
-          <SelectField id="kind" label="Discount type" defaultValue={kept('kind') || 'percent'}>
-            <option value="percent">Percentage off</option>
-            <option value="amount">Amount off ({currency})</option>
-          </SelectField>
-          <TextField id="amount" label="Percentage or amount off" required inputMode="decimal" defaultValue={kept('amount')} hint={`A percentage like 20, or an amount: ${moneyHint(currency)}`} />
-          <TextField id="expiresOn" label="Last day it works (UTC, optional)" type="date" defaultValue={kept('expiresOn')} />
-          <TextField id="maxRedemptions" label="Redemption limit (optional)" type="number" min={1} inputMode="numeric" defaultValue={kept('maxRedemptions')} />
-          <TextField id="minimumAmount" label={`Minimum order in ${currency} (optional)`} inputMode="decimal" defaultValue={kept('minimumAmount')} hint={moneyHint(currency)} />
-          <div className="flex items-center gap-2 sm:col-span-2">
-            <input id="isFirstOrderOnly" name="isFirstOrderOnly" type="checkbox" defaultChecked={kept('isFirstOrderOnly') === 'on'} className="size-4" />
-            <label htmlFor="isFirstOrderOnly" className="text-sm">First order only (shoppers who never paid before)</label>
-          </div>
+        <ActionForm action={createPromotionCodeAction} className="grid gap-3 sm:grid-cols-2" testId="promotion-form">
+          <HiddenField name="nonce" defaultValue={discounts.newNonce()} />
+          <Field name="code" label="Code shoppers type" hint="3 to 40 letters, digits or dashes, like SPRING-20." required minLength={3} maxLength={40} />
+          <ChoiceField name="kind" label="Discount type" defaultValue="percent" options={[['percent', 'Percentage off'], ['amount', `Amount off (${currency})`]]} />
+          <Field name="amount" label="Percentage or amount off" required inputMode="decimal" hint={`A percentage like 20, or an amount: ${moneyHint(currency)}`} />
+          <Field name="expiresOn" label="Last day it works (UTC, optional)" type="date" />
+          <Field name="maxRedemptions" label="Redemption limit (optional)" type="number" min={1} inputMode="numeric" />
+          <Field name="minimumAmount" label={`Minimum order in ${currency} (optional)`} inputMode="decimal" hint={moneyHint(currency)} />
+          <CheckboxField name="isFirstOrderOnly" label="First order only (shoppers who never paid before)" className="sm:col-span-2" />
           <div className="sm:col-span-2">
             <button type="submit" className={buttonDark}>Create promotion code</button>
           </div>
-        </form>
+        </ActionForm>
       </section>
     </>
   )

@@ -29,15 +29,15 @@ export default async function EventsPage({ searchParams }: { searchParams: Promi
           </Link>
         ))}
       </nav>
-      <DataTable label="Webhook events" columns={['Received', 'Event', 'Status', { label: 'Replay', visuallyHidden: true }]}>
+      <DataTable label="Webhook events" columns={['Event', 'Received', 'Status', { label: 'Replay', visuallyHidden: true }]}>
         {result.rows.map((e) => (
           <tr key={e.id} data-testid="event-row" data-event-id={e.id}>
-            <td className={td}>{when(e.receivedAt)}</td>
-            <td className={`${td} break-all`}>
+            <td className={`${td} [overflow-wrap:anywhere]`}>
               <span className="font-medium">{e.type}</span>
               <span className="block text-xs text-stone-600">{e.id} · {e.objectId ?? ''}</span>
             </td>
-            <td className={td}>
+            <td className={td} data-label="Received">{when(e.receivedAt)}</td>
+            <td className={td} data-label="Status">
               {e.processedAt ? <span className={`${badge} bg-emerald-100 text-emerald-900`}>applied</span> : <span className={`${badge} bg-red-100 text-red-900`}>failed</span>}
               <span className="block text-xs text-stone-600">{e.attempts} attempt{e.attempts === 1 ? '' : 's'}</span>
               {e.error ? <span className="block max-w-xs break-words text-xs text-red-800" data-testid="event-error">{e.error}</span> : null}

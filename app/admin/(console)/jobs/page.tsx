@@ -26,8 +26,8 @@ export default async function JobsPage({ searchParams }: { searchParams: Promise
           {failed.map((j) => (
             <tr key={j.id} data-testid="job-row">
               <td className={td}>#{j.id} {j.kind}<span className="block text-xs text-stone-600">{j.attempts} attempts</span></td>
-              <td className={td}>{when(j.finishedAt)}</td>
-              <td className={`${td} max-w-xs break-words text-xs`}>{j.lastError ?? '—'}</td>
+              <td className={td} data-label="Failed">{when(j.finishedAt)}</td>
+              <td className={`${td} max-w-xs break-words text-xs`} data-label="Last error">{j.lastError ?? '—'}</td>
               <td className={td}>
                 <RowAction action={retryJobAction} name="jobId" value={j.id}>Retry</RowAction>
               </td>

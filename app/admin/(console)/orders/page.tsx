@@ -50,7 +50,7 @@ export default async function OrdersPage({ searchParams }: { searchParams: Promi
         </div>
       </form>
       <p className="mb-2 text-sm text-stone-600">{result.total} {result.total === 1 ? 'order' : 'orders'}</p>
-      <DataTable label="Orders" columns={['Order', 'Placed', 'Customer', 'Status', { label: 'Discount', numeric: true }, { label: 'Tax', numeric: true }, { label: 'Total', numeric: true }]}>
+      <DataTable label="Orders" columns={['Order', 'Customer', { label: 'Total', numeric: true }, 'Status', 'Placed', { label: 'Discount', numeric: true }, { label: 'Tax', numeric: true }]}>
         {result.rows.map((o) => (
           <tr key={o.id} data-testid="order-row" className={o.isOversold || o.isDisputed ? 'bg-red-50' : undefined}>
             <td className={td}>
@@ -58,16 +58,16 @@ export default async function OrdersPage({ searchParams }: { searchParams: Promi
                 #{String(o.id).padStart(5, '0')}
               </Link>
             </td>
-            <td className={td}>{when(o.createdAt)}</td>
-            <td className={`${td} break-all`}>{o.email ?? '—'}</td>
-            <td className={td}>
+            <td className={`${td} [overflow-wrap:anywhere]`} data-label="Customer">{o.email ?? '—'}</td>
+            <td className={`${td} text-right tabular-nums`} data-label="Total">{formatMoney(o.totalCents, o.currency)}</td>
+            <td className={td} data-label="Status">
               <StatusBadge status={o.status} />{' '}
               {o.isOversold ? <span className={`${badge} bg-red-700 text-white`}>oversold</span> : null}{' '}
               {o.isDisputed ? <span className={`${badge} bg-red-700 text-white`}>disputed</span> : null}
             </td>
-            <td className={`${td} text-right tabular-nums`} title={o.discountCodes.join(', ') || undefined}>{o.discountCents ? formatMoney(-o.discountCents, o.currency) : '—'}</td>
-            <td className={`${td} text-right tabular-nums`}>{o.taxCents ? formatMoney(o.taxCents, o.currency) : '—'}</td>
-            <td className={`${td} text-right tabular-nums`}>{formatMoney(o.totalCents, o.currency)}</td>
+            <td className={td} data-label="Placed">{when(o.createdAt)}</td>
+            <td className={`${td} text-right tabular-nums`} data-label="Discount" title={o.discountCodes.join(', ') || undefined}>{o.discountCents ? formatMoney(-o.discountCents, o.currency) : '—'}</td>
+            <td className={`${td} text-right tabular-nums`} data-label="Tax">{o.taxCents ? formatMoney(o.taxCents, o.currency) : '—'}</td>
           </tr>
         ))}
       </DataTable>

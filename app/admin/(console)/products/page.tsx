@@ -40,15 +40,15 @@ export default async function ProductsPage({ searchParams }: { searchParams: Pro
         <div className="col-span-2 sm:col-span-4"><button type="submit" className={buttonDark}>Search</button></div>
       </form>
       <p className="mb-2 text-sm text-stone-600">{result.total} {result.total === 1 ? 'product' : 'products'}</p>
-      <DataTable label="Products" columns={['Product', 'Status', { label: 'Variants', numeric: true }, { label: 'Stock', numeric: true }, { label: 'From', numeric: true }, 'Changed']}>
+      <DataTable label="Products" columns={['Product', { label: 'Stock', numeric: true }, { label: 'From', numeric: true }, 'Status', { label: 'Variants', numeric: true }, 'Changed']}>
         {result.rows.map((p) => (
           <tr key={p.id} data-testid="product-row">
             <td className={td}><Link href={`/admin/products/${p.id}`} className="font-semibold underline underline-offset-4">{p.title}</Link></td>
-            <td className={td}>{p.status}</td>
-            <td className={`${td} text-right tabular-nums`}>{p.variantCount}</td>
-            <td className={`${td} text-right tabular-nums`}>{p.stock}</td>
-            <td className={`${td} text-right tabular-nums`}>{p.minPriceCents !== null ? formatMoney(p.minPriceCents, currency) : '—'}</td>
-            <td className={td}>{when(p.updatedAt)}</td>
+            <td className={`${td} text-right tabular-nums`} data-label="Stock">{p.stock}</td>
+            <td className={`${td} text-right tabular-nums`} data-label="From">{p.minPriceCents !== null ? formatMoney(p.minPriceCents, currency) : '—'}</td>
+            <td className={td} data-label="Status">{p.status}</td>
+            <td className={`${td} text-right tabular-nums`} data-label="Variants">{p.variantCount}</td>
+            <td className={td} data-label="Changed">{when(p.updatedAt)}</td>
           </tr>
         ))}
       </DataTable>

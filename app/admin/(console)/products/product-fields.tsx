@@ -1,69 +1,39 @@
-import { input, label } from '../../_components/ui'
+import { CheckboxField, ChoiceField, Field, TextAreaField } from '../../_components/action-form'
 import { getEnv } from '@/lib/env'
 import { moneyHint } from '@/lib/money'
 import * as products from '@/lib/products'
 
-/** Title, description, status, featured and tax code: the same fields on the new and edit forms. */
+// The product and variant fields, the same on the new and edit forms. They sit inside an
+// ActionForm: after a refusal each shows what was typed and its own message.
+
+const STATUS_OPTIONS = products.PRODUCT_STATUSES.map((s) => [s, s] as const)
+
+/** Title, description, status, featured and tax code. */
 export function ProductFieldset({ values }: { values?: { title: string; description: string; status: string; isFeatured: boolean; taxCode: string | null } }) {
   return (
     <>
-      <div>
-        <label htmlFor="title" className={label}>Title</label>
-        <input id="title" name="title" required maxLength={products.TITLE_MAX} defaultValue={values?.title} className={input} />
+      <Field name="title" label="Title" required maxLength={products.TITLE_MAX} defaultValue={values?.title} />
+      <TextAreaField name="description" label="Description" rows={5} maxLength={products.DESCRIPTION_MAX} defaultValue={values?.description} />
+      <div className="grid gap-3 sm:grid-cols-2">
+        <ChoiceField name="status" label="Status" defaultValue={values?.status ?? 'active'} options={STATUS_OPTIONS} />
+        <CheckboxField name="isFeatured" label="Featured on the home page" defaultChecked={values?.isFeatured} className="sm:self-end sm:pb-2" />
       </div>
-      <div>
-        <label htmlFor="description" className={label}>Description</label>
-        <textarea id="description" name="description" rows={5} maxLength={products.DESCRIPTION_MAX} defaultValue={values?.description} className={input} />
-      </div>
-      <div className="grid grid-cols-2 gap-3">
-        <div>
-          <label htmlFor="status" className={label}>Status</label>
-          <select id="status" name="status" defaultValue={values?.status ?? 'active'} className={input}>
-            {products.PRODUCT_STATUSES.map((s) => <option key={s} value={s}>{s}</option>)}
-          </select>
-        </div>
-        <div className="flex items-end gap-2 pb-2">
-          <input id="isFeatured" name="isFeatured" type="checkbox" defaultChecked={values?.isFeatured} className="size-4" />
-          <label htmlFor="isFeatured" className="text-sm">Featured on the home page</label>
-        </div>
-      </div>
-      <div>
-        <label htmlFor="taxCode" className={label}>Tax code (Stripe Tax, e.g. txcd_99999999; empty for the shop default)</label>
-        <input id="taxCode" name="taxCode" maxLength={13} pattern="txcd_[0-9]{8}" defaultValue={values?.taxCode ?? ''} className={input} />
-      </div>
+      <Field name="taxCode" label="Tax code (Stripe Tax)" hint="Like txcd_99999999; leave it empty for the shop default." maxLength={13} defaultValue={values?.taxCode ?? ''} />
     </>
   )
 }
 
 /** One variant's fields; `prefix` keeps several rows apart in one form. */
 export function VariantFieldset({ prefix, legend, withStock, values }: { prefix: string; legend: string; withStock: boolean; values?: { sku: string; title: string; price: string; options: string } }) {
-  const id = (name: string) => `${prefix}${name}`
+  const name = (field: string) => `${prefix}${field}`
   return (
-    <fieldset className="grid grid-cols-2 gap-3 rounded-xl border border-stone-200 p-3 sm:grid-cols-5">
+    <fieldset className="grid min-w-0 grid-cols-2 gap-3 rounded-xl border border-stone-200 p-3 sm:grid-cols-4">
       <legend className="px-1 text-sm font-semibold">{legend}</legend>
-      <div>
-        <label htmlFor={id('sku')} className={label}>SKU</label>
-        <input id={id('sku')} name={id('sku')} maxLength={64} defaultValue={values?.sku} className={input} />
-      </div>
-      <div>
-        <label htmlFor={id('price')} className={label}>Price</label>
-        <input id={id('price')} name={id('price')} inputMode="decimal" defaultValue={values?.price} aria-describedby={id('price-hint')} className={input} />
-      </div>
-      {withStock ? (
-        <div>
-          <label htmlFor={id('stock')} className={label}>Stock</label>
-          <input id={id('stock')} name={id('stock')} type="number" min={0} defaultValue={0} className={input} />
-        </div>
-      ) : null}
-      <div>
-        <label htmlFor={id('vtitle')} className={label}>Variant title</label>
-        <input id={id('vtitle')} name={id('vtitle')} maxLength={products.TITLE_MAX} defaultValue={values?.title} className={input} />
-      </div>
-      <div>
-        <label htmlFor={id('options')} className={label}>Options</label>
-        <input id={id('options')} name={id('options')} placeholder="Size=M, Colour=Navy" defaultValue={values?.options} className={input} />
-      </div>
-      <p id={id('price-hint')} className="col-span-full text-xs text-stone-600">Price: {moneyHint(getEnv().currency)}</p>
+      <Field name={name('sku')} label="SKU" maxLength={64} defaultValue={values?.sku} />
+      <Field name={name('price')} label="Price" inputMode="decimal" defaultValue={values?.price} hint={moneyHint(getEnv().currency)} />
+      {withStock ? <Field name={name('stock')} label="Stock" type="number" min={0} defaultValue={0} /> : null}
+      <Field name={name('vtitle')} label="Variant title" maxLength={products.TITLE_MAX} defaultValue={values?.title} className={withStock ? undefined : 'col-span-2 sm:col-span-2'} />
+      <Field name={name('options')} label="Options" hint={<>Name: Value pairs, separated by commas, like <span className="whitespace-nowrap font-mono">Colour: Cream, Size: M</span>. Name=Value works too.</>} defaultValue={values?.options} className="col-span-2 sm:col-span-4" />
     </fieldset>
   )
 }

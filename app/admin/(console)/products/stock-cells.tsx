@@ -1,29 +1,25 @@
-import { buttonSmall, input, td } from '../../_components/ui'
+import { ActionForm, Field } from '../../_components/action-form'
+import { buttonSmall, td } from '../../_components/ui'
 import { adjustStockAction } from './actions'
 
 // The stock cells of a variant's row, on the inventory list and on a product's page: on the
 // shelf, held by open checkouts, and the inline "change by N, because" form. `back` is where
 // the action sends the owner afterwards; `stockTestId` marks the shelf cell where a test reads it.
+// The form wraps, so on a phone its Apply button moves under the fields instead of off screen.
 export function StockCells({ variant, back, stockTestId }: { variant: { id: number; stock: number; held: number }; back: string; stockTestId?: string }) {
   const { id } = variant
   return (
     <>
-      <td className={`${td} text-right tabular-nums`} data-testid={stockTestId}>{variant.stock}</td>
-      <td className={`${td} text-right tabular-nums`}>{variant.held}</td>
+      <td className={`${td} text-right tabular-nums`} data-label="On shelf" data-testid={stockTestId}>{variant.stock}</td>
+      <td className={`${td} text-right tabular-nums`} data-label="Held">{variant.held}</td>
       <td className={td}>
-        <form action={adjustStockAction} className="flex flex-wrap items-end gap-2">
+        <ActionForm action={adjustStockAction} className="flex flex-wrap items-start gap-2" hasSummary={false} testId="stock-form">
           <input type="hidden" name="variantId" value={id} />
           <input type="hidden" name="back" value={back} />
-          <div>
-            <label htmlFor={`delta-${id}`} className="text-xs font-medium">Change</label>
-            <input id={`delta-${id}`} name="delta" inputMode="numeric" placeholder="+5" className={`${input} w-20`} />
-          </div>
-          <div>
-            <label htmlFor={`note-${id}`} className="text-xs font-medium">Why</label>
-            <input id={`note-${id}`} name="note" maxLength={200} placeholder="received" className={`${input} w-32`} />
-          </div>
-          <button type="submit" className={buttonSmall}>Apply</button>
-        </form>
+          <Field name="delta" id={`delta-${id}`} label="Change" labelClassName="text-xs font-medium" inputMode="numeric" placeholder="+5" className="w-24" />
+          <Field name="note" id={`note-${id}`} label="Why" labelClassName="text-xs font-medium" maxLength={200} placeholder="received" className="min-w-36 flex-1" />
+          <button type="submit" className={`${buttonSmall} mt-5`}>Apply</button>
+        </ActionForm>
       </td>
     </>
   )

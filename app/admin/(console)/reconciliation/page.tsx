@@ -27,10 +27,10 @@ export default async function ReconciliationPage({ searchParams }: { searchParam
         {runs.map((r) => (
           <tr key={r.id} data-testid="reconcile-row">
             <td className={td}>{when(r.startedAt)}</td>
-            <td className={`${td} tabular-nums`}>{r.eventsSeen}</td>
-            <td className={`${td} tabular-nums`}>{r.sessionsSeen}</td>
-            <td className={`${td} tabular-nums`}>{r.ordersCreated}</td>
-            <td className={`${td} max-w-xs break-words text-xs`}>
+            <td className={`${td} tabular-nums`} data-label="Events">{r.eventsSeen}</td>
+            <td className={`${td} tabular-nums`} data-label="Sessions">{r.sessionsSeen}</td>
+            <td className={`${td} tabular-nums`} data-label="Repaired">{r.ordersCreated}</td>
+            <td className={`${td} max-w-xs break-words text-xs`} data-label="Problems">
               {r.mismatches.length ? r.mismatches.map((m) => `${m.sessionId}: order ${m.orderCents} vs Stripe ${m.stripeCents}`).join('; ') : 'none'}
               {r.error ? <span className="block text-red-800">{r.error}</span> : null}
             </td>

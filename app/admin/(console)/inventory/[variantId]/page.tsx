@@ -23,10 +23,10 @@ export default async function LedgerPage({ params }: { params: Promise<{ variant
         {rows.map((r) => (
           <tr key={r.id} data-testid="ledger-row" data-reason={r.reason}>
             <td className={td}>{when(r.createdAt)}</td>
-            <td className={td}>{r.reason.replace('_', ' ')}{r.note ? <span className="block break-all text-xs text-stone-600">{r.note}</span> : null}{r.orderId ? <Link className="block text-xs underline" href={`/admin/orders/${r.orderId}`}>order #{String(r.orderId).padStart(5, '0')}</Link> : null}</td>
-            <td className={`${td} text-right tabular-nums`}>{r.delta > 0 ? `+${r.delta}` : r.delta}</td>
-            <td className={`${td} text-right tabular-nums`}>{r.stockAfter}</td>
-            <td className={`${td} break-all`}>{r.adminEmail ?? (r.adminUserId ? 'admin' : 'the shop')}</td>
+            <td className={td} data-label="Why">{r.reason.replace('_', ' ')}{r.note ? <span className="block break-all text-xs text-stone-600">{r.note}</span> : null}{r.orderId ? <Link className="block text-xs underline" href={`/admin/orders/${r.orderId}`}>order #{String(r.orderId).padStart(5, '0')}</Link> : null}</td>
+            <td className={`${td} text-right tabular-nums`} data-label="Change">{r.delta > 0 ? `+${r.delta}` : r.delta}</td>
+            <td className={`${td} text-right tabular-nums`} data-label="After">{r.stockAfter}</td>
+            <td className={`${td} [overflow-wrap:anywhere]`} data-label="Who">{r.adminEmail ?? (r.adminUserId ? 'admin' : 'the shop')}</td>
           </tr>
         ))}
       </DataTable>

@@ -1,6 +1,7 @@
 'use server'
 
 import { z } from 'zod'
+import { issuesByField, refused, type FormState } from '../../../_components/form-state'
 import { done, fail } from '../../../_components/redirect'
 import * as adminAuth from '@/lib/admin-auth'
 import { InvalidInput, NotFound, PaymentProviderError } from '@/lib/errors'
@@ -22,23 +23,24 @@ const Fulfil = z.object({
     .regex(/^[A-Za-z0-9][A-Za-z0-9 ._/-]*$/, 'A tracking number has letters, digits, spaces, dots, dashes or slashes only.'),
 })
 
-export async function fulfilAction(formData: FormData): Promise<void> {
+export async function fulfilAction(previous: FormState, formData: FormData): Promise<FormState> {
   const admin = await adminAuth.requireAdmin()
   const id = OrderId.safeParse(formData.get('orderId'))
-  const back = id.success ? `/admin/orders/${id.data}` : '/admin/orders'
+  if (!id.success) fail('/admin/orders', 'That order does not exist.')
+  const back = `/admin/orders/${id.data}`
   const parsed = Fulfil.safeParse({ orderId: formData.get('orderId'), carrier: formData.get('carrier'), trackingNumber: formData.get('trackingNumber') })
-  if (!parsed.success) fail(back, parsed.error.issues[0]!.message)
+  if (!parsed.success) return refused(previous, formData, issuesByField(parsed.error.issues))
   const { orderId, carrier, trackingNumber } = parsed.data
   try {
     shipping.markFulfilled(admin, orderId, { carrier, trackingNumber })
   } catch (err) {
-    if (err instanceof InvalidInput || err instanceof NotFound) fail(back, err.message)
+    if (err instanceof InvalidInput || err instanceof NotFound) return refused(previous, formData, { '': err.message })
     throw err
   }
   done(back, `Marked fulfilled; the shipping email is on its way to the customer.`)
 }
 
-export async function refundAction(formData: FormData): Promise<void> {
+export async function refundAction(previous: FormState, formData: FormData): Promise<FormState> {
   const admin = await adminAuth.requireAdmin()
   const id = OrderId.safeParse(formData.get('orderId'))
   if (!id.success) fail('/admin/orders', 'That order does not exist.')
@@ -46,7 +48,7 @@ export async function refundAction(formData: FormData): Promise<void> {
   const order = orders.findById(id.data)
   if (!order) fail('/admin/orders', 'That order does not exist.')
   const amount = parseMoney(String(formData.get('amount') ?? ''), order.currency, { what: 'The amount to refund' })
-  if (!amount.ok) fail(back, amount.message)
+  if (!amount.ok) return refused(previous, formData, { amount: amount.message })
   const amountCents = amount.cents
   const restock = new Map<number, number>()
   if (formData.get('restock') === 'on') {
@@ -54,7 +56,7 @@ export async function refundAction(formData: FormData): Promise<void> {
       const raw = formData.get(`restock-${line.id}`)
       if (raw === null || raw === '') continue
       const qty = z.coerce.number().int().min(0).max(10_000).safeParse(raw)
-      if (!qty.success) fail(back, `Enter a whole number of units to restock for ${line.title}.`)
+      if (!qty.success) return refused(previous, formData, { [`restock-${line.id}`]: `Enter a whole number of units to restock for ${line.title}.` })
       if (qty.data > 0) restock.set(line.id, qty.data)
     }
   }
@@ -62,7 +64,9 @@ export async function refundAction(formData: FormData): Promise<void> {
   try {
     message = (await refunds.refund(admin, { orderId: order.id, amountCents, restock, nonce: String(formData.get('nonce') ?? '') })).message
   } catch (err) {
-    if (err instanceof InvalidInput || err instanceof NotFound || err instanceof PaymentProviderError) fail(back, err.message)
+    // lib/refunds names no field; an amount over what is left is the usual refusal
+    if (err instanceof InvalidInput) return refused(previous, formData, { [err.field ?? (/refunded|amount/i.test(err.message) ? 'amount' : '')]: err.message })
+    if (err instanceof NotFound || err instanceof PaymentProviderError) return refused(previous, formData, { '': err.message })
     throw err
   }
   done(back, message)

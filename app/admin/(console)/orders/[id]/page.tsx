@@ -1,7 +1,7 @@
 import type { Metadata } from 'next'
 import Link from 'next/link'
 import { DataTable } from '../../../_components/data-table'
-import { TextField } from '../../../_components/fields'
+import { ActionForm, CheckboxField, Field } from '../../../_components/action-form'
 import { PageTitle, Flash, StatusBadge, badge, buttonDark, card, td, when, found, type SearchParams } from '../../../_components/ui'
 import { fulfilAction, refundAction } from './actions'
 import { formatAddress } from '@/lib/addresses'
@@ -43,27 +43,29 @@ export default async function OrderPage({ params, searchParams }: { params: Prom
             label="Order lines"
             columns={[
               'Item',
-              'SKU',
               { label: 'Qty', numeric: true },
-              // a line's share of the discount and tax, as Stripe split them, when there are any
-              ...(hasDiscount ? [{ label: 'Price', numeric: true }, { label: 'Discount', numeric: true }] : []),
-              ...(hasTax ? [{ label: 'Tax', numeric: true }] : []),
+              { label: 'Price', numeric: true },
               { label: 'Total', numeric: true },
+              'SKU',
+              // a line's share of the discount and tax, as Stripe split them, when there are any
+              ...(hasDiscount ? [{ label: 'Before discount', numeric: true }, { label: 'Discount', numeric: true }] : []),
+              ...(hasTax ? [{ label: 'Tax', numeric: true }] : []),
             ]}
           >
             {order.lines.map((l) => (
-              <tr key={l.id}>
+              <tr key={l.id} data-testid="order-line">
                 <td className={td}>{l.title}{l.restockedQuantity ? <span className="block text-xs text-stone-600">{l.restockedQuantity} restocked</span> : null}</td>
-                <td className={td}>{l.sku ?? '—'}</td>
-                <td className={`${td} text-right tabular-nums`}>{l.quantity}</td>
+                <td className={`${td} text-right tabular-nums`} data-label="Qty">{l.quantity}</td>
+                <td className={`${td} text-right tabular-nums`} data-label="Price">{money(l.unitAmountCents)}</td>
+                <td className={`${td} text-right tabular-nums`} data-label="Total">{money(l.totalCents)}</td>
+                <td className={`${td} [overflow-wrap:anywhere]`} data-label="SKU">{l.sku ?? '—'}</td>
                 {hasDiscount ? (
                   <>
-                    <td className={`${td} text-right tabular-nums`}>{money(orders.lineAmountOf(l))}</td>
-                    <td className={`${td} text-right tabular-nums`}>{l.discountCents ? money(-l.discountCents) : '—'}</td>
+                    <td className={`${td} text-right tabular-nums`} data-label="Before discount">{money(orders.lineAmountOf(l))}</td>
+                    <td className={`${td} text-right tabular-nums`} data-label="Discount">{l.discountCents ? money(-l.discountCents) : '—'}</td>
                   </>
                 ) : null}
-                {hasTax ? <td className={`${td} text-right tabular-nums`}>{l.taxCents ? money(l.taxCents) : '—'}</td> : null}
-                <td className={`${td} text-right tabular-nums`}>{money(l.totalCents)}</td>
+                {hasTax ? <td className={`${td} text-right tabular-nums`} data-label="Tax">{l.taxCents ? money(l.taxCents) : '—'}</td> : null}
               </tr>
             ))}
           </DataTable>
@@ -96,31 +98,28 @@ export default async function OrderPage({ params, searchParams }: { params: Prom
         {orders.isShippable(order) ? (
           <section className={card} aria-labelledby="fulfil-heading">
             <h2 id="fulfil-heading" className="mb-3 text-lg font-semibold">Mark fulfilled</h2>
-            <form action={fulfilAction} className="space-y-3" data-testid="fulfil-form">
+            <ActionForm action={fulfilAction} className="space-y-3" testId="fulfil-form">
               <input type="hidden" name="orderId" value={order.id} />
-              <TextField id="carrier" label="Carrier" required maxLength={60} />
-              <TextField id="trackingNumber" label="Tracking number" required maxLength={100} />
+              <Field name="carrier" label="Carrier" required maxLength={60} />
+              <Field name="trackingNumber" label="Tracking number" hint="Letters, digits, spaces, dots, dashes or slashes." required maxLength={100} />
               <button type="submit" className={buttonDark}>Mark fulfilled and email the customer</button>
-            </form>
+            </ActionForm>
           </section>
         ) : null}
         {order.stripePaymentIntentId && refundable > 0 && order.status !== 'awaiting_payment' && order.status !== 'payment_failed' ? (
           <section className={card} aria-labelledby="refund-heading">
             <h2 id="refund-heading" className="mb-3 text-lg font-semibold">Refund</h2>
-            <form action={refundAction} className="space-y-3" data-testid="refund-form">
+            <ActionForm action={refundAction} className="space-y-3" testId="refund-form">
               <input type="hidden" name="orderId" value={order.id} />
               {/* one refund per rendered form, however often it is sent */}
               <input type="hidden" name="nonce" value={formNonce.create()} />
-              <TextField id="amount" label={<>Amount ({order.currency.toUpperCase()}, at most {money(refundable)})</>} inputMode="decimal" required defaultValue={decimalAmount(refundable, order.currency)} hint={moneyHint(order.currency)} />
-              <div className="flex items-center gap-2">
-                <input id="restock" name="restock" type="checkbox" className="size-4" />
-                <label htmlFor="restock" className="text-sm">Put units back in stock</label>
-              </div>
+              <Field name="amount" label={<>Amount ({order.currency.toUpperCase()}, at most {money(refundable)})</>} inputMode="decimal" required defaultValue={decimalAmount(refundable, order.currency)} hint={moneyHint(order.currency)} />
+              <CheckboxField name="restock" label="Put units back in stock" />
               {order.lines.filter((l) => l.variantId && l.quantity > l.restockedQuantity).map((l) => (
-                <TextField key={l.id} id={`restock-${l.id}`} label={<>Units of {l.title} to restock</>} type="number" min={0} max={l.quantity - l.restockedQuantity} defaultValue={0} />
+                <Field key={l.id} name={`restock-${l.id}`} label={<>Units of {l.title} to restock</>} type="number" min={0} max={l.quantity - l.restockedQuantity} defaultValue={0} />
               ))}
               <button type="submit" className={buttonDark}>Refund through Stripe</button>
-            </form>
+            </ActionForm>
           </section>
         ) : null}
       </div>

@@ -1,5 +1,6 @@
 import type { Metadata } from 'next'
 import Link from 'next/link'
+import { ActionForm } from '../../../_components/action-form'
 import { DataTable } from '../../../_components/data-table'
 import { TextField } from '../../../_components/fields'
 import { Flash, PageTitle, buttonDark, buttonSmall, card, td, found, type SearchParams } from '../../../_components/ui'
@@ -29,11 +30,11 @@ export default async function EditProductPage({ params, searchParams }: { params
       <PageTitle actions={product.status === 'active' ? <a href={`/products/${product.slug}`} className={buttonSmall}>View in shop</a> : null}>{product.title}</PageTitle>
       <Flash params={query} />
       <div className="grid gap-6">
-        <form action={updateProductAction} className={`${card} space-y-4`} data-testid="product-form">
+        <ActionForm action={updateProductAction} className={`${card} space-y-4`} testId="product-form">
           <input type="hidden" name="productId" value={product.id} />
           <ProductFieldset values={product} />
           <button type="submit" className={buttonDark}>Save product</button>
-        </form>
+        </ActionForm>
 
         <form action={setProductCollectionsAction} className={card}>
           <input type="hidden" name="productId" value={product.id} />
@@ -63,18 +64,18 @@ export default async function EditProductPage({ params, searchParams }: { params
           </DataTable>
           <div className="mt-4 space-y-3">
             {product.variants.map((v) => (
-              <form key={v.id} action={updateVariantAction} className="space-y-2">
+              <ActionForm key={v.id} action={updateVariantAction} className="space-y-2" testId="variant-form">
                 <input type="hidden" name="productId" value={product.id} />
                 <input type="hidden" name="variantId" value={v.id} />
                 <VariantFieldset prefix={`var${v.id}-`} legend={`Variant ${v.sku}`} withStock={false} values={{ sku: v.sku, title: v.title, price: decimalAmount(v.priceCents, v.currency), options: products.optionsText(v.options) }} />
                 <button type="submit" className={buttonSmall}>Save variant {v.sku}</button>
-              </form>
+              </ActionForm>
             ))}
-            <form action={addVariantAction} className="space-y-2">
+            <ActionForm action={addVariantAction} className="space-y-2" testId="new-variant-form">
               <input type="hidden" name="productId" value={product.id} />
               <VariantFieldset prefix="new-" legend="Add a variant" withStock />
               <button type="submit" className={buttonSmall}>Add variant</button>
-            </form>
+            </ActionForm>
           </div>
         </section>
 
