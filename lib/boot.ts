@@ -85,5 +85,5 @@ export async function boot(): Promise<void> {
   }
   installSignalHandlers({ timeoutMs: env.shutdownTimeoutMs, stopEmulator })
   // Last: the front cache (scripts/start.mjs) serves nothing until the store is ready.
-  cache.installFrontCacheVersion()
+  cache.installFrontCache()
 }

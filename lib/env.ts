@@ -116,6 +116,11 @@ const Schema = z.object({
   SESSION_LOOKUP_LIMIT_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(20),
   RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
   CART_MAX_UNITS_PER_ITEM: z.coerce.number().int().min(1).max(9_999).default(99),
+  // The response cache (scripts/response-cache.mjs): how long a page whose stock changed may
+  // still be sent while one request renders it again (never a page whose stock sold out), and
+  // how long any page is kept at most. 0 stale seconds: a changed page is never sent again.
+  RESPONSE_CACHE_STALE_SECONDS: z.coerce.number().int().min(0).max(60).default(5),
+  RESPONSE_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(3_600).default(60),
   // Chaos tests only: comma-separated failpoint names (lib/failpoints.ts).
   FAILPOINTS: z
     .string()
@@ -139,6 +144,8 @@ export const VALID_VALUES: Record<keyof z.infer<typeof Schema>, string> = {
   SESSION_LOOKUP_LIMIT_PER_ADDRESS: 'a whole number of look-ups per window, e.g. SESSION_LOOKUP_LIMIT_PER_ADDRESS=20',
   RATE_LIMIT_WINDOW_SECONDS: 'seconds from 1 to 86400, e.g. RATE_LIMIT_WINDOW_SECONDS=600',
   CART_MAX_UNITS_PER_ITEM: 'a whole number from 1 to 9999, e.g. CART_MAX_UNITS_PER_ITEM=99',
+  RESPONSE_CACHE_STALE_SECONDS: 'seconds from 0 to 60, e.g. RESPONSE_CACHE_STALE_SECONDS=5',
+  RESPONSE_CACHE_TTL_SECONDS: 'seconds from 1 to 3600, e.g. RESPONSE_CACHE_TTL_SECONDS=60',
   PORT: 'a port number from 1 to 65535, e.g. PORT=3000',
   APP_URL: 'the public address of the shop with http(s) and no path, e.g. APP_URL=https://shop.example.com',
   STORAGE_DIR: 'a folder for the database and uploads, e.g. STORAGE_DIR=/var/lib/till',
@@ -226,6 +233,8 @@ function finish(raw: z.infer<typeof Schema>, issues: string[]) {
     sessionLookupLimitPerAddress: raw.SESSION_LOOKUP_LIMIT_PER_ADDRESS,
     rateLimitWindowMs: raw.RATE_LIMIT_WINDOW_SECONDS * 1000,
     cartMaxUnitsPerItem: raw.CART_MAX_UNITS_PER_ITEM,
+    responseCacheStaleMs: raw.RESPONSE_CACHE_STALE_SECONDS * 1000,
+    responseCacheTtlMs: raw.RESPONSE_CACHE_TTL_SECONDS * 1000,
     failpoints: raw.FAILPOINTS,
   }
 }
