@@ -413,9 +413,9 @@ export const catalogChanges = sqliteTable('catalog_changes', {
   id: integer('id').primaryKey({ autoIncrement: true }),
   productId: integer('product_id'),
   slug: text('slug'),
-  // the product's sold-out badge after the change, and whether a touched variant is gone
+  // after the change: the product's sold-out badge, and how many of its variants are gone
   isSoldOut: integer('is_sold_out', { mode: 'boolean' }).notNull().default(false),
-  hasSoldOutVariant: integer('has_sold_out_variant', { mode: 'boolean' }).notNull().default(false),
+  soldOutVariants: integer('sold_out_variants').notNull().default(0),
   // which process wrote it, so a process skips its own (it heard them as they committed)
   origin: text('origin').notNull().default(''),
   createdAt: integer('created_at').notNull().default(now),

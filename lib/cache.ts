@@ -34,10 +34,14 @@ export type ProductChange = {
   slug: string
   /** the product's sold-out badge may have flipped: every listing may show it */
   isSoldOutChanged: boolean
-  /** a variant it offered is gone: pages showing it are dropped, never sent stale */
+  /** a variant it offered is now gone: pages showing it are dropped, never sent stale */
   hasSoldOutVariant: boolean
 }
-export type Scope = { all?: boolean; products?: ProductChange[] }
+/**
+ * What changed. `storedAfter` (ms): only pages kept since then, i.e. rendered while Next's
+ * own cache may still have held the old data (see revalidate).
+ */
+export type Scope = { all?: boolean; products?: ProductChange[]; storedAfter?: number }
 
 export type FrontCache = {
   /** set by scripts/start.mjs: drops or marks stale the cached pages `scope` concerns */
@@ -54,8 +58,9 @@ type State = {
   origin: string
   /** lets this process's own loopback request revalidate Next's cache (see revalidate) */
   token: string
-  /** the product's sold-out badge as last announced, to tell a flip from a plain sale */
-  soldOut: Map<number, boolean>
+  /** each product's sold-out badge and sold-out variants as last known, to tell a flip or a
+   * variant selling out from a sale that changes only a count */
+  known: Map<number, { isSoldOut: boolean; soldOutVariants: number }>
   lastSeenId: number
 }
 const shared = globalThis as unknown as { tillFrontCache?: FrontCache; tillCacheState?: State }
@@ -63,11 +68,12 @@ const state: State = (shared.tillCacheState ??= {
   front: (shared.tillFrontCache ??= {}),
   origin: `${process.pid}-${randomBytes(6).toString('hex')}`,
   token: randomBytes(24).toString('hex'),
-  soldOut: new Map(),
+  known: new Map(),
   lastSeenId: 0,
 })
 
-type ChangeRow = { id: number; productId: number | null; slug: string | null; isSoldOut: number; hasSoldOutVariant: number; origin: string }
+type ChangeRow = { id: number; productId: number | null; slug: string | null; isSoldOut: number; soldOutVariants: number; origin: string }
+const ROW_COLUMNS = 'id, product_id AS productId, slug, is_sold_out AS isSoldOut, sold_out_variants AS soldOutVariants, origin'
 
 // ---------------------------------------------------------------------------------------
 // Marking changes (inside the write transaction)
@@ -82,14 +88,11 @@ export function markStockChanged(variantIds: readonly number[]): void {
   const ids = [...new Set(variantIds)].filter(Number.isSafeInteger)
   const rows = getDb()
     .$client.prepare(
-      `INSERT INTO catalog_changes (product_id, slug, is_sold_out, has_sold_out_variant, origin, created_at)
-       SELECT p.id, p.slug,
-         (SELECT coalesce(sum(${availableSqlText({ alias: 'a', now: '@now' })}), 0) = 0 FROM variants a WHERE a.product_id = p.id),
-         (SELECT count(*) FROM variants t WHERE t.product_id = p.id AND t.id IN (SELECT value FROM json_each(@ids))
-            AND ${availableSqlText({ alias: 't', now: '@now' })} = 0) > 0,
-         @origin, @now
-       FROM products p WHERE p.id IN (SELECT product_id FROM variants WHERE id IN (SELECT value FROM json_each(@ids)))
-       RETURNING id, product_id AS productId, slug, is_sold_out AS isSoldOut, has_sold_out_variant AS hasSoldOutVariant, origin`,
+      `INSERT INTO catalog_changes (product_id, slug, is_sold_out, sold_out_variants, origin, created_at)
+       SELECT p.id, p.slug, s.available = 0, s.gone, @origin, @now
+       FROM products p JOIN (${SOLD_OUT_SQL}) s ON s.product_id = p.id
+       WHERE p.id IN (SELECT product_id FROM variants WHERE id IN (SELECT value FROM json_each(@ids)))
+       RETURNING ${ROW_COLUMNS}`,
     )
     .all({ ids: JSON.stringify(ids), origin: state.origin, now: Date.now() }) as ChangeRow[]
   remember(rows)
@@ -100,11 +103,15 @@ export function markCatalogChanged(): void {
   const rows = getDb()
     .$client.prepare(
       `INSERT INTO catalog_changes (product_id, slug, origin, created_at) VALUES (NULL, NULL, @origin, @now)
-       RETURNING id, product_id AS productId, slug, is_sold_out AS isSoldOut, has_sold_out_variant AS hasSoldOutVariant, origin`,
+       RETURNING ${ROW_COLUMNS}`,
     )
     .all({ origin: state.origin, now: Date.now() }) as ChangeRow[]
   remember(rows)
 }
+
+// Per product: units available, and how many variants have none (at @now).
+const SOLD_OUT_SQL = `SELECT v.product_id, coalesce(sum(${availableSqlText({ alias: 'v', now: '@now' })}), 0) AS available,
+  sum(${availableSqlText({ alias: 'v', now: '@now' })} = 0) AS gone FROM variants v GROUP BY v.product_id`
 
 function remember(rows: ChangeRow[]) {
   // One callback per mark (afterCommit keeps one per key and transaction): a sale that also
@@ -127,14 +134,19 @@ function announce(rows: readonly ChangeRow[]): void {
       nextTags.add(tags.stock)
       continue
     }
-    const isSoldOut = row.isSoldOut === 1
-    const before = state.soldOut.get(row.productId)
-    state.soldOut.set(row.productId, isSoldOut)
-    scope.products!.push({ slug: row.slug, isSoldOutChanged: before !== isSoldOut, hasSoldOutVariant: row.hasSoldOutVariant === 1 })
+    const now = { isSoldOut: row.isSoldOut === 1, soldOutVariants: row.soldOutVariants }
+    const before = state.known.get(row.productId)
+    state.known.set(row.productId, now)
+    scope.products!.push({
+      slug: row.slug,
+      isSoldOutChanged: before?.isSoldOut !== now.isSoldOut,
+      hasSoldOutVariant: now.soldOutVariants > (before?.soldOutVariants ?? 0),
+    })
     nextTags.add(tags.stock)
   }
+  const at = Date.now()
   invalidateFront(scope)
-  revalidate([...nextTags], () => invalidateFront(scope))
+  revalidate([...nextTags], () => invalidateFront({ ...scope, storedAfter: at }))
   log.debug('cache: changed', { all: scope.all === true, products: scope.products!.slice(0, 20).map((p) => p.slug) })
 }
 
@@ -219,6 +231,7 @@ export function installFrontCache(): void {
   let newer: { all(since: number, limit: number): unknown[] } | null = null
   const db = () => getDb().$client
   state.lastSeenId = Number((db().prepare('SELECT coalesce(max(id), 0) FROM catalog_changes').pluck().get() as number) ?? 0)
+  learnSoldOut()
   state.front.poll = () => {
     try {
       dataVersion ??= db().prepare('PRAGMA data_version').pluck()
@@ -226,8 +239,7 @@ export function installFrontCache(): void {
       if (version === seenVersion) return true
       seenVersion = version
       newer ??= db().prepare(
-        `SELECT id, product_id AS productId, slug, is_sold_out AS isSoldOut, has_sold_out_variant AS hasSoldOutVariant, origin
-         FROM catalog_changes WHERE id > ? ORDER BY id LIMIT ?`,
+        `SELECT ${ROW_COLUMNS} FROM catalog_changes WHERE id > ? ORDER BY id LIMIT ?`,
       )
       const rows = newer.all(state.lastSeenId, POLL_BATCH) as ChangeRow[]
       if (rows.length === 0) return true
@@ -235,8 +247,8 @@ export function installFrontCache(): void {
       state.lastSeenId = rows[rows.length - 1]!.id
       if (isGap) {
         // Rows were pruned or too many came at once: whatever they said, everything may differ.
-        state.soldOut.clear()
-        announce([{ id: state.lastSeenId, productId: null, slug: null, isSoldOut: 0, hasSoldOutVariant: 0, origin: '' }])
+        learnSoldOut()
+        announce([{ id: state.lastSeenId, productId: null, slug: null, isSoldOut: 0, soldOutVariants: 0, origin: '' }])
         if (rows.length === POLL_BATCH) seenVersion = undefined // read the rest next time
       } else {
         announce(rows.filter((row) => row.origin !== state.origin))
@@ -250,6 +262,17 @@ export function installFrontCache(): void {
     }
   }
   setInterval(() => state.front.poll?.(), POLL_INTERVAL_MS).unref()
+}
+
+/** What every product shows now, so the first sale of each is not taken for a flip. */
+function learnSoldOut(): void {
+  const rows = getDb().$client.prepare(`SELECT product_id AS productId, available = 0 AS isSoldOut, gone FROM (${SOLD_OUT_SQL})`).all({ now: Date.now() }) as {
+    productId: number
+    isSoldOut: number
+    gone: number
+  }[]
+  state.known.clear()
+  for (const row of rows) state.known.set(row.productId, { isSoldOut: row.isSoldOut === 1, soldOutVariants: row.gone })
 }
 
 /** Deletes change rows no process still needs. Inside a write transaction (the hold sweep). */

@@ -51,10 +51,11 @@ const RECENT_INVALIDATIONS = 256
 
 /**
  * @typedef {{ slug: string, isSoldOutChanged: boolean, hasSoldOutVariant: boolean }} ProductChange
- * @typedef {{ all?: boolean, products?: ProductChange[] }} Scope
+ * @typedef {{ all?: boolean, products?: ProductChange[], storedAfter?: number }} Scope
  *   what changed: everything (an admin edit, a gap in the change log), or some products;
  *   `isSoldOutChanged` means the product's sold-out badge may have flipped (every listing may
- *   show it), `hasSoldOutVariant` that something it offered is gone (never served stale).
+ *   show it), `hasSoldOutVariant` that something it offered is gone (never served stale);
+ *   `storedAfter` limits it to pages kept since then (lib/cache.ts Scope).
  * @typedef {{ status: number, headers: Record<string, string | string[]>, body: Buffer, etag: string | undefined,
  *   storedAt: number, staleSince: number | null, size: number, slug: string | null, isListing: boolean,
  *   links: Set<string> }} Entry
@@ -138,6 +139,7 @@ export function createResponseCache({ maxBytes, maxEntryBytes, ttlMs, staleMs, w
     if (recent.length > RECENT_INVALIDATIONS) recent.shift()
     const at = now()
     for (const [key, entry] of entries) {
+      if (scope.storedAfter !== undefined && entry.storedAt < scope.storedAfter) continue
       if (!touches(scope, entry)) continue
       if (isHard(scope, entry) || staleMs <= 0) {
         remove(key, entry)
@@ -309,6 +311,8 @@ export function createResponseCache({ maxBytes, maxEntryBytes, ttlMs, staleMs, w
       for (const [name, value] of Object.entries(headers)) if (!HOP_HEADERS.has(name)) entry.headers[name] = value
       entry.headers['content-length'] = String(body.length)
       entry.headers['x-till-cache'] = 'HIT'
+      // Sent again from here, the copy is a hit of Next's page, whatever the first answer said.
+      if (entry.headers['x-nextjs-cache'] !== undefined) entry.headers['x-nextjs-cache'] = 'HIT'
       entry.etag = typeof entry.headers.etag === 'string' ? entry.headers.etag : undefined
       entry.size = body.length + key.length * 2 + headerBytes(entry.headers) + ENTRY_OVERHEAD_BYTES
       const old = entries.get(key)
@@ -344,10 +348,9 @@ function isPage(status, headers) {
   // A response that sets a cookie belongs to one visitor.
   if (headers['set-cookie'] !== undefined) return false
   for (const name of Object.keys(headers)) if (INTERNAL_RESPONSE_HEADER.test(name)) return false
-  // Next's own cache said its copy is being regenerated (STALE) or was just made (MISS):
-  // keep the next answer instead, so a test or a client reading x-nextjs-cache sees HIT.
-  const nextCache = headers['x-nextjs-cache']
-  return nextCache === undefined || nextCache === 'HIT'
+  // Next's own cache said its copy is old and being regenerated in the background (STALE):
+  // keep the next answer instead. A MISS is a page Next has just rendered: current.
+  return headers['x-nextjs-cache'] !== 'STALE'
 }
 
 /** The text of stored headers, counted twice (names and values may be two-byte strings). */

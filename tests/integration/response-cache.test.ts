@@ -178,8 +178,11 @@ describe('response cache', () => {
       store.transaction(() => {
         store.prepare('UPDATE variants SET stock = 0 WHERE id = ?').run(sold.variantId)
         store
-          .prepare(`INSERT INTO catalog_changes (product_id, slug, is_sold_out, has_sold_out_variant, origin, created_at) VALUES (?, ?, 0, 1, 'other-release', ?)`)
-          .run(sold.productId, sold.slug, Date.now())
+          .prepare(
+            `INSERT INTO catalog_changes (product_id, slug, is_sold_out, sold_out_variants, origin, created_at)
+             SELECT ?, ?, sum(stock) = 0, sum(stock = 0), 'other-release', ? FROM variants WHERE product_id = ?`,
+          )
+          .run(sold.productId, sold.slug, Date.now(), sold.productId)
       }).immediate()
       const changedAt = Date.now()
       let seen = -1
