@@ -90,8 +90,7 @@ export function markStockChanged(variantIds: readonly number[]): void {
     .$client.prepare(
       `INSERT INTO catalog_changes (product_id, slug, is_sold_out, sold_out_variants, origin, created_at)
        SELECT p.id, p.slug, s.available = 0, s.gone, @origin, @now
-       FROM products p JOIN (${SOLD_OUT_SQL}) s ON s.product_id = p.id
-       WHERE p.id IN (SELECT product_id FROM variants WHERE id IN (SELECT value FROM json_each(@ids)))
+       FROM products p JOIN (${soldOutSql('WHERE v.product_id IN (SELECT product_id FROM variants WHERE id IN (SELECT value FROM json_each(@ids)))')}) s ON s.product_id = p.id
        RETURNING ${ROW_COLUMNS}`,
     )
     .all({ ids: JSON.stringify(ids), origin: state.origin, now: Date.now() }) as ChangeRow[]
@@ -109,9 +108,11 @@ export function markCatalogChanged(): void {
   remember(rows)
 }
 
-// Per product: units available, and how many variants have none (at @now).
-const SOLD_OUT_SQL = `SELECT v.product_id, coalesce(sum(${availableSqlText({ alias: 'v', now: '@now' })}), 0) AS available,
-  sum(${availableSqlText({ alias: 'v', now: '@now' })} = 0) AS gone FROM variants v GROUP BY v.product_id`
+/** Per product (those `where` keeps): units available, and how many variants have none, at @now. */
+function soldOutSql(where = ''): string {
+  const available = availableSqlText({ alias: 'v', now: '@now' })
+  return `SELECT v.product_id, coalesce(sum(${available}), 0) AS available, sum(${available} = 0) AS gone FROM variants v ${where} GROUP BY v.product_id`
+}
 
 function remember(rows: ChangeRow[]) {
   // One callback per mark (afterCommit keeps one per key and transaction): a sale that also
@@ -266,7 +267,7 @@ export function installFrontCache(): void {
 
 /** What every product shows now, so the first sale of each is not taken for a flip. */
 function learnSoldOut(): void {
-  const rows = getDb().$client.prepare(`SELECT product_id AS productId, available = 0 AS isSoldOut, gone FROM (${SOLD_OUT_SQL})`).all({ now: Date.now() }) as {
+  const rows = getDb().$client.prepare(`SELECT product_id AS productId, available = 0 AS isSoldOut, gone FROM (${soldOutSql()})`).all({ now: Date.now() }) as {
     productId: number
     isSoldOut: number
     gone: number
