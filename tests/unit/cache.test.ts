@@ -75,7 +75,7 @@ describe('cache: stock changes', () => {
     const now = Date.now()
     write((tx) => inventory.placeHolds(tx, { cartId, now: now - 60_000, expiresAt: now - 1, lines: [{ variantId, quantity: 1 }] }))
     told.length = 0
-    await handlers['holds.release_expired']!({})
+    await handlers['holds.release_expired']!({}, { id: 1, attempts: 1, signal: new AbortController().signal })
     expect(changes().at(-1)).toEqual({ productId, isSoldOut: 0, soldOutVariants: 0 })
     expect(told.flatMap((s) => s.products ?? []).map((p) => p.slug)).toHaveLength(1)
   })
