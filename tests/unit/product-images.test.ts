@@ -5,26 +5,19 @@ import sharp from 'sharp'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { GET } from '@/app/uploads/[...path]/route'
 import { UploadImage } from '@/app/_components/ui/upload-image'
-import { resetEnv } from '@/lib/env'
 import { RESIZED_WIDTHS, resizedPath } from '@/lib/picture-sizes'
 import * as productImages from '@/lib/product-images'
 import { insertVariant } from '../support/catalog-rows'
-import { freshDb, type TestDb } from '../support/db'
+import { freshStore, type TestDb } from '../support/db'
 
 // Uploaded JPEGs get smaller copies at upload, pictures uploaded before that get them on
 // first request, and the picture component offers them in srcset with the sizes it is shown at.
 
 let t: TestDb
 beforeEach(() => {
-  t = freshDb()
-  process.env.STORAGE_DIR = t.dir
-  resetEnv()
+  t = freshStore()
 })
-afterEach(() => {
-  t.close()
-  delete process.env.STORAGE_DIR
-  resetEnv()
-})
+afterEach(() => t.close())
 
 const actor = { id: 0, email: 'system@test' }
 const photo = (width: number, height: number) => sharp({ create: { width, height, channels: 3, background: { r: 120, g: 80, b: 40 } } }).jpeg().toBuffer()
