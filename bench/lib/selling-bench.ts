@@ -4,7 +4,7 @@ import path from 'node:path'
 import type autocannon from 'autocannon'
 import Stripe from 'stripe'
 import { load, type LoadResult } from './load'
-import { root } from './processes'
+import { cpuMs, root } from './processes'
 import type { Store } from './store'
 
 // Browsing while selling: anonymous visitors cycling through catalog URLs, measured alone,
@@ -13,7 +13,7 @@ import type { Store } from './store'
 // (the other release during a blue-green deploy). The figures say whether a busy shop keeps
 // its page cache (scripts/response-cache.mjs) or empties it on every sale.
 
-export type Browse = LoadResult & { hitShare: number }
+export type Browse = LoadResult & { hitShare: number; cpuMs: number; seconds: number }
 
 /**
  * autocannon requests cycling through `paths`, counting how many answers came from the
@@ -37,8 +37,9 @@ function browsing(paths: string[]): { requests: autocannon.Request[]; hitShare: 
 /** One browsing run of `seconds` (or `amount` requests) at `connections`. */
 export async function browse(store: Store, paths: string[], connections: number, seconds: number, amount?: number): Promise<Browse> {
   const b = browsing(paths)
+  const cpuBefore = cpuMs(store.process.pid!)
   const result = await load({ url: store.url, connections, duration: seconds, amount, requests: b.requests })
-  return { ...result, hitShare: b.hitShare() }
+  return { ...result, hitShare: b.hitShare(), cpuMs: cpuMs(store.process.pid!) - cpuBefore, seconds }
 }
 
 /**
