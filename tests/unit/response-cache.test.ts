@@ -282,5 +282,5 @@ describe('response cache: memory', () => {
     // What was measured, for ENTRY_OVERHEAD_BYTES' comment.
     console.info(`response cache: ${Math.round(cost)} bytes per tiny entry measured, ${Math.round(counted)} counted (overhead ${ENTRY_OVERHEAD_BYTES})`)
     expect(counted).toBeGreaterThanOrEqual(cost)
-  })
+  }, 60_000)
 })
