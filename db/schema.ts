@@ -427,3 +427,19 @@ export const adminLoginFailures = sqliteTable(
   },
   (t) => [index('admin_login_failures_key_idx').on(t.key, t.createdAt)],
 )
+
+// What each committed stock or catalog change touched, written in the same transaction as
+// the change, so that another process on this database (the other release of a deploy)
+// refreshes only the cached pages that show it (lib/cache.ts polls it). A row with no
+// product means "anything may have changed". Rows older than a few minutes are pruned.
+export const catalogChanges = sqliteTable('catalog_changes', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  productId: integer('product_id'),
+  slug: text('slug'),
+  // after the change: the product's sold-out badge, and how many of its variants are gone
+  isSoldOut: integer('is_sold_out', { mode: 'boolean' }).notNull().default(false),
+  soldOutVariants: integer('sold_out_variants').notNull().default(0),
+  // which process wrote it, so a process skips its own (it heard them as they committed)
+  origin: text('origin').notNull().default(''),
+  createdAt: integer('created_at').notNull().default(now),
+})

@@ -94,5 +94,5 @@ export async function boot(): Promise<void> {
       .catch((err: unknown) => log.warn('boot: could not warm up the picture library', { err: String(err) }))
   }, 0).unref()
   // Last: the front cache (scripts/start.mjs) serves nothing until the store is ready.
-  cache.installFrontCacheVersion()
+  cache.installFrontCache()
 }

@@ -1,15 +1,19 @@
 import 'server-only'
+import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { revalidateTag } from 'next/cache'
-import { getDb } from '@/db'
+import { afterCommit, getDb } from '@/db'
+import { getEnv } from './env'
+import { availableSqlText } from './inventory'
 import { log } from './log'
 
-// Names of what cached entries depend on, and the two announcements that expire them. The
-// catalog tags its reads with these; inventory announces every stock or hold change after
-// its transaction commits, so no caller has to remember to.
+// Names of what cached entries depend on, and the announcements that expire them. The
+// catalog tags its reads with these; inventory marks every stock or hold change inside its
+// transaction, so no caller has to remember to.
 //
 // Two caches hear the announcements: Next's (data cache and static pages, by tag) and the
 // response cache in front of Next (scripts/response-cache.mjs), which keeps whole anonymous
-// catalog responses and serves them while the catalog version below stays the same.
+// responses and drops or refreshes only the pages that show what changed
+// (docs/decisions/005-response-cache-and-lean-pages.md).
 
 export const tags = {
   /** everything read from the catalog: products, collections, navigation, sitemap */
@@ -20,58 +24,259 @@ export const tags = {
   collection: (slug: string) => `catalog:collection:${slug}`,
 } as const
 
-// The front cache runs outside Next's bundles (in scripts/start.mjs), and Next loads this
-// module more than once (instrumentation, each route bundle), so the counter and the hook
-// live on globalThis, never in a module variable.
-type FrontCacheState = { generation: number; version?: () => string | null }
-const shared = globalThis as unknown as { tillCatalogVersion?: FrontCacheState }
-const state: FrontCacheState = (shared.tillCatalogVersion ??= { generation: 0 })
+// ---------------------------------------------------------------------------------------
+// The contract with the response cache. scripts/start.mjs creates the cache before Next
+// loads and puts `invalidate` here; boot puts `poll` here. Next loads this module more than
+// once (instrumentation, each route bundle), so the state lives on globalThis.
 
-function revalidate(tag: string) {
+/** One product's change, as the response cache needs it. */
+export type ProductChange = {
+  slug: string
+  /** the product's sold-out badge may have flipped: every listing may show it */
+  isSoldOutChanged: boolean
+  /** a variant it offered is now gone: pages showing it are dropped, never sent stale */
+  hasSoldOutVariant: boolean
+}
+/**
+ * What changed. `storedAfter` (ms): only pages kept since then, i.e. rendered while Next's
+ * own cache may still have held the old data (see revalidate).
+ */
+export type Scope = { all?: boolean; products?: ProductChange[]; storedAfter?: number }
+
+export type FrontCache = {
+  /** set by scripts/start.mjs: drops or marks stale the cached pages `scope` concerns */
+  invalidate?: (scope: Scope) => void
+  /** set at boot: false while the store cannot answer; reads other processes' changes */
+  poll?: () => boolean
+  /** set by scripts/start.mjs: counts since start (hits, stale hits, misses, waits, …) */
+  stats?: () => Record<string, number>
+}
+
+type State = {
+  front: FrontCache
+  /** names this process in catalog_changes, so it skips the rows it wrote */
+  origin: string
+  /** lets this process's own loopback request revalidate Next's cache (see revalidate) */
+  token: string
+  /** each product's sold-out badge and sold-out variants as last known, to tell a flip or a
+   * variant selling out from a sale that changes only a count */
+  known: Map<number, { isSoldOut: boolean; soldOutVariants: number }>
+  lastSeenId: number
+}
+const shared = globalThis as unknown as { tillFrontCache?: FrontCache; tillCacheState?: State }
+const state: State = (shared.tillCacheState ??= {
+  front: (shared.tillFrontCache ??= {}),
+  origin: `${process.pid}-${randomBytes(6).toString('hex')}`,
+  token: randomBytes(24).toString('hex'),
+  known: new Map(),
+  lastSeenId: 0,
+})
+
+type ChangeRow = { id: number; productId: number | null; slug: string | null; isSoldOut: number; soldOutVariants: number; origin: string }
+const ROW_COLUMNS = 'id, product_id AS productId, slug, is_sold_out AS isSoldOut, sold_out_variants AS soldOutVariants, origin'
+
+// ---------------------------------------------------------------------------------------
+// Marking changes (inside the write transaction)
+
+/**
+ * What can be sold changed for these variants (a sale, a hold, a release, a restock). Call
+ * inside the write transaction that changed it: the products touched are written to
+ * catalog_changes with it, and announced here once it commits. Never after a rollback.
+ */
+export function markStockChanged(variantIds: readonly number[]): void {
+  if (variantIds.length === 0) return
+  const ids = [...new Set(variantIds)].filter(Number.isSafeInteger)
+  const rows = getDb()
+    .$client.prepare(
+      `INSERT INTO catalog_changes (product_id, slug, is_sold_out, sold_out_variants, origin, created_at)
+       SELECT p.id, p.slug, s.available = 0, s.gone, @origin, @now
+       FROM products p JOIN (${soldOutSql('WHERE v.product_id IN (SELECT product_id FROM variants WHERE id IN (SELECT value FROM json_each(@ids)))')}) s ON s.product_id = p.id
+       RETURNING ${ROW_COLUMNS}`,
+    )
+    .all({ ids: JSON.stringify(ids), origin: state.origin, now: Date.now() }) as ChangeRow[]
+  remember(rows)
+}
+
+/** A product, variant, picture or collection changed: every page may show it. Inside the transaction. */
+export function markCatalogChanged(): void {
+  const rows = getDb()
+    .$client.prepare(
+      `INSERT INTO catalog_changes (product_id, slug, origin, created_at) VALUES (NULL, NULL, @origin, @now)
+       RETURNING ${ROW_COLUMNS}`,
+    )
+    .all({ origin: state.origin, now: Date.now() }) as ChangeRow[]
+  remember(rows)
+}
+
+/** Per product (those `where` keeps): units available, and how many variants have none, at @now. */
+function soldOutSql(where = ''): string {
+  const available = availableSqlText({ alias: 'v', now: '@now' })
+  return `SELECT v.product_id, coalesce(sum(${available}), 0) AS available, sum(${available} = 0) AS gone FROM variants v ${where} GROUP BY v.product_id`
+}
+
+function remember(rows: ChangeRow[]) {
+  // One callback per mark (afterCommit keeps one per key and transaction): a sale that also
+  // releases holds announces both, in order, once the transaction commits.
+  if (rows.length > 0) afterCommit(`cache.changes:${rows[0]!.id}`, () => announce(rows))
+}
+
+// ---------------------------------------------------------------------------------------
+// Announcing changes (after commit, or when another process's rows are read)
+
+/** Turns change rows into what the response cache drops, then refreshes Next's cache too. */
+function announce(rows: readonly ChangeRow[]): void {
+  if (rows.length === 0) return
+  const scope: Scope = { products: [] }
+  const nextTags = new Set<string>()
+  for (const row of rows) {
+    if (row.productId === null || row.slug === null) {
+      scope.all = true
+      nextTags.add(tags.catalog)
+      nextTags.add(tags.stock)
+      continue
+    }
+    const now = { isSoldOut: row.isSoldOut === 1, soldOutVariants: row.soldOutVariants }
+    const before = state.known.get(row.productId)
+    state.known.set(row.productId, now)
+    scope.products!.push({
+      slug: row.slug,
+      isSoldOutChanged: before?.isSoldOut !== now.isSoldOut,
+      hasSoldOutVariant: now.soldOutVariants > (before?.soldOutVariants ?? 0),
+    })
+    nextTags.add(tags.stock)
+  }
+  const at = Date.now()
+  invalidateFront(scope)
+  revalidate([...nextTags], () => invalidateFront({ ...scope, storedAfter: at }))
+  log.debug('cache: changed', { all: scope.all === true, products: scope.products!.slice(0, 20).map((p) => p.slug) })
+}
+
+function invalidateFront(scope: Scope) {
   try {
-    revalidateTag(tag, { expire: 0 })
+    state.front.invalidate?.(scope)
   } catch (err) {
-    // Outside a request (a job, a script, a test) there is no cache to revalidate; the
-    // entries' own revalidate time still bounds how stale they can get.
-    log.debug('cache: revalidateTag skipped outside a request', { tag, err: String(err) })
+    log.error('cache: the response cache refused an invalidation', { err: String(err) })
   }
 }
 
-/**
- * What can be sold changed (a sale, a hold, a release, a restock). Entries that show
- * availability expire at once, static product pages included. Never throws.
- */
-export function stockChanged(variantIds: readonly number[]): void {
-  // Every catalog response shows availability somewhere (badges, filters, the product's
-  // own count), so the front cache drops them all; it refills in one render per page.
-  state.generation += 1
-  revalidate(tags.stock)
-  log.debug('cache: stock changed', { variantIds: variantIds.slice(0, 50) })
-}
-
-/** A product, variant, image or collection changed. Never throws. */
-export function catalogChanged(): void {
-  state.generation += 1
-  revalidate(tags.catalog)
-  revalidate(tags.stock)
-}
+// How long after a direct revalidateTag Next has applied it: it runs when the request that
+// made the change ends, so the response cache is told again after this, and a page rendered
+// in between from Next's old copy is dropped.
+const SETTLE_MS = 250
 
 /**
- * Called once at boot: lets the front cache ask "has anything changed?" on every hit.
- * The answer joins this process's announcements with SQLite's `data_version`, which moves
- * whenever another connection commits to the store (the other release of a blue-green pair,
- * a script), so a sale taken by the other process is not hidden behind this one's cache.
- * Null (never cache) once the database is closed.
+ * Expires Next's entries by tag, then calls `settled`. Inside a request (a server action, the
+ * webhook) revalidateTag works directly; elsewhere (the job worker, another process's change
+ * read by the poll) it needs a request context, so this process asks itself through
+ * `POST /api/cache` with a token only it knows.
  */
-export function installFrontCacheVersion(): void {
+function revalidate(names: string[], settled: () => void): void {
+  if (names.length === 0) return
+  try {
+    for (const name of names) revalidateTag(name, { expire: 0 })
+    setTimeout(settled, SETTLE_MS).unref()
+    return
+  } catch {
+    // outside a request: below
+  }
+  if (!state.front.poll) return // not a serving process (a script, a test): nothing to refresh
+  const url = `http://127.0.0.1:${getEnv().port}${REVALIDATE_PATH}`
+  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', [TOKEN_HEADER]: state.token }, body: JSON.stringify({ tags: names }) })
+    .then((res) => {
+      if (!res.ok) log.warn('cache: loopback revalidation refused', { status: res.status })
+    })
+    .catch((err) => log.warn('cache: loopback revalidation failed', { err: String(err) }))
+    .finally(settled)
+}
+
+export const REVALIDATE_PATH = '/api/cache'
+const TOKEN_HEADER = 'x-till-cache-token'
+
+/**
+ * The loopback request of revalidate(): with this process's token, expires the catalog tags
+ * named in the body. Returns false (answer 404) for anyone else.
+ */
+export function revalidateFromLoopback(token: string | null, body: unknown): boolean {
+  const expected = Buffer.from(state.token)
+  const given = Buffer.from(token ?? '')
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return false
+  const names = (body as { tags?: unknown } | null)?.tags
+  if (!Array.isArray(names)) return true
+  for (const name of names.slice(0, 20)) if (typeof name === 'string' && /^catalog(?::[\w-]+){0,2}$/.test(name)) revalidateTag(name, { expire: 0 })
+  return true
+}
+
+/** The header revalidateFromLoopback reads its token from. */
+export const revalidateTokenHeader = TOKEN_HEADER
+
+// ---------------------------------------------------------------------------------------
+// Other processes' changes
+
+// Read at most this many rows a poll; more means a burst or a long pause: drop everything.
+const POLL_BATCH = 500
+// Rows are read by the poll within a second; kept a while longer for a process that paused.
+const KEEP_CHANGES_MS = 10 * 60_000
+const POLL_INTERVAL_MS = 500
+
+/**
+ * Called once at boot: from now on the response cache serves, and asks poll() before each
+ * lookup (and a timer asks every half second). A poll costs one `PRAGMA data_version` (it
+ * moves only when another connection commits); when it moved, the catalog_changes rows
+ * written since the last poll, if any, are announced here as if this process had made them.
+ * Carts, jobs, sessions and rate limits write no such rows and so leave every page alone.
+ * poll() answers false (never cache) once the database is closed.
+ */
+export function installFrontCache(): void {
   let dataVersion: { get(): unknown } | null = null
-  state.version = () => {
+  let seenVersion: unknown = undefined
+  let newer: { all(since: number, limit: number): unknown[] } | null = null
+  const db = () => getDb().$client
+  state.lastSeenId = Number((db().prepare('SELECT coalesce(max(id), 0) FROM catalog_changes').pluck().get() as number) ?? 0)
+  learnSoldOut()
+  state.front.poll = () => {
     try {
-      dataVersion ??= getDb().$client.prepare('PRAGMA data_version').pluck()
-      return `${state.generation}:${String(dataVersion.get())}`
+      dataVersion ??= db().prepare('PRAGMA data_version').pluck()
+      const version = dataVersion.get()
+      if (version === seenVersion) return true
+      seenVersion = version
+      newer ??= db().prepare(
+        `SELECT ${ROW_COLUMNS} FROM catalog_changes WHERE id > ? ORDER BY id LIMIT ?`,
+      )
+      const rows = newer.all(state.lastSeenId, POLL_BATCH) as ChangeRow[]
+      if (rows.length === 0) return true
+      const isGap = rows[0]!.id !== state.lastSeenId + 1 || rows.length === POLL_BATCH
+      state.lastSeenId = rows[rows.length - 1]!.id
+      if (isGap) {
+        // Rows were pruned or too many came at once: whatever they said, everything may differ.
+        learnSoldOut()
+        announce([{ id: state.lastSeenId, productId: null, slug: null, isSoldOut: 0, soldOutVariants: 0, origin: '' }])
+        if (rows.length === POLL_BATCH) seenVersion = undefined // read the rest next time
+      } else {
+        announce(rows.filter((row) => row.origin !== state.origin))
+      }
+      return true
     } catch {
       dataVersion = null
-      return null
+      newer = null
+      seenVersion = undefined
+      return false
     }
   }
+  setInterval(() => state.front.poll?.(), POLL_INTERVAL_MS).unref()
+}
+
+/** What every product shows now, so the first sale of each is not taken for a flip. */
+function learnSoldOut(): void {
+  const rows = getDb().$client.prepare(`SELECT product_id AS productId, available = 0 AS isSoldOut, gone FROM (${soldOutSql()})`).all({ now: Date.now() }) as {
+    productId: number
+    isSoldOut: number
+    gone: number
+  }[]
+  state.known.clear()
+  for (const row of rows) state.known.set(row.productId, { isSoldOut: row.isSoldOut === 1, soldOutVariants: row.gone })
+}
+
+/** Deletes change rows no process still needs. Inside a write transaction (the hold sweep). */
+export function pruneChanges(now = Date.now()): number {
+  return getDb().$client.prepare('DELETE FROM catalog_changes WHERE created_at < ?').run(now - KEEP_CHANGES_MS).changes
 }

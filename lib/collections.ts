@@ -1,7 +1,7 @@
 import 'server-only'
 import { asc, eq, sql } from 'drizzle-orm'
 import { z } from 'zod'
-import { afterCommit, getDb, write } from '@/db'
+import { getDb, write } from '@/db'
 import { collections, productCollections, products } from '@/db/schema'
 import * as audit from './audit'
 import * as cache from './cache'
@@ -24,7 +24,7 @@ export const CollectionFields = z.object({
 export type CollectionFields = z.infer<typeof CollectionFields>
 
 function changed() {
-  afterCommit('catalog.changed', () => cache.catalogChanged())
+  cache.markCatalogChanged()
 }
 
 export function list() {

@@ -144,6 +144,11 @@ const Schema = z.object({
   TRUSTED_PROXIES: trustedProxies,
   // A token that shows /up's details to a request from outside the host (lib/health.ts).
   HEALTH_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  // The response cache (scripts/response-cache.mjs): how long a page whose stock changed may
+  // still be sent while one request renders it again (never a page whose stock sold out), and
+  // how long any page is kept at most. 0 stale seconds: a changed page is never sent again.
+  RESPONSE_CACHE_STALE_SECONDS: z.coerce.number().int().min(0).max(60).default(5),
+  RESPONSE_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(3_600).default(60),
   // Chaos tests only: comma-separated failpoint names (lib/failpoints.ts).
   FAILPOINTS: z
     .string()
@@ -170,6 +175,8 @@ export const VALID_VALUES: Record<keyof z.infer<typeof Schema>, string> = {
   HOLD_MAX_SHARE_PERCENT: 'a whole percent from 1 to 100 (100: no bound), e.g. HOLD_MAX_SHARE_PERCENT=50',
   TRUSTED_PROXIES: 'comma-separated addresses or address/prefix ranges of the proxies in front of the app, e.g. TRUSTED_PROXIES=172.16.0.0/12',
   HEALTH_TOKEN: 'at least 16 random characters, e.g. HEALTH_TOKEN=Zq3…',
+  RESPONSE_CACHE_STALE_SECONDS: 'seconds from 0 to 60, e.g. RESPONSE_CACHE_STALE_SECONDS=5',
+  RESPONSE_CACHE_TTL_SECONDS: 'seconds from 1 to 3600, e.g. RESPONSE_CACHE_TTL_SECONDS=60',
   PORT: 'a port number from 1 to 65535, e.g. PORT=3000',
   APP_URL: 'the public address of the shop with http(s) and no path, e.g. APP_URL=https://shop.example.com',
   STORAGE_DIR: 'a folder for the database and uploads, e.g. STORAGE_DIR=/var/lib/till',
@@ -283,6 +290,8 @@ function finish(raw: z.infer<typeof Schema>, issues: string[]) {
     holdMaxSharePercent: raw.HOLD_MAX_SHARE_PERCENT,
     trustedProxies: raw.TRUSTED_PROXIES,
     healthToken: raw.HEALTH_TOKEN,
+    responseCacheStaleMs: raw.RESPONSE_CACHE_STALE_SECONDS * 1000,
+    responseCacheTtlMs: raw.RESPONSE_CACHE_TTL_SECONDS * 1000,
     failpoints: raw.FAILPOINTS,
   }
 }

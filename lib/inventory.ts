@@ -1,6 +1,6 @@
 import 'server-only'
 import { and, eq, gt, inArray, lte, sql, type SQL } from 'drizzle-orm'
-import { afterCommit, getDb, write, type Tx } from '@/db'
+import { getDb, write, type Tx } from '@/db'
 import { adminUsers, orders, stockHolds, stockLedger, variants, type StockReason } from '@/db/schema'
 import * as audit from './audit'
 import * as cache from './cache'
@@ -10,7 +10,7 @@ import { HoldLimit, InvalidInput, NotFound, OutOfStock } from './errors'
 // has not been paid yet. Available = stock - active, unexpired holds, never below zero; that
 // rule is written once, below, and every query that shows or checks availability uses it.
 // Every change is a single SQL statement inside the caller's immediate transaction, never
-// read-then-write JS, and announces itself (cache.stockChanged) when the transaction commits.
+// read-then-write JS, and marks itself (cache.markStockChanged) in the same transaction.
 // Every change of `stock` also writes a stock_ledger row (who, why, delta, stock after) in the
 // same transaction, so the shelf count can always be explained.
 
@@ -37,9 +37,12 @@ function availableOfSql(variantId: number, now: number): SQL<number> {
   return sql<number>`(SELECT ${availableSql(now)} FROM variants v WHERE v.id = ${variantId})`
 }
 
-/** Tells the caches, once the transaction commits, that these variants' availability moved. */
+/**
+ * Marks these variants' availability as changed, in the transaction that changed it: the
+ * caches drop the pages that show them once it commits, in this process and the others.
+ */
 function announce(variantIds: readonly number[]): void {
-  afterCommit('inventory.stockChanged', () => cache.stockChanged(variantIds))
+  cache.markStockChanged(variantIds)
 }
 
 /** Units that can still be sold, per variant id (missing ids are absent from the map). */

@@ -5,8 +5,10 @@ import path from 'node:path'
 import sharp from 'sharp'
 import * as audit from './audit'
 import { InvalidInput, NotFound } from './errors'
+import { log } from './log'
+import { MAX_SIDE, parseResizedPath, RESIZED_WIDTHS, resizedPath, type ResizedWidth } from './picture-sizes'
 import * as products from './products'
-import { uploadsDir } from './uploads'
+import { readUpload, uploadsDir, type Upload } from './uploads'
 
 // Product pictures uploaded by the owner. The bytes must start like a JPEG, PNG, WebP or GIF
 // (the browser's content type and the file name are not trusted), and are decoded and
@@ -17,7 +19,6 @@ import { uploadsDir } from './uploads'
 // (the uploads route serves them as immutable).
 
 export const MAX_UPLOAD_BYTES = 10 * 1024 * 1024
-const MAX_SIDE = 2000
 
 export type ImageKind = 'jpeg' | 'png' | 'webp' | 'gif'
 
@@ -63,6 +64,40 @@ export async function warmUp(): Promise<void> {
   await Promise.all([pixel.clone().jpeg({ quality: 85, mozjpeg: true }).toBuffer(), pixel.clone().png({ compressionLevel: 9 }).toBuffer()])
 }
 
+/** Writes an upload under its path unless it is there already (names are content hashes). */
+function store(rel: string, data: Buffer): void {
+  const target = path.join(/*turbopackIgnore: true*/ uploadsDir(), rel)
+  if (fs.existsSync(target)) return
+  fs.mkdirSync(path.dirname(target), { recursive: true })
+  const tmp = `${target}.${crypto.randomBytes(4).toString('hex')}.tmp`
+  fs.writeFileSync(tmp, data)
+  fs.renameSync(tmp, target)
+}
+
+/** A JPEG copy at most `width` wide (never wider than the picture itself). */
+function resize(data: Buffer, width: ResizedWidth): Promise<Buffer> {
+  return sharp(data).resize({ width, withoutEnlargement: true }).jpeg({ quality: 80, mozjpeg: true }).toBuffer()
+}
+
+/**
+ * A copy of an uploaded JPEG by its path (`products/<hash>-640w.jpg`), made from the
+ * original and stored the first time it is asked for: pictures uploaded before copies were
+ * made at upload get them too. Null when it is not a copy's path or the original is missing.
+ */
+export async function resizedUpload(rel: string): Promise<Upload | null> {
+  const copy = parseResizedPath(rel)
+  if (!copy) return null
+  const original = readUpload(copy.original)
+  if (!original) return null
+  try {
+    store(rel, await resize(original.body, copy.width))
+  } catch (err) {
+    log.warn('uploads: could not make a smaller copy', { path: rel, err: String(err) })
+    return original
+  }
+  return readUpload(rel)
+}
+
 /** Checks, re-encodes and stores a picture, then adds it to the product. Nothing is kept on failure. */
 export async function upload(actor: audit.Actor, productId: number, file: { name: string; bytes: Uint8Array }, alt: string): Promise<{ imageId: number; path: string }> {
   checkFileName(file.name)
@@ -70,13 +105,9 @@ export async function upload(actor: audit.Actor, productId: number, file: { name
   const image = await reencode(file.bytes)
   const hash = crypto.createHash('sha256').update(image.data).digest('hex').slice(0, 32)
   const rel = `products/${hash}.${image.format}`
-  const target = path.join(/*turbopackIgnore: true*/ uploadsDir(), rel)
-  if (!fs.existsSync(target)) {
-    fs.mkdirSync(path.dirname(target), { recursive: true })
-    const tmp = `${target}.${crypto.randomBytes(4).toString('hex')}.tmp`
-    fs.writeFileSync(tmp, image.data)
-    fs.renameSync(tmp, target)
-  }
+  store(rel, image.data)
+  // A card shows a picture 160–330 px wide: the smaller copies spare a phone the full 2000 px.
+  if (image.format === 'jpg') for (const width of RESIZED_WIDTHS) store(resizedPath(rel, width), await resize(image.data, width))
   const imageId = products.addImage(actor, productId, { path: rel, width: image.width, height: image.height, alt: alt.trim().slice(0, 200) })
   return { imageId, path: rel }
 }

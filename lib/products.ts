@@ -1,7 +1,7 @@
 import 'server-only'
 import { and, asc, count, desc, eq, inArray, like, or, sql, type SQL } from 'drizzle-orm'
 import { z } from 'zod'
-import { afterCommit, getDb, write, type Tx } from '@/db'
+import { getDb, write, type Tx } from '@/db'
 import { productImages, products, variants, type VariantOptions } from '@/db/schema'
 import * as audit from './audit'
 import * as cache from './cache'
@@ -139,7 +139,7 @@ function assertSkusFree(tx: Tx, skus: string[], exceptVariantId?: number): void 
 }
 
 function changed(): void {
-  afterCommit('catalog.changed', () => cache.catalogChanged())
+  cache.markCatalogChanged()
 }
 
 /**

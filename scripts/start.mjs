@@ -19,11 +19,12 @@ process.env.STORAGE_DIR = path.resolve(root, process.env.STORAGE_DIR || 'storage
 process.env.HOSTNAME ||= '0.0.0.0'
 
 const configCheck = path.join(root, '.next', 'standalone', 'till-config.mjs')
+let env = { responseCacheStaleMs: 5000, responseCacheTtlMs: 60_000 }
 if (fs.existsSync(configCheck)) {
   const { ConfigError, parseEnv } = await import(configCheck)
   try {
     // The standalone server runs as production whatever NODE_ENV says; check it the same way.
-    parseEnv({ ...process.env, NODE_ENV: 'production' })
+    env = parseEnv({ ...process.env, NODE_ENV: 'production' })
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err
     console.error(`till: cannot start.\n${err.message}`)
@@ -71,14 +72,17 @@ const MAX_UPLOAD_BODY_BYTES = 64 * MAX_BODY_BYTES
 const MAX_DISCARD_BYTES = 8 * MAX_BODY_BYTES
 const LINGER_MS = 5000
 // Anonymous catalog pages are answered from the response cache when it holds them
-// (scripts/response-cache.mjs; docs/decisions/002-catalog-caching.md). 32 MB holds every page
-// of a few hundred products in each encoding; a minute bounds what no event announces (holds
-// expiring by the clock).
+// (scripts/response-cache.mjs; docs/decisions/005-response-cache-and-lean-pages.md). 32 MB
+// holds every page of a few hundred products in each encoding. The app tells it what changed
+// through globalThis.tillFrontCache, typed in lib/cache.ts (FrontCache): start.mjs puts
+// `invalidate` there, boot puts `poll` (until then the cache answers nothing).
+const frontCache = (globalThis.tillFrontCache ??= {})
 const responseCache = createResponseCache({
   maxBytes: 32 * 1024 * 1024,
   maxEntryBytes: 1024 * 1024,
-  ttlMs: 60_000,
-  version: () => globalThis.tillCatalogVersion?.version?.(),
+  ttlMs: env.responseCacheTtlMs,
+  staleMs: env.responseCacheStaleMs,
+  poll: () => frontCache.poll?.() === true,
 })
 // The socket peer, for the one client-address rule (lib/client-address.ts, whose PEER_HEADER
 // this must equal): written here from the connection, after every copy the client sent is
@@ -92,6 +96,8 @@ function stampPeer(req) {
   req.headers[PEER_HEADER] = peer
   req.rawHeaders.push(PEER_HEADER, peer)
 }
+frontCache.invalidate = responseCache.invalidate
+frontCache.stats = responseCache.stats
 const createServer = http.createServer
 http.createServer = function (...args) {
   const at = args.findIndex((arg) => typeof arg === 'function')
@@ -115,8 +121,7 @@ http.createServer = function (...args) {
       if (req.method === 'TRACE') return refuse(405, 'Method not allowed.')
       const limit = UPLOAD_PATH.test(req.url ?? '') ? MAX_UPLOAD_BODY_BYTES : MAX_BODY_BYTES
       if (Number(req.headers['content-length']) > limit) return refuse(413, `Request body too large: the limit is ${limit / 1024} KB.`)
-      if (responseCache.handle(req, res)) return
-      return listener(req, res)
+      return responseCache.handle(req, res, () => listener(req, res))
     }
   }
   const created = createServer.apply(this, args)

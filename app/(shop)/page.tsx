@@ -41,7 +41,7 @@ export default async function HomePage() {
           </div>
           {hero ? (
             <Link href={`/products/${hero.slug}`} className="group relative mx-auto block w-full max-w-xl overflow-hidden rounded-3xl bg-stone-200 lg:max-w-none">
-              <UploadImage path={hero.imagePath} alt={hero.imageAlt} isPriority className="aspect-square w-full object-cover transition duration-700 group-hover:scale-[1.02]" />
+              <UploadImage path={hero.imagePath} alt={hero.imageAlt} isPriority sizes="(min-width: 1024px) 50vw, 100vw" className="aspect-square w-full object-cover transition duration-700 group-hover:scale-[1.02]" />
               <span className="absolute left-4 top-4 rounded-full bg-white/95 px-4 py-2 text-sm font-medium shadow-sm">{hero.title}</span>
             </Link>
           ) : null}
@@ -59,7 +59,7 @@ export default async function HomePage() {
             {featuredCollections.map((c) => (
               <li key={c.slug}>
                 <Link href={`/collections/${c.slug}`} className="group relative block overflow-hidden rounded-2xl bg-stone-100">
-                  <UploadImage path={c.imagePath} alt="" className="aspect-[3/2] w-full object-cover transition duration-500 group-hover:scale-[1.03]" />
+                  <UploadImage path={c.imagePath} alt="" sizes="(min-width: 1024px) 33vw, (min-width: 640px) 50vw, 100vw" className="aspect-[3/2] w-full object-cover transition duration-500 group-hover:scale-[1.03]" />
                   <span className="absolute inset-x-0 bottom-0 flex items-end justify-between gap-2 bg-gradient-to-t from-black/60 to-transparent p-5 pt-16 text-white">
                     <span>
                       <span className="block text-lg font-semibold">{c.title}</span>

@@ -30,6 +30,7 @@ export function ProductCard({ product, headingLevel: Heading = 'h3', titleParts,
           path={product.imagePath}
           alt={product.imageAlt}
           isPriority={isPriority}
+          sizes="(min-width: 1024px) 25vw, (min-width: 640px) 33vw, 50vw"
           className={product.isSoldOut ? 'card-img opacity-60' : 'card-img'}
         />
         {product.isSoldOut ? (

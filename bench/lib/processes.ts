@@ -111,6 +111,11 @@ export function treeRss(pid: number): number {
   return total
 }
 
+/** CPU time a process has used so far (user + system), in milliseconds (Linux /proc, 100 Hz ticks). */
+export function cpuMs(pid: number): number {
+  return cpuTicks(pid) * 10
+}
+
 function cpuTicks(pid: number): number {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')

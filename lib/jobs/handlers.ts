@@ -2,6 +2,7 @@ import 'server-only'
 import { write } from '@/db'
 import * as adminAuth from '@/lib/admin-auth'
 import * as backups from '@/lib/backups'
+import * as cache from '@/lib/cache'
 import * as inventory from '@/lib/inventory'
 import { log } from '@/lib/log'
 import * as mail from '@/lib/mail'
@@ -52,8 +53,13 @@ export const handlers: Record<string, jobs.JobHandler> = {
   reconcile: async () => {
     await reconcile.run()
   },
+  // Expired holds stop counting at once; this sweep releases them, which marks their variants
+  // changed (the cached pages that show them refresh), and prunes the change log.
   'holds.release_expired': () => {
-    const released = write((tx) => inventory.releaseExpired(tx))
+    const released = write((tx) => {
+      cache.pruneChanges()
+      return inventory.releaseExpired(tx)
+    })
     if (released) log.info('inventory: released expired holds', { released })
   },
   // Online backup into STORAGE_DIR/backups, verified, then the old ones thinned out.

@@ -3,6 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { inject } from 'vitest'
 import { openDatabase, setDb, type Db } from '@/db'
+import { resetEnv } from '@/lib/env'
 
 export type TestDb = { db: Db; dir: string; file: string; close(): void }
 
@@ -24,6 +25,24 @@ export function freshDb(): TestDb {
       setDb(undefined)
       db.$client.close()
       fs.rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+/**
+ * freshDb() whose folder is also STORAGE_DIR (for code that writes uploads or backups beside
+ * the database); close() puts the environment back.
+ */
+export function freshStore(): TestDb {
+  const t = freshDb()
+  process.env.STORAGE_DIR = t.dir
+  resetEnv()
+  return {
+    ...t,
+    close() {
+      t.close()
+      delete process.env.STORAGE_DIR
+      resetEnv()
     },
   }
 }

@@ -102,7 +102,7 @@ export function CartContents({ initial, flash, checkout, notes }: Props) {
                       answered the prefetch of each of that page's segments with 404 (the cached
                       entry had no per-segment data yet), and every 404 showed in the console. */}
                   <Link href={`/products/${line.productSlug}?variant=${line.variantId}`} prefetch={false} className="shrink-0" tabIndex={-1} aria-hidden="true">
-                    <UploadImage path={line.imagePath} alt="" width={160} height={160} className="size-24 rounded-2xl bg-stone-100 object-cover sm:size-32" />
+                    <UploadImage path={line.imagePath} alt="" width={160} height={160} sizes="128px" className="size-24 rounded-2xl bg-stone-100 object-cover sm:size-32" />
                   </Link>
                   <div className="flex min-w-0 flex-1 flex-col gap-3">
                     <div className="flex flex-wrap items-start justify-between gap-x-4 gap-y-1">

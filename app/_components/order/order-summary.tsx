@@ -41,7 +41,7 @@ export function OrderSummary({ order }: { order: OrderView }) {
       <ul className="mt-4 divide-y divide-stone-100" aria-label="Items">
         {order.lines.map((line) => {
           const picture = line.variantId !== null ? pictures.get(line.variantId) : undefined
-          const thumbnail = <UploadImage path={picture?.path ?? null} alt="" width={112} height={112} className="size-14 shrink-0 rounded-xl bg-stone-100 object-cover" />
+          const thumbnail = <UploadImage path={picture?.path ?? null} alt="" width={112} height={112} sizes="56px" className="size-14 shrink-0 rounded-xl bg-stone-100 object-cover" />
           return (
             <li key={line.id} className="flex items-center gap-4 py-3 text-sm" data-testid="order-line">
               {picture ? (

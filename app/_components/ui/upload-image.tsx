@@ -1,5 +1,6 @@
 'use client'
 
+import { isResizable, MAX_SIDE, RESIZED_WIDTHS, resizedPath } from '@/lib/picture-sizes'
 import { uploadUrl } from './upload-url'
 
 // A client component on purpose. React's server-component renderer sends a preload hint for
@@ -17,12 +18,15 @@ type Props = {
   className?: string
   /** above the fold: load at once, with high priority */
   isPriority?: boolean
+  /** how wide the picture is shown, for the browser to pick a copy (`srcset`); say it where a picture is small */
   sizes?: string
 }
 
 /**
  * A picture from STORAGE_DIR/uploads (served by app/uploads). A plain <img>: the demo
- * pictures are SVG, which next/image declines to optimise, and they are small already.
+ * pictures are SVG, which next/image declines to optimise, and they are small already. An
+ * uploaded JPEG has smaller copies (lib/picture-sizes.ts), offered in `srcset` with the
+ * original as the widest, so a card on a phone loads a 320 px copy, not 2000 px.
  */
 export function UploadImage({ path, alt, width = 800, height = 800, className = '', isPriority = false, sizes }: Props) {
   if (!path) {
@@ -39,14 +43,20 @@ export function UploadImage({ path, alt, width = 800, height = 800, className = 
     // eslint-disable-next-line @next/next/no-img-element -- see the comment above
     <img
       src={uploadUrl(path)}
+      srcSet={isResizable(path) ? srcSet(path) : undefined}
       alt={alt}
       width={width}
       height={height}
-      sizes={sizes}
+      sizes={isResizable(path) ? (sizes ?? '100vw') : sizes}
       loading={isPriority ? 'eager' : 'lazy'}
       fetchPriority={isPriority ? 'high' : undefined}
       decoding="async"
       className={className}
     />
   )
+}
+
+/** Every copy by its width, then the original (at most MAX_SIDE wide) as the widest choice. */
+function srcSet(path: string): string {
+  return [...RESIZED_WIDTHS.map((w) => `${uploadUrl(resizedPath(path, w))} ${w}w`), `${uploadUrl(path)} ${MAX_SIDE}w`].join(', ')
 }

@@ -1,6 +1,8 @@
+import { resizedUpload } from '@/lib/product-images'
 import { readUpload } from '@/lib/uploads'
 
-// Serves STORAGE_DIR/uploads (product pictures). Upload paths are never rewritten in place,
+// Serves STORAGE_DIR/uploads (product pictures), and makes a smaller copy of an uploaded
+// JPEG the first time one is asked for (lib/picture-sizes.ts). Upload paths are never rewritten in place,
 // so a year of immutable caching is safe. An SVG opened directly gets a CSP that forbids
 // scripts and sandboxes it: an uploaded SVG is a document, not just a picture.
 export const runtime = 'nodejs'
@@ -9,7 +11,8 @@ const SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 
 export async function GET(_request: Request, { params }: { params: Promise<{ path: string[] }> }) {
   const { path: segments } = await params
-  const upload = readUpload(segments.join('/'))
+  const rel = segments.join('/')
+  const upload = readUpload(rel) ?? (await resizedUpload(rel))
   if (!upload) {
     return new Response('Not found', { status: 404, headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' } })
   }

@@ -50,7 +50,7 @@ export function Gallery({ images, title }: { images: ProductImage[]; title: stri
       >
         {images.map((image, i) => (
           <div key={image.id} id={`picture-${i + 1}`} data-index={i} className="slide">
-            <UploadImage path={image.path} alt={image.alt} width={image.width} height={image.height} isPriority={i === 0} className="slide-img" />
+            <UploadImage path={image.path} alt={image.alt} width={image.width} height={image.height} isPriority={i === 0} sizes="(min-width: 1024px) 50vw, 100vw" className="slide-img" />
           </div>
         ))}
       </div>
@@ -65,7 +65,7 @@ export function Gallery({ images, title }: { images: ProductImage[]; title: stri
                 aria-label={`Picture ${i + 1} of ${images.length}`}
                 className="thumb"
               >
-                <UploadImage path={image.path} alt="" width={160} height={160} className="thumb-img" />
+                <UploadImage path={image.path} alt="" width={160} height={160} sizes="80px" className="thumb-img" />
               </a>
             </li>
           ))}
