@@ -211,6 +211,8 @@ export const orders = sqliteTable(
     index('orders_created_idx').on(t.createdAt),
     index('orders_status_idx').on(t.status, t.createdAt),
     index('orders_payment_intent_idx').on(t.stripePaymentIntentId),
+    // a shopper's account lists every order placed with its address, whatever its case
+    index('orders_email_idx').on(sql`lower(${t.email})`, t.createdAt),
     check('orders_total_nonnegative', sql`${t.totalCents} >= 0`),
   ],
 )
@@ -403,4 +405,45 @@ export const adminLoginFailures = sqliteTable(
     createdAt: integer('created_at').notNull().default(now),
   },
   (t) => [index('admin_login_failures_key_idx').on(t.key, t.createdAt)],
+)
+
+// Shoppers who signed in with an email link (lib/accounts). There is no password: the link
+// proves the address, so every order placed with that address is the account's, guest
+// orders from before the account existed included (orders are matched by email, never by a
+// column on orders, so deleting an account leaves every order as it was).
+export const accounts = sqliteTable('accounts', {
+  id: integer('id').primaryKey(),
+  // lower-cased and trimmed
+  email: text('email').notNull().unique(),
+  // the Stripe Customer Checkout prefills from; created once, on the first checkout
+  stripeCustomerId: text('stripe_customer_id'),
+  createdAt: integer('created_at').notNull().default(now),
+  lastSignInAt: integer('last_sign_in_at'),
+})
+
+export const accountSessions = sqliteTable(
+  'account_sessions',
+  {
+    // sha256 of the cookie token; the token itself is never stored
+    id: text('id').primaryKey(),
+    accountId: integer('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    expiresAt: integer('expires_at').notNull(),
+    createdAt: integer('created_at').notNull().default(now),
+  },
+  (t) => [index('account_sessions_account_idx').on(t.accountId)],
+)
+
+// Sign-in links. Only the sha256 of the link's token is kept; used_at makes a link single-use.
+export const signInTokens = sqliteTable(
+  'sign_in_tokens',
+  {
+    id: text('id').primaryKey(),
+    email: text('email').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    usedAt: integer('used_at'),
+    createdAt: integer('created_at').notNull().default(now),
+  },
+  (t) => [index('sign_in_tokens_email_idx').on(t.email), index('sign_in_tokens_expires_idx').on(t.expiresAt)],
 )

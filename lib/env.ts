@@ -115,6 +115,10 @@ const Schema = z.object({
   CHECKOUT_LIMIT_PER_CART: z.coerce.number().int().min(1).max(100_000).default(10),
   SESSION_LOOKUP_LIMIT_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(20),
   RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
+  // Sign-in links asked for (lib/accounts.ts): per client address per RATE_LIMIT_WINDOW_SECONDS,
+  // and links mailed to one address per 15 minutes (the life of a link).
+  SIGN_IN_LIMIT_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(10),
+  SIGN_IN_LIMIT_PER_EMAIL: z.coerce.number().int().min(1).max(100).default(3),
   CART_MAX_UNITS_PER_ITEM: z.coerce.number().int().min(1).max(9_999).default(99),
   // Chaos tests only: comma-separated failpoint names (lib/failpoints.ts).
   FAILPOINTS: z
@@ -138,6 +142,8 @@ export const VALID_VALUES: Record<keyof z.infer<typeof Schema>, string> = {
   CHECKOUT_LIMIT_PER_CART: 'a whole number of checkout starts per window, e.g. CHECKOUT_LIMIT_PER_CART=10',
   SESSION_LOOKUP_LIMIT_PER_ADDRESS: 'a whole number of look-ups per window, e.g. SESSION_LOOKUP_LIMIT_PER_ADDRESS=20',
   RATE_LIMIT_WINDOW_SECONDS: 'seconds from 1 to 86400, e.g. RATE_LIMIT_WINDOW_SECONDS=600',
+  SIGN_IN_LIMIT_PER_ADDRESS: 'a whole number of sign-in link requests per window, e.g. SIGN_IN_LIMIT_PER_ADDRESS=10',
+  SIGN_IN_LIMIT_PER_EMAIL: 'a whole number from 1 to 100 of sign-in links mailed to one address per 15 minutes, e.g. SIGN_IN_LIMIT_PER_EMAIL=3',
   CART_MAX_UNITS_PER_ITEM: 'a whole number from 1 to 9999, e.g. CART_MAX_UNITS_PER_ITEM=99',
   PORT: 'a port number from 1 to 65535, e.g. PORT=3000',
   APP_URL: 'the public address of the shop with http(s) and no path, e.g. APP_URL=https://shop.example.com',
@@ -225,6 +231,8 @@ function finish(raw: z.infer<typeof Schema>, issues: string[]) {
     checkoutLimitPerCart: raw.CHECKOUT_LIMIT_PER_CART,
     sessionLookupLimitPerAddress: raw.SESSION_LOOKUP_LIMIT_PER_ADDRESS,
     rateLimitWindowMs: raw.RATE_LIMIT_WINDOW_SECONDS * 1000,
+    signInLimitPerAddress: raw.SIGN_IN_LIMIT_PER_ADDRESS,
+    signInLimitPerEmail: raw.SIGN_IN_LIMIT_PER_EMAIL,
     cartMaxUnitsPerItem: raw.CART_MAX_UNITS_PER_ITEM,
     failpoints: raw.FAILPOINTS,
   }

@@ -346,6 +346,21 @@ export function findById(id: number) {
   return { ...order, lines: linesOf(order.id) }
 }
 
+/**
+ * Every order placed with this address, newest first, whatever case it was typed in: a
+ * signed-in shopper's history, guest orders from before the account included.
+ */
+export function listForEmail(email: string, limit = 200): OrderView[] {
+  const rows = getDb()
+    .select()
+    .from(orders)
+    .where(sql`lower(${orders.email}) = ${email.trim().toLowerCase()}`)
+    .orderBy(sql`lower(${orders.email})`, sql`${orders.createdAt} DESC`, sql`${orders.id} DESC`)
+    .limit(limit)
+    .all()
+  return rows.map((order) => ({ ...order, lines: linesOf(order.id) }))
+}
+
 function linesOf(orderId: number) {
   return getDb().select().from(orderLines).where(eq(orderLines.orderId, orderId)).orderBy(asc(orderLines.id)).all()
 }

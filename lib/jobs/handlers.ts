@@ -1,11 +1,13 @@
 import 'server-only'
 import { write } from '@/db'
+import * as accounts from '@/lib/accounts'
 import * as backups from '@/lib/backups'
 import * as inventory from '@/lib/inventory'
 import { log } from '@/lib/log'
 import * as mail from '@/lib/mail'
 import { orderConfirmation } from '@/lib/mail/order-confirmation'
 import { orderShipped } from '@/lib/mail/order-shipped'
+import { signInLink } from '@/lib/mail/sign-in-link'
 import * as orders from '@/lib/orders'
 import * as reconcile from '@/lib/reconcile'
 import * as jobs from '@/lib/jobs'
@@ -33,6 +35,19 @@ export const handlers: Record<string, jobs.JobHandler> = {
     if (!order.email) return
     await mail.send(orderShipped(order))
   },
+  // The link's token is made here, just before sending, so only its hash is ever stored.
+  [accounts.MAIL_JOB]: async (payload, job) => {
+    const email = String(payload.email)
+    const token = accounts.issueLinkToken(email, Number(payload.requestedAt))
+    if (!token) {
+      log.info('mail: sign-in link request too old to send', { job: job.id })
+      return
+    }
+    await mail.send(signInLink(email, accounts.linkUrl(token), `sign-in-${job.id}`))
+  },
+  'accounts.purge_expired': () => {
+    write((tx) => accounts.purgeExpired(tx))
+  },
   reconcile: async () => {
     await reconcile.run()
   },
@@ -57,6 +72,7 @@ export function schedules(): jobs.Schedule[] {
     { kind: 'reconcile', cron: '*/5 * * * *' },
     { kind: 'holds.release_expired', cron: '* * * * *' },
     { kind: 'carts.purge_idle', cron: '17 3 * * *' },
+    { kind: 'accounts.purge_expired', cron: '23 3 * * *' },
     { kind: 'backups.run', cron: everyMinutes(backups.intervalMs() / 60_000) },
   ]
 }

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto'
 import { eq } from 'drizzle-orm'
 import { write } from '@/db'
-import { cartLines, carts, collections, productCollections, productImages, products, stockHolds, variants } from '@/db/schema'
+import { cartLines, carts, collections, orderLines, orders, productCollections, productImages, products, stockHolds, variants } from '@/db/schema'
 
 // Shared test factories: each makes one valid row with sensible defaults and
 // takes overrides for whatever the test is about, e.g. createVariant({ stock: 1 }).
@@ -103,4 +103,28 @@ export function createHold(overrides: Partial<typeof stockHolds.$inferInsert> & 
 
 export function setStock(variantId: number, stock: number): void {
   write((tx) => tx.update(variants).set({ stock }).where(eq(variants.id, variantId)).run())
+}
+
+type OrderRow = typeof orders.$inferSelect
+
+/** A paid order (as fulfilment records one) with lines; lines default to one unit of a new variant. */
+export function createOrder(
+  overrides: Partial<typeof orders.$inferInsert> & { lines?: { variantId: number | null; quantity: number; title?: string; unitAmountCents?: number }[] } = {},
+): OrderRow {
+  const { lines, ...values } = overrides
+  const n = next()
+  const items = lines ?? [{ variantId: createVariant().id, quantity: 1 }]
+  const total = items.reduce((sum, l) => sum + (l.unitAmountCents ?? 2500) * l.quantity, 0)
+  return write((tx) => {
+    const row = tx
+      .insert(orders)
+      .values({ stripeCheckoutSessionId: `cs_test_${n}`, publicToken: crypto.randomBytes(24).toString('base64url'), status: 'paid', totalCents: total, subtotalCents: total, currency: 'usd', email: `shopper-${n}@example.com`, paidAt: Date.now(), ...defined(values) })
+      .returning()
+      .get()
+    items.forEach((l, i) => {
+      const unit = l.unitAmountCents ?? 2500
+      tx.insert(orderLines).values({ orderId: row.id, variantId: l.variantId, stripeLineItemId: `li_${n}_${i}`, title: l.title ?? `Item ${i + 1}`, quantity: l.quantity, unitAmountCents: unit, totalCents: unit * l.quantity, subtotalCents: unit * l.quantity }).run()
+    })
+    return row
+  })
 }
