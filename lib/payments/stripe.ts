@@ -165,6 +165,15 @@ export async function createCheckoutSession(params: CheckoutSessionCreateParams,
   return { id: session.id, url: session.url }
 }
 
+/**
+ * A Stripe Customer for a shopper's account, so Checkout prefills what they entered before.
+ * The key makes two checkouts racing for the first one end with the same Customer.
+ */
+export async function createCustomer(input: { email: string; accountId: number }, idempotencyKey: string): Promise<string> {
+  const customer = await client().customers.create({ email: input.email, metadata: { account_id: String(input.accountId) } }, { idempotencyKey })
+  return customer.id
+}
+
 /** Expires an open session so it can no longer be paid. */
 export async function expireCheckoutSession(sessionId: string): Promise<void> {
   await client().checkout.sessions.expire(sessionId)

@@ -1,6 +1,7 @@
 'use server'
 
 import { redirect } from 'next/navigation'
+import * as accounts from '@/lib/accounts'
 import * as cart from '@/lib/cart'
 import * as checkout from '@/lib/checkout'
 import { clientAddress } from '@/lib/rate-limit'
@@ -12,7 +13,7 @@ export async function startCheckout(_formData: FormData): Promise<void> {
   if (!cartId) redirect(`/cart?error=${encodeURIComponent('Your cart is empty.')}`)
   let url: string
   try {
-    url = (await checkout.start(cartId, await clientAddress())).url
+    url = (await checkout.start(cartId, await clientAddress(), await accounts.current())).url
   } catch (err) {
     if (checkout.isExpectedFailure(err)) {
       redirect(`/cart?error=${encodeURIComponent(err.message)}`)
