@@ -447,3 +447,66 @@ export const signInTokens = sqliteTable(
   },
   (t) => [index('sign_in_tokens_email_idx').on(t.email), index('sign_in_tokens_expires_idx').on(t.expiresAt)],
 )
+
+// "Email me when it's back": one row per request for a sold-out variant. notified_at is set,
+// in the same transaction that queues the email job (keyed by the row), the first time the
+// variant can be sold again; sent_at when the email is claimed for sending. A row therefore
+// gives one email at most, however often stock comes and goes.
+export const stockAlerts = sqliteTable(
+  'stock_alerts',
+  {
+    id: integer('id').primaryKey(),
+    variantId: integer('variant_id')
+      .notNull()
+      .references(() => variants.id, { onDelete: 'cascade' }),
+    // lower-cased and trimmed
+    email: text('email').notNull(),
+    createdAt: integer('created_at').notNull().default(now),
+    notifiedAt: integer('notified_at'),
+    sentAt: integer('sent_at'),
+    unsubscribedAt: integer('unsubscribed_at'),
+    // sha256 of the unsubscribe link's token, made when the email is sent
+    unsubscribeHash: text('unsubscribe_hash'),
+  },
+  (t) => [
+    index('stock_alerts_waiting_idx').on(t.variantId, t.notifiedAt),
+    index('stock_alerts_email_idx').on(t.email),
+    uniqueIndex('stock_alerts_unsubscribe_uq').on(t.unsubscribeHash),
+    // one waiting request per address and variant
+    uniqueIndex('stock_alerts_waiting_uq').on(t.variantId, t.email).where(sql`notified_at IS NULL AND unsubscribed_at IS NULL`),
+  ],
+)
+
+// Addresses that asked for no more emails of a kind (stock alerts, checkout reminders),
+// through the unsubscribe link in one of them. Checked when each email is sent.
+export const mailOptOuts = sqliteTable(
+  'mail_opt_outs',
+  {
+    email: text('email').notNull(),
+    kind: text('kind', { enum: ['stock_alert', 'checkout_reminder'] }).notNull(),
+    createdAt: integer('created_at').notNull().default(now),
+  },
+  (t) => [primaryKey({ columns: [t.email, t.kind] })],
+)
+
+// Abandoned checkouts: a Checkout Session that expired with a recovery URL (Stripe's
+// after_expiration[recovery]) and the shopper's consent to promotional email. One row per
+// cart at most (UNIQUE cart_id), so a cart gets one reminder however many of its sessions
+// expire and however often the expiry is seen; sent_at is set when the email is claimed.
+export const checkoutReminders = sqliteTable(
+  'checkout_reminders',
+  {
+    id: integer('id').primaryKey(),
+    stripeCheckoutSessionId: text('stripe_checkout_session_id').notNull().unique(),
+    cartId: text('cart_id').notNull().unique(),
+    email: text('email').notNull(),
+    recoveryUrl: text('recovery_url').notNull(),
+    createdAt: integer('created_at').notNull().default(now),
+    sentAt: integer('sent_at'),
+    // why no email went out: the cart was bought, or the address unsubscribed
+    skippedReason: text('skipped_reason', { enum: ['bought', 'opted_out', 'cart_gone'] }),
+    // sha256 of the unsubscribe link's token, made when the email is sent
+    unsubscribeHash: text('unsubscribe_hash').unique(),
+  },
+  (t) => [index('checkout_reminders_sent_idx').on(t.sentAt)],
+)

@@ -4,6 +4,7 @@ import { afterCommit, getDb, write, type Tx } from '@/db'
 import { adminUsers, orders, stockHolds, stockLedger, variants, type StockReason } from '@/db/schema'
 import * as audit from './audit'
 import * as cache from './cache'
+import * as stockAlerts from './stock-alerts'
 import { InvalidInput, NotFound, OutOfStock } from './errors'
 
 // Stock is `variants.stock` (units on the shelf); a hold reserves units for a checkout that
@@ -37,9 +38,13 @@ function availableOfSql(variantId: number, now: number): SQL<number> {
   return sql<number>`(SELECT ${availableSql(now)} FROM variants v WHERE v.id = ${variantId})`
 }
 
-/** Tells the caches, once the transaction commits, that these variants' availability moved. */
+/**
+ * Tells the caches, once the transaction commits, that these variants' availability moved;
+ * and the stock alerts, which look for requests whose variant can be sold again.
+ */
 function announce(variantIds: readonly number[]): void {
   afterCommit('inventory.stockChanged', () => cache.stockChanged(variantIds))
+  afterCommit('stockAlerts.scan', () => stockAlerts.scanIfWaiting())
 }
 
 /** Units that can still be sold, per variant id (missing ids are absent from the map). */

@@ -66,6 +66,11 @@ export function takeSignInRequest(clientAddress: string | null, now = Date.now()
   take([{ key: hashKey('sign-in-address', clientAddress ?? 'unknown'), limit: getEnv().signInLimitPerAddress }], 'Too many sign-in requests from here. Please wait a few minutes and try again.', now)
 }
 
+/** One "email me when it's back" request from this client address. */
+export function takeStockAlertRequest(clientAddress: string | null, now = Date.now()): void {
+  take([{ key: hashKey('stock-alert-address', clientAddress ?? 'unknown'), limit: 2 * getEnv().signInLimitPerAddress }], 'Too many requests from here. Please wait a few minutes and try again.', now)
+}
+
 /**
  * Whether one more sign-in link may be mailed to this address now. The window is the life
  * of a link, so whenever this says no, a link mailed within it still works: someone asking

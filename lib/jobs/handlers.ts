@@ -10,6 +10,7 @@ import { orderShipped } from '@/lib/mail/order-shipped'
 import { signInLink } from '@/lib/mail/sign-in-link'
 import * as orders from '@/lib/orders'
 import * as reconcile from '@/lib/reconcile'
+import * as stockAlerts from '@/lib/stock-alerts'
 import * as jobs from '@/lib/jobs'
 
 // What the background worker does, by job kind, and when the scheduled ones run.
@@ -45,6 +46,13 @@ export const handlers: Record<string, jobs.JobHandler> = {
     }
     await mail.send(signInLink(email, accounts.linkUrl(token), `sign-in-${job.id}`))
   },
+  [stockAlerts.MAIL_JOB]: async (payload) => {
+    await stockAlerts.send(Number(payload.alertId))
+  },
+  // Holds lapse by the clock too, with no write to announce it: a sweep every minute.
+  'stock_alerts.scan': () => {
+    stockAlerts.scanIfWaiting()
+  },
   'accounts.purge_expired': () => {
     write((tx) => accounts.purgeExpired(tx))
   },
@@ -71,6 +79,7 @@ export function schedules(): jobs.Schedule[] {
   return [
     { kind: 'reconcile', cron: '*/5 * * * *' },
     { kind: 'holds.release_expired', cron: '* * * * *' },
+    { kind: 'stock_alerts.scan', cron: '* * * * *' },
     { kind: 'carts.purge_idle', cron: '17 3 * * *' },
     { kind: 'accounts.purge_expired', cron: '23 3 * * *' },
     { kind: 'backups.run', cron: everyMinutes(backups.intervalMs() / 60_000) },
