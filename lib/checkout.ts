@@ -177,6 +177,11 @@ export async function start(cartId: string, clientAddress: string | null = null,
         // Codes are entered on Stripe's page and checked by Stripe as the shopper pays
         // (docs/decisions/021-discounts-and-tax-at-checkout.md).
         allow_promotion_codes: true,
+        // Abandoned checkouts (lib/checkout-reminders.ts): a session that expires gets a URL
+        // that reopens it, and Stripe's page asks whether the shopper wants offers by email.
+        ...(env.areCheckoutRemindersEnabled
+          ? { after_expiration: { recovery: { enabled: true, allow_promotion_codes: true } }, consent_collection: { promotions: 'auto' as const } }
+          : {}),
         ...(tax ? { automatic_tax: { enabled: true } } : {}),
         metadata: { cart_id: cartId, cart_version: String(reserved.version) },
         // Signed in: Checkout starts from the Customer (email, name, the last shipping address)

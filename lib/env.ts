@@ -119,6 +119,11 @@ const Schema = z.object({
   // and links mailed to one address per 15 minutes (the life of a link).
   SIGN_IN_LIMIT_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(10),
   SIGN_IN_LIMIT_PER_EMAIL: z.coerce.number().int().min(1).max(100).default(3),
+  // Abandoned checkouts (lib/checkout-reminders.ts): sessions get Stripe's recovery URL and
+  // ask for promotional consent (Stripe offers that box to US merchants); off: neither.
+  CHECKOUT_REMINDERS: z.enum(['on', 'off']).default('on'),
+  // How long after a checkout expires its reminder goes out (a shopper back within it is not reminded).
+  CHECKOUT_REMINDER_DELAY_MINUTES: z.coerce.number().int().min(0).max(7 * 24 * 60).default(60),
   CART_MAX_UNITS_PER_ITEM: z.coerce.number().int().min(1).max(9_999).default(99),
   // Chaos tests only: comma-separated failpoint names (lib/failpoints.ts).
   FAILPOINTS: z
@@ -144,6 +149,8 @@ export const VALID_VALUES: Record<keyof z.infer<typeof Schema>, string> = {
   RATE_LIMIT_WINDOW_SECONDS: 'seconds from 1 to 86400, e.g. RATE_LIMIT_WINDOW_SECONDS=600',
   SIGN_IN_LIMIT_PER_ADDRESS: 'a whole number of sign-in link requests per window, e.g. SIGN_IN_LIMIT_PER_ADDRESS=10',
   SIGN_IN_LIMIT_PER_EMAIL: 'a whole number from 1 to 100 of sign-in links mailed to one address per 15 minutes, e.g. SIGN_IN_LIMIT_PER_EMAIL=3',
+  CHECKOUT_REMINDERS: 'on or off, e.g. CHECKOUT_REMINDERS=off where promotional consent cannot be collected',
+  CHECKOUT_REMINDER_DELAY_MINUTES: 'minutes from 0 to 10080, e.g. CHECKOUT_REMINDER_DELAY_MINUTES=60',
   CART_MAX_UNITS_PER_ITEM: 'a whole number from 1 to 9999, e.g. CART_MAX_UNITS_PER_ITEM=99',
   PORT: 'a port number from 1 to 65535, e.g. PORT=3000',
   APP_URL: 'the public address of the shop with http(s) and no path, e.g. APP_URL=https://shop.example.com',
@@ -234,6 +241,8 @@ function finish(raw: z.infer<typeof Schema>, issues: string[]) {
     signInLimitPerAddress: raw.SIGN_IN_LIMIT_PER_ADDRESS,
     signInLimitPerEmail: raw.SIGN_IN_LIMIT_PER_EMAIL,
     cartMaxUnitsPerItem: raw.CART_MAX_UNITS_PER_ITEM,
+    areCheckoutRemindersEnabled: raw.CHECKOUT_REMINDERS === 'on',
+    checkoutReminderDelayMs: raw.CHECKOUT_REMINDER_DELAY_MINUTES * 60_000,
     failpoints: raw.FAILPOINTS,
   }
 }

@@ -75,6 +75,10 @@ export type CheckoutFacts = {
   paymentMethod?: string | null
   /** epoch milliseconds */
   createdAt: number
+  /** Stripe's after_expiration.recovery.url: set once an expired session can be recovered */
+  recoveryUrl?: string | null
+  /** consent.promotions: what the shopper said to promotional email on Stripe's page */
+  promotionsConsent?: 'opt_in' | 'opt_out' | null
   /** false when the line items were not read (the order already existed) */
   hasLines: boolean
   lines: CheckoutLine[]

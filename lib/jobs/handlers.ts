@@ -2,6 +2,7 @@ import 'server-only'
 import { write } from '@/db'
 import * as accounts from '@/lib/accounts'
 import * as backups from '@/lib/backups'
+import * as checkoutReminders from '@/lib/checkout-reminders'
 import * as inventory from '@/lib/inventory'
 import { log } from '@/lib/log'
 import * as mail from '@/lib/mail'
@@ -45,6 +46,9 @@ export const handlers: Record<string, jobs.JobHandler> = {
       return
     }
     await mail.send(signInLink(email, accounts.linkUrl(token), `sign-in-${job.id}`))
+  },
+  [checkoutReminders.MAIL_JOB]: async (payload) => {
+    await checkoutReminders.send(Number(payload.reminderId))
   },
   [stockAlerts.MAIL_JOB]: async (payload) => {
     await stockAlerts.send(Number(payload.alertId))

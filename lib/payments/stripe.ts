@@ -526,6 +526,8 @@ export function checkoutFacts(
     shippingRateName: rate && typeof rate === 'object' ? (rate.display_name ?? null) : null,
     paymentMethod: paymentMethodOf(session),
     createdAt: (session.created ?? Math.floor(Date.now() / 1000)) * 1000,
+    recoveryUrl: session.after_expiration?.recovery?.url ?? null,
+    promotionsConsent: session.consent?.promotions === 'opt_in' ? 'opt_in' : session.consent?.promotions === 'opt_out' ? 'opt_out' : null,
     hasLines: opts.hasLines ?? true,
     lines,
     payment: paymentFacts(session, opts.dispute ?? null),
