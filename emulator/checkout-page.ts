@@ -37,7 +37,7 @@ export const PROMOTION_CODE_LABEL = 'Promotion code'
 export const PAY_LATER_LABEL = 'Pay later (bank transfer — settles in a few seconds)'
 
 /** The promotions box shown when a session collects consent (consent_collection[promotions]=auto). */
-export const PROMOTIONS_CONSENT_LABEL = 'Keep me updated with news and offers by email'
+export const PROMOTIONS_CONSENT_LABEL = 'Keep me updated with news and personalized offers'
 
 const asksConsent = (session: StoredSession) => session.consent_collection?.promotions === 'auto'
 

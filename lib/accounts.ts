@@ -9,7 +9,9 @@ import { InvalidInput } from './errors'
 import { formatAddress } from './addresses'
 import * as jobs from './jobs'
 import { log } from './log'
+import * as optOuts from './mail-opt-outs'
 import * as orders from './orders'
+import * as stockAlerts from './stock-alerts'
 import * as rateLimit from './rate-limit'
 
 // Shopper accounts without passwords. A shopper types an email and gets a single-use link,
@@ -203,6 +205,8 @@ export function exportData(account: Account, now = Date.now()) {
     exportedAt: new Date(now).toISOString(),
     account: { email: account.email, createdAt: row ? new Date(row.createdAt).toISOString() : null, lastSignInAt: row?.lastSignInAt ? new Date(row.lastSignInAt).toISOString() : null, hasStripeCustomer: !!row?.stripeCustomerId, activeSessions: sessionCount(account.id, now) },
     addresses,
+    stockAlerts: stockAlerts.forEmail(account.email).map((a) => ({ variantId: a.variantId, requestedAt: new Date(a.createdAt).toISOString(), sentAt: a.sentAt ? new Date(a.sentAt).toISOString() : null, isWithdrawn: a.unsubscribedAt !== null })),
+    unsubscribedFrom: optOuts.forEmail(account.email),
     orders: list.map((o) => ({
       number: o.id,
       placedAt: new Date(o.createdAt).toISOString(),
