@@ -3,6 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { inject } from 'vitest'
 import { openDatabase, setDb, type Db } from '@/db'
+import { resetEnv } from '@/lib/env'
 
 export type TestDb = { db: Db; dir: string; file: string; close(): void }
 
@@ -24,6 +25,24 @@ export function freshDb(): TestDb {
       setDb(undefined)
       db.$client.close()
       fs.rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+/**
+ * freshDb() with STORAGE_DIR set to its folder, so what the code writes beside the database
+ * (mail, uploads, backups) lands there too; close() undoes both.
+ */
+export function freshStore(): TestDb {
+  const t = freshDb()
+  process.env.STORAGE_DIR = t.dir
+  resetEnv()
+  return {
+    ...t,
+    close() {
+      t.close()
+      delete process.env.STORAGE_DIR
+      resetEnv()
     },
   }
 }

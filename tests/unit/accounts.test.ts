@@ -10,7 +10,7 @@ import { resetEnv } from '@/lib/env'
 import { InvalidInput, RateLimited } from '@/lib/errors'
 import * as jobs from '@/lib/jobs'
 import { handlers } from '@/lib/jobs/handlers'
-import { freshDb, type TestDb } from '../support/db'
+import { freshStore, type TestDb } from '../support/db'
 import { thrown } from '../support/thrown'
 import { createCart, createOrder, createVariant } from '../support/factories'
 
@@ -19,13 +19,10 @@ import { createCart, createOrder, createVariant } from '../support/factories'
 
 let t: TestDb
 beforeEach(() => {
-  t = freshDb()
-  process.env.STORAGE_DIR = t.dir
-  resetEnv()
+  t = freshStore()
 })
 afterEach(() => {
   t.close()
-  delete process.env.STORAGE_DIR
   delete process.env.SIGN_IN_LIMIT_PER_ADDRESS
   resetEnv()
 })

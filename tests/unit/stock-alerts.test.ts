@@ -3,14 +3,13 @@ import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { getDb, write } from '@/db'
 import { jobs as jobsTable, stockAlerts as alertsTable } from '@/db/schema'
-import { resetEnv } from '@/lib/env'
 import { InvalidInput, NotFound } from '@/lib/errors'
 import * as inventory from '@/lib/inventory'
 import * as jobs from '@/lib/jobs'
 import { handlers } from '@/lib/jobs/handlers'
 import * as optOuts from '@/lib/mail-opt-outs'
 import * as stockAlerts from '@/lib/stock-alerts'
-import { freshDb, type TestDb } from '../support/db'
+import { freshStore, type TestDb } from '../support/db'
 import { createHold, createProduct, createVariant } from '../support/factories'
 import { thrown } from '../support/thrown'
 
@@ -20,14 +19,10 @@ import { thrown } from '../support/thrown'
 
 let t: TestDb
 beforeEach(() => {
-  t = freshDb()
-  process.env.STORAGE_DIR = t.dir
-  resetEnv()
+  t = freshStore()
 })
 afterEach(() => {
   t.close()
-  delete process.env.STORAGE_DIR
-  resetEnv()
 })
 
 const alertJobs = () => getDb().select().from(jobsTable).all().filter((j) => j.kind === stockAlerts.MAIL_JOB)
