@@ -215,6 +215,8 @@ export const orders = sqliteTable(
     index('orders_created_idx').on(t.createdAt),
     index('orders_status_idx').on(t.status, t.createdAt),
     index('orders_payment_intent_idx').on(t.stripePaymentIntentId),
+    // a shopper's account lists every order placed with its address, whatever its case
+    index('orders_email_idx').on(sql`lower(${t.email})`, t.createdAt),
     check('orders_total_nonnegative', sql`${t.totalCents} >= 0`),
   ],
 )
@@ -443,3 +445,107 @@ export const catalogChanges = sqliteTable('catalog_changes', {
   origin: text('origin').notNull().default(''),
   createdAt: integer('created_at').notNull().default(now),
 })
+
+// Shoppers who signed in with an email link (lib/accounts). There is no password: the link
+// proves the address, so every order placed with that address is the account's, guest
+// orders from before the account existed included (orders are matched by email, never by a
+// column on orders, so deleting an account leaves every order as it was).
+export const accounts = sqliteTable('accounts', {
+  id: integer('id').primaryKey(),
+  // lower-cased and trimmed
+  email: text('email').notNull().unique(),
+  // the Stripe Customer Checkout prefills from; created once, on the first checkout
+  stripeCustomerId: text('stripe_customer_id'),
+  createdAt: integer('created_at').notNull().default(now),
+  lastSignInAt: integer('last_sign_in_at'),
+})
+
+export const accountSessions = sqliteTable(
+  'account_sessions',
+  {
+    // sha256 of the cookie token; the token itself is never stored
+    id: text('id').primaryKey(),
+    accountId: integer('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    expiresAt: integer('expires_at').notNull(),
+    createdAt: integer('created_at').notNull().default(now),
+  },
+  (t) => [index('account_sessions_account_idx').on(t.accountId)],
+)
+
+// Sign-in links. Only the sha256 of the link's token is kept; used_at makes a link single-use.
+export const signInTokens = sqliteTable(
+  'sign_in_tokens',
+  {
+    id: text('id').primaryKey(),
+    email: text('email').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    usedAt: integer('used_at'),
+    createdAt: integer('created_at').notNull().default(now),
+  },
+  (t) => [index('sign_in_tokens_email_idx').on(t.email), index('sign_in_tokens_expires_idx').on(t.expiresAt)],
+)
+
+// "Email me when it's back": one row per request for a sold-out variant. notified_at is set,
+// in the same transaction that queues the email job (keyed by the row), the first time the
+// variant can be sold again; sent_at when the email is claimed for sending. A row therefore
+// gives one email at most, however often stock comes and goes.
+export const stockAlerts = sqliteTable(
+  'stock_alerts',
+  {
+    id: integer('id').primaryKey(),
+    variantId: integer('variant_id')
+      .notNull()
+      .references(() => variants.id, { onDelete: 'cascade' }),
+    // lower-cased and trimmed
+    email: text('email').notNull(),
+    createdAt: integer('created_at').notNull().default(now),
+    notifiedAt: integer('notified_at'),
+    sentAt: integer('sent_at'),
+    unsubscribedAt: integer('unsubscribed_at'),
+    // sha256 of the unsubscribe link's token, made when the email is sent
+    unsubscribeHash: text('unsubscribe_hash'),
+  },
+  (t) => [
+    index('stock_alerts_waiting_idx').on(t.variantId, t.notifiedAt),
+    index('stock_alerts_email_idx').on(t.email),
+    uniqueIndex('stock_alerts_unsubscribe_uq').on(t.unsubscribeHash),
+    // one waiting request per address and variant
+    uniqueIndex('stock_alerts_waiting_uq').on(t.variantId, t.email).where(sql`notified_at IS NULL AND unsubscribed_at IS NULL`),
+  ],
+)
+
+// Addresses that asked for no more emails of a kind (stock alerts, checkout reminders),
+// through the unsubscribe link in one of them. Checked when each email is sent.
+export const mailOptOuts = sqliteTable(
+  'mail_opt_outs',
+  {
+    email: text('email').notNull(),
+    kind: text('kind', { enum: ['stock_alert', 'checkout_reminder'] }).notNull(),
+    createdAt: integer('created_at').notNull().default(now),
+  },
+  (t) => [primaryKey({ columns: [t.email, t.kind] })],
+)
+
+// Abandoned checkouts: a Checkout Session that expired with a recovery URL (Stripe's
+// after_expiration[recovery]) and the shopper's consent to promotional email. One row per
+// cart at most (UNIQUE cart_id), so a cart gets one reminder however many of its sessions
+// expire and however often the expiry is seen; sent_at is set when the email is claimed.
+export const checkoutReminders = sqliteTable(
+  'checkout_reminders',
+  {
+    id: integer('id').primaryKey(),
+    stripeCheckoutSessionId: text('stripe_checkout_session_id').notNull().unique(),
+    cartId: text('cart_id').notNull().unique(),
+    email: text('email').notNull(),
+    recoveryUrl: text('recovery_url').notNull(),
+    createdAt: integer('created_at').notNull().default(now),
+    sentAt: integer('sent_at'),
+    // why no email went out: the cart was bought, or the address unsubscribed
+    skippedReason: text('skipped_reason', { enum: ['bought', 'opted_out', 'cart_gone'] }),
+    // sha256 of the unsubscribe link's token, made when the email is sent
+    unsubscribeHash: text('unsubscribe_hash').unique(),
+  },
+  (t) => [index('checkout_reminders_sent_idx').on(t.sentAt)],
+)

@@ -26,6 +26,7 @@ const PREFIX_TYPES: [string, ObjectType][] = [
   ['shr_', 'shipping_rate'],
   ['promo_', 'promotion_code'],
   ['txr_', 'tax_rate'],
+  ['cus_', 'customer'],
 ]
 
 function lookup(emulator: Emulator, id: string, field: string): unknown {

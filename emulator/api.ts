@@ -1,5 +1,6 @@
 import type Stripe from 'stripe'
 import { createdWhere, cursorOf, expand, limitOf, lineItemsPage, LIST_PARAMS, whereIf, type Handler } from './api-common'
+import { CUSTOMER_ROUTES } from './api-customers'
 import { PROMOTION_ROUTES } from './api-promotions'
 import { invalid, noSuch } from './errors'
 import { list, publicSession, type EmulatedEvent, type LineInput, type SessionInput, type ShippingRateInput, type StoredSession, type TaxBehaviorParam } from './objects'
@@ -42,6 +43,9 @@ const SESSION_CREATE_PARAMS = [
   'invoice_creation',
   'payment_method_configuration',
   'discounts',
+  'customer',
+  'customer_update',
+  'after_expiration',
 ]
 
 function url(value: string | undefined, param: string): string | null {
@@ -171,7 +175,26 @@ function parseSessionCreate(p: Reader, now: number): SessionInput {
     return coupon ? { coupon } : { promotionCode: promotionCode! }
   })
   if (allowPromotionCodes === true && discounts.length) throw invalid('You may only specify one of these parameters: allow_promotion_codes, discounts.', 'discounts')
-  for (const key of ['consent_collection', 'custom_text', 'invoice_creation', 'phone_number_collection'] as const) p.object(key)
+  for (const key of ['custom_text', 'invoice_creation', 'phone_number_collection'] as const) p.object(key)
+  const consent = p.object('consent_collection')
+  consent?.only(['promotions', 'terms_of_service', 'payment_method_reuse_agreement'])
+  const promotionsConsent = (consent?.string('promotions', { oneOf: ['auto', 'none'] }) as 'auto' | 'none' | undefined) ?? null
+  if (consent?.string('terms_of_service', { oneOf: ['none', 'required'] }) === 'required') throw invalid('The payments emulator has no terms of service URL; consent_collection[terms_of_service] must be none.', 'consent_collection[terms_of_service]')
+  // https://docs.stripe.com/api/checkout/sessions/create#create_checkout_session-after_expiration
+  const afterExpiration = p.object('after_expiration')
+  afterExpiration?.only(['recovery'])
+  const recoveryParams = afterExpiration?.object('recovery')
+  recoveryParams?.only(['enabled', 'allow_promotion_codes'])
+  const isRecoveryEnabled = recoveryParams?.bool('enabled')
+  if (recoveryParams && isRecoveryEnabled === undefined) throw invalid('Missing required param: after_expiration[recovery][enabled].', 'after_expiration[recovery][enabled]', 'parameter_missing')
+  const recovery = recoveryParams ? { enabled: isRecoveryEnabled === true, allowPromotionCodes: recoveryParams.bool('allow_promotion_codes') ?? false } : null
+  const customer = p.string('customer') ?? null
+  const customerUpdate = p.object('customer_update')
+  customerUpdate?.only(['address', 'name', 'shipping'])
+  if (customerUpdate && !customer) throw invalid('customer_update can only be used with customer.', 'customer_update')
+  if (customer && p.has('customer_email')) throw invalid('You may only specify one of these parameters: customer, customer_email.', 'customer_email')
+  if (customer && p.has('customer_creation')) throw invalid('customer_creation can only be used when customer is not specified.', 'customer_creation')
+  const updateOf = (key: string) => customerUpdate?.string(key, { oneOf: ['auto', 'never'] }) as 'auto' | 'never' | undefined
   const paymentMethodTypes = p.strings('payment_method_types') ?? []
   for (const [i, type] of paymentMethodTypes.entries()) {
     if (!['card', 'us_bank_account', 'customer_balance', 'link'].includes(type)) throw invalid(`Invalid payment_method_types[${i}]: ${type} is not supported by the emulator`, `payment_method_types[${i}]`)
@@ -238,6 +261,10 @@ function parseSessionCreate(p: Reader, now: number): SessionInput {
     allowPromotionCodes,
     discounts,
     isAutomaticTax,
+    customer,
+    customerUpdate: customerUpdate ? { address: updateOf('address'), name: updateOf('name'), shipping: updateOf('shipping') } : null,
+    recovery,
+    promotionsConsent,
   }
 }
 
@@ -415,6 +442,7 @@ export const ROUTES: Route[] = [
   { method: 'GET', pattern: new RegExp(`^/v1/shipping_rates/${ID}$`), handler: retrieve('shipping_rate', 'shipping_rate', 'shipping_rate_token') },
   { method: 'GET', pattern: new RegExp(`^/v1/tax_rates/${ID}$`), handler: retrieve('tax_rate', 'tax_rate', 'tax_rate') },
   ...PROMOTION_ROUTES,
+  ...CUSTOMER_ROUTES,
 ]
 
 export function findRoute(method: string, path: string): { handler: Handler; match: string[] } | null {

@@ -26,6 +26,7 @@ type Values = {
   cvc: string
   pay_later: boolean
   promotion_code: string
+  promotions_consent: boolean
 }
 
 type Errors = Partial<Record<keyof Values | 'form', string>>
@@ -34,6 +35,11 @@ type Errors = Partial<Record<keyof Values | 'form', string>>
 export const PROMOTION_CODE_LABEL = 'Promotion code'
 
 export const PAY_LATER_LABEL = 'Pay later (bank transfer — settles in a few seconds)'
+
+/** The promotions box shown when a session collects consent (consent_collection[promotions]=auto). */
+export const PROMOTIONS_CONSENT_LABEL = 'Keep me updated with news and personalized offers'
+
+const asksConsent = (session: StoredSession) => session.consent_collection?.promotions === 'auto'
 
 function esc(value: unknown): string {
   return String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
@@ -302,6 +308,7 @@ ${alert}${summaryAlert}
 <form method="post" action="${esc(action)}" id="pay-form" novalidate>
 <fieldset><legend>Contact</legend>
 ${fieldHtml({ id: 'email', label: 'Email', value: values.email, errors, type: 'email', autocomplete: 'email', required: true })}
+${asksConsent(session) ? `<label class="choice"><input type="checkbox" id="promotions_consent" name="promotions_consent" value="1"${values.promotions_consent ? ' checked' : ''}> <span>${esc(PROMOTIONS_CONSENT_LABEL)}</span></label>` : ''}
 </fieldset>
 ${addressHtml}
 ${shippingHtml}
@@ -329,6 +336,8 @@ fetch(url+'?'+q.toString(),{headers:{Accept:'application/json'}}).then(function(
 set('subtotal-amount',d.subtotal);set('discount-amount',d.discount);set('shipping-amount',d.shipping);set('tax-label',d.taxLabel);set('tax-amount',d.tax);set('total-amount',d.total);
 document.querySelectorAll('.pay-amount').forEach(function(el){el.textContent=d.total})}).catch(function(){})}
 var taxed=!!document.getElementById('tax-amount');
+var details=${JSON.stringify(`${action}/details`)};function save(){var c=document.getElementById('promotions_consent');var b=new URLSearchParams({email:val('email')});if(c)b.set('promotions_consent',c.checked?'1':'0');fetch(details,{method:'POST',body:b}).catch(function(){})}
+f.addEventListener('change',function(e){var n=e.target&&e.target.name;if(n==='email'||n==='promotions_consent')save()});
 f.addEventListener('change',function(e){var n=e.target&&e.target.name;if(n==='shipping_rate'||(n==='country'&&taxed))refresh()});
 var p=document.getElementById('promo-form');if(p)p.addEventListener('submit',function(){['email','name','line1','line2','city','state','postal_code','country','shipping_rate'].forEach(function(n){var v=val(n);if(!v)return;var h=document.createElement('input');h.type='hidden';h.name=n;h.value=v;p.appendChild(h)})});})();
 </script>`
@@ -336,15 +345,21 @@ var p=document.getElementById('promo-form');if(p)p.addEventListener('submit',fun
 }
 
 function initialValues(emulator: Emulator, session: StoredSession): Values {
-  const country = session.shipping_address_collection?.allowed_countries[0] ?? (session.automatic_tax.enabled ? (billingCountries(emulator)[0] ?? '') : '')
+  // A session made for a Customer starts from what the Customer has: email, name, the
+  // shipping address saved by an earlier checkout (customer_update[shipping]=auto).
+  const customer = typeof session.customer === 'string' ? emulator.get<Stripe.Customer>(session.customer, 'customer') : undefined
+  const saved = customer?.shipping?.address
+  const allowed = session.shipping_address_collection?.allowed_countries ?? null
+  const savedCountry = saved?.country && allowed?.includes(saved.country as (typeof allowed)[number]) ? saved.country : null
+  const country = savedCountry ?? allowed?.[0] ?? (session.automatic_tax.enabled ? (billingCountries(emulator)[0] ?? '') : '')
   return {
-    email: session.customer_email ?? '',
-    name: '',
-    line1: '',
-    line2: '',
-    city: '',
-    state: '',
-    postal_code: '',
+    email: session.customer_email ?? session.customer_details?.email ?? customer?.email ?? '',
+    name: customer?.shipping?.name ?? customer?.name ?? '',
+    line1: saved?.line1 ?? '',
+    line2: saved?.line2 ?? '',
+    city: saved?.city ?? '',
+    state: saved?.state ?? '',
+    postal_code: saved?.postal_code ?? '',
     country,
     shipping_rate: String(session.emulator.shippingIndex ?? 0),
     card: '',
@@ -352,6 +367,7 @@ function initialValues(emulator: Emulator, session: StoredSession): Values {
     cvc: '',
     pay_later: false,
     promotion_code: '',
+    promotions_consent: session.consent?.promotions === 'opt_in',
   }
 }
 
@@ -384,6 +400,7 @@ export async function checkoutPage(emulator: Emulator, request: Request, id: str
     cvc: text('cvc'),
     pay_later: form.has('pay_later'),
     promotion_code: text('promotion_code'),
+    promotions_consent: form.get('promotions_consent') === '1',
   }
   const action = form.get('action')
   // Without its script the page cannot send the address along with a code; keep the default country then.
@@ -427,6 +444,7 @@ export async function checkoutPage(emulator: Emulator, request: Request, id: str
           : null,
       shippingRateIndex: session.shipping_options.length ? shippingIndex : null,
       payLater: values.pay_later,
+      promotionsConsent: asksConsent(session) ? values.promotions_consent : null,
     })
     const next = successUrlOf(paid)
     if (!next) return statePage(paid)
@@ -480,4 +498,23 @@ export function checkoutQuote(emulator: Emulator, request: Request, id: string):
   const values = { ...initialValues(emulator, session), country: (url.searchParams.get('country') ?? '').toUpperCase(), shipping_rate: url.searchParams.get('shipping_rate') ?? '0' }
   const totals = emulator.quote(id, { country: taxCountry(session, values), shippingIndex: selectedShipping(session, values) })
   return new Response(JSON.stringify(summaryFigures(session, totals)), { status: 200, headers })
+}
+
+/** What the shopper typed so far (email, the promotions box), saved as they type. */
+export async function checkoutDetails(emulator: Emulator, request: Request, id: string): Promise<Response> {
+  if (request.method.toUpperCase() !== 'POST') return new Response('Method not allowed', { status: 405, headers: { Allow: 'POST' } })
+  if (!emulator.get(id, 'checkout.session')) return notFound()
+  const session = emulator.getSession(id)
+  if (session.status !== 'open') return new Response(null, { status: 410 })
+  const form = new URLSearchParams(await request.text())
+  const consent = form.get('promotions_consent')
+  emulator.saveDetails(id, { email: form.get('email'), promotionsConsent: consent === null ? null : consent === '1' })
+  return new Response(null, { status: 204, headers: { 'Cache-Control': 'no-store' } })
+}
+
+/** An expired session's recovery URL: a new session, a copy of it, then its page. */
+export function recoverPage(emulator: Emulator, id: string): Response {
+  const session = emulator.recoverSession(id)
+  if (!session?.url) return page('Checkout link expired', `<main><section><h1>This link has expired</h1><p>Go back to the store to check out again.</p></section></main>`, 404)
+  return new Response(null, { status: 303, headers: { Location: session.url, 'Cache-Control': 'no-store' } })
 }

@@ -80,6 +80,8 @@ export type PayInput = {
   shippingRateIndex?: number | null
   /** Settle later like a bank transfer; the outcome arrives as an async_payment_* event. */
   payLater?: boolean
+  /** The promotions box, when the session collects consent (consent_collection[promotions]=auto). */
+  promotionsConsent?: boolean | null
   asyncOutcome?: 'succeeded' | 'failed' | null
 }
 
@@ -358,7 +360,9 @@ export class Emulator {
         this.store.putObject('shipping_rate', built)
         return built
       })
-      const session = buildSession({ id, created, input, subtotal, shippingRates: rates, url: `${this.publicBaseUrl}/emulator/checkout/${id}` })
+      const customer = input.customer ? this.store.getObject<Stripe.Customer>(input.customer, 'customer') : null
+      if (input.customer && !customer) throw noSuch('customer', input.customer, 'customer')
+      const session = buildSession({ id, created, input, subtotal, shippingRates: rates, url: `${this.publicBaseUrl}/emulator/checkout/${id}`, customer })
       for (const item of items) this.store.putObject('item', item, { parent: id })
       const [wanted] = input.discounts ?? []
       if (wanted) this.attachAtCreate(session, wanted)
@@ -463,6 +467,12 @@ export class Emulator {
       }
       session.status = 'expired'
       session.url = null
+      // Stripe attaches the recovery URL upon expiration; it works for 30 days.
+      const recovery = session.after_expiration?.recovery
+      if (recovery?.enabled) {
+        recovery.url = `${this.publicBaseUrl}/emulator/recover/${session.id}`
+        recovery.expires_at = this.nowSeconds() + 30 * 24 * 3600
+      }
       this.saveSession(session)
       this.emit('checkout.session.expired', publicSession(session), request)
       return session
@@ -482,7 +492,7 @@ export class Emulator {
           'checkout_session_not_open',
         )
       }
-      const email = (input.email ?? session.customer_email ?? '').trim()
+      const email = (input.email ?? session.customer_email ?? session.customer_details?.email ?? '').trim()
       if (!isEmail(email)) throw invalid(email ? `Invalid email address: ${email}` : 'Missing required param: email.', 'email')
       const name = (input.name ?? '').trim()
       if (!name) throw invalid('Missing required param: name.', 'name')
@@ -560,12 +570,71 @@ export class Emulator {
       session.payment_intent = intent.id
       session.url = null
       session.customer_details = { address, business_name: null, email, individual_name: null, name, phone: null, tax_exempt: 'none', tax_ids: [] }
+      this.recordConsent(session, input.promotionsConsent)
+      this.updateCustomer(session, { name, address, isShipped })
       session.collected_information = { business_name: null, individual_name: null, shipping_details: isShipped ? { address, name } : null }
       redeem(this, session)
       this.saveSession(session)
       this.emit('checkout.session.completed', publicSession(session), request)
       if (asyncOutcome) this.store.schedule('settle', session.id, this.nowMs() + this.asyncDelayMs, { outcome: asyncOutcome })
       return session
+    })
+  }
+
+  /** consent.promotions: opt_in or opt_out when the page asked (consent_collection[promotions]=auto). */
+  private recordConsent(session: StoredSession, isGiven: boolean | null | undefined): void {
+    if (session.consent_collection?.promotions !== 'auto' || isGiven === undefined || isGiven === null) return
+    session.consent = { promotions: isGiven ? 'opt_in' : 'opt_out', terms_of_service: null }
+  }
+
+  /** customer_update: what the shopper entered is saved onto the session's Customer. */
+  private updateCustomer(session: StoredSession, entered: { name: string; address: Address; isShipped: boolean }): void {
+    const update = session.emulator.customerUpdate
+    const id = typeof session.customer === 'string' ? session.customer : null
+    if (!id || !update) return
+    const customer = this.store.getObject<Stripe.Customer>(id, 'customer')
+    if (!customer) return
+    if (update.name === 'auto') customer.name = entered.name
+    if (update.shipping === 'auto' && entered.isShipped) customer.shipping = { address: entered.address, name: entered.name, phone: null }
+    if (update.address === 'auto') customer.address = entered.address
+    this.store.putObject('customer', customer)
+  }
+
+  /**
+   * What the shopper typed so far on the hosted page (email, the promotions box), kept on the
+   * open session as Stripe keeps it: an abandoned session expires with the email and consent
+   * it had, which is what a recovery email needs.
+   */
+  saveDetails(id: string, input: { email: string | null; promotionsConsent: boolean | null }): StoredSession {
+    return this.store.write(() => {
+      const session = this.openSession(id)
+      const email = input.email?.trim() ?? ''
+      if (email && isEmail(email)) {
+        session.customer_details = { ...(session.customer_details ?? { address: null, business_name: null, individual_name: null, name: null, phone: null, tax_exempt: 'none', tax_ids: null }), email }
+      }
+      this.recordConsent(session, input.promotionsConsent)
+      this.saveSession(session)
+      return session
+    })
+  }
+
+  /**
+   * A click on an expired session's recovery URL: a new open session, a copy of the expired
+   * one (items, metadata, customer, shipping, URLs), with recovered_from naming it. Null when
+   * the session has no recovery URL or it has expired.
+   */
+  recoverSession(id: string): StoredSession | null {
+    const expired = this.store.getObject<StoredSession>(id, 'checkout.session')
+    const recovery = expired?.after_expiration?.recovery
+    const input = expired?.emulator.input
+    if (!expired || expired.status !== 'expired' || !recovery?.url || !input || (recovery.expires_at ?? 0) <= this.nowSeconds()) return null
+    return this.createSession({
+      ...input,
+      expiresAt: this.nowSeconds() + 24 * 3600,
+      allowPromotionCodes: recovery.allow_promotion_codes,
+      discounts: [],
+      recovery: null,
+      recoveredFrom: expired.id,
     })
   }
 
@@ -937,7 +1006,7 @@ export class EmulatorControl {
     const country = existing?.shipping_address_collection?.allowed_countries[0] ?? 'US'
     const session = this.emulator.paySession(args.session, {
       card: args.card ?? '4242424242424242',
-      email: args.email ?? existing?.customer_email ?? 'customer@example.com',
+      email: args.email ?? existing?.customer_email ?? existing?.customer_details?.email ?? 'customer@example.com',
       name: args.name ?? 'Test Customer',
       address: args.address ?? { line1: '1 Test Street', city: 'Springfield', postal_code: '12345', country },
       asyncOutcome: args.asyncOutcome ?? null,

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto'
 import { findRoute } from './api'
-import { checkoutPage, checkoutQuote } from './checkout-page'
+import { checkoutDetails, checkoutPage, checkoutQuote, recoverPage } from './checkout-page'
 import type { Emulator, ForeignSessionInput } from './emulator'
 import { ApiError, invalid, unrecognizedUrl } from './errors'
 import { newId } from './ids'
@@ -59,6 +59,10 @@ export async function handleRequest(emulator: Emulator, request: Request): Promi
     if (page) return await checkoutPage(emulator, request, page[1]!)
     const quote = /^\/emulator\/checkout\/([A-Za-z0-9_]+)\/quote$/.exec(path)
     if (quote) return checkoutQuote(emulator, request, quote[1]!)
+    const details = /^\/emulator\/checkout\/([A-Za-z0-9_]+)\/details$/.exec(path)
+    if (details) return await checkoutDetails(emulator, request, details[1]!)
+    const recover = /^\/emulator\/recover\/([A-Za-z0-9_]+)$/.exec(path)
+    if (recover) return recoverPage(emulator, recover[1]!)
     if (path.startsWith('/emulator/test/')) return await controls(emulator, request, url, path.slice('/emulator/test/'.length), headers)
     throw unrecognizedUrl(request.method, path)
   } catch (err) {

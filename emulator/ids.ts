@@ -15,7 +15,7 @@ function randomText(length: number): string {
 }
 
 // Test-mode ids look like Stripe's: a type prefix and random base62.
-const LENGTHS = { cs_test: 58, pi: 24, ch: 24, py: 24, li: 24, prod: 14, price: 24, shr: 24, re: 24, dp: 24, pm: 24, evt: 24, txn: 24, plink: 24, req: 14, promo: 24, di: 24, txr: 24 } as const
+const LENGTHS = { cs_test: 58, pi: 24, ch: 24, py: 24, li: 24, prod: 14, price: 24, shr: 24, re: 24, dp: 24, pm: 24, evt: 24, txn: 24, plink: 24, req: 14, promo: 24, di: 24, txr: 24, cus: 14 } as const
 
 export type IdPrefix = keyof typeof LENGTHS
 

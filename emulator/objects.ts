@@ -64,6 +64,16 @@ export type SessionInput = {
   /** discounts[]: at most one, a coupon or a promotion code id. */
   discounts?: { coupon?: string; promotionCode?: string }[]
   isAutomaticTax?: boolean
+  /** customer: an existing Customer (cus_…) whose details Checkout prefills. */
+  customer?: string | null
+  /** customer_update: which details the shopper enters are saved back onto the Customer. */
+  customerUpdate?: { name?: 'auto' | 'never'; address?: 'auto' | 'never'; shipping?: 'auto' | 'never' } | null
+  /** after_expiration[recovery] as given. */
+  recovery?: { enabled: boolean; allowPromotionCodes: boolean } | null
+  /** consent_collection[promotions] as given. */
+  promotionsConsent?: 'auto' | 'none' | null
+  /** The expired session this one recovers (a click on its recovery URL). */
+  recoveredFrom?: string | null
 }
 
 /** The discount a session carries, with the coupon as it was when the discount was attached. */
@@ -73,6 +83,9 @@ export type StoredSession = Stripe.Checkout.Session & {
   /** Kept beside the Stripe fields (stripped before sending) for the hosted page. */
   emulator: {
     paymentIntentData: SessionInput['paymentIntentData']
+    /** What the session was created from, so an expired one can be recovered as a copy. */
+    input?: SessionInput
+    customerUpdate?: SessionInput['customerUpdate']
     /** Sessions stored before discounts existed have none of the fields below. */
     attached?: AttachedDiscount | null
     /** The shipping option the totals were last computed with. */
@@ -192,15 +205,19 @@ export function buildSession(args: {
   subtotal: number
   shippingRates: Stripe.ShippingRate[]
   url: string
+  /** The Customer given as `customer`, whose email and name Checkout starts from. */
+  customer?: Stripe.Customer | null
 }): StoredSession {
   const { input } = args
+  const customer = args.customer ?? null
+  const knownEmail = customer?.email ?? input.customerEmail
   const first = args.shippingRates[0]
   const shippingAmount = first?.fixed_amount?.amount ?? 0
   return {
     id: args.id,
     object: 'checkout.session',
     adaptive_pricing: null,
-    after_expiration: null,
+    after_expiration: input.recovery ? { recovery: { allow_promotion_codes: input.recovery.allowPromotionCodes, enabled: input.recovery.enabled, expires_at: null, url: null } } : null,
     allow_promotion_codes: input.allowPromotionCodes ?? null,
     allowed_payment_method_types: null,
     amount_subtotal: args.subtotal,
@@ -214,17 +231,17 @@ export function buildSession(args: {
     client_secret: null,
     collected_information: null,
     consent: null,
-    consent_collection: null,
+    consent_collection: input.promotionsConsent ? { payment_method_reuse_agreement: null, promotions: input.promotionsConsent, terms_of_service: 'none' } : null,
     created: args.created,
     currency: input.currency,
     currency_conversion: null,
     custom_fields: [],
     custom_text: { after_submit: null, shipping_address: null, submit: null, terms_of_service_acceptance: null },
-    customer: null,
+    customer: customer?.id ?? null,
     customer_account: null,
-    customer_creation: 'if_required',
-    customer_details: input.customerEmail
-      ? { address: null, business_name: null, email: input.customerEmail, individual_name: null, name: null, phone: null, tax_exempt: 'none', tax_ids: null }
+    customer_creation: customer ? null : 'if_required',
+    customer_details: knownEmail
+      ? { address: null, business_name: null, email: knownEmail, individual_name: null, name: customer?.name ?? null, phone: null, tax_exempt: 'none', tax_ids: null }
       : null,
     customer_email: input.customerEmail,
     discounts: [],
@@ -247,7 +264,7 @@ export function buildSession(args: {
     payment_status: 'unpaid',
     permissions: null,
     phone_number_collection: { enabled: input.isPhoneCollected },
-    recovered_from: null,
+    recovered_from: input.recoveredFrom ?? null,
     saved_payment_method_options: null,
     setup_intent: null,
     shipping_address_collection: input.allowedCountries
@@ -263,7 +280,7 @@ export function buildSession(args: {
     ui_mode: 'hosted',
     url: args.url,
     wallet_options: null,
-    emulator: { paymentIntentData: input.paymentIntentData, attached: null, shippingIndex: 0 },
+    emulator: { paymentIntentData: input.paymentIntentData, attached: null, shippingIndex: 0, input, customerUpdate: input.customerUpdate ?? null },
   }
 }
 
@@ -674,4 +691,31 @@ export function buildTaxRate(args: { created: number; country: string; percentag
 
 export function list<T>(data: T[], hasMore: boolean, url: string): Stripe.ApiList<T> {
   return { object: 'list', data, has_more: hasMore, url }
+}
+
+export function buildCustomer(args: { id: string; created: number; email: string | null; name: string | null; description: string | null; metadata: Record<string, string>; shipping: Stripe.Customer.Shipping | null; phone: string | null }): Stripe.Customer {
+  return {
+    id: args.id,
+    object: 'customer',
+    address: null,
+    balance: 0,
+    created: args.created,
+    currency: null,
+    default_source: null,
+    delinquent: false,
+    description: args.description,
+    discount: null,
+    email: args.email,
+    invoice_prefix: args.id.slice(4, 12).toUpperCase(),
+    invoice_settings: { custom_fields: null, default_payment_method: null, footer: null, rendering_options: null },
+    livemode: false,
+    metadata: args.metadata,
+    name: args.name,
+    next_invoice_sequence: 1,
+    phone: args.phone,
+    preferred_locales: [],
+    shipping: args.shipping,
+    tax_exempt: 'none',
+    test_clock: null,
+  }
 }

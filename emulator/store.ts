@@ -88,6 +88,7 @@ export type ObjectType =
   | 'coupon'
   | 'promotion_code'
   | 'tax_rate'
+  | 'customer'
 
 export type DeliveryRow = {
   id: number

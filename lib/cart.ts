@@ -361,6 +361,37 @@ export function remove(cartId: string, variant: number, now = Date.now()): LineC
   })
 }
 
+export type AgainResult = { added: string[]; skipped: string[] }
+
+/**
+ * "Buy again": puts an earlier order's items back in the cart, each up to the quantity
+ * ordered and no more than can be sold now. Items no longer on sale, deleted or sold out
+ * are skipped and named, so the shopper knows what did not come back.
+ */
+export function addAgain(cartId: string, lines: { variantId: number | null; quantity: number; title: string }[], now = Date.now()): AgainResult {
+  const result: AgainResult = { added: [], skipped: [] }
+  for (const line of lines) {
+    if (line.variantId === null) {
+      result.skipped.push(line.title)
+      continue
+    }
+    const wanted = Math.min(line.quantity, maxUnitsPerItem())
+    try {
+      add(cartId, line.variantId, wanted, now)
+      result.added.push(line.title)
+    } catch (err) {
+      if (err instanceof OutOfStock && err.available > err.requested - wanted) {
+        // fewer left than were ordered: take what there is
+        add(cartId, line.variantId, err.available - (err.requested - wanted), now)
+        result.added.push(line.title)
+      } else if (err instanceof OutOfStock || err instanceof NotFound || err instanceof InvalidInput) {
+        result.skipped.push(line.title)
+      } else throw err
+    }
+  }
+  return result
+}
+
 /**
  * Deletes carts nobody has touched for 30 days, with their lines (the job runner calls it
  * nightly). Holds that pointed at them keep their rows with cart_id set to null.

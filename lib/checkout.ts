@@ -5,6 +5,7 @@ import { getDb, write } from '@/db'
 import { cartLines, carts, products, variants } from '@/db/schema'
 import { itemLabel, variantPictures } from './catalog'
 import { getEnv } from './env'
+import * as accounts from './accounts'
 import { CartEmpty, CheckoutOpen, NotFound, OutOfStock, PaymentProviderError, RateLimited } from './errors'
 import * as inventory from './inventory'
 import { log } from './log'
@@ -76,10 +77,30 @@ type Reserved = {
   lines: { variantId: number; quantity: number; priceCents: number; currency: string; title: string; variantTitle: string; sku: string; description: string; taxCode: string | null }[]
 }
 
-export async function start(cartId: string, clientAddress: string | null = null): Promise<StartResult> {
+/** The signed-in shopper checking out, if any: their Stripe Customer makes Checkout prefill. */
+export type Shopper = Pick<accounts.Account, 'id' | 'email' | 'stripeCustomerId'>
+
+/**
+ * The account's Stripe Customer, created on its first checkout. The idempotency key is the
+ * account's, so two checkouts at once make one; the first id stored is kept.
+ */
+async function customerOf(shopper: Shopper): Promise<string> {
+  if (shopper.stripeCustomerId) return shopper.stripeCustomerId
+  const created = await payments.createCustomer({ email: shopper.email, accountId: shopper.id }, `customer:account:${shopper.id}`)
+  return accounts.setStripeCustomer(shopper.id, created)
+}
+
+export async function start(cartId: string, clientAddress: string | null = null, shopper: Shopper | null = null): Promise<StartResult> {
   rateLimit.takeCheckoutStart(cartId, clientAddress)
   const env = getEnv()
   await abandon(cartId)
+  let customer: string | null = null
+  try {
+    customer = shopper ? await customerOf(shopper) : null
+  } catch (err) {
+    // Prefilling is a comfort: a shopper whose Customer could not be made still checks out.
+    log.warn('checkout: could not create the Stripe Customer; checking out without it', { accountId: shopper?.id, err: String(err) })
+  }
   // Stripe wants expires_at at least 30 minutes out when it receives the request; a minute
   // of slack covers the time to get there. The hold outlives the session by a few minutes,
   // so a payment that completes at the last second still finds its units.
@@ -123,7 +144,7 @@ export async function start(cartId: string, clientAddress: string | null = null)
   })
 
   const content = reserved.lines.map((l) => `${l.variantId}x${l.quantity}@${l.priceCents}`).join(',')
-  const idempotencyKey = crypto.createHash('sha256').update(`checkout:${cartId}:v${reserved.version}:${content}:h${reserved.holdIds[0]}`).digest('hex')
+  const idempotencyKey = crypto.createHash('sha256').update(`checkout:${cartId}:v${reserved.version}:${content}:h${reserved.holdIds[0]}:c${customer ?? ''}`).digest('hex')
   const currency = reserved.lines[0]!.currency
   // Stripe's page shows each line's picture; it fetches them itself, so the URLs are absolute.
   const pictures = variantPictures(reserved.lines.map((l) => l.variantId))
@@ -157,8 +178,16 @@ export async function start(cartId: string, clientAddress: string | null = null)
         // Codes are entered on Stripe's page and checked by Stripe as the shopper pays
         // (docs/decisions/021-discounts-and-tax-at-checkout.md).
         allow_promotion_codes: true,
+        // Abandoned checkouts (lib/checkout-reminders.ts): a session that expires gets a URL
+        // that reopens it, and Stripe's page asks whether the shopper wants offers by email.
+        ...(env.areCheckoutRemindersEnabled
+          ? { after_expiration: { recovery: { enabled: true, allow_promotion_codes: true } }, consent_collection: { promotions: 'auto' as const } }
+          : {}),
         ...(tax ? { automatic_tax: { enabled: true } } : {}),
         metadata: { cart_id: cartId, cart_version: String(reserved.version) },
+        // Signed in: Checkout starts from the Customer (email, name, the last shipping address)
+        // and saves what the shopper enters for next time. Stripe keeps the card details.
+        ...(customer ? { customer, customer_update: { shipping: 'auto' as const, name: 'auto' as const } } : {}),
         client_reference_id: cartId,
         shipping_address_collection: { allowed_countries: env.shippingCountries as ('US' | 'GB')[] },
         shipping_options: env.shippingRates.map((rate) => ({

@@ -1,6 +1,7 @@
 import 'server-only'
 import { sql } from 'drizzle-orm'
 import { getDb } from '@/db'
+import * as checkoutReminders from './checkout-reminders'
 import { getEnv } from './env'
 import * as jobs from './jobs'
 import * as payments from './payments'
@@ -48,7 +49,7 @@ export function overview(now = Date.now()) {
     WHERE o.${sql.raw(SOLD)} AND o.created_at >= ${today - 29 * DAY}
     GROUP BY l.title ORDER BY units DESC, revenue DESC LIMIT 5`)
   const lowStock = products.stockList({ lowOnly: true }).rows.filter((r) => r.productStatus === 'active').slice(0, 8)
-  return { periods, series, topProducts, lowStock, currency: getEnv().currency }
+  return { periods, series, topProducts, lowStock, reminders: checkoutReminders.summary(), currency: getEnv().currency }
 }
 
 export function status(now = Date.now()) {

@@ -135,6 +135,15 @@ const Schema = z.object({
   CHECKOUT_LIMIT_PER_CART: z.coerce.number().int().min(1).max(100_000).default(10),
   SESSION_LOOKUP_LIMIT_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(20),
   RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
+  // Sign-in links asked for (lib/accounts.ts): per client address per RATE_LIMIT_WINDOW_SECONDS,
+  // and links mailed to one address per 15 minutes (the life of a link).
+  SIGN_IN_LIMIT_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(10),
+  SIGN_IN_LIMIT_PER_EMAIL: z.coerce.number().int().min(1).max(100).default(3),
+  // Abandoned checkouts (lib/checkout-reminders.ts): sessions get Stripe's recovery URL and
+  // ask for promotional consent (Stripe offers that box to US merchants); off: neither.
+  CHECKOUT_REMINDERS: z.enum(['on', 'off']).default('on'),
+  // How long after a checkout expires its reminder goes out (a shopper back within it is not reminded).
+  CHECKOUT_REMINDER_DELAY_MINUTES: z.coerce.number().int().min(0).max(7 * 24 * 60).default(60),
   CART_MAX_UNITS_PER_ITEM: z.coerce.number().int().min(1).max(9_999).default(99),
   // One visitor (a client address, or a cart) holds at most this share of a variant's stock
   // at once, across all their checkouts (lib/inventory.ts placeHolds). 100: no bound, the
@@ -171,6 +180,10 @@ export const VALID_VALUES: Record<keyof z.infer<typeof Schema>, string> = {
   CHECKOUT_LIMIT_PER_CART: 'a whole number of checkout starts per window, e.g. CHECKOUT_LIMIT_PER_CART=10',
   SESSION_LOOKUP_LIMIT_PER_ADDRESS: 'a whole number of look-ups per window, e.g. SESSION_LOOKUP_LIMIT_PER_ADDRESS=20',
   RATE_LIMIT_WINDOW_SECONDS: 'seconds from 1 to 86400, e.g. RATE_LIMIT_WINDOW_SECONDS=600',
+  SIGN_IN_LIMIT_PER_ADDRESS: 'a whole number of sign-in link requests per window, e.g. SIGN_IN_LIMIT_PER_ADDRESS=10',
+  SIGN_IN_LIMIT_PER_EMAIL: 'a whole number from 1 to 100 of sign-in links mailed to one address per 15 minutes, e.g. SIGN_IN_LIMIT_PER_EMAIL=3',
+  CHECKOUT_REMINDERS: 'on or off, e.g. CHECKOUT_REMINDERS=off where promotional consent cannot be collected',
+  CHECKOUT_REMINDER_DELAY_MINUTES: 'minutes from 0 to 10080, e.g. CHECKOUT_REMINDER_DELAY_MINUTES=60',
   CART_MAX_UNITS_PER_ITEM: 'a whole number from 1 to 9999, e.g. CART_MAX_UNITS_PER_ITEM=99',
   HOLD_MAX_SHARE_PERCENT: 'a whole percent from 1 to 100 (100: no bound), e.g. HOLD_MAX_SHARE_PERCENT=50',
   TRUSTED_PROXIES: 'comma-separated addresses or address/prefix ranges of the proxies in front of the app, e.g. TRUSTED_PROXIES=172.16.0.0/12',
@@ -286,12 +299,16 @@ function finish(raw: z.infer<typeof Schema>, issues: string[]) {
     checkoutLimitPerCart: raw.CHECKOUT_LIMIT_PER_CART,
     sessionLookupLimitPerAddress: raw.SESSION_LOOKUP_LIMIT_PER_ADDRESS,
     rateLimitWindowMs: raw.RATE_LIMIT_WINDOW_SECONDS * 1000,
+    signInLimitPerAddress: raw.SIGN_IN_LIMIT_PER_ADDRESS,
+    signInLimitPerEmail: raw.SIGN_IN_LIMIT_PER_EMAIL,
     cartMaxUnitsPerItem: raw.CART_MAX_UNITS_PER_ITEM,
     holdMaxSharePercent: raw.HOLD_MAX_SHARE_PERCENT,
     trustedProxies: raw.TRUSTED_PROXIES,
     healthToken: raw.HEALTH_TOKEN,
     responseCacheStaleMs: raw.RESPONSE_CACHE_STALE_SECONDS * 1000,
     responseCacheTtlMs: raw.RESPONSE_CACHE_TTL_SECONDS * 1000,
+    areCheckoutRemindersEnabled: raw.CHECKOUT_REMINDERS === 'on',
+    checkoutReminderDelayMs: raw.CHECKOUT_REMINDER_DELAY_MINUTES * 60_000,
     failpoints: raw.FAILPOINTS,
   }
 }

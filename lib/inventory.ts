@@ -1,10 +1,11 @@
 import 'server-only'
 import { and, eq, gt, inArray, lte, sql, type SQL } from 'drizzle-orm'
-import { getDb, write, type Tx } from '@/db'
+import { afterCommit, getDb, write, type Tx } from '@/db'
 import { adminUsers, orders, stockHolds, stockLedger, variants, type StockReason } from '@/db/schema'
 import * as audit from './audit'
 import * as cache from './cache'
 import { HoldLimit, InvalidInput, NotFound, OutOfStock } from './errors'
+import * as stockAlerts from './stock-alerts'
 
 // Stock is `variants.stock` (units on the shelf); a hold reserves units for a checkout that
 // has not been paid yet. Available = stock - active, unexpired holds, never below zero; that
@@ -39,10 +40,12 @@ function availableOfSql(variantId: number, now: number): SQL<number> {
 
 /**
  * Marks these variants' availability as changed, in the transaction that changed it: the
- * caches drop the pages that show them once it commits, in this process and the others.
+ * caches drop the pages that show them once it commits, in this process and the others; and
+ * the stock alerts look, after the commit, for requests whose variant can be sold again.
  */
 function announce(variantIds: readonly number[]): void {
   cache.markStockChanged(variantIds)
+  afterCommit('stockAlerts.scan', () => stockAlerts.scanIfWaiting())
 }
 
 /** Units that can still be sold, per variant id (missing ids are absent from the map). */

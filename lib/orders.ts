@@ -75,6 +75,10 @@ export type CheckoutFacts = {
   paymentMethod?: string | null
   /** epoch milliseconds */
   createdAt: number
+  /** Stripe's after_expiration.recovery.url: set once an expired session can be recovered */
+  recoveryUrl?: string | null
+  /** consent.promotions: what the shopper said to promotional email on Stripe's page */
+  promotionsConsent?: 'opt_in' | 'opt_out' | null
   /** false when the line items were not read (the order already existed) */
   hasLines: boolean
   lines: CheckoutLine[]
@@ -362,6 +366,21 @@ export function findById(id: number) {
   const order = getDb().select().from(orders).where(eq(orders.id, id)).get()
   if (!order) return null
   return { ...order, lines: linesOf(order.id) }
+}
+
+/**
+ * Every order placed with this address, newest first, whatever case it was typed in: a
+ * signed-in shopper's history, guest orders from before the account included.
+ */
+export function listForEmail(email: string, limit = 200): OrderView[] {
+  const rows = getDb()
+    .select()
+    .from(orders)
+    .where(sql`lower(${orders.email}) = ${email.trim().toLowerCase()}`)
+    .orderBy(sql`lower(${orders.email})`, sql`${orders.createdAt} DESC`, sql`${orders.id} DESC`)
+    .limit(limit)
+    .all()
+  return rows.map((order) => ({ ...order, lines: linesOf(order.id) }))
 }
 
 function linesOf(orderId: number) {

@@ -22,8 +22,7 @@ export function hashKey(kind: string, value: string): string {
  * Counts one hit in every bucket, or none when any bucket is full: then RateLimited, whose
  * message is `message` and whose retryAfterSeconds says when the fullest window ends.
  */
-export function take(buckets: Bucket[], message: string, now = Date.now()): void {
-  const windowMs = getEnv().rateLimitWindowMs
+export function take(buckets: Bucket[], message: string, now = Date.now(), windowMs = getEnv().rateLimitWindowMs): void {
   write((tx) => {
     tx.run(sql`DELETE FROM rate_limits WHERE key IN (SELECT key FROM rate_limits WHERE expires_at <= ${now} LIMIT ${PRUNE_BATCH})`)
     let retryAt = 0
@@ -59,4 +58,29 @@ export function takeCheckoutStart(cartId: string, clientAddress: string | null, 
  */
 export function takeSessionLookup(clientAddress: string | null, now = Date.now()): void {
   take([{ key: hashKey('session-lookup', clientAddress ?? 'unknown'), limit: getEnv().sessionLookupLimitPerAddress }], 'Too many look-ups of unknown checkouts. Please wait a few minutes.', now)
+}
+
+/** One sign-in link asked for from this client address (a "wait a few minutes" when over). */
+export function takeSignInRequest(clientAddress: string | null, now = Date.now()): void {
+  take([{ key: hashKey('sign-in-address', clientAddress ?? 'unknown'), limit: getEnv().signInLimitPerAddress }], 'Too many sign-in requests from here. Please wait a few minutes and try again.', now)
+}
+
+/** One "email me when it's back" request from this client address. */
+export function takeStockAlertRequest(clientAddress: string | null, now = Date.now()): void {
+  take([{ key: hashKey('stock-alert-address', clientAddress ?? 'unknown'), limit: 2 * getEnv().signInLimitPerAddress }], 'Too many requests from here. Please wait a few minutes and try again.', now)
+}
+
+/**
+ * Whether one more sign-in link may be mailed to this address now. The window is the life
+ * of a link, so whenever this says no, a link mailed within it still works: someone asking
+ * for links to another person's address fills their inbox a little, never locks them out.
+ */
+export function mayMailSignInLink(email: string, windowMs: number, now = Date.now()): boolean {
+  try {
+    take([{ key: hashKey('sign-in-email', email), limit: getEnv().signInLimitPerEmail }], 'sign-in links', now, windowMs)
+    return true
+  } catch (err) {
+    if (err instanceof RateLimited) return false
+    throw err
+  }
 }

@@ -22,6 +22,8 @@ export function SiteFooter({ storeName, description, priceNote, collections }: P
           links={[
             { href: '/search', label: 'Search' },
             { href: '/cart', label: 'Your cart' },
+            { href: '/account', label: 'Your account' },
+            { href: '/privacy', label: 'Privacy' },
           ]}
         />
       </div>

@@ -9,7 +9,7 @@ import { CartLink } from './cart/cart-provider'
 import { HeaderSearch } from './header-search'
 import { allProducts, collectionLinks } from './link-list'
 import { NavLinks } from './nav-links'
-import { SearchIcon } from './ui/icons'
+import { PersonIcon, SearchIcon } from './ui/icons'
 import { container } from './ui/styles'
 
 // Collections in the header on a desk, and as a row of chips under it on a phone.
@@ -41,6 +41,10 @@ export function SiteHeader({ storeName, collections, isTestMode }: Props) {
             <HeaderSearch />
             <Link href="/search" className="inline-flex rounded-full p-2.5 hover:bg-stone-100 sm:hidden" aria-label="Search">
               <SearchIcon />
+            </Link>
+            {/* the same link for everyone: the header is shared by cached catalog pages */}
+            <Link href="/account" className="inline-flex rounded-full p-2.5 hover:bg-stone-100" aria-label="Your account" data-testid="account-link">
+              <PersonIcon />
             </Link>
             <CartLink />
           </div>

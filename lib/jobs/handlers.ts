@@ -1,8 +1,10 @@
 import 'server-only'
 import { write } from '@/db'
+import * as accounts from '@/lib/accounts'
 import * as adminAuth from '@/lib/admin-auth'
 import * as backups from '@/lib/backups'
 import * as cache from '@/lib/cache'
+import * as checkoutReminders from '@/lib/checkout-reminders'
 import * as inventory from '@/lib/inventory'
 import { log } from '@/lib/log'
 import * as mail from '@/lib/mail'
@@ -10,8 +12,10 @@ import { orderConfirmation } from '@/lib/mail/order-confirmation'
 import { orderRefunded } from '@/lib/mail/order-refunded'
 import { ownerOversold } from '@/lib/mail/owner-oversold'
 import { orderShipped } from '@/lib/mail/order-shipped'
+import { signInLink } from '@/lib/mail/sign-in-link'
 import * as orders from '@/lib/orders'
 import * as reconcile from '@/lib/reconcile'
+import * as stockAlerts from '@/lib/stock-alerts'
 import * as jobs from '@/lib/jobs'
 
 // What the background worker does, by job kind, and when the scheduled ones run.
@@ -50,6 +54,29 @@ export const handlers: Record<string, jobs.JobHandler> = {
     // One file or message per admin; a retry rewrites the same ones.
     for (const to of adminAuth.adminEmails()) await mail.send(ownerOversold(order, to, variantIds))
   },
+  // The link's token is made here, just before sending, so only its hash is ever stored.
+  [accounts.MAIL_JOB]: async (payload, job) => {
+    const email = String(payload.email)
+    const token = accounts.issueLinkToken(email, Number(payload.requestedAt))
+    if (!token) {
+      log.info('mail: sign-in link request too old to send', { job: job.id })
+      return
+    }
+    await mail.send(signInLink(email, accounts.linkUrl(token), `sign-in-${job.id}`))
+  },
+  [checkoutReminders.MAIL_JOB]: async (payload) => {
+    await checkoutReminders.send(Number(payload.reminderId))
+  },
+  [stockAlerts.MAIL_JOB]: async (payload) => {
+    await stockAlerts.send(Number(payload.alertId))
+  },
+  // Holds lapse by the clock too, with no write to announce it: a sweep every minute.
+  'stock_alerts.scan': () => {
+    stockAlerts.scanIfWaiting()
+  },
+  'accounts.purge_expired': () => {
+    write((tx) => accounts.purgeExpired(tx))
+  },
   reconcile: async () => {
     await reconcile.run()
   },
@@ -78,7 +105,9 @@ export function schedules(): jobs.Schedule[] {
   return [
     { kind: 'reconcile', cron: '*/5 * * * *' },
     { kind: 'holds.release_expired', cron: '* * * * *' },
+    { kind: 'stock_alerts.scan', cron: '* * * * *' },
     { kind: 'carts.purge_idle', cron: '17 3 * * *' },
+    { kind: 'accounts.purge_expired', cron: '23 3 * * *' },
     { kind: 'backups.run', cron: everyMinutes(backups.intervalMs() / 60_000) },
   ]
 }

@@ -33,6 +33,11 @@ export async function send(message: Message): Promise<{ file?: string; messageId
   return { file, messageId: info.messageId }
 }
 
+/** Text made safe to put in an email's HTML. */
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
+}
+
 export function mailDir(): string {
   return path.join(/*turbopackIgnore: true*/ getEnv().storageDir, 'mail')
 }

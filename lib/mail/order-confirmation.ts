@@ -3,9 +3,8 @@ import { formatAddress } from '@/lib/addresses'
 import { getEnv } from '@/lib/env'
 import { formatMoney } from '@/lib/money'
 import { lineAmountOf, totalsOf, type OrderView } from '@/lib/orders'
-import type { Message } from './index'
+import { escapeHtml as escape, type Message } from './index'
 
-const escape = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
 
 export function orderConfirmation(order: OrderView): Message {
   const env = getEnv()

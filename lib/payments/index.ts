@@ -13,6 +13,7 @@ export {
   completedCheckoutSessions,
   countCalls,
   createCheckoutSession,
+  createCustomer,
   createPromotionCode,
   createRefund,
   deactivatePromotionCode,

@@ -166,6 +166,15 @@ export async function createCheckoutSession(params: CheckoutSessionCreateParams,
   return { id: session.id, url: session.url }
 }
 
+/**
+ * A Stripe Customer for a shopper's account, so Checkout prefills what they entered before.
+ * The key makes two checkouts racing for the first one end with the same Customer.
+ */
+export async function createCustomer(input: { email: string; accountId: number }, idempotencyKey: string): Promise<string> {
+  const customer = await client().customers.create({ email: input.email, metadata: { account_id: String(input.accountId) } }, { idempotencyKey })
+  return customer.id
+}
+
 /** Expires an open session so it can no longer be paid. */
 export async function expireCheckoutSession(sessionId: string): Promise<void> {
   await client().checkout.sessions.expire(sessionId)
@@ -557,6 +566,8 @@ export function checkoutFacts(
     shippingRateName: rate && typeof rate === 'object' ? (rate.display_name ?? null) : null,
     paymentMethod: paymentMethodOf(session),
     createdAt: (session.created ?? Math.floor(Date.now() / 1000)) * 1000,
+    recoveryUrl: session.after_expiration?.recovery?.url ?? null,
+    promotionsConsent: session.consent?.promotions === 'opt_in' ? 'opt_in' : session.consent?.promotions === 'opt_out' ? 'opt_out' : null,
     hasLines: opts.hasLines ?? true,
     lines,
     payment: paymentFacts(session, opts.dispute ?? null),

@@ -4,6 +4,7 @@ import type Stripe from 'stripe'
 import { getDb, write, type Tx } from '@/db'
 import { stripeEvents } from '@/db/schema'
 import { InvalidSignature } from '@/lib/errors'
+import * as checkoutReminders from '@/lib/checkout-reminders'
 import * as inventory from '@/lib/inventory'
 import { log } from '@/lib/log'
 import * as orders from '@/lib/orders'
@@ -124,8 +125,13 @@ async function apply(event: Stripe.Event): Promise<HandleResult> {
       const order = orders.findBySession(session.id)
       if (event.type === 'checkout.session.expired' && !order) {
         // Expired is final at Stripe (an expired session can never be paid), so the holds go
-        // back without asking again.
-        commit(event, 'applied', (tx) => inventory.releaseForSession(tx, session.id))
+        // back without asking again; the event's copy also has the recovery URL and the
+        // shopper's consent, which is all an abandoned-checkout reminder needs.
+        const facts = stripe.checkoutFacts(session, [], { hasLines: false })
+        commit(event, 'applied', (tx) => {
+          inventory.releaseForSession(tx, session.id)
+          checkoutReminders.recordExpiry(tx, facts)
+        })
         return { outcome: 'applied', orderId: null }
       }
       if (order && order.status !== 'awaiting_payment') {

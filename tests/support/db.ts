@@ -30,8 +30,8 @@ export function freshDb(): TestDb {
 }
 
 /**
- * freshDb() whose folder is also STORAGE_DIR (for code that writes uploads or backups beside
- * the database); close() puts the environment back.
+ * freshDb() with STORAGE_DIR set to its folder, so what the code writes beside the database
+ * (mail, uploads, backups) lands there too; close() undoes both.
  */
 export function freshStore(): TestDb {
   const t = freshDb()

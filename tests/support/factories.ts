@@ -120,18 +120,24 @@ export function createVariedCatalog(size = 6): { product: ProductRow; variants: 
   return catalog
 }
 
-/** A paid order (status, amounts and lines as overridden), as fulfilment would record it. */
-export function createOrder(overrides: Partial<typeof orders.$inferInsert> & { lines?: { variantId: number | null; title: string; quantity: number; unitAmountCents: number }[] } = {}): OrderRow {
-  const { lines = [], ...values } = overrides
+/** A paid order (as fulfilment records one) with lines; lines default to one unit of a new variant. */
+export function createOrder(
+  overrides: Partial<typeof orders.$inferInsert> & { lines?: { variantId: number | null; quantity: number; title?: string; unitAmountCents?: number }[] } = {},
+): OrderRow {
+  const { lines, ...values } = overrides
   const n = next()
-  const subtotal = lines.reduce((sum, l) => sum + l.quantity * l.unitAmountCents, 0)
+  const items = lines ?? [{ variantId: createVariant().id, quantity: 1 }]
+  const total = items.reduce((sum, l) => sum + (l.unitAmountCents ?? 2500) * l.quantity, 0)
   return write((tx) => {
     const row = tx
       .insert(orders)
-      .values({ stripeCheckoutSessionId: `cs_test_${n}`, publicToken: `tok_${n}`, status: 'paid', subtotalCents: subtotal, totalCents: subtotal, currency: 'usd', email: `shopper-${n}@example.com`, customerName: `Shopper ${n}`, paidAt: Date.now(), ...defined(values) })
+      .values({ stripeCheckoutSessionId: `cs_test_${n}`, publicToken: crypto.randomBytes(24).toString('base64url'), status: 'paid', totalCents: total, subtotalCents: total, currency: 'usd', email: `shopper-${n}@example.com`, customerName: `Shopper ${n}`, paidAt: Date.now(), ...defined(values) })
       .returning()
       .get()
-    for (const line of lines) tx.insert(orderLines).values({ orderId: row.id, ...line, totalCents: line.quantity * line.unitAmountCents, subtotalCents: line.quantity * line.unitAmountCents }).run()
+    items.forEach((l, i) => {
+      const unit = l.unitAmountCents ?? 2500
+      tx.insert(orderLines).values({ orderId: row.id, variantId: l.variantId, stripeLineItemId: `li_${n}_${i}`, title: l.title ?? `Item ${i + 1}`, quantity: l.quantity, unitAmountCents: unit, totalCents: unit * l.quantity, subtotalCents: unit * l.quantity }).run()
+    })
     return row
   })
 }

@@ -13,21 +13,17 @@ import { parseMoney } from '@/lib/money'
 import * as productImages from '@/lib/product-images'
 import * as products from '@/lib/products'
 import { insertVariant } from '../support/catalog-rows'
-import { freshDb, type TestDb } from '../support/db'
+import { freshStore, type TestDb } from '../support/db'
 
 // The admin's domain rules on a real database: passwords, sessions and rate limits, the
 // stock ledger, catalog validation and picture checks.
 
 let t: TestDb
 beforeEach(() => {
-  t = freshDb()
-  process.env.STORAGE_DIR = t.dir
-  resetEnv()
+  t = freshStore()
 })
 afterEach(() => {
   t.close()
-  delete process.env.STORAGE_DIR
-  resetEnv()
 })
 
 const count = (table: string) => (getDb().$client.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n

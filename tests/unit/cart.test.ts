@@ -5,6 +5,7 @@ import { cartLines, carts, products, stockHolds } from '@/db/schema'
 import * as cart from '@/lib/cart'
 import { InvalidInput, NotFound, OutOfStock } from '@/lib/errors'
 import { freshDb, type TestDb } from '../support/db'
+import { thrown } from '../support/thrown'
 import { createCart, createHold, createImage, createProduct, createVariant, setStock } from '../support/factories'
 
 let t: TestDb
@@ -17,14 +18,6 @@ const DAY = 24 * 60 * 60 * 1000
 const version = (id: string) => t.db.select({ v: carts.version }).from(carts).where(eq(carts.id, id)).get()!.v
 const lines = (id: string) => t.db.select({ variantId: cartLines.variantId, quantity: cartLines.quantity }).from(cartLines).where(eq(cartLines.cartId, id)).all()
 
-function thrown(fn: () => unknown): Error {
-  try {
-    fn()
-  } catch (err) {
-    return err as Error
-  }
-  throw new Error('expected a throw')
-}
 
 describe('cart ids', () => {
   it('are 32 random bytes, base64url', () => {

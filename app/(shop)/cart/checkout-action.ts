@@ -1,6 +1,7 @@
 'use server'
 
 import { redirect } from 'next/navigation'
+import * as accounts from '@/lib/accounts'
 import * as cart from '@/lib/cart'
 import * as checkout from '@/lib/checkout'
 import * as clientAddress from '@/lib/client-address'
@@ -13,7 +14,7 @@ export async function startCheckout(_formData: FormData): Promise<void> {
   if (!cartId) redirect(flash.href('/cart', 'error', 'Your cart is empty.'))
   let url: string
   try {
-    url = (await checkout.start(cartId, await clientAddress.current())).url
+    url = (await checkout.start(cartId, await clientAddress.current(), await accounts.current())).url
   } catch (err) {
     if (checkout.isExpectedFailure(err)) {
       redirect(flash.href('/cart', 'error', err.message))

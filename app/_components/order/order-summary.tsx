@@ -6,7 +6,7 @@ import { formatMoney } from '@/lib/money'
 import * as orders from '@/lib/orders'
 import type { OrderView } from '@/lib/orders'
 
-const STATUS_TEXT: Record<OrderView['status'], string> = {
+export const STATUS_TEXT: Record<OrderView['status'], string> = {
   awaiting_payment: 'Awaiting payment — we will confirm as soon as your bank transfer settles.',
   paid: 'Paid — we are preparing your order.',
   payment_failed: 'Payment failed — nothing was charged and the order will not ship.',

@@ -21,6 +21,8 @@ export const SearchIcon = icon('search', 'size-5')
 
 export const BagIcon = icon('bag', 'size-5')
 
+export const PersonIcon = icon('person', 'size-5')
+
 export const ArrowRightIcon = icon('arrow-right', 'size-4')
 
 export const CloseIcon = icon('close', 'size-4')

@@ -103,6 +103,20 @@ export default async function DashboardPage() {
             </ul>
           )}
         </section>
+        <section className={card} aria-labelledby="reminders-heading" data-testid="checkout-reminders">
+          <h2 id="reminders-heading" className="mb-3 text-lg font-semibold">Abandoned checkouts</h2>
+          <dl className="grid grid-cols-2 gap-3 text-sm">
+            <div>
+              <dt className="text-stone-700">Reminders sent</dt>
+              <dd className="text-2xl font-semibold tabular-nums" data-testid="reminders-sent">{data.reminders.sent}</dd>
+            </div>
+            <div>
+              <dt className="text-stone-700">Revenue recovered</dt>
+              <dd className="text-2xl font-semibold tabular-nums" data-testid="revenue-recovered">{money(data.reminders.recoveredCents)}</dd>
+              <dd className="text-stone-700">{data.reminders.recoveredOrders} {data.reminders.recoveredOrders === 1 ? 'order' : 'orders'} after a reminder</dd>
+            </div>
+          </dl>
+        </section>
       </div>
     </>
   )

@@ -3,7 +3,7 @@
 import { cookies } from 'next/headers'
 import { redirect } from 'next/navigation'
 import { z } from 'zod'
-import { done, fail } from '../_components/redirect'
+import { done } from '../_components/redirect'
 import { refused, type FormState } from '../_components/form-state'
 import * as adminAuth from '@/lib/admin-auth'
 import * as audit from '@/lib/audit'

@@ -9,5 +9,7 @@ export const generateMetadata = productMetadata
 
 export default async function ProductPage({ params, searchParams }: Props) {
   const [{ slug }, query] = await Promise.all([params, searchParams])
-  return <ProductView slug={slug} variantId={requestedVariant(query.variant)} flash={flash.read(query)} isLive />
+  // A stock alert request that was refused comes back with what was typed (?email=).
+  const typedEmail = typeof query.email === 'string' ? query.email.slice(0, 254) : ''
+  return <ProductView slug={slug} variantId={requestedVariant(query.variant)} flash={flash.read(query)} isLive typedEmail={typedEmail} />
 }

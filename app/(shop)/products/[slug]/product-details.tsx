@@ -2,6 +2,7 @@
 
 import Link from 'next/link'
 import { AddToCartForm } from './add-to-cart-form'
+import { StockAlertForm } from './stock-alert-form'
 import type { Flash } from '@/app/_components/flash-message'
 import { JsonLd } from '@/app/_components/json-ld'
 import { TruckIcon } from '@/app/_components/ui/icons'
@@ -40,7 +41,7 @@ function optionParam(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9]+/g, '-')
 }
 
-export function ProductDetails({ facts, flash }: { facts: ProductFacts; flash: Flash | null }) {
+export function ProductDetails({ facts, flash, typedEmail = '' }: { facts: ProductFacts; flash: Flash | null; typedEmail?: string }) {
   const { slug, title, variantId, itemTitle, priceLabel, units, lowStock, options, shipping, paragraphs, sku, collections, structured } = facts
   const base = `${structured.origin}/`
   const url = new URL(`/products/${slug}?variant=${variantId}`, base).toString()
@@ -125,7 +126,9 @@ export function ProductDetails({ facts, flash }: { facts: ProductFacts; flash: F
       ))}
 
       <div className="mt-8">
-        <AddToCartForm key={variantId} variantId={variantId} productSlug={slug} isSoldOut={units <= 0} flash={flash} title={itemTitle} priceLabel={priceLabel} />
+        {/* Sold out: what the shopper is told about goes with the stock alert form. */}
+        <AddToCartForm key={variantId} variantId={variantId} productSlug={slug} isSoldOut={units <= 0} flash={units <= 0 ? null : flash} title={itemTitle} priceLabel={priceLabel} />
+        {units <= 0 ? <StockAlertForm key={`alert-${variantId}`} variantId={variantId} productSlug={slug} flash={flash} typedEmail={typedEmail} /> : null}
       </div>
 
       {shipping ? (

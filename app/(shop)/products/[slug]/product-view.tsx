@@ -47,7 +47,7 @@ export async function productMetadata({ params }: { params: Promise<ProductParam
   }
 }
 
-export async function ProductView({ slug, variantId, flash, isLive }: { slug: string; variantId: number | null; flash: Flash | null; isLive: boolean }) {
+export async function ProductView({ slug, variantId, flash, isLive, typedEmail = '' }: { slug: string; variantId: number | null; flash: Flash | null; isLive: boolean; typedEmail?: string }) {
   const product = await productFor(slug)
   if (!product) notFound()
   // Live on the per-request route; from the cache (tag catalog:stock) on the static one.
@@ -80,6 +80,7 @@ export async function ProductView({ slug, variantId, flash, isLive }: { slug: st
           <div className="lg:sticky lg:top-24">
             <ProductDetails
               flash={flash}
+              typedEmail={typedEmail}
               facts={{
                 slug: product.slug,
                 title: product.title,

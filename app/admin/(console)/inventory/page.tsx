@@ -7,6 +7,7 @@ import { Flash, PageTitle, buttonDark, td, pick, pageParam, type SearchParams } 
 import { StockCells } from '../products/stock-cells'
 import * as adminAuth from '@/lib/admin-auth'
 import * as products from '@/lib/products'
+import * as stockAlerts from '@/lib/stock-alerts'
 
 export const metadata: Metadata = { title: 'Inventory' }
 
@@ -17,6 +18,7 @@ export default async function InventoryPage({ searchParams }: { searchParams: Pr
   const lowOnly = pick(params, 'low') === '1'
   const page = pageParam(params)
   const result = products.stockList({ q, page, lowOnly })
+  const waiting = stockAlerts.waitingByVariant()
   const self = `/admin/inventory?${new URLSearchParams({ q, ...(lowOnly ? { low: '1' } : {}), page: String(page) })}`
   return (
     <>
@@ -30,7 +32,7 @@ export default async function InventoryPage({ searchParams }: { searchParams: Pr
         </div>
         <button type="submit" className={buttonDark}>Find</button>
       </form>
-      <DataTable label="Stock per variant" columns={['Variant', { label: 'On shelf', numeric: true }, { label: 'Held', numeric: true }, 'Adjust']}>
+      <DataTable label="Stock per variant" columns={['Variant', { label: 'On shelf', numeric: true }, { label: 'Held', numeric: true }, 'Adjust', { label: 'Waiting for “back in stock”', numeric: true }]}>
         {result.rows.map((v) => (
           <tr key={v.id} data-testid="inventory-row" data-sku={v.sku}>
             <td className={td}>
@@ -38,6 +40,7 @@ export default async function InventoryPage({ searchParams }: { searchParams: Pr
               <span className="block text-xs text-stone-600">{v.productTitle} · {v.title}{v.productStatus !== 'active' ? ` (${v.productStatus})` : ''}</span>
             </td>
             <StockCells variant={v} back={self} />
+            <td className={`${td} text-right tabular-nums`} data-testid="stock-alerts-waiting">{waiting.get(v.id) ?? 0}</td>
           </tr>
         ))}
       </DataTable>
