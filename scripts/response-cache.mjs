@@ -29,6 +29,9 @@ export const SHAREABLE_REQUEST_HEADERS = new Set([
   'sec-fetch-site', 'sec-fetch-mode', 'sec-fetch-dest', 'sec-fetch-user',
   'sec-ch-ua', 'sec-ch-ua-mobile', 'sec-ch-ua-platform', 'sec-gpc',
   'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip', 'x-request-id',
+  // the socket peer, written by the front server itself after dropping any copy a client sent
+  // (scripts/start.mjs stampPeer); only the limiters read it, never a page
+  'x-till-peer',
 ])
 // Response headers by which Next tells its own parts (the proxy, the router, actions) what to
 // do: an answer carrying one is not the page, whatever its status (a prefetch answered `{}`).
