@@ -48,7 +48,7 @@ for (const width of [390, 1280]) {
 // Every admin page, signed in, at both widths; and a form showing its messages.
 for (const width of [390, 1280]) {
   test(`every admin page has no serious axe violations at ${width}px`, async ({ page, browser, server }) => {
-    test.setTimeout(180_000)
+    test.setTimeout(360_000)
     const orderId = await paidOrderId(browser, server)
     await page.setViewportSize({ width, height: 900 })
     await page.goto('/admin/sign-in')

@@ -97,6 +97,11 @@ test('without JavaScript the refused new-product form comes back filled in, with
   await page.getByLabel('Password').fill(TEST_ADMIN.password)
   await page.getByRole('button', { name: 'Sign in' }).click()
   await expect(page).toHaveURL(/\/admin$/)
+  // on a phone the admin menu is folded, and opens without a script
+  await page.setViewportSize({ width: 390, height: 844 })
+  await expect(page.getByRole('navigation', { name: 'Admin' })).toBeHidden()
+  await page.getByText('Admin menu').click()
+  await expect(page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Orders' })).toBeVisible()
 
   const stillThere = await newProductForm(page, '-3')
   await page.locator('#v0-options').fill('Cream')
