@@ -62,14 +62,19 @@ export function OrderSummary({ order }: { order: OrderView }) {
         })}
       </ul>
       <dl className="mt-4 space-y-1 border-t border-stone-200 pt-4 text-sm">
-        {orders.totalsOf(order).map((row) => (
-          <div key={row.kind} className={`flex justify-between${orders.isBoldTotal(row) ? ' text-base font-semibold' : row.kind === 'refunded' ? ' text-stone-600' : ''}`}>
-            <dt>{row.label}</dt>
-            <dd className="tabular-nums" data-testid={`order-${row.kind}`}>
-              {money(row.cents)}
-            </dd>
-          </div>
-        ))}
+        {orders.totalsOf(order).map((row) => {
+          // The money rows a shopper reads as amounts carry the test id on the amount; the
+          // others on the whole row, label included ("Discount (CODE) −$5.00").
+          const isAmount = row.kind === 'total' || row.kind === 'refunded' || row.kind === 'net'
+          return (
+            <div key={row.kind} className={`flex justify-between${orders.isBoldTotal(row) ? ' text-base font-semibold' : row.kind === 'refunded' ? ' text-stone-600' : ''}`} data-testid={isAmount ? undefined : `order-${row.kind}`}>
+              <dt>{row.label}</dt>
+              <dd className="tabular-nums" data-testid={isAmount ? `order-${row.kind}` : undefined}>
+                {money(row.cents)}
+              </dd>
+            </div>
+          )
+        })}
       </dl>
       <dl className="mt-6 grid gap-x-6 gap-y-4 border-t border-stone-200 pt-4 text-sm sm:grid-cols-2">
         {address ? (
