@@ -427,6 +427,7 @@ async function browsingWhileSelling(store: Store): Promise<void> {
   await section(measures, async () => {
     const seconds = isQuick ? 1 : 8
     progress('selling: giving every product an uploaded photograph…')
+    const photoStarted = performance.now()
     // Not execFileSync: a blocked event loop would miss the store closing idle connections,
     // and the next request on one of them would fail.
     const { stdout: photographed } = await promisify(execFile)(
@@ -434,6 +435,7 @@ async function browsingWhileSelling(store: Store): Promise<void> {
       [path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), '--conditions=react-server', 'bench/photo-catalog.ts', store.storageDir, isQuick ? '2' : '1000'],
       { cwd: root, encoding: 'utf8', env: { ...process.env, LOG_LEVEL: 'warn' } },
     )
+    const photoSeconds = (performance.now() - photoStarted) / 1000
     const perRound = (rate: number) => Math.ceil(rate * seconds * 1.25) + 2
     progress(`selling: preparing ${C.rounds * (perRound(1) + perRound(5))} paid sessions in the emulator…`)
     const events = await prepareEvents(store, C.rounds * (perRound(1) + perRound(5)))
@@ -496,7 +498,7 @@ async function browsingWhileSelling(store: Store): Promise<void> {
     notes.push(
       `browsing while selling: ${BROWSE_PATHS.length} URLs at ${isQuick ? 5 : BROWSE_CONNECTIONS} connections for ${seconds} s a run; ${int(sold)} webhooks answered 200 during the selling runs; the second process made ${int(writes)} cart+job transactions. ` +
         `The store's process used ${cpuShare(alone)} of a core browsing alone, ${cpuShare(selling.get(1)!)} at 1 order/s, ${cpuShare(selling.get(5)!)} at 5 orders/s and ${cpuShare(beside)} beside the second writer ` +
-        `(best rounds; the rest of the machine's load is not the store's, see the load figures above the table). ${photographed} products were given an uploaded photograph first (bench/photo-catalog.ts).`,
+        `(best rounds; the rest of the machine's load is not the store's, see the load figures above the table). ${photographed} products were given an uploaded photograph first (bench/photo-catalog.ts, ${Math.round(photoSeconds)} s: upload, re-encoding and three copies each).`,
     )
   })
 }

@@ -3,8 +3,8 @@
 // re-encoded, stored by hash, with its smaller copies), moved first so cards and pages show
 // it. Run as its own process beside the running store, like a second release would:
 //   tsx --conditions=react-server bench/photo-catalog.ts <storage dir> [how many]
-// The photographs are made here (a blurred noise field, a few hundred KB like a camera JPEG
-// after the upload's re-encoding), so the bench needs no picture files.
+// The photographs are made here (a blurred noise field, 1200 × 900, a few hundred KB like a
+// camera JPEG after the upload's re-encoding), so the bench needs no picture files.
 import sharp from 'sharp'
 
 async function main() {
@@ -17,8 +17,8 @@ async function main() {
   const products = await import('@/lib/products')
   const actor = { id: 0, email: 'bench@till.test' }
   const ids = getDb().$client.prepare(`SELECT id FROM products WHERE status = 'active' ORDER BY id LIMIT ?`).pluck().all(Number(limit ?? 1000)) as number[]
-  for (const [i, productId] of ids.entries()) {
-    const bytes = await sharp({ create: { width: 1600, height: 1600, channels: 3, background: '#777', noise: { type: 'gaussian', mean: 110 + (i % 7) * 12, sigma: 40 } } })
+  const photograph = async (productId: number, i: number) => {
+    const bytes = await sharp({ create: { width: 1200, height: 900, channels: 3, background: '#777', noise: { type: 'gaussian', mean: 110 + (i % 7) * 12, sigma: 40 } } })
       .blur(2)
       .jpeg({ quality: 90 })
       .toBuffer()
@@ -26,6 +26,15 @@ async function main() {
     const count = products.get(productId)?.images.length ?? 1
     for (let up = 1; up < count; up++) products.moveImage(actor, imageId, 'up')
   }
+  // two at a time: sharp works on libuv's threads, one per core here
+  let next = 0
+  const worker = async () => {
+    while (next < ids.length) {
+      const i = next++
+      await photograph(ids[i]!, i)
+    }
+  }
+  await Promise.all([worker(), worker()])
   process.stdout.write(String(ids.length))
 }
 

@@ -1,5 +1,6 @@
 import 'server-only'
 import { randomBytes, timingSafeEqual } from 'node:crypto'
+import type { Statement } from 'better-sqlite3'
 import { revalidateTag } from 'next/cache'
 import { afterCommit, getDb } from '@/db'
 import { getEnv } from './env'
@@ -86,25 +87,33 @@ const ROW_COLUMNS = 'id, product_id AS productId, slug, is_sold_out AS isSoldOut
 export function markStockChanged(variantIds: readonly number[]): void {
   if (variantIds.length === 0) return
   const ids = [...new Set(variantIds)].filter(Number.isSafeInteger)
-  const rows = getDb()
-    .$client.prepare(
-      `INSERT INTO catalog_changes (product_id, slug, is_sold_out, sold_out_variants, origin, created_at)
-       SELECT p.id, p.slug, s.available = 0, s.gone, @origin, @now
-       FROM products p JOIN (${soldOutSql('WHERE v.product_id IN (SELECT product_id FROM variants WHERE id IN (SELECT value FROM json_each(@ids)))')}) s ON s.product_id = p.id
-       RETURNING ${ROW_COLUMNS}`,
-    )
-    .all({ ids: JSON.stringify(ids), origin: state.origin, now: Date.now() }) as ChangeRow[]
+  const rows = prepared(
+    'markStock',
+    `INSERT INTO catalog_changes (product_id, slug, is_sold_out, sold_out_variants, origin, created_at)
+     SELECT p.id, p.slug, s.available = 0, s.gone, @origin, @now
+     FROM products p JOIN (${soldOutSql('WHERE v.product_id IN (SELECT product_id FROM variants WHERE id IN (SELECT value FROM json_each(@ids)))')}) s ON s.product_id = p.id
+     RETURNING ${ROW_COLUMNS}`,
+  ).all({ ids: JSON.stringify(ids), origin: state.origin, now: Date.now() }) as ChangeRow[]
   remember(rows)
+}
+
+// Every stock change runs these: compiled once per connection (a test or a restore opens another).
+const statements = new WeakMap<object, Map<string, Statement>>()
+function prepared(name: string, text: string): Statement {
+  const client = getDb().$client
+  let byName = statements.get(client)
+  if (!byName) statements.set(client, (byName = new Map()))
+  let statement = byName.get(name)
+  if (!statement) byName.set(name, (statement = client.prepare(text)))
+  return statement
 }
 
 /** A product, variant, picture or collection changed: every page may show it. Inside the transaction. */
 export function markCatalogChanged(): void {
-  const rows = getDb()
-    .$client.prepare(
-      `INSERT INTO catalog_changes (product_id, slug, origin, created_at) VALUES (NULL, NULL, @origin, @now)
-       RETURNING ${ROW_COLUMNS}`,
-    )
-    .all({ origin: state.origin, now: Date.now() }) as ChangeRow[]
+  const rows = prepared('markCatalog', `INSERT INTO catalog_changes (product_id, slug, origin, created_at) VALUES (NULL, NULL, @origin, @now) RETURNING ${ROW_COLUMNS}`).all({
+    origin: state.origin,
+    now: Date.now(),
+  }) as ChangeRow[]
   remember(rows)
 }
 

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { POST } from '@/app/api/cache/route'
 import { getDb, write } from '@/db'
 import type { FrontCache, Scope } from '@/lib/cache'
+import * as cache from '@/lib/cache'
 import * as inventory from '@/lib/inventory'
 import { handlers } from '@/lib/jobs/handlers'
 import { insertCart, insertVariant } from '../support/catalog-rows'
@@ -78,5 +80,21 @@ describe('cache: stock changes', () => {
     await handlers['holds.release_expired']!({}, { id: 1, attempts: 1, signal: new AbortController().signal })
     expect(changes().at(-1)).toEqual({ productId, isSoldOut: 0, soldOutVariants: 0 })
     expect(told.flatMap((s) => s.products ?? []).map((p) => p.slug)).toHaveLength(1)
+  })
+})
+
+describe('cache: catalog edits and the loopback revalidation', () => {
+  it('a catalog edit tells the cache everything may have changed', () => {
+    write(() => cache.markCatalogChanged())
+    expect(changes()).toEqual([{ productId: null, isSoldOut: 0, soldOutVariants: 0 }])
+    expect(told).toEqual([{ all: true, products: [] }])
+  })
+
+  it('POST /api/cache answers 404 to anyone without the process token', async () => {
+    const ask = (headers: Record<string, string>) =>
+      POST(new Request('http://localhost/api/cache', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ tags: ['catalog'] }) }))
+    expect((await ask({})).status).toBe(404)
+    expect((await ask({ [cache.revalidateTokenHeader]: 'guess' })).status).toBe(404)
+    expect((await ask({ [cache.revalidateTokenHeader]: 'x'.repeat(48) })).status).toBe(404)
   })
 })
