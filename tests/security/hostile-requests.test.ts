@@ -143,6 +143,41 @@ const HOSTILE_HEADERS: Record<string, string>[] = [
   { 'Content-Type': 'multipart/form-data' },
 ]
 
+// Headers Next's router, proxy and prefetching react to. Sent at a cache miss, none may leave
+// anything but the real page for the next plain visitor: Next answers some of them with `{}`
+// or a payload, which the response cache must neither store nor send.
+const NEXT_REACTS_TO: Record<string, string>[] = [
+  { 'X-Middleware-Prefetch': '1' },
+  { 'x-middleware-subrequest': 'middleware' },
+  { RSC: '1' },
+  { 'Next-Router-Prefetch': '1' },
+  { 'Next-Router-State-Tree': '%5B%22%22%5D' },
+  { 'Next-Url': '/' },
+  { Purpose: 'prefetch' },
+  { 'Sec-Purpose': 'prefetch' },
+  { 'x-nextjs-data': '1' },
+  { 'x-invoke-path': '/' },
+  { Range: 'bytes=0-10' },
+]
+
+describe('headers Next reacts to, at a page cache miss', () => {
+  it('never leave the next plain visitor anything but the full page', async () => {
+    const pages = ['/', '/products', `/products/${sample.slug}`, `/collections/${sample.collection}`, '/search?q=a', '/cart']
+    const problems: string[] = []
+    for (const page of pages) {
+      for (const headers of NEXT_REACTS_TO) {
+        const res = await hit({ path: page, headers })
+        if (res.status >= 500) problems.push(`${res.status} ${res.request}`)
+      }
+      const plain = await hit({ path: page })
+      if (plain.status !== 200 || !/text\/html/.test(plain.headers['content-type'] ?? '') || !/<html/i.test(plain.text)) {
+        problems.push(`${page}: a plain visit got ${plain.status} ${plain.headers['content-type'] ?? 'no type'} ${JSON.stringify(plain.text.slice(0, 40))}`)
+      }
+    }
+    expect(problems).toEqual([])
+  })
+})
+
 describe('hostile requests to every route', () => {
   it('finds the routes under app/', () => {
     const routes = walkRoutes()
