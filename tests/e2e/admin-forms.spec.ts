@@ -107,7 +107,7 @@ test('without JavaScript the refused new-product form comes back filled in, with
   await page.locator('#v0-options').fill('Cream')
   await page.getByRole('button', { name: 'Create product' }).click()
   await expectMessageBeside(page, page.locator('#v0-options'), /Colour: Cream/)
-  await expectMessageBeside(page, page.locator('#v1-price'), /positive amount/)
+  await expectMessageBeside(page, page.locator('#v1-price'), /Variant 2: the price must be digits.*no minus sign/)
   await page.locator('#v0-options').fill('Colour: Cream, Size: M')
   await stillThere()
   await context.close()
