@@ -5,7 +5,7 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import { afterEach, describe, expect, it } from 'vitest'
 import { openDatabase, setDb, write } from '@/db'
-import { lockPressure, recordOpened } from '@/db/guard'
+import { lockPressure, recordOpened, setLogger } from '@/db/guard'
 import { assertSchemaKnown, migrate } from '@/db/migrate'
 import { healthChecks } from '@/db/schema'
 import * as health from '@/lib/health'
@@ -110,26 +110,34 @@ describe('the connection', () => {
 
   it('counts writers that waited over 100 ms for the lock, and SQLITE_BUSY that escaped busy_timeout', async () => {
     t = freshDb()
-    const before = lockPressure()
-    const file = JSON.stringify(t.file)
-    // Holds the write lock for 1.5 s from when it says ready: far longer than it takes this
-    // process to hear that and queue behind it, even on a busy machine.
-    const timed = await holder(`const db = new Database(${file}); db.exec('BEGIN IMMEDIATE'); console.log('ready'); setTimeout(() => { db.exec('COMMIT'); db.close() }, 1500)`)
-    touch()
-    await timed.done
-    const afterWait = lockPressure()
-    expect(afterWait.slowWaits).toBe(before.slowWaits + 1)
-    expect(afterWait.maxWaitMs).toBeGreaterThan(100)
+    // both are provoked on purpose: their reports are taken here, not printed
+    const reported: string[] = []
+    setLogger({ warn: (message) => reported.push(message), error: (message) => reported.push(message) })
+    try {
+      const before = lockPressure()
+      const file = JSON.stringify(t.file)
+      // Holds the write lock for 1.5 s from when it says ready: far longer than it takes this
+      // process to hear that and queue behind it, even on a busy machine.
+      const timed = await holder(`const db = new Database(${file}); db.exec('BEGIN IMMEDIATE'); console.log('ready'); setTimeout(() => { db.exec('COMMIT'); db.close() }, 1500)`)
+      touch()
+      await timed.done
+      const afterWait = lockPressure()
+      expect(afterWait.slowWaits).toBe(before.slowWaits + 1)
+      expect(afterWait.maxWaitMs).toBeGreaterThan(100)
 
-    // Holds it until told to let go, so this writer's 150 ms busy_timeout surely runs out.
-    t.db.$client.pragma('busy_timeout = 150')
-    const stuck = await holder(`const db = new Database(${file}); db.exec('BEGIN IMMEDIATE'); console.log('ready'); process.stdin.once('data', () => { db.exec('COMMIT'); db.close(); process.exit(0) })`)
-    expect(() => touch()).toThrow(/locked|busy/i)
-    stuck.release()
-    await stuck.done
-    expect(lockPressure().busyErrors).toBe(before.busyErrors + 1)
-    const result = health.check()
-    expect(result.status === 'ok' && result.details?.locks.busyErrors).toBe(before.busyErrors + 1)
+      // Holds it until told to let go, so this writer's 150 ms busy_timeout surely runs out.
+      t.db.$client.pragma('busy_timeout = 150')
+      const stuck = await holder(`const db = new Database(${file}); db.exec('BEGIN IMMEDIATE'); console.log('ready'); process.stdin.once('data', () => { db.exec('COMMIT'); db.close(); process.exit(0) })`)
+      expect(() => touch()).toThrow(/locked|busy/i)
+      stuck.release()
+      await stuck.done
+      expect(lockPressure().busyErrors).toBe(before.busyErrors + 1)
+      const result = health.check()
+      expect(result.status === 'ok' && result.details?.locks.busyErrors).toBe(before.busyErrors + 1)
+      expect(reported).toEqual([expect.stringMatching(/slow wait for the write lock/), expect.stringMatching(/SQLITE_BUSY escaped busy_timeout/)])
+    } finally {
+      setLogger(undefined)
+    }
   })
 })
 
