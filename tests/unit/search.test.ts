@@ -100,7 +100,8 @@ describe('search', () => {
 
 describe('hostile queries', () => {
   beforeEach(() => {
-    product('Harbor Rain Jacket', 'Near the sea, or not.')
+    // a SKU without digits: the factory's random one could start with "1", a prefix "alert(1)" looks for
+    product('Harbor Rain Jacket', 'Near the sea, or not.', { sku: 'HARBOR-JACKET' })
   })
 
   it.each([
