@@ -1,9 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { getDb } from '@/db'
 import * as adminAuth from '@/lib/admin-auth'
-import { resetEnv } from '@/lib/env'
 import { InvalidInput } from '@/lib/errors'
-import { freshDb, type TestDb } from '../support/db'
+import { freshStore, type TestDb } from '../support/db'
 import { npmRun } from '../support/npm-run'
 
 // Sign-in lockout an attacker cannot aim at the owner: failures from forged or rented
@@ -12,14 +11,10 @@ import { npmRun } from '../support/npm-run'
 
 let t: TestDb
 beforeEach(() => {
-  t = freshDb()
-  process.env.STORAGE_DIR = t.dir
-  resetEnv()
+  t = freshStore()
 })
 afterEach(() => {
   t.close()
-  delete process.env.STORAGE_DIR
-  resetEnv()
 })
 
 const OWNER = { email: 'owner@example.com', password: 'a long enough password' }

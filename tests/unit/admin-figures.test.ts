@@ -1,10 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { getDb } from '@/db'
 import * as dashboard from '@/lib/dashboard'
-import { resetEnv } from '@/lib/env'
 import * as orderList from '@/lib/order-list'
 import * as products from '@/lib/products'
-import { freshDb, type TestDb } from '../support/db'
+import { freshStore, type TestDb } from '../support/db'
 import { createHold, createOrder, createVariedCatalog } from '../support/factories'
 
 // Every figure an admin list shows, checked against the database itself on a catalog where
@@ -14,14 +13,10 @@ import { createHold, createOrder, createVariedCatalog } from '../support/factori
 
 let t: TestDb
 beforeEach(() => {
-  t = freshDb()
-  process.env.STORAGE_DIR = t.dir
-  resetEnv()
+  t = freshStore()
 })
 afterEach(() => {
   t.close()
-  delete process.env.STORAGE_DIR
-  resetEnv()
 })
 
 const all = <T>(query: string, ...params: unknown[]) => getDb().$client.prepare(query).all(...params) as T[]

@@ -1,26 +1,21 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { getDb } from '@/db'
 import * as adminAuth from '@/lib/admin-auth'
-import { resetEnv } from '@/lib/env'
 import { InvalidInput } from '@/lib/errors'
 import { orderShipped } from '@/lib/mail/order-shipped'
 import * as orders from '@/lib/orders'
 import * as shipping from '@/lib/shipping'
-import { freshDb, type TestDb } from '../support/db'
+import { freshStore, type TestDb } from '../support/db'
 
 // Shipping an order from the admin: a paid order and a partly refunded one both ship, once,
 // and the shipping email says what was already refunded.
 
 let t: TestDb
 beforeEach(() => {
-  t = freshDb()
-  process.env.STORAGE_DIR = t.dir
-  resetEnv()
+  t = freshStore()
 })
 afterEach(() => {
   t.close()
-  delete process.env.STORAGE_DIR
-  resetEnv()
 })
 
 function insertOrder(status: string, refundedCents: number): number {
