@@ -61,9 +61,11 @@ globalThis.tillHttpServers = servers
 // - a body announced larger than any route accepts (1 MB, as MAX_BODY_BYTES in
 //   lib/request-guard.ts): Next reads a body to its end before it sends proxy.ts's answer,
 //   so a client announcing a huge body and sending nothing would hold the request open.
-// The answer is sent at once. Closing the connection at once would reset it while the client
-// is still sending, and the client could lose the answer; so what it keeps sending is read
-// and dropped, and the connection closes when the request ends, after 8 MB, or after 5 s.
+// The answer is sent at once. Closing the connection while the client is still sending resets
+// it, and a reset can reach the client before it has read the answer, which it then loses. So
+// what it keeps sending is read and dropped; past 8 MB reading stops, which blocks the client's
+// sending (so it reads the answer) rather than resetting it; the connection closes when the
+// request ends or after 5 s.
 const MAX_BODY_BYTES = 1024 * 1024
 // The admin's picture upload (app/admin/(console)/products/[id]/images/route.ts) caps its own
 // body at 10 MB and answers more with a message on the form; past this, the plain 413 too.
@@ -113,7 +115,7 @@ http.createServer = function (...args) {
         const timer = setTimeout(() => req.socket.destroy(), LINGER_MS)
         req.on('data', (chunk) => {
           discarded += chunk.length
-          if (discarded > MAX_DISCARD_BYTES) req.socket.destroy()
+          if (discarded > MAX_DISCARD_BYTES) req.pause()
         })
         req.on('end', () => res.end())
         req.socket.on('close', () => clearTimeout(timer))
