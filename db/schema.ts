@@ -298,7 +298,42 @@ export const adminUsers = sqliteTable('admin_users', {
   // scrypt: "scrypt$N$r$p$salt$hash"
   passwordHash: text('password_hash').notNull(),
   createdAt: integer('created_at').notNull().default(now),
+  // owner: everything; staff: orders, shipping, stock and products (lib/staff.ts). Admins
+  // created before roles existed are owners.
+  role: text('role', { enum: ['owner', 'staff'] }).notNull().default('owner'),
+  // set when the owner removes this person: no sign-in, no session, kept for the audit log
+  removedAt: integer('removed_at'),
 })
+
+// An invitation to the admin, sent by email. Only the sha256 of the link's token is kept; a
+// link works once (accepted_at set in the same statement that checks it) and until it expires.
+export const adminInvites = sqliteTable(
+  'admin_invites',
+  {
+    id: integer('id').primaryKey(),
+    email: text('email').notNull(),
+    role: text('role', { enum: ['owner', 'staff'] }).notNull().default('staff'),
+    tokenHash: text('token_hash').notNull().unique(),
+    invitedBy: integer('invited_by').references(() => adminUsers.id, { onDelete: 'set null' }),
+    expiresAt: integer('expires_at').notNull(),
+    acceptedAt: integer('accepted_at'),
+    revokedAt: integer('revoked_at'),
+    createdAt: integer('created_at').notNull().default(now),
+  },
+  (t) => [index('admin_invites_email_idx').on(t.email)],
+)
+
+// The owner's rules for staff accounts: one row (id 1), created on first write.
+export const adminSettings = sqliteTable(
+  'admin_settings',
+  {
+    id: integer('id').primaryKey(),
+    // the largest refund a staff member may send, in the store's currency; 0: none at all
+    staffRefundLimitCents: integer('staff_refund_limit_cents').notNull().default(0),
+    updatedAt: integer('updated_at').notNull().default(now),
+  },
+  (t) => [check('admin_settings_one_row', sql`${t.id} = 1`)],
+)
 
 export const adminSessions = sqliteTable(
   'admin_sessions',

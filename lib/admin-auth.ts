@@ -1,7 +1,7 @@
 import 'server-only'
 import crypto from 'node:crypto'
 import { promisify } from 'node:util'
-import { and, count, eq, gt, lt, ne } from 'drizzle-orm'
+import { and, count, eq, gt, isNull, lt, ne } from 'drizzle-orm'
 import { getDb, write } from '@/db'
 import { adminLoginFailures, adminSessions, adminUsers } from '@/db/schema'
 import * as audit from './audit'
@@ -29,7 +29,8 @@ export const MAX_FAILURES_PER_EMAIL = 5
 export const MAX_FAILURES_PER_CLIENT = 10
 export const MIN_PASSWORD = 12
 
-export type Admin = { id: number; email: string; sessionId: string }
+export type Role = 'owner' | 'staff'
+export type Admin = { id: number; email: string; role: Role; sessionId: string }
 
 export async function hashPassword(password: string): Promise<string> {
   const salt = crypto.randomBytes(16)
@@ -137,17 +138,18 @@ export function sessionFor(token: string | undefined, now = Date.now()): Admin |
   if (!token || token.length > 100) return null
   const id = sha256(token)
   const row = getDb()
-    .select({ userId: adminSessions.userId, expiresAt: adminSessions.expiresAt, createdAt: adminSessions.createdAt, email: adminUsers.email })
+    .select({ userId: adminSessions.userId, expiresAt: adminSessions.expiresAt, createdAt: adminSessions.createdAt, email: adminUsers.email, role: adminUsers.role })
     .from(adminSessions)
     .innerJoin(adminUsers, eq(adminUsers.id, adminSessions.userId))
-    .where(eq(adminSessions.id, id))
+    // the role is read on every request, so a change or a removal holds from the next one
+    .where(and(eq(adminSessions.id, id), isNull(adminUsers.removedAt)))
     .get()
   if (!row || row.expiresAt <= now || row.createdAt <= now - ABSOLUTE_MS) return null
   // Slide, but write at most once a minute per session.
   if (row.expiresAt < now + IDLE_MS - 60_000) {
     write((tx) => tx.update(adminSessions).set({ expiresAt: now + IDLE_MS }).where(eq(adminSessions.id, id)).run())
   }
-  return { id: row.userId, email: row.email, sessionId: id }
+  return { id: row.userId, email: row.email, role: row.role, sessionId: id }
 }
 
 export function endSession(token: string | undefined): void {

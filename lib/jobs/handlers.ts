@@ -5,9 +5,11 @@ import * as inventory from '@/lib/inventory'
 import { log } from '@/lib/log'
 import * as mail from '@/lib/mail'
 import { orderConfirmation } from '@/lib/mail/order-confirmation'
+import { adminInvite } from '@/lib/mail/admin-invite'
 import { orderShipped } from '@/lib/mail/order-shipped'
 import * as orders from '@/lib/orders'
 import * as reconcile from '@/lib/reconcile'
+import * as staff from '@/lib/staff'
 import * as jobs from '@/lib/jobs'
 
 // What the background worker does, by job kind, and when the scheduled ones run.
@@ -32,6 +34,17 @@ export const handlers: Record<string, jobs.JobHandler> = {
     if (!order) throw new Error(`order ${String(payload.orderId)} not found`)
     if (!order.email) return
     await mail.send(orderShipped(order))
+  },
+  'mail.admin_invite': async (payload, job) => {
+    const invite = staff.isPending(Number(payload.inviteId))
+    const token = typeof payload.token === 'string' ? payload.token : null
+    if (!invite || !token) {
+      log.info('mail: invitation no longer pending; not sent', { inviteId: payload.inviteId })
+    } else {
+      await mail.send(adminInvite(invite, token))
+    }
+    // The link works like a password until it expires: once sent, the queue forgets it.
+    jobs.forgetPayload(job.id)
   },
   reconcile: async () => {
     await reconcile.run()

@@ -1,9 +1,9 @@
 'use server'
 
 import { done, fail } from '../../_components/redirect'
-import * as adminAuth from '@/lib/admin-auth'
 import * as discounts from '@/lib/discounts'
 import { InvalidInput, PaymentProviderError } from '@/lib/errors'
+import * as staff from '@/lib/staff'
 
 // The Discounts forms: parse, check the session, call lib/discounts (which talks to Stripe
 // and audits), answer with a redirect carrying the message.
@@ -14,7 +14,7 @@ const text = (v: FormDataEntryValue | null) => (typeof v === 'string' ? v : '')
 const KEPT = ['code', 'kind', 'amount', 'expiresOn', 'maxRedemptions', 'minimumAmount'] as const
 
 export async function createPromotionCodeAction(formData: FormData): Promise<void> {
-  const admin = await adminAuth.requireAdmin()
+  const admin = await staff.requirePermission('discounts')
   const input: discounts.PromotionInput = {
     code: text(formData.get('code')),
     kind: text(formData.get('kind')),
@@ -41,7 +41,7 @@ export async function createPromotionCodeAction(formData: FormData): Promise<voi
 }
 
 export async function deactivatePromotionCodeAction(formData: FormData): Promise<void> {
-  const admin = await adminAuth.requireAdmin()
+  const admin = await staff.requirePermission('discounts')
   let code
   try {
     code = await discounts.deactivate(admin, text(formData.get('promotionCodeId')))

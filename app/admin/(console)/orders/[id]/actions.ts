@@ -8,6 +8,7 @@ import { parseMoney } from '@/lib/money'
 import * as orders from '@/lib/orders'
 import * as refunds from '@/lib/refunds'
 import * as shipping from '@/lib/shipping'
+import * as staff from '@/lib/staff'
 
 const OrderId = z.coerce.number().int().positive().max(2 ** 31)
 
@@ -47,6 +48,8 @@ export async function refundAction(formData: FormData): Promise<void> {
   if (!order) fail('/admin/orders', 'That order does not exist.')
   const amountCents = parseMoney(String(formData.get('amount') ?? ''), order.currency)
   if (amountCents === null || amountCents <= 0) fail(back, 'Enter the amount to refund, like 12.50.')
+  const overLimit = staff.refundRefusal(admin, amountCents, order.currency)
+  if (overLimit) fail(back, overLimit)
   const restock = new Map<number, number>()
   if (formData.get('restock') === 'on') {
     for (const line of order.lines) {
