@@ -1,9 +1,9 @@
 import 'server-only'
 import crypto from 'node:crypto'
 import { promisify } from 'node:util'
-import { and, count, eq, gt, isNull, lt, ne } from 'drizzle-orm'
-import { getDb, write } from '@/db'
-import { adminLoginFailures, adminSessions, adminUsers } from '@/db/schema'
+import { and, count, eq, gt, isNull, lt, ne, sql } from 'drizzle-orm'
+import { getDb, write, type Tx } from '@/db'
+import { adminChallenges, adminLoginFailures, adminSessions, adminSettings, adminUsers } from '@/db/schema'
 import * as audit from './audit'
 import { getEnv } from './env'
 import { InvalidInput } from './errors'
@@ -30,7 +30,16 @@ export const MAX_FAILURES_PER_CLIENT = 10
 export const MIN_PASSWORD = 12
 
 export type Role = 'owner' | 'staff'
-export type Admin = { id: number; email: string; role: Role; sessionId: string }
+export type Admin = {
+  id: number
+  email: string
+  role: Role
+  sessionId: string
+  /** signs in with a second factor (lib/two-factor.ts) */
+  hasTwoFactor: boolean
+  /** the owner requires a second factor and this admin has none yet: enrol before anything else */
+  mustEnrol: boolean
+}
 
 export async function hashPassword(password: string): Promise<string> {
   const salt = crypto.randomBytes(16)
@@ -104,11 +113,12 @@ export class RateLimited extends Error {
 }
 
 /**
- * Checks a password and opens a session; returns the new cookie token. Refuses (RateLimited)
+ * Checks a password and opens a session, or for an admin with a second factor a challenge
+ * (secondFactor: true, lib/two-factor.ts); returns its new cookie token. Refuses (RateLimited)
  * once the email or the client address has failed too often in the window, before even
  * looking at the password, so guessing stays slow whichever of the two an attacker varies.
  */
-export async function signIn(emailRaw: string, password: string, clientAddress: string, now = Date.now()): Promise<{ token: string; admin: { id: number; email: string } }> {
+export async function signIn(emailRaw: string, password: string, clientAddress: string, now = Date.now()): Promise<{ token: string; admin: { id: number; email: string }; secondFactor: boolean }> {
   const email = normalizeEmail(emailRaw)
   const emailKey = `email:${email}`
   const clientKey = `client:${clientAddress}`
@@ -124,13 +134,47 @@ export async function signIn(emailRaw: string, password: string, clientAddress: 
     throw new InvalidInput('That email and password do not match.')
   }
   const token = crypto.randomBytes(32).toString('base64url')
+  // With a second factor, the right password opens a challenge, not a session: the token is
+  // then the challenge's, which no session lookup accepts, until the code is checked.
+  const secondFactor = user.totpEnabledAt !== null
   write((tx) => {
-    tx.insert(adminSessions).values({ id: sha256(token), userId: user.id, expiresAt: now + IDLE_MS, createdAt: now }).run()
+    if (secondFactor) startChallenge(tx, token, user.id, now)
+    else openSession(tx, token, { id: user.id, email: user.email }, clientAddress, now)
     tx.delete(adminLoginFailures).where(eq(adminLoginFailures.key, emailKey)).run()
-    tx.delete(adminSessions).where(and(eq(adminSessions.userId, user.id), lt(adminSessions.expiresAt, now))).run()
-    audit.record(tx, { id: user.id, email: user.email }, 'admin.sign_in', `admin:${user.id}`, null, { client: clientAddress })
   })
-  return { token, admin: { id: user.id, email: user.email } }
+  return { token, admin: { id: user.id, email: user.email }, secondFactor }
+}
+
+/** Opens a session for a cookie token, in the caller's transaction, and records the sign-in. */
+export function openSession(tx: Tx, token: string, user: { id: number; email: string }, clientAddress: string, now = Date.now()): void {
+  tx.insert(adminSessions).values({ id: sha256(token), userId: user.id, expiresAt: now + IDLE_MS, createdAt: now }).run()
+  tx.delete(adminSessions).where(and(eq(adminSessions.userId, user.id), lt(adminSessions.expiresAt, now))).run()
+  audit.record(tx, user, 'admin.sign_in', `admin:${user.id}`, null, { client: clientAddress })
+}
+
+// ---------------------------------------------------------------------------------------
+// Second-factor challenges: the password was right, the code is still due.
+
+export const CHALLENGE_COOKIE = 'till_admin_2fa'
+/** A challenge lasts this long; then the password is asked again. */
+export const CHALLENGE_MS = 5 * 60 * 1000
+
+function startChallenge(tx: Tx, token: string, userId: number, now: number): void {
+  tx.delete(adminChallenges).where(lt(adminChallenges.expiresAt, now)).run()
+  tx.insert(adminChallenges).values({ id: sha256(token), userId, expiresAt: now + CHALLENGE_MS, createdAt: now }).run()
+}
+
+/** The open challenge a cookie token names: its id (hash), user and wrong attempts; null when none. */
+export function challengeFor(token: string | undefined, now = Date.now()): { id: string; userId: number; email: string; attempts: number } | null {
+  if (!token || token.length > 100) return null
+  const row = getDb()
+    .select({ id: adminChallenges.id, userId: adminChallenges.userId, email: adminUsers.email, attempts: adminChallenges.attempts, expiresAt: adminChallenges.expiresAt })
+    .from(adminChallenges)
+    .innerJoin(adminUsers, eq(adminUsers.id, adminChallenges.userId))
+    .where(and(eq(adminChallenges.id, sha256(token)), isNull(adminUsers.removedAt)))
+    .get()
+  if (!row || row.expiresAt <= now) return null
+  return { id: row.id, userId: row.userId, email: row.email, attempts: row.attempts }
 }
 
 /** The admin a cookie token belongs to, sliding the session's expiry; null when not valid. */
@@ -138,7 +182,15 @@ export function sessionFor(token: string | undefined, now = Date.now()): Admin |
   if (!token || token.length > 100) return null
   const id = sha256(token)
   const row = getDb()
-    .select({ userId: adminSessions.userId, expiresAt: adminSessions.expiresAt, createdAt: adminSessions.createdAt, email: adminUsers.email, role: adminUsers.role })
+    .select({
+      userId: adminSessions.userId,
+      expiresAt: adminSessions.expiresAt,
+      createdAt: adminSessions.createdAt,
+      email: adminUsers.email,
+      role: adminUsers.role,
+      totpEnabledAt: adminUsers.totpEnabledAt,
+      requireTwoFactor: sql<number | null>`(SELECT ${adminSettings.requireTwoFactor} FROM ${adminSettings} WHERE ${adminSettings.id} = 1)`,
+    })
     .from(adminSessions)
     .innerJoin(adminUsers, eq(adminUsers.id, adminSessions.userId))
     // the role is read on every request, so a change or a removal holds from the next one
@@ -149,7 +201,8 @@ export function sessionFor(token: string | undefined, now = Date.now()): Admin |
   if (row.expiresAt < now + IDLE_MS - 60_000) {
     write((tx) => tx.update(adminSessions).set({ expiresAt: now + IDLE_MS }).where(eq(adminSessions.id, id)).run())
   }
-  return { id: row.userId, email: row.email, role: row.role, sessionId: id }
+  const hasTwoFactor = row.totpEnabledAt !== null
+  return { id: row.userId, email: row.email, role: row.role, sessionId: id, hasTwoFactor, mustEnrol: !!row.requireTwoFactor && !hasTwoFactor }
 }
 
 export function endSession(token: string | undefined): void {
@@ -233,6 +286,19 @@ export async function currentAdmin(): Promise<Admin | null> {
  * valid session (or from another origin) it redirects to sign-in and nothing else runs.
  */
 export async function requireAdmin(): Promise<Admin> {
+  const admin = await requireSession()
+  if (admin.mustEnrol) return redirectTo(ENROL_PAGE + '?error=' + encodeURIComponent('The owner requires two-factor sign-in: set it up to continue.'))
+  return admin
+}
+
+/** Where an admin sets up a second factor; the one admin page open to one who must enrol. */
+export const ENROL_PAGE = '/admin/account'
+
+/**
+ * The guard without the enrolment rule, for the account page (where a second factor is set
+ * up) and signing out only; everything else uses requireAdmin.
+ */
+export async function requireSession(): Promise<Admin> {
   await assertSameOrigin()
   const admin = await currentAdmin()
   if (!admin) return redirectTo('/admin/sign-in')

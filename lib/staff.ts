@@ -57,11 +57,15 @@ export function refusal(admin: adminAuth.Admin, permission: Permission): Respons
 // ---------------------------------------------------------------------------------------
 // The owner's rules for staff
 
-export type Policy = { staffRefundLimitCents: number }
+export type Policy = { staffRefundLimitCents: number; requireTwoFactor: boolean }
 
 export function policy(): Policy {
-  const row = getDb().select({ staffRefundLimitCents: adminSettings.staffRefundLimitCents }).from(adminSettings).where(eq(adminSettings.id, 1)).get()
-  return { staffRefundLimitCents: row?.staffRefundLimitCents ?? 0 }
+  const row = getDb()
+    .select({ staffRefundLimitCents: adminSettings.staffRefundLimitCents, requireTwoFactor: adminSettings.requireTwoFactor })
+    .from(adminSettings)
+    .where(eq(adminSettings.id, 1))
+    .get()
+  return { staffRefundLimitCents: row?.staffRefundLimitCents ?? 0, requireTwoFactor: row?.requireTwoFactor ?? false }
 }
 
 /** The most this admin may refund at once, or null for no limit (the owner). */
@@ -80,13 +84,30 @@ export const MAX_REFUND_LIMIT_CENTS = 100_000_000
 
 export function setRefundLimit(actor: audit.Actor, cents: number): void {
   if (!Number.isSafeInteger(cents) || cents < 0 || cents > MAX_REFUND_LIMIT_CENTS) throw new InvalidInput('Enter a refund limit of zero or more, like 50.00.')
-  const before = policy()
+  const { staffRefundLimitCents } = policy()
   audit.change(actor, 'settings.staff_refund_limit', 'settings', (tx) => {
     tx.insert(adminSettings)
       .values({ id: 1, staffRefundLimitCents: cents, updatedAt: Date.now() })
       .onConflictDoUpdate({ target: adminSettings.id, set: { staffRefundLimitCents: cents, updatedAt: Date.now() } })
       .run()
-    return { before, after: { staffRefundLimitCents: cents }, result: undefined }
+    return { before: { staffRefundLimitCents }, after: { staffRefundLimitCents: cents }, result: undefined }
+  })
+}
+
+/**
+ * Requires (or stops requiring) a second factor of every admin; one without is sent to set
+ * it up at their next request. Only an owner who has one may turn it on, so the switch never
+ * locks its own author out of the settings.
+ */
+export function setRequireTwoFactor(actor: adminAuth.Admin, required: boolean): void {
+  if (required && !actor.hasTwoFactor) throw new InvalidInput('Set up two-factor sign-in for yourself first (Account), then require it of everyone.')
+  const { requireTwoFactor } = policy()
+  audit.change(actor, 'settings.require_two_factor', 'settings', (tx) => {
+    tx.insert(adminSettings)
+      .values({ id: 1, requireTwoFactor: required, updatedAt: Date.now() })
+      .onConflictDoUpdate({ target: adminSettings.id, set: { requireTwoFactor: required, updatedAt: Date.now() } })
+      .run()
+    return { before: { requireTwoFactor }, after: { requireTwoFactor: required }, result: undefined }
   })
 }
 

@@ -29,7 +29,7 @@ const PASSWORD = 'a long enough password'
 
 async function owner(): Promise<adminAuth.Admin> {
   const row = await adminAuth.createAdmin('owner@example.com', PASSWORD)
-  return { ...row, role: 'owner', sessionId: 'test' }
+  return { ...row, role: 'owner', sessionId: 'test', hasTwoFactor: false, mustEnrol: false }
 }
 
 function inviteJob(inviteId: number) {
@@ -148,7 +148,7 @@ describe('removal', () => {
     expect(staff.members().find((m) => m.id === sam.id)?.role).toBe('owner')
 
     // an owner may remove another owner, but never the last one
-    const samAdmin: adminAuth.Admin = { id: sam.id, email: sam.email, role: 'owner', sessionId: 'x' }
+    const samAdmin: adminAuth.Admin = { id: sam.id, email: sam.email, role: 'owner', sessionId: 'x', hasTwoFactor: false, mustEnrol: false }
     staff.remove(samAdmin, me.id)
     sqlite().prepare('UPDATE admin_users SET removed_at = NULL WHERE id = ?').run(me.id)
     sqlite().prepare(`UPDATE admin_users SET role = 'staff' WHERE id = ?`).run(me.id)

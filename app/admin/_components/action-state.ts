@@ -1,8 +1,9 @@
 // What a form's server action answers under useActionState: the values as typed (so a
 // refused form comes back filled in), a message per field or for the whole form, and on
-// success a notice. Plain data, shared by the action (server) and the form (client).
+// success a notice, with anything to be shown once (recovery codes), never stored in a page.
+// Plain data, shared by the action (server) and the form (client).
 
-export type ActionState = { values: Record<string, string>; errors: Record<string, string>; notice?: string }
+export type ActionState = { values: Record<string, string>; errors: Record<string, string>; notice?: string; shownOnce?: string[] }
 
 export const emptyState: ActionState = { values: {}, errors: {} }
 

@@ -68,3 +68,15 @@ export async function revokeInviteAction(formData: FormData): Promise<void> {
   }
   done('/admin/staff', 'Invitation withdrawn; its link no longer works.')
 }
+
+export async function requireTwoFactorAction(formData: FormData): Promise<void> {
+  const admin = await staff.requirePermission('settings')
+  const required = formData.get('required') === 'on'
+  try {
+    staff.setRequireTwoFactor(admin, required)
+  } catch (err) {
+    if (err instanceof InvalidInput) fail('/admin/staff', err.message)
+    throw err
+  }
+  done('/admin/staff', required ? 'Two-factor sign-in is now required: anyone without it sets it up at their next click.' : 'Two-factor sign-in is no longer required.')
+}

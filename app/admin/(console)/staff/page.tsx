@@ -1,11 +1,12 @@
 import type { Metadata } from 'next'
 import { RowAction } from '../../_components/row-action'
-import { Flash, PageTitle, TableScroll, card, table, td, th, when, type SearchParams } from '../../_components/ui'
-import { removeMemberAction, revokeInviteAction } from './actions'
+import { Flash, PageTitle, TableScroll, buttonDark, card, table, td, th, when, type SearchParams } from '../../_components/ui'
+import { removeMemberAction, requireTwoFactorAction, revokeInviteAction } from './actions'
 import { InviteForm, RefundLimitForm } from './forms'
 import { getEnv } from '@/lib/env'
 import { decimalAmount, formatMoney } from '@/lib/money'
 import * as staff from '@/lib/staff'
+import * as twoFactor from '@/lib/two-factor'
 
 export const metadata: Metadata = { title: 'Staff' }
 
@@ -14,7 +15,8 @@ export default async function StaffPage({ searchParams }: { searchParams: Promis
   const params = await searchParams
   const members = staff.members()
   const invites = staff.pendingInvites()
-  const { staffRefundLimitCents } = staff.policy()
+  const { staffRefundLimitCents, requireTwoFactor } = staff.policy()
+  const coverage = twoFactor.coverage()
   const currency = getEnv().currency
   return (
     <>
@@ -75,6 +77,19 @@ export default async function StaffPage({ searchParams }: { searchParams: Promis
               Staff may refund up to {formatMoney(staffRefundLimitCents, currency)} at a time; larger refunds need an owner.
             </p>
             <RefundLimitForm current={decimalAmount(staffRefundLimitCents, currency)} />
+          </section>
+          <section className={card} aria-labelledby="require-heading">
+            <h2 id="require-heading" className="mb-1 text-lg font-semibold">Two-factor sign-in</h2>
+            <p className="mb-4 text-sm text-stone-700" data-testid="two-factor-coverage">
+              {coverage.enrolled} of {coverage.people} people sign in with a code from an app.
+            </p>
+            <form action={requireTwoFactorAction} className="space-y-3">
+              <label className="flex items-center gap-2 text-sm font-medium">
+                <input type="checkbox" name="required" defaultChecked={requireTwoFactor} className="size-4" />
+                Require it of everyone
+              </label>
+              <button type="submit" className={buttonDark}>Save</button>
+            </form>
           </section>
         </div>
       </div>
