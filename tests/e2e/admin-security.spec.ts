@@ -119,6 +119,9 @@ test('without a session every admin page, route handler and server action leads 
     expect(isSignInRedirect(res), `${page} answered ${res.status}`).toBe(true)
     expect(await res.text(), page).not.toMatch(/Revenue|Orders<|owner@till\.test/)
   }
+  // the code page of sign-in, without a password checked first, sends back to sign-in
+  const verify = await fetch(`${server.url}/admin/sign-in/verify`, { redirect: 'manual' })
+  expect(isSignInRedirect(verify) && !/verify/.test(verify.headers.get('location') ?? ''), `verify answered ${verify.status}`).toBe(true)
   for (const [method, route] of ROUTES) {
     const res = await fetch(`${server.url}${route}`, { method, redirect: 'manual', headers: { origin: server.url } })
     expect(isSignInRedirect(res) || res.status === 401 || res.status === 403, `${method} ${route} answered ${res.status}`).toBe(true)
@@ -243,14 +246,25 @@ test('a staff member is refused every owner-only page and action, and a cross-si
     expect(await res.text(), page).not.toContain(TEST_ADMIN.email)
   }
   const ownerActions = adminActions().filter((a) => OWNER_ACTION_FILES.includes(a.filename))
-  // discounts 2, operations 3, staff 4
-  expect(ownerActions.length).toBeGreaterThanOrEqual(9)
+  // discounts 2, operations 3, staff and its settings 5
+  expect(ownerActions.length).toBeGreaterThanOrEqual(10)
   for (const action of ownerActions) {
     const res = await postAction(action, { cookie: staffCookie })
     expect(res.status, action.exportedName).toBe(303)
     expect(decodeURIComponent(res.headers.get('location') ?? ''), action.exportedName).toMatch(/^\/admin\?error=Only the owner/)
   }
   expect(counts()).toEqual(before)
+
+  // when the owner requires a second factor, a staff member without one reaches only the
+  // account page (to set it up) and sign-out
+  sqlite.prepare('INSERT INTO admin_settings (id, require_two_factor) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET require_two_factor = 1').run()
+  for (const page of ['/admin', '/admin/orders', '/admin/products/1']) {
+    const res = await fetch(`${server.url}${page}`, { headers: { cookie: staffCookie }, redirect: 'manual' })
+    expect(res.status, page).toBe(307)
+    expect(decodeURIComponent(res.headers.get('location') ?? ''), page).toMatch(/^\/admin\/account\?error=The owner requires two-factor sign-in/)
+  }
+  expect((await fetch(`${server.url}/admin/account`, { headers: { cookie: staffCookie }, redirect: 'manual' })).status).toBe(200)
+  sqlite.prepare('UPDATE admin_settings SET require_two_factor = 0').run()
 
   // the owner's own staff actions, posted from another site with the owner's cookie
   const ownerCookie = sessionCookie(await signIn())!.split(';')[0]!

@@ -28,12 +28,14 @@ const NAV: [string, string, staff.Permission | null][] = [
 ]
 
 export default async function AdminLayout({ children }: { children: React.ReactNode }) {
-  const admin = await adminAuth.requireAdmin()
+  // requireSession: one who must still set up a second factor sees the Account page (each
+  // other page's own requireAdmin sends them there)
+  const admin = await adminAuth.requireSession()
   return (
     <div className={`${container} flex flex-1 flex-col gap-6 py-6 lg:flex-row`}>
       <nav aria-label="Admin" className="lg:w-48 lg:shrink-0">
         <ul className="flex flex-wrap gap-1 lg:flex-col">
-          {NAV.filter(([, , permission]) => !permission || staff.can(admin, permission)).map(([href, text]) => (
+          {NAV.filter(([href, , permission]) => (admin.mustEnrol ? href === adminAuth.ENROL_PAGE : !permission || staff.can(admin, permission))).map(([href, text]) => (
             <li key={href}>
               <Link href={href} className="block rounded-lg px-3 py-2 text-sm font-medium text-stone-800 hover:bg-stone-100">
                 {text}
