@@ -430,7 +430,7 @@ export const rateLimits = sqliteTable(
   (t) => [index('rate_limits_expires_idx').on(t.expiresAt)],
 )
 
-export const STOCK_REASONS = ['adjust', 'sale', 'refund_restock', 'initial'] as const
+export const STOCK_REASONS = ['adjust', 'sale', 'refund_restock', 'initial', 'import'] as const
 export type StockReason = (typeof STOCK_REASONS)[number]
 
 // Every change of variants.stock, written in the same transaction as the change: who (an
@@ -469,6 +469,18 @@ export const auditLog = sqliteTable(
   },
   (t) => [index('audit_log_created_idx').on(t.createdAt)],
 )
+
+// A catalog CSV uploaded at /admin/import, kept between its preview and its apply (a day).
+export const catalogImports = sqliteTable('catalog_imports', {
+  id: integer('id').primaryKey(),
+  adminUserId: integer('admin_user_id'),
+  filename: text('filename').notNull().default(''),
+  body: text('body').notNull(),
+  appliedAt: integer('applied_at'),
+  // what the last apply did: counts of products and variants created, changed, unchanged
+  result: text('result', { mode: 'json' }).$type<unknown>(),
+  createdAt: integer('created_at').notNull().default(now),
+})
 
 // Failed admin sign-ins, counted per client address and per email to slow password guessing.
 export const adminLoginFailures = sqliteTable(

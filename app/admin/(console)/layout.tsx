@@ -19,6 +19,7 @@ const NAV: [string, string, staff.Permission | null][] = [
   ['/admin/collections', 'Collections', 'products'],
   ['/admin/discounts', 'Discounts', 'discounts'],
   ['/admin/inventory', 'Inventory', 'stock'],
+  ['/admin/import', 'Import', 'products'],
   ['/admin/events', 'Webhooks', 'operations'],
   ['/admin/jobs', 'Jobs', 'operations'],
   ['/admin/reconciliation', 'Reconciliation', 'operations'],

@@ -42,6 +42,16 @@ CREATE TABLE `admin_settings` (
 	CONSTRAINT "admin_settings_one_row" CHECK("admin_settings"."id" = 1)
 );
 --> statement-breakpoint
+CREATE TABLE `catalog_imports` (
+	`id` integer PRIMARY KEY NOT NULL,
+	`admin_user_id` integer,
+	`filename` text DEFAULT '' NOT NULL,
+	`body` text NOT NULL,
+	`applied_at` integer,
+	`result` text,
+	`created_at` integer DEFAULT (CAST(unixepoch('subsec') * 1000 AS INTEGER)) NOT NULL
+);
+--> statement-breakpoint
 ALTER TABLE `admin_users` ADD `role` text DEFAULT 'owner' NOT NULL;--> statement-breakpoint
 ALTER TABLE `admin_users` ADD `removed_at` integer;--> statement-breakpoint
 ALTER TABLE `admin_users` ADD `totp_secret` text;--> statement-breakpoint
