@@ -80,13 +80,16 @@ export function parseCsv(text: string): string[][] {
   for (; i < text.length; i++) {
     const c = text[i]!
     if (quoted) {
-      if (c === '"') {
-        if (text[i + 1] === '"') (cell += '"'), i++
-        else quoted = false
-      } else cell += c
+      if (c === '"' && text[i + 1] === '"') {
+        cell += '"'
+        i++
+      } else if (c === '"') quoted = false
+      else cell += c
     } else if (c === '"' && cell === '') quoted = true
-    else if (c === ',') row.push(cell), (cell = '')
-    else if (c === '\n' || c === '\r') {
+    else if (c === ',') {
+      row.push(cell)
+      cell = ''
+    } else if (c === '\n' || c === '\r') {
       if (c === '\r' && text[i + 1] === '\n') i++
       row.push(cell)
       rows.push(row)
@@ -94,7 +97,10 @@ export function parseCsv(text: string): string[][] {
       cell = ''
     } else cell += c
   }
-  if (cell !== '' || row.length > 0) row.push(cell), rows.push(row)
+  if (cell !== '' || row.length > 0) {
+    row.push(cell)
+    rows.push(row)
+  }
   return rows.filter((r) => !(r.length === 1 && r[0] === ''))
 }
 

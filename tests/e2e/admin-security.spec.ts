@@ -34,11 +34,15 @@ const PAGES = [
   '/admin/reconciliation',
   '/admin/audit',
   '/admin/staff',
+  '/admin/import',
+  '/admin/import/1',
   '/admin/account',
 ]
 const ROUTES: [string, string][] = [
   ['GET', '/admin/orders/export'],
   ['POST', '/admin/products/1/images'],
+  ['GET', '/admin/products/export'],
+  ['POST', '/admin/import/upload'],
 ]
 
 /** Plausible fields for any admin action, so each one gets as far as its own checks. */
@@ -220,6 +224,12 @@ test('sign-in sets an httpOnly, SameSite=Lax session cookie scoped to /admin, an
   const upload = await fetch(`${server.url}/admin/products/1/images`, { method: 'POST', redirect: 'manual', headers: { cookie: again.split(';')[0]!, origin: 'https://evil.example' }, body: form })
   expect(upload.status).toBe(403)
   expect(images()).toBe(imagesBefore)
+  // so does the catalog import's upload, the other route proxy.ts does not see
+  const csv = new FormData()
+  csv.set('file', new Blob(['product_slug\n'], { type: 'text/csv' }), 'x.csv')
+  const imported = await fetch(`${server.url}/admin/import/upload`, { method: 'POST', redirect: 'manual', headers: { cookie: again.split(';')[0]!, origin: 'https://evil.example' }, body: csv })
+  expect(imported.status).toBe(403)
+  expect((before.prepare('SELECT count(*) AS n FROM catalog_imports').get() as { n: number }).n).toBe(0)
   before.close()
 })
 

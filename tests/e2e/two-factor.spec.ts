@@ -1,29 +1,21 @@
 import { expect, test, type Page } from '@playwright/test'
 import * as OTPAuth from 'otpauth'
 import { npmRun } from '../support/npm-run'
-import { startServer, TEST_ADMIN, type ServerHandle } from '../support/server'
+import { TEST_ADMIN } from '../support/server'
 import { openStore } from '../support/store-file'
+import { ownServer } from './fixtures'
 
 // Two-factor sign-in in Chromium against the production build: the owner enrols by QR code
 // (the key beside it, as an app would read it), signs in with a code from the app and then
 // with a recovery code, and the operator turns it off from the server for a lost phone. Its
 // own server, since the owner's sign-in changes on the way.
 
-let server: ServerHandle
-
-test.beforeAll(async () => {
-  test.setTimeout(120_000)
-  server = await startServer()
-})
-
-test.afterAll(async () => {
-  await server?.stop()
-})
+const ownedServer = ownServer()
 
 const codeAt = (secret: string, at: number) => OTPAuth.TOTP.generate({ secret: OTPAuth.Secret.fromBase32(secret), algorithm: 'SHA1', digits: 6, period: 30, timestamp: at })
 
 async function password(page: Page) {
-  await page.goto(`${server.url}/admin/sign-in`)
+  await page.goto(`${ownedServer().url}/admin/sign-in`)
   await page.getByLabel('Email').fill(TEST_ADMIN.email)
   await page.getByLabel('Password').fill(TEST_ADMIN.password)
   await page.getByRole('button', { name: 'Sign in' }).click()
@@ -38,7 +30,7 @@ test('the owner enrols TOTP by QR code, signs in with a code and with a recovery
   test.setTimeout(180_000)
   await password(page)
   await expect(page).toHaveURL(/\/admin$/)
-  await page.goto(`${server.url}/admin/account`)
+  await page.goto(`${ownedServer().url}/admin/account`)
   await expect(page.getByTestId('two-factor-status')).toHaveAttribute('data-enabled', 'false')
   await page.getByRole('button', { name: 'Set up two-factor sign-in' }).click()
   await expect(page.getByRole('img', { name: /QR code/ }).locator('svg')).toBeVisible()
@@ -57,7 +49,7 @@ test('the owner enrols TOTP by QR code, signs in with a code and with a recovery
   const list = page.getByTestId('recovery-codes').getByRole('listitem')
   await expect(list).toHaveCount(10)
   const codes = await list.allTextContents()
-  const sqlite = openStore(server.storageDir)
+  const sqlite = openStore(ownedServer().storageDir)
   expect(sqlite.prepare('SELECT count(*) AS n FROM admin_recovery_codes WHERE used_at IS NULL').get()).toEqual({ n: 10 })
   const hashes = (sqlite.prepare('SELECT code_hash AS h FROM admin_recovery_codes').all() as { h: string }[]).map((r) => r.h).join()
   for (const code of codes) expect(hashes).not.toContain(code.replace(/-/g, ''))
@@ -70,7 +62,7 @@ test('the owner enrols TOTP by QR code, signs in with a code and with a recovery
   await password(page)
   await expect(page).toHaveURL(/\/admin\/sign-in\/verify$/)
   expect((await page.context().cookies()).some((c) => c.name === 'till_admin')).toBe(false)
-  await page.goto(`${server.url}/admin`)
+  await page.goto(`${ownedServer().url}/admin`)
   await expect(page).toHaveURL(/\/admin\/sign-in/)
   await password(page)
   // the code of the next 30-second step (the enrolment spent the current one)
@@ -94,10 +86,10 @@ test('the owner enrols TOTP by QR code, signs in with a code and with a recovery
   expect(sqlite.prepare(`SELECT admin_email AS e FROM audit_log WHERE action = 'admin.recovery_code_used'`).get()).toEqual({ e: TEST_ADMIN.email })
 
   // the phone and the codes are lost: the operator resets it from the server, which signs out
-  const reset = await npmRun('admin:reset-2fa', [TEST_ADMIN.email], { PAYMENTS: 'emulator', STORAGE_DIR: server.storageDir, APP_URL: server.url })
+  const reset = await npmRun('admin:reset-2fa', [TEST_ADMIN.email], { PAYMENTS: 'emulator', STORAGE_DIR: ownedServer().storageDir, APP_URL: ownedServer().url })
   expect(reset.code, reset.stderr).toBe(0)
   expect(reset.stdout).toContain(`two-factor sign-in is off for ${TEST_ADMIN.email}`)
-  await page.goto(`${server.url}/admin/account`)
+  await page.goto(`${ownedServer().url}/admin/account`)
   await expect(page).toHaveURL(/\/admin\/sign-in/)
   await password(page)
   await expect(page).toHaveURL(/\/admin$/)
