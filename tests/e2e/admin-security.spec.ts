@@ -24,6 +24,7 @@ const PAGES = [
   '/admin',
   '/admin/orders',
   '/admin/orders/1',
+  '/admin/orders/1/packing-slip',
   '/admin/products',
   '/admin/products/new',
   '/admin/products/1',

@@ -110,6 +110,20 @@ test('the owner invites a staff member, who is refused a refund over the limit a
   await expect(kim.getByTestId('flash-notice')).toContainText('Refund of $5.00')
   expect(sqlite.prepare(`SELECT admin_email AS email FROM audit_log WHERE action = 'order.refund' AND subject = ?`).get(`order:${order.id}`)).toEqual({ email: COLLEAGUE })
 
+  // the packing slip: the address and the lines, no prices; on paper the slip alone
+  await kim.getByRole('link', { name: 'Packing slip' }).click()
+  await expect(kim).toHaveURL(new RegExp(`/admin/orders/${order.id}/packing-slip$`))
+  const lines = sqlite.prepare('SELECT title, quantity, sku FROM order_lines WHERE order_id = ?').all(order.id) as { title: string; quantity: number; sku: string }[]
+  await expect(kim.getByTestId('slip-line')).toHaveCount(lines.length)
+  for (const line of lines) await expect(kim.getByTestId('slip-line').filter({ hasText: line.sku })).toContainText(`${line.quantity}${line.title}`)
+  await expect(kim.getByTestId('slip-address')).toContainText('3 Quay Road')
+  await expect(kim.getByTestId('packing-slip')).not.toContainText('$')
+  await kim.emulateMedia({ media: 'print' })
+  await expect(kim.getByTestId('print-slip')).toBeHidden()
+  await expect(kim.getByRole('navigation', { name: 'Admin' })).toBeHidden()
+  await expect(kim.getByRole('heading', { name: /Packing slip #/ })).toBeVisible()
+  await kim.emulateMedia({ media: 'screen' })
+
   // the owner removes them; their very next request leads to sign-in
   await page.goto('/admin/staff')
   await page.getByRole('button', { name: `Remove ${COLLEAGUE}` }).click()
