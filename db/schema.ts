@@ -323,7 +323,83 @@ export const adminUsers = sqliteTable('admin_users', {
   // scrypt: "scrypt$N$r$p$salt$hash"
   passwordHash: text('password_hash').notNull(),
   createdAt: integer('created_at').notNull().default(now),
+  // owner: everything; staff: orders, shipping, stock and products (lib/staff.ts). Admins
+  // created before roles existed are owners.
+  role: text('role', { enum: ['owner', 'staff'] }).notNull().default('owner'),
+  // set when the owner removes this person: no sign-in, no session, kept for the audit log
+  removedAt: integer('removed_at'),
+  // TOTP (lib/two-factor.ts): the base32 secret, set when enrolment starts; in force from
+  // totp_enabled_at; totp_last_step is the 30-second step of the last code accepted, so a
+  // code works once
+  totpSecret: text('totp_secret'),
+  totpEnabledAt: integer('totp_enabled_at'),
+  totpLastStep: integer('totp_last_step'),
 })
+
+// Ten single-use codes for when the phone is lost; only their sha256 is kept.
+export const adminRecoveryCodes = sqliteTable(
+  'admin_recovery_codes',
+  {
+    id: integer('id').primaryKey(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => adminUsers.id, { onDelete: 'cascade' }),
+    codeHash: text('code_hash').notNull(),
+    usedAt: integer('used_at'),
+    createdAt: integer('created_at').notNull().default(now),
+  },
+  (t) => [index('admin_recovery_codes_user_idx').on(t.userId), uniqueIndex('admin_recovery_codes_hash_unique').on(t.userId, t.codeHash)],
+)
+
+// A sign-in waiting for its second factor: the password was right, the code is still due.
+// Kept apart from admin_sessions so no release, old or new, can take it for a session.
+export const adminChallenges = sqliteTable(
+  'admin_challenges',
+  {
+    // sha256 of the cookie token
+    id: text('id').primaryKey(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => adminUsers.id, { onDelete: 'cascade' }),
+    expiresAt: integer('expires_at').notNull(),
+    // wrong codes entered against this challenge
+    attempts: integer('attempts').notNull().default(0),
+    createdAt: integer('created_at').notNull().default(now),
+  },
+  (t) => [index('admin_challenges_user_idx').on(t.userId)],
+)
+
+// An invitation to the admin, sent by email. Only the sha256 of the link's token is kept; a
+// link works once (accepted_at set in the same statement that checks it) and until it expires.
+export const adminInvites = sqliteTable(
+  'admin_invites',
+  {
+    id: integer('id').primaryKey(),
+    email: text('email').notNull(),
+    role: text('role', { enum: ['owner', 'staff'] }).notNull().default('staff'),
+    tokenHash: text('token_hash').notNull().unique(),
+    invitedBy: integer('invited_by').references(() => adminUsers.id, { onDelete: 'set null' }),
+    expiresAt: integer('expires_at').notNull(),
+    acceptedAt: integer('accepted_at'),
+    revokedAt: integer('revoked_at'),
+    createdAt: integer('created_at').notNull().default(now),
+  },
+  (t) => [index('admin_invites_email_idx').on(t.email)],
+)
+
+// The owner's rules for staff accounts: one row (id 1), created on first write.
+export const adminSettings = sqliteTable(
+  'admin_settings',
+  {
+    id: integer('id').primaryKey(),
+    // the largest refund a staff member may send, in the store's currency; 0: none at all
+    staffRefundLimitCents: integer('staff_refund_limit_cents').notNull().default(0),
+    // every admin must sign in with a second factor; one without is sent to enrol first
+    requireTwoFactor: integer('require_two_factor', { mode: 'boolean' }).notNull().default(false),
+    updatedAt: integer('updated_at').notNull().default(now),
+  },
+  (t) => [check('admin_settings_one_row', sql`${t.id} = 1`)],
+)
 
 export const adminSessions = sqliteTable(
   'admin_sessions',
@@ -379,7 +455,7 @@ export const rateLimits = sqliteTable(
   (t) => [index('rate_limits_expires_idx').on(t.expiresAt)],
 )
 
-export const STOCK_REASONS = ['adjust', 'sale', 'refund_restock', 'initial'] as const
+export const STOCK_REASONS = ['adjust', 'sale', 'refund_restock', 'initial', 'import'] as const
 export type StockReason = (typeof STOCK_REASONS)[number]
 
 // Every change of variants.stock, written in the same transaction as the change: who (an
@@ -418,6 +494,18 @@ export const auditLog = sqliteTable(
   },
   (t) => [index('audit_log_created_idx').on(t.createdAt)],
 )
+
+// A catalog CSV uploaded at /admin/import, kept between its preview and its apply (a day).
+export const catalogImports = sqliteTable('catalog_imports', {
+  id: integer('id').primaryKey(),
+  adminUserId: integer('admin_user_id'),
+  filename: text('filename').notNull().default(''),
+  body: text('body').notNull(),
+  appliedAt: integer('applied_at'),
+  // what the last apply did: counts of products and variants created, changed, unchanged
+  result: text('result', { mode: 'json' }).$type<unknown>(),
+  createdAt: integer('created_at').notNull().default(now),
+})
 
 // Failed admin sign-ins, counted per client address and per email to slow password guessing.
 export const adminLoginFailures = sqliteTable(

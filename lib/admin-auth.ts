@@ -1,9 +1,9 @@
 import 'server-only'
 import crypto from 'node:crypto'
 import { promisify } from 'node:util'
-import { and, count, eq, gt, inArray, lt, ne, or, sql } from 'drizzle-orm'
-import { getDb, write } from '@/db'
-import { adminLoginFailures, adminSessions, adminUsers } from '@/db/schema'
+import { and, count, eq, gt, inArray, isNull, lt, ne, or, sql } from 'drizzle-orm'
+import { getDb, write, type Tx } from '@/db'
+import { adminChallenges, adminLoginFailures, adminSessions, adminSettings, adminUsers } from '@/db/schema'
 import * as audit from './audit'
 import { getEnv } from './env'
 import { InvalidInput } from './errors'
@@ -38,7 +38,17 @@ export const SLOWDOWN_AFTER_FAILURES = 5
 export const MAX_SLOWDOWN_MS = 3000
 export const MIN_PASSWORD = 12
 
-export type Admin = { id: number; email: string; sessionId: string }
+export type Role = 'owner' | 'staff'
+export type Admin = {
+  id: number
+  email: string
+  role: Role
+  sessionId: string
+  /** signs in with a second factor (lib/two-factor.ts) */
+  hasTwoFactor: boolean
+  /** the owner requires a second factor and this admin has none yet: enrol before anything else */
+  mustEnrol: boolean
+}
 
 export async function hashPassword(password: string): Promise<string> {
   const salt = crypto.randomBytes(16)
@@ -153,7 +163,8 @@ function failureKeys(email: string, clientAddress: string) {
 }
 
 /**
- * Checks a password and opens a session; returns the new cookie token. Refuses (RateLimited)
+ * Checks a password and opens a session, or for an admin with a second factor a challenge
+ * (secondFactor: true, lib/two-factor.ts); returns its new cookie token. Refuses (RateLimited)
  * once this email has failed too often from this client address, or this address too often
  * over all emails, before even looking at the password. Failures of the email from other
  * addresses only slow it down, so no one can lock the owner out from elsewhere.
@@ -164,7 +175,7 @@ export async function signIn(
   clientAddress: string,
   now = Date.now(),
   wait: (ms: number) => Promise<void> = sleep,
-): Promise<{ token: string; admin: { id: number; email: string } }> {
+): Promise<{ token: string; admin: { id: number; email: string }; secondFactor: boolean }> {
   const email = normalizeEmail(emailRaw)
   const { emailKey, pairKey, clientKey } = failureKeys(email, clientAddress)
   const since = now - RATE_WINDOW_MS
@@ -181,13 +192,47 @@ export async function signIn(
     throw new InvalidInput('That email and password do not match.')
   }
   const token = crypto.randomBytes(32).toString('base64url')
+  // With a second factor, the right password opens a challenge, not a session: the token is
+  // then the challenge's, which no session lookup accepts, until the code is checked.
+  const secondFactor = user.totpEnabledAt !== null
   write((tx) => {
-    tx.insert(adminSessions).values({ id: sha256(token), userId: user.id, expiresAt: now + IDLE_MS, createdAt: now }).run()
+    if (secondFactor) startChallenge(tx, token, user.id, now)
+    else openSession(tx, token, { id: user.id, email: user.email }, clientAddress, now)
     tx.delete(adminLoginFailures).where(inArray(adminLoginFailures.key, [emailKey, pairKey])).run()
-    tx.delete(adminSessions).where(and(eq(adminSessions.userId, user.id), lt(adminSessions.expiresAt, now))).run()
-    audit.record(tx, { id: user.id, email: user.email }, 'admin.sign_in', `admin:${user.id}`, null, { client: clientAddress })
   })
-  return { token, admin: { id: user.id, email: user.email } }
+  return { token, admin: { id: user.id, email: user.email }, secondFactor }
+}
+
+/** Opens a session for a cookie token, in the caller's transaction, and records the sign-in. */
+export function openSession(tx: Tx, token: string, user: { id: number; email: string }, clientAddress: string, now = Date.now()): void {
+  tx.insert(adminSessions).values({ id: sha256(token), userId: user.id, expiresAt: now + IDLE_MS, createdAt: now }).run()
+  tx.delete(adminSessions).where(and(eq(adminSessions.userId, user.id), lt(adminSessions.expiresAt, now))).run()
+  audit.record(tx, user, 'admin.sign_in', `admin:${user.id}`, null, { client: clientAddress })
+}
+
+// ---------------------------------------------------------------------------------------
+// Second-factor challenges: the password was right, the code is still due.
+
+export const CHALLENGE_COOKIE = 'till_admin_2fa'
+/** A challenge lasts this long; then the password is asked again. */
+export const CHALLENGE_MS = 5 * 60 * 1000
+
+function startChallenge(tx: Tx, token: string, userId: number, now: number): void {
+  tx.delete(adminChallenges).where(lt(adminChallenges.expiresAt, now)).run()
+  tx.insert(adminChallenges).values({ id: sha256(token), userId, expiresAt: now + CHALLENGE_MS, createdAt: now }).run()
+}
+
+/** The open challenge a cookie token names: its id (hash), user and wrong attempts; null when none. */
+export function challengeFor(token: string | undefined, now = Date.now()): { id: string; userId: number; email: string; attempts: number } | null {
+  if (!token || token.length > 100) return null
+  const row = getDb()
+    .select({ id: adminChallenges.id, userId: adminChallenges.userId, email: adminUsers.email, attempts: adminChallenges.attempts, expiresAt: adminChallenges.expiresAt })
+    .from(adminChallenges)
+    .innerJoin(adminUsers, eq(adminUsers.id, adminChallenges.userId))
+    .where(and(eq(adminChallenges.id, sha256(token)), isNull(adminUsers.removedAt)))
+    .get()
+  if (!row || row.expiresAt <= now) return null
+  return { id: row.id, userId: row.userId, email: row.email, attempts: row.attempts }
 }
 
 /**
@@ -209,17 +254,27 @@ export function sessionFor(token: string | undefined, now = Date.now()): Admin |
   if (!token || token.length > 100) return null
   const id = sha256(token)
   const row = getDb()
-    .select({ userId: adminSessions.userId, expiresAt: adminSessions.expiresAt, createdAt: adminSessions.createdAt, email: adminUsers.email })
+    .select({
+      userId: adminSessions.userId,
+      expiresAt: adminSessions.expiresAt,
+      createdAt: adminSessions.createdAt,
+      email: adminUsers.email,
+      role: adminUsers.role,
+      totpEnabledAt: adminUsers.totpEnabledAt,
+      requireTwoFactor: sql<number | null>`(SELECT ${adminSettings.requireTwoFactor} FROM ${adminSettings} WHERE ${adminSettings.id} = 1)`,
+    })
     .from(adminSessions)
     .innerJoin(adminUsers, eq(adminUsers.id, adminSessions.userId))
-    .where(eq(adminSessions.id, id))
+    // the role is read on every request, so a change or a removal holds from the next one
+    .where(and(eq(adminSessions.id, id), isNull(adminUsers.removedAt)))
     .get()
   if (!row || row.expiresAt <= now || row.createdAt <= now - ABSOLUTE_MS) return null
   // Slide, but write at most once a minute per session.
   if (row.expiresAt < now + IDLE_MS - 60_000) {
     write((tx) => tx.update(adminSessions).set({ expiresAt: now + IDLE_MS }).where(eq(adminSessions.id, id)).run())
   }
-  return { id: row.userId, email: row.email, sessionId: id }
+  const hasTwoFactor = row.totpEnabledAt !== null
+  return { id: row.userId, email: row.email, role: row.role, sessionId: id, hasTwoFactor, mustEnrol: !!row.requireTwoFactor && !hasTwoFactor }
 }
 
 export function endSession(token: string | undefined): void {
@@ -302,6 +357,19 @@ export async function currentAdmin(): Promise<Admin | null> {
  * valid session (or from another origin) it redirects to sign-in and nothing else runs.
  */
 export async function requireAdmin(): Promise<Admin> {
+  const admin = await requireSession()
+  if (admin.mustEnrol) return redirectTo(ENROL_PAGE + '?error=' + encodeURIComponent('The owner requires two-factor sign-in: set it up to continue.'))
+  return admin
+}
+
+/** Where an admin sets up a second factor; the one admin page open to one who must enrol. */
+export const ENROL_PAGE = '/admin/account'
+
+/**
+ * The guard without the enrolment rule, for the account page (where a second factor is set
+ * up) and signing out only; everything else uses requireAdmin.
+ */
+export async function requireSession(): Promise<Admin> {
   await assertSameOrigin()
   const admin = await currentAdmin()
   if (!admin) return redirectTo('/admin/sign-in')

@@ -294,6 +294,38 @@ export function adjustByAdmin(actor: audit.Actor, input: { variantId: number; de
   })
 }
 
+/**
+ * Moves stock from the figure the import read (`from`, in this same transaction) to the one
+ * its file gives, with a ledger row naming the import. Conditional on `from`, so a figure
+ * that moved under the import is never overwritten blind.
+ */
+export function setFromImport(tx: Tx, input: { variantId: number; from: number; to: number; note: string; adminUserId: number | null }): void {
+  if (input.from === input.to) return
+  const { changes } = tx
+    .update(variants)
+    .set({ stock: input.to, updatedAt: Date.now() })
+    .where(and(eq(variants.id, input.variantId), eq(variants.stock, input.from)))
+    .run()
+  if (changes !== 1) throw new Error(`inventory: the stock of variant ${input.variantId} moved during an import`)
+  ledger(tx, { variantId: input.variantId, delta: input.to - input.from, stockAfter: input.to, reason: 'import', note: input.note, adminUserId: input.adminUserId })
+}
+
+/**
+ * After an import's stock moves (setFromImport, recordImported), in its transaction: every
+ * page may show what changed, so one whole-catalog mark instead of one per variant, and the
+ * stock alerts look once it commits.
+ */
+export function announceImported(): void {
+  cache.markCatalogChanged()
+  afterCommit('stockAlerts.scan', () => stockAlerts.scanIfWaiting())
+}
+
+/** The opening stock of variants an import created (inserted with it), as ledger rows, in batches. */
+export function recordImported(tx: Tx, opened: { variantId: number; stock: number }[], note: string, adminUserId: number | null): void {
+  const rows = opened.filter((o) => o.stock > 0).map((o) => ({ variantId: o.variantId, delta: o.stock, stockAfter: o.stock, reason: 'import' as const, note: note.slice(0, 500), adminUserId, orderId: null, createdAt: Date.now() }))
+  for (let i = 0; i < rows.length; i += 500) tx.insert(stockLedger).values(rows.slice(i, i + 500)).run()
+}
+
 /** The opening stock of a new variant, as a ledger row so its history starts at zero. */
 export function recordInitial(tx: Tx, variantId: number, stock: number, adminUserId: number | null): void {
   if (stock > 0) ledger(tx, { variantId, delta: stock, stockAfter: stock, reason: 'initial', adminUserId })

@@ -1,5 +1,6 @@
 // npm run build:ops — bundle the operations scripts (migrate, reconcile, backup, restore,
-// admin-create, admin-unlock) into .next/standalone/ops/*.cjs, so the production image runs them with plain node and
+// admin-create, admin-unlock, admin-reset-2fa) into .next/standalone/ops/*.cjs, so the
+// production image runs them with plain node and
 // without tsx or the dev dependencies. better-sqlite3 stays external: it is a native module,
 // and the standalone build already ships it in .next/standalone/node_modules, which node
 // finds from ops/ by walking up.
@@ -13,7 +14,7 @@ if (!fs.existsSync(path.join(standalone, 'node_modules', 'better-sqlite3'))) {
   console.error('build:ops: .next/standalone/node_modules/better-sqlite3 is missing; run `npm run build` first.')
   process.exit(1)
 }
-const scripts = ['migrate', 'reconcile', 'backup', 'restore', 'admin-create', 'admin-unlock']
+const scripts = ['migrate', 'reconcile', 'backup', 'restore', 'admin-create', 'admin-unlock', 'admin-reset-2fa']
 await build({
   entryPoints: Object.fromEntries(scripts.map((s) => [s, path.join(root, 'scripts', `${s}.ts`)])),
   outdir: path.join(standalone, 'ops'),

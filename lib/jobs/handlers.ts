@@ -11,11 +11,13 @@ import * as mail from '@/lib/mail'
 import { orderConfirmation } from '@/lib/mail/order-confirmation'
 import { orderRefunded } from '@/lib/mail/order-refunded'
 import { ownerOversold } from '@/lib/mail/owner-oversold'
+import { adminInvite } from '@/lib/mail/admin-invite'
 import { orderShipped } from '@/lib/mail/order-shipped'
 import { signInLink } from '@/lib/mail/sign-in-link'
 import * as orders from '@/lib/orders'
 import * as reconcile from '@/lib/reconcile'
 import * as stockAlerts from '@/lib/stock-alerts'
+import * as staff from '@/lib/staff'
 import * as jobs from '@/lib/jobs'
 
 // What the background worker does, by job kind, and when the scheduled ones run.
@@ -76,6 +78,17 @@ export const handlers: Record<string, jobs.JobHandler> = {
   },
   'accounts.purge_expired': () => {
     write((tx) => accounts.purgeExpired(tx))
+  },
+  'mail.admin_invite': async (payload, job) => {
+    const invite = staff.isPending(Number(payload.inviteId))
+    const token = typeof payload.token === 'string' ? payload.token : null
+    if (!invite || !token) {
+      log.info('mail: invitation no longer pending; not sent', { inviteId: payload.inviteId })
+    } else {
+      await mail.send(adminInvite(invite, token))
+    }
+    // The link works like a password until it expires: once sent, the queue forgets it.
+    jobs.forgetPayload(job.id)
   },
   reconcile: async () => {
     await reconcile.run()

@@ -45,6 +45,11 @@ export function enqueue(tx: Tx, kind: string, payload: Record<string, unknown> =
     .run()
 }
 
+/** Empties a job's payload once it is no longer needed (a secret it carried was delivered). */
+export function forgetPayload(id: number): void {
+  write((tx) => tx.update(jobs).set({ payload: {} }).where(eq(jobs.id, id)).run())
+}
+
 export function backoffMs(attempts: number): number {
   // 2 s, 4 s, 8 s … capped at one hour
   return Math.min(2 ** attempts * 1000, 3600_000)

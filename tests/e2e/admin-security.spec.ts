@@ -24,6 +24,7 @@ const PAGES = [
   '/admin',
   '/admin/orders',
   '/admin/orders/1',
+  '/admin/orders/1/packing-slip',
   '/admin/products',
   '/admin/products/new',
   '/admin/products/1',
@@ -33,15 +34,47 @@ const PAGES = [
   '/admin/jobs',
   '/admin/reconciliation',
   '/admin/audit',
+  '/admin/staff',
+  '/admin/import',
+  '/admin/import/1',
   '/admin/account',
 ]
 const ROUTES: [string, string][] = [
   ['GET', '/admin/orders/export'],
   ['POST', '/admin/products/1/images'],
+  ['GET', '/admin/products/export'],
+  ['POST', '/admin/import/upload'],
 ]
+
+/** Plausible fields for any admin action, so each one gets as far as its own checks. */
+const ACTION_FIELDS = { orderId: '1', productId: '1', variantId: '1', imageId: '1', jobId: '1', eventId: 'evt_1', delta: '5', note: 'x', amount: '1.00', carrier: 'UPS', trackingNumber: 'ABC123', title: 'Hijacked', current: 'x', next: 'y', confirm: 'y', direction: 'up', email: 'intruder@example.com', role: 'owner', limit: '99999', userId: '1', inviteId: '1', token: 'x'.repeat(43), password: 'intruder password' }
 
 function isSignInRedirect(res: Response): boolean {
   return [302, 303, 307, 308].includes(res.status) && /\/admin\/sign-in/.test(res.headers.get('location') ?? '')
+}
+
+type AdminAction = { id: string; filename: string; exportedName: string; route: string }
+
+/** Every server action the build knows under app/admin (sign-in aside), with a page it is posted to. */
+function adminActions(): AdminAction[] {
+  const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '.next', 'server', 'server-reference-manifest.json'), 'utf8')) as {
+    node: Record<string, { workers: Record<string, unknown>; filename?: string; exportedName?: string }>
+  }
+  return Object.entries(manifest.node)
+    .filter(([, a]) => a.filename?.startsWith('app/admin/') && a.exportedName !== 'signInAction')
+    .map(([id, a]) => {
+      const worker = Object.keys(a.workers).find((w) => w.startsWith('app/admin/'))!
+      const route = worker.replace(/^app/, '').replace('/(console)', '').replace(/\/page$/, '').replace(/\[\w+\]/g, '1') || '/admin'
+      return { id, filename: a.filename!, exportedName: a.exportedName ?? '', route }
+    })
+}
+
+/** Posts an action as a form without JavaScript would, with plausible fields for every action. */
+function postAction(action: AdminAction, headers: Record<string, string> = {}): Promise<Response> {
+  const body = new FormData()
+  body.append(`$ACTION_ID_${action.id}`, '')
+  for (const [k, v] of Object.entries(ACTION_FIELDS)) body.append(k, v)
+  return fetch(`${server.url}${action.route}`, { method: 'POST', redirect: 'manual', headers: { origin: server.url, ...headers }, body })
 }
 
 type Form = { page: string; fields: [string, string][]; marker: string }
@@ -68,11 +101,11 @@ async function formsOn(page: string, cookie: string): Promise<Form[]> {
     })
 }
 
-async function signIn(origin = server.url, password = TEST_ADMIN.password, address?: string): Promise<Response> {
+async function signIn(origin = server.url, password = TEST_ADMIN.password, address?: string, email = TEST_ADMIN.email): Promise<Response> {
   const [form] = await formsOn('/admin/sign-in', '')
   const body = new FormData()
   for (const [k, v] of form!.fields) body.append(k, v)
-  body.set('email', TEST_ADMIN.email)
+  body.set('email', email)
   body.set('password', password)
   return fetch(`${server.url}/admin/sign-in`, { method: 'POST', redirect: 'manual', headers: { origin, ...(address ? { 'x-forwarded-for': address } : {}) }, body })
 }
@@ -99,6 +132,9 @@ test('without a session every admin page, route handler and server action leads 
     expect(isSignInRedirect(res), `${page} answered ${res.status}`).toBe(true)
     expect(await res.text(), page).not.toMatch(/Revenue|Orders<|owner@till\.test/)
   }
+  // the code page of sign-in, without a password checked first, sends back to sign-in
+  const verify = await fetch(`${server.url}/admin/sign-in/verify`, { redirect: 'manual' })
+  expect(isSignInRedirect(verify) && !/verify/.test(verify.headers.get('location') ?? ''), `verify answered ${verify.status}`).toBe(true)
   for (const [method, route] of ROUTES) {
     const res = await fetch(`${server.url}${route}`, { method, redirect: 'manual', headers: { origin: server.url } })
     expect(isSignInRedirect(res) || res.status === 401 || res.status === 403, `${method} ${route} answered ${res.status}`).toBe(true)
@@ -106,20 +142,12 @@ test('without a session every admin page, route handler and server action leads 
   }
 
   // every server action the build knows under app/admin, posted as a form without a session
-  const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '.next', 'server', 'server-reference-manifest.json'), 'utf8')) as {
-    node: Record<string, { workers: Record<string, unknown>; filename?: string; exportedName?: string }>
-  }
-  const adminActions = Object.entries(manifest.node).filter(([, a]) => a.filename?.startsWith('app/admin/') && a.exportedName !== 'signInAction')
-  expect(adminActions.length).toBeGreaterThanOrEqual(15)
-  for (const [id, action] of adminActions) {
-    const worker = Object.keys(action.workers).find((w) => w.startsWith('app/admin/'))!
-    const route = worker.replace(/^app/, '').replace('/(console)', '').replace(/\/page$/, '').replace(/\[\w+\]/g, '1') || '/admin'
-    const body = new FormData()
-    body.append(`$ACTION_ID_${id}`, '')
-    for (const [k, v] of Object.entries({ orderId: '1', productId: '1', variantId: '1', imageId: '1', jobId: '1', eventId: 'evt_1', delta: '5', note: 'x', amount: '1.00', carrier: 'UPS', trackingNumber: 'ABC123', title: 'Hijacked', current: 'x', next: 'y', confirm: 'y', direction: 'up' })) body.append(k, v)
-    const res = await fetch(`${server.url}${route}`, { method: 'POST', redirect: 'manual', headers: { origin: server.url }, body })
+  const actions = adminActions()
+  expect(actions.length).toBeGreaterThanOrEqual(15)
+  for (const action of actions) {
+    const res = await postAction(action)
     // 303 is the action's own redirect; a page render would answer 307, so the action ran and refused
-    expect(isSignInRedirect(res) && res.status === 303, `${action.exportedName} at ${route} answered ${res.status}`).toBe(true)
+    expect(isSignInRedirect(res) && res.status === 303, `${action.exportedName} at ${action.route} answered ${res.status}`).toBe(true)
   }
 
   // collect every action form while signed in, then post each one without the cookie
@@ -128,7 +156,7 @@ test('without a session every admin page, route handler and server action leads 
   const sqlite = openStore(server.storageDir)
   const variant = sqlite.prepare('SELECT id, product_id AS productId FROM variants ORDER BY id LIMIT 1').get() as { id: number; productId: number }
   const forms = (
-    await Promise.all(['/admin', '/admin/products/new', `/admin/products/${variant.productId}`, '/admin/inventory', '/admin/events', '/admin/jobs', '/admin/reconciliation', '/admin/account'].map((p) => formsOn(p, cookie)))
+    await Promise.all(['/admin', '/admin/products/new', `/admin/products/${variant.productId}`, '/admin/inventory', '/admin/events', '/admin/jobs', '/admin/reconciliation', '/admin/staff', '/admin/account'].map((p) => formsOn(p, cookie)))
   ).flat()
   const markers = new Set(forms.map((f) => f.marker))
   // sign-out, product create/update/archive, variant add/update, stock, pictures, reconcile, password
@@ -150,6 +178,8 @@ test('without a session every admin page, route handler and server action leads 
   expect((sqlite.prepare('SELECT count(*) AS n FROM audit_log').get() as { n: number }).n).toBe(auditBefore)
   expect((sqlite.prepare('SELECT stock FROM variants WHERE id = ?').get(variant.id) as { stock: number }).stock).toBe(stockBefore)
   expect((sqlite.prepare(`SELECT count(*) AS n FROM products WHERE title = 'Hijacked'`).get() as { n: number }).n).toBe(0)
+  expect((sqlite.prepare('SELECT count(*) AS n FROM admin_invites').get() as { n: number }).n).toBe(0)
+  expect((sqlite.prepare('SELECT count(*) AS n FROM admin_users').get() as { n: number }).n).toBe(1)
 
   // and the same forms posted from another site, with the cookie, change nothing either
   for (const form of forms.filter((f) => f.page === '/admin/inventory').slice(0, 1)) {
@@ -203,7 +233,70 @@ test('sign-in sets an httpOnly, SameSite=Lax session cookie scoped to /admin, an
   const upload = await fetch(`${server.url}/admin/products/1/images`, { method: 'POST', redirect: 'manual', headers: { cookie: again.split(';')[0]!, origin: 'https://evil.example' }, body: form })
   expect(upload.status).toBe(403)
   expect(images()).toBe(imagesBefore)
+  // so does the catalog import's upload, the other route proxy.ts does not see
+  const csv = new FormData()
+  csv.set('file', new Blob(['product_slug\n'], { type: 'text/csv' }), 'x.csv')
+  const imported = await fetch(`${server.url}/admin/import/upload`, { method: 'POST', redirect: 'manual', headers: { cookie: again.split(';')[0]!, origin: 'https://evil.example' }, body: csv })
+  expect(imported.status).toBe(403)
+  expect((before.prepare('SELECT count(*) AS n FROM catalog_imports').get() as { n: number }).n).toBe(0)
   before.close()
+})
+
+// Pages and actions only an owner may use; a staff member has orders, products and stock.
+const OWNER_PAGES = ['/admin/discounts', '/admin/events', '/admin/jobs', '/admin/reconciliation', '/admin/audit', '/admin/staff']
+const OWNER_ACTION_FILES = ['app/admin/(console)/discounts/actions.ts', 'app/admin/(console)/ops-actions.ts', 'app/admin/(console)/staff/actions.ts']
+
+test('a staff member is refused every owner-only page and action, and a cross-site post changes no staff', async () => {
+  const sqlite = openStore(server.storageDir)
+  const owner = sqlite.prepare('SELECT id, password_hash AS hash FROM admin_users WHERE email = ?').get(TEST_ADMIN.email) as { id: number; hash: string }
+  sqlite.prepare(`INSERT INTO admin_users (email, password_hash, role) VALUES ('staff@till.test', ?, 'staff') ON CONFLICT DO NOTHING`).run(owner.hash)
+  const staffCookie = sessionCookie(await signIn(server.url, TEST_ADMIN.password, undefined, 'staff@till.test'))!.split(';')[0]!
+  const counts = () =>
+    sqlite.prepare(`SELECT (SELECT count(*) FROM audit_log WHERE action <> 'admin.sign_in') AS audit, (SELECT count(*) FROM admin_invites) AS invites, (SELECT count(*) FROM admin_settings) AS settings, (SELECT count(*) FROM admin_users WHERE removed_at IS NULL) AS people, (SELECT count(*) FROM jobs WHERE status = 'queued' AND kind NOT IN ('reconcile', 'holds.release_expired', 'carts.purge_idle', 'backups.run')) AS jobs`).get()
+  const before = counts()
+
+  for (const page of ['/admin', '/admin/orders', '/admin/products', '/admin/inventory']) {
+    expect((await fetch(`${server.url}${page}`, { headers: { cookie: staffCookie }, redirect: 'manual' })).status, page).toBe(200)
+  }
+  for (const page of OWNER_PAGES) {
+    const res = await fetch(`${server.url}${page}`, { headers: { cookie: staffCookie }, redirect: 'manual' })
+    expect(res.status, page).toBe(307)
+    expect(res.headers.get('location'), page).toMatch(/^\/admin\?error=Only\+the\+owner|^\/admin\?error=Only%20the%20owner/)
+    expect(await res.text(), page).not.toContain(TEST_ADMIN.email)
+  }
+  const ownerActions = adminActions().filter((a) => OWNER_ACTION_FILES.includes(a.filename))
+  // discounts 2, operations 3, staff and its settings 5
+  expect(ownerActions.length).toBeGreaterThanOrEqual(10)
+  for (const action of ownerActions) {
+    const res = await postAction(action, { cookie: staffCookie })
+    expect(res.status, action.exportedName).toBe(303)
+    expect(decodeURIComponent(res.headers.get('location') ?? ''), action.exportedName).toMatch(/^\/admin\?error=Only the owner/)
+  }
+  expect(counts()).toEqual(before)
+
+  // when the owner requires a second factor, a staff member without one reaches only the
+  // account page (to set it up) and sign-out
+  sqlite.prepare('INSERT INTO admin_settings (id, require_two_factor) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET require_two_factor = 1').run()
+  for (const page of ['/admin', '/admin/orders', '/admin/products/1']) {
+    const res = await fetch(`${server.url}${page}`, { headers: { cookie: staffCookie }, redirect: 'manual' })
+    expect(res.status, page).toBe(307)
+    expect(decodeURIComponent(res.headers.get('location') ?? ''), page).toMatch(/^\/admin\/account\?error=The owner requires two-factor sign-in/)
+  }
+  expect((await fetch(`${server.url}/admin/account`, { headers: { cookie: staffCookie }, redirect: 'manual' })).status).toBe(200)
+  sqlite.prepare('DELETE FROM admin_settings').run()
+
+  // the owner's own staff actions, posted from another site with the owner's cookie
+  const ownerCookie = sessionCookie(await signIn())!.split(';')[0]!
+  for (const action of adminActions().filter((a) => a.filename === 'app/admin/(console)/staff/actions.ts')) {
+    const res = await postAction(action, { cookie: ownerCookie, origin: 'https://evil.example' })
+    expect(res.status === 303 ? /sign-in/.test(res.headers.get('location') ?? '') : res.status >= 400, `${action.exportedName} cross-site answered ${res.status}`).toBe(true)
+  }
+  expect(counts()).toEqual(before)
+  // and the owner, from the store itself, is let through the same way
+  const own = await postAction(adminActions().find((a) => a.exportedName === 'removeMemberAction')!, { cookie: ownerCookie })
+  expect(own.status).toBe(303)
+  expect(decodeURIComponent(own.headers.get('location') ?? '')).toMatch(/yourself/)
+  sqlite.close()
 })
 
 test('ten wrong passwords are rate-limited, even when the right one follows', async () => {

@@ -26,3 +26,22 @@ export async function hydrated(page: import('@playwright/test').Page, testId: st
     return !!el && Object.keys(el).some((key) => key.startsWith('__reactFiber'))
   }, testId)
 }
+
+/**
+ * A production server for this spec file alone (its own STORAGE_DIR), started before its
+ * tests and stopped after: for specs that change what other specs read (the owner's sign-in,
+ * the catalog). Call at the top of the file and write its tests with the plain Playwright test
+ * (the shared server of this file's `test` is then never started); the function gives the
+ * running server.
+ */
+export function ownServer(): () => ServerHandle {
+  let server: ServerHandle | undefined
+  base.beforeAll(async () => {
+    base.setTimeout(120_000)
+    server = await startServer()
+  })
+  base.afterAll(async () => {
+    await server?.stop()
+  })
+  return () => server!
+}

@@ -2,17 +2,17 @@
 
 import { z } from 'zod'
 import { done, fail } from '../_components/redirect'
-import * as adminAuth from '@/lib/admin-auth'
 import * as audit from '@/lib/audit'
 import { InvalidInput } from '@/lib/errors'
 import * as jobs from '@/lib/jobs'
 import * as reconcile from '@/lib/reconcile'
+import * as staff from '@/lib/staff'
 import * as stripeEvents from '@/lib/stripe-events'
 
 // The operations buttons: replay a webhook event, retry a failed job, reconcile now.
 
 export async function replayEventAction(formData: FormData): Promise<void> {
-  const admin = await adminAuth.requireAdmin()
+  const admin = await staff.requirePermission('operations')
   const parsed = z.string().regex(/^evt_[A-Za-z0-9_]{1,200}$/).safeParse(formData.get('eventId'))
   if (!parsed.success) fail('/admin/events', 'That is not a Stripe event id.')
   const eventId = parsed.data
@@ -34,7 +34,7 @@ export async function replayEventAction(formData: FormData): Promise<void> {
 }
 
 export async function retryJobAction(formData: FormData): Promise<void> {
-  const admin = await adminAuth.requireAdmin()
+  const admin = await staff.requirePermission('operations')
   const parsed = z.coerce.number().int().positive().max(2 ** 53).safeParse(formData.get('jobId'))
   if (!parsed.success) fail('/admin/jobs', 'That job does not exist.')
   const id = parsed.data
@@ -47,7 +47,7 @@ export async function retryJobAction(formData: FormData): Promise<void> {
 }
 
 export async function reconcileNowAction(): Promise<void> {
-  const admin = await adminAuth.requireAdmin()
+  const admin = await staff.requirePermission('operations')
   let report: reconcile.ReconcileReport
   try {
     report = await reconcile.run()

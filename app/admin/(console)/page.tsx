@@ -1,6 +1,6 @@
 import type { Metadata } from 'next'
 import Link from 'next/link'
-import { PageTitle, card, when } from '../_components/ui'
+import { Flash, PageTitle, card, when, type SearchParams } from '../_components/ui'
 import * as adminAuth from '@/lib/admin-auth'
 import * as dashboard from '@/lib/dashboard'
 import { formatMoney } from '@/lib/money'
@@ -34,8 +34,9 @@ function SalesChart({ series, currency }: { series: { day: number; revenueCents:
   )
 }
 
-export default async function DashboardPage() {
+export default async function DashboardPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   await adminAuth.requireAdmin()
+  const params = await searchParams
   const data = dashboard.overview()
   const health = dashboard.status()
   const money = (c: number) => formatMoney(c, data.currency)
@@ -51,6 +52,7 @@ export default async function DashboardPage() {
           : their units ran out before they could be kept for them. Restock, ship later or refund.
         </p>
       ) : null}
+      <Flash params={params} />
       <section aria-label="Operations status" className="mb-6 grid gap-2 rounded-2xl border border-stone-300 bg-stone-50 p-4 text-sm sm:grid-cols-2 lg:grid-cols-4" data-testid="status-strip">
         <p><span className="font-semibold">Payments:</span> <span data-testid="payments-mode">{health.mode}</span></p>
         <p>

@@ -19,12 +19,19 @@ export async function signInAction(previous: FormState, formData: FormData): Pro
   if (!parsed.success) return refused(previous, formData, { [parsed.error.issues[0]!.path[0] === 'password' ? 'password' : 'email']: 'Enter your email and password.' })
   const jar = await cookies()
   let token: string
+  let secondFactor: boolean
   try {
     const result = await adminAuth.signIn(parsed.data.email, parsed.data.password, await adminAuth.clientAddress())
     token = result.token
+    secondFactor = result.secondFactor
   } catch (err) {
     if (err instanceof adminAuth.RateLimited || err instanceof InvalidInput) return refused(previous, formData, { '': err.message })
     throw err
+  }
+  if (secondFactor) {
+    // the password was right; the code is asked on the next page, for a few minutes
+    jar.set(adminAuth.CHALLENGE_COOKIE, token, { ...adminAuth.cookieOptions(), maxAge: Math.floor(adminAuth.CHALLENGE_MS / 1000) })
+    redirect('/admin/sign-in/verify')
   }
   // A new token at every sign-in; whatever session this browser had before ends now.
   adminAuth.endSession(jar.get(adminAuth.COOKIE)?.value)
@@ -33,7 +40,8 @@ export async function signInAction(previous: FormState, formData: FormData): Pro
 }
 
 export async function signOutAction(): Promise<void> {
-  const admin = await adminAuth.requireAdmin()
+  // requireSession: one who must still set up a second factor can sign out all the same
+  const admin = await adminAuth.requireSession()
   audit.note(admin, 'admin.sign_out', `admin:${admin.id}`)
   const jar = await cookies()
   adminAuth.endSession(jar.get(adminAuth.COOKIE)?.value)

@@ -1,13 +1,17 @@
 'use server'
 
+import type { ActionState } from '../../_components/action-state'
+import { valuesOf } from '../../_components/action-state'
 import { refused, type FormState } from '../../_components/form-state'
-import { done } from '../../_components/redirect'
+import { done, fail } from '../../_components/redirect'
 import * as adminAuth from '@/lib/admin-auth'
 import { InvalidInput } from '@/lib/errors'
+import * as twoFactor from '@/lib/two-factor'
 
 // Passwords never come back to the page (form-state.ts leaves them out); the message does.
+// requireSession: one who must still set up a second factor may change their password first.
 export async function changePasswordAction(previous: FormState, formData: FormData): Promise<FormState> {
-  const admin = await adminAuth.requireAdmin()
+  const admin = await adminAuth.requireSession()
   const current = formData.get('current')
   const next = formData.get('next')
   const confirm = formData.get('confirm')
@@ -21,4 +25,29 @@ export async function changePasswordAction(previous: FormState, formData: FormDa
     throw err
   }
   done('/admin/account', 'Password changed. Other sessions are signed out.')
+}
+
+export async function startTwoFactorAction(): Promise<void> {
+  const admin = await adminAuth.requireSession()
+  try {
+    twoFactor.beginEnrolment(admin)
+  } catch (err) {
+    if (err instanceof InvalidInput) fail('/admin/account', err.message)
+    throw err
+  }
+  done('/admin/account', 'Scan the QR code with your authenticator app, then enter the code it shows.')
+}
+
+export async function confirmTwoFactorAction(_state: ActionState, formData: FormData): Promise<ActionState> {
+  const admin = await adminAuth.requireSession()
+  const values = valuesOf(formData, ['code'])
+  let codes: string[]
+  try {
+    codes = twoFactor.confirmEnrolment(admin, values.code!)
+  } catch (err) {
+    if (err instanceof InvalidInput) return { values, errors: { code: err.message } }
+    throw err
+  }
+  // No revalidation here: the page would re-render without this form, and the codes with it.
+  return { values: {}, errors: {}, notice: 'Two-factor sign-in is on. Save these recovery codes now: they are shown only once.', shownOnce: codes }
 }

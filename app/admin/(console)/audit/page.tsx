@@ -2,8 +2,8 @@ import type { Metadata } from 'next'
 import { Pagination } from '@/app/_components/pagination'
 import { DataTable } from '../../_components/data-table'
 import { PageTitle, td, when, pageParam, type SearchParams } from '../../_components/ui'
-import * as adminAuth from '@/lib/admin-auth'
 import * as audit from '@/lib/audit'
+import * as staff from '@/lib/staff'
 import { changesOf } from './changes'
 
 export const metadata: Metadata = { title: 'Audit log' }
@@ -28,7 +28,7 @@ function Changes({ before, after }: { before: unknown; after: unknown }) {
 }
 
 export default async function AuditPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
-  await adminAuth.requireAdmin()
+  await staff.requirePermission('staff')
   const params = await searchParams
   const page = pageParam(params)
   const result = audit.list(page)

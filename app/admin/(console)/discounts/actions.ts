@@ -2,9 +2,9 @@
 
 import { refused, type FormState } from '../../_components/form-state'
 import { done, fail } from '../../_components/redirect'
-import * as adminAuth from '@/lib/admin-auth'
 import * as discounts from '@/lib/discounts'
 import { InvalidInput, PaymentProviderError } from '@/lib/errors'
+import * as staff from '@/lib/staff'
 
 // The Discounts forms: parse, check the session, call lib/discounts (which talks to Stripe
 // and audits), answer with a redirect carrying the message, or with what was typed and why
@@ -13,7 +13,7 @@ import { InvalidInput, PaymentProviderError } from '@/lib/errors'
 const text = (v: FormDataEntryValue | null) => (typeof v === 'string' ? v : '')
 
 export async function createPromotionCodeAction(previous: FormState, formData: FormData): Promise<FormState> {
-  const admin = await adminAuth.requireAdmin()
+  const admin = await staff.requirePermission('discounts')
   const input: discounts.PromotionInput = {
     code: text(formData.get('code')),
     kind: text(formData.get('kind')),
@@ -39,7 +39,7 @@ export async function createPromotionCodeAction(previous: FormState, formData: F
 }
 
 export async function deactivatePromotionCodeAction(formData: FormData): Promise<void> {
-  const admin = await adminAuth.requireAdmin()
+  const admin = await staff.requirePermission('discounts')
   let code
   try {
     code = await discounts.deactivate(admin, text(formData.get('promotionCodeId')))

@@ -4,11 +4,11 @@ import { ActionForm, CheckboxField, ChoiceField, Field, HiddenField } from '../.
 import { RowAction } from '../../_components/row-action'
 import { Flash, PageTitle, badge, buttonDark, card, td, when, type SearchParams } from '../../_components/ui'
 import { createPromotionCodeAction, deactivatePromotionCodeAction } from './actions'
-import * as adminAuth from '@/lib/admin-auth'
 import * as discounts from '@/lib/discounts'
 import { getEnv } from '@/lib/env'
 import { PaymentProviderError } from '@/lib/errors'
 import { formatMoney, moneyHint } from '@/lib/money'
+import * as staff from '@/lib/staff'
 
 export const metadata: Metadata = { title: 'Discounts' }
 
@@ -22,7 +22,7 @@ function restrictions(code: discounts.CodeRow): string {
 }
 
 export default async function DiscountsPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
-  await adminAuth.requireAdmin()
+  await staff.requirePermission('discounts')
   const params = await searchParams
   const currency = getEnv().currency.toUpperCase()
   let overview: discounts.Overview | null = null

@@ -5,7 +5,7 @@ import { DataTable } from '../../_components/data-table'
 import { RowAction } from '../../_components/row-action'
 import { Flash, PageTitle, badge, td, when, pick, pageParam, type SearchParams } from '../../_components/ui'
 import { replayEventAction } from '../ops-actions'
-import * as adminAuth from '@/lib/admin-auth'
+import * as staff from '@/lib/staff'
 import * as stripeEvents from '@/lib/stripe-events'
 
 export const metadata: Metadata = { title: 'Webhook events' }
@@ -13,7 +13,7 @@ export const metadata: Metadata = { title: 'Webhook events' }
 const FILTERS: stripeEvents.EventFilter[] = ['all', 'failed', 'processed']
 
 export default async function EventsPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
-  await adminAuth.requireAdmin()
+  await staff.requirePermission('operations')
   const params = await searchParams
   const filter = FILTERS.find((f) => f === pick(params, 'filter')) ?? 'all'
   const page = pageParam(params)

@@ -3,13 +3,13 @@ import { DataTable } from '../../_components/data-table'
 import { RowAction } from '../../_components/row-action'
 import { Flash, PageTitle, td, when, type SearchParams } from '../../_components/ui'
 import { retryJobAction } from '../ops-actions'
-import * as adminAuth from '@/lib/admin-auth'
 import * as jobs from '@/lib/jobs'
+import * as staff from '@/lib/staff'
 
 export const metadata: Metadata = { title: 'Jobs' }
 
 export default async function JobsPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
-  await adminAuth.requireAdmin()
+  await staff.requirePermission('operations')
   const params = await searchParams
   const counts = jobs.counts()
   const failed = jobs.failed()

@@ -2,13 +2,13 @@ import type { Metadata } from 'next'
 import { DataTable } from '../../_components/data-table'
 import { Flash, PageTitle, buttonDark, td, when, type SearchParams } from '../../_components/ui'
 import { reconcileNowAction } from '../ops-actions'
-import * as adminAuth from '@/lib/admin-auth'
 import * as reconcile from '@/lib/reconcile'
+import * as staff from '@/lib/staff'
 
 export const metadata: Metadata = { title: 'Reconciliation' }
 
 export default async function ReconciliationPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
-  await adminAuth.requireAdmin()
+  await staff.requirePermission('operations')
   const params = await searchParams
   const runs = reconcile.lastRuns(50)
   return (

@@ -9,6 +9,7 @@ import { parseMoney } from '@/lib/money'
 import * as orders from '@/lib/orders'
 import * as refunds from '@/lib/refunds'
 import * as shipping from '@/lib/shipping'
+import * as staff from '@/lib/staff'
 
 const OrderId = z.coerce.number().int().positive().max(2 ** 31)
 
@@ -50,6 +51,8 @@ export async function refundAction(previous: FormState, formData: FormData): Pro
   const amount = parseMoney(String(formData.get('amount') ?? ''), order.currency, { what: 'The amount to refund' })
   if (!amount.ok) return refused(previous, formData, { amount: amount.message })
   const amountCents = amount.cents
+  const overLimit = staff.refundRefusal(admin, amountCents, order.currency)
+  if (overLimit) return refused(previous, formData, { amount: overLimit })
   const restock = new Map<number, number>()
   if (formData.get('restock') === 'on') {
     for (const line of order.lines) {

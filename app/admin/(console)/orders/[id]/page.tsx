@@ -94,6 +94,7 @@ export default async function OrderPage({ params, searchParams }: { params: Prom
             {order.stripePaymentIntentId ? <li>Payment: <a className="underline underline-offset-4" href={`${dashboard}/payments/${order.stripePaymentIntentId}`} rel="noreferrer" target="_blank">{order.stripePaymentIntentId}</a></li> : null}
           </ul>
           <p className="mt-2 text-sm"><Link className="underline underline-offset-4" href={`/orders/${order.publicToken}`}>Customer&apos;s order page</Link></p>
+          <p className="mt-1 text-sm"><Link className="underline underline-offset-4" href={`/admin/orders/${order.id}/packing-slip`}>Packing slip</Link></p>
         </section>
         {orders.isShippable(order) ? (
           <section className={card} aria-labelledby="fulfil-heading">

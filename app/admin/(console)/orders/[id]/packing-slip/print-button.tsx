@@ -1,0 +1,11 @@
+'use client'
+
+import { buttonDark } from '../../../../_components/ui'
+
+export function PrintButton() {
+  return (
+    <button type="button" onClick={() => window.print()} className={`${buttonDark} no-print`} data-testid="print-slip">
+      Print
+    </button>
+  )
+}

@@ -1,0 +1,82 @@
+'use server'
+
+import { revalidatePath } from 'next/cache'
+import { z } from 'zod'
+import type { ActionState } from '../../_components/action-state'
+import { valuesOf } from '../../_components/action-state'
+import { done, fail } from '../../_components/redirect'
+import { getEnv } from '@/lib/env'
+import { InvalidInput } from '@/lib/errors'
+import { parseMoney } from '@/lib/money'
+import * as staff from '@/lib/staff'
+
+// Staff management and the owner's rules for staff. Each action asks for its permission
+// itself: the page being hidden from staff is no lock.
+
+const Id = z.coerce.number().int().positive().max(2 ** 31)
+
+export async function inviteAction(_state: ActionState, formData: FormData): Promise<ActionState> {
+  const admin = await staff.requirePermission('staff')
+  const values = valuesOf(formData, ['email', 'role'])
+  try {
+    staff.invite(admin, values.email!, values.role!)
+  } catch (err) {
+    if (err instanceof InvalidInput) return { values, errors: { form: err.message } }
+    throw err
+  }
+  revalidatePath('/admin/staff')
+  return { values: { role: values.role! }, errors: {}, notice: `Invitation sent to ${values.email!.trim().toLowerCase()}. The link works once, for 72 hours.` }
+}
+
+export async function refundLimitAction(_state: ActionState, formData: FormData): Promise<ActionState> {
+  const admin = await staff.requirePermission('settings')
+  const values = valuesOf(formData, ['limit'])
+  const limit = parseMoney(values.limit!, getEnv().currency, { what: 'The refund limit', allowZero: true })
+  if (!limit.ok) return { values, errors: { limit: `${limit.message} (0 lets staff send no refunds.)` } }
+  try {
+    staff.setRefundLimit(admin, limit.cents)
+  } catch (err) {
+    if (err instanceof InvalidInput) return { values, errors: { limit: err.message } }
+    throw err
+  }
+  revalidatePath('/admin/staff')
+  return { values, errors: {}, notice: 'Refund limit saved.' }
+}
+
+export async function removeMemberAction(formData: FormData): Promise<void> {
+  const admin = await staff.requirePermission('staff')
+  const id = Id.safeParse(formData.get('userId'))
+  if (!id.success) fail('/admin/staff', 'That person does not exist.')
+  try {
+    staff.remove(admin, id.data)
+  } catch (err) {
+    if (err instanceof InvalidInput) fail('/admin/staff', err.message)
+    throw err
+  }
+  done('/admin/staff', 'Removed; their sessions have ended.')
+}
+
+export async function revokeInviteAction(formData: FormData): Promise<void> {
+  const admin = await staff.requirePermission('staff')
+  const id = Id.safeParse(formData.get('inviteId'))
+  if (!id.success) fail('/admin/staff', 'That invitation does not exist.')
+  try {
+    staff.revokeInvite(admin, id.data)
+  } catch (err) {
+    if (err instanceof InvalidInput) fail('/admin/staff', err.message)
+    throw err
+  }
+  done('/admin/staff', 'Invitation withdrawn; its link no longer works.')
+}
+
+export async function requireTwoFactorAction(formData: FormData): Promise<void> {
+  const admin = await staff.requirePermission('settings')
+  const required = formData.get('required') === 'on'
+  try {
+    staff.setRequireTwoFactor(admin, required)
+  } catch (err) {
+    if (err instanceof InvalidInput) fail('/admin/staff', err.message)
+    throw err
+  }
+  done('/admin/staff', required ? 'Two-factor sign-in is now required: anyone without it sets it up at their next click.' : 'Two-factor sign-in is no longer required.')
+}

@@ -1,0 +1,264 @@
+import 'server-only'
+import crypto from 'node:crypto'
+import { and, asc, eq, gt, isNull, sql } from 'drizzle-orm'
+import { getDb, write } from '@/db'
+import { adminInvites, adminSessions, adminSettings, adminUsers } from '@/db/schema'
+import * as adminAuth from './admin-auth'
+import * as audit from './audit'
+import { InvalidInput, NotFound } from './errors'
+import * as jobs from './jobs'
+import { formatMoney } from './money'
+
+// The people who run the store and what each may do. Two roles: the owner does everything;
+// staff handle orders, shipping, stock and products, and may refund up to a limit the owner
+// sets. The role is read from the database on every request (adminAuth.sessionFor), and every
+// page, server action and route handler asks for its permission itself (requirePermission),
+// never trusting the navigation that hid the link.
+
+export type Role = adminAuth.Role
+export const ROLES: readonly Role[] = ['owner', 'staff']
+
+export type Permission = 'orders' | 'products' | 'stock' | 'discounts' | 'staff' | 'settings' | 'operations'
+
+const STAFF_MAY: ReadonlySet<Permission> = new Set(['orders', 'products', 'stock'])
+
+const REFUSALS: Record<Permission, string> = {
+  orders: 'Only the owner can manage orders.',
+  products: 'Only the owner can change products.',
+  stock: 'Only the owner can change stock.',
+  discounts: 'Only the owner can manage discounts.',
+  staff: 'Only the owner can manage staff.',
+  settings: 'Only the owner can change settings.',
+  operations: 'Only the owner can see webhooks, jobs, reconciliation and the audit log.',
+}
+
+export function can(who: { role: Role }, permission: Permission): boolean {
+  return who.role === 'owner' || STAFF_MAY.has(permission)
+}
+
+/**
+ * The guard with a role: the signed-in admin when they may do `permission`. Without a
+ * session (or from another site) it leads to sign-in like requireAdmin; a signed-in admin
+ * without the permission is sent to the dashboard with the reason, and nothing else runs.
+ */
+export async function requirePermission(permission: Permission): Promise<adminAuth.Admin> {
+  const admin = await adminAuth.requireAdmin()
+  if (can(admin, permission)) return admin
+  const { redirect } = await import('next/navigation')
+  return redirect('/admin?error=' + encodeURIComponent(REFUSALS[permission]))
+}
+
+/** For a route handler: 403 with the reason, or null when the admin may go on. */
+export function refusal(admin: adminAuth.Admin, permission: Permission): Response | null {
+  if (can(admin, permission)) return null
+  return new Response(`${REFUSALS[permission]}\n`, { status: 403, headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'private, no-store' } })
+}
+
+// ---------------------------------------------------------------------------------------
+// The owner's rules for staff
+
+export type Policy = { staffRefundLimitCents: number; requireTwoFactor: boolean }
+
+export function policy(): Policy {
+  const row = getDb()
+    .select({ staffRefundLimitCents: adminSettings.staffRefundLimitCents, requireTwoFactor: adminSettings.requireTwoFactor })
+    .from(adminSettings)
+    .where(eq(adminSettings.id, 1))
+    .get()
+  return { staffRefundLimitCents: row?.staffRefundLimitCents ?? 0, requireTwoFactor: row?.requireTwoFactor ?? false }
+}
+
+/** The most this admin may refund at once, or null for no limit (the owner). */
+export function refundLimitFor(admin: { role: Role }): number | null {
+  return admin.role === 'owner' ? null : policy().staffRefundLimitCents
+}
+
+/** Why this admin may not refund `amountCents`, or null when they may. */
+export function refundRefusal(admin: { role: Role }, amountCents: number, currency: string): string | null {
+  const limit = refundLimitFor(admin)
+  if (limit === null || amountCents <= limit) return null
+  return limit === 0 ? 'Only the owner can send refunds.' : `Refunds above ${formatMoney(limit, currency)} need the owner.`
+}
+
+export const MAX_REFUND_LIMIT_CENTS = 100_000_000
+
+export function setRefundLimit(actor: audit.Actor, cents: number): void {
+  if (!Number.isSafeInteger(cents) || cents < 0 || cents > MAX_REFUND_LIMIT_CENTS) throw new InvalidInput('Enter a refund limit of zero or more, like 50.00.')
+  const { staffRefundLimitCents } = policy()
+  audit.change(actor, 'settings.staff_refund_limit', 'settings', (tx) => {
+    tx.insert(adminSettings)
+      .values({ id: 1, staffRefundLimitCents: cents, updatedAt: Date.now() })
+      .onConflictDoUpdate({ target: adminSettings.id, set: { staffRefundLimitCents: cents, updatedAt: Date.now() } })
+      .run()
+    return { before: { staffRefundLimitCents }, after: { staffRefundLimitCents: cents }, result: undefined }
+  })
+}
+
+/**
+ * Requires (or stops requiring) a second factor of every admin; one without is sent to set
+ * it up at their next request. Only an owner who has one may turn it on, so the switch never
+ * locks its own author out of the settings.
+ */
+export function setRequireTwoFactor(actor: adminAuth.Admin, required: boolean): void {
+  if (required && !actor.hasTwoFactor) throw new InvalidInput('Set up two-factor sign-in for yourself first (Account), then require it of everyone.')
+  const { requireTwoFactor } = policy()
+  audit.change(actor, 'settings.require_two_factor', 'settings', (tx) => {
+    tx.insert(adminSettings)
+      .values({ id: 1, requireTwoFactor: required, updatedAt: Date.now() })
+      .onConflictDoUpdate({ target: adminSettings.id, set: { requireTwoFactor: required, updatedAt: Date.now() } })
+      .run()
+    return { before: { requireTwoFactor }, after: { requireTwoFactor: required }, result: undefined }
+  })
+}
+
+// ---------------------------------------------------------------------------------------
+// People and invitations
+
+export const INVITE_TTL_MS = 72 * 3600 * 1000
+const REMOVED_PASSWORD = 'removed'
+
+const sha256 = (token: string) => crypto.createHash('sha256').update(token).digest('hex')
+
+export type Member = { id: number; email: string; role: Role; createdAt: number }
+export type PendingInvite = { id: number; email: string; role: Role; expiresAt: number; createdAt: number }
+
+export function members(): Member[] {
+  return getDb()
+    .select({ id: adminUsers.id, email: adminUsers.email, role: adminUsers.role, createdAt: adminUsers.createdAt })
+    .from(adminUsers)
+    .where(isNull(adminUsers.removedAt))
+    .orderBy(asc(adminUsers.id))
+    .all()
+}
+
+export function pendingInvites(now = Date.now()): PendingInvite[] {
+  return getDb()
+    .select({ id: adminInvites.id, email: adminInvites.email, role: adminInvites.role, expiresAt: adminInvites.expiresAt, createdAt: adminInvites.createdAt })
+    .from(adminInvites)
+    .where(and(isNull(adminInvites.acceptedAt), isNull(adminInvites.revokedAt), gt(adminInvites.expiresAt, now)))
+    .orderBy(asc(adminInvites.id))
+    .all()
+}
+
+function parseRole(raw: string): Role {
+  const role = ROLES.find((r) => r === raw)
+  if (!role) throw new InvalidInput('Choose a role: owner or staff.')
+  return role
+}
+
+/**
+ * Invites `email` with `role`: a single-use link, valid for INVITE_TTL_MS, mailed through the
+ * job queue. A newer invitation to the same address replaces any still pending. The link's
+ * token rides in the job's payload until it is sent (the mail handler then clears it); the
+ * invitation keeps only its hash.
+ */
+export function invite(actor: audit.Actor, emailRaw: string, roleRaw: string, now = Date.now()): { inviteId: number; token: string } {
+  const email = adminAuth.normalizeEmail(emailRaw)
+  if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email) || email.length > 254) throw new InvalidInput('Enter a valid email address, like sam@example.com.')
+  const role = parseRole(roleRaw)
+  const token = crypto.randomBytes(32).toString('base64url')
+  return write((tx) => {
+    const taken = tx.select({ id: adminUsers.id }).from(adminUsers).where(and(eq(adminUsers.email, email), isNull(adminUsers.removedAt))).get()
+    if (taken) throw new InvalidInput(`${email} can already sign in to the admin.`)
+    tx.update(adminInvites).set({ revokedAt: now }).where(and(eq(adminInvites.email, email), isNull(adminInvites.acceptedAt), isNull(adminInvites.revokedAt))).run()
+    const row = tx.insert(adminInvites).values({ email, role, tokenHash: sha256(token), invitedBy: actor.id, expiresAt: now + INVITE_TTL_MS, createdAt: now }).returning({ id: adminInvites.id }).get()
+    jobs.enqueue(tx, 'mail.admin_invite', { inviteId: row.id, token }, { uniqueKey: `mail.admin_invite:${row.id}` })
+    audit.record(tx, actor, 'staff.invite', `invite:${row.id}`, null, { email, role, expiresAt: now + INVITE_TTL_MS })
+    return { inviteId: row.id, token }
+  })
+}
+
+export function revokeInvite(actor: audit.Actor, inviteId: number, now = Date.now()): void {
+  audit.change(actor, 'staff.invite_revoke', `invite:${inviteId}`, (tx) => {
+    const row = tx
+      .update(adminInvites)
+      .set({ revokedAt: now })
+      .where(and(eq(adminInvites.id, inviteId), isNull(adminInvites.acceptedAt), isNull(adminInvites.revokedAt)))
+      .returning({ email: adminInvites.email })
+      .get()
+    if (!row) throw new InvalidInput('That invitation was already used or withdrawn.')
+    return { before: { email: row.email, pending: true }, after: { pending: false }, result: undefined }
+  })
+}
+
+/** A pending, unexpired invitation by its link's token, or null. */
+export function findInvite(token: string, now = Date.now()): PendingInvite | null {
+  if (!token || token.length > 100) return null
+  return (
+    getDb()
+      .select({ id: adminInvites.id, email: adminInvites.email, role: adminInvites.role, expiresAt: adminInvites.expiresAt, createdAt: adminInvites.createdAt })
+      .from(adminInvites)
+      .where(and(eq(adminInvites.tokenHash, sha256(token)), isNull(adminInvites.acceptedAt), isNull(adminInvites.revokedAt), gt(adminInvites.expiresAt, now)))
+      .get() ?? null
+  )
+}
+
+/** The same, by id: the mail job sends only while the invitation still stands. */
+export function isPending(inviteId: number, now = Date.now()): PendingInvite | null {
+  return (
+    getDb()
+      .select({ id: adminInvites.id, email: adminInvites.email, role: adminInvites.role, expiresAt: adminInvites.expiresAt, createdAt: adminInvites.createdAt })
+      .from(adminInvites)
+      .where(and(eq(adminInvites.id, inviteId), isNull(adminInvites.acceptedAt), isNull(adminInvites.revokedAt), gt(adminInvites.expiresAt, now)))
+      .get() ?? null
+  )
+}
+
+export const INVITE_INVALID = 'This invitation link is no longer valid: it was used, withdrawn or has expired. Ask the owner for a new one.'
+
+/**
+ * Accepts an invitation: sets the person's password and gives them the invited role. The
+ * invitation is claimed by one conditional UPDATE, so a link works exactly once even when
+ * two tabs submit together. A removed person invited again comes back under the same id.
+ */
+export async function acceptInvite(token: string, password: string, now = Date.now()): Promise<{ id: number; email: string }> {
+  if (password.length < adminAuth.MIN_PASSWORD) throw new InvalidInput(`The password must be at least ${adminAuth.MIN_PASSWORD} characters.`)
+  if (password.length > 500) throw new InvalidInput('The password is too long.')
+  if (!findInvite(token, now)) throw new NotFound('This invitation')
+  const passwordHash = await adminAuth.hashPassword(password)
+  return write((tx) => {
+    const claimed = tx
+      .update(adminInvites)
+      .set({ acceptedAt: now })
+      .where(and(eq(adminInvites.tokenHash, sha256(token)), isNull(adminInvites.acceptedAt), isNull(adminInvites.revokedAt), gt(adminInvites.expiresAt, now)))
+      .returning({ id: adminInvites.id, email: adminInvites.email, role: adminInvites.role })
+      .get()
+    if (!claimed) throw new NotFound('This invitation')
+    const user = tx
+      .insert(adminUsers)
+      .values({ email: claimed.email, passwordHash, role: claimed.role, createdAt: now })
+      .onConflictDoUpdate({ target: adminUsers.email, set: { passwordHash, role: claimed.role, removedAt: null }, setWhere: sql`${adminUsers.removedAt} IS NOT NULL` })
+      .returning({ id: adminUsers.id, email: adminUsers.email })
+      .get()
+    if (!user) throw new InvalidInput(`${claimed.email} can already sign in to the admin.`)
+    audit.record(tx, user, 'staff.join', `admin:${user.id}`, null, { inviteId: claimed.id, role: claimed.role })
+    return user
+  })
+}
+
+/**
+ * Removes a person from the admin: they can no longer sign in and every session of theirs
+ * ends in the same transaction, so their next request (even one already on its way) is
+ * refused. The password is overwritten as well, so a release that predates removal (during a
+ * deploy) refuses them too. The last owner cannot be removed, nor can anyone remove themselves.
+ */
+export function remove(actor: adminAuth.Admin, userId: number, now = Date.now()): void {
+  if (userId === actor.id) throw new InvalidInput('You cannot remove yourself.')
+  audit.change(actor, 'staff.remove', `admin:${userId}`, (tx) => {
+    const row = tx
+      .update(adminUsers)
+      .set({ removedAt: now, passwordHash: REMOVED_PASSWORD })
+      .where(
+        and(
+          eq(adminUsers.id, userId),
+          isNull(adminUsers.removedAt),
+          sql`(${adminUsers.role} <> 'owner' OR (SELECT count(*) FROM admin_users WHERE role = 'owner' AND removed_at IS NULL) > 1)`,
+        ),
+      )
+      .returning({ email: adminUsers.email, role: adminUsers.role })
+      .get()
+    if (!row) throw new InvalidInput('That person was already removed, or is the last owner.')
+    const ended = tx.delete(adminSessions).where(eq(adminSessions.userId, userId)).run().changes
+    return { before: { email: row.email, role: row.role }, after: { removed: true, sessionsEnded: ended }, result: undefined }
+  })
+}

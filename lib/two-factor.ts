@@ -1,0 +1,210 @@
+import 'server-only'
+import crypto from 'node:crypto'
+import { and, count, eq, gt, isNotNull, isNull, lt, or, sql } from 'drizzle-orm'
+import * as OTPAuth from 'otpauth'
+import QRCode from 'qrcode'
+import { getDb, write } from '@/db'
+import { adminChallenges, adminLoginFailures, adminRecoveryCodes, adminSessions, adminUsers } from '@/db/schema'
+import * as adminAuth from './admin-auth'
+import * as audit from './audit'
+import { getEnv } from './env'
+import { InvalidInput, NotFound } from './errors'
+
+// The second factor for admin sign-in: TOTP (RFC 6238, the six-digit codes of any
+// authenticator app) enrolled by QR code, and ten single-use recovery codes for a lost phone.
+// Passkeys were left out: a one-person shop signs in from one or two devices, an authenticator
+// app covers them, and a lost device is recovered from the server (npm run admin:reset-2fa).
+//
+// A code works once: the 30-second step of the last accepted code is kept and a code must be
+// of a later step, checked in the same UPDATE that records it. Code entry is slowed twice
+// over: a challenge takes MAX_ATTEMPTS_PER_CHALLENGE wrong codes and then asks for the
+// password again, and MAX_CODE_FAILURES wrong codes in the window lock the person's code
+// entry, whatever challenge they come through.
+
+export const RECOVERY_CODE_COUNT = 10
+export const MAX_ATTEMPTS_PER_CHALLENGE = 5
+export const MAX_CODE_FAILURES = 5
+const WINDOW_MS = 15 * 60 * 1000
+const PERIOD_S = 30
+// Recovery codes: 16 characters of an alphabet without look-alikes (about 79 bits each).
+const ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789'
+
+const sha256 = (text: string) => crypto.createHash('sha256').update(text).digest('hex')
+
+function totp(secretBase32: string, email: string): OTPAuth.TOTP {
+  return new OTPAuth.TOTP({ issuer: getEnv().storeName, label: email, algorithm: 'SHA1', digits: 6, period: PERIOD_S, secret: OTPAuth.Secret.fromBase32(secretBase32) })
+}
+
+/** The 30-second step an accepted code belongs to, or null when the code is not right now. */
+function acceptedStep(secretBase32: string, email: string, code: string, now: number): number | null {
+  const delta = totp(secretBase32, email).validate({ token: code, timestamp: now, window: 1 })
+  return delta === null ? null : Math.floor(now / 1000 / PERIOD_S) + delta
+}
+
+function recoveryCode(): string {
+  const bytes = crypto.randomBytes(16)
+  const chars = [...bytes].map((b) => ALPHABET[b % ALPHABET.length]).join('')
+  return chars.match(/.{4}/g)!.join('-')
+}
+
+/** What a person types, as stored: lower case, no dashes or spaces. */
+function normalizeRecovery(code: string): string {
+  return code.toLowerCase().replace(/[^a-z0-9]/g, '')
+}
+
+export type Status = { isEnabled: boolean; recoveryCodesLeft: number; pending: { secret: string; uri: string } | null }
+
+export function status(admin: { id: number; email: string }): Status {
+  const row = getDb().select({ secret: adminUsers.totpSecret, enabledAt: adminUsers.totpEnabledAt }).from(adminUsers).where(eq(adminUsers.id, admin.id)).get()
+  const left = getDb()
+    .select({ n: count() })
+    .from(adminRecoveryCodes)
+    .where(and(eq(adminRecoveryCodes.userId, admin.id), isNull(adminRecoveryCodes.usedAt)))
+    .get()!.n
+  const isEnabled = !!row?.enabledAt
+  const pending = !isEnabled && row?.secret ? { secret: row.secret, uri: totp(row.secret, admin.email).toString() } : null
+  return { isEnabled, recoveryCodesLeft: isEnabled ? left : 0, pending }
+}
+
+/** Starts enrolment: a new secret, not yet in force until a code from it is confirmed. */
+export function beginEnrolment(admin: audit.Actor): void {
+  const secret = new OTPAuth.Secret({ size: 20 }).base32
+  const { changes } = write((tx) => tx.update(adminUsers).set({ totpSecret: secret }).where(and(eq(adminUsers.id, admin.id), isNull(adminUsers.totpEnabledAt))).run())
+  if (changes === 0) throw new InvalidInput('Two-factor sign-in is already on.')
+}
+
+/** The enrolment QR code as an SVG document (drawn here; the secret never leaves the server otherwise). */
+export function qrSvg(uri: string): Promise<string> {
+  return QRCode.toString(uri, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' })
+}
+
+/**
+ * Confirms enrolment with a code from the app: from now on sign-in asks for a code. Returns
+ * the ten recovery codes, to be shown once; only their hashes are kept.
+ */
+export function confirmEnrolment(admin: audit.Actor, codeRaw: string, now = Date.now()): string[] {
+  const code = codeRaw.replace(/\s/g, '')
+  if (!/^\d{6}$/.test(code)) throw new InvalidInput('Enter the six-digit code your app shows.')
+  const row = getDb().select({ secret: adminUsers.totpSecret, enabledAt: adminUsers.totpEnabledAt }).from(adminUsers).where(eq(adminUsers.id, admin.id)).get()
+  if (!row?.secret || row.enabledAt) throw new InvalidInput('Start the set-up again: there is no code to confirm.')
+  const step = acceptedStep(row.secret, admin.email, code, now)
+  if (step === null) throw new InvalidInput('That code is not right. Check the time on your phone and enter the code it shows now.')
+  const codes = Array.from({ length: RECOVERY_CODE_COUNT }, recoveryCode)
+  audit.change(admin, 'admin.two_factor_enable', `admin:${admin.id}`, (tx) => {
+    const { changes } = tx
+      .update(adminUsers)
+      .set({ totpEnabledAt: now, totpLastStep: step })
+      .where(and(eq(adminUsers.id, admin.id), isNull(adminUsers.totpEnabledAt), eq(adminUsers.totpSecret, row.secret!)))
+      .run()
+    if (changes === 0) throw new InvalidInput('Two-factor sign-in is already on.')
+    tx.delete(adminRecoveryCodes).where(eq(adminRecoveryCodes.userId, admin.id)).run()
+    tx.insert(adminRecoveryCodes).values(codes.map((c) => ({ userId: admin.id, codeHash: sha256(normalizeRecovery(c)), createdAt: now }))).run()
+    return { before: { twoFactor: false }, after: { twoFactor: true, recoveryCodes: RECOVERY_CODE_COUNT }, result: undefined }
+  })
+  return codes
+}
+
+function codeFailures(userId: number, now: number): number {
+  return getDb()
+    .select({ n: count() })
+    .from(adminLoginFailures)
+    .where(and(eq(adminLoginFailures.key, `code:${userId}`), gt(adminLoginFailures.createdAt, now - WINDOW_MS)))
+    .get()!.n
+}
+
+/** The challenge is gone (expired, used, or too many wrong codes): sign in with the password again. */
+export class ChallengeGone extends Error {
+  constructor() {
+    super('The sign-in timed out or had too many wrong codes. Enter your email and password again.')
+    this.name = 'ChallengeGone'
+  }
+}
+
+export type Verified = { token: string; admin: { id: number; email: string }; usedRecoveryCode: boolean; recoveryCodesLeft: number }
+
+/**
+ * Completes a sign-in waiting for its second factor: a six-digit code from the app, or one of
+ * the recovery codes. Right, the challenge is spent and a session opens (its new token is
+ * returned) in one transaction; wrong, the attempt is counted against the challenge and the
+ * person.
+ */
+export function verifyChallenge(challengeToken: string | undefined, codeRaw: string, clientAddress: string, now = Date.now()): Verified {
+  const challenge = adminAuth.challengeFor(challengeToken, now)
+  if (!challenge || challenge.attempts >= MAX_ATTEMPTS_PER_CHALLENGE) throw new ChallengeGone()
+  if (codeFailures(challenge.userId, now) >= MAX_CODE_FAILURES) throw new adminAuth.RateLimited()
+  const code = codeRaw.trim()
+  const user = getDb().select({ secret: adminUsers.totpSecret, email: adminUsers.email }).from(adminUsers).where(eq(adminUsers.id, challenge.userId)).get()
+  if (!user?.secret) throw new ChallengeGone()
+  const isTotp = /^\d{3} ?\d{3}$/.test(code)
+  const step = isTotp ? acceptedStep(user.secret, user.email, code.replace(' ', ''), now) : null
+  const recoveryHash = isTotp ? null : sha256(normalizeRecovery(code))
+  const token = crypto.randomBytes(32).toString('base64url')
+  const admin = { id: challenge.userId, email: user.email }
+  const accepted = write((tx) => {
+    let ok = false
+    if (step !== null) {
+      // later than the last accepted step only: a code seen over a shoulder is spent
+      ok = tx.update(adminUsers).set({ totpLastStep: step }).where(and(eq(adminUsers.id, admin.id), or(isNull(adminUsers.totpLastStep), lt(adminUsers.totpLastStep, step)))).run().changes === 1
+    } else if (recoveryHash && normalizeRecovery(code).length === 16) {
+      ok = tx.update(adminRecoveryCodes).set({ usedAt: now }).where(and(eq(adminRecoveryCodes.userId, admin.id), eq(adminRecoveryCodes.codeHash, recoveryHash), isNull(adminRecoveryCodes.usedAt))).run().changes === 1
+    }
+    // the challenge is spent by whichever request gets here first
+    if (ok && tx.delete(adminChallenges).where(and(eq(adminChallenges.id, challenge.id), lt(adminChallenges.attempts, MAX_ATTEMPTS_PER_CHALLENGE))).run().changes === 1) {
+      adminAuth.openSession(tx, token, admin, clientAddress, now)
+      if (recoveryHash) audit.record(tx, admin, 'admin.recovery_code_used', `admin:${admin.id}`, null, { client: clientAddress })
+      tx.delete(adminLoginFailures).where(eq(adminLoginFailures.key, `code:${admin.id}`)).run()
+      return true
+    }
+    if (ok) throw new ChallengeGone()
+    tx.update(adminChallenges).set({ attempts: sql`${adminChallenges.attempts} + 1` }).where(eq(adminChallenges.id, challenge.id)).run()
+    tx.insert(adminLoginFailures).values({ key: `code:${admin.id}`, createdAt: now }).run()
+    return false
+  })
+  if (!accepted) {
+    const left = Math.min(MAX_ATTEMPTS_PER_CHALLENGE - challenge.attempts - 1, MAX_CODE_FAILURES - codeFailures(admin.id, now))
+    if (left <= 0) throw new ChallengeGone()
+    throw new InvalidInput(`That code is not right (${left} ${left === 1 ? 'try' : 'tries'} left). Enter the code your app shows now, or a recovery code.`)
+  }
+  const recoveryCodesLeft = getDb()
+    .select({ n: count() })
+    .from(adminRecoveryCodes)
+    .where(and(eq(adminRecoveryCodes.userId, admin.id), isNull(adminRecoveryCodes.usedAt)))
+    .get()!.n
+  return { token, admin, usedRecoveryCode: recoveryHash !== null, recoveryCodesLeft }
+}
+
+/**
+ * From the server (npm run admin:reset-2fa -- email): turns the second factor off for a
+ * person who lost their phone and their recovery codes, and signs them out everywhere. They
+ * sign in with the password and set it up again.
+ */
+export function reset(emailRaw: string, operator: string): { id: number; email: string } {
+  const email = adminAuth.normalizeEmail(emailRaw)
+  const user = getDb()
+    .select({ id: adminUsers.id, email: adminUsers.email })
+    .from(adminUsers)
+    .where(and(eq(adminUsers.email, email), isNull(adminUsers.removedAt)))
+    .get()
+  if (!user) throw new NotFound(`An admin with the email ${email}`)
+  write((tx) => {
+    const before = tx.select({ enabledAt: adminUsers.totpEnabledAt }).from(adminUsers).where(eq(adminUsers.id, user.id)).get()
+    tx.update(adminUsers).set({ totpSecret: null, totpEnabledAt: null, totpLastStep: null }).where(eq(adminUsers.id, user.id)).run()
+    tx.delete(adminRecoveryCodes).where(eq(adminRecoveryCodes.userId, user.id)).run()
+    tx.delete(adminChallenges).where(eq(adminChallenges.userId, user.id)).run()
+    tx.delete(adminSessions).where(eq(adminSessions.userId, user.id)).run()
+    audit.record(tx, { id: user.id, email: operator }, 'admin.two_factor_reset', `admin:${user.id}`, { twoFactor: before?.enabledAt != null }, { twoFactor: false })
+  })
+  return user
+}
+
+/** How many admins sign in with a second factor, of how many (for the owner's setting). */
+export function coverage(): { enrolled: number; people: number } {
+  const db = getDb()
+  const people = db.select({ n: count() }).from(adminUsers).where(isNull(adminUsers.removedAt)).get()!.n
+  const enrolled = db
+    .select({ n: count() })
+    .from(adminUsers)
+    .where(and(isNull(adminUsers.removedAt), isNotNull(adminUsers.totpEnabledAt)))
+    .get()!.n
+  return { enrolled, people }
+}

@@ -1,0 +1,153 @@
+import * as OTPAuth from 'otpauth'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { getDb } from '@/db'
+import * as adminAuth from '@/lib/admin-auth'
+import { resetEnv } from '@/lib/env'
+import { InvalidInput } from '@/lib/errors'
+import * as staff from '@/lib/staff'
+import * as twoFactor from '@/lib/two-factor'
+import { freshDb, type TestDb } from '../support/db'
+
+// The second factor on a real database: enrolment by a confirmed first code, sign-in in two
+// steps, codes that work once, recovery codes stored hashed and spent, limits on guessing,
+// the owner's requirement and the reset from the server.
+
+let t: TestDb
+beforeEach(() => {
+  t = freshDb()
+  process.env.STORAGE_DIR = t.dir
+  resetEnv()
+})
+afterEach(() => {
+  t.close()
+  delete process.env.STORAGE_DIR
+  resetEnv()
+})
+
+const PASSWORD = 'a long enough password'
+const sqlite = () => getDb().$client
+
+function codeAt(secret: string, at: number): string {
+  return OTPAuth.TOTP.generate({ secret: OTPAuth.Secret.fromBase32(secret), algorithm: 'SHA1', digits: 6, period: 30, timestamp: at })
+}
+
+/** An admin with two-factor sign-in on; its secret and recovery codes. */
+async function enrolled(email = 'owner@example.com', now = Date.now()) {
+  const row = await adminAuth.createAdmin(email, PASSWORD)
+  const admin = { ...row }
+  twoFactor.beginEnrolment(admin)
+  const pending = twoFactor.status(admin).pending!
+  const codes = twoFactor.confirmEnrolment(admin, codeAt(pending.secret, now), now)
+  return { admin, secret: pending.secret, codes }
+}
+
+describe('enrolment', () => {
+  it('starts with a secret and a QR code, turns on only with a right code, and shows ten recovery codes stored hashed', async () => {
+    const admin = await adminAuth.createAdmin('owner@example.com', PASSWORD)
+    expect(twoFactor.status(admin)).toEqual({ isEnabled: false, recoveryCodesLeft: 0, pending: null })
+    twoFactor.beginEnrolment(admin)
+    const { pending } = twoFactor.status(admin)
+    expect(pending!.secret).toMatch(/^[A-Z2-7]{32}$/)
+    expect(pending!.uri).toMatch(/^otpauth:\/\/totp\/.*owner%40example\.com\?.*secret=/)
+    expect(await twoFactor.qrSvg(pending!.uri)).toMatch(/^<svg[\s\S]*<\/svg>\s*$/)
+    // not yet in force: the password alone still opens a session
+    expect((await adminAuth.signIn('owner@example.com', PASSWORD, '10.0.0.1')).secondFactor).toBe(false)
+
+    expect(() => twoFactor.confirmEnrolment(admin, '12345')).toThrow(/six-digit/)
+    const wrong = codeAt(pending!.secret, Date.now() + 10 * 60_000)
+    expect(() => twoFactor.confirmEnrolment(admin, wrong)).toThrow(/not right/)
+    const codes = twoFactor.confirmEnrolment(admin, codeAt(pending!.secret, Date.now()))
+    expect(codes).toHaveLength(10)
+    expect(new Set(codes).size).toBe(10)
+    for (const code of codes) expect(code).toMatch(/^[a-z2-9]{4}(-[a-z2-9]{4}){3}$/)
+    const stored = sqlite().prepare('SELECT code_hash AS h FROM admin_recovery_codes').all() as { h: string }[]
+    expect(stored).toHaveLength(10)
+    for (const { h } of stored) for (const code of codes) expect(h).not.toContain(code.replace(/-/g, ''))
+    expect(twoFactor.status(admin)).toMatchObject({ isEnabled: true, recoveryCodesLeft: 10, pending: null })
+    expect(() => twoFactor.beginEnrolment(admin)).toThrow(/already on/)
+    expect((sqlite().prepare(`SELECT admin_email AS e FROM audit_log WHERE action = 'admin.two_factor_enable'`).get() as { e: string }).e).toBe('owner@example.com')
+  })
+})
+
+describe('sign-in with a second factor', () => {
+  it('opens a challenge, not a session, and a session only for a right code, each code once', async () => {
+    const now = Date.now()
+    const { secret } = await enrolled('owner@example.com', now - 60_000)
+    const first = await adminAuth.signIn('owner@example.com', PASSWORD, '10.0.0.1', now)
+    expect(first.secondFactor).toBe(true)
+    // the challenge's token is no session
+    expect(adminAuth.sessionFor(first.token, now)).toBeNull()
+    expect(adminAuth.challengeFor(first.token, now)?.email).toBe('owner@example.com')
+
+    const code = codeAt(secret, now)
+    const ok = twoFactor.verifyChallenge(first.token, code, '10.0.0.1', now)
+    expect(adminAuth.sessionFor(ok.token, now)).toMatchObject({ email: 'owner@example.com', hasTwoFactor: true, mustEnrol: false })
+    expect(ok.usedRecoveryCode).toBe(false)
+    // the challenge is spent
+    expect(() => twoFactor.verifyChallenge(first.token, code, '10.0.0.1', now)).toThrow(twoFactor.ChallengeGone)
+    // the same code on a new challenge: refused, it was used
+    const second = await adminAuth.signIn('owner@example.com', PASSWORD, '10.0.0.1', now)
+    expect(() => twoFactor.verifyChallenge(second.token, code, '10.0.0.1', now)).toThrow(/not right \(4 tries left\)/)
+    // the next step's code works
+    expect(adminAuth.sessionFor(twoFactor.verifyChallenge(second.token, codeAt(secret, now + 30_000), '10.0.0.1', now + 30_000).token, now + 30_000)).not.toBeNull()
+    // a challenge expires
+    const late = await adminAuth.signIn('owner@example.com', PASSWORD, '10.0.0.1', now)
+    expect(() => twoFactor.verifyChallenge(late.token, codeAt(secret, now + adminAuth.CHALLENGE_MS + 60_000), '10.0.0.1', now + adminAuth.CHALLENGE_MS + 60_000)).toThrow(twoFactor.ChallengeGone)
+  })
+
+  it('takes each recovery code once, in any case and with or without dashes', async () => {
+    const { codes } = await enrolled()
+    const a = await adminAuth.signIn('owner@example.com', PASSWORD, '10.0.0.1')
+    const used = twoFactor.verifyChallenge(a.token, codes[3]!.toUpperCase().replace(/-/g, ' '), '10.0.0.1')
+    expect(used).toMatchObject({ usedRecoveryCode: true, recoveryCodesLeft: 9 })
+    expect(adminAuth.sessionFor(used.token)).not.toBeNull()
+    const b = await adminAuth.signIn('owner@example.com', PASSWORD, '10.0.0.1')
+    expect(() => twoFactor.verifyChallenge(b.token, codes[3]!, '10.0.0.1')).toThrow(InvalidInput)
+    expect(twoFactor.verifyChallenge(b.token, codes[4]!, '10.0.0.1').recoveryCodesLeft).toBe(8)
+    expect(sqlite().prepare(`SELECT count(*) AS n FROM audit_log WHERE action = 'admin.recovery_code_used'`).get()).toEqual({ n: 2 })
+  })
+
+  it('limits guessing: five wrong codes end a challenge, five in the window lock code entry', async () => {
+    const now = Date.now()
+    const { secret } = await enrolled('owner@example.com', now - 120_000)
+    const a = await adminAuth.signIn('owner@example.com', PASSWORD, '10.0.0.1', now)
+    for (let i = 0; i < 4; i++) expect(() => twoFactor.verifyChallenge(a.token, '000000', '10.0.0.1', now)).toThrow(InvalidInput)
+    expect(() => twoFactor.verifyChallenge(a.token, '000000', '10.0.0.1', now)).toThrow(twoFactor.ChallengeGone)
+    // even the right code is refused on a spent challenge and while locked
+    expect(() => twoFactor.verifyChallenge(a.token, codeAt(secret, now), '10.0.0.1', now)).toThrow(twoFactor.ChallengeGone)
+    const b = await adminAuth.signIn('owner@example.com', PASSWORD, '10.0.0.2', now)
+    expect(() => twoFactor.verifyChallenge(b.token, codeAt(secret, now), '10.0.0.2', now)).toThrow(adminAuth.RateLimited)
+    // after the window, the right code works
+    const later = now + 16 * 60_000
+    const c = await adminAuth.signIn('owner@example.com', PASSWORD, '10.0.0.2', later)
+    expect(adminAuth.sessionFor(twoFactor.verifyChallenge(c.token, codeAt(secret, later), '10.0.0.2', later).token, later)).not.toBeNull()
+  })
+})
+
+describe('the owner requires it; the server resets it', () => {
+  it('sends everyone without a second factor to enrol, and resets a lost device from the server', async () => {
+    const plain = await adminAuth.createAdmin('staffer@example.com', PASSWORD)
+    const { admin: owner, secret } = await enrolled('boss@example.com')
+    const ownerAdmin: adminAuth.Admin = { ...owner, role: 'owner', sessionId: 'x', hasTwoFactor: false, mustEnrol: false }
+    expect(() => staff.setRequireTwoFactor(ownerAdmin, true)).toThrow(/for yourself first/)
+    staff.setRequireTwoFactor({ ...ownerAdmin, hasTwoFactor: true }, true)
+    expect(staff.policy().requireTwoFactor).toBe(true)
+    const s = await adminAuth.signIn(plain.email, PASSWORD, '10.0.0.1')
+    expect(adminAuth.sessionFor(s.token)).toMatchObject({ hasTwoFactor: false, mustEnrol: true })
+    expect(twoFactor.coverage()).toEqual({ enrolled: 1, people: 2 })
+
+    // the owner's phone is lost: reset from the server
+    // (the enrolment code's step is spent: the next one)
+    const next = Date.now() + 30_000
+    const b = await adminAuth.signIn(owner.email, PASSWORD, '10.0.0.1', next)
+    const session = twoFactor.verifyChallenge(b.token, codeAt(secret, next), '10.0.0.1', next).token
+    expect(adminAuth.sessionFor(session, next)).not.toBeNull()
+    twoFactor.reset('BOSS@example.com', 'server console (admin:reset-2fa)')
+    expect(adminAuth.sessionFor(session, next)).toBeNull()
+    expect(twoFactor.status(owner)).toEqual({ isEnabled: false, recoveryCodesLeft: 0, pending: null })
+    expect(sqlite().prepare('SELECT count(*) AS n FROM admin_recovery_codes').get()).toEqual({ n: 0 })
+    expect((await adminAuth.signIn(owner.email, PASSWORD, '10.0.0.1')).secondFactor).toBe(false)
+    expect(sqlite().prepare(`SELECT admin_email AS e, subject FROM audit_log WHERE action = 'admin.two_factor_reset'`).get()).toEqual({ e: 'server console (admin:reset-2fa)', subject: `admin:${owner.id}` })
+    expect(() => twoFactor.reset('nobody@example.com', 'x')).toThrow(/was not found/)
+  })
+})
