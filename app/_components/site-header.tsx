@@ -39,11 +39,11 @@ export function SiteHeader({ storeName, collections, isTestMode }: Props) {
           </nav>
           <div className="ml-auto flex items-center gap-1 md:ml-0">
             <HeaderSearch />
-            <Link href="/search" className="inline-flex rounded-full p-2.5 hover:bg-stone-100 sm:hidden" aria-label="Search">
+            <Link href="/search" className="icon-link sm:hidden" aria-label="Search">
               <SearchIcon />
             </Link>
             {/* the same link for everyone: the header is shared by cached catalog pages */}
-            <Link href="/account" className="inline-flex rounded-full p-2.5 hover:bg-stone-100" aria-label="Your account" data-testid="account-link">
+            <Link href="/account" className="icon-link" aria-label="Your account" data-testid="account-link">
               <PersonIcon />
             </Link>
             <CartLink />
