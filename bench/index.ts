@@ -25,7 +25,9 @@ const isQuick = process.argv.includes('--quick') || process.env.BENCH_QUICK === 
 // `--only webhook`: the webhook ingest rows alone, on a freshly booted store (a minute or two
 // instead of seven), for work on that path.
 // `--only selling`: the browsing-while-selling rows alone, likewise.
-const ONLY_PARTS = ['webhook', 'selling'] as const
+// `--only pages`: the product page's HTML, first-load JS and Lighthouse rows alone (with the
+// minimal app beside them, built if needed), for work on what a first visit costs.
+const ONLY_PARTS = ['webhook', 'selling', 'pages'] as const
 const only = (() => {
   const at = process.argv.indexOf('--only')
   if (at === -1) return undefined
@@ -163,6 +165,7 @@ function describe(results: LoadResult[]): string {
 async function main() {
   if (only === 'webhook') return onlyPart(webhookIngest)
   if (only === 'selling') return onlyPart(browsingWhileSelling)
+  if (only === 'pages') return onlyPart(pageWeightsBesideMinimal)
   if (isQuick) {
     if (!isStoreBuilt()) throw new Error('no production build: run `npm run build` first (the quick bench does not build)')
   } else {
@@ -209,7 +212,6 @@ async function main() {
     // The bytes of each page, for the raw server and the size rows.
     const pages = new Map<string, Page>()
     for (const p of [...PAGES, CART]) pages.set(p.path, await fetchPage(`${storeA.url}${p.path}`))
-    const minimalPage = minimal ? await fetchPage(`${minimal.url}${MINIMAL_STATIC}`) : undefined
     const pagesFile = path.join(rawDir, 'pages.json')
     fs.writeFileSync(pagesFile, JSON.stringify(Object.fromEntries([...pages].map(([p, page]) => [p, { type: page.type, body: page.body.toString('base64') }]))))
     const rawPort = await freePort()
@@ -256,61 +258,7 @@ async function main() {
       })
     }
 
-    // Sizes: the product page's HTML, and the JavaScript a first visit to each route loads.
-    const productBytes = pages.get(`/products/${product}`)!.body.length
-    rows.push({
-      measure: 'product page HTML (uncompressed)',
-      store: kb(productBytes),
-      baseline: minimalPage ? `minimal page ${kb(minimalPage.body.length)}` : 'minimal app not built',
-      ratio: minimalPage ? x(productBytes / minimalPage.body.length) : '–',
-      budget: '≤ 30 KB',
-      result: judge(productBytes <= 30 * 1024),
-    })
-    const minimalJs = minimal ? await firstLoadJs(minimal.url, MINIMAL_STATIC) : undefined
-    for (const p of [...PAGES, CART]) {
-      const measure = `first-load JS (gzip), ${p.name}`
-      await section([measure], async () => {
-        const js = await firstLoadJs(storeA.url, p.path)
-        const ratio = minimalJs ? js.gzipBytes / minimalJs.gzipBytes : NaN
-        rows.push({
-          measure,
-          store: `${kb(js.gzipBytes)} in ${js.scripts} scripts`,
-          baseline: minimalJs ? `minimal ${kb(minimalJs.gzipBytes)} in ${minimalJs.scripts}` : 'minimal app not built',
-          ratio: x(ratio),
-          budget: '≤ 1.1×',
-          result: minimalJs ? judge(ratio <= 1.1) : 'skipped',
-        })
-      })
-    }
-
-    // Lighthouse, mobile.
-    // The listing at its indexable address: a sorted listing is noindex by design, which
-    // Lighthouse's SEO category counts against it.
-    const lhPages = [PAGES[0], PAGES[2], { name: 'listing', path: '/products' }, CART]
-    const lhMeasures = lhPages.map((p) => `Lighthouse mobile, ${p.name}`)
-    if (isQuick) skipped(lhMeasures, 'quick run')
-    else {
-      await section(lhMeasures, async () => {
-        progress('Lighthouse…')
-        const urls = lhPages.map((p) => `${storeA.url}${p.path}`)
-        const minimalUrl = minimal ? `${minimal.url}${MINIMAL_STATIC}` : undefined
-        const scores = await lighthouseScores(minimalUrl ? [minimalUrl, ...urls] : urls, C.lighthouseRuns)
-        const base = minimalUrl ? scores.get(minimalUrl) : undefined
-        lhPages.forEach((p, i) => {
-          const s = scores.get(urls[i]!)!
-          const needsSeo = p !== CART
-          const ok = s.performance >= 0.95 && s.accessibility === 1 && s.bestPractices === 1 && (!needsSeo || s.seo === 1)
-          rows.push({
-            measure: lhMeasures[i]!,
-            store: score(s),
-            baseline: base ? `minimal ${score(base)}` : 'minimal app not built',
-            ratio: base ? `P ${x(s.performance / base.performance)}` : '–',
-            budget: needsSeo ? 'P ≥ 0.95, A = BP = SEO = 1' : 'P ≥ 0.95, A = BP = 1 (noindex)',
-            result: judge(ok),
-          })
-        })
-      })
-    }
+    await pageWeights(storeA, minimal)
 
     // Stop everything of this first part: the store's shutdown after its load.
     await raw.stop()
@@ -387,6 +335,78 @@ async function main() {
     rows.push({ measure: 'commit: paid order recorded (applySession)', store: `${ms(d.orderMs)}/order`, baseline: `minimal FULL commit ${ms(d.fullMs)}`, ratio: x(d.orderMs / d.fullMs), budget: '–', result: 'info' })
     rows.push({ measure: 'commit: duplicate delivery (finds the order)', store: `${ms(d.duplicateMs)}/delivery`, baseline: `minimal FULL commit ${ms(d.fullMs)}`, ratio: x(d.duplicateMs / d.fullMs), budget: '–', result: 'info' })
   }
+}
+
+/**
+ * What a first visit costs: the product page's HTML, the JavaScript each shop route loads,
+ * Lighthouse's scores (each page's best report is kept in storage/bench/lighthouse/).
+ */
+async function pageWeights(store: Store, minimal: Child | undefined): Promise<void> {
+  const minimalPage = minimal ? await fetchPage(`${minimal.url}${MINIMAL_STATIC}`) : undefined
+  const productBytes = (await fetchPage(`${store.url}/products/${product}`)).body.length
+  rows.push({
+    measure: 'product page HTML (uncompressed)',
+    store: kb(productBytes),
+    baseline: minimalPage ? `minimal page ${kb(minimalPage.body.length)}` : 'minimal app not built',
+    ratio: minimalPage ? x(productBytes / minimalPage.body.length) : '–',
+    budget: '≤ 30 KB',
+    result: judge(productBytes <= 30 * 1024),
+  })
+  const minimalJs = minimal ? await firstLoadJs(minimal.url, MINIMAL_STATIC) : undefined
+  for (const p of [...PAGES, CART]) {
+    const measure = `first-load JS (gzip), ${p.name}`
+    await section([measure], async () => {
+      const js = await firstLoadJs(store.url, p.path)
+      const ratio = minimalJs ? js.gzipBytes / minimalJs.gzipBytes : NaN
+      rows.push({
+        measure,
+        store: `${kb(js.gzipBytes)} in ${js.scripts} scripts`,
+        baseline: minimalJs ? `minimal ${kb(minimalJs.gzipBytes)} in ${minimalJs.scripts}` : 'minimal app not built',
+        ratio: x(ratio),
+        budget: '≤ 1.1×',
+        result: minimalJs ? judge(ratio <= 1.1) : 'skipped',
+      })
+    })
+  }
+
+  // Lighthouse, mobile.
+  // The listing at its indexable address: a sorted listing is noindex by design, which
+  // Lighthouse's SEO category counts against it.
+  const lhPages = [PAGES[0], PAGES[2], { name: 'listing', path: '/products' }, CART]
+  const lhMeasures = lhPages.map((p) => `Lighthouse mobile, ${p.name}`)
+  if (isQuick) skipped(lhMeasures, 'quick run')
+  else {
+    await section(lhMeasures, async () => {
+      progress('Lighthouse…')
+      const urls = lhPages.map((p) => `${store.url}${p.path}`)
+      const minimalUrl = minimal ? `${minimal.url}${MINIMAL_STATIC}` : undefined
+      const reports = path.join(root, 'storage', 'bench', 'lighthouse')
+      const names = new Map([...(minimalUrl ? [[minimalUrl, 'minimal'] as const] : []), ...lhPages.map((p, i) => [urls[i]!, p.name] as const)])
+      const scores = await lighthouseScores(minimalUrl ? [minimalUrl, ...urls] : urls, C.lighthouseRuns, (url) => path.join(reports, `${names.get(url)}.json`))
+      const base = minimalUrl ? scores.get(minimalUrl) : undefined
+      lhPages.forEach((p, i) => {
+        const s = scores.get(urls[i]!)!
+        const needsSeo = p !== CART
+        const ok = s.performance >= 0.95 && s.accessibility === 1 && s.bestPractices === 1 && (!needsSeo || s.seo === 1)
+        rows.push({
+          measure: lhMeasures[i]!,
+          store: score(s),
+          baseline: base ? `minimal ${score(base)}` : 'minimal app not built',
+          ratio: base ? `P ${x(s.performance / base.performance)}` : '–',
+          budget: needsSeo ? 'P ≥ 0.95, A = BP = SEO = 1' : 'P ≥ 0.95, A = BP = 1 (noindex)',
+          result: judge(ok),
+        })
+      })
+    })
+  }
+}
+
+/** `--only pages`: the page weights beside the minimal app, started here (built if stale). */
+async function pageWeightsBesideMinimal(store: Store, _rawDir: string, children: Child[]): Promise<void> {
+  if (!isQuick && (await buildMinimalApp())) progress('minimal app built')
+  const minimal = isMinimalAppBuilt() ? await startMinimalApp() : undefined
+  if (minimal) children.push(minimal)
+  await pageWeights(store, minimal)
 }
 
 /** The share of one core the store's process used during the best of these runs. */

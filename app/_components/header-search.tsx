@@ -26,7 +26,7 @@ export function HeaderSearch() {
         autoComplete="off"
         className="header-search"
       />
-      <SearchIcon className="pointer-events-none absolute left-3 top-1/2 size-4 -translate-y-1/2 text-stone-500" />
+      <SearchIcon className="header-search-icon" />
     </Form>
   )
 }

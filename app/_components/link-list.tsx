@@ -11,7 +11,7 @@ export function collectionLinks(collections: { slug: string; title: string }[]):
   return collections.map((c) => ({ href: `/collections/${c.slug}`, label: c.title }))
 }
 
-export function LinkList({ links, className, linkClassName }: { links: NavLink[]; className?: string; linkClassName: string }) {
+export function LinkList({ links, className, linkClassName }: { links: NavLink[]; className?: string; linkClassName?: string }) {
   return (
     <ul className={className}>
       {links.map((link) => (

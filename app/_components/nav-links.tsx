@@ -10,7 +10,7 @@ import type { NavLink } from './link-list'
  * which is shared by every page and cannot know the path on the server without becoming
  * request-time.
  */
-export function NavLinks({ links, className, linkClassName }: { links: NavLink[]; className?: string; linkClassName: string }) {
+export function NavLinks({ links, className, linkClassName }: { links: NavLink[]; className?: string; linkClassName?: string }) {
   const pathname = usePathname()
   return (
     <ul className={className}>

@@ -29,7 +29,7 @@ export function SiteFooter({ storeName, description, priceNote, collections }: P
       </div>
       <div className="border-t border-stone-200">
         <p className={`${container} py-6 text-xs text-stone-500`}>
-          © {storeName}.{priceNote ? ` ${priceNote}` : ''}
+          {`© ${storeName}.${priceNote ? ` ${priceNote}` : ''}`}
         </p>
       </div>
     </footer>
@@ -40,7 +40,7 @@ function FooterLinks({ title, links }: { title: string; links: { href: string; l
   return (
     <nav aria-label={title}>
       <h2 className="text-sm font-semibold">{title}</h2>
-      <LinkList links={links} className="footer-list" linkClassName="quiet-link" />
+      <LinkList links={links} className="footer-list" />
     </nav>
   )
 }

@@ -12,11 +12,11 @@ import { NavLinks } from './nav-links'
 import { PersonIcon, SearchIcon } from './ui/icons'
 import { container } from './ui/styles'
 
-// Collections in the header on a desk, and as a row of chips under it on a phone.
+// Collections in the header on a desk, and as a row of chips under it on a phone; the lists'
+// classes style their links (globals.css), so no link carries a class of its own in every
+// page's HTML.
 const mainList = 'nav-list'
-const mainLink = 'nav-pill'
 const chipList = 'chip-list'
-const chipLink = 'nav-chip'
 
 type Props = { storeName: string; collections: { slug: string; title: string }[]; isTestMode: boolean }
 
@@ -35,15 +35,15 @@ export function SiteHeader({ storeName, collections, isTestMode }: Props) {
             {storeName}
           </Link>
           <nav aria-label="Main" className="hidden min-w-0 flex-1 md:block">
-            <NavLinks links={[allProducts, ...collectionLinks(primary)]} className={mainList} linkClassName={mainLink} />
+            <NavLinks links={[allProducts, ...collectionLinks(primary)]} className={mainList} />
           </nav>
           <div className="ml-auto flex items-center gap-1 md:ml-0">
             <HeaderSearch />
-            <Link href="/search" className="inline-flex rounded-full p-2.5 hover:bg-stone-100 sm:hidden" aria-label="Search">
+            <Link href="/search" className="icon-link sm:hidden" aria-label="Search">
               <SearchIcon />
             </Link>
             {/* the same link for everyone: the header is shared by cached catalog pages */}
-            <Link href="/account" className="inline-flex rounded-full p-2.5 hover:bg-stone-100" aria-label="Your account" data-testid="account-link">
+            <Link href="/account" className="icon-link" aria-label="Your account" data-testid="account-link">
               <PersonIcon />
             </Link>
             <CartLink />
@@ -51,7 +51,7 @@ export function SiteHeader({ storeName, collections, isTestMode }: Props) {
         </div>
       </header>
       <nav aria-label="Collections" className="chip-bar">
-        <NavLinks links={[allProducts, ...collectionLinks(collections)]} className={chipList} linkClassName={chipLink} />
+        <NavLinks links={[allProducts, ...collectionLinks(collections)]} className={chipList} />
       </nav>
     </>
   )

@@ -1,4 +1,6 @@
 // Lighthouse (mobile, its default settings) in Debian's Chromium, headless.
+import fs from 'node:fs'
+import path from 'node:path'
 
 export type Scores = { performance: number; accessibility: number; bestPractices: number; seo: number; runs: number }
 
@@ -8,9 +10,11 @@ export const CHROME_PATH = process.env.CHROME_PATH || '/usr/bin/chromium'
  * Scores per URL, each from the run with the best performance score of `runs`: on a shared
  * machine, what else runs only ever pulls the score down. A run Lighthouse reports as failed
  * (runtimeError: the page never painted, Chrome went away) is tried again, up to `runs` more
- * times; a URL with no good run at all throws.
+ * times; a URL with no good run at all throws. With `reportFile`, each URL's best report (its
+ * audits: LCP element, blocking time, layout shifts, what each script cost) is written there
+ * as JSON, to read why a score is what it is.
  */
-export async function lighthouseScores(urls: string[], runs: number): Promise<Map<string, Scores>> {
+export async function lighthouseScores(urls: string[], runs: number, reportFile?: (url: string) => string): Promise<Map<string, Scores>> {
   const { launch } = await import('chrome-launcher')
   const { default: lighthouse } = await import('lighthouse')
   const chrome = await launch({ chromePath: CHROME_PATH, chromeFlags: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] })
@@ -18,6 +22,7 @@ export async function lighthouseScores(urls: string[], runs: number): Promise<Ma
   try {
     for (const url of urls) {
       let bestRun: Scores | undefined
+      let bestReport = ''
       let good = 0
       let lastError = ''
       for (let attempt = 0; good < runs && attempt < runs * 2; attempt++) {
@@ -30,10 +35,17 @@ export async function lighthouseScores(urls: string[], runs: number): Promise<Ma
         good++
         const c = lhr.categories
         const run = { performance: c.performance?.score ?? 0, accessibility: c.accessibility?.score ?? 0, bestPractices: c['best-practices']?.score ?? 0, seo: c.seo?.score ?? 0, runs: good }
-        if (!bestRun || run.performance > bestRun.performance) bestRun = run
+        if (!bestRun || run.performance > bestRun.performance) {
+          bestRun = run
+          bestReport = typeof result.report === 'string' ? result.report : ''
+        }
       }
       if (!bestRun) throw new Error(`lighthouse failed on ${url}: ${lastError}`)
       scores.set(url, { ...bestRun, runs: good })
+      if (reportFile && bestReport) {
+        fs.mkdirSync(path.dirname(reportFile(url)), { recursive: true })
+        fs.writeFileSync(reportFile(url), bestReport)
+      }
     }
   } finally {
     chrome.kill()

@@ -47,7 +47,7 @@ export function UploadImage({ path, alt, width = 800, height = 800, className = 
       alt={alt}
       width={width}
       height={height}
-      sizes={isResizable(path) ? (sizes ?? '100vw') : sizes}
+      sizes={isResizable(path) ? (sizes ?? '100vw') : undefined}
       loading={isPriority ? 'eager' : 'lazy'}
       fetchPriority={isPriority ? 'high' : undefined}
       decoding="async"
