@@ -358,7 +358,10 @@ export async function currentAdmin(): Promise<Admin | null> {
  */
 export async function requireAdmin(): Promise<Admin> {
   const admin = await requireSession()
-  if (admin.mustEnrol) return redirectTo(ENROL_PAGE + '?error=' + encodeURIComponent('The owner requires two-factor sign-in: set it up to continue.'))
+  if (admin.mustEnrol) {
+    const flash = await import('./flash')
+    return redirectTo(flash.href(ENROL_PAGE, 'error', 'The owner requires two-factor sign-in: set it up to continue.'))
+  }
   return admin
 }
 

@@ -7,7 +7,7 @@ import { getEnv } from './env'
 import { InvalidInput, NotFound } from './errors'
 import * as inventory from './inventory'
 import { decimalAmount, parseMoney } from './money'
-import { DESCRIPTION_MAX, PRODUCT_STATUSES, TITLE_MAX, optionsText, parseOptionsText } from './products'
+import { DESCRIPTION_MAX, OPTIONS_FORMAT, PRODUCT_STATUSES, TITLE_MAX, optionsText, parseOptionsText } from './products'
 import type { VariantOptions } from '@/db/schema'
 
 // The catalog as CSV, both ways: the export writes one row per variant; the import reads
@@ -167,7 +167,7 @@ function read(text: string, collectionSlugs: ReadonlySet<string>): Parsed {
     const variantTitle = get('variant_title')
     if (variantTitle.length > TITLE_MAX) bad('variant_title', `The variant title is too long (${TITLE_MAX} characters at most).`)
     const options = parseOptionsText(get('options'))
-    if (!options) bad('options', 'Write options as Name=Value, separated by commas (Size=M, Colour=Navy).')
+    if (!options) bad('options', `Write options as ${OPTIONS_FORMAT}.`)
     const price = parseMoney(get('price'), currency, { what: `The price “${get('price').slice(0, 40)}”` })
     if (!price.ok) bad('price', price.message)
     const priceCents = price.ok ? price.cents : undefined

@@ -6,6 +6,7 @@ import { adminInvites, adminSessions, adminSettings, adminUsers } from '@/db/sch
 import * as adminAuth from './admin-auth'
 import * as audit from './audit'
 import { InvalidInput, NotFound } from './errors'
+import * as flash from './flash'
 import * as jobs from './jobs'
 import { formatMoney } from './money'
 
@@ -45,7 +46,7 @@ export async function requirePermission(permission: Permission): Promise<adminAu
   const admin = await adminAuth.requireAdmin()
   if (can(admin, permission)) return admin
   const { redirect } = await import('next/navigation')
-  return redirect('/admin?error=' + encodeURIComponent(REFUSALS[permission]))
+  return redirect(flash.href('/admin', 'error', REFUSALS[permission]))
 }
 
 /** For a route handler: 403 with the reason, or null when the admin may go on. */

@@ -52,6 +52,9 @@ export function adminPages(server: ServerHandle, orderId: number): [name: string
     ['reconciliation', '/admin/reconciliation'],
     ['audit', '/admin/audit'],
     ['account', '/admin/account'],
+    ['import', '/admin/import'],
+    ['staff', '/admin/staff'],
+    ['packing-slip', `/admin/orders/${orderId}/packing-slip`],
   ]
 }
 

@@ -56,7 +56,7 @@ test('import a file with errors, fix it, apply it, and apply it again to no effe
   await expect(page.getByTestId('import-summary')).toHaveAttribute('data-errors', '3')
   await expect(errors.and(page.locator(`[data-row="${newRow}"][data-column="collections"]`))).toContainText('Unknown collection “no-such-collection”')
   await expect(errors.and(page.locator(`[data-row="${newRow}"][data-column="sku"]`))).toContainText(new RegExp(`Duplicate SKU ${target.sku}: also on row \\d+`))
-  await expect(errors.and(page.locator(`[data-row="${newRow}"][data-column="price"]`))).toContainText('Bad price “ten”')
+  await expect(errors.and(page.locator(`[data-row="${newRow}"][data-column="price"]`))).toContainText('The price “ten” must be digits')
   await expect(page.getByRole('button', { name: 'Apply the import' })).toHaveCount(0)
   expect(sqlite.prepare('SELECT count(*) AS n FROM products WHERE slug = ?').get(slug)).toEqual({ n: 0 })
 

@@ -75,9 +75,9 @@ describe('export and import', () => {
     expect(errors).toEqual([
       [5, 'collections', 'Unknown collection “winter”: create it under Collections first.'],
       [6, 'sku', 'Duplicate SKU MUG-S: also on row 2.'],
-      [6, 'price', 'Bad price “9.999”: write an amount like 24.00.'],
+      [6, 'price', 'The price “9.999” must be digits with at most 2 decimals after a point, like 12.50 (no minus sign or currency symbol).'],
       [7, 'status', '“live” is not a status: active, draft or archived.'],
-      [7, 'price', 'Bad price “abc”: write an amount like 24.00.'],
+      [7, 'price', 'The price “abc” must be digits with at most 2 decimals after a point, like 12.50 (no minus sign or currency symbol).'],
       [7, 'stock', 'Bad stock “-1”: a whole number, zero or more.'],
       [8, 'sku', 'Duplicate SKU MUG-L: also on row 3.'],
     ])
@@ -98,7 +98,7 @@ describe('export and import', () => {
     const { mug } = seed()
     const lines = exported().trimEnd().split('\n')
     const edited = [
-      ...lines.map((l) => l.replace('MUG-S,Small,Size=S,18.50,4', 'MUG-S,Small,Size=S,19.00,7')),
+      ...lines.map((l) => l.replace('MUG-S,Small,Size: S,18.50,4', 'MUG-S,Small,Size: S,19.00,7')),
       'new-hat,New hat,Warm.,active,1,,gifts summer,HAT-1,Blue,Colour=Blue,12.50,3',
       'new-hat,New hat,Warm.,active,1,,gifts summer,HAT-2,Red,Colour=Red,12.50,0',
     ].join('\n')

@@ -3,26 +3,19 @@ import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { getDb } from '@/db'
 import * as adminAuth from '@/lib/admin-auth'
-import { resetEnv } from '@/lib/env'
 import { InvalidInput, NotFound } from '@/lib/errors'
 import { handlers } from '@/lib/jobs/handlers'
 import * as staff from '@/lib/staff'
-import { freshDb, type TestDb } from '../support/db'
+import { freshStore, type TestDb } from '../support/db'
 
 // Staff and roles on a real database: what each role may do, invitations that work once and
 // expire, removal that ends sessions at once, and the owner's refund limit.
 
 let t: TestDb
 beforeEach(() => {
-  t = freshDb()
-  process.env.STORAGE_DIR = t.dir
-  resetEnv()
+  t = freshStore()
 })
-afterEach(() => {
-  t.close()
-  delete process.env.STORAGE_DIR
-  resetEnv()
-})
+afterEach(() => t.close())
 
 const sqlite = () => getDb().$client
 const PASSWORD = 'a long enough password'

@@ -2,11 +2,10 @@ import * as OTPAuth from 'otpauth'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { getDb } from '@/db'
 import * as adminAuth from '@/lib/admin-auth'
-import { resetEnv } from '@/lib/env'
 import { InvalidInput } from '@/lib/errors'
 import * as staff from '@/lib/staff'
 import * as twoFactor from '@/lib/two-factor'
-import { freshDb, type TestDb } from '../support/db'
+import { freshStore, type TestDb } from '../support/db'
 
 // The second factor on a real database: enrolment by a confirmed first code, sign-in in two
 // steps, codes that work once, recovery codes stored hashed and spent, limits on guessing,
@@ -14,15 +13,9 @@ import { freshDb, type TestDb } from '../support/db'
 
 let t: TestDb
 beforeEach(() => {
-  t = freshDb()
-  process.env.STORAGE_DIR = t.dir
-  resetEnv()
+  t = freshStore()
 })
-afterEach(() => {
-  t.close()
-  delete process.env.STORAGE_DIR
-  resetEnv()
-})
+afterEach(() => t.close())
 
 const PASSWORD = 'a long enough password'
 const sqlite = () => getDb().$client

@@ -32,7 +32,7 @@ export async function refundLimitAction(_state: ActionState, formData: FormData)
   const admin = await staff.requirePermission('settings')
   const values = valuesOf(formData, ['limit'])
   const limit = parseMoney(values.limit!, getEnv().currency, { what: 'The refund limit', allowZero: true })
-  if (!limit.ok) return { values, errors: { limit: `${limit.message} (0 lets staff send no refunds.)` } }
+  if (!limit.ok) return { values, errors: { limit: `${limit.message} Enter 0 to let staff send no refunds.` } }
   try {
     staff.setRefundLimit(admin, limit.cents)
   } catch (err) {

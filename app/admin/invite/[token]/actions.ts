@@ -1,8 +1,7 @@
 'use server'
 
-import { redirect } from 'next/navigation'
 import type { ActionState } from '../../_components/action-state'
-import { fail } from '../../_components/redirect'
+import { done, fail } from '../../_components/redirect'
 import * as adminAuth from '@/lib/admin-auth'
 import { InvalidInput, NotFound } from '@/lib/errors'
 import * as staff from '@/lib/staff'
@@ -30,5 +29,5 @@ export async function acceptInviteAction(_state: ActionState, formData: FormData
     if (err instanceof InvalidInput) return { values: {}, errors: { password: err.message } }
     throw err
   }
-  redirect('/admin/sign-in?notice=' + encodeURIComponent(`Welcome! Sign in as ${email} with your new password.`))
+  done('/admin/sign-in', `Welcome! Sign in as ${email} with your new password.`)
 }

@@ -3,7 +3,7 @@
 import { cookies } from 'next/headers'
 import { redirect } from 'next/navigation'
 import type { ActionState } from '../../_components/action-state'
-import { fail } from '../../_components/redirect'
+import { done, fail } from '../../_components/redirect'
 import * as adminAuth from '@/lib/admin-auth'
 import { InvalidInput } from '@/lib/errors'
 import * as twoFactor from '@/lib/two-factor'
@@ -34,7 +34,7 @@ export async function verifyCodeAction(_state: ActionState, formData: FormData):
   jar.delete({ name: adminAuth.CHALLENGE_COOKIE, path: '/admin' })
   jar.set(adminAuth.COOKIE, verified.token, adminAuth.cookieOptions())
   if (verified.usedRecoveryCode) {
-    redirect('/admin/account?notice=' + encodeURIComponent(`Signed in with a recovery code; ${verified.recoveryCodesLeft} left. Each works once.`))
+    done('/admin/account', `Signed in with a recovery code; ${verified.recoveryCodesLeft} left. Each works once.`)
   }
   redirect('/admin')
 }

@@ -3,6 +3,7 @@ import { cookies } from 'next/headers'
 import { redirect } from 'next/navigation'
 import { VerifyForm } from './form'
 import * as adminAuth from '@/lib/admin-auth'
+import * as flash from '@/lib/flash'
 
 export const metadata: Metadata = { title: 'Two-factor sign-in', robots: { index: false, follow: false, nocache: true } }
 export const dynamic = 'force-dynamic'
@@ -10,7 +11,7 @@ export const dynamic = 'force-dynamic'
 export default async function VerifyPage() {
   const jar = await cookies()
   const challenge = adminAuth.challengeFor(jar.get(adminAuth.CHALLENGE_COOKIE)?.value)
-  if (!challenge) redirect('/admin/sign-in?error=' + encodeURIComponent('Enter your email and password first.'))
+  if (!challenge) redirect(flash.href('/admin/sign-in', 'error', 'Enter your email and password first.'))
   return (
     <main id="main" className="mx-auto w-full max-w-sm flex-1 px-4 py-12">
       <h1 className="mb-2 text-2xl font-semibold tracking-tight">Two-factor sign-in</h1>

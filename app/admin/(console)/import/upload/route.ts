@@ -1,4 +1,5 @@
 import * as adminAuth from '@/lib/admin-auth'
+import * as flash from '@/lib/flash'
 import * as catalogCsv from '@/lib/catalog-csv'
 import { getEnv } from '@/lib/env'
 import { InvalidInput } from '@/lib/errors'
@@ -16,7 +17,7 @@ function back(location: string): Response {
   return new Response(null, { status: 303, headers: { Location: location, 'Cache-Control': 'no-store' } })
 }
 
-const refusedWith = (message: string) => back(`/admin/import?error=${encodeURIComponent(message)}`)
+const refusedWith = (message: string) => back(flash.href('/admin/import', 'error', message))
 
 async function drain(body: ReadableStream<Uint8Array> | null): Promise<void> {
   if (!body) return

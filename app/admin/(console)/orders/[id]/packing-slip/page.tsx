@@ -3,6 +3,7 @@ import { notFound } from 'next/navigation'
 import { when } from '../../../../_components/ui'
 import { PrintButton } from './print-button'
 import './print.css'
+import { formatAddress } from '@/lib/addresses'
 import { getEnv } from '@/lib/env'
 import * as orders from '@/lib/orders'
 import * as staff from '@/lib/staff'
@@ -31,7 +32,7 @@ export default async function PackingSlipPage({ params }: { params: Promise<{ id
       <section aria-labelledby="ship-to">
         <h2 id="ship-to" className="text-sm font-semibold uppercase tracking-wide text-stone-600">Ship to</h2>
         <address className="not-italic" data-testid="slip-address">
-          {[address?.name ?? order.customerName, address?.line1, address?.line2, [address?.postalCode, address?.city].filter(Boolean).join(' '), address?.state, address?.country]
+          {(address ? formatAddress({ ...address, name: address.name ?? order.customerName }) : [order.customerName ?? ''])
             .filter(Boolean)
             .map((line) => (
               <span key={line} className="block">{line}</span>
