@@ -25,3 +25,16 @@ export async function drain(body: ReadableStream<Uint8Array> | null): Promise<vo
   const reader = body.getReader()
   for (;;) if ((await reader.read()).done) return
 }
+
+/** The posted form, or why not: larger than a file of `maxBytes` (drained unread), or unreadable. */
+export async function readForm(request: Request, maxBytes: number): Promise<{ form: FormData } | { refused: 'too_large' | 'unreadable' }> {
+  if (isOversized(request, maxBytes)) {
+    await drain(request.body)
+    return { refused: 'too_large' }
+  }
+  try {
+    return { form: await request.formData() }
+  } catch {
+    return { refused: 'unreadable' }
+  }
+}

@@ -1,4 +1,4 @@
-import { crossSiteRefusal, drain, isOversized } from '../../../../_components/upload-route'
+import { crossSiteRefusal, readForm } from '../../../../_components/upload-route'
 import * as adminAuth from '@/lib/admin-auth'
 import * as downloads from '@/lib/downloads'
 import { InvalidInput, NotFound } from '@/lib/errors'
@@ -22,16 +22,9 @@ export async function POST(request: Request, { params }: { params: Promise<{ id:
   if (refused) return refused
   const { id } = await params
   if (!/^\d{1,10}$/.test(id)) return new Response('Not found', { status: 404 })
-  if (isOversized(request, downloads.MAX_FILE_BYTES)) {
-    await drain(request.body)
-    return back(id, 'error', `The file is too large: ${downloads.MAX_FILE_BYTES / 1024 / 1024} MB at most.`)
-  }
-  let form: FormData
-  try {
-    form = await request.formData()
-  } catch {
-    return back(id, 'error', 'The upload could not be read; choose the file again.')
-  }
+  const read = await readForm(request, downloads.MAX_FILE_BYTES)
+  if ('refused' in read) return back(id, 'error', read.refused === 'too_large' ? `The file is too large: ${downloads.MAX_FILE_BYTES / 1024 / 1024} MB at most.` : 'The upload could not be read; choose the file again.')
+  const { form } = read
   const file = form.get('file')
   if (!(file instanceof File) || file.size === 0) return back(id, 'error', 'Choose the file to sell.')
   try {
