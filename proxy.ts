@@ -46,8 +46,8 @@ export async function proxy(request: NextRequest) {
 export const config = {
   // The webhook reads its own body with a cap before verifying it (a proxy would make Next
   // buffer a copy first); static files need none of this.
-  // The admin's picture upload and catalog import stream and cap their own bodies (10 MB,
-  // 8 MB) and check their origin themselves: Next would hand them only the first megabyte it
-  // buffered for the proxy.
-  matcher: ['/((?!api/stripe/webhook|admin/products/\\d+/images$|admin/import/upload$|_next/static|_next/image|favicon\\.ico).*)'],
+  // The admin's picture upload, a digital product's file and catalog import stream and cap
+  // their own bodies (10 MB, 50 MB, 8 MB) and check their origin themselves: Next would hand
+  // them only the first megabyte it buffered for the proxy.
+  matcher: ['/((?!api/stripe/webhook|admin/products/\\d+/images$|admin/products/\\d+/download$|admin/import/upload$|_next/static|_next/image|favicon\\.ico).*)'],
 }

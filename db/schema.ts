@@ -246,6 +246,44 @@ export const orderLines = sqliteTable(
   (t) => [index('order_lines_order_idx').on(t.orderId), uniqueIndex('order_lines_stripe_line_uq').on(t.orderId, t.stripeLineItemId)],
 )
 
+// A digital product's file (docs/decisions/034-digital-products.md): a product with a row here
+// is a download. The bytes live under STORAGE_DIR/downloads/<storage_key>, a random name; the
+// name the owner uploaded is only shown back and sent as the download's file name.
+export const productFiles = sqliteTable('product_files', {
+  productId: integer('product_id')
+    .primaryKey()
+    .references(() => products.id, { onDelete: 'cascade' }),
+  storageKey: text('storage_key').notNull().unique(),
+  fileName: text('file_name').notNull(),
+  contentType: text('content_type').notNull(),
+  sizeBytes: integer('size_bytes').notNull(),
+  updatedAt: integer('updated_at').notNull().default(now),
+})
+
+// A paid order line's right to download its product's file: one per line (UNIQUE), made in
+// the transaction that finds the order paid. The link's token is never stored, only its hash.
+export const downloadGrants = sqliteTable(
+  'download_grants',
+  {
+    id: integer('id').primaryKey(),
+    orderId: integer('order_id')
+      .notNull()
+      .references(() => orders.id, { onDelete: 'cascade' }),
+    orderLineId: integer('order_line_id')
+      .notNull()
+      .unique()
+      .references(() => orderLines.id, { onDelete: 'cascade' }),
+    productId: integer('product_id').notNull(),
+    tokenHash: text('token_hash').notNull().unique(),
+    downloadLimit: integer('download_limit').notNull(),
+    downloadCount: integer('download_count').notNull().default(0),
+    expiresAt: integer('expires_at').notNull(),
+    revokedAt: integer('revoked_at'),
+    createdAt: integer('created_at').notNull().default(now),
+  },
+  (t) => [index('download_grants_order_idx').on(t.orderId), check('download_grants_count_within_limit', sql`${t.downloadCount} <= ${t.downloadLimit}`)],
+)
+
 // Refunds the owner sent from the admin, keyed by Stripe's re_… id: a submit whose refund is
 // already here (a double click, a replay of the form) restocks and audits nothing again.
 export const refunds = sqliteTable(

@@ -4,6 +4,7 @@ import { and, asc, eq } from 'drizzle-orm'
 import { getDb, write } from '@/db'
 import { cartLines, carts, products, variants } from '@/db/schema'
 import { itemLabel, variantPictures } from './catalog'
+import * as downloads from './downloads'
 import { getEnv } from './env'
 import * as accounts from './accounts'
 import { CartEmpty, CheckoutOpen, NotFound, OutOfStock, PaymentProviderError, RateLimited } from './errors'
@@ -74,6 +75,8 @@ export function priceNotes(): string[] {
 type Reserved = {
   version: number
   holdIds: number[]
+  /** false when every line is a download: Stripe's page then asks for no address and offers no rates */
+  isShipped: boolean
   lines: { variantId: number; quantity: number; priceCents: number; currency: string; title: string; variantTitle: string; sku: string; description: string; taxCode: string | null }[]
 }
 
@@ -112,6 +115,7 @@ export async function start(cartId: string, clientAddress: string | null = null,
     const lines = tx
       .select({
         variantId: cartLines.variantId,
+        productId: variants.productId,
         quantity: cartLines.quantity,
         priceCents: variants.priceCents,
         currency: variants.currency,
@@ -140,7 +144,7 @@ export async function start(cartId: string, clientAddress: string | null = null,
       visitor: { clientKey: clientAddress ? rateLimit.hashKey('holds-client', clientAddress) : null, maxSharePercent: env.holdMaxSharePercent },
       lines: lines.map((l) => ({ variantId: l.variantId, quantity: l.quantity, label: itemLabel(l.title, l.variantTitle) })),
     })
-    return { version: cart.version, holdIds, lines }
+    return { version: cart.version, holdIds, isShipped: !downloads.areAllDownloads(tx, lines.map((l) => l.productId)), lines }
   })
 
   const content = reserved.lines.map((l) => `${l.variantId}x${l.quantity}@${l.priceCents}`).join(',')
@@ -189,16 +193,21 @@ export async function start(cartId: string, clientAddress: string | null = null,
         // and saves what the shopper enters for next time. Stripe keeps the card details.
         ...(customer ? { customer, customer_update: { shipping: 'auto' as const, name: 'auto' as const } } : {}),
         client_reference_id: cartId,
-        shipping_address_collection: { allowed_countries: env.shippingCountries as ('US' | 'GB')[] },
-        shipping_options: env.shippingRates.map((rate) => ({
-          shipping_rate_data: {
-            display_name: rate.name,
-            type: 'fixed_amount' as const,
-            fixed_amount: { amount: rate.amountCents, currency },
-            ...(tax ? { tax_behavior: tax.behavior } : {}),
-            delivery_estimate: { minimum: { unit: 'business_day' as const, value: rate.minDays }, maximum: { unit: 'business_day' as const, value: rate.maxDays } },
-          },
-        })),
+        // A cart of downloads only ships nothing: no address is asked and no rate offered.
+        ...(reserved.isShipped
+          ? {
+              shipping_address_collection: { allowed_countries: env.shippingCountries as ('US' | 'GB')[] },
+              shipping_options: env.shippingRates.map((rate) => ({
+                shipping_rate_data: {
+                  display_name: rate.name,
+                  type: 'fixed_amount' as const,
+                  fixed_amount: { amount: rate.amountCents, currency },
+                  ...(tax ? { tax_behavior: tax.behavior } : {}),
+                  delivery_estimate: { minimum: { unit: 'business_day' as const, value: rate.minDays }, maximum: { unit: 'business_day' as const, value: rate.maxDays } },
+                },
+              })),
+            }
+          : {}),
         expires_at: Math.floor(sessionExpiresAt / 1000),
         success_url: `${env.appUrl}/checkout/success?session_id={CHECKOUT_SESSION_ID}`,
         cancel_url: `${env.appUrl}/checkout/cancel`,

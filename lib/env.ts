@@ -145,6 +145,10 @@ const Schema = z.object({
   // How long after a checkout expires its reminder goes out (a shopper back within it is not reminded).
   CHECKOUT_REMINDER_DELAY_MINUTES: z.coerce.number().int().min(0).max(7 * 24 * 60).default(60),
   CART_MAX_UNITS_PER_ITEM: z.coerce.number().int().min(1).max(9_999).default(99),
+  // A digital product's link (lib/downloads.ts): valid this many days after payment, for this
+  // many downloads.
+  DOWNLOAD_EXPIRY_DAYS: z.coerce.number().int().min(1).max(3_650).default(7),
+  DOWNLOAD_LIMIT: z.coerce.number().int().min(1).max(1_000).default(5),
   // One visitor (a client address, or a cart) holds at most this share of a variant's stock
   // at once, across all their checkouts (lib/inventory.ts placeHolds). 100: no bound, the
   // default for development and tests; a live shop sets 25 to 50 (docs/decisions/030).
@@ -185,6 +189,8 @@ export const VALID_VALUES: Record<keyof z.infer<typeof Schema>, string> = {
   CHECKOUT_REMINDERS: 'on or off, e.g. CHECKOUT_REMINDERS=off where promotional consent cannot be collected',
   CHECKOUT_REMINDER_DELAY_MINUTES: 'minutes from 0 to 10080, e.g. CHECKOUT_REMINDER_DELAY_MINUTES=60',
   CART_MAX_UNITS_PER_ITEM: 'a whole number from 1 to 9999, e.g. CART_MAX_UNITS_PER_ITEM=99',
+  DOWNLOAD_EXPIRY_DAYS: 'days from 1 to 3650 a download link stays valid after payment, e.g. DOWNLOAD_EXPIRY_DAYS=7',
+  DOWNLOAD_LIMIT: 'how many times one link may be downloaded, 1 to 1000, e.g. DOWNLOAD_LIMIT=5',
   HOLD_MAX_SHARE_PERCENT: 'a whole percent from 1 to 100 (100: no bound), e.g. HOLD_MAX_SHARE_PERCENT=50',
   TRUSTED_PROXIES: 'comma-separated addresses or address/prefix ranges of the proxies in front of the app, e.g. TRUSTED_PROXIES=172.16.0.0/12',
   HEALTH_TOKEN: 'at least 16 random characters, e.g. HEALTH_TOKEN=Zq3…',
@@ -302,6 +308,8 @@ function finish(raw: z.infer<typeof Schema>, issues: string[]) {
     signInLimitPerAddress: raw.SIGN_IN_LIMIT_PER_ADDRESS,
     signInLimitPerEmail: raw.SIGN_IN_LIMIT_PER_EMAIL,
     cartMaxUnitsPerItem: raw.CART_MAX_UNITS_PER_ITEM,
+    downloadExpiryMs: raw.DOWNLOAD_EXPIRY_DAYS * 24 * 60 * 60 * 1000,
+    downloadLimit: raw.DOWNLOAD_LIMIT,
     holdMaxSharePercent: raw.HOLD_MAX_SHARE_PERCENT,
     trustedProxies: raw.TRUSTED_PROXIES,
     healthToken: raw.HEALTH_TOKEN,

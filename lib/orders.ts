@@ -3,6 +3,7 @@ import crypto from 'node:crypto'
 import { and, asc, eq, inArray, sql } from 'drizzle-orm'
 import { getDb, type Tx } from '@/db'
 import { carts, orderLines, orders, stockHolds, variants, type OrderStatus, type ShippingAddress } from '@/db/schema'
+import * as downloads from './downloads'
 import { InvalidInput, NotFound } from './errors'
 import * as inventory from './inventory'
 import * as jobs from './jobs'
@@ -205,7 +206,12 @@ export function applySession(tx: Tx, session: CheckoutFacts): FulfillResult {
   if (before.status === 'awaiting_payment' && keepsMoney(after.status, after.disputeStatus)) {
     const taken = tx.run(sql`UPDATE orders SET stock_taken_at = ${now} WHERE id = ${orderId} AND stock_taken_at IS NULL`).changes
     if (taken === 1) settleStock(tx, orderId, session.sessionId, session.cartId)
+    // Its digital lines can be downloaded from now on (one grant per line, however often this runs).
+    downloads.grantForOrder(tx, orderId, now)
   }
+  // Refunded in full or lost to a dispute: the store no longer keeps the money, so the links
+  // it gave stop working (a partial refund leaves them; docs/decisions/034-digital-products.md).
+  if (after.status !== 'awaiting_payment' && !keepsMoney(after.status, after.disputeStatus)) downloads.revokeForOrder(tx, orderId, now)
   if (after.status === 'awaiting_payment') {
     // Awaiting an asynchronous payment: keep the units reserved until it settles or fails,
     // taking them again if the holds ran out; when they cannot be, the owner is told.

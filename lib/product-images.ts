@@ -8,7 +8,7 @@ import { InvalidInput, NotFound } from './errors'
 import { log } from './log'
 import { MAX_SIDE, parseResizedPath, RESIZED_WIDTHS, resizedPath, type ResizedWidth } from './picture-sizes'
 import * as products from './products'
-import { readUpload, uploadsDir, type Upload } from './uploads'
+import { checkFileName, readUpload, uploadsDir, type Upload } from './uploads'
 
 // Product pictures uploaded by the owner. The bytes must start like a JPEG, PNG, WebP or GIF
 // (the browser's content type and the file name are not trusted), and are decoded and
@@ -17,6 +17,8 @@ import { readUpload, uploadsDir, type Upload } from './uploads'
 // pretending to be a picture) does not survive. The stored name is the content's hash, so
 // the same picture uploaded twice is one file, and a name is never reused for other bytes
 // (the uploads route serves them as immutable).
+
+export { checkFileName }
 
 export const MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
@@ -30,14 +32,6 @@ export function sniff(bytes: Uint8Array): ImageKind | null {
   if (b.length >= 12 && String.fromCharCode(...b.slice(0, 4)) === 'RIFF' && String.fromCharCode(...b.slice(8, 12)) === 'WEBP') return 'webp'
   if (b.length >= 6 && /^GIF8[79]a$/.test(String.fromCharCode(...b.slice(0, 6)))) return 'gif'
   return null
-}
-
-/** A file name from the browser is only shown back, never used as a path; still, refuse a hostile one. */
-export function checkFileName(name: string): void {
-  if (name.length > 200) throw new InvalidInput('The file name is too long (200 characters at most).')
-  if (/[/\\\0]/.test(name) || name.split(/[/\\]/).some((part) => part === '..') || name.includes('..')) {
-    throw new InvalidInput(`The file name “${name.slice(0, 80)}” is not allowed: it may not contain “..”, slashes or control characters.`)
-  }
 }
 
 export async function reencode(bytes: Uint8Array): Promise<{ data: Buffer; width: number; height: number; format: 'jpg' | 'png' }> {

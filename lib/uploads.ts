@@ -2,6 +2,7 @@ import 'server-only'
 import fs from 'node:fs'
 import path from 'node:path'
 import { getEnv } from './env'
+import { InvalidInput } from './errors'
 
 // Uploaded files (product pictures) live on the volume at STORAGE_DIR/uploads and are
 // served by app/uploads/[...path]. The path comes from a URL, so it is treated as hostile:
@@ -54,5 +55,13 @@ export function readUpload(relPath: string): Upload | null {
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR' || code === 'ELOOP' || code === 'ENAMETOOLONG') return null
     throw err
+  }
+}
+
+/** A file name from the browser is only shown back, never used as a path; still, refuse a hostile one. */
+export function checkFileName(name: string): void {
+  if (name.length > 200) throw new InvalidInput('The file name is too long (200 characters at most).')
+  if (/[/\\\0]/.test(name) || name.split(/[/\\]/).some((part) => part === '..') || name.includes('..')) {
+    throw new InvalidInput(`The file name “${name.slice(0, 80)}” is not allowed: it may not contain “..”, slashes or control characters.`)
   }
 }

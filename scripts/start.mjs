@@ -67,10 +67,11 @@ globalThis.tillHttpServers = servers
 // sending (so it reads the answer) rather than resetting it; the connection closes when the
 // request ends or after 5 s.
 const MAX_BODY_BYTES = 1024 * 1024
-// The admin's picture upload (app/admin/(console)/products/[id]/images/route.ts) and catalog
-// import (app/admin/(console)/import/upload/route.ts) cap their own bodies at 10 MB and 8 MB
+// The admin's picture upload (app/admin/(console)/products/[id]/images/route.ts), a digital
+// product's file (app/admin/(console)/products/[id]/download/route.ts) and catalog import
+// (app/admin/(console)/import/upload/route.ts) cap their own bodies at 10 MB, 50 MB and 8 MB
 // and answer more with a message on the form; past this, the plain 413 too.
-const UPLOAD_PATH = /^\/admin\/(products\/\d{1,10}\/images|import\/upload)(\?|$)/
+const UPLOAD_PATH = /^\/admin\/(products\/\d{1,10}\/(images|download)|import\/upload)(\?|$)/
 const MAX_UPLOAD_BODY_BYTES = 64 * MAX_BODY_BYTES
 const MAX_DISCARD_BYTES = 8 * MAX_BODY_BYTES
 const LINGER_MS = 5000

@@ -5,6 +5,7 @@ import * as adminAuth from '@/lib/admin-auth'
 import * as backups from '@/lib/backups'
 import * as cache from '@/lib/cache'
 import * as checkoutReminders from '@/lib/checkout-reminders'
+import * as downloads from '@/lib/downloads'
 import * as inventory from '@/lib/inventory'
 import { log } from '@/lib/log'
 import * as mail from '@/lib/mail'
@@ -35,7 +36,7 @@ export const handlers: Record<string, jobs.JobHandler> = {
       log.info('mail: order no longer paid and undisputed; confirmation skipped', { orderId: order.id, status: order.status })
       return
     }
-    await mail.send(orderConfirmation(order))
+    await mail.send(orderConfirmation(order, downloads.linksFor(order)))
   },
   'mail.order_shipped': async (payload) => {
     const order = orders.findById(Number(payload.orderId))

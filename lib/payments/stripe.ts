@@ -479,7 +479,8 @@ function variantIdOf(item: Stripe.LineItem): number | null {
 function shippingOf(session: Stripe.Checkout.Session): ShippingAddressFacts | null {
   const details = session.collected_information?.shipping_details
   const address = details?.address ?? session.customer_details?.address
-  if (!address) return null
+  // A session that collected no address (a cart of downloads) may still carry an empty one.
+  if (!address || !Object.values(address).some(Boolean)) return null
   return {
     name: details?.name ?? session.customer_details?.name ?? null,
     line1: address.line1 ?? null,

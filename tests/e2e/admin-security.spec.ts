@@ -42,6 +42,7 @@ const PAGES = [
 const ROUTES: [string, string][] = [
   ['GET', '/admin/orders/export'],
   ['POST', '/admin/products/1/images'],
+  ['POST', '/admin/products/1/download'],
   ['GET', '/admin/products/export'],
   ['POST', '/admin/import/upload'],
 ]
@@ -239,6 +240,13 @@ test('sign-in sets an httpOnly, SameSite=Lax session cookie scoped to /admin, an
   const imported = await fetch(`${server.url}/admin/import/upload`, { method: 'POST', redirect: 'manual', headers: { cookie: again.split(';')[0]!, origin: 'https://evil.example' }, body: csv })
   expect(imported.status).toBe(403)
   expect((before.prepare('SELECT count(*) AS n FROM catalog_imports').get() as { n: number }).n).toBe(0)
+  // and a digital product's file upload, the third: no file is attached, none is written
+  const download = new FormData()
+  download.set('file', new Blob(['not for sale'], { type: 'application/pdf' }), 'x.pdf')
+  const attached = await fetch(`${server.url}/admin/products/1/download`, { method: 'POST', redirect: 'manual', headers: { cookie: again.split(';')[0]!, origin: 'https://evil.example' }, body: download })
+  expect(attached.status).toBe(403)
+  expect((before.prepare('SELECT count(*) AS n FROM product_files').get() as { n: number }).n).toBe(0)
+  expect(fs.existsSync(path.join(server.storageDir, 'downloads'))).toBe(false)
   before.close()
 })
 

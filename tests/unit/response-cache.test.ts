@@ -93,6 +93,14 @@ describe('response cache: what it may answer and keep', () => {
     expect(renders).toEqual(['/products/a'])
   })
 
+  it('never keeps a download link or an order page, even answered as a shareable 200', async () => {
+    const { ask, renders, pages } = setup()
+    const token = 'a'.repeat(43)
+    pages[`/downloads/${token}`] = { headers: { 'content-type': 'application/pdf', 'cache-control': 'public, max-age=60' }, body: 'file' }
+    for (const url of [`/downloads/${token}`, `/downloads/${token}`, `/orders/${token}`, `/orders/${token}`]) expect((await ask(url)).passed, url).toBe(true)
+    expect(renders).toHaveLength(4)
+  })
+
   it('neither answers nor keeps a request with any header outside the allow-list (Next reacts to them)', async () => {
     const { ask, renders, pages } = setup()
     const nextHeaders: Headers[] = [

@@ -4,6 +4,7 @@ import { z } from 'zod'
 import { refused, issuesByField, type FormState } from '../../_components/form-state'
 import { done, fail } from '../../_components/redirect'
 import * as adminAuth from '@/lib/admin-auth'
+import * as downloads from '@/lib/downloads'
 import { InvalidInput, NotFound } from '@/lib/errors'
 import * as inventory from '@/lib/inventory'
 import * as products from '@/lib/products'
@@ -142,6 +143,15 @@ export async function moveImageAction(formData: FormData): Promise<void> {
   }, () => '')
   if (!moved.ok) fail(back, moved.errors['']!)
   done(back, formData.get('remove') === '1' ? 'Picture removed.' : 'Pictures reordered.')
+}
+
+// Uploading a file is a route handler (products/[id]/download); taking it away is this form.
+export async function removeDownloadAction(formData: FormData): Promise<void> {
+  const admin = await adminAuth.requireAdmin()
+  const id = Id.safeParse(formData.get('productId'))
+  if (!id.success) fail('/admin/products', 'That product does not exist.')
+  const removed = downloads.detach(admin, id.data)
+  done(`/admin/products/${id.data}`, removed ? 'The file was removed: the product is shipped again, and links already sold stop working.' : 'This product had no file.')
 }
 
 export async function adjustStockAction(previous: FormState, formData: FormData): Promise<FormState> {

@@ -5,11 +5,12 @@ import { DataTable } from '../../../_components/data-table'
 import { TextField } from '../../../_components/fields'
 import { Flash, PageTitle, buttonDark, buttonSmall, card, td, found, type SearchParams } from '../../../_components/ui'
 import { StockCells } from '../stock-cells'
-import { addVariantAction, archiveProductAction, moveImageAction, updateProductAction, updateVariantAction } from '../actions'
+import { addVariantAction, archiveProductAction, moveImageAction, removeDownloadAction, updateProductAction, updateVariantAction } from '../actions'
 import { ProductFieldset, VariantFieldset } from '../product-fields'
 import { setProductCollectionsAction } from '../../collections/actions'
 import * as collections from '@/lib/collections'
 import * as adminAuth from '@/lib/admin-auth'
+import * as downloads from '@/lib/downloads'
 import { decimalAmount } from '@/lib/money'
 import * as products from '@/lib/products'
 import { MAX_UPLOAD_BYTES } from '@/lib/product-images'
@@ -23,6 +24,7 @@ export default async function EditProductPage({ params, searchParams }: { params
   const back = `/admin/products/${product.id}`
   const allCollections = collections.list()
   const inCollections = new Set(collections.ofProduct(product.id))
+  const file = downloads.fileOf(product.id)
   return (
     <>
       {/* A plain link: a prefetch would render the shop page while the owner is still editing,
@@ -106,6 +108,28 @@ export default async function EditProductPage({ params, searchParams }: { params
             <TextField id="image" label={<>Add a picture (JPEG, PNG, WebP or GIF, up to {Math.round(MAX_UPLOAD_BYTES / 1024 / 1024)} MB)</>} type="file" accept="image/jpeg,image/png,image/webp,image/gif" required />
             <TextField id="alt" label="Description of the picture (for screen readers)" maxLength={200} />
             <button type="submit" className={buttonDark}>Upload picture</button>
+          </form>
+        </section>
+
+        <section className={card} aria-labelledby="download-heading" data-testid="product-download">
+          <h2 id="download-heading" className="mb-3 text-lg font-semibold">Digital download</h2>
+          {file ? (
+            <>
+              <p className="text-sm" data-testid="product-download-file">
+                Sold as a download: <strong>{file.fileName}</strong> ({Math.max(1, Math.round(file.sizeBytes / 1024))} KB). Buyers get a link once they have paid, and no shipping address is asked when
+                everything in the cart is a download.
+              </p>
+              <form action={removeDownloadAction} className="mt-2">
+                <input type="hidden" name="productId" value={product.id} />
+                <button type="submit" className="text-xs underline">Remove the file (ship the product again)</button>
+              </form>
+            </>
+          ) : (
+            <p className="text-sm text-stone-700">Upload a file to sell this product as a download instead of shipping it.</p>
+          )}
+          <form action={`/admin/products/${product.id}/download`} method="post" encType="multipart/form-data" className="mt-4 space-y-3" data-testid="download-upload-form">
+            <TextField id="file" label={<>{file ? 'Replace the file' : 'File to sell'} (any type, up to {downloads.MAX_FILE_BYTES / 1024 / 1024} MB)</>} type="file" required />
+            <button type="submit" className={buttonDark}>{file ? 'Replace file' : 'Upload file'}</button>
           </form>
         </section>
 
