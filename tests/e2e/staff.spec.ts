@@ -32,7 +32,7 @@ test('the owner invites a staff member, who is refused a refund over the limit a
   const limitForm = page.getByTestId('refund-limit-form')
   await limitForm.getByLabel(/Largest refund/).fill('five')
   await limitForm.getByRole('button', { name: 'Save limit' }).click()
-  await expect(limitForm.getByTestId('field-error')).toContainText('Enter the limit as an amount')
+  await expect(limitForm.getByTestId('field-error')).toContainText('The refund limit must be digits')
   await expect(limitForm.getByLabel(/Largest refund/)).toHaveValue('five')
   await limitForm.getByLabel(/Largest refund/).fill('5.00')
   await limitForm.getByRole('button', { name: 'Save limit' }).click()

@@ -4,6 +4,7 @@ import { redirect } from 'next/navigation'
 import { refused, type FormState } from '../../_components/form-state'
 import { fail } from '../../_components/redirect'
 import * as adminAuth from '@/lib/admin-auth'
+import * as flash from '@/lib/flash'
 import { InvalidInput, NotFound } from '@/lib/errors'
 import * as staff from '@/lib/staff'
 
@@ -30,5 +31,5 @@ export async function acceptInviteAction(previous: FormState, formData: FormData
     if (err instanceof InvalidInput) return refused(previous, formData, { password: err.message })
     throw err
   }
-  redirect('/admin/sign-in?notice=' + encodeURIComponent(`Welcome! Sign in as ${email} with your new password.`))
+  redirect(flash.href('/admin/sign-in', 'notice', `Welcome! Sign in as ${email} with your new password.`))
 }

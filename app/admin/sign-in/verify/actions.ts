@@ -5,6 +5,7 @@ import { redirect } from 'next/navigation'
 import { refused, type FormState } from '../../_components/form-state'
 import { fail } from '../../_components/redirect'
 import * as adminAuth from '@/lib/admin-auth'
+import * as flash from '@/lib/flash'
 import { InvalidInput } from '@/lib/errors'
 import * as twoFactor from '@/lib/two-factor'
 
@@ -33,7 +34,7 @@ export async function verifyCodeAction(previous: FormState, formData: FormData):
   jar.delete({ name: adminAuth.CHALLENGE_COOKIE, path: '/admin' })
   jar.set(adminAuth.COOKIE, verified.token, adminAuth.cookieOptions())
   if (verified.usedRecoveryCode) {
-    redirect('/admin/account?notice=' + encodeURIComponent(`Signed in with a recovery code; ${verified.recoveryCodesLeft} left. Each works once.`))
+    redirect(flash.href('/admin/account', 'notice', `Signed in with a recovery code; ${verified.recoveryCodesLeft} left. Each works once.`))
   }
   redirect('/admin')
 }
