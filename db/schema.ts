@@ -675,3 +675,20 @@ export const checkoutReminders = sqliteTable(
   },
   (t) => [index('checkout_reminders_sent_idx').on(t.sentAt)],
 )
+
+// The owner's and staff's own notes on an order: never shown to the customer, in no email and
+// not in the orders export. The author's email is copied so a removed member's notes still say who.
+export const orderNotes = sqliteTable(
+  'order_notes',
+  {
+    id: integer('id').primaryKey(),
+    orderId: integer('order_id')
+      .notNull()
+      .references(() => orders.id),
+    adminUserId: integer('admin_user_id'),
+    adminEmail: text('admin_email').notNull(),
+    body: text('body').notNull(),
+    createdAt: integer('created_at').notNull().default(now),
+  },
+  (t) => [index('order_notes_order_idx').on(t.orderId, t.createdAt)],
+)

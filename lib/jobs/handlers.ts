@@ -36,7 +36,9 @@ export const handlers: Record<string, jobs.JobHandler> = {
       log.info('mail: order no longer paid and undisputed; confirmation skipped', { orderId: order.id, status: order.status })
       return
     }
-    await mail.send(orderConfirmation(order, downloads.linksFor(order)))
+    const message = orderConfirmation(order, downloads.linksFor(order))
+    // A resend from the admin is a message of its own (its own file, its own Message-ID).
+    await mail.send(typeof payload.resend === 'string' ? { ...message, id: `${message.id}-resend-${payload.resend}` } : message)
   },
   'mail.order_shipped': async (payload) => {
     const order = orders.findById(Number(payload.orderId))

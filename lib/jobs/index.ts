@@ -38,11 +38,13 @@ export const LEASE_TTL_MS = 20_000
 
 const workerId = lease.processId
 
-export function enqueue(tx: Tx, kind: string, payload: Record<string, unknown> = {}, options: { uniqueKey?: string; runAt?: number; maxAttempts?: number } = {}): void {
-  tx.insert(jobs)
+/** Queues a job; false when one with the same unique key exists already (nothing was queued). */
+export function enqueue(tx: Tx, kind: string, payload: Record<string, unknown> = {}, options: { uniqueKey?: string; runAt?: number; maxAttempts?: number } = {}): boolean {
+  const { changes } = tx.insert(jobs)
     .values({ kind, payload, uniqueKey: options.uniqueKey ?? null, runAt: options.runAt ?? Date.now(), maxAttempts: options.maxAttempts ?? 8 })
     .onConflictDoNothing({ target: jobs.uniqueKey })
     .run()
+  return changes === 1
 }
 
 /** Empties a job's payload once it is no longer needed (a secret it carried was delivered). */

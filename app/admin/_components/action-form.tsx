@@ -1,6 +1,7 @@
 'use client'
 
 import { createContext, use, useActionState } from 'react'
+import { FlashMessage } from '@/app/_components/flash-message'
 import { NO_ANSWER, type FormAction, type FormState } from './form-state'
 import { input as inputClass, label as labelClass } from './styles'
 
@@ -14,7 +15,8 @@ const AnswerContext = createContext<FormState>(NO_ANSWER)
 
 type FormProps = {
   action: FormAction
-  children: React.ReactNode
+  /** or a function of the last answer, for a form that looks different once it succeeded */
+  children: React.ReactNode | ((state: FormState) => React.ReactNode)
   className?: string
   testId?: string
   /** off for the small inline forms (stock), where the message under the field is enough */
@@ -41,7 +43,12 @@ export function ActionForm({ action, children, className, testId, hasSummary = t
           ) : null}
         </div>
       ) : null}
-      <AnswerContext value={state}>{children}</AnswerContext>
+      {state.notice ? (
+        <div role="status" className="mb-3">
+          <FlashMessage flash={{ kind: 'notice', text: state.notice }} />
+        </div>
+      ) : null}
+      <AnswerContext value={state}>{typeof children === 'function' ? children(state) : children}</AnswerContext>
     </form>
   )
 }

@@ -1,8 +1,6 @@
 'use server'
 
-import type { ActionState } from '../../_components/action-state'
-import { valuesOf } from '../../_components/action-state'
-import { refused, type FormState } from '../../_components/form-state'
+import { answered, refused, type FormState } from '../../_components/form-state'
 import { done, fail } from '../../_components/redirect'
 import * as adminAuth from '@/lib/admin-auth'
 import { InvalidInput } from '@/lib/errors'
@@ -38,16 +36,16 @@ export async function startTwoFactorAction(): Promise<void> {
   done('/admin/account', 'Scan the QR code with your authenticator app, then enter the code it shows.')
 }
 
-export async function confirmTwoFactorAction(_state: ActionState, formData: FormData): Promise<ActionState> {
+export async function confirmTwoFactorAction(previous: FormState, formData: FormData): Promise<FormState> {
   const admin = await adminAuth.requireSession()
-  const values = valuesOf(formData, ['code'])
+  const code = formData.get('code')
   let codes: string[]
   try {
-    codes = twoFactor.confirmEnrolment(admin, values.code!)
+    codes = twoFactor.confirmEnrolment(admin, typeof code === 'string' ? code.slice(0, 100) : '')
   } catch (err) {
-    if (err instanceof InvalidInput) return { values, errors: { code: err.message } }
+    if (err instanceof InvalidInput) return refused(previous, formData, { code: err.message })
     throw err
   }
   // No revalidation here: the page would re-render without this form, and the codes with it.
-  return { values: {}, errors: {}, notice: 'Two-factor sign-in is on. Save these recovery codes now: they are shown only once.', shownOnce: codes }
+  return answered(previous, formData, 'Two-factor sign-in is on. Save these recovery codes now: they are shown only once.', { values: {}, shownOnce: codes })
 }

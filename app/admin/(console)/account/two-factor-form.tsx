@@ -1,14 +1,14 @@
 'use client'
 
 import Link from 'next/link'
-import { StateField, StateForm } from '../../_components/state-form'
+import { ActionForm, Field } from '../../_components/action-form'
 import { buttonDark } from '../../_components/styles'
 import { confirmTwoFactorAction } from './actions'
 
 /** Confirms enrolment with a first code; then shows the recovery codes, once. */
 export function ConfirmTwoFactorForm() {
   return (
-    <StateForm action={confirmTwoFactorAction} testId="two-factor-confirm" className="space-y-3">
+    <ActionForm action={confirmTwoFactorAction} testId="two-factor-confirm" className="space-y-3" hasSummary={false}>
       {(state) =>
         state.shownOnce ? (
           <>
@@ -23,11 +23,11 @@ export function ConfirmTwoFactorForm() {
           </>
         ) : (
           <>
-            <StateField state={state} id="code" label="Six-digit code from the app" inputMode="numeric" autoComplete="one-time-code" required maxLength={10} />
+            <Field name="code" label="Six-digit code from the app" inputMode="numeric" autoComplete="one-time-code" required maxLength={10} />
             <button type="submit" className={buttonDark}>Turn on two-factor sign-in</button>
           </>
         )
       }
-    </StateForm>
+    </ActionForm>
   )
 }

@@ -2,8 +2,7 @@
 
 import { revalidatePath } from 'next/cache'
 import { z } from 'zod'
-import type { ActionState } from '../../_components/action-state'
-import { valuesOf } from '../../_components/action-state'
+import { answered, refused, type FormState } from '../../_components/form-state'
 import { done, fail } from '../../_components/redirect'
 import { getEnv } from '@/lib/env'
 import { InvalidInput } from '@/lib/errors'
@@ -15,32 +14,32 @@ import * as staff from '@/lib/staff'
 
 const Id = z.coerce.number().int().positive().max(2 ** 31)
 
-export async function inviteAction(_state: ActionState, formData: FormData): Promise<ActionState> {
+export async function inviteAction(previous: FormState, formData: FormData): Promise<FormState> {
   const admin = await staff.requirePermission('staff')
-  const values = valuesOf(formData, ['email', 'role'])
+  const email = String(formData.get('email') ?? '').slice(0, 1000)
+  const role = String(formData.get('role') ?? '').slice(0, 20)
   try {
-    staff.invite(admin, values.email!, values.role!)
+    staff.invite(admin, email, role)
   } catch (err) {
-    if (err instanceof InvalidInput) return { values, errors: { form: err.message } }
+    if (err instanceof InvalidInput) return refused(previous, formData, { '': err.message })
     throw err
   }
   revalidatePath('/admin/staff')
-  return { values: { role: values.role! }, errors: {}, notice: `Invitation sent to ${values.email!.trim().toLowerCase()}. The link works once, for 72 hours.` }
+  return answered(previous, formData, `Invitation sent to ${email.trim().toLowerCase()}. The link works once, for 72 hours.`, { values: { role } })
 }
 
-export async function refundLimitAction(_state: ActionState, formData: FormData): Promise<ActionState> {
+export async function refundLimitAction(previous: FormState, formData: FormData): Promise<FormState> {
   const admin = await staff.requirePermission('settings')
-  const values = valuesOf(formData, ['limit'])
-  const limit = parseMoney(values.limit!, getEnv().currency, { what: 'The refund limit', allowZero: true })
-  if (!limit.ok) return { values, errors: { limit: `${limit.message} Enter 0 to let staff send no refunds.` } }
+  const limit = parseMoney(String(formData.get('limit') ?? '').slice(0, 1000), getEnv().currency, { what: 'The refund limit', allowZero: true })
+  if (!limit.ok) return refused(previous, formData, { limit: `${limit.message} Enter 0 to let staff send no refunds.` })
   try {
     staff.setRefundLimit(admin, limit.cents)
   } catch (err) {
-    if (err instanceof InvalidInput) return { values, errors: { limit: err.message } }
+    if (err instanceof InvalidInput) return refused(previous, formData, { limit: err.message })
     throw err
   }
   revalidatePath('/admin/staff')
-  return { values, errors: {}, notice: 'Refund limit saved.' }
+  return answered(previous, formData, 'Refund limit saved.')
 }
 
 export async function removeMemberAction(formData: FormData): Promise<void> {

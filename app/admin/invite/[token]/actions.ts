@@ -1,6 +1,6 @@
 'use server'
 
-import type { ActionState } from '../../_components/action-state'
+import { refused, type FormState } from '../../_components/form-state'
 import { done, fail } from '../../_components/redirect'
 import * as adminAuth from '@/lib/admin-auth'
 import { InvalidInput, NotFound } from '@/lib/errors'
@@ -10,7 +10,7 @@ import * as staff from '@/lib/staff'
 // is refused all the same, and an unknown, used, withdrawn or expired link leads to sign-in
 // with the reason.
 
-export async function acceptInviteAction(_state: ActionState, formData: FormData): Promise<ActionState> {
+export async function acceptInviteAction(previous: FormState, formData: FormData): Promise<FormState> {
   await adminAuth.assertSameOrigin()
   // A post that is not this form (no fields at all) is an invalid link like any other.
   const field = (name: string) => {
@@ -20,13 +20,13 @@ export async function acceptInviteAction(_state: ActionState, formData: FormData
   const token = field('token')
   if (!staff.findInvite(token)) fail('/admin/sign-in', staff.INVITE_INVALID)
   const password = field('password')
-  if (password !== field('confirm')) return { values: {}, errors: { confirm: 'The two passwords differ. Type the same password twice.' } }
+  if (password !== field('confirm')) return refused(previous, formData, { confirm: 'The two passwords differ. Type the same password twice.' })
   let email: string
   try {
     email = (await staff.acceptInvite(token, password)).email
   } catch (err) {
     if (err instanceof NotFound) fail('/admin/sign-in', staff.INVITE_INVALID)
-    if (err instanceof InvalidInput) return { values: {}, errors: { password: err.message } }
+    if (err instanceof InvalidInput) return refused(previous, formData, { password: err.message })
     throw err
   }
   done('/admin/sign-in', `Welcome! Sign in as ${email} with your new password.`)

@@ -2,7 +2,7 @@
 
 import { cookies } from 'next/headers'
 import { redirect } from 'next/navigation'
-import type { ActionState } from '../../_components/action-state'
+import { refused, type FormState } from '../../_components/form-state'
 import { done, fail } from '../../_components/redirect'
 import * as adminAuth from '@/lib/admin-auth'
 import { InvalidInput } from '@/lib/errors'
@@ -11,14 +11,13 @@ import * as twoFactor from '@/lib/two-factor'
 // The second step of sign-in: the challenge cookie (set once the password was right) and a
 // code from the app or a recovery code. A cross-site post is refused like every admin post.
 
-export async function verifyCodeAction(_state: ActionState, formData: FormData): Promise<ActionState> {
+export async function verifyCodeAction(previous: FormState, formData: FormData): Promise<FormState> {
   await adminAuth.assertSameOrigin()
   const jar = await cookies()
   const challenge = jar.get(adminAuth.CHALLENGE_COOKIE)?.value
   // A post that is not this form (no fields at all) is a wrong code like any other.
   const raw = formData instanceof FormData ? formData.get('code') : null
   const code = typeof raw === 'string' ? raw.slice(0, 100) : ''
-  const values = { code }
   let verified: twoFactor.Verified
   try {
     verified = twoFactor.verifyChallenge(challenge, code, await adminAuth.clientAddress())
@@ -27,7 +26,7 @@ export async function verifyCodeAction(_state: ActionState, formData: FormData):
       jar.delete({ name: adminAuth.CHALLENGE_COOKIE, path: '/admin' })
       fail('/admin/sign-in', err.message)
     }
-    if (err instanceof InvalidInput || err instanceof adminAuth.RateLimited) return { values, errors: { code: err.message } }
+    if (err instanceof InvalidInput || err instanceof adminAuth.RateLimited) return refused(previous, formData, { code: err.message })
     throw err
   }
   adminAuth.endSession(jar.get(adminAuth.COOKIE)?.value)

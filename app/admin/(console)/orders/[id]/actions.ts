@@ -6,6 +6,8 @@ import { done, fail } from '../../../_components/redirect'
 import * as adminAuth from '@/lib/admin-auth'
 import { InvalidInput, NotFound, PaymentProviderError } from '@/lib/errors'
 import { parseMoney } from '@/lib/money'
+import * as orderConfirmations from '@/lib/order-confirmations'
+import * as orderNotes from '@/lib/order-notes'
 import * as orders from '@/lib/orders'
 import * as refunds from '@/lib/refunds'
 import * as shipping from '@/lib/shipping'
@@ -73,4 +75,33 @@ export async function refundAction(previous: FormState, formData: FormData): Pro
     throw err
   }
   done(back, message)
+}
+
+export async function addNoteAction(previous: FormState, formData: FormData): Promise<FormState> {
+  const admin = await staff.requirePermission('orders')
+  const id = OrderId.safeParse(formData.get('orderId'))
+  if (!id.success) fail('/admin/orders', 'That order does not exist.')
+  try {
+    orderNotes.add(admin, id.data, String(formData.get('body') ?? '').slice(0, 20_000))
+  } catch (err) {
+    if (err instanceof InvalidInput) return refused(previous, formData, { [err.field ?? '']: err.message })
+    if (err instanceof NotFound) fail('/admin/orders', 'That order does not exist.')
+    throw err
+  }
+  done(`/admin/orders/${id.data}`, 'Note added. Only the admin sees it.')
+}
+
+export async function resendConfirmationAction(previous: FormState, formData: FormData): Promise<FormState> {
+  const admin = await staff.requirePermission('orders')
+  const id = OrderId.safeParse(formData.get('orderId'))
+  if (!id.success) fail('/admin/orders', 'That order does not exist.')
+  let resent: orderConfirmations.Resent
+  try {
+    resent = orderConfirmations.resend(admin, id.data, String(formData.get('nonce') ?? ''))
+  } catch (err) {
+    if (err instanceof InvalidInput) return refused(previous, formData, { '': err.message })
+    if (err instanceof NotFound) fail('/admin/orders', 'That order does not exist.')
+    throw err
+  }
+  done(`/admin/orders/${id.data}`, resent.isQueued ? 'The confirmation email is on its way again.' : 'That was sent already; the confirmation email goes once per click.')
 }

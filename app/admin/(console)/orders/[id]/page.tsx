@@ -1,13 +1,14 @@
 import type { Metadata } from 'next'
 import Link from 'next/link'
 import { DataTable } from '../../../_components/data-table'
-import { ActionForm, CheckboxField, Field } from '../../../_components/action-form'
+import { ActionForm, CheckboxField, Field, TextAreaField } from '../../../_components/action-form'
 import { PageTitle, Flash, StatusBadge, badge, buttonDark, card, td, when, found, type SearchParams } from '../../../_components/ui'
-import { fulfilAction, refundAction } from './actions'
+import { addNoteAction, fulfilAction, refundAction, resendConfirmationAction } from './actions'
 import { formatAddress } from '@/lib/addresses'
 import * as adminAuth from '@/lib/admin-auth'
 import * as formNonce from '@/lib/form-nonce'
 import { decimalAmount, formatMoney, moneyHint } from '@/lib/money'
+import * as orderNotes from '@/lib/order-notes'
 import * as orderTimeline from '@/lib/order-timeline'
 import * as orders from '@/lib/orders'
 
@@ -20,6 +21,7 @@ export default async function OrderPage({ params, searchParams }: { params: Prom
   const money = (cents: number) => formatMoney(cents, order.currency)
   const dashboard = orderTimeline.stripeDashboardBase()
   const events = orderTimeline.forOrder(order)
+  const notes = orderNotes.forOrder(order.id)
   const refundable = order.totalCents - order.refundedCents
   const a = order.shippingAddress
   const hasDiscount = order.discountCents > 0 || order.lines.some((l) => l.discountCents > 0)
@@ -95,6 +97,14 @@ export default async function OrderPage({ params, searchParams }: { params: Prom
           </ul>
           <p className="mt-2 text-sm"><Link className="underline underline-offset-4" href={`/orders/${order.publicToken}`}>Customer&apos;s order page</Link></p>
           <p className="mt-1 text-sm"><Link className="underline underline-offset-4" href={`/admin/orders/${order.id}/packing-slip`}>Packing slip</Link></p>
+          {order.email && orders.isConfirmable(order.status, order.disputeStatus) ? (
+            <ActionForm action={resendConfirmationAction} className="mt-3" testId="resend-form">
+              <input type="hidden" name="orderId" value={order.id} />
+              {/* one email per rendered form, however often it is sent */}
+              <input type="hidden" name="nonce" value={formNonce.create()} />
+              <button type="submit" className={buttonDark}>Resend the confirmation email</button>
+            </ActionForm>
+          ) : null}
         </section>
         {orders.isShippable(order) ? (
           <section className={card} aria-labelledby="fulfil-heading">
@@ -124,6 +134,23 @@ export default async function OrderPage({ params, searchParams }: { params: Prom
           </section>
         ) : null}
       </div>
+      <section className={`${card} mt-6`} aria-labelledby="notes-heading">
+        <h2 id="notes-heading" className="mb-3 text-lg font-semibold">Notes <span className="text-sm font-normal text-stone-600" data-testid="notes-count">({notes.length})</span></h2>
+        <p className="mb-3 text-sm text-stone-600">For the shop only: the customer never sees them.</p>
+        <ol className="mb-4 space-y-3 text-sm" data-testid="notes">
+          {notes.map((n) => (
+            <li key={n.id} data-testid="note">
+              <p className="text-stone-600"><span className="tabular-nums">{when(n.createdAt)}</span> · {n.adminEmail}</p>
+              <p className="whitespace-pre-wrap [overflow-wrap:anywhere]">{n.body}</p>
+            </li>
+          ))}
+        </ol>
+        <ActionForm action={addNoteAction} className="space-y-3" testId="note-form">
+          <input type="hidden" name="orderId" value={order.id} />
+          <TextAreaField name="body" label="New note" rows={3} maxLength={orderNotes.BODY_MAX} hint={`At most ${orderNotes.BODY_MAX} characters.`} />
+          <button type="submit" className={buttonDark}>Add note</button>
+        </ActionForm>
+      </section>
       <section className={`${card} mt-6`} aria-labelledby="timeline-heading">
         <h2 id="timeline-heading" className="mb-3 text-lg font-semibold">Timeline</h2>
         <ol className="space-y-2 text-sm" data-testid="timeline">

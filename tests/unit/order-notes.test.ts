@@ -1,0 +1,74 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { getDb } from '@/db'
+import * as adminAuth from '@/lib/admin-auth'
+import { InvalidInput, NotFound } from '@/lib/errors'
+import * as formNonce from '@/lib/form-nonce'
+import * as orderConfirmations from '@/lib/order-confirmations'
+import * as orderNotes from '@/lib/order-notes'
+import * as orderTimeline from '@/lib/order-timeline'
+import * as orders from '@/lib/orders'
+import { freshStore, type TestDb } from '../support/db'
+
+// The owner's day-to-day tools on one order: notes (several, signed, admin only, audited)
+// and resending the confirmation email (once per form, only for a paid order with an email).
+
+let t: TestDb
+beforeEach(() => {
+  t = freshStore()
+})
+afterEach(() => {
+  t.close()
+})
+
+function insertOrder(status: string, email: string | null = 'shopper@example.com'): number {
+  return Number(
+    getDb()
+      .$client.prepare(`INSERT INTO orders (stripe_checkout_session_id, public_token, status, total_cents, subtotal_cents, currency, email, created_at, updated_at) VALUES (?, ?, ?, 9900, 9900, 'usd', ?, ?, ?)`)
+      .run(`cs_${status}_${email}`, `token_${status}_${email ?? 'none'}_abcdefghijkl`.replace(/[^A-Za-z0-9_-]/g, '_'), status, email, Date.now(), Date.now()).lastInsertRowid,
+  )
+}
+const count = (query: string, ...args: unknown[]) => (getDb().$client.prepare(query).get(...args) as { n: number }).n
+
+describe('order notes', () => {
+  it('keeps several notes in order, signed and audited, and refuses empty or long ones', async () => {
+    const owner = await adminAuth.createAdmin('owner@example.com', 'a long enough password')
+    const id = insertOrder('paid')
+    orderNotes.add(owner, id, '  Customer called: ship Monday.  ', 1000)
+    orderNotes.add(owner, id, '<b>fragile</b>', 2000)
+    const notes = orderNotes.forOrder(id)
+    expect(notes.map((n) => [n.body, n.adminEmail, n.createdAt])).toEqual([
+      ['Customer called: ship Monday.', 'owner@example.com', 1000],
+      ['<b>fragile</b>', 'owner@example.com', 2000],
+    ])
+    expect(count(`SELECT count(*) AS n FROM order_notes WHERE order_id = ?`, id)).toBe(notes.length)
+    expect(count(`SELECT count(*) AS n FROM audit_log WHERE action = 'order.note' AND subject = ?`, `order:${id}`)).toBe(2)
+    expect(() => orderNotes.add(owner, id, '   ')).toThrow(InvalidInput)
+    expect(() => orderNotes.add(owner, id, 'x'.repeat(orderNotes.BODY_MAX + 1))).toThrow(/at most 2000 characters/)
+    expect(() => orderNotes.add(owner, 999_999, 'hello')).toThrow(NotFound)
+    expect(orderNotes.forOrder(id)).toHaveLength(2)
+  })
+})
+
+describe('resending the confirmation email', () => {
+  it('queues one job per form nonce, audits it and shows it on the timeline', async () => {
+    const owner = await adminAuth.createAdmin('owner@example.com', 'a long enough password')
+    const id = insertOrder('paid')
+    const nonce = formNonce.create()
+    expect(orderConfirmations.resend(owner, id, nonce)).toEqual({ isQueued: true })
+    expect(orderConfirmations.resend(owner, id, nonce)).toEqual({ isQueued: false })
+    expect(count(`SELECT count(*) AS n FROM jobs WHERE kind = 'mail.order_confirmation' AND payload ->> 'orderId' = ?`, id)).toBe(1)
+    orderConfirmations.resend(owner, id, formNonce.create())
+    expect(count(`SELECT count(*) AS n FROM jobs WHERE kind = 'mail.order_confirmation' AND payload ->> 'orderId' = ?`, id)).toBe(2)
+    expect(count(`SELECT count(*) AS n FROM audit_log WHERE action = 'order.resend_confirmation' AND subject = ?`, `order:${id}`)).toBe(2)
+    const timeline = orderTimeline.forOrder(orders.findById(id)!)
+    expect(timeline.filter((e) => e.what === 'Admin order.resend_confirmation')).toHaveLength(2)
+  })
+
+  it('refuses an order without an email, one not paid, and a bad nonce', async () => {
+    const owner = await adminAuth.createAdmin('owner@example.com', 'a long enough password')
+    expect(() => orderConfirmations.resend(owner, insertOrder('paid', null), formNonce.create())).toThrow(/no email address/)
+    expect(() => orderConfirmations.resend(owner, insertOrder('refunded'), formNonce.create())).toThrow(/Only a paid order/)
+    expect(() => orderConfirmations.resend(owner, insertOrder('paid', 'b@example.com'), 'x')).toThrow(/expired/)
+    expect(count(`SELECT count(*) AS n FROM jobs WHERE kind = 'mail.order_confirmation'`)).toBe(0)
+  })
+})
