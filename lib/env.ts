@@ -347,11 +347,6 @@ export function getEnv(): Env {
   return globalForEnv.tillEnv
 }
 
-/** Instrumentation runs in both runtimes; only the Node one may open the database. */
-export function isNodeRuntime(): boolean {
-  return process.env.NEXT_RUNTIME === 'nodejs'
-}
-
 /** True while `next build` collects pages: nothing may touch the database then. */
 export function isBuildPhase(): boolean {
   return process.env.NEXT_PHASE === 'phase-production-build'

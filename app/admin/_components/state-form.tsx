@@ -3,7 +3,7 @@
 import { useActionState } from 'react'
 import { FlashMessage } from '@/app/_components/flash-message'
 import { emptyState, type ActionState } from './action-state'
-import { input, label as labelClass } from './ui'
+import { input, label as labelClass } from './styles'
 
 // A form whose server action answers with an ActionState: the form-wide message on top, and
 // each field keeps what was typed (React resets a form after its action; the fields' default

@@ -2,7 +2,7 @@
 
 import Link from 'next/link'
 import { StateField, StateForm } from '../../_components/state-form'
-import { buttonDark } from '../../_components/ui'
+import { buttonDark } from '../../_components/styles'
 import { confirmTwoFactorAction } from './actions'
 
 /** Confirms enrolment with a first code; then shows the recovery codes, once. */

@@ -1,7 +1,7 @@
 'use client'
 
 import { StateField, StateForm } from '../../_components/state-form'
-import { buttonDark, input, label } from '../../_components/ui'
+import { buttonDark, input, label } from '../../_components/styles'
 import { inviteAction, refundLimitAction } from './actions'
 
 export function InviteForm() {

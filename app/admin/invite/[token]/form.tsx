@@ -1,7 +1,7 @@
 'use client'
 
 import { StateField, StateForm } from '../../_components/state-form'
-import { buttonDark } from '../../_components/ui'
+import { buttonDark } from '../../_components/styles'
 import { acceptInviteAction } from './actions'
 
 export function AcceptForm({ token, minLength }: { token: string; minLength: number }) {

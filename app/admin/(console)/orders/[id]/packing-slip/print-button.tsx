@@ -1,6 +1,6 @@
 'use client'
 
-import { buttonDark } from '../../../../_components/ui'
+import { buttonDark } from '../../../../_components/styles'
 
 export function PrintButton() {
   return (

@@ -3,7 +3,7 @@ import { getEnv } from '@/lib/env'
 import { InvalidInput, NotFound } from '@/lib/errors'
 import * as flash from '@/lib/flash'
 import * as productImages from '@/lib/product-images'
-import * as guard from '@/lib/request-guard'
+import * as guard from '@/server/request-guard'
 
 // Picture upload. A route handler rather than a server action so the size limit is ours:
 // an oversized upload is drained and answered with a message on the form instead of a
