@@ -153,7 +153,7 @@ const Schema = z.object({
   TRUSTED_PROXIES: trustedProxies,
   // A token that shows /up's details to a request from outside the host (lib/health.ts).
   HEALTH_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
-  // The response cache (scripts/response-cache.mjs): how long a page whose stock changed may
+  // The response cache (server/response-cache.ts): how long a page whose stock changed may
   // still be sent while one request renders it again (never a page whose stock sold out), and
   // how long any page is kept at most. 0 stale seconds: a changed page is never sent again.
   RESPONSE_CACHE_STALE_SECONDS: z.coerce.number().int().min(0).max(60).default(5),
