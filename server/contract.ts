@@ -9,7 +9,7 @@ import type { Server } from 'node:http'
 // (instrumentation, each route bundle) and the front server is a separate bundle.
 
 /** One product's change, as the response cache needs it. */
-export type ProductChange = {
+type ProductChange = {
   slug: string
   /** the product's sold-out badge may have flipped: every listing may show it */
   isSoldOutChanged: boolean

@@ -18,7 +18,7 @@ const PRIVATE_QUERY_KEYS = [...FLASH_QUERY_KEYS, '_rsc']
 // purposes, Range, or a header nobody has looked at yet) goes to Next and is never kept: an
 // allow-list fails closed where a list of known-bad names would fail open on the next one.
 // Pages read no request header and no cookie (decision 002), so none of these changes the page.
-export const SHAREABLE_REQUEST_HEADERS = new Set([
+const SHAREABLE_REQUEST_HEADERS = new Set([
   'host', 'connection', 'keep-alive', 'user-agent', 'accept', 'accept-encoding', 'accept-language',
   'cache-control', 'pragma', 'if-none-match', 'if-modified-since', 'referer', 'dnt', 'save-data',
   'upgrade-insecure-requests', 'priority', 'te', 'via', 'forwarded', 'cookie',
