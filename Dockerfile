@@ -13,7 +13,8 @@ RUN npm ci --no-audit --no-fund
 FROM deps AS build
 COPY . .
 ENV NEXT_TELEMETRY_DISABLED=1
-# The standalone server (.next/standalone) and the operations scripts bundled beside it.
+# The standalone server (.next/standalone), with the front server (front-server.mjs) and the
+# operations scripts bundled beside it.
 RUN npm run build && npm run build:ops
 
 FROM node:22-bookworm-slim AS run
@@ -25,7 +26,6 @@ RUN apt-get update && apt-get install -y --no-install-recommends sqlite3 && rm -
   && mkdir -p /app/storage && chown till:till /app/storage
 # Code is owned by root and read-only to the app; only the volume is writable.
 COPY --from=build /app/.next/standalone ./.next/standalone
-COPY --from=build /app/scripts/start.mjs /app/scripts/response-cache.mjs ./scripts/
 # Migrations ship in the image: boot applies them, and so does ops/migrate.cjs run from /app.
 COPY --from=build /app/db/migrations ./db/migrations
 # next/image keeps its optimized images here: the one place in the code tree the app writes.
@@ -38,4 +38,4 @@ EXPOSE 3000
 HEALTHCHECK --interval=5s --timeout=3s --start-period=20s CMD node -e "fetch('http://127.0.0.1:$PORT/up').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"
 # SIGTERM/SIGINT: the app stops claiming jobs, lets the running job and in-flight requests finish
 # (SHUTDOWN_TIMEOUT_SECONDS), closes the database and exits 0 (lib/shutdown.ts).
-CMD ["node", "scripts/start.mjs"]
+CMD ["node", ".next/standalone/front-server.mjs"]

@@ -12,6 +12,11 @@ const toApp = { group: ['@/app', '@/app/*', '**/app/*'], message: 'lib/ and db/ 
 const toLib = { group: ['@/lib', '@/lib/*', '**/lib/*'], message: 'db/ depends on nothing in lib/: pass what it needs in.' }
 const toStore = { group: ['@/lib', '@/lib/*', '@/db', '@/db/*', '@/app', '@/app/*', '**/lib/*', '**/db/*', '**/app/*'], message: 'The emulator stands beside the store and imports nothing of it.' }
 
+// The front server (server/) stands in front of the app and starts it; the app knows only the
+// contract between them (server/contract.ts). The request guard is the HTTP edge's own
+// checks, shared with proxy.ts and the routes that read their own bodies.
+const toFrontServer = { group: ['@/server/*', '!@/server/contract', '**/server/*', '!**/server/contract'], message: 'lib/ and db/ never import the front server (server/): only its contract, @/server/contract.' }
+
 const restrict = (...patterns) => ({ 'no-restricted-imports': ['error', { patterns }] })
 
 const config = [
@@ -23,11 +28,11 @@ const config = [
   { files: ['app/**/*.{ts,tsx}'], rules: restrict(toData, toStripe, toEmulator, toEmulatorInternals) },
   // The two route files that serve the built-in emulator.
   { files: ['app/v1/**/route.ts', 'app/emulator/**/route.ts'], rules: restrict(toData, toStripe, toEmulatorInternals) },
-  { files: ['lib/**/*.ts'], ignores: ['lib/payments/**'], rules: restrict(toApp, toStripe, toEmulator, toEmulatorInternals) },
-  { files: ['lib/payments/**/*.ts'], rules: restrict(toApp, toEmulator, toEmulatorInternals) },
+  { files: ['lib/**/*.ts'], ignores: ['lib/payments/**'], rules: restrict(toApp, toStripe, toEmulator, toEmulatorInternals, toFrontServer) },
+  { files: ['lib/payments/**/*.ts'], rules: restrict(toApp, toEmulator, toEmulatorInternals, toFrontServer) },
   // Boot starts the built-in emulator.
-  { files: ['lib/boot.ts'], rules: restrict(toApp, toStripe, toEmulatorInternals) },
-  { files: ['db/**/*.ts'], rules: restrict(toApp, toLib, toStripe, toEmulator, toEmulatorInternals) },
+  { files: ['lib/boot.ts'], rules: restrict(toApp, toStripe, toEmulatorInternals, toFrontServer) },
+  { files: ['db/**/*.ts'], rules: restrict(toApp, toLib, toStripe, toEmulator, toEmulatorInternals, toFrontServer) },
   { files: ['emulator/**/*.ts'], rules: restrict(toStore) },
   { files: ['demo/**/*.ts'], rules: restrict(toApp, toStripe, toEmulator, toEmulatorInternals) },
   { files: ['tests/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.{ts,mjs}'], rules: restrict(toEmulatorInternals) },

@@ -1,4 +1,5 @@
 import type { NextConfig } from 'next'
+import { FLASH_QUERY_KEYS } from './server/contract'
 
 // Security headers on every response. The CSP allows inline styles and scripts because
 // Next's streaming runtime injects inline <script> tags; everything else is same-origin.
@@ -58,10 +59,7 @@ const nextConfig: NextConfig = {
   // ?variant=ID, is served by /products/[slug]/[variant] from Next's cache. Only a
   // no-JavaScript form post coming back with ?notice= or ?error= renders per request.
   async rewrites() {
-    const noFlash = [
-      { type: 'query' as const, key: 'notice' },
-      { type: 'query' as const, key: 'error' },
-    ]
+    const noFlash = FLASH_QUERY_KEYS.map((key) => ({ type: 'query' as const, key }))
     return {
       beforeFiles: [
         { source: '/products/:slug', has: [{ type: 'query' as const, key: 'variant', value: '(?<variant>\\d{1,10})' }], missing: noFlash, destination: '/products/:slug/:variant' },

@@ -1,6 +1,6 @@
 import { NextResponse, type NextRequest } from 'next/server'
 import { getEnv } from '@/lib/env'
-import * as guard from '@/lib/request-guard'
+import * as guard from '@/server/request-guard'
 
 // Runs before Next routes a request: refuses plainly broken or cross-site requests with a
 // 4xx (Next itself would answer several of them with a 500), and adds HSTS on HTTPS.

@@ -6,7 +6,8 @@ import { handleRequest } from './http'
 // and /emulator/* (the two route files); the tests run the same class as a standalone HTTP
 // server. This file is its only entry: nothing imports the modules behind it.
 
-export { Emulator, EmulatorControl, DEFAULT_RETRY_SCHEDULE, DEFAULT_TAX_RATES, classifyCard, sign } from './emulator'
+export { EmulatorControl } from './controls'
+export { Emulator, DEFAULT_RETRY_SCHEDULE, DEFAULT_TAX_RATES, classifyCard, sign } from './emulator'
 export { PROMOTION_CODE_LABEL } from './checkout-page'
 export { REFUSAL_MESSAGES } from './promotions'
 export type { EmulatorOptions, EmulatorLog, PayInput, ForeignSessionInput, DeliveryInfo, RequestContext } from './emulator'

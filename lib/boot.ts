@@ -93,6 +93,6 @@ export async function boot(): Promise<void> {
       .then((images) => images.warmUp())
       .catch((err: unknown) => log.warn('boot: could not warm up the picture library', { err: String(err) }))
   }, 0).unref()
-  // Last: the front cache (scripts/start.mjs) serves nothing until the store is ready.
+  // Last: the front cache (server/start.ts) serves nothing until the store is ready.
   cache.installFrontCache()
 }

@@ -3,6 +3,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto'
 import type { Statement } from 'better-sqlite3'
 import { revalidateTag } from 'next/cache'
 import { afterCommit, getDb } from '@/db'
+import { frontCache, type FrontCache, type Scope } from '@/server/contract'
 import { getEnv } from './env'
 import { availableSqlText } from './inventory'
 import { log } from './log'
@@ -12,7 +13,7 @@ import { log } from './log'
 // transaction, so no caller has to remember to.
 //
 // Two caches hear the announcements: Next's (data cache and static pages, by tag) and the
-// response cache in front of Next (scripts/response-cache.mjs), which keeps whole anonymous
+// response cache in front of Next (server/response-cache.ts), which keeps whole anonymous
 // responses and drops or refreshes only the pages that show what changed
 // (docs/decisions/005-response-cache-and-lean-pages.md).
 
@@ -26,32 +27,9 @@ export const tags = {
 } as const
 
 // ---------------------------------------------------------------------------------------
-// The contract with the response cache. scripts/start.mjs creates the cache before Next
-// loads and puts `invalidate` here; boot puts `poll` here. Next loads this module more than
-// once (instrumentation, each route bundle), so the state lives on globalThis.
-
-/** One product's change, as the response cache needs it. */
-export type ProductChange = {
-  slug: string
-  /** the product's sold-out badge may have flipped: every listing may show it */
-  isSoldOutChanged: boolean
-  /** a variant it offered is now gone: pages showing it are dropped, never sent stale */
-  hasSoldOutVariant: boolean
-}
-/**
- * What changed. `storedAfter` (ms): only pages kept since then, i.e. rendered while Next's
- * own cache may still have held the old data (see revalidate).
- */
-export type Scope = { all?: boolean; products?: ProductChange[]; storedAfter?: number }
-
-export type FrontCache = {
-  /** set by scripts/start.mjs: drops or marks stale the cached pages `scope` concerns */
-  invalidate?: (scope: Scope) => void
-  /** set at boot: false while the store cannot answer; reads other processes' changes */
-  poll?: () => boolean
-  /** set by scripts/start.mjs: counts since start (hits, stale hits, misses, waits, …) */
-  stats?: () => Record<string, number>
-}
+// The response cache's side of the contract (server/contract.ts): the front server puts
+// `invalidate` in the FrontCache before Next loads; boot puts `poll` there. Next loads this
+// module more than once (instrumentation, each route bundle), so the state lives on globalThis.
 
 type State = {
   front: FrontCache
@@ -64,9 +42,9 @@ type State = {
   known: Map<number, { isSoldOut: boolean; soldOutVariants: number }>
   lastSeenId: number
 }
-const shared = globalThis as unknown as { tillFrontCache?: FrontCache; tillCacheState?: State }
+const shared = globalThis as unknown as { tillCacheState?: State }
 const state: State = (shared.tillCacheState ??= {
-  front: (shared.tillFrontCache ??= {}),
+  front: frontCache(),
   origin: `${process.pid}-${randomBytes(6).toString('hex')}`,
   token: randomBytes(24).toString('hex'),
   known: new Map(),

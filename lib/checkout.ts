@@ -7,7 +7,7 @@ import { itemLabel, variantPictures } from './catalog'
 import * as downloads from './downloads'
 import { getEnv } from './env'
 import * as accounts from './accounts'
-import { CartEmpty, CheckoutOpen, NotFound, OutOfStock, PaymentProviderError, RateLimited } from './errors'
+import { CartEmpty, CheckoutOpen, NotFound, PaymentProviderError } from './errors'
 import * as inventory from './inventory'
 import { log } from './log'
 import * as payments from './payments'
@@ -21,11 +21,6 @@ import * as rateLimit from './rate-limit'
 // cart with an open session is abandoned (abandon(): expire at Stripe, then release) before
 // it changes or checks out again. Should the expire fail, or the session turn out to be
 // paid already, the holds stay and the shopper is told; the cart does not change.
-
-/** Failures a shopper is told about (sold out, empty cart, Stripe down, too many tries); anything else is a bug. */
-export function isExpectedFailure(err: unknown): err is Error {
-  return err instanceof OutOfStock || err instanceof CartEmpty || err instanceof NotFound || err instanceof PaymentProviderError || err instanceof CheckoutOpen || err instanceof RateLimited
-}
 
 export const CHECKOUT_STILL_OPEN =
   'Your cart has a checkout open at our payment provider and we could not close it just now, so your cart was not changed. Please try again in a moment.'

@@ -1,6 +1,7 @@
 import 'server-only'
 import net from 'node:net'
 import { headers } from 'next/headers'
+import { PEER_HEADER } from '@/server/contract'
 import { getEnv } from './env'
 
 // Who is asking: the one rule every limiter keys on (checkout starts, look-ups of unknown
@@ -11,12 +12,10 @@ import { getEnv } from './env'
 // default) the socket peer is the client and the header is ignored.
 //
 // The socket peer reaches the app in PEER_HEADER, set by the front server
-// (scripts/start.mjs) from the connection itself after dropping any copy the client sent, so
+// (server/start.ts) from the connection itself after dropping any copy the client sent, so
 // no request can choose it. Without that server (next dev, a route called in a test) the
 // peer is unknown.
 
-/** The header scripts/start.mjs writes with the socket's remote address (and must match it). */
-export const PEER_HEADER = 'x-till-peer'
 
 type HeaderSource = { get(name: string): string | null }
 

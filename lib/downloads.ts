@@ -24,7 +24,7 @@ import { checkFileName } from './uploads'
 // and the confirmation email show the same link without it ever being stored: the database
 // keeps only its hash. Whoever can read the order page can download, and no one else.
 
-/** The largest file the owner may upload (the front server allows uploads this large, scripts/start.mjs). */
+/** The largest file the owner may upload (the front server allows uploads this large, server/request-guard.ts). */
 export const MAX_FILE_BYTES = 50 * 1024 * 1024
 
 const TOKEN = /^[A-Za-z0-9_-]{43}$/

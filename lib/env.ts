@@ -157,7 +157,7 @@ const Schema = z.object({
   TRUSTED_PROXIES: trustedProxies,
   // A token that shows /up's details to a request from outside the host (lib/health.ts).
   HEALTH_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
-  // The response cache (scripts/response-cache.mjs): how long a page whose stock changed may
+  // The response cache (server/response-cache.ts): how long a page whose stock changed may
   // still be sent while one request renders it again (never a page whose stock sold out), and
   // how long any page is kept at most. 0 stale seconds: a changed page is never sent again.
   RESPONSE_CACHE_STALE_SECONDS: z.coerce.number().int().min(0).max(60).default(5),
@@ -353,11 +353,6 @@ const globalForEnv = globalThis as unknown as { tillEnv?: Env }
 export function getEnv(): Env {
   globalForEnv.tillEnv ??= parseEnv(process.env)
   return globalForEnv.tillEnv
-}
-
-/** Instrumentation runs in both runtimes; only the Node one may open the database. */
-export function isNodeRuntime(): boolean {
-  return process.env.NEXT_RUNTIME === 'nodejs'
 }
 
 /** True while `next build` collects pages: nothing may touch the database then. */

@@ -85,3 +85,19 @@ export class CheckoutOpen extends Error {
     this.name = 'CheckoutOpen'
   }
 }
+
+/**
+ * A failure the shopper is told about in words (sold out, empty cart, gone, bad input, Stripe
+ * down, a checkout still open, too many tries); anything else is a bug and is thrown on.
+ */
+export function isExpected(err: unknown): err is Error {
+  return (
+    err instanceof OutOfStock ||
+    err instanceof CartEmpty ||
+    err instanceof NotFound ||
+    err instanceof InvalidInput ||
+    err instanceof PaymentProviderError ||
+    err instanceof CheckoutOpen ||
+    err instanceof RateLimited
+  )
+}

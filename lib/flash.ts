@@ -2,6 +2,7 @@ import 'server-only'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
+import { FLASH_QUERY_KEYS } from '@/server/contract'
 import { getEnv } from './env'
 
 // The message a form shows after its redirect (post/redirect/get, so every form works
@@ -12,7 +13,7 @@ import { getEnv } from './env'
 // The key is random per storage folder (flash.key, readable by this user only), shared by
 // both releases during a deploy.
 
-export type Flash = { kind: 'error' | 'notice'; text: string }
+export type Flash = { kind: (typeof FLASH_QUERY_KEYS)[number]; text: string }
 
 /** How long a redirect's message stays showable: long enough for a slow page load, no more. */
 export const TTL_SECONDS = 10 * 60
@@ -56,7 +57,7 @@ function mac(kind: Flash['kind'], text: string, expires: number): string {
  */
 export function href(back: string, kind: Flash['kind'], message: string, now = Date.now()): string {
   const url = new URL(back, 'http://local')
-  for (const name of ['notice', 'error', 'flash']) url.searchParams.delete(name)
+  for (const name of [...FLASH_QUERY_KEYS, 'flash']) url.searchParams.delete(name)
   const text = clean(message)
   const expires = Math.floor(now / 1000) + TTL_SECONDS
   url.searchParams.set(kind, text)

@@ -9,6 +9,9 @@ import * as inventory from './inventory'
 import * as jobs from './jobs'
 import { log } from './log'
 
+/** Every status an order can be in, in the order the admin's filter lists them. */
+export { ORDER_STATUSES } from '@/db/schema'
+
 // Orders: the database half of the order path. An order is built from what Stripe says of a
 // Checkout Session and its line items alone (lib/payments reads it and hands it over as
 // CheckoutFacts), in one immediate transaction keyed by the session id. Applying the same
@@ -107,11 +110,6 @@ export type Target =
   | { kind: 'order'; status: OrderStatus; refundedCents: number; dispute: DisputeState; isPaid: boolean }
 
 /**
- * The order Stripe's current state implies. Pure, and the only place that decides it: every
- * event, the success page and reconciliation re-read Stripe and land here, so no outcome can
- * depend on which event arrived first.
- */
-/**
  * Whether a session is a sale of this store's: its own Checkout (cart_id), or the owner's
  * Payment Link when money was taken. Anything else on the Stripe account, and any $0 session
  * that did not come from our Checkout, is not, and never becomes an order.
@@ -120,6 +118,11 @@ export function isStoreSale(session: { origin: CheckoutFacts['origin']; paymentS
   return session.origin === 'store' || (session.origin === 'payment_link' && session.paymentStatus !== 'no_payment_required')
 }
 
+/**
+ * The order Stripe's current state implies. Pure, and the only place that decides it: every
+ * event, the success page and reconciliation re-read Stripe and land here, so no outcome can
+ * depend on which event arrived first.
+ */
 export function targetOf(facts: CheckoutFacts): Target {
   if (!isStoreSale(facts)) return { kind: 'none', releaseHolds: false }
   if (facts.status === 'expired') return { kind: 'none', releaseHolds: true }
@@ -351,10 +354,6 @@ export function findByPaymentIntent(paymentIntent: string) {
   return getDb().select().from(orders).where(eq(orders.stripePaymentIntentId, paymentIntent)).get() ?? null
 }
 
-export function existsForPaymentIntent(paymentIntent: string): boolean {
-  return !!getDb().select({ id: orders.id }).from(orders).where(eq(orders.stripePaymentIntentId, paymentIntent)).get()
-}
-
 export function findBySession(sessionId: string) {
   return getDb().select().from(orders).where(eq(orders.stripeCheckoutSessionId, sessionId)).get() ?? null
 }
@@ -392,8 +391,6 @@ export function listForEmail(email: string, limit = 200): OrderView[] {
 function linesOf(orderId: number) {
   return getDb().select().from(orderLines).where(eq(orderLines.orderId, orderId)).orderBy(asc(orderLines.id)).all()
 }
-
-export { RANK as statusRank }
 
 /**
  * What a receipt shows beside a line: its price before the order's discount and any tax added

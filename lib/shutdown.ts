@@ -2,6 +2,7 @@ import 'server-only'
 import type { Server } from 'node:http'
 import { closeDb } from '@/db'
 import * as jobs from '@/lib/jobs'
+import { httpServers } from '@/server/contract'
 import { stopChecking } from './health'
 import { log } from './log'
 
@@ -17,11 +18,12 @@ import { log } from './log'
 //
 // Next's standalone server would otherwise handle the signal itself: it closes the HTTP
 // server, waits for in-flight requests without a bound and exits with 143 — without waiting
-// for background work. scripts/start.mjs turns that off (NEXT_MANUAL_SIG_HANDLE) and hands
-// over the HTTP servers it creates, on globalThis.tillHttpServers; this module closes them.
+// for background work. The front server (server/start.ts) turns that off
+// (NEXT_MANUAL_SIG_HANDLE) and hands over the HTTP servers Next creates (server/contract.ts
+// httpServers); this module closes them.
 // (Next's handler would also await work scheduled with `after()`; the app schedules none.)
 
-const globalForShutdown = globalThis as unknown as { tillHttpServers?: Set<Server>; tillShutdown?: { installed: boolean; started?: Promise<void> } }
+const globalForShutdown = globalThis as unknown as { tillShutdown?: { installed: boolean; started?: Promise<void> } }
 
 export type ShutdownOptions = {
   timeoutMs: number
@@ -29,9 +31,9 @@ export type ShutdownOptions = {
   stopEmulator?: () => Promise<void>
 }
 
-/** True when scripts/start.mjs started this process, so the app (not Next) owns the signals. */
+/** True when the front server started this process, so the app (not Next) owns the signals. */
 export function ownsSignals(): boolean {
-  return globalForShutdown.tillHttpServers !== undefined
+  return httpServers() !== undefined
 }
 
 export function installSignalHandlers(options: ShutdownOptions): void {
@@ -72,7 +74,7 @@ export async function shutdown(options: ShutdownOptions, signal: string): Promis
   const worker = jobs.currentWorker()
   const [work, http] = await Promise.all([
     worker ? worker.stop(options.timeoutMs) : Promise.resolve({ finished: true }),
-    closeHttpServers([...(globalForShutdown.tillHttpServers ?? [])], deadline),
+    closeHttpServers([...(httpServers() ?? [])], deadline),
   ])
   if (!work.finished) log.warn('shutdown: the running job did not finish in time and was handed back to the queue')
   if (!http.finished) log.warn('shutdown: requests still open at the deadline were cut')

@@ -5,7 +5,7 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 
-const inputs = ['app', 'lib', 'db', 'demo', 'emulator', 'public', 'scripts', 'instrumentation.ts', 'proxy.ts', 'next.config.ts', 'postcss.config.mjs', 'tsconfig.json', 'package.json', 'package-lock.json']
+const inputs = ['app', 'lib', 'server', 'db', 'demo', 'emulator', 'public', 'scripts', 'instrumentation.ts', 'proxy.ts', 'next.config.ts', 'postcss.config.mjs', 'tsconfig.json', 'package.json', 'package-lock.json']
 
 export function stampFile(root = process.cwd()) {
   return path.join(root, '.next', 'till-build-stamp')

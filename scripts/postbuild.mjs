@@ -63,20 +63,22 @@ console.log('postbuild: copied static assets into .next/standalone')
 // (tests/unit/next-config.test.ts checks that it does).
 console.log('postbuild: "⨯ isrFlushToDisk" above is not an error: it says rendered pages are kept in memory, not written into the build folder (next.config.ts)')
 
-// scripts/start.mjs validates the configuration before Next starts, with lib/env.ts itself:
-// bundled here (with zod) into one file beside the server, since the standalone output has
-// no TypeScript and no tsx. Without it a bad setting surfaced only after Next's "✓ Ready".
+// The front server (server/start.ts: the configuration check, the request guard, the response
+// cache, the shutdown hand-over) is bundled here into one file beside Next's server, with
+// lib/env.ts and zod, since the standalone output has no TypeScript and no tsx
+// (docs/decisions/036-front-server-room.md). `npm start` and the Dockerfile run it.
 const { build } = await import('esbuild')
 await build({
-  entryPoints: [path.join(root, 'lib', 'env.ts')],
-  outfile: path.join(standalone, 'till-config.mjs'),
+  entryPoints: [path.join(root, 'server', 'start.ts')],
+  outfile: path.join(standalone, 'front-server.mjs'),
   bundle: true,
   platform: 'node',
   format: 'esm',
   target: 'node20',
+  tsconfig: path.join(root, 'tsconfig.json'),
   alias: { 'server-only': path.join(root, 'node_modules', 'server-only', 'empty.js') },
   logLevel: 'warning',
 })
-console.log('postbuild: bundled lib/env.ts for the start-up check')
+console.log('postbuild: bundled the front server into .next/standalone/front-server.mjs')
 
 writeStamp(root)

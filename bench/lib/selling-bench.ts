@@ -11,7 +11,7 @@ import type { Store } from './store'
 // while paid Checkout Sessions arrive as signed webhooks at a steady rate (each one an order
 // taking stock), and beside a second process on the same database writing carts and jobs
 // (the other release during a blue-green deploy). The figures say whether a busy shop keeps
-// its page cache (scripts/response-cache.mjs) or empties it on every sale.
+// its page cache (server/response-cache.ts) or empties it on every sale.
 
 export type Browse = LoadResult & { hitShare: number; cpuMs: number; seconds: number }
 

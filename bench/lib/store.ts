@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks'
 import { startServer } from '../../tests/support/server'
 import { root, run, untilOk, type Child } from './processes'
 
-// The store as it runs in production: the standalone build started by scripts/start.mjs.
+// The store as it runs in production: the standalone build started by server/start.ts.
 
 const serverFile = path.join(root, '.next', 'standalone', 'server.js')
 // What a build is made from; a newer file in any of them means the build is stale.

@@ -1,8 +1,7 @@
 import 'server-only'
 import { getEnv } from '@/lib/env'
-import type { Message } from './index'
+import { escapeHtml as escape, type Message } from './index'
 
-const escape = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
 
 /** The invitation to the admin: a single-use link that sets the new person's password. */
 export function adminInvite(invite: { id: number; email: string; role: string; expiresAt: number }, token: string): Message {

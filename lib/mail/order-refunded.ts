@@ -2,9 +2,8 @@ import 'server-only'
 import { getEnv } from '@/lib/env'
 import { formatMoney } from '@/lib/money'
 import type { OrderView } from '@/lib/orders'
-import type { Message } from './index'
+import { escapeHtml as escape, type Message } from './index'
 
-const escape = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
 
 /**
  * The shopper's refund notice: how much came back, the order's charged total, refunds and

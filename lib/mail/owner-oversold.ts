@@ -1,9 +1,8 @@
 import 'server-only'
 import { getEnv } from '@/lib/env'
 import type { OrderView } from '@/lib/orders'
-import type { Message } from './index'
+import { escapeHtml as escape, type Message } from './index'
 
-const escape = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
 
 /**
  * To the shop's admins: an order whose units ran out before they could be kept for it (paid

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { orders as ordersTable, stockHolds, variants } from '@/db/schema'
 import * as cart from '@/lib/cart'
 import * as checkout from '@/lib/checkout'
+import { isExpected } from '@/lib/errors'
 import * as inventory from '@/lib/inventory'
 import * as reconcile from '@/lib/reconcile'
 import { insertCart, insertVariant } from '../support/catalog-rows'
@@ -95,7 +96,7 @@ describe('checkout: the last units sell once', () => {
     env.stripeServer.faults.push(({ path }) => path.endsWith('/expire'))
     const err = await checkout.abandon(a).catch((e: unknown) => e as Error)
     expect(err).toMatchObject({ name: 'CheckoutOpen', message: checkout.CHECKOUT_STILL_OPEN })
-    expect(checkout.isExpectedFailure(err)).toBe(true)
+    expect(isExpected(err)).toBe(true)
     expect(activeHolds(a)).toHaveLength(1)
     expect(inventory.availableOne(variantId)).toBe(0)
     expect(await otherShopperBuys(variantId, 2)).toBe(false)

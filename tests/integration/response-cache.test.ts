@@ -5,7 +5,7 @@ import Stripe from 'stripe'
 import { startServer, type ServerHandle } from '../support/server'
 import { makeCart, openStore, someVariant } from '../support/store-file'
 
-// The response cache in front of Next (scripts/response-cache.mjs), against the production
+// The response cache in front of Next (server/response-cache.ts), against the production
 // build: which requests it answers, which it leaves to Next, and what empties it.
 
 let server: ServerHandle

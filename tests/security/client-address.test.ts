@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as clientAddress from '@/lib/client-address'
 import { parseEnv } from '@/lib/env'
+import { PEER_HEADER } from '@/server/contract'
 import { startServer, type ServerHandle } from '../support/server'
 import { makeCart, openStore, someVariant } from '../support/store-file'
 import { cartCookie, multipart, send } from './support'
@@ -76,7 +77,7 @@ describe('the production build', () => {
   it('limits checkout starts by the socket peer, however the headers rotate', async () => {
     const results: boolean[] = []
     for (let i = 0; i < 6; i++) {
-      results.push(await pressCheckout({ 'X-Forwarded-For': `10.77.0.${i}`, [clientAddress.PEER_HEADER]: `10.88.0.${i}`, 'X-Real-IP': `10.99.0.${i}` }))
+      results.push(await pressCheckout({ 'X-Forwarded-For': `10.77.0.${i}`, [PEER_HEADER]: `10.88.0.${i}`, 'X-Real-IP': `10.99.0.${i}` }))
     }
     expect(results).toEqual([true, true, true, false, false, false])
   })

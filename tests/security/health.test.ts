@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { getDb } from '@/db'
 import { GET as up } from '@/app/up/route'
-import { PEER_HEADER } from '@/lib/client-address'
+import { PEER_HEADER } from '@/server/contract'
 import { resetEnv } from '@/lib/env'
 import * as health from '@/lib/health'
 import { freshDb, type TestDb } from '../support/db'

@@ -4,7 +4,7 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 
-// Starts the real production server (.next/standalone via scripts/start.mjs) as a child
+// Starts the real production server (.next/standalone via the front server, server/start.ts) as a child
 // process on a free port with its own STORAGE_DIR. Needs `npm run build` first.
 
 const root = path.resolve(__dirname, '..', '..')
@@ -49,7 +49,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   let log = ''
 
   const launch = async () => {
-    child = spawn(process.execPath, [path.join(root, 'scripts', 'start.mjs')], {
+    child = spawn(process.execPath, [path.join(root, '.next', 'standalone', 'front-server.mjs')], {
       cwd: root,
       env: {
         PATH: process.env.PATH ?? '',

@@ -30,6 +30,9 @@ const forbidden: { from: string; code: string; says: RegExp }[] = [
   { from: 'db/schema.ts', code: "import { log } from '../lib/log'\nexport const x = log", says: /db\/ depends on nothing in lib/ },
   { from: 'emulator/api.ts', code: "import { write } from '@/db'\nexport const x = write", says: /imports nothing of it/ },
   { from: 'emulator/api.ts', code: "import { getEnv } from '@/lib/env'\nexport const x = getEnv", says: /imports nothing of it/ },
+  { from: 'lib/cache.ts', code: "import { createResponseCache } from '@/server/response-cache'\nexport const x = createResponseCache", says: /never import the front server/ },
+  { from: 'lib/orders.ts', code: "import { checkMethod } from '../server/request-guard'\nexport const x = checkMethod", says: /never import the front server/ },
+  { from: 'lib/boot.ts', code: "import { tooLarge } from '@/server/request-guard'\nexport const x = tooLarge", says: /never import the front server/ },
   { from: 'tests/unit/x.test.ts', code: "import { Store } from '@/emulator/store'\nexport const x = Store", says: /only through its index/ },
 ]
 
@@ -39,6 +42,8 @@ const allowed: { from: string; code: string }[] = [
   { from: 'lib/boot.ts', code: "import { startBuiltIn } from '@/emulator'\nexport const x = startBuiltIn" },
   { from: 'lib/payments/stripe.ts', code: "import Stripe from 'stripe'\nexport const x = Stripe" },
   { from: 'lib/orders.ts', code: "import { write } from '@/db'\nexport const x = write" },
+  { from: 'lib/cache.ts', code: "import { frontCache } from '@/server/contract'\nexport const x = frontCache" },
+  { from: 'proxy.ts', code: "import { checkMethod } from '@/server/request-guard'\nexport const x = checkMethod" },
   { from: 'emulator/api.ts', code: "import Stripe from 'stripe'\nexport const x = Stripe" },
   { from: 'tests/unit/x.test.ts', code: "import { serve } from '@/emulator'\nexport const x = serve" },
 ]

@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { POST } from '@/app/api/cache/route'
 import { getDb, write } from '@/db'
-import type { FrontCache, Scope } from '@/lib/cache'
 import * as cache from '@/lib/cache'
 import * as inventory from '@/lib/inventory'
 import { handlers } from '@/lib/jobs/handlers'
+import { frontCache, type Scope } from '@/server/contract'
 import { insertCart, insertVariant } from '../support/catalog-rows'
 import { freshDb, type TestDb } from '../support/db'
 
@@ -14,15 +14,13 @@ import { freshDb, type TestDb } from '../support/db'
 
 let t: TestDb
 const told: Scope[] = []
-const front = globalThis as unknown as { tillFrontCache?: FrontCache }
 beforeEach(() => {
   t = freshDb()
   told.length = 0
-  front.tillFrontCache ??= {}
-  front.tillFrontCache.invalidate = (scope) => told.push(scope)
+  frontCache().invalidate = (scope) => told.push(scope)
 })
 afterEach(() => {
-  delete front.tillFrontCache?.invalidate
+  delete frontCache().invalidate
   t.close()
 })
 

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import * as catalog from '@/lib/catalog'
+import * as picker from '@/lib/variant-picker'
 import { freshDb, type TestDb } from '../support/db'
 import { createCollection, createHold, createImage, createProduct, createVariant } from '../support/factories'
 
@@ -159,9 +160,9 @@ describe('variant selection', () => {
     const { variants } = apparel('Hoodie', { colours: ['Grey'], sizes: ['S', 'M'], stock: { 'Grey/S': 0 } })
     const detail = catalog.getProduct('hoodie')!
     const available = catalog.availability(detail.variants.map((v) => v.id))
-    expect(catalog.selectVariant(detail, null, available)!.id).toBe(variants[1]!.id)
-    expect(catalog.selectVariant(detail, variants[0]!.id, available)!.id).toBe(variants[0]!.id)
-    expect(catalog.selectVariant(detail, 999_999, available)!.id).toBe(variants[1]!.id)
+    expect(picker.selectVariant(detail, null, available)!.id).toBe(variants[1]!.id)
+    expect(picker.selectVariant(detail, variants[0]!.id, available)!.id).toBe(variants[0]!.id)
+    expect(picker.selectVariant(detail, 999_999, available)!.id).toBe(variants[1]!.id)
   })
 
   it('option choices keep the other options and say what is available', () => {
@@ -169,7 +170,7 @@ describe('variant selection', () => {
     const detail = catalog.getProduct('coat')!
     const available = catalog.availability(detail.variants.map((v) => v.id))
     const duckM = variants[1]!
-    const choices = catalog.optionChoices(detail, detail.variants.find((v) => v.id === duckM.id)!, available)
+    const choices = picker.optionChoices(detail, detail.variants.find((v) => v.id === duckM.id)!, available)
     const colour = choices.find((c) => c.name === 'Colour')!.choices
     expect(colour).toEqual([
       { value: 'Duck', variantId: duckM.id, isSelected: true, isAvailable: true, isExactMatch: true },

@@ -159,7 +159,7 @@ describe('env messages in plain words, each once', () => {
   it('does not call PAYMENTS=stripe a production requirement when production was not asked for', () => {
     const dev = issuesOf({ PAYMENTS: 'stripe' })
     expect(dev.map((m) => m.split(':')[0])).toEqual(['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET'])
-    // the built server runs as production (scripts/start.mjs): APP_URL is needed, said why
+    // the built server runs as production (server/start.ts): APP_URL is needed, said why
     const built = issuesOf({ PAYMENTS: 'stripe', NODE_ENV: 'production', STRIPE_SECRET_KEY: 'sk_test_x', STRIPE_WEBHOOK_SECRET: 'whsec_x' })
     expect(built).toEqual(['APP_URL: required with PAYMENTS=stripe on the built server: Stripe sends shoppers back to this address. Use the public address of the shop with http(s) and no path, e.g. APP_URL=https://shop.example.com.'])
     for (const message of [...dev, ...built]) expect(message).not.toMatch(/in production|expected/)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import * as guard from '@/lib/request-guard'
+import * as guard from '@/server/request-guard'
 
 const headers = (h: Record<string, string>) => new Headers(h)
 
@@ -69,5 +69,24 @@ describe('request guard', () => {
   it('sends HSTS only for an https APP_URL', () => {
     expect(guard.hstsHeader('https://shop.test')).toBe('max-age=63072000; includeSubDomains')
     expect(guard.hstsHeader('http://127.0.0.1:3000')).toBeNull()
+  })
+})
+
+// The three upload routes read their own bodies: the front server lets them through up to the
+// upload limit, and proxy.ts must not match them (Next would buffer a capped copy for it).
+// The matcher is read by Next from proxy.ts's source, so the path is written there too; this
+// keeps the two the same.
+describe('upload paths', () => {
+  it('are the paths proxy.ts leaves out, and only those among admin posts', async () => {
+    const { config } = await import('@/proxy')
+    const proxied = new RegExp(`^${config.matcher[0]}$`)
+    for (const upload of ['/admin/products/12/images', '/admin/products/12/download', '/admin/import/upload']) {
+      expect(guard.UPLOAD_PATH.test(upload)).toBe(true)
+      expect(proxied.test(upload)).toBe(false)
+    }
+    for (const other of ['/admin/products/12', '/admin/import', '/admin/products/12/images/3', '/cart']) {
+      expect(guard.UPLOAD_PATH.test(other)).toBe(false)
+      expect(proxied.test(other)).toBe(true)
+    }
   })
 })

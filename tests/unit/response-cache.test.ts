@@ -3,16 +3,16 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { gzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
-// @ts-expect-error plain JavaScript run before Next (scripts/start.mjs), no type declarations
-import { createResponseCache, ENTRY_OVERHEAD_BYTES, etagMatches } from '../../scripts/response-cache.mjs'
+import { SHAREABLE_PAGES } from '@/app/(shop)/shareable-pages'
+import type { Scope } from '@/server/contract'
+import { createResponseCache, ENTRY_OVERHEAD_BYTES, etagMatches } from '@/server/response-cache'
 
-// The response cache's rules, with requests and responses shaped as node:http's: which
+// The response cache's rules (server/response-cache.ts), with requests and responses shaped as node:http's: which
 // requests it may answer, which answers it may keep, what a change drops, one render per URL,
 // stale copies, and what its entries really cost in memory. The same cache in front of the
 // production build is tested in tests/integration/response-cache.test.ts.
 
 type Headers = Record<string, string>
-type Scope = { all?: boolean; products?: { slug: string; isSoldOutChanged: boolean; hasSoldOutVariant: boolean }[] }
 type Cache = {
   handle(req: object, res: object, pass: () => void): void
   invalidate(scope: Scope): void
@@ -57,12 +57,13 @@ function setup(options: { staleMs?: number; ttlMs?: number; maxBytes?: number } 
   const renders: string[] = []
   const pages: Record<string, { status?: number; headers?: Headers; body?: string | Buffer; delayMs?: number }> = {}
   const cache = createResponseCache({
+    pages: SHAREABLE_PAGES,
     maxBytes: options.maxBytes ?? 64 * 1024 * 1024,
     maxEntryBytes: 1024 * 1024,
     ttlMs: options.ttlMs ?? 60_000,
     staleMs: options.staleMs ?? 5_000,
     poll: () => true,
-  }) as Cache
+  }) as unknown as Cache
   const ask = (url: string, headers: Headers = {}, method = 'GET') =>
     new Promise<FakeResponse & { passed: boolean }>((resolve) => {
       const res = new FakeResponse() as FakeResponse & { passed: boolean }
@@ -200,7 +201,7 @@ describe('response cache: what a change drops', () => {
   it('a changed page is sent stale to others while one request renders it, for at most staleMs', async () => {
     let clock = 1_000_000
     const renders: string[] = []
-    const cache = createResponseCache({ maxBytes: 1 << 24, maxEntryBytes: 1 << 20, ttlMs: 60_000, staleMs: 2_000, poll: () => true, now: () => clock }) as Cache
+    const cache = createResponseCache({ pages: SHAREABLE_PAGES, maxBytes: 1 << 24, maxEntryBytes: 1 << 20, ttlMs: 60_000, staleMs: 2_000, poll: () => true, now: () => clock }) as unknown as Cache
     let release: (() => void) | null = null
     const ask = (slow = false) =>
       new Promise<FakeResponse & { passed?: boolean }>((resolve) => {

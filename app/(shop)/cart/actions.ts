@@ -4,7 +4,7 @@ import { redirect } from 'next/navigation'
 import * as cart from '@/lib/cart'
 import { isSlug } from '@/lib/catalog'
 import * as checkout from '@/lib/checkout'
-import { CheckoutOpen, InvalidInput, NotFound, OutOfStock } from '@/lib/errors'
+import { isExpected, NotFound } from '@/lib/errors'
 import * as flash from '@/lib/flash'
 
 // The cart's three verbs. Each parses its form with zod, calls lib/cart, and answers in one
@@ -24,10 +24,6 @@ export type CartActionResult = {
 }
 
 type Outcome = { result: CartActionResult; back: string }
-
-function isExpected(err: unknown): err is OutOfStock | NotFound | InvalidInput | CheckoutOpen {
-  return err instanceof OutOfStock || err instanceof NotFound || err instanceof InvalidInput || err instanceof CheckoutOpen
-}
 
 function labelOf(line: cart.CartLine | undefined): string {
   if (!line) return 'the item'

@@ -5,6 +5,7 @@ import * as accounts from '@/lib/accounts'
 import * as cart from '@/lib/cart'
 import * as checkout from '@/lib/checkout'
 import * as clientAddress from '@/lib/client-address'
+import { isExpected } from '@/lib/errors'
 import * as flash from '@/lib/flash'
 
 // The cart's "Checkout" button: the one way into checkout. A plain form post without
@@ -16,7 +17,7 @@ export async function startCheckout(_formData: FormData): Promise<void> {
   try {
     url = (await checkout.start(cartId, await clientAddress.current(), await accounts.current())).url
   } catch (err) {
-    if (checkout.isExpectedFailure(err)) {
+    if (isExpected(err)) {
       redirect(flash.href('/cart', 'error', err.message))
     }
     throw err

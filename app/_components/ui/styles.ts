@@ -5,6 +5,4 @@ export const buttonPrimary = 'btn-primary'
 
 export const buttonSecondary = 'btn-secondary'
 
-export const textLink = 'text-link'
-
 export const container = 'wrap'

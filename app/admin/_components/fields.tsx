@@ -1,4 +1,4 @@
-import { input, label as labelClass } from './ui'
+import { input, label as labelClass } from './styles'
 
 // A labelled control as the admin forms and filters use it: the label above, the control
 // named after its id so a GET filter or a server action reads it under the same key.

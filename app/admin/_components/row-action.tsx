@@ -1,4 +1,4 @@
-import { buttonSmall } from './ui'
+import { buttonSmall } from './styles'
 
 // A one-button form that posts a single id to a server action (replay an event, retry a
 // job): a form rather than a fetch, so it works without JavaScript.

@@ -1,7 +1,7 @@
 import * as adminAuth from '@/lib/admin-auth'
 import { getEnv } from '@/lib/env'
 import * as flash from '@/lib/flash'
-import * as guard from '@/lib/request-guard'
+import * as guard from '@/server/request-guard'
 import * as staff from '@/lib/staff'
 
 // What an admin upload route (a route handler, so the size limit is its own) needs before it

@@ -8,7 +8,7 @@ import { JsonLd } from '@/app/_components/json-ld'
 import { TruckIcon } from '@/app/_components/ui/icons'
 import { uploadUrl } from '@/app/_components/ui/upload-url'
 import { productJsonLd } from '@/lib/json-ld'
-import type { OptionChoice } from '@/lib/catalog'
+import { optionParam, type OptionChoice } from '@/lib/variant-picker'
 
 // The product's title, price, availability, pickers, form and details. A client component
 // with no state of its own, on purpose: a server component's markup travels twice (in the
@@ -34,11 +34,6 @@ export type ProductFacts = {
   collections: { slug: string; title: string }[]
   /** what the JSON-LD needs beyond the facts above */
   structured: { origin: string; brand: string; description: string; imagePaths: string[]; price: string; currency: string }
-}
-
-/** "Size" -> "size", as catalog.optionParam (lib/catalog is server-only). */
-function optionParam(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9]+/g, '-')
 }
 
 export function ProductDetails({ facts, flash, typedEmail = '' }: { facts: ProductFacts; flash: Flash | null; typedEmail?: string }) {

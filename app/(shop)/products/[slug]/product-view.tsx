@@ -9,6 +9,7 @@ import type { Flash } from '@/app/_components/flash-message'
 import { ProductGrid } from '@/app/_components/product-card'
 import { container } from '@/app/_components/ui/styles'
 import * as catalog from '@/lib/catalog'
+import * as picker from '@/lib/variant-picker'
 import { decimalAmount, formatMoney } from '@/lib/money'
 import { describe, site } from '@/lib/seo'
 
@@ -52,10 +53,10 @@ export async function ProductView({ slug, variantId, flash, isLive, typedEmail =
   if (!product) notFound()
   // Live on the per-request route; from the cache (tag catalog:stock) on the static one.
   const available = isLive ? catalog.productAvailability(product.id) : await catalog.cached.productAvailability(product.id)
-  const selected = catalog.selectVariant(product, variantId, available)
+  const selected = picker.selectVariant(product, variantId, available)
   if (!selected) notFound()
   const units = available[selected.id] ?? 0
-  const choices = catalog.optionChoices(product, selected, available)
+  const choices = picker.optionChoices(product, selected, available)
   // The selected variant's picture first, then the rest in their order.
   const images = [...product.images].sort((a, b) => Number(b.id === selected.imageId) - Number(a.id === selected.imageId))
   const s = site()

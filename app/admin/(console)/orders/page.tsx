@@ -4,10 +4,10 @@ import { Pagination } from '@/app/_components/pagination'
 import { DataTable } from '../../_components/data-table'
 import { SelectField, TextField } from '../../_components/fields'
 import { Flash, PageTitle, StatusBadge, badge, buttonDark, buttonSmall, td, when, type SearchParams } from '../../_components/ui'
-import { ORDER_STATUS_LIST } from './statuses'
 import * as adminAuth from '@/lib/admin-auth'
 import { formatMoney } from '@/lib/money'
 import * as orderList from '@/lib/order-list'
+import * as orders from '@/lib/orders'
 
 export const metadata: Metadata = { title: 'Orders' }
 
@@ -34,7 +34,7 @@ export default async function OrdersPage({ searchParams }: { searchParams: Promi
         </div>
         <SelectField id="status" label="Status" defaultValue={filters.status ?? ''}>
           <option value="">Any</option>
-          {ORDER_STATUS_LIST.map((s) => (
+          {orders.ORDER_STATUSES.map((s) => (
             <option key={s} value={s}>{s.replace(/_/g, ' ')}</option>
           ))}
         </SelectField>

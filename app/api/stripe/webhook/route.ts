@@ -2,7 +2,7 @@ import { InvalidSignature } from '@/lib/errors'
 import * as failpoints from '@/lib/failpoints'
 import { log } from '@/lib/log'
 import * as payments from '@/lib/payments'
-import * as guard from '@/lib/request-guard'
+import * as guard from '@/server/request-guard'
 
 export const runtime = 'nodejs'
 export const dynamic = 'force-dynamic'

@@ -3,7 +3,7 @@ import * as flash from '@/lib/flash'
 import * as catalogCsv from '@/lib/catalog-csv'
 import { getEnv } from '@/lib/env'
 import { InvalidInput } from '@/lib/errors'
-import * as guard from '@/lib/request-guard'
+import * as guard from '@/server/request-guard'
 import * as staff from '@/lib/staff'
 
 // The import's upload. A route handler rather than a server action so the size limit is ours

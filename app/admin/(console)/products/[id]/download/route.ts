@@ -3,7 +3,7 @@ import * as downloads from '@/lib/downloads'
 import { InvalidInput, NotFound } from '@/lib/errors'
 
 // A digital product's file (lib/downloads.ts): uploading one makes the product a download, or
-// replaces its file. A route handler so the size limit is ours (scripts/start.mjs lets its
+// replaces its file. A route handler so the size limit is ours (server/start.ts lets its
 // body through): an oversized file is drained and answered with a message on the form.
 export const dynamic = 'force-dynamic'
 

@@ -2,10 +2,23 @@
 // them. Without this, Next answers several of them with a 500: a path segment that is not
 // valid percent-encoding (`/products/%ff`) fails while Next decodes route params; a server
 // action post from a foreign Origin, with a body over the action size limit, or with a body
-// that does not parse fails inside Next's action handler. proxy.ts calls these functions.
+// that does not parse fails inside Next's action handler. proxy.ts calls these functions, and
+// the front server (server/start.ts) the method and size checks, before Next reads a byte.
 
 /** Request bodies above this are refused. Server actions allow the same (Next's default). */
 export const MAX_BODY_BYTES = 1024 * 1024
+
+/**
+ * The admin's picture upload (app/admin/(console)/products/[id]/images/route.ts), a digital
+ * product's file (products/[id]/download/route.ts) and the catalog import
+ * (app/admin/(console)/import/upload/route.ts) stream and cap their own bodies (10 MB, 50 MB,
+ * 8 MB) and answer more with a message on the form, so the front server lets them through up
+ * to MAX_UPLOAD_BODY_BYTES. proxy.ts's matcher must leave the same three paths out (Next reads
+ * that matcher from the source, so it cannot import this); tests/unit/request-guard.test.ts
+ * checks the two agree.
+ */
+export const UPLOAD_PATH = /^\/admin\/(products\/\d{1,10}\/(images|download)|import\/upload)(\?|$)/
+export const MAX_UPLOAD_BODY_BYTES = 64 * MAX_BODY_BYTES
 
 export type Refusal = { status: 400 | 403 | 405 | 413; message: string }
 
