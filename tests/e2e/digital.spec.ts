@@ -44,7 +44,7 @@ async function buy(browser: Browser, product: { slug: string; variantId: number 
   return { shop, order }
 }
 
-test('the owner sells a file; the shopper downloads it until the limit; a refund withdraws a link', async ({ browser }) => {
+test('the owner sells a file; the shopper downloads it until the limit; a link expires; a refund withdraws a link', async ({ browser }) => {
   test.setTimeout(240_000)
   const store = openStore(server.storageDir)
   const product = store
@@ -94,6 +94,24 @@ test('the owner sells a file; the shopper downloads it until the limit; a refund
   const other = await buy(browser, product, `lee-${Date.now()}@example.com`)
   const otherHref = await other.shop.getByTestId('order-download').getByRole('link').getAttribute('href')
   expect(otherHref).not.toBe(href)
+  // the link expires: with its expiry moved into the past (the clock, brought forward), the
+  // file is refused and the order page says so; moved back, it works again
+  const setExpiry = (at: number) => {
+    const db = openStore(server.storageDir)
+    const before = (db.prepare('SELECT expires_at AS at FROM download_grants WHERE order_id = ?').get(other.order.id) as { at: number }).at
+    db.prepare('UPDATE download_grants SET expires_at = ? WHERE order_id = ?').run(at, other.order.id)
+    db.close()
+    return before
+  }
+  const expiresAt = setExpiry(Date.now() - 1000)
+  const expired = await fetch(`${server.url}${otherHref}`)
+  expect(expired.status).toBe(410)
+  expect(await expired.text()).toContain('This download link has expired.')
+  await other.shop.reload()
+  await expect(other.shop.getByTestId('order-download')).toHaveAttribute('data-state', 'expired')
+  await expect(other.shop.getByTestId('order-download')).toContainText('this link has expired.')
+  setExpiry(expiresAt)
+  expect((await fetch(`${server.url}${otherHref}`)).status).toBe(200)
   await admin.goto(`/admin/orders/${other.order.id}`)
   await admin.getByLabel(/^Amount/).fill((other.order.total / 100).toFixed(2))
   await admin.getByRole('button', { name: 'Refund through Stripe' }).click()
