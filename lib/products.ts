@@ -311,8 +311,11 @@ export function get(id: number) {
   return { ...product, variants: vs.map((v) => ({ ...v, held: held.get(v.id) ?? 0 })), images }
 }
 
-/** Every variant with its stock and held units, for the inventory page. */
-export function stockList(query: { q?: string; page?: number; lowOnly?: boolean }) {
+/**
+ * Every variant with its price, stock and held units: lowest stock first for the inventory
+ * page, or by product (`byProduct`) for the bulk price and stock editor.
+ */
+export function stockList(query: { q?: string; page?: number; lowOnly?: boolean; byProduct?: boolean }) {
   const db = getDb()
   const page = Math.max(1, query.page ?? 1)
   const parts: SQL[] = []
@@ -325,11 +328,11 @@ export function stockList(query: { q?: string; page?: number; lowOnly?: boolean 
   const total = db.select({ n: count() }).from(variants).innerJoin(products, eq(products.id, variants.productId)).where(where).get()!.n
   const result = paginate(total, page, 50, (limit, offset) =>
     db
-      .select({ id: variants.id, sku: variants.sku, title: variants.title, stock: variants.stock, productId: products.id, productTitle: products.title, productStatus: products.status })
+      .select({ id: variants.id, sku: variants.sku, title: variants.title, stock: variants.stock, priceCents: variants.priceCents, currency: variants.currency, productId: products.id, productTitle: products.title, productStatus: products.status })
       .from(variants)
       .innerJoin(products, eq(products.id, variants.productId))
       .where(where)
-      .orderBy(asc(variants.stock), asc(products.title), asc(variants.position))
+      .orderBy(...(query.byProduct ? [asc(products.title), asc(products.id), asc(variants.position), asc(variants.id)] : [asc(variants.stock), asc(products.title), asc(variants.position)]))
       .limit(limit)
       .offset(offset)
       .all(),

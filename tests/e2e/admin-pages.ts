@@ -42,6 +42,7 @@ export function adminPages(server: ServerHandle, orderId: number): [name: string
     ['order', `/admin/orders/${orderId}`],
     ['products', '/admin/products'],
     ['new-product', '/admin/products/new'],
+    ['bulk-edit', '/admin/products/bulk'],
     ['product', `/admin/products/${variant.productId}`],
     ['collections', '/admin/collections'],
     ['discounts', '/admin/discounts'],

@@ -27,6 +27,7 @@ const PAGES = [
   '/admin/orders/1/packing-slip',
   '/admin/products',
   '/admin/products/new',
+  '/admin/products/bulk',
   '/admin/products/1',
   '/admin/inventory',
   '/admin/inventory/1',
@@ -157,7 +158,7 @@ test('without a session every admin page, route handler and server action leads 
   const sqlite = openStore(server.storageDir)
   const variant = sqlite.prepare('SELECT id, product_id AS productId FROM variants ORDER BY id LIMIT 1').get() as { id: number; productId: number }
   const forms = (
-    await Promise.all(['/admin', '/admin/products/new', `/admin/products/${variant.productId}`, '/admin/inventory', '/admin/events', '/admin/jobs', '/admin/reconciliation', '/admin/staff', '/admin/account'].map((p) => formsOn(p, cookie)))
+    await Promise.all(['/admin', '/admin/products/new', '/admin/products/bulk', `/admin/products/${variant.productId}`, '/admin/inventory', '/admin/events', '/admin/jobs', '/admin/reconciliation', '/admin/staff', '/admin/account'].map((p) => formsOn(p, cookie)))
   ).flat()
   const markers = new Set(forms.map((f) => f.marker))
   // sign-out, product create/update/archive, variant add/update, stock, pictures, reconcile, password

@@ -24,7 +24,16 @@ export default async function ProductsPage({ searchParams }: { searchParams: Pro
   const href = (p: number) => `/admin/products?${new URLSearchParams({ q, sort, status, page: String(p) })}`
   return (
     <>
-      <PageTitle actions={<Link href="/admin/products/new" className={buttonDark}>New product</Link>}>Products</PageTitle>
+      <PageTitle
+        actions={
+          <div className="flex flex-wrap items-center gap-3">
+            <Link href="/admin/products/bulk" className="text-sm font-medium underline underline-offset-4">Edit prices and stock</Link>
+            <Link href="/admin/products/new" className={buttonDark}>New product</Link>
+          </div>
+        }
+      >
+        Products
+      </PageTitle>
       <Flash params={params} />
       <form method="get" className="mb-4 grid grid-cols-2 gap-3 sm:grid-cols-4" aria-label="Find products">
         <div className="col-span-2">

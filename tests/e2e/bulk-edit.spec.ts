@@ -1,0 +1,61 @@
+import { openStore } from '../support/store-file'
+import { expectMessageBeside } from './admin-pages'
+import { expect, hydrated, test } from './fixtures'
+import { signIn } from './shop'
+
+// Bulk prices and stock in Chromium against the production build: a bad price is refused
+// beside its field with everything typed kept and nothing saved; fixed, the save applies the
+// price and the stock as a change from what the page showed, so a sale made meanwhile stays.
+
+const run = Date.now().toString(36).toUpperCase()
+
+test('the owner edits prices and stock from the products list; a bad price keeps what was typed, a sale meanwhile is kept', async ({ page, server }) => {
+  test.setTimeout(120_000)
+  const sqlite = openStore(server.storageDir)
+  // a draft product of this test's own, so no other spec's figures move
+  const productId = Number(sqlite.prepare(`INSERT INTO products (slug, title, description, status) VALUES (?, ?, 'Bulk test.', 'draft')`).run(`bulk-${run.toLowerCase()}`, `Bulk Lamp ${run}`).lastInsertRowid)
+  const insert = sqlite.prepare(`INSERT INTO variants (product_id, sku, title, price_cents, stock, position) VALUES (?, ?, ?, ?, ?, ?)`)
+  const small = Number(insert.run(productId, `BULK-${run}-S`, 'Small', 1500, 10, 0).lastInsertRowid)
+  const large = Number(insert.run(productId, `BULK-${run}-L`, 'Large', 2500, 4, 1).lastInsertRowid)
+  const row = (id: number) => sqlite.prepare('SELECT price_cents AS priceCents, stock FROM variants WHERE id = ?').get(id) as { priceCents: number; stock: number }
+
+  await signIn(page)
+  await page.goto('/admin/products')
+  await page.getByRole('link', { name: 'Edit prices and stock' }).click()
+  await expect(page).toHaveURL(/\/admin\/products\/bulk$/)
+  await page.getByLabel('Product or SKU').fill(`BULK-${run}`)
+  await page.getByRole('button', { name: 'Find' }).click()
+  await expect(page.getByTestId('bulk-row')).toHaveCount(2)
+  await hydrated(page, 'bulk-form')
+  // the page shows what the database holds
+  await expect(page.getByLabel(`Price of BULK-${run}-S`)).toHaveValue('15.00')
+  await expect(page.getByLabel(`Stock of BULK-${run}-L`)).toHaveValue('4')
+
+  const smallPrice = page.getByLabel(`Price of BULK-${run}-S`)
+  const largeStock = page.getByLabel(`Stock of BULK-${run}-L`)
+  await smallPrice.fill('16,50')
+  await largeStock.fill('9')
+  await page.getByRole('button', { name: 'Save prices and stock' }).click()
+  await expectMessageBeside(page, smallPrice, `The price of SKU BULK-${run}-S has a comma`)
+  await expect(smallPrice).toHaveValue('16,50')
+  await expect(largeStock).toHaveValue('9')
+  expect(row(small)).toEqual({ priceCents: 1500, stock: 10 })
+  expect(row(large)).toEqual({ priceCents: 2500, stock: 4 })
+
+  // one Large sells while the page is open: the owner added 5 to the 4 they saw, so 8 remain
+  sqlite.prepare('UPDATE variants SET stock = stock - 1 WHERE id = ?').run(large)
+  await smallPrice.fill('16.50')
+  await page.getByRole('button', { name: 'Save prices and stock' }).click()
+  await expect(page.getByTestId('flash-notice')).toContainText('Saved 1 price and 1 stock change.')
+  expect(row(small)).toEqual({ priceCents: 1650, stock: 10 })
+  expect(row(large)).toEqual({ priceCents: 2500, stock: 8 })
+  expect(sqlite.prepare(`SELECT delta, stock_after AS stockAfter, reason FROM stock_ledger WHERE variant_id = ?`).all(large)).toEqual([{ delta: 5, stockAfter: 8, reason: 'adjust' }])
+
+  // the product's own page shows the new figures
+  await page.goto(`/admin/products/${productId}`)
+  await expect(page.locator(`#var${small}-price`)).toHaveValue('16.50')
+  await expect(page.locator('main')).toContainText(`BULK-${run}-L`)
+  await page.goto(`/admin/products/bulk?q=BULK-${run}`)
+  await expect(page.getByLabel(`Stock of BULK-${run}-L`)).toHaveValue('8')
+  sqlite.close()
+})
