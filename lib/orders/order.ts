@@ -115,9 +115,9 @@ const rankSql = (column: string) => sql.raw(`CASE ${column} ${Object.entries(RAN
 const disputeRankSql = (column: string) => sql.raw(`CASE ${column} ${Object.entries(DISPUTE_RANK).map(([k, v]) => `WHEN '${k}' THEN ${v}`).join(' ')} ELSE 0 END`)
 
 /**
- * The transactional half of fulfilment: creates the order if Stripe says there is one (the
- * UNIQUE session id makes a second call find it) and moves it to the state Stripe's facts
- * imply, never back. Stock is taken at most once (orders.stock_taken_at), and only for an
+ * The transactional half of the intake (./intake): creates the order if Stripe says there
+ * is one (the UNIQUE session id makes a second call find it) and moves it to the state
+ * Stripe's facts imply, never back. Stock is taken at most once (orders.stock_taken_at), and only for an
  * order first seen with money the store keeps; one that was refunded in full before it was
  * ever seen paid gives its held units back instead.
  */
@@ -229,7 +229,7 @@ function insertOrder(tx: Tx, session: CheckoutFacts, now: number): { id: number;
       createdAt: session.createdAt,
       updatedAt: now,
     })
-    // Two concurrent fulfilments: the loser's insert does nothing and it reads the winner's.
+    // Two concurrent intakes of one session: the loser's insert does nothing and it reads the winner's.
     .onConflictDoNothing({ target: orders.stripeCheckoutSessionId })
     .returning({ id: orders.id })
     .get()
@@ -392,7 +392,7 @@ export function isBoldTotal(row: TotalRow): boolean {
 }
 
 // ---------------------------------------------------------------------------------------
-// Fulfilment by the owner (admin)
+// Fulfilment: the owner ships the order (admin; ./shipping)
 
 /**
  * Marks a paid order shipped with its carrier and tracking number, and queues the shipping

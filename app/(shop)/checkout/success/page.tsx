@@ -50,7 +50,7 @@ export default async function CheckoutSuccessPage({ searchParams }: { searchPara
         )
       }
       if (payments.isUnknownObject(err)) sessionId = null
-      else log.warn('checkout: success page could not fulfil yet', { sessionId, err })
+      else log.warn('checkout: success page could not record the order yet', { sessionId, err })
     }
   }
   if (!sessionId) {
