@@ -12,6 +12,14 @@ const toApp = { group: ['@/app', '@/app/*', '**/app/*'], message: 'lib/ and db/ 
 const toLib = { group: ['@/lib', '@/lib/*', '**/lib/*'], message: 'db/ depends on nothing in lib/: pass what it needs in.' }
 const toStore = { group: ['@/lib', '@/lib/*', '@/db', '@/db/*', '@/app', '@/app/*', '**/lib/*', '**/db/*', '**/app/*'], message: 'The emulator stands beside the store and imports nothing of it.' }
 
+// Payments is the Stripe gateway: Stripe's calls, credentials, signature check and the
+// translation into the store's own facts. It knows nothing of the domain or the database;
+// lib/orders calls it, never the other way. Only config, logging, errors and money are shared.
+const toDomain = {
+  group: ['@/lib/*', '!@/lib/env', '!@/lib/log', '!@/lib/errors', '!@/lib/money', '../*', '!../env', '!../log', '!../errors', '!../money', '@/db', '@/db/*', '**/db', '**/db/*', 'better-sqlite3', 'drizzle-orm', 'drizzle-orm/*'],
+  message: 'lib/payments imports nothing of the domain or the database (only env, log, errors and money): the domain calls payments, never the other way.',
+}
+
 // The front server (server/) stands in front of the app and starts it; the app knows only the
 // contract between them (server/contract.ts). The request guard is the HTTP edge's own
 // checks, shared with proxy.ts and the routes that read their own bodies.
@@ -29,7 +37,7 @@ const config = [
   // The two route files that serve the built-in emulator.
   { files: ['app/v1/**/route.ts', 'app/emulator/**/route.ts'], rules: restrict(toData, toStripe, toEmulatorInternals) },
   { files: ['lib/**/*.ts'], ignores: ['lib/payments/**'], rules: restrict(toApp, toStripe, toEmulator, toEmulatorInternals, toFrontServer) },
-  { files: ['lib/payments/**/*.ts'], rules: restrict(toApp, toEmulator, toEmulatorInternals, toFrontServer) },
+  { files: ['lib/payments/**/*.ts'], rules: restrict(toApp, toDomain, toEmulator, toEmulatorInternals, toFrontServer) },
   // Boot starts the built-in emulator.
   { files: ['lib/boot.ts'], rules: restrict(toApp, toStripe, toEmulatorInternals, toFrontServer) },
   { files: ['db/**/*.ts'], rules: restrict(toApp, toLib, toStripe, toEmulator, toEmulatorInternals, toFrontServer) },

@@ -8,7 +8,7 @@ import { log } from './log'
 import * as mail from './mail'
 import { checkoutReminder } from './mail/checkout-reminder'
 import * as optOuts from './mail-opt-outs'
-import type { CheckoutFacts } from './orders'
+import type { CheckoutFacts } from './payments'
 
 // Abandoned checkouts. Sessions are created with Stripe's after_expiration[recovery] and
 // consent_collection[promotions] (lib/checkout.ts). When one expires with a recovery URL and

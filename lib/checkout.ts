@@ -10,6 +10,7 @@ import * as accounts from './accounts'
 import { CartEmpty, CheckoutOpen, NotFound, PaymentProviderError } from './errors'
 import * as inventory from './inventory'
 import { log } from './log'
+import * as orders from './orders'
 import * as payments from './payments'
 import * as rateLimit from './rate-limit'
 
@@ -45,7 +46,7 @@ export async function abandon(cartId: string): Promise<{ released: number }> {
     if (ending === 'complete') {
       // Paid (or paying later): record the order now rather than wait for the webhook; the
       // cart is converted with it. The holds stay for the order either way.
-      await payments.fulfill(sessionId).catch((err: unknown) => log.warn('checkout: could not record a completed session yet', { sessionId, err: String(err) }))
+      await orders.syncSession(sessionId).catch((err: unknown) => log.warn('checkout: could not record a completed session yet', { sessionId, err: String(err) }))
       throw new CheckoutOpen(CHECKOUT_ALREADY_PAID)
     }
     released += write((tx) => inventory.releaseForSession(tx, sessionId))

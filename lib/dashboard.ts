@@ -7,7 +7,7 @@ import * as jobs from './jobs'
 import * as payments from './payments'
 import * as products from './products'
 import * as reconcile from './reconcile'
-import * as stripeEvents from './stripe-events'
+import * as stripeEvents from './orders/events'
 
 // The owner's overview: what sold, what is running low, and whether the machinery that turns
 // payments into orders is healthy. Revenue counts what was charged less what was refunded,

@@ -114,7 +114,7 @@ export async function run(now = Date.now(), opts: RunOptions = {}): Promise<Reco
 }
 
 async function replayEvents(since: number, nowSeconds: number, maxPages: number, report: ReconcileReport): Promise<void> {
-  const listed = await payments.listEvents(payments.HANDLED_TYPES, since, maxPages)
+  const listed = await payments.listEvents(orderRules.HANDLED_TYPES, since, maxPages)
   if (listed.isCapped) {
     // Only the newest events were read; applying them and moving on would skip the oldest
     // for good. Stop here: the cursor stays, and the report says the run was capped.
@@ -130,7 +130,7 @@ async function replayEvents(since: number, nowSeconds: number, maxPages: number,
     report.eventsSeen++
     newest = Math.max(newest, event.created)
     try {
-      await payments.handle(event)
+      await orderRules.applyEvent(event)
     } catch (err) {
       report.failures.push({ id: event.id, error: err instanceof Error ? err.message : String(err) })
       oldestFailure = Math.min(oldestFailure ?? Infinity, event.created)
@@ -159,7 +159,7 @@ async function walkSessions(sinceSeconds: number, maxPages: number, report: Reco
     const isInStep = !!existing && (session.paymentStatus === 'unpaid' || existing.status !== 'awaiting_payment')
     if (!isInStep) {
       try {
-        await payments.fulfill(session.id)
+        await orderRules.syncSession(session.id)
         report.sessionsFetched++
       } catch (err) {
         report.failures.push({ id: session.id, error: err instanceof Error ? err.message : String(err) })

@@ -47,6 +47,18 @@ export function enqueue(tx: Tx, kind: string, payload: Record<string, unknown> =
   return changes === 1
 }
 
+/**
+ * Settles a queued job without running it: the reason it was queued stopped being true in the
+ * same transaction (an order refunded before its confirmation went out). A job already
+ * running or done is left alone.
+ */
+export function skipQueued(tx: Tx, uniqueKey: string, why: string, now = Date.now()): void {
+  tx.update(jobs)
+    .set({ status: 'done', finishedAt: now, lastError: `skipped: ${why}` })
+    .where(and(eq(jobs.uniqueKey, uniqueKey), eq(jobs.status, 'queued')))
+    .run()
+}
+
 /** Empties a job's payload once it is no longer needed (a secret it carried was delivered). */
 export function forgetPayload(id: number): void {
   write((tx) => tx.update(jobs).set({ payload: {} }).where(eq(jobs.id, id)).run())

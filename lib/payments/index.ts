@@ -1,14 +1,15 @@
 import 'server-only'
 
-// Payments: everything this store does with Stripe. Webhooks are verified and applied here,
-// orders are fulfilled from Stripe's data here, and every API call lives in ./stripe, so no
-// other module talks to Stripe or imports its SDK.
+// Payments: the Stripe gateway, and nothing else. Every API call, the credentials, the
+// webhook signature check and the translation of Stripe's objects into the store's own facts
+// (./facts) live here; no other module talks to Stripe or imports its SDK. It knows nothing
+// of the domain: what an event or a session means for an order is lib/orders' business.
 
-export { fulfill } from './fulfil'
+export type { CheckoutFacts, CheckoutLine, DisputeState, EventFacts, PaymentFacts, ShippingAddressFacts } from './facts'
 export { keys } from './keys'
-export { HANDLED_TYPES, WEBHOOK_TOLERANCE_SECONDS, handle, verify, type HandleResult, type Outcome } from './webhooks'
 export {
   callsMade,
+  checkoutSessionForPaymentIntent,
   closeCheckoutSession,
   completedCheckoutSessions,
   countCalls,
@@ -22,12 +23,14 @@ export {
   listCoupons,
   listPromotionCodes,
   isLiveMode,
+  readCharge,
   retrieveEvent,
   serveInProcess,
   expireCheckoutSession,
   isUnknownObject,
   listEvents,
   readCheckout,
+  verify,
   type CheckoutSessionCreateParams,
   type CouponFacts,
   type NewPromotionCode,
@@ -35,6 +38,4 @@ export {
   type Walked,
   type InProcessServer,
   type ListedSession,
-  type StripeEvent,
 } from './stripe'
-

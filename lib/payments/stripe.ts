@@ -2,8 +2,9 @@ import 'server-only'
 import { AsyncLocalStorage } from 'node:async_hooks'
 import Stripe from 'stripe'
 import { getEnv } from '@/lib/env'
+import { InvalidSignature } from '@/lib/errors'
 import { log } from '@/lib/log'
-import type { CheckoutFacts, CheckoutLine, DisputeState, PaymentFacts, ShippingAddressFacts } from '@/lib/orders'
+import type { CheckoutFacts, CheckoutLine, DisputeState, EventFacts, PaymentFacts, ShippingAddressFacts } from './facts'
 import { keys, resetKeys } from './keys'
 
 // Every call this store makes to Stripe's API, and the translation of what Stripe answers
@@ -91,7 +92,6 @@ export async function countCalls<T>(fn: () => Promise<T>): Promise<{ result: T; 
   return { result, calls: scope.calls }
 }
 
-export type StripeEvent = Stripe.Event
 export type CheckoutSessionCreateParams = Stripe.Checkout.SessionCreateParams
 
 /** Stripe answered that the object does not exist (a mistyped or foreign link). */
@@ -256,13 +256,13 @@ export async function readCharge(chargeId: string): Promise<ChargeFacts> {
 }
 
 /** Every event of these types created at or after `sinceSeconds`, newest first as Stripe lists them, up to `maxPages` pages. */
-export async function listEvents(types: readonly string[], sinceSeconds: number, maxPages: number): Promise<Walked<Stripe.Event>> {
-  return walk(client().events.list({ types: [...types], created: { gte: sinceSeconds }, limit: 100 }), (e) => e, maxPages, 100)
+export async function listEvents(types: readonly string[], sinceSeconds: number, maxPages: number): Promise<Walked<EventFacts>> {
+  return walk(client().events.list({ types: [...types], created: { gte: sinceSeconds }, limit: 100 }), eventFacts, maxPages, 100)
 }
 
 /** One event as Stripe has it now (an admin replays a recorded event through the handler). */
-export async function retrieveEvent(eventId: string): Promise<Stripe.Event> {
-  return client().events.retrieve(eventId)
+export async function retrieveEvent(eventId: string): Promise<EventFacts> {
+  return eventFacts(await client().events.retrieve(eventId))
 }
 
 /**
@@ -453,12 +453,38 @@ export function isLiveMode(): boolean {
   return keys().secretKey.includes('_live_')
 }
 
-export function constructEvent(payload: string, signature: string, toleranceSeconds: number): Stripe.Event {
-  return client().webhooks.constructEvent(payload, signature, keys().webhookSecret, toleranceSeconds)
+const WEBHOOK_TOLERANCE_SECONDS = 300
+
+/** The signature check: a webhook body Stripe signed, in the store's terms; InvalidSignature otherwise. */
+export function verify(payload: string, signature: string | null): EventFacts {
+  if (!signature) throw new InvalidSignature('Missing Stripe-Signature header.')
+  let event: Stripe.Event
+  try {
+    event = client().webhooks.constructEvent(payload, signature, keys().webhookSecret, WEBHOOK_TOLERANCE_SECONDS)
+  } catch (err) {
+    throw new InvalidSignature(err instanceof Error ? err.message : 'Invalid signature.')
+  }
+  return eventFacts(event)
 }
 
 // ---------------------------------------------------------------------------------------
 // Translation
+
+/**
+ * An event in the store's terms. A Checkout Session event carries its own copy of the session
+ * (translated here, line items not read); a charge or dispute event names its payment.
+ */
+export function eventFacts(event: Stripe.Event): EventFacts {
+  const object = event.data.object as { id?: string }
+  const facts: EventFacts = { id: event.id, type: event.type, created: event.created, objectId: object.id ?? null, session: null, paymentIntentId: null, chargeId: null }
+  if (event.type.startsWith('checkout.session.')) facts.session = checkoutFacts(object as Stripe.Checkout.Session, [], { hasLines: false })
+  else if (event.type.startsWith('charge.dispute.')) {
+    const dispute = object as Stripe.Dispute
+    facts.paymentIntentId = idOf(dispute.payment_intent)
+    facts.chargeId = idOf(dispute.charge)
+  } else if (event.type.startsWith('charge.')) facts.paymentIntentId = idOf((object as Stripe.Charge).payment_intent)
+  return facts
+}
 
 export function idOf(ref: string | { id: string } | null | undefined): string | null {
   return typeof ref === 'string' ? ref : (ref?.id ?? null)

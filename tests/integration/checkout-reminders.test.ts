@@ -11,7 +11,8 @@ import { resetEnv } from '@/lib/env'
 import * as jobs from '@/lib/jobs'
 import { handlers } from '@/lib/jobs/handlers'
 import * as optOuts from '@/lib/mail-opt-outs'
-import * as payments from '@/lib/payments'
+import * as orders from '@/lib/orders'
+import { eventFacts } from '@/lib/payments/stripe'
 import { insertCart, insertVariant } from '../support/catalog-rows'
 import { deliverEvent, startPaymentsEnv, type PaymentsEnv } from '../support/payments-env'
 
@@ -63,7 +64,7 @@ describe('abandoned checkout reminders', () => {
     // replay of reconciliation), and both at once.
     expect((await deliverEvent(env, event)).status).toBe(200)
     expect((await deliverEvent(env, event)).status).toBe(200)
-    await Promise.all([payments.handle({ ...event, id: `${event.id}_b` }), payments.handle({ ...event, id: `${event.id}_c` })])
+    await Promise.all([orders.applyEvent({ ...eventFacts(event), id: `${event.id}_b` }), orders.applyEvent({ ...eventFacts(event), id: `${event.id}_c` })])
     expect(reminders().map((r) => [r.cartId, r.email, r.stripeCheckoutSessionId])).toEqual([[cartId, 'sam@example.com', sessionId]])
     expect(reminderJobs().map((j) => j.uniqueKey)).toEqual([`checkout-reminder:${cartId}`])
 
@@ -91,7 +92,7 @@ describe('abandoned checkout reminders', () => {
     expect(recovered.recovered_from).toBe(sessionId)
     expect(expired.after_expiration?.recovery?.url).toContain(sessionId)
     env.stripeServer.emulator.control.pay({ session: recovered.id })
-    await payments.fulfill(recovered.id)
+    await orders.syncSession(recovered.id)
     const order = env.t.db.$client.prepare('SELECT total_cents AS total, cart_id AS cartId FROM orders').get() as { total: number; cartId: string }
     expect(order.cartId).toBe(cartId)
     expect(dashboard.overview().reminders).toEqual({ sent: 1, recoveredOrders: 1, recoveredCents: order.total })

@@ -7,6 +7,7 @@ import * as checkout from '@/lib/checkout'
 import * as discounts from '@/lib/discounts'
 import { resetEnv } from '@/lib/env'
 import { InvalidInput } from '@/lib/errors'
+import * as orders from '@/lib/orders'
 import * as payments from '@/lib/payments'
 import { insertCart, insertVariant } from '../support/catalog-rows'
 import { startPaymentsEnv, type PaymentsEnv } from '../support/payments-env'
@@ -90,7 +91,7 @@ describe('checkout with a code and Stripe Tax', () => {
     expect(created.allow_promotion_codes).toBe(true)
     expect(created.automatic_tax.enabled).toBe(false)
     env.stripeServer.emulator.control.pay({ session: sessionId, address: GB })
-    await payments.fulfill(sessionId)
+    await orders.syncSession(sessionId)
     const order = env.t.db.select().from(ordersTable).get()!
     const paid = await session(sessionId)
     expect(order).toMatchObject({ totalCents: paid.amount_total, taxCents: 0, discountCents: 0, discountCodes: [] })
@@ -115,7 +116,7 @@ describe('checkout with a code and Stripe Tax', () => {
     expect(entersCode(sessionId, 'spring20')).toBeNull()
     env.stripeServer.emulator.control.pay({ session: sessionId, address: GB })
     const before = env.stripeServer.storeRequests().length
-    await payments.fulfill(sessionId)
+    await orders.syncSession(sessionId)
     expect(env.stripeServer.storeRequests().length - before).toBe(1)
 
     const paid = await session(sessionId)
@@ -143,7 +144,7 @@ describe('checkout with a code and Stripe Tax', () => {
     const { variantId } = insertVariant({ priceCents: 6000 })
     const { sessionId } = await checkout.start(insertCart([{ variantId, quantity: 1 }]))
     env.stripeServer.emulator.control.pay({ session: sessionId, address: GB })
-    await payments.fulfill(sessionId)
+    await orders.syncSession(sessionId)
     const paid = await session(sessionId)
     expect(paid.total_details!.amount_tax).toBeGreaterThan(0)
     const order = env.t.db.select().from(ordersTable).get()!

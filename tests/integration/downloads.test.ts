@@ -12,7 +12,7 @@ import { resetEnv } from '@/lib/env'
 import * as formNonce from '@/lib/form-nonce'
 import { handlers } from '@/lib/jobs/handlers'
 import * as orders from '@/lib/orders'
-import * as refunds from '@/lib/refunds'
+import * as refunds from '@/lib/orders/refunds'
 import { insertCart, insertVariant } from '../support/catalog-rows'
 import { deliverEvent, startPaymentsEnv, type PaymentsEnv } from '../support/payments-env'
 

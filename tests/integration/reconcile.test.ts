@@ -5,7 +5,6 @@ import { orders as ordersTable, reconcileRuns, stripeEvents, variants } from '@/
 import * as checkout from '@/lib/checkout'
 import { resetEnv } from '@/lib/env'
 import * as orders from '@/lib/orders'
-import * as payments from '@/lib/payments'
 import { setClient as setStripeClient } from '@/lib/payments/stripe'
 import * as reconcile from '@/lib/reconcile'
 import { insertCart, insertVariant } from '../support/catalog-rows'
@@ -175,7 +174,7 @@ describe('reconcile: cheap', () => {
         if (i % 6 !== 5) for (const event of events) expect((await deliverEvent(env, event)).status).toBe(200)
         if (i % 3 === 0) for (const event of events) await deliverEvent(env, event)
         // The shopper lands on the success page, which builds the order only when it is missing.
-        if (i % 2 === 0 && !orders.findBySession(sessionId)) await payments.fulfill(sessionId)
+        if (i % 2 === 0 && !orders.findBySession(sessionId)) await orders.syncSession(sessionId)
       }
       await reconcileOnce()
       await reconcileOnce()

@@ -10,7 +10,7 @@ import * as formNonce from '@/lib/form-nonce'
 import { handlers } from '@/lib/jobs/handlers'
 import { orderRefunded } from '@/lib/mail/order-refunded'
 import * as orders from '@/lib/orders'
-import * as refunds from '@/lib/refunds'
+import * as refunds from '@/lib/orders/refunds'
 import { insertCart, insertVariant } from '../support/catalog-rows'
 import { deliverEvent, startPaymentsEnv, type PaymentsEnv } from '../support/payments-env'
 

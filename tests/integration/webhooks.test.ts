@@ -6,6 +6,7 @@ import { orderLines, orders as ordersTable, stockHolds, stripeEvents, variants }
 import * as checkout from '@/lib/checkout'
 import * as inventory from '@/lib/inventory'
 import { captureLogs } from '@/lib/log'
+import * as orders from '@/lib/orders'
 import * as payments from '@/lib/payments'
 import { insertCart, insertVariant } from '../support/catalog-rows'
 import type { TestDb } from '../support/db'
@@ -207,7 +208,7 @@ describe('POST /api/stripe/webhook', () => {
   })
 
   it('fulfilling a session Stripe does not know is told apart from a passing failure', async () => {
-    const failure = await payments.fulfill('cs_test_unknown_session_0001').catch((err: unknown) => err)
+    const failure = await orders.syncSession('cs_test_unknown_session_0001').catch((err: unknown) => err)
     expect(payments.isUnknownObject(failure)).toBe(true)
     expect(payments.isUnknownObject(new Error('socket hang up'))).toBe(false)
   })

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { getDb } from '@/db'
 import * as dashboard from '@/lib/dashboard'
-import * as orderList from '@/lib/order-list'
+import * as orderList from '@/lib/orders/list'
 import * as products from '@/lib/products'
 import { freshStore, type TestDb } from '../support/db'
 import { createHold, createOrder, createVariedCatalog } from '../support/factories'

@@ -214,7 +214,7 @@ describe('catalog input', () => {
 
 describe('orders CSV export', () => {
   it('reads in batches, filters, and neutralises spreadsheet formulas', async () => {
-    const { exportCsv, parseFilters } = await import('@/lib/order-list')
+    const { exportCsv, parseFilters } = await import('@/lib/orders/list')
     const insert = getDb().$client.prepare(`INSERT INTO orders (stripe_checkout_session_id, public_token, status, total_cents, currency, email, created_at) VALUES (?, ?, ?, ?, 'usd', ?, ?)`)
     for (let i = 0; i < 7; i++) insert.run(`cs_${i}`, `token_${i}_abcdefghijklmnop`, i % 2 ? 'paid' : 'refunded', 1000 + i, i === 3 ? '=HYPERLINK("x")@evil.com' : `c${i}@example.com`, Date.UTC(2026, 10, 1 + i))
     const chunks = [...exportCsv(parseFilters({}), 3)]
@@ -233,7 +233,7 @@ describe('orders CSV export', () => {
 
 describe('CSV cells', () => {
   it('quotes every cell and neutralises a formula after any separator a spreadsheet splits on', async () => {
-    const { csvCell } = await import('@/lib/order-list')
+    const { csvCell } = await import('@/lib/orders/list')
     expect(csvCell('Bob;=1+2;x')).toBe(`"Bob;'=1+2;x"`)
     expect(csvCell('a,+1')).toBe(`"a,'+1"`)
     expect(csvCell('a\t-1')).toBe(`"a\t'-1"`)

@@ -4,6 +4,7 @@ import { write } from '@/db'
 import { carts, jobs, orderLines, orders as ordersTable, stockHolds, variants } from '@/db/schema'
 import * as inventory from '@/lib/inventory'
 import * as orders from '@/lib/orders'
+import type { DisputeState } from '@/lib/payments'
 import { checkoutFacts } from '@/lib/payments/stripe'
 import { insertCart, insertVariant } from '../support/catalog-rows'
 import { freshDb, type TestDb } from '../support/db'
@@ -167,7 +168,7 @@ function facts(opts: {
   intent?: 'processing' | 'succeeded' | 'requires_payment_method' | null
   amount?: number
   refunded?: number
-  dispute?: orders.DisputeState
+  dispute?: DisputeState
   metadata?: Record<string, string>
   paymentLink?: string | null
 }) {

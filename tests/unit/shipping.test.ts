@@ -4,7 +4,7 @@ import * as adminAuth from '@/lib/admin-auth'
 import { InvalidInput } from '@/lib/errors'
 import { orderShipped } from '@/lib/mail/order-shipped'
 import * as orders from '@/lib/orders'
-import * as shipping from '@/lib/shipping'
+import * as shipping from '@/lib/orders/shipping'
 import { freshStore, type TestDb } from '../support/db'
 
 // Shipping an order from the admin: a paid order and a partly refunded one both ship, once,

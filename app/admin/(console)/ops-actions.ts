@@ -7,7 +7,7 @@ import { InvalidInput } from '@/lib/errors'
 import * as jobs from '@/lib/jobs'
 import * as reconcile from '@/lib/reconcile'
 import * as staff from '@/lib/staff'
-import * as stripeEvents from '@/lib/stripe-events'
+import * as stripeEvents from '@/lib/orders/events'
 
 // The operations buttons: replay a webhook event, retry a failed job, reconcile now.
 

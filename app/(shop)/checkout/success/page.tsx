@@ -36,7 +36,7 @@ export default async function CheckoutSuccessPage({ searchParams }: { searchPara
       // A session no checkout here started costs a Stripe call that finds nothing (or
       // someone else's checkout): such look-ups are limited per client address.
       if (!inventory.hasSession(sessionId)) rateLimit.takeSessionLookup(await clientAddress.current())
-      await payments.fulfill(sessionId)
+      await orders.syncSession(sessionId)
       order = orders.findBySession(sessionId)
     } catch (err) {
       if (err instanceof RateLimited) {
@@ -50,7 +50,7 @@ export default async function CheckoutSuccessPage({ searchParams }: { searchPara
         )
       }
       if (payments.isUnknownObject(err)) sessionId = null
-      else log.warn('checkout: success page could not fulfil yet', { sessionId, err })
+      else log.warn('checkout: success page could not record the order yet', { sessionId, err })
     }
   }
   if (!sessionId) {

@@ -6,7 +6,7 @@ import { RowAction } from '../../_components/row-action'
 import { Flash, PageTitle, badge, td, when, pick, pageParam, type SearchParams } from '../../_components/ui'
 import { replayEventAction } from '../ops-actions'
 import * as staff from '@/lib/staff'
-import * as stripeEvents from '@/lib/stripe-events'
+import * as stripeEvents from '@/lib/orders/events'
 
 export const metadata: Metadata = { title: 'Webhook events' }
 

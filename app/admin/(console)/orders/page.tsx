@@ -6,7 +6,7 @@ import { SelectField, TextField } from '../../_components/fields'
 import { Flash, PageTitle, StatusBadge, badge, buttonDark, buttonSmall, td, when, type SearchParams } from '../../_components/ui'
 import * as adminAuth from '@/lib/admin-auth'
 import { formatMoney } from '@/lib/money'
-import * as orderList from '@/lib/order-list'
+import * as orderList from '@/lib/orders/list'
 import * as orders from '@/lib/orders'
 
 export const metadata: Metadata = { title: 'Orders' }

@@ -1,13 +1,14 @@
 import { InvalidSignature } from '@/lib/errors'
 import * as failpoints from '@/lib/failpoints'
 import { log } from '@/lib/log'
+import * as orders from '@/lib/orders'
 import * as payments from '@/lib/payments'
 import * as guard from '@/server/request-guard'
 
 export const runtime = 'nodejs'
 export const dynamic = 'force-dynamic'
 
-// Raw body -> verify -> payments.handle(event). 2xx only after the effect has committed.
+// Raw body -> payments.verify (the event in the store's terms) -> orders.applyEvent. 2xx only after the effect has committed.
 export async function POST(request: Request) {
   // Nothing is verified before the body is read, so an unsigned sender could make the server
   // hold any amount of memory: refuse a large Content-Length unread, and stop reading a
@@ -29,7 +30,7 @@ export async function POST(request: Request) {
     throw err
   }
   try {
-    const result = await payments.handle(event)
+    const result = await orders.applyEvent(event)
     failpoints.hit('webhook.after_commit')
     return Response.json({ received: true, ...result })
   } catch (err) {

@@ -6,11 +6,11 @@ import { done, fail } from '../../../_components/redirect'
 import * as adminAuth from '@/lib/admin-auth'
 import { InvalidInput, NotFound, PaymentProviderError } from '@/lib/errors'
 import { parseMoney } from '@/lib/money'
-import * as orderConfirmations from '@/lib/order-confirmations'
-import * as orderNotes from '@/lib/order-notes'
+import * as orderConfirmations from '@/lib/orders/confirmations'
+import * as orderNotes from '@/lib/orders/notes'
 import * as orders from '@/lib/orders'
-import * as refunds from '@/lib/refunds'
-import * as shipping from '@/lib/shipping'
+import * as refunds from '@/lib/orders/refunds'
+import * as shipping from '@/lib/orders/shipping'
 import * as staff from '@/lib/staff'
 
 const OrderId = z.coerce.number().int().positive().max(2 ** 31)
@@ -69,7 +69,7 @@ export async function refundAction(previous: FormState, formData: FormData): Pro
   try {
     message = (await refunds.refund(admin, { orderId: order.id, amountCents, restock, nonce: String(formData.get('nonce') ?? '') })).message
   } catch (err) {
-    // lib/refunds names no field; an amount over what is left is the usual refusal
+    // lib/orders/refunds names no field; an amount over what is left is the usual refusal
     if (err instanceof InvalidInput) return refused(previous, formData, { [err.field ?? (/refunded|amount/i.test(err.message) ? 'amount' : '')]: err.message })
     if (err instanceof NotFound || err instanceof PaymentProviderError) return refused(previous, formData, { '': err.message })
     throw err

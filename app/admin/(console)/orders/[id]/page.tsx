@@ -8,8 +8,8 @@ import { formatAddress } from '@/lib/addresses'
 import * as adminAuth from '@/lib/admin-auth'
 import * as formNonce from '@/lib/form-nonce'
 import { decimalAmount, formatMoney, moneyHint } from '@/lib/money'
-import * as orderNotes from '@/lib/order-notes'
-import * as orderTimeline from '@/lib/order-timeline'
+import * as orderNotes from '@/lib/orders/notes'
+import * as orderTimeline from '@/lib/orders/timeline'
 import * as orders from '@/lib/orders'
 
 export const metadata: Metadata = { title: 'Order' }

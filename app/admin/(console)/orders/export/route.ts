@@ -1,6 +1,6 @@
 import { csvResponse } from '../../../_components/csv-response'
 import * as adminAuth from '@/lib/admin-auth'
-import * as orderList from '@/lib/order-list'
+import * as orderList from '@/lib/orders/list'
 
 // The filtered orders as CSV.
 export const dynamic = 'force-dynamic'

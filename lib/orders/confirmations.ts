@@ -2,11 +2,11 @@ import 'server-only'
 import { eq } from 'drizzle-orm'
 import { write } from '@/db'
 import { orders } from '@/db/schema'
-import * as audit from './audit'
-import { InvalidInput, NotFound } from './errors'
-import * as formNonce from './form-nonce'
-import * as jobs from './jobs'
-import { isConfirmable } from './orders'
+import * as audit from '@/lib/audit'
+import { InvalidInput, NotFound } from '@/lib/errors'
+import * as formNonce from '@/lib/form-nonce'
+import * as jobs from '@/lib/jobs'
+import { isConfirmable } from './order'
 
 // Sending an order's confirmation email again, from its admin page (the customer lost it).
 // The same job as the first one (mail.order_confirmation), keyed by the form's one-time

@@ -1,7 +1,7 @@
 import 'server-only'
 import { write } from '@/db'
-import * as audit from './audit'
-import * as orders from './orders'
+import * as audit from '@/lib/audit'
+import * as orders from './order'
 
 // The owner ships an order: status, carrier and tracking number change, the shipping email
 // is queued and the audit log records it, all in one transaction.

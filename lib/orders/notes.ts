@@ -2,8 +2,8 @@ import 'server-only'
 import { asc, eq } from 'drizzle-orm'
 import { getDb, write } from '@/db'
 import { orderNotes, orders } from '@/db/schema'
-import * as audit from './audit'
-import { InvalidInput, NotFound } from './errors'
+import * as audit from '@/lib/audit'
+import { InvalidInput, NotFound } from '@/lib/errors'
 
 // The owner's and staff's notes on an order ("customer called, ship Monday"): several per
 // order, each dated and signed, for the admin only. Nothing that reaches the customer (the

@@ -2,13 +2,15 @@ import 'server-only'
 import { and, count, desc, eq, gt, inArray, isNotNull, isNull } from 'drizzle-orm'
 import { getDb } from '@/db'
 import { stripeEvents } from '@/db/schema'
-import { InvalidInput } from './errors'
-import { paginate } from './paging'
-import * as payments from './payments'
+import { InvalidInput } from '@/lib/errors'
+import { paginate } from '@/lib/paging'
+import * as payments from '@/lib/payments'
+import { applyEvent } from './intake'
 
 // The webhook events the store has received, for the owner: what arrived, what was applied,
-// what failed and why, and a replay that runs the same idempotent handler again on the
-// event as Stripe has it now.
+// what failed and why, and a replay that runs the same idempotent intake again on the event
+// as Stripe has it now. The rows are written by ./intake, in the transaction of each
+// event's effect; this module only reads them.
 
 export type EventFilter = 'all' | 'failed' | 'processed'
 export const PER_PAGE = 50
@@ -43,7 +45,7 @@ export function find(eventId: string) {
 }
 
 /**
- * Re-reads the event from Stripe and hands it to the webhook handler. An event already
+ * Re-reads the event from Stripe and hands it to the order's intake. An event already
  * applied is a no-op ("duplicate"); a failed one is applied now or fails again with its
  * new error recorded.
  */
@@ -51,7 +53,7 @@ export async function replay(eventId: string): Promise<{ outcome: string; error?
   if (!/^evt_[A-Za-z0-9_]{1,200}$/.test(eventId)) throw new InvalidInput('That is not a Stripe event id.')
   const event = await payments.retrieveEvent(eventId)
   try {
-    const result = await payments.handle(event)
+    const result = await applyEvent(event)
     return { outcome: result.outcome }
   } catch (err) {
     return { outcome: 'failed', error: err instanceof Error ? err.message : String(err) }

@@ -3,7 +3,7 @@ import { and, count, desc, eq, gte, like, lt, or, type SQL } from 'drizzle-orm'
 import { z } from 'zod'
 import { getDb } from '@/db'
 import { ORDER_STATUSES, orders } from '@/db/schema'
-import { paginate } from './paging'
+import { paginate } from '@/lib/paging'
 
 // Finding orders for the owner: filters, paging and a CSV export that streams row by row
 // from SQLite, so a year of orders never sits in memory at once.

@@ -2,12 +2,13 @@ import 'server-only'
 import crypto from 'node:crypto'
 import { and, asc, eq, inArray, sql } from 'drizzle-orm'
 import { getDb, type Tx } from '@/db'
-import { carts, orderLines, orders, stockHolds, variants, type OrderStatus, type ShippingAddress } from '@/db/schema'
-import * as downloads from './downloads'
-import { InvalidInput, NotFound } from './errors'
-import * as inventory from './inventory'
-import * as jobs from './jobs'
-import { log } from './log'
+import { carts, orderLines, orders, stockHolds, variants, type OrderStatus } from '@/db/schema'
+import type { CheckoutFacts, DisputeState } from '@/lib/payments'
+import * as downloads from '@/lib/downloads'
+import { InvalidInput, NotFound } from '@/lib/errors'
+import * as inventory from '@/lib/inventory'
+import * as jobs from '@/lib/jobs'
+import { log } from '@/lib/log'
 
 /** Every status an order can be in, in the order the admin's filter lists them. */
 export { ORDER_STATUSES } from '@/db/schema'
@@ -18,78 +19,7 @@ export { ORDER_STATUSES } from '@/db/schema'
 // facts twice, at once, or in any order with the other transitions ends in the same order.
 // Nothing here talks to Stripe.
 
-export type ShippingAddressFacts = ShippingAddress
-
-export type CheckoutLine = {
-  stripeLineItemId: string
-  /** the variant the store priced it from (product metadata), when it says so */
-  variantId: number | null
-  description: string
-  quantity: number
-  unitAmountCents: number
-  /** Stripe's amount_subtotal: the line before its discount and any tax added */
-  subtotalCents: number
-  /** what Stripe charged for the line: after its discount, with any tax added */
-  totalCents: number
-  /** Stripe's amount_discount and amount_tax of the line */
-  discountCents: number
-  taxCents: number
-}
-
-export type DisputeState = null | 'open' | 'won' | 'lost'
-
-/** The payment behind a session, as Stripe says now. */
-export type PaymentFacts = {
-  /** none: not attempted; processing: a pay-later payment not settled yet; succeeded; failed */
-  state: 'none' | 'processing' | 'succeeded' | 'failed'
-  /** what was charged */
-  amountCents: number
-  /** the charge's running refund total (Stripe's amount_refunded) */
-  amountRefundedCents: number
-  dispute: DisputeState
-}
-
-/** A Checkout Session as the store needs it; made by payments from Stripe's objects. */
-export type CheckoutFacts = {
-  sessionId: string
-  status: 'open' | 'complete' | 'expired'
-  paymentStatus: 'paid' | 'unpaid' | 'no_payment_required'
-  paymentIntentId: string | null
-  /** store: this store's Checkout (cart_id); payment_link: the owner's Payment Link; foreign: anything else on the account */
-  origin: 'store' | 'payment_link' | 'foreign'
-  cartId: string | null
-  amountTotalCents: number
-  amountSubtotalCents: number
-  /** shipping before tax (Stripe's shipping_cost.amount_subtotal) */
-  shippingCents: number
-  /** total_details.amount_tax: every tax on the session, added or included */
-  taxCents: number
-  /** the tax was already in the prices (inclusive) rather than added on top */
-  isTaxInclusive: boolean
-  /** total_details.amount_discount */
-  discountCents: number
-  /** the promotion codes the shopper entered, as typed into Stripe's page */
-  discountCodes: string[]
-  currency: string
-  email: string | null
-  customerName: string | null
-  shippingAddress: ShippingAddressFacts | null
-  shippingRateName: string | null
-  /** how the shopper paid, for receipts ("Visa ending 4242"); null when Stripe did not say */
-  paymentMethod?: string | null
-  /** epoch milliseconds */
-  createdAt: number
-  /** Stripe's after_expiration.recovery.url: set once an expired session can be recovered */
-  recoveryUrl?: string | null
-  /** consent.promotions: what the shopper said to promotional email on Stripe's page */
-  promotionsConsent?: 'opt_in' | 'opt_out' | null
-  /** false when the line items were not read (the order already existed) */
-  hasLines: boolean
-  lines: CheckoutLine[]
-  payment: PaymentFacts
-}
-
-export type FulfillResult = { orderId: number | null; status: OrderStatus | null; created: boolean; token: string | null }
+export type SessionResult = { orderId: number | null; status: OrderStatus | null; created: boolean; token: string | null }
 
 // Statuses only move forward; a late or replayed event never undoes a later one.
 const RANK: Record<OrderStatus, number> = {
@@ -143,6 +73,29 @@ export function targetOf(facts: CheckoutFacts): Target {
   }
 }
 
+/** What an event about a session asks of the order path; decided by sessionStep. */
+export type SessionStep =
+  | { kind: 'foreign'; why: string }
+  | { kind: 'expire' }
+  | { kind: 'settled'; orderId: number }
+  | { kind: 'read'; sessionId: string; withLines: boolean }
+
+/**
+ * What an event's own copy of a session settles without asking Stripe again, by the order's
+ * rules: whose sale it is never changes (isStoreSale on the copy); an expired session with
+ * no order is final at Stripe, so its holds go back (targetOf's releaseHolds) and the copy
+ * has all an abandoned-checkout reminder needs; an order past awaiting payment has nothing
+ * left to learn from its session, since refunds and disputes come with their own events.
+ * Anything else is read fresh: the event says which payment to look at, never its state.
+ */
+export function sessionStep(copy: CheckoutFacts, order: { id: number; status: OrderStatus } | null): SessionStep {
+  if (!isStoreSale(copy)) return { kind: 'foreign', why: 'not a sale of this store' }
+  if (copy.status === 'expired' && !order) return { kind: 'expire' }
+  if (order && order.status !== 'awaiting_payment') return { kind: 'settled', orderId: order.id }
+  // An order's lines never change once recorded: only a session without one needs them read.
+  return { kind: 'read', sessionId: copy.sessionId, withLines: !order }
+}
+
 /** The status an order in `current` moves to when Stripe implies `target`: never back. */
 export function nextStatus(current: OrderStatus, target: OrderStatus): OrderStatus {
   return RANK[target] > RANK[current] ? target : current
@@ -162,13 +115,13 @@ const rankSql = (column: string) => sql.raw(`CASE ${column} ${Object.entries(RAN
 const disputeRankSql = (column: string) => sql.raw(`CASE ${column} ${Object.entries(DISPUTE_RANK).map(([k, v]) => `WHEN '${k}' THEN ${v}`).join(' ')} ELSE 0 END`)
 
 /**
- * The transactional half of fulfilment: creates the order if Stripe says there is one (the
- * UNIQUE session id makes a second call find it) and moves it to the state Stripe's facts
- * imply, never back. Stock is taken at most once (orders.stock_taken_at), and only for an
+ * The transactional half of the intake (./intake): creates the order if Stripe says there
+ * is one (the UNIQUE session id makes a second call find it) and moves it to the state
+ * Stripe's facts imply, never back. Stock is taken at most once (orders.stock_taken_at), and only for an
  * order first seen with money the store keeps; one that was refunded in full before it was
  * ever seen paid gives its held units back instead.
  */
-export function applySession(tx: Tx, session: CheckoutFacts): FulfillResult {
+export function applySession(tx: Tx, session: CheckoutFacts): SessionResult {
   const target = targetOf(session)
   const existing = tx.select().from(orders).where(eq(orders.stripeCheckoutSessionId, session.sessionId)).get()
   if (target.kind === 'none') {
@@ -230,8 +183,7 @@ export function applySession(tx: Tx, session: CheckoutFacts): FulfillResult {
     jobs.enqueue(tx, 'mail.order_confirmation', { orderId }, { uniqueKey: confirmationKey(orderId) })
   } else if (!isConfirmable(after.status, after.disputeStatus)) {
     // Refunded or disputed before the confirmation went out: it is no longer true, so it stays unsent.
-    tx.run(sql`UPDATE jobs SET status = 'done', finished_at = ${now}, last_error = 'skipped: order no longer paid and undisputed'
-      WHERE unique_key = ${confirmationKey(orderId)} AND status = 'queued'`)
+    jobs.skipQueued(tx, confirmationKey(orderId), 'order no longer paid and undisputed', now)
   }
   if (after.refundedCents > before.refundedCents) {
     // Stripe moved the refund total: tell the shopper, once per increase (the running total
@@ -277,7 +229,7 @@ function insertOrder(tx: Tx, session: CheckoutFacts, now: number): { id: number;
       createdAt: session.createdAt,
       updatedAt: now,
     })
-    // Two concurrent fulfilments: the loser's insert does nothing and it reads the winner's.
+    // Two concurrent intakes of one session: the loser's insert does nothing and it reads the winner's.
     .onConflictDoNothing({ target: orders.stripeCheckoutSessionId })
     .returning({ id: orders.id })
     .get()
@@ -440,7 +392,7 @@ export function isBoldTotal(row: TotalRow): boolean {
 }
 
 // ---------------------------------------------------------------------------------------
-// Fulfilment by the owner (admin)
+// Fulfilment: the owner ships the order (admin; ./shipping)
 
 /**
  * Marks a paid order shipped with its carrier and tracking number, and queues the shipping

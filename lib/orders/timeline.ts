@@ -2,9 +2,9 @@ import 'server-only'
 import { asc, eq } from 'drizzle-orm'
 import { getDb } from '@/db'
 import { auditLog, stockLedger } from '@/db/schema'
-import type { OrderView } from './orders'
-import * as payments from './payments'
-import * as stripeEvents from './stripe-events'
+import type { OrderView } from './order'
+import * as payments from '@/lib/payments'
+import * as stripeEvents from './events'
 
 // What happened to one order, oldest first: its own milestones, the Stripe events recorded
 // for its session and payment, the owner's actions and the stock it moved.
