@@ -126,11 +126,19 @@ function inFront(listener: RequestListener): RequestListener {
   }
 }
 
+// How long an idle keep-alive connection stays open. Node's default, 5 s, is shorter than the
+// idle time of the clients that pool connections to the store (a proxy in front, an HTTP
+// agent): when the server closes a socket at the moment the client reuses it, the client's
+// request meets a reset and is lost. The side that closes should be the one that waits
+// longest, so the store waits a minute, longer than those pools keep a socket idle.
+const KEEP_ALIVE_MS = 65_000
+
 const createServer = http.createServer
 http.createServer = function (this: unknown, ...args: unknown[]) {
   const at = args.findIndex((arg) => typeof arg === 'function')
   if (at >= 0) args[at] = inFront(args[at] as RequestListener)
   const created = (createServer as (...a: unknown[]) => http.Server).apply(this, args)
+  created.keepAliveTimeout = KEEP_ALIVE_MS
   servers.add(created)
   return created
 } as typeof http.createServer

@@ -26,17 +26,25 @@ test('malformed input gets a clear message or a 4xx, never a 500', async ({ page
   ]
   const form = page.getByTestId('add-to-cart-form')
   for (const [field, value, message] of cases) {
-    // Tamper only after hydration: React would put the hidden input's value back otherwise
-    // (the static page arrives fast enough for the race to show).
+    // Tamper at the moment of submitting, in a listener on the form itself, which runs before
+    // React's (delegated to the root) reads the fields: React puts a hidden input's value back
+    // whenever the form renders again (the header's cart count arriving after hydration does
+    // that), so a value set earlier can be gone by the click on a slow machine.
     await page.reload()
     await hydrated(page, 'add-to-cart-form')
     await form.evaluate(
       (el, [name, v]) => {
-        const input = (el as HTMLFormElement).elements.namedItem(name!) as HTMLInputElement
-        input.type = 'text'
-        input.removeAttribute('min')
-        input.removeAttribute('max')
-        input.value = v!
+        el.addEventListener(
+          'submit',
+          () => {
+            const input = (el as HTMLFormElement).elements.namedItem(name!) as HTMLInputElement
+            input.type = 'text'
+            input.removeAttribute('min')
+            input.removeAttribute('max')
+            input.value = v!
+          },
+          { once: true },
+        )
       },
       [field, value],
     )

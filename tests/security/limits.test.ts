@@ -283,3 +283,30 @@ describe('response headers', () => {
     }
   })
 })
+
+describe('keep-alive connections', () => {
+  /** GET /up on `agent`; whether the request went out on a socket the agent reused. */
+  function up(agent: http.Agent): Promise<{ status: number; reused: boolean }> {
+    return new Promise((resolve, reject) => {
+      const req = http.get(`${server.url}/up`, { agent }, (res) => {
+        res.resume()
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, reused: req.reusedSocket }))
+      })
+      req.on('error', reject)
+    })
+  }
+
+  it('stay open past Node’s 5 s default, so a pooled client reusing one after a pause is answered', async () => {
+    // With the default, the server closes the idle socket after 5 s and a client reusing it at
+    // that moment meets a reset; here the pause is longer than the default, and the same
+    // socket must still be open and answer.
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+    try {
+      expect(await up(agent)).toEqual({ status: 200, reused: false })
+      await new Promise((resolve) => setTimeout(resolve, 6_000))
+      expect(await up(agent)).toEqual({ status: 200, reused: true })
+    } finally {
+      agent.destroy()
+    }
+  }, 20_000)
+})
