@@ -45,6 +45,24 @@ const config = [
   { files: ['demo/**/*.ts'], rules: restrict(toApp, toStripe, toEmulator, toEmulatorInternals) },
   { files: ['tests/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.{ts,mjs}'], rules: restrict(toEmulatorInternals) },
   {
+    // Two mistakes the build or a page only reveals late, caught on the branch instead:
+    // a message written into a URL by hand is unsigned, so the page never shows it (messages
+    // travel through lib/flash.ts, which signs them); and the admin's ui.tsx is server-only,
+    // so a client component importing it breaks the build (client code takes its styles from
+    // app/admin/_components/styles.ts).
+    files: ['app/**/*.{ts,tsx}', 'lib/**/*.ts'],
+    ignores: ['lib/flash.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'TemplateElement[value.raw=/[?&](notice|error)=/]', message: 'Messages in a URL are signed: use flash.href(url, kind, text), done() or fail() (lib/flash.ts), not ?notice=/?error= by hand.' },
+        { selector: 'Literal[value=/[?&](notice|error)=/]', message: 'Messages in a URL are signed: use flash.href(url, kind, text), done() or fail() (lib/flash.ts), not ?notice=/?error= by hand.' },
+        { selector: "CallExpression[callee.property.name=/^(set|append)$/][arguments.0.value=/^(notice|error)$/]", message: 'Messages in a URL are signed: use flash.href(url, kind, text) (lib/flash.ts), not searchParams.set by hand.' },
+        { selector: "Program:has(> ExpressionStatement[directive='use client']) ImportDeclaration[source.value=/(^|\\/)_components\\/ui(\\.tsx)?$/]", message: 'app/admin/_components/ui.tsx is server-only: a client component takes its styles from app/admin/_components/styles.ts.' },
+      ],
+    },
+  },
+  {
     // Playwright fixtures receive a function named `use`; it is not a React hook.
     files: ['tests/**/*.ts'],
     rules: { 'react-hooks/rules-of-hooks': 'off' },
