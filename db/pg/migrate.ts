@@ -55,7 +55,7 @@ export async function migrate(pool: pg.Pool, migrations: Migration[] = readMigra
     isBroken = true
     throw err
   } finally {
-    client.off('error', onError)
+    if (!isBroken) client.off('error', onError)
     client.release(isBroken)
   }
   return { applied }

@@ -9,7 +9,7 @@ import { startPostgres, type Postgres } from '../support/postgres'
 // db/pg/schema.ts declares: every table, column, foreign key and unique index is read back
 // from the server's own catalog.
 
-const tables = Object.values(schema)
+const tables = Object.values(schema as Record<string, unknown>)
   .filter((value): value is PgTable => value instanceof PgTable)
   .map((table) => getTableConfig(table))
 
@@ -36,8 +36,8 @@ describe('db/pg/migrate', () => {
     expect(firstRun[0]).toBe('0000_create_store')
     const again = await Promise.all([migrate(pool), migrate(pool)])
     expect(again.map((r) => r.applied)).toEqual([[], []])
-    const [{ n }] = await rows<{ n: number }>('SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations')
-    expect(n).toBe(firstRun.length)
+    const [count] = await rows<{ n: number }>('SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations')
+    expect(count!.n).toBe(firstRun.length)
   })
 })
 
