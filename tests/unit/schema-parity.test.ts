@@ -2,6 +2,7 @@ import { is, SQL, sql } from 'drizzle-orm'
 import * as pgCore from 'drizzle-orm/pg-core'
 import * as sqliteCore from 'drizzle-orm/sqlite-core'
 import { describe, expect, it } from 'vitest'
+import { readMigrations } from '@/db/migrate'
 import * as pgSchema from '@/db/pg/schema'
 import * as sqliteSchema from '@/db/schema'
 
@@ -12,7 +13,7 @@ import * as sqliteSchema from '@/db/schema'
 // compared: integers with integers, text with text, JSON with JSON.
 
 type Shape = {
-  columns: Record<string, { type: string; notNull: boolean; hasDefault: boolean; primary: boolean; isGeneratedId: boolean; unique: string | null }>
+  columns: Record<string, { type: string; notNull: boolean; hasDefault: boolean; default: string | null; primary: boolean; isGeneratedId: boolean; unique: string | null }>
   primaryKeys: string[]
   foreignKeys: string[]
   indexes: string[]
@@ -51,6 +52,7 @@ function shape(config: Config, engine: 'sqlite' | 'pg', tableName: (table: unkno
       notNull: c.notNull || c.primary,
       // declared defaults only: the rowid or identity is isGeneratedId
       hasDefault: c.default !== undefined || c.defaultFn !== undefined,
+      default: defaultValue(c.default),
       primary: c.primary,
       isGeneratedId,
       unique: c.isUnique ? (c.uniqueName ?? '') : null,
@@ -71,6 +73,19 @@ function shape(config: Config, engine: 'sqlite' | 'pg', tableName: (table: unkno
     uniqueConstraints: config.uniqueConstraints.map((u) => `${u.getName()} (${u.columns.map((c) => c.name).join(', ')})`).sort(),
     checks: config.checks.map((c) => `${c.name}: ${render(c.value)}`).sort(),
   }
+}
+
+/**
+ * A default as a value both engines can be held to: a literal as JSON, a boolean as the 0 or 1
+ * SQLite stores, a bare number written in SQL as that number. Any other expression (the
+ * current time) is written in its engine's own functions, so only its presence is compared.
+ */
+function defaultValue(value: unknown): string | null {
+  if (value === undefined) return null
+  if (typeof value === 'boolean') return value ? '1' : '0'
+  if (!is(value, SQL)) return JSON.stringify(value)
+  const text = pgDialect.sqlToQuery(value).sql.trim()
+  return /^-?\d+$/.test(text) ? text : 'an expression'
 }
 
 const sqliteName = (t: unknown) => sqliteCore.getTableConfig(t as sqliteCore.SQLiteTable).name
@@ -120,6 +135,10 @@ describe('db/schema.ts and db/pg/schema.ts', () => {
     expect(sqlite.size).toBeGreaterThan(30)
     expect(differences(sqlite, pg, [pgSchema.SEARCH_COUNTERPART.pg])).toEqual([])
     expect(pg.has(pgSchema.SEARCH_COUNTERPART.pg)).toBe(true)
+    // ...which stands for the FTS5 table SQLite's migrations create outside drizzle's schema
+    const sqliteMigrations = readMigrations().flatMap((m) => m.statements)
+    expect(sqliteMigrations.some((s) => /^CREATE VIRTUAL TABLE product_search USING fts5\b/m.test(s))).toBe(true)
+    expect(sqlite.has('product_search')).toBe(false)
   })
 })
 
@@ -158,7 +177,7 @@ describe('the parity comparison', () => {
     id?: 'no identity'
     parentId?: 'other target' | 'set null'
     sku?: 'nullable' | 'not unique'
-    quantity?: 'no default' | 'text'
+    quantity?: 'no default' | 'other default' | 'text'
     payload?: 'missing' | 'text'
     extraColumn?: true
     indexes?: 'no partial where' | 'index on another column' | 'missing unique index'
@@ -176,7 +195,14 @@ describe('the parity comparison', () => {
           .notNull()
           .references(() => (change.parentId === 'other target' ? pgOther.id : pgParent.id), { onDelete: change.parentId === 'set null' ? 'set null' : 'cascade' }),
         sku: change.sku === 'nullable' ? pgText('sku').unique() : change.sku === 'not unique' ? pgText('sku').notNull() : pgText('sku').notNull().unique(),
-        quantity: change.quantity === 'no default' ? pgInteger('quantity').notNull() : change.quantity === 'text' ? pgText('quantity').notNull().default('0') : pgInteger('quantity').notNull().default(0),
+        quantity:
+          change.quantity === 'no default'
+            ? pgInteger('quantity').notNull()
+            : change.quantity === 'other default'
+              ? pgInteger('quantity').notNull().default(1)
+              : change.quantity === 'text'
+                ? pgText('quantity').notNull().default('0')
+                : pgInteger('quantity').notNull().default(0),
         note: pgText('note'),
         ...(change.payload === 'missing' ? {} : { payload: change.payload === 'text' ? pgText('payload') : json('payload') }),
         ...(change.extraColumn ? { extra: pgText('extra') } : {}),
@@ -210,6 +236,7 @@ describe('the parity comparison', () => {
     ['an extra column', () => withChild(pgChild({ extraColumn: true })), /^child\.extra: column missing on sqlite$/],
     ['not-null', () => withChild(pgChild({ sku: 'nullable' })), /^child\.sku: notNull true on sqlite, false on pg$/],
     ['a default', () => withChild(pgChild({ quantity: 'no default' })), /^child\.quantity: hasDefault true on sqlite, false on pg$/],
+    ["a default's value", () => withChild(pgChild({ quantity: 'other default' })), /^child\.quantity: default "0" on sqlite, "1" on pg$/],
     ['a storage class', () => withChild(pgChild({ quantity: 'text' })), /^child\.quantity: type "integer" on sqlite, "text" on pg$/],
     ['JSON kept as plain text', () => withChild(pgChild({ payload: 'text' })), /^child\.payload: type "json" on sqlite, "text" on pg$/],
     ['a rowid id without an identity', () => withChild(pgChild({ id: 'no identity' })), /^child\.id: isGeneratedId true on sqlite, false on pg$/],
