@@ -1,6 +1,7 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
+import { promisify } from 'node:util'
 import pg from 'pg'
 import { freePort, tempStorage } from './server'
 
@@ -67,7 +68,12 @@ export async function startPostgres(options: { timeoutMs?: number } = {}): Promi
   // cwd: the postgres user may not be allowed into the directory the tests run from
   const asOwner = { cwd: dir, ...owner }
 
-  execFileSync(path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions'], { ...asOwner, stdio: 'pipe' })
+  try {
+    await promisify(execFile)(path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions'], asOwner)
+  } catch (err) {
+    fs.rmSync(dir, { recursive: true, force: true })
+    throw err
+  }
 
   // The pipe the watchdog reads: it closes when this process ends, whatever ends it.
   const watchdog = spawn(
@@ -75,8 +81,9 @@ export async function startPostgres(options: { timeoutMs?: number } = {}): Promi
     [
       '-c',
       // each line is the server's pid (the last one counts); at the pipe's end, an immediate
-      // shutdown, a kill if that hangs, and the folder goes
-      'pid=; while read -r line; do pid=$line; done; [ -n "$pid" ] && kill -QUIT "$pid" 2>/dev/null; i=0; while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; kill -KILL "$pid" 2>/dev/null; rm -rf "$1"',
+      // shutdown, a kill if that hangs (an exited server waiting to be reaped counts as gone),
+      // and the folder goes
+      'pid=; while read -r line; do pid=$line; done; [ -n "$pid" ] && kill -QUIT "$pid" 2>/dev/null; i=0; while kill -0 "$pid" 2>/dev/null && [ "$(cut -d" " -f3 /proc/$pid/stat 2>/dev/null)" != Z ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; kill -KILL "$pid" 2>/dev/null; rm -rf "$1"',
       'till-pg-watchdog',
       dir,
     ],
