@@ -93,6 +93,26 @@ describe('the migrated database has what db/pg/schema.ts declares', () => {
     expect(actual).toHaveLength(expected.length)
   })
 
+  it('every other index (with its method) and every check', async () => {
+    const indexes = await rows<{ name: string; definition: string }>(`SELECT indexname AS name, indexdef AS definition FROM pg_indexes WHERE schemaname = 'public'`)
+    const byName = new Map(indexes.map((i) => [i.name, i.definition]))
+    for (const t of tables) {
+      for (const i of t.indexes.filter((i) => !i.config.unique)) {
+        expect(byName.get(i.config.name!), `${t.name}: index ${i.config.name}`).toMatch(new RegExp(`ON public\\.${t.name} USING ${i.config.method ?? 'btree'} `))
+      }
+    }
+    const checks = await rows<{ name: string; table_name: string }>(
+      `SELECT c.conname AS name, c.conrelid::regclass::text AS table_name FROM pg_constraint c JOIN pg_namespace ns ON ns.oid = c.connamespace WHERE c.contype = 'c' AND ns.nspname = 'public'`,
+    )
+    const expected = tables.flatMap((t) => t.checks.map((c) => `${t.name}.${c.name}`)).sort()
+    expect(expected.length).toBeGreaterThan(5)
+    expect(checks.map((c) => `${c.table_name}.${c.name}`).sort()).toEqual(expected)
+    // and a check holds: stock never negative
+    await expect(pool.query(`INSERT INTO products (id, slug, title) VALUES (900, 'c', 'C'); INSERT INTO variants (product_id, sku, title, price_cents, stock) VALUES (900, 'C-1', 'C', 100, -1)`)).rejects.toMatchObject({
+      code: '23514',
+    })
+  })
+
   it('keeps a row copied from SQLite exactly: milliseconds, cents past 2^31, flags as 0/1, JSON text as written', async () => {
     await pool.query(
       `INSERT INTO orders (id, stripe_checkout_session_id, public_token, status, total_cents, currency, is_oversold, discount_codes, created_at, updated_at)
