@@ -43,6 +43,14 @@ export class CommitOutcomeUnknown extends Error {
   }
 }
 
+/** The client reported its connection gone while the body ran, though the body carried on. */
+class ConnectionLost extends Error {
+  constructor(cause: unknown) {
+    super('db: the connection was lost during the transaction, before COMMIT was sent', { cause })
+    this.name = 'ConnectionLost'
+  }
+}
+
 const DEFAULTS = { isolation: 'read committed', maxAttempts: 5, backoffMs: 20 } as const
 const MAX_BACKOFF_MS = 1_000
 
@@ -55,7 +63,8 @@ function code(err: unknown): string {
   return typeof value === 'string' ? value : ''
 }
 
-export function isConnectionError(err: unknown): boolean {
+function isConnectionError(err: unknown): boolean {
+  if (err instanceof ConnectionLost) return true
   const c = code(err)
   if (c.startsWith('08') || CONNECTION_CODES.has(c)) return true
   const message = err instanceof Error ? err.message : ''
@@ -104,7 +113,7 @@ async function once<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>,
     await client.query(`BEGIN ISOLATION LEVEL ${isolation.toUpperCase()}`)
     const result = await fn(client)
     // lost while the body ran (its error caught inside it): COMMIT was never sent
-    if (lost) throw lost
+    if (lost) throw new ConnectionLost(lost)
     isCommitSent = true
     const commit = await client.query('COMMIT')
     if (commit.command !== 'COMMIT') throw new TransactionRolledBack()
