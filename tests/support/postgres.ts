@@ -102,8 +102,9 @@ export async function startPostgres(options: { timeoutMs?: number } = {}): Promi
       output = ''
       server = spawn(
         path.join(bin, 'postgres'),
-        // fsync off: a test's cluster is thrown away, a crash of the machine never matters
-        ['-D', data, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${dir}`, '-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'max_connections=50'],
+        // fsync off: a test's cluster is thrown away, a crash of the machine never matters;
+        // small buffers and few connections: several clusters share a small machine
+        ['-D', data, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${dir}`, '-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'shared_buffers=16MB', '-c', 'max_connections=40'],
         { ...asOwner, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
       )
       server.unref()
