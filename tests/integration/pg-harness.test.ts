@@ -34,13 +34,21 @@ async function eventually(done: () => Promise<boolean> | boolean, what: string, 
 }
 
 describe('tests/support/postgres', () => {
-  it('stop() ends the server and removes its folder', async () => {
-    const server = await startPostgres()
-    expect(await accepts(server.port)).toBe(true)
-    expect(fs.existsSync(server.dir)).toBe(true)
-    await server.stop()
-    expect(await accepts(server.port)).toBe(false)
-    expect(fs.existsSync(server.dir)).toBe(false)
+  it('started twice at once: two clusters of their own; stop() ends each and removes its folder', async () => {
+    const [one, two] = await Promise.all([startPostgres(), startPostgres()])
+    expect(one.port).not.toBe(two.port)
+    expect(one.dir).not.toBe(two.dir)
+    for (const server of [one, two]) {
+      expect(await accepts(server.port)).toBe(true)
+      expect(fs.existsSync(server.dir)).toBe(true)
+    }
+    await one.stop()
+    expect(await accepts(one.port)).toBe(false)
+    expect(fs.existsSync(one.dir)).toBe(false)
+    expect(await accepts(two.port)).toBe(true)
+    await two.stop()
+    expect(await accepts(two.port)).toBe(false)
+    expect(fs.existsSync(two.dir)).toBe(false)
   })
 
   it('a test process killed with SIGKILL leaves no server and no folder behind', async () => {
