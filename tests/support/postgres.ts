@@ -18,6 +18,14 @@ import { freePort, tempStorage } from './server'
 
 export type Postgres = { url: string; port: number; dir: string; stop: () => Promise<void> }
 
+/**
+ * Set by tests/support/postgres-template.ts, the integration tests' global setup: a folder,
+ * owned by the server's user, where the first cluster of the run is made once (initdb is most
+ * of a start) and every later one copies it. Unset (a script, a single file run elsewhere):
+ * each cluster runs initdb itself.
+ */
+export const TEMPLATE_ENV = 'TILL_PG_TEMPLATE_DIR'
+
 const DATABASE = 'till'
 
 function binDir(): string {
@@ -28,10 +36,47 @@ function binDir(): string {
   return path.join(root, newest, 'bin')
 }
 
-function runAs(): { uid: number; gid: number } | undefined {
+export function runAs(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined
   const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim())
   return { uid: id('-u'), gid: id('-g') }
+}
+
+const run = promisify(execFile)
+const INITDB_ARGS = ['-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions']
+
+/** A new cluster in `data`: a copy of the run's template when there is one, else initdb's own. */
+async function makeCluster(bin: string, data: string, asOwner: { cwd: string; uid?: number; gid?: number }): Promise<void> {
+  const template = process.env[TEMPLATE_ENV]
+  if (template && fs.existsSync(template)) {
+    const ready = path.join(template, 'ready')
+    const failed = path.join(template, 'failed')
+    let isMaker = false
+    try {
+      // the first caller of the run makes it; mkdir is atomic across processes
+      fs.mkdirSync(path.join(template, 'making'))
+      isMaker = true
+    } catch {}
+    if (isMaker) {
+      try {
+        await run(path.join(bin, 'initdb'), ['-D', path.join(template, 'data'), ...INITDB_ARGS], asOwner)
+        fs.writeFileSync(ready, '')
+      } catch (err) {
+        fs.writeFileSync(failed, String(err))
+        throw err
+      }
+    } else {
+      const deadline = performance.now() + 60_000
+      while (!fs.existsSync(ready) && !fs.existsSync(failed) && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    if (fs.existsSync(ready)) {
+      // copied as the server's user, so the copy is its own (the server refuses anything else)
+      await run('cp', ['-a', path.join(template, 'data'), data], asOwner)
+      return
+    }
+    // its maker failed, or died before finishing: make this one the slow way
+  }
+  await run(path.join(bin, 'initdb'), ['-D', data, ...INITDB_ARGS], asOwner)
 }
 
 async function exited(child: ChildProcess): Promise<void> {
@@ -69,7 +114,7 @@ export async function startPostgres(options: { timeoutMs?: number } = {}): Promi
   const asOwner = { cwd: dir, ...owner }
 
   try {
-    await promisify(execFile)(path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions'], asOwner)
+    await makeCluster(bin, data, asOwner)
   } catch (err) {
     fs.rmSync(dir, { recursive: true, force: true })
     throw err
