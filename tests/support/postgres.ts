@@ -190,6 +190,8 @@ export async function startPostgres(options: { timeoutMs?: number } = {}): Promi
         // The watchdog goes first, so it never signals a process id that is no longer ours.
         watchdog.kill('SIGKILL')
         // SIGQUIT is `pg_ctl stop -m immediate`: the postmaster ends its backends and exits.
+        // Held (ref) until it has: otherwise a process with nothing else to do exits first.
+        started.ref()
         started.kill('SIGQUIT')
         await exited(started)
         fs.rmSync(dir, { recursive: true, force: true })
