@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { migrationsFolder } from '@/db/migrate'
 import { check, checkFolder, describe as describeProblems } from '@/db/migration-safety'
 import { pgMigrationsFolder } from '@/db/pg/migrate'
 
@@ -12,16 +13,12 @@ const fixtures = path.resolve(__dirname, '..', 'fixtures', 'migrations')
 const fixture = (tag: string) => fs.readFileSync(path.join(fixtures, `${tag}.sql`), 'utf8')
 const earlier = ['0000_create_store', '0107_expand_ok']
 
-describe('db/migrations', () => {
+describe.each([
+  ['db/migrations', migrationsFolder()],
+  ['db/pg/migrations', pgMigrationsFolder()],
+])('%s', (_name, folder) => {
   it('every migration leaves the previous release working (or is a marked contract step)', () => {
-    const problems = checkFolder()
-    expect(problems, describeProblems(problems)).toEqual([])
-  })
-})
-
-describe('db/pg/migrations', () => {
-  it('every PostgreSQL migration leaves the previous release working (or is a marked contract step)', () => {
-    const problems = checkFolder(pgMigrationsFolder())
+    const problems = checkFolder(folder)
     expect(problems, describeProblems(problems)).toEqual([])
   })
 })
@@ -33,6 +30,16 @@ describe('the migration checker', () => {
     ['0103_rename_table', 'renames a table', 'ALTER TABLE `orders` RENAME TO `purchases`'],
     ['0104_rename_column', 'renames a column', 'ALTER TABLE `orders` RENAME COLUMN `email` TO `customer_email`'],
     ['0105_not_null_without_default', 'adds a NOT NULL column without a default', 'ALTER TABLE `orders` ADD `channel` text NOT NULL'],
+    // PostgreSQL, as drizzle-kit writes it, and what only PostgreSQL can do in place
+    ['pg/0201_drop_table', 'drops a table', 'DROP TABLE "gift_cards"'],
+    ['pg/0202_drop_column', 'drops a column', 'ALTER TABLE "orders" DROP COLUMN "customer_name"'],
+    ['pg/0203_rename_table', 'renames a table', 'ALTER TABLE "orders" RENAME TO "purchases"'],
+    ['pg/0204_rename_column', 'renames a column', 'ALTER TABLE "orders" RENAME COLUMN "email" TO "customer_email"'],
+    ['pg/0205_not_null_without_default', 'adds a NOT NULL column without a default', 'ALTER TABLE "orders" ADD COLUMN "channel" text NOT NULL'],
+    ['pg/0206_change_type', "changes a column's type", 'ALTER TABLE "orders" ALTER COLUMN "total_cents" SET DATA TYPE'],
+    ['pg/0207_set_not_null', 'makes a column NOT NULL', 'ALTER TABLE "orders" ALTER COLUMN "email" SET NOT NULL'],
+    ['pg/0208_drop_default', "drops a column's default", 'ALTER TABLE "orders" ALTER COLUMN "currency" DROP DEFAULT'],
+    ['pg/0209_drop_constraint', 'drops a constraint', 'ALTER TABLE "orders" DROP CONSTRAINT "orders_public_token_unique"'],
   ])('refuses %s: %s', (tag, rule, excerpt) => {
     expect(check(tag, fixture(tag), earlier)).toEqual([{ tag, rule, excerpt }])
   })
@@ -61,34 +68,12 @@ describe('the migration checker', () => {
     expect(check('0108_contract_ok', fixture('0108_contract_ok'), ['0000_create_store'])).toHaveLength(2)
   })
 
-  describe('on PostgreSQL, as drizzle-kit writes it', () => {
-    const pgFixture = (tag: string) => fs.readFileSync(path.join(fixtures, 'pg', `${tag}.sql`), 'utf8')
-    const pgEarlier = ['0000_create_store', '0210_expand_ok']
-
-    it.each([
-      ['0201_drop_table', 'drops a table', 'DROP TABLE "gift_cards"'],
-      ['0202_drop_column', 'drops a column', 'ALTER TABLE "orders" DROP COLUMN "customer_name"'],
-      ['0203_rename_table', 'renames a table', 'ALTER TABLE "orders" RENAME TO "purchases"'],
-      ['0204_rename_column', 'renames a column', 'ALTER TABLE "orders" RENAME COLUMN "email" TO "customer_email"'],
-      ['0205_not_null_without_default', 'adds a NOT NULL column without a default', 'ALTER TABLE "orders" ADD COLUMN "channel" text NOT NULL'],
-      ['0206_change_type', "changes a column's type", 'ALTER TABLE "orders" ALTER COLUMN "total_cents" SET DATA TYPE'],
-      ['0207_set_not_null', 'makes a column NOT NULL', 'ALTER TABLE "orders" ALTER COLUMN "email" SET NOT NULL'],
-      ['0208_drop_default', "drops a column's default", 'ALTER TABLE "orders" ALTER COLUMN "currency" DROP DEFAULT'],
-      ['0209_drop_constraint', 'drops a constraint', 'ALTER TABLE "orders" DROP CONSTRAINT "orders_public_token_unique"'],
-    ])('refuses %s: %s', (tag, rule, excerpt) => {
-      expect(check(tag, pgFixture(tag), pgEarlier)).toEqual([{ tag, rule, excerpt }])
-    })
-
-    it('accepts an expand step: columns with a default or nullable, a table with its constraints, indexes, a trigger', () => {
-      expect(check('0210_expand_ok', pgFixture('0210_expand_ok'), ['0000_create_store'])).toEqual([])
-    })
-
-    it('accepts a marked contract step, and only after its expand step', () => {
-      expect(check('0211_contract_ok', pgFixture('0211_contract_ok'), pgEarlier)).toEqual([])
-      expect(check('0211_contract_ok', pgFixture('0211_contract_ok'), ['0000_create_store']).map((p) => p.rule)).toEqual([
-        'drops a column',
-        'is marked as the contract step of 0210_expand_ok, which is not an earlier migration',
-      ])
-    })
+  it('on PostgreSQL: accepts an expand step (columns with a default or nullable, a table with its constraints, indexes, a trigger) and its marked contract step', () => {
+    expect(check('pg/0210_expand_ok', fixture('pg/0210_expand_ok'), ['0000_create_store'])).toEqual([])
+    expect(check('pg/0211_contract_ok', fixture('pg/0211_contract_ok'), ['0000_create_store', '0210_expand_ok'])).toEqual([])
+    expect(check('pg/0211_contract_ok', fixture('pg/0211_contract_ok'), ['0000_create_store']).map((p) => p.rule)).toEqual([
+      'drops a column',
+      'is marked as the contract step of 0210_expand_ok, which is not an earlier migration',
+    ])
   })
 })
