@@ -7,8 +7,8 @@ import { ORDER_STATUSES, STOCK_REASONS, type ShippingAddress, type VariantOption
 // it. Types are chosen so a row copied from SQLite keeps its exact values:
 // - times stay integer milliseconds since the epoch (UTC) and money integer minor units, both
 //   bigint: SQLite's integers are 64-bit, and milliseconds passed 2^31 in 1970;
-// - ids are bigint identities generated "by default", so copied rows keep their ids (the move
-//   resets each sequence past the largest);
+// - ids are bigint identities generated "by default", so copied rows keep their ids (a copy
+//   must then move each identity's sequence past the largest id it wrote);
 // - flags stay the integers 0 and 1 (see `flag`);
 // - JSON stays `json`, which keeps the text exactly as written (jsonb would reorder keys and
 //   drop whitespace, and a checksum over the copy would no longer match);
