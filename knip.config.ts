@@ -17,6 +17,8 @@ const config: KnipConfig = {
     'tests/support/stripe-server-cli.ts',
   ],
   project: ['**/*.{ts,tsx,mjs}'],
+  // drizzle-kit's two configs: SQLite's default one and PostgreSQL's (npm run db:generate:pg)
+  drizzle: { config: ['drizzle.config.ts', 'drizzle.pg.config.ts'] },
   // The bench's baseline: a separate minimal Next app, built and started by bench/lib/minimal-app.ts.
   ignore: ['bench/minimal-app/**'],
   // Loaded by app/globals.css (`@import "tailwindcss"`), which knip does not read.

@@ -25,7 +25,7 @@ export default defineConfig({
           name: 'integration',
           include: ['tests/integration/**/*.test.ts', 'tests/chaos/**/*.test.ts', 'tests/security/**/*.test.ts'],
           environment: 'node',
-          globalSetup: ['tests/support/global-setup.ts'],
+          globalSetup: ['tests/support/global-setup.ts', 'tests/support/postgres-template.ts'],
           env: { LOG_LEVEL: 'error' },
           testTimeout: 60_000,
           hookTimeout: 60_000,

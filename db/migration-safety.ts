@@ -7,10 +7,14 @@ import { migrationsFolder } from './migrate'
 // add tables, add nullable columns or columns with a default, add indexes and triggers.
 // Dropping or renaming a column or table, adding a NOT NULL column without a default, or
 // rebuilding a table (SQLite's only way to change a column) breaks the queries of the
-// release still running. Such a migration is accepted only as the contract step of an
-// expand/contract pair, marked with a comment that names the earlier migration that
-// expanded, e.g. `-- contract: expands in 0007_add_orders_email_v2`. The release that
-// shipped that expand step must already have stopped reading what the contract removes.
+// release still running; so, on PostgreSQL, does changing a column's type, making it NOT NULL,
+// dropping its default or dropping a constraint (a unique one is some ON CONFLICT's target).
+// One checker reads both engines' migrations (db/migrations and db/pg/migrations); a rule for
+// a statement only one engine has never matches the other's SQL. Such a migration is accepted
+// only as the contract step of an expand/contract pair, marked with a comment that names the
+// earlier migration that expanded, e.g. `-- contract: expands in 0007_add_orders_email_v2`.
+// The release that shipped that expand step must already have stopped reading what the
+// contract removes.
 // (docs/decisions/010-migrations-previous-release-survives.md)
 
 export type Problem = { tag: string; rule: string; excerpt: string }
@@ -26,15 +30,23 @@ function code(sql: string): string {
 }
 
 const name = String.raw`(?:[\`"\[]?[\w$]+[\`"\]]?\.)?[\`"\[]?[\w$]+[\`"\]]?`
+// PostgreSQL may say IF EXISTS or ONLY before the table's name
+const alterTable = String.raw`\bALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?${name}`
+const alterColumn = String.raw`${alterTable}\s+ALTER\s+(?:COLUMN\s+)?${name}`
 const RULES: { rule: string; pattern: RegExp }[] = [
   { rule: 'drops a table', pattern: new RegExp(String.raw`\bDROP\s+TABLE\b(?:\s+IF\s+EXISTS)?\s+${name}`, 'gi') },
-  { rule: 'drops a column', pattern: new RegExp(String.raw`\bALTER\s+TABLE\s+${name}\s+DROP\b(?:\s+COLUMN)?\s+${name}`, 'gi') },
-  { rule: 'renames a table', pattern: new RegExp(String.raw`\bALTER\s+TABLE\s+${name}\s+RENAME\s+TO\s+${name}`, 'gi') },
-  { rule: 'renames a column', pattern: new RegExp(String.raw`\bALTER\s+TABLE\s+${name}\s+RENAME\s+(?:COLUMN\s+)?(?!TO\b)${name}\s+TO\s+${name}`, 'gi') },
+  { rule: 'drops a column', pattern: new RegExp(String.raw`${alterTable}\s+DROP\b(?!\s+CONSTRAINT\b)(?:\s+COLUMN)?(?:\s+IF\s+EXISTS)?\s+${name}`, 'gi') },
+  { rule: 'renames a table', pattern: new RegExp(String.raw`${alterTable}\s+RENAME\s+TO\s+${name}`, 'gi') },
+  { rule: 'renames a column', pattern: new RegExp(String.raw`${alterTable}\s+RENAME\s+(?:COLUMN\s+)?(?!TO\b|CONSTRAINT\b)${name}\s+TO\s+${name}`, 'gi') },
   // drizzle-kit rebuilds a table to change a column: __new_x, copy, drop x, rename.
   { rule: 'rewrites a table', pattern: /\b(?:CREATE\s+TABLE|INSERT\s+INTO)\s+[`"[]?__new_\w+/gi },
   { rule: 'rewrites a table', pattern: /\bPRAGMA\s+foreign_keys\s*=\s*(?:OFF|0|false)\b/gi },
   { rule: 'rewrites a table', pattern: new RegExp(String.raw`\bCREATE\s+TABLE\s+${name}\s+AS\s+SELECT\b`, 'gi') },
+  // PostgreSQL changes a column in place; the release still running reads and writes it as it was.
+  { rule: "changes a column's type", pattern: new RegExp(String.raw`${alterColumn}\s+(?:SET\s+DATA\s+)?TYPE\b`, 'gi') },
+  { rule: 'makes a column NOT NULL', pattern: new RegExp(String.raw`${alterColumn}\s+SET\s+NOT\s+NULL\b`, 'gi') },
+  { rule: 'drops a constraint', pattern: new RegExp(String.raw`${alterTable}\s+DROP\s+CONSTRAINT\b(?:\s+IF\s+EXISTS)?\s+${name}`, 'gi') },
+  { rule: "drops a column's default", pattern: new RegExp(String.raw`${alterColumn}\s+DROP\s+DEFAULT\b`, 'gi') },
 ]
 
 /** Problems of one migration's SQL; `earlier` lists the tags that ran before it. */
@@ -44,8 +56,9 @@ export function check(tag: string, sql: string, earlier: readonly string[]): Pro
   for (const { rule, pattern } of RULES) {
     for (const m of text.matchAll(pattern)) problems.push({ tag, rule, excerpt: m[0].replace(/\s+/g, ' ') })
   }
-  for (const m of text.matchAll(new RegExp(String.raw`\bALTER\s+TABLE\s+${name}\s+ADD\b[^;]*`, 'gi'))) {
-    if (/\bNOT\s+NULL\b/i.test(m[0]) && !/\bDEFAULT\b/i.test(m[0])) {
+  for (const m of text.matchAll(new RegExp(String.raw`${alterTable}\s+ADD\b(?!\s+CONSTRAINT\b)[^;]*`, 'gi'))) {
+    // an identity or a serial fills the column as a default would
+    if (/\bNOT\s+NULL\b/i.test(m[0]) && !/\bDEFAULT\b|\bGENERATED\b|\b(?:small|big)?serial\b/i.test(m[0])) {
       problems.push({ tag, rule: 'adds a NOT NULL column without a default', excerpt: m[0].replace(/\s+/g, ' ').trim() })
     }
   }
