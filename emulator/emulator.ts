@@ -2,7 +2,7 @@ import crypto from 'node:crypto'
 import http from 'node:http'
 import https from 'node:https'
 import Stripe from 'stripe'
-import { ApiError, cardDeclined, invalid, noSuch } from './errors'
+import { cardDeclined, invalid, noSuch } from './errors'
 import { isEmail } from './params'
 import { newId } from './ids'
 import {
@@ -65,9 +65,9 @@ export type EmulatorOptions = {
   taxRates?: Record<string, number>
 }
 
-export const DEFAULT_TAX_RATES: Readonly<Record<string, number>> = { US: 0, CA: 5, GB: 20, DE: 19, FR: 20, NL: 21, AU: 10 }
+const DEFAULT_TAX_RATES: Readonly<Record<string, number>> = { US: 0, CA: 5, GB: 20, DE: 19, FR: 20, NL: 21, AU: 10 }
 
-export const DEFAULT_RETRY_SCHEDULE = [1000, 2000, 5000, 15000, 60000, 300000, 3600000]
+const DEFAULT_RETRY_SCHEDULE = [1000, 2000, 5000, 15000, 60000, 300000, 3600000]
 
 export type RequestContext = { id: string | null; idempotencyKey: string | null }
 const NO_REQUEST: RequestContext = { id: null, idempotencyKey: null }
@@ -139,7 +139,7 @@ function luhn(digits: string): boolean {
   return sum % 10 === 0
 }
 
-export function classifyCard(raw: string | null | undefined): CardOutcome {
+function classifyCard(raw: string | null | undefined): CardOutcome {
   const digits = (raw ?? '').replace(/[\s-]/g, '')
   if (!/^\d{12,19}$/.test(digits) || !luhn(digits)) return { kind: 'declined', code: 'incorrect_number' }
   const last4 = SUCCEEDING_CARDS[digits]
@@ -165,7 +165,7 @@ function cleanAddress(raw: Partial<Address> | null | undefined): Address {
   return a
 }
 
-export function sessionIndex(session: StoredSession) {
+function sessionIndex(session: StoredSession) {
   return {
     status: session.status,
     paymentIntent: typeof session.payment_intent === 'string' ? session.payment_intent : (session.payment_intent?.id ?? null),
@@ -982,4 +982,3 @@ export class Emulator {
   }
 }
 
-export { ApiError }

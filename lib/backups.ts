@@ -15,10 +15,10 @@ import * as storage from './storage'
 // verified, and only then given its final name and a manifest. A backup without a manifest
 // is not a good backup.
 
-export const BACKUPS_DIR = 'backups'
+const BACKUPS_DIR = 'backups'
 const NAME = /^store-(\d{8}T\d{9}Z)\.sqlite3$/
 
-export type Manifest = {
+type Manifest = {
   file: string
   takenAt: string
   bytes: number
@@ -33,7 +33,7 @@ function storageDir(dir?: string): string {
   return dir ?? getEnv().storageDir
 }
 
-export function backupsDir(dir?: string): string {
+function backupsDir(dir?: string): string {
   return path.join(/*turbopackIgnore: true*/ storageDir(dir), BACKUPS_DIR)
 }
 
@@ -53,7 +53,7 @@ function parseStamp(s: string): number {
   return Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, +m[7]!)
 }
 
-export class BackupFailed extends Error {
+class BackupFailed extends Error {
   constructor(message: string) {
     super(message)
     this.name = 'BackupFailed'

@@ -33,7 +33,7 @@ export const HANDLED_TYPES = [
  * foreign: a payment that is not this store's (no cart_id session, no session at all), which
  * is recorded and acknowledged, never an order and never an error that Stripe retries.
  */
-export type Outcome = 'applied' | 'ignored' | 'foreign'
+type Outcome = 'applied' | 'ignored' | 'foreign'
 export type HandleResult = { outcome: Outcome | 'duplicate'; orderId?: number | null }
 
 type Step = SessionStep | { kind: 'ignored' }
