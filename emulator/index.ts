@@ -6,7 +6,8 @@ import { handleRequest } from './http'
 // and /emulator/* (the two route files); the tests run the same class as a standalone HTTP
 // server. This file is its only entry: nothing imports the modules behind it.
 
-export { Emulator, sign } from './emulator'
+export { Emulator } from './emulator'
+export { sign } from './deliveries'
 export type { EmulatorOptions, EmulatorLog } from './emulator'
 
 /** Serves one request: /v1/* is the API the official SDK calls, /emulator/* the hosted pages and test controls. */
