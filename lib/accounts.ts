@@ -12,7 +12,7 @@ import { log } from './log'
 import * as optOuts from './mail-opt-outs'
 import * as orders from './orders'
 import * as stockAlerts from './stock-alerts'
-import * as rateLimit from './rate-limit'
+import * as rateLimit from '@/lib/request/rate-limit'
 
 // Shopper accounts without passwords. A shopper types an email and gets a single-use link,
 // valid 15 minutes; following it proves the address, creates the account on first use and

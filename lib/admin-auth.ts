@@ -319,9 +319,9 @@ export function cookieOptions() {
   }
 }
 
-/** The client's address under the one trusted-proxy rule (lib/client-address.ts); 'unknown' without one. */
+/** The client's address under the one trusted-proxy rule (lib/request/client-address.ts); 'unknown' without one. */
 export async function clientAddress(): Promise<string> {
-  return (await (await import('./client-address')).current()) ?? 'unknown'
+  return (await (await import('@/lib/request/client-address')).current()) ?? 'unknown'
 }
 
 /**
@@ -341,7 +341,7 @@ export async function assertSameOrigin(): Promise<void> {
   }
   if (!allowed.has(origin)) {
     log.warn('admin: refused a cross-origin request', { origin })
-    const flash = await import('./flash')
+    const flash = await import('@/lib/request/flash')
     await redirectTo(flash.href('/admin/sign-in', 'error', 'Request refused: it came from another site.'))
   }
 }
@@ -359,7 +359,7 @@ export async function currentAdmin(): Promise<Admin | null> {
 export async function requireAdmin(): Promise<Admin> {
   const admin = await requireSession()
   if (admin.mustEnrol) {
-    const flash = await import('./flash')
+    const flash = await import('@/lib/request/flash')
     return redirectTo(flash.href(ENROL_PAGE, 'error', 'The owner requires two-factor sign-in: set it up to continue.'))
   }
   return admin

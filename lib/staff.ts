@@ -6,7 +6,7 @@ import { adminInvites, adminSessions, adminSettings, adminUsers } from '@/db/sch
 import * as adminAuth from './admin-auth'
 import * as audit from './audit'
 import { InvalidInput, NotFound } from './errors'
-import * as flash from './flash'
+import * as flash from '@/lib/request/flash'
 import * as jobs from './jobs'
 import { formatMoney } from './money'
 

@@ -49,7 +49,7 @@ function mountOf(dir: string, mounts: Mount[]): Mount | undefined {
 export function assertLocalDisk(dir: string, mountsFile = '/proc/mounts'): Mount | undefined {
   let table: string
   try {
-    // turbopackIgnore: see lib/backups.ts restore(); a run-time path must not make the build
+    // turbopackIgnore: see lib/platform/backups.ts restore(); a run-time path must not make the build
     // trace the whole project.
     table = fs.readFileSync(/*turbopackIgnore: true*/ mountsFile, 'utf8')
   } catch (err) {

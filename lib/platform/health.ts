@@ -6,9 +6,9 @@ import { lockPressure, type LockPressure } from '@/db/guard'
 import { schemaVersion } from '@/db/migrate'
 import { healthChecks } from '@/db/schema'
 import * as backups from './backups'
-import * as clientAddress from './client-address'
-import { getEnv } from './env'
-import { log } from './log'
+import * as clientAddress from '@/lib/request/client-address'
+import { getEnv } from '@/lib/env'
+import { log } from '@/lib/log'
 
 type HealthDetails = {
   /** The newest verified backup; null when there is none yet. */

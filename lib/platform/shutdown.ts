@@ -4,7 +4,7 @@ import { closeDb } from '@/db'
 import * as jobs from '@/lib/jobs'
 import { httpServers } from '@/server/contract'
 import { stopChecking } from './health'
-import { log } from './log'
+import { log } from '@/lib/log'
 
 // What a process does when told to stop: SIGTERM from a deploy (kamal stops the old container)
 // or SIGINT from a terminal. In order, within one time budget:

@@ -4,8 +4,8 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import { getDb, openDatabase, setDb, STORE_FILE } from '@/db'
 import { migrate } from '@/db/migrate'
-import { getEnv } from './env'
-import { log } from './log'
+import { getEnv } from '@/lib/env'
+import { log } from '@/lib/log'
 import * as storage from './storage'
 
 // Online backups of the store through SQLite's backup API, never by copying files: the
@@ -244,7 +244,7 @@ export async function restore(file: string, options: { storageDir?: string; reco
         if (env.payments === 'emulator' && !env.isStripeApiExternal) {
           reconcile = { skipped: 'PAYMENTS=emulator is served by the app itself: the server reconciles when it boots' }
         } else {
-          const report = await (await import('./reconcile')).run()
+          const report = await (await import('@/lib/reconcile')).run()
           reconcile = { eventsSeen: report.eventsSeen, sessionsSeen: report.sessionsSeen, ordersCreated: report.ordersCreated, failures: report.failures.length }
         }
       }
