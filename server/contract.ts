@@ -60,9 +60,9 @@ export function httpServers(): ReadonlySet<Server> | undefined {
 export const PEER_HEADER = 'x-till-peer'
 
 /**
- * Query keys of a flash message after a no-JavaScript form post (lib/request/flash.ts): a page with
- * one renders per visitor, so neither the response cache nor Next's static product pages
- * (next.config.ts) may serve it.
+ * Query keys of a flash message after a no-JavaScript form post (lib/request/flash.ts): a
+ * page with one renders per visitor, so neither the response cache nor Next's static product
+ * pages (next.config.ts) may serve it.
  */
 export const FLASH_QUERY_KEYS = ['notice', 'error'] as const
 
