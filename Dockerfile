@@ -37,5 +37,5 @@ EXPOSE 3000
 # The shell fills in $PORT when the check runs: the port the app listens on, whatever it is set to.
 HEALTHCHECK --interval=5s --timeout=3s --start-period=20s CMD node -e "fetch('http://127.0.0.1:$PORT/up').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"
 # SIGTERM/SIGINT: the app stops claiming jobs, lets the running job and in-flight requests finish
-# (SHUTDOWN_TIMEOUT_SECONDS), closes the database and exits 0 (lib/shutdown.ts).
+# (SHUTDOWN_TIMEOUT_SECONDS), closes the database and exits 0 (lib/platform/shutdown.ts).
 CMD ["node", ".next/standalone/front-server.mjs"]

@@ -25,6 +25,26 @@ const toDomain = {
 // checks, shared with proxy.ts and the routes that read their own bodies.
 const toFrontServer = { group: ['@/server/*', '!@/server/contract', '**/server/*', '!**/server/contract'], message: 'lib/ and db/ never import the front server (server/): only its contract, @/server/contract.' }
 
+// lib/ has its rooms (decision 038): the domain (the nouns at its root, orders/, jobs/, mail/;
+// payments/ its gateway), lib/platform/ (the process and its operations: boot, shutdown, health,
+// storage, backups, failpoints) and lib/request/ (what a request brings: who is asking, how
+// often, the signed message after a redirect, a form's one-time key). env, log, errors and
+// money at lib/'s root are shared by every room.
+// The process's start and end sit on top: only instrumentation.ts and the command-line tools
+// boot it, and only boot installs the shutdown.
+const processGroup = ['@/lib/platform/boot', '@/lib/platform/shutdown', '**/platform/boot', '**/platform/shutdown']
+const toProcess = { group: processGroup, message: 'Only the process entries (instrumentation.ts, scripts/) boot the process, and only boot installs its shutdown.' }
+const toProcessWithin = { group: [...processGroup, './boot', './shutdown'], message: toProcess.message }
+// The platform runs the domain (boot starts it, shutdown stops its jobs); the domain never
+// reaches back into the process. The scheduled work (lib/jobs/handlers.ts) is the one place
+// that runs an operation, the nightly backup.
+const toPlatform = { group: ['@/lib/platform', '@/lib/platform/*', '**/platform', '**/platform/*'], message: 'The domain never imports lib/platform/ (the process and its operations): the platform calls the domain, not the other way.' }
+// lib/request/ sits under the domain and the platform, which both call it; it knows neither.
+const toRoomsAbove = {
+  group: ['@/lib/*', '!@/lib/env', '!@/lib/log', '!@/lib/errors', '!@/lib/money', '../*', '!../env', '!../log', '!../errors', '!../money'],
+  message: 'lib/request/ imports nothing of the domain or the platform (only env, log, errors and money): they call it, never the other way.',
+}
+
 const restrict = (...patterns) => ({ 'no-restricted-imports': ['error', { patterns }] })
 
 const config = [
@@ -33,13 +53,17 @@ const config = [
   {
     ignores: ['.next/**', 'node_modules/**', 'storage/**', 'test-results/**', 'playwright-report/**', 'next-env.d.ts'],
   },
-  { files: ['app/**/*.{ts,tsx}'], rules: restrict(toData, toStripe, toEmulator, toEmulatorInternals) },
+  { files: ['app/**/*.{ts,tsx}'], rules: restrict(toData, toStripe, toEmulator, toEmulatorInternals, toProcess) },
   // The two route files that serve the built-in emulator.
-  { files: ['app/v1/**/route.ts', 'app/emulator/**/route.ts'], rules: restrict(toData, toStripe, toEmulatorInternals) },
-  { files: ['lib/**/*.ts'], ignores: ['lib/payments/**'], rules: restrict(toApp, toStripe, toEmulator, toEmulatorInternals, toFrontServer) },
+  { files: ['app/v1/**/route.ts', 'app/emulator/**/route.ts'], rules: restrict(toData, toStripe, toEmulatorInternals, toProcess) },
+  { files: ['lib/**/*.ts'], ignores: ['lib/payments/**', 'lib/platform/**', 'lib/request/**'], rules: restrict(toApp, toStripe, toEmulator, toEmulatorInternals, toFrontServer, toPlatform) },
+  // The scheduled work runs the nightly backup.
+  { files: ['lib/jobs/handlers.ts'], rules: restrict(toApp, toStripe, toEmulator, toEmulatorInternals, toFrontServer, toProcess) },
   { files: ['lib/payments/**/*.ts'], rules: restrict(toApp, toDomain, toEmulator, toEmulatorInternals, toFrontServer) },
-  // Boot starts the built-in emulator.
-  { files: ['lib/boot.ts'], rules: restrict(toApp, toStripe, toEmulatorInternals, toFrontServer) },
+  { files: ['lib/platform/**/*.ts'], rules: restrict(toApp, toStripe, toEmulator, toEmulatorInternals, toFrontServer, toProcessWithin) },
+  // Boot starts the built-in emulator and installs the shutdown.
+  { files: ['lib/platform/boot.ts'], rules: restrict(toApp, toStripe, toEmulatorInternals, toFrontServer) },
+  { files: ['lib/request/**/*.ts'], rules: restrict(toApp, toStripe, toEmulator, toEmulatorInternals, toFrontServer, toRoomsAbove) },
   { files: ['db/**/*.ts'], rules: restrict(toApp, toLib, toStripe, toEmulator, toEmulatorInternals, toFrontServer) },
   { files: ['emulator/**/*.ts'], rules: restrict(toStore) },
   { files: ['demo/**/*.ts'], rules: restrict(toApp, toStripe, toEmulator, toEmulatorInternals) },
@@ -47,17 +71,17 @@ const config = [
   {
     // Two mistakes the build or a page only reveals late, caught on the branch instead:
     // a message written into a URL by hand is unsigned, so the page never shows it (messages
-    // travel through lib/flash.ts, which signs them); and the admin's ui.tsx is server-only,
+    // travel through lib/request/flash.ts, which signs them); and the admin's ui.tsx is server-only,
     // so a client component importing it breaks the build (client code takes its styles from
     // app/admin/_components/styles.ts).
     files: ['app/**/*.{ts,tsx}', 'lib/**/*.ts'],
-    ignores: ['lib/flash.ts'],
+    ignores: ['lib/request/flash.ts'],
     rules: {
       'no-restricted-syntax': [
         'error',
-        { selector: 'TemplateElement[value.raw=/[?&](notice|error)=/]', message: 'Messages in a URL are signed: use flash.href(url, kind, text), done() or fail() (lib/flash.ts), not ?notice=/?error= by hand.' },
-        { selector: 'Literal[value=/[?&](notice|error)=/]', message: 'Messages in a URL are signed: use flash.href(url, kind, text), done() or fail() (lib/flash.ts), not ?notice=/?error= by hand.' },
-        { selector: "CallExpression[callee.property.name=/^(set|append)$/][arguments.0.value=/^(notice|error)$/]", message: 'Messages in a URL are signed: use flash.href(url, kind, text) (lib/flash.ts), not searchParams.set by hand.' },
+        { selector: 'TemplateElement[value.raw=/[?&](notice|error)=/]', message: 'Messages in a URL are signed: use flash.href(url, kind, text), done() or fail() (lib/request/flash.ts), not ?notice=/?error= by hand.' },
+        { selector: 'Literal[value=/[?&](notice|error)=/]', message: 'Messages in a URL are signed: use flash.href(url, kind, text), done() or fail() (lib/request/flash.ts), not ?notice=/?error= by hand.' },
+        { selector: "CallExpression[callee.property.name=/^(set|append)$/][arguments.0.value=/^(notice|error)$/]", message: 'Messages in a URL are signed: use flash.href(url, kind, text) (lib/request/flash.ts), not searchParams.set by hand.' },
         { selector: "Program:has(> ExpressionStatement[directive='use client']) ImportDeclaration[source.value=/(^|\\/)_components\\/ui(\\.tsx)?$/]", message: 'app/admin/_components/ui.tsx is server-only: a client component takes its styles from app/admin/_components/styles.ts.' },
       ],
     },

@@ -3,7 +3,7 @@ export async function register() {
   // NEXT_RUNTIME is inlined by Next at build time (not configuration), so the edge bundle
   // drops the Node-only import below.
   if (process.env.NEXT_RUNTIME === 'nodejs') {
-    const { boot } = await import('./lib/boot')
+    const { boot } = await import('./lib/platform/boot')
     await boot()
   }
 }

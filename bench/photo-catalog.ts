@@ -11,7 +11,7 @@ async function main() {
   const [storageDir, limit] = process.argv.slice(2)
   if (!storageDir) throw new Error('usage: photo-catalog.ts <storage dir> [how many]')
   process.env.STORAGE_DIR = storageDir
-  ;(await import('@/lib/boot')).bootConfig()
+  ;(await import('@/lib/platform/boot')).bootConfig()
   const { getDb } = await import('@/db')
   const productImages = await import('@/lib/product-images')
   const products = await import('@/lib/products')

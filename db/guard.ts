@@ -14,7 +14,7 @@ import type Database from 'better-sqlite3'
 // It also counts lock pressure: writers that waited more than SLOW_WAIT_MS for the write
 // lock, and SQLITE_BUSY errors that escaped busy_timeout (a writer that gave up).
 
-export const SLOW_WAIT_MS = 100
+const SLOW_WAIT_MS = 100
 
 type Identity = { dev: number; ino: number }
 type Opened = { file: string; db: Identity; wal: Identity | null; lostReason: string | null }
@@ -68,7 +68,7 @@ function identity(file: string): Identity | null {
 
 const same = (a: Identity | null, b: Identity | null) => a !== null && b !== null && a.dev === b.dev && a.ino === b.ino
 
-export class DatabaseFileLost extends Error {
+class DatabaseFileLost extends Error {
   constructor(message: string) {
     super(message)
     this.name = 'DatabaseFileLost'
@@ -119,11 +119,6 @@ export function assertFilesUnchanged(sqlite: Database.Database): void {
   if (entry.lostReason) {
     throw new DatabaseFileLost(`${entry.lostReason} while this process had it open; refusing to write into a file nobody else can see. Restart the process (and restore from a backup if data is missing).`)
   }
-}
-
-/** The reason the database was lost under this process, or null while all is well. */
-export function lostReason(sqlite: Database.Database): string | null {
-  return opened.get(sqlite)?.lostReason ?? null
 }
 
 export function noteLockWait(waitedMs: number): void {

@@ -163,4 +163,3 @@ function runCallback(key: string, callback: () => void) {
   }
 }
 
-export { schema }

@@ -67,7 +67,7 @@ export function schemaVersion(sqlite: Database.Database, migrations: Migration[]
   return { schemaVersion: rows.length, latest: last ? (known.get(Number(last.created_at)) ?? `unknown:${last.created_at}`) : null, pending: migrations.filter((m) => !rows.some((r) => Number(r.created_at) === m.createdAt)).map((m) => m.tag) }
 }
 
-export class SchemaTooNew extends Error {
+class SchemaTooNew extends Error {
   constructor(readonly unknown: number[]) {
     super(
       `the database has ${unknown.length} migration(s) this release does not know (created_at ${unknown.join(', ')}): a newer release has already migrated it. ` +

@@ -479,7 +479,7 @@ export const healthChecks = sqliteTable('health_checks', {
   pid: integer('pid').notNull(),
 })
 
-// Fixed-window counters behind lib/rate-limit.ts. In the database rather than in memory so
+// Fixed-window counters behind lib/request/rate-limit.ts. In the database rather than in memory so
 // the two releases serving during a blue-green deploy share one count. `key` is a hash of
 // what is counted (a client address, a cart); rows past expires_at are deleted as new
 // hits arrive.

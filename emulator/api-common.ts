@@ -8,7 +8,7 @@ import type { ObjectType } from './store'
 
 // What every /v1 handler shares: its signature, expansion, and list paging and filters.
 
-export type ApiResult = { status: number; body: unknown }
+type ApiResult = { status: number; body: unknown }
 export type Handler = (emulator: Emulator, params: Reader, match: string[], request: RequestContext) => ApiResult
 
 export const LIST_PARAMS = ['limit', 'starting_after', 'ending_before', 'expand'] as const

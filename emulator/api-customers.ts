@@ -34,7 +34,7 @@ function shipping(params: Reader): Stripe.Customer.Shipping | null | undefined {
   }
 }
 
-export function customerOrThrow(emulator: Emulator, id: string, param = 'customer'): Stripe.Customer {
+function customerOrThrow(emulator: Emulator, id: string, param = 'customer'): Stripe.Customer {
   const customer = emulator.get<Stripe.Customer>(id, 'customer')
   if (!customer) throw noSuch('customer', id, param)
   return customer

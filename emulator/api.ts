@@ -11,8 +11,6 @@ import type { ObjectType } from './store'
 // synchronous and runs inside one immediate transaction (see http.ts), so an idempotent
 // POST and its effects commit together.
 
-export type { ApiResult } from './api-common'
-
 // ---- checkout sessions
 
 const SESSION_CREATE_PARAMS = [
@@ -417,11 +415,11 @@ function retrieve(type: ObjectType, noun: string, param: string): Handler {
   }
 }
 
-export type Route = { method: string; pattern: RegExp; handler: Handler }
+type Route = { method: string; pattern: RegExp; handler: Handler }
 
 const ID = '([A-Za-z0-9_]+)'
 
-export const ROUTES: Route[] = [
+const ROUTES: Route[] = [
   { method: 'POST', pattern: /^\/v1\/checkout\/sessions$/, handler: sessionCreate },
   { method: 'GET', pattern: /^\/v1\/checkout\/sessions$/, handler: sessionList },
   { method: 'GET', pattern: new RegExp(`^/v1/checkout/sessions/${ID}$`), handler: sessionRetrieve },

@@ -32,12 +32,12 @@ type Values = {
 type Errors = Partial<Record<keyof Values | 'form', string>>
 
 /** The promotion-code form's labels, for tests that drive the page. */
-export const PROMOTION_CODE_LABEL = 'Promotion code'
+const PROMOTION_CODE_LABEL = 'Promotion code'
 
-export const PAY_LATER_LABEL = 'Pay later (bank transfer — settles in a few seconds)'
+const PAY_LATER_LABEL = 'Pay later (bank transfer — settles in a few seconds)'
 
 /** The promotions box shown when a session collects consent (consent_collection[promotions]=auto). */
-export const PROMOTIONS_CONSENT_LABEL = 'Keep me updated with news and personalized offers'
+const PROMOTIONS_CONSENT_LABEL = 'Keep me updated with news and personalized offers'
 
 const asksConsent = (session: StoredSession) => session.consent_collection?.promotions === 'auto'
 
@@ -459,7 +459,7 @@ export async function checkoutPage(emulator: Emulator, request: Request, id: str
 }
 
 /** "MM / YY" or "MM/YYYY", this month or later. */
-export function isFutureExpiry(raw: string, now: Date): boolean {
+function isFutureExpiry(raw: string, now: Date): boolean {
   const m = /^(0?[1-9]|1[0-2])\s*\/\s*(\d{2}|\d{4})$/.exec(raw.trim())
   if (!m) return false
   const month = Number(m[1])

@@ -1,5 +1,6 @@
 import type Stripe from 'stripe'
-import type { DeliveryInfo, Emulator, ForeignSessionInput } from './emulator'
+import type { DeliveryInfo } from './deliveries'
+import type { Emulator, ForeignSessionInput } from './emulator'
 import { invalid } from './errors'
 import { publicSession, type Address, type StoredSession } from './objects'
 
@@ -75,11 +76,11 @@ export class EmulatorControl {
   }
 
   deliveries(args: { event?: string; status?: string } = {}): DeliveryInfo[] {
-    return this.emulator.deliveries({ eventId: args.event, status: args.status })
+    return this.emulator.webhooks.list({ eventId: args.event, status: args.status })
   }
 
   flushWebhooks(args: { force?: boolean } = {}): Promise<number> {
-    return this.emulator.flushWebhooks(args)
+    return this.emulator.webhooks.flush(args)
   }
 
   advanceClock(args: { seconds: number }): { now: number } {

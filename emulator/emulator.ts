@@ -1,8 +1,5 @@
-import crypto from 'node:crypto'
-import http from 'node:http'
-import https from 'node:https'
 import Stripe from 'stripe'
-import { ApiError, cardDeclined, invalid, noSuch } from './errors'
+import { cardDeclined, invalid, noSuch } from './errors'
 import { isEmail } from './params'
 import { newId } from './ids'
 import {
@@ -22,13 +19,16 @@ import {
   type StoredSession,
 } from './objects'
 import { attach, attachedRefusal, computeTotals, couponRefusal, detach, findPromotionCode, orderContext, promotionRefusal, redeem, reprice, type Refusal, type Totals } from './promotions'
-import { Store, type DeliveryRow } from './store'
+import { Store } from './store'
 import { EmulatorControl } from './controls'
+import { WebhookDeliveries } from './deliveries'
 
 // A Stripe-compatible payments emulator: Checkout Sessions, a hosted payment page, payment
 // intents, charges, refunds, disputes and events, with signed webhooks delivered from a
-// durable queue with Stripe's at-least-once retries. Framework-free: `serve(emulator, Request)`
-// serves /v1/* (the API the official SDK calls) and /emulator/* (hosted pages, test controls).
+// durable queue with Stripe's at-least-once retries (deliveries.ts). This file is the payment
+// state machine and its background tick; the test controls are controls.ts. Framework-free:
+// `serve(emulator, Request)` serves /v1/* (the API the official SDK calls) and /emulator/*
+// (hosted pages, test controls).
 
 export type EmulatorLog = {
   info(message: string, context?: Record<string, unknown>): void
@@ -65,9 +65,7 @@ export type EmulatorOptions = {
   taxRates?: Record<string, number>
 }
 
-export const DEFAULT_TAX_RATES: Readonly<Record<string, number>> = { US: 0, CA: 5, GB: 20, DE: 19, FR: 20, NL: 21, AU: 10 }
-
-export const DEFAULT_RETRY_SCHEDULE = [1000, 2000, 5000, 15000, 60000, 300000, 3600000]
+const DEFAULT_TAX_RATES: Readonly<Record<string, number>> = { US: 0, CA: 5, GB: 20, DE: 19, FR: 20, NL: 21, AU: 10 }
 
 export type RequestContext = { id: string | null; idempotencyKey: string | null }
 const NO_REQUEST: RequestContext = { id: null, idempotencyKey: null }
@@ -105,20 +103,6 @@ export type ForeignSessionInput = {
   automatic_tax?: boolean
 }
 
-export type DeliveryInfo = {
-  id: number
-  event_id: string
-  event_type: string
-  url: string
-  status: 'pending' | 'delivered' | 'failed'
-  attempts: number
-  last_status: number | null
-  last_error: string | null
-  next_attempt_at: number | null
-  delivered_at: number | null
-  created_at: number
-}
-
 const silentLog: EmulatorLog = { info() {}, warn() {}, error() {} }
 
 type CardOutcome = { kind: 'ok'; last4: string } | { kind: 'declined'; code: 'generic_decline' | 'insufficient_funds' | 'incorrect_number' } | { kind: 'async_fail' }
@@ -139,7 +123,7 @@ function luhn(digits: string): boolean {
   return sum % 10 === 0
 }
 
-export function classifyCard(raw: string | null | undefined): CardOutcome {
+function classifyCard(raw: string | null | undefined): CardOutcome {
   const digits = (raw ?? '').replace(/[\s-]/g, '')
   if (!/^\d{12,19}$/.test(digits) || !luhn(digits)) return { kind: 'declined', code: 'incorrect_number' }
   const last4 = SUCCEEDING_CARDS[digits]
@@ -165,7 +149,7 @@ function cleanAddress(raw: Partial<Address> | null | undefined): Address {
   return a
 }
 
-export function sessionIndex(session: StoredSession) {
+function sessionIndex(session: StoredSession) {
   return {
     status: session.status,
     paymentIntent: typeof session.payment_intent === 'string' ? session.payment_intent : (session.payment_intent?.id ?? null),
@@ -177,83 +161,36 @@ function chargeIndex(charge: Stripe.Charge) {
   return { status: charge.status, paymentIntent: typeof charge.payment_intent === 'string' ? charge.payment_intent : null }
 }
 
-export function sign(payload: string, secret: string, timestamp: number): string {
-  const signature = crypto.createHmac('sha256', secret).update(`${timestamp}.${payload}`, 'utf8').digest('hex')
-  return `t=${timestamp},v1=${signature}`
-}
-
-function post(url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<{ status: number; body: string } | { error: string }> {
-  return new Promise((resolve) => {
-    let target: URL
-    try {
-      target = new URL(url)
-    } catch {
-      resolve({ error: `invalid webhook URL: ${url}` })
-      return
-    }
-    let isDone = false
-    const finish = (result: { status: number; body: string } | { error: string }) => {
-      if (isDone) return
-      isDone = true
-      clearTimeout(timer)
-      resolve(result)
-    }
-    const client = target.protocol === 'https:' ? https : http
-    const req = client.request(target, { method: 'POST', headers: { ...headers, 'Content-Length': String(Buffer.byteLength(body)) } }, (res) => {
-      let text = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk: string) => {
-        if (text.length < 2000) text += chunk
-      })
-      res.on('end', () => finish({ status: res.statusCode ?? 0, body: text.slice(0, 2000) }))
-      res.on('error', (err) => finish({ error: err.message }))
-    })
-    const timer = setTimeout(() => {
-      req.destroy(new Error(`timed out after ${timeoutMs} ms`))
-    }, timeoutMs)
-    req.on('error', (err) => finish({ error: err.message || String(err) }))
-    req.end(body)
-  })
-}
-
 export class Emulator {
   readonly store: Store
   readonly secretKey: string
-  readonly webhookSecret: string
   readonly publicBaseUrl: string
   readonly businessName: string | null
   readonly asyncDelayMs: number
-  readonly retrySchedule: number[]
-  readonly webhookTimeoutMs: number
   readonly apiVersion: string
   readonly log: EmulatorLog
   readonly taxRates: Readonly<Record<string, number>>
   private readonly tickMs: number
-  private readonly maxConcurrentDeliveries: number
   private webhookUrlOverride: string | null | undefined
   private readonly configuredWebhookUrl: string | null
   private clockOffsetMs: number
   private timer: NodeJS.Timeout | null = null
   private isTicking = false
   private lastSweepAt = 0
-  private readonly inFlight = new Set<Promise<void>>()
   private isStopped = false
   readonly control: EmulatorControl
+  readonly webhooks: WebhookDeliveries
 
   constructor(options: EmulatorOptions) {
     if (!options.secretKey) throw new Error('emulator: secretKey is required')
     if (!options.webhookSecret) throw new Error('emulator: webhookSecret is required')
     this.store = new Store(options.dbFile)
     this.secretKey = options.secretKey
-    this.webhookSecret = options.webhookSecret
     this.publicBaseUrl = options.publicBaseUrl.replace(/\/+$/, '')
     this.businessName = options.businessName?.trim() || null
     this.configuredWebhookUrl = options.webhookUrl ?? null
     this.asyncDelayMs = options.asyncDelayMs ?? 4000
-    this.retrySchedule = options.retrySchedule?.length ? options.retrySchedule : DEFAULT_RETRY_SCHEDULE
-    this.webhookTimeoutMs = options.webhookTimeoutMs ?? 10_000
     this.tickMs = options.tickMs ?? 200
-    this.maxConcurrentDeliveries = options.maxConcurrentDeliveries ?? 4
     this.apiVersion = options.apiVersion ?? Stripe.API_VERSION
     this.log = options.log ?? silentLog
     this.taxRates = { ...(options.taxRates ?? DEFAULT_TAX_RATES) }
@@ -261,6 +198,14 @@ export class Emulator {
       if (!/^[A-Z]{2}$/.test(country) || !Number.isFinite(rate) || rate < 0 || rate > 100) throw new Error(`emulator: bad tax rate ${country}=${rate}`)
     }
     this.clockOffsetMs = Number(this.store.setting('clock_offset_ms') ?? 0) || 0
+    this.webhooks = new WebhookDeliveries({
+      store: this.store,
+      webhookSecret: options.webhookSecret,
+      retrySchedule: options.retrySchedule,
+      timeoutMs: options.webhookTimeoutMs,
+      maxConcurrent: options.maxConcurrentDeliveries,
+      log: this.log,
+    })
     this.control = new EmulatorControl(this)
   }
 
@@ -830,14 +775,14 @@ export class Emulator {
       type,
     }
     this.store.insertEvent(event)
-    if (isDelivered) this.store.insertDelivery(event.id, url, Date.now())
+    if (isDelivered) this.webhooks.enqueue(event.id, url)
     this.kick()
     return event
   }
 
   /** The event as the API shows it now: pending_webhooks counts undelivered attempts. */
   currentEvent(event: EmulatedEvent): EmulatedEvent {
-    return { ...event, pending_webhooks: this.store.pendingDeliveries(event.id) }
+    return this.webhooks.current(event)
   }
 
   // ---- background work
@@ -853,7 +798,7 @@ export class Emulator {
     this.isStopped = true
     if (this.timer) clearInterval(this.timer)
     this.timer = null
-    await Promise.allSettled([...this.inFlight])
+    await this.webhooks.drain()
     this.store.close()
   }
 
@@ -876,7 +821,7 @@ export class Emulator {
         this.sweepExpired()
       }
       this.runDueTasks()
-      this.startDueDeliveries(false)
+      this.webhooks.startDue(false)
     } catch (err) {
       this.log.error('emulator: background tick failed', { err })
     } finally {
@@ -908,78 +853,4 @@ export class Emulator {
     }
     return count
   }
-
-  private startDueDeliveries(force: boolean): Promise<void>[] {
-    if (!this.store.isOpen) return []
-    const capacity = force ? 1000 : this.maxConcurrentDeliveries - this.inFlight.size
-    const rows = this.store.claimDeliveries(Date.now(), capacity, this.webhookTimeoutMs + 5000, force)
-    return rows.map((row) => {
-      const attempt = this.attempt(row).finally(() => this.inFlight.delete(attempt))
-      this.inFlight.add(attempt)
-      return attempt
-    })
-  }
-
-  /** Sends due (or, with force, all pending) deliveries now and waits for the attempts. */
-  async flushWebhooks(opts: { force?: boolean } = {}): Promise<number> {
-    const attempts = this.startDueDeliveries(!!opts.force)
-    await Promise.allSettled(attempts)
-    return attempts.length
-  }
-
-  private async attempt(row: DeliveryRow): Promise<void> {
-    const event = this.store.getEvent<EmulatedEvent>(row.event_id)
-    if (!event) return
-    const payload = JSON.stringify(this.currentEvent(event), null, 2)
-    const timestamp = Math.floor(Date.now() / 1000)
-    const result = await post(
-      row.url,
-      payload,
-      {
-        'Content-Type': 'application/json; charset=utf-8',
-        'Stripe-Signature': sign(payload, this.webhookSecret, timestamp),
-        'User-Agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
-        'Cache-Control': 'no-cache',
-      },
-      this.webhookTimeoutMs,
-    )
-    if (!this.store.isOpen) return
-    const isOk = 'status' in result && result.status >= 200 && result.status < 300
-    const attempts = row.attempts + 1
-    const delay = this.retrySchedule[attempts - 1]
-    const now = Date.now()
-    this.store.recordAttempt(row.id, {
-      ok: isOk,
-      status: 'status' in result ? result.status : null,
-      error: isOk ? null : 'error' in result ? result.error : `HTTP ${result.status}: ${result.body.slice(0, 500)}`,
-      nowMs: now,
-      nextAttemptAt: isOk || delay === undefined ? null : now + delay,
-    })
-    if (!isOk) {
-      this.log.warn('emulator: webhook delivery failed', {
-        eventId: row.event_id,
-        attempt: attempts,
-        result: 'status' in result ? result.status : result.error,
-        willRetry: delay !== undefined,
-      })
-    }
-  }
-
-  deliveries(filter: { eventId?: string; status?: string } = {}): DeliveryInfo[] {
-    return this.store.deliveries(filter).map((d) => ({
-      id: d.id,
-      event_id: d.event_id,
-      event_type: d.event_type,
-      url: d.url,
-      status: d.status,
-      attempts: d.attempts,
-      last_status: d.last_status,
-      last_error: d.last_error,
-      next_attempt_at: d.status === 'pending' ? d.next_attempt_at : null,
-      delivered_at: d.delivered_at,
-      created_at: d.created_at,
-    }))
-  }
 }
-
-export { ApiError }

@@ -6,13 +6,9 @@ import { handleRequest } from './http'
 // and /emulator/* (the two route files); the tests run the same class as a standalone HTTP
 // server. This file is its only entry: nothing imports the modules behind it.
 
-export { EmulatorControl } from './controls'
-export { Emulator, DEFAULT_RETRY_SCHEDULE, DEFAULT_TAX_RATES, classifyCard, sign } from './emulator'
-export { PROMOTION_CODE_LABEL } from './checkout-page'
-export { REFUSAL_MESSAGES } from './promotions'
-export type { EmulatorOptions, EmulatorLog, PayInput, ForeignSessionInput, DeliveryInfo, RequestContext } from './emulator'
-export type { EmulatedEvent, Address } from './objects'
-export { ApiError } from './errors'
+export { Emulator } from './emulator'
+export { sign } from './deliveries'
+export type { EmulatorOptions, EmulatorLog } from './emulator'
 
 /** Serves one request: /v1/* is the API the official SDK calls, /emulator/* the hosted pages and test controls. */
 export function serve(emulator: Emulator, request: Request): Promise<Response> {

@@ -5,7 +5,7 @@ import { invalid, missing, unknownParam } from './errors'
 // The SDK sends arrays with explicit indices; `[]` is accepted too. Values stay strings;
 // the Reader below turns them into typed values and names the offending param on failure.
 
-export type Param = string | Param[] | { [key: string]: Param }
+type Param = string | Param[] | { [key: string]: Param }
 export type Params = { [key: string]: Param }
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/

@@ -7,11 +7,11 @@ import { allocate, basisPoints, couponAmount, formatAmount, taxOf, type TaxBehav
 // automatic tax: whether a code may be redeemed on a session (and, if not, the sentence the
 // payment page shows), attaching it, counting redemptions, and recomputing every amount.
 
-export type RefusalReason = 'invalid' | 'expired' | 'used_up' | 'minimum' | 'first_time' | 'currency' | 'not_applicable'
+type RefusalReason = 'invalid' | 'expired' | 'used_up' | 'minimum' | 'first_time' | 'currency' | 'not_applicable'
 
 export type Refusal = { reason: RefusalReason; message: string }
 
-export const REFUSAL_MESSAGES: Record<Exclude<RefusalReason, 'minimum'>, string> = {
+const REFUSAL_MESSAGES: Record<Exclude<RefusalReason, 'minimum'>, string> = {
   invalid: 'This code is invalid.',
   expired: 'This code has expired.',
   used_up: 'This code has reached its usage limit.',
@@ -33,7 +33,7 @@ export type OrderContext = {
 }
 
 /** `valid` as Stripe reports it: false once past redeem_by or out of redemptions. */
-export function couponView(coupon: Stripe.Coupon, now: number): Stripe.Coupon {
+function couponView(coupon: Stripe.Coupon, now: number): Stripe.Coupon {
   const isUsedUp = coupon.max_redemptions !== null && coupon.times_redeemed >= coupon.max_redemptions
   const isPast = coupon.redeem_by !== null && now >= coupon.redeem_by
   return { ...coupon, valid: !isUsedUp && !isPast }

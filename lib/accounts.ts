@@ -12,7 +12,7 @@ import { log } from './log'
 import * as optOuts from './mail-opt-outs'
 import * as orders from './orders'
 import * as stockAlerts from './stock-alerts'
-import * as rateLimit from './rate-limit'
+import * as rateLimit from '@/lib/request/rate-limit'
 
 // Shopper accounts without passwords. A shopper types an email and gets a single-use link,
 // valid 15 minutes; following it proves the address, creates the account on first use and
@@ -23,8 +23,8 @@ import * as rateLimit from './rate-limit'
 // The answer to "send me a link" is the same whether or not an account exists: there is no
 // difference between a known and an unknown address, since any address may become one.
 
-export const COOKIE = 'till_account'
-export const LINK_TTL_MS = 15 * 60 * 1000
+const COOKIE = 'till_account'
+const LINK_TTL_MS = 15 * 60 * 1000
 /** A session lives this long after its last use (sliding expiry)… */
 export const IDLE_MS = 30 * 24 * 3600 * 1000
 /** …and never longer than this after sign-in. */
@@ -37,7 +37,7 @@ const sha256 = (token: string) => crypto.createHash('sha256').update(token).dige
 const newToken = () => crypto.randomBytes(32).toString('base64url')
 const TOKEN = /^[A-Za-z0-9_-]{43}$/
 
-export function normalizeEmail(email: string): string {
+function normalizeEmail(email: string): string {
   return email.trim().toLowerCase()
 }
 
@@ -158,7 +158,7 @@ export function endAllSessions(accountId: number): number {
   return write((tx) => tx.delete(accountSessions).where(eq(accountSessions.accountId, accountId)).run().changes)
 }
 
-export function sessionCount(accountId: number, now = Date.now()): number {
+function sessionCount(accountId: number, now = Date.now()): number {
   return getDb()
     .select({ n: sql<number>`count(*)` })
     .from(accountSessions)
@@ -244,7 +244,7 @@ export function deleteAccount(accountId: number): boolean {
   })
 }
 
-export function findById(id: number) {
+function findById(id: number) {
   return getDb().select().from(accounts).where(eq(accounts.id, id)).get() ?? null
 }
 
@@ -260,7 +260,7 @@ export function setStripeCustomer(accountId: number, customerId: string): string
 // The cookie. Path / so checkout and the product pages' forms see it; HttpOnly, SameSite=Lax,
 // Secure whenever the shop is served over https.
 
-export function cookieOptions() {
+function cookieOptions() {
   return {
     httpOnly: true,
     secure: getEnv().appUrl.startsWith('https:'),

@@ -22,7 +22,7 @@ export const COOKIE = 'till_admin'
 /** A session lives this long after its last use (sliding expiry)… */
 export const IDLE_MS = 12 * 3600 * 1000
 /** …and never longer than this after sign-in. */
-export const ABSOLUTE_MS = 30 * 24 * 3600 * 1000
+const ABSOLUTE_MS = 30 * 24 * 3600 * 1000
 const RATE_WINDOW_MS = 15 * 60 * 1000
 /**
  * Failed sign-ins allowed per window for one email from one client address, and for one
@@ -33,7 +33,7 @@ const RATE_WINDOW_MS = 15 * 60 * 1000
 export const MAX_FAILURES_PER_EMAIL_AND_CLIENT = 5
 export const MAX_FAILURES_PER_CLIENT = 10
 /** Failures of one email, from any address, before every attempt on it waits. */
-export const SLOWDOWN_AFTER_FAILURES = 5
+const SLOWDOWN_AFTER_FAILURES = 5
 /** The longest an attempt waits, however many failures an email has. */
 export const MAX_SLOWDOWN_MS = 3000
 export const MIN_PASSWORD = 12
@@ -56,7 +56,7 @@ export async function hashPassword(password: string): Promise<string> {
   return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64')}$${hash.toString('base64')}`
 }
 
-export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const [scheme, n, r, p, salt, hash] = stored.split('$')
   if (scheme !== 'scrypt' || !salt || !hash) return false
   const expected = Buffer.from(hash, 'base64')
@@ -78,7 +78,7 @@ export function adminEmails(): string[] {
   return getDb().select({ email: adminUsers.email }).from(adminUsers).all().map((r) => r.email)
 }
 
-export function adminCount(): number {
+function adminCount(): number {
   return getDb().select({ n: count() }).from(adminUsers).get()!.n
 }
 
@@ -151,7 +151,7 @@ export class RateLimited extends Error {
  * before its password is checked: nothing for the first few, then doubling from 250 ms up to
  * MAX_SLOWDOWN_MS. The owner still gets in; a guesser gets a few attempts a second at most.
  */
-export function slowdownMs(failures: number): number {
+function slowdownMs(failures: number): number {
   if (failures < SLOWDOWN_AFTER_FAILURES) return 0
   return Math.min(MAX_SLOWDOWN_MS, 250 * 2 ** Math.min(failures - SLOWDOWN_AFTER_FAILURES, 8))
 }
@@ -319,9 +319,9 @@ export function cookieOptions() {
   }
 }
 
-/** The client's address under the one trusted-proxy rule (lib/client-address.ts); 'unknown' without one. */
+/** The client's address under the one trusted-proxy rule (lib/request/client-address.ts); 'unknown' without one. */
 export async function clientAddress(): Promise<string> {
-  return (await (await import('./client-address')).current()) ?? 'unknown'
+  return (await (await import('@/lib/request/client-address')).current()) ?? 'unknown'
 }
 
 /**
@@ -341,7 +341,7 @@ export async function assertSameOrigin(): Promise<void> {
   }
   if (!allowed.has(origin)) {
     log.warn('admin: refused a cross-origin request', { origin })
-    const flash = await import('./flash')
+    const flash = await import('@/lib/request/flash')
     await redirectTo(flash.href('/admin/sign-in', 'error', 'Request refused: it came from another site.'))
   }
 }
@@ -359,7 +359,7 @@ export async function currentAdmin(): Promise<Admin | null> {
 export async function requireAdmin(): Promise<Admin> {
   const admin = await requireSession()
   if (admin.mustEnrol) {
-    const flash = await import('./flash')
+    const flash = await import('@/lib/request/flash')
     return redirectTo(flash.href(ENROL_PAGE, 'error', 'The owner requires two-factor sign-in: set it up to continue.'))
   }
   return admin

@@ -43,7 +43,7 @@ export function noteOnce(actor: Actor, action: string, subject: string, after: u
   })
 }
 
-export const PER_PAGE = 50
+const PER_PAGE = 50
 
 export function list(page = 1) {
   const db = getDb()

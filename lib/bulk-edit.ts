@@ -22,7 +22,7 @@ export const MAX_ROWS = 200
 /** One row as the form posts it: the typed price and stock, and what the page showed. */
 export type Row = { variantId: number; price: string; stock: string; seenPriceCents: string; seenStock: string }
 
-export type Change = { variantId: number; sku: string; priceCents?: { from: number; to: number }; stock?: { seen: number; delta: number; after: number } }
+type Change = { variantId: number; sku: string; priceCents?: { from: number; to: number }; stock?: { seen: number; delta: number; after: number } }
 
 export type Result = { ok: true; prices: number; stockChanges: number; changes: Change[] } | { ok: false; errors: Record<string, string> }
 

@@ -176,7 +176,7 @@ function revalidate(names: string[], settled: () => void): void {
     .finally(settled)
 }
 
-export const REVALIDATE_PATH = '/api/cache'
+const REVALIDATE_PATH = '/api/cache'
 const TOKEN_HEADER = 'x-till-cache-token'
 
 /**

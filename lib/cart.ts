@@ -19,12 +19,12 @@ import * as inventory from './inventory'
 export const COOKIE_NAME = 'till_cart'
 /** Stripe Checkout takes at most 100 line items per session. */
 export const MAX_LINES = 100
-export const IDLE_DAYS = 30
+const IDLE_DAYS = 30
 const COOKIE_MAX_AGE_SECONDS = 60 * 24 * 60 * 60
 const ID_PATTERN = /^[A-Za-z0-9_-]{32,64}$/
 
-export type CartStatus = 'open' | 'checking_out' | 'converted'
-export type LineProblem = 'unavailable' | 'sold_out' | 'short'
+type CartStatus = 'open' | 'checking_out' | 'converted'
+type LineProblem = 'unavailable' | 'sold_out' | 'short'
 
 export type CartLine = {
   variantId: number
@@ -92,7 +92,7 @@ export const RemoveInput = z.object({ variantId })
  * The most units of one variant a cart may hold (CART_MAX_UNITS_PER_ITEM): a bound on what
  * one shopper can hold back from everyone else during checkout.
  */
-export function maxUnitsPerItem(): number {
+function maxUnitsPerItem(): number {
   return getEnv().cartMaxUnitsPerItem
 }
 

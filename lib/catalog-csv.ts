@@ -21,7 +21,7 @@ export const COLUMNS = ['product_slug', 'product_title', 'description', 'status'
 type Column = (typeof COLUMNS)[number]
 
 export const MAX_UPLOAD_BYTES = 8 * 1024 * 1024
-export const MAX_ROWS = 50_000
+const MAX_ROWS = 50_000
 
 function csvCell(value: string | number): string {
   let s = String(value)
@@ -70,7 +70,7 @@ export function* exportCsv(batchSize = 500): Generator<string> {
 }
 
 /** RFC 4180: quoted cells may hold commas, quotes ("") and line breaks. Returns rows of cells. */
-export function parseCsv(text: string): string[][] {
+function parseCsv(text: string): string[][] {
   const rows: string[][] = []
   let row: string[] = []
   let cell = ''
@@ -103,7 +103,7 @@ export function parseCsv(text: string): string[][] {
   return rows.filter((r) => !(r.length === 1 && r[0] === ''))
 }
 
-export type RowError = { row: number; column: Column | null; message: string }
+type RowError = { row: number; column: Column | null; message: string }
 type Outcome = 'created' | 'changed' | 'unchanged'
 export type Plan = {
   errors: RowError[]

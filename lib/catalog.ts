@@ -17,7 +17,7 @@ import { optionParam } from './variant-picker'
 // lib/cache.ts until a stock or catalog change expires them
 // (docs/decisions/002-catalog-caching.md).
 
-export type ApiVariant = { id: number; sku: string; title: string; priceCents: number; currency: string; available: number }
+type ApiVariant = { id: number; sku: string; title: string; priceCents: number; currency: string; available: number }
 export type ApiProduct = { id: number; slug: string; title: string; variants: ApiVariant[] }
 
 /** The public catalog for GET /api/products: every active product, available = stock - active holds. */
@@ -61,7 +61,7 @@ export type ProductCard = {
 
 export type ProductImage = { id: number; path: string; alt: string; width: number; height: number }
 export type ProductVariant = { id: number; sku: string; title: string; priceCents: number; currency: string; options: Record<string, string>; imageId: number | null }
-export type ProductOption = { name: string; values: string[] }
+type ProductOption = { name: string; values: string[] }
 
 export type ProductDetail = {
   id: number
@@ -350,14 +350,14 @@ export function sitemapEntries(): SitemapEntries {
 // Pure helpers: variants, options and the listing's query string.
 
 /** Colour first (shoppers choose it first), Size last, anything else in between. */
-export function orderOptionNames(names: string[]): string[] {
+function orderOptionNames(names: string[]): string[] {
   const rank = (n: string) => (/^colou?r$/i.test(n) ? 0 : /^size$/i.test(n) ? 2 : 1)
   return [...names].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))
 }
 
 const SIZE_ORDER = ['XXS', 'XS', 'S', 'S/M', 'M', 'M/L', 'L', 'L/XL', 'XL', 'XXL', 'XXXL', 'ONE SIZE']
 
-export function sortOptionValues(name: string, values: string[]): string[] {
+function sortOptionValues(name: string, values: string[]): string[] {
   if (/^size$/i.test(name)) {
     const rank = (v: string) => {
       const i = SIZE_ORDER.indexOf(v.toUpperCase())
@@ -369,7 +369,7 @@ export function sortOptionValues(name: string, values: string[]): string[] {
 }
 
 /** The options a product is sold in, values in the order its variants list them. */
-export function optionsOf(productVariants: Pick<ProductVariant, 'options'>[]): ProductOption[] {
+function optionsOf(productVariants: Pick<ProductVariant, 'options'>[]): ProductOption[] {
   const values = new Map<string, string[]>()
   for (const v of productVariants) {
     for (const [name, value] of Object.entries(v.options)) {
@@ -465,7 +465,7 @@ function clampInt(n: number, min: number, max: number): number {
 
 // Seconds a cached entry that shows availability may live without a revalidation: holds
 // expire by the clock, not by an event, so nothing would otherwise refresh them.
-export const STOCK_REVALIDATE_SECONDS = 60
+const STOCK_REVALIDATE_SECONDS = 60
 const CATALOG_REVALIDATE_SECONDS = 3600
 
 /**

@@ -12,7 +12,7 @@ import * as inventory from './inventory'
 import { log } from './log'
 import * as orders from './orders'
 import * as payments from './payments'
-import * as rateLimit from './rate-limit'
+import * as rateLimit from '@/lib/request/rate-limit'
 
 // Checkout: hold stock in one immediate transaction, then (outside it) ask Stripe for a
 // Checkout Session priced from our database, then tag the holds with the session id.

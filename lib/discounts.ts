@@ -5,7 +5,7 @@ import { getDb } from '@/db'
 import * as audit from './audit'
 import { getEnv } from './env'
 import { InvalidInput, PaymentProviderError } from './errors'
-import * as formNonce from './form-nonce'
+import * as formNonce from '@/lib/request/form-nonce'
 import { log } from './log'
 import { formatMoney, parseMoney } from './money'
 import * as payments from './payments'
@@ -121,7 +121,7 @@ export function parsePromotion(input: PromotionInput, today: string, currency: s
   return { ok: true, data: { code, percentOff, amountOffCents, currency, expiresAt, maxRedemptions, minimumAmountCents, isFirstOrderOnly: input.isFirstOrderOnly } }
 }
 
-export { create as newNonce, isValid as isNonce } from './form-nonce'
+export { create as newNonce, isValid as isNonce } from '@/lib/request/form-nonce'
 
 /**
  * Creates the code and its coupon at Stripe and audits it. The Stripe requests' idempotency

@@ -47,7 +47,7 @@ const CONTENT_TYPES: Record<string, string> = {
   csv: 'text/csv; charset=utf-8',
 }
 
-export function contentTypeFor(fileName: string): string {
+function contentTypeFor(fileName: string): string {
   const match = /\.([A-Za-z0-9]+)$/.exec(fileName)
   return (match && CONTENT_TYPES[match[1]!.toLowerCase()]) ?? 'application/octet-stream'
 }
@@ -122,7 +122,7 @@ export function areAllDownloads(tx: Tx, productIds: number[]): boolean {
 // Grants
 
 /** The link's token for an order line: a MAC under the order's public token, never stored. */
-export function tokenFor(orderToken: string, orderLineId: number): string {
+function tokenFor(orderToken: string, orderLineId: number): string {
   return crypto.createHmac('sha256', orderToken).update(`download:${orderLineId}`).digest('base64url')
 }
 

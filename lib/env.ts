@@ -63,7 +63,7 @@ const emulatorTaxRates = z
   })
 
 // "172.16.0.0/12,10.0.0.7" -> the proxies whose X-Forwarded-For entries are believed
-// (lib/client-address.ts). Each entry is an IPv4 or IPv6 address, or one with a /prefix.
+// (lib/request/client-address.ts). Each entry is an IPv4 or IPv6 address, or one with a /prefix.
 const trustedProxies = z
   .string()
   .optional()
@@ -130,7 +130,7 @@ const Schema = z.object({
   // On SIGTERM/SIGINT: how long the running job and in-flight requests get to finish. Keep it
   // below the deploy's stop_timeout, after which the container is killed.
   SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(25),
-  // Abuse limits (lib/rate-limit.ts, lib/cart.ts): counts per RATE_LIMIT_WINDOW_SECONDS.
+  // Abuse limits (lib/request/rate-limit.ts, lib/cart.ts): counts per RATE_LIMIT_WINDOW_SECONDS.
   CHECKOUT_LIMIT_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(30),
   CHECKOUT_LIMIT_PER_CART: z.coerce.number().int().min(1).max(100_000).default(10),
   SESSION_LOOKUP_LIMIT_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(20),
@@ -153,16 +153,16 @@ const Schema = z.object({
   // at once, across all their checkouts (lib/inventory.ts placeHolds). 100: no bound, the
   // default for development and tests; a live shop sets 25 to 50 (docs/decisions/030).
   HOLD_MAX_SHARE_PERCENT: z.coerce.number().int().min(1).max(100).default(100),
-  // The proxies in front of the app (lib/client-address.ts); empty: none, the socket peer is the client.
+  // The proxies in front of the app (lib/request/client-address.ts); empty: none, the socket peer is the client.
   TRUSTED_PROXIES: trustedProxies,
-  // A token that shows /up's details to a request from outside the host (lib/health.ts).
+  // A token that shows /up's details to a request from outside the host (lib/platform/health.ts).
   HEALTH_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   // The response cache (server/response-cache.ts): how long a page whose stock changed may
   // still be sent while one request renders it again (never a page whose stock sold out), and
   // how long any page is kept at most. 0 stale seconds: a changed page is never sent again.
   RESPONSE_CACHE_STALE_SECONDS: z.coerce.number().int().min(0).max(60).default(5),
   RESPONSE_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(3_600).default(60),
-  // Chaos tests only: comma-separated failpoint names (lib/failpoints.ts).
+  // Chaos tests only: comma-separated failpoint names (lib/platform/failpoints.ts).
   FAILPOINTS: z
     .string()
     .optional()

@@ -182,7 +182,7 @@ export function releaseExpired(tx: Tx, now = Date.now()): number {
  * The expiry of a hold kept for a payment that has not settled (a bank debit can take days):
  * it lasts until Stripe says the payment succeeded (commitSale) or failed (releaseForSession).
  */
-export const UNTIL_SETTLED = 8_640_000_000_000_000
+const UNTIL_SETTLED = 8_640_000_000_000_000
 
 /**
  * A completed session whose payment is still processing keeps its units until it settles.
@@ -371,30 +371,4 @@ export function held(variantIds: number[], now = Date.now()): Map<number, number
     .groupBy(stockHolds.variantId)
     .all()
   return new Map(rows.map((r) => [r.variantId, Number(r.quantity)]))
-}
-
-/** Owner-driven stock changes (admin). Absolute set, or a delta that cannot go below zero. */
-export function setStock(tx: Tx, variantId: number, stock: number, adminUserId: number | null = null): boolean {
-  const before = tx.select({ stock: variants.stock }).from(variants).where(eq(variants.id, variantId)).get()
-  const isChanged = tx.update(variants).set({ stock, updatedAt: Date.now() }).where(eq(variants.id, variantId)).run().changes === 1
-  if (isChanged) {
-    if (before && before.stock !== stock) ledger(tx, { variantId, delta: stock - before.stock, stockAfter: stock, reason: 'adjust', note: 'stock set', adminUserId })
-    announce([variantId])
-  }
-  return isChanged
-}
-
-export function restock(tx: Tx, variantId: number, quantity: number): boolean {
-  const isChanged =
-    tx
-      .update(variants)
-      .set({ stock: sql`${variants.stock} + ${quantity}`, updatedAt: Date.now() })
-      .where(and(eq(variants.id, variantId), gt(sql`${quantity}`, 0)))
-      .run().changes === 1
-  if (isChanged) {
-    const after = tx.select({ stock: variants.stock }).from(variants).where(eq(variants.id, variantId)).get()!
-    ledger(tx, { variantId, delta: quantity, stockAfter: after.stock, reason: 'adjust', note: 'restock' })
-    announce([variantId])
-  }
-  return isChanged
 }

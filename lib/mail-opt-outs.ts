@@ -12,7 +12,7 @@ import { getEnv } from './env'
 
 export type Kind = (typeof mailOptOuts.$inferSelect)['kind']
 
-export const sha256 = (token: string) => crypto.createHash('sha256').update(token).digest('hex')
+const sha256 = (token: string) => crypto.createHash('sha256').update(token).digest('hex')
 const TOKEN = /^[A-Za-z0-9_-]{43}$/
 
 /** A new unsubscribe token and its hash, for a row about to be sent. */

@@ -5,7 +5,7 @@ const ZERO_DECIMAL = new Set(['bif', 'clp', 'djf', 'gnf', 'jpy', 'kmf', 'krw', '
 
 const formatters = new Map<string, Intl.NumberFormat>()
 
-export function minorUnitDigits(currency: string): number {
+function minorUnitDigits(currency: string): number {
   return ZERO_DECIMAL.has(currency.toLowerCase()) ? 0 : 2
 }
 

@@ -262,7 +262,7 @@ export function removeImage(actor: audit.Actor, imageId: number): void {
 
 export const SORTS = { newest: 'Newest', updated: 'Recently changed', title: 'Title A–Z' } as const
 export type AdminSort = keyof typeof SORTS
-export const PER_PAGE = 20
+const PER_PAGE = 20
 
 // A subquery over `variants v` must name the outer product by table: drizzle writes a column
 // of a one-table select unqualified ("id"), and inside the subquery that is v.id.

@@ -14,15 +14,15 @@ import * as catalog from './catalog'
 export const MAX_QUERY_CHARS = 200
 const MAX_TERMS = 8
 const MAX_TERM_CHARS = 40
-export const MARK_OPEN = '\uE000'
-export const MARK_CLOSE = '\uE001'
+const MARK_OPEN = '\uE000'
+const MARK_CLOSE = '\uE001'
 const MARKERS = /[\uE000\uE001]/g
 
 // Column weights for bm25, in the table's column order: a word in the title counts most.
 const WEIGHTS = { title: 10, description: 1, skus: 4, options: 2, collections: 3 }
 
 export type TextPart = { text: string; isMatch: boolean }
-export type SearchHit = catalog.ProductCard & { titleParts: TextPart[]; snippetParts: TextPart[] }
+type SearchHit = catalog.ProductCard & { titleParts: TextPart[]; snippetParts: TextPart[] }
 export type SearchResult = {
   /** the words searched for, as shown back to the visitor */
   terms: string[]

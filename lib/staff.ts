@@ -6,7 +6,7 @@ import { adminInvites, adminSessions, adminSettings, adminUsers } from '@/db/sch
 import * as adminAuth from './admin-auth'
 import * as audit from './audit'
 import { InvalidInput, NotFound } from './errors'
-import * as flash from './flash'
+import * as flash from '@/lib/request/flash'
 import * as jobs from './jobs'
 import { formatMoney } from './money'
 
@@ -17,7 +17,7 @@ import { formatMoney } from './money'
 // never trusting the navigation that hid the link.
 
 export type Role = adminAuth.Role
-export const ROLES: readonly Role[] = ['owner', 'staff']
+const ROLES: readonly Role[] = ['owner', 'staff']
 
 export type Permission = 'orders' | 'products' | 'stock' | 'discounts' | 'staff' | 'settings' | 'operations'
 
@@ -70,7 +70,7 @@ export function policy(): Policy {
 }
 
 /** The most this admin may refund at once, or null for no limit (the owner). */
-export function refundLimitFor(admin: { role: Role }): number | null {
+function refundLimitFor(admin: { role: Role }): number | null {
   return admin.role === 'owner' ? null : policy().staffRefundLimitCents
 }
 
@@ -81,7 +81,7 @@ export function refundRefusal(admin: { role: Role }, amountCents: number, curren
   return limit === 0 ? 'Only the owner can send refunds.' : `Refunds above ${formatMoney(limit, currency)} need the owner.`
 }
 
-export const MAX_REFUND_LIMIT_CENTS = 100_000_000
+const MAX_REFUND_LIMIT_CENTS = 100_000_000
 
 export function setRefundLimit(actor: audit.Actor, cents: number): void {
   if (!Number.isSafeInteger(cents) || cents < 0 || cents > MAX_REFUND_LIMIT_CENTS) throw new InvalidInput('Enter a refund limit of zero or more, like 50.00.')

@@ -12,7 +12,7 @@ import { log } from './log'
 import * as mail from './mail'
 import { stockAlert } from './mail/stock-alert'
 import * as optOuts from './mail-opt-outs'
-import * as rateLimit from './rate-limit'
+import * as rateLimit from '@/lib/request/rate-limit'
 
 // "Email me when it's back". A shopper leaves an address on a sold-out variant; the first
 // time the variant can be sold again, whatever brought it back (an admin edit, a released

@@ -22,8 +22,8 @@ import { InvalidInput, NotFound } from './errors'
 // entry, whatever challenge they come through.
 
 export const RECOVERY_CODE_COUNT = 10
-export const MAX_ATTEMPTS_PER_CHALLENGE = 5
-export const MAX_CODE_FAILURES = 5
+const MAX_ATTEMPTS_PER_CHALLENGE = 5
+const MAX_CODE_FAILURES = 5
 const WINDOW_MS = 15 * 60 * 1000
 const PERIOD_S = 30
 // Recovery codes: 16 characters of an alphabet without look-alikes (about 79 bits each).

@@ -25,7 +25,7 @@ export function uploadsDir(): string {
 }
 
 /** The content type for an upload's path, or null when its extension is not allowed. */
-export function contentTypeFor(relPath: string): string | null {
+function contentTypeFor(relPath: string): string | null {
   const match = /\.([A-Za-z0-9]+)$/.exec(relPath)
   return (match && CONTENT_TYPES[match[1]!.toLowerCase()]) ?? null
 }

@@ -5,7 +5,7 @@ import readline from 'node:readline'
 import { getDb } from '@/db'
 import { migrate } from '@/db/migrate'
 import * as adminAuth from '@/lib/admin-auth'
-import { bootConfig } from '@/lib/boot'
+import { bootConfig } from '@/lib/platform/boot'
 import { InvalidInput } from '@/lib/errors'
 
 async function ask(question: string): Promise<string> {

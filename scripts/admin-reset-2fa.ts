@@ -4,7 +4,7 @@
 // their password and set it up again; the audit log records the reset.
 import { getDb } from '@/db'
 import { migrate } from '@/db/migrate'
-import { bootConfig } from '@/lib/boot'
+import { bootConfig } from '@/lib/platform/boot'
 import { NotFound } from '@/lib/errors'
 import * as twoFactor from '@/lib/two-factor'
 

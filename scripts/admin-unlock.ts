@@ -5,7 +5,7 @@
 import { getDb } from '@/db'
 import { migrate } from '@/db/migrate'
 import * as adminAuth from '@/lib/admin-auth'
-import { bootConfig } from '@/lib/boot'
+import { bootConfig } from '@/lib/platform/boot'
 
 function main() {
   bootConfig()

@@ -4,9 +4,9 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { STORE_FILE } from '@/db'
-import * as backups from '@/lib/backups'
-import { bootConfig } from '@/lib/boot'
-import * as storage from '@/lib/storage'
+import * as backups from '@/lib/platform/backups'
+import { bootConfig } from '@/lib/platform/boot'
+import * as storage from '@/lib/platform/storage'
 
 const env = bootConfig()
 if (!fs.existsSync(path.join(env.storageDir, STORE_FILE))) {

@@ -1,6 +1,6 @@
 // npm run db:migrate — apply pending migrations to STORAGE_DIR/store.sqlite3.
 import { getDb } from '@/db'
-import { bootConfig, bootStorage } from '@/lib/boot'
+import { bootConfig, bootStorage } from '@/lib/platform/boot'
 
 const env = bootConfig()
 // The same checks as a server's boot: local disk, WAL, a schema this release knows.

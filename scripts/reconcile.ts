@@ -1,5 +1,5 @@
 // npm run reconcile — run Stripe reconciliation once against STORAGE_DIR and print the report.
-import { bootConfig, bootStorage } from '@/lib/boot'
+import { bootConfig, bootStorage } from '@/lib/platform/boot'
 import { LEASE_TTL_MS } from '@/lib/jobs'
 import { withLease } from '@/lib/jobs/lease'
 import * as reconcile from '@/lib/reconcile'

@@ -1,8 +1,8 @@
 // npm run db:restore -- <backup file> — replace STORAGE_DIR/store.sqlite3 with a verified
 // backup, then reconcile with Stripe so orders paid since the backup come back. Refuses
 // while any server uses the storage folder; stop the app first.
-import * as backups from '@/lib/backups'
-import { bootConfig } from '@/lib/boot'
+import * as backups from '@/lib/platform/backups'
+import { bootConfig } from '@/lib/platform/boot'
 
 bootConfig()
 const file = process.argv[2]

@@ -2,7 +2,7 @@
 import { getDb } from '@/db'
 import { migrate } from '@/db/migrate'
 import { seedDemo } from '@/demo/seed'
-import { bootConfig } from '@/lib/boot'
+import { bootConfig } from '@/lib/platform/boot'
 
 const env = bootConfig()
 if (!env.seedDemo) {

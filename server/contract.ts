@@ -55,14 +55,14 @@ export function httpServers(): ReadonlySet<Server> | undefined {
 
 /**
  * The header carrying the socket peer: written by the front server from the connection,
- * after every copy the client sent is dropped; read by lib/client-address.ts.
+ * after every copy the client sent is dropped; read by lib/request/client-address.ts.
  */
 export const PEER_HEADER = 'x-till-peer'
 
 /**
- * Query keys of a flash message after a no-JavaScript form post (lib/flash.ts): a page with
- * one renders per visitor, so neither the response cache nor Next's static product pages
- * (next.config.ts) may serve it.
+ * Query keys of a flash message after a no-JavaScript form post (lib/request/flash.ts): a
+ * page with one renders per visitor, so neither the response cache nor Next's static product
+ * pages (next.config.ts) may serve it.
  */
 export const FLASH_QUERY_KEYS = ['notice', 'error'] as const
 

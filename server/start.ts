@@ -51,7 +51,7 @@ if (refusal === 'EADDRINUSE' || refusal === 'EACCES') {
   process.exit(1)
 }
 
-// The app shuts down in order on SIGTERM/SIGINT (lib/shutdown.ts): stop claiming jobs, let the
+// The app shuts down in order on SIGTERM/SIGINT (lib/platform/shutdown.ts): stop claiming jobs, let the
 // running job and in-flight requests finish, stop the emulator, close the database, exit 0.
 // Next's own handler would close the HTTP server and exit 143 as soon as requests are done,
 // cutting a running job short, so it is switched off here and the app is handed the HTTP
@@ -89,7 +89,7 @@ const responseCache = createResponseCache({
 })
 front.invalidate = responseCache.invalidate
 
-// The socket peer, for the one client-address rule (lib/client-address.ts): written here from
+// The socket peer, for the one client-address rule (lib/request/client-address.ts): written here from
 // the connection, after every copy the client sent is dropped, so no request can choose the
 // address the limiters key on.
 function stampPeer(req: IncomingMessage): void {

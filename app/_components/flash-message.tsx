@@ -1,6 +1,6 @@
-import type { Flash } from '@/lib/flash'
+import type { Flash } from '@/lib/request/flash'
 
-// A redirect's message, read (and its signature checked) by lib/flash.ts on the server.
+// A redirect's message, read (and its signature checked) by lib/request/flash.ts on the server.
 export type { Flash }
 
 export function FlashMessage({ flash, children }: { flash: Flash; children?: React.ReactNode }) {

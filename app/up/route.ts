@@ -1,9 +1,9 @@
-import * as health from '@/lib/health'
+import * as health from '@/lib/platform/health'
 
 export const runtime = 'nodejs'
 export const dynamic = 'force-dynamic'
 
-// The latest self-check, from memory (lib/health.ts): 200 when healthy, 503 when not.
+// The latest self-check, from memory (lib/platform/health.ts): 200 when healthy, 503 when not.
 export function GET(request: Request) {
   const { status, body } = health.forRequest(request.headers)
   return Response.json(body, { status, headers: { 'Cache-Control': 'no-store' } })

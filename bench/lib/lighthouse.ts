@@ -4,7 +4,7 @@ import path from 'node:path'
 
 export type Scores = { performance: number; accessibility: number; bestPractices: number; seo: number; runs: number }
 
-export const CHROME_PATH = process.env.CHROME_PATH || '/usr/bin/chromium'
+const CHROME_PATH = process.env.CHROME_PATH || '/usr/bin/chromium'
 
 /**
  * Scores per URL, each from the run with the best performance score of `runs`: on a shared

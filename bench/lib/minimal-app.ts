@@ -10,7 +10,7 @@ import { freePort, root, run, spawnServer, type Child } from './processes'
 // is built with the store's instrumentation.ts and proxy.ts (found at Turbopack's root).
 
 const source = path.join(root, 'bench', 'minimal-app')
-export const minimalDir = path.join(os.tmpdir(), `till-bench-minimal-app-${crypto.createHash('sha256').update(root).digest('hex').slice(0, 8)}`)
+const minimalDir = path.join(os.tmpdir(), `till-bench-minimal-app-${crypto.createHash('sha256').update(root).digest('hex').slice(0, 8)}`)
 // Turbopack must reach the linked node_modules, wherever the store's folder is.
 const turbopackRoot = path.parse(root).root
 const nextBin = path.join(root, 'node_modules', 'next', 'dist', 'bin', 'next')

@@ -15,7 +15,7 @@ export async function fetchPage(url: string): Promise<Page> {
  * as=script>, less the noModule polyfills a current browser never fetches. (Chromium, loading
  * the page to network idle, fetches this same set.)
  */
-export function scriptUrls(html: string): string[] {
+function scriptUrls(html: string): string[] {
   const urls = new Set<string>()
   for (const m of html.matchAll(/<script\b[^>]*>/g)) {
     const src = /\bsrc="([^"]+)"/.exec(m[0])?.[1]

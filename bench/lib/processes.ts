@@ -69,7 +69,7 @@ export async function untilOk(url: string, hasExited: () => boolean, output: () 
   throw new Error(`${url} did not answer 200 in ${timeoutMs} ms:\n${output()}`)
 }
 
-export function stopChild(child: ChildProcess): Promise<{ ms: number; code: number | null }> {
+function stopChild(child: ChildProcess): Promise<{ ms: number; code: number | null }> {
   const started = performance.now()
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ ms: 0, code: child.exitCode })
   return new Promise((resolve) => {

@@ -17,7 +17,7 @@ import * as search from '@/lib/search'
 
 const COLOURS = ['Navy', 'Moss', 'Rust', 'Stone', 'Black', 'Oat', 'Slate', 'Clay', 'Pine', 'Sand']
 const EDITIONS = ['Classic', 'Trail', 'Harbor', 'Summit', 'Everyday', 'Coastal', 'Alpine', 'Field']
-export const QUERIES = ['rain', 'jacket', 'wool', 'merino beanie', 'mug', 'organic cotton', 'navy', 'camp blanket', 'sock', 'waterproof shell', 'tote', 'candle', 'xyzzy', 'ha']
+const QUERIES = ['rain', 'jacket', 'wool', 'merino beanie', 'mug', 'organic cotton', 'navy', 'camp blanket', 'sock', 'waterproof shell', 'tote', 'candle', 'xyzzy', 'ha']
 
 export type SearchFigures = { products: number; p50: number; p99: number; bareP50: number; bareP99: number; queries: number; passes: number }
 

@@ -27,7 +27,7 @@ export function isStoreBuilt(): boolean {
   return fs.existsSync(serverFile)
 }
 
-export function isStoreBuildCurrent(): boolean {
+function isStoreBuildCurrent(): boolean {
   return isStoreBuilt() && fs.statSync(serverFile).mtimeMs >= newestSource()
 }
 

@@ -12,7 +12,7 @@ import type pg from 'pg'
 // COMMIT whose reply is lost may have landed; that case is never retried here, it surfaces as
 // CommitOutcomeUnknown for the caller to settle by reading its key back.
 
-export type Isolation = 'read committed' | 'repeatable read' | 'serializable'
+type Isolation = 'read committed' | 'repeatable read' | 'serializable'
 
 export type RetryInfo = { attempt: number; reason: 'serialization failure' | 'deadlock' | 'connection lost'; err: unknown }
 
@@ -35,7 +35,12 @@ export class TransactionRolledBack extends Error {
   }
 }
 
-/** The connection went while COMMIT was on its way: the transaction may or may not have committed. */
+/**
+ * The connection went while COMMIT was on its way: the transaction may or may not have
+ * committed. Exported for the callers that will settle it by reading their key back (the
+ * domain does not run on PostgreSQL yet, so nothing imports it today).
+ * @public
+ */
 export class CommitOutcomeUnknown extends Error {
   constructor(cause: unknown) {
     super('db: the connection was lost during COMMIT; the transaction may have committed. Read its idempotency key back before doing it again.', { cause })

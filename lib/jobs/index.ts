@@ -16,7 +16,7 @@ import * as lease from './lease'
 
 export { lease }
 
-export type JobContext = {
+type JobContext = {
   id: number
   attempts: number
   /** Aborts when this process lost the job (it was reclaimed) or its lease: stop at the next step. */
@@ -25,7 +25,7 @@ export type JobContext = {
 export type JobHandler = (payload: Record<string, unknown>, job: JobContext) => Promise<void> | void
 
 /** How often a running job proves its process is alive. */
-export const HEARTBEAT_MS = 5_000
+const HEARTBEAT_MS = 5_000
 /** A running job whose heartbeat is older than this is taken back (six missed beats). */
 export const STALE_MS = 30_000
 // Rows claimed by a release that predates heartbeats carry none: for those, the old rule.
@@ -126,7 +126,7 @@ export function fail(job: Claimed, err: unknown, now = Date.now()): boolean {
 }
 
 /** Puts a job this process holds back in the queue, due now: shutdown ran out of time for it. */
-export function abandon(id: number): boolean {
+function abandon(id: number): boolean {
   return releaseHeld(id, sql`status = 'queued', run_at = ${Date.now()}`)
 }
 
@@ -134,7 +134,7 @@ export function abandon(id: number): boolean {
  * Puts a job this process holds back in the queue until `runAt`, without counting the
  * attempt: it could not start yet (its lease is held elsewhere), which is not a failure.
  */
-export function defer(id: number, runAt: number): boolean {
+function defer(id: number, runAt: number): boolean {
   const result = write((tx) =>
     tx.run(sql`UPDATE jobs SET status = 'queued', run_at = ${runAt}, attempts = attempts - 1, locked_at = NULL, locked_by = NULL, heartbeat_at = NULL
       WHERE id = ${id} AND status = 'running' AND locked_by = ${workerId}`),
@@ -143,7 +143,7 @@ export function defer(id: number, runAt: number): boolean {
 }
 
 /** Thrown by a handler that cannot start before `retryAt`; the job is deferred, not failed. */
-export class NotYet extends Error {
+class NotYet extends Error {
   constructor(
     message: string,
     readonly retryAt: number,
@@ -154,7 +154,7 @@ export class NotYet extends Error {
 }
 
 /** Runs one claimed job to completion, renewing its heartbeat every `heartbeatMs` meanwhile. */
-export async function runJob(handlers: Record<string, JobHandler>, job: Claimed, heartbeatMs = HEARTBEAT_MS): Promise<void> {
+async function runJob(handlers: Record<string, JobHandler>, job: Claimed, heartbeatMs = HEARTBEAT_MS): Promise<void> {
   const lost = new AbortController()
   const beat = setInterval(() => {
     try {

@@ -38,6 +38,3 @@ export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
 }
 
-export function mailDir(): string {
-  return path.join(/*turbopackIgnore: true*/ getEnv().storageDir, 'mail')
-}

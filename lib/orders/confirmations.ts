@@ -4,7 +4,7 @@ import { write } from '@/db'
 import { orders } from '@/db/schema'
 import * as audit from '@/lib/audit'
 import { InvalidInput, NotFound } from '@/lib/errors'
-import * as formNonce from '@/lib/form-nonce'
+import * as formNonce from '@/lib/request/form-nonce'
 import * as jobs from '@/lib/jobs'
 import { isConfirmable } from './order'
 

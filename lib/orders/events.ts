@@ -13,7 +13,7 @@ import { applyEvent } from './intake'
 // event's effect; this module only reads them.
 
 export type EventFilter = 'all' | 'failed' | 'processed'
-export const PER_PAGE = 50
+const PER_PAGE = 50
 
 export function list(filter: EventFilter = 'all', page = 1) {
   const db = getDb()

@@ -8,4 +8,4 @@ import 'server-only'
 // Everything Stripe-side is lib/payments; the arrow points from here to there, never back.
 
 export * from './order'
-export { HANDLED_TYPES, applyEvent, syncSession, type HandleResult, type Outcome } from './intake'
+export { HANDLED_TYPES, applyEvent, syncSession } from './intake'

@@ -33,7 +33,7 @@ export const HANDLED_TYPES = [
  * foreign: a payment that is not this store's (no cart_id session, no session at all), which
  * is recorded and acknowledged, never an order and never an error that Stripe retries.
  */
-export type Outcome = 'applied' | 'ignored' | 'foreign'
+type Outcome = 'applied' | 'ignored' | 'foreign'
 export type HandleResult = { outcome: Outcome | 'duplicate'; orderId?: number | null }
 
 type Step = SessionStep | { kind: 'ignored' }
@@ -53,8 +53,10 @@ export async function applyEvent(event: payments.EventFacts): Promise<HandleResu
       const order = getDb().select({ id: orders.id, status: orders.status }).from(orders).where(eq(orders.stripeCheckoutSessionId, event.session.sessionId)).get() ?? null
       step = sessionStep(event.session, order)
     } else step = await paymentStep(event)
+    // Whose sale it is was settled before the read (sessionStep on the event's copy,
+    // paymentStep on the payment's session or its order) and never changes at Stripe: the
+    // origin is fixed at creation, and so is a $0 session's no_payment_required.
     const facts = step.kind === 'read' ? await payments.readCheckout(step.sessionId, { withLines: step.withLines }) : null
-    if (facts && !isStoreSale(facts)) step = { kind: 'foreign', why: 'not a sale of this store' }
     const outcome: Outcome = step.kind === 'foreign' || step.kind === 'ignored' ? step.kind : 'applied'
     const orderId = write((tx) => {
       // The event's row first: a twin delivery that recorded it already wins, and this one rolls back.

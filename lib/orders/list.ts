@@ -24,7 +24,7 @@ export const OrderFilters = z.object({
 })
 export type OrderFilters = z.infer<typeof OrderFilters>
 
-export const PER_PAGE = 25
+const PER_PAGE = 25
 
 export function parseFilters(params: Record<string, string | string[] | undefined>): OrderFilters {
   const pick = (k: string) => {

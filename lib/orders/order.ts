@@ -102,7 +102,7 @@ export function nextStatus(current: OrderStatus, target: OrderStatus): OrderStat
 }
 
 /** Stock leaves the shelf for an order whose money the store keeps. */
-export function keepsMoney(status: OrderStatus, dispute: DisputeState): boolean {
+function keepsMoney(status: OrderStatus, dispute: DisputeState): boolean {
   return (status === 'paid' || status === 'fulfilled' || status === 'partially_refunded') && dispute !== 'lost'
 }
 
@@ -300,10 +300,6 @@ function settleStock(tx: Tx, orderId: number, sessionId: string, cartId: string 
   tagCartHolds(tx, sessionId, cartId)
   const { shortVariantIds } = inventory.commitSale(tx, sessionId, lineTotals(tx, orderId))
   if (shortVariantIds.length > 0) flagOversold(tx, orderId, shortVariantIds, 'paid order oversold; recorded')
-}
-
-export function findByPaymentIntent(paymentIntent: string) {
-  return getDb().select().from(orders).where(eq(orders.stripePaymentIntentId, paymentIntent)).get() ?? null
 }
 
 export function findBySession(sessionId: string) {

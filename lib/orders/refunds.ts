@@ -3,7 +3,7 @@ import { and, eq } from 'drizzle-orm'
 import { getDb, write } from '@/db'
 import { refunds } from '@/db/schema'
 import * as audit from '@/lib/audit'
-import * as formNonce from '@/lib/form-nonce'
+import * as formNonce from '@/lib/request/form-nonce'
 import { InvalidInput, NotFound, PaymentProviderError } from '@/lib/errors'
 import * as inventory from '@/lib/inventory'
 import { log } from '@/lib/log'
@@ -28,7 +28,7 @@ export type RefundRequest = {
   amountCents: number
   /** line id → units to put back on the shelf */
   restock: Map<number, number>
-  /** the nonce rendered with the form (lib/form-nonce.ts) */
+  /** the nonce rendered with the form (lib/request/form-nonce.ts) */
   nonce: string
 }
 

@@ -5,10 +5,9 @@ import 'server-only'
 // (./facts) live here; no other module talks to Stripe or imports its SDK. It knows nothing
 // of the domain: what an event or a session means for an order is lib/orders' business.
 
-export type { CheckoutFacts, CheckoutLine, DisputeState, EventFacts, PaymentFacts, ShippingAddressFacts } from './facts'
+export type { CheckoutFacts, DisputeState, EventFacts } from './facts'
 export { keys } from './keys'
 export {
-  callsMade,
   checkoutSessionForPaymentIntent,
   closeCheckoutSession,
   completedCheckoutSessions,
@@ -31,11 +30,8 @@ export {
   listEvents,
   readCheckout,
   verify,
-  type CheckoutSessionCreateParams,
   type CouponFacts,
   type NewPromotionCode,
   type PromotionCodeFacts,
   type Walked,
-  type InProcessServer,
-  type ListedSession,
 } from './stripe'

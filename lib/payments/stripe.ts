@@ -14,7 +14,7 @@ import { keys, resetKeys } from './keys'
 // One client per process. With STRIPE_API_BASE (or the built-in emulator) the same official
 // SDK talks to a Stripe-compatible server instead, so every code path is the one that runs
 // against Stripe.
-const globalForStripe = globalThis as unknown as { tillStripe?: Stripe; tillStripeCalls?: number; tillStripeInProcess?: InProcessServer }
+const globalForStripe = globalThis as unknown as { tillStripe?: Stripe; tillStripeInProcess?: InProcessServer }
 
 /** A Stripe-compatible server living in this very process, answering fetch-style requests. */
 export type InProcessServer = (request: Request) => Promise<Response>
@@ -32,7 +32,7 @@ export function serveInProcess(server: InProcessServer | undefined): void {
   globalForStripe.tillStripe = undefined
 }
 
-export function client(): Stripe {
+function client(): Stripe {
   if (!globalForStripe.tillStripe) {
     const env = getEnv()
     const base = env.stripeApiBase ? new URL(env.stripeApiBase) : null
@@ -63,9 +63,9 @@ export function setClient(stripe: Stripe | undefined): void {
   resetKeys()
 }
 
-// Every API request (each page of a list, each retry) is counted: per process, and per
-// `countCalls` scope, so reconciliation can say what a run cost even while webhooks are
-// being handled at the same time in the same process.
+// Every API request (each page of a list, each retry) is counted per `countCalls` scope, so
+// reconciliation can say what a run cost even while webhooks are being handled at the same
+// time in the same process.
 const callScope = new AsyncLocalStorage<{ calls: number }>()
 const countedClients = new WeakSet<Stripe>()
 
@@ -73,16 +73,10 @@ function counted(stripe: Stripe): Stripe {
   if (countedClients.has(stripe)) return stripe
   countedClients.add(stripe)
   stripe.on('request', () => {
-    globalForStripe.tillStripeCalls = (globalForStripe.tillStripeCalls ?? 0) + 1
     const scope = callScope.getStore()
     if (scope) scope.calls++
   })
   return stripe
-}
-
-/** Stripe API requests this process has made. */
-export function callsMade(): number {
-  return globalForStripe.tillStripeCalls ?? 0
 }
 
 /** Runs `fn` and counts the Stripe API requests made on its behalf. */
@@ -153,7 +147,7 @@ async function disputeStateOf(chargeId: string): Promise<DisputeState> {
   return disputeState(page.data[0]?.status)
 }
 
-export function disputeState(status: string | null | undefined): DisputeState {
+function disputeState(status: string | null | undefined): DisputeState {
   if (!status) return null
   if (status === 'lost') return 'lost'
   // warning_closed: an inquiry that never became a chargeback; prevented: resolved before one.
@@ -486,7 +480,7 @@ export function eventFacts(event: Stripe.Event): EventFacts {
   return facts
 }
 
-export function idOf(ref: string | { id: string } | null | undefined): string | null {
+function idOf(ref: string | { id: string } | null | undefined): string | null {
   return typeof ref === 'string' ? ref : (ref?.id ?? null)
 }
 
@@ -523,14 +517,14 @@ function shippingOf(session: Stripe.Checkout.Session): ShippingAddressFacts | nu
  * Payment Link sale is the owner's too (its products name the variants). Anything else on the
  * account (another app's Checkout, say) is not this store's and never becomes an order.
  */
-export function originOf(session: Pick<Stripe.Checkout.Session, 'metadata' | 'payment_link'>): CheckoutFacts['origin'] {
+function originOf(session: Pick<Stripe.Checkout.Session, 'metadata' | 'payment_link'>): CheckoutFacts['origin'] {
   if (session.metadata?.cart_id) return 'store'
   if (session.payment_link) return 'payment_link'
   return 'foreign'
 }
 
 /** The payment behind a session, from the session and its expanded payment intent and charge. */
-export function paymentFacts(session: Stripe.Checkout.Session, dispute: DisputeState = null): PaymentFacts {
+function paymentFacts(session: Stripe.Checkout.Session, dispute: DisputeState = null): PaymentFacts {
   const intent = session.payment_intent && typeof session.payment_intent === 'object' ? session.payment_intent : null
   const charge = latestCharge(session)
   const amountCents = charge?.amount ?? intent?.amount ?? session.amount_total ?? 0
@@ -606,7 +600,7 @@ export function checkoutFacts(
  * `discounts.promotion_code` expanded). A discount the store applied without a code (a coupon
  * on a Payment Link, say) is named by its coupon.
  */
-export function discountCodesOf(session: Pick<Stripe.Checkout.Session, 'discounts' | 'total_details'>): string[] {
+function discountCodesOf(session: Pick<Stripe.Checkout.Session, 'discounts' | 'total_details'>): string[] {
   const applied: { promotion_code: string | Stripe.PromotionCode | null; coupon: string | Stripe.Coupon | null }[] = [...(session.discounts ?? [])]
   if (applied.length === 0) {
     for (const { discount } of session.total_details?.breakdown?.discounts ?? []) applied.push({ promotion_code: discount.promotion_code, coupon: discount.source?.coupon ?? null })
@@ -633,7 +627,7 @@ const CARD_BRANDS: Record<string, string> = {
 }
 
 /** How the shopper paid, in words for receipts, from the charge when the session was read with it expanded. */
-export function describePaymentMethod(details: Stripe.Charge.PaymentMethodDetails | null | undefined): string | null {
+function describePaymentMethod(details: Stripe.Charge.PaymentMethodDetails | null | undefined): string | null {
   if (!details) return null
   if (details.type === 'card' && details.card) {
     const brand = CARD_BRANDS[details.card.brand ?? ''] ?? 'Card'

@@ -7,7 +7,7 @@ import { addToCartAndCheckout, catalog, fillHostedCheckout, pick, type Shopper }
 // What the admin specs share: one paid order to look at, every admin page by name, and the
 // checks that a form's message sits beside its field.
 
-export const BUYER: Shopper = { email: 'robin.longname-fieldtester@example.com', name: 'Robin Fieldtester', line1: '7 Pier Lane' }
+const BUYER: Shopper = { email: 'robin.longname-fieldtester@example.com', name: 'Robin Fieldtester', line1: '7 Pier Lane' }
 
 /** The id of a paid order on this server, bought through the shop when there is none yet. */
 export async function paidOrderId(browser: Browser, server: ServerHandle): Promise<number> {

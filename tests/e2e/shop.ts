@@ -33,7 +33,7 @@ export function pick(products: ApiProduct[], min: number, opts: { match?: RegExp
 
 export const money = (cents: number) => new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' }).format(cents / 100)
 export const label = (p: ApiProduct, v: ApiVariant) => `${p.title} — ${v.title}`
-export const optionLink = (page: Page, option: string, value: string) =>
+const optionLink = (page: Page, option: string, value: string) =>
   page.getByRole('group', { name: new RegExp(`^${option}:`) }).getByRole('link', { name: new RegExp(`^${value}( \\(sold out\\))?$`) })
 
 /** Picks a Colour / Size variant with the option links, as a shopper would. */

@@ -49,7 +49,7 @@ describe('booting the production server', () => {
     blocker.pragma('busy_timeout = 1000')
     blocker.exec('BEGIN EXCLUSIVE')
     try {
-      // /up answers from the process's own check, made once a second (lib/health.ts)
+      // /up answers from the process's own check, made once a second (lib/platform/health.ts)
       const res = await upWhenDown(server.url)
       expect(res.status).toBe(503)
       const body = (await res.json()) as { status: string; reason: string }

@@ -112,6 +112,11 @@ function freshStripeAccount() {
   for (const table of ['objects', 'events', 'deliveries', 'tasks', 'idempotency']) db.prepare(`DELETE FROM ${table}`).run()
 }
 
+// How the generated lives ended, printed after the run: with the same ORDERS_MODEL_SEED, the
+// same figures on any commit that keeps the behaviour.
+const endings = new Map<string, number>()
+const totals = { unitsTaken: 0, confirmations: 0 }
+
 async function runScenario(scenario: Scenario) {
   const { life, between, finish } = scenario
   freshStripeAccount()
@@ -239,6 +244,10 @@ async function runScenario(scenario: Scenario) {
       .where(eq(jobs.kind, 'mail.order_confirmation'))
       .all()
       .filter((m) => rows.some((o) => Number(m.payload.orderId) === o.id))
+    const ending = want ? `${want.status}${want.dispute ? `, dispute ${want.dispute}` : ''}` : 'no order'
+    endings.set(ending, (endings.get(ending) ?? 0) + 1)
+    totals.unitsTaken += stock - stockNow
+    totals.confirmations += mails.length
     expect(stockNow).toBeGreaterThanOrEqual(0)
     expect(mails.length).toBeLessThanOrEqual(1)
     if (!want) {
@@ -275,7 +284,11 @@ describe('orders model: the order is what Stripe says, whatever arrives when', (
     // Printed up front as well, so even a run cut short by the timeout can be replayed.
     console.info(`orders model: ${RUNS} runs, ORDERS_MODEL_SEED=${seed}`)
     // fast-check reports the seed, path and shrunk counterexample of a failure.
+    endings.clear()
+    Object.assign(totals, { unitsTaken: 0, confirmations: 0 })
     await fc.assert(fc.asyncProperty(scenarioArb, runScenario), { numRuns: RUNS, seed, ...(path ? { path } : {}) })
+    const ended = [...endings].sort(([a], [b]) => a.localeCompare(b)).map(([ending, n]) => `${n} ${ending}`)
+    console.info(`orders model: ended ${ended.join('; ')}; ${totals.unitsTaken} units taken, ${totals.confirmations} confirmations queued`)
   }, 600_000)
 
   it('finding 1: a full refund delivered before the late async success leaves the order refunded, no stock, no email', async () => {

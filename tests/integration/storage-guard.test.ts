@@ -89,7 +89,7 @@ describe('a live server whose database files are deleted or replaced', () => {
     const file = path.join(server.storageDir, 'store.sqlite3')
     fs.rmSync(`${file}-wal`)
     fs.rmSync(`${file}-shm`)
-    // /up answers from the process's own check, made once a second (lib/health.ts)
+    // /up answers from the process's own check, made once a second (lib/platform/health.ts)
     const up = await upWhenDown(server.url)
     expect(up.status).toBe(503)
     expect(((await up.json()) as { reason: string }).reason).toMatch(/DatabaseFileLost: .*store\.sqlite3-wal was deleted/)

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import * as clientAddress from '@/lib/client-address'
+import * as clientAddress from '@/lib/request/client-address'
 import { parseEnv } from '@/lib/env'
 import { PEER_HEADER } from '@/server/contract'
 import { startServer, type ServerHandle } from '../support/server'
 import { makeCart, openStore, someVariant } from '../support/store-file'
 import { cartCookie, multipart, send } from './support'
 
-// One rule for who is asking (lib/client-address.ts): X-Forwarded-For is believed only as
+// One rule for who is asking (lib/request/client-address.ts): X-Forwarded-For is believed only as
 // far as TRUSTED_PROXIES reach, from the socket peer leftwards. Spoofed, appended and
 // multi-hop headers, then the production build: the checkout limiter cannot be dodged by a
 // rotating header, and the peer the front server stamps cannot be forged.

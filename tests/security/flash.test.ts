@@ -1,12 +1,12 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { resetEnv } from '@/lib/env'
-import * as flash from '@/lib/flash'
+import * as flash from '@/lib/request/flash'
 import { startServer, tempStorage, type ServerHandle } from '../support/server'
 import { openStore, someVariant } from '../support/store-file'
 import { multipart } from './support'
 
 // A message after a redirect is the shop's own: signed where the shop makes the redirect
-// (lib/flash.ts) and shown only when the signature holds. Text someone put in a link shows
+// (lib/request/flash.ts) and shown only when the signature holds. Text someone put in a link shows
 // nothing on the admin sign-in, admin, product or cart pages; the no-JavaScript forms still
 // get their messages.
 

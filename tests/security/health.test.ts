@@ -3,7 +3,7 @@ import { getDb } from '@/db'
 import { GET as up } from '@/app/up/route'
 import { PEER_HEADER } from '@/server/contract'
 import { resetEnv } from '@/lib/env'
-import * as health from '@/lib/health'
+import * as health from '@/lib/platform/health'
 import { freshDb, type TestDb } from '../support/db'
 
 // /up is public: it answers from the process's own latest check (one write a second at most,

@@ -28,7 +28,7 @@ async function hit(req: RawRequest): Promise<RawResponse> {
 }
 
 beforeAll(async () => {
-  // As behind a proxy on this host: X-Forwarded-For from 127.0.0.1 is believed (lib/client-address.ts).
+  // As behind a proxy on this host: X-Forwarded-For from 127.0.0.1 is believed (lib/request/client-address.ts).
   server = await startServer({ env: { JOBS: 'off', TRUSTED_PROXIES: '127.0.0.1', ...LIMITS } })
   sqlite = openStore(server.storageDir)
   variant = someVariant(sqlite)

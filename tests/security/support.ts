@@ -6,7 +6,7 @@ import type Database from 'better-sqlite3'
 // Hostile requests need control that fetch does not give (raw bytes in the request line,
 // TRACE, a forged Host, a body that never ends), so they are written to a socket by hand.
 
-export const root = path.resolve(__dirname, '..', '..')
+const root = path.resolve(__dirname, '..', '..')
 
 export type RawRequest = { method?: string; path: string; headers?: Record<string, string>; body?: string | Buffer; timeoutMs?: number }
 export type RawResponse = { status: number; headers: Record<string, string>; text: string; request: string }

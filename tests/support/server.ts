@@ -92,7 +92,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   return handle
 }
 
-export async function waitForHealthy(url: string, child: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {
+async function waitForHealthy(url: string, child: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode} before it was healthy:\n${output()}`)
@@ -117,7 +117,7 @@ export async function upWhenDown(url: string): Promise<Response> {
   return res
 }
 
-export function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<number | null> {
+function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode)
   return new Promise((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)

@@ -34,7 +34,7 @@ export type HeldAnswer = { captured: Promise<void>; release(): void; cancel(): v
 type Gate = { match: (request: { method: string; path: string }) => boolean; isUsed: boolean; onCapture: () => void; released: Promise<void> }
 
 /** One API request the server answered (the test controls under /emulator are not logged). */
-export type LoggedRequest = { method: string; path: string; userAgent: string }
+type LoggedRequest = { method: string; path: string; userAgent: string }
 
 export type StripeServer = {
   /** Every /v1 request, in arrival order. */

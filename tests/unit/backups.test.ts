@@ -5,10 +5,10 @@ import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { write } from '@/db'
 import { orders } from '@/db/schema'
-import * as backups from '@/lib/backups'
+import * as backups from '@/lib/platform/backups'
 import { parseEnv, resetEnv } from '@/lib/env'
-import * as health from '@/lib/health'
-import { IN_USE_FILE } from '@/lib/storage'
+import * as health from '@/lib/platform/health'
+import { IN_USE_FILE } from '@/lib/platform/storage'
 import { freshDb, type TestDb } from '../support/db'
 
 let t: TestDb

@@ -224,13 +224,13 @@ describe('leases', () => {
     const a = lease.tryAcquire('backup', 1000, now)
     expect(a).not.toBeNull()
     expect(lease.tryAcquire('backup', 1000, now + 999)).toBeNull()
-    expect(lease.renew(a!, 1000, now + 500)).toBe(true)
+    expect(jobs.lease.renew(a!, 1000, now + 500)).toBe(true)
     expect(lease.tryAcquire('backup', 1000, now + 1499)).toBeNull()
     // a stops renewing (died, or froze): once expired, b takes over
     const b = lease.tryAcquire('backup', 1000, now + 1500)
     expect(b).not.toBeNull()
     expect(lease.holderOf('backup')?.holder).toBe(b!.holder)
-    expect(lease.renew(a!, 1000, now + 1600)).toBe(false)
+    expect(jobs.lease.renew(a!, 1000, now + 1600)).toBe(false)
     // a's release does not free b's lease
     lease.release(a!)
     expect(lease.holderOf('backup')?.holder).toBe(b!.holder)

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { rateLimits } from '@/db/schema'
 import { resetEnv } from '@/lib/env'
 import { RateLimited } from '@/lib/errors'
-import * as rateLimit from '@/lib/rate-limit'
+import * as rateLimit from '@/lib/request/rate-limit'
 import { freshDb, type TestDb } from '../support/db'
 
 let t: TestDb

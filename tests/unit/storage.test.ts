@@ -8,8 +8,8 @@ import { openDatabase, setDb, write } from '@/db'
 import { lockPressure, recordOpened, setLogger } from '@/db/guard'
 import { assertSchemaKnown, migrate } from '@/db/migrate'
 import { healthChecks } from '@/db/schema'
-import * as health from '@/lib/health'
-import { assertLocalDisk, IN_USE_FILE, withExclusive } from '@/lib/storage'
+import * as health from '@/lib/platform/health'
+import { assertLocalDisk, IN_USE_FILE, withExclusive } from '@/lib/platform/storage'
 import { freshDb, type TestDb } from '../support/db'
 
 const fixture = path.resolve(__dirname, '..', 'fixtures', 'proc-mounts.txt')

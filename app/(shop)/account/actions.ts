@@ -4,7 +4,7 @@ import { redirect } from 'next/navigation'
 import * as accounts from '@/lib/accounts'
 import * as cart from '@/lib/cart'
 import * as checkout from '@/lib/checkout'
-import * as flash from '@/lib/flash'
+import * as flash from '@/lib/request/flash'
 import { CheckoutOpen } from '@/lib/errors'
 
 // The account page's verbs: plain form posts answered with a 303 (post/redirect/get). Each

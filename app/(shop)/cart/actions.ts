@@ -5,11 +5,11 @@ import * as cart from '@/lib/cart'
 import { isSlug } from '@/lib/catalog'
 import * as checkout from '@/lib/checkout'
 import { isExpected, NotFound } from '@/lib/errors'
-import * as flash from '@/lib/flash'
+import * as flash from '@/lib/request/flash'
 
 // The cart's three verbs. Each parses its form with zod, calls lib/cart, and answers in one
 // of two ways. The forms post to the `post…` actions, so without JavaScript a submit gets a
-// 303 back to the page with the message in ?notice= or ?error=, signed (lib/flash.ts). With
+// 303 back to the page with the message in ?notice= or ?error=, signed (lib/request/flash.ts). With
 // JavaScript the form's submit is taken over and calls the plain verb, which returns the
 // result, so the page updates in place (optimistically, then with the server's cart).
 // Every verb first abandons the cart's open checkout at Stripe (checkout.abandon): a cart

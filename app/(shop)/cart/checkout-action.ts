@@ -4,9 +4,9 @@ import { redirect } from 'next/navigation'
 import * as accounts from '@/lib/accounts'
 import * as cart from '@/lib/cart'
 import * as checkout from '@/lib/checkout'
-import * as clientAddress from '@/lib/client-address'
+import * as clientAddress from '@/lib/request/client-address'
 import { isExpected } from '@/lib/errors'
-import * as flash from '@/lib/flash'
+import * as flash from '@/lib/request/flash'
 
 // The cart's "Checkout" button: the one way into checkout. A plain form post without
 // JavaScript; 303 to the payment page, or back to the cart with a clear message.

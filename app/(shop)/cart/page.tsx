@@ -4,7 +4,7 @@ import { startCheckout } from './checkout-action'
 import { buttonPrimary, container } from '@/app/_components/ui/styles'
 import * as cart from '@/lib/cart'
 import * as checkout from '@/lib/checkout'
-import * as flash from '@/lib/flash'
+import * as flash from '@/lib/request/flash'
 
 export const metadata: Metadata = { title: 'Your cart', robots: { index: false, follow: false } }
 

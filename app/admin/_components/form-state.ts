@@ -28,7 +28,7 @@ export type FormAction = (previous: FormState, formData: FormData) => Promise<Fo
 const SECRET = /password|^current$|^next$|^confirm$|^\$ACTION/
 
 /** The form's text fields as typed (files and secrets left out), each cut to a sane length. */
-export function typed(formData: FormData): Record<string, string> {
+function typed(formData: FormData): Record<string, string> {
   const values: Record<string, string> = {}
   // A post that is not the form (no fields at all) keeps nothing.
   if (!(formData instanceof FormData)) return values

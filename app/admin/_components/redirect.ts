@@ -1,9 +1,9 @@
 import 'server-only'
 import { redirect } from 'next/navigation'
-import * as flash from '@/lib/flash'
+import * as flash from '@/lib/request/flash'
 
 // Post/redirect/get for admin forms: the answer is a 303 back to a page with the message in
-// ?notice= or ?error=, signed (lib/flash.ts), which the page shows (see ui.tsx Flash).
+// ?notice= or ?error=, signed (lib/request/flash.ts), which the page shows (see ui.tsx Flash).
 
 const withParam = flash.href
 

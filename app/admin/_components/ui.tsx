@@ -1,11 +1,11 @@
 import { notFound } from 'next/navigation'
 import { badge } from './styles'
 import { FlashMessage } from '@/app/_components/flash-message'
-import * as flash from '@/lib/flash'
+import * as flash from '@/lib/request/flash'
 
 // Pieces every admin page shares. Forms post to server actions; a write that succeeds answers
 // with a redirect carrying ?notice= (or ?error= when there is nothing to correct), signed
-// (lib/flash.ts); a refused form comes back filled in with its messages (action-form.tsx), so
+// (lib/request/flash.ts); a refused form comes back filled in with its messages (action-form.tsx), so
 // every write works without JavaScript.
 
 export { input, label, card, table, th, td, buttonSmall, buttonDark, badge } from './styles'

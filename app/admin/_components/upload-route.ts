@@ -1,6 +1,6 @@
 import * as adminAuth from '@/lib/admin-auth'
 import { getEnv } from '@/lib/env'
-import * as flash from '@/lib/flash'
+import * as flash from '@/lib/request/flash'
 import * as guard from '@/server/request-guard'
 import * as staff from '@/lib/staff'
 

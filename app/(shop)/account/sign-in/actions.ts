@@ -2,9 +2,9 @@
 
 import { redirect } from 'next/navigation'
 import * as accounts from '@/lib/accounts'
-import * as flash from '@/lib/flash'
+import * as flash from '@/lib/request/flash'
 import { InvalidInput, RateLimited } from '@/lib/errors'
-import * as clientAddress from '@/lib/client-address'
+import * as clientAddress from '@/lib/request/client-address'
 
 // Sign-in by email link. Plain form posts, answered with a 303 (post/redirect/get), so they
 // work without JavaScript.
@@ -12,7 +12,7 @@ import * as clientAddress from '@/lib/client-address'
 function back(path: string, params: Record<string, string>): never {
   const { error, ...rest } = params
   const target = `${path}?${new URLSearchParams(rest).toString()}`
-  // a refusal's text travels signed (lib/flash.ts), so a link cannot put words on this page
+  // a refusal's text travels signed (lib/request/flash.ts), so a link cannot put words on this page
   redirect(error ? flash.href(target, 'error', error) : target)
 }
 

@@ -2,7 +2,7 @@ import type { Metadata } from 'next'
 import { redirect } from 'next/navigation'
 import { requestSignInLink } from './actions'
 import { FlashMessage } from '@/app/_components/flash-message'
-import * as flashes from '@/lib/flash'
+import * as flashes from '@/lib/request/flash'
 import { buttonPrimary } from '@/app/_components/ui/styles'
 import * as accounts from '@/lib/accounts'
 

@@ -3,7 +3,7 @@
 import { redirect } from 'next/navigation'
 import * as cart from '@/lib/cart'
 import * as checkout from '@/lib/checkout'
-import * as flash from '@/lib/flash'
+import * as flash from '@/lib/request/flash'
 
 // The cancel page's button: gives this cart's held units back and expires its open Stripe
 // session. A POST (a server action, so the Origin is checked) because it changes state;

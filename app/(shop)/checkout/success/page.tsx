@@ -6,8 +6,8 @@ import * as inventory from '@/lib/inventory'
 import { log } from '@/lib/log'
 import * as orders from '@/lib/orders'
 import * as payments from '@/lib/payments'
-import * as clientAddress from '@/lib/client-address'
-import * as rateLimit from '@/lib/rate-limit'
+import * as clientAddress from '@/lib/request/client-address'
+import * as rateLimit from '@/lib/request/rate-limit'
 
 export const metadata: Metadata = { title: 'Thank you', robots: { index: false } }
 

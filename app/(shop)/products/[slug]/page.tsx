@@ -1,5 +1,5 @@
 import { ProductView, productMetadata, requestedVariant } from './product-view'
-import * as flash from '@/lib/flash'
+import * as flash from '@/lib/request/flash'
 
 // Reached only with ?notice= or ?error= (a no-JavaScript form post coming back); every other
 // product URL is rewritten to the static /products/[slug]/[variant] (next.config.ts).

@@ -3,13 +3,13 @@
 import { redirect } from 'next/navigation'
 import { isSlug } from '@/lib/catalog'
 import { InvalidInput, NotFound, RateLimited } from '@/lib/errors'
-import * as clientAddress from '@/lib/client-address'
-import * as flash from '@/lib/flash'
+import * as clientAddress from '@/lib/request/client-address'
+import * as flash from '@/lib/request/flash'
 import * as stockAlerts from '@/lib/stock-alerts'
 
 // "Email me when it's back": a plain form post answered with a 303 back to the product page
 // (post/redirect/get), so it works without JavaScript. The page it comes back to carries
-// ?notice= or ?error= (signed, lib/flash.ts), which is rendered per request and never cached.
+// ?notice= or ?error= (signed, lib/request/flash.ts), which is rendered per request and never cached.
 export async function requestStockAlert(formData: FormData): Promise<void> {
   const rawSlug = String(formData.get('productSlug') ?? '')
   const slug = isSlug(rawSlug) ? rawSlug : null

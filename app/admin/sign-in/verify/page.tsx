@@ -3,7 +3,7 @@ import { cookies } from 'next/headers'
 import { redirect } from 'next/navigation'
 import { VerifyForm } from './form'
 import * as adminAuth from '@/lib/admin-auth'
-import * as flash from '@/lib/flash'
+import * as flash from '@/lib/request/flash'
 
 export const metadata: Metadata = { title: 'Two-factor sign-in', robots: { index: false, follow: false, nocache: true } }
 export const dynamic = 'force-dynamic'

@@ -1,5 +1,5 @@
 import { InvalidSignature } from '@/lib/errors'
-import * as failpoints from '@/lib/failpoints'
+import * as failpoints from '@/lib/platform/failpoints'
 import { log } from '@/lib/log'
 import * as orders from '@/lib/orders'
 import * as payments from '@/lib/payments'

@@ -1,5 +1,5 @@
 import * as adminAuth from '@/lib/admin-auth'
-import * as flash from '@/lib/flash'
+import * as flash from '@/lib/request/flash'
 import * as catalogCsv from '@/lib/catalog-csv'
 import { getEnv } from '@/lib/env'
 import { InvalidInput } from '@/lib/errors'

@@ -6,7 +6,7 @@ import { PageTitle, Flash, StatusBadge, badge, buttonDark, card, td, when, found
 import { addNoteAction, fulfilAction, refundAction, resendConfirmationAction } from './actions'
 import { formatAddress } from '@/lib/addresses'
 import * as adminAuth from '@/lib/admin-auth'
-import * as formNonce from '@/lib/form-nonce'
+import * as formNonce from '@/lib/request/form-nonce'
 import { decimalAmount, formatMoney, moneyHint } from '@/lib/money'
 import * as orderNotes from '@/lib/orders/notes'
 import * as orderTimeline from '@/lib/orders/timeline'

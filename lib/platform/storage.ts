@@ -16,7 +16,7 @@ export type Mount = { device: string; mountPoint: string; fsType: string }
 // /proc/mounts escapes spaces, tabs, newlines and backslashes as octal.
 const unescape = (field: string) => field.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)))
 
-export function parseMounts(table: string): Mount[] {
+function parseMounts(table: string): Mount[] {
   return table
     .split('\n')
     .map((line) => line.trim().split(/\s+/))
@@ -24,12 +24,12 @@ export function parseMounts(table: string): Mount[] {
     .map(([device, mountPoint, fsType]) => ({ device: unescape(device!), mountPoint: unescape(mountPoint!), fsType: fsType! }))
 }
 
-export function isNetworkFs(fsType: string): boolean {
+function isNetworkFs(fsType: string): boolean {
   return NETWORK_FS.has(fsType) || fsType === 'fuse' || fsType.startsWith('fuse.') || fsType === 'fuseblk'
 }
 
 /** The mount that holds `dir`: the longest mount point that is a prefix of its real path. */
-export function mountOf(dir: string, mounts: Mount[]): Mount | undefined {
+function mountOf(dir: string, mounts: Mount[]): Mount | undefined {
   let real = path.resolve(/*turbopackIgnore: true*/ dir)
   try {
     real = fs.realpathSync(real)
@@ -49,7 +49,7 @@ export function mountOf(dir: string, mounts: Mount[]): Mount | undefined {
 export function assertLocalDisk(dir: string, mountsFile = '/proc/mounts'): Mount | undefined {
   let table: string
   try {
-    // turbopackIgnore: see lib/backups.ts restore(); a run-time path must not make the build
+    // turbopackIgnore: see lib/platform/backups.ts restore(); a run-time path must not make the build
     // trace the whole project.
     table = fs.readFileSync(/*turbopackIgnore: true*/ mountsFile, 'utf8')
   } catch (err) {

@@ -1,5 +1,5 @@
 import 'server-only'
-import { getEnv } from './env'
+import { getEnv } from '@/lib/env'
 
 // Named places where a chaos test can make this process die on the spot, the way a deploy
 // or an OOM kill would: FAILPOINTS=webhook.after_commit. Off unless the variable names them.

@@ -2,7 +2,7 @@ import 'server-only'
 import net from 'node:net'
 import { headers } from 'next/headers'
 import { PEER_HEADER } from '@/server/contract'
-import { getEnv } from './env'
+import { getEnv } from '@/lib/env'
 
 // Who is asking: the one rule every limiter keys on (checkout starts, look-ups of unknown
 // checkouts, admin sign-in, stock holds). X-Forwarded-For is written by whoever sends the

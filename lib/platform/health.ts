@@ -6,11 +6,11 @@ import { lockPressure, type LockPressure } from '@/db/guard'
 import { schemaVersion } from '@/db/migrate'
 import { healthChecks } from '@/db/schema'
 import * as backups from './backups'
-import * as clientAddress from './client-address'
-import { getEnv } from './env'
-import { log } from './log'
+import * as clientAddress from '@/lib/request/client-address'
+import { getEnv } from '@/lib/env'
+import { log } from '@/lib/log'
 
-export type HealthDetails = {
+type HealthDetails = {
   /** The newest verified backup; null when there is none yet. */
   lastGoodBackup: backups.LastGood
   /** True when that backup is more than two backup intervals old (or missing). */
@@ -98,7 +98,7 @@ export function stopChecking(): void {
 }
 
 /** The latest result of the self-check, checking first when there is none recent enough. */
-export function latest(now = Date.now()): Health {
+function latest(now = Date.now()): Health {
   const last = state.latest
   if (last && now - last.at < (state.timer ? MAX_AGE_MS : CHECK_INTERVAL_MS)) return last.result
   return refresh(now)
@@ -113,7 +113,7 @@ const isLoopback = (address: string | null) => !!address && (address === '::1' |
  * the reason of a failure): it comes from this host itself (the real socket peer, never a
  * header a client writes), or carries HEALTH_TOKEN as `Authorization: Bearer <token>`.
  */
-export function mayShowDetails(h: HeaderSource): boolean {
+function mayShowDetails(h: HeaderSource): boolean {
   if (isLoopback(clientAddress.peerOf(h))) return true
   const token = getEnv().healthToken
   const given = /^Bearer (.+)$/.exec(h.get('authorization') ?? '')?.[1]

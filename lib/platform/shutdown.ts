@@ -4,7 +4,7 @@ import { closeDb } from '@/db'
 import * as jobs from '@/lib/jobs'
 import { httpServers } from '@/server/contract'
 import { stopChecking } from './health'
-import { log } from './log'
+import { log } from '@/lib/log'
 
 // What a process does when told to stop: SIGTERM from a deploy (kamal stops the old container)
 // or SIGINT from a terminal. In order, within one time budget:
@@ -32,7 +32,7 @@ export type ShutdownOptions = {
 }
 
 /** True when the front server started this process, so the app (not Next) owns the signals. */
-export function ownsSignals(): boolean {
+function ownsSignals(): boolean {
   return httpServers() !== undefined
 }
 
@@ -68,7 +68,7 @@ export function installSignalHandlers(options: ShutdownOptions): void {
   }
 }
 
-export async function shutdown(options: ShutdownOptions, signal: string): Promise<void> {
+async function shutdown(options: ShutdownOptions, signal: string): Promise<void> {
   const deadline = Date.now() + options.timeoutMs
   log.info('shutdown: draining', { signal, timeoutMs: options.timeoutMs })
   const worker = jobs.currentWorker()

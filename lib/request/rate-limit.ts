@@ -2,8 +2,8 @@ import 'server-only'
 import crypto from 'node:crypto'
 import { sql } from 'drizzle-orm'
 import { write } from '@/db'
-import { getEnv } from './env'
-import { RateLimited } from './errors'
+import { getEnv } from '@/lib/env'
+import { RateLimited } from '@/lib/errors'
 
 // Fixed-window counters in the `rate_limits` table, shared by every process that opens the
 // database (both releases during a blue-green deploy). Each check is one short immediate

@@ -4,8 +4,8 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import { getDb, openDatabase, setDb, STORE_FILE } from '@/db'
 import { migrate } from '@/db/migrate'
-import { getEnv } from './env'
-import { log } from './log'
+import { getEnv } from '@/lib/env'
+import { log } from '@/lib/log'
 import * as storage from './storage'
 
 // Online backups of the store through SQLite's backup API, never by copying files: the
@@ -15,10 +15,10 @@ import * as storage from './storage'
 // verified, and only then given its final name and a manifest. A backup without a manifest
 // is not a good backup.
 
-export const BACKUPS_DIR = 'backups'
+const BACKUPS_DIR = 'backups'
 const NAME = /^store-(\d{8}T\d{9}Z)\.sqlite3$/
 
-export type Manifest = {
+type Manifest = {
   file: string
   takenAt: string
   bytes: number
@@ -33,7 +33,7 @@ function storageDir(dir?: string): string {
   return dir ?? getEnv().storageDir
 }
 
-export function backupsDir(dir?: string): string {
+function backupsDir(dir?: string): string {
   return path.join(/*turbopackIgnore: true*/ storageDir(dir), BACKUPS_DIR)
 }
 
@@ -53,7 +53,7 @@ function parseStamp(s: string): number {
   return Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, +m[7]!)
 }
 
-export class BackupFailed extends Error {
+class BackupFailed extends Error {
   constructor(message: string) {
     super(message)
     this.name = 'BackupFailed'
@@ -244,7 +244,7 @@ export async function restore(file: string, options: { storageDir?: string; reco
         if (env.payments === 'emulator' && !env.isStripeApiExternal) {
           reconcile = { skipped: 'PAYMENTS=emulator is served by the app itself: the server reconciles when it boots' }
         } else {
-          const report = await (await import('./reconcile')).run()
+          const report = await (await import('@/lib/reconcile')).run()
           reconcile = { eventsSeen: report.eventsSeen, sessionsSeen: report.sessionsSeen, ordersCreated: report.ordersCreated, failures: report.failures.length }
         }
       }

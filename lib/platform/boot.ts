@@ -3,10 +3,10 @@ import path from 'node:path'
 import { configure, getDb } from '@/db'
 import { setLogger } from '@/db/guard'
 import { assertSchemaKnown, migrate } from '@/db/migrate'
-import * as cache from './cache'
-import { ConfigError, getEnv } from './env'
-import { log } from './log'
-import * as payments from './payments'
+import * as cache from '@/lib/cache'
+import { ConfigError, getEnv } from '@/lib/env'
+import { log } from '@/lib/log'
+import * as payments from '@/lib/payments'
 import * as storage from './storage'
 import { installSignalHandlers } from './shutdown'
 
@@ -53,7 +53,7 @@ export async function boot(): Promise<void> {
   const env = bootConfig()
   const { db, result } = bootStorage(env)
   log.info('boot: database ready', { storageDir: env.storageDir, applied: result.applied, schemaVersion: result.schemaVersion, payments: env.payments })
-  const { ensureBootAdmin } = await import('./admin-auth')
+  const { ensureBootAdmin } = await import('@/lib/admin-auth')
   await ensureBootAdmin()
   if (env.seedDemo) {
     const { seedDemo } = await import('@/demo/seed')
@@ -80,16 +80,16 @@ export async function boot(): Promise<void> {
     log.warn('boot: payments are SIMULATED by the built-in emulator (PAYMENTS=emulator)')
   }
   if (env.areJobsEnabled) {
-    const { start } = await import('./jobs/handlers')
+    const { start } = await import('@/lib/jobs/handlers')
     start()
   }
-  // /up answers from the process's own check, once a second (lib/health.ts).
+  // /up answers from the process's own check, once a second (lib/platform/health.ts).
   const health = await import('./health')
   health.startChecking()
   installSignalHandlers({ timeoutMs: env.shutdownTimeoutMs, stopEmulator })
   // Off the path to ready: the picture library, so the first upload is as quick as the next.
   setTimeout(() => {
-    import('./product-images')
+    import('@/lib/product-images')
       .then((images) => images.warmUp())
       .catch((err: unknown) => log.warn('boot: could not warm up the picture library', { err: String(err) }))
   }, 0).unref()

@@ -3,7 +3,7 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { FLASH_QUERY_KEYS } from '@/server/contract'
-import { getEnv } from './env'
+import { getEnv } from '@/lib/env'
 
 // The message a form shows after its redirect (post/redirect/get, so every form works
 // without JavaScript). It travels in the URL (?notice= or ?error=) with a signature the shop
