@@ -142,10 +142,10 @@ function parseHosts(list: string): PgHost[] {
       if (after !== '' && !after.startsWith(':')) throw new InvalidDatabaseUrl(`has text after the IPv6 address ${quote(entry)}`)
       port = after === '' ? undefined : after.slice(1)
     } else {
-      const parts = entry.split(':')
-      if (parts.length > 2) throw new InvalidDatabaseUrl(`has ${quote(entry)}: an IPv6 address goes in brackets, [::1]:5432`)
-      host = decode('host name', parts[0])
-      port = parts[1]
+      const [name = '', ...ports] = entry.split(':')
+      if (ports.length > 1) throw new InvalidDatabaseUrl(`has ${quote(entry)}: an IPv6 address goes in brackets, [::1]:5432`)
+      host = decode('host name', name)
+      port = ports[0]
       if (!/^[A-Za-z0-9.\-_]+$/.test(host)) throw new InvalidDatabaseUrl(`has an invalid host name ${quote(host)}`)
     }
     return { host, port: port === undefined ? DEFAULT_PORT : parsePort(entry, port) }

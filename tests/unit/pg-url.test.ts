@@ -31,7 +31,7 @@ describe('parseDatabaseUrl', () => {
     ])
     expect(url.targetSessionAttrs).toBe('read-write')
     expect(url.connection).toEqual({ user: 'till', password: SECRET, database: 'shop', application_name: 'till', connectionTimeoutMillis: 3000 })
-    expect(clientConfig(url, url.hosts[2])).toMatchObject({ host: '::1', port: 5435, user: 'till', database: 'shop' })
+    expect(clientConfig(url, url.hosts[2]!)).toMatchObject({ host: '::1', port: 5435, user: 'till', database: 'shop' })
   })
 
   it('reads a single host as before, with libpq’s default port when none is given', () => {
