@@ -1,12 +1,15 @@
+import fs from 'node:fs'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PrimaryPool } from '@/db/pg/primary'
 import { parseDatabaseUrl, type PgHost } from '@/db/pg/url'
-import { startCluster, type Cluster, type Member } from '../support/patroni'
+import { HAPROXY, startCluster, type Cluster, type Member } from '../support/patroni'
 
 // A three-member Patroni cluster with synchronous replication, its leader SIGKILLed while
-// eight writers insert orders through the primary-following pool: every acknowledged order
-// must be on the new leader exactly once, and the old leader must rejoin with the same rows.
+// eight writers insert orders: every acknowledged order must be on the new leader exactly
+// once, and the old leader must rejoin with the same rows. The writers go through the
+// primary-following pool (db/pg/primary.ts) and then, for comparison, through HAProxy
+// following Patroni's REST API (skipped when Debian's `haproxy` is not installed).
 // Needs Debian's `postgresql` 15, `patroni` and `etcd-server`; run as root (the cluster runs
 // as the `postgres` user). `npm run test:failover:cluster`.
 
@@ -20,7 +23,7 @@ const FAILOVER_BOUND_MS = 60_000
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 let cluster: Cluster | undefined
-const pools: PrimaryPool[] = []
+const pools: { end(): Promise<void> }[] = []
 
 beforeAll(async () => {
   const started = Date.now()
@@ -34,16 +37,15 @@ afterAll(async () => {
   await cluster?.stop()
 }, 60_000)
 
-function poolFor(c: Cluster, options: ConstructorParameters<typeof PrimaryPool>[1] = {}): PrimaryPool {
-  const pool = new PrimaryPool(parseDatabaseUrl(c.url), { waitForPrimaryMillis: FAILOVER_BOUND_MS, ...options })
-  pools.push(pool)
-  return pool
+/** What the writers need of a pool: PrimaryPool and pg.Pool both have it. */
+interface Db {
+  connect(): Promise<pg.PoolClient>
+  query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>
 }
 
 /** One member's own PostgreSQL, leader or standby, for reading what it holds. */
 async function onMember<T>(c: Cluster, member: Member, read: (client: pg.Client) => Promise<T>): Promise<T> {
-  const url = parseDatabaseUrl(c.url)
-  const client = new pg.Client({ ...url.connection, host: '127.0.0.1', port: member.pgPort })
+  const client = new pg.Client({ ...parseDatabaseUrl(c.url).connection, host: '127.0.0.1', port: member.pgPort })
   client.on('error', () => {})
   await client.connect()
   try {
@@ -53,8 +55,145 @@ async function onMember<T>(c: Cluster, member: Member, read: (client: pg.Client)
   }
 }
 
-async function orderIds(c: Cluster, member: Member): Promise<string[]> {
-  return onMember(c, member, async (client) => (await client.query<{ id: string }>('SELECT id FROM orders ORDER BY id')).rows.map((r) => r.id))
+async function orderIds(c: Cluster, member: Member, table: string): Promise<string[]> {
+  return onMember(c, member, async (client) => (await client.query<{ id: string }>(`SELECT id FROM ${table} ORDER BY id`)).rows.map((r) => r.id))
+}
+
+interface FailoverRun {
+  killed: Member
+  killedAt: number
+  /** Kill to the first acknowledged write begun after it. */
+  pauseMs: number
+  before: number
+  acknowledged: Set<string>
+  attempted: Set<string>
+  retries: number
+  /** Retries that found their row already there: the earlier attempt committed, its reply lost. */
+  landedUnanswered: number
+  errors: Map<string, number>
+}
+
+/**
+ * Eight writers insert orders into `table` (and count each in `<table>_totals`, an effect a
+ * double would show in), the leader is killed after a few seconds, and they go on until
+ * writes succeed again and a few seconds more. Half the writers use one statement through
+ * `query`, half a transaction on a borrowed client: the client the server dies under.
+ */
+async function writeThroughFailover(c: Cluster, db: Db, table: string): Promise<FailoverRun> {
+  const totals = `${table}_totals`
+  await db.query(`CREATE TABLE ${table} (id text PRIMARY KEY, writer int NOT NULL, seq int NOT NULL, total_cents int NOT NULL)`)
+  await db.query(`CREATE TABLE ${totals} (writer int PRIMARY KEY, orders int NOT NULL)`)
+  await db.query(`INSERT INTO ${totals} SELECT n, 0 FROM generate_series(0, ${WRITERS - 1}) AS n`)
+
+  // True when this attempt inserted the row, false when an earlier one already had.
+  async function insertOnce(writer: number, seq: number, id: string): Promise<boolean> {
+    if (writer % 2 === 0) {
+      const { rows } = await db.query<{ inserted: number }>(
+        `WITH inserted AS (INSERT INTO ${table} VALUES ($1, $2, $3, 1000) ON CONFLICT (id) DO NOTHING RETURNING id)
+         UPDATE ${totals} SET orders = orders + (SELECT count(*) FROM inserted) WHERE writer = $2
+         RETURNING (SELECT count(*) FROM inserted)::int AS inserted`,
+        [id, writer, seq],
+      )
+      return rows[0]?.inserted === 1
+    }
+    const client = await db.connect()
+    let failure: Error | undefined
+    try {
+      await client.query('BEGIN')
+      const inserted = await client.query(`INSERT INTO ${table} VALUES ($1, $2, $3, 1000) ON CONFLICT (id) DO NOTHING`, [id, writer, seq])
+      if (inserted.rowCount === 1) await client.query(`UPDATE ${totals} SET orders = orders + 1 WHERE writer = $1`, [writer])
+      // COMMIT of a transaction that failed answers ROLLBACK without an error.
+      const commit = await client.query('COMMIT')
+      if (commit.command !== 'COMMIT') throw new Error(`COMMIT answered ${commit.command}`)
+      return inserted.rowCount === 1
+    } catch (err) {
+      failure = err as Error
+      throw err
+    } finally {
+      client.release(failure)
+    }
+  }
+
+  const acknowledged = new Set<string>()
+  const attempted = new Set<string>()
+  const errors = new Map<string, number>()
+  let retries = 0
+  let landedUnanswered = 0
+  let stopping = false
+  // When the leader was killed, and when a write begun after that was first acknowledged.
+  const clock: { killedAt?: number; resumedAt?: number } = {}
+  const hardDeadline = Date.now() + 5 * 60_000
+
+  async function writer(n: number): Promise<void> {
+    for (let seq = 0; !stopping; seq++) {
+      // The key is chosen before the first attempt and kept for every retry: a write whose
+      // reply was lost may have committed, and the retry must then change nothing.
+      const id = `w${n}-${seq}`
+      attempted.add(id)
+      for (let attempt = 0; ; attempt++) {
+        const startedAt = Date.now()
+        try {
+          const inserted = await insertOnce(n, seq, id)
+          if (!inserted && attempt > 0) landedUnanswered++
+          acknowledged.add(id)
+          if (clock.killedAt !== undefined && startedAt >= clock.killedAt) clock.resumedAt ??= Date.now()
+          break
+        } catch (err) {
+          const key = (err as { code?: string }).code ?? (err as Error).message.slice(0, 60)
+          errors.set(key, (errors.get(key) ?? 0) + 1)
+          retries++
+          if (Date.now() > hardDeadline) throw err
+          await sleep(50)
+        }
+      }
+    }
+  }
+
+  const writing = Promise.all(Array.from({ length: WRITERS }, (_, n) => writer(n)))
+  try {
+    await sleep(WRITE_BEFORE_KILL_MS)
+    const before = acknowledged.size
+    const { member: killed, killedAt } = await c.killLeader()
+    clock.killedAt = killedAt
+    console.log(`${table}: killed leader ${killed.name} (port ${killed.pgPort}) after ${before} acknowledged writes`)
+    while (clock.resumedAt === undefined && Date.now() - killedAt < FAILOVER_BOUND_MS) await sleep(50)
+    const pauseMs = clock.resumedAt === undefined ? undefined : clock.resumedAt - killedAt
+    if (pauseMs === undefined) throw new Error(`${table}: no write succeeded within ${FAILOVER_BOUND_MS} ms of the kill`)
+    await sleep(WRITE_AFTER_RECOVERY_MS)
+    return { killed, killedAt, pauseMs, before, acknowledged, attempted, retries, landedUnanswered, errors }
+  } finally {
+    stopping = true
+    await writing
+  }
+}
+
+/** Prints the run and checks the new leader holds every acknowledged order exactly once; returns its ids. */
+async function expectEveryOrderOnce(c: Cluster, run: FailoverRun, leader: Member, table: string): Promise<string[]> {
+  const onLeader = await orderIds(c, leader, table)
+  const leaderSet = new Set(onLeader)
+  const { doubled, totalsOff } = await onMember(c, leader, async (client) => ({
+    doubled: (await client.query(`SELECT id FROM ${table} GROUP BY id HAVING count(*) > 1`)).rows,
+    totalsOff: (
+      await client.query(
+        `SELECT t.writer, t.orders, count(o.id)::int AS rows FROM ${table}_totals t LEFT JOIN ${table} o ON o.writer = t.writer
+         GROUP BY t.writer, t.orders HAVING t.orders <> count(o.id)`,
+      )
+    ).rows,
+  }))
+  console.log(
+    [
+      `${table}: writes resumed ${run.pauseMs} ms after the kill (first write begun after the kill and acknowledged); new leader ${leader.name}`,
+      `${table}: ${run.acknowledged.size} writes acknowledged (${run.before} before the kill), ${onLeader.length} rows on the new leader; ${run.retries} failed attempts retried with the same key`,
+      `${table}: ${run.landedUnanswered} retries found their row already committed (the first attempt's reply was lost)`,
+      `${table}: errors seen by writers: ${JSON.stringify(Object.fromEntries(run.errors))}`,
+    ].join('\n'),
+  )
+  expect([...run.acknowledged].filter((id) => !leaderSet.has(id)), 'acknowledged orders lost').toEqual([])
+  expect(doubled, 'orders doubled').toEqual([])
+  expect(onLeader.filter((id) => !run.attempted.has(id)), 'rows nobody wrote').toEqual([])
+  expect(totalsOff, 'an effect applied other than once per order').toEqual([])
+  expect(run.acknowledged.size).toBeGreaterThan(run.before)
+  return onLeader
 }
 
 describe('a Patroni cluster', () => {
@@ -66,162 +205,74 @@ describe('a Patroni cluster', () => {
     const url = parseDatabaseUrl(c.url)
     const pool = new PrimaryPool({ ...url, hosts: [dead, ...url.hosts] }, { waitForPrimaryMillis: 10_000 })
     pools.push(pool)
-    const ports = await Promise.all(
+    const rows = await Promise.all(
       Array.from({ length: 16 }, async () => (await pool.query<{ port: number; recovering: boolean }>('SELECT inet_server_port() AS port, pg_is_in_recovery() AS recovering')).rows[0]),
     )
-    for (const row of ports) expect(row).toEqual({ port: leader.pgPort, recovering: false })
+    for (const row of rows) expect(row).toEqual({ port: leader.pgPort, recovering: false })
     expect(pool.searches).toBe(1)
     expect(pool.primary).toEqual({ host: '127.0.0.1', port: leader.pgPort })
   })
 
-  it('loses and doubles no acknowledged order when the leader is killed, and the old leader rejoins with the same rows', async () => {
+  it('loses and doubles no acknowledged order when the leader is killed under the primary-following pool, and the old leader rejoins with the same rows', async () => {
     const c = cluster!
     const changes: string[] = []
-    const pool = poolFor(c, { max: WRITERS + 2, onPrimaryChange: (p) => changes.push(p ? `${p.port}` : 'none') })
-    await pool.query(`CREATE TABLE orders (id text PRIMARY KEY, writer int NOT NULL, seq int NOT NULL, total_cents int NOT NULL)`)
-    // An effect of each order, applied once per order: what a double would show up in.
-    await pool.query(`CREATE TABLE writer_totals (writer int PRIMARY KEY, orders int NOT NULL)`)
-    await pool.query(`INSERT INTO writer_totals SELECT n, 0 FROM generate_series(0, ${WRITERS - 1}) AS n`)
-
-    // Half the writers use one statement through pool.query, half a transaction on a borrowed
-    // client (the client the server dies under mid-transaction).
-    // True when this attempt inserted the row, false when an earlier one already had.
-    async function insertOnce(writer: number, seq: number, id: string): Promise<boolean> {
-      if (writer % 2 === 0) {
-        const { rows } = await pool.query<{ inserted: number }>(
-          `WITH inserted AS (INSERT INTO orders VALUES ($1, $2, $3, 1000) ON CONFLICT (id) DO NOTHING RETURNING id)
-           UPDATE writer_totals SET orders = orders + (SELECT count(*) FROM inserted) WHERE writer = $2
-           RETURNING (SELECT count(*) FROM inserted)::int AS inserted`,
-          [id, writer, seq],
-        )
-        return rows[0]?.inserted === 1
-      }
-      const client = await pool.connect()
-      let failure: Error | undefined
-      try {
-        await client.query('BEGIN')
-        const inserted = await client.query('INSERT INTO orders VALUES ($1, $2, $3, 1000) ON CONFLICT (id) DO NOTHING', [id, writer, seq])
-        if (inserted.rowCount === 1) await client.query('UPDATE writer_totals SET orders = orders + 1 WHERE writer = $1', [writer])
-        // COMMIT of a transaction that failed answers ROLLBACK without an error.
-        const commit = await client.query('COMMIT')
-        if (commit.command !== 'COMMIT') throw new Error(`COMMIT answered ${commit.command}`)
-        return inserted.rowCount === 1
-      } catch (err) {
-        failure = err as Error
-        throw err
-      } finally {
-        client.release(failure)
-      }
-    }
-
-    const acknowledged = new Set<string>()
-    const attempted = new Set<string>()
-    const errors = new Map<string, number>()
-    let retries = 0
-    // Retries that found their row already there: the earlier attempt committed, its reply lost.
-    let landedUnanswered = 0
-    let stopping = false
-    // When the leader was killed, and when a write begun after that was first acknowledged.
-    const clock: { killedAt?: number; resumedAt?: number } = {}
-    const hardDeadline = Date.now() + 5 * 60_000
-
-    async function writer(n: number): Promise<void> {
-      for (let seq = 0; !stopping; seq++) {
-        // The key is chosen before the first attempt and kept for every retry: a write whose
-        // reply was lost may have committed, and the retry must then change nothing.
-        const id = `w${n}-${seq}`
-        attempted.add(id)
-        for (let attempt = 0; ; attempt++) {
-          const startedAt = Date.now()
-          try {
-            const inserted = await insertOnce(n, seq, id)
-            if (!inserted && attempt > 0) landedUnanswered++
-            acknowledged.add(id)
-            if (clock.killedAt !== undefined && startedAt >= clock.killedAt) clock.resumedAt ??= Date.now()
-            break
-          } catch (err) {
-            const key = (err as { code?: string }).code ?? (err as Error).message.slice(0, 60)
-            errors.set(key, (errors.get(key) ?? 0) + 1)
-            retries++
-            if (Date.now() > hardDeadline) throw err
-            await sleep(50)
-          }
-        }
-      }
-    }
-
-    const writing = Promise.all(Array.from({ length: WRITERS }, (_, n) => writer(n)))
-    await sleep(WRITE_BEFORE_KILL_MS)
-    const before = acknowledged.size
-    const killed = await c.killLeader()
-    const { killedAt } = killed
-    clock.killedAt = killedAt
-    console.log(`failover: killed leader ${killed.member.name} (port ${killed.member.pgPort}) after ${before} acknowledged writes`)
-
-    while (clock.resumedAt === undefined && Date.now() - killedAt < FAILOVER_BOUND_MS) await sleep(50)
-    const pauseMs = clock.resumedAt === undefined ? undefined : clock.resumedAt - killedAt
-    if (pauseMs !== undefined) await sleep(WRITE_AFTER_RECOVERY_MS)
-    stopping = true
-    await writing
-    expect(pauseMs, `no write succeeded within ${FAILOVER_BOUND_MS} ms of the kill`).toBeDefined()
+    const pool = new PrimaryPool(parseDatabaseUrl(c.url), {
+      max: WRITERS + 2,
+      waitForPrimaryMillis: FAILOVER_BOUND_MS,
+      onPrimaryChange: (p) => changes.push(p ? `${p.port}` : 'none'),
+    })
+    pools.push(pool)
+    const run = await writeThroughFailover(c, pool, 'orders')
 
     const newLeader = await c.waitForLeader(30_000)
-    expect(newLeader.name).not.toBe(killed.member.name)
+    expect(newLeader.name).not.toBe(run.killed.name)
     expect(pool.primary?.port).toBe(newLeader.pgPort)
-
-    const onLeader = await orderIds(c, newLeader)
-    const leaderSet = new Set(onLeader)
-    const lost = [...acknowledged].filter((id) => !leaderSet.has(id))
-    const strangers = onLeader.filter((id) => !attempted.has(id))
-    const { doubled, totalsOff } = await onMember(c, newLeader, async (client) => ({
-      doubled: (await client.query('SELECT id FROM orders GROUP BY id HAVING count(*) > 1')).rows,
-      totalsOff: (
-        await client.query(
-          `SELECT t.writer, t.orders, count(o.id)::int AS rows FROM writer_totals t LEFT JOIN orders o ON o.writer = t.writer
-           GROUP BY t.writer, t.orders HAVING t.orders <> count(o.id)`,
-        )
-      ).rows,
-    }))
-
-    console.log(
-      [
-        `failover: writes resumed ${pauseMs} ms after the kill (first write begun after the kill and acknowledged)`,
-        `failover: ${acknowledged.size} writes acknowledged (${before} before the kill), ${retries} failed attempts retried with the same key`,
-        `failover: errors seen by writers: ${JSON.stringify(Object.fromEntries(errors))}`,
-        `failover: ${landedUnanswered} retries found their row already committed (the reply to the first attempt was lost)`,
-        `failover: primary changes seen by the pool: ${changes.join(' -> ')}; searches: ${pool.searches}`,
-      ].join('\n'),
-    )
-    expect(lost).toEqual([])
-    expect(doubled).toEqual([])
-    expect(strangers).toEqual([])
-    expect(totalsOff).toEqual([])
-    expect(acknowledged.size).toBeGreaterThan(before)
+    const onLeader = await expectEveryOrderOnce(c, run, newLeader, 'orders')
+    console.log(`orders: primaries the pool followed: ${changes.join(' -> ')}; searches: ${pool.searches}`)
 
     // The old leader's machine comes back: Patroni rewinds it onto the new timeline and it
     // follows the new leader.
     const restartedAt = Date.now()
-    c.restart(killed.member)
+    c.restart(run.killed)
     const states = await c.waitForHealthy(90_000)
     const healthyMs = Date.now() - restartedAt
     let rejoinedIds: string[] = []
     while (Date.now() - restartedAt < 90_000) {
-      rejoinedIds = await orderIds(c, killed.member).catch(() => [])
+      rejoinedIds = await orderIds(c, run.killed, 'orders').catch(() => [])
       if (rejoinedIds.length === onLeader.length) break
       await sleep(200)
     }
     const rejoinMs = Date.now() - restartedAt
-    const oldState = states.find((s) => s.name === killed.member.name)
+    const oldState = states.find((s) => s.name === run.killed.name)
     const leaderState = states.find((s) => s.name === newLeader.name)
-    const rewound = /pg_rewind/i.test(c.logTail(killed.member, 400))
+    const rewound = /pg_rewind/i.test(c.logTail(run.killed, 400))
     console.log(
-      `failover: old leader ${killed.member.name} back as ${oldState?.role} on timeline ${oldState?.timeline} (leader's ${leaderState?.timeline}) ` +
-        `${healthyMs} ms after restart, with the leader's ${onLeader.length} rows after ${rejoinMs} ms; pg_rewind in its log: ${rewound}`,
+      `orders: old leader ${run.killed.name} back as ${oldState?.role} on timeline ${oldState?.timeline} (leader's ${leaderState?.timeline}) ` +
+        `${healthyMs} ms after restart, holding the leader's ${onLeader.length} rows after ${rejoinMs} ms; pg_rewind in its log: ${rewound}`,
     )
     expect(oldState?.role).not.toBe('leader')
     expect(oldState?.timeline).toBe(leaderState?.timeline)
     expect(rejoinedIds).toEqual(onLeader)
     // Rejoined as a standby: it refuses writes.
-    await expect(onMember(c, killed.member, (client) => client.query(`INSERT INTO orders VALUES ('x', 0, 0, 0)`))).rejects.toMatchObject({ code: '25006' })
+    await expect(onMember(c, run.killed, (client) => client.query(`INSERT INTO orders VALUES ('x', 0, 0, 0)`))).rejects.toMatchObject({ code: '25006' })
+  })
+
+  it.runIf(fs.existsSync(HAPROXY))('loses and doubles nothing through HAProxy following Patroni, for comparison', async () => {
+    const c = cluster!
+    await c.waitForHealthy(90_000)
+    const router = await c.startHaproxy()
+    const pool = new pg.Pool({ ...parseDatabaseUrl(c.url).connection, ...router, max: WRITERS + 2, connectionTimeoutMillis: 5_000 })
+    // Without these a connection dying under HAProxy kills the process.
+    pool.on('error', () => {})
+    pool.on('connect', (client) => client.on('error', () => {}))
+    pools.push(pool)
+    // HAProxy marks the leader up only after its checks pass.
+    const deadline = Date.now() + 30_000
+    while ((await pool.query('SELECT 1').catch(() => undefined)) === undefined && Date.now() < deadline) await sleep(200)
+
+    const run = await writeThroughFailover(c, pool, 'orders_haproxy')
+    const newLeader = await c.waitForLeader(30_000)
+    expect(newLeader.name).not.toBe(run.killed.name)
+    await expectEveryOrderOnce(c, run, newLeader, 'orders_haproxy')
   })
 })

@@ -15,6 +15,7 @@ const PG_BIN = '/usr/lib/postgresql/15/bin'
 const PYTHON = '/usr/bin/python3'
 const PATRONI = '/usr/bin/patroni'
 const ETCD = '/usr/bin/etcd'
+export const HAPROXY = '/usr/sbin/haproxy'
 const SUBREAPER = path.join(import.meta.dirname, 'subreaper.py')
 const SUPERUSER = { username: 'postgres', password: 'till-ha-test' }
 const REPLICATION = { username: 'replicator', password: 'till-ha-replication' }
@@ -55,6 +56,11 @@ export interface Cluster {
   restart(member: Member): void
   /** The end of a member's Patroni and PostgreSQL log, for a failure message. */
   logTail(member: Member, lines?: number): string
+  /**
+   * Starts HAProxy in front of the members (Debian's `haproxy`), routing to whichever one
+   * answers 200 on Patroni's `GET /primary`; resolves with its loopback address once it listens.
+   */
+  startHaproxy(): Promise<PgHost>
   /** Kills everything, removes the temporary folder, and throws if any process survived. */
   stop(): Promise<void>
 }
@@ -139,6 +145,45 @@ async function getJson(url: string): Promise<unknown> {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * TCP passthrough to the member whose Patroni answers 200 on `GET /primary`. A member is
+ * marked down after 3 failed checks a second apart, not one, so one slow answer under load
+ * does not cut every connection; once down, its sessions are shut so no client keeps writing
+ * to a demoted primary.
+ */
+function haproxyConfig(port: number, members: readonly Member[]): string {
+  return [
+    'global',
+    '  maxconn 200',
+    'defaults',
+    '  mode tcp',
+    '  timeout connect 2s',
+    '  timeout client 30m',
+    '  timeout server 30m',
+    '  timeout check 2s',
+    'listen primary',
+    `  bind 127.0.0.1:${port}`,
+    '  option httpchk GET /primary',
+    '  http-check expect status 200',
+    '  default-server inter 1s fall 3 rise 2 on-marked-down shutdown-sessions',
+    ...members.map((m) => `  server ${m.name} 127.0.0.1:${m.pgPort} check port ${m.apiPort}`),
+    '',
+  ].join('\n')
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1')
+    const done = (yes: boolean) => {
+      socket.destroy()
+      resolve(yes)
+    }
+    socket.once('connect', () => done(true))
+    socket.once('error', () => done(false))
+    socket.setTimeout(1_000, () => done(false))
+  })
+}
 
 /** Processes whose working folder is inside `dir`: PostgreSQL's is its data folder. */
 function processesIn(dir: string): number[] {
@@ -336,6 +381,16 @@ export async function startCluster(): Promise<Cluster> {
       const killedAt = Date.now()
       await killMachine(member.name)
       return { member, killedAt }
+    },
+    async startHaproxy() {
+      const [port] = await freePorts(1)
+      const dir = path.join(root, 'haproxy')
+      fs.mkdirSync(dir, { recursive: true })
+      const config = path.join(dir, 'haproxy.cfg')
+      fs.writeFileSync(config, haproxyConfig(port!, members))
+      run('haproxy', dir, [HAPROXY, '-db', '-f', config])
+      await until('HAProxy listening', 10_000, async () => ((await accepts(port!)) ? true : undefined))
+      return { host: '127.0.0.1', port: port! }
     },
     restart(member) {
       if (running.has(member.name)) throw new Error(`patroni: ${member.name} is still running`)
