@@ -261,14 +261,28 @@ describe('a Patroni cluster', () => {
     const c = cluster!
     await c.waitForHealthy(90_000)
     const router = await c.startHaproxy()
-    const pool = new pg.Pool({ ...parseDatabaseUrl(c.url).connection, ...router, max: WRITERS + 2, connectionTimeoutMillis: 5_000 })
+    const connection = { ...parseDatabaseUrl(c.url).connection, ...router }
+    // HAProxy counts every member up until its checks say otherwise, so its first connections
+    // can land on a standby: wait until fresh connections keep landing on the primary.
+    const started = Date.now()
+    for (let onPrimary = 0; onPrimary < 5; ) {
+      if (Date.now() - started > 30_000) throw new Error('HAProxy never settled on the primary')
+      const client = new pg.Client(connection)
+      client.on('error', () => {})
+      const recovering = await client
+        .connect()
+        .then(() => client.query<{ recovering: boolean }>('SELECT pg_is_in_recovery() AS recovering'))
+        .then((r) => r.rows[0]?.recovering, () => undefined)
+        .finally(() => client.end().catch(() => {}))
+      onPrimary = recovering === false ? onPrimary + 1 : 0
+      await sleep(200)
+    }
+    console.log(`orders_haproxy: HAProxy routed every new connection to the primary ${Date.now() - started} ms after it started listening`)
+    const pool = new pg.Pool({ ...connection, max: WRITERS + 2, connectionTimeoutMillis: 5_000 })
     // Without these a connection dying under HAProxy kills the process.
     pool.on('error', () => {})
     pool.on('connect', (client) => client.on('error', () => {}))
     pools.push(pool)
-    // HAProxy marks the leader up only after its checks pass.
-    const deadline = Date.now() + 30_000
-    while ((await pool.query('SELECT 1').catch(() => undefined)) === undefined && Date.now() < deadline) await sleep(200)
 
     const run = await writeThroughFailover(c, pool, 'orders_haproxy')
     const newLeader = await c.waitForLeader(30_000)
