@@ -85,7 +85,7 @@ export class PrimaryPool {
     this.#url = url
     this.#max = options.max ?? 10
     this.#waitMillis = options.waitForPrimaryMillis ?? 30_000
-    this.#probeMillis = options.probeTimeoutMillis ?? url.connection.connectionTimeoutMillis ?? 2_000
+    this.#probeMillis = options.probeTimeoutMillis ?? url.options.connectionTimeoutMillis ?? 2_000
     this.#onPrimaryChange = options.onPrimaryChange ?? (() => {})
   }
 
@@ -203,9 +203,9 @@ export class PrimaryPool {
     const pool = new pg.Pool({
       ...clientConfig(this.#url, host),
       max: this.#max,
-      connectionTimeoutMillis: this.#url.connection.connectionTimeoutMillis ?? 10_000,
+      connectionTimeoutMillis: this.#url.options.connectionTimeoutMillis ?? 10_000,
       // A primary that vanishes without closing its sockets is noticed by keepalives.
-      keepAlive: this.#url.connection.keepAlive ?? true,
+      keepAlive: this.#url.options.keepAlive ?? true,
     })
     const primary = () => this.#primary?.pool === pool && this.#primary
     const onError = (err: Error) => {

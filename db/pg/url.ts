@@ -10,16 +10,17 @@ export interface PgHost {
 /** The libpq values of `target_session_attrs` a store that writes can live with. */
 type TargetSessionAttrs = 'any' | 'read-write' | 'primary'
 
-/** What node-postgres needs to open one connection, less the host and port. */
-export type ConnectionOptions = Pick<
-  pg.ClientConfig,
-  'user' | 'password' | 'database' | 'application_name' | 'connectionTimeoutMillis' | 'ssl' | 'options' | 'keepAlive' | 'keepAliveInitialDelayMillis'
->
+/** The URL's query parameters, as node-postgres's own options. */
+type ClientOptions = Pick<pg.ClientConfig, 'application_name' | 'connectionTimeoutMillis' | 'ssl' | 'options' | 'keepAlive' | 'keepAliveInitialDelayMillis'>
 
 export interface DatabaseUrl {
   hosts: readonly PgHost[]
+  user?: string
+  /** Percent-decoded; never part of an error message. */
+  password?: string
+  database?: string
   targetSessionAttrs: TargetSessionAttrs
-  connection: ConnectionOptions
+  options: ClientOptions
 }
 
 /** `DATABASE_URL` cannot be used as written; the message says why and never repeats the password. */
@@ -39,7 +40,7 @@ const ENCODE_CREDENTIALS = "has a raw '@', '?' or '#' where none can be: percent
 // setting the owner believes is in force. `statement_timeout` is deliberately absent: under
 // synchronous replication a timeout that fires while COMMIT waits for the standby returns
 // success with only a warning, and the commit exists on the primary alone.
-const PARAMETERS: Record<string, (value: string, into: ConnectionOptions) => void> = {
+const PARAMETERS: Record<string, (value: string, into: ClientOptions) => void> = {
   target_session_attrs: () => {},
   application_name: (value, into) => {
     into.application_name = value
@@ -94,13 +95,13 @@ export function parseDatabaseUrl(url: string): DatabaseUrl {
   const hostList = pathStart === -1 ? location : location.slice(0, pathStart)
   const path = pathStart === -1 ? '' : location.slice(pathStart)
 
-  const connection: ConnectionOptions = {}
+  const credentials: Pick<DatabaseUrl, 'user' | 'password' | 'database'> = {}
   if (userInfo !== undefined) {
     const colon = userInfo.indexOf(':')
     const user = decode('user name', colon === -1 ? userInfo : userInfo.slice(0, colon))
-    if (user) connection.user = user
+    if (user) credentials.user = user
     // The password is decoded but never quoted back, whatever is wrong with it.
-    if (colon !== -1) connection.password = decode('password', userInfo.slice(colon + 1))
+    if (colon !== -1) credentials.password = decode('password', userInfo.slice(colon + 1))
   }
 
   const hosts = parseHosts(hostList)
@@ -108,14 +109,15 @@ export function parseDatabaseUrl(url: string): DatabaseUrl {
   if (path !== '' && path !== '/') {
     const database = decode('database name', path.slice(1))
     if (database.includes('/')) throw new InvalidDatabaseUrl('has a path with more than one part: it names one database')
-    connection.database = database
+    credentials.database = database
   }
 
   const params = parseQuery(query)
+  const options: ClientOptions = {}
   for (const [name, value] of params) {
     const apply = PARAMETERS[name]
     if (!apply) throw new InvalidDatabaseUrl(`has an unknown parameter ${quote(name)} (known: ${Object.keys(PARAMETERS).join(', ')})`)
-    apply(value, connection)
+    apply(value, options)
   }
 
   const targetSessionAttrs = parseTargetSessionAttrs(params.get('target_session_attrs'))
@@ -124,7 +126,7 @@ export function parseDatabaseUrl(url: string): DatabaseUrl {
       `names ${hosts.length} hosts but not target_session_attrs=read-write: without it libpq tools connect to whichever answers first, a standby included`,
     )
   }
-  return { hosts, targetSessionAttrs, connection }
+  return { hosts, ...credentials, targetSessionAttrs, options }
 }
 
 function parseHosts(list: string): PgHost[] {
@@ -202,5 +204,6 @@ function quote(value: string): string {
 
 /** The node-postgres configuration for one of the URL's hosts. */
 export function clientConfig(url: DatabaseUrl, host: PgHost): pg.ClientConfig {
-  return { ...url.connection, host: host.host, port: host.port }
+  const { user, password, database, options } = url
+  return { user, password, database, ...options, host: host.host, port: host.port }
 }

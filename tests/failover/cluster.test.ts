@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PrimaryPool } from '@/db/pg/primary'
-import { parseDatabaseUrl, type PgHost } from '@/db/pg/url'
+import { clientConfig, parseDatabaseUrl, type PgHost } from '@/db/pg/url'
 import { HAPROXY, startCluster, type Cluster, type Member } from '../support/patroni'
 
 // A three-member Patroni cluster with synchronous replication, its leader SIGKILLed while
@@ -45,7 +45,7 @@ interface Db {
 
 /** One member's own PostgreSQL, leader or standby, for reading what it holds. */
 async function onMember<T>(c: Cluster, member: Member, read: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ ...parseDatabaseUrl(c.url).connection, host: '127.0.0.1', port: member.pgPort })
+  const client = new pg.Client(clientConfig(parseDatabaseUrl(c.url), { host: '127.0.0.1', port: member.pgPort }))
   client.on('error', () => {})
   await client.connect()
   try {
@@ -261,7 +261,7 @@ describe('a Patroni cluster', () => {
     const c = cluster!
     await c.waitForHealthy(90_000)
     const router = await c.startHaproxy()
-    const connection = { ...parseDatabaseUrl(c.url).connection, ...router }
+    const connection = clientConfig(parseDatabaseUrl(c.url), router)
     // HAProxy counts every member up until its checks say otherwise, so its first connections
     // can land on a standby: wait until fresh connections keep landing on the primary.
     const started = Date.now()

@@ -30,15 +30,26 @@ describe('parseDatabaseUrl', () => {
       { host: '::1', port: 5435 },
     ])
     expect(url.targetSessionAttrs).toBe('read-write')
-    expect(url.connection).toEqual({ user: 'till', password: SECRET, database: 'shop', application_name: 'till', connectionTimeoutMillis: 3000 })
-    expect(clientConfig(url, url.hosts[2]!)).toMatchObject({ host: '::1', port: 5435, user: 'till', database: 'shop' })
+    expect(url).toMatchObject({ user: 'till', password: SECRET, database: 'shop' })
+    expect(url.options).toEqual({ application_name: 'till', connectionTimeoutMillis: 3000 })
+    expect(clientConfig(url, url.hosts[2]!)).toEqual({
+      host: '::1',
+      port: 5435,
+      user: 'till',
+      password: SECRET,
+      database: 'shop',
+      application_name: 'till',
+      connectionTimeoutMillis: 3000,
+    })
   })
 
   it('reads a single host as before, with libpq’s default port when none is given', () => {
     expect(parseDatabaseUrl('postgresql://till@localhost/shop')).toEqual({
       hosts: [{ host: 'localhost', port: 5432 }],
+      user: 'till',
+      database: 'shop',
       targetSessionAttrs: 'any',
-      connection: { user: 'till', database: 'shop' },
+      options: {},
     })
     expect(parseDatabaseUrl('postgres://127.0.0.1:6000').hosts).toEqual([{ host: '127.0.0.1', port: 6000 }])
     expect(parseDatabaseUrl('postgres://[::1]/shop').hosts).toEqual([{ host: '::1', port: 5432 }])
@@ -55,17 +66,17 @@ describe('parseDatabaseUrl', () => {
 
   it('percent-decodes the user, password and database', () => {
     const url = parseDatabaseUrl('postgres://till%40shop:p%40ss%2Fw%3Ard%25%3F@h1/my%20shop')
-    expect(url.connection).toMatchObject({ user: 'till@shop', password: 'p@ss/w:rd%?', database: 'my shop' })
+    expect(url).toMatchObject({ user: 'till@shop', password: 'p@ss/w:rd%?', database: 'my shop' })
   })
 
   it('reads a password with a raw slash or colon, as libpq users write them', () => {
-    expect(parseDatabaseUrl('postgres://till:a/b:c@h1:5432/shop').connection).toMatchObject({ password: 'a/b:c', database: 'shop' })
+    expect(parseDatabaseUrl('postgres://till:a/b:c@h1:5432/shop')).toMatchObject({ password: 'a/b:c', database: 'shop' })
   })
 
   it('turns the options node-postgres understands into its own settings', () => {
     const url = parseDatabaseUrl('postgres://h1/shop?sslmode=require&keepalives=1&keepalives_idle=30&options=-c%20search_path%3Dtill')
-    expect(url.connection).toEqual({ database: 'shop', ssl: true, keepAlive: true, keepAliveInitialDelayMillis: 30_000, options: '-c search_path=till' })
-    expect(parseDatabaseUrl('postgres://h1/shop?sslmode=disable').connection.ssl).toBe(false)
+    expect(url.options).toEqual({ ssl: true, keepAlive: true, keepAliveInitialDelayMillis: 30_000, options: '-c search_path=till' })
+    expect(parseDatabaseUrl('postgres://h1/shop?sslmode=disable').options.ssl).toBe(false)
   })
 
   it('refuses input that is not a PostgreSQL URL', () => {
