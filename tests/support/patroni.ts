@@ -12,11 +12,11 @@ import type { PgHost } from '@/db/pg/url'
 // Debian's own binaries by path: a python3 or patroni earlier on PATH (pyenv, a virtualenv)
 // would be another interpreter, and one the postgres user may not be able to read.
 const PG_BIN = '/usr/lib/postgresql/15/bin'
-const PYTHON = '/usr/bin/python3'
+export const PYTHON = '/usr/bin/python3'
 const PATRONI = '/usr/bin/patroni'
 const ETCD = '/usr/bin/etcd'
 export const HAPROXY = '/usr/sbin/haproxy'
-const SUBREAPER = path.join(import.meta.dirname, 'subreaper.py')
+export const SUBREAPER = path.join(import.meta.dirname, 'subreaper.py')
 const SUPERUSER = { username: 'postgres', password: 'till-ha-test' }
 const REPLICATION = { username: 'replicator', password: 'till-ha-replication' }
 
@@ -186,7 +186,7 @@ function accepts(port: number): Promise<boolean> {
 }
 
 /** Processes whose working folder is inside `dir`: PostgreSQL's is its data folder. */
-function processesIn(dir: string): number[] {
+export function processesIn(dir: string): number[] {
   const found: number[] = []
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue
@@ -380,6 +380,8 @@ export async function startCluster(): Promise<Cluster> {
       if (!member) throw new Error('patroni: no leader to kill')
       const killedAt = Date.now()
       await killMachine(member.name)
+      const left = processesIn(member.dir)
+      if (left.length > 0) throw new Error(`patroni: ${member.name} killed, but processes ${left.join(', ')} still run in its folder`)
       return { member, killedAt }
     },
     async startHaproxy() {
