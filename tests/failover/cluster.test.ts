@@ -257,6 +257,47 @@ describe('a Patroni cluster', () => {
     await expect(onMember(c, run.killed, (client) => client.query(`INSERT INTO orders VALUES ('x', 0, 0, 0)`))).rejects.toMatchObject({ code: '25006' })
   })
 
+  it('follows a switchover: the old primary, demoted, is let go and the new one found', async () => {
+    const c = cluster!
+    await c.waitForHealthy(90_000)
+    const pool = new PrimaryPool(parseDatabaseUrl(c.url), { waitForPrimaryMillis: FAILOVER_BOUND_MS })
+    pools.push(pool)
+    await pool.query('CREATE TABLE switchover_writes (id int PRIMARY KEY, port int NOT NULL)')
+    const first = (await pool.query<{ port: number }>('SELECT inet_server_port() AS port')).rows[0]!.port
+    const requestedAt = Date.now()
+    const switching = c.switchover()
+    // Awaited below; a refusal must not surface as an unhandled rejection meanwhile.
+    switching.catch(() => {})
+    // One writer goes on through the switchover; each id is retried until acknowledged.
+    let id = 0
+    let port = first
+    let failures = 0
+    while (port === first) {
+      if (Date.now() - requestedAt > FAILOVER_BOUND_MS) throw new Error(`still writing to ${first} ${FAILOVER_BOUND_MS} ms after the switchover`)
+      try {
+        const { rows } = await pool.query<{ port: number }>(
+          'INSERT INTO switchover_writes VALUES ($1, inet_server_port()) ON CONFLICT (id) DO NOTHING RETURNING port',
+          [id],
+        )
+        port = rows[0]?.port ?? port
+        id++
+      } catch {
+        failures++
+        await sleep(50)
+      }
+    }
+    const { from } = await switching
+    expect(from.pgPort).toBe(first)
+    const leader = await c.waitForLeader(30_000)
+    console.log(
+      `switchover: writes moved from port ${first} to ${port} ${Date.now() - requestedAt} ms after the request (from the request, not the demotion), ${id} writes; ` +
+        `${failures} failed attempts; searches: ${pool.searches}`,
+    )
+    expect(port).toBe(leader.pgPort)
+    expect(pool.primary?.port).toBe(leader.pgPort)
+    expect((await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM switchover_writes')).rows[0]!.n).toBe(id)
+  })
+
   it.runIf(fs.existsSync(HAPROXY))('loses and doubles nothing through HAProxy following Patroni, for comparison', async () => {
     const c = cluster!
     await c.waitForHealthy(90_000)

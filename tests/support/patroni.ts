@@ -52,6 +52,8 @@ export interface Cluster {
   states(): Promise<MemberState[]>
   /** SIGKILLs every process of the leader's machine at once; resolves once they are gone. */
   killLeader(): Promise<{ member: Member; killedAt: number }>
+  /** Asks Patroni to hand leadership to the synchronous standby, gracefully; resolves once it says it has. */
+  switchover(): Promise<{ from: Member; requestedAt: number }>
   /** Starts a member's Patroni again on its data directory, as a machine coming back. */
   restart(member: Member): void
   /** The end of a member's Patroni and PostgreSQL log, for a failure message. */
@@ -393,6 +395,19 @@ export async function startCluster(): Promise<Cluster> {
       run('haproxy', dir, [HAPROXY, '-db', '-f', config])
       await until('HAProxy listening', 10_000, async () => ((await accepts(port!)) ? true : undefined))
       return { host: '127.0.0.1', port: port! }
+    },
+    async switchover() {
+      const from = await leader()
+      if (!from) throw new Error('patroni: no leader to switch over from')
+      const requestedAt = Date.now()
+      const response = await fetch(`http://127.0.0.1:${from.apiPort}/switchover`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ leader: from.name }),
+        signal: AbortSignal.timeout(60_000),
+      })
+      if (!response.ok) throw new Error(`patroni: switchover refused (${response.status}): ${await response.text()}`)
+      return { from, requestedAt }
     },
     restart(member) {
       if (running.has(member.name)) throw new Error(`patroni: ${member.name} is still running`)
