@@ -111,8 +111,9 @@ export class PrimaryPool {
       try {
         client = await primary.pool.connect()
       } catch (err) {
-        if (!isNotPrimaryError(err) || this.#ended || Date.now() >= deadline) throw err
+        if (!isNotPrimaryError(err)) throw err
         this.#forget(primary)
+        if (this.#ended || Date.now() >= deadline) throw err
         continue
       }
       const release = client.release
