@@ -8,8 +8,9 @@ import { HAPROXY, startCluster, type Cluster, type Member } from '../support/pat
 // A three-member Patroni cluster with synchronous replication, its leader SIGKILLed while
 // eight writers insert orders: every acknowledged order must be on the new leader exactly
 // once, and the old leader must rejoin with the same rows. The writers go through the
-// primary-following pool (db/pg/primary.ts) and then, for comparison, through HAProxy
-// following Patroni's REST API (skipped when Debian's `haproxy` is not installed).
+// primary-following pool (db/pg/primary.ts), which must also follow a graceful switchover,
+// and then, for comparison, through HAProxy following Patroni's REST API (skipped when
+// Debian's `haproxy` is not installed). Figures are printed; decision 040 records them.
 // Needs Debian's `postgresql` 15, `patroni` and `etcd-server`; run as root (the cluster runs
 // as the `postgres` user). `npm run test:failover:cluster`.
 
