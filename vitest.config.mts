@@ -35,6 +35,22 @@ export default defineConfig({
           sequence: { groupOrder: 1 },
         },
       },
+      {
+        resolve: { alias },
+        test: {
+          // A three-member Patroni cluster with etcd, started and killed by the test itself: about
+          // 0.8 GB and both cores, so it runs alone and only when asked (`npm run
+          // test:failover:cluster`), never as part of `npm test`.
+          name: 'failover',
+          include: ['tests/failover/**/*.test.ts'],
+          environment: 'node',
+          env: { LOG_LEVEL: 'error' },
+          testTimeout: 300_000,
+          hookTimeout: 180_000,
+          maxWorkers: 1,
+          sequence: { groupOrder: 2 },
+        },
+      },
     ],
   },
 })
