@@ -1,6 +1,6 @@
 import 'server-only'
 import { and, eq, gt, inArray, lte, sql, type SQL } from 'drizzle-orm'
-import { afterCommit, getDb, write, type Tx } from '@/db'
+import { afterCommit, getDb, prepared, write, type Tx } from '@/db'
 import { adminUsers, orders, stockHolds, stockLedger, variants, type StockReason } from '@/db/schema'
 import * as audit from './audit'
 import * as cache from './cache'
@@ -46,6 +46,15 @@ function availableOfSql(variantId: number, now: number): SQL<number> {
 function announce(variantIds: readonly number[]): void {
   cache.markStockChanged(variantIds)
   afterCommit('stockAlerts.scan', () => stockAlerts.scanIfWaiting())
+}
+
+/**
+ * The same for a change that only takes units (a hold placed or kept, a sale): nothing can
+ * have come back, so the stock alerts have nothing to look for. (Their look cost a query after
+ * every order; a hold released along the way announces itself, with the look.)
+ */
+function announceTaken(variantIds: readonly number[]): void {
+  cache.markStockChanged(variantIds)
 }
 
 /** Units that can still be sold, per variant id (missing ids are absent from the map). */
@@ -114,7 +123,7 @@ export function placeHolds(
     }
     ids.push(Number(inserted.lastInsertRowid))
   }
-  announce(input.lines.map((l) => l.variantId))
+  announceTaken(input.lines.map((l) => l.variantId))
   return ids
 }
 
@@ -204,7 +213,7 @@ export function keepUntilSettled(tx: Tx, sessionId: string, lines: { variantId: 
       WHERE ${availableOfSql(line.variantId, now)} >= ${line.quantity}`).changes
     if (held === 0) shortVariantIds.push(line.variantId)
   }
-  if (lines.length) announce(lines.map((l) => l.variantId))
+  if (lines.length) announceTaken(lines.map((l) => l.variantId))
   return { shortVariantIds }
 }
 
@@ -216,20 +225,12 @@ export function keepUntilSettled(tx: Tx, sessionId: string, lines: { variantId: 
  */
 export function commitSale(tx: Tx, sessionId: string, lines: { variantId: number; quantity: number }[]): { shortVariantIds: number[] } {
   const shortVariantIds: number[] = []
-  const holds = tx
-    .select({ id: stockHolds.id, variantId: stockHolds.variantId, quantity: stockHolds.quantity, status: stockHolds.status })
-    .from(stockHolds)
-    .where(eq(stockHolds.stripeCheckoutSessionId, sessionId))
-    .all()
+  // In `tx`: the prepared statements run on the same connection, inside its transaction.
+  const holds = sale().holdsOf.all({ sessionId })
   for (const line of lines) {
     const hold = holds.find((h) => h.variantId === line.variantId && h.status !== 'converted')
-    if (hold) tx.update(stockHolds).set({ status: 'converted' }).where(eq(stockHolds.id, hold.id)).run()
-    const taken = tx
-      .update(variants)
-      .set({ stock: sql`${variants.stock} - ${line.quantity}`, updatedAt: Date.now() })
-      .where(and(eq(variants.id, line.variantId), sql`${variants.stock} >= ${line.quantity}`))
-      .returning({ stock: variants.stock })
-      .get()
+    if (hold) sale().convertHold.run({ id: hold.id })
+    const taken = sale().take.get({ variantId: line.variantId, quantity: line.quantity, now: Date.now() })
     if (taken) {
       ledger(tx, { variantId: line.variantId, delta: -line.quantity, stockAfter: taken.stock, reason: 'sale', note: sessionId, orderId: orderIdOf(tx, sessionId) })
     } else {
@@ -243,9 +244,26 @@ export function commitSale(tx: Tx, sessionId: string, lines: { variantId: number
   }
   // Any hold of this session not matched by a line (the session bought less) is released.
   releaseForSession(tx, sessionId)
-  announce(lines.map((l) => l.variantId))
+  announceTaken(lines.map((l) => l.variantId))
   return { shortVariantIds }
 }
+
+// Every paid order runs these (commitSale): built once (db.prepared), not per call.
+const sale = () =>
+  prepared('inventory.sale', (db) => ({
+    holdsOf: db
+      .select({ id: stockHolds.id, variantId: stockHolds.variantId, quantity: stockHolds.quantity, status: stockHolds.status })
+      .from(stockHolds)
+      .where(eq(stockHolds.stripeCheckoutSessionId, sql.placeholder('sessionId')))
+      .prepare(),
+    convertHold: db.update(stockHolds).set({ status: 'converted' }).where(eq(stockHolds.id, sql.placeholder('id'))).prepare(),
+    take: db
+      .update(variants)
+      .set({ stock: sql`${variants.stock} - ${sql.placeholder('quantity')}`, updatedAt: sql`${sql.placeholder('now')}` })
+      .where(and(eq(variants.id, sql.placeholder('variantId')), sql`${variants.stock} >= ${sql.placeholder('quantity')}`))
+      .returning({ stock: variants.stock })
+      .prepare(),
+  }))
 
 // ---------------------------------------------------------------------------------------
 // The stock ledger
@@ -253,14 +271,33 @@ export function commitSale(tx: Tx, sessionId: string, lines: { variantId: number
 type LedgerEntry = { variantId: number; delta: number; stockAfter: number; reason: StockReason; note?: string; adminUserId?: number | null; orderId?: number | null }
 
 function ledger(tx: Tx, entry: LedgerEntry): void {
-  tx.insert(stockLedger)
-    .values({ ...entry, note: (entry.note ?? '').slice(0, 500), adminUserId: entry.adminUserId ?? null, orderId: entry.orderId ?? null, createdAt: Date.now() })
-    .run()
+  // In `tx`: the prepared insert runs on the same connection, inside its transaction.
+  ledgerInsert().run({ ...entry, note: (entry.note ?? '').slice(0, 500), adminUserId: entry.adminUserId ?? null, orderId: entry.orderId ?? null, createdAt: Date.now() })
 }
 
 function orderIdOf(tx: Tx, sessionId: string): number | null {
-  return tx.select({ id: orders.id }).from(orders).where(eq(orders.stripeCheckoutSessionId, sessionId)).get()?.id ?? null
+  return orderOfSession().get({ sessionId })?.id ?? null
 }
+
+// Every stock change writes a ledger row, every sale looks up its order: built once.
+const ledgerInsert = () =>
+  prepared('inventory.ledger', (db) =>
+    db
+      .insert(stockLedger)
+      .values({
+        variantId: sql.placeholder('variantId'),
+        delta: sql.placeholder('delta'),
+        stockAfter: sql.placeholder('stockAfter'),
+        reason: sql.placeholder('reason'),
+        note: sql.placeholder('note'),
+        adminUserId: sql.placeholder('adminUserId'),
+        orderId: sql.placeholder('orderId'),
+        createdAt: sql.placeholder('createdAt'),
+      })
+      .prepare(),
+  )
+const orderOfSession = () =>
+  prepared('inventory.orderOfSession', (db) => db.select({ id: orders.id }).from(orders).where(eq(orders.stripeCheckoutSessionId, sql.placeholder('sessionId'))).prepare())
 
 /**
  * The owner moves stock by `delta` (received a delivery, found breakage, counted the shelf).

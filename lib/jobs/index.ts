@@ -1,7 +1,7 @@
 import 'server-only'
 import { Cron } from 'croner'
 import { and, eq, sql, type SQL } from 'drizzle-orm'
-import { getDb, write, type Tx } from '@/db'
+import { getDb, prepared, write, type Tx } from '@/db'
 import { jobs } from '@/db/schema'
 import { log } from '@/lib/log'
 import * as lease from './lease'
@@ -40,12 +40,20 @@ const workerId = lease.processId
 
 /** Queues a job; false when one with the same unique key exists already (nothing was queued). */
 export function enqueue(tx: Tx, kind: string, payload: Record<string, unknown> = {}, options: { uniqueKey?: string; runAt?: number; maxAttempts?: number } = {}): boolean {
-  const { changes } = tx.insert(jobs)
-    .values({ kind, payload, uniqueKey: options.uniqueKey ?? null, runAt: options.runAt ?? Date.now(), maxAttempts: options.maxAttempts ?? 8 })
-    .onConflictDoNothing({ target: jobs.uniqueKey })
-    .run()
+  // In `tx`: the prepared insert runs on the same connection, inside its transaction.
+  const { changes } = insertJob().run({ kind, payload, uniqueKey: options.uniqueKey ?? null, runAt: options.runAt ?? Date.now(), maxAttempts: options.maxAttempts ?? 8 })
   return changes === 1
 }
+
+// Every order, email and scheduled slot enqueues: built once (db.prepared), not per call.
+const insertJob = () =>
+  prepared('jobs.insert', (db) =>
+    db
+      .insert(jobs)
+      .values({ kind: sql.placeholder('kind'), payload: sql.placeholder('payload'), uniqueKey: sql.placeholder('uniqueKey'), runAt: sql.placeholder('runAt'), maxAttempts: sql.placeholder('maxAttempts') })
+      .onConflictDoNothing({ target: jobs.uniqueKey })
+      .prepare(),
+  )
 
 /**
  * Settles a queued job without running it: the reason it was queued stopped being true in the

@@ -1,6 +1,6 @@
 import 'server-only'
 import { eq, sql } from 'drizzle-orm'
-import { getDb, write } from '@/db'
+import { getDb, prepared, write } from '@/db'
 import { orders, stripeEvents } from '@/db/schema'
 import * as checkoutReminders from '@/lib/checkout-reminders'
 import * as inventory from '@/lib/inventory'
@@ -45,12 +45,12 @@ class AlreadyProcessed extends Error {}
  * answers 500 and Stripe retries); the failure is recorded on the event's row.
  */
 export async function applyEvent(event: payments.EventFacts): Promise<HandleResult> {
-  if (getDb().select({ processedAt: stripeEvents.processedAt }).from(stripeEvents).where(eq(stripeEvents.id, event.id)).get()?.processedAt) return { outcome: 'duplicate' }
+  if (processedAt().get({ id: event.id })?.processedAt) return { outcome: 'duplicate' }
   try {
     let step: Step
     if (!(HANDLED_TYPES as readonly string[]).includes(event.type)) step = { kind: 'ignored' }
     else if (event.session) {
-      const order = getDb().select({ id: orders.id, status: orders.status }).from(orders).where(eq(orders.stripeCheckoutSessionId, event.session.sessionId)).get() ?? null
+      const order = orderOfSession().get({ sessionId: event.session.sessionId }) ?? null
       step = sessionStep(event.session, order)
     } else step = await paymentStep(event)
     // Whose sale it is was settled before the read (sessionStep on the event's copy,
@@ -60,12 +60,7 @@ export async function applyEvent(event: payments.EventFacts): Promise<HandleResu
     const outcome: Outcome = step.kind === 'foreign' || step.kind === 'ignored' ? step.kind : 'applied'
     const orderId = write((tx) => {
       // The event's row first: a twin delivery that recorded it already wins, and this one rolls back.
-      const now = Date.now()
-      const { changes } = tx.run(sql`
-        INSERT INTO stripe_events (id, type, object_id, stripe_created_at, received_at, processed_at, attempts, error, outcome)
-        VALUES (${event.id}, ${event.type}, ${event.objectId}, ${event.created * 1000}, ${now}, ${now}, 1, NULL, ${outcome})
-        ON CONFLICT(id) DO UPDATE SET processed_at = excluded.processed_at, attempts = attempts + 1, error = NULL, outcome = excluded.outcome
-        WHERE stripe_events.processed_at IS NULL`)
+      const { changes } = recordEvent().run({ id: event.id, type: event.type, objectId: event.objectId, createdAt: event.created * 1000, now: Date.now(), outcome })
       if (changes !== 1) throw new AlreadyProcessed()
       if (step.kind === 'expire') {
         inventory.releaseForSession(tx, event.session!.sessionId)
@@ -83,6 +78,22 @@ export async function applyEvent(event: payments.EventFacts): Promise<HandleResu
     throw err
   }
 }
+
+// Every event asks these; built once (db.prepared), as drizzle would rebuild them each time.
+const processedAt = () =>
+  prepared('intake.processedAt', (db) => db.select({ processedAt: stripeEvents.processedAt }).from(stripeEvents).where(eq(stripeEvents.id, sql.placeholder('id'))).prepare())
+const orderOfSession = () =>
+  prepared('intake.orderOfSession', (db) =>
+    db.select({ id: orders.id, status: orders.status }).from(orders).where(eq(orders.stripeCheckoutSessionId, sql.placeholder('sessionId'))).prepare(),
+  )
+const recordEvent = () =>
+  prepared('intake.recordEvent', (db) =>
+    db.$client.prepare(`
+      INSERT INTO stripe_events (id, type, object_id, stripe_created_at, received_at, processed_at, attempts, error, outcome)
+      VALUES (@id, @type, @objectId, @createdAt, @now, @now, 1, NULL, @outcome)
+      ON CONFLICT(id) DO UPDATE SET processed_at = excluded.processed_at, attempts = attempts + 1, error = NULL, outcome = excluded.outcome
+      WHERE stripe_events.processed_at IS NULL`),
+  )
 
 /** A refund or dispute: the session of its payment (this store's order, or none: foreign), read fresh. */
 async function paymentStep(event: payments.EventFacts): Promise<Step> {

@@ -1,7 +1,7 @@
 import 'server-only'
 import crypto from 'node:crypto'
 import { and, asc, eq, inArray, sql } from 'drizzle-orm'
-import { getDb, type Tx } from '@/db'
+import { getDb, prepared, type Tx } from '@/db'
 import { carts, orderLines, orders, stockHolds, variants, type OrderStatus } from '@/db/schema'
 import type { CheckoutFacts, DisputeState } from '@/lib/payments'
 import * as downloads from '@/lib/downloads'
@@ -123,7 +123,7 @@ const disputeRankSql = (column: string) => sql.raw(`CASE ${column} ${Object.entr
  */
 export function applySession(tx: Tx, session: CheckoutFacts): SessionResult {
   const target = targetOf(session)
-  const existing = tx.select().from(orders).where(eq(orders.stripeCheckoutSessionId, session.sessionId)).get()
+  const existing = orderBySession().get({ sessionId: session.sessionId })
   if (target.kind === 'none') {
     if (target.releaseHolds) inventory.releaseForSession(tx, session.sessionId)
     return existing ? { orderId: existing.id, status: existing.status, created: false, token: existing.publicToken } : { orderId: null, status: null, created: false, token: null }
@@ -137,30 +137,26 @@ export function applySession(tx: Tx, session: CheckoutFacts): SessionResult {
     orderId = inserted.id
     created = inserted.created
   }
-  const before = tx.select().from(orders).where(eq(orders.id, orderId)).get()!
-  // One statement: status by rank, refunds by running total, dispute by its own lifecycle.
-  const after = tx
-    .update(orders)
-    .set({
-      status: sql`CASE WHEN ${RANK[target.status]} > ${rankSql('status')} THEN ${target.status} ELSE status END`,
-      refundedCents: sql`max(refunded_cents, ${target.refundedCents})`,
-      disputeStatus: target.dispute
-        ? sql`CASE WHEN ${DISPUTE_RANK[target.dispute]} > ${disputeRankSql('dispute_status')} THEN ${target.dispute} ELSE dispute_status END`
-        : sql`dispute_status`,
-      isDisputed: target.dispute ? true : sql`is_disputed`,
-      paidAt: target.isPaid ? sql`coalesce(paid_at, ${now})` : sql`paid_at`,
-      stripePaymentIntentId: sql`coalesce(stripe_payment_intent_id, ${session.paymentIntentId})`,
-      paymentMethod: sql`coalesce(payment_method, ${session.paymentMethod ?? null})`,
-      updatedAt: now,
-    })
-    .where(eq(orders.id, orderId))
-    .returning()
-    .get()!
+  // Nothing has changed the row found above since (this transaction holds the write lock).
+  const before = existing ?? orderById().get({ id: orderId })!
+  const after = moveOrder().get({
+    id: orderId,
+    rank: RANK[target.status],
+    status: target.status,
+    refundedCents: target.refundedCents,
+    // no dispute: rank 0, never above the row's, so its dispute stays as it is
+    disputeRank: target.dispute ? DISPUTE_RANK[target.dispute] : 0,
+    dispute: target.dispute,
+    isPaid: target.isPaid ? 1 : 0,
+    paymentIntentId: session.paymentIntentId,
+    paymentMethod: session.paymentMethod ?? null,
+    now,
+  })!
 
   // Stock is taken only on the way out of awaiting_payment, once; an order already past it
   // (including every order recorded before stock_taken_at existed) took its stock then.
   if (before.status === 'awaiting_payment' && keepsMoney(after.status, after.disputeStatus)) {
-    const taken = tx.run(sql`UPDATE orders SET stock_taken_at = ${now} WHERE id = ${orderId} AND stock_taken_at IS NULL`).changes
+    const taken = takeStockOnce().run({ id: orderId, now }).changes
     if (taken === 1) settleStock(tx, orderId, session.sessionId, session.cartId)
     // Its digital lines can be downloaded from now on (one grant per line, however often this runs).
     downloads.grantForOrder(tx, orderId, now)
@@ -195,6 +191,31 @@ export function applySession(tx: Tx, session: CheckoutFacts): SessionResult {
 }
 
 const confirmationKey = (orderId: number) => `mail.order_confirmation:${orderId}`
+
+// Every event about an order runs these; built once (db.prepared), not on every call.
+const ph = sql.placeholder
+const orderBySession = () => prepared('orders.bySession', (db) => db.select().from(orders).where(eq(orders.stripeCheckoutSessionId, ph('sessionId'))).prepare())
+const orderById = () => prepared('orders.byId', (db) => db.select().from(orders).where(eq(orders.id, ph('id'))).prepare())
+/** One statement: status by rank, refunds by running total, dispute by its own lifecycle. */
+const moveOrder = () =>
+  prepared('orders.move', (db) =>
+    db
+      .update(orders)
+      .set({
+        status: sql`CASE WHEN ${ph('rank')} > ${rankSql('status')} THEN ${ph('status')} ELSE status END`,
+        refundedCents: sql`max(refunded_cents, ${ph('refundedCents')})`,
+        disputeStatus: sql`CASE WHEN ${ph('disputeRank')} > ${disputeRankSql('dispute_status')} THEN ${ph('dispute')} ELSE dispute_status END`,
+        isDisputed: sql`CASE WHEN ${ph('dispute')} IS NOT NULL THEN 1 ELSE is_disputed END`,
+        paidAt: sql`CASE WHEN ${ph('isPaid')} = 1 THEN coalesce(paid_at, ${ph('now')}) ELSE paid_at END`,
+        stripePaymentIntentId: sql`coalesce(stripe_payment_intent_id, ${ph('paymentIntentId')})`,
+        paymentMethod: sql`coalesce(payment_method, ${ph('paymentMethod')})`,
+        updatedAt: sql`${ph('now')}`,
+      })
+      .where(eq(orders.id, ph('id')))
+      .returning()
+      .prepare(),
+  )
+const takeStockOnce = () => prepared('orders.takeStockOnce', (db) => db.$client.prepare('UPDATE orders SET stock_taken_at = @now WHERE id = @id AND stock_taken_at IS NULL'))
 
 /**
  * Inserts the order (awaiting payment; applySession moves it on) with its lines, and converts
@@ -268,22 +289,34 @@ function insertOrder(tx: Tx, session: CheckoutFacts, now: number): { id: number;
 /** A hold placed just before a crash may never have been tagged with its session. */
 function tagCartHolds(tx: Tx, sessionId: string, cartId: string | null) {
   if (!cartId) return
-  tx.update(stockHolds)
-    .set({ stripeCheckoutSessionId: sessionId })
-    .where(and(eq(stockHolds.cartId, cartId), eq(stockHolds.status, 'active'), sql`${stockHolds.stripeCheckoutSessionId} IS NULL`))
-    .run()
+  // In `tx`: a prepared statement runs on the same connection, inside its transaction.
+  tagHolds().run({ sessionId, cartId })
 }
 
 /** Units per variant the order bought (lines whose variant still exists). */
 function lineTotals(tx: Tx, orderId: number): { variantId: number; quantity: number }[] {
-  return tx
-    .select({ variantId: orderLines.variantId, quantity: sql<number>`sum(${orderLines.quantity})` })
-    .from(orderLines)
-    .where(and(eq(orderLines.orderId, orderId), sql`${orderLines.variantId} IS NOT NULL`))
-    .groupBy(orderLines.variantId)
-    .all()
+  return unitsBought()
+    .all({ orderId })
     .map((l) => ({ variantId: l.variantId!, quantity: Number(l.quantity) }))
 }
+
+const tagHolds = () =>
+  prepared('orders.tagCartHolds', (db) =>
+    db
+      .update(stockHolds)
+      .set({ stripeCheckoutSessionId: sql`${ph('sessionId')}` })
+      .where(and(eq(stockHolds.cartId, ph('cartId')), eq(stockHolds.status, 'active'), sql`${stockHolds.stripeCheckoutSessionId} IS NULL`))
+      .prepare(),
+  )
+const unitsBought = () =>
+  prepared('orders.unitsBought', (db) =>
+    db
+      .select({ variantId: orderLines.variantId, quantity: sql<number>`sum(${orderLines.quantity})` })
+      .from(orderLines)
+      .where(and(eq(orderLines.orderId, ph('orderId')), sql`${orderLines.variantId} IS NOT NULL`))
+      .groupBy(orderLines.variantId)
+      .prepare(),
+  )
 
 /**
  * The order's units are not all there: flagged for the owner (the dashboard and the orders
