@@ -130,6 +130,8 @@ const Schema = z.object({
   // On SIGTERM/SIGINT: how long the running job and in-flight requests get to finish. Keep it
   // below the deploy's stop_timeout, after which the container is killed.
   SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(25),
+  // Next's standalone server reads this name too; the front server passes it the checked value.
+  KEEP_ALIVE_TIMEOUT: z.coerce.number().int().min(1000).max(600_000).default(65_000),
   // Abuse limits (lib/request/rate-limit.ts, lib/cart.ts): counts per RATE_LIMIT_WINDOW_SECONDS.
   CHECKOUT_LIMIT_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(30),
   CHECKOUT_LIMIT_PER_CART: z.coerce.number().int().min(1).max(100_000).default(10),
@@ -180,6 +182,7 @@ export const VALID_VALUES: Record<keyof z.infer<typeof Schema>, string> = {
   BACKUP_KEEP_DAILY: 'how many daily backups to keep, 0 to 3650, e.g. BACKUP_KEEP_DAILY=14',
   MOUNTS_FILE: 'the path of the kernel mount table, e.g. MOUNTS_FILE=/proc/mounts',
   SHUTDOWN_TIMEOUT_SECONDS: 'seconds from 1 to 600, below the deploy stop_timeout, e.g. SHUTDOWN_TIMEOUT_SECONDS=25',
+  KEEP_ALIVE_TIMEOUT: 'milliseconds from 1000 to 600000, longer than the idle time of the proxy in front, e.g. KEEP_ALIVE_TIMEOUT=65000',
   CHECKOUT_LIMIT_PER_ADDRESS: 'a whole number of checkout starts per window, e.g. CHECKOUT_LIMIT_PER_ADDRESS=30',
   CHECKOUT_LIMIT_PER_CART: 'a whole number of checkout starts per window, e.g. CHECKOUT_LIMIT_PER_CART=10',
   SESSION_LOOKUP_LIMIT_PER_ADDRESS: 'a whole number of look-ups per window, e.g. SESSION_LOOKUP_LIMIT_PER_ADDRESS=20',
@@ -301,6 +304,7 @@ function finish(raw: z.infer<typeof Schema>, issues: string[]) {
     backupKeepDaily: raw.BACKUP_KEEP_DAILY,
     mountsFile: raw.MOUNTS_FILE,
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_SECONDS * 1000,
+    keepAliveTimeoutMs: raw.KEEP_ALIVE_TIMEOUT,
     checkoutLimitPerAddress: raw.CHECKOUT_LIMIT_PER_ADDRESS,
     checkoutLimitPerCart: raw.CHECKOUT_LIMIT_PER_CART,
     sessionLookupLimitPerAddress: raw.SESSION_LOOKUP_LIMIT_PER_ADDRESS,

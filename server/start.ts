@@ -37,6 +37,14 @@ try {
   process.exit(1)
 }
 
+// How long an idle keep-alive connection stays open (KEEP_ALIVE_TIMEOUT, 65 s by default).
+// Node's default, 5 s, is shorter than the idle time of the clients that pool connections to
+// the store (a proxy in front, an HTTP agent): when the server closes a socket at the moment
+// the client reuses it, the client's request meets a reset and is lost. The side that closes
+// should be the one that waits longest. Next's standalone server reads the same variable and
+// applies it itself; it gets the checked value, never a raw one.
+process.env.KEEP_ALIVE_TIMEOUT = String(env.keepAliveTimeoutMs)
+
 // A port another process holds (an earlier `npm run demo` still running, say) would surface
 // as Next's raw EADDRINUSE error object. Asked here first, it gets one plain sentence.
 const port = Number(process.env.PORT) || 3000
@@ -126,19 +134,13 @@ function inFront(listener: RequestListener): RequestListener {
   }
 }
 
-// How long an idle keep-alive connection stays open. Node's default, 5 s, is shorter than the
-// idle time of the clients that pool connections to the store (a proxy in front, an HTTP
-// agent): when the server closes a socket at the moment the client reuses it, the client's
-// request meets a reset and is lost. The side that closes should be the one that waits
-// longest, so the store waits a minute, longer than those pools keep a socket idle.
-const KEEP_ALIVE_MS = 65_000
 
 const createServer = http.createServer
 http.createServer = function (this: unknown, ...args: unknown[]) {
   const at = args.findIndex((arg) => typeof arg === 'function')
   if (at >= 0) args[at] = inFront(args[at] as RequestListener)
   const created = (createServer as (...a: unknown[]) => http.Server).apply(this, args)
-  created.keepAliveTimeout = KEEP_ALIVE_MS
+  created.keepAliveTimeout = env.keepAliveTimeoutMs
   servers.add(created)
   return created
 } as typeof http.createServer

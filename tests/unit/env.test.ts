@@ -24,6 +24,12 @@ describe('env.parseEnv', () => {
     }
   })
 
+  it('keeps idle connections 65 s by default and names KEEP_ALIVE_TIMEOUT when it is bad', () => {
+    expect(parseEnv({}).keepAliveTimeoutMs).toBe(65_000)
+    expect(parseEnv({ KEEP_ALIVE_TIMEOUT: '120000' }).keepAliveTimeoutMs).toBe(120_000)
+    for (const bad of ['0', '5', 'soon', '2.5', '9999999']) expect(() => parseEnv({ KEEP_ALIVE_TIMEOUT: bad })).toThrow(/KEEP_ALIVE_TIMEOUT/)
+  })
+
   it('gives shutdown 25 s by default and names SHUTDOWN_TIMEOUT_SECONDS when it is bad', () => {
     expect(parseEnv({}).shutdownTimeoutMs).toBe(25_000)
     expect(parseEnv({ SHUTDOWN_TIMEOUT_SECONDS: '10' }).shutdownTimeoutMs).toBe(10_000)
