@@ -60,6 +60,21 @@ export async function prepareEvents(store: Store, count: number): Promise<Prepar
 }
 
 /**
+ * Returns once the next `needMs` cross none of the store's scheduled reconciles (every five
+ * minutes on the clock, lib/jobs/handlers.ts), waiting past one if it is nearer. A reconcile
+ * records every paid session whose order is missing, so one running between the bench making
+ * its sessions and sending their events would record those orders itself: the events would
+ * then measure a duplicate delivery, and the reconcile's own work would share the round.
+ */
+export async function clearOfScheduledReconcile(needMs: number): Promise<void> {
+  const period = 5 * 60_000
+  const untilMark = period - (Date.now() % period)
+  if (untilMark > needMs) return
+  // past the mark, with time for that reconcile to finish (the caller then settles)
+  await new Promise((resolve) => setTimeout(resolve, untilMark + 15_000))
+}
+
+/**
  * autocannon requests POSTing the payloads in turn (cycling), each signed as it is sent;
  * `orders` counts the answers that say an order was recorded.
  */
@@ -85,9 +100,9 @@ export function signedRequests(payloads: string[], path: string, secret: string)
 
 /**
  * How many of the events' sessions have their order in the store, read from its database
- * (read-only, through SQLite). An answer alone can undercount: the reconcile the store runs at
- * boot may meet the first paid sessions and record their orders before their events are sent,
- * and those events are then rightly answered as duplicates.
+
+
+
  */
 export function ordersRecorded(store: Store, payloads: string[]): number {
   const sessionIds = payloads.map((p) => (JSON.parse(p) as { data: { object: { id: string } } }).data.object.id)
