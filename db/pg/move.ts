@@ -25,8 +25,8 @@ type TablePlan = {
   primaryKey: string[]
 }
 
-export type TableMoved = { table: string; rows: number; checksum: string }
-export type IdentityMoved = { table: string; column: string; restartWith: string }
+type TableMoved = { table: string; rows: number; checksum: string }
+type IdentityMoved = { table: string; column: string; restartWith: string }
 
 export type MoveReport = {
   tables: TableMoved[]
@@ -47,7 +47,7 @@ export type MoveOptions = {
 }
 
 /** The target already holds rows: a move only ever copies into an empty database. */
-export class TargetNotEmpty extends Error {
+class TargetNotEmpty extends Error {
   constructor(readonly tables: string[]) {
     super(`the target database is not empty (${tables.map((t) => `${t} has rows`).join('; ')}); a move copies into an empty database only, and nothing was changed`)
     this.name = 'TargetNotEmpty'
@@ -68,7 +68,7 @@ export class CheckFailed extends Error {
 }
 
 /** Source and target cannot hold the same store (a schema or server setting differs). */
-export class CannotMove extends Error {
+class CannotMove extends Error {
   constructor(reason: string) {
     super(reason)
     this.name = 'CannotMove'
