@@ -34,12 +34,14 @@ if (!fs.existsSync(file)) usage(`no store at ${file}: set STORAGE_DIR to the fol
 
 // Read-only: the move never writes the store it copies.
 const source = openDatabase(file, { readonly: true }).$client
+let pending: string[]
 try {
   assertSchemaKnown(source)
+  pending = schemaVersion(source).pending
 } catch (err) {
-  usage(`${err instanceof Error ? err.message : String(err)} This release cannot move it.`)
+  const isNotStore = err instanceof Error && /no such table: __drizzle_migrations/.test(err.message)
+  usage(isNotStore ? `${file} is not a Till store (no migrations were ever applied to it)` : `${err instanceof Error ? err.message : String(err)} This release cannot move it.`)
 }
-const { pending } = schemaVersion(source)
 if (pending.length) usage(`the store at ${file} lacks ${pending.length} migration(s) of this release (${pending.join(', ')}): run npm run db:migrate (or start this release once) first`)
 
 const where = `${url.hosts.map((h) => `${h.host}:${h.port}`).join(',')}/${url.database ?? ''}`

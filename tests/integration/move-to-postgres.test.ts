@@ -100,14 +100,22 @@ function sourceCounts(sqlite: Database.Database): Record<string, number> {
 }
 
 describe('npm run db:move-to-postgres', () => {
-  it('refuses to start without DATABASE_URL, with one that is not postgres://, or without a store (exit 2)', async () => {
+  it('refuses to start without DATABASE_URL, with one that is not postgres://, without a store, or with a store this release cannot move (exit 2), creating nothing', async () => {
     const { dir } = demoStore()
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'till-move-empty-'))
     dirs.push(empty)
-    const [noUrl, mysql, noStore] = await Promise.all([
+    // a store one migration behind this release, and a SQLite file that is no store at all
+    const behind = demoStore()
+    behind.sqlite.prepare('DELETE FROM __drizzle_migrations WHERE id = (SELECT max(id) FROM __drizzle_migrations)').run()
+    const stranger = fs.mkdtempSync(path.join(os.tmpdir(), 'till-move-stranger-'))
+    dirs.push(stranger)
+    new Database(path.join(stranger, STORE_FILE)).exec('CREATE TABLE notes (body text)')
+    const [noUrl, mysql, noStore, notMigrated, notAStore] = await Promise.all([
       npmRun('db:move-to-postgres', [], { STORAGE_DIR: dir, PAYMENTS: 'emulator' }),
       npmRun('db:move-to-postgres', [], env(dir, 'mysql://root@127.0.0.1/till')),
       npmRun('db:move-to-postgres', [], env(empty, server.url)),
+      npmRun('db:move-to-postgres', [], env(behind.dir, server.url)),
+      npmRun('db:move-to-postgres', [], env(stranger, server.url)),
     ])
     expect(noUrl.code, noUrl.stderr).toBe(2)
     expect(noUrl.stderr).toContain('DATABASE_URL is not set')
@@ -115,6 +123,12 @@ describe('npm run db:move-to-postgres', () => {
     expect(mysql.stderr).toContain('DATABASE_URL: must start with postgres://')
     expect(noStore.code, noStore.stderr).toBe(2)
     expect(noStore.stderr).toContain(`no store at ${path.join(empty, STORE_FILE)}`)
+    expect(notMigrated.code, notMigrated.stderr).toBe(2)
+    expect(notMigrated.stderr).toMatch(/lacks 1 migration\(s\) of this release \(\w+\): run npm run db:migrate/)
+    expect(notAStore.code, notAStore.stderr).toBe(2)
+    expect(notAStore.stderr).toContain('is not a Till store')
+    // nothing was created in the database they named
+    expect((await admin.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'`)).rows[0].n).toBe(0)
   })
 
   it('moves the demo store: every table arrives with its counts and exact values, and the next insert gets a new id', async () => {
@@ -130,6 +144,10 @@ describe('npm run db:move-to-postgres', () => {
       )
       .run(address)
     const products = (sqlite.prepare(`SELECT count(*) AS n FROM products WHERE status = 'active'`).get() as { n: number }).n
+    // catalog_changes is AUTOINCREMENT: an id handed out once is never reused, even when its row is gone
+    for (let i = 0; i < 3; i++) sqlite.prepare(`INSERT INTO catalog_changes (slug, origin) VALUES ('moved', 'test')`).run()
+    const lastChange = (sqlite.prepare('SELECT max(id) AS id FROM catalog_changes').get() as { id: number }).id
+    sqlite.prepare('DELETE FROM catalog_changes WHERE id = ?').run(lastChange)
 
     const target = await freshTarget()
     const moved = await npmRun('db:move-to-postgres', [], env(dir, target.url))
@@ -163,6 +181,25 @@ describe('npm run db:move-to-postgres', () => {
     const maxCollection = (sqlite.prepare('SELECT max(id) AS id FROM collections').get() as { id: number }).id
     const { rows: collection } = await target.pool.query(`INSERT INTO collections (slug, title) VALUES ('after-move', 'After the move') RETURNING id::int`)
     expect(collection[0].id).toBe(maxCollection + 1)
+    const { rows: change } = await target.pool.query(`INSERT INTO catalog_changes (slug) VALUES ('after-move') RETURNING id::int`)
+    expect(change[0].id).toBe(lastChange + 1)
+  })
+
+  it('checks clean into a database whose collation is not byte order: text keys are compared in the same order on both sides', async () => {
+    const { file, sqlite } = demoStore()
+    // byte order: 'B' < '_' < 'a'; an English collation: '_', 'a', 'B'
+    for (const id of ['a-cart', 'B-cart', '_cart', 'Ä-cart', 'b-cart']) sqlite.prepare('INSERT INTO carts (id) VALUES (?)').run(id.padEnd(43, '0'))
+    const name = `move_icu_${++databases}`
+    await admin.query(`CREATE DATABASE ${name} TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER icu ICU_LOCALE 'en-US'`)
+    const pool = new pg.Pool({ connectionString: server.url.replace(/\/till$/, `/${name}`), max: 2 })
+    pools.push(pool)
+    const { rows: order } = await pool.query(`SELECT id FROM (VALUES ('a'), ('B'), ('_')) v(id) ORDER BY id`)
+    expect(order.map((r) => r.id)).toEqual(['_', 'a', 'B'])
+
+    const source = openDatabase(file, { readonly: true }).$client
+    const report = await moveToPostgres(source, pool)
+    source.close()
+    expect(report.tables.find((t) => t.table === 'carts')?.rows).toBe(5)
   })
 
   it('refuses a target that holds rows, names the table and changes nothing', async () => {
