@@ -53,6 +53,7 @@ moveToPostgres(source, pool, { dropOneRowOf })
   .then(async (report) => {
     const width = Math.max(...report.tables.map((t) => t.table.length))
     for (const t of report.tables) console.log(`  ${t.table.padEnd(width)}  ${String(t.rows).padStart(9)} rows copied  checksum ok (sha256 ${t.checksum.slice(0, 16)})`)
+    console.log(`  ${'product_search'.padEnd(width)}  ${String(report.searchIndexed).padStart(9)} products indexed by PostgreSQL's triggers, the same as SQLite's search index`)
     for (const i of report.identities) console.log(`  ${i.table}.${i.column}: identity restarts at ${i.restartWith}`)
     console.log(
       `${NAME}: ${report.tables.length} tables, ${report.rows} rows copied, every count and checksum matched, ` +

@@ -32,6 +32,8 @@ export type MoveReport = {
   tables: TableMoved[]
   rows: number
   identities: IdentityMoved[]
+  /** Products in the search index PostgreSQL's triggers built, the same ones SQLite's FTS5 index holds. */
+  searchIndexed: number
   /** When the SQLite snapshot was taken: what was written after it is not in the copy. */
   snapshotAt: number
   millis: number
@@ -58,7 +60,7 @@ class TargetNotEmpty extends Error {
 export class CheckFailed extends Error {
   constructor(
     readonly table: string,
-    readonly figure: 'row count' | 'checksum',
+    readonly figure: 'row count' | 'checksum' | 'indexed products',
     readonly source: string,
     readonly target: string,
   ) {
@@ -217,8 +219,9 @@ export async function moveToPostgres(source: Database.Database, target: Connects
         tables.push({ table: table.name, rows, checksum })
       }
 
+      const searchIndexed = await checkSearchIndex(source, pgClient)
       const identities = await restartIdentities(pgClient, plan, sequenceFloors)
-      return { tables, identities }
+      return { tables, identities, searchIndexed }
     })
     return { ...result, rows: result.tables.reduce((sum, t) => sum + t.rows, 0), snapshotAt, millis: Math.round(performance.now() - started) }
   } finally {
@@ -283,6 +286,21 @@ async function targetChecksum(client: pg.PoolClient, table: TablePlan): Promise<
   }
   await client.query('CLOSE move_check')
   return { rows, checksum: hash.digest('hex') }
+}
+
+/**
+ * The search index is not copied but rebuilt by the target's triggers; it must hold the same
+ * products as SQLite's FTS5 index in the snapshot, or search would answer differently.
+ */
+async function checkSearchIndex(source: Database.Database, client: pg.PoolClient): Promise<number> {
+  const sourceIds = (source.prepare('SELECT rowid FROM product_search ORDER BY rowid').pluck().safeIntegers(true).all() as bigint[]).map(String)
+  const { rows } = await client.query<[string]>({ text: 'SELECT product_id FROM product_search ORDER BY product_id', rowMode: 'array' })
+  const targetIds = rows.map((r) => String(r[0]))
+  const digest = (ids: string[]) => crypto.createHash('sha256').update(ids.join(',')).digest('hex')
+  if (sourceIds.length !== targetIds.length) throw new CheckFailed('product_search', 'indexed products', String(sourceIds.length), String(targetIds.length))
+  const [sourceSum, targetSum] = [digest(sourceIds), digest(targetIds)]
+  if (sourceSum !== targetSum) throw new CheckFailed('product_search', 'indexed products', `${sourceIds.length} (sha256 ${sourceSum})`, `${targetIds.length} (sha256 ${targetSum})`)
+  return targetIds.length
 }
 
 /**

@@ -155,6 +155,7 @@ describe('npm run db:move-to-postgres', () => {
     console.log(moved.stdout.split('\n').filter((l) => l.startsWith('db:move-to-postgres')).join('\n'))
     expect(moved.stdout).toMatch(/orders +\d+ rows copied {2}checksum ok/)
     expect(moved.stdout).toMatch(/db:move-to-postgres: \d+ tables, \d+ rows copied, every count and checksum matched/)
+    expect(moved.stdout).toMatch(new RegExp(`product_search +${products} products indexed by PostgreSQL's triggers, the same as SQLite's search index`))
     expect(moved.stdout).toContain("reconciled from Stripe by the store's own reconcile once the store runs on PostgreSQL")
 
     const counts = await countsIn(target.pool)
@@ -250,6 +251,24 @@ describe('npm run db:move-to-postgres', () => {
     expect((err as Error).message).toMatch(/^check failed for orders: checksum [0-9a-f]{64} in SQLite but [0-9a-f]{64} in PostgreSQL/)
     const counts = await countsIn(target.pool)
     expect(Object.values(counts).every((n) => n === 0)).toBe(true)
+  })
+
+  it('checks that the search index PostgreSQL builds holds the products SQLite indexed', async () => {
+    const { file, sqlite } = demoStore()
+    const target = await freshTarget()
+    await migrate(target.pool)
+    // a target whose search trigger on products is off builds no index for them
+    await target.pool.query('ALTER TABLE products DISABLE TRIGGER product_search_products')
+    await target.pool.query('ALTER TABLE variants DISABLE TRIGGER product_search_variants')
+    await target.pool.query('ALTER TABLE product_collections DISABLE TRIGGER product_search_product_collections')
+    const indexed = (sqlite.prepare('SELECT count(*) AS n FROM product_search').get() as { n: number }).n
+
+    const source = openDatabase(file, { readonly: true }).$client
+    const err = await moveToPostgres(source, target.pool).catch((e: unknown) => e)
+    source.close()
+    expect(err).toBeInstanceOf(CheckFailed)
+    expect((err as Error).message).toBe(`check failed for product_search: indexed products ${indexed} in SQLite but 0 in PostgreSQL; rolled back, the target is left empty`)
+    expect((await countsIn(target.pool)).products).toBe(0)
   })
 
   it('moves a store with 10,000 orders and their lines, and checks it clean', async () => {
