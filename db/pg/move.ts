@@ -177,13 +177,18 @@ export async function moveToPostgres(source: Database.Database, target: Connects
 
   // Refused before anything is applied, so a database in use is not even migrated.
   const client = await target.connect()
+  let failure: Error | undefined
   try {
     const { rows } = await client.query<{ server_encoding: string }>('SHOW server_encoding')
     if (rows[0]?.server_encoding !== 'UTF8') throw new CannotMove(`the target database's encoding is ${rows[0]?.server_encoding}, not UTF8: create it with ENCODING 'UTF8' so every text arrives as written`)
     const early = await tablesWithRows(client, everyTable)
     if (early.length) throw new TargetNotEmpty(early)
+  } catch (err) {
+    // a connection that failed (lost, say) is closed, not handed to the migration next
+    if (!(err instanceof TargetNotEmpty || err instanceof CannotMove)) failure = err instanceof Error ? err : new Error(String(err))
+    throw err
   } finally {
-    client.release()
+    client.release(failure)
   }
   await migrate(target)
 
