@@ -10,6 +10,7 @@ import { assertSchemaKnown, schemaVersion } from '@/db/migrate'
 import { moveToPostgres } from '@/db/pg/move'
 import { PrimaryPool } from '@/db/pg/primary'
 import { ConfigError, getEnv } from '@/lib/env'
+import * as storage from '@/lib/platform/storage'
 
 const NAME = 'db:move-to-postgres'
 // A failpoint (tests only): FAILPOINTS=move.drop_row:<table> leaves one row of that table out.
@@ -32,6 +33,14 @@ if (!url) usage('DATABASE_URL is not set: set it to the empty PostgreSQL databas
 const file = path.join(env.storageDir, STORE_FILE)
 if (!fs.existsSync(file)) usage(`no store at ${file}: set STORAGE_DIR to the folder that holds ${STORE_FILE}`)
 
+// A restore must not replace the store while this copies it (db:restore waits for no holder).
+try {
+  storage.holdInUse(env.storageDir, 2_000)
+} catch (err) {
+  if (!(err instanceof Error && err.name === 'StorageRefused')) throw err
+  console.error(`${NAME}: a restore holds STORAGE_DIR ${env.storageDir} (npm run db:restore); run the move once it has finished`)
+  process.exit(1)
+}
 // Read-only: the move never writes the store it copies.
 const source = openDatabase(file, { readonly: true }).$client
 let pending: string[]

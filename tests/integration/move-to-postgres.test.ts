@@ -11,6 +11,7 @@ import { migrate } from '@/db/pg/migrate'
 import { CheckFailed, moveToPostgres } from '@/db/pg/move'
 import * as pgSchema from '@/db/pg/schema'
 import { seedDemo } from '@/demo/seed'
+import * as storage from '@/lib/platform/storage'
 import { npmRun } from '../support/npm-run'
 import { startPostgres, type Postgres } from '../support/postgres'
 
@@ -217,6 +218,15 @@ describe('npm run db:move-to-postgres', () => {
     expect(await countsIn(target.pool)).toEqual(before)
     expect(before.leases).toBe(1)
     expect((await target.pool.query('SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations')).rows[0].n).toBe(migrations)
+  })
+
+  it('refuses while a restore holds the storage folder, copying nothing', async () => {
+    const { dir } = demoStore()
+    const target = await freshTarget()
+    const refused = await storage.withExclusive(dir, () => npmRun('db:move-to-postgres', [], env(dir, target.url)))
+    expect(refused.code, refused.stdout).toBe(1)
+    expect(refused.stderr).toContain(`a restore holds STORAGE_DIR ${dir}`)
+    expect((await target.pool.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'`)).rows[0].n).toBe(0)
   })
 
   it('catches a row dropped during the copy: names the table and both figures, exits 1, leaves the target empty', async () => {
