@@ -33,7 +33,7 @@ if (!url) usage('DATABASE_URL is not set: set it to the empty PostgreSQL databas
 const file = path.join(env.storageDir, STORE_FILE)
 if (!fs.existsSync(file)) usage(`no store at ${file}: set STORAGE_DIR to the folder that holds ${STORE_FILE}`)
 
-// A restore must not replace the store while this copies it (db:restore waits for no holder).
+// A restore must not replace the store while this copies it: db:restore refuses while any process holds it.
 try {
   storage.holdInUse(env.storageDir, 2_000)
 } catch (err) {
