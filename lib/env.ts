@@ -2,6 +2,7 @@ import 'server-only'
 import net from 'node:net'
 import path from 'node:path'
 import { z } from 'zod'
+import { InvalidDatabaseUrl, parseDatabaseUrl } from '@/db/pg/url'
 
 // The only module that reads process.env. Everything is parsed once, at boot,
 // and a bad configuration stops the process with one message that names every bad key.
@@ -81,11 +82,26 @@ const trustedProxies = z
     return entries
   })
 
+// A PostgreSQL URL in libpq's form, one host or several (db/pg/url.ts). Read today only by
+// npm run db:move-to-postgres; the store itself still runs on SQLite in STORAGE_DIR.
+const databaseUrl = optionalString.transform((raw, ctx) => {
+  if (raw === undefined) return undefined
+  try {
+    return parseDatabaseUrl(raw)
+  } catch (err) {
+    if (!(err instanceof InvalidDatabaseUrl)) throw err
+    // its message starts with the key's name, which the issue list puts first already
+    ctx.addIssue({ code: 'custom', message: err.message.replace(/^DATABASE_URL /, '') })
+    return z.NEVER
+  }
+})
+
 const Schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   APP_URL: optionalUrl,
   STORAGE_DIR: z.string().trim().min(1).default('./storage'),
+  DATABASE_URL: databaseUrl,
   STRIPE_SECRET_KEY: optionalString.pipe(z.string().regex(/^(sk|rk)_(test|live)_\w+$/).optional()),
   STRIPE_WEBHOOK_SECRET: optionalString.pipe(z.string().regex(/^whsec_\w+$/).optional()),
   STRIPE_API_BASE: optionalUrl,
@@ -202,6 +218,7 @@ export const VALID_VALUES: Record<keyof z.infer<typeof Schema>, string> = {
   PORT: 'a port number from 1 to 65535, e.g. PORT=3000',
   APP_URL: 'the public address of the shop with http(s) and no path, e.g. APP_URL=https://shop.example.com',
   STORAGE_DIR: 'a folder for the database and uploads, e.g. STORAGE_DIR=/var/lib/till',
+  DATABASE_URL: 'a postgres:// URL, one host or several with target_session_attrs=read-write, e.g. DATABASE_URL=postgres://till:secret@db1:5432,db2:5432/till?target_session_attrs=read-write',
   STRIPE_SECRET_KEY: 'a Stripe secret or restricted key, e.g. STRIPE_SECRET_KEY=sk_live_51Hx… (or sk_test_…)',
   STRIPE_WEBHOOK_SECRET: "the webhook endpoint's signing secret, e.g. STRIPE_WEBHOOK_SECRET=whsec_3a9…",
   STRIPE_API_BASE: 'the http(s) address of a Stripe-compatible server, e.g. STRIPE_API_BASE=http://127.0.0.1:12111',
@@ -227,7 +244,7 @@ export const VALID_VALUES: Record<keyof z.infer<typeof Schema>, string> = {
 }
 
 // Values never repeated back in a message: a log is no place for a key or a password.
-const SECRET_KEYS = new Set(['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'ADMIN_PASSWORD', 'SMTP_URL'])
+const SECRET_KEYS = new Set(['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'ADMIN_PASSWORD', 'SMTP_URL', 'DATABASE_URL'])
 
 /** "KEY: what is wrong. Use …": what is wrong in plain words, then what is right, once each. */
 function describeIssue(key: string, problem: string): string {
@@ -274,6 +291,8 @@ function finish(raw: z.infer<typeof Schema>, issues: string[]) {
     port: raw.PORT,
     appUrl,
     storageDir: path.resolve(/*turbopackIgnore: true*/ raw.STORAGE_DIR),
+    // undefined: no PostgreSQL named (the store runs on SQLite either way today)
+    databaseUrl: raw.DATABASE_URL,
     payments,
     // Empty with the emulator and no keys given: lib/payments/keys.ts makes random ones for
     // the storage folder.

@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import type pg from 'pg'
 import { readMigrations, type Migration } from '../migrate'
+import type { Connects } from './transaction'
 
 // The PostgreSQL runner over drizzle-kit's files in db/pg/migrations, keeping its list where
 // drizzle's own pg migrator does (drizzle.__drizzle_migrations). Like SQLite's runner
@@ -20,7 +20,7 @@ export function pgMigrationsFolder(): string {
 // Any fixed number; every process that migrates this database asks for the same one.
 const LOCK_KEY = 0x7111_0039
 
-export async function migrate(pool: pg.Pool, migrations: Migration[] = readMigrations(pgMigrationsFolder())): Promise<{ applied: string[] }> {
+export async function migrate(pool: Connects, migrations: Migration[] = readMigrations(pgMigrationsFolder())): Promise<{ applied: string[] }> {
   const client = await pool.connect()
   // A server that dies mid-migration must fail this call, not crash the process.
   const onError = () => {}

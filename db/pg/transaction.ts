@@ -56,6 +56,12 @@ class ConnectionLost extends Error {
   }
 }
 
+/**
+ * Where a transaction takes its connection: a pg.Pool on one server, or the PrimaryPool that
+ * follows a cluster's primary (db/pg/primary.ts).
+ */
+export type Connects = { connect(): Promise<pg.PoolClient> }
+
 const DEFAULTS = { isolation: 'read committed', maxAttempts: 5, backoffMs: 20 } as const
 const MAX_BACKOFF_MS = 1_000
 
@@ -90,7 +96,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
  * Runs `fn` in one transaction on a client of `pool` and commits it; retries the whole of it
  * on a serialization failure, a deadlock or a connection lost before COMMIT was sent.
  */
-export async function transaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+export async function transaction<T>(pool: Connects, fn: (client: pg.PoolClient) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
   const { isolation, maxAttempts, backoffMs } = { ...DEFAULTS, ...options }
   for (let attempt = 1; ; attempt++) {
     try {
@@ -105,7 +111,7 @@ export async function transaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) 
   }
 }
 
-async function once<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>, isolation: Isolation): Promise<T> {
+async function once<T>(pool: Connects, fn: (client: pg.PoolClient) => Promise<T>, isolation: Isolation): Promise<T> {
   const client = await pool.connect()
   // Without a listener, a server that dies while this client is checked out emits an 'error'
   // nobody handles and the whole process exits. The query in flight fails with it anyway.

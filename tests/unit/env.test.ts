@@ -30,6 +30,23 @@ describe('env.parseEnv', () => {
     for (const bad of ['0', '5', 'soon', '2.5', '9999999']) expect(() => parseEnv({ KEEP_ALIVE_TIMEOUT: bad })).toThrow(/KEEP_ALIVE_TIMEOUT/)
   })
 
+  it('reads DATABASE_URL as libpq does, and names it without repeating its password when it is bad', () => {
+    expect(parseEnv({}).databaseUrl).toBeUndefined()
+    expect(parseEnv({ DATABASE_URL: '  ' }).databaseUrl).toBeUndefined()
+    const url = parseEnv({ DATABASE_URL: 'postgres://till:s3cret@db1,db2:5433/shop?target_session_attrs=read-write' }).databaseUrl
+    expect(url).toMatchObject({ user: 'till', password: 's3cret', database: 'shop', hosts: [{ host: 'db1', port: 5432 }, { host: 'db2', port: 5433 }] })
+    for (const bad of ['mysql://till:s3cret@db/shop', 'postgres://till:s3cret@db1,db2/shop', 'postgres://till:s3cret@db/shop?statement_timeout=5']) {
+      let message = ''
+      try {
+        parseEnv({ DATABASE_URL: bad })
+      } catch (err) {
+        message = (err as ConfigError).message
+      }
+      expect(message, bad).toMatch(/^Invalid configuration:\n {2}- DATABASE_URL: (must start|names 2 hosts|has an unknown parameter)/)
+      expect(message).not.toContain('s3cret')
+    }
+  })
+
   it('gives shutdown 25 s by default and names SHUTDOWN_TIMEOUT_SECONDS when it is bad', () => {
     expect(parseEnv({}).shutdownTimeoutMs).toBe(25_000)
     expect(parseEnv({ SHUTDOWN_TIMEOUT_SECONDS: '10' }).shutdownTimeoutMs).toBe(10_000)
