@@ -45,6 +45,10 @@ const toRoomsAbove = {
   message: 'lib/request/ imports nothing of the domain or the platform (only env, log, errors and money): they call it, never the other way.',
 }
 
+// The shop's links prefetch on intent, not on sight (decision 043): its pages use the shop's
+// Link. The admin keeps Next's own.
+const toNextLink = { group: ['next/link'], message: "The shop's pages link with Link from @/app/_components/shop-link, which prefetches when a shopper reaches for a link (decision 043)." }
+
 const restrict = (...patterns) => ({ 'no-restricted-imports': ['error', { patterns }] })
 
 const config = [
@@ -53,7 +57,8 @@ const config = [
   {
     ignores: ['.next/**', 'node_modules/**', 'storage/**', 'test-results/**', 'playwright-report/**', 'next-env.d.ts'],
   },
-  { files: ['app/**/*.{ts,tsx}'], rules: restrict(toData, toStripe, toEmulator, toEmulatorInternals, toProcess) },
+  { files: ['app/**/*.{ts,tsx}'], rules: restrict(toData, toStripe, toEmulator, toEmulatorInternals, toProcess, toNextLink) },
+  { files: ['app/admin/**/*.{ts,tsx}', 'app/_components/shop-link.tsx'], rules: restrict(toData, toStripe, toEmulator, toEmulatorInternals, toProcess) },
   // The two route files that serve the built-in emulator.
   { files: ['app/v1/**/route.ts', 'app/emulator/**/route.ts'], rules: restrict(toData, toStripe, toEmulatorInternals, toProcess) },
   { files: ['lib/**/*.ts'], ignores: ['lib/payments/**', 'lib/platform/**', 'lib/request/**'], rules: restrict(toApp, toStripe, toEmulator, toEmulatorInternals, toFrontServer, toPlatform) },

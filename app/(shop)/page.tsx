@@ -1,5 +1,5 @@
 import type { Metadata } from 'next'
-import Link from 'next/link'
+import { Link } from '@/app/_components/shop-link'
 import { connection } from 'next/server'
 import { ProductGrid } from '@/app/_components/product-card'
 import { ArrowRightIcon } from '@/app/_components/ui/icons'

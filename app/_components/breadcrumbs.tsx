@@ -3,7 +3,7 @@
 // A client component with no state, on purpose: the RSC payload then carries the few items,
 // not a second copy of the list's markup.
 
-import Link from 'next/link'
+import { Link } from '@/app/_components/shop-link'
 
 export function Breadcrumbs({ items }: { items: { href?: string; label: string }[] }) {
   return (

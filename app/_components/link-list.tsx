@@ -1,4 +1,4 @@
-import Link from 'next/link'
+import { Link } from '@/app/_components/shop-link'
 
 // A list of plain links (navigation, footers, "browse collections"): one markup, styled by
 // its caller.

@@ -1,6 +1,6 @@
 'use client'
 
-import Link from 'next/link'
+import { Link } from '@/app/_components/shop-link'
 import { usePathname } from 'next/navigation'
 import type { NavLink } from './link-list'
 

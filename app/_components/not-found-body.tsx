@@ -4,7 +4,7 @@
 // not-found page in the RSC payload of every page it serves, in case one is needed, and a
 // client component is carried there as a reference rather than as its whole markup.
 
-import Link from 'next/link'
+import { Link } from '@/app/_components/shop-link'
 import { buttonPrimary, buttonSecondary, container } from './ui/styles'
 
 export function NotFoundBody() {

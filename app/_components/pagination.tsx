@@ -1,4 +1,4 @@
-import Link from 'next/link'
+import { Link } from '@/app/_components/shop-link'
 
 /** Previous / numbered / next links; plain GET links, so they work without JavaScript. */
 export function Pagination({ page, pageCount, hrefFor }: { page: number; pageCount: number; hrefFor: (page: number) => string }) {

@@ -4,7 +4,7 @@
 // component's markup travels twice (HTML, then again in the RSC payload) where a client
 // component's payload is only its data.
 
-import Link from 'next/link'
+import { Link } from '@/app/_components/shop-link'
 import type { ProductCard as Card } from '@/lib/catalog'
 import type { TextPart } from '@/lib/search'
 import { Highlighted } from './highlighted'

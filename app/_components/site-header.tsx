@@ -4,7 +4,7 @@
 // component's markup travels twice (HTML, then again in the RSC payload); a client one's
 // payload is its few props. Its code is in the browser already (FetchedSiteFrame uses it).
 
-import Link from 'next/link'
+import { Link } from '@/app/_components/shop-link'
 import { CartLink } from './cart/cart-provider'
 import { HeaderSearch } from './header-search'
 import { allProducts, collectionLinks } from './link-list'

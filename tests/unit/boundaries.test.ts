@@ -21,6 +21,8 @@ const forbidden: { from: string; code: string; says: RegExp }[] = [
   { from: 'app/(shop)/x/page.tsx', code: "import { client } from '@/lib/payments/stripe'\nexport const x = client", says: /only through lib\/payments/ },
   { from: 'app/(shop)/x/page.tsx', code: "import { serve } from '@/emulator'\nexport const x = serve", says: /Only boot and the two emulator route files/ },
   { from: 'app/v1/[...path]/route.ts', code: "import { handleRequest } from '@/emulator/http'\nexport const x = handleRequest", says: /only through its index/ },
+  { from: 'app/(shop)/x/page.tsx', code: "import Link from 'next/link'\nexport const x = Link", says: /prefetches when a shopper reaches for a link/ },
+  { from: 'app/_components/x.tsx', code: "import Link from 'next/link'\nexport const x = Link", says: /shop-link/ },
   { from: 'lib/orders/order.ts', code: "import Stripe from 'stripe'\nexport const x = Stripe", says: /only through lib\/payments/ },
   { from: 'lib/orders/order.ts', code: "import { client } from './payments/stripe'\nexport const x = client", says: /only through lib\/payments/ },
   { from: 'lib/checkout.ts', code: "import { startBuiltIn } from '@/emulator'\nexport const x = startBuiltIn", says: /Only boot/ },
@@ -58,6 +60,8 @@ const forbidden: { from: string; code: string; says: RegExp }[] = [
 const allowed: { from: string; code: string }[] = [
   { from: 'app/(shop)/x/page.tsx', code: "import * as payments from '@/lib/payments'\nexport const x = payments" },
   { from: 'app/v1/[...path]/route.ts', code: "export { serveBuiltIn as GET } from '@/emulator'" },
+  { from: 'app/admin/(console)/x/page.tsx', code: "import Link from 'next/link'\nexport const x = Link" },
+  { from: 'app/_components/shop-link.tsx', code: "import NextLink from 'next/link'\nexport const x = NextLink" },
   { from: 'lib/platform/boot.ts', code: "import { startBuiltIn } from '@/emulator'\nexport const x = startBuiltIn" },
   { from: 'lib/payments/stripe.ts', code: "import Stripe from 'stripe'\nexport const x = Stripe" },
   { from: 'lib/payments/stripe.ts', code: "import { getEnv } from '@/lib/env'\nimport { log } from '@/lib/log'\nimport { InvalidSignature } from '@/lib/errors'\nimport { formatMoney } from '../money'\nexport const x = [getEnv, log, InvalidSignature, formatMoney]" },

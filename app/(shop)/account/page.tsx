@@ -1,5 +1,5 @@
 import type { Metadata } from 'next'
-import Link from 'next/link'
+import { Link } from '@/app/_components/shop-link'
 import { redirect } from 'next/navigation'
 import { buyAgain, deleteAccount, signOut, signOutEverywhere } from './actions'
 import { FlashMessage } from '@/app/_components/flash-message'

@@ -1,6 +1,6 @@
 'use client'
 
-import Link from 'next/link'
+import { Link } from '@/app/_components/shop-link'
 import { useOptimistic, useState, useTransition } from 'react'
 import { postRemoveFromCart, postUpdateQuantity, removeFromCart, updateQuantity, type CartActionResult } from './actions'
 import { useCart } from '@/app/_components/cart/cart-provider'

@@ -1,5 +1,5 @@
 import type { Metadata } from 'next'
-import Link from 'next/link'
+import { Link } from '@/app/_components/shop-link'
 
 export const metadata: Metadata = { title: 'Privacy', description: 'What the shop keeps about you, why, and how to take it with you or have it deleted.' }
 

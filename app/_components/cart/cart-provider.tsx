@@ -1,6 +1,6 @@
 'use client'
 
-import Link from 'next/link'
+import { Link } from '@/app/_components/shop-link'
 import { usePathname } from 'next/navigation'
 import { createContext, use, useEffect, useOptimistic, useState } from 'react'
 import { BagIcon } from '../ui/icons'

@@ -1,5 +1,5 @@
 import Form from 'next/form'
-import Link from 'next/link'
+import { Link } from '@/app/_components/shop-link'
 import { AutoSubmit } from './auto-submit'
 import { CloseIcon } from '../ui/icons'
 import { SORT_LABELS, SORTS, listingHref, type Facets, type ListingQuery, type Sort } from '@/lib/catalog'

@@ -1,4 +1,4 @@
-import Link from 'next/link'
+import { Link } from '@/app/_components/shop-link'
 import { UploadImage } from '../ui/upload-image'
 import { formatAddress } from '@/lib/addresses'
 import * as catalog from '@/lib/catalog'

@@ -1,5 +1,5 @@
 import type { Metadata } from 'next'
-import Link from 'next/link'
+import { Link } from '@/app/_components/shop-link'
 import { cancelCheckout } from './actions'
 import { buttonPrimary, buttonSecondary } from '@/app/_components/ui/styles'
 

@@ -1,5 +1,5 @@
 import type { Metadata } from 'next'
-import Link from 'next/link'
+import { Link } from '@/app/_components/shop-link'
 import { OrderSummary } from '@/app/_components/order/order-summary'
 import { RateLimited } from '@/lib/errors'
 import * as inventory from '@/lib/inventory'

@@ -1,5 +1,5 @@
 import type { Metadata } from 'next'
-import Link from 'next/link'
+import { Link } from '@/app/_components/shop-link'
 import { notFound, permanentRedirect } from 'next/navigation'
 import { cache } from 'react'
 import { Breadcrumbs } from '@/app/_components/breadcrumbs'

@@ -1,6 +1,6 @@
 'use client'
 
-import Link from 'next/link'
+import { Link } from '@/app/_components/shop-link'
 import { useEffect, useRef, useState, useTransition } from 'react'
 import { addToCart, postAddToCart } from '../../cart/actions'
 import { useCart } from '@/app/_components/cart/cart-provider'

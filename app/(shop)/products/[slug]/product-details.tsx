@@ -1,6 +1,6 @@
 'use client'
 
-import Link from 'next/link'
+import { Link } from '@/app/_components/shop-link'
 import { AddToCartForm } from './add-to-cart-form'
 import { StockAlertForm } from './stock-alert-form'
 import type { Flash } from '@/app/_components/flash-message'

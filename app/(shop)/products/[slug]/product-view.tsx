@@ -1,5 +1,5 @@
 import type { Metadata, ResolvingMetadata } from 'next'
-import Link from 'next/link'
+import { Link } from '@/app/_components/shop-link'
 import { notFound } from 'next/navigation'
 import { cache } from 'react'
 import { Gallery } from './gallery'

@@ -1,5 +1,5 @@
 import type { Metadata } from 'next'
-import Link from 'next/link'
+import { Link } from '@/app/_components/shop-link'
 import { confirmSignIn } from '../actions'
 import { buttonPrimary } from '@/app/_components/ui/styles'
 import * as accounts from '@/lib/accounts'
