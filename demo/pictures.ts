@@ -12,8 +12,9 @@ import { renderProductImage, SWATCHES, type ProductImageSpec, type SwatchName } 
 // own style, layout and filters painted on the page's main thread. A home page showing
 // thirteen of them spent about a third of its main-thread time on them (Lighthouse's trace on
 // this machine: 1.35 s of tasks with the drawings, 0.90 s with the same pictures as JPEGs,
-// which decode off the main thread). A JPEG named by its hash is also an upload like any
-// other: it gets the smaller copies and the `srcset` uploads get (lib/picture-sizes.ts).
+// which decode off the main thread). They are 800 px and about 20 KB each, so they are sent
+// as they are: no smaller copies, no `srcset` (which costs every product page's HTML about
+// 300 bytes a picture, and the product page has ten).
 
 export type DemoPicture = {
   /** its file in demo/pictures/ */
@@ -66,13 +67,9 @@ export function picturesFolder(): string {
   return found
 }
 
-/**
- * A picture's bytes and the upload path they are stored under: named by the content's hash,
- * as lib/product-images.ts names an upload.
- */
+/** A picture's bytes and the upload path they are stored under (products/<file>). */
 export function readPicture(folder: string, picture: DemoPicture): { data: Buffer; rel: string } {
-  const data = fs.readFileSync(path.join(/*turbopackIgnore: true*/ folder, picture.file))
-  return { data, rel: `products/${sha256(data).slice(0, 32)}.jpg` }
+  return { data: fs.readFileSync(path.join(/*turbopackIgnore: true*/ folder, picture.file)), rel: `products/${picture.file}` }
 }
 
 export function pictureSha256(data: Buffer): string {
