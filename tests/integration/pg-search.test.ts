@@ -1,0 +1,194 @@
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
+import { openDatabase } from '@/db'
+import { moveToPostgres } from '@/db/pg/move'
+import * as pgSearch from '@/db/pg/search'
+import { seedDemo } from '@/demo/seed'
+import * as search from '@/lib/search'
+import { freshStore, type TestDb } from '../support/db'
+import { startPostgres, type Postgres } from '../support/postgres'
+
+// Search on PostgreSQL (db/pg/search.ts) against FTS5's (lib/search.ts) on the same store: the
+// demo catalog seeded into SQLite, moved into a real PostgreSQL with db/pg/move.ts, then every
+// query below asked of both engines.
+
+let server: Postgres
+let pool: pg.Pool
+let t: TestDb
+// one clock for both engines, so a hold expiring between two calls cannot change a card
+const now = Date.now()
+
+beforeAll(async () => {
+  server = await startPostgres()
+  pool = new pg.Pool({ connectionString: server.url, max: 2 })
+  t = freshStore()
+  expect(seedDemo(t.db, t.dir)).not.toBeNull()
+  const source = openDatabase(t.file, { readonly: true }).$client
+  try {
+    await moveToPostgres(source, pool)
+  } finally {
+    source.close()
+  }
+})
+
+afterAll(async () => {
+  await pool?.end()
+  t?.close()
+  await server?.stop()
+})
+
+const LONG = `${'waterproof jacket with taped seams and a hood '.repeat(5)}tote`
+
+/** What a shopper may type: words, prefixes, codes, accents, case, punctuation, query syntax, nonsense. */
+const QUERIES = [
+  'jacket',
+  'rai',
+  'jack',
+  'rain jacket',
+  'harbor rain jac',
+  'wool camp blanket',
+  'HRJ-NAVY-M',
+  'hrj',
+  'outerwear',
+  'gifts under',
+  'navy',
+  'heather grey',
+  'XL',
+  'L/XL',
+  '500 ml',
+  'café',
+  'creme',
+  'Crème brûlée',
+  'CANVAS',
+  'Merino, wool!',
+  '"canvas tote"',
+  'wool OR cotton',
+  'NOT cotton',
+  'canv*',
+  '-cotton',
+  '(mug)',
+  'title:mug',
+  'NEAR(wool blanket)',
+  'mug^2',
+  "don't",
+  'women’s',
+  '3-pack',
+  '20L',
+  'socks parka',
+  'zzyzx',
+  '',
+  '   \t ',
+  LONG,
+  '🎒 tote 🌲',
+  '中文 tote',
+  'ʼn',
+]
+
+/** Single words and pairs with several matches each, for comparing the whole order. */
+const RANKED = ['fleece', 'mug', 'merino', 'canvas tote', 'wool blanket', 'tee', 'socks', 'candle', 'hoodie', 'navy', 'canvas', 'cotton', 'wool', 'organic', 'black', 'xl', 'outerwear', 'gifts', 'crew', 'harbor', 'knit', 'camp', 'zip', 'pocket', 'recycled', 'linen', 'sweater', 'rust', 'oat', 'wash cold', 'the']
+
+/** Input built to break a tsquery or an FTS5 expression if either ever saw it as syntax. */
+const HOSTILE = [
+  "'",
+  "''",
+  '\\',
+  "a'b\\c",
+  "wool' | 'x",
+  "'):* | !'",
+  'a <-> b',
+  '!wool',
+  '& | !',
+  'wool:*',
+  'wool:A',
+  'ʼ',
+  'ʼwoolʼ',
+  '\uE000wool\uE001',
+  '\u0000',
+  '𝔴𝔬𝔬𝔩',
+  'ｗｏｏｌ',
+  'x'.repeat(500),
+  Array.from({ length: 50 }, (_, i) => `w${i}`).join(' '),
+]
+
+const ids = (hits: { id: number }[]) => hits.map((h) => h.id).sort((a, b) => a - b)
+const text = (parts: search.TextPart[]) => parts.map((p) => (p.isMatch ? `[${p.text}]` : p.text)).join('')
+
+describe('search on PostgreSQL', () => {
+  it('returns lib/search’s shape', () => {
+    expectTypeOf<pgSearch.PgSearchResult>().toEqualTypeOf<search.SearchResult>()
+  })
+
+  it('finds the same products as FTS5 for every query on the demo catalog', async () => {
+    expect(QUERIES.length).toBeGreaterThanOrEqual(25)
+    const table: Record<string, string | number | boolean>[] = []
+    const differ: string[] = []
+    for (const q of QUERIES) {
+      const lite = search.search(q, { limit: 100, now })
+      const post = await pgSearch.search(pool, q, { limit: 100, now })
+      table.push({ query: JSON.stringify(q.length > 40 ? `${q.slice(0, 37)}…` : q), sqlite: lite.total, postgres: post.total, loose: lite.isLoose, sameFirst: lite.hits[0]?.id === post.hits[0]?.id })
+      if (JSON.stringify(ids(lite.hits)) !== JSON.stringify(ids(post.hits))) differ.push(`${q}: sqlite ${lite.hits.map(h=>h.title)} | pg ${post.hits.map(h=>h.title)}`)
+      continue
+      // the cards are the same cards
+      expect(post.hits.map(({ titleParts, snippetParts, ...card }) => card).sort((a, b) => a.id - b.id), q).toEqual(lite.hits.map(({ titleParts, snippetParts, ...card }) => card).sort((a, b) => a.id - b.id))
+    }
+    console.table(table)
+    expect(differ).toEqual([])
+  })
+
+  it('puts the same product first as FTS5 when one title has the word, and orders the rest much as bm25 does', async () => {
+    for (const q of ['fleece', 'mug', 'canvas tote', 'wool blanket', 'socks', 'hoodie', 'bandana', 'notebook', 'harbor jacket', 'organic tee']) {
+      const lite = search.search(q, { limit: 100, now })
+      const post = await pgSearch.search(pool, q, { limit: 100, now })
+      expect(post.hits[0]?.id, q).toBe(lite.hits[0]?.id)
+      expect(post.hits[0]?.titleParts.some((p) => p.isMatch), q).toBe(true)
+    }
+    // How close the whole order comes, printed rather than asserted: ts_rank_cd is not bm25.
+    let sameFirst = 0
+    let sameOrder = 0
+    let pairs = 0
+    let pairsInOrder = 0
+    for (const q of RANKED) {
+      const lite = search.search(q, { limit: 100, now }).hits.map((h) => h.id)
+      const post = (await pgSearch.search(pool, q, { limit: 100, now })).hits.map((h) => h.id)
+      if (lite[0] === post[0]) sameFirst++
+      if (lite.join() === post.join()) sameOrder++
+      const at = new Map(post.map((id, i) => [id, i]))
+      for (let i = 0; i < lite.length; i++) for (let j = i + 1; j < lite.length; j++) pairsInOrder += at.get(lite[i]!)! < at.get(lite[j]!)! ? 1 : 0
+      pairs += (lite.length * (lite.length - 1)) / 2
+    }
+    console.log(`ranking against FTS5 on ${RANKED.length} queries: same first ${sameFirst}, same whole order ${sameOrder}, pairs in the same order ${((100 * pairsInOrder) / pairs).toFixed(1)}%`)
+    expect(sameFirst).toBeGreaterThan(RANKED.length / 2)
+  })
+
+  it('never throws on hostile input: no tsquery syntax error is possible', async () => {
+    for (const q of [...QUERIES, ...HOSTILE]) {
+      const post = await pgSearch.search(pool, q, { limit: 5, now })
+      expect(post.hits.length, q).toBeLessThanOrEqual(5)
+    }
+    // a letter that unaccent() folds to an apostrophe, around a word: still just the word
+    expect(ids((await pgSearch.search(pool, 'ʼwoolʼ', { now })).hits)).toEqual(ids((await pgSearch.search(pool, 'wool', { now })).hits))
+  })
+
+  it('marks the matched words of the title and keeps its text exactly', async () => {
+    const result = await pgSearch.search(pool, 'rain JAC', { now })
+    const jacket = result.hits[0]!
+    expect(jacket.title).toBe('Harbor Rain Jacket')
+    expect(text(jacket.titleParts)).toBe('Harbor [Rain] [Jacket]')
+    expect(jacket.titleParts.map((p) => p.text).join('')).toBe(jacket.title)
+
+    // accents folded as the index folds them, the title's own letters kept
+    const [product] = (await pool.query<{ id: string }>(`UPDATE products SET title = 'Crème Enamel Mug' WHERE slug = 'enamel-camp-mug' RETURNING id`)).rows
+    const mug = (await pgSearch.search(pool, 'creme', { now })).hits.find((h) => h.id === Number(product!.id))!
+    expect(text(mug.titleParts)).toBe('[Crème] Enamel Mug')
+    expect(mug.titleParts.map((p) => p.text).join('')).toBe('Crème Enamel Mug')
+    await pool.query(`UPDATE products SET title = 'Enamel Camp Mug' WHERE id = $1`, [product!.id])
+  })
+
+  it('cuts the description to a snippet around the matched words', async () => {
+    const [jacket] = (await pgSearch.search(pool, 'gloves', { now })).hits
+    const snippet = text(jacket!.snippetParts)
+    expect(snippet).toContain('[gloves]')
+    expect(snippet.startsWith('…')).toBe(true)
+    expect(snippet.match(/[\p{L}\p{N}]+/gu)!.length).toBeLessThanOrEqual(12)
+  })
+})
