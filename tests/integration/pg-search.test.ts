@@ -81,7 +81,6 @@ const QUERIES = [
   LONG,
   '🎒 tote 🌲',
   '中文 tote',
-  'ʼn',
 ]
 
 /** Single words and pairs with several matches each, for comparing the whole order. */
@@ -111,6 +110,7 @@ const HOSTILE = [
 ]
 
 const ids = (hits: { id: number }[]) => hits.map((h) => h.id).sort((a, b) => a - b)
+const sortedCards = (hits: search.SearchResult['hits']) => hits.map(({ titleParts, snippetParts, ...card }) => card).sort((a, b) => a.id - b.id)
 const text = (parts: search.TextPart[]) => parts.map((p) => (p.isMatch ? `[${p.text}]` : p.text)).join('')
 
 describe('search on PostgreSQL', () => {
@@ -121,17 +121,45 @@ describe('search on PostgreSQL', () => {
   it('finds the same products as FTS5 for every query on the demo catalog', async () => {
     expect(QUERIES.length).toBeGreaterThanOrEqual(25)
     const table: Record<string, string | number | boolean>[] = []
-    const differ: string[] = []
     for (const q of QUERIES) {
       const lite = search.search(q, { limit: 100, now })
       const post = await pgSearch.search(pool, q, { limit: 100, now })
-      table.push({ query: JSON.stringify(q.length > 40 ? `${q.slice(0, 37)}…` : q), sqlite: lite.total, postgres: post.total, loose: lite.isLoose, sameFirst: lite.hits[0]?.id === post.hits[0]?.id })
-      if (JSON.stringify(ids(lite.hits)) !== JSON.stringify(ids(post.hits))) differ.push(`${q}: sqlite ${lite.hits.map(h=>h.title)} | pg ${post.hits.map(h=>h.title)}`)
-      continue
-      // the cards are the same cards
-      expect(post.hits.map(({ titleParts, snippetParts, ...card }) => card).sort((a, b) => a.id - b.id), q).toEqual(lite.hits.map(({ titleParts, snippetParts, ...card }) => card).sort((a, b) => a.id - b.id))
+      table.push({ query: JSON.stringify(q.length > 40 ? `${q.slice(0, 37)}…` : q), sqlite: lite.total, postgres: post.total, isLoose: lite.isLoose, sameFirst: lite.hits[0]?.id === post.hits[0]?.id })
+      expect(post.terms, q).toEqual(lite.terms)
+      expect(post.total, q).toBe(lite.total)
+      expect(post.isLoose, q).toBe(lite.isLoose)
+      expect(ids(post.hits), q).toEqual(ids(lite.hits))
+      // the same cards: prices, picture, sold out, featured
+      expect(sortedCards(post.hits), q).toEqual(sortedCards(lite.hits))
     }
     console.table(table)
+  })
+
+  it('differs from FTS5 only where the index’s unaccent folds a letter into punctuation', async () => {
+    // By construction: unaccent (the index's fold, decision 039) turns the modifier letters
+    // ʹ ʺ ʻ ʼ ʽ into ASCII quotes, which cut words on PostgreSQL, while FTS5's unicode61 keeps
+    // them as letters of the word. So "ʼn" (and ŉ, which NFKC makes "ʼn") is the word "n" on
+    // PostgreSQL and a word nothing in the catalog starts with on SQLite.
+    expect(search.search('ʼn', { limit: 100, now }).total).toBe(0)
+    const post = await pgSearch.search(pool, 'ʼn', { limit: 100, now })
+    expect(post.total).toBeGreaterThan(0)
+    expect(ids(post.hits)).toEqual(ids((await pgSearch.search(pool, 'n', { limit: 100, now })).hits))
+  })
+
+  it('finds the same products as FTS5 for every word of the catalog, whole and by its first three letters', async () => {
+    const documents = t.db.$client.prepare('SELECT title, description, skus, options, collections FROM product_search').all() as Record<string, string>[]
+    const words = new Set<string>()
+    for (const document of documents) {
+      for (const word of Object.values(document).flatMap((column) => column.match(/[\p{L}\p{N}]+/gu) ?? [])) words.add(word.toLowerCase()).add(word.toLowerCase().slice(0, 3))
+    }
+    expect(words.size).toBeGreaterThan(500)
+    const differ: string[] = []
+    for (const word of words) {
+      const lite = ids(search.search(word, { limit: 100, now }).hits)
+      const post = ids((await pgSearch.search(pool, word, { limit: 100, now })).hits)
+      if (lite.join() !== post.join()) differ.push(`${word}: ${lite.length} on SQLite, ${post.length} on PostgreSQL`)
+    }
+    console.log(`${words.size} words and prefixes of the demo catalog asked of both engines, ${differ.length} differ`)
     expect(differ).toEqual([])
   })
 
