@@ -8,15 +8,21 @@ import { MARK_CLOSE, MARK_OPEN, markedParts, termsOf, type TextPart } from '../s
 // any of them (isLoose). Same shape returned, so the page cannot tell the engines apart.
 //
 // A visitor's text never reaches to_tsquery as syntax. Each term (letters and digits only) is
-// first folded by unaccent() as the index's text was, and only then quoted: unaccent turns
-// some letters into punctuation (the modifier letter ʼ becomes an apostrophe), so quoting
-// before folding would let a visitor close the quote. Quotes and backslashes are doubled
-// inside the quoted lexeme, `:*` makes it a prefix, and the terms are joined with & (or |).
+// first cut by product_search_words() (db/pg/migrations/0002), the function that cut the
+// index's text: unaccent() then punctuation to spaces; only then is it quoted. Quoting first
+// and folding after would let a visitor close the quote: unaccent turns some letters into
+// punctuation (the modifier letter ʼ becomes an apostrophe). Quotes and backslashes are still
+// doubled inside the quoted lexeme, `:*` makes it a prefix, and the terms are joined with &
+// (or |). A term the fold leaves without a word drops out of the query, as to_tsquery drops
+// an operand without a lexeme.
 
 /**
- * ts_rank's weights for labels {D, C, B, A}, FTS5's bm25 column weights scaled to 0..1
+ * ts_rank_cd's weights for labels {D, C, B, A}: FTS5's bm25 column weights scaled to 0..1
  * (lib/search.ts: title 10, skus 4, collections 3, options 2, description 1). The index
  * labels title and SKUs both A (four labels for five columns), so a SKU counts as a title word.
+ * Normalization 1 divides by 1 + log(document length): a word in a long document counts less,
+ * as bm25's length normalization does. Of the ranking functions and normalizations tried on the
+ * demo catalog it put the same product first as FTS5 most often (tests/integration/pg-search).
  */
 const WEIGHTS = '{0.1, 0.2, 0.3, 1.0}'
 
@@ -45,8 +51,8 @@ export type PgSearchResult = { terms: string[]; hits: SearchHit[]; total: number
 
 type Queries = Pick<pg.Pool, 'query'>
 
-/** A term as a quoted prefix lexeme for to_tsquery, folded first (see the top of the file). */
-const LEXEME_SQL = `'''' || replace(replace(unaccent(term), '\\', '\\\\'), '''', '''''') || ''':*'`
+/** A term as a quoted prefix lexeme for to_tsquery, cut as the index was first (see the top of the file). */
+const LEXEME_SQL = `'''' || replace(replace(product_search_words(term), '\\', '\\\\'), '''', '''''') || ''':*'`
 
 // One statement per page: the matches ranked and counted (count(*) OVER () runs before LIMIT),
 // then, for the page's rows only, the card as lib/catalog.ts's cards() builds it (active
@@ -97,8 +103,8 @@ async function run(db: Queries, terms: string[], join: '&' | '|', limit: number,
 }
 
 /**
- * Products matching every word (by prefix: "jack" finds "Jacket"), best first by ts_rank with
- * FTS5's column weights, then by id; when nothing has every word, those with any of them
+ * Products matching every word (by prefix: "jack" finds "Jacket"), best first by ts_rank_cd
+ * with FTS5's column weights, then by id; when nothing has every word, those with any of them
  * (isLoose). The same answer as lib/search.ts's search() on SQLite.
  */
 export async function search(db: Queries, raw: unknown, options: { limit?: number; now?: number } = {}): Promise<PgSearchResult> {

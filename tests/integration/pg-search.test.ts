@@ -190,6 +190,40 @@ describe('search on PostgreSQL', () => {
     expect(sameFirst).toBeGreaterThan(RANKED.length / 2)
   })
 
+  it('counts every match beyond the page, leaves drafts out, and shows held stock as sold out, as FTS5 does', async () => {
+    const lite = search.search('cotton', { limit: 3, now })
+    const post = await pgSearch.search(pool, 'cotton', { limit: 3, now })
+    expect(post.hits).toHaveLength(3)
+    expect(lite.total).toBeGreaterThan(3)
+    expect(post.total).toBe(lite.total)
+
+    // the demo's Alpine Down Parka is a draft
+    expect((await pgSearch.search(pool, 'alpine parka', { now })).total).toBe(0)
+    expect(search.search('alpine parka', { now }).total).toBe(0)
+
+    // every unit of a one-variant product held by a cart (and an expired hold elsewhere, which holds nothing)
+    const held = t.db.$client
+      .prepare(`SELECT v.id, v.stock, p.title FROM variants v JOIN products p ON p.id = v.product_id WHERE p.status = 'active' AND v.stock > 0 AND (SELECT count(*) FROM variants w WHERE w.product_id = p.id) = 1 ORDER BY v.id LIMIT 1`)
+      .get() as { id: number; stock: number; title: string }
+    const other = t.db.$client.prepare(`SELECT id, stock FROM variants WHERE id != ? AND stock > 0 ORDER BY id LIMIT 1`).get(held.id) as { id: number; stock: number }
+    const holds: [number, number, number][] = [
+      [held.id, held.stock, now + 600_000],
+      [other.id, other.stock, now - 1],
+    ]
+    for (const [variantId, quantity, expiresAt] of holds) {
+      t.db.$client.prepare(`INSERT INTO stock_holds (variant_id, quantity, status, expires_at) VALUES (?, ?, 'active', ?)`).run(variantId, quantity, expiresAt)
+      await pool.query(`INSERT INTO stock_holds (variant_id, quantity, status, expires_at) VALUES ($1, $2, 'active', $3)`, [variantId, quantity, expiresAt])
+    }
+    const word = held.title.split(' ').at(-1)!
+    const liteHeld = search.search(word, { limit: 100, now })
+    const postHeld = await pgSearch.search(pool, word, { limit: 100, now })
+    expect(postHeld.hits.find((h) => h.title === held.title)?.isSoldOut).toBe(true)
+    expect(sortedCards(postHeld.hits)).toEqual(sortedCards(liteHeld.hits))
+    const otherTitle = t.db.$client.prepare(`SELECT p.title FROM products p JOIN variants v ON v.product_id = p.id WHERE v.id = ?`).get(other.id) as { title: string }
+    const liteOther = search.search(otherTitle.title, { limit: 100, now })
+    expect(sortedCards((await pgSearch.search(pool, otherTitle.title, { limit: 100, now })).hits)).toEqual(sortedCards(liteOther.hits))
+  })
+
   it('never throws on hostile input: no tsquery syntax error is possible', async () => {
     for (const q of [...QUERIES, ...HOSTILE]) {
       const post = await pgSearch.search(pool, q, { limit: 5, now })
