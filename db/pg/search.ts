@@ -178,28 +178,41 @@ function marked(text: string, terms: string[]): string {
 }
 
 /**
- * At most SNIPPET_WORDS words of the text with an ellipsis where it was cut (FTS5's snippet()):
- * the window holding the most different terms, then the most matches, then the one whose first
- * match comes two words in (a little of what leads up to it), then the earliest.
+ * At most SNIPPET_WORDS words of the text with an ellipsis where it was cut, chosen much as
+ * FTS5's snippet() chooses: 1000 for each different term in the window and 1 for each repeat,
+ * 100 more when the window starts the sentence its first match is in (120 at the start of the
+ * text). A window that starts no such sentence is full length; among equals, the one whose
+ * matches sit nearest its middle, then the earliest, wins.
  */
 function snippet(text: string, terms: string[]): string {
   const words = wordsOf(text, terms)
   if (words.length <= SNIPPET_WORDS) return marked(text, terms)
-  let best = { first: 0, score: [-1] }
-  for (let first = 0; first + SNIPPET_WORDS <= words.length; first++) {
+  let best = { first: 0, last: 0, score: [-1] }
+  const sentenceStarts = words.map((w, i) => i === 0 || /[.:]\s+$/.test(text.slice(words[i - 1]!.end, w.start)))
+  for (let first = 0; first < words.length; first++) {
     const window = words.slice(first, first + SNIPPET_WORDS)
     const matches = window.filter((w) => w.isMatch)
+    const different = new Set(matches.map((w) => w.term)).size
     const lead = window.findIndex((w) => w.isMatch)
-    const score = [new Set(matches.map((w) => w.term)).size, matches.length, lead < 0 ? 0 : -Math.abs(lead - Math.min(2, first))]
-    if (isBetter(score, best.score)) best = { first, score }
+    // the sentence its first match is in, not an earlier one
+    const startsSentence = sentenceStarts[first]! && (lead < 0 || !sentenceStarts.slice(first + 1, first + lead + 1).includes(true))
+    if (!startsSentence && first + SNIPPET_WORDS > words.length) continue
+    const span = lead < 0 ? 0 : window.findLastIndex((w) => w.isMatch) - lead + 1
+    const centred = lead < 0 ? 0 : -Math.abs(lead - Math.floor((SNIPPET_WORDS - span) / 2))
+    const score = [different * 1000 + matches.length - different + (startsSentence ? (first === 0 ? 120 : 100) : 0), centred]
+    if (isBetter(score, best.score)) best = { first, last: first + window.length - 1, score }
   }
-  const last = best.first + SNIPPET_WORDS - 1
   const from = best.first === 0 ? 0 : words[best.first]!.start
-  const to = last === words.length - 1 ? text.length : words[last]!.end
+  const to = best.last === words.length - 1 ? text.length : words[best.last]!.end
   return (from > 0 ? '…' : '') + markWords(text, words, from, to) + (to < text.length ? '…' : '')
 }
 
+/** Compares two scores figure by figure, the first that differs deciding. */
 function isBetter(a: number[], b: number[]): boolean {
-  for (let i = 0; i < Math.max(a.length, b.length); i++) if ((a[i] ?? -Infinity) !== (b[i] ?? -Infinity)) return (a[i] ?? -Infinity) > (b[i] ?? -Infinity)
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const x = a[i] ?? -Infinity
+    const y = b[i] ?? -Infinity
+    if (x !== y) return x > y
+  }
   return false
 }

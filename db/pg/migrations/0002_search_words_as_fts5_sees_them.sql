@@ -6,7 +6,7 @@
 -- non-ASCII character counts as a letter, so "56–57 cm" or "women’s" would be single words.
 -- Punctuation and symbols (ASCII's, Latin-1's, and the general punctuation, symbol, CJK
 -- punctuation and emoji blocks) become spaces after unaccent has folded the text, so the parser
--- sees only words. db/pg/search.ts asks for the same words, each folded by unaccent().
+-- sees only words. db/pg/search.ts cuts each word of a query with this same function.
 CREATE FUNCTION product_search_words(body text) RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS $$
   SELECT regexp_replace(unaccent(body),
     '[\x01-\x2F\x3A-\x40\x5B-\x60\x7B-\x7F\u0080-\u00A9\u00AB-\u00B1\u00B4\u00B6-\u00B8\u00BB\u00BF\u00D7\u00F7\u2000-\u206F\u20A0-\u20CF\u2190-\u2BFF\u2E00-\u2E7F\u3000-\u3004\u3008-\u3020\u3030\uFE10-\uFE1F\uFE30-\uFE6F\uFF01-\uFF0F\uFF1A-\uFF20\uFF3B-\uFF40\uFF5B-\uFF65\U0001F000-\U0001FAFF]+',
