@@ -894,7 +894,7 @@ export function describeImage(spec: Pick<ProductImageSpec, 'kind' | 'swatch' | '
  * Writes an image under uploadsDir, atomically (temp file + rename) so a request never
  * reads half a file while another process seeds.
  */
-export function writeUpload(uploadsDir: string, relPath: string, body: string): void {
+export function writeUpload(uploadsDir: string, relPath: string, body: string | Buffer): void {
   const file = path.join(/*turbopackIgnore: true*/ uploadsDir, relPath)
   fs.mkdirSync(path.dirname(file), { recursive: true })
   const temp = `${file}.${process.pid}.tmp`

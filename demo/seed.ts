@@ -2,7 +2,8 @@ import path from 'node:path'
 import type { Db } from '@/db'
 import { collections, productCollections, productImages, products, variants, type VariantOptions } from '@/db/schema'
 import { CATALOG, COLLECTIONS, DAY, type CollectionSlug, type DemoProduct } from './catalog'
-import { describeImage, IMAGE_SIZE, renderProductImage, SWATCHES, writeUpload, type ProductImageSpec, type SwatchName } from './images'
+import { describeImage, IMAGE_SIZE, writeUpload } from './images'
+import { picturesFolder, picturesOf, readPicture } from './pictures'
 
 // The demo catalog: a small independent shop of outdoor and everyday goods, so a fresh
 // install (SEED_DEMO=1) has something real to browse, search, buy and refund. It seeds an
@@ -39,6 +40,7 @@ export type SeedResult = { products: number; variants: number; collections: numb
 export function seedDemo(db: Db, storageDir: string): SeedResult | null {
   if (db.select({ id: products.id }).from(products).limit(1).get()) return null
   const uploadsDir = path.join(/*turbopackIgnore: true*/ storageDir, 'uploads')
+  const picturesDir = picturesFolder()
   const now = Date.now()
 
   return db.transaction(
@@ -74,32 +76,23 @@ export function seedDemo(db: Db, storageDir: string): SeedResult | null {
           .get()
         result.products++
 
-        // Pictures: one per colour, plus a close-up when there are fewer than three.
-        const colours = product.colours ?? []
-        const shots: { swatch: SwatchName; view: ProductImageSpec['view'] }[] = colours.map((swatch) => ({ swatch, view: 'front' }))
-        if (colours.length === 0) {
-          shots.push({ swatch: product.swatch ?? 'Stone', view: 'front' })
-          if ((product.views ?? 2) === 2) shots.push({ swatch: product.swatch ?? 'Stone', view: 'detail' })
-        } else if (colours.length < 3) {
-          shots.push({ swatch: colours[0]!, view: 'detail' })
-        }
+        // Pictures: the JPEGs drawn for the demo (demo/pictures.ts), stored as uploads.
         const imageByColour = new Map<string, number>()
-        shots.forEach((shot, position) => {
-          const spec: ProductImageSpec = { kind: product.kind, swatch: SWATCHES[shot.swatch], title: product.title, view: shot.view, seed: `${product.slug}:${shot.swatch}`, labelLines: product.labelLines }
-          const relPath = `products/${product.slug}-${position + 1}.svg`
-          writeUpload(uploadsDir, relPath, renderProductImage(spec))
+        for (const picture of picturesOf(product)) {
+          const { data, rel } = readPicture(picturesDir, picture)
+          writeUpload(uploadsDir, rel, data)
           const image = tx
             .insert(productImages)
-            .values({ productId, path: relPath, alt: describeImage(spec), width: IMAGE_SIZE, height: IMAGE_SIZE, position })
+            .values({ productId, path: rel, alt: describeImage(picture.spec), width: IMAGE_SIZE, height: IMAGE_SIZE, position: picture.position })
             .returning({ id: productImages.id })
             .get()
-          if (shot.view === 'front') imageByColour.set(shot.swatch, image.id)
+          if (picture.spec.view === 'front') imageByColour.set(picture.swatch, image.id)
           result.images++
-        })
+        }
 
         // Variants: every colour in every size, colour first as shoppers choose it.
         const sizes: (string | undefined)[] = product.sizes ? [...product.sizes] : [undefined]
-        const colourList: (string | undefined)[] = colours.length > 0 ? colours : [undefined]
+        const colourList: (string | undefined)[] = product.colours?.length ? product.colours : [undefined]
         let position = 0
         for (const colour of colourList) {
           for (const size of sizes) {

@@ -387,3 +387,16 @@ export function isBuildPhase(): boolean {
 export function resetEnv(): void {
   globalForEnv.tillEnv = undefined
 }
+
+/**
+ * Why the store cannot start on this configuration's database, or null. The store runs on
+ * SQLite only in this release; DATABASE_URL is read by `npm run db:move-to-postgres`. Starting
+ * on SQLite while the owner believes the shop runs on PostgreSQL would put orders where nobody
+ * looks for them, so a set DATABASE_URL stops it. Checked by the front server before Next
+ * starts (server/start.ts), and again at boot (lib/platform/boot.ts) for a server started
+ * another way.
+ */
+export function engineRefusal(env: Pick<Env, 'databaseUrl'>): string | null {
+  if (!env.databaseUrl) return null
+  return 'DATABASE_URL is set, but this release runs the store on SQLite in STORAGE_DIR only: unset DATABASE_URL to start it (npm run db:move-to-postgres is what reads it).'
+}

@@ -2,6 +2,7 @@ import 'server-only'
 import { Cron } from 'croner'
 import { and, eq, sql, type SQL } from 'drizzle-orm'
 import { getDb, prepared, write, type Tx } from '@/db'
+import { DEFAULT_MAX_ATTEMPTS, failure, LEGACY_LOCK_TIMEOUT_MS, STALE_MS, type Claimed, type EnqueueOptions } from '@/db/job-rules'
 import { jobs } from '@/db/schema'
 import { log } from '@/lib/log'
 import * as lease from './lease'
@@ -15,6 +16,8 @@ import * as lease from './lease'
 // each scheduled kind runs under a lease, so two runs of it never overlap.
 
 export { lease }
+// The rules both engines share (db/job-rules.ts), exported here as the queue's own.
+export { backoffMs, STALE_MS, type Claimed } from '@/db/job-rules'
 
 type JobContext = {
   id: number
@@ -26,10 +29,6 @@ export type JobHandler = (payload: Record<string, unknown>, job: JobContext) => 
 
 /** How often a running job proves its process is alive. */
 const HEARTBEAT_MS = 5_000
-/** A running job whose heartbeat is older than this is taken back (six missed beats). */
-export const STALE_MS = 30_000
-// Rows claimed by a release that predates heartbeats carry none: for those, the old rule.
-const LEGACY_LOCK_TIMEOUT_MS = 5 * 60 * 1000
 /**
  * The lease on a scheduled kind. Kept below STALE_MS - HEARTBEAT_MS so that by the time a
  * dead process's job is reclaimed, its lease has expired too and the retry is not skipped.
@@ -39,9 +38,9 @@ export const LEASE_TTL_MS = 20_000
 const workerId = lease.processId
 
 /** Queues a job; false when one with the same unique key exists already (nothing was queued). */
-export function enqueue(tx: Tx, kind: string, payload: Record<string, unknown> = {}, options: { uniqueKey?: string; runAt?: number; maxAttempts?: number } = {}): boolean {
+export function enqueue(tx: Tx, kind: string, payload: Record<string, unknown> = {}, options: EnqueueOptions = {}): boolean {
   // In `tx`: the prepared insert runs on the same connection, inside its transaction.
-  const { changes } = insertJob().run({ kind, payload, uniqueKey: options.uniqueKey ?? null, runAt: options.runAt ?? Date.now(), maxAttempts: options.maxAttempts ?? 8 })
+  const { changes } = insertJob().run({ kind, payload, uniqueKey: options.uniqueKey ?? null, runAt: options.runAt ?? Date.now(), maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS })
   return changes === 1
 }
 
@@ -71,13 +70,6 @@ export function skipQueued(tx: Tx, uniqueKey: string, why: string, now = Date.no
 export function forgetPayload(id: number): void {
   write((tx) => tx.update(jobs).set({ payload: {} }).where(eq(jobs.id, id)).run())
 }
-
-export function backoffMs(attempts: number): number {
-  // 2 s, 4 s, 8 s … capped at one hour
-  return Math.min(2 ** attempts * 1000, 3600_000)
-}
-
-export type Claimed = { id: number; kind: string; payload: Record<string, unknown>; attempts: number; maxAttempts: number }
 
 /**
  * Claims the next due job, or null. First takes back running jobs whose heartbeat stopped
@@ -125,12 +117,8 @@ export function complete(id: number): boolean {
 }
 
 export function fail(job: Claimed, err: unknown, now = Date.now()): boolean {
-  const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err)
-  const isFinal = job.attempts >= job.maxAttempts
-  return releaseHeld(
-    job.id,
-    sql`status = ${isFinal ? 'failed' : 'queued'}, last_error = ${message.slice(0, 2000)}, run_at = ${now + backoffMs(job.attempts)}, finished_at = ${isFinal ? now : null}`,
-  )
+  const f = failure(job, err, now)
+  return releaseHeld(job.id, sql`status = ${f.status}, last_error = ${f.lastError}, run_at = ${f.runAt}, finished_at = ${f.finishedAt}`)
 }
 
 /** Puts a job this process holds back in the queue, due now: shutdown ran out of time for it. */

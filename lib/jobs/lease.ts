@@ -2,6 +2,7 @@ import 'server-only'
 import crypto from 'node:crypto'
 import { eq, sql } from 'drizzle-orm'
 import { getDb, write } from '@/db'
+import { leaseHolder, type Lease } from '@/db/job-rules'
 import { leases } from '@/db/schema'
 import { log } from '@/lib/log'
 
@@ -18,17 +19,15 @@ import { log } from '@/lib/log'
 /** This process, as it appears in leases and job locks (a pid alone repeats across containers). */
 export const processId = `${process.pid}-${crypto.randomBytes(4).toString('hex')}`
 
-let acquisitions = 0
-
-export type Lease = { name: string; holder: string; expiresAt: number }
+export type { Lease }
 
 /**
  * Takes the lease `name` for `ttlMs` when it is free or expired; null while someone else
- * holds it. Each acquisition gets its own holder id, so two overlapping calls in one process
- * exclude each other too.
+ * holds it. Each acquisition gets its own holder id (leaseHolder), so two overlapping calls
+ * in one process exclude each other too.
  */
 export function tryAcquire(name: string, ttlMs: number, now = Date.now()): Lease | null {
-  const holder = `${processId}#${++acquisitions}`
+  const holder = leaseHolder(processId)
   const row = write((tx) =>
     tx.get<{ holder: string; expires_at: number }>(sql`
       INSERT INTO leases (name, holder, acquired_at, expires_at) VALUES (${name}, ${holder}, ${now}, ${now + ttlMs})

@@ -4,7 +4,7 @@ import { configure, getDb } from '@/db'
 import { setLogger } from '@/db/guard'
 import { assertSchemaKnown, migrate } from '@/db/migrate'
 import * as cache from '@/lib/cache'
-import { ConfigError, getEnv } from '@/lib/env'
+import { ConfigError, engineRefusal, getEnv } from '@/lib/env'
 import { log } from '@/lib/log'
 import * as payments from '@/lib/payments'
 import * as storage from './storage'
@@ -51,6 +51,11 @@ export function bootStorage(env: ReturnType<typeof getEnv>) {
 
 export async function boot(): Promise<void> {
   const env = bootConfig()
+  const refusal = engineRefusal(env)
+  if (refusal) {
+    console.error(`till: cannot start.\n  - ${refusal}`)
+    process.exit(1)
+  }
   const { db, result } = bootStorage(env)
   log.info('boot: database ready', { storageDir: env.storageDir, applied: result.applied, schemaVersion: result.schemaVersion, payments: env.payments })
   const { ensureBootAdmin } = await import('@/lib/admin-auth')

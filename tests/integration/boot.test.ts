@@ -8,6 +8,14 @@ import { freePort, startServer, tempStorage, upWhenDown, type ServerHandle } fro
 
 // These boot the real production build (npm run build runs before this suite).
 const servers: ServerHandle[] = []
+
+/** The exit code of a server expected to refuse to start. */
+function exitOf(server: ServerHandle): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (server.process.exitCode !== null) resolve(server.process.exitCode)
+    server.process.once('exit', (c) => resolve(c))
+  })
+}
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.stop()))
 })
@@ -65,10 +73,7 @@ describe('booting the production server', () => {
   it('refuses to start with a bad APP_URL and names it', async () => {
     const server = await startServer({ env: { APP_URL: 'notaurl' }, waitForHealthy: false })
     servers.push(server)
-    const code = await new Promise<number | null>((resolve) => {
-      if (server.process.exitCode !== null) resolve(server.process.exitCode)
-      server.process.once('exit', (c) => resolve(c))
-    })
+    const code = await exitOf(server)
     expect(code).not.toBe(0)
     expect(server.output()).toMatch(/APP_URL/)
     expect(fs.existsSync(path.join(server.storageDir, 'store.sqlite3'))).toBe(false)
@@ -85,10 +90,7 @@ describe('booting the production server', () => {
     try {
       const server = await startServer({ port, waitForHealthy: false })
       servers.push(server)
-      const code = await new Promise<number | null>((resolve) => {
-        if (server.process.exitCode !== null) resolve(server.process.exitCode)
-        server.process.once('exit', (c) => resolve(c))
-      })
+      const code = await exitOf(server)
       expect(code).toBe(1)
       expect(server.output()).toContain(`till: cannot start.\n  - PORT: port ${port} is already in use`)
       expect(server.output()).toMatch(/choose a free port, e\.g\. PORT=\d+ npm run demo/)
@@ -116,11 +118,19 @@ describe('booting the production server', () => {
   it('refuses ADMIN_EMAIL without ADMIN_PASSWORD at boot, naming it', async () => {
     const server = await startServer({ env: { ADMIN_PASSWORD: '' }, waitForHealthy: false })
     servers.push(server)
-    const code = await new Promise<number | null>((resolve) => {
-      if (server.process.exitCode !== null) resolve(server.process.exitCode)
-      server.process.once('exit', (c) => resolve(c))
-    })
+    const code = await exitOf(server)
     expect(code).toBe(1)
     expect(server.output()).toMatch(/till: cannot start\.[\s\S]*ADMIN_PASSWORD: missing while ADMIN_EMAIL is set/)
+  })
+
+  it('refuses to start with DATABASE_URL set, saying this release runs on SQLite only, before it touches the store', async () => {
+    const server = await startServer({ env: { DATABASE_URL: 'postgres://till:secret@127.0.0.1:5432/till' }, waitForHealthy: false })
+    servers.push(server)
+    const code = await exitOf(server)
+    expect(code).toBe(1)
+    expect(server.output()).toContain('till: cannot start.\n  - DATABASE_URL is set, but this release runs the store on SQLite in STORAGE_DIR only')
+    expect(server.output()).not.toContain('secret')
+    expect(server.output()).not.toMatch(/Ready|Starting/)
+    expect(fs.existsSync(path.join(server.storageDir, 'store.sqlite3'))).toBe(false)
   })
 })

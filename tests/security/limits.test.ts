@@ -1,4 +1,6 @@
+import fs from 'node:fs'
 import http from 'node:http'
+import path from 'node:path'
 import type Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startServer, type ServerHandle } from '../support/server'
@@ -251,12 +253,16 @@ describe('the webhook', () => {
 
 describe('response headers', () => {
   it('give uploads the sandbox policy, not the pages’ one', async () => {
-    const image = sqlite.prepare(`SELECT path FROM product_images WHERE path LIKE '%.svg' ORDER BY id LIMIT 1`).get() as { path: string }
-    const res = await hit({ path: `/uploads/${image.path}` })
-    expect(res.status).toBe(200)
-    expect(res.headers['content-type']).toBe('image/svg+xml')
-    expect(res.headers['content-security-policy']).toBe("default-src 'none'; style-src 'unsafe-inline'; sandbox")
-    expect(res.headers['x-content-type-options']).toBe('nosniff')
+    // An SVG can carry script: the demo's pictures are JPEGs, so the test puts one in place.
+    fs.writeFileSync(path.join(server.storageDir, 'uploads', 'products', 'probe.svg'), '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><script>alert(1)</script></svg>')
+    const image = sqlite.prepare(`SELECT path FROM product_images ORDER BY id LIMIT 1`).get() as { path: string }
+    for (const [uploadPath, type] of [['products/probe.svg', 'image/svg+xml'], [image.path, 'image/jpeg']] as const) {
+      const res = await hit({ path: `/uploads/${uploadPath}` })
+      expect(res.status).toBe(200)
+      expect(res.headers['content-type']).toBe(type)
+      expect(res.headers['content-security-policy']).toBe("default-src 'none'; style-src 'unsafe-inline'; sandbox")
+      expect(res.headers['x-content-type-options']).toBe('nosniff')
+    }
     const missing = await hit({ path: '/uploads/products/nope.svg' })
     expect(missing.headers['content-security-policy']).toBe("default-src 'none'; style-src 'unsafe-inline'; sandbox")
     const page = await hit({ path: '/' })

@@ -1,7 +1,11 @@
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { renderProductImage } from '@/demo/images'
+import { allPictures } from '@/demo/pictures'
 import { seedDemo } from '@/demo/seed'
+import { isResizable } from '@/lib/picture-sizes'
 import { resetEnv } from '@/lib/env'
 import { readUpload } from '@/lib/uploads'
 import { freshDb, type TestDb } from '../support/db'
@@ -98,19 +102,24 @@ describe('seedDemo', () => {
     expect(soldOut.map((p) => p.slug)).toEqual(['fig-leaf-candle'])
   })
 
-  it('gives every product pictures that exist and are SVG, and points colours at their own', () => {
+  it('gives every product pictures that exist and are JPEG uploads, and points colours at their own', () => {
     seedDemo(t.db, storageDir)
     expect(count('SELECT count(*) AS n FROM products p WHERE NOT EXISTS (SELECT 1 FROM product_images i WHERE i.product_id = p.id)')).toBe(0)
     expect(count('SELECT count(*) AS n FROM (SELECT product_id FROM product_images GROUP BY product_id HAVING count(*) > 3)')).toBe(0)
     const images = all<{ path: string; alt: string; width: number; height: number }>('SELECT path, alt, width, height FROM product_images')
     for (const image of images) {
-      expect(image.path).toMatch(/^products\/[a-z0-9-]+-[1-3]\.svg$/)
+      // named by the content's hash, as an owner's upload is, so it gets copies and srcset
+      expect(image.path).toMatch(/^products\/[0-9a-f]{32}\.jpg$/)
+      expect(isResizable(image.path)).toBe(true)
       expect(image.alt.length).toBeGreaterThan(10)
       expect([image.width, image.height]).toEqual([800, 800])
       const file = path.join(storageDir, 'uploads', image.path)
       expect(fs.existsSync(file), file).toBe(true)
-      assertSvg(fs.readFileSync(file, 'utf8'), image.path)
+      const data = fs.readFileSync(file)
+      expect([...data.subarray(0, 3)]).toEqual([0xff, 0xd8, 0xff])
+      expect(crypto.createHash('sha256').update(data).digest('hex').slice(0, 32)).toBe(image.path.slice('products/'.length, -'.jpg'.length))
     }
+    expect(new Set(images.map((i) => i.path)).size).toBe(images.length)
     // Each colour variant shows that colour's picture, from its own product.
     const mismatched = all(`SELECT v.sku FROM variants v LEFT JOIN product_images i ON i.id = v.image_id
       WHERE json_extract(v.options, '$.Colour') IS NOT NULL AND (i.id IS NULL OR i.product_id != v.product_id OR instr(i.alt, json_extract(v.options, '$.Colour')) = 0)`)
@@ -120,7 +129,11 @@ describe('seedDemo', () => {
     process.env.STORAGE_DIR = storageDir
     resetEnv()
     const upload = readUpload(images[0]!.path)
-    expect(upload?.contentType).toBe('image/svg+xml')
+    expect(upload?.contentType).toBe('image/jpeg')
+  })
+
+  it('draws every picture as well-formed SVG before it becomes a JPEG', () => {
+    for (const picture of allPictures()) assertSvg(renderProductImage(picture.spec), picture.file)
   })
 
   it('seeds once: a second call returns null and adds nothing', () => {

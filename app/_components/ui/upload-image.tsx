@@ -23,10 +23,10 @@ type Props = {
 }
 
 /**
- * A picture from STORAGE_DIR/uploads (served by app/uploads). A plain <img>: the demo
- * pictures are SVG, which next/image declines to optimise, and they are small already. An
- * uploaded JPEG has smaller copies (lib/picture-sizes.ts), offered in `srcset` with the
- * original as the widest, so a card on a phone loads a 320 px copy, not 2000 px.
+ * A picture from STORAGE_DIR/uploads (served by app/uploads). A plain <img>: the copies are
+ * made by the store itself. An uploaded JPEG (the demo's pictures are JPEG uploads too) has
+ * smaller copies (lib/picture-sizes.ts), offered in `srcset` with the original as the widest,
+ * so a card on a phone loads a 320 px copy, not 2000 px. A PNG or SVG is sent as it is.
  */
 export function UploadImage({ path, alt, width = 800, height = 800, className = '', isPriority = false, sizes }: Props) {
   if (!path) {
