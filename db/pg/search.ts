@@ -55,10 +55,11 @@ type Queries = Pick<pg.Pool, 'query'>
 const LEXEME_SQL = `'''' || replace(replace(product_search_words(term), '\\', '\\\\'), '''', '''''') || ''':*'`
 
 // One statement per page: the matches ranked and counted (count(*) OVER () runs before LIMIT),
-// the query a scalar subquery, which the planner can take to the GIN index as a parameter (a
-// row joined in can only filter each document; at 10,000 products it still chose to read the
-// table for prefix queries, measured faster); then, for the page's rows only, the card as lib/catalog.ts's cards() builds it (active
-// products with variants; sold out when no variant has a unit that is not held).
+// then, for the page's rows only, the card as lib/catalog.ts's cards() builds it (active
+// products with variants; sold out when no variant has a unit that is not held). The tsquery
+// is a scalar subquery, a parameter the planner can take to the GIN index; a row joined in
+// could only filter each document. (At 10,000 products it still reads the table for prefix
+// queries, and is right to: the index scan measured slower.)
 const SEARCH_SQL = `
   WITH q AS (
     SELECT to_tsquery('simple', string_agg(${LEXEME_SQL}, $2)) AS query FROM unnest($1::text[]) AS term
