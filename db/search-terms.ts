@@ -1,5 +1,5 @@
-// How a visitor's text becomes the words a search index is asked for, and how text marked
-// by the engine comes back as parts. Pure and engine-neutral: lib/search.ts (SQLite's FTS5)
+// How a visitor's text becomes the words a search index is asked for, how much a word counts
+// in each column, and how text marked by the engine comes back as parts. Pure and engine-neutral: lib/search.ts (SQLite's FTS5)
 // and db/pg/search.ts (PostgreSQL's tsvector) both build their queries from termsOf(), so the
 // two engines are asked the same words and return their marks the same way.
 //
@@ -14,6 +14,12 @@ export const MARK_CLOSE = '\uE001'
 const MARKERS = /[\uE000\uE001]/g
 
 export type TextPart = { text: string; isMatch: boolean }
+
+/** How much a matched word counts in each column of the index: a word in the title counts most. */
+export const COLUMN_WEIGHTS = { title: 10, description: 1, skus: 4, options: 2, collections: 3 } as const
+
+/** Words in a result's snippet of its description. */
+export const SNIPPET_WORDS = 12
 
 /** The words of a query, as the index would see them: at most 8, each at most 40 chars. */
 export function termsOf(raw: unknown): string[] {

@@ -1,6 +1,6 @@
 import 'server-only'
 import { getDb } from '@/db'
-import { MARK_CLOSE, MARK_OPEN, markedParts, termsOf, type TextPart } from '@/db/search-terms'
+import { COLUMN_WEIGHTS as WEIGHTS, MARK_CLOSE, MARK_OPEN, markedParts, SNIPPET_WORDS, termsOf, type TextPart } from '@/db/search-terms'
 import * as catalog from './catalog'
 
 // Full-text search over `product_search` (FTS5, rowid = products.id, kept in step by
@@ -14,9 +14,6 @@ import * as catalog from './catalog'
 // marks are db/search-terms.ts's, shared with PostgreSQL's search (db/pg/search.ts).
 
 export { MAX_QUERY_CHARS, markedParts, termsOf, type TextPart } from '@/db/search-terms'
-
-// Column weights for bm25, in the table's column order: a word in the title counts most.
-const WEIGHTS = { title: 10, description: 1, skus: 4, options: 2, collections: 3 }
 
 type SearchHit = catalog.ProductCard & { titleParts: TextPart[]; snippetParts: TextPart[] }
 export type SearchResult = {
@@ -69,7 +66,7 @@ function prepared(): Statements {
       marked: client.prepare(
         `SELECT rowid AS id,
            highlight(product_search, 0, '${MARK_OPEN}', '${MARK_CLOSE}') AS titleMarked,
-           snippet(product_search, 1, '${MARK_OPEN}', '${MARK_CLOSE}', '…', 12) AS snippetMarked
+           snippet(product_search, 1, '${MARK_OPEN}', '${MARK_CLOSE}', '…', ${SNIPPET_WORDS}) AS snippetMarked
          FROM product_search WHERE product_search MATCH ? AND +rowid IN (SELECT value FROM json_each(?))`,
       ) as unknown as Statements['marked'],
     }

@@ -1,5 +1,5 @@
 import type pg from 'pg'
-import { MARK_CLOSE, MARK_OPEN, markedParts, termsOf, type TextPart } from '../search-terms'
+import { COLUMN_WEIGHTS, MARK_CLOSE, MARK_OPEN, markedParts, SNIPPET_WORDS, termsOf, type TextPart } from '../search-terms'
 
 // Search on PostgreSQL: the counterpart of lib/search.ts's FTS5 search, over the tsvector
 // index `product_search` that db/pg/migrations/0001_add_search_triggers.sql keeps in step
@@ -17,17 +17,14 @@ import { MARK_CLOSE, MARK_OPEN, markedParts, termsOf, type TextPart } from '../s
 // an operand without a lexeme.
 
 /**
- * ts_rank_cd's weights for labels {D, C, B, A}: FTS5's bm25 column weights scaled to 0..1
- * (lib/search.ts: title 10, skus 4, collections 3, options 2, description 1). The index
- * labels title and SKUs both A (four labels for five columns), so a SKU counts as a title word.
- * Normalization 1 divides by 1 + log(document length): a word in a long document counts less,
- * as bm25's length normalization does. Of the ranking functions and normalizations tried on the
- * demo catalog it put the same product first as FTS5 most often (tests/integration/pg-search).
+ * ts_rank_cd's weights for labels {D, C, B, A}: FTS5's bm25 column weights scaled to 0..1, the
+ * title's being 1. The index labels description D, options C, collections B, and title and SKUs
+ * both A (four labels for five columns), so a SKU counts as a title word. Normalization 1
+ * divides by 1 + log(document length): a word in a long document counts less, as bm25's length
+ * normalization does. Of the ranking functions and normalizations tried on the demo catalog it
+ * put the same product first as FTS5 most often (tests/integration/pg-search.test.ts).
  */
-const WEIGHTS = '{0.1, 0.2, 0.3, 1.0}'
-
-/** FTS5's snippet() length in lib/search.ts: 12 words around the matches. */
-const SNIPPET_WORDS = 12
+const WEIGHTS = `{${[COLUMN_WEIGHTS.description, COLUMN_WEIGHTS.options, COLUMN_WEIGHTS.collections, COLUMN_WEIGHTS.title].map((w) => w / COLUMN_WEIGHTS.title).join(', ')}}`
 
 /** lib/catalog.ts's ProductCard with its marked title and snippet: lib/search.ts's hit. */
 type SearchHit = {
