@@ -1,5 +1,6 @@
 import 'server-only'
 import { getDb } from '@/db'
+import { COLUMN_WEIGHTS as WEIGHTS, MARK_CLOSE, MARK_OPEN, markedParts, SNIPPET_WORDS, termsOf, type TextPart } from '@/db/search-terms'
 import * as catalog from './catalog'
 
 // Full-text search over `product_search` (FTS5, rowid = products.id, kept in step by
@@ -9,19 +10,11 @@ import * as catalog from './catalog'
 // words the way the unicode61 tokenizer would, and every word becomes a quoted prefix
 // ("jack"*), so quotes, NEAR, AND/OR/NOT, *, ^, column filters and parentheses are all
 // just letters or nothing. Matches come back wrapped in two private-use characters that
-// the page turns into <mark>; everything else is text, escaped by React.
+// the page turns into <mark>; everything else is text, escaped by React. The words and the
+// marks are db/search-terms.ts's, shared with PostgreSQL's search (db/pg/search.ts).
 
-export const MAX_QUERY_CHARS = 200
-const MAX_TERMS = 8
-const MAX_TERM_CHARS = 40
-const MARK_OPEN = '\uE000'
-const MARK_CLOSE = '\uE001'
-const MARKERS = /[\uE000\uE001]/g
+export { MAX_QUERY_CHARS, markedParts, termsOf, type TextPart } from '@/db/search-terms'
 
-// Column weights for bm25, in the table's column order: a word in the title counts most.
-const WEIGHTS = { title: 10, description: 1, skus: 4, options: 2, collections: 3 }
-
-export type TextPart = { text: string; isMatch: boolean }
 type SearchHit = catalog.ProductCard & { titleParts: TextPart[]; snippetParts: TextPart[] }
 export type SearchResult = {
   /** the words searched for, as shown back to the visitor */
@@ -32,42 +25,12 @@ export type SearchResult = {
   isLoose: boolean
 }
 
-/** The words of a query, as the index would see them: at most 8, each at most 40 chars. */
-export function termsOf(raw: unknown): string[] {
-  if (typeof raw !== 'string') return []
-  const text = raw.slice(0, MAX_QUERY_CHARS).normalize('NFKC').replace(MARKERS, ' ')
-  const words = text.match(/[\p{L}\p{N}]+/gu) ?? []
-  const terms: string[] = []
-  for (const word of words) {
-    const term = word.slice(0, MAX_TERM_CHARS)
-    if (!terms.some((t) => t.toLowerCase() === term.toLowerCase())) terms.push(term)
-    if (terms.length === MAX_TERMS) break
-  }
-  return terms
-}
-
 /** An FTS5 MATCH expression that can only mean "words starting with these", or null. */
 export function toFtsQuery(raw: unknown, join: 'AND' | 'OR' = 'AND'): string | null {
   const terms = termsOf(raw)
   if (terms.length === 0) return null
   // Terms hold only letters and digits, so the quotes cannot be escaped out of.
   return terms.map((t) => `"${t}"*`).join(join === 'AND' ? ' ' : ' OR ')
-}
-
-/** Splits highlight()/snippet() output into plain and matched runs of text. */
-export function markedParts(marked: string): TextPart[] {
-  const parts: TextPart[] = []
-  let isMatch = false
-  let start = 0
-  for (let i = 0; i < marked.length; i++) {
-    const ch = marked[i]
-    if (ch !== MARK_OPEN && ch !== MARK_CLOSE) continue
-    if (i > start) parts.push({ text: marked.slice(start, i), isMatch })
-    isMatch = ch === MARK_OPEN
-    start = i + 1
-  }
-  if (start < marked.length) parts.push({ text: marked.slice(start), isMatch })
-  return parts
 }
 
 type HitRow = { id: number; titleMarked: string; snippetMarked: string }
@@ -103,7 +66,7 @@ function prepared(): Statements {
       marked: client.prepare(
         `SELECT rowid AS id,
            highlight(product_search, 0, '${MARK_OPEN}', '${MARK_CLOSE}') AS titleMarked,
-           snippet(product_search, 1, '${MARK_OPEN}', '${MARK_CLOSE}', '…', 12) AS snippetMarked
+           snippet(product_search, 1, '${MARK_OPEN}', '${MARK_CLOSE}', '…', ${SNIPPET_WORDS}) AS snippetMarked
          FROM product_search WHERE product_search MATCH ? AND +rowid IN (SELECT value FROM json_each(?))`,
       ) as unknown as Statements['marked'],
     }
