@@ -2,8 +2,8 @@ import path from 'node:path'
 import type { Db } from '@/db'
 import { collections, productCollections, productImages, products, variants, type VariantOptions } from '@/db/schema'
 import { CATALOG, COLLECTIONS, DAY, type CollectionSlug, type DemoProduct } from './catalog'
-import { describeImage, IMAGE_SIZE, writeUpload } from './images'
-import { picturesFolder, picturesOf, readPicture } from './pictures'
+import { describeImage, writeUpload } from './images'
+import { PICTURE_SIZE, picturesFolder, picturesOf, readPicture } from './pictures'
 
 // The demo catalog: a small independent shop of outdoor and everyday goods, so a fresh
 // install (SEED_DEMO=1) has something real to browse, search, buy and refund. It seeds an
@@ -83,7 +83,7 @@ export function seedDemo(db: Db, storageDir: string): SeedResult | null {
           writeUpload(uploadsDir, rel, data)
           const image = tx
             .insert(productImages)
-            .values({ productId, path: rel, alt: describeImage(picture.spec), width: IMAGE_SIZE, height: IMAGE_SIZE, position: picture.position })
+            .values({ productId, path: rel, alt: describeImage(picture.spec), width: PICTURE_SIZE, height: PICTURE_SIZE, position: picture.position })
             .returning({ id: productImages.id })
             .get()
           if (picture.spec.view === 'front') imageByColour.set(picture.swatch, image.id)

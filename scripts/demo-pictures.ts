@@ -1,8 +1,8 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import sharp from 'sharp'
-import { IMAGE_SIZE, renderProductImage } from '@/demo/images'
-import { allPictures, drawingHash, pictureSha256, type Manifest } from '@/demo/pictures'
+import { renderProductImage } from '@/demo/images'
+import { allPictures, drawingHash, pictureSha256, PICTURE_SIZE, type Manifest } from '@/demo/pictures'
 
 // npm run demo:pictures — draws every demo picture (demo/images.ts) and writes it as the JPEG
 // an owner would upload into demo/pictures/, with manifest.json naming the drawing each was
@@ -17,8 +17,8 @@ async function main(): Promise<void> {
   let bytes = 0
   for (const picture of allPictures()) {
     const data = await sharp(Buffer.from(renderProductImage(picture.spec)))
-      .resize(IMAGE_SIZE, IMAGE_SIZE)
-      .jpeg({ quality: 80, mozjpeg: true })
+      .resize(PICTURE_SIZE, PICTURE_SIZE)
+      .jpeg({ quality: 75, mozjpeg: true })
       .toBuffer()
     fs.writeFileSync(path.join(folder, picture.file), data)
     manifest[picture.file] = { drawing: drawingHash(picture), sha256: pictureSha256(data) }

@@ -2,8 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import sharp from 'sharp'
 import { describe, expect, it } from 'vitest'
-import { IMAGE_SIZE } from '@/demo/images'
-import { allPictures, drawingHash, pictureSha256, picturesFolder, type Manifest } from '@/demo/pictures'
+import { allPictures, drawingHash, PICTURE_SIZE, pictureSha256, picturesFolder, type Manifest } from '@/demo/pictures'
 
 // demo/pictures/ is made by `npm run demo:pictures` from the drawings in demo/images.ts and
 // kept in the repository: a drawing or a product changed without running it fails here.
@@ -28,7 +27,7 @@ describe('demo/pictures', () => {
   it('are square JPEGs of the size the seed records', async () => {
     for (const file of Object.keys(manifest)) {
       const meta = await sharp(path.join(folder, file)).metadata()
-      expect([meta.format, meta.width, meta.height], file).toEqual(['jpeg', IMAGE_SIZE, IMAGE_SIZE])
+      expect([meta.format, meta.width, meta.height], file).toEqual(['jpeg', PICTURE_SIZE, PICTURE_SIZE])
     }
   })
 })

@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { renderProductImage } from '@/demo/images'
-import { allPictures, picturesFolder, type Manifest } from '@/demo/pictures'
+import { allPictures, PICTURE_SIZE, picturesFolder, type Manifest } from '@/demo/pictures'
 import { seedDemo } from '@/demo/seed'
 import { isResizable } from '@/lib/picture-sizes'
 import { resetEnv } from '@/lib/env'
@@ -113,7 +113,7 @@ describe('seedDemo', () => {
       expect(image.path).toMatch(/^products\/[a-z0-9-]+-[1-3]\.jpg$/)
       expect(isResizable(image.path)).toBe(false)
       expect(image.alt.length).toBeGreaterThan(10)
-      expect([image.width, image.height]).toEqual([800, 800])
+      expect([image.width, image.height]).toEqual([PICTURE_SIZE, PICTURE_SIZE])
       const file = path.join(storageDir, 'uploads', image.path)
       expect(fs.existsSync(file), file).toBe(true)
       const data = fs.readFileSync(file)

@@ -26,7 +26,7 @@ type Props = {
  * A picture from STORAGE_DIR/uploads (served by app/uploads). A plain <img>: the copies are
  * made by the store itself. An owner's uploaded JPEG has smaller copies (lib/picture-sizes.ts),
  * offered in `srcset` with the original as the widest, so a card on a phone loads a 320 px
- * copy, not 2000 px. Anything else (the demo's 800 px JPEGs, a PNG, an SVG) is sent as it is.
+ * copy, not 2000 px. Anything else (the demo's 640 px JPEGs, a PNG, an SVG) is sent as it is.
  */
 export function UploadImage({ path, alt, width = 800, height = 800, className = '', isPriority = false, sizes }: Props) {
   if (!path) {
