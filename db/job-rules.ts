@@ -14,6 +14,12 @@ export const DEFAULT_MAX_ATTEMPTS = 8
 export type EnqueueOptions = { uniqueKey?: string; runAt?: number; maxAttempts?: number }
 
 export type Claimed = { id: number; kind: string; payload: Record<string, unknown>; attempts: number; maxAttempts: number }
+/**
+ * A claim as its worker holds it: the job and the attempt it is on. Heartbeats and outcomes are
+ * guarded by both, so a worker that took its own stale job back (a stall past STALE_MS, then
+ * a new claim) cannot finish the new attempt with the old one's outcome.
+ */
+export type Held = Pick<Claimed, 'id' | 'attempts'>
 
 export type Lease = { name: string; holder: string; expiresAt: number }
 

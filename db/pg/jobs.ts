@@ -1,5 +1,5 @@
 import type pg from 'pg'
-import { DEFAULT_MAX_ATTEMPTS, failure, leaseHolder, LEGACY_LOCK_TIMEOUT_MS, STALE_MS, type Claimed, type EnqueueOptions, type Lease } from '../job-rules'
+import { DEFAULT_MAX_ATTEMPTS, failure, leaseHolder, LEGACY_LOCK_TIMEOUT_MS, STALE_MS, type Claimed, type EnqueueOptions, type Held, type Lease } from '../job-rules'
 import { transaction, type Connects } from './transaction'
 
 // The job queue and the leases on PostgreSQL, with the semantics of lib/jobs on SQLite: the
@@ -89,30 +89,31 @@ async function changed(pool: Connects, text: string, values: unknown[]): Promise
  * Proves `workerId` is still working on job `id`. False when the job is no longer its own (it
  * was taken back). locked_at moves too, so the legacy rule never takes a live job either.
  */
-export function heartbeat(pool: Connects, workerId: string, id: number, now = Date.now()): Promise<boolean> {
-  return changed(pool, `UPDATE jobs SET heartbeat_at = $1, locked_at = $1 WHERE id = $2 AND status = 'running' AND locked_by = $3`, [now, id, workerId])
+export function heartbeat(pool: Connects, workerId: string, job: Held, now = Date.now()): Promise<boolean> {
+  return changed(pool, `UPDATE jobs SET heartbeat_at = $1, locked_at = $1 WHERE id = $2 AND ${held(3)}`, [now, job.id, workerId, job.attempts])
 }
 
-// Finishing touches only a job `workerId` still holds: if it was taken back meanwhile, the new
-// holder's outcome stands. The guard is lib/jobs' own: the worker, not the claim, so a job
-// taken back by the same worker is still its own.
+// Finishing touches only the attempt `workerId` still holds: if the job was taken back
+// meanwhile (by another worker, or by this one after a stall), the new attempt's outcome
+// stands. The guard is lib/jobs' own: the worker and the attempt, parameters `at` and `at + 1`.
 const RELEASE = `locked_at = NULL, locked_by = NULL, heartbeat_at = NULL`
-const HELD = `status = 'running' AND locked_by`
+const held = (at: number) => `status = 'running' AND locked_by = $${at} AND attempts = $${at + 1}`
 
-export function complete(pool: Connects, workerId: string, id: number, now = Date.now()): Promise<boolean> {
-  return changed(pool, `UPDATE jobs SET status = 'done', finished_at = $1, ${RELEASE} WHERE id = $2 AND ${HELD} = $3`, [now, id, workerId])
+export function complete(pool: Connects, workerId: string, job: Held, now = Date.now()): Promise<boolean> {
+  return changed(pool, `UPDATE jobs SET status = 'done', finished_at = $1, ${RELEASE} WHERE id = $2 AND ${held(3)}`, [now, job.id, workerId, job.attempts])
 }
 
 /** Records a failed attempt: queued again after the backoff, or failed after the last attempt. */
 export function fail(pool: Connects, workerId: string, job: Claimed, err: unknown, now = Date.now()): Promise<boolean> {
   const f = failure(job, err, now)
-  return changed(pool, `UPDATE jobs SET status = $1, last_error = $2, run_at = $3, finished_at = $4, ${RELEASE} WHERE id = $5 AND ${HELD} = $6`, [
+  return changed(pool, `UPDATE jobs SET status = $1, last_error = $2, run_at = $3, finished_at = $4, ${RELEASE} WHERE id = $5 AND ${held(6)}`, [
     f.status,
     f.lastError,
     f.runAt,
     f.finishedAt,
     job.id,
     workerId,
+    job.attempts,
   ])
 }
 

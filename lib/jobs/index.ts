@@ -2,7 +2,7 @@ import 'server-only'
 import { Cron } from 'croner'
 import { and, eq, sql, type SQL } from 'drizzle-orm'
 import { getDb, prepared, write, type Tx } from '@/db'
-import { DEFAULT_MAX_ATTEMPTS, failure, LEGACY_LOCK_TIMEOUT_MS, STALE_MS, type Claimed, type EnqueueOptions } from '@/db/job-rules'
+import { DEFAULT_MAX_ATTEMPTS, failure, LEGACY_LOCK_TIMEOUT_MS, STALE_MS, type Claimed, type EnqueueOptions, type Held } from '@/db/job-rules'
 import { jobs } from '@/db/schema'
 import { log } from '@/lib/log'
 import * as lease from './lease'
@@ -97,43 +97,46 @@ export function claim(now = Date.now(), staleMs = STALE_MS): Claimed | null {
  * (it was reclaimed). locked_at moves too: a release that predates heartbeats reclaims by
  * locked_at age, and must not take a live job either.
  */
-export function heartbeat(id: number, now = Date.now()): boolean {
-  const result = write((tx) => tx.run(sql`UPDATE jobs SET heartbeat_at = ${now}, locked_at = ${now} WHERE id = ${id} AND status = 'running' AND locked_by = ${workerId}`))
-  return result.changes > 0
-}
-
-// Finishing touches only a job this process still holds: if it was reclaimed meanwhile, the
-// new holder's outcome stands. False when it was.
-function releaseHeld(id: number, set: SQL): boolean {
+export function heartbeat(job: Held, now = Date.now()): boolean {
   const result = write((tx) =>
-    tx.run(sql`UPDATE jobs SET ${set}, locked_at = NULL, locked_by = NULL, heartbeat_at = NULL
-      WHERE id = ${id} AND status = 'running' AND locked_by = ${workerId}`),
+    tx.run(sql`UPDATE jobs SET heartbeat_at = ${now}, locked_at = ${now} WHERE id = ${job.id} AND status = 'running' AND locked_by = ${workerId} AND attempts = ${job.attempts}`),
   )
   return result.changes > 0
 }
 
-export function complete(id: number): boolean {
-  return releaseHeld(id, sql`status = 'done', finished_at = ${Date.now()}`)
+// Finishing touches only the attempt this process still holds: if the job was reclaimed
+// meanwhile (by another process, or by this one after a stall), the new attempt's outcome
+// stands. False when it was.
+function releaseHeld(job: Held, set: SQL): boolean {
+  const result = write((tx) =>
+    tx.run(sql`UPDATE jobs SET ${set}, locked_at = NULL, locked_by = NULL, heartbeat_at = NULL
+      WHERE id = ${job.id} AND status = 'running' AND locked_by = ${workerId} AND attempts = ${job.attempts}`),
+  )
+  return result.changes > 0
+}
+
+export function complete(job: Held): boolean {
+  return releaseHeld(job, sql`status = 'done', finished_at = ${Date.now()}`)
 }
 
 export function fail(job: Claimed, err: unknown, now = Date.now()): boolean {
   const f = failure(job, err, now)
-  return releaseHeld(job.id, sql`status = ${f.status}, last_error = ${f.lastError}, run_at = ${f.runAt}, finished_at = ${f.finishedAt}`)
+  return releaseHeld(job, sql`status = ${f.status}, last_error = ${f.lastError}, run_at = ${f.runAt}, finished_at = ${f.finishedAt}`)
 }
 
 /** Puts a job this process holds back in the queue, due now: shutdown ran out of time for it. */
-function abandon(id: number): boolean {
-  return releaseHeld(id, sql`status = 'queued', run_at = ${Date.now()}`)
+function abandon(job: Held): boolean {
+  return releaseHeld(job, sql`status = 'queued', run_at = ${Date.now()}`)
 }
 
 /**
  * Puts a job this process holds back in the queue until `runAt`, without counting the
  * attempt: it could not start yet (its lease is held elsewhere), which is not a failure.
  */
-function defer(id: number, runAt: number): boolean {
+function defer(job: Held, runAt: number): boolean {
   const result = write((tx) =>
     tx.run(sql`UPDATE jobs SET status = 'queued', run_at = ${runAt}, attempts = attempts - 1, locked_at = NULL, locked_by = NULL, heartbeat_at = NULL
-      WHERE id = ${id} AND status = 'running' AND locked_by = ${workerId}`),
+      WHERE id = ${job.id} AND status = 'running' AND locked_by = ${workerId} AND attempts = ${job.attempts}`),
   )
   return result.changes > 0
 }
@@ -154,7 +157,7 @@ async function runJob(handlers: Record<string, JobHandler>, job: Claimed, heartb
   const lost = new AbortController()
   const beat = setInterval(() => {
     try {
-      if (!heartbeat(job.id)) {
+      if (!heartbeat(job)) {
         clearInterval(beat)
         log.warn('jobs: job was reclaimed while this process ran it', { id: job.id, kind: job.kind })
         lost.abort(new Error(`job ${job.id} was reclaimed`))
@@ -170,12 +173,12 @@ async function runJob(handlers: Record<string, JobHandler>, job: Claimed, heartb
     if (!handler) throw new Error(`no handler for job kind "${job.kind}"`)
     await handler(job.payload, { id: job.id, attempts: job.attempts, signal: lost.signal })
     clearInterval(beat)
-    complete(job.id)
+    complete(job)
   } catch (err) {
     clearInterval(beat)
     if (err instanceof NotYet) {
       log.info('jobs: deferred', { id: job.id, kind: job.kind, reason: err.message })
-      defer(job.id, err.retryAt)
+      defer(job, err.retryAt)
       return
     }
     log.error('jobs: job failed', { id: job.id, kind: job.kind, attempts: job.attempts, err })
@@ -316,7 +319,7 @@ export function startWorker(handlers: Record<string, JobHandler>, schedules: Sch
       const job = inHand as Claimed | null
       if (!finished && job) {
         log.warn('jobs: shutdown timed out; job handed back to the queue', { id: job.id, kind: job.kind })
-        abandon(job.id)
+        abandon(job)
       }
       return { finished }
     },

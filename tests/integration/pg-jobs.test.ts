@@ -1,7 +1,7 @@
 import pg from 'pg'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { write } from '@/db'
-import type { Claimed } from '@/db/job-rules'
+import type { Claimed, Held } from '@/db/job-rules'
 import * as pgJobs from '@/db/pg/jobs'
 import { migrate } from '@/db/pg/migrate'
 import { transaction } from '@/db/pg/transaction'
@@ -62,7 +62,7 @@ describe('claiming on PostgreSQL', () => {
         const job = await pgJobs.claim(p, worker)
         if (!job) return
         claims.set(job.id, [...(claims.get(job.id) ?? []), worker])
-        if (!(await pgJobs.complete(p, worker, job.id))) lateCompletes.push(job.id)
+        if (!(await pgJobs.complete(p, worker, job))) lateCompletes.push(job.id)
       }
     }
     const started = performance.now()
@@ -113,16 +113,16 @@ describe('claiming on PostgreSQL', () => {
     expect(again).toMatchObject({ id: dead.id, attempts: 2 })
 
     // the dead worker wakes up late: it no longer holds the job
-    expect(await pgJobs.heartbeat(pools[0]!, 'dead', dead.id, t0 + staleMs + 2)).toBe(false)
-    expect(await pgJobs.complete(pools[0]!, 'dead', dead.id, t0 + staleMs + 3)).toBe(false)
+    expect(await pgJobs.heartbeat(pools[0]!, 'dead', dead, t0 + staleMs + 2)).toBe(false)
+    expect(await pgJobs.complete(pools[0]!, 'dead', dead, t0 + staleMs + 3)).toBe(false)
     expect(await pgJobs.fail(pools[0]!, 'dead', dead, new Error('late'), t0 + staleMs + 3)).toBe(false)
     const held = (await pool.query('SELECT status, locked_by, heartbeat_at, last_error, finished_at FROM jobs WHERE id = $1', [dead.id])).rows[0]
     expect(held).toEqual({ status: 'running', locked_by: 'alive', heartbeat_at: String(t0 + staleMs + 1), last_error: null, finished_at: null })
 
     // the live worker's heartbeat keeps it: not stale at its own beat + staleMs
-    expect(await pgJobs.heartbeat(pools[1]!, 'alive', dead.id, t0 + 5 * staleMs)).toBe(true)
+    expect(await pgJobs.heartbeat(pools[1]!, 'alive', again!, t0 + 5 * staleMs)).toBe(true)
     expect(await pgJobs.claim(pools[2]!, 'third', t0 + 6 * staleMs - 1, staleMs)).toBeNull()
-    expect(await pgJobs.complete(pools[1]!, 'alive', dead.id, t0 + 6 * staleMs)).toBe(true)
+    expect(await pgJobs.complete(pools[1]!, 'alive', again!, t0 + 6 * staleMs)).toBe(true)
     expect((await pool.query('SELECT status, attempts, finished_at, locked_by FROM jobs WHERE id = $1', [dead.id])).rows[0]).toEqual({
       status: 'done',
       attempts: 2,
@@ -131,6 +131,23 @@ describe('claiming on PostgreSQL', () => {
     })
     // done is done: a stale threshold long past takes nothing
     expect(await pgJobs.claim(pools[2]!, 'third', t0 + 100 * staleMs, staleMs)).toBeNull()
+  })
+
+  it('a worker that took its own stale job back cannot finish the new attempt with the old one', async () => {
+    const staleMs = 1_000
+    const t0 = 2_000_000
+    await enqueue(pool, 'mail', {}, { runAt: t0 })
+    const first = (await pgJobs.claim(pools[0]!, 'stalled', t0, staleMs))!
+    // the same worker stalls past staleMs, then claims again: the job is its own, attempt 2
+    const second = (await pgJobs.claim(pools[1]!, 'stalled', t0 + staleMs + 1, staleMs))!
+    expect(second).toMatchObject({ id: first.id, attempts: 2 })
+    // the first attempt's late heartbeat and outcome change nothing
+    expect(await pgJobs.heartbeat(pools[0]!, 'stalled', first, t0 + staleMs + 2)).toBe(false)
+    expect(await pgJobs.fail(pools[0]!, 'stalled', first, new Error('late'), t0 + staleMs + 3)).toBe(false)
+    expect(await pgJobs.complete(pools[0]!, 'stalled', first, t0 + staleMs + 3)).toBe(false)
+    expect((await pool.query('SELECT status, attempts, last_error FROM jobs WHERE id = $1', [first.id])).rows[0]).toEqual({ status: 'running', attempts: 2, last_error: null })
+    expect(await pgJobs.complete(pools[1]!, 'stalled', second, t0 + staleMs + 4)).toBe(true)
+    expect((await pool.query('SELECT status FROM jobs WHERE id = $1', [first.id])).rows[0]).toEqual({ status: 'done' })
   })
 
   it('keeps the five-minute rule for a row claimed by a release without heartbeats', async () => {
@@ -148,8 +165,8 @@ type Engine = {
   enqueue(kind: string, options: Parameters<typeof pgJobs.enqueue>[3]): Promise<boolean>
   skipQueued(uniqueKey: string, why: string, now: number): Promise<void>
   claim(now: number, staleMs: number): Promise<Claimed | null>
-  heartbeat(id: number, now: number): Promise<boolean>
-  complete(id: number, now: number): Promise<boolean>
+  heartbeat(job: Held, now: number): Promise<boolean>
+  complete(job: Held, now: number): Promise<boolean>
   fail(job: Claimed, err: unknown, now: number): Promise<boolean>
   rows(): Promise<Record<string, unknown>[]>
 }
@@ -166,12 +183,12 @@ function sqliteEngine(t: TestDb): Engine {
     enqueue: async (kind, options) => write((tx) => jobs.enqueue(tx, kind, { kind }, options)),
     skipQueued: async (uniqueKey, why, now) => write((tx) => jobs.skipQueued(tx, uniqueKey, why, now)),
     claim: async (now, staleMs) => jobs.claim(now, staleMs),
-    heartbeat: async (id, now) => jobs.heartbeat(id, now),
+    heartbeat: async (job, now) => jobs.heartbeat(job, now),
     // lib/jobs stamps finished_at with the clock; the clock is set to the scenario's time
-    complete: async (id, now) => {
+    complete: async (job, now) => {
       vi.useFakeTimers({ toFake: ['Date'], now })
       try {
-        return jobs.complete(id)
+        return jobs.complete(job)
       } finally {
         vi.useRealTimers()
       }
@@ -188,8 +205,8 @@ function postgresEngine(): Engine {
     enqueue: (kind, options) => enqueue(pools[1]!, kind, { kind }, options),
     skipQueued: (uniqueKey, why, now) => transaction(pools[2]!, (client) => pgJobs.skipQueued(client, uniqueKey, why, now)),
     claim: (now, staleMs) => pgJobs.claim(pools[3]!, worker, now, staleMs),
-    heartbeat: (id, now) => pgJobs.heartbeat(pool, worker, id, now),
-    complete: (id, now) => pgJobs.complete(pool, worker, id, now),
+    heartbeat: (job, now) => pgJobs.heartbeat(pool, worker, job, now),
+    complete: (job, now) => pgJobs.complete(pool, worker, job, now),
     fail: (job, err, now) => pgJobs.fail(pool, worker, job, err, now),
     rows: async () => (await pool.query<Record<string, unknown>>(ROWS)).rows.map(numbered),
   }
@@ -237,9 +254,9 @@ async function scenario(engine: Engine): Promise<unknown[]> {
   await step('claim not yet stale', await engine.claim(lastBeat + stale, stale))
   const reclaimed = (await engine.claim(lastBeat + stale + 1, stale))!
   await step('claim stale', reclaimed)
-  await step('heartbeat', await engine.heartbeat(reclaimed.id, lastBeat + stale + 2))
-  await step('complete', await engine.complete(reclaimed.id, lastBeat + stale + 3))
-  await step('complete again', await engine.complete(reclaimed.id, lastBeat + stale + 4))
+  await step('heartbeat', await engine.heartbeat(reclaimed, lastBeat + stale + 2))
+  await step('complete', await engine.complete(reclaimed, lastBeat + stale + 3))
+  await step('complete again', await engine.complete(reclaimed, lastBeat + stale + 4))
   return trace
 }
 

@@ -81,7 +81,7 @@ describe('jobs', () => {
     expect(row(claimed!.id)).toMatchObject({ status: 'running', heartbeatAt: now })
     expect(jobs.claim(now)).toBeNull()
     // six minutes of running alone is no reason: the old fixed lock age is gone
-    expect(jobs.heartbeat(claimed!.id, now + 6 * 60 * 1000)).toBe(true)
+    expect(jobs.heartbeat(claimed!, now + 6 * 60 * 1000)).toBe(true)
     expect(jobs.claim(now + 6 * 60 * 1000 + jobs.STALE_MS - 1)).toBeNull()
     // the heartbeat stops: after STALE_MS the job is taken back and run again
     const again = jobs.claim(now + 6 * 60 * 1000 + jobs.STALE_MS + 1)
@@ -135,10 +135,25 @@ describe('jobs', () => {
     const claimed = jobs.claim()!
     // another process reclaimed it and holds it now
     write((tx) => tx.update(jobsTable).set({ lockedBy: 'someone-else' }).where(eq(jobsTable.id, claimed.id)).run())
-    expect(jobs.heartbeat(claimed.id)).toBe(false)
-    expect(jobs.complete(claimed.id)).toBe(false)
+    expect(jobs.heartbeat(claimed)).toBe(false)
+    expect(jobs.complete(claimed)).toBe(false)
     expect(jobs.fail(claimed, new Error('late'))).toBe(false)
     expect(row(claimed.id)).toMatchObject({ status: 'running', lockedBy: 'someone-else', lastError: null })
+  })
+
+  it('a process that took its own stale job back cannot finish the new attempt with the old one', () => {
+    write((tx) => jobs.enqueue(tx, 'work'))
+    const now = Date.now()
+    const first = jobs.claim(now, 1_000)!
+    // this process stalled past the stale threshold and claimed the job again
+    const second = jobs.claim(now + 1_001, 1_000)!
+    expect(second).toMatchObject({ id: first.id, attempts: 2 })
+    expect(jobs.heartbeat(first, now + 1_002)).toBe(false)
+    expect(jobs.fail(first, new Error('late'), now + 1_003)).toBe(false)
+    expect(jobs.complete(first)).toBe(false)
+    expect(row(first.id)).toMatchObject({ status: 'running', attempts: 2, lastError: null })
+    expect(jobs.complete(second)).toBe(true)
+    expect(row(first.id)).toMatchObject({ status: 'done', attempts: 2 })
   })
 
   it('runs a scheduled kind under its lease, and skips a slot while another holder has it', async () => {
