@@ -59,3 +59,61 @@ test('the owner edits prices and stock from the products list; a bad price keeps
   await expect(page.getByLabel(`Stock of BULK-${run}-L`)).toHaveValue('8')
   sqlite.close()
 })
+
+// Paging through many prices, or any link out of the page, must not drop what was typed
+// without asking: the form asks before a link leaves, and the browser asks before a reload.
+test('leaving the bulk form with unsaved edits asks first; dismissing keeps them, a clean form leaves without asking', async ({ page }) => {
+  test.setTimeout(120_000)
+  const questions: { type: string; message: string }[] = []
+  let answer: 'accept' | 'dismiss' = 'dismiss'
+  page.on('dialog', (dialog) => {
+    questions.push({ type: dialog.type(), message: dialog.message() })
+    void (answer === 'accept' ? dialog.accept() : dialog.dismiss())
+  })
+  await signIn(page)
+  await page.goto('/admin/products/bulk')
+  await hydrated(page, 'bulk-form')
+  const next = page.getByRole('navigation', { name: 'Pagination' }).getByRole('link', { name: 'Next' })
+  await expect(next).toBeVisible()
+
+  // clean: the next page opens without a question
+  await next.click()
+  await expect(page).toHaveURL(/page=2/)
+  expect(questions).toEqual([])
+  await page.goto('/admin/products/bulk')
+  await hydrated(page, 'bulk-form')
+
+  const firstPrice = page.getByTestId('bulk-row').first().getByRole('textbox').first()
+  const shown = await firstPrice.inputValue()
+  await firstPrice.fill('123.45')
+  await next.click()
+  await expect.poll(() => questions.length).toBe(1)
+  expect(questions[0]).toEqual({ type: 'confirm', message: 'This page has changes that are not saved. Leave it and lose them?' })
+  await expect(page).not.toHaveURL(/page=2/)
+  await expect(firstPrice).toHaveValue('123.45')
+
+  // the browser's own question guards a reload or a closed tab
+  await page.close({ runBeforeUnload: true })
+  await expect.poll(() => questions.length).toBe(2)
+  expect(questions[1]!.type).toBe('beforeunload')
+  expect(page.isClosed()).toBe(false)
+  await expect(firstPrice).toHaveValue('123.45')
+
+  // put back as shown: nothing to lose, so the link leaves at once
+  await firstPrice.fill(shown)
+  await next.click()
+  await expect(page).toHaveURL(/page=2/)
+  expect(questions).toHaveLength(2)
+
+  // a refused save leaves the typed values as the form's defaults: still unsaved, still asked
+  await page.goto('/admin/products/bulk')
+  await hydrated(page, 'bulk-form')
+  await firstPrice.fill('12,50')
+  await page.getByRole('button', { name: 'Save prices and stock' }).click()
+  await expect(page.getByTestId('flash-error')).toBeVisible()
+  await expect(firstPrice).toHaveValue('12,50')
+  answer = 'accept'
+  await next.click()
+  await expect.poll(() => questions.length).toBe(3)
+  await expect(page).toHaveURL(/page=2/)
+})

@@ -1,6 +1,6 @@
 'use client'
 
-import { createContext, use, useActionState } from 'react'
+import { createContext, use, useActionState, useEffect, useRef } from 'react'
 import { FlashMessage } from '@/app/_components/flash-message'
 import { NO_ANSWER, type FormAction, type FormState } from './form-state'
 import { input as inputClass, label as labelClass } from './styles'
@@ -21,15 +21,22 @@ type FormProps = {
   testId?: string
   /** off for the small inline forms (stock), where the message under the field is enough */
   hasSummary?: boolean
+  /**
+   * For the long forms (a product, many prices at once): leaving the page with edits not yet
+   * saved asks first, whether by a link, a reload or closing the tab.
+   */
+  isGuardingEdits?: boolean
   'aria-label'?: string
 }
 
-export function ActionForm({ action, children, className, testId, hasSummary = true, ...rest }: FormProps) {
+export function ActionForm({ action, children, className, testId, hasSummary = true, isGuardingEdits = false, ...rest }: FormProps) {
   const [state, formAction, isPending] = useActionState(action, NO_ANSWER)
+  const formRef = useRef<HTMLFormElement>(null)
   const messages = Object.entries(state.errors)
+  useEditsGuard(formRef, isGuardingEdits && !isPending, state.values !== undefined && messages.length > 0)
   return (
     // A new key for every answer: the fields mount again with the typed values as defaults.
-    <form key={state.tries} action={formAction} className={className} data-testid={testId} aria-busy={isPending || undefined} aria-label={rest['aria-label']}>
+    <form ref={formRef} key={state.tries} action={formAction} className={className} data-testid={testId} aria-busy={isPending || undefined} aria-label={rest['aria-label']}>
       {messages.length && (hasSummary || state.errors['']) ? (
         <div role="alert" className="rounded-xl border border-red-200 bg-red-50 px-4 py-3 text-sm text-red-900" data-testid="flash-error">
           {state.errors[''] ? <p className="font-medium">{state.errors['']}</p> : null}
@@ -51,6 +58,57 @@ export function ActionForm({ action, children, className, testId, hasSummary = t
       <AnswerContext value={state}>{typeof children === 'function' ? children(state) : children}</AnswerContext>
     </form>
   )
+}
+
+export const LEAVE_QUESTION = 'This page has changes that are not saved. Leave it and lose them?'
+
+/**
+ * While `isOn`, a link that would leave the page asks first if the form holds edits not saved,
+ * and so do a reload and closing the tab (the browser's own question). Edits are fields that
+ * differ from their defaults (what the server rendered), or any answer that refused a save:
+ * the form mounts again with what was typed as its defaults, so it looks clean while nothing
+ * of it was saved. Nothing is tracked as it is typed: the form is compared when someone leaves.
+ */
+function useEditsGuard(formRef: React.RefObject<HTMLFormElement | null>, isOn: boolean, wasRefused: boolean) {
+  useEffect(() => {
+    if (!isOn) return
+    const hasEdits = () => {
+      const form = formRef.current
+      return !!form && (wasRefused || Array.from(form.elements).some(isEdited))
+    }
+    const onClick = (event: MouseEvent) => {
+      if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return
+      const link = (event.target as Element | null)?.closest?.('a[href]') as HTMLAnchorElement | null
+      if (!link || (link.target && link.target !== '_self') || link.hasAttribute('download')) return
+      const to = new URL(link.href, location.href)
+      if (to.pathname === location.pathname && to.search === location.search) return // a fragment on this page
+      if (!hasEdits() || window.confirm(LEAVE_QUESTION)) return
+      // Captured on the document, before the router's own listener on the page's root.
+      event.preventDefault()
+      event.stopPropagation()
+    }
+    const onBeforeUnload = (event: BeforeUnloadEvent) => {
+      if (hasEdits()) event.preventDefault()
+    }
+    document.addEventListener('click', onClick, true)
+    window.addEventListener('beforeunload', onBeforeUnload)
+    return () => {
+      document.removeEventListener('click', onClick, true)
+      window.removeEventListener('beforeunload', onBeforeUnload)
+    }
+  }, [formRef, isOn, wasRefused])
+}
+
+function isEdited(element: Element): boolean {
+  if (element instanceof HTMLInputElement) {
+    if (element.type === 'hidden' || element.type === 'submit' || element.type === 'button') return false
+    if (element.type === 'checkbox' || element.type === 'radio') return element.checked !== element.defaultChecked
+    if (element.type === 'file') return element.files !== null && element.files.length > 0
+    return element.value !== element.defaultValue
+  }
+  if (element instanceof HTMLTextAreaElement) return element.value !== element.defaultValue
+  if (element instanceof HTMLSelectElement) return Array.from(element.options).some((option) => option.selected !== option.defaultSelected)
+  return false
 }
 
 type Common = { name: string; id?: string; label: React.ReactNode; hint?: React.ReactNode; className?: string; labelClassName?: string }

@@ -32,7 +32,7 @@ export default async function EditProductPage({ params, searchParams }: { params
       <PageTitle actions={product.status === 'active' ? <a href={`/products/${product.slug}`} className={buttonSmall}>View in shop</a> : null}>{product.title}</PageTitle>
       <Flash params={query} />
       <div className="grid gap-6">
-        <ActionForm action={updateProductAction} className={`${card} space-y-4`} testId="product-form">
+        <ActionForm action={updateProductAction} className={`${card} space-y-4`} testId="product-form" isGuardingEdits>
           <input type="hidden" name="productId" value={product.id} />
           <ProductFieldset values={product} />
           <button type="submit" className={buttonDark}>Save product</button>

@@ -35,7 +35,7 @@ export default async function BulkEditPage({ searchParams }: { searchParams: Pro
       <p className="mb-2 text-sm text-stone-600">
         {result.total} {result.total === 1 ? 'variant' : 'variants'}. {moneyHint(site().currency)} Stock is the count on the shelf; a sale made while this page is open is kept.
       </p>
-      <ActionForm action={bulkEditAction} testId="bulk-form" aria-label="Prices and stock">
+      <ActionForm action={bulkEditAction} testId="bulk-form" aria-label="Prices and stock" isGuardingEdits>
         <DataTable label="Prices and stock" columns={['Product', 'Variant', 'SKU', 'Price', 'Stock']}>
           {result.rows.map((v) => (
             <tr key={v.id} data-testid="bulk-row" data-sku={v.sku}>

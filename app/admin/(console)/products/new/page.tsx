@@ -16,7 +16,7 @@ export default async function NewProductPage({ searchParams }: { searchParams: P
     <>
       <PageTitle>New product</PageTitle>
       <Flash params={params} />
-      <ActionForm action={createProductAction} className={`${card} space-y-4`} testId="product-form">
+      <ActionForm action={createProductAction} className={`${card} space-y-4`} testId="product-form" isGuardingEdits>
         <ProductFieldset />
         <p className="text-sm text-stone-700">Fill in one row per variant; leave the rows you do not need empty. Pictures are added on the next page.</p>
         {Array.from({ length: NEW_VARIANT_ROWS }, (_, i) => (
