@@ -177,6 +177,9 @@ export type DownloadLink = {
   /** /downloads/<token>; absolute where it leaves the site (the email) */
   path: string
   fileName: string | null
+  /** downloads taken so far, and how many the link allows */
+  used: number
+  limit: number
   remaining: number
   expiresAt: number
   state: LinkState
@@ -203,6 +206,8 @@ export function linksFor(order: { id: number; publicToken: string }, now = Date.
     orderLineId: grant.orderLineId,
     path: `/downloads/${tokenFor(order.publicToken, grant.orderLineId)}`,
     fileName,
+    used: grant.downloadCount,
+    limit: grant.downloadLimit,
     remaining: Math.max(0, grant.downloadLimit - grant.downloadCount),
     expiresAt: grant.expiresAt,
     state: stateOf(grant, fileName !== null, now),

@@ -89,6 +89,22 @@ test('the owner sells a file; the shopper downloads it until the limit; a link e
   expect(await third.text()).toContain('used as many times as it allows')
   await first.shop.reload()
   await expect(first.shop.getByTestId('order-download')).toHaveAttribute('data-state', 'used_up')
+  // the owner sees the same link from the order's page, figures as the database holds them
+  const grantOf = (orderId: number) => {
+    const db = openStore(server.storageDir)
+    const row = db.prepare('SELECT download_count AS used, download_limit AS lim, expires_at AS expiresAt FROM download_grants WHERE order_id = ?').get(orderId) as { used: number; lim: number; expiresAt: number }
+    db.close()
+    return row
+  }
+  await admin.goto(`/admin/orders/${first.order.id}`)
+  const firstGrant = grantOf(first.order.id)
+  expect(firstGrant.used).toBe(2)
+  await expect(admin.getByTestId('admin-download')).toHaveCount(1)
+  await expect(admin.getByTestId('admin-download')).toHaveAttribute('data-state', 'used_up')
+  await expect(admin.getByTestId('admin-download')).toContainText(FILE.name)
+  await expect(admin.getByTestId('admin-download')).toContainText(new Date(firstGrant.expiresAt).toISOString().replace('T', ' ').slice(0, 16))
+  await expect(admin.getByTestId('admin-download-count')).toHaveText(`${firstGrant.used} of ${firstGrant.lim}`)
+  await expect(admin.getByTestId('admin-download-state')).toHaveText('Used up')
 
   // second order: the owner refunds it in full, and its link stops once Stripe confirms
   const other = await buy(browser, product, `lee-${Date.now()}@example.com`)
@@ -132,4 +148,8 @@ test('the owner sells a file; the shopper downloads it until the limit; a link e
   expect(await refused.text()).toContain('withdrawn because the order was refunded')
   await other.shop.reload()
   await expect(other.shop.getByTestId('order-download')).toHaveAttribute('data-state', 'revoked')
+  await admin.goto(`/admin/orders/${other.order.id}`)
+  const otherGrant = grantOf(other.order.id)
+  await expect(admin.getByTestId('admin-download-count')).toHaveText(`${otherGrant.used} of ${otherGrant.lim}`)
+  await expect(admin.getByTestId('admin-download-state')).toHaveText('Withdrawn: refunded or disputed')
 })

@@ -6,6 +6,7 @@ import { PageTitle, Flash, StatusBadge, badge, buttonDark, card, td, when, found
 import { addNoteAction, fulfilAction, refundAction, resendConfirmationAction } from './actions'
 import { formatAddress } from '@/lib/addresses'
 import * as adminAuth from '@/lib/admin-auth'
+import * as downloads from '@/lib/downloads'
 import * as formNonce from '@/lib/request/form-nonce'
 import { decimalAmount, formatMoney, moneyHint } from '@/lib/money'
 import * as orderNotes from '@/lib/orders/notes'
@@ -22,6 +23,7 @@ export default async function OrderPage({ params, searchParams }: { params: Prom
   const dashboard = orderTimeline.stripeDashboardBase()
   const events = orderTimeline.forOrder(order)
   const notes = orderNotes.forOrder(order.id)
+  const links = downloads.linksFor(order)
   const refundable = order.totalCents - order.refundedCents
   const a = order.shippingAddress
   const hasDiscount = order.discountCents > 0 || order.lines.some((l) => l.discountCents > 0)
@@ -134,6 +136,24 @@ export default async function OrderPage({ params, searchParams }: { params: Prom
           </section>
         ) : null}
       </div>
+      {links.length ? (
+        <section className={`${card} mt-6`} aria-labelledby="downloads-heading">
+          <h2 id="downloads-heading" className="mb-1 text-lg font-semibold">Downloads</h2>
+          {/* no link here: opening one from the admin would spend one of the customer's downloads */}
+          <p className="mb-3 text-sm text-stone-600">The customer&apos;s links, from their order page and confirmation email.</p>
+          <DataTable label="Download links" columns={['Item', 'File', { label: 'Downloads', numeric: true }, 'Expires', 'State']}>
+            {links.map((link) => (
+              <tr key={link.orderLineId} data-testid="admin-download" data-state={link.state}>
+                <td className={td}>{order.lines.find((l) => l.id === link.orderLineId)?.title ?? '—'}</td>
+                <td className={`${td} [overflow-wrap:anywhere]`} data-label="File">{link.fileName ?? '—'}</td>
+                <td className={`${td} text-right tabular-nums`} data-label="Downloads" data-testid="admin-download-count">{link.used} of {link.limit}</td>
+                <td className={`${td} tabular-nums`} data-label="Expires">{when(link.expiresAt)}</td>
+                <td className={td} data-label="State" data-testid="admin-download-state">{LINK_STATES[link.state]}</td>
+              </tr>
+            ))}
+          </DataTable>
+        </section>
+      ) : null}
       <section className={`${card} mt-6`} aria-labelledby="notes-heading">
         <h2 id="notes-heading" className="mb-3 text-lg font-semibold">Notes <span className="text-sm font-normal text-stone-600" data-testid="notes-count">({notes.length})</span></h2>
         <p className="mb-3 text-sm text-stone-600">For the shop only: the customer never sees them.</p>
@@ -166,4 +186,12 @@ export default async function OrderPage({ params, searchParams }: { params: Prom
       </section>
     </>
   )
+}
+
+const LINK_STATES: Record<downloads.LinkState, string> = {
+  ready: 'Ready',
+  used_up: 'Used up',
+  expired: 'Expired',
+  revoked: 'Withdrawn: refunded or disputed',
+  withdrawn: 'File no longer offered',
 }
