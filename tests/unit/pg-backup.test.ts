@@ -1,0 +1,109 @@
+import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { archiveCommand, confLines, recoverySettings, restoreCommand } from '@/db/pg/backup'
+
+// The archive and restore commands of db/pg/backup.ts run as PostgreSQL runs them: `%p`, `%f`
+// and `%%` replaced, then /bin/sh in the data folder. The whole drill against a real server is
+// tests/integration/pg-backup.test.ts; this is what the command must do with the files.
+
+const dirs: string[] = []
+afterEach(() => {
+  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true })
+})
+
+function folders(archiveName = 'archive') {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'till-pg-archive-'))
+  dirs.push(root)
+  const data = path.join(root, 'data')
+  const archive = path.join(root, archiveName)
+  fs.mkdirSync(path.join(data, 'pg_wal'), { recursive: true })
+  fs.mkdirSync(archive)
+  return { data, archive }
+}
+
+/** Runs `command` for one segment as the server would: placeholders replaced, sh in the data folder; returns its exit status. */
+function runAsServer(command: string, data: string, segment: string, into = `pg_wal/${segment}`): number {
+  const expanded = command.replace(/%[pf%]/g, (m) => (m === '%p' ? into : m === '%f' ? segment : '%'))
+  return spawnSync('/bin/sh', ['-c', expanded], { cwd: data }).status ?? -1
+}
+
+const SEGMENT = '000000010000000000000003'
+
+describe('archive_command', () => {
+  it('copies a finished segment into the archive under its own name, leaving no temporary file', () => {
+    const { data, archive } = folders()
+    fs.writeFileSync(path.join(data, 'pg_wal', SEGMENT), 'wal one')
+    expect(runAsServer(archiveCommand(archive), data, SEGMENT)).toBe(0)
+    expect(fs.readFileSync(path.join(archive, SEGMENT), 'utf8')).toBe('wal one')
+    expect(fs.readdirSync(archive)).toEqual([SEGMENT])
+  })
+
+  it('refuses to overwrite a segment of that name with other contents, and leaves the archived one as it was', () => {
+    const { data, archive } = folders()
+    fs.writeFileSync(path.join(archive, SEGMENT), 'from another server')
+    fs.writeFileSync(path.join(data, 'pg_wal', SEGMENT), 'wal one')
+    expect(runAsServer(archiveCommand(archive), data, SEGMENT)).not.toBe(0)
+    expect(fs.readFileSync(path.join(archive, SEGMENT), 'utf8')).toBe('from another server')
+    expect(fs.readdirSync(archive)).toEqual([SEGMENT])
+  })
+
+  it('succeeds for a segment archived before with the same contents (the server retries one after a crash)', () => {
+    const { data, archive } = folders()
+    fs.writeFileSync(path.join(data, 'pg_wal', SEGMENT), 'wal one')
+    expect(runAsServer(archiveCommand(archive), data, SEGMENT)).toBe(0)
+    expect(runAsServer(archiveCommand(archive), data, SEGMENT)).toBe(0)
+    expect(fs.readdirSync(archive)).toEqual([SEGMENT])
+  })
+
+  it('replaces a temporary copy left by a crash mid-copy and archives the whole segment', () => {
+    const { data, archive } = folders()
+    fs.writeFileSync(path.join(archive, `${SEGMENT}.part`), 'wal o')
+    fs.writeFileSync(path.join(data, 'pg_wal', SEGMENT), 'wal one')
+    expect(runAsServer(archiveCommand(archive), data, SEGMENT)).toBe(0)
+    expect(fs.readFileSync(path.join(archive, SEGMENT), 'utf8')).toBe('wal one')
+    expect(fs.readdirSync(archive)).toEqual([SEGMENT])
+  })
+
+  it("fails, and archives nothing, when the archive folder is missing (the server keeps the segment and tries again)", () => {
+    const { data, archive } = folders()
+    fs.rmSync(archive, { recursive: true })
+    fs.writeFileSync(path.join(data, 'pg_wal', SEGMENT), 'wal one')
+    expect(runAsServer(archiveCommand(archive), data, SEGMENT)).not.toBe(0)
+    expect(fs.existsSync(archive)).toBe(false)
+  })
+
+  it("works with a folder whose name has a space, a quote and a percent sign, and refuses a relative one", () => {
+    const { data, archive } = folders("wal archive it's 100%")
+    fs.writeFileSync(path.join(data, 'pg_wal', SEGMENT), 'wal one')
+    expect(runAsServer(archiveCommand(archive), data, SEGMENT)).toBe(0)
+    expect(fs.readFileSync(path.join(archive, SEGMENT), 'utf8')).toBe('wal one')
+    expect(() => archiveCommand('archive')).toThrow(/must be an absolute path/)
+  })
+})
+
+describe('restore_command', () => {
+  it('hands recovery the segment it asks for, and fails for one the archive lacks', () => {
+    const { data, archive } = folders()
+    fs.writeFileSync(path.join(archive, SEGMENT), 'wal one')
+    expect(runAsServer(restoreCommand(archive), data, SEGMENT, 'pg_wal/RECOVERYXLOG')).toBe(0)
+    expect(fs.readFileSync(path.join(data, 'pg_wal', 'RECOVERYXLOG'), 'utf8')).toBe('wal one')
+    expect(runAsServer(restoreCommand(archive), data, '000000010000000000000004', 'pg_wal/RECOVERYXLOG')).not.toBe(0)
+  })
+})
+
+describe('recovery settings', () => {
+  it('name each kind of target, stop before an LSN, and promote at the target', () => {
+    const archive = '/var/lib/till/wal-archive'
+    expect(recoverySettings(archive, { name: 'before-import' })).toEqual({ restore_command: restoreCommand(archive), recovery_target_action: 'promote', recovery_target_name: 'before-import' })
+    expect(recoverySettings(archive, { lsn: '0/3000060' })).toMatchObject({ recovery_target_lsn: '0/3000060', recovery_target_inclusive: 'off' })
+    expect(recoverySettings(archive, { time: '2026-12-06 10:00:00+00' })).toMatchObject({ recovery_target_time: '2026-12-06 10:00:00+00' })
+    expect(Object.keys(recoverySettings(archive, 'end')).sort()).toEqual(['recovery_target_action', 'restore_command'])
+  })
+
+  it('are written as postgresql.conf lines with their quotes doubled', () => {
+    expect(confLines({ restore_command: "cp '/a b'/%f %p", recovery_target_name: 'x' })).toBe("restore_command = 'cp ''/a b''/%f %p'\nrecovery_target_name = 'x'\n")
+  })
+})
