@@ -34,19 +34,23 @@ function shellFolder(folder: string): string {
  * The `archive_command` that copies each finished WAL segment (`%p`, relative to the data
  * folder) into `folder` as `%f`, as PostgreSQL 15's docs ask of one:
  * - it never overwrites: a file of that name with other contents (a second server archiving
- *   into the same folder) fails the command, so the server keeps the segment and retries, and
- *   the owner sees it in the log and in pg_stat_archiver;
- * - a file of that name with the same contents is success (PostgreSQL archives a segment again
- *   when it crashed before recording that it had), after being synced again;
- * - success only once the copy is on disk: copied under a temporary name and fsynced, then
- *   linked to its name (`ln` fails if the name exists, so two archivers cannot both win), and
+ *   into the same folder by mistake) fails the command, so the server keeps the segment and
+ *   retries, and the owner sees it in the log and in pg_stat_archiver;
+ * - a file of that name with the same contents is success, after being synced again: the
+ *   server archives a segment again when it crashed before recording that it had, and with
+ *   `archive_mode = always` every member of a cluster archives the same segments;
+ * - success only once the copy is on disk: copied under a name of its own (the shell's pid,
+ *   so two members copying at once never write into one file) and fsynced, then linked to its
+ *   name, which `ln` refuses if the name exists (the loser of a race compares instead), and
  *   the folder fsynced so the name survives a power cut.
  */
 export function archiveCommand(folder: string): string {
-  const dir = shellFolder(folder)
-  const file = `${dir}/%f`
-  const part = `${dir}/%f.part`
-  return `if [ -e ${file} ]; then cmp -s %p ${file} && sync ${file}; else cp %p ${part} && sync ${part} && ln ${part} ${file} && rm ${part} && sync ${dir}; fi`
+  return [
+    `dir=${shellFolder(folder)}; f="$dir/%f"; part="$dir/%f.$$.part"`,
+    `if [ -e "$f" ]; then cmp -s %p "$f" && sync "$f"`,
+    `else cp %p "$part" && sync "$part" && ln "$part" "$f"; linked=$?; rm -f "$part"; [ $linked -eq 0 ] || cmp -s %p "$f" || exit 1; sync "$dir"`,
+    'fi',
+  ].join('; ')
 }
 
 /** The `restore_command` that hands recovery segment `%f` from `folder`; it fails (as it must) for one the archive lacks. */

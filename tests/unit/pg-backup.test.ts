@@ -1,4 +1,5 @@
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -30,6 +31,11 @@ function runAsServer(command: string, data: string, segment: string, into = `pg_
   return spawnSync('/bin/sh', ['-c', expanded], { cwd: data }).status ?? -1
 }
 
+function runAsServerAsync(command: string, data: string, segment: string): Promise<number> {
+  const expanded = command.replace(/%[pf%]/g, (m) => (m === '%p' ? `pg_wal/${segment}` : m === '%f' ? segment : '%'))
+  return new Promise((resolve) => spawn('/bin/sh', ['-c', expanded], { cwd: data, stdio: 'ignore' }).once('exit', (code) => resolve(code ?? -1)))
+}
+
 const SEGMENT = '000000010000000000000003'
 
 describe('archive_command', () => {
@@ -58,14 +64,34 @@ describe('archive_command', () => {
     expect(fs.readdirSync(archive)).toEqual([SEGMENT])
   })
 
-  it('replaces a temporary copy left by a crash mid-copy and archives the whole segment', () => {
+  it('lets several servers archive the same segment at once (archive_mode = always): all succeed, one whole file, nothing left over', async () => {
     const { data, archive } = folders()
-    fs.writeFileSync(path.join(archive, `${SEGMENT}.part`), 'wal o')
-    fs.writeFileSync(path.join(data, 'pg_wal', SEGMENT), 'wal one')
-    expect(runAsServer(archiveCommand(archive), data, SEGMENT)).toBe(0)
-    expect(fs.readFileSync(path.join(archive, SEGMENT), 'utf8')).toBe('wal one')
-    expect(fs.readdirSync(archive)).toEqual([SEGMENT])
-  })
+    const segment = crypto.randomBytes(64 * 1024)
+    for (let round = 0; round < 5; round++) {
+      const name = `0000000100000000000000${String(10 + round)}`
+      fs.writeFileSync(path.join(data, 'pg_wal', name), segment)
+      const statuses = await Promise.all(Array.from({ length: 4 }, () => runAsServerAsync(archiveCommand(archive), data, name)))
+      expect(statuses).toEqual([0, 0, 0, 0])
+      expect(fs.readFileSync(path.join(archive, name)).equals(segment)).toBe(true)
+    }
+    expect(fs.readdirSync(archive)).toHaveLength(5)
+  }, 30_000)
+
+  it('of two servers archiving different segments under one name at once, one wins and the other fails', async () => {
+    const { data, archive } = folders()
+    const other = path.join(data, 'other')
+    fs.mkdirSync(path.join(other, 'pg_wal'), { recursive: true })
+    for (let round = 0; round < 5; round++) {
+      const name = `0000000100000000000000${String(10 + round)}`
+      fs.writeFileSync(path.join(data, 'pg_wal', name), `ours ${round}`.repeat(10_000))
+      fs.writeFileSync(path.join(other, 'pg_wal', name), `theirs ${round}`.repeat(10_000))
+      const [ours, theirs] = await Promise.all([runAsServerAsync(archiveCommand(archive), data, name), runAsServerAsync(archiveCommand(archive), other, name)])
+      expect([ours, theirs].filter((status) => status === 0)).toHaveLength(1)
+      const archived = fs.readFileSync(path.join(archive, name), 'utf8')
+      expect(archived).toBe(ours === 0 ? `ours ${round}`.repeat(10_000) : `theirs ${round}`.repeat(10_000))
+    }
+    expect(fs.readdirSync(archive)).toHaveLength(5)
+  }, 30_000)
 
   it("fails, and archives nothing, when the archive folder is missing (the server keeps the segment and tries again)", () => {
     const { data, archive } = folders()
