@@ -4,7 +4,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { archiveCommand, confLines, recoverySettings, restoreCommand } from '@/db/pg/backup'
+import { archiveCommand, archiveSettings, baseBackupArgs, confLines, dumpArgs, recoverySettings, restoreArgs, restoreCommand } from '@/db/pg/backup'
 
 // The archive and restore commands of db/pg/backup.ts run as PostgreSQL runs them: `%p`, `%f`
 // and `%%` replaced, then /bin/sh in the data folder. The whole drill against a real server is
@@ -131,5 +131,26 @@ describe('recovery settings', () => {
 
   it('are written as postgresql.conf lines with their quotes doubled', () => {
     expect(confLines({ restore_command: "cp '/a b'/%f %p", recovery_target_name: 'x' })).toBe("restore_command = 'cp ''/a b''/%f %p'\nrecovery_target_name = 'x'\n")
+  })
+})
+
+describe('docs/scale-out.md', () => {
+  it('prints the settings and commands db/pg/backup.ts makes, as they are', () => {
+    const docs = fs.readFileSync(path.join(import.meta.dirname, '..', '..', 'docs', 'scale-out.md'), 'utf8')
+    const archive = '/srv/till/wal-archive'
+    expect(docs).toContain(confLines(archiveSettings(archive)))
+    // the recovery lines sit in a numbered step, indented
+    for (const line of confLines({ restore_command: restoreCommand(archive), recovery_target_action: 'promote' }).trim().split('\n')) expect(docs).toContain(`   ${line}\n`)
+    // Patroni's YAML, single-quoted
+    expect(docs).toContain(`archive_command: '${archiveCommand(archive).replaceAll("'", "''")}'`)
+    const flags = (args: string[]) => args.filter((a) => a.startsWith('--') && a !== '--dbname' && a !== '--file' && a !== '--pgdata')
+    for (const [program, args] of [
+      ['pg_basebackup', baseBackupArgs('url', 'dir')],
+      ['pg_dump', dumpArgs('url', 'file')],
+      ['pg_restore', restoreArgs('url', 'file')],
+    ] as const) {
+      const shown = docs.slice(docs.indexOf(`${program} --dbname`)).split('\n\n')[0]!
+      for (const flag of flags(args)) expect(shown, `${program} ${flag}`).toContain(flag)
+    }
   })
 })
