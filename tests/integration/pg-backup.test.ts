@@ -14,10 +14,11 @@ import { freePort, tempStorage } from '../support/server'
 
 // The restore drill on PostgreSQL (docs/scale-out.md, docs/decisions/045), against real
 // servers started here with the settings and command lines of db/pg/backup.ts:
-// - point in time: a base backup, orders written, a named restore point and an LSN recorded
-//   between batches, then a time, every segment archived; three restores of the base backup
-//   replay the archive, one to each target, and each holds exactly the rows at its target (per-table
-//   counts and the move tool's checksums) and none written after it;
+// - point in time: a base backup, orders written, a named restore point, an LSN and a time
+//   recorded between batches, every segment archived; three restores of the base backup
+//   replay the archive, one to each target, and each holds exactly the rows at its target
+//   (per-table counts and the move tool's checksums) and none written after it; a fourth, to
+//   a target the archive never reaches, stops instead of promoting;
 // - pg_dump -Fc of 10,000 orders restored by pg_restore into an empty database: the same
 //   checksums, and the identities still ahead of every id;
 // - a base backup taken while four writers write restores, alone, to a consistent store.
