@@ -234,6 +234,23 @@ export async function moveToPostgres(source: Database.Database, target: Connects
   }
 }
 
+/**
+ * Every table the move copies, counted and checksummed in one snapshot exactly as the move
+ * checks its copy: a restored backup is compared with the database it was taken from this way.
+ */
+export async function checksumTables(target: Connects): Promise<TableMoved[]> {
+  const plan = copyPlan()
+  return transaction(
+    target,
+    async (client) => {
+      const tables: TableMoved[] = []
+      for (const table of plan) tables.push({ table: table.name, ...(await targetChecksum(client, table)) })
+      return tables
+    },
+    { isolation: 'repeatable read' },
+  )
+}
+
 /** SQLite's AUTOINCREMENT high-water marks: an id it handed out once is never handed out again, even if its row is gone. */
 function readSequenceFloors(source: Database.Database): Map<string, bigint> {
   const hasTable = source.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'sqlite_sequence'`).get()

@@ -5,13 +5,12 @@ import Database from 'better-sqlite3'
 import { getTableConfig, PgTable } from 'drizzle-orm/pg-core'
 import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { inject } from 'vitest'
 import { openDatabase, STORE_FILE } from '@/db'
 import { migrate } from '@/db/pg/migrate'
 import { CheckFailed, moveToPostgres } from '@/db/pg/move'
 import * as pgSchema from '@/db/pg/schema'
-import { seedDemo } from '@/demo/seed'
 import * as storage from '@/lib/platform/storage'
+import { addOrders, demoStore as makeDemoStore } from '../support/demo-store'
 import { npmRun } from '../support/npm-run'
 import { startPostgres, type Postgres } from '../support/postgres'
 
@@ -56,36 +55,11 @@ async function freshTarget(): Promise<{ url: string; pool: pg.Pool }> {
   return { url, pool }
 }
 
-/** A migrated store with the demo catalog in its own STORAGE_DIR, its connection left open as a running store's would be. */
-function demoStore(): { dir: string; file: string; sqlite: Database.Database } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'till-move-'))
-  dirs.push(dir)
-  const file = path.join(dir, STORE_FILE)
-  fs.copyFileSync(inject('templateDb'), file)
-  const db = openDatabase(file)
-  expect(seedDemo(db, dir)).not.toBeNull()
-  return { dir, file, sqlite: db.$client }
-}
-
-/** `count` paid orders with 1–3 lines each, written in one transaction with plain SQL. */
-function addOrders(sqlite: Database.Database, count: number, firstCreatedAt = 1_764_000_000_000): void {
-  const variants = sqlite.prepare('SELECT id, sku, price_cents AS priceCents FROM variants ORDER BY id').all() as { id: number; sku: string; priceCents: number }[]
-  const order = sqlite.prepare(
-    `INSERT INTO orders (stripe_checkout_session_id, public_token, status, total_cents, subtotal_cents, currency, email, discount_codes, is_oversold, paid_at, created_at, updated_at)
-     VALUES (?, ?, 'paid', ?, ?, 'usd', ?, ?, ?, ?, ?, ?)`,
-  )
-  const line = sqlite.prepare('INSERT INTO order_lines (order_id, variant_id, sku, title, quantity, unit_amount_cents, total_cents) VALUES (?, ?, ?, ?, ?, ?, ?)')
-  sqlite.transaction(() => {
-    const start = (sqlite.prepare('SELECT count(*) AS n FROM orders').get() as { n: number }).n
-    for (let i = 0; i < count; i++) {
-      const n = start + i
-      const lines = Array.from({ length: 1 + (n % 3) }, (_, k) => ({ variant: variants[(n + k * 7) % variants.length]!, quantity: 1 + ((n + k) % 4) }))
-      const total = lines.reduce((sum, l) => sum + l.variant.priceCents * l.quantity, 0)
-      const at = firstCreatedAt + n * 60_000
-      const { lastInsertRowid } = order.run(`cs_test_${n}`, `token_${n}`, total, total, `buyer${n}@example.com`, n % 5 === 0 ? '["SPRING10"]' : '[]', n % 97 === 0 ? 1 : 0, at, at, at)
-      for (const l of lines) line.run(lastInsertRowid, l.variant.id, l.variant.sku, `Line of ${n}`, l.quantity, l.variant.priceCents, l.variant.priceCents * l.quantity)
-    }
-  }).immediate()
+/** A demo store whose folder goes after the test. */
+function demoStore(): ReturnType<typeof makeDemoStore> {
+  const store = makeDemoStore()
+  dirs.push(store.dir)
+  return store
 }
 
 const env = (dir: string, url: string, extra: Record<string, string> = {}) => ({ STORAGE_DIR: dir, DATABASE_URL: url, PAYMENTS: 'emulator', ...extra })

@@ -103,8 +103,27 @@ async function acceptsConnections(port: number, server: ChildProcess, output: ()
   }
 }
 
-/** Starts a fresh PostgreSQL with an empty database `till`; stop() stops it and removes its folder. */
-export async function startPostgres(options: { timeoutMs?: number } = {}): Promise<Postgres> {
+/** Runs one of PostgreSQL's client programs (pg_dump, pg_basebackup, …) as the server's user; resolves with its output. */
+export async function runProgram(name: string, args: string[], cwd: string): Promise<{ stdout: string; stderr: string }> {
+  return run(path.join(binDir(), name), args, { cwd, ...runAs(), maxBuffer: 16 * 1024 * 1024 })
+}
+
+type StartOptions = {
+  timeoutMs?: number
+  /** Server settings beyond the tests' own, each given as `-c name=value` (later ones win). */
+  settings?: Record<string, string>
+  /**
+   * Fills the empty data folder instead of a fresh cluster (a restored backup, say), run as
+   * the server's user. Its `till` database is then expected to be there already.
+   */
+  fillData?: (data: string, asOwner: { cwd: string; uid?: number; gid?: number }) => Promise<void>
+}
+
+/**
+ * Starts a fresh PostgreSQL with an empty database `till` (or the server of the data folder
+ * `fillData` makes); stop() stops it and removes its folder.
+ */
+export async function startPostgres(options: StartOptions = {}): Promise<Postgres> {
   const bin = binDir()
   const owner = runAs()
   const dir = tempStorage('till-pg-')
@@ -112,9 +131,11 @@ export async function startPostgres(options: { timeoutMs?: number } = {}): Promi
   if (owner) fs.chownSync(dir, owner.uid, owner.gid)
   // cwd: the postgres user may not be allowed into the directory the tests run from
   const asOwner = { cwd: dir, ...owner }
+  const settings = Object.entries(options.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`])
 
   try {
-    await makeCluster(bin, data, asOwner)
+    if (options.fillData) await options.fillData(data, asOwner)
+    else await makeCluster(bin, data, asOwner)
   } catch (err) {
     fs.rmSync(dir, { recursive: true, force: true })
     throw err
@@ -149,7 +170,7 @@ export async function startPostgres(options: { timeoutMs?: number } = {}): Promi
         path.join(bin, 'postgres'),
         // fsync off: a test's cluster is thrown away, a crash of the machine never matters;
         // small buffers and few connections: several clusters share a small machine
-        ['-D', data, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${dir}`, '-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'shared_buffers=16MB', '-c', 'max_connections=40'],
+        ['-D', data, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${dir}`, '-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'shared_buffers=16MB', '-c', 'max_connections=40', ...settings],
         { ...asOwner, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
       )
       server.unref()
@@ -167,12 +188,14 @@ export async function startPostgres(options: { timeoutMs?: number } = {}): Promi
         await exited(server)
       }
     }
-    const admin = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres' })
-    await admin.connect()
-    try {
-      await admin.query(`CREATE DATABASE ${DATABASE}`)
-    } finally {
-      await admin.end()
+    if (!options.fillData) {
+      const admin = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres' })
+      await admin.connect()
+      try {
+        await admin.query(`CREATE DATABASE ${DATABASE}`)
+      } finally {
+        await admin.end()
+      }
     }
   } catch (err) {
     watchdog.stdin?.end()
