@@ -161,7 +161,7 @@ export class ChangeListener {
   #isReadDue = false
   // ends the wait between two connection attempts when the listener is closed
   #stopWaiting: (() => void) | undefined
-  /** Resolves once the listener is connected and knows where it starts. */
+  /** Resolves once the listener is connected and knows where it starts (it keeps trying until then), or once it is closed. */
   readonly ready: Promise<void>
 
   constructor(pool: Connects, options: ChangeListenerOptions) {
@@ -186,7 +186,11 @@ export class ChangeListener {
     return this.#connections
   }
 
-  /** Stops listening and closes the connection; resolves once it is closed and no timer is left. */
+  /**
+   * Stops listening and closes the connection; resolves once it is closed and no timer is
+   * left. A connection attempt in progress is waited for (a PrimaryPool looking for a primary
+   * waits up to its `waitForPrimaryMillis`), then closed.
+   */
   async close(): Promise<void> {
     this.#isClosed = true
     clearInterval(this.#backstop)
