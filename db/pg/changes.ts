@@ -18,7 +18,8 @@ import type { Connects } from './transaction'
 // first takes one transaction-level advisory lock, held until it commits or rolls back. Ids
 // are drawn under the lock, so the transaction that holds it takes the next ids and is
 // visible before the next one can take any: commit order is id order. The same lock makes
-// each row's sold-out state true after the rows before it: the row's statement starts after
+// each row's sold-out state true after the rows before it under READ COMMITTED (the default of
+// db/pg/transaction.ts, where each statement takes a new snapshot): the row's statement starts after
 // the previous change committed, so it sees that change's stock, as SQLite's single writer
 // does (two sales of the last units of two variants of one product, each unaware of the
 // other, would otherwise both record "not sold out"). The cost: transactions that record a

@@ -5,7 +5,7 @@ import { migrate } from '@/db/pg/migrate'
 import { PrimaryPool } from '@/db/pg/primary'
 import { transaction } from '@/db/pg/transaction'
 import { parseDatabaseUrl } from '@/db/pg/url'
-import { startCluster, type Cluster } from '../support/patroni'
+import { FAILOVER_BOUND_MS, startCluster, type Cluster } from '../support/patroni'
 
 // The change feed of db/pg/changes.ts on a three-member Patroni cluster with synchronous
 // replication (tests/support/patroni.ts): four writers record changes through the
@@ -18,7 +18,6 @@ import { startCluster, type Cluster } from '../support/patroni'
 const WRITERS = 4
 const WRITE_BEFORE_KILL_MS = 3_000
 const WRITE_AFTER_RESUME_MS = 3_000
-const FAILOVER_BOUND_MS = 60_000
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
