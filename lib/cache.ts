@@ -3,6 +3,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto'
 import type { Statement } from 'better-sqlite3'
 import { revalidateTag } from 'next/cache'
 import { afterCommit, getDb } from '@/db'
+import type { ChangeRow } from '@/db/catalog-changes'
 import { frontCache, type FrontCache, type Scope } from '@/server/contract'
 import { getEnv } from './env'
 import { availableSqlText } from './inventory'
@@ -51,7 +52,6 @@ const state: State = (shared.tillCacheState ??= {
   lastSeenId: 0,
 })
 
-type ChangeRow = { id: number; productId: number | null; slug: string | null; isSoldOut: number; soldOutVariants: number; origin: string }
 const ROW_COLUMNS = 'id, product_id AS productId, slug, is_sold_out AS isSoldOut, sold_out_variants AS soldOutVariants, origin'
 
 // ---------------------------------------------------------------------------------------

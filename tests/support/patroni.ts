@@ -18,6 +18,12 @@ const ETCD = '/usr/bin/etcd'
 export const HAPROXY = '/usr/sbin/haproxy'
 export const SUBREAPER = path.join(import.meta.dirname, 'subreaper.py')
 const SUPERUSER = { username: 'postgres', password: 'till-ha-test' }
+
+/**
+ * How long a test lets a failover take before it fails rather than hangs: not a target (the
+ * measured pause is printed), a bound on a failover that is broken.
+ */
+export const FAILOVER_BOUND_MS = 60_000
 const REPLICATION = { username: 'replicator', password: 'till-ha-replication' }
 
 export interface Member {
