@@ -60,7 +60,7 @@ export function ActionForm({ action, children, className, testId, hasSummary = t
   )
 }
 
-export const LEAVE_QUESTION = 'This page has changes that are not saved. Leave it and lose them?'
+const LEAVE_QUESTION = 'This page has changes that are not saved. Leave it and lose them?'
 
 /**
  * While `isOn`, a link that would leave the page asks first if the form holds edits not saved,
