@@ -15,7 +15,7 @@ import { lighthouseScores, type Scores } from './lib/lighthouse'
 import { cyclePaths, load, type LoadResult } from './lib/load'
 import { buildMinimalApp, isMinimalAppBuilt, startMinimalApp } from './lib/minimal-app'
 import { fetchPage, firstLoadJs, type Page } from './lib/pages'
-import { freePort, root, settle, spawnServer, treeRss, type Child } from './lib/processes'
+import { freePort, otherNextServers, root, settle, spawnServer, treeRss, type Child } from './lib/processes'
 import { searchBench, type SearchFigures } from './lib/search-bench'
 import { buildStore, isStoreBuilt, startStore, type Store } from './lib/store'
 import { browse, secondWriter, sellSteadily, type Browse } from './lib/selling-bench'
@@ -163,6 +163,7 @@ function describe(results: LoadResult[]): string {
 // ---- the run
 
 async function main() {
+  warnOfOtherServers()
   if (only === 'webhook') return onlyPart(webhookIngest)
   if (only === 'selling') return onlyPart(browsingWhileSelling)
   if (only === 'pages') return onlyPart(pageWeightsBesideMinimal)
@@ -606,6 +607,19 @@ async function webhookIngest(store: Store, rawDir: string, children: Child[]): P
       )
     }
   })
+}
+
+/**
+ * Stores left running (a demo, a test's server that was not stopped) take CPU from every row:
+ * each wakes for its scheduled work and answers whatever reaches it. Named in the output, so a
+ * run measured beside them is not mistaken for a quiet one.
+ */
+function warnOfOtherServers() {
+  const others = otherNextServers()
+  if (others.length === 0) return
+  const warning = `${others.length} other Next server process${others.length === 1 ? ' was' : 'es were'} running when the bench started (pid ${others.join(', ')}); they share the machine with every row below`
+  progress(`WARNING: ${warning}`)
+  notes.push(warning)
 }
 
 function describeRun(): string {

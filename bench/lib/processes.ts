@@ -150,3 +150,27 @@ export async function run(command: string, args: string[], options: { cwd: strin
     child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${options.label} failed (exit ${code}):\n${tail}`))))
   })
 }
+
+/**
+ * The pids of the Next servers running now (called before the bench starts its own): Next
+ * names its server process `next-server (vX)`, which is what /proc shows as its command line.
+ * Empty where there is no /proc.
+ */
+export function otherNextServers(): number[] {
+  let entries: string[]
+  try {
+    entries = fs.readdirSync('/proc')
+  } catch {
+    return []
+  }
+  const pids: number[] = []
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      if (fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').startsWith('next-server')) pids.push(Number(entry))
+    } catch {
+      // the process ended while being read
+    }
+  }
+  return pids
+}
