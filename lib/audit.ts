@@ -2,6 +2,7 @@ import 'server-only'
 import { and, count, desc, eq } from 'drizzle-orm'
 import { getDb, write, type Tx } from '@/db'
 import { auditLog } from '@/db/schema'
+import { run, runNow, type Steps, type Tables, type Writer } from '@/db/tx'
 import { paginate } from './paging'
 
 // The audit log: every admin action, who did it, and the state before and after. Written in
@@ -9,10 +10,16 @@ import { paginate } from './paging'
 
 export type Actor = { id: number; email: string }
 
+/** The audit row, as a step of a transaction body on either engine (db/tx.ts). */
+export function* recording(tx: Writer, t: Tables, actor: Actor, action: string, subject: string, before: unknown = null, after: unknown = null): Steps<void> {
+  yield* run(
+    tx.insert(t.auditLog).values({ adminUserId: actor.id, adminEmail: actor.email, action, subject, before: before ?? null, after: after ?? null, createdAt: Date.now() }),
+  )
+}
+
+/** The audit row, inside a synchronous write() on SQLite: for the callers not yet converted to db/tx.ts. */
 export function record(tx: Tx, actor: Actor, action: string, subject: string, before: unknown = null, after: unknown = null): void {
-  tx.insert(auditLog)
-    .values({ adminUserId: actor.id, adminEmail: actor.email, action, subject, before: before ?? null, after: after ?? null, createdAt: Date.now() })
-    .run()
+  runNow(tx, (w, t) => recording(w, t, actor, action, subject, before, after))
 }
 
 /**

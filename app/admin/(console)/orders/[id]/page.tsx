@@ -21,7 +21,7 @@ export default async function OrderPage({ params, searchParams }: { params: Prom
   const money = (cents: number) => formatMoney(cents, order.currency)
   const dashboard = orderTimeline.stripeDashboardBase()
   const events = orderTimeline.forOrder(order)
-  const notes = orderNotes.forOrder(order.id)
+  const notes = await orderNotes.forOrder(order.id)
   const refundable = order.totalCents - order.refundedCents
   const a = order.shippingAddress
   const hasDiscount = order.discountCents > 0 || order.lines.some((l) => l.discountCents > 0)
