@@ -13,9 +13,10 @@ import { count, eq } from 'drizzle-orm'
 import { openDatabase, setDb, write, type Db } from '@/db'
 import { migrate } from '@/db/migrate'
 import { auditLog } from '@/db/schema'
-import { get, run, transaction } from '@/db/tx'
+import { get, run, runNow, transaction } from '@/db/tx'
 
-export type RunnerFigures = { directMs: number; runnerMs: number; rows: { direct: number; runner: number } }
+/** Per transaction: wall-clock milliseconds, and this process's CPU milliseconds (which other processes on a busy machine do not inflate). */
+export type RunnerFigures = { directMs: number; runnerMs: number; directCpuMs: number; runnerCpuMs: number; rows: { direct: number; runner: number } }
 
 const ROUNDS = 10
 
@@ -40,17 +41,27 @@ export async function runnerOverhead(db: Db, n: number): Promise<RunnerFigures> 
   db.$client.exec(`DELETE FROM audit_log WHERE action LIKE 'bench.%'`)
   let directMs = 0
   let runnerMs = 0
+  let directCpuMs = 0
+  let runnerCpuMs = 0
+  const cpuMs = (since: NodeJS.CpuUsage) => {
+    const used = process.cpuUsage(since)
+    return (used.user + used.system) / 1000
+  }
   const perRound = Math.ceil(n / ROUNDS)
   for (let done = 0, round = 0; done < n; done += perRound, round++) {
     const size = Math.min(perRound, n - done)
     const timeDirect = () => {
       const start = performance.now()
+      const cpu = process.cpuUsage()
       for (let i = done; i < done + size; i++) direct(i)
+      directCpuMs += cpuMs(cpu)
       directMs += performance.now() - start
     }
     const timeRunner = async () => {
       const start = performance.now()
+      const cpu = process.cpuUsage()
       for (let i = done; i < done + size; i++) await runner(i)
+      runnerCpuMs += cpuMs(cpu)
       runnerMs += performance.now() - start
     }
     // each path goes first in every other round
@@ -63,7 +74,32 @@ export async function runnerOverhead(db: Db, n: number): Promise<RunnerFigures> 
     }
   }
   const rowsOf = (action: string) => db.select({ n: count() }).from(auditLog).where(eq(auditLog.action, action)).get()!.n
-  return { directMs: directMs / n, runnerMs: runnerMs / n, rows: { direct: rowsOf('bench.direct'), runner: rowsOf('bench.runner') } }
+  return { directMs: directMs / n, runnerMs: runnerMs / n, directCpuMs: directCpuMs / n, runnerCpuMs: runnerCpuMs / n, rows: { direct: rowsOf('bench.direct'), runner: rowsOf('bench.runner') } }
+}
+
+/**
+ * The runner's cost per query alone: `n` key lookups inside one write() (no BEGIN, COMMIT or
+ * fsync to hide it), called directly and as one-step bodies driven by runNow. Microseconds per
+ * lookup, best of `ROUNDS` rounds each, so a round slowed by another process does not count.
+ */
+export function perQuery(db: Db, n: number): { directUs: number; runnerUs: number } {
+  setDb(db)
+  let directUs = Infinity
+  let runnerUs = Infinity
+  write((tx) => {
+    for (let round = 0; round < ROUNDS; round++) {
+      let start = performance.now()
+      for (let i = 0; i < n; i++) tx.select({ id: auditLog.id }).from(auditLog).where(eq(auditLog.id, i)).get()
+      directUs = Math.min(directUs, ((performance.now() - start) * 1000) / n)
+      start = performance.now()
+      for (let i = 0; i < n; i++)
+        runNow(tx, function* (tx, t) {
+          return yield* get(tx.select({ id: t.auditLog.id }).from(t.auditLog).where(eq(t.auditLog.id, i)))
+        })
+      runnerUs = Math.min(runnerUs, ((performance.now() - start) * 1000) / n)
+    }
+  })
+  return { directUs, runnerUs }
 }
 
 async function main(n: number) {
@@ -74,11 +110,15 @@ async function main(n: number) {
     for (const synchronous of ['FULL', 'OFF']) {
       db.$client.pragma(`synchronous = ${synchronous}`)
       const f = await runnerOverhead(db, n)
+      const us = (ms: number) => `${(ms * 1000).toFixed(1)} µs`
       console.log(
-        `load ${os.loadavg()[0]!.toFixed(1)}  synchronous=${synchronous.padEnd(4)}  write(): ${(f.directMs * 1000).toFixed(1)} µs/tx   runner: ${(f.runnerMs * 1000).toFixed(1)} µs/tx   ` +
-          `runner / write(): ${(f.runnerMs / f.directMs).toFixed(2)}x (+${((f.runnerMs - f.directMs) * 1000).toFixed(1)} µs)`,
+        `load ${os.loadavg()[0]!.toFixed(1)}  synchronous=${synchronous.padEnd(4)}  ` +
+          `wall: write() ${us(f.directMs)}, runner ${us(f.runnerMs)}, ${(f.runnerMs / f.directMs).toFixed(2)}x   ` +
+          `cpu: write() ${us(f.directCpuMs)}, runner ${us(f.runnerCpuMs)}, ${(f.runnerCpuMs / f.directCpuMs).toFixed(2)}x (+${us(f.runnerCpuMs - f.directCpuMs)})`,
       )
     }
+    const q = perQuery(db, n)
+    console.log(`one key lookup inside a transaction: direct ${q.directUs.toFixed(2)} µs, through the runner ${q.runnerUs.toFixed(2)} µs, ${(q.runnerUs / q.directUs).toFixed(2)}x (+${(q.runnerUs - q.directUs).toFixed(2)} µs)`)
   } finally {
     setDb(undefined)
     db.$client.close()

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { getDb, write } from '@/db'
 import { healthChecks } from '@/db/schema'
 import { afterCommit, all, get, read, run, transaction, type Steps } from '@/db/tx'
-import { runnerOverhead } from '../../bench/tx-runner'
+import { perQuery, runnerOverhead } from '../../bench/tx-runner'
 import { freshDb, type TestDb } from '../support/db'
 
 // db/tx.ts on SQLite: a body is a generator driven synchronously inside write()'s one
@@ -163,5 +163,8 @@ describe('the runner on SQLite costs', () => {
     expect(figures.rows).toEqual({ direct: 50, runner: 50 })
     expect(figures.directMs).toBeGreaterThan(0)
     expect(figures.runnerMs).toBeGreaterThan(0)
+    const lookups = perQuery(t.db, 50)
+    expect(lookups.directUs).toBeGreaterThan(0)
+    expect(lookups.runnerUs).toBeGreaterThan(0)
   })
 })
