@@ -32,6 +32,7 @@ export type Reader = Pick<Db, 'select' | 'selectDistinct' | 'with' | '$with'>
 /** One thing a body asks of the runner. */
 export type Step =
   | { readonly kind: 'get' | 'all' | 'run'; readonly query: unknown }
+  | { readonly kind: 'serialize'; readonly key: string }
   | { readonly kind: 'afterCommit'; readonly key: string; readonly callback: () => void }
 
 export type Steps<T> = Generator<Step, T, unknown>
@@ -66,6 +67,17 @@ export function* run(query: { run(): unknown }): Steps<{ changes: number }> {
  */
 export function* afterCommit(key: string, callback: () => void): Steps<void> {
   yield { kind: 'afterCommit', key, callback }
+}
+
+/**
+ * Makes the transactions that decide something about `key` take turns until each commits, for a
+ * read that decides a later insert, where there is no row yet to lock (`SELECT … FOR UPDATE`
+ * needs one). On SQLite this is already so: BEGIN IMMEDIATE runs one writer at a time. On
+ * PostgreSQL, under READ COMMITTED, two servers would both read "none" and both insert; there
+ * the step takes a transaction-scoped advisory lock on the key's hash.
+ */
+export function* serialize(key: string): Steps<void> {
+  yield { kind: 'serialize', key }
 }
 
 // Which engine runs the bodies: SQLite unless usePostgres() named another. Kept on globalThis
@@ -148,6 +160,9 @@ function sqliteStep(step: Step): unknown {
       return { changes: (step.query as { run(): { changes: number } }).run().changes }
     case 'afterCommit':
       afterSqliteCommit(step.key, step.callback)
+      return undefined
+    case 'serialize':
+      if (!getDb().$client.inTransaction) throw new Error('db/tx: serialize() is for a write transaction')
       return undefined
   }
 }

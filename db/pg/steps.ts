@@ -1,4 +1,5 @@
-import { drizzle } from 'drizzle-orm/node-postgres'
+import { sql } from 'drizzle-orm'
+import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres'
 import type pg from 'pg'
 import { runCommitted } from '../index'
 import { checkSteps, type Engine, type ReadBody, type Reader, type Step, type Steps, type Tables, type WriteBody, type Writer } from '../tx'
@@ -25,8 +26,8 @@ export function postgresEngine(pool: Connects, options: TransactionOptions = {})
         pool,
         (client) => {
           callbacks = new Map()
-          const tx = drizzle(client) as unknown as Writer
-          return drive(body(tx, tables), (step) => execute(step, callbacks))
+          const tx = drizzle(client)
+          return drive(body(tx as unknown as Writer, tables), (step) => execute(step, tx, callbacks))
         },
         options,
       )
@@ -41,7 +42,8 @@ export function postgresEngine(pool: Connects, options: TransactionOptions = {})
       client.on('error', onError)
       let failure: unknown
       try {
-        return await drive(body(drizzle(client) as unknown as Reader, tables), (step) => execute(step, null))
+        const db = drizzle(client)
+        return await drive(body(db as unknown as Reader, tables), (step) => execute(step, db, null))
       } catch (err) {
         failure = err
         throw err
@@ -73,7 +75,8 @@ async function drive<T>(steps: Steps<T>, execute: (step: Step) => Promise<unknow
   return next.value
 }
 
-async function execute(step: Step, callbacks: Map<string, () => void> | null): Promise<unknown> {
+/** `callbacks` is null outside a transaction (a read). */
+async function execute(step: Step, db: NodePgDatabase, callbacks: Map<string, () => void> | null): Promise<unknown> {
   switch (step.kind) {
     case 'get':
       return (await (step.query as PromiseLike<unknown[]>))[0]
@@ -85,6 +88,11 @@ async function execute(step: Step, callbacks: Map<string, () => void> | null): P
     case 'afterCommit':
       if (!callbacks) throw new Error('db.afterCommit: called outside a write transaction')
       if (!callbacks.has(step.key)) callbacks.set(step.key, step.callback)
+      return undefined
+    case 'serialize':
+      if (!callbacks) throw new Error('db/tx: serialize() is for a write transaction')
+      // held until COMMIT or ROLLBACK; 64 bits of the key's hash, so unrelated keys rarely share a lock
+      await db.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${step.key}, 0))`)
       return undefined
   }
 }

@@ -1,8 +1,5 @@
 import { sql } from 'drizzle-orm'
-import pg from 'pg'
 import { describe, expect, it } from 'vitest'
-import { postgresEngine } from '@/db/pg/steps'
-import { usePostgres } from '@/db/tx'
 import { InvalidInput, NotFound } from '@/lib/errors'
 import * as orderNotes from '@/lib/orders/notes'
 import { ENGINES, useEngine, type TestEngine } from '../support/engines'
@@ -60,10 +57,7 @@ describe.each(ENGINES)('order notes on %s', (name) => {
 
   it.runIf(name === 'postgres')('two app servers adding 40 notes to one order at once lose none, each with its own audit row', async () => {
     const id = await insertOrder(engine, 'busy')
-    // each pool stands for one app server with its own connections
-    const servers = [new pg.Pool({ connectionString: engine.server().url, max: 4 }), new pg.Pool({ connectionString: engine.server().url, max: 4 })]
-    let turn = 0
-    usePostgres(postgresEngine({ connect: () => servers[turn++ % servers.length]!.connect() }))
+    const servers = engine.appServers(2)
     try {
       const bodies = Array.from({ length: 40 }, (_, n) => `note ${n}`)
       const ids = await Promise.all(bodies.map((body, n) => orderNotes.add(n % 2 ? staff : owner, id, body, 1000 + n)))
@@ -74,7 +68,7 @@ describe.each(ENGINES)('order notes on %s', (name) => {
       const audit = await audited(engine, id)
       expect(audit.map((a) => a.after).sort((a, b) => a.noteId - b.noteId)).toEqual(notes.map((n) => ({ noteId: n.id, body: n.body })).sort((a, b) => a.noteId - b.noteId))
     } finally {
-      await Promise.all(servers.map((p) => p.end()))
+      await servers.end()
     }
   })
 })

@@ -25,8 +25,11 @@ export type TestEngine = {
   rows<T = Record<string, unknown>>(query: SQL): Promise<T[]>
   /** `SELECT count(*) AS n …` as a number. */
   count(query: SQL): Promise<number>
-  /** PostgreSQL's server, for tests that open more pools on it (several app servers). */
-  server(): Postgres
+  /**
+   * PostgreSQL only: the domain's bodies run from now until the test ends on `count` pools of
+   * their own, taken in turn, as `count` app servers would run them; end() closes the pools.
+   */
+  appServers(count: number): { end(): Promise<void> }
 }
 
 /** Registers the hooks that give this describe block `name`'s database. */
@@ -64,9 +67,13 @@ export function useEngine(name: EngineName): TestEngine {
     name,
     rows,
     count: async (query) => Number((await rows<{ n: number | string }>(query))[0]!.n),
-    server: () => {
-      if (!server) throw new Error('engines: only the postgres engine has a server')
-      return server
+    appServers: (count) => {
+      if (!server) throw new Error('engines: only the postgres engine has app servers')
+      const pools = Array.from({ length: count }, () => new pg.Pool({ connectionString: server!.url, max: 4 }))
+      let turn = 0
+      // the harness's own engine comes back before the next test
+      usePostgres(postgresEngine({ connect: () => pools[turn++ % count]!.connect() }))
+      return { end: async () => void (await Promise.all(pools.map((p) => p.end()))) }
     },
   }
 }
