@@ -20,7 +20,8 @@ import * as schema from './schema'
 // engine; on PostgreSQL the runner hands it PostgreSQL's builder and the same-named tables of
 // db/pg/schema.ts (tests/unit/schema-parity.test.ts keeps the two alike). So a body must run
 // its queries only through get/all/run, never with the builder's own .get()/.all()/.run(),
-// which exist on SQLite alone; the domain's tests run on both engines to catch that.
+// which exist on SQLite alone: lint refuses them inside a body (eslint.config.mjs), and
+// the converted nouns' tests run on both engines (tests/support/engines.ts).
 
 /** The tables of the store, under the names of db/schema.ts, for the engine in use. */
 export type Tables = typeof schema

@@ -1,4 +1,6 @@
+import path from 'node:path'
 import Database from 'better-sqlite3'
+import { ESLint } from 'eslint'
 import { eq, sql } from 'drizzle-orm'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { getDb, write } from '@/db'
@@ -166,5 +168,28 @@ describe('the runner on SQLite costs', () => {
     const lookups = perQuery(t.db, 50)
     expect(lookups.directUs).toBeGreaterThan(0)
     expect(lookups.runnerUs).toBeGreaterThan(0)
+  })
+})
+
+describe('the lint rule on bodies (eslint no-restricted-syntax)', () => {
+  const root = path.resolve(import.meta.dirname, '../..')
+  const eslint = new ESLint({ cwd: root })
+  const lint = async (code: string) => {
+    const [result] = await eslint.lintText(code, { filePath: path.join(root, 'lib/orders/x.ts') })
+    return (result?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-syntax').map((m) => m.message)
+  }
+  const header = "import { eq } from 'drizzle-orm'\nimport { get, transaction } from '@/db/tx'\n"
+
+  it("refuses a builder's own .get() in a body, which would fail on PostgreSQL, and lets yield* get() and a Map's get(key) be", { timeout: 120_000 }, async () => {
+    const own = await lint(`${header}export const x = (id: number) => transaction(function* (tx, t) {\n  const row = tx.select().from(t.orders).where(eq(t.orders.id, id)).get()\n  yield* get(tx.select().from(t.orders))\n  return row\n})\n`)
+    expect(own.join('\n')).toMatch(/exist on SQLite only/)
+    const fine = await lint(`${header}export const x = (id: number, m: Map<number, string>) => transaction(function* (tx, t) {\n  const row = yield* get(tx.select().from(t.orders).where(eq(t.orders.id, id)))\n  return [row, m.get(id)]\n})\n`)
+    expect(fine).toEqual([])
+    // a helper composed into bodies (its first parameter the body's builder) is held to it too
+    const helper = await lint(`${header}import type { Writer, Tables } from '@/db/tx'\nexport function* x(tx: Writer, t: Tables) {\n  yield* get(tx.select().from(t.orders))\n  return tx.select().from(t.orders).all()\n}\n`)
+    expect(helper.join('\n')).toMatch(/exist on SQLite only/)
+    // a generator that is no body (a CSV stream reading SQLite) is not
+    const stream = await lint(`import { getDb } from '@/db'\nimport { orders } from '@/db/schema'\nexport function* x() {\n  yield* getDb().select().from(orders).all()\n}\n`)
+    expect(stream).toEqual([])
   })
 })
