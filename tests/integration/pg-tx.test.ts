@@ -67,6 +67,22 @@ describe('db/tx on PostgreSQL', () => {
     expect(retries).toEqual([])
   })
 
+  it('a read that fails rejects and gives its client back to the pool', async () => {
+    // more failing reads than the pool has clients: one kept would make the last ones wait forever
+    for (let n = 0; n < 8; n++) {
+      await expect(
+        read(function* (db, t) {
+          return yield* all(db.select({ x: sql`no_such_column` }).from(t.healthChecks))
+        }),
+      ).rejects.toThrow(/no_such_column/)
+    }
+    expect([pool.idleCount, pool.waitingCount]).toEqual([pool.totalCount, 0])
+    const rows = await read(function* (db, t) {
+      return yield* all(db.select({ id: t.healthChecks.id }).from(t.healthChecks))
+    })
+    expect(rows).toHaveLength(2)
+  })
+
   it('rolls back an error of the body without a retry and drops its after-commit callbacks', async () => {
     const fired: string[] = []
     let calls = 0
