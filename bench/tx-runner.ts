@@ -3,7 +3,8 @@
 // today, and as a generator body through transaction(), awaited as the converted domain's
 // callers await it. Same process, same connection, runs interleaved in rounds so drift hits
 // both alike. Measured with the store's synchronous=FULL (what a request pays) and with
-// synchronous=OFF (no fsync: the runner's own CPU cost, the worst ratio it can show).
+// synchronous=OFF (no fsync), then the runner alone: key lookups inside one transaction,
+// direct and as one-step bodies. The figures are in docs/decisions/047-generator-transactions.md.
 // Run: npx tsx --conditions=react-server bench/tx-runner.ts [n]
 import fs from 'node:fs'
 import os from 'node:os'
