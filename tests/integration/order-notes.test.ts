@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import { InvalidInput, NotFound } from '@/lib/errors'
 import * as orderNotes from '@/lib/orders/notes'
-import { ENGINES, useEngine, type TestEngine } from '../support/engines'
+import { ENGINES, insertOrder, useEngine, type TestEngine } from '../support/engines'
 
 // The owner's and staff's notes on an order (lib/orders/notes.ts), the first noun written on
 // db/tx.ts: the same tests on SQLite and on PostgreSQL (migrated by db/pg/migrate.ts), and on
@@ -10,15 +10,6 @@ import { ENGINES, useEngine, type TestEngine } from '../support/engines'
 
 const owner = { id: 1, email: 'owner@example.com' }
 const staff = { id: 2, email: 'staff@example.com' }
-
-async function insertOrder(engine: TestEngine, key: string): Promise<number> {
-  const now = Date.now()
-  const [row] = await engine.rows<{ id: number | string }>(sql`
-    INSERT INTO orders (stripe_checkout_session_id, public_token, status, total_cents, subtotal_cents, currency, email, created_at, updated_at)
-    VALUES (${`cs_${key}`}, ${`token_${key}_abcdefghijklmnopqrstuvwx`}, 'paid', 9900, 9900, 'usd', 'shopper@example.com', ${now}, ${now})
-    RETURNING id`)
-  return Number(row!.id)
-}
 
 /** The audit rows of notes on an order, their JSON read the same way on both engines. */
 async function audited(engine: TestEngine, orderId: number) {

@@ -1,4 +1,4 @@
-import type { SQL } from 'drizzle-orm'
+import { sql, type SQL } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/node-postgres'
 import pg from 'pg'
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest'
@@ -76,4 +76,14 @@ export function useEngine(name: EngineName): TestEngine {
       return { end: async () => void (await Promise.all(pools.map((p) => p.end()))) }
     },
   }
+}
+
+/** A paid order of 99.00 USD, its session `cs_<key>`, inserted with raw SQL on either engine; its id. */
+export async function insertOrder(engine: TestEngine, key: string): Promise<number> {
+  const now = Date.now()
+  const [row] = await engine.rows<{ id: number | string }>(sql`
+    INSERT INTO orders (stripe_checkout_session_id, public_token, status, total_cents, subtotal_cents, currency, email, created_at, updated_at)
+    VALUES (${`cs_${key}`}, ${`token_${key}_abcdefghijklmnopqrstuvwx`}, 'paid', 9900, 9900, 'usd', 'shopper@example.com', ${now}, ${now})
+    RETURNING id`)
+  return Number(row!.id)
 }

@@ -39,7 +39,7 @@ describe('resending the confirmation email', () => {
     orderConfirmations.resend(owner, id, formNonce.create())
     expect(count(`SELECT count(*) AS n FROM jobs WHERE kind = 'mail.order_confirmation' AND payload ->> 'orderId' = ?`, id)).toBe(2)
     expect(count(`SELECT count(*) AS n FROM audit_log WHERE action = 'order.resend_confirmation' AND subject = ?`, `order:${id}`)).toBe(2)
-    const timeline = orderTimeline.forOrder(orders.findById(id)!)
+    const timeline = await orderTimeline.forOrder(orders.findById(id)!)
     expect(timeline.filter((e) => e.what === 'Admin order.resend_confirmation')).toHaveLength(2)
   })
 
