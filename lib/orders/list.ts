@@ -1,5 +1,5 @@
 import 'server-only'
-import { and, count, desc, eq, gte, like, lt, or, type SQL } from 'drizzle-orm'
+import { and, count, desc, eq, gte, lt, or, sql, type SQL } from 'drizzle-orm'
 import { z } from 'zod'
 import { getDb } from '@/db'
 import { ORDER_STATUSES, orders } from '@/db/schema'
@@ -45,7 +45,11 @@ function where(f: OrderFilters): SQL | undefined {
   if (f.q) {
     const number = /^#?0*(\d{1,9})$/.exec(f.q)
     const escaped = f.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)
-    parts.push(number ? or(eq(orders.id, Number(number[1])), like(orders.email, `%${escaped}%`)) : like(orders.email, `%${escaped}%`))
+    // The escape is named: SQLite's LIKE has none by default (a typed `_` matched any character
+    // after a literal backslash, so john_doe@ found nothing). lower() because PostgreSQL's LIKE
+    // is case-sensitive where SQLite's is not; the same text then works on both engines.
+    const emailContains = sql`lower(${orders.email}) LIKE ${`%${escaped}%`} ESCAPE '\\'`
+    parts.push(number ? or(eq(orders.id, Number(number[1])), emailContains) : emailContains)
   }
   const defined = parts.filter((p): p is SQL => !!p)
   return defined.length ? and(...defined) : undefined

@@ -122,6 +122,14 @@ describe('the orders list and its CSV export', () => {
     expect(refunded.rows.map((r) => r.id)).toEqual(all<{ id: number }>(`SELECT id FROM orders WHERE status = 'refunded'`).map((r) => r.id))
   })
 
+  it('finds an email as typed: an underscore or a percent sign stands for itself, in any case', () => {
+    for (const email of ['John_Doe@example.com', 'johnxdoe@example.com', '100%off@example.com', '100xoff@example.com']) createOrder({ email })
+    const found = (q: string) => orderList.list(orderList.parseFilters({ q })).rows.map((r) => r.email).sort()
+    expect(found('john_doe')).toEqual(['John_Doe@example.com'])
+    expect(found('100%')).toEqual(['100%off@example.com'])
+    expect(found('JOHN')).toEqual(['John_Doe@example.com', 'johnxdoe@example.com'])
+  })
+
   it('exports the same rows, cell for cell, in batches', () => {
     seedOrders()
     const csv = [...orderList.exportCsv(orderList.parseFilters({}), 2)].join('')
