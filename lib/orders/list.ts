@@ -1,8 +1,9 @@
 import 'server-only'
-import { and, count, desc, eq, gte, lt, or, sql, type SQL } from 'drizzle-orm'
+import { and, count, desc, eq, gte, lt, or, type SQL } from 'drizzle-orm'
 import { z } from 'zod'
 import { getDb } from '@/db'
 import { ORDER_STATUSES, orders } from '@/db/schema'
+import { contains } from '@/db/text-match'
 import { paginate } from '@/lib/paging'
 
 // Finding orders for the owner: filters, paging and a CSV export that streams row by row
@@ -44,11 +45,7 @@ function where(f: OrderFilters): SQL | undefined {
   if (f.to) parts.push(lt(orders.createdAt, Date.parse(`${f.to}T00:00:00Z`) + 24 * 3600 * 1000))
   if (f.q) {
     const number = /^#?0*(\d{1,9})$/.exec(f.q)
-    const escaped = f.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)
-    // The escape is named: SQLite's LIKE has none by default (a typed `_` matched any character
-    // after a literal backslash, so john_doe@ found nothing). lower() because PostgreSQL's LIKE
-    // is case-sensitive where SQLite's is not; the same text then works on both engines.
-    const emailContains = sql`lower(${orders.email}) LIKE ${`%${escaped}%`} ESCAPE '\\'`
+    const emailContains = contains(orders.email, f.q)
     parts.push(number ? or(eq(orders.id, Number(number[1])), emailContains) : emailContains)
   }
   const defined = parts.filter((p): p is SQL => !!p)
