@@ -88,6 +88,11 @@ const config = [
         { selector: 'Literal[value=/[?&](notice|error)=/]', message: 'Messages in a URL are signed: use flash.href(url, kind, text), done() or fail() (lib/request/flash.ts), not ?notice=/?error= by hand.' },
         { selector: "CallExpression[callee.property.name=/^(set|append)$/][arguments.0.value=/^(notice|error)$/]", message: 'Messages in a URL are signed: use flash.href(url, kind, text) (lib/request/flash.ts), not searchParams.set by hand.' },
         { selector: "Program:has(> ExpressionStatement[directive='use client']) ImportDeclaration[source.value=/(^|\\/)_components\\/ui(\\.tsx)?$/]", message: 'app/admin/_components/ui.tsx is server-only: a client component takes its styles from app/admin/_components/styles.ts.' },
+        // A transaction body of db/tx.ts is a generator typed with SQLite's builder; the builder's
+        // own .get()/.all()/.run() would work on SQLite and fail on PostgreSQL (decision 047).
+        // A body is the generator given to transaction, read or runNow, or a generator helper whose
+        // first parameter is the body's builder (tx or db); other generators (a CSV stream) are not.
+        { selector: ':matches(CallExpression[callee.name=/^(transaction|read|runNow)$/] > FunctionExpression[generator=true], :matches(FunctionDeclaration, FunctionExpression)[generator=true][params.0.name=/^(tx|db)$/]) CallExpression[callee.type="MemberExpression"][callee.property.name=/^(get|all|run)$/][arguments.length=0]', message: "A body of db/tx.ts runs its queries with yield* get(query), all(query) or run(query): the builder's own .get(), .all() and .run() exist on SQLite only." },
       ],
     },
   },

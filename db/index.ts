@@ -134,9 +134,17 @@ export function write<T>(fn: (tx: Tx) => T): T {
     // A nested write is part of the outer transaction: its effects announce when that commits.
     for (const [key, callback] of callbacks) if (!outer.has(key)) outer.set(key, callback)
   } else {
-    for (const [key, callback] of callbacks) runCallback(key, callback)
+    runCommitted(callbacks)
   }
   return result
+}
+
+/**
+ * Runs the callbacks a transaction registered, once it has committed: write()'s own, and
+ * PostgreSQL's runner's (db/pg/steps.ts), whose transactions are not write()'s.
+ */
+export function runCommitted(callbacks: ReadonlyMap<string, () => void>): void {
+  for (const [key, callback] of callbacks) runCallback(key, callback)
 }
 
 // Callbacks registered by the write transaction now running. Bodies are synchronous, so at

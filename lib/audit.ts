@@ -2,6 +2,7 @@ import 'server-only'
 import { and, count, desc, eq } from 'drizzle-orm'
 import { getDb, write, type Tx } from '@/db'
 import { auditLog } from '@/db/schema'
+import { get, run, runNow, serialize, transaction, type Steps, type Tables, type Writer } from '@/db/tx'
 import { paginate } from './paging'
 
 // The audit log: every admin action, who did it, and the state before and after. Written in
@@ -9,10 +10,16 @@ import { paginate } from './paging'
 
 export type Actor = { id: number; email: string }
 
+/** The audit row, as a step of a transaction body on either engine (db/tx.ts). */
+export function* recording(tx: Writer, t: Tables, actor: Actor, action: string, subject: string, before: unknown = null, after: unknown = null): Steps<void> {
+  yield* run(
+    tx.insert(t.auditLog).values({ adminUserId: actor.id, adminEmail: actor.email, action, subject, before: before ?? null, after: after ?? null, createdAt: Date.now() }),
+  )
+}
+
+/** The audit row, inside a synchronous write() on SQLite: for the callers not yet converted to db/tx.ts. */
 export function record(tx: Tx, actor: Actor, action: string, subject: string, before: unknown = null, after: unknown = null): void {
-  tx.insert(auditLog)
-    .values({ adminUserId: actor.id, adminEmail: actor.email, action, subject, before: before ?? null, after: after ?? null, createdAt: Date.now() })
-    .run()
+  runNow(tx, (w, t) => recording(w, t, actor, action, subject, before, after))
 }
 
 /**
@@ -28,18 +35,20 @@ export function change<T>(actor: Actor, action: string, subject: string, fn: (tx
 }
 
 /** Records an action whose effect happened elsewhere (a call to Stripe, a replay). */
-export function note(actor: Actor, action: string, subject: string, after: unknown = null): void {
-  write((tx) => record(tx, actor, action, subject, null, after))
+export function note(actor: Actor, action: string, subject: string, after: unknown = null): Promise<void> {
+  return transaction((tx, t) => recording(tx, t, actor, action, subject, null, after))
 }
 
 /**
  * Records an action on a subject unless it is recorded already: a repeated request that
  * Stripe answered from its idempotency cache (a double submit) did nothing a second time.
  */
-export function noteOnce(actor: Actor, action: string, subject: string, after: unknown = null): void {
-  write((tx) => {
-    const seen = tx.select({ id: auditLog.id }).from(auditLog).where(and(eq(auditLog.action, action), eq(auditLog.subject, subject))).get()
-    if (!seen) record(tx, actor, action, subject, null, after)
+export function noteOnce(actor: Actor, action: string, subject: string, after: unknown = null): Promise<void> {
+  return transaction(function* (tx, t) {
+    // the two requests of a double submit may reach two app servers at once: each must see the other's row
+    yield* serialize(`audit:${action}:${subject}`)
+    const seen = yield* get(tx.select({ id: t.auditLog.id }).from(t.auditLog).where(and(eq(t.auditLog.action, action), eq(t.auditLog.subject, subject))).limit(1))
+    if (!seen) yield* recording(tx, t, actor, action, subject, null, after)
   })
 }
 

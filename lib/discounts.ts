@@ -143,7 +143,7 @@ export async function create(actor: audit.Actor, input: PromotionInput, now = ne
     throw new PaymentProviderError('Stripe could not be reached; nothing was created. Please try again.', err)
   }
   if (!created.ok) throw new InvalidInput(`A code ${created.taken} already exists at Stripe (codes are unique while active, whatever the case); nothing was created. Choose another code, or turn ${created.taken} off first.`)
-  audit.noteOnce(actor, 'discount.create', `promotion_code:${created.promotionCode.id}`, { ...parsed.data, code: created.promotionCode.code, couponId: created.coupon.id })
+  await audit.noteOnce(actor, 'discount.create', `promotion_code:${created.promotionCode.id}`, { ...parsed.data, code: created.promotionCode.code, couponId: created.coupon.id })
   return created.promotionCode
 }
 
@@ -159,7 +159,7 @@ export async function deactivate(actor: audit.Actor, promotionCodeId: string): P
     if (refused) throw new InvalidInput(`Stripe refused: ${refused}`)
     throw new PaymentProviderError('Stripe could not be reached; the code is unchanged. Please try again.', err)
   }
-  audit.note(actor, 'discount.deactivate', `promotion_code:${code.id}`, { code: code.code, active: code.isActive })
+  await audit.note(actor, 'discount.deactivate', `promotion_code:${code.id}`, { code: code.code, active: code.isActive })
   return code
 }
 

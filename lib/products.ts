@@ -1,8 +1,9 @@
 import 'server-only'
-import { and, asc, count, desc, eq, inArray, like, or, sql, type SQL } from 'drizzle-orm'
+import { and, asc, count, desc, eq, inArray, or, sql, type SQL } from 'drizzle-orm'
 import { z } from 'zod'
 import { getDb, write, type Tx } from '@/db'
 import { productImages, products, variants, type VariantOptions } from '@/db/schema'
+import { contains } from '@/db/text-match'
 import * as audit from './audit'
 import * as cache from './cache'
 import { InvalidInput, NotFound } from './errors'
@@ -273,8 +274,7 @@ export function list(query: { q?: string; sort?: AdminSort; page?: number; statu
   const page = Math.max(1, query.page ?? 1)
   const parts: SQL[] = []
   if (query.q) {
-    const pattern = `%${query.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
-    parts.push(or(like(sql`lower(${products.title})`, pattern), sql`EXISTS (SELECT 1 FROM variants v WHERE v.product_id = ${outerProductId} AND lower(v.sku) LIKE ${pattern} ESCAPE '\\')`)!)
+    parts.push(or(contains(products.title, query.q), sql`EXISTS (SELECT 1 FROM variants v WHERE v.product_id = ${outerProductId} AND ${contains(sql`v.sku`, query.q)})`)!)
   }
   if (query.status && (PRODUCT_STATUSES as readonly string[]).includes(query.status)) parts.push(eq(products.status, query.status as (typeof PRODUCT_STATUSES)[number]))
   const where = parts.length ? and(...parts) : undefined
@@ -320,8 +320,7 @@ export function stockList(query: { q?: string; page?: number; lowOnly?: boolean;
   const page = Math.max(1, query.page ?? 1)
   const parts: SQL[] = []
   if (query.q) {
-    const pattern = `%${query.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
-    parts.push(or(like(sql`lower(${variants.sku})`, pattern), like(sql`lower(${products.title})`, pattern))!)
+    parts.push(or(contains(variants.sku, query.q), contains(products.title, query.q))!)
   }
   if (query.lowOnly) parts.push(sql`${variants.stock} <= ${LOW_STOCK}`)
   const where = parts.length ? and(...parts) : undefined

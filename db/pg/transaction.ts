@@ -69,17 +69,28 @@ const MAX_BACKOFF_MS = 1_000
 // not yet accepting connections (a failover); the rest are the socket's own errors.
 const CONNECTION_CODES = new Set(['57P01', '57P02', '57P03', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH'])
 
+/** The error and the errors it wraps: drizzle's query errors carry the driver's as `cause`. */
+function* chain(err: unknown): Generator<unknown> {
+  for (let e = err, depth = 0; e !== null && e !== undefined && depth < 5; e = (e as { cause?: unknown }).cause, depth++) yield e
+}
+
 function code(err: unknown): string {
-  const value = (err as { code?: unknown } | null)?.code
-  return typeof value === 'string' ? value : ''
+  for (const e of chain(err)) {
+    const value = (e as { code?: unknown }).code
+    if (typeof value === 'string') return value
+  }
+  return ''
 }
 
 function isConnectionError(err: unknown): boolean {
   if (err instanceof ConnectionLost) return true
   const c = code(err)
   if (c.startsWith('08') || CONNECTION_CODES.has(c)) return true
-  const message = err instanceof Error ? err.message : ''
-  return /Connection terminated|Client has encountered a connection error|connection (?:is )?(?:closed|ended)|Client was closed/i.test(message)
+  for (const e of chain(err)) {
+    const message = e instanceof Error ? e.message : ''
+    if (/Connection terminated|Client has encountered a connection error|connection (?:is )?(?:closed|ended)|Client was closed/i.test(message)) return true
+  }
+  return false
 }
 
 function retryReason(err: unknown): RetryInfo['reason'] | null {

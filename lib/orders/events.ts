@@ -1,6 +1,7 @@
 import 'server-only'
 import { and, count, desc, eq, gt, inArray, isNotNull, isNull } from 'drizzle-orm'
 import { getDb } from '@/db'
+import { all, type Reader, type Steps, type Tables } from '@/db/tx'
 import { stripeEvents } from '@/db/schema'
 import { InvalidInput } from '@/lib/errors'
 import { paginate } from '@/lib/paging'
@@ -22,10 +23,11 @@ export function list(filter: EventFilter = 'all', page = 1) {
   return paginate(total, page, PER_PAGE, (limit, offset) => db.select().from(stripeEvents).where(where).orderBy(desc(stripeEvents.receivedAt)).limit(limit).offset(offset).all())
 }
 
-export function forObjects(objectIds: string[]) {
+/** The events about any of these Stripe objects, oldest first, as a step of a read on either engine (db/tx.ts). */
+export function* forObjects(db: Reader, t: Tables, objectIds: string[]): Steps<(typeof stripeEvents.$inferSelect)[]> {
   const ids = objectIds.filter(Boolean)
   if (ids.length === 0) return []
-  return getDb().select().from(stripeEvents).where(inArray(stripeEvents.objectId, ids)).orderBy(stripeEvents.receivedAt).all()
+  return yield* all(db.select().from(t.stripeEvents).where(inArray(t.stripeEvents.objectId, ids)).orderBy(t.stripeEvents.receivedAt))
 }
 
 /** Last event received, and how many failed (are still unprocessed) in the last 24 hours. */

@@ -1,8 +1,9 @@
 import 'server-only'
-import { and, count, desc, eq, gte, like, lt, or, type SQL } from 'drizzle-orm'
+import { and, count, desc, eq, gte, lt, or, type SQL } from 'drizzle-orm'
 import { z } from 'zod'
 import { getDb } from '@/db'
 import { ORDER_STATUSES, orders } from '@/db/schema'
+import { contains } from '@/db/text-match'
 import { paginate } from '@/lib/paging'
 
 // Finding orders for the owner: filters, paging and a CSV export that streams row by row
@@ -44,8 +45,8 @@ function where(f: OrderFilters): SQL | undefined {
   if (f.to) parts.push(lt(orders.createdAt, Date.parse(`${f.to}T00:00:00Z`) + 24 * 3600 * 1000))
   if (f.q) {
     const number = /^#?0*(\d{1,9})$/.exec(f.q)
-    const escaped = f.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)
-    parts.push(number ? or(eq(orders.id, Number(number[1])), like(orders.email, `%${escaped}%`)) : like(orders.email, `%${escaped}%`))
+    const emailContains = contains(orders.email, f.q)
+    parts.push(number ? or(eq(orders.id, Number(number[1])), emailContains) : emailContains)
   }
   const defined = parts.filter((p): p is SQL => !!p)
   return defined.length ? and(...defined) : undefined

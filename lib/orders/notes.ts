@@ -1,7 +1,6 @@
 import 'server-only'
 import { asc, eq } from 'drizzle-orm'
-import { getDb, write } from '@/db'
-import { orderNotes, orders } from '@/db/schema'
+import { all, get, read, transaction } from '@/db/tx'
 import * as audit from '@/lib/audit'
 import { InvalidInput, NotFound } from '@/lib/errors'
 
@@ -14,24 +13,27 @@ export const BODY_MAX = 2000
 export type OrderNote = { id: number; adminEmail: string; body: string; createdAt: number }
 
 /** Adds a note to an order, audited in the same transaction. */
-export function add(actor: audit.Actor, orderId: number, bodyRaw: string, now = Date.now()): number {
+export async function add(actor: audit.Actor, orderId: number, bodyRaw: string, now = Date.now()): Promise<number> {
   const body = bodyRaw.replace(/\r\n?/g, '\n').trim()
   if (!body) throw new InvalidInput('Write the note first.', 'body')
   if (body.length > BODY_MAX) throw new InvalidInput(`A note holds at most ${BODY_MAX} characters; this one has ${body.length}.`, 'body')
-  return write((tx) => {
-    if (!tx.select({ id: orders.id }).from(orders).where(eq(orders.id, orderId)).get()) throw new NotFound('That order')
-    const row = tx.insert(orderNotes).values({ orderId, adminUserId: actor.id, adminEmail: actor.email, body, createdAt: now }).returning({ id: orderNotes.id }).get()
-    audit.record(tx, actor, 'order.note', `order:${orderId}`, null, { noteId: row.id, body })
+  return transaction(function* (tx, t) {
+    if (!(yield* get(tx.select({ id: t.orders.id }).from(t.orders).where(eq(t.orders.id, orderId))))) throw new NotFound('That order')
+    const row = yield* get(tx.insert(t.orderNotes).values({ orderId, adminUserId: actor.id, adminEmail: actor.email, body, createdAt: now }).returning({ id: t.orderNotes.id }))
+    yield* audit.recording(tx, t, actor, 'order.note', `order:${orderId}`, null, { noteId: row.id, body })
     return row.id
   })
 }
 
 /** An order's notes, oldest first. */
-export function forOrder(orderId: number): OrderNote[] {
-  return getDb()
-    .select({ id: orderNotes.id, adminEmail: orderNotes.adminEmail, body: orderNotes.body, createdAt: orderNotes.createdAt })
-    .from(orderNotes)
-    .where(eq(orderNotes.orderId, orderId))
-    .orderBy(asc(orderNotes.createdAt), asc(orderNotes.id))
-    .all()
+export function forOrder(orderId: number): Promise<OrderNote[]> {
+  return read(function* (db, t) {
+    return yield* all(
+      db
+        .select({ id: t.orderNotes.id, adminEmail: t.orderNotes.adminEmail, body: t.orderNotes.body, createdAt: t.orderNotes.createdAt })
+        .from(t.orderNotes)
+        .where(eq(t.orderNotes.orderId, orderId))
+        .orderBy(asc(t.orderNotes.createdAt), asc(t.orderNotes.id)),
+    )
+  })
 }

@@ -4,7 +4,7 @@ import * as dashboard from '@/lib/dashboard'
 import * as orderList from '@/lib/orders/list'
 import * as products from '@/lib/products'
 import { freshStore, type TestDb } from '../support/db'
-import { createHold, createOrder, createVariedCatalog } from '../support/factories'
+import { createHold, createOrder, createProduct, createVariant, createVariedCatalog } from '../support/factories'
 
 // Every figure an admin list shows, checked against the database itself on a catalog where
 // each product's figures differ: the products list (variants, stock, lowest price), the
@@ -23,6 +23,21 @@ const all = <T>(query: string, ...params: unknown[]) => getDb().$client.prepare(
 const one = <T>(query: string, ...params: unknown[]) => getDb().$client.prepare(query).get(...params) as T
 
 describe('the products list', () => {
+  it('finds a title or SKU as typed: an underscore or a percent sign stands for itself, in any case', () => {
+    const underscore = createProduct({ title: 'Mug_Large' })
+    createVariant({ productId: underscore.id, sku: 'MUG_L' })
+    createVariant({ productId: createProduct({ title: 'MugxLarge' }).id, sku: 'MUGXL' })
+    createVariant({ productId: createProduct({ title: '100% wool' }).id, sku: 'WOOL-1' })
+    createVariant({ productId: createProduct({ title: '100x wool' }).id, sku: 'WOOL-2' })
+    const titles = (q: string) => products.list({ q }).rows.map((r) => r.title).sort()
+    const skus = (q: string) => products.stockList({ q }).rows.map((r) => r.sku).sort()
+    expect(titles('mug_large')).toEqual(['Mug_Large'])
+    expect(titles('mug_l')).toEqual(['Mug_Large']) // by its SKU
+    expect(titles('100%')).toEqual(['100% wool'])
+    expect(skus('mug_l')).toEqual(['MUG_L'])
+    expect(skus('100%')).toEqual(['WOOL-1']) // by its product's title
+  })
+
   it('shows each product its own variant count, stock and lowest price', () => {
     const catalog = createVariedCatalog()
     const rows = products.list({ sort: 'title' }).rows
@@ -120,6 +135,14 @@ describe('the orders list and its CSV export', () => {
     expect(result.rows.map((r) => ({ id: r.id, status: r.status, email: r.email, total_cents: r.totalCents, refunded_cents: r.refundedCents, discount_cents: r.discountCents }))).toEqual(db)
     const refunded = orderList.list(orderList.parseFilters({ status: 'refunded' }))
     expect(refunded.rows.map((r) => r.id)).toEqual(all<{ id: number }>(`SELECT id FROM orders WHERE status = 'refunded'`).map((r) => r.id))
+  })
+
+  it('finds an email as typed: an underscore or a percent sign stands for itself, in any case', () => {
+    for (const email of ['John_Doe@example.com', 'johnxdoe@example.com', '100%off@example.com', '100xoff@example.com']) createOrder({ email })
+    const found = (q: string) => orderList.list(orderList.parseFilters({ q })).rows.map((r) => r.email).sort()
+    expect(found('john_doe')).toEqual(['John_Doe@example.com'])
+    expect(found('100%')).toEqual(['100%off@example.com'])
+    expect(found('JOHN')).toEqual(['John_Doe@example.com', 'johnxdoe@example.com'])
   })
 
   it('exports the same rows, cell for cell, in batches', () => {

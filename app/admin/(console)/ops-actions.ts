@@ -54,6 +54,6 @@ export async function reconcileNowAction(): Promise<void> {
   } catch (err) {
     fail('/admin/reconciliation', `Reconciliation could not finish: ${err instanceof Error ? err.message : String(err)}`)
   }
-  audit.note(admin, 'reconcile.run', 'reconcile', { eventsSeen: report.eventsSeen, sessionsSeen: report.sessionsSeen, ordersCreated: report.ordersCreated, mismatches: report.mismatches.length, failures: report.failures.length })
+  await audit.note(admin, 'reconcile.run', 'reconcile', { eventsSeen: report.eventsSeen, sessionsSeen: report.sessionsSeen, ordersCreated: report.ordersCreated, mismatches: report.mismatches.length, failures: report.failures.length })
   done('/admin/reconciliation', `Reconciled: ${report.eventsSeen} events and ${report.sessionsSeen} sessions checked, ${report.ordersCreated} orders repaired, ${report.failures.length} failures.`)
 }

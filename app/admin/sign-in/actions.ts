@@ -42,7 +42,7 @@ export async function signInAction(previous: FormState, formData: FormData): Pro
 export async function signOutAction(): Promise<void> {
   // requireSession: one who must still set up a second factor can sign out all the same
   const admin = await adminAuth.requireSession()
-  audit.note(admin, 'admin.sign_out', `admin:${admin.id}`)
+  await audit.note(admin, 'admin.sign_out', `admin:${admin.id}`)
   const jar = await cookies()
   adminAuth.endSession(jar.get(adminAuth.COOKIE)?.value)
   jar.delete({ name: adminAuth.COOKIE, path: '/admin' })

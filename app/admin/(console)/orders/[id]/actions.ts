@@ -82,7 +82,7 @@ export async function addNoteAction(previous: FormState, formData: FormData): Pr
   const id = OrderId.safeParse(formData.get('orderId'))
   if (!id.success) fail('/admin/orders', 'That order does not exist.')
   try {
-    orderNotes.add(admin, id.data, String(formData.get('body') ?? '').slice(0, 20_000))
+    await orderNotes.add(admin, id.data, String(formData.get('body') ?? '').slice(0, 20_000))
   } catch (err) {
     if (err instanceof InvalidInput) return refused(previous, formData, { [err.field ?? '']: err.message })
     if (err instanceof NotFound) fail('/admin/orders', 'That order does not exist.')

@@ -21,8 +21,8 @@ export default async function OrderPage({ params, searchParams }: { params: Prom
   const order = found(id, orders.findById)
   const money = (cents: number) => formatMoney(cents, order.currency)
   const dashboard = orderTimeline.stripeDashboardBase()
-  const events = orderTimeline.forOrder(order)
-  const notes = orderNotes.forOrder(order.id)
+  const events = await orderTimeline.forOrder(order)
+  const notes = await orderNotes.forOrder(order.id)
   const links = downloads.linksFor(order)
   const refundable = order.totalCents - order.refundedCents
   const a = order.shippingAddress

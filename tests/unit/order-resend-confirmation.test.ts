@@ -1,16 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { getDb } from '@/db'
 import * as adminAuth from '@/lib/admin-auth'
-import { InvalidInput, NotFound } from '@/lib/errors'
 import * as formNonce from '@/lib/request/form-nonce'
 import * as orderConfirmations from '@/lib/orders/confirmations'
-import * as orderNotes from '@/lib/orders/notes'
 import * as orderTimeline from '@/lib/orders/timeline'
 import * as orders from '@/lib/orders'
 import { freshStore, type TestDb } from '../support/db'
 
-// The owner's day-to-day tools on one order: notes (several, signed, admin only, audited)
-// and resending the confirmation email (once per form, only for a paid order with an email).
+// The owner's day-to-day tools on one order: resending the confirmation email (once per form,
+// only for a paid order with an email). Notes are tested on both engines in
+// tests/integration/order-notes.test.ts.
 
 let t: TestDb
 beforeEach(() => {
@@ -29,26 +28,6 @@ function insertOrder(status: string, email: string | null = 'shopper@example.com
 }
 const count = (query: string, ...args: unknown[]) => (getDb().$client.prepare(query).get(...args) as { n: number }).n
 
-describe('order notes', () => {
-  it('keeps several notes in order, signed and audited, and refuses empty or long ones', async () => {
-    const owner = await adminAuth.createAdmin('owner@example.com', 'a long enough password')
-    const id = insertOrder('paid')
-    orderNotes.add(owner, id, '  Customer called: ship Monday.  ', 1000)
-    orderNotes.add(owner, id, '<b>fragile</b>', 2000)
-    const notes = orderNotes.forOrder(id)
-    expect(notes.map((n) => [n.body, n.adminEmail, n.createdAt])).toEqual([
-      ['Customer called: ship Monday.', 'owner@example.com', 1000],
-      ['<b>fragile</b>', 'owner@example.com', 2000],
-    ])
-    expect(count(`SELECT count(*) AS n FROM order_notes WHERE order_id = ?`, id)).toBe(notes.length)
-    expect(count(`SELECT count(*) AS n FROM audit_log WHERE action = 'order.note' AND subject = ?`, `order:${id}`)).toBe(2)
-    expect(() => orderNotes.add(owner, id, '   ')).toThrow(InvalidInput)
-    expect(() => orderNotes.add(owner, id, 'x'.repeat(orderNotes.BODY_MAX + 1))).toThrow(/at most 2000 characters/)
-    expect(() => orderNotes.add(owner, 999_999, 'hello')).toThrow(NotFound)
-    expect(orderNotes.forOrder(id)).toHaveLength(2)
-  })
-})
-
 describe('resending the confirmation email', () => {
   it('queues one job per form nonce, audits it and shows it on the timeline', async () => {
     const owner = await adminAuth.createAdmin('owner@example.com', 'a long enough password')
@@ -60,7 +39,7 @@ describe('resending the confirmation email', () => {
     orderConfirmations.resend(owner, id, formNonce.create())
     expect(count(`SELECT count(*) AS n FROM jobs WHERE kind = 'mail.order_confirmation' AND payload ->> 'orderId' = ?`, id)).toBe(2)
     expect(count(`SELECT count(*) AS n FROM audit_log WHERE action = 'order.resend_confirmation' AND subject = ?`, `order:${id}`)).toBe(2)
-    const timeline = orderTimeline.forOrder(orders.findById(id)!)
+    const timeline = await orderTimeline.forOrder(orders.findById(id)!)
     expect(timeline.filter((e) => e.what === 'Admin order.resend_confirmation')).toHaveLength(2)
   })
 

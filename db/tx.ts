@@ -1,0 +1,169 @@
+import { afterCommit as afterSqliteCommit, getDb, write, type Db, type Tx } from './index'
+import * as schema from './schema'
+
+// The engine-neutral way for the domain to reach the database (docs/decisions/047-generator-
+// transactions.md). A body is a generator: it builds a query with drizzle's builder on the
+// `tx` and tables it is handed, and `yield*`s it to the runner through get/all/run below. The
+// runner of the engine in use executes each query and hands the result back:
+// - SQLite: synchronously, inside the one BEGIN IMMEDIATE of write() (decision 001). The body
+//   cannot give control to other code between its statements, so it coexists with the
+//   synchronous write() that the rest of the domain still uses: nothing can nest into it, and
+//   no read on the one connection sees its uncommitted rows. An async body would not: at its
+//   first await another request's write() would become a SAVEPOINT of it and commit or roll
+//   back with it (tests/unit/db-tx.test.ts shows it).
+// - PostgreSQL (db/pg/steps.ts, chosen with usePostgres): each query awaited on the
+//   transaction's client, inside db/pg/transaction.ts, which runs the body again from the start
+//   after a serialization failure or a deadlock.
+// A body awaits nothing but its queries by construction: a generator cannot await.
+//
+// The body is typed against SQLite's builders and tables (db/schema.ts), the store's first
+// engine; on PostgreSQL the runner hands it PostgreSQL's builder and the same-named tables of
+// db/pg/schema.ts (tests/unit/schema-parity.test.ts keeps the two alike). So a body must run
+// its queries only through get/all/run, never with the builder's own .get()/.all()/.run(),
+// which exist on SQLite alone: lint refuses them inside a body (eslint.config.mjs), and
+// the converted nouns' tests run on both engines (tests/support/engines.ts).
+
+/** The tables of the store, under the names of db/schema.ts, for the engine in use. */
+export type Tables = typeof schema
+
+/** What a body may build queries with: the builders both engines have, nothing that runs SQL text. */
+export type Writer = Pick<Tx, 'select' | 'selectDistinct' | 'insert' | 'update' | 'delete' | 'with' | '$with'>
+export type Reader = Pick<Db, 'select' | 'selectDistinct' | 'with' | '$with'>
+
+/** One thing a body asks of the runner. */
+export type Step =
+  | { readonly kind: 'get' | 'all' | 'run'; readonly query: unknown }
+  | { readonly kind: 'serialize'; readonly key: string }
+  | { readonly kind: 'afterCommit'; readonly key: string; readonly callback: () => void }
+
+export type Steps<T> = Generator<Step, T, unknown>
+
+export type WriteBody<T> = (tx: Writer, t: Tables) => Steps<T>
+export type ReadBody<T> = (db: Reader, t: Tables) => Steps<T>
+
+/** PostgreSQL's runner (db/pg/steps.ts); SQLite's is this file's own. */
+export interface Engine {
+  transaction<T>(body: WriteBody<T>): Promise<T>
+  read<T>(body: ReadBody<T>): Promise<T>
+}
+
+/** The first row, or undefined. On PostgreSQL every row is fetched: limit a query that may match many. */
+export function* get<R>(query: { get(): R }): Steps<R> {
+  return (yield { kind: 'get', query }) as R
+}
+
+export function* all<R>(query: { all(): R[] }): Steps<R[]> {
+  return (yield { kind: 'all', query }) as R[]
+}
+
+/** An insert, update or delete without returning; `changes` is how many rows it touched. */
+export function* run(query: { run(): unknown }): Steps<{ changes: number }> {
+  return (yield { kind: 'run', query }) as { changes: number }
+}
+
+/**
+ * Runs `callback` once the transaction commits, and never if it rolls back; one callback per
+ * key per transaction (db.afterCommit). On PostgreSQL a callback of an attempt that was retried
+ * is dropped with it.
+ */
+export function* afterCommit(key: string, callback: () => void): Steps<void> {
+  yield { kind: 'afterCommit', key, callback }
+}
+
+/**
+ * Makes the transactions that decide something about `key` take turns until each commits, for a
+ * read that decides a later insert, where there is no row yet to lock (`SELECT … FOR UPDATE`
+ * needs one). On SQLite this is already so: BEGIN IMMEDIATE runs one writer at a time. On
+ * PostgreSQL, under READ COMMITTED, two servers would both read "none" and both insert; there
+ * the step takes a transaction-scoped advisory lock on the key's hash.
+ */
+export function* serialize(key: string): Steps<void> {
+  yield { kind: 'serialize', key }
+}
+
+// Which engine runs the bodies: SQLite unless usePostgres() named another. Kept on globalThis
+// for the same reason as the connection (db/index.ts): Next may evaluate this module twice.
+const globalForEngine = globalThis as unknown as { tillEngine?: Engine }
+
+/** Runs every body on PostgreSQL from now on; undefined goes back to SQLite. */
+export function usePostgres(engine: Engine | undefined): void {
+  globalForEngine.tillEngine = engine
+}
+
+/**
+ * Runs `body` in one transaction and commits it. On SQLite the transaction is over (committed
+ * or rolled back) before this returns its promise.
+ */
+export function transaction<T>(body: WriteBody<T>): Promise<T> {
+  const engine = globalForEngine.tillEngine
+  if (engine) return engine.transaction(body)
+  try {
+    return Promise.resolve(write((tx) => runNow(tx, body)))
+  } catch (err) {
+    return Promise.reject(err as Error)
+  }
+}
+
+/** Runs a read outside any transaction: on SQLite on the connection, on PostgreSQL on a pooled client. */
+export function read<T>(body: ReadBody<T>): Promise<T> {
+  const engine = globalForEngine.tillEngine
+  if (engine) return engine.read(body)
+  try {
+    return Promise.resolve(drive(body(getDb(), schema), sqliteStep))
+  } catch (err) {
+    return Promise.reject(err as Error)
+  }
+}
+
+/**
+ * Runs `body` at once inside a SQLite write() transaction already open: how code that is still
+ * synchronous calls a body written for both engines (`audit.record`), until it is converted too.
+ */
+export function runNow<T>(tx: Tx, body: WriteBody<T>): T {
+  return drive(body(tx, schema), sqliteStep)
+}
+
+/** Refuses what is not a generator's steps: an async function or async generator would await. */
+export function checkSteps<T>(steps: Steps<T>): Steps<T> {
+  if (typeof (steps as { next?: unknown } | null)?.next !== 'function' || Symbol.asyncIterator in steps) {
+    throw new Error('db/tx: a body is a generator function (function*), never async: it yields its queries and awaits nothing')
+  }
+  return steps
+}
+
+/**
+ * Feeds a body's steps to `execute` until it returns. A step that fails is thrown into the
+ * body at its `yield*`, as a synchronous call would throw there, so a body may catch it.
+ */
+function drive<T>(steps: Steps<T>, execute: (step: Step) => unknown): T {
+  checkSteps(steps)
+  let next = steps.next()
+  while (!next.done) {
+    let result: unknown
+    try {
+      result = execute(next.value)
+    } catch (err) {
+      next = steps.throw(err)
+      continue
+    }
+    next = steps.next(result)
+  }
+  return next.value
+}
+
+function sqliteStep(step: Step): unknown {
+  switch (step.kind) {
+    case 'get':
+      return (step.query as { get(): unknown }).get()
+    case 'all':
+      return (step.query as { all(): unknown[] }).all()
+    case 'run':
+      return { changes: (step.query as { run(): { changes: number } }).run().changes }
+    case 'afterCommit':
+      afterSqliteCommit(step.key, step.callback)
+      return undefined
+    case 'serialize':
+      if (!getDb().$client.inTransaction) throw new Error('db/tx: serialize() is for a write transaction')
+      return undefined
+  }
+}
