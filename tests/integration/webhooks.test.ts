@@ -207,7 +207,7 @@ describe('POST /api/stripe/webhook', () => {
     expect(orderRows()).toHaveLength(0)
   })
 
-  it('events arriving together commit together; one failing inside the transaction neither loses nor blocks the others, and its retry applies', async () => {
+  it('events delivered at once, one failing inside its transaction: the others are recorded, it answers 500, and its retry applies', async () => {
     const sales = [await paidSession({ quantity: 1 }), await paidSession({ quantity: 1 }), await paidSession({ quantity: 1 })]
     const events = await Promise.all(sales.map(async ({ sessionId }) => (await eventsFor(sessionId, 'checkout.session.completed'))[0]!))
     const failing = sales[1]!
