@@ -19,6 +19,7 @@ const config: KnipConfig = {
     'bench/lib/raw-server.mjs',
     'bench/photo-catalog.ts',
     'tests/support/scheduled-worker.ts',
+    'tests/support/group-commit-writer.ts',
     'tests/support/stripe-server-cli.ts',
   ],
   // CSS included so knip reads app/globals.css and sees its `@import "tailwindcss"`.

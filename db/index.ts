@@ -147,6 +147,64 @@ export function runCommitted(callbacks: ReadonlyMap<string, () => void>): void {
   for (const [key, callback] of callbacks) runCallback(key, callback)
 }
 
+/**
+ * write() for a caller that can wait for its commit: the bodies handed in during one turn of
+ * the event loop run in one BEGIN IMMEDIATE transaction, each in its own SAVEPOINT, and
+ * share its COMMIT, so under load many effects pay for one fsync (synchronous=FULL) instead
+ * of one each (docs/decisions/046-webhook-group-commit.md). A body that throws is rolled back
+ * to its savepoint and its promise rejects; the others are not touched. Every promise
+ * settles only after the shared COMMIT has returned, so a caller that answers on resolve
+ * (the webhook's 200) never acknowledges an effect that is not durable; a crash before that
+ * COMMIT loses the whole group, none of which was acknowledged. Bodies must be synchronous,
+ * as in write(); a body also gets no answer before the others of its group have run.
+ */
+export function writeGrouped<T>(fn: (tx: Tx) => T): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    queued.push({ fn, resolve: resolve as (value: unknown) => void, reject })
+    if (queued.length === 1) setImmediate(commitGroup)
+  })
+}
+
+type Member = { fn: (tx: Tx) => unknown; resolve: (value: unknown) => void; reject: (err: unknown) => void }
+let queued: Member[] = []
+// A bound on one transaction's length: the write lock is held while it runs, and the other
+// release's writers wait for it (busy_timeout).
+const MAX_GROUP = 64
+
+/** SQLite rolled the whole transaction back (an I/O error, a full disk): no member's effect survives. */
+class GroupRolledBack extends Error {}
+
+function commitGroup(): void {
+  const members = queued.slice(0, MAX_GROUP)
+  queued = queued.slice(MAX_GROUP)
+  if (queued.length > 0) setImmediate(commitGroup)
+  const outcomes: ({ ok: true; value: unknown } | { ok: false; err: unknown })[] = []
+  try {
+    write(() => {
+      for (const member of members) {
+        try {
+          // A nested write(): a SAVEPOINT, its after-commit callbacks kept only if it succeeds.
+          outcomes.push({ ok: true, value: write(member.fn) })
+        } catch (err) {
+          // Some errors make SQLite abandon the transaction itself; what ran before is gone
+          // too, and what runs after would commit statement by statement.
+          if (!getDb().$client.inTransaction) throw new GroupRolledBack('db.writeGrouped: the transaction was rolled back', { cause: err })
+          outcomes.push({ ok: false, err })
+        }
+      }
+    })
+  } catch (err) {
+    const cause = err instanceof GroupRolledBack ? err.cause : err
+    for (const member of members) member.reject(cause)
+    return
+  }
+  members.forEach((member, i) => {
+    const outcome = outcomes[i]!
+    if (outcome.ok) member.resolve(outcome.value)
+    else member.reject(outcome.err)
+  })
+}
+
 // Callbacks registered by the write transaction now running. Bodies are synchronous, so at
 // most one transaction is open per process at a time and a module variable is enough.
 let pending: Map<string, () => void> | null = null

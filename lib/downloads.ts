@@ -4,7 +4,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { Readable } from 'node:stream'
 import { and, asc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm'
-import { getDb, write, type Tx } from '@/db'
+import { getDb, prepared, write, type Tx } from '@/db'
 import { downloadGrants, orderLines, orders, productFiles, variants } from '@/db/schema'
 import * as audit from './audit'
 import { getEnv } from './env'
@@ -128,20 +128,28 @@ function tokenFor(orderToken: string, orderLineId: number): string {
 
 const hashOf = (token: string) => crypto.createHash('sha256').update(token).digest('hex')
 
+// Every paid order asks these (most find no file); built once (db.prepared), not per order.
+const grantReads = () =>
+  prepared('downloads.grantReads', (db) => ({
+    token: db.select({ token: orders.publicToken }).from(orders).where(eq(orders.id, sql.placeholder('orderId'))).prepare(),
+    fileLines: db
+      .select({ lineId: orderLines.id, productId: variants.productId })
+      .from(orderLines)
+      .innerJoin(variants, eq(variants.id, orderLines.variantId))
+      .innerJoin(productFiles, eq(productFiles.productId, variants.productId))
+      .where(eq(orderLines.orderId, sql.placeholder('orderId')))
+      .prepare(),
+  }))
+
 /**
  * Grants the order's lines of digital products, inside the transaction that finds the order
  * paid. One grant per line (UNIQUE), so a redelivered or concurrent event adds none.
  */
 export function grantForOrder(tx: Tx, orderId: number, now: number): number {
-  const order = tx.select({ token: orders.publicToken }).from(orders).where(eq(orders.id, orderId)).get()
+  // In `tx`: the prepared statements run on the same connection, inside its transaction.
+  const order = grantReads().token.get({ orderId })
   if (!order) return 0
-  const lines = tx
-    .select({ lineId: orderLines.id, productId: variants.productId })
-    .from(orderLines)
-    .innerJoin(variants, eq(variants.id, orderLines.variantId))
-    .innerJoin(productFiles, eq(productFiles.productId, variants.productId))
-    .where(eq(orderLines.orderId, orderId))
-    .all()
+  const lines = grantReads().fileLines.all({ orderId })
   const env = getEnv()
   let granted = 0
   for (const line of lines) {

@@ -157,8 +157,22 @@ export function releaseHolds(tx: Tx, holdIds: number[]): number {
 }
 
 export function releaseForSession(tx: Tx, sessionId: string): number {
-  return release(tx, eq(stockHolds.stripeCheckoutSessionId, sessionId)).length
+  // In `tx`: the prepared statement runs on the same connection, inside its transaction.
+  const rows = releaseOfSession().all({ sessionId })
+  if (rows.length) announce(rows.map((r) => r.variantId))
+  return rows.length
 }
+
+// Every paid order runs it (commitSale releases what its lines did not convert): built once.
+const releaseOfSession = () =>
+  prepared('inventory.releaseOfSession', (db) =>
+    db
+      .update(stockHolds)
+      .set({ status: 'released' })
+      .where(and(eq(stockHolds.status, 'active'), eq(stockHolds.stripeCheckoutSessionId, sql.placeholder('sessionId'))))
+      .returning({ variantId: stockHolds.variantId, sessionId: stockHolds.stripeCheckoutSessionId })
+      .prepare(),
+  )
 
 /**
  * The Checkout Sessions this cart's active, unexpired holds reserve units for. Until Stripe

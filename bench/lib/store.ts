@@ -49,8 +49,9 @@ export async function startStore(storageDir: string): Promise<Store> {
   const secretKey = `sk_test_bench${crypto.randomBytes(12).toString('hex')}`
   const webhookSecret = `whsec_bench${crypto.randomBytes(12).toString('hex')}`
   const started = performance.now()
-  // BENCH_STORE_NODE_OPTIONS reaches the store's process alone (say, `--cpu-prof --cpu-prof-dir=…`
-  // to profile it under the bench's load; the profile is written when it exits).
+  // BENCH_STORE_NODE_OPTIONS reaches the store's process alone: say, `--require` of a file that
+  // runs node:inspector's profiler, to profile it under the bench's load (Node refuses
+  // `--cpu-prof` in NODE_OPTIONS).
   const nodeOptions = process.env.BENCH_STORE_NODE_OPTIONS
   const server = await startServer({ storageDir, env: { STRIPE_SECRET_KEY: secretKey, STRIPE_WEBHOOK_SECRET: webhookSecret, ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) }, waitForHealthy: false })
   const bootMs = (await untilOk(`${server.url}/up`, () => server.process.exitCode !== null, server.output)) - started

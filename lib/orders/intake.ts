@@ -1,6 +1,6 @@
 import 'server-only'
 import { eq, sql } from 'drizzle-orm'
-import { getDb, prepared, write } from '@/db'
+import { getDb, prepared, write, writeGrouped } from '@/db'
 import { orders, stripeEvents } from '@/db/schema'
 import * as checkoutReminders from '@/lib/checkout-reminders'
 import * as inventory from '@/lib/inventory'
@@ -58,7 +58,9 @@ export async function applyEvent(event: payments.EventFacts): Promise<HandleResu
     // origin is fixed at creation, and so is a $0 session's no_payment_required.
     const facts = step.kind === 'read' ? await payments.readCheckout(step.sessionId, { withLines: step.withLines }) : null
     const outcome: Outcome = step.kind === 'foreign' || step.kind === 'ignored' ? step.kind : 'applied'
-    const orderId = write((tx) => {
+    // Answered only after the COMMIT holding the effect, shared with the events that reached
+    // this point in the same turn (group commit, decision 046).
+    const orderId = await writeGrouped((tx) => {
       // The event's row first: a twin delivery that recorded it already wins, and this one rolls back.
       const { changes } = recordEvent().run({ id: event.id, type: event.type, objectId: event.objectId, createdAt: event.created * 1000, now: Date.now(), outcome })
       if (changes !== 1) throw new AlreadyProcessed()

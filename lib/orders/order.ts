@@ -2,7 +2,7 @@ import 'server-only'
 import crypto from 'node:crypto'
 import { and, asc, eq, inArray, sql } from 'drizzle-orm'
 import { getDb, prepared, type Tx } from '@/db'
-import { carts, orderLines, orders, stockHolds, variants, type OrderStatus } from '@/db/schema'
+import { orderLines, orders, stockHolds, type OrderStatus } from '@/db/schema'
 import type { CheckoutFacts, DisputeState } from '@/lib/payments'
 import * as downloads from '@/lib/downloads'
 import { InvalidInput, NotFound } from '@/lib/errors'
@@ -226,65 +226,79 @@ const takeStockOnce = () => prepared('orders.takeStockOnce', (db) => db.$client.
 function insertOrder(tx: Tx, session: CheckoutFacts, now: number): { id: number; created: boolean } {
   const token = crypto.randomBytes(24).toString('base64url')
   const cartId = session.cartId
-  const inserted = tx
-    .insert(orders)
-    .values({
-      stripeCheckoutSessionId: session.sessionId,
-      stripePaymentIntentId: session.paymentIntentId,
-      publicToken: token,
-      status: 'awaiting_payment',
-      totalCents: session.amountTotalCents,
-      subtotalCents: session.amountSubtotalCents,
-      shippingCents: session.shippingCents,
-      taxCents: session.taxCents,
-      isTaxInclusive: session.isTaxInclusive,
-      discountCents: session.discountCents,
-      discountCodes: session.discountCodes,
-      currency: session.currency,
-      email: session.email,
-      customerName: session.customerName,
-      shippingAddress: session.shippingAddress,
-      shippingRateName: session.shippingRateName,
-      paymentMethod: session.paymentMethod ?? null,
-      cartId,
-      createdAt: session.createdAt,
-      updatedAt: now,
-    })
-    // Two concurrent intakes of one session: the loser's insert does nothing and it reads the winner's.
-    .onConflictDoNothing({ target: orders.stripeCheckoutSessionId })
-    .returning({ id: orders.id })
-    .get()
-  if (!inserted) return { id: tx.select({ id: orders.id }).from(orders).where(eq(orders.stripeCheckoutSessionId, session.sessionId)).get()!.id, created: false }
+  const inserted = insertOrderRow().get({
+    sessionId: session.sessionId,
+    paymentIntentId: session.paymentIntentId,
+    token,
+    totalCents: session.amountTotalCents,
+    subtotalCents: session.amountSubtotalCents,
+    shippingCents: session.shippingCents,
+    taxCents: session.taxCents,
+    isTaxInclusive: session.isTaxInclusive ? 1 : 0,
+    discountCents: session.discountCents,
+    discountCodes: JSON.stringify(session.discountCodes),
+    currency: session.currency,
+    email: session.email,
+    customerName: session.customerName,
+    shippingAddress: session.shippingAddress ? JSON.stringify(session.shippingAddress) : null,
+    shippingRateName: session.shippingRateName,
+    paymentMethod: session.paymentMethod ?? null,
+    cartId,
+    createdAt: session.createdAt,
+    now,
+  }) as { id: number } | undefined
+  if (!inserted) return { id: (orderIdBySession().get({ sessionId: session.sessionId }) as { id: number }).id, created: false }
 
   // Only variants that still exist are linked; the line keeps Stripe's description either way.
   const wanted = session.lines.map((l) => l.variantId).filter((id): id is number => id !== null)
-  const known = new Map(
-    wanted.length ? tx.select({ id: variants.id, sku: variants.sku }).from(variants).where(inArray(variants.id, wanted)).all().map((v) => [v.id, v.sku]) : [],
-  )
+  const known = new Map(wanted.length ? (skusOf().all({ ids: JSON.stringify(wanted) }) as { id: number; sku: string }[]).map((v) => [v.id, v.sku]) : [])
   for (const line of session.lines) {
     const { variantId } = line
-    tx.insert(orderLines)
-      .values({
-        orderId: inserted.id,
-        variantId: variantId !== null && known.has(variantId) ? variantId : null,
-        stripeLineItemId: line.stripeLineItemId,
-        sku: variantId !== null ? (known.get(variantId) ?? null) : null,
-        title: line.description,
-        quantity: line.quantity,
-        unitAmountCents: line.unitAmountCents,
-        totalCents: line.totalCents,
-        subtotalCents: line.subtotalCents,
-        discountCents: line.discountCents,
-        taxCents: line.taxCents,
-      })
-      .run()
+    insertLine().run({
+      orderId: inserted.id,
+      variantId: variantId !== null && known.has(variantId) ? variantId : null,
+      stripeLineItemId: line.stripeLineItemId,
+      sku: variantId !== null ? (known.get(variantId) ?? null) : null,
+      title: line.description,
+      quantity: line.quantity,
+      unitAmountCents: line.unitAmountCents,
+      totalCents: line.totalCents,
+      subtotalCents: line.subtotalCents,
+      discountCents: line.discountCents,
+      taxCents: line.taxCents,
+    })
   }
-  if (cartId) {
-    tx.update(carts).set({ status: 'converted', convertedAt: now, updatedAt: now }).where(and(eq(carts.id, cartId), sql`${carts.status} != 'converted'`)).run()
-  }
+  if (cartId) convertCart().run({ cartId, now })
   log.info('orders: recorded', { orderId: inserted.id, sessionId: session.sessionId })
   return { id: inserted.id, created: true }
 }
+
+// A new order's statements, prepared once (db.prepared) instead of built by drizzle per order.
+// The JSON and boolean columns are encoded by the caller, as drizzle would (a null address
+// stays SQL NULL). In `tx`: they run on the same connection, inside its transaction.
+const insertOrderRow = () =>
+  prepared('orders.insert', (db) =>
+    db.$client.prepare(`
+      INSERT INTO orders (stripe_checkout_session_id, stripe_payment_intent_id, public_token, status, total_cents, subtotal_cents,
+        shipping_cents, tax_cents, is_tax_inclusive, discount_cents, discount_codes, currency, email, customer_name,
+        shipping_address, shipping_rate_name, payment_method, cart_id, created_at, updated_at)
+      VALUES (@sessionId, @paymentIntentId, @token, 'awaiting_payment', @totalCents, @subtotalCents,
+        @shippingCents, @taxCents, @isTaxInclusive, @discountCents, @discountCodes, @currency, @email, @customerName,
+        @shippingAddress, @shippingRateName, @paymentMethod, @cartId, @createdAt, @now)
+      -- two concurrent intakes of one session: the loser's insert does nothing and it reads the winner's
+      ON CONFLICT (stripe_checkout_session_id) DO NOTHING
+      RETURNING id`),
+  )
+const orderIdBySession = () => prepared('orders.idBySession', (db) => db.$client.prepare('SELECT id FROM orders WHERE stripe_checkout_session_id = @sessionId'))
+const skusOf = () => prepared('orders.skusOf', (db) => db.$client.prepare('SELECT id, sku FROM variants WHERE id IN (SELECT value FROM json_each(@ids))'))
+const insertLine = () =>
+  prepared('orders.insertLine', (db) =>
+    db.$client.prepare(`
+      INSERT INTO order_lines (order_id, variant_id, stripe_line_item_id, sku, title, quantity, unit_amount_cents, total_cents, subtotal_cents, discount_cents, tax_cents)
+      VALUES (@orderId, @variantId, @stripeLineItemId, @sku, @title, @quantity, @unitAmountCents, @totalCents, @subtotalCents, @discountCents, @taxCents)`),
+  )
+const convertCart = () =>
+  prepared('orders.convertCart', (db) => db.$client.prepare(`UPDATE carts SET status = 'converted', converted_at = @now, updated_at = @now WHERE id = @cartId AND status != 'converted'`))
 
 /** A hold placed just before a crash may never have been tagged with its session. */
 function tagCartHolds(tx: Tx, sessionId: string, cartId: string | null) {

@@ -207,6 +207,32 @@ describe('POST /api/stripe/webhook', () => {
     expect(orderRows()).toHaveLength(0)
   })
 
+  it('events delivered at once, one failing inside its transaction: the others are recorded, it answers 500, and its retry applies', async () => {
+    const sales = [await paidSession({ quantity: 1 }), await paidSession({ quantity: 1 }), await paidSession({ quantity: 1 })]
+    const events = await Promise.all(sales.map(async ({ sessionId }) => (await eventsFor(sessionId, 'checkout.session.completed'))[0]!))
+    const failing = sales[1]!
+    // A real failure inside the order's transaction, raised by SQLite itself, for one session only.
+    t.db.$client.exec(`CREATE TRIGGER test_fail_one BEFORE INSERT ON orders WHEN NEW.stripe_checkout_session_id = '${failing.sessionId}' BEGIN SELECT RAISE(ABORT, 'injected failure'); END`)
+    const logged = captureLogs()
+    const responses = await Promise.all(events.map((event) => deliver(event))).finally(logged.stop)
+    expect(responses.map((r) => r.status)).toEqual([200, 500, 200])
+    expect(logged.lines).toContainEqual(expect.stringMatching(/injected failure/))
+    const ordered = () => orderRows().map((o) => o.stripeCheckoutSessionId).sort()
+    expect(ordered()).toEqual([sales[0]!.sessionId, sales[2]!.sessionId].sort())
+    expect(stockOf(failing.variantId)).toBe(5)
+    const failed = t.db.select().from(stripeEvents).where(eq(stripeEvents.id, events[1]!.id)).get()!
+    expect(failed.processedAt).toBeNull()
+    expect(failed.error).toMatch(/injected failure/)
+    expect(t.db.select().from(stripeEvents).all().filter((e) => e.processedAt !== null)).toHaveLength(2)
+
+    // Stripe retries the failed one once the cause is gone: it applies, and the others stay as they were.
+    t.db.$client.exec('DROP TRIGGER test_fail_one')
+    expect((await deliver(events[1]!)).status).toBe(200)
+    expect(ordered()).toEqual(sales.map((s) => s.sessionId).sort())
+    expect(sales.map((s) => stockOf(s.variantId))).toEqual([4, 4, 4])
+    expect(t.db.select().from(stripeEvents).all().filter((e) => e.processedAt !== null)).toHaveLength(3)
+  })
+
   it('fulfilling a session Stripe does not know is told apart from a passing failure', async () => {
     const failure = await orders.syncSession('cs_test_unknown_session_0001').catch((err: unknown) => err)
     expect(payments.isUnknownObject(failure)).toBe(true)

@@ -45,6 +45,18 @@ describe('orders.applySession', () => {
     expect(t.db.select().from(jobs).where(eq(jobs.kind, 'mail.order_confirmation')).all()).toHaveLength(1)
   })
 
+  it('stores a new order as drizzle would: no address as SQL NULL, codes as JSON, flags as 0/1, a line linked to its variant and SKU', () => {
+    const { variantId } = insertVariant({ stock: 5 })
+    const sku = t.db.select({ sku: variants.sku }).from(variants).where(eq(variants.id, variantId)).get()!.sku
+    const session = sessionObject({ amount_total: 2500, amount_subtotal: 2500, collected_information: null, metadata: { cart_id: insertCart([{ variantId, quantity: 1 }]) } })
+    const facts = { ...checkoutFacts(session, [lineItemObject({ variantId, quantity: 1, unitAmount: 2500, description: 'Harbor Mug' })]), discountCodes: ['SPRING10'], isTaxInclusive: true }
+    const { orderId } = write((tx) => orders.applySession(tx, facts))
+    const raw = t.db.$client.prepare('SELECT shipping_address, discount_codes, is_tax_inclusive, typeof(shipping_address) AS address_type FROM orders WHERE id = ?').get(orderId)
+    expect(raw).toEqual({ shipping_address: null, discount_codes: '["SPRING10"]', is_tax_inclusive: 1, address_type: 'null' })
+    expect(t.db.select().from(ordersTable).get()).toMatchObject({ shippingAddress: null, discountCodes: ['SPRING10'], isTaxInclusive: true, status: 'paid' })
+    expect(t.db.select().from(orderLines).all()).toEqual([expect.objectContaining({ orderId, variantId, sku, title: 'Harbor Mug', quantity: 1, unitAmountCents: 2500, totalCents: 2500 })])
+  })
+
   it('an unpaid (async) completion awaits payment, keeps the hold, then a paid session moves it forward once', () => {
     const { variantId } = insertVariant({ stock: 5 })
     const { session, items } = held(variantId, 1)
