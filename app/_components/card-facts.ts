@@ -5,10 +5,10 @@ import type { CardFacts } from './product-card'
 
 /**
  * What a product card shows, its price already written. Cards are client components, and a
- * browser's first `Intl.NumberFormat` for a currency loads the locale's data: 20–60 ms on
- * this machine, several times that on a phone, inside hydration's one long task. Written
- * here, on the server, the browser hydrates a string. Only what a card shows travels in the
- * payload.
+ * browser's first `Intl.NumberFormat` for a currency loads the locale's data: 55–137 ms of
+ * each page load in Chromium on a busy two-core server, more on a slow phone, inside
+ * hydration's one long task (docs/performance.md, "Lighthouse: fourth pass"). Written here,
+ * on the server, the browser hydrates a string. Only what a card shows travels in the payload.
  */
 export function cardFacts(card: ProductCard): CardFacts {
   const price = formatMoney(card.minPriceCents, card.currency)
