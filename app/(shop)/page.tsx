@@ -1,6 +1,7 @@
 import type { Metadata } from 'next'
 import { Link } from '@/app/_components/shop-link'
 import { connection } from 'next/server'
+import { cardFacts } from '@/app/_components/card-facts'
 import { ProductGrid } from '@/app/_components/product-card'
 import { ArrowRightIcon } from '@/app/_components/ui/icons'
 import { buttonPrimary, buttonSecondary, container } from '@/app/_components/ui/styles'
@@ -79,13 +80,13 @@ export default async function HomePage() {
       {featured.length > 0 ? (
         <section aria-labelledby="featured-heading" className={`${container} pt-16`}>
           <SectionHeading id="featured-heading" title="Favourites" link={{ href: '/products', label: 'View all' }} />
-          <ProductGrid products={featured} />
+          <ProductGrid products={featured.map(cardFacts)} />
         </section>
       ) : null}
 
       <section aria-labelledby="new-heading" className={`${container} pt-16`}>
         <SectionHeading id="new-heading" title="Just in" link={{ href: '/products?sort=newest', label: 'Shop new' }} />
-        {newest.length > 0 ? <ProductGrid products={newest} /> : <p className="text-stone-600">The shelves are being stocked. Come back soon.</p>}
+        {newest.length > 0 ? <ProductGrid products={newest.map(cardFacts)} /> : <p className="text-stone-600">The shelves are being stocked. Come back soon.</p>}
       </section>
     </main>
   )

@@ -5,14 +5,12 @@
 // component's payload is only its data.
 
 import { Link } from '@/app/_components/shop-link'
-import type { ProductCard as Card } from '@/lib/catalog'
 import type { TextPart } from '@/lib/search'
 import { Highlighted } from './highlighted'
-import { Price } from './price'
 import { UploadImage } from './ui/upload-image'
 
-/** What a card shows; a page may pass a whole catalog card, or only this to send less. */
-export type CardFacts = Omit<Card, 'createdAt' | 'isFeatured'>
+/** What a card shows, made by `cardFacts` (card-facts.ts) on the server: the price comes written. */
+export type CardFacts = { id: number; slug: string; title: string; price: string; imagePath: string | null; imageAlt: string; isSoldOut: boolean }
 
 type Props = {
   product: CardFacts
@@ -47,7 +45,7 @@ export function ProductCard({ product, headingLevel: Heading = 'h3', titleParts,
           </Link>
         </Heading>
         <p className="text-sm text-stone-600">
-          <Price minCents={product.minPriceCents} maxCents={product.maxPriceCents} currency={product.currency} />
+          <span className="tabular-nums">{product.price}</span>
         </p>
         {snippetParts && snippetParts.length > 0 ? (
           <p className="line-clamp-2 text-xs leading-relaxed text-stone-500">

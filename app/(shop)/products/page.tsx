@@ -1,6 +1,7 @@
 import type { Metadata } from 'next'
 import { ActiveFilters, FilterForm, SortForm } from '@/app/_components/listing/filters'
 import { Pagination } from '@/app/_components/pagination'
+import { cardFacts } from '@/app/_components/card-facts'
 import { ProductGrid } from '@/app/_components/product-card'
 import { ChevronDownIcon } from '@/app/_components/ui/icons'
 import { container } from '@/app/_components/ui/styles'
@@ -72,7 +73,7 @@ export default async function ProductsPage({ searchParams }: Props) {
             <ActiveFilters facets={facets} query={query} />
           </div>
           {listing.items.length > 0 ? (
-            <ProductGrid products={listing.items} headingLevel="h2" priorityCount={4} />
+            <ProductGrid products={listing.items.map(cardFacts)} headingLevel="h2" priorityCount={4} />
           ) : (
             <div className="rounded-2xl bg-stone-50 px-6 py-16 text-center">
               <h2 className="text-lg font-semibold">Nothing matches</h2>

@@ -1,6 +1,7 @@
 import type { Metadata } from 'next'
 import Form from 'next/form'
 import { collectionLinks, LinkList } from '@/app/_components/link-list'
+import { cardFacts } from '@/app/_components/card-facts'
 import { ProductCard, ProductGrid } from '@/app/_components/product-card'
 import { SearchIcon } from '@/app/_components/ui/icons'
 import { container } from '@/app/_components/ui/styles'
@@ -65,7 +66,7 @@ export default async function SearchPage({ searchParams }: Props) {
           {result.hits.length > 0 ? (
             <ul className="product-grid mt-6" data-testid="search-results">
               {result.hits.map((hit, i) => (
-                <ProductCard key={hit.id} product={hit} headingLevel="h3" titleParts={hit.titleParts} snippetParts={hit.snippetParts} isPriority={i < 4} />
+                <ProductCard key={hit.id} product={cardFacts(hit)} headingLevel="h3" titleParts={hit.titleParts} snippetParts={hit.snippetParts} isPriority={i < 4} />
               ))}
             </ul>
           ) : (
@@ -94,7 +95,7 @@ async function NoQuery({ heading: Heading }: { heading: 'h2' | 'h3' }) {
       {home.featured.length > 0 ? (
         <section aria-label="Favourites">
           <Heading className="mb-4 text-lg font-semibold">Favourites</Heading>
-          <ProductGrid products={home.featured.slice(0, 4)} headingLevel="h3" />
+          <ProductGrid products={home.featured.slice(0, 4).map(cardFacts)} headingLevel="h3" />
         </section>
       ) : null}
     </div>

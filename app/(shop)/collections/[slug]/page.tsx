@@ -3,6 +3,7 @@ import { Link } from '@/app/_components/shop-link'
 import { notFound, permanentRedirect } from 'next/navigation'
 import { cache } from 'react'
 import { Breadcrumbs } from '@/app/_components/breadcrumbs'
+import { cardFacts } from '@/app/_components/card-facts'
 import { ProductGrid } from '@/app/_components/product-card'
 import { ArrowRightIcon } from '@/app/_components/ui/icons'
 import { container } from '@/app/_components/ui/styles'
@@ -63,7 +64,7 @@ export default async function CollectionPage({ params }: Props) {
           </Link>
         </div>
         {listing.items.length > 0 ? (
-          <ProductGrid products={listing.items} headingLevel="h2" priorityCount={4} />
+          <ProductGrid products={listing.items.map(cardFacts)} headingLevel="h2" priorityCount={4} />
         ) : (
           <p className="rounded-2xl bg-stone-50 px-6 py-16 text-center text-stone-600">Nothing here yet. Have a look at everything else.</p>
         )}

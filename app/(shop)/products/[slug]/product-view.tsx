@@ -6,6 +6,7 @@ import { Gallery } from './gallery'
 import { ProductDetails } from './product-details'
 import { Breadcrumbs } from '@/app/_components/breadcrumbs'
 import type { Flash } from '@/app/_components/flash-message'
+import { cardFacts } from '@/app/_components/card-facts'
 import { ProductGrid } from '@/app/_components/product-card'
 import { container } from '@/app/_components/ui/styles'
 import * as catalog from '@/lib/catalog'
@@ -61,11 +62,10 @@ export async function ProductView({ slug, variantId, flash, isLive, typedEmail =
   const images = [...product.images].sort((a, b) => Number(b.id === selected.imageId) - Number(a.id === selected.imageId))
   const s = site()
   const collection = product.collections[0]
-  // Only what a card shows: the rest of a catalog card would travel in the payload for nothing.
   const related = (collection ? ((await catalog.cached.collection(collection.slug))?.listing.items ?? []) : [])
     .filter((p) => p.id !== product.id)
     .slice(0, 4)
-    .map(({ createdAt: _, isFeatured: __, ...card }) => card)
+    .map(cardFacts)
   const cheapestShipping = s.shippingRates.reduce<(typeof s.shippingRates)[number] | null>((best, r) => (!best || r.amountCents < best.amountCents ? r : best), null)
 
   return (
