@@ -1,3 +1,4 @@
+import type { SQL } from 'drizzle-orm'
 import { afterCommit as afterSqliteCommit, getDb, write, type Db, type Tx } from './index'
 import * as schema from './schema'
 
@@ -35,6 +36,14 @@ export type Step =
   | { readonly kind: 'get' | 'all' | 'run'; readonly query: unknown }
   | { readonly kind: 'serialize'; readonly key: string }
   | { readonly kind: 'afterCommit'; readonly key: string; readonly callback: () => void }
+  | { readonly kind: 'sql'; readonly mode: 'get' | 'all' | 'run'; readonly text: SqlText }
+
+/**
+ * SQL text for a raw query: one `sql` fragment both engines accept as written, or each engine's
+ * own text where they differ (json_each and json_array_elements, group_concat and string_agg,
+ * FTS5's MATCH and tsquery). drizzle renders the parameters each engine's way either way.
+ */
+export type SqlText = SQL | { readonly sqlite: SQL; readonly postgres: SQL }
 
 export type Steps<T> = Generator<Step, T, unknown>
 
@@ -59,6 +68,31 @@ export function* all<R>(query: { all(): R[] }): Steps<R[]> {
 /** An insert, update or delete without returning; `changes` is how many rows it touched. */
 export function* run(query: { run(): unknown }): Steps<{ changes: number }> {
   return (yield { kind: 'run', query }) as { changes: number }
+}
+
+/**
+ * Raw SQL's rows, as the engine returns them: columns under the names the SQL gives them, and on
+ * PostgreSQL bigint and numeric values as text (node-postgres's default), so a body converts
+ * what it reads as numbers with Number(). Raw SQL lives in db/ (one generator per query, both
+ * engines' text side by side), not in the domain, unless both engines accept the same text.
+ */
+export function* sqlAll<R = Record<string, unknown>>(text: SqlText): Steps<R[]> {
+  return (yield { kind: 'sql', mode: 'all', text }) as R[]
+}
+
+/** The first row of raw SQL, or undefined (sqlAll's caveats). */
+export function* sqlGet<R = Record<string, unknown>>(text: SqlText): Steps<R | undefined> {
+  return (yield { kind: 'sql', mode: 'get', text }) as R | undefined
+}
+
+/** Raw SQL that changes rows; `changes` is how many it touched. */
+export function* sqlRun(text: SqlText): Steps<{ changes: number }> {
+  return (yield { kind: 'sql', mode: 'run', text }) as { changes: number }
+}
+
+/** The text of `text` for an engine. */
+export function sqlFor(text: SqlText, engine: 'sqlite' | 'postgres'): SQL {
+  return 'getSQL' in text ? text : text[engine]
 }
 
 /**
@@ -165,5 +199,12 @@ function sqliteStep(step: Step): unknown {
     case 'serialize':
       if (!getDb().$client.inTransaction) throw new Error('db/tx: serialize() is for a write transaction')
       return undefined
+    case 'sql': {
+      // the process has one connection (decision 001): inside write() this is the transaction's
+      const db = getDb()
+      const text = sqlFor(step.text, 'sqlite')
+      if (step.mode === 'run') return { changes: db.run(text).changes }
+      return step.mode === 'get' ? db.get(text) : db.all(text)
+    }
   }
 }

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm'
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres'
 import type pg from 'pg'
 import { runCommitted } from '../index'
-import { checkSteps, type Engine, type ReadBody, type Reader, type Step, type Steps, type Tables, type WriteBody, type Writer } from '../tx'
+import { checkSteps, sqlFor, type Engine, type ReadBody, type Reader, type Step, type Steps, type Tables, type WriteBody, type Writer } from '../tx'
 import { isNotPrimaryError } from './primary'
 import * as pgSchema from './schema'
 import { transaction, type Connects, type TransactionOptions } from './transaction'
@@ -94,5 +94,10 @@ async function execute(step: Step, db: NodePgDatabase, callbacks: Map<string, ()
       // held until COMMIT or ROLLBACK; 64 bits of the key's hash, so unrelated keys rarely share a lock
       await db.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${step.key}, 0))`)
       return undefined
+    case 'sql': {
+      const result = await db.execute(sqlFor(step.text, 'postgres'))
+      if (step.mode === 'run') return { changes: result.rowCount ?? 0 }
+      return step.mode === 'get' ? result.rows[0] : result.rows
+    }
   }
 }

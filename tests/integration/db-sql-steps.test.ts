@@ -1,0 +1,46 @@
+import { sql } from 'drizzle-orm'
+import { describe, expect, it } from 'vitest'
+import { read, sqlAll, sqlGet, sqlRun, transaction } from '@/db/tx'
+import { ENGINES, useEngine } from '../support/engines'
+
+// db/tx.ts's raw SQL steps on both engines: one text both accept, or each engine's own where
+// they differ; the runner picks the text of the engine in use, and the statement is part of the
+// body's transaction (it commits and rolls back with the rest).
+
+describe.each(ENGINES)('raw SQL steps on %s', (name) => {
+  const engine = useEngine(name)
+
+  it("runs each engine's own text, returning rows under the names the SQL gives them", async () => {
+    const inserted = await transaction(function* () {
+      return yield* sqlRun(sql`INSERT INTO health_checks (id, checked_at, pid) VALUES ('a', 1, 10), ('b', 2, 20), ('c', 3, 30)`)
+    })
+    expect(inserted.changes).toBe(3)
+    const joined = await read(function* () {
+      return yield* sqlGet<{ ids: string; engine: string }>({
+        sqlite: sql`SELECT group_concat(id, '+') AS ids, 'sqlite' AS engine FROM (SELECT id FROM health_checks ORDER BY id)`,
+        postgres: sql`SELECT string_agg(id, '+' ORDER BY id) AS ids, 'postgres' AS engine FROM health_checks`,
+      })
+    })
+    expect(joined).toEqual({ ids: 'a+b+c', engine: name })
+    const rows = await read(function* () {
+      return yield* sqlAll<{ id: string; pid: number | string }>(sql`SELECT id, pid FROM health_checks WHERE pid > ${15} ORDER BY id`)
+    })
+    expect(rows.map((r) => [r.id, Number(r.pid)])).toEqual([
+      ['b', 20],
+      ['c', 30],
+    ])
+    expect(await read(() => sqlGet(sql`SELECT id FROM health_checks WHERE id = ${'none'}`))).toBeUndefined()
+  })
+
+  it('rolls a raw statement back with the body that fails after it', async () => {
+    await expect(
+      transaction(function* () {
+        yield* sqlRun(sql`INSERT INTO health_checks (id, checked_at, pid) VALUES ('x', 1, 1)`)
+        const { changes } = yield* sqlRun(sql`UPDATE health_checks SET pid = pid + 1 WHERE id = 'x'`)
+        expect(changes).toBe(1)
+        throw new Error('refused after both statements')
+      }),
+    ).rejects.toThrow('refused after both statements')
+    expect(await engine.count(sql`SELECT count(*) AS n FROM health_checks`)).toBe(0)
+  })
+})
