@@ -1,4 +1,5 @@
 import 'server-only'
+import type { Steps } from '@/db/tx'
 
 // The admin lists (orders, products, stock, audit log, webhook events) page the same way:
 // a count of every match, then one page of rows. One helper keeps the page arithmetic, so a
@@ -9,4 +10,10 @@ export type Page<T> = { rows: T[]; total: number; page: number; pageCount: numbe
 export function paginate<T>(total: number, page: number, perPage: number, read: (limit: number, offset: number) => T[]): Page<T> {
   const current = Math.max(1, page)
   return { rows: read(perPage, (current - 1) * perPage), total, page: current, pageCount: Math.max(1, Math.ceil(total / perPage)) }
+}
+
+/** paginate, as a step of a read on either engine (db/tx.ts): `rows` yields its query. */
+export function* paged<T>(total: number, page: number, perPage: number, rows: (limit: number, offset: number) => Steps<T[]>): Steps<Page<T>> {
+  const current = Math.max(1, page)
+  return { rows: yield* rows(perPage, (current - 1) * perPage), total, page: current, pageCount: Math.max(1, Math.ceil(total / perPage)) }
 }

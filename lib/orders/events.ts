@@ -1,10 +1,10 @@
 import 'server-only'
 import { and, count, desc, eq, gt, inArray, isNotNull, isNull } from 'drizzle-orm'
 import { getDb } from '@/db'
-import { all, type Reader, type Steps, type Tables } from '@/db/tx'
+import { all, get, read, type Reader, type Steps, type Tables } from '@/db/tx'
 import { stripeEvents } from '@/db/schema'
 import { InvalidInput } from '@/lib/errors'
-import { paginate } from '@/lib/paging'
+import { paged } from '@/lib/paging'
 import * as payments from '@/lib/payments'
 import { applyEvent } from './intake'
 
@@ -17,10 +17,12 @@ export type EventFilter = 'all' | 'failed' | 'processed'
 const PER_PAGE = 50
 
 export function list(filter: EventFilter = 'all', page = 1) {
-  const db = getDb()
-  const where = filter === 'failed' ? isNull(stripeEvents.processedAt) : filter === 'processed' ? isNotNull(stripeEvents.processedAt) : undefined
-  const total = db.select({ n: count() }).from(stripeEvents).where(where).get()!.n
-  return paginate(total, page, PER_PAGE, (limit, offset) => db.select().from(stripeEvents).where(where).orderBy(desc(stripeEvents.receivedAt)).limit(limit).offset(offset).all())
+  return read(function* (db, { stripeEvents }) {
+    const where = filter === 'failed' ? isNull(stripeEvents.processedAt) : filter === 'processed' ? isNotNull(stripeEvents.processedAt) : undefined
+    const { n: total } = (yield* get(db.select({ n: count() }).from(stripeEvents).where(where)))!
+    // id breaks ties: events received in the same millisecond keep one order across pages
+    return yield* paged(total, page, PER_PAGE, (limit, offset) => all(db.select().from(stripeEvents).where(where).orderBy(desc(stripeEvents.receivedAt), desc(stripeEvents.id)).limit(limit).offset(offset)))
+  })
 }
 
 /** The events about any of these Stripe objects, oldest first, as a step of a read on either engine (db/tx.ts). */
@@ -42,8 +44,8 @@ export function health(now = Date.now()) {
   return { last, failures }
 }
 
-export function find(eventId: string) {
-  return getDb().select().from(stripeEvents).where(eq(stripeEvents.id, eventId)).get() ?? null
+export async function find(eventId: string) {
+  return (await read((db, t) => get(db.select().from(t.stripeEvents).where(eq(t.stripeEvents.id, eventId))))) ?? null
 }
 
 /**

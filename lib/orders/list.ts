@@ -1,13 +1,14 @@
 import 'server-only'
 import { and, count, desc, eq, gte, lt, or, type SQL } from 'drizzle-orm'
 import { z } from 'zod'
-import { getDb } from '@/db'
-import { ORDER_STATUSES, orders } from '@/db/schema'
+import { ORDER_STATUSES } from '@/db/schema'
 import { contains } from '@/db/text-match'
-import { paginate } from '@/lib/paging'
+import { all, get, read, type Reader, type Tables } from '@/db/tx'
+import { paged } from '@/lib/paging'
 
-// Finding orders for the owner: filters, paging and a CSV export that streams row by row
-// from SQLite, so a year of orders never sits in memory at once.
+// Finding orders for the owner: filters, paging and a CSV export that streams batch by batch
+// from the database, so a year of orders never sits in memory at once. Reads on either engine
+// (db/tx.ts).
 
 const dateOnly = z
   .string()
@@ -36,7 +37,7 @@ export function parseFilters(params: Record<string, string | string[] | undefine
   return OrderFilters.parse({ status: pick('status'), flag: pick('flag'), from: pick('from'), to: pick('to'), q: pick('q'), page: pick('page') ?? 1 })
 }
 
-function where(f: OrderFilters): SQL | undefined {
+function where({ orders }: Tables, f: OrderFilters): SQL | undefined {
   const parts: (SQL | undefined)[] = []
   if (f.status) parts.push(eq(orders.status, f.status))
   if (f.flag === 'oversold') parts.push(eq(orders.isOversold, true))
@@ -53,7 +54,7 @@ function where(f: OrderFilters): SQL | undefined {
 }
 
 // The columns of an order the list shows; the CSV export adds the shipment to them.
-const SUMMARY = {
+const summary = ({ orders }: Tables) => ({
   id: orders.id,
   status: orders.status,
   email: orders.email,
@@ -67,13 +68,14 @@ const SUMMARY = {
   isOversold: orders.isOversold,
   isDisputed: orders.isDisputed,
   createdAt: orders.createdAt,
-}
+})
 
 export function list(f: OrderFilters) {
-  const db = getDb()
-  const w = where(f)
-  const total = db.select({ n: count() }).from(orders).where(w).get()!.n
-  return paginate(total, f.page, PER_PAGE, (limit, offset) => db.select(SUMMARY).from(orders).where(w).orderBy(desc(orders.createdAt), desc(orders.id)).limit(limit).offset(offset).all())
+  return read(function* (db, t) {
+    const w = where(t, f)
+    const { n: total } = (yield* get(db.select({ n: count() }).from(t.orders).where(w)))!
+    return yield* paged(total, f.page, PER_PAGE, (limit, offset) => all(db.select(summary(t)).from(t.orders).where(w).orderBy(desc(t.orders.createdAt), desc(t.orders.id)).limit(limit).offset(offset)))
+  })
 }
 
 const CSV_COLUMNS = ['id', 'created_at', 'status', 'email', 'customer_name', 'total_cents', 'discount_cents', 'discount_codes', 'tax_cents', 'refunded_cents', 'currency', 'is_oversold', 'is_disputed', 'carrier', 'tracking_number'] as const
@@ -95,28 +97,31 @@ export function csvCell(value: unknown): string {
 }
 
 type Cursor = { createdAt: number; id: number }
+type ExportRow = ReturnType<ReturnType<typeof exportBatch>['all']>[number]
 
-function exportBatch(f: OrderFilters, cursor: Cursor | null, batchSize: number) {
+function exportBatch(db: Reader, t: Tables, f: OrderFilters, cursor: Cursor | null, batchSize: number) {
+  const { orders } = t
   const after: SQL | undefined = cursor ? or(lt(orders.createdAt, cursor.createdAt), and(eq(orders.createdAt, cursor.createdAt), lt(orders.id, cursor.id))) : undefined
-  return getDb()
-    .select({ ...SUMMARY, carrier: orders.carrier, trackingNumber: orders.trackingNumber })
+  return db
+    .select({ ...summary(t), carrier: orders.carrier, trackingNumber: orders.trackingNumber })
     .from(orders)
-    .where(and(where(f), after))
+    .where(and(where(t, f), after))
     .orderBy(desc(orders.createdAt), desc(orders.id))
     .limit(batchSize)
-    .all()
 }
 
 /**
  * The filtered orders as CSV, one batch of rows per pull. Batches are read by keyset
- * (created_at, id), not through one open statement: the process has one connection, and a
- * statement left open while the client downloads would block every other query.
+ * (created_at, id), each a read of its own, not through one open statement: on SQLite the
+ * process has one connection, and a statement left open while the client downloads would
+ * block every other query; on PostgreSQL it would hold a pooled connection as long.
  */
-export function* exportCsv(f: OrderFilters, batchSize = 500): Generator<string> {
+export async function* exportCsv(f: OrderFilters, batchSize = 500): AsyncGenerator<string> {
   yield CSV_COLUMNS.map(csvCell).join(',') + '\n'
   let cursor: Cursor | null = null
   for (;;) {
-    const rows = exportBatch(f, cursor, batchSize)
+    const at = cursor
+    const rows: ExportRow[] = await read((db, t) => all(exportBatch(db, t, f, at, batchSize)))
     if (rows.length === 0) return
     yield rows
       .map((row) => [row.id, new Date(row.createdAt).toISOString(), row.status, row.email, row.customerName, row.totalCents, row.discountCents, row.discountCodes.join(' '), row.taxCents, row.refundedCents, row.currency, row.isOversold ? 1 : 0, row.isDisputed ? 1 : 0, row.carrier, row.trackingNumber].map(csvCell).join(',') + '\n')

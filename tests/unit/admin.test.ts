@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import sharp from 'sharp'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { collect } from '../support/collect'
 import { sql } from 'drizzle-orm'
 import { getDb, write } from '@/db'
 import { resetEnv } from '@/lib/env'
@@ -217,7 +218,7 @@ describe('orders CSV export', () => {
     const { exportCsv, parseFilters } = await import('@/lib/orders/list')
     const insert = getDb().$client.prepare(`INSERT INTO orders (stripe_checkout_session_id, public_token, status, total_cents, currency, email, created_at) VALUES (?, ?, ?, ?, 'usd', ?, ?)`)
     for (let i = 0; i < 7; i++) insert.run(`cs_${i}`, `token_${i}_abcdefghijklmnop`, i % 2 ? 'paid' : 'refunded', 1000 + i, i === 3 ? '=HYPERLINK("x")@evil.com' : `c${i}@example.com`, Date.UTC(2026, 10, 1 + i))
-    const chunks = [...exportCsv(parseFilters({}), 3)]
+    const chunks = await collect(exportCsv(parseFilters({}), 3))
     // header, then batches of 3, 3 and 1
     expect(chunks).toHaveLength(4)
     const lines = chunks.join('').trim().split('\n')
@@ -226,7 +227,7 @@ describe('orders CSV export', () => {
     // every cell quoted, numbers and empty cells too
     expect(lines[1]).toMatch(/^"\d+","[^"]+","(paid|refunded)","c\d@example\.com","","\d+",/)
     expect(lines.find((l) => l.includes('HYPERLINK'))).toContain(`"'=HYPERLINK(""x"")@evil.com"`)
-    const paid = [...exportCsv(parseFilters({ status: 'paid' }))].join('').trim().split('\n')
+    const paid = (await collect(exportCsv(parseFilters({ status: 'paid' })))).join('').trim().split('\n')
     expect(paid).toHaveLength(4)
   })
 })

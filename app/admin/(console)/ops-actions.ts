@@ -16,7 +16,7 @@ export async function replayEventAction(formData: FormData): Promise<void> {
   const parsed = z.string().regex(/^evt_[A-Za-z0-9_]{1,200}$/).safeParse(formData.get('eventId'))
   if (!parsed.success) fail('/admin/events', 'That is not a Stripe event id.')
   const eventId = parsed.data
-  const before = stripeEvents.find(eventId)
+  const before = await stripeEvents.find(eventId)
   let result: { outcome: string; error?: string }
   try {
     result = await stripeEvents.replay(eventId)

@@ -17,7 +17,7 @@ export default async function EventsPage({ searchParams }: { searchParams: Promi
   const params = await searchParams
   const filter = FILTERS.find((f) => f === pick(params, 'filter')) ?? 'all'
   const page = pageParam(params)
-  const result = stripeEvents.list(filter, page)
+  const result = await stripeEvents.list(filter, page)
   return (
     <>
       <PageTitle>Webhook events</PageTitle>

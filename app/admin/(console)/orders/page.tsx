@@ -23,7 +23,7 @@ export default async function OrdersPage({ searchParams }: { searchParams: Promi
   await adminAuth.requireAdmin()
   const params = await searchParams
   const filters = orderList.parseFilters(params)
-  const result = orderList.list(filters)
+  const result = await orderList.list(filters)
   return (
     <>
       <PageTitle actions={<a href={`/admin/orders/export${query(filters, 1)}`} className={buttonSmall} data-testid="orders-export">Export CSV</a>}>Orders</PageTitle>
