@@ -1,9 +1,8 @@
 import 'server-only'
 import { and, count, desc, eq } from 'drizzle-orm'
-import { getDb, write, type Tx } from '@/db'
-import { auditLog } from '@/db/schema'
-import { get, run, runNow, serialize, transaction, type Steps, type Tables, type Writer } from '@/db/tx'
-import { paginate } from './paging'
+import { write, type Tx } from '@/db'
+import { all, get, read, run, runNow, serialize, transaction, type Steps, type Tables, type Writer } from '@/db/tx'
+import { paged } from './paging'
 
 // The audit log: every admin action, who did it, and the state before and after. Written in
 // the same transaction as the change it describes, so the log and the data never disagree.
@@ -55,7 +54,8 @@ export function noteOnce(actor: Actor, action: string, subject: string, after: u
 const PER_PAGE = 50
 
 export function list(page = 1) {
-  const db = getDb()
-  const total = db.select({ n: count() }).from(auditLog).get()!.n
-  return paginate(total, page, PER_PAGE, (limit, offset) => db.select().from(auditLog).orderBy(desc(auditLog.id)).limit(limit).offset(offset).all())
+  return read(function* (db, { auditLog }) {
+    const { n: total } = (yield* get(db.select({ n: count() }).from(auditLog)))!
+    return yield* paged(total, page, PER_PAGE, (limit, offset) => all(db.select().from(auditLog).orderBy(desc(auditLog.id)).limit(limit).offset(offset)))
+  })
 }

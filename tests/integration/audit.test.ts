@@ -35,6 +35,19 @@ describe.each(ENGINES)('the audit log on %s', (name) => {
     ])
   })
 
+  it("lists the log newest first, a page at a time, as the owner's audit page shows it", async () => {
+    for (let i = 1; i <= 53; i++) await audit.note(owner, 'reconcile.run', `run ${i}`)
+    const first = await audit.list(1)
+    expect([first.total, first.pageCount, first.rows.length]).toEqual([await engine.count(sql`SELECT count(*) AS n FROM audit_log`), 2, 50])
+    expect(first.rows.slice(0, 2).map((r) => r.subject)).toEqual(['run 53', 'run 52'])
+    const second = await audit.list(2)
+    expect(second.rows.map((r) => [r.subject, r.adminEmail])).toEqual([
+      ['run 3', owner.email],
+      ['run 2', owner.email],
+      ['run 1', owner.email],
+    ])
+  })
+
   it('refuses serialize() outside a write transaction', async () => {
     await expect(read(() => serialize('k'))).rejects.toThrow(/write transaction/)
   })

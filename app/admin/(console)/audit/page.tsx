@@ -31,7 +31,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
   await staff.requirePermission('staff')
   const params = await searchParams
   const page = pageParam(params)
-  const result = audit.list(page)
+  const result = await audit.list(page)
   return (
     <>
       <PageTitle>Audit log</PageTitle>
