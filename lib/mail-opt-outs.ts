@@ -1,8 +1,9 @@
 import 'server-only'
 import crypto from 'node:crypto'
 import { and, eq, isNull, sql } from 'drizzle-orm'
-import { getDb, write, type Tx } from '@/db'
-import { checkoutReminders, mailOptOuts, stockAlerts } from '@/db/schema'
+import { getDb } from '@/db'
+import { mailOptOuts } from '@/db/schema'
+import { get, read, run, transaction, type Reader, type Steps, type Tables } from '@/db/tx'
 import { getEnv } from './env'
 
 // Unsubscribing from the shop's optional emails (stock alerts, checkout reminders) without
@@ -31,28 +32,35 @@ export function isOptedOutSql(email: unknown, kind: Kind) {
 }
 
 /** Whose link this is, and for what kind of email; null for an unknown token. */
-export function find(token: unknown): { email: string; kind: Kind } | null {
+export function find(token: unknown): Promise<{ email: string; kind: Kind } | null> {
+  return read((db, t) => finding(db, t, token))
+}
+
+function* finding(db: Reader, t: Tables, token: unknown): Steps<{ email: string; kind: Kind } | null> {
   if (typeof token !== 'string' || !TOKEN.test(token)) return null
   const hash = sha256(token)
-  const alert = getDb().select({ email: stockAlerts.email }).from(stockAlerts).where(eq(stockAlerts.unsubscribeHash, hash)).get()
+  const alert = yield* get(db.select({ email: t.stockAlerts.email }).from(t.stockAlerts).where(eq(t.stockAlerts.unsubscribeHash, hash)).limit(1))
   if (alert) return { email: alert.email, kind: 'stock_alert' }
-  const reminder = getDb().select({ email: checkoutReminders.email }).from(checkoutReminders).where(eq(checkoutReminders.unsubscribeHash, hash)).get()
+  const reminder = yield* get(db.select({ email: t.checkoutReminders.email }).from(t.checkoutReminders).where(eq(t.checkoutReminders.unsubscribeHash, hash)).limit(1))
   return reminder ? { email: reminder.email, kind: 'checkout_reminder' } : null
 }
 
-/** Records the opt-out of the link's address; stock alerts still waiting are withdrawn too. */
-export function optOut(token: unknown, now = Date.now()): { email: string; kind: Kind } | null {
-  const found = find(token)
-  if (!found) return null
-  write((tx) => {
-    tx.insert(mailOptOuts).values({ email: found.email, kind: found.kind, createdAt: now }).onConflictDoNothing().run()
-    if (found.kind === 'stock_alert') withdrawAlerts(tx, found.email, now)
+/**
+ * Records the opt-out of the link's address; stock alerts still waiting are withdrawn too.
+ * Twice, or from two app servers at once, it records one opt-out (the insert does nothing on
+ * the row that exists) and withdraws each alert once (the update skips withdrawn ones).
+ */
+export function optOut(token: unknown, now = Date.now()): Promise<{ email: string; kind: Kind } | null> {
+  return transaction(function* (tx, t) {
+    const found = yield* finding(tx, t, token)
+    if (!found) return null
+    yield* run(tx.insert(t.mailOptOuts).values({ email: found.email, kind: found.kind, createdAt: now }).onConflictDoNothing())
+    if (found.kind === 'stock_alert') {
+      const { stockAlerts } = t
+      yield* run(tx.update(stockAlerts).set({ unsubscribedAt: now }).where(and(eq(stockAlerts.email, found.email), isNull(stockAlerts.sentAt), isNull(stockAlerts.unsubscribedAt))))
+    }
+    return found
   })
-  return found
-}
-
-function withdrawAlerts(tx: Tx, email: string, now: number): void {
-  tx.update(stockAlerts).set({ unsubscribedAt: now }).where(and(eq(stockAlerts.email, email), isNull(stockAlerts.sentAt), isNull(stockAlerts.unsubscribedAt))).run()
 }
 
 /** The address's opt-outs, for the shopper's data download. */

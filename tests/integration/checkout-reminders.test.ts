@@ -78,7 +78,7 @@ describe('abandoned checkout reminders', () => {
     expect(text).toContain(session.after_expiration?.recovery?.url ?? (await env.stripe.checkout.sessions.retrieve(sessionId)).after_expiration!.recovery!.url!)
     expect(text).toContain('To: sam@example.com')
     const token = /\/unsubscribe\/([A-Za-z0-9_-]{43})/.exec(text)![1]!
-    expect(optOuts.find(token)).toEqual({ email: 'sam@example.com', kind: 'checkout_reminder' })
+    expect(await optOuts.find(token)).toEqual({ email: 'sam@example.com', kind: 'checkout_reminder' })
 
     expect(dashboard.overview().reminders).toEqual({ sent: 1, recoveredOrders: 0, recoveredCents: 0 })
   })
@@ -118,7 +118,7 @@ describe('abandoned checkout reminders', () => {
     await deliverEvent(env, first.event)
     await jobs.drain(handlers)
     const token = /\/unsubscribe\/([A-Za-z0-9_-]{43})/.exec(mailText(reminderMail()[0]!))![1]!
-    optOuts.optOut(token)
+    await optOuts.optOut(token)
     const second = await abandon(true, 'once@example.com')
     await deliverEvent(env, second.event)
     await jobs.drain(handlers)

@@ -11,7 +11,7 @@ const WHAT: Record<optOuts.Kind, string> = { stock_alert: 'back-in-stock alerts'
 // Opening it changes nothing (mail scanners open links); the button unsubscribes.
 export default async function UnsubscribePage({ params, searchParams }: { params: Promise<{ token: string }>; searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const [{ token }, query] = await Promise.all([params, searchParams])
-  const found = optOuts.find(token)
+  const found = await optOuts.find(token)
   return (
     <main id="main" className="mx-auto w-full max-w-md flex-1 px-4 py-12">
       <h1 className="text-3xl font-semibold tracking-tight">Unsubscribe</h1>
