@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks'
 import { promisify } from 'node:util'
 import { CATALOG, COLLECTIONS } from '@/demo/catalog'
 import { commitDurability, type DurabilityFigures } from './commit-durability'
+import { engineBench } from './lib/engine-bench'
 import { lighthouseScores, type Scores } from './lib/lighthouse'
 import { cyclePaths, load, type LoadResult } from './lib/load'
 import { buildMinimalApp, isMinimalAppBuilt, startMinimalApp } from './lib/minimal-app'
@@ -37,6 +38,19 @@ const only = (() => {
     process.exit(2)
   }
   return part as (typeof ONLY_PARTS)[number]
+})()
+// `--engine postgres`: the rows that can be measured on both engines today (search, a write
+// transaction through db/tx.ts), SQLite beside a PostgreSQL the bench starts on this machine.
+// The store's pages, cart and webhook ingest are not on PostgreSQL yet (docs/decisions/047).
+const engine = (() => {
+  const at = process.argv.indexOf('--engine')
+  if (at === -1) return 'sqlite'
+  const name = process.argv[at + 1]
+  if (name !== 'postgres' && name !== 'sqlite') {
+    process.stderr.write('bench: --engine takes sqlite (the default) or postgres\n')
+    process.exit(2)
+  }
+  return name
 })()
 const C = isQuick
   ? { connections: 5, duration: 0, amount: 40, warmup: 0, rounds: 1, rssRequests: 100, searchProducts: 1_000, searchRounds: 2, searchPasses: 1, commits: 20, webhookEvents: 10, lighthouseRuns: 0 }
@@ -164,6 +178,7 @@ function describe(results: LoadResult[]): string {
 
 async function main() {
   warnOfOtherServers()
+  if (engine === 'postgres') return enginesSideBySide()
   if (only === 'webhook') return onlyPart(webhookIngest)
   if (only === 'selling') return onlyPart(browsingWhileSelling)
   if (only === 'pages') return onlyPart(pageWeightsBesideMinimal)
@@ -633,6 +648,21 @@ function warnOfOtherServers() {
   notes.push(warning)
 }
 
+/** `--engine postgres`: the same calls on SQLite and on PostgreSQL, in this process. */
+async function enginesSideBySide(): Promise<void> {
+  const names = [`search p50 at ${int(C.searchProducts)} products`, `search p99 at ${int(C.searchProducts)} products`, 'a write transaction (order note and its audit row)', 'write transactions from 8 connections at once', 'moving the store into PostgreSQL']
+  await section(names, async () => {
+    const f = await engineBench(C.searchProducts, C.searchRounds, isQuick ? 20 : 500, progress)
+    const perSearch = `${int(f.search.queries)} queries each`
+    rows.push({ measure: names[0]!, store: `PostgreSQL ${ms(f.search.postgres.p50)}`, baseline: `SQLite ${ms(f.search.sqlite.p50)} (${perSearch})`, ratio: x(f.search.postgres.p50 / f.search.sqlite.p50), budget: '–', result: 'info' })
+    rows.push({ measure: names[1]!, store: `PostgreSQL ${ms(f.search.postgres.p99)}`, baseline: `SQLite ${ms(f.search.sqlite.p99)}`, ratio: x(f.search.postgres.p99 / f.search.sqlite.p99), budget: '–', result: 'info' })
+    rows.push({ measure: names[2]!, store: `PostgreSQL ${ms(f.note.postgresMs)}/commit`, baseline: `SQLite ${ms(f.note.sqliteMs)}/commit (${int(f.note.writes)} each, alternating)`, ratio: x(f.note.postgresMs / f.note.sqliteMs), budget: '–', result: 'info' })
+    rows.push({ measure: names[3]!, store: `PostgreSQL ${int(f.note.postgresConcurrentPerSecond)} commits/s`, baseline: `SQLite one writer: ${int(1000 / f.note.sqliteMs)} commits/s`, ratio: x(f.note.postgresConcurrentPerSecond / (1000 / f.note.sqliteMs)), budget: '–', result: 'info' })
+    rows.push({ measure: names[4]!, store: `${ms(f.moveMs)} for ${int(f.rowsMoved)} rows (${int(f.products)} products)`, baseline: '–', ratio: '–', budget: '–', result: 'info' })
+  })
+  skipped(['webhook ingest', 'cart', 'a page render that misses the cache'], 'the store does not run on PostgreSQL yet: its order intake, cart and catalog pages are still SQLite-only (docs/decisions/047)')
+}
+
 function describeRun(): string {
   let commit = 'unknown'
   try {
@@ -644,7 +674,7 @@ function describeRun(): string {
   const mode = isQuick
     ? 'quick smoke run (figures not judged)'
     : `${C.rounds} rounds × ${C.duration} s at ${C.connections} connections (browsing while selling: its own, in its note), best round shown (all rounds in brackets)`
-  const flags = [isQuick ? '--quick' : '', only ? `--only ${only}` : ''].filter(Boolean).join(' ')
+  const flags = [isQuick ? '--quick' : '', only ? `--only ${only}` : '', engine === 'postgres' ? '--engine postgres' : ''].filter(Boolean).join(' ')
   return `npm run bench${flags ? ` -- ${flags}` : ''} · ${new Date().toISOString()} · commit ${commit} · ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} · Node ${process.version} · ${mode} · took ${Math.round(seconds)} s`
 }
 
@@ -661,7 +691,7 @@ main()
     process.stdout.write(out)
     try {
       fs.mkdirSync(path.join(root, 'storage', 'bench'), { recursive: true })
-      fs.writeFileSync(path.join(root, 'storage', 'bench', `last${isQuick ? '-quick' : ''}-run${only ? `-${only}` : ''}.md`), out)
+      fs.writeFileSync(path.join(root, 'storage', 'bench', `last${isQuick ? '-quick' : ''}-run${only ? `-${only}` : ''}${engine === 'postgres' ? '-postgres' : ''}.md`), out)
     } catch {
       // the table is on stdout either way
     }

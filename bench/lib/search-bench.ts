@@ -17,7 +17,7 @@ import * as search from '@/lib/search'
 
 const COLOURS = ['Navy', 'Moss', 'Rust', 'Stone', 'Black', 'Oat', 'Slate', 'Clay', 'Pine', 'Sand']
 const EDITIONS = ['Classic', 'Trail', 'Harbor', 'Summit', 'Everyday', 'Coastal', 'Alpine', 'Field']
-const QUERIES = ['rain', 'jacket', 'wool', 'merino beanie', 'mug', 'organic cotton', 'navy', 'camp blanket', 'sock', 'waterproof shell', 'tote', 'candle', 'xyzzy', 'ha']
+export const QUERIES = ['rain', 'jacket', 'wool', 'merino beanie', 'mug', 'organic cotton', 'navy', 'camp blanket', 'sock', 'waterproof shell', 'tote', 'candle', 'xyzzy', 'ha']
 
 export type SearchFigures = { products: number; p50: number; p99: number; bareP50: number; bareP99: number; queries: number; passes: number }
 
@@ -54,16 +54,39 @@ function generate(size: number) {
   })
 }
 
-export function searchBench(size: number, rounds: number, passes: number): SearchFigures {
+/**
+ * A store of its own in a temp folder, made this process's database: the demo catalog grown to
+ * `size` active products. close() closes it and removes the folder.
+ */
+export function searchStore(size: number): { db: ReturnType<typeof openDatabase>; count: number; close(): void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'till-bench-search-'))
   const db = openDatabase(path.join(dir, 'store.sqlite3'))
+  migrate(db.$client)
+  setDb(db)
+  seedDemo(db, dir)
+  // the demo's drafts are not searchable: make `size` active products
+  generate(size + CATALOG.filter((p) => p.status === 'draft').length)
+  const count = db.select({ id: products.id }).from(products).where(eq(products.status, 'active')).all().length
+  return {
+    db,
+    count,
+    close() {
+      setDb(undefined)
+      db.$client.close()
+      fs.rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+export function percentiles(times: number[]): { p50: number; p99: number } {
+  const sorted = [...times].sort((a, b) => a - b)
+  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) }
+}
+
+export function searchBench(size: number, rounds: number, passes: number): SearchFigures {
+  const store = searchStore(size)
+  const { db, count } = store
   try {
-    migrate(db.$client)
-    setDb(db)
-    seedDemo(db, dir)
-    // the demo's drafts are not searchable: make `size` active products
-    generate(size + CATALOG.filter((p) => p.status === 'draft').length)
-    const count = db.select({ id: products.id }).from(products).where(eq(products.status, 'active')).all().length
     const bare = db.$client.prepare('SELECT rowid FROM product_search WHERE product_search MATCH ? ORDER BY rank LIMIT 48')
     const time = (fn: () => unknown) => {
       const start = performance.now()
@@ -91,8 +114,6 @@ export function searchBench(size: number, rounds: number, passes: number): Searc
     }
     return { products: count, ...best! }
   } finally {
-    setDb(undefined)
-    db.$client.close()
-    fs.rmSync(dir, { recursive: true, force: true })
+    store.close()
   }
 }
