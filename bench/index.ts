@@ -673,6 +673,8 @@ function describeRun(): string {
   const seconds = (performance.now() - started) / 1000
   const mode = isQuick
     ? 'quick smoke run (figures not judged)'
+    : engine === 'postgres'
+      ? 'in this process, SQLite and a PostgreSQL 15 the bench started (fsync and synchronous_commit on, no replica), the same calls alternating'
     : `${C.rounds} rounds × ${C.duration} s at ${C.connections} connections (browsing while selling: its own, in its note), best round shown (all rounds in brackets)`
   const flags = [isQuick ? '--quick' : '', only ? `--only ${only}` : '', engine === 'postgres' ? '--engine postgres' : ''].filter(Boolean).join(' ')
   return `npm run bench${flags ? ` -- ${flags}` : ''} · ${new Date().toISOString()} · commit ${commit} · ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} · Node ${process.version} · ${mode} · took ${Math.round(seconds)} s`
@@ -685,7 +687,7 @@ main()
   })
   .finally(() => {
     const budgets = rows.filter((r) => r.result === 'PASS' || r.result === 'FAIL')
-    const summary = isQuick ? '' : `\n${budgets.filter((r) => r.result === 'PASS').length} of ${budgets.length} budgets met.`
+    const summary = isQuick || budgets.length === 0 ? '' : `\n${budgets.filter((r) => r.result === 'PASS').length} of ${budgets.length} budgets met.`
     const noted = notes.length ? `\n${notes.map((n) => `Note: ${n}`).join('\n\n')}\n` : ''
     const out = `${describeRun()}\n\n${printTable()}\n${summary}\n${noted}`
     process.stdout.write(out)
