@@ -128,8 +128,8 @@ export type Verified = { token: string; admin: { id: number; email: string }; us
  * returned) in one transaction; wrong, the attempt is counted against the challenge and the
  * person.
  */
-export function verifyChallenge(challengeToken: string | undefined, codeRaw: string, clientAddress: string, now = Date.now()): Verified {
-  const challenge = adminAuth.challengeFor(challengeToken, now)
+export async function verifyChallenge(challengeToken: string | undefined, codeRaw: string, clientAddress: string, now = Date.now()): Promise<Verified> {
+  const challenge = await adminAuth.challengeFor(challengeToken, now)
   if (!challenge || challenge.attempts >= MAX_ATTEMPTS_PER_CHALLENGE) throw new ChallengeGone()
   if (codeFailures(challenge.userId, now) >= MAX_CODE_FAILURES) throw new adminAuth.RateLimited()
   const code = codeRaw.trim()
