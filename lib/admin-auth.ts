@@ -2,8 +2,7 @@ import 'server-only'
 import crypto from 'node:crypto'
 import { promisify } from 'node:util'
 import { and, count, eq, gt, inArray, isNull, lt, ne, or, sql } from 'drizzle-orm'
-import type { Tx } from '@/db'
-import { all, get, read, run, runNow, serialize, transaction, type Steps, type Tables, type Writer } from '@/db/tx'
+import { all, get, read, run, serialize, transaction, type Steps, type Tables, type Writer } from '@/db/tx'
 import * as audit from './audit'
 import { getEnv } from './env'
 import { InvalidInput } from './errors'
@@ -221,7 +220,7 @@ export async function signIn(
   const secondFactor = user.totpEnabledAt !== null
   await transaction(function* (tx, t) {
     if (secondFactor) yield* startingChallenge(tx, t, token, user.id, now)
-    else yield* opening(tx, t, token, { id: user.id, email: user.email }, clientAddress, now)
+    else yield* openingSession(tx, t, token, { id: user.id, email: user.email }, clientAddress, now)
     // right: this email's failures from here are forgiven, and this attempt's count on the address
     yield* run(tx.delete(t.adminLoginFailures).where(or(inArray(t.adminLoginFailures.key, [emailKey, pairKey]), eq(t.adminLoginFailures.id, attempt.clientRowId))))
   })
@@ -229,16 +228,12 @@ export async function signIn(
 }
 
 /** Opens a session for a cookie token, as a step of the caller's transaction, and records the sign-in. */
-function* opening(tx: Writer, t: Tables, token: string, user: { id: number; email: string }, clientAddress: string, now: number): Steps<void> {
+export function* openingSession(tx: Writer, t: Tables, token: string, user: { id: number; email: string }, clientAddress: string, now: number): Steps<void> {
   yield* run(tx.insert(t.adminSessions).values({ id: sha256(token), userId: user.id, expiresAt: now + IDLE_MS, createdAt: now }))
   yield* run(tx.delete(t.adminSessions).where(and(eq(t.adminSessions.userId, user.id), lt(t.adminSessions.expiresAt, now))))
   yield* audit.recording(tx, t, user, 'admin.sign_in', `admin:${user.id}`, null, { client: clientAddress })
 }
 
-/** openSession's body inside a synchronous write() on SQLite: for lib/two-factor.ts, not yet on db/tx.ts. */
-export function openSession(tx: Tx, token: string, user: { id: number; email: string }, clientAddress: string, now = Date.now()): void {
-  runNow(tx, (w, t) => opening(w, t, token, user, clientAddress, now))
-}
 
 // ---------------------------------------------------------------------------------------
 // Second-factor challenges: the password was right, the code is still due.

@@ -1,7 +1,9 @@
 import { sql } from 'drizzle-orm'
+import * as OTPAuth from 'otpauth'
 import { describe, expect, it } from 'vitest'
 import * as accounts from '@/lib/accounts'
 import * as adminAuth from '@/lib/admin-auth'
+import * as twoFactor from '@/lib/two-factor'
 import { InvalidInput } from '@/lib/errors'
 import { rejected } from '../support/thrown'
 import { ENGINES, useEngine } from '../support/engines'
@@ -13,6 +15,9 @@ import { ENGINES, useEngine } from '../support/engines'
 
 const OWNER = { email: 'owner@example.com', password: 'a long enough password' }
 const noWait = async () => undefined
+// a base32 TOTP secret, set on the admin with raw SQL (enrolment is lib/two-factor.ts's own test)
+const SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP'
+const codeAt = (at: number) => OTPAuth.TOTP.generate({ secret: OTPAuth.Secret.fromBase32(SECRET), algorithm: 'SHA1', digits: 6, period: 30, timestamp: at })
 
 /** Settled outcomes by kind: how many resolved, and how many rejected with each error class. */
 function tally(outcomes: PromiseSettledResult<unknown>[]): Record<string, number> {
@@ -60,6 +65,31 @@ describe.each(ENGINES)('admin sign-in and sessions on %s', (name) => {
     expect(await adminAuth.sessionFor(token)).toBeNull()
     expect(await adminAuth.challengeFor(token)).toMatchObject({ userId: id, email: OWNER.email, attempts: 0 })
     expect(await adminAuth.challengeFor(token, Date.now() + adminAuth.CHALLENGE_MS + 1)).toBeNull()
+  })
+
+  it('a right code from the app completes the challenge once; wrong codes sent at once are each counted', async () => {
+    const { id } = await adminAuth.createAdmin(OWNER.email, OWNER.password)
+    await engine.rows(sql`UPDATE admin_users SET totp_secret = ${SECRET}, totp_enabled_at = ${Date.now()} WHERE id = ${id} RETURNING id`)
+    const now = Date.now()
+    const first = await adminAuth.signIn(OWNER.email, OWNER.password, '10.0.0.1', now, noWait)
+    const verified = await twoFactor.verifyChallenge(first.token, codeAt(now), '10.0.0.1', now)
+    expect(verified).toMatchObject({ admin: { id, email: OWNER.email }, usedRecoveryCode: false })
+    expect(await adminAuth.sessionFor(verified.token, now)).toMatchObject({ email: OWNER.email, hasTwoFactor: true })
+    expect(await adminAuth.challengeFor(first.token, now)).toBeNull()
+    // the same code again, on a new challenge, is spent
+    const second = await adminAuth.signIn(OWNER.email, OWNER.password, '10.0.0.1', now, noWait)
+    expect((await rejected(twoFactor.verifyChallenge(second.token, codeAt(now), '10.0.0.1', now))).message).toMatch(/not right \(4 tries left\)/)
+
+    const servers = name === 'postgres' ? engine.appServers(2) : null
+    try {
+      const third = await adminAuth.signIn(OWNER.email, OWNER.password, '10.0.0.1', now, noWait)
+      const outcomes = await Promise.allSettled(Array.from({ length: 12 }, () => twoFactor.verifyChallenge(third.token, '000000', '10.0.0.1', now)))
+      expect(tally(outcomes).ok).toBeUndefined()
+      // five wrong codes in the window lock code entry, however many were sent at once: one was counted above
+      expect(await engine.count(sql`SELECT count(*) AS n FROM admin_login_failures WHERE key = ${`code:${id}`}`)).toBe(5)
+    } finally {
+      await servers?.end()
+    }
   })
 
   it('locks one email from one address after five failures, forgives them on success elsewhere, and unlock forgets them', async () => {
