@@ -1,9 +1,9 @@
 import 'server-only'
 import crypto from 'node:crypto'
-import { and, eq, isNull, lt, or, sql } from 'drizzle-orm'
+import { and, count, eq, gt, isNull, lt, or } from 'drizzle-orm'
 import { cookies } from 'next/headers'
-import { getDb, write, type Tx } from '@/db'
-import { accounts, accountSessions, signInTokens } from '@/db/schema'
+import { write, type Tx } from '@/db'
+import { get, read, run, runNow, transaction, type Steps, type Tables, type Writer } from '@/db/tx'
 import { getEnv } from './env'
 import { InvalidInput } from './errors'
 import { formatAddress } from './addresses'
@@ -22,6 +22,9 @@ import * as rateLimit from '@/lib/request/rate-limit'
 //
 // The answer to "send me a link" is the same whether or not an account exists: there is no
 // difference between a known and an unknown address, since any address may become one.
+//
+// Links and sessions are rows every app server reads and writes through db/tx.ts: a link is
+// used up by one conditional update, so two clicks reaching two servers at once sign in once.
 
 const COOKIE = 'till_account'
 const LINK_TTL_MS = 15 * 60 * 1000
@@ -54,10 +57,10 @@ export function parseEmail(raw: unknown): string {
  * when this client address asked too often; otherwise queues the email (unless this address
  * had its share of links in the last 15 minutes) and returns the same nothing either way.
  */
-export function requestLink(rawEmail: unknown, clientAddress: string | null, now = Date.now()): void {
+export async function requestLink(rawEmail: unknown, clientAddress: string | null, now = Date.now()): Promise<void> {
   const email = parseEmail(rawEmail)
-  rateLimit.takeSignInRequest(clientAddress, now)
-  if (!rateLimit.mayMailSignInLink(email, LINK_TTL_MS, now)) {
+  await rateLimit.takeSignInRequest(clientAddress, now)
+  if (!(await rateLimit.mayMailSignInLink(email, LINK_TTL_MS, now))) {
     log.info('accounts: sign-in link not mailed, enough were sent to this address lately')
     return
   }
@@ -69,12 +72,12 @@ export function requestLink(rawEmail: unknown, clientAddress: string | null, now
  * readable token for the email; only its hash is kept. Null when the request is older than
  * a link's life: a link mailed that late would be useless.
  */
-export function issueLinkToken(email: string, requestedAt: number, now = Date.now()): string | null {
+export async function issueLinkToken(email: string, requestedAt: number, now = Date.now()): Promise<string | null> {
   if (now - requestedAt > LINK_TTL_MS) return null
   const token = newToken()
-  write((tx) => {
-    tx.insert(signInTokens).values({ id: sha256(token), email: normalizeEmail(email), expiresAt: now + LINK_TTL_MS, createdAt: now }).run()
-    tx.delete(signInTokens).where(lt(signInTokens.expiresAt, now - 24 * 3600 * 1000)).run()
+  await transaction(function* (tx, t) {
+    yield* run(tx.insert(t.signInTokens).values({ id: sha256(token), email: normalizeEmail(email), expiresAt: now + LINK_TTL_MS, createdAt: now }))
+    yield* run(tx.delete(t.signInTokens).where(lt(t.signInTokens.expiresAt, now - 24 * 3600 * 1000)))
   })
   return token
 }
@@ -84,13 +87,16 @@ export function linkUrl(token: string): string {
 }
 
 /** The address a link is for while it can still be used, for the confirm page; else null. */
-export function linkEmail(token: unknown, now = Date.now()): string | null {
+export async function linkEmail(token: unknown, now = Date.now()): Promise<string | null> {
   if (typeof token !== 'string' || !TOKEN.test(token)) return null
-  const row = getDb()
-    .select({ email: signInTokens.email })
-    .from(signInTokens)
-    .where(and(eq(signInTokens.id, sha256(token)), isNull(signInTokens.usedAt), sql`${signInTokens.expiresAt} > ${now}`))
-    .get()
+  const row = await read(function* (db, t) {
+    return yield* get(
+      db
+        .select({ email: t.signInTokens.email })
+        .from(t.signInTokens)
+        .where(and(eq(t.signInTokens.id, sha256(token)), isNull(t.signInTokens.usedAt), gt(t.signInTokens.expiresAt, now))),
+    )
+  })
   return row?.email ?? null
 }
 
@@ -108,69 +114,84 @@ export class LinkNotValid extends Error {
  * sign-in is never the one that is signed in (rotation). Every other link to the address
  * dies with this one. Returns the new session's cookie token.
  */
-export function signInWithLink(token: unknown, previousToken: string | undefined, now = Date.now()): { token: string; account: { id: number; email: string } } {
+export async function signInWithLink(token: unknown, previousToken: string | undefined, now = Date.now()): Promise<{ token: string; account: { id: number; email: string } }> {
   if (typeof token !== 'string' || !TOKEN.test(token)) throw new LinkNotValid()
   const sessionToken = newToken()
-  return write((tx) => {
-    const used = tx
-      .update(signInTokens)
-      .set({ usedAt: now })
-      .where(and(eq(signInTokens.id, sha256(token)), isNull(signInTokens.usedAt), sql`${signInTokens.expiresAt} > ${now}`))
-      .returning({ email: signInTokens.email })
-      .get()
+  return transaction(function* (tx, t) {
+    // On PostgreSQL a second click waits here for the first's row lock, then finds used_at set
+    const used = yield* get(
+      tx
+        .update(t.signInTokens)
+        .set({ usedAt: now })
+        .where(and(eq(t.signInTokens.id, sha256(token)), isNull(t.signInTokens.usedAt), gt(t.signInTokens.expiresAt, now)))
+        .returning({ email: t.signInTokens.email }),
+    )
     if (!used) throw new LinkNotValid()
-    tx.update(signInTokens).set({ usedAt: now }).where(and(eq(signInTokens.email, used.email), isNull(signInTokens.usedAt))).run()
-    tx.insert(accounts).values({ email: used.email, createdAt: now }).onConflictDoNothing({ target: accounts.email }).run()
-    const account = tx.update(accounts).set({ lastSignInAt: now }).where(eq(accounts.email, used.email)).returning({ id: accounts.id, email: accounts.email }).get()!
-    if (previousToken) tx.delete(accountSessions).where(eq(accountSessions.id, sha256(previousToken))).run()
-    tx.insert(accountSessions).values({ id: sha256(sessionToken), accountId: account.id, expiresAt: now + IDLE_MS, createdAt: now }).run()
-    tx.delete(accountSessions).where(and(eq(accountSessions.accountId, account.id), lt(accountSessions.expiresAt, now))).run()
+    yield* run(tx.update(t.signInTokens).set({ usedAt: now }).where(and(eq(t.signInTokens.email, used.email), isNull(t.signInTokens.usedAt))))
+    yield* run(tx.insert(t.accounts).values({ email: used.email, createdAt: now }).onConflictDoNothing({ target: t.accounts.email }))
+    const account = (yield* get(tx.update(t.accounts).set({ lastSignInAt: now }).where(eq(t.accounts.email, used.email)).returning({ id: t.accounts.id, email: t.accounts.email })))!
+    if (previousToken) yield* run(tx.delete(t.accountSessions).where(eq(t.accountSessions.id, sha256(previousToken))))
+    yield* run(tx.insert(t.accountSessions).values({ id: sha256(sessionToken), accountId: account.id, expiresAt: now + IDLE_MS, createdAt: now }))
+    yield* run(tx.delete(t.accountSessions).where(and(eq(t.accountSessions.accountId, account.id), lt(t.accountSessions.expiresAt, now))))
     return { token: sessionToken, account }
   })
 }
 
 /** The account a session cookie belongs to, sliding the session's expiry; null when not valid. */
-export function sessionFor(token: string | undefined, now = Date.now()): Account | null {
+export async function sessionFor(token: string | undefined, now = Date.now()): Promise<Account | null> {
   if (!token || !TOKEN.test(token)) return null
   const id = sha256(token)
-  const row = getDb()
-    .select({ accountId: accountSessions.accountId, expiresAt: accountSessions.expiresAt, createdAt: accountSessions.createdAt, email: accounts.email, stripeCustomerId: accounts.stripeCustomerId })
-    .from(accountSessions)
-    .innerJoin(accounts, eq(accounts.id, accountSessions.accountId))
-    .where(eq(accountSessions.id, id))
-    .get()
+  const row = await read(function* (db, t) {
+    return yield* get(
+      db
+        .select({ accountId: t.accountSessions.accountId, expiresAt: t.accountSessions.expiresAt, createdAt: t.accountSessions.createdAt, email: t.accounts.email, stripeCustomerId: t.accounts.stripeCustomerId })
+        .from(t.accountSessions)
+        .innerJoin(t.accounts, eq(t.accounts.id, t.accountSessions.accountId))
+        .where(eq(t.accountSessions.id, id)),
+    )
+  })
   if (!row || row.expiresAt <= now || row.createdAt <= now - ABSOLUTE_MS) return null
-  // Slide, but write at most once an hour per session.
+  // Slide, but write at most once an hour per session; never backwards, whichever server's request lands last.
   if (row.expiresAt < now + IDLE_MS - 3600_000) {
-    write((tx) => tx.update(accountSessions).set({ expiresAt: now + IDLE_MS }).where(eq(accountSessions.id, id)).run())
+    await transaction(function* (tx, t) {
+      yield* run(tx.update(t.accountSessions).set({ expiresAt: now + IDLE_MS }).where(and(eq(t.accountSessions.id, id), lt(t.accountSessions.expiresAt, now + IDLE_MS))))
+    })
   }
   return { id: row.accountId, email: row.email, stripeCustomerId: row.stripeCustomerId, sessionId: id }
 }
 
 /** Signs this browser out. */
-export function endSession(token: string | undefined): void {
+export async function endSession(token: string | undefined): Promise<void> {
   if (!token || !TOKEN.test(token)) return
-  write((tx) => tx.delete(accountSessions).where(eq(accountSessions.id, sha256(token))).run())
+  await transaction(function* (tx, t) {
+    yield* run(tx.delete(t.accountSessions).where(eq(t.accountSessions.id, sha256(token))))
+  })
 }
 
 /** Signs the account out on every device, this one included. */
-export function endAllSessions(accountId: number): number {
-  return write((tx) => tx.delete(accountSessions).where(eq(accountSessions.accountId, accountId)).run().changes)
+export function endAllSessions(accountId: number): Promise<number> {
+  return transaction(function* (tx, t) {
+    return (yield* run(tx.delete(t.accountSessions).where(eq(t.accountSessions.accountId, accountId)))).changes
+  })
 }
 
-function sessionCount(accountId: number, now = Date.now()): number {
-  return getDb()
-    .select({ n: sql<number>`count(*)` })
-    .from(accountSessions)
-    .where(and(eq(accountSessions.accountId, accountId), sql`${accountSessions.expiresAt} > ${now}`))
-    .get()!.n
+function sessionCount(accountId: number, now = Date.now()): Promise<number> {
+  return read(function* (db, t) {
+    const row = yield* get(db.select({ n: count() }).from(t.accountSessions).where(and(eq(t.accountSessions.accountId, accountId), gt(t.accountSessions.expiresAt, now))))
+    return Number(row!.n)
+  })
 }
 
-/** Deletes sessions and links past their time (the nightly cleanup). */
-export function purgeExpired(tx: Tx, now = Date.now()): number {
-  const sessions = tx.delete(accountSessions).where(or(lt(accountSessions.expiresAt, now), lt(accountSessions.createdAt, now - ABSOLUTE_MS))).run().changes
-  const links = tx.delete(signInTokens).where(lt(signInTokens.expiresAt, now)).run().changes
+/** Deletes sessions and links past their time (the nightly cleanup), as a step of the caller's transaction. */
+function* purgingExpired(tx: Writer, t: Tables, now: number): Steps<number> {
+  const sessions = (yield* run(tx.delete(t.accountSessions).where(or(lt(t.accountSessions.expiresAt, now), lt(t.accountSessions.createdAt, now - ABSOLUTE_MS))))).changes
+  const links = (yield* run(tx.delete(t.signInTokens).where(lt(t.signInTokens.expiresAt, now)))).changes
   return sessions + links
+}
+
+/** purgingExpired inside a synchronous write() on SQLite: for the job queue, not yet on db/tx.ts. */
+export function purgeExpired(tx: Tx, now = Date.now()): number {
+  return runNow(tx, (w, t) => purgingExpired(w, t, now))
 }
 
 export type Overview = { orders: orders.OrderView[]; addresses: NonNullable<orders.OrderView['shippingAddress']>[] }
@@ -198,12 +219,13 @@ export function orderOf(account: Pick<Account, 'email'>, orderId: number): order
 }
 
 /** Everything the shop keeps about the shopper, as they may download it. */
-export function exportData(account: Account, now = Date.now()) {
-  const row = findById(account.id)
+export async function exportData(account: Account, now = Date.now()) {
+  const row = await findById(account.id)
+  const activeSessions = await sessionCount(account.id, now)
   const { orders: list, addresses } = overview(account)
   return {
     exportedAt: new Date(now).toISOString(),
-    account: { email: account.email, createdAt: row ? new Date(row.createdAt).toISOString() : null, lastSignInAt: row?.lastSignInAt ? new Date(row.lastSignInAt).toISOString() : null, hasStripeCustomer: !!row?.stripeCustomerId, activeSessions: sessionCount(account.id, now) },
+    account: { email: account.email, createdAt: row ? new Date(row.createdAt).toISOString() : null, lastSignInAt: row?.lastSignInAt ? new Date(row.lastSignInAt).toISOString() : null, hasStripeCustomer: !!row?.stripeCustomerId, activeSessions },
     addresses,
     stockAlerts: stockAlerts.forEmail(account.email).map((a) => ({ variantId: a.variantId, requestedAt: new Date(a.createdAt).toISOString(), sentAt: a.sentAt ? new Date(a.sentAt).toISOString() : null, isWithdrawn: a.unsubscribedAt !== null })),
     unsubscribedFrom: optOuts.forEmail(account.email),
@@ -234,25 +256,27 @@ export function exportData(account: Account, now = Date.now()) {
  * Orders stay, for the shop's books: they never pointed at the account, so nothing about
  * them changes.
  */
-export function deleteAccount(accountId: number): boolean {
-  return write((tx) => {
-    const row = tx.delete(accounts).where(eq(accounts.id, accountId)).returning({ email: accounts.email }).get()
+export function deleteAccount(accountId: number): Promise<boolean> {
+  return transaction(function* (tx, t) {
+    const row = yield* get(tx.delete(t.accounts).where(eq(t.accounts.id, accountId)).returning({ email: t.accounts.email }))
     if (!row) return false
-    tx.delete(accountSessions).where(eq(accountSessions.accountId, accountId)).run()
-    tx.delete(signInTokens).where(eq(signInTokens.email, row.email)).run()
+    yield* run(tx.delete(t.accountSessions).where(eq(t.accountSessions.accountId, accountId)))
+    yield* run(tx.delete(t.signInTokens).where(eq(t.signInTokens.email, row.email)))
     return true
   })
 }
 
 function findById(id: number) {
-  return getDb().select().from(accounts).where(eq(accounts.id, id)).get() ?? null
+  return read(function* (db, t) {
+    return (yield* get(db.select().from(t.accounts).where(eq(t.accounts.id, id)))) ?? null
+  })
 }
 
 /** Keeps the Stripe Customer made for this account; the first one stored wins. */
-export function setStripeCustomer(accountId: number, customerId: string): string {
-  return write((tx) => {
-    tx.update(accounts).set({ stripeCustomerId: customerId }).where(and(eq(accounts.id, accountId), isNull(accounts.stripeCustomerId))).run()
-    return tx.select({ id: accounts.stripeCustomerId }).from(accounts).where(eq(accounts.id, accountId)).get()?.id ?? customerId
+export function setStripeCustomer(accountId: number, customerId: string): Promise<string> {
+  return transaction(function* (tx, t) {
+    yield* run(tx.update(t.accounts).set({ stripeCustomerId: customerId }).where(and(eq(t.accounts.id, accountId), isNull(t.accounts.stripeCustomerId))))
+    return (yield* get(tx.select({ id: t.accounts.stripeCustomerId }).from(t.accounts).where(eq(t.accounts.id, accountId))))?.id ?? customerId
   })
 }
 

@@ -2,8 +2,7 @@ import 'server-only'
 import crypto from 'node:crypto'
 import { promisify } from 'node:util'
 import { and, count, eq, gt, inArray, isNull, lt, ne, or, sql } from 'drizzle-orm'
-import { getDb, write, type Tx } from '@/db'
-import { adminChallenges, adminLoginFailures, adminSessions, adminSettings, adminUsers } from '@/db/schema'
+import { all, get, read, run, serialize, transaction, type Steps, type Tables, type Writer } from '@/db/tx'
 import * as audit from './audit'
 import { getEnv } from './env'
 import { InvalidInput } from './errors'
@@ -13,6 +12,8 @@ import { log } from './log'
 // cookie and only its sha256 is stored, so a copy of the database cannot be used to sign in.
 // Every admin page, server action and route handler calls requireAdmin() itself: a layout
 // check alone would not cover actions and handlers, which are reachable without the page.
+// Sessions, challenges and failed sign-ins are rows every app server reads and writes through
+// db/tx.ts, so a session opened on one server is good on all, and ended on one, ends on all.
 
 const scrypt = promisify(crypto.scrypt) as (password: string, salt: Buffer, keylen: number, options: crypto.ScryptOptions) => Promise<Buffer>
 
@@ -74,12 +75,17 @@ export function normalizeEmail(email: string): string {
 }
 
 /** Every admin's email: who hears of what needs the owner (an oversold order). */
-export function adminEmails(): string[] {
-  return getDb().select({ email: adminUsers.email }).from(adminUsers).all().map((r) => r.email)
+export async function adminEmails(): Promise<string[]> {
+  const rows = await read(function* (db, t) {
+    return yield* all(db.select({ email: t.adminUsers.email }).from(t.adminUsers))
+  })
+  return rows.map((r) => r.email)
 }
 
-function adminCount(): number {
-  return getDb().select({ n: count() }).from(adminUsers).get()!.n
+function adminCount(): Promise<number> {
+  return read(function* (db, t) {
+    return Number((yield* get(db.select({ n: count() }).from(t.adminUsers)))!.n)
+  })
 }
 
 /** Creates an admin; throws InvalidInput for a bad email, a short password or a taken email. */
@@ -88,8 +94,8 @@ export async function createAdmin(emailRaw: string, password: string): Promise<{
   if (!/^[^@\s]+@[^@\s]+$/.test(email) || email.length > 254) throw new InvalidInput('Enter a valid email address.')
   if (password.length < MIN_PASSWORD) throw new InvalidInput(`The password must be at least ${MIN_PASSWORD} characters.`)
   const passwordHash = await hashPassword(password)
-  return write((tx) => {
-    const row = tx.insert(adminUsers).values({ email, passwordHash }).onConflictDoNothing().returning({ id: adminUsers.id, email: adminUsers.email }).get()
+  return transaction(function* (tx, t) {
+    const row = yield* get(tx.insert(t.adminUsers).values({ email, passwordHash }).onConflictDoNothing().returning({ id: t.adminUsers.id, email: t.adminUsers.email }))
     if (!row) throw new InvalidInput(`An admin with the email ${email} already exists.`)
     return row
   })
@@ -107,7 +113,7 @@ export const DEMO_OWNER_EMAIL = 'owner@till.localhost'
  */
 export async function ensureBootAdmin(): Promise<{ email: string; source: 'env' | 'demo' } | null> {
   const env = getEnv()
-  if (adminCount() > 0) return null
+  if ((await adminCount()) > 0) return null
   const fromEnv = env.adminEmail && env.adminPassword ? { email: env.adminEmail, password: env.adminPassword } : null
   const isDemo = env.seedDemo && env.payments === 'emulator'
   if (!fromEnv && !isDemo) return null
@@ -118,7 +124,7 @@ export async function ensureBootAdmin(): Promise<{ email: string; source: 'env' 
     await createAdmin(email, password)
   } catch (err) {
     // Two processes booting together: the other one created it (and said so).
-    if (err instanceof InvalidInput && adminCount() > 0) return null
+    if (err instanceof InvalidInput && (await adminCount()) > 0) return null
     throw err
   }
   if (fromEnv) {
@@ -131,12 +137,14 @@ export async function ensureBootAdmin(): Promise<{ email: string; source: 'env' 
   return { email, source: 'demo' }
 }
 
-function failuresSince(key: string, since: number): number {
-  return getDb()
-    .select({ n: count() })
-    .from(adminLoginFailures)
-    .where(and(eq(adminLoginFailures.key, key), gt(adminLoginFailures.createdAt, since)))
-    .get()!.n
+function* failuresSince(tx: Writer, t: Tables, key: string, since: number): Steps<number> {
+  const row = yield* get(
+    tx
+      .select({ n: count() })
+      .from(t.adminLoginFailures)
+      .where(and(eq(t.adminLoginFailures.key, key), gt(t.adminLoginFailures.createdAt, since))),
+  )
+  return Number(row!.n)
 }
 
 export class RateLimited extends Error {
@@ -168,6 +176,10 @@ function failureKeys(email: string, clientAddress: string) {
  * once this email has failed too often from this client address, or this address too often
  * over all emails, before even looking at the password. Failures of the email from other
  * addresses only slow it down, so no one can lock the owner out from elsewhere.
+ *
+ * Every attempt is counted as a failure before its password is checked, and forgiven only
+ * when it turns out right: guesses sent at once (to one app server or to several) are each
+ * counted against the limit, not all checked against the count from before any of them.
  */
 export async function signIn(
   emailRaw: string,
@@ -179,36 +191,49 @@ export async function signIn(
   const email = normalizeEmail(emailRaw)
   const { emailKey, pairKey, clientKey } = failureKeys(email, clientAddress)
   const since = now - RATE_WINDOW_MS
-  if (failuresSince(pairKey, since) >= MAX_FAILURES_PER_EMAIL_AND_CLIENT || failuresSince(clientKey, since) >= MAX_FAILURES_PER_CLIENT) throw new RateLimited()
-  const delay = slowdownMs(failuresSince(emailKey, since))
-  if (delay > 0) await wait(delay)
-  const user = getDb().select().from(adminUsers).where(eq(adminUsers.email, email)).get()
+  const attempt = await transaction(function* (tx, t) {
+    // Both limits count this address's attempts, so its attempts take turns here: on
+    // PostgreSQL, under READ COMMITTED, two servers would otherwise both count four and both
+    // add a fifth. (SQLite's one writer already takes turns.)
+    yield* serialize(`admin-sign-in:${clientKey}`)
+    if ((yield* failuresSince(tx, t, pairKey, since)) >= MAX_FAILURES_PER_EMAIL_AND_CLIENT || (yield* failuresSince(tx, t, clientKey, since)) >= MAX_FAILURES_PER_CLIENT) throw new RateLimited()
+    const delay = slowdownMs(yield* failuresSince(tx, t, emailKey, since))
+    const rows = yield* all(
+      tx
+        .insert(t.adminLoginFailures)
+        .values([emailKey, pairKey, clientKey].map((key) => ({ key, createdAt: now })))
+        .returning({ id: t.adminLoginFailures.id, key: t.adminLoginFailures.key }),
+    )
+    yield* run(tx.delete(t.adminLoginFailures).where(lt(t.adminLoginFailures.createdAt, now - 24 * 3600 * 1000)))
+    return { delay, clientRowId: rows.find((r) => r.key === clientKey)!.id }
+  })
+  if (attempt.delay > 0) await wait(attempt.delay)
+  const user = await read(function* (db, t) {
+    return yield* get(db.select().from(t.adminUsers).where(eq(t.adminUsers.email, email)))
+  })
   const isValid = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH)
-  if (!user || !isValid) {
-    write((tx) => {
-      tx.insert(adminLoginFailures).values([{ key: emailKey, createdAt: now }, { key: pairKey, createdAt: now }, { key: clientKey, createdAt: now }]).run()
-      tx.delete(adminLoginFailures).where(lt(adminLoginFailures.createdAt, now - 24 * 3600 * 1000)).run()
-    })
-    throw new InvalidInput('That email and password do not match.')
-  }
+  // wrong: the attempt stays counted
+  if (!user || !isValid) throw new InvalidInput('That email and password do not match.')
   const token = crypto.randomBytes(32).toString('base64url')
   // With a second factor, the right password opens a challenge, not a session: the token is
   // then the challenge's, which no session lookup accepts, until the code is checked.
   const secondFactor = user.totpEnabledAt !== null
-  write((tx) => {
-    if (secondFactor) startChallenge(tx, token, user.id, now)
-    else openSession(tx, token, { id: user.id, email: user.email }, clientAddress, now)
-    tx.delete(adminLoginFailures).where(inArray(adminLoginFailures.key, [emailKey, pairKey])).run()
+  await transaction(function* (tx, t) {
+    if (secondFactor) yield* startingChallenge(tx, t, token, user.id, now)
+    else yield* openingSession(tx, t, token, { id: user.id, email: user.email }, clientAddress, now)
+    // right: this email's failures from here are forgiven, and this attempt's count on the address
+    yield* run(tx.delete(t.adminLoginFailures).where(or(inArray(t.adminLoginFailures.key, [emailKey, pairKey]), eq(t.adminLoginFailures.id, attempt.clientRowId))))
   })
   return { token, admin: { id: user.id, email: user.email }, secondFactor }
 }
 
-/** Opens a session for a cookie token, in the caller's transaction, and records the sign-in. */
-export function openSession(tx: Tx, token: string, user: { id: number; email: string }, clientAddress: string, now = Date.now()): void {
-  tx.insert(adminSessions).values({ id: sha256(token), userId: user.id, expiresAt: now + IDLE_MS, createdAt: now }).run()
-  tx.delete(adminSessions).where(and(eq(adminSessions.userId, user.id), lt(adminSessions.expiresAt, now))).run()
-  audit.record(tx, user, 'admin.sign_in', `admin:${user.id}`, null, { client: clientAddress })
+/** Opens a session for a cookie token, as a step of the caller's transaction, and records the sign-in. */
+export function* openingSession(tx: Writer, t: Tables, token: string, user: { id: number; email: string }, clientAddress: string, now: number): Steps<void> {
+  yield* run(tx.insert(t.adminSessions).values({ id: sha256(token), userId: user.id, expiresAt: now + IDLE_MS, createdAt: now }))
+  yield* run(tx.delete(t.adminSessions).where(and(eq(t.adminSessions.userId, user.id), lt(t.adminSessions.expiresAt, now))))
+  yield* audit.recording(tx, t, user, 'admin.sign_in', `admin:${user.id}`, null, { client: clientAddress })
 }
+
 
 // ---------------------------------------------------------------------------------------
 // Second-factor challenges: the password was right, the code is still due.
@@ -217,20 +242,23 @@ export const CHALLENGE_COOKIE = 'till_admin_2fa'
 /** A challenge lasts this long; then the password is asked again. */
 export const CHALLENGE_MS = 5 * 60 * 1000
 
-function startChallenge(tx: Tx, token: string, userId: number, now: number): void {
-  tx.delete(adminChallenges).where(lt(adminChallenges.expiresAt, now)).run()
-  tx.insert(adminChallenges).values({ id: sha256(token), userId, expiresAt: now + CHALLENGE_MS, createdAt: now }).run()
+function* startingChallenge(tx: Writer, t: Tables, token: string, userId: number, now: number): Steps<void> {
+  yield* run(tx.delete(t.adminChallenges).where(lt(t.adminChallenges.expiresAt, now)))
+  yield* run(tx.insert(t.adminChallenges).values({ id: sha256(token), userId, expiresAt: now + CHALLENGE_MS, createdAt: now }))
 }
 
 /** The open challenge a cookie token names: its id (hash), user and wrong attempts; null when none. */
-export function challengeFor(token: string | undefined, now = Date.now()): { id: string; userId: number; email: string; attempts: number } | null {
+export async function challengeFor(token: string | undefined, now = Date.now()): Promise<{ id: string; userId: number; email: string; attempts: number } | null> {
   if (!token || token.length > 100) return null
-  const row = getDb()
-    .select({ id: adminChallenges.id, userId: adminChallenges.userId, email: adminUsers.email, attempts: adminChallenges.attempts, expiresAt: adminChallenges.expiresAt })
-    .from(adminChallenges)
-    .innerJoin(adminUsers, eq(adminUsers.id, adminChallenges.userId))
-    .where(and(eq(adminChallenges.id, sha256(token)), isNull(adminUsers.removedAt)))
-    .get()
+  const row = await read(function* (db, t) {
+    return yield* get(
+      db
+        .select({ id: t.adminChallenges.id, userId: t.adminChallenges.userId, email: t.adminUsers.email, attempts: t.adminChallenges.attempts, expiresAt: t.adminChallenges.expiresAt })
+        .from(t.adminChallenges)
+        .innerJoin(t.adminUsers, eq(t.adminUsers.id, t.adminChallenges.userId))
+        .where(and(eq(t.adminChallenges.id, sha256(token)), isNull(t.adminUsers.removedAt))),
+    )
+  })
   if (!row || row.expiresAt <= now) return null
   return { id: row.id, userId: row.userId, email: row.email, attempts: row.attempts }
 }
@@ -240,59 +268,69 @@ export function challengeFor(token: string | undefined, now = Date.now()): { id:
  * one email (from every address), or every failure when no email is given. Returns how many
  * were forgotten.
  */
-export function unlock(emailRaw?: string): number {
-  return write((tx) => {
-    if (!emailRaw) return tx.delete(adminLoginFailures).run().changes
+export function unlock(emailRaw?: string): Promise<number> {
+  return transaction(function* (tx, t) {
+    if (!emailRaw) return (yield* run(tx.delete(t.adminLoginFailures))).changes
     const email = normalizeEmail(emailRaw)
-    const pairs = sql`${adminLoginFailures.key} LIKE ${`pair:${email.replace(/[\\%_]/g, (c) => `\\${c}`)}|%`} ESCAPE '\\'`
-    return tx.delete(adminLoginFailures).where(or(eq(adminLoginFailures.key, `email:${email}`), pairs)).run().changes
+    // keys are written lower-case (normalizeEmail), so LIKE's case rules, which differ by engine, do not matter
+    const pairs = sql`${t.adminLoginFailures.key} LIKE ${`pair:${email.replace(/[\\%_]/g, (c) => `\\${c}`)}|%`} ESCAPE '\\'`
+    return (yield* run(tx.delete(t.adminLoginFailures).where(or(eq(t.adminLoginFailures.key, `email:${email}`), pairs)))).changes
   })
 }
 
 /** The admin a cookie token belongs to, sliding the session's expiry; null when not valid. */
-export function sessionFor(token: string | undefined, now = Date.now()): Admin | null {
+export async function sessionFor(token: string | undefined, now = Date.now()): Promise<Admin | null> {
   if (!token || token.length > 100) return null
   const id = sha256(token)
-  const row = getDb()
-    .select({
-      userId: adminSessions.userId,
-      expiresAt: adminSessions.expiresAt,
-      createdAt: adminSessions.createdAt,
-      email: adminUsers.email,
-      role: adminUsers.role,
-      totpEnabledAt: adminUsers.totpEnabledAt,
-      requireTwoFactor: sql<number | null>`(SELECT ${adminSettings.requireTwoFactor} FROM ${adminSettings} WHERE ${adminSettings.id} = 1)`,
-    })
-    .from(adminSessions)
-    .innerJoin(adminUsers, eq(adminUsers.id, adminSessions.userId))
-    // the role is read on every request, so a change or a removal holds from the next one
-    .where(and(eq(adminSessions.id, id), isNull(adminUsers.removedAt)))
-    .get()
+  const row = await read(function* (db, t) {
+    return yield* get(
+      db
+        .select({
+          userId: t.adminSessions.userId,
+          expiresAt: t.adminSessions.expiresAt,
+          createdAt: t.adminSessions.createdAt,
+          email: t.adminUsers.email,
+          role: t.adminUsers.role,
+          totpEnabledAt: t.adminUsers.totpEnabledAt,
+          requireTwoFactor: sql<number | null>`(SELECT ${t.adminSettings.requireTwoFactor} FROM ${t.adminSettings} WHERE ${t.adminSettings.id} = 1)`,
+        })
+        .from(t.adminSessions)
+        .innerJoin(t.adminUsers, eq(t.adminUsers.id, t.adminSessions.userId))
+        // the role is read on every request, so a change or a removal holds from the next one
+        .where(and(eq(t.adminSessions.id, id), isNull(t.adminUsers.removedAt))),
+    )
+  })
   if (!row || row.expiresAt <= now || row.createdAt <= now - ABSOLUTE_MS) return null
-  // Slide, but write at most once a minute per session.
+  // Slide, but write at most once a minute per session; never backwards, whichever server's request lands last.
   if (row.expiresAt < now + IDLE_MS - 60_000) {
-    write((tx) => tx.update(adminSessions).set({ expiresAt: now + IDLE_MS }).where(eq(adminSessions.id, id)).run())
+    await transaction(function* (tx, t) {
+      yield* run(tx.update(t.adminSessions).set({ expiresAt: now + IDLE_MS }).where(and(eq(t.adminSessions.id, id), lt(t.adminSessions.expiresAt, now + IDLE_MS))))
+    })
   }
   const hasTwoFactor = row.totpEnabledAt !== null
   return { id: row.userId, email: row.email, role: row.role, sessionId: id, hasTwoFactor, mustEnrol: !!row.requireTwoFactor && !hasTwoFactor }
 }
 
-export function endSession(token: string | undefined): void {
+export async function endSession(token: string | undefined): Promise<void> {
   if (!token) return
-  write((tx) => tx.delete(adminSessions).where(eq(adminSessions.id, sha256(token))).run())
+  await transaction(function* (tx, t) {
+    yield* run(tx.delete(t.adminSessions).where(eq(t.adminSessions.id, sha256(token))))
+  })
 }
 
 /** Changes the password after checking the current one; every other session is signed out. */
 export async function changePassword(admin: Admin, current: string, next: string): Promise<void> {
   if (next.length < MIN_PASSWORD) throw new InvalidInput(`The new password must be at least ${MIN_PASSWORD} characters.`, 'next')
   if (next.length > 500) throw new InvalidInput('The new password is too long.', 'next')
-  const user = getDb().select().from(adminUsers).where(eq(adminUsers.id, admin.id)).get()
+  const user = await read(function* (db, t) {
+    return yield* get(db.select({ passwordHash: t.adminUsers.passwordHash }).from(t.adminUsers).where(eq(t.adminUsers.id, admin.id)))
+  })
   if (!user || !(await verifyPassword(current, user.passwordHash))) throw new InvalidInput('The current password is not right.', 'current')
   const passwordHash = await hashPassword(next)
-  write((tx) => {
-    tx.update(adminUsers).set({ passwordHash }).where(eq(adminUsers.id, admin.id)).run()
-    tx.delete(adminSessions).where(and(eq(adminSessions.userId, admin.id), ne(adminSessions.id, admin.sessionId))).run()
-    audit.record(tx, admin, 'admin.password_change', `admin:${admin.id}`)
+  await transaction(function* (tx, t) {
+    yield* run(tx.update(t.adminUsers).set({ passwordHash }).where(eq(t.adminUsers.id, admin.id)))
+    yield* run(tx.delete(t.adminSessions).where(and(eq(t.adminSessions.userId, admin.id), ne(t.adminSessions.id, admin.sessionId))))
+    yield* audit.recording(tx, t, admin, 'admin.password_change', `admin:${admin.id}`)
   })
 }
 

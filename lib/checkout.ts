@@ -90,7 +90,7 @@ async function customerOf(shopper: Shopper): Promise<string> {
 }
 
 export async function start(cartId: string, clientAddress: string | null = null, shopper: Shopper | null = null): Promise<StartResult> {
-  rateLimit.takeCheckoutStart(cartId, clientAddress)
+  await rateLimit.takeCheckoutStart(cartId, clientAddress)
   const env = getEnv()
   await abandon(cartId)
   let customer: string | null = null

@@ -24,7 +24,7 @@ import * as rateLimit from '@/lib/request/rate-limit'
 export const MAIL_JOB = 'mail.stock_alert'
 
 /** Leaves an address for a sold-out variant; the same answer for a repeat request. */
-export function subscribe(variantId: number, rawEmail: unknown, clientAddress: string | null, now = Date.now()): void {
+export async function subscribe(variantId: number, rawEmail: unknown, clientAddress: string | null, now = Date.now()): Promise<void> {
   const email = accounts.parseEmail(rawEmail)
   const variant = getDb()
     .select({ id: variants.id })
@@ -34,7 +34,7 @@ export function subscribe(variantId: number, rawEmail: unknown, clientAddress: s
     .get()
   if (!variant) throw new NotFound('That product option')
   if (inventory.availableOne(variantId, now) > 0) throw new InvalidInput('Good news: it is in stock right now, so you can add it to your cart.')
-  rateLimit.takeStockAlertRequest(clientAddress, now)
+  await rateLimit.takeStockAlertRequest(clientAddress, now)
   write((tx) => tx.insert(stockAlerts).values({ variantId, email, createdAt: now }).onConflictDoNothing().run())
 }
 

@@ -4,7 +4,8 @@ import { and, count, eq, gt, isNotNull, isNull, lt, or, sql } from 'drizzle-orm'
 import * as OTPAuth from 'otpauth'
 import QRCode from 'qrcode'
 import { getDb, write } from '@/db'
-import { adminChallenges, adminLoginFailures, adminRecoveryCodes, adminSessions, adminUsers } from '@/db/schema'
+import { get, run, serialize, transaction, type Steps, type Tables, type Writer } from '@/db/tx'
+import { adminChallenges, adminRecoveryCodes, adminSessions, adminUsers } from '@/db/schema'
 import * as adminAuth from './admin-auth'
 import * as audit from './audit'
 import { getEnv } from './env'
@@ -104,12 +105,14 @@ export function confirmEnrolment(admin: audit.Actor, codeRaw: string, now = Date
   return codes
 }
 
-function codeFailures(userId: number, now: number): number {
-  return getDb()
-    .select({ n: count() })
-    .from(adminLoginFailures)
-    .where(and(eq(adminLoginFailures.key, `code:${userId}`), gt(adminLoginFailures.createdAt, now - WINDOW_MS)))
-    .get()!.n
+function* codeFailures(tx: Writer, t: Tables, userId: number, now: number): Steps<number> {
+  const row = yield* get(
+    tx
+      .select({ n: count() })
+      .from(t.adminLoginFailures)
+      .where(and(eq(t.adminLoginFailures.key, `code:${userId}`), gt(t.adminLoginFailures.createdAt, now - WINDOW_MS))),
+  )
+  return Number(row!.n)
 }
 
 /** The challenge is gone (expired, used, or too many wrong codes): sign in with the password again. */
@@ -126,51 +129,52 @@ export type Verified = { token: string; admin: { id: number; email: string }; us
  * Completes a sign-in waiting for its second factor: a six-digit code from the app, or one of
  * the recovery codes. Right, the challenge is spent and a session opens (its new token is
  * returned) in one transaction; wrong, the attempt is counted against the challenge and the
- * person.
+ * person. Checking a code awaits nothing, so the limits are checked, and a wrong code counted,
+ * in the same transaction: codes sent at once, to one app server or several, take turns.
  */
-export function verifyChallenge(challengeToken: string | undefined, codeRaw: string, clientAddress: string, now = Date.now()): Verified {
-  const challenge = adminAuth.challengeFor(challengeToken, now)
+export async function verifyChallenge(challengeToken: string | undefined, codeRaw: string, clientAddress: string, now = Date.now()): Promise<Verified> {
+  const challenge = await adminAuth.challengeFor(challengeToken, now)
   if (!challenge || challenge.attempts >= MAX_ATTEMPTS_PER_CHALLENGE) throw new ChallengeGone()
-  if (codeFailures(challenge.userId, now) >= MAX_CODE_FAILURES) throw new adminAuth.RateLimited()
   const code = codeRaw.trim()
-  const user = getDb().select({ secret: adminUsers.totpSecret, email: adminUsers.email }).from(adminUsers).where(eq(adminUsers.id, challenge.userId)).get()
-  if (!user?.secret) throw new ChallengeGone()
   const isTotp = /^\d{3} ?\d{3}$/.test(code)
-  const step = isTotp ? acceptedStep(user.secret, user.email, code.replace(' ', ''), now) : null
   const recoveryHash = isTotp ? null : sha256(normalizeRecovery(code))
   const token = crypto.randomBytes(32).toString('base64url')
-  const admin = { id: challenge.userId, email: user.email }
-  const accepted = write((tx) => {
+  const outcome = await transaction(function* (tx, t) {
+    // the person's wrong codes are counted across every challenge and app server: theirs take turns
+    yield* serialize(`admin-code:${challenge.userId}`)
+    const attempts = (yield* get(tx.select({ n: t.adminChallenges.attempts }).from(t.adminChallenges).where(eq(t.adminChallenges.id, challenge.id))))?.n
+    if (attempts === undefined || attempts >= MAX_ATTEMPTS_PER_CHALLENGE) throw new ChallengeGone()
+    if ((yield* codeFailures(tx, t, challenge.userId, now)) >= MAX_CODE_FAILURES) throw new adminAuth.RateLimited()
+    const user = yield* get(tx.select({ secret: t.adminUsers.totpSecret, email: t.adminUsers.email }).from(t.adminUsers).where(eq(t.adminUsers.id, challenge.userId)))
+    if (!user?.secret) throw new ChallengeGone()
+    const admin = { id: challenge.userId, email: user.email }
+    const step = isTotp ? acceptedStep(user.secret, user.email, code.replace(' ', ''), now) : null
     let ok = false
     if (step !== null) {
       // later than the last accepted step only: a code seen over a shoulder is spent
-      ok = tx.update(adminUsers).set({ totpLastStep: step }).where(and(eq(adminUsers.id, admin.id), or(isNull(adminUsers.totpLastStep), lt(adminUsers.totpLastStep, step)))).run().changes === 1
+      ok = (yield* run(tx.update(t.adminUsers).set({ totpLastStep: step }).where(and(eq(t.adminUsers.id, admin.id), or(isNull(t.adminUsers.totpLastStep), lt(t.adminUsers.totpLastStep, step)))))).changes === 1
     } else if (recoveryHash && normalizeRecovery(code).length === 16) {
-      ok = tx.update(adminRecoveryCodes).set({ usedAt: now }).where(and(eq(adminRecoveryCodes.userId, admin.id), eq(adminRecoveryCodes.codeHash, recoveryHash), isNull(adminRecoveryCodes.usedAt))).run().changes === 1
+      ok = (yield* run(tx.update(t.adminRecoveryCodes).set({ usedAt: now }).where(and(eq(t.adminRecoveryCodes.userId, admin.id), eq(t.adminRecoveryCodes.codeHash, recoveryHash), isNull(t.adminRecoveryCodes.usedAt))))).changes === 1
     }
     // the challenge is spent by whichever request gets here first
-    if (ok && tx.delete(adminChallenges).where(and(eq(adminChallenges.id, challenge.id), lt(adminChallenges.attempts, MAX_ATTEMPTS_PER_CHALLENGE))).run().changes === 1) {
-      adminAuth.openSession(tx, token, admin, clientAddress, now)
-      if (recoveryHash) audit.record(tx, admin, 'admin.recovery_code_used', `admin:${admin.id}`, null, { client: clientAddress })
-      tx.delete(adminLoginFailures).where(eq(adminLoginFailures.key, `code:${admin.id}`)).run()
-      return true
+    if (ok && (yield* run(tx.delete(t.adminChallenges).where(and(eq(t.adminChallenges.id, challenge.id), lt(t.adminChallenges.attempts, MAX_ATTEMPTS_PER_CHALLENGE))))).changes === 1) {
+      yield* adminAuth.openingSession(tx, t, token, admin, clientAddress, now)
+      if (recoveryHash) yield* audit.recording(tx, t, admin, 'admin.recovery_code_used', `admin:${admin.id}`, null, { client: clientAddress })
+      yield* run(tx.delete(t.adminLoginFailures).where(eq(t.adminLoginFailures.key, `code:${admin.id}`)))
+      const left = yield* get(tx.select({ n: count() }).from(t.adminRecoveryCodes).where(and(eq(t.adminRecoveryCodes.userId, admin.id), isNull(t.adminRecoveryCodes.usedAt))))
+      return { isAccepted: true as const, admin, recoveryCodesLeft: Number(left!.n) }
     }
     if (ok) throw new ChallengeGone()
-    tx.update(adminChallenges).set({ attempts: sql`${adminChallenges.attempts} + 1` }).where(eq(adminChallenges.id, challenge.id)).run()
-    tx.insert(adminLoginFailures).values({ key: `code:${admin.id}`, createdAt: now }).run()
-    return false
+    yield* run(tx.update(t.adminChallenges).set({ attempts: sql`${t.adminChallenges.attempts} + 1` }).where(eq(t.adminChallenges.id, challenge.id)))
+    yield* run(tx.insert(t.adminLoginFailures).values({ key: `code:${admin.id}`, createdAt: now }))
+    const failures = yield* codeFailures(tx, t, admin.id, now)
+    return { isAccepted: false as const, left: Math.min(MAX_ATTEMPTS_PER_CHALLENGE - attempts - 1, MAX_CODE_FAILURES - failures) }
   })
-  if (!accepted) {
-    const left = Math.min(MAX_ATTEMPTS_PER_CHALLENGE - challenge.attempts - 1, MAX_CODE_FAILURES - codeFailures(admin.id, now))
-    if (left <= 0) throw new ChallengeGone()
-    throw new InvalidInput(`That code is not right (${left} ${left === 1 ? 'try' : 'tries'} left). Enter the code your app shows now, or a recovery code.`)
+  if (!outcome.isAccepted) {
+    if (outcome.left <= 0) throw new ChallengeGone()
+    throw new InvalidInput(`That code is not right (${outcome.left} ${outcome.left === 1 ? 'try' : 'tries'} left). Enter the code your app shows now, or a recovery code.`)
   }
-  const recoveryCodesLeft = getDb()
-    .select({ n: count() })
-    .from(adminRecoveryCodes)
-    .where(and(eq(adminRecoveryCodes.userId, admin.id), isNull(adminRecoveryCodes.usedAt)))
-    .get()!.n
-  return { token, admin, usedRecoveryCode: recoveryHash !== null, recoveryCodesLeft }
+  return { token, admin: outcome.admin, usedRecoveryCode: recoveryHash !== null, recoveryCodesLeft: outcome.recoveryCodesLeft }
 }
 
 /**

@@ -7,18 +7,16 @@ import { migrate } from '@/db/migrate'
 import * as adminAuth from '@/lib/admin-auth'
 import { bootConfig } from '@/lib/platform/boot'
 
-function main() {
+async function main() {
   bootConfig()
   migrate(getDb().$client)
   const email = process.argv[2]
-  const forgotten = adminAuth.unlock(email)
+  const forgotten = await adminAuth.unlock(email)
   const what = email ? `of ${adminAuth.normalizeEmail(email)}` : 'of every email'
   console.log(`admin:unlock: forgot ${forgotten} failed sign-in${forgotten === 1 ? '' : 's'} ${what}`)
 }
 
-try {
-  main()
-} catch (err) {
+main().catch((err: unknown) => {
   console.error(err)
   process.exit(1)
-}
+})

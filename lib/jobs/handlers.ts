@@ -57,12 +57,12 @@ export const handlers: Record<string, jobs.JobHandler> = {
     if (!order) throw new Error(`order ${String(payload.orderId)} not found`)
     const variantIds = Array.isArray(payload.variantIds) ? payload.variantIds.map(Number) : []
     // One file or message per admin; a retry rewrites the same ones.
-    for (const to of adminAuth.adminEmails()) await mail.send(ownerOversold(order, to, variantIds))
+    for (const to of await adminAuth.adminEmails()) await mail.send(ownerOversold(order, to, variantIds))
   },
   // The link's token is made here, just before sending, so only its hash is ever stored.
   [accounts.MAIL_JOB]: async (payload, job) => {
     const email = String(payload.email)
-    const token = accounts.issueLinkToken(email, Number(payload.requestedAt))
+    const token = await accounts.issueLinkToken(email, Number(payload.requestedAt))
     if (!token) {
       log.info('mail: sign-in link request too old to send', { job: job.id })
       return

@@ -38,15 +38,15 @@ describe('admin sign-in', () => {
     const { token } = await adminAuth.signIn('owner@example.com', 'a long enough password', '10.0.0.1')
     expect((getDb().$client.prepare('SELECT count(*) AS n FROM admin_sessions WHERE id = ?').get(token) as { n: number }).n).toBe(0)
     const now = Date.now()
-    expect(adminAuth.sessionFor(token, now)?.email).toBe('owner@example.com')
+    expect((await adminAuth.sessionFor(token, now))?.email).toBe('owner@example.com')
     // used an hour later, the expiry moves an hour on
     const later = now + 3600_000
-    expect(adminAuth.sessionFor(token, later)).not.toBeNull()
-    expect(adminAuth.sessionFor(token, later + adminAuth.IDLE_MS - 1000)).not.toBeNull()
+    expect(await adminAuth.sessionFor(token, later)).not.toBeNull()
+    expect(await adminAuth.sessionFor(token, later + adminAuth.IDLE_MS - 1000)).not.toBeNull()
     // unused for longer than the idle time, it is gone
-    expect(adminAuth.sessionFor(token, later + 3 * adminAuth.IDLE_MS)).toBeNull()
-    adminAuth.endSession(token)
-    expect(adminAuth.sessionFor(token)).toBeNull()
+    expect(await adminAuth.sessionFor(token, later + 3 * adminAuth.IDLE_MS)).toBeNull()
+    await adminAuth.endSession(token)
+    expect(await adminAuth.sessionFor(token)).toBeNull()
   })
 
   it('refuses after five wrong passwords for one email from one address, even with the right one', async () => {
@@ -62,11 +62,11 @@ describe('admin sign-in', () => {
     await adminAuth.createAdmin('owner@example.com', 'a long enough password')
     const a = await adminAuth.signIn('owner@example.com', 'a long enough password', '10.0.0.1')
     const b = await adminAuth.signIn('owner@example.com', 'a long enough password', '10.0.0.1')
-    const me = adminAuth.sessionFor(a.token)!
+    const me = (await adminAuth.sessionFor(a.token))!
     await expect(adminAuth.changePassword(me, 'wrong', 'another long password')).rejects.toBeInstanceOf(InvalidInput)
     await adminAuth.changePassword(me, 'a long enough password', 'another long password')
-    expect(adminAuth.sessionFor(a.token)).not.toBeNull()
-    expect(adminAuth.sessionFor(b.token)).toBeNull()
+    expect(await adminAuth.sessionFor(a.token)).not.toBeNull()
+    expect(await adminAuth.sessionFor(b.token)).toBeNull()
   })
 })
 
@@ -117,7 +117,7 @@ describe('the first admin at boot', () => {
     const [, email, password] = match!
     expect(password!.length).toBeGreaterThanOrEqual(adminAuth.MIN_PASSWORD)
     const { token } = await adminAuth.signIn(email!, password!, '10.0.0.1')
-    expect(adminAuth.sessionFor(token)?.email).toBe(adminAuth.DEMO_OWNER_EMAIL)
+    expect((await adminAuth.sessionFor(token))?.email).toBe(adminAuth.DEMO_OWNER_EMAIL)
     expect(count('admin_users')).toBe(1)
   })
 

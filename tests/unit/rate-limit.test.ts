@@ -19,9 +19,9 @@ afterEach(() => {
 
 const T0 = 1_800_000_000_000
 
-function refusal(fn: () => void): RateLimited {
+async function refusal(taking: Promise<void>): Promise<RateLimited> {
   try {
-    fn()
+    await taking
   } catch (err) {
     if (err instanceof RateLimited) return err
     throw err
@@ -30,46 +30,46 @@ function refusal(fn: () => void): RateLimited {
 }
 
 describe('rate limits', () => {
-  it('allow the limit per window, refuse beyond it with the time left, and reset after the window', () => {
+  it('allow the limit per window, refuse beyond it with the time left, and reset after the window', async () => {
     const bucket = [{ key: 'k', limit: 2 }]
-    rateLimit.take(bucket, 'slow down', T0)
-    rateLimit.take(bucket, 'slow down', T0 + 1_000)
-    const err = refusal(() => rateLimit.take(bucket, 'slow down', T0 + 10_000))
+    await rateLimit.take(bucket, 'slow down', T0)
+    await rateLimit.take(bucket, 'slow down', T0 + 1_000)
+    const err = await refusal(rateLimit.take(bucket, 'slow down', T0 + 10_000))
     expect(err.message).toBe('slow down')
     expect(err.retryAfterSeconds).toBe(50)
     // refused attempts are not counted: the window still ends 60 s after the first hit
     expect(t.db.select().from(rateLimits).all()).toEqual([{ key: 'k', hits: 2, expiresAt: T0 + 60_000 }])
-    rateLimit.take(bucket, 'slow down', T0 + 60_000)
+    await rateLimit.take(bucket, 'slow down', T0 + 60_000)
     expect(t.db.select().from(rateLimits).all()).toEqual([{ key: 'k', hits: 1, expiresAt: T0 + 120_000 }])
   })
 
-  it('count a hit in every bucket or in none', () => {
-    rateLimit.take([{ key: 'full', limit: 1 }], 'x', T0)
-    refusal(() => rateLimit.take([{ key: 'other', limit: 5 }, { key: 'full', limit: 1 }], 'x', T0 + 1))
+  it('count a hit in every bucket or in none', async () => {
+    await rateLimit.take([{ key: 'full', limit: 1 }], 'x', T0)
+    await refusal(rateLimit.take([{ key: 'other', limit: 5 }, { key: 'full', limit: 1 }], 'x', T0 + 1))
     expect(t.db.select().from(rateLimits).all().map((r) => r.key)).toEqual(['full'])
   })
 
-  it('limit checkout starts per cart and per address, storing neither', () => {
-    rateLimit.takeCheckoutStart('cart-a', '10.0.0.1', T0)
-    rateLimit.takeCheckoutStart('cart-a', '10.0.0.2', T0)
-    expect(refusal(() => rateLimit.takeCheckoutStart('cart-a', '10.0.0.3', T0)).message).toMatch(/too many checkout attempts/i)
-    rateLimit.takeCheckoutStart('cart-b', '10.0.0.1', T0)
-    rateLimit.takeCheckoutStart('cart-c', '10.0.0.1', T0)
-    refusal(() => rateLimit.takeCheckoutStart('cart-d', '10.0.0.1', T0))
-    rateLimit.takeCheckoutStart('cart-d', null, T0)
+  it('limit checkout starts per cart and per address, storing neither', async () => {
+    await rateLimit.takeCheckoutStart('cart-a', '10.0.0.1', T0)
+    await rateLimit.takeCheckoutStart('cart-a', '10.0.0.2', T0)
+    expect((await refusal(rateLimit.takeCheckoutStart('cart-a', '10.0.0.3', T0))).message).toMatch(/too many checkout attempts/i)
+    await rateLimit.takeCheckoutStart('cart-b', '10.0.0.1', T0)
+    await rateLimit.takeCheckoutStart('cart-c', '10.0.0.1', T0)
+    await refusal(rateLimit.takeCheckoutStart('cart-d', '10.0.0.1', T0))
+    await rateLimit.takeCheckoutStart('cart-d', null, T0)
     const keys = t.db.select().from(rateLimits).all().map((r) => r.key)
     expect(keys.join(' ')).not.toMatch(/cart-|10\.0\.0/)
   })
 
-  it('limit look-ups of unknown sessions per address', () => {
-    rateLimit.takeSessionLookup('10.0.0.1', T0)
-    refusal(() => rateLimit.takeSessionLookup('10.0.0.1', T0))
-    rateLimit.takeSessionLookup('10.0.0.2', T0)
+  it('limit look-ups of unknown sessions per address', async () => {
+    await rateLimit.takeSessionLookup('10.0.0.1', T0)
+    await refusal(rateLimit.takeSessionLookup('10.0.0.1', T0))
+    await rateLimit.takeSessionLookup('10.0.0.2', T0)
   })
 
-  it('delete windows that have ended as new hits arrive', () => {
-    for (let i = 0; i < 50; i++) rateLimit.take([{ key: `old-${i}`, limit: 1 }], 'x', T0)
-    rateLimit.take([{ key: 'new', limit: 1 }], 'x', T0 + 61_000)
+  it('delete windows that have ended as new hits arrive', async () => {
+    for (let i = 0; i < 50; i++) await rateLimit.take([{ key: `old-${i}`, limit: 1 }], 'x', T0)
+    await rateLimit.take([{ key: 'new', limit: 1 }], 'x', T0 + 61_000)
     expect(t.db.select().from(rateLimits).all().map((r) => r.key)).toEqual(['new'])
   })
 })

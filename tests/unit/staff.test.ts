@@ -83,7 +83,7 @@ describe('invitations', () => {
       ['sam@example.com', 'staff'],
     ])
     const { token: session } = await adminAuth.signIn('sam@example.com', PASSWORD, '10.0.0.1')
-    expect(adminAuth.sessionFor(session)).toMatchObject({ email: 'sam@example.com', role: 'staff' })
+    expect(await adminAuth.sessionFor(session)).toMatchObject({ email: 'sam@example.com', role: 'staff' })
     const actions = sqlite().prepare(`SELECT action, admin_email AS email FROM audit_log WHERE action LIKE 'staff.%' ORDER BY id`).all()
     expect(actions).toEqual([
       { action: 'staff.invite', email: 'owner@example.com' },
@@ -124,12 +124,12 @@ describe('removal', () => {
     const sam = await staff.acceptInvite(token, PASSWORD)
     const a = (await adminAuth.signIn('sam@example.com', PASSWORD, '10.0.0.1')).token
     const b = (await adminAuth.signIn('sam@example.com', PASSWORD, '10.0.0.2')).token
-    expect(adminAuth.sessionFor(a)).not.toBeNull()
+    expect(await adminAuth.sessionFor(a)).not.toBeNull()
 
     expect(() => staff.remove(me, me.id)).toThrow(/yourself/)
     staff.remove(me, sam.id)
-    expect(adminAuth.sessionFor(a)).toBeNull()
-    expect(adminAuth.sessionFor(b)).toBeNull()
+    expect(await adminAuth.sessionFor(a)).toBeNull()
+    expect(await adminAuth.sessionFor(b)).toBeNull()
     expect((sqlite().prepare('SELECT count(*) AS n FROM admin_sessions WHERE user_id = ?').get(sam.id) as { n: number }).n).toBe(0)
     await expect(adminAuth.signIn('sam@example.com', PASSWORD, '10.0.0.3')).rejects.toBeInstanceOf(InvalidInput)
     expect(staff.members().map((m) => m.email)).toEqual(['owner@example.com'])

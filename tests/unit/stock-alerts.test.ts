@@ -11,7 +11,7 @@ import * as optOuts from '@/lib/mail-opt-outs'
 import * as stockAlerts from '@/lib/stock-alerts'
 import { freshStore, type TestDb } from '../support/db'
 import { createHold, createProduct, createVariant } from '../support/factories'
-import { thrown } from '../support/thrown'
+import { rejected } from '../support/thrown'
 
 // Back-in-stock alerts on a real database with the real job queue: whatever brings stock
 // back queues one email per request, a burst queues nothing more, and the email goes out
@@ -34,25 +34,25 @@ const mailText = (file: string) => fs.readFileSync(path.join(t.dir, 'mail', file
 const adjust = (variantId: number, delta: number) => write((tx) => inventory.adjust(tx, { variantId, delta, note: 'test', adminUserId: null }))
 
 describe('asking to be told', () => {
-  it('takes an address for a sold-out option, once per address, and refuses what makes no sense', () => {
+  it('takes an address for a sold-out option, once per address, and refuses what makes no sense', async () => {
     const soldOut = createVariant({ stock: 0 })
-    stockAlerts.subscribe(soldOut.id, 'Sam@Example.com', '203.0.113.5')
-    stockAlerts.subscribe(soldOut.id, 'sam@example.com ', '203.0.113.5')
+    await stockAlerts.subscribe(soldOut.id, 'Sam@Example.com', '203.0.113.5')
+    await stockAlerts.subscribe(soldOut.id, 'sam@example.com ', '203.0.113.5')
     expect(getDb().select().from(alertsTable).all().map((a) => [a.variantId, a.email])).toEqual([[soldOut.id, 'sam@example.com']])
     expect(stockAlerts.waitingByVariant().get(soldOut.id)).toBe(1)
 
-    expect(thrown(() => stockAlerts.subscribe(createVariant({ stock: 3 }).id, 'sam@example.com', null)).message).toMatch(/in stock right now/)
-    expect(thrown(() => stockAlerts.subscribe(soldOut.id, 'nope', null))).toBeInstanceOf(InvalidInput)
+    expect((await rejected(stockAlerts.subscribe(createVariant({ stock: 3 }).id, 'sam@example.com', null))).message).toMatch(/in stock right now/)
+    expect(await rejected(stockAlerts.subscribe(soldOut.id, 'nope', null))).toBeInstanceOf(InvalidInput)
     const archived = createVariant({ stock: 0, productId: createProduct({ status: 'archived' }).id })
-    expect(thrown(() => stockAlerts.subscribe(archived.id, 'sam@example.com', null))).toBeInstanceOf(NotFound)
+    expect(await rejected(stockAlerts.subscribe(archived.id, 'sam@example.com', null))).toBeInstanceOf(NotFound)
   })
 })
 
 describe('when stock returns', () => {
   it('an admin edit queues one email per request; a burst of changes queues nothing more', async () => {
     const variant = createVariant({ stock: 0 })
-    stockAlerts.subscribe(variant.id, 'a@example.com', null)
-    stockAlerts.subscribe(variant.id, 'b@example.com', null)
+    await stockAlerts.subscribe(variant.id, 'a@example.com', null)
+    await stockAlerts.subscribe(variant.id, 'b@example.com', null)
     adjust(variant.id, 2)
     expect(alertJobs().map((j) => j.uniqueKey).sort()).toEqual(getDb().select().from(alertsTable).all().map((a) => `stock-alert:${a.id}`).sort())
     adjust(variant.id, -2)
@@ -69,24 +69,24 @@ describe('when stock returns', () => {
     expect(text).toMatch(/\/unsubscribe\/[A-Za-z0-9_-]{43}/)
   })
 
-  it('a released hold brings it back too, and so does the minute sweep for holds that lapse', () => {
+  it('a released hold brings it back too, and so does the minute sweep for holds that lapse', async () => {
     const variant = createVariant({ stock: 1 })
     const hold = createHold({ variantId: variant.id, quantity: 1 })
-    stockAlerts.subscribe(variant.id, 'c@example.com', null)
+    await stockAlerts.subscribe(variant.id, 'c@example.com', null)
     expect(alertJobs()).toHaveLength(0)
     write((tx) => inventory.releaseHolds(tx, [hold.id]))
     expect(alertJobs()).toHaveLength(1)
 
     const lapsing = createVariant({ stock: 1 })
     createHold({ variantId: lapsing.id, quantity: 1, expiresAt: Date.now() + 1000 })
-    stockAlerts.subscribe(lapsing.id, 'd@example.com', null)
+    await stockAlerts.subscribe(lapsing.id, 'd@example.com', null)
     expect(stockAlerts.scan(Date.now() + 2000)).toBe(1)
     expect(alertJobs()).toHaveLength(2)
   })
 
   it('sends once even when the job runs twice, or twice at once', async () => {
     const variant = createVariant({ stock: 0 })
-    stockAlerts.subscribe(variant.id, 'e@example.com', null)
+    await stockAlerts.subscribe(variant.id, 'e@example.com', null)
     adjust(variant.id, 1)
     const alertId = getDb().select().from(alertsTable).get()!.id
     const results = await Promise.all([stockAlerts.send(alertId), stockAlerts.send(alertId)])
@@ -101,8 +101,8 @@ describe('when stock returns', () => {
   it('the unsubscribe link works without signing in: waiting requests are withdrawn and nothing more is sent', async () => {
     const first = createVariant({ stock: 0 })
     const second = createVariant({ stock: 0 })
-    stockAlerts.subscribe(first.id, 'f@example.com', null)
-    stockAlerts.subscribe(second.id, 'f@example.com', null)
+    await stockAlerts.subscribe(first.id, 'f@example.com', null)
+    await stockAlerts.subscribe(second.id, 'f@example.com', null)
     adjust(first.id, 1)
     await jobs.drain(handlers)
     const token = /\/unsubscribe\/([A-Za-z0-9_-]{43})/.exec(mailText(alertMail()[0]!))![1]!

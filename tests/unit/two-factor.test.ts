@@ -69,34 +69,34 @@ describe('sign-in with a second factor', () => {
     const first = await adminAuth.signIn('owner@example.com', PASSWORD, '10.0.0.1', now)
     expect(first.secondFactor).toBe(true)
     // the challenge's token is no session
-    expect(adminAuth.sessionFor(first.token, now)).toBeNull()
-    expect(adminAuth.challengeFor(first.token, now)?.email).toBe('owner@example.com')
+    expect(await adminAuth.sessionFor(first.token, now)).toBeNull()
+    expect((await adminAuth.challengeFor(first.token, now))?.email).toBe('owner@example.com')
 
     const code = codeAt(secret, now)
-    const ok = twoFactor.verifyChallenge(first.token, code, '10.0.0.1', now)
-    expect(adminAuth.sessionFor(ok.token, now)).toMatchObject({ email: 'owner@example.com', hasTwoFactor: true, mustEnrol: false })
+    const ok = await twoFactor.verifyChallenge(first.token, code, '10.0.0.1', now)
+    expect(await adminAuth.sessionFor(ok.token, now)).toMatchObject({ email: 'owner@example.com', hasTwoFactor: true, mustEnrol: false })
     expect(ok.usedRecoveryCode).toBe(false)
     // the challenge is spent
-    expect(() => twoFactor.verifyChallenge(first.token, code, '10.0.0.1', now)).toThrow(twoFactor.ChallengeGone)
+    await expect(twoFactor.verifyChallenge(first.token, code, '10.0.0.1', now)).rejects.toThrow(twoFactor.ChallengeGone)
     // the same code on a new challenge: refused, it was used
     const second = await adminAuth.signIn('owner@example.com', PASSWORD, '10.0.0.1', now)
-    expect(() => twoFactor.verifyChallenge(second.token, code, '10.0.0.1', now)).toThrow(/not right \(4 tries left\)/)
+    await expect(twoFactor.verifyChallenge(second.token, code, '10.0.0.1', now)).rejects.toThrow(/not right \(4 tries left\)/)
     // the next step's code works
-    expect(adminAuth.sessionFor(twoFactor.verifyChallenge(second.token, codeAt(secret, now + 30_000), '10.0.0.1', now + 30_000).token, now + 30_000)).not.toBeNull()
+    expect(await adminAuth.sessionFor((await twoFactor.verifyChallenge(second.token, codeAt(secret, now + 30_000), '10.0.0.1', now + 30_000)).token, now + 30_000)).not.toBeNull()
     // a challenge expires
     const late = await adminAuth.signIn('owner@example.com', PASSWORD, '10.0.0.1', now)
-    expect(() => twoFactor.verifyChallenge(late.token, codeAt(secret, now + adminAuth.CHALLENGE_MS + 60_000), '10.0.0.1', now + adminAuth.CHALLENGE_MS + 60_000)).toThrow(twoFactor.ChallengeGone)
+    await expect(twoFactor.verifyChallenge(late.token, codeAt(secret, now + adminAuth.CHALLENGE_MS + 60_000), '10.0.0.1', now + adminAuth.CHALLENGE_MS + 60_000)).rejects.toThrow(twoFactor.ChallengeGone)
   })
 
   it('takes each recovery code once, in any case and with or without dashes', async () => {
     const { codes } = await enrolled()
     const a = await adminAuth.signIn('owner@example.com', PASSWORD, '10.0.0.1')
-    const used = twoFactor.verifyChallenge(a.token, codes[3]!.toUpperCase().replace(/-/g, ' '), '10.0.0.1')
+    const used = await twoFactor.verifyChallenge(a.token, codes[3]!.toUpperCase().replace(/-/g, ' '), '10.0.0.1')
     expect(used).toMatchObject({ usedRecoveryCode: true, recoveryCodesLeft: 9 })
-    expect(adminAuth.sessionFor(used.token)).not.toBeNull()
+    expect(await adminAuth.sessionFor(used.token)).not.toBeNull()
     const b = await adminAuth.signIn('owner@example.com', PASSWORD, '10.0.0.1')
-    expect(() => twoFactor.verifyChallenge(b.token, codes[3]!, '10.0.0.1')).toThrow(InvalidInput)
-    expect(twoFactor.verifyChallenge(b.token, codes[4]!, '10.0.0.1').recoveryCodesLeft).toBe(8)
+    await expect(twoFactor.verifyChallenge(b.token, codes[3]!, '10.0.0.1')).rejects.toThrow(InvalidInput)
+    expect((await twoFactor.verifyChallenge(b.token, codes[4]!, '10.0.0.1')).recoveryCodesLeft).toBe(8)
     expect(sqlite().prepare(`SELECT count(*) AS n FROM audit_log WHERE action = 'admin.recovery_code_used'`).get()).toEqual({ n: 2 })
   })
 
@@ -104,16 +104,16 @@ describe('sign-in with a second factor', () => {
     const now = Date.now()
     const { secret } = await enrolled('owner@example.com', now - 120_000)
     const a = await adminAuth.signIn('owner@example.com', PASSWORD, '10.0.0.1', now)
-    for (let i = 0; i < 4; i++) expect(() => twoFactor.verifyChallenge(a.token, '000000', '10.0.0.1', now)).toThrow(InvalidInput)
-    expect(() => twoFactor.verifyChallenge(a.token, '000000', '10.0.0.1', now)).toThrow(twoFactor.ChallengeGone)
+    for (let i = 0; i < 4; i++) await expect(twoFactor.verifyChallenge(a.token, '000000', '10.0.0.1', now)).rejects.toThrow(InvalidInput)
+    await expect(twoFactor.verifyChallenge(a.token, '000000', '10.0.0.1', now)).rejects.toThrow(twoFactor.ChallengeGone)
     // even the right code is refused on a spent challenge and while locked
-    expect(() => twoFactor.verifyChallenge(a.token, codeAt(secret, now), '10.0.0.1', now)).toThrow(twoFactor.ChallengeGone)
+    await expect(twoFactor.verifyChallenge(a.token, codeAt(secret, now), '10.0.0.1', now)).rejects.toThrow(twoFactor.ChallengeGone)
     const b = await adminAuth.signIn('owner@example.com', PASSWORD, '10.0.0.2', now)
-    expect(() => twoFactor.verifyChallenge(b.token, codeAt(secret, now), '10.0.0.2', now)).toThrow(adminAuth.RateLimited)
+    await expect(twoFactor.verifyChallenge(b.token, codeAt(secret, now), '10.0.0.2', now)).rejects.toThrow(adminAuth.RateLimited)
     // after the window, the right code works
     const later = now + 16 * 60_000
     const c = await adminAuth.signIn('owner@example.com', PASSWORD, '10.0.0.2', later)
-    expect(adminAuth.sessionFor(twoFactor.verifyChallenge(c.token, codeAt(secret, later), '10.0.0.2', later).token, later)).not.toBeNull()
+    expect(await adminAuth.sessionFor((await twoFactor.verifyChallenge(c.token, codeAt(secret, later), '10.0.0.2', later)).token, later)).not.toBeNull()
   })
 })
 
@@ -126,17 +126,17 @@ describe('the owner requires it; the server resets it', () => {
     staff.setRequireTwoFactor({ ...ownerAdmin, hasTwoFactor: true }, true)
     expect(staff.policy().requireTwoFactor).toBe(true)
     const s = await adminAuth.signIn(plain.email, PASSWORD, '10.0.0.1')
-    expect(adminAuth.sessionFor(s.token)).toMatchObject({ hasTwoFactor: false, mustEnrol: true })
+    expect(await adminAuth.sessionFor(s.token)).toMatchObject({ hasTwoFactor: false, mustEnrol: true })
     expect(twoFactor.coverage()).toEqual({ enrolled: 1, people: 2 })
 
     // the owner's phone is lost: reset from the server
     // (the enrolment code's step is spent: the next one)
     const next = Date.now() + 30_000
     const b = await adminAuth.signIn(owner.email, PASSWORD, '10.0.0.1', next)
-    const session = twoFactor.verifyChallenge(b.token, codeAt(secret, next), '10.0.0.1', next).token
-    expect(adminAuth.sessionFor(session, next)).not.toBeNull()
+    const session = (await twoFactor.verifyChallenge(b.token, codeAt(secret, next), '10.0.0.1', next)).token
+    expect(await adminAuth.sessionFor(session, next)).not.toBeNull()
     twoFactor.reset('BOSS@example.com', 'server console (admin:reset-2fa)')
-    expect(adminAuth.sessionFor(session, next)).toBeNull()
+    expect(await adminAuth.sessionFor(session, next)).toBeNull()
     expect(twoFactor.status(owner)).toEqual({ isEnabled: false, recoveryCodesLeft: 0, pending: null })
     expect(sqlite().prepare('SELECT count(*) AS n FROM admin_recovery_codes').get()).toEqual({ n: 0 })
     expect((await adminAuth.signIn(owner.email, PASSWORD, '10.0.0.1')).secondFactor).toBe(false)

@@ -21,14 +21,14 @@ async function signedIn(): Promise<accounts.Account> {
 }
 
 export async function signOut(): Promise<void> {
-  accounts.endSession(await accounts.cookieToken())
+  await accounts.endSession(await accounts.cookieToken())
   await accounts.clearCookie()
   back('/account/sign-in', 'notice', 'Signed out.')
 }
 
 export async function signOutEverywhere(): Promise<void> {
   const account = await signedIn()
-  accounts.endAllSessions(account.id)
+  await accounts.endAllSessions(account.id)
   await accounts.clearCookie()
   back('/account/sign-in', 'notice', 'Signed out on every device.')
 }
@@ -55,7 +55,7 @@ export async function buyAgain(formData: FormData): Promise<void> {
 export async function deleteAccount(formData: FormData): Promise<void> {
   const account = await signedIn()
   if (formData.get('confirm') !== 'yes') back('/account', 'error', 'Tick the box to confirm that you want your account deleted.')
-  accounts.deleteAccount(account.id)
+  await accounts.deleteAccount(account.id)
   await accounts.clearCookie()
   back('/account/sign-in', 'notice', 'Your account was deleted. Your orders are kept for the shop’s books, without an account.')
 }

@@ -34,7 +34,7 @@ export async function signInAction(previous: FormState, formData: FormData): Pro
     redirect('/admin/sign-in/verify')
   }
   // A new token at every sign-in; whatever session this browser had before ends now.
-  adminAuth.endSession(jar.get(adminAuth.COOKIE)?.value)
+  await adminAuth.endSession(jar.get(adminAuth.COOKIE)?.value)
   jar.set(adminAuth.COOKIE, token, adminAuth.cookieOptions())
   redirect('/admin')
 }
@@ -44,7 +44,7 @@ export async function signOutAction(): Promise<void> {
   const admin = await adminAuth.requireSession()
   await audit.note(admin, 'admin.sign_out', `admin:${admin.id}`)
   const jar = await cookies()
-  adminAuth.endSession(jar.get(adminAuth.COOKIE)?.value)
+  await adminAuth.endSession(jar.get(adminAuth.COOKIE)?.value)
   jar.delete({ name: adminAuth.COOKIE, path: '/admin' })
   done('/admin/sign-in', 'Signed out.')
 }

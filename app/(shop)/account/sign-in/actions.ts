@@ -19,7 +19,7 @@ function back(path: string, params: Record<string, string>): never {
 export async function requestSignInLink(formData: FormData): Promise<void> {
   const typed = String(formData.get('email') ?? '').slice(0, 254)
   try {
-    accounts.requestLink(typed, await clientAddress.current())
+    await accounts.requestLink(typed, await clientAddress.current())
   } catch (err) {
     if (err instanceof InvalidInput || err instanceof RateLimited) back('/account/sign-in', { error: err.message, email: typed })
     throw err
@@ -30,7 +30,7 @@ export async function requestSignInLink(formData: FormData): Promise<void> {
 
 export async function confirmSignIn(formData: FormData): Promise<void> {
   try {
-    const { token } = accounts.signInWithLink(formData.get('token'), await accounts.cookieToken())
+    const { token } = await accounts.signInWithLink(formData.get('token'), await accounts.cookieToken())
     await accounts.setCookie(token)
   } catch (err) {
     if (err instanceof accounts.LinkNotValid) back('/account/sign-in', { error: err.message })

@@ -22,7 +22,7 @@ export async function requestStockAlert(formData: FormData): Promise<void> {
   }
   if (!slug || !variantId) back('error', 'That product option does not exist.')
   try {
-    stockAlerts.subscribe(variantId!, typed, await clientAddress.current())
+    await stockAlerts.subscribe(variantId!, typed, await clientAddress.current())
   } catch (err) {
     if (err instanceof InvalidInput || err instanceof NotFound || err instanceof RateLimited) back('error', err.message, true)
     throw err

@@ -20,7 +20,7 @@ export async function verifyCodeAction(previous: FormState, formData: FormData):
   const code = typeof raw === 'string' ? raw.slice(0, 100) : ''
   let verified: twoFactor.Verified
   try {
-    verified = twoFactor.verifyChallenge(challenge, code, await adminAuth.clientAddress())
+    verified = await twoFactor.verifyChallenge(challenge, code, await adminAuth.clientAddress())
   } catch (err) {
     if (err instanceof twoFactor.ChallengeGone) {
       jar.delete({ name: adminAuth.CHALLENGE_COOKIE, path: '/admin' })
@@ -29,7 +29,7 @@ export async function verifyCodeAction(previous: FormState, formData: FormData):
     if (err instanceof InvalidInput || err instanceof adminAuth.RateLimited) return refused(previous, formData, { code: err.message })
     throw err
   }
-  adminAuth.endSession(jar.get(adminAuth.COOKIE)?.value)
+  await adminAuth.endSession(jar.get(adminAuth.COOKIE)?.value)
   jar.delete({ name: adminAuth.CHALLENGE_COOKIE, path: '/admin' })
   jar.set(adminAuth.COOKIE, verified.token, adminAuth.cookieOptions())
   if (verified.usedRecoveryCode) {

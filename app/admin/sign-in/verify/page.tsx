@@ -10,7 +10,7 @@ export const dynamic = 'force-dynamic'
 
 export default async function VerifyPage() {
   const jar = await cookies()
-  const challenge = adminAuth.challengeFor(jar.get(adminAuth.CHALLENGE_COOKIE)?.value)
+  const challenge = await adminAuth.challengeFor(jar.get(adminAuth.CHALLENGE_COOKIE)?.value)
   if (!challenge) redirect(flash.href('/admin/sign-in', 'error', 'Enter your email and password first.'))
   return (
     <main id="main" className="mx-auto w-full max-w-sm flex-1 px-4 py-12">

@@ -10,7 +10,7 @@ export const metadata: Metadata = { title: 'Sign in', robots: { index: false, fo
 // and a single-use link they used up would fail the shopper. Pressing the button signs in.
 export default async function ConfirmSignInPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const { token } = await searchParams
-  const email = accounts.linkEmail(token)
+  const email = await accounts.linkEmail(token)
   return (
     <main id="main" className="mx-auto w-full max-w-md flex-1 px-4 py-12">
       <h1 className="text-3xl font-semibold tracking-tight">Sign in</h1>
