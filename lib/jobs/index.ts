@@ -8,9 +8,10 @@ import { all, get, read, run, runNow, sqlRun, transaction, type Steps, type Tabl
 import { log } from '@/lib/log'
 import * as lease from './lease'
 
-// A durable queue in the store's own database. Enqueue inside the transaction that causes
-// the work (an order and its confirmation email commit together or not at all). A claim is
-// one atomic UPDATE … RETURNING; failures retry with exponential backoff; a running job
+// A durable queue in the store's own database, on either engine (db/tx.ts). Enqueue inside the
+// transaction that causes the work (an order and its confirmation email commit together or not
+// at all). A claim is atomic (db/jobs.ts), and on PostgreSQL app servers claiming at once
+// never get the same job; failures retry with exponential backoff; a running job
 // renews heartbeat_at while its handler works and is reclaimed only once that stops (its
 // process died or froze), never merely for running long. Scheduled slots are keyed by the
 // slot's own time, so the blue and green processes of a deploy enqueue one job per slot, and
