@@ -352,16 +352,22 @@ export async function counts(): Promise<Record<'queued' | 'running' | 'done' | '
   return out
 }
 
-/** Puts a failed job back in the queue to run now, with a fresh set of attempts. */
+/**
+ * Puts a failed job back in the queue to run now, with a fresh set of attempts; null when it is
+ * not a failed job (a second click finds it queued already).
+ */
+export function* retrying(tx: Writer, t: Tables, id: number, now = Date.now()): Steps<{ kind: string; lastError: string | null } | null> {
+  const row = yield* get(
+    tx
+      .update(t.jobs)
+      .set({ status: 'queued', runAt: now, attempts: 0, finishedAt: null, lockedAt: null, lockedBy: null })
+      .where(and(eq(t.jobs.id, id), eq(t.jobs.status, 'failed')))
+      .returning({ kind: t.jobs.kind, lastError: t.jobs.lastError }),
+  )
+  return row ?? null
+}
+
+/** retrying, inside a synchronous write() on SQLite: the admin's retry runs in audit.change. */
 export function retry(tx: Tx, id: number): { kind: string; lastError: string | null } | null {
-  return runNow(tx, function* (w, t) {
-    const row = yield* get(
-      w
-        .update(t.jobs)
-        .set({ status: 'queued', runAt: Date.now(), attempts: 0, finishedAt: null, lockedAt: null, lockedBy: null })
-        .where(and(eq(t.jobs.id, id), eq(t.jobs.status, 'failed')))
-        .returning({ kind: t.jobs.kind, lastError: t.jobs.lastError }),
-    )
-    return row ?? null
-  })
+  return runNow(tx, (w, t) => retrying(w, t, id))
 }

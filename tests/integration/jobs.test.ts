@@ -168,6 +168,18 @@ describe.each(ENGINES)('the job queue on %s', (name) => {
     expect(await jobs.counts()).toEqual({ queued: 0, running: 0, done: 1, failed: 1 })
   })
 
+  it('the admin puts a failed job back in the queue with a fresh set of attempts, once', async () => {
+    await enqueue('mail', {}, { runAt: 0, maxAttempts: 1 })
+    const job = (await jobs.claim())!
+    expect(await jobs.fail(job, new Error('SMTP said no'), 1_000)).toBe(true)
+    const retry = () => transaction((tx, t) => jobs.retrying(tx, t, job.id, 5_000))
+    expect(await retry()).toEqual({ kind: 'mail', lastError: 'Error: SMTP said no' })
+    expect((await rowsOf(engine))[0]).toMatchObject({ status: 'queued', attempts: 0, run_at: 5_000, finished_at: null, locked_by: null })
+    // a second click finds it queued: nothing to retry
+    expect(await retry()).toBeNull()
+    expect(await jobs.claim()).toMatchObject({ id: job.id, attempts: 1 })
+  })
+
   it('a payload is forgotten once delivered', async () => {
     await enqueue('mail.admin_invite', { token: 'secret' })
     const job = (await jobs.claim())!
