@@ -1,8 +1,7 @@
 // The job queue's and the leases' rules that do not depend on the engine: how long a running
 // job may go without a heartbeat, how a failure is recorded and when the job runs again, how a
-// lease holder is named. SQLite's queue (lib/jobs) and PostgreSQL's (db/pg/jobs.ts) both take
-// them from here, so the two engines give the same rows for the same inputs. Pure: no
-// connection, no clock of its own.
+// lease holder is named. The queue (lib/jobs) and its per-engine claim (db/jobs.ts) take them
+// from here. Pure: no connection, no clock of its own.
 
 /** A running job whose heartbeat is older than this is taken back (six missed beats). */
 export const STALE_MS = 30_000

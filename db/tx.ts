@@ -41,9 +41,12 @@ export type Step =
 /**
  * SQL text for a raw query: one `sql` fragment both engines accept as written, or each engine's
  * own text where they differ (json_each and json_array_elements, group_concat and string_agg,
- * FTS5's MATCH and tsquery). drizzle renders the parameters each engine's way either way.
+ * FTS5's MATCH and tsquery). drizzle renders the parameters each engine's way either way. An
+ * engine's text is null when that engine has nothing to run for the step, because its text for
+ * a neighbouring step does this one's work too (PostgreSQL's claim of a job puts stale jobs back
+ * in the same statement, db/jobs.ts): the step then answers no rows, or `{ changes: 0 }`.
  */
-export type SqlText = SQL | { readonly sqlite: SQL; readonly postgres: SQL }
+export type SqlText = SQL | { readonly sqlite: SQL | null; readonly postgres: SQL | null }
 
 export type Steps<T> = Generator<Step, T, unknown>
 
@@ -90,9 +93,14 @@ export function* sqlRun(text: SqlText): Steps<{ changes: number }> {
   return (yield { kind: 'sql', mode: 'run', text }) as { changes: number }
 }
 
-/** The text of `text` for an engine. */
-export function sqlFor(text: SqlText, engine: 'sqlite' | 'postgres'): SQL {
+/** The text of `text` for an engine; null when that engine has nothing to run. */
+export function sqlFor(text: SqlText, engine: 'sqlite' | 'postgres'): SQL | null {
   return 'getSQL' in text ? text : text[engine]
+}
+
+/** What a raw SQL step answers when its engine has no text for it. */
+export function nothingRun(mode: 'get' | 'all' | 'run'): unknown {
+  return mode === 'run' ? { changes: 0 } : mode === 'all' ? [] : undefined
 }
 
 /**
@@ -203,6 +211,7 @@ function sqliteStep(step: Step): unknown {
       // the process has one connection (decision 001): inside write() this is the transaction's
       const db = getDb()
       const text = sqlFor(step.text, 'sqlite')
+      if (!text) return nothingRun(step.mode)
       if (step.mode === 'run') return { changes: db.run(text).changes }
       return step.mode === 'get' ? db.get(text) : db.all(text)
     }

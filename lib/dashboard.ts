@@ -52,12 +52,12 @@ export function overview(now = Date.now()) {
   return { periods, series, topProducts, lowStock, reminders: checkoutReminders.summary(), currency: getEnv().currency }
 }
 
-export function status(now = Date.now()) {
+export async function status(now = Date.now()) {
   const env = getEnv()
   const mode = env.payments === 'emulator' ? 'Emulator (simulated payments)' : payments.isLiveMode() ? 'Stripe live' : 'Stripe test'
   const webhooks = stripeEvents.health(now)
   const lastRun = reconcile.lastRuns(1)[0] ?? null
   // Oversold orders still to deal with: not refunded, canceled or failed.
   const oversold = Number(getDb().get<{ n: number }>(sql`SELECT count(*) AS n FROM orders WHERE is_oversold = 1 AND status NOT IN ('refunded', 'canceled', 'payment_failed')`)?.n ?? 0)
-  return { mode, isLive: env.payments === 'stripe' && payments.isLiveMode(), webhooks, lastRun, jobs: jobs.counts(), oversold }
+  return { mode, isLive: env.payments === 'stripe' && payments.isLiveMode(), webhooks, lastRun, jobs: await jobs.counts(), oversold }
 }

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm'
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres'
 import type pg from 'pg'
 import { runCommitted } from '../index'
-import { checkSteps, sqlFor, type Engine, type ReadBody, type Reader, type Step, type Steps, type Tables, type WriteBody, type Writer } from '../tx'
+import { checkSteps, nothingRun, sqlFor, type Engine, type ReadBody, type Reader, type Step, type Steps, type Tables, type WriteBody, type Writer } from '../tx'
 import { isNotPrimaryError } from './primary'
 import * as pgSchema from './schema'
 import { transaction, type Connects, type TransactionOptions } from './transaction'
@@ -95,7 +95,9 @@ async function execute(step: Step, db: NodePgDatabase, callbacks: Map<string, ()
       await db.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${step.key}, 0))`)
       return undefined
     case 'sql': {
-      const result = await db.execute(sqlFor(step.text, 'postgres'))
+      const text = sqlFor(step.text, 'postgres')
+      if (!text) return nothingRun(step.mode)
+      const result = await db.execute(text)
       if (step.mode === 'run') return { changes: result.rowCount ?? 0 }
       return step.mode === 'get' ? result.rows[0] : result.rows
     }

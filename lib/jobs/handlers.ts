@@ -1,5 +1,6 @@
 import 'server-only'
 import { write } from '@/db'
+import { transaction } from '@/db/tx'
 import * as accounts from '@/lib/accounts'
 import * as adminAuth from '@/lib/admin-auth'
 import * as backups from '@/lib/platform/backups'
@@ -91,7 +92,7 @@ export const handlers: Record<string, jobs.JobHandler> = {
       await mail.send(adminInvite(invite, token))
     }
     // The link works like a password until it expires: once sent, the queue forgets it.
-    jobs.forgetPayload(job.id)
+    await jobs.forgetPayload(job.id)
   },
   reconcile: async () => {
     await reconcile.run()
@@ -140,10 +141,10 @@ export function everyMinutes(minutes: number): string {
 
 // Every kind in `schedules` runs under a lease named after it (lib/jobs/lease.ts), so a
 // scheduled task never overlaps with itself, in this process or the other one of a deploy.
-export function start(): jobs.Worker {
+export async function start(): Promise<jobs.Worker> {
   // A reconcile at every boot catches whatever happened while no process was listening (no
   // unique key: in a deploy storm each new release must look for itself; the lease keeps it
   // from overlapping a reconcile already running elsewhere).
-  write((tx) => jobs.enqueue(tx, 'reconcile', { reason: 'boot', pid: process.pid }, { maxAttempts: 3 }))
+  await transaction((tx, t) => jobs.enqueueing(tx, t, 'reconcile', { reason: 'boot', pid: process.pid }, { maxAttempts: 3 }))
   return jobs.startWorker(handlers, schedules())
 }

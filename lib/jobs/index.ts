@@ -1,15 +1,17 @@
 import 'server-only'
 import { Cron } from 'croner'
-import { and, eq, sql, type SQL } from 'drizzle-orm'
-import { getDb, prepared, write, type Tx } from '@/db'
-import { DEFAULT_MAX_ATTEMPTS, failure, LEGACY_LOCK_TIMEOUT_MS, STALE_MS, type Claimed, type EnqueueOptions, type Held } from '@/db/job-rules'
-import { jobs } from '@/db/schema'
+import { and, count, desc, eq, sql, type SQL } from 'drizzle-orm'
+import type { Tx } from '@/db'
+import { claimNext } from '@/db/jobs'
+import { DEFAULT_MAX_ATTEMPTS, failure, STALE_MS, type Claimed, type EnqueueOptions, type Held } from '@/db/job-rules'
+import { all, get, read, run, runNow, sqlRun, transaction, type Steps, type Tables, type Writer } from '@/db/tx'
 import { log } from '@/lib/log'
 import * as lease from './lease'
 
-// A durable queue in the store's own database. Enqueue inside the transaction that causes
-// the work (an order and its confirmation email commit together or not at all). A claim is
-// one atomic UPDATE … RETURNING; failures retry with exponential backoff; a running job
+// A durable queue in the store's own database, on either engine (db/tx.ts). Enqueue inside the
+// transaction that causes the work (an order and its confirmation email commit together or not
+// at all). A claim is atomic (db/jobs.ts), and on PostgreSQL app servers claiming at once
+// never get the same job; failures retry with exponential backoff; a running job
 // renews heartbeat_at while its handler works and is reclaimed only once that stops (its
 // process died or froze), never merely for running long. Scheduled slots are keyed by the
 // slot's own time, so the blue and green processes of a deploy enqueue one job per slot, and
@@ -37,59 +39,67 @@ export const LEASE_TTL_MS = 20_000
 
 const workerId = lease.processId
 
-/** Queues a job; false when one with the same unique key exists already (nothing was queued). */
-export function enqueue(tx: Tx, kind: string, payload: Record<string, unknown> = {}, options: EnqueueOptions = {}): boolean {
-  // In `tx`: the prepared insert runs on the same connection, inside its transaction.
-  const { changes } = insertJob().run({ kind, payload, uniqueKey: options.uniqueKey ?? null, runAt: options.runAt ?? Date.now(), maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS })
+/**
+ * Queues a job, as a step of the transaction that causes it (db/tx.ts); false when one with the
+ * same unique key exists already, or is being inserted by a transaction that then commits
+ * (nothing was queued). ON CONFLICT, not a read first: on PostgreSQL two app servers enqueuing
+ * one key at once would both read "none"; the insert waits for the other's to commit instead.
+ */
+export function* enqueueing(_tx: Writer, _t: Tables, kind: string, payload: Record<string, unknown> = {}, options: EnqueueOptions = {}): Steps<boolean> {
+  // Raw SQL both engines accept: every order, email and scheduled slot enqueues, and building
+  // the builder's insert costs more than SQLite's insert itself (decision 001). The payload goes
+  // in as JSON text, which PostgreSQL's json column parses.
+  const { changes } = yield* sqlRun(sql`
+    INSERT INTO jobs (kind, payload, unique_key, run_at, max_attempts)
+    VALUES (${kind}, ${JSON.stringify(payload)}, ${options.uniqueKey ?? null}, ${options.runAt ?? Date.now()}, ${options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS})
+    ON CONFLICT (unique_key) DO NOTHING`)
   return changes === 1
 }
 
-// Every order, email and scheduled slot enqueues: built once (db.prepared), not per call.
-const insertJob = () =>
-  prepared('jobs.insert', (db) =>
-    db
-      .insert(jobs)
-      .values({ kind: sql.placeholder('kind'), payload: sql.placeholder('payload'), uniqueKey: sql.placeholder('uniqueKey'), runAt: sql.placeholder('runAt'), maxAttempts: sql.placeholder('maxAttempts') })
-      .onConflictDoNothing({ target: jobs.uniqueKey })
-      .prepare(),
-  )
+/** enqueueing, inside a synchronous write() on SQLite: for the callers not yet converted to db/tx.ts. */
+export function enqueue(tx: Tx, kind: string, payload: Record<string, unknown> = {}, options: EnqueueOptions = {}): boolean {
+  return runNow(tx, (w, t) => enqueueing(w, t, kind, payload, options))
+}
 
 /**
  * Settles a queued job without running it: the reason it was queued stopped being true in the
  * same transaction (an order refunded before its confirmation went out). A job already
  * running or done is left alone.
  */
+export function* skipping(_tx: Writer, _t: Tables, uniqueKey: string, why: string, now = Date.now()): Steps<void> {
+  yield* sqlRun(sql`UPDATE jobs SET status = 'done', finished_at = ${now}, last_error = ${`skipped: ${why}`} WHERE unique_key = ${uniqueKey} AND status = 'queued'`)
+}
+
+/** skipping, inside a synchronous write() on SQLite: for the callers not yet converted to db/tx.ts. */
 export function skipQueued(tx: Tx, uniqueKey: string, why: string, now = Date.now()): void {
-  tx.update(jobs)
-    .set({ status: 'done', finishedAt: now, lastError: `skipped: ${why}` })
-    .where(and(eq(jobs.uniqueKey, uniqueKey), eq(jobs.status, 'queued')))
-    .run()
+  runNow(tx, (w, t) => skipping(w, t, uniqueKey, why, now))
 }
 
 /** Empties a job's payload once it is no longer needed (a secret it carried was delivered). */
-export function forgetPayload(id: number): void {
-  write((tx) => tx.update(jobs).set({ payload: {} }).where(eq(jobs.id, id)).run())
+export async function forgetPayload(id: number): Promise<void> {
+  await transaction((tx, t) => run(tx.update(t.jobs).set({ payload: {} }).where(eq(t.jobs.id, id))))
 }
 
 /**
  * Claims the next due job, or null. First takes back running jobs whose heartbeat stopped
- * more than `staleMs` ago: their process died mid-run.
+ * more than `staleMs` ago: their process died mid-run. One statement (db/jobs.ts): on
+ * PostgreSQL two app servers claiming at once never get the same job.
  */
-export function claim(now = Date.now(), staleMs = STALE_MS): Claimed | null {
-  return write((tx) => {
-    const reclaimed = tx.run(sql`
-      UPDATE jobs SET status = 'queued', locked_at = NULL, locked_by = NULL, heartbeat_at = NULL
-      WHERE status = 'running' AND (
-        (heartbeat_at IS NOT NULL AND heartbeat_at < ${now - staleMs})
-        OR (heartbeat_at IS NULL AND locked_at < ${now - LEGACY_LOCK_TIMEOUT_MS}))`)
-    if (reclaimed.changes > 0) log.warn('jobs: reclaimed jobs whose worker stopped', { count: reclaimed.changes })
-    const row = tx.get<{ id: number; kind: string; payload: string; attempts: number; max_attempts: number }>(sql`
-      UPDATE jobs SET status = 'running', locked_at = ${now}, heartbeat_at = ${now}, locked_by = ${workerId}, attempts = attempts + 1
-      WHERE id = (SELECT id FROM jobs WHERE status = 'queued' AND run_at <= ${now} ORDER BY run_at, id LIMIT 1)
-      RETURNING id, kind, payload, attempts, max_attempts`)
-    if (!row) return null
-    return { id: row.id, kind: row.kind, payload: JSON.parse(row.payload) as Record<string, unknown>, attempts: row.attempts, maxAttempts: row.max_attempts }
-  })
+export async function claim(now = Date.now(), staleMs = STALE_MS): Promise<Claimed | null> {
+  const { job, reclaimed } = await transaction(() => claimNext(workerId, now, staleMs))
+  if (reclaimed > 0) log.warn('jobs: reclaimed jobs whose worker stopped', { count: reclaimed })
+  return job
+}
+
+// Only the attempt this process still holds: if the job was reclaimed meanwhile (by another
+// process, or by this one after a stall), the new attempt's outcome stands. A conditional
+// update, so it holds on PostgreSQL with several app servers as on SQLite's single writer.
+const isHeld = (job: Held) => sql`id = ${job.id} AND status = 'running' AND locked_by = ${workerId} AND attempts = ${job.attempts}`
+
+/** One conditional update in its own transaction; true when it changed a row. */
+async function changed(update: SQL): Promise<boolean> {
+  const { changes } = await transaction(() => sqlRun(update))
+  return changes > 0
 }
 
 /**
@@ -97,35 +107,28 @@ export function claim(now = Date.now(), staleMs = STALE_MS): Claimed | null {
  * (it was reclaimed). locked_at moves too: a release that predates heartbeats reclaims by
  * locked_at age, and must not take a live job either.
  */
-export function heartbeat(job: Held, now = Date.now()): boolean {
-  const result = write((tx) =>
-    tx.run(sql`UPDATE jobs SET heartbeat_at = ${now}, locked_at = ${now} WHERE id = ${job.id} AND status = 'running' AND locked_by = ${workerId} AND attempts = ${job.attempts}`),
-  )
-  return result.changes > 0
+export function heartbeat(job: Held, now = Date.now()): Promise<boolean> {
+  return changed(sql`UPDATE jobs SET heartbeat_at = ${now}, locked_at = ${now} WHERE ${isHeld(job)}`)
 }
 
-// Finishing touches only the attempt this process still holds: if the job was reclaimed
-// meanwhile (by another process, or by this one after a stall), the new attempt's outcome
-// stands. False when it was.
-function releaseHeld(job: Held, set: SQL): boolean {
-  const result = write((tx) =>
-    tx.run(sql`UPDATE jobs SET ${set}, locked_at = NULL, locked_by = NULL, heartbeat_at = NULL
-      WHERE id = ${job.id} AND status = 'running' AND locked_by = ${workerId} AND attempts = ${job.attempts}`),
-  )
-  return result.changes > 0
+// Finishing touches only the attempt this process still holds (isHeld). False when it was
+// taken back.
+function releaseHeld(job: Held, set: SQL): Promise<boolean> {
+  return changed(sql`UPDATE jobs SET ${set}, locked_at = NULL, locked_by = NULL, heartbeat_at = NULL WHERE ${isHeld(job)}`)
 }
 
-export function complete(job: Held): boolean {
-  return releaseHeld(job, sql`status = 'done', finished_at = ${Date.now()}`)
+export function complete(job: Held, now = Date.now()): Promise<boolean> {
+  return releaseHeld(job, sql`status = 'done', finished_at = ${now}`)
 }
 
-export function fail(job: Claimed, err: unknown, now = Date.now()): boolean {
+/** Records a failed attempt: queued again after the backoff, or failed after the last attempt. */
+export function fail(job: Claimed, err: unknown, now = Date.now()): Promise<boolean> {
   const f = failure(job, err, now)
   return releaseHeld(job, sql`status = ${f.status}, last_error = ${f.lastError}, run_at = ${f.runAt}, finished_at = ${f.finishedAt}`)
 }
 
 /** Puts a job this process holds back in the queue, due now: shutdown ran out of time for it. */
-function abandon(job: Held): boolean {
+function abandon(job: Held): Promise<boolean> {
   return releaseHeld(job, sql`status = 'queued', run_at = ${Date.now()}`)
 }
 
@@ -133,12 +136,8 @@ function abandon(job: Held): boolean {
  * Puts a job this process holds back in the queue until `runAt`, without counting the
  * attempt: it could not start yet (its lease is held elsewhere), which is not a failure.
  */
-function defer(job: Held, runAt: number): boolean {
-  const result = write((tx) =>
-    tx.run(sql`UPDATE jobs SET status = 'queued', run_at = ${runAt}, attempts = attempts - 1, locked_at = NULL, locked_by = NULL, heartbeat_at = NULL
-      WHERE id = ${job.id} AND status = 'running' AND locked_by = ${workerId} AND attempts = ${job.attempts}`),
-  )
-  return result.changes > 0
+function defer(job: Held, runAt: number): Promise<boolean> {
+  return releaseHeld(job, sql`status = 'queued', run_at = ${runAt}, attempts = attempts - 1`)
 }
 
 /** Thrown by a handler that cannot start before `retryAt`; the job is deferred, not failed. */
@@ -156,16 +155,16 @@ class NotYet extends Error {
 async function runJob(handlers: Record<string, JobHandler>, job: Claimed, heartbeatMs = HEARTBEAT_MS): Promise<void> {
   const lost = new AbortController()
   const beat = setInterval(() => {
-    try {
-      if (!heartbeat(job)) {
+    heartbeat(job).then(
+      (isOurs) => {
+        if (isOurs) return
         clearInterval(beat)
         log.warn('jobs: job was reclaimed while this process ran it', { id: job.id, kind: job.kind })
         lost.abort(new Error(`job ${job.id} was reclaimed`))
-      }
-    } catch (err) {
+      },
       // A busy database delays one beat; STALE_MS allows for several.
-      log.warn('jobs: heartbeat failed', { id: job.id, err })
-    }
+      (err: unknown) => log.warn('jobs: heartbeat failed', { id: job.id, err }),
+    )
   }, heartbeatMs)
   beat.unref()
   try {
@@ -173,16 +172,16 @@ async function runJob(handlers: Record<string, JobHandler>, job: Claimed, heartb
     if (!handler) throw new Error(`no handler for job kind "${job.kind}"`)
     await handler(job.payload, { id: job.id, attempts: job.attempts, signal: lost.signal })
     clearInterval(beat)
-    complete(job)
+    await complete(job)
   } catch (err) {
     clearInterval(beat)
     if (err instanceof NotYet) {
       log.info('jobs: deferred', { id: job.id, kind: job.kind, reason: err.message })
-      defer(job, err.retryAt)
+      await defer(job, err.retryAt)
       return
     }
     log.error('jobs: job failed', { id: job.id, kind: job.kind, attempts: job.attempts, err })
-    fail(job, err)
+    await fail(job, err)
   }
 }
 
@@ -190,7 +189,7 @@ async function runJob(handlers: Record<string, JobHandler>, job: Claimed, heartb
 export async function drain(handlers: Record<string, JobHandler>, limit = 100, heartbeatMs = HEARTBEAT_MS): Promise<number> {
   let ran = 0
   while (ran < limit) {
-    const job = claim()
+    const job = await claim()
     if (!job) break
     ran++
     await runJob(handlers, job, heartbeatMs)
@@ -214,9 +213,9 @@ export function slotOf(cron: Cron | string, firedAt: Date): Date {
 }
 
 /** Enqueues the job of one schedule slot; the slot's unique key dedupes across processes. */
-export function scheduleSlot(schedule: Schedule, slot: Date): void {
+export async function scheduleSlot(schedule: Schedule, slot: Date): Promise<void> {
   const at = slot.toISOString()
-  write((tx) => enqueue(tx, schedule.kind, { ...schedule.payload, slot: at }, { uniqueKey: `${schedule.kind}:${at}`, maxAttempts: 3 }))
+  await transaction((tx, t) => enqueueing(tx, t, schedule.kind, { ...schedule.payload, slot: at }, { uniqueKey: `${schedule.kind}:${at}`, maxAttempts: 3 }))
 }
 
 /**
@@ -269,7 +268,7 @@ export function startWorker(handlers: Record<string, JobHandler>, schedules: Sch
   const tick = async () => {
     // Re-checked before every claim: once shutdown starts, the job in hand is the last one.
     while (!isStopping) {
-      const job = claim(Date.now(), staleMs)
+      const job = await claim(Date.now(), staleMs)
       if (!job) return
       inHand = job
       try {
@@ -293,11 +292,7 @@ export function startWorker(handlers: Record<string, JobHandler>, schedules: Sch
     (schedule) =>
       new Cron(schedule.cron, { protect: true, unref: true }, (self: Cron) => {
         if (isStopping) return
-        try {
-          scheduleSlot(schedule, slotOf(self, self.currentRun() ?? new Date()))
-        } catch (err) {
-          log.error('jobs: could not schedule', { kind: schedule.kind, err })
-        }
+        scheduleSlot(schedule, slotOf(self, self.currentRun() ?? new Date())).catch((err: unknown) => log.error('jobs: could not schedule', { kind: schedule.kind, err }))
       }),
   )
 
@@ -319,7 +314,7 @@ export function startWorker(handlers: Record<string, JobHandler>, schedules: Sch
       const job = inHand as Claimed | null
       if (!finished && job) {
         log.warn('jobs: shutdown timed out; job handed back to the queue', { id: job.id, kind: job.kind })
-        abandon(job)
+        await abandon(job)
       }
       return { finished }
     },
@@ -334,29 +329,45 @@ export function currentWorker(): Worker | undefined {
 }
 
 export function list(status?: 'queued' | 'running' | 'done' | 'failed') {
-  const q = getDb().select().from(jobs)
-  return (status ? q.where(eq(jobs.status, status)) : q).all()
+  return read(function* (db, t) {
+    const q = db.select().from(t.jobs)
+    return yield* all(status ? q.where(eq(t.jobs.status, status)) : q)
+  })
 }
 
 /** Failed jobs, newest first, for the admin. */
 export function failed(limit = 100) {
-  return getDb().select().from(jobs).where(eq(jobs.status, 'failed')).orderBy(sql`${jobs.finishedAt} DESC`).limit(limit).all()
+  return read(function* (db, t) {
+    return yield* all(db.select().from(t.jobs).where(eq(t.jobs.status, 'failed')).orderBy(desc(t.jobs.finishedAt)).limit(limit))
+  })
 }
 
 /** Counts by status, for the dashboard. */
-export function counts(): Record<'queued' | 'running' | 'done' | 'failed', number> {
+export async function counts(): Promise<Record<'queued' | 'running' | 'done' | 'failed', number>> {
   const out = { queued: 0, running: 0, done: 0, failed: 0 }
-  for (const row of getDb().select({ status: jobs.status, n: sql<number>`count(*)` }).from(jobs).groupBy(jobs.status).all()) out[row.status] = Number(row.n)
+  const rows = await read(function* (db, t) {
+    return yield* all(db.select({ status: t.jobs.status, n: count() }).from(t.jobs).groupBy(t.jobs.status))
+  })
+  for (const row of rows) out[row.status] = Number(row.n)
   return out
 }
 
-/** Puts a failed job back in the queue to run now, with a fresh set of attempts. */
-export function retry(tx: Tx, id: number): { kind: string; lastError: string | null } | null {
-  const row = tx
-    .update(jobs)
-    .set({ status: 'queued', runAt: Date.now(), attempts: 0, finishedAt: null, lockedAt: null, lockedBy: null })
-    .where(and(eq(jobs.id, id), eq(jobs.status, 'failed')))
-    .returning({ kind: jobs.kind, lastError: jobs.lastError })
-    .get()
+/**
+ * Puts a failed job back in the queue to run now, with a fresh set of attempts; null when it is
+ * not a failed job (a second click finds it queued already).
+ */
+export function* retrying(tx: Writer, t: Tables, id: number, now = Date.now()): Steps<{ kind: string; lastError: string | null } | null> {
+  const row = yield* get(
+    tx
+      .update(t.jobs)
+      .set({ status: 'queued', runAt: now, attempts: 0, finishedAt: null, lockedAt: null, lockedBy: null })
+      .where(and(eq(t.jobs.id, id), eq(t.jobs.status, 'failed')))
+      .returning({ kind: t.jobs.kind, lastError: t.jobs.lastError }),
+  )
   return row ?? null
+}
+
+/** retrying, inside a synchronous write() on SQLite: the admin's retry runs in audit.change. */
+export function retry(tx: Tx, id: number): { kind: string; lastError: string | null } | null {
+  return runNow(tx, (w, t) => retrying(w, t, id))
 }

@@ -1,9 +1,8 @@
 import 'server-only'
 import crypto from 'node:crypto'
 import { eq, sql } from 'drizzle-orm'
-import { getDb, write } from '@/db'
 import { leaseHolder, type Lease } from '@/db/job-rules'
-import { leases } from '@/db/schema'
+import { get, read, sqlGet, sqlRun, transaction } from '@/db/tx'
 import { log } from '@/lib/log'
 
 // A lease is a row in `leases` that names who may do one piece of work right now. Two
@@ -24,18 +23,21 @@ export type { Lease }
 /**
  * Takes the lease `name` for `ttlMs` when it is free or expired; null while someone else
  * holds it. Each acquisition gets its own holder id (leaseHolder), so two overlapping calls
- * in one process exclude each other too.
+ * in one process exclude each other too. One conditional upsert, so of several app servers
+ * asking at once exactly one gets it: on PostgreSQL the upsert waits for a concurrent insert
+ * of the name, then re-checks the expiry on the row that committed.
  */
-export function tryAcquire(name: string, ttlMs: number, now = Date.now()): Lease | null {
+export async function tryAcquire(name: string, ttlMs: number, now = Date.now()): Promise<Lease | null> {
   const holder = leaseHolder(processId)
-  const row = write((tx) =>
-    tx.get<{ holder: string; expires_at: number }>(sql`
+  const row = await transaction(() =>
+    sqlGet<{ holder: string; expires_at: number | string }>(sql`
       INSERT INTO leases (name, holder, acquired_at, expires_at) VALUES (${name}, ${holder}, ${now}, ${now + ttlMs})
       ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, acquired_at = excluded.acquired_at, expires_at = excluded.expires_at
         WHERE leases.expires_at <= excluded.acquired_at
       RETURNING holder, expires_at`),
   )
-  return row?.holder === holder ? { name, holder, expiresAt: row.expires_at } : null
+  // expires_at is bigint on PostgreSQL, which raw SQL returns as text
+  return row?.holder === holder ? { name, holder, expiresAt: Number(row.expires_at) } : null
 }
 
 /**
@@ -43,25 +45,25 @@ export function tryAcquire(name: string, ttlMs: number, now = Date.now()): Lease
  * longer holds it and should stop. A lease that expired but was not taken is renewed —
  * nobody else has started the work.
  */
-export function renew(lease: Lease, ttlMs: number, now = Date.now()): boolean {
-  const row = write((tx) =>
-    tx.get<{ expires_at: number }>(sql`
-      UPDATE leases SET expires_at = ${now + ttlMs} WHERE name = ${lease.name} AND holder = ${lease.holder}
-      RETURNING expires_at`),
+export async function renew(lease: Lease, ttlMs: number, now = Date.now()): Promise<boolean> {
+  const row = await transaction(() =>
+    sqlGet<{ expires_at: number | string }>(sql`UPDATE leases SET expires_at = ${now + ttlMs} WHERE name = ${lease.name} AND holder = ${lease.holder} RETURNING expires_at`),
   )
   if (!row) return false
-  lease.expiresAt = row.expires_at
+  lease.expiresAt = Number(row.expires_at)
   return true
 }
 
 /** Gives the lease up so the next taker need not wait for it to expire. */
-export function release(lease: Lease): void {
-  write((tx) => tx.run(sql`DELETE FROM leases WHERE name = ${lease.name} AND holder = ${lease.holder}`))
+export async function release(lease: Lease): Promise<void> {
+  await transaction(() => sqlRun(sql`DELETE FROM leases WHERE name = ${lease.name} AND holder = ${lease.holder}`))
 }
 
 /** Who holds `name` and until when (expired rows included), for operators and tests. */
-export function holderOf(name: string): { holder: string; expiresAt: number } | undefined {
-  return getDb().select({ holder: leases.holder, expiresAt: leases.expiresAt }).from(leases).where(eq(leases.name, name)).get()
+export function holderOf(name: string): Promise<{ holder: string; expiresAt: number } | undefined> {
+  return read(function* (db, t) {
+    return yield* get(db.select({ holder: t.leases.holder, expiresAt: t.leases.expiresAt }).from(t.leases).where(eq(t.leases.name, name)))
+  })
 }
 
 export type LeaseResult<T> = { acquired: true; value: T } | { acquired: false; holder: string | undefined; expiresAt: number | undefined }
@@ -73,23 +75,23 @@ export type LeaseResult<T> = { acquired: true; value: T } | { acquired: false; h
  * `signal` aborts: `fn` should stop at its next step, because someone else is now doing it.
  */
 export async function withLease<T>(name: string, ttlMs: number, fn: (signal: AbortSignal) => Promise<T> | T): Promise<LeaseResult<T>> {
-  const lease = tryAcquire(name, ttlMs)
+  const lease = await tryAcquire(name, ttlMs)
   if (!lease) {
-    const current = holderOf(name)
+    const current = await holderOf(name)
     return { acquired: false, holder: current?.holder, expiresAt: current?.expiresAt }
   }
   const lost = new AbortController()
   const timer = setInterval(() => {
-    try {
-      if (!renew(lease, ttlMs)) {
+    renew(lease, ttlMs).then(
+      async (isOurs) => {
+        if (isOurs || lost.signal.aborted) return
         clearInterval(timer)
-        log.warn('lease: lost to another holder', { name, holder: lease.holder, now: holderOf(name)?.holder })
         lost.abort(new Error(`lease "${name}" was taken over`))
-      }
-    } catch (err) {
+        log.warn('lease: lost to another holder', { name, holder: lease.holder, now: (await holderOf(name))?.holder })
+      },
       // A busy database delays a renewal; the next tick tries again well before expiry.
-      log.warn('lease: renewal failed', { name, err })
-    }
+      (err: unknown) => log.warn('lease: renewal failed', { name, err }),
+    ).catch((err: unknown) => log.warn('lease: could not read the new holder', { name, err }))
   }, Math.max(10, Math.floor(ttlMs / 3)))
   timer.unref()
   try {
@@ -97,7 +99,7 @@ export async function withLease<T>(name: string, ttlMs: number, fn: (signal: Abo
   } finally {
     clearInterval(timer)
     try {
-      release(lease)
+      await release(lease)
     } catch (err) {
       // It expires on its own; the next taker waits at most ttlMs.
       log.warn('lease: release failed', { name, err })

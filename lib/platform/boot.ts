@@ -86,7 +86,7 @@ export async function boot(): Promise<void> {
   }
   if (env.areJobsEnabled) {
     const { start } = await import('@/lib/jobs/handlers')
-    start()
+    await start()
   }
   // /up answers from the process's own check, once a second (lib/platform/health.ts).
   const health = await import('./health')

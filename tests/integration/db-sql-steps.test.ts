@@ -1,6 +1,6 @@
-import { sql } from 'drizzle-orm'
+import { sql, type SQL } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
-import { read, sqlAll, sqlGet, sqlRun, transaction } from '@/db/tx'
+import { read, sqlAll, sqlGet, sqlRun, transaction, type SqlText } from '@/db/tx'
 import { ENGINES, useEngine } from '../support/engines'
 
 // db/tx.ts's raw SQL steps on both engines: one text both accept, or each engine's own where
@@ -30,6 +30,19 @@ describe.each(ENGINES)('raw SQL steps on %s', (name) => {
       ['c', 30],
     ])
     expect(await read(() => sqlGet(sql`SELECT id FROM health_checks WHERE id = ${'none'}`))).toBeUndefined()
+  })
+
+  it('runs nothing on an engine whose text is null: no rows, no changes', async () => {
+    // the text is the other engine's only: on this one the step has nothing to run
+    const elsewhere = (text: SQL): SqlText => (name === 'sqlite' ? { sqlite: null, postgres: text } : { sqlite: text, postgres: null })
+    const answers = await transaction(function* () {
+      const run = yield* sqlRun(elsewhere(sql`INSERT INTO health_checks (id, checked_at, pid) VALUES ('n', 1, 1)`))
+      const rows = yield* sqlAll(elsewhere(sql`SELECT 1 AS one`))
+      const row = yield* sqlGet(elsewhere(sql`SELECT 1 AS one`))
+      return { run, rows, row }
+    })
+    expect(answers).toEqual({ run: { changes: 0 }, rows: [], row: undefined })
+    expect(await engine.count(sql`SELECT count(*) AS n FROM health_checks`)).toBe(0)
   })
 
   it('rolls a raw statement back with the body that fails after it', async () => {

@@ -83,7 +83,7 @@ describe('holds of a completed, unpaid session', () => {
     expect((await deliverEvent(env, completed)).status).toBe(200)
     expect((await deliverEvent(env, completed)).status).toBe(200)
     expect(orderOf(sessionId)).toMatchObject({ status: 'awaiting_payment', isOversold: true })
-    expect(dashboard.status().oversold).toBe(1)
+    expect((await dashboard.status()).oversold).toBe(1)
     const alerts = env.t.db.select().from(jobs).where(eq(jobs.kind, 'mail.owner_oversold')).all()
     expect(alerts).toHaveLength(1)
     await handlers['mail.owner_oversold']!(alerts[0]!.payload, { jobId: alerts[0]!.id } as never)

@@ -30,15 +30,15 @@ async function until(predicate: () => boolean, timeoutMs = 5000): Promise<void> 
 }
 
 describe('jobs', () => {
-  it('unique keys enqueue a scheduled slot once', () => {
+  it('unique keys enqueue a scheduled slot once', async () => {
     const slot = new Date('2026-11-24T08:05:00Z')
-    jobs.scheduleSlot({ kind: 'reconcile', cron: '*/5 * * * *' }, slot)
-    jobs.scheduleSlot({ kind: 'reconcile', cron: '*/5 * * * *' }, slot)
+    await jobs.scheduleSlot({ kind: 'reconcile', cron: '*/5 * * * *' }, slot)
+    await jobs.scheduleSlot({ kind: 'reconcile', cron: '*/5 * * * *' }, slot)
     expect(t.db.select().from(jobsTable).all()).toHaveLength(1)
     expect(row()).toMatchObject({ uniqueKey: 'reconcile:2026-11-24T08:05:00.000Z', payload: { slot: '2026-11-24T08:05:00.000Z' } })
   })
 
-  it('keys a slot by its scheduled time, not by when each process’s timer fired', () => {
+  it('keys a slot by its scheduled time, not by when each process’s timer fired', async () => {
     // Two processes' timers fire a few milliseconds apart, and late; both mean 08:05.
     const a = jobs.slotOf('*/5 * * * *', new Date('2026-11-24T08:05:00.000Z'))
     const b = jobs.slotOf('*/5 * * * *', new Date('2026-11-24T08:05:00.347Z'))
@@ -48,7 +48,7 @@ describe('jobs', () => {
     expect(late.toISOString()).toBe(a.toISOString())
     // a seconds-resolution cron truncates to its own second
     expect(jobs.slotOf('*/2 * * * * *', new Date('2026-11-24T08:05:03.900Z')).toISOString()).toBe('2026-11-24T08:05:02.000Z')
-    for (const firedAt of [a, b, late]) jobs.scheduleSlot({ kind: 'reconcile', cron: '*/5 * * * *' }, jobs.slotOf('*/5 * * * *', firedAt))
+    for (const firedAt of [a, b, late]) await jobs.scheduleSlot({ kind: 'reconcile', cron: '*/5 * * * *' }, jobs.slotOf('*/5 * * * *', firedAt))
     expect(t.db.select().from(jobsTable).all()).toHaveLength(1)
   })
 
@@ -73,29 +73,29 @@ describe('jobs', () => {
     expect(job).toMatchObject({ status: 'failed', attempts: 2, lastError: 'Error: boom 2' })
   })
 
-  it('reclaims a running job once its heartbeat has stopped for STALE_MS, not before', () => {
+  it('reclaims a running job once its heartbeat has stopped for STALE_MS, not before', async () => {
     write((tx) => jobs.enqueue(tx, 'work'))
     const now = Date.now()
-    const claimed = jobs.claim(now)
+    const claimed = await jobs.claim(now)
     expect(claimed).not.toBeNull()
     expect(row(claimed!.id)).toMatchObject({ status: 'running', heartbeatAt: now })
-    expect(jobs.claim(now)).toBeNull()
+    expect(await jobs.claim(now)).toBeNull()
     // six minutes of running alone is no reason: the old fixed lock age is gone
-    expect(jobs.heartbeat(claimed!, now + 6 * 60 * 1000)).toBe(true)
-    expect(jobs.claim(now + 6 * 60 * 1000 + jobs.STALE_MS - 1)).toBeNull()
+    expect(await jobs.heartbeat(claimed!, now + 6 * 60 * 1000)).toBe(true)
+    expect(await jobs.claim(now + 6 * 60 * 1000 + jobs.STALE_MS - 1)).toBeNull()
     // the heartbeat stops: after STALE_MS the job is taken back and run again
-    const again = jobs.claim(now + 6 * 60 * 1000 + jobs.STALE_MS + 1)
+    const again = await jobs.claim(now + 6 * 60 * 1000 + jobs.STALE_MS + 1)
     expect(again?.id).toBe(claimed!.id)
     expect(again?.attempts).toBe(2)
   })
 
-  it('keeps the five-minute rule for a row claimed by a release without heartbeats', () => {
+  it('keeps the five-minute rule for a row claimed by a release without heartbeats', async () => {
     write((tx) => jobs.enqueue(tx, 'work'))
     const now = Date.now()
     // what an older release writes when it claims: locked_at, no heartbeat_at
     write((tx) => tx.update(jobsTable).set({ status: 'running', lockedAt: now, lockedBy: 'old-release', attempts: 1 }).run())
-    expect(jobs.claim(now + 60_000)).toBeNull()
-    expect(jobs.claim(now + 5 * 60 * 1000 + 1)?.attempts).toBe(2)
+    expect(await jobs.claim(now + 60_000)).toBeNull()
+    expect((await jobs.claim(now + 5 * 60 * 1000 + 1))?.attempts).toBe(2)
   })
 
   it('does not reclaim a long job whose heartbeat is live; does reclaim one whose heartbeat stopped', async () => {
@@ -110,7 +110,7 @@ describe('jobs', () => {
     const started = Date.now()
     let checks = 0
     while (Date.now() - started < staleMs * 4) {
-      expect(jobs.claim(Date.now(), staleMs)).toBeNull()
+      expect(await jobs.claim(Date.now(), staleMs)).toBeNull()
       checks++
       await sleep(30)
     }
@@ -123,66 +123,66 @@ describe('jobs', () => {
 
     // a claim with no handler beating for it: its process died right after claiming
     write((tx) => jobs.enqueue(tx, 'orphan'))
-    const orphan = jobs.claim(Date.now(), staleMs)!
-    expect(jobs.claim(Date.now(), staleMs)).toBeNull()
+    const orphan = (await jobs.claim(Date.now(), staleMs))!
+    expect(await jobs.claim(Date.now(), staleMs)).toBeNull()
     await sleep(staleMs + 50)
-    const reclaimed = jobs.claim(Date.now(), staleMs)
+    const reclaimed = await jobs.claim(Date.now(), staleMs)
     expect(reclaimed).toMatchObject({ id: orphan.id, attempts: 2 })
   })
 
-  it('a process that lost its job cannot overwrite the new holder’s outcome', () => {
+  it('a process that lost its job cannot overwrite the new holder’s outcome', async () => {
     write((tx) => jobs.enqueue(tx, 'work'))
-    const claimed = jobs.claim()!
+    const claimed = (await jobs.claim())!
     // another process reclaimed it and holds it now
     write((tx) => tx.update(jobsTable).set({ lockedBy: 'someone-else' }).where(eq(jobsTable.id, claimed.id)).run())
-    expect(jobs.heartbeat(claimed)).toBe(false)
-    expect(jobs.complete(claimed)).toBe(false)
-    expect(jobs.fail(claimed, new Error('late'))).toBe(false)
+    expect(await jobs.heartbeat(claimed)).toBe(false)
+    expect(await jobs.complete(claimed)).toBe(false)
+    expect(await jobs.fail(claimed, new Error('late'))).toBe(false)
     expect(row(claimed.id)).toMatchObject({ status: 'running', lockedBy: 'someone-else', lastError: null })
   })
 
-  it('a process that took its own stale job back cannot finish the new attempt with the old one', () => {
+  it('a process that took its own stale job back cannot finish the new attempt with the old one', async () => {
     write((tx) => jobs.enqueue(tx, 'work'))
     const now = Date.now()
-    const first = jobs.claim(now, 1_000)!
+    const first = (await jobs.claim(now, 1_000))!
     // this process stalled past the stale threshold and claimed the job again
-    const second = jobs.claim(now + 1_001, 1_000)!
+    const second = (await jobs.claim(now + 1_001, 1_000))!
     expect(second).toMatchObject({ id: first.id, attempts: 2 })
-    expect(jobs.heartbeat(first, now + 1_002)).toBe(false)
-    expect(jobs.fail(first, new Error('late'), now + 1_003)).toBe(false)
-    expect(jobs.complete(first)).toBe(false)
+    expect(await jobs.heartbeat(first, now + 1_002)).toBe(false)
+    expect(await jobs.fail(first, new Error('late'), now + 1_003)).toBe(false)
+    expect(await jobs.complete(first)).toBe(false)
     expect(row(first.id)).toMatchObject({ status: 'running', attempts: 2, lastError: null })
-    expect(jobs.complete(second)).toBe(true)
+    expect(await jobs.complete(second)).toBe(true)
     expect(row(first.id)).toMatchObject({ status: 'done', attempts: 2 })
   })
 
   it('runs a scheduled kind under its lease, and skips a slot while another holder has it', async () => {
     let runs = 0
     const handlers = jobs.underLeases({ tidy: () => void runs++ }, ['tidy'], 10_000)
-    const other = jobs.lease.tryAcquire('tidy', 10_000)
+    const other = await jobs.lease.tryAcquire('tidy', 10_000)
     expect(other).not.toBeNull()
-    jobs.scheduleSlot({ kind: 'tidy', cron: '* * * * *' }, new Date('2026-11-24T08:05:00Z'))
+    await jobs.scheduleSlot({ kind: 'tidy', cron: '* * * * *' }, new Date('2026-11-24T08:05:00Z'))
     await jobs.drain(handlers)
     expect(runs).toBe(0)
     expect(row()).toMatchObject({ status: 'done' })
-    jobs.lease.release(other!)
-    jobs.scheduleSlot({ kind: 'tidy', cron: '* * * * *' }, new Date('2026-11-24T08:06:00Z'))
+    await jobs.lease.release(other!)
+    await jobs.scheduleSlot({ kind: 'tidy', cron: '* * * * *' }, new Date('2026-11-24T08:06:00Z'))
     await jobs.drain(handlers)
     expect(runs).toBe(1)
     // released afterwards: the next slot need not wait for the TTL
-    expect(jobs.lease.holderOf('tidy')).toBeUndefined()
+    expect(await jobs.lease.holderOf('tidy')).toBeUndefined()
   })
 
   it('a leased kind enqueued for its own reason (the boot reconcile) waits for the lease instead of skipping', async () => {
     let runs = 0
     const handlers = jobs.underLeases({ tidy: () => void runs++ }, ['tidy'], 10_000)
-    const other = jobs.lease.tryAcquire('tidy', 10_000)!
+    const other = (await jobs.lease.tryAcquire('tidy', 10_000))!
     write((tx) => jobs.enqueue(tx, 'tidy', { reason: 'boot' }))
     await jobs.drain(handlers)
     expect(runs).toBe(0)
     // back in the queue until the holder's lease would expire; the attempt is not counted
     expect(row()).toMatchObject({ status: 'queued', attempts: 0, runAt: other.expiresAt, lastError: null })
-    jobs.lease.release(other)
+    await jobs.lease.release(other)
     write((tx) => tx.update(jobsTable).set({ runAt: 0 }).run())
     await jobs.drain(handlers)
     expect(runs).toBe(1)
@@ -198,14 +198,14 @@ describe('jobs', () => {
       jobs.enqueue(tx, 'slow', { n: 2 })
     })
     const worker = jobs.startWorker({ slow: async (payload) => void (await gate, ran.push(Number(payload.n))) }, [], { pollMs: 10 })
-    await until(() => jobs.list('running').length === 1)
+    await until(() => row().status === 'running')
     const stopping = worker.stop(5000)
     await sleep(50)
     release()
     expect(await stopping).toEqual({ finished: true })
     expect(ran).toEqual([1])
-    expect(jobs.list('done')).toHaveLength(1)
-    expect(jobs.list('queued')).toHaveLength(1)
+    expect(await jobs.list('done')).toHaveLength(1)
+    expect(await jobs.list('queued')).toHaveLength(1)
   })
 
   it('stop() hands a job that outlives the timeout back to the queue, due now', async () => {
@@ -234,23 +234,23 @@ describe('jobs', () => {
 describe('leases', () => {
   const { lease } = jobs
 
-  it('one holder at a time; an expired lease is taken over and its old holder cannot renew it', () => {
+  it('one holder at a time; an expired lease is taken over and its old holder cannot renew it', async () => {
     const now = Date.now()
-    const a = lease.tryAcquire('backup', 1000, now)
+    const a = await lease.tryAcquire('backup', 1000, now)
     expect(a).not.toBeNull()
-    expect(lease.tryAcquire('backup', 1000, now + 999)).toBeNull()
-    expect(jobs.lease.renew(a!, 1000, now + 500)).toBe(true)
-    expect(lease.tryAcquire('backup', 1000, now + 1499)).toBeNull()
+    expect(await lease.tryAcquire('backup', 1000, now + 999)).toBeNull()
+    expect(await jobs.lease.renew(a!, 1000, now + 500)).toBe(true)
+    expect(await lease.tryAcquire('backup', 1000, now + 1499)).toBeNull()
     // a stops renewing (died, or froze): once expired, b takes over
-    const b = lease.tryAcquire('backup', 1000, now + 1500)
+    const b = await lease.tryAcquire('backup', 1000, now + 1500)
     expect(b).not.toBeNull()
-    expect(lease.holderOf('backup')?.holder).toBe(b!.holder)
-    expect(jobs.lease.renew(a!, 1000, now + 1600)).toBe(false)
+    expect((await lease.holderOf('backup'))?.holder).toBe(b!.holder)
+    expect(await jobs.lease.renew(a!, 1000, now + 1600)).toBe(false)
     // a's release does not free b's lease
-    lease.release(a!)
-    expect(lease.holderOf('backup')?.holder).toBe(b!.holder)
-    lease.release(b!)
-    expect(lease.holderOf('backup')).toBeUndefined()
+    await lease.release(a!)
+    expect((await lease.holderOf('backup'))?.holder).toBe(b!.holder)
+    await lease.release(b!)
+    expect(await lease.holderOf('backup')).toBeUndefined()
   })
 
   it('withLease renews while the work runs, excludes overlapping runs, and releases at the end', async () => {
@@ -259,7 +259,7 @@ describe('leases', () => {
     const result = await lease.withLease('backup', ttlMs, async () => {
       // several TTLs long: only renewal keeps others out
       for (let i = 0; i < 6; i++) {
-        expect(lease.tryAcquire('backup', ttlMs)).toBeNull()
+        expect(await lease.tryAcquire('backup', ttlMs)).toBeNull()
         const overlapping = await lease.withLease('backup', ttlMs, () => 'ran')
         expect(overlapping.acquired).toBe(false)
         blocked++
@@ -269,7 +269,7 @@ describe('leases', () => {
     })
     expect(result).toEqual({ acquired: true, value: 'done' })
     expect(blocked).toBe(6)
-    expect(lease.holderOf('backup')).toBeUndefined()
+    expect(await lease.holderOf('backup')).toBeUndefined()
   })
 
   it('withLease aborts its signal when the lease is taken over', async () => {
@@ -281,6 +281,6 @@ describe('leases', () => {
     })
     expect(result).toEqual({ acquired: true, value: 'lease "backup" was taken over' })
     // the intruder's row is left alone
-    expect(lease.holderOf('backup')?.holder).toBe('intruder')
+    expect((await lease.holderOf('backup'))?.holder).toBe('intruder')
   })
 })

@@ -38,7 +38,7 @@ export default async function DashboardPage({ searchParams }: { searchParams: Pr
   await adminAuth.requireAdmin()
   const params = await searchParams
   const data = dashboard.overview()
-  const health = dashboard.status()
+  const health = await dashboard.status()
   const money = (c: number) => formatMoney(c, data.currency)
   const run = health.lastRun
   return (

@@ -11,8 +11,7 @@ export const metadata: Metadata = { title: 'Jobs' }
 export default async function JobsPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   await staff.requirePermission('operations')
   const params = await searchParams
-  const counts = jobs.counts()
-  const failed = jobs.failed()
+  const [counts, failed] = await Promise.all([jobs.counts(), jobs.failed()])
   return (
     <>
       <PageTitle>Jobs</PageTitle>
