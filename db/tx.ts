@@ -165,6 +165,14 @@ export function runNow<T>(tx: Tx, body: WriteBody<T>): T {
   return drive(body(tx, schema), sqliteStep)
 }
 
+/**
+ * Runs a read body at once on SQLite's connection: how code that is still synchronous reads
+ * with a body written for both engines (`staff.policy`), until its callers are converted too.
+ */
+export function readNow<T>(body: ReadBody<T>): T {
+  return drive(body(getDb(), schema), sqliteStep)
+}
+
 /** Refuses what is not a generator's steps: an async function or async generator would await. */
 export function checkSteps<T>(steps: Steps<T>): Steps<T> {
   if (typeof (steps as { next?: unknown } | null)?.next !== 'function' || Symbol.asyncIterator in steps) {

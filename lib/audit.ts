@@ -1,6 +1,6 @@
 import 'server-only'
 import { and, count, desc, eq } from 'drizzle-orm'
-import { write, type Tx } from '@/db'
+import type { Tx } from '@/db'
 import { all, get, read, run, runNow, serialize, transaction, type Steps, type Tables, type Writer } from '@/db/tx'
 import { paged } from './paging'
 
@@ -22,13 +22,13 @@ export function record(tx: Tx, actor: Actor, action: string, subject: string, be
 }
 
 /**
- * Runs a change and records it, in one transaction: `change` returns what the subject was
- * before and after (and any result for the caller). If it throws, neither is written.
+ * change, on either engine (db/tx.ts): the body makes the change with its queries and returns
+ * what the subject was before and after; the audit row is written in the same transaction.
  */
-export function change<T>(actor: Actor, action: string, subject: string, fn: (tx: Tx) => { before?: unknown; after?: unknown; result: T }): T {
-  return write((tx) => {
-    const { before, after, result } = fn(tx)
-    record(tx, actor, action, subject, before, after)
+export function changing<T>(actor: Actor, action: string, subject: string, body: (tx: Writer, t: Tables) => Steps<{ before?: unknown; after?: unknown; result: T }>): Promise<T> {
+  return transaction(function* (tx, t) {
+    const { before, after, result } = yield* body(tx, t)
+    yield* recording(tx, t, actor, action, subject, before, after)
     return result
   })
 }

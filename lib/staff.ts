@@ -2,7 +2,8 @@ import 'server-only'
 import crypto from 'node:crypto'
 import { and, asc, eq, gt, isNull, sql } from 'drizzle-orm'
 import { getDb, write } from '@/db'
-import { adminInvites, adminSessions, adminSettings, adminUsers } from '@/db/schema'
+import { adminInvites, adminUsers } from '@/db/schema'
+import { get, readNow, run, serialize, type Reader, type Steps, type Tables } from '@/db/tx'
 import * as adminAuth from './admin-auth'
 import * as audit from './audit'
 import { InvalidInput, NotFound } from './errors'
@@ -61,11 +62,14 @@ export function refusal(admin: adminAuth.Admin, permission: Permission): Respons
 export type Policy = { staffRefundLimitCents: number; requireTwoFactor: boolean }
 
 export function policy(): Policy {
-  const row = getDb()
-    .select({ staffRefundLimitCents: adminSettings.staffRefundLimitCents, requireTwoFactor: adminSettings.requireTwoFactor })
-    .from(adminSettings)
-    .where(eq(adminSettings.id, 1))
-    .get()
+  return readNow(policyReading)
+}
+
+/** policy, as a step of a transaction on either engine (the settings' writers read it in theirs). */
+function* policyReading(db: Reader, { adminSettings }: Tables): Steps<Policy> {
+  const row = yield* get(
+    db.select({ staffRefundLimitCents: adminSettings.staffRefundLimitCents, requireTwoFactor: adminSettings.requireTwoFactor }).from(adminSettings).where(eq(adminSettings.id, 1)),
+  )
   return { staffRefundLimitCents: row?.staffRefundLimitCents ?? 0, requireTwoFactor: row?.requireTwoFactor ?? false }
 }
 
@@ -83,14 +87,16 @@ export function refundRefusal(admin: { role: Role }, amountCents: number, curren
 
 const MAX_REFUND_LIMIT_CENTS = 100_000_000
 
-export function setRefundLimit(actor: audit.Actor, cents: number): void {
+export async function setRefundLimit(actor: audit.Actor, cents: number): Promise<void> {
   if (!Number.isSafeInteger(cents) || cents < 0 || cents > MAX_REFUND_LIMIT_CENTS) throw new InvalidInput('Enter a refund limit of zero or more, like 50.00.')
-  const { staffRefundLimitCents } = policy()
-  audit.change(actor, 'settings.staff_refund_limit', 'settings', (tx) => {
-    tx.insert(adminSettings)
-      .values({ id: 1, staffRefundLimitCents: cents, updatedAt: Date.now() })
-      .onConflictDoUpdate({ target: adminSettings.id, set: { staffRefundLimitCents: cents, updatedAt: Date.now() } })
-      .run()
+  await audit.changing(actor, 'settings.staff_refund_limit', 'settings', function* (tx, t) {
+    const { staffRefundLimitCents } = yield* policyReading(tx, t)
+    yield* run(
+      tx
+        .insert(t.adminSettings)
+        .values({ id: 1, staffRefundLimitCents: cents, updatedAt: Date.now() })
+        .onConflictDoUpdate({ target: t.adminSettings.id, set: { staffRefundLimitCents: cents, updatedAt: Date.now() } }),
+    )
     return { before: { staffRefundLimitCents }, after: { staffRefundLimitCents: cents }, result: undefined }
   })
 }
@@ -100,14 +106,16 @@ export function setRefundLimit(actor: audit.Actor, cents: number): void {
  * it up at their next request. Only an owner who has one may turn it on, so the switch never
  * locks its own author out of the settings.
  */
-export function setRequireTwoFactor(actor: adminAuth.Admin, required: boolean): void {
+export async function setRequireTwoFactor(actor: adminAuth.Admin, required: boolean): Promise<void> {
   if (required && !actor.hasTwoFactor) throw new InvalidInput('Set up two-factor sign-in for yourself first (Account), then require it of everyone.')
-  const { requireTwoFactor } = policy()
-  audit.change(actor, 'settings.require_two_factor', 'settings', (tx) => {
-    tx.insert(adminSettings)
-      .values({ id: 1, requireTwoFactor: required, updatedAt: Date.now() })
-      .onConflictDoUpdate({ target: adminSettings.id, set: { requireTwoFactor: required, updatedAt: Date.now() } })
-      .run()
+  await audit.changing(actor, 'settings.require_two_factor', 'settings', function* (tx, t) {
+    const { requireTwoFactor } = yield* policyReading(tx, t)
+    yield* run(
+      tx
+        .insert(t.adminSettings)
+        .values({ id: 1, requireTwoFactor: required, updatedAt: Date.now() })
+        .onConflictDoUpdate({ target: t.adminSettings.id, set: { requireTwoFactor: required, updatedAt: Date.now() } }),
+    )
     return { before: { requireTwoFactor }, after: { requireTwoFactor: required }, result: undefined }
   })
 }
@@ -169,14 +177,15 @@ export function invite(actor: audit.Actor, emailRaw: string, roleRaw: string, no
   })
 }
 
-export function revokeInvite(actor: audit.Actor, inviteId: number, now = Date.now()): void {
-  audit.change(actor, 'staff.invite_revoke', `invite:${inviteId}`, (tx) => {
-    const row = tx
-      .update(adminInvites)
-      .set({ revokedAt: now })
-      .where(and(eq(adminInvites.id, inviteId), isNull(adminInvites.acceptedAt), isNull(adminInvites.revokedAt)))
-      .returning({ email: adminInvites.email })
-      .get()
+export async function revokeInvite(actor: audit.Actor, inviteId: number, now = Date.now()): Promise<void> {
+  await audit.changing(actor, 'staff.invite_revoke', `invite:${inviteId}`, function* (tx, { adminInvites }) {
+    const row = yield* get(
+      tx
+        .update(adminInvites)
+        .set({ revokedAt: now })
+        .where(and(eq(adminInvites.id, inviteId), isNull(adminInvites.acceptedAt), isNull(adminInvites.revokedAt)))
+        .returning({ email: adminInvites.email }),
+    )
     if (!row) throw new InvalidInput('That invitation was already used or withdrawn.')
     return { before: { email: row.email, pending: true }, after: { pending: false }, result: undefined }
   })
@@ -243,23 +252,28 @@ export async function acceptInvite(token: string, password: string, now = Date.n
  * refused. The password is overwritten as well, so a release that predates removal (during a
  * deploy) refuses them too. The last owner cannot be removed, nor can anyone remove themselves.
  */
-export function remove(actor: adminAuth.Admin, userId: number, now = Date.now()): void {
+export async function remove(actor: adminAuth.Admin, userId: number, now = Date.now()): Promise<void> {
   if (userId === actor.id) throw new InvalidInput('You cannot remove yourself.')
-  audit.change(actor, 'staff.remove', `admin:${userId}`, (tx) => {
-    const row = tx
-      .update(adminUsers)
-      .set({ removedAt: now, passwordHash: REMOVED_PASSWORD })
-      .where(
-        and(
-          eq(adminUsers.id, userId),
-          isNull(adminUsers.removedAt),
-          sql`(${adminUsers.role} <> 'owner' OR (SELECT count(*) FROM admin_users WHERE role = 'owner' AND removed_at IS NULL) > 1)`,
-        ),
-      )
-      .returning({ email: adminUsers.email, role: adminUsers.role })
-      .get()
+  await audit.changing(actor, 'staff.remove', `admin:${userId}`, function* (tx, { adminUsers, adminSessions }) {
+    // Two owners removing each other at once must leave one: the count below reads committed
+    // rows, and on PostgreSQL two transactions would each see the other owner still there. One
+    // removal at a time makes the second one count the first.
+    yield* serialize('staff.owners')
+    const row = yield* get(
+      tx
+        .update(adminUsers)
+        .set({ removedAt: now, passwordHash: REMOVED_PASSWORD })
+        .where(
+          and(
+            eq(adminUsers.id, userId),
+            isNull(adminUsers.removedAt),
+            sql`(${adminUsers.role} <> 'owner' OR (SELECT count(*) FROM admin_users WHERE role = 'owner' AND removed_at IS NULL) > 1)`,
+          ),
+        )
+        .returning({ email: adminUsers.email, role: adminUsers.role }),
+    )
     if (!row) throw new InvalidInput('That person was already removed, or is the last owner.')
-    const ended = tx.delete(adminSessions).where(eq(adminSessions.userId, userId)).run().changes
+    const { changes: ended } = yield* run(tx.delete(adminSessions).where(eq(adminSessions.userId, userId)))
     return { before: { email: row.email, role: row.role }, after: { removed: true, sessionsEnded: ended }, result: undefined }
   })
 }

@@ -83,23 +83,25 @@ export function qrSvg(uri: string): Promise<string> {
  * Confirms enrolment with a code from the app: from now on sign-in asks for a code. Returns
  * the ten recovery codes, to be shown once; only their hashes are kept.
  */
-export function confirmEnrolment(admin: audit.Actor, codeRaw: string, now = Date.now()): string[] {
+export async function confirmEnrolment(admin: audit.Actor, codeRaw: string, now = Date.now()): Promise<string[]> {
   const code = codeRaw.replace(/\s/g, '')
   if (!/^\d{6}$/.test(code)) throw new InvalidInput('Enter the six-digit code your app shows.')
   const row = getDb().select({ secret: adminUsers.totpSecret, enabledAt: adminUsers.totpEnabledAt }).from(adminUsers).where(eq(adminUsers.id, admin.id)).get()
   if (!row?.secret || row.enabledAt) throw new InvalidInput('Start the set-up again: there is no code to confirm.')
-  const step = acceptedStep(row.secret, admin.email, code, now)
+  const secret = row.secret
+  const step = acceptedStep(secret, admin.email, code, now)
   if (step === null) throw new InvalidInput('That code is not right. Check the time on your phone and enter the code it shows now.')
   const codes = Array.from({ length: RECOVERY_CODE_COUNT }, recoveryCode)
-  audit.change(admin, 'admin.two_factor_enable', `admin:${admin.id}`, (tx) => {
-    const { changes } = tx
-      .update(adminUsers)
-      .set({ totpEnabledAt: now, totpLastStep: step })
-      .where(and(eq(adminUsers.id, admin.id), isNull(adminUsers.totpEnabledAt), eq(adminUsers.totpSecret, row.secret!)))
-      .run()
+  await audit.changing(admin, 'admin.two_factor_enable', `admin:${admin.id}`, function* (tx, t) {
+    const { changes } = yield* run(
+      tx
+        .update(t.adminUsers)
+        .set({ totpEnabledAt: now, totpLastStep: step })
+        .where(and(eq(t.adminUsers.id, admin.id), isNull(t.adminUsers.totpEnabledAt), eq(t.adminUsers.totpSecret, secret))),
+    )
     if (changes === 0) throw new InvalidInput('Two-factor sign-in is already on.')
-    tx.delete(adminRecoveryCodes).where(eq(adminRecoveryCodes.userId, admin.id)).run()
-    tx.insert(adminRecoveryCodes).values(codes.map((c) => ({ userId: admin.id, codeHash: sha256(normalizeRecovery(c)), createdAt: now }))).run()
+    yield* run(tx.delete(t.adminRecoveryCodes).where(eq(t.adminRecoveryCodes.userId, admin.id)))
+    yield* run(tx.insert(t.adminRecoveryCodes).values(codes.map((c) => ({ userId: admin.id, codeHash: sha256(normalizeRecovery(c)), createdAt: now }))))
     return { before: { twoFactor: false }, after: { twoFactor: true, recoveryCodes: RECOVERY_CODE_COUNT }, result: undefined }
   })
   return codes

@@ -367,7 +367,3 @@ export function* retrying(tx: Writer, t: Tables, id: number, now = Date.now()): 
   return row ?? null
 }
 
-/** retrying, inside a synchronous write() on SQLite: the admin's retry runs in audit.change. */
-export function retry(tx: Tx, id: number): { kind: string; lastError: string | null } | null {
-  return runNow(tx, (w, t) => retrying(w, t, id))
-}

@@ -40,12 +40,12 @@ describe('roles', () => {
   it('holds staff to the refund limit the owner sets, and the owner to none', async () => {
     const me = await owner()
     expect(staff.refundRefusal({ role: 'staff' }, 1, 'usd')).toBe('Only the owner can send refunds.')
-    staff.setRefundLimit(me, 5000)
+    await staff.setRefundLimit(me, 5000)
     expect(staff.policy().staffRefundLimitCents).toBe(5000)
     expect(staff.refundRefusal({ role: 'staff' }, 5000, 'usd')).toBeNull()
     expect(staff.refundRefusal({ role: 'staff' }, 5001, 'usd')).toBe('Refunds above $50.00 need the owner.')
     expect(staff.refundRefusal({ role: 'owner' }, 10_000_000, 'usd')).toBeNull()
-    expect(() => staff.setRefundLimit(me, -1)).toThrow(InvalidInput)
+    await expect(staff.setRefundLimit(me, -1)).rejects.toThrow(InvalidInput)
     const logged = sqlite().prepare(`SELECT admin_email AS email, before, after FROM audit_log WHERE action = 'settings.staff_refund_limit'`).get() as { email: string; before: string; after: string }
     expect(logged.email).toBe('owner@example.com')
     expect(JSON.parse(logged.before)).toEqual({ staffRefundLimitCents: 0 })
@@ -102,9 +102,9 @@ describe('invitations', () => {
     const second = staff.invite(me, 'twice@example.com', 'owner')
     expect(staff.findInvite(first.token)).toBeNull()
     expect(staff.findInvite(second.token)?.role).toBe('owner')
-    staff.revokeInvite(me, second.inviteId)
+    await staff.revokeInvite(me, second.inviteId)
     expect(staff.findInvite(second.token)).toBeNull()
-    expect(() => staff.revokeInvite(me, second.inviteId)).toThrow(InvalidInput)
+    await expect(staff.revokeInvite(me, second.inviteId)).rejects.toThrow(InvalidInput)
     // a withdrawn invitation's mail is not sent
     const job = inviteJob(second.inviteId)
     await handlers['mail.admin_invite']!(job.payload, { id: job.id, attempts: 1, signal: new AbortController().signal })
@@ -126,14 +126,14 @@ describe('removal', () => {
     const b = (await adminAuth.signIn('sam@example.com', PASSWORD, '10.0.0.2')).token
     expect(await adminAuth.sessionFor(a)).not.toBeNull()
 
-    expect(() => staff.remove(me, me.id)).toThrow(/yourself/)
-    staff.remove(me, sam.id)
+    await expect(staff.remove(me, me.id)).rejects.toThrow(/yourself/)
+    await staff.remove(me, sam.id)
     expect(await adminAuth.sessionFor(a)).toBeNull()
     expect(await adminAuth.sessionFor(b)).toBeNull()
     expect((sqlite().prepare('SELECT count(*) AS n FROM admin_sessions WHERE user_id = ?').get(sam.id) as { n: number }).n).toBe(0)
     await expect(adminAuth.signIn('sam@example.com', PASSWORD, '10.0.0.3')).rejects.toBeInstanceOf(InvalidInput)
     expect(staff.members().map((m) => m.email)).toEqual(['owner@example.com'])
-    expect(() => staff.remove(me, sam.id)).toThrow(InvalidInput)
+    await expect(staff.remove(me, sam.id)).rejects.toThrow(InvalidInput)
 
     // invited again, the same person comes back under the same id, with the new role
     const again = staff.invite(me, 'sam@example.com', 'owner')
@@ -142,10 +142,10 @@ describe('removal', () => {
 
     // an owner may remove another owner, but never the last one
     const samAdmin: adminAuth.Admin = { id: sam.id, email: sam.email, role: 'owner', sessionId: 'x', hasTwoFactor: false, mustEnrol: false }
-    staff.remove(samAdmin, me.id)
+    await staff.remove(samAdmin, me.id)
     sqlite().prepare('UPDATE admin_users SET removed_at = NULL WHERE id = ?').run(me.id)
     sqlite().prepare(`UPDATE admin_users SET role = 'staff' WHERE id = ?`).run(me.id)
-    expect(() => staff.remove(me, sam.id)).toThrow(/last owner/)
+    await expect(staff.remove(me, sam.id)).rejects.toThrow(/last owner/)
     const removed = sqlite().prepare(`SELECT admin_email AS email, subject, after FROM audit_log WHERE action = 'staff.remove' ORDER BY id LIMIT 1`).get() as { email: string; subject: string; after: string }
     expect(removed).toMatchObject({ email: 'owner@example.com', subject: `admin:${sam.id}` })
     expect(JSON.parse(removed.after)).toEqual({ removed: true, sessionsEnded: 2 })

@@ -30,7 +30,7 @@ async function enrolled(email = 'owner@example.com', now = Date.now()) {
   const admin = { ...row }
   twoFactor.beginEnrolment(admin)
   const pending = twoFactor.status(admin).pending!
-  const codes = twoFactor.confirmEnrolment(admin, codeAt(pending.secret, now), now)
+  const codes = await twoFactor.confirmEnrolment(admin, codeAt(pending.secret, now), now)
   return { admin, secret: pending.secret, codes }
 }
 
@@ -46,10 +46,10 @@ describe('enrolment', () => {
     // not yet in force: the password alone still opens a session
     expect((await adminAuth.signIn('owner@example.com', PASSWORD, '10.0.0.1')).secondFactor).toBe(false)
 
-    expect(() => twoFactor.confirmEnrolment(admin, '12345')).toThrow(/six-digit/)
+    await expect(twoFactor.confirmEnrolment(admin, '12345')).rejects.toThrow(/six-digit/)
     const wrong = codeAt(pending!.secret, Date.now() + 10 * 60_000)
-    expect(() => twoFactor.confirmEnrolment(admin, wrong)).toThrow(/not right/)
-    const codes = twoFactor.confirmEnrolment(admin, codeAt(pending!.secret, Date.now()))
+    await expect(twoFactor.confirmEnrolment(admin, wrong)).rejects.toThrow(/not right/)
+    const codes = await twoFactor.confirmEnrolment(admin, codeAt(pending!.secret, Date.now()))
     expect(codes).toHaveLength(10)
     expect(new Set(codes).size).toBe(10)
     for (const code of codes) expect(code).toMatch(/^[a-z2-9]{4}(-[a-z2-9]{4}){3}$/)
@@ -122,8 +122,8 @@ describe('the owner requires it; the server resets it', () => {
     const plain = await adminAuth.createAdmin('staffer@example.com', PASSWORD)
     const { admin: owner, secret } = await enrolled('boss@example.com')
     const ownerAdmin: adminAuth.Admin = { ...owner, role: 'owner', sessionId: 'x', hasTwoFactor: false, mustEnrol: false }
-    expect(() => staff.setRequireTwoFactor(ownerAdmin, true)).toThrow(/for yourself first/)
-    staff.setRequireTwoFactor({ ...ownerAdmin, hasTwoFactor: true }, true)
+    await expect(staff.setRequireTwoFactor(ownerAdmin, true)).rejects.toThrow(/for yourself first/)
+    await staff.setRequireTwoFactor({ ...ownerAdmin, hasTwoFactor: true }, true)
     expect(staff.policy().requireTwoFactor).toBe(true)
     const s = await adminAuth.signIn(plain.email, PASSWORD, '10.0.0.1')
     expect(await adminAuth.sessionFor(s.token)).toMatchObject({ hasTwoFactor: false, mustEnrol: true })

@@ -24,11 +24,9 @@ export async function replayEventAction(formData: FormData): Promise<void> {
     if (err instanceof InvalidInput) fail('/admin/events', err.message)
     fail('/admin/events', `Could not read ${eventId} from Stripe: ${err instanceof Error ? err.message : String(err)}`)
   }
-  audit.change(admin, 'webhook.replay', `event:${eventId}`, () => ({
-    before: before ? { processed: !!before.processedAt, error: before.error } : null,
-    after: result,
-    result: undefined,
-  }))
+  await audit.changing(admin, 'webhook.replay', `event:${eventId}`, function* () {
+    return { before: before ? { processed: !!before.processedAt, error: before.error } : null, after: result, result: undefined }
+  })
   if (result.outcome === 'failed') fail('/admin/events', `Replay of ${eventId} failed again: ${result.error ?? 'unknown error'}`)
   done('/admin/events', `Replayed ${eventId}: ${result.outcome === 'duplicate' ? 'it had already been applied, nothing changed' : result.outcome}.`)
 }
@@ -38,8 +36,8 @@ export async function retryJobAction(formData: FormData): Promise<void> {
   const parsed = z.coerce.number().int().positive().max(2 ** 53).safeParse(formData.get('jobId'))
   if (!parsed.success) fail('/admin/jobs', 'That job does not exist.')
   const id = parsed.data
-  const retried = audit.change(admin, 'job.retry', `job:${id}`, (tx) => {
-    const row = jobs.retry(tx, id)
+  const retried = await audit.changing(admin, 'job.retry', `job:${id}`, function* (tx, t) {
+    const row = yield* jobs.retrying(tx, t, id)
     return { before: row ? { status: 'failed', lastError: row.lastError } : null, after: row ? { status: 'queued' } : null, result: row }
   })
   if (!retried) fail('/admin/jobs', `Job ${id} is not a failed job (it may have been retried already).`)

@@ -41,7 +41,7 @@ export async function confirmTwoFactorAction(previous: FormState, formData: Form
   const code = formData.get('code')
   let codes: string[]
   try {
-    codes = twoFactor.confirmEnrolment(admin, typeof code === 'string' ? code.slice(0, 100) : '')
+    codes = await twoFactor.confirmEnrolment(admin, typeof code === 'string' ? code.slice(0, 100) : '')
   } catch (err) {
     if (err instanceof InvalidInput) return refused(previous, formData, { code: err.message })
     throw err

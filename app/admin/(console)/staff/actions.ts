@@ -33,7 +33,7 @@ export async function refundLimitAction(previous: FormState, formData: FormData)
   const limit = parseMoney(String(formData.get('limit') ?? '').slice(0, 1000), getEnv().currency, { what: 'The refund limit', allowZero: true })
   if (!limit.ok) return refused(previous, formData, { limit: `${limit.message} Enter 0 to let staff send no refunds.` })
   try {
-    staff.setRefundLimit(admin, limit.cents)
+    await staff.setRefundLimit(admin, limit.cents)
   } catch (err) {
     if (err instanceof InvalidInput) return refused(previous, formData, { limit: err.message })
     throw err
@@ -47,7 +47,7 @@ export async function removeMemberAction(formData: FormData): Promise<void> {
   const id = Id.safeParse(formData.get('userId'))
   if (!id.success) fail('/admin/staff', 'That person does not exist.')
   try {
-    staff.remove(admin, id.data)
+    await staff.remove(admin, id.data)
   } catch (err) {
     if (err instanceof InvalidInput) fail('/admin/staff', err.message)
     throw err
@@ -60,7 +60,7 @@ export async function revokeInviteAction(formData: FormData): Promise<void> {
   const id = Id.safeParse(formData.get('inviteId'))
   if (!id.success) fail('/admin/staff', 'That invitation does not exist.')
   try {
-    staff.revokeInvite(admin, id.data)
+    await staff.revokeInvite(admin, id.data)
   } catch (err) {
     if (err instanceof InvalidInput) fail('/admin/staff', err.message)
     throw err
@@ -72,7 +72,7 @@ export async function requireTwoFactorAction(formData: FormData): Promise<void> 
   const admin = await staff.requirePermission('settings')
   const required = formData.get('required') === 'on'
   try {
-    staff.setRequireTwoFactor(admin, required)
+    await staff.setRequireTwoFactor(admin, required)
   } catch (err) {
     if (err instanceof InvalidInput) fail('/admin/staff', err.message)
     throw err
