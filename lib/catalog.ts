@@ -1,10 +1,11 @@
 import 'server-only'
 import fs from 'node:fs'
 import path from 'node:path'
-import { asc, eq, inArray, sql, type SQL } from 'drizzle-orm'
+import { sql, type SQL } from 'drizzle-orm'
 import { unstable_cache } from 'next/cache'
 import { getDb, STORE_FILE } from '@/db'
-import { products, variants } from '@/db/schema'
+import * as catalogReads from '@/db/catalog-reads'
+import { preparedAll, read } from '@/db/tx'
 import { tags } from './cache'
 import { getEnv, isBuildPhase } from './env'
 import * as inventory from './inventory'
@@ -21,24 +22,16 @@ type ApiVariant = { id: number; sku: string; title: string; priceCents: number; 
 export type ApiProduct = { id: number; slug: string; title: string; variants: ApiVariant[] }
 
 /** The public catalog for GET /api/products: every active product, available = stock - active holds. */
-export function listForApi(): ApiProduct[] {
-  const db = getDb()
-  const rows = db.select({ id: products.id, slug: products.slug, title: products.title }).from(products).where(eq(products.status, 'active')).orderBy(asc(products.id)).all()
-  if (rows.length === 0) return []
-  const vs = db
-    .select({ id: variants.id, productId: variants.productId, sku: variants.sku, title: variants.title, priceCents: variants.priceCents, currency: variants.currency })
-    .from(variants)
-    .where(inArray(variants.productId, rows.map((r) => r.id)))
-    .orderBy(asc(variants.productId), asc(variants.position), asc(variants.id))
-    .all()
-  const stock = inventory.available(vs.map((v) => v.id))
-  const byProduct = new Map<number, ApiVariant[]>()
-  for (const v of vs) {
-    const list = byProduct.get(v.productId) ?? []
-    list.push({ id: v.id, sku: v.sku, title: v.title, priceCents: v.priceCents, currency: v.currency, available: stock.get(v.id) ?? 0 })
-    byProduct.set(v.productId, list)
-  }
-  return rows.map((r) => ({ ...r, variants: byProduct.get(r.id) ?? [] }))
+export function listForApi(now = Date.now()): Promise<ApiProduct[]> {
+  return read(function* () {
+    const products: ApiProduct[] = []
+    for (const row of yield* preparedAll(catalogReads.apiProducts, { now })) {
+      let product = products.at(-1)
+      if (product?.id !== row.productId) products.push((product = { id: row.productId, slug: row.slug, title: row.title, variants: [] }))
+      if (row.variant) product.variants.push(row.variant)
+    }
+    return products
+  })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -192,36 +185,6 @@ export function listProducts(query: ListingQuery = {}, now = Date.now()): Listin
   return { items: rows.map(toCard), total, page, perPage, pageCount }
 }
 
-type CardsStatement = { all(params: { ids: string; now: number }): CardRow[] }
-const cardsStatements = new WeakMap<object, CardsStatement>()
-
-/**
- * Cards for these active products, in the order given (search results use it). Prepared
- * once per connection, the ids passed as one JSON array: a statement built per call (its
- * text changes with every id list and clock reading) cost more than reading the rows.
- */
-export function cards(productIds: number[], now = Date.now()): ProductCard[] {
-  const ids = productIds.filter((id) => Number.isSafeInteger(id)).slice(0, 500)
-  if (ids.length === 0) return []
-  const client = getDb().$client
-  let statement = cardsStatements.get(client)
-  if (!statement) {
-    statement = client.prepare(`
-      WITH grouped AS (
-        SELECT v.product_id, min(v.price_cents) AS min_price, max(v.price_cents) AS max_price, min(v.currency) AS currency,
-          sum(${inventory.availableSqlText()}) AS available
-        FROM variants v WHERE v.product_id IN (SELECT value FROM json_each(@ids)) GROUP BY v.product_id
-      )
-      SELECT p.id, p.slug, p.title, p.created_at AS createdAt, p.is_featured AS isFeatured,
-        g.min_price AS minPriceCents, g.max_price AS maxPriceCents, g.currency,
-        ${firstImageText} AS imagePath, ${firstImageAltText} AS imageAlt, (g.available = 0) AS isSoldOut
-      FROM grouped g JOIN products p ON p.id = g.product_id AND p.status = 'active'`) as unknown as CardsStatement
-    cardsStatements.set(client, statement)
-  }
-  const byId = new Map(statement.all({ ids: JSON.stringify(ids), now: Math.trunc(now) }).map((r) => [r.id, toCard(r)]))
-  return ids.flatMap((id) => byId.get(id) ?? [])
-}
-
 /** What the listing can be filtered by: collections and every option value on sale. */
 export function facets(): Facets {
   const db = getDb()
@@ -293,26 +256,20 @@ export function productAvailability(productId: number, now = Date.now()): Record
   return Object.fromEntries(statement.all({ productId, now }).map((r) => [r.id, r.available]))
 }
 
-export function listCollections(): CollectionSummary[] {
-  return getDb().all<CollectionSummary>(sql`
-    SELECT c.id, c.slug, c.title, c.description, c.is_featured AS isFeatured, c.updated_at AS updatedAt,
-      (SELECT count(*) FROM product_collections pc JOIN products p ON p.id = pc.product_id AND p.status = 'active' WHERE pc.collection_id = c.id) AS productCount,
-      (SELECT i.path FROM product_collections pc JOIN products p ON p.id = pc.product_id AND p.status = 'active'
-         JOIN product_images i ON i.product_id = p.id WHERE pc.collection_id = c.id ORDER BY pc.position, i.position LIMIT 1) AS imagePath,
-      c.title AS imageAlt
-    FROM collections c ORDER BY c.position, c.id`)
-    .map((c) => ({ ...c, isFeatured: Boolean(c.isFeatured) }))
+/** Every collection in the shop's order, with its count of active products and a picture. */
+export function listCollections(): Promise<CollectionSummary[]> {
+  return read(() => preparedAll(catalogReads.collections, undefined))
 }
 
-export function getCollection(slug: string): CollectionSummary | null {
+export async function getCollection(slug: string): Promise<CollectionSummary | null> {
   if (!isSlug(slug)) return null
-  return listCollections().find((c) => c.slug === slug) ?? null
+  return (await listCollections()).find((c) => c.slug === slug) ?? null
 }
 
 export type HomeView = { featuredCollections: CollectionSummary[]; featured: ProductCard[]; newest: ProductCard[] }
 
-export function home(now = Date.now()): HomeView {
-  const collections = listCollections().filter((c) => c.productCount > 0)
+export async function home(now = Date.now()): Promise<HomeView> {
+  const collections = (await listCollections()).filter((c) => c.productCount > 0)
   const chosen = collections.filter((c) => c.isFeatured)
   // Each collection's tile shows a different picture: its first product not already shown.
   const used = new Set<string>()
@@ -489,17 +446,17 @@ function databaseKey(): string {
   return g.tillCatalogKey
 }
 
-function cachedRead<T>(name: string, args: (string | number)[], entryTags: string[], revalidate: number, read: () => T): Promise<T> {
+function cachedRead<T>(name: string, args: (string | number)[], entryTags: string[], revalidate: number, load: () => T | Promise<T>): Promise<T> {
   // Never at build time: `next build` runs without a database (and must stay that way).
   if (isBuildPhase()) throw new Error(`catalog.${name}: the catalog cannot be read during next build`)
-  return unstable_cache(async () => read(), ['catalog', name, databaseKey(), ...args.map(String)], { tags: entryTags, revalidate })()
+  return unstable_cache(async () => load(), ['catalog', name, databaseKey(), ...args.map(String)], { tags: entryTags, revalidate })()
 }
 
 export const cached = {
   product: (slug: string) => cachedRead(`product`, [slug], [tags.catalog, tags.product(slug)], CATALOG_REVALIDATE_SECONDS, () => getProduct(slug)),
   collection: (slug: string) =>
-    cachedRead('collection', [slug], [tags.catalog, tags.stock, tags.collection(slug)], STOCK_REVALIDATE_SECONDS, () => {
-      const collection = getCollection(slug)
+    cachedRead('collection', [slug], [tags.catalog, tags.stock, tags.collection(slug)], STOCK_REVALIDATE_SECONDS, async () => {
+      const collection = await getCollection(slug)
       return collection ? { collection, listing: listProducts({ collection: slug, perPage: MAX_PER_PAGE }) } : null
     }),
   productAvailability: (productId: number) =>
