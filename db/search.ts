@@ -1,11 +1,12 @@
-import { available, CARD_COLUMNS, searchRow, type SearchParams, type SearchRow } from './catalog-reads'
+import type Database from 'better-sqlite3'
+import { available, CARD_COLUMNS, cardOf, type SearchParams, type SearchRow } from './catalog-reads'
 import { postgresSearch } from './pg/search'
 import { COLUMN_WEIGHTS as WEIGHTS, MARK_CLOSE, MARK_OPEN, SNIPPET_WORDS } from './search-terms'
 import { preparedAll, type Statement, type Steps } from './tx'
 
 export type { SearchParams, SearchRow }
 
-// One page of search results, on either engine, as one prepared statement (db/tx.ts): FTS5 on
+// One page of search results, on either engine, as one prepared step (db/tx.ts): FTS5 on
 // SQLite here, PostgreSQL's tsvector in db/pg/search.ts. Both are asked the same words
 // (db/search-terms.ts's termsOf) with the same rules: every word by prefix (or any of them),
 // best first, ties by product id, only active products (FTS5's index holds only those, its
@@ -19,45 +20,54 @@ export function toFtsQuery(terms: string[], join: 'AND' | 'OR' = 'AND'): string 
   return terms.map((t) => `"${t}"*`).join(join === 'AND' ? ' ' : ' OR ')
 }
 
-// - `page` holds rowids and ranks only: SQLite computes a row's result columns before it
-//   sorts, so asking for highlight() and snippet() there would build them for every match
-//   ("ha" matches most of a big catalog) to keep 48. MATERIALIZED keeps it computed once.
-// - highlight() and snippet() need the MATCH cursor, so the page's rows are found again by
-//   scanning the matches; the unary + keeps the rowid list out of FTS5's own lookup, which
+// SQLite's page takes four small statements, each prepared once per connection: the same
+// statements in one, with the page as a CTE, cost two to three times as much (FTS5 inside a
+// CTE; measured with bench/catalog-reads.ts).
+// - `rank` finds rowids only: SQLite computes a row's result columns before it sorts, so
+//   asking for highlight() and snippet() there would build them for every match ("ha"
+//   matches most of a big catalog) to keep 48.
+// - `count` runs only for a full page: a page that is not full holds every match.
+// - highlight() and snippet() need the MATCH cursor, so `marked` finds the page's rows again
+//   by scanning the matches; the unary + keeps the rowid list out of FTS5's own lookup, which
 //   would run the whole MATCH again for each rowid.
-// - A page that is not full holds every match, so the count runs only for a full page (CASE
-//   evaluates its branches lazily).
-const SQLITE_TEXT = `
-  WITH page AS MATERIALIZED (
-    SELECT rowid AS id, bm25(product_search, ${WEIGHTS.title}, ${WEIGHTS.description}, ${WEIGHTS.skus}, ${WEIGHTS.options}, ${WEIGHTS.collections}) AS score
-    FROM product_search WHERE product_search MATCH @match ORDER BY score, rowid LIMIT @limit
-  ), marked AS MATERIALIZED (
-    SELECT rowid AS id,
-      highlight(product_search, 0, '${MARK_OPEN}', '${MARK_CLOSE}') AS "titleMarked",
-      snippet(product_search, 1, '${MARK_OPEN}', '${MARK_CLOSE}', '…', ${SNIPPET_WORDS}) AS "snippetMarked"
-    FROM product_search WHERE product_search MATCH @match AND +rowid IN (SELECT id FROM page)
-  ), grouped AS (
+const RANK = `SELECT rowid AS id FROM product_search WHERE product_search MATCH ?
+  ORDER BY bm25(product_search, ${WEIGHTS.title}, ${WEIGHTS.description}, ${WEIGHTS.skus}, ${WEIGHTS.options}, ${WEIGHTS.collections}), rowid LIMIT ?`
+const COUNT = `SELECT count(*) FROM product_search WHERE product_search MATCH ?`
+const MARKED = `SELECT rowid AS id,
+    highlight(product_search, 0, '${MARK_OPEN}', '${MARK_CLOSE}') AS "titleMarked",
+    snippet(product_search, 1, '${MARK_OPEN}', '${MARK_CLOSE}', '…', ${SNIPPET_WORDS}) AS "snippetMarked"
+  FROM product_search WHERE product_search MATCH ? AND +rowid IN (SELECT value FROM json_each(?))`
+const CARDS = `
+  WITH grouped AS (
     SELECT v.product_id, min(v.price_cents) AS min_price, max(v.price_cents) AS max_price, min(v.currency) AS currency,
       sum(${available.sqlite('@now')}) AS available
-    FROM variants v WHERE v.product_id IN (SELECT id FROM page) GROUP BY v.product_id
+    FROM variants v WHERE v.product_id IN (SELECT value FROM json_each(@ids)) GROUP BY v.product_id
   )
-  SELECT page.id AS "matchId",
-    CASE WHEN (SELECT count(*) FROM page) < @limit THEN (SELECT count(*) FROM page)
-      ELSE (SELECT count(*) FROM product_search WHERE product_search MATCH @match) END AS total,
-    p.id IS NOT NULL AS "hasCard", ${CARD_COLUMNS}, m."titleMarked", m."snippetMarked"
-  FROM page
-    LEFT JOIN marked m ON m.id = page.id
-    LEFT JOIN grouped g ON g.product_id = page.id
-    LEFT JOIN products p ON p.id = g.product_id AND p.status = 'active'
-  ORDER BY page.score, page.id`
+  SELECT ${CARD_COLUMNS}
+  FROM grouped g JOIN products p ON p.id = g.product_id AND p.status = 'active'`
+
+type Marked = { id: number; titleMarked: string; snippetMarked: string }
+
+function sqlitePage(prepare: (text: string) => Database.Statement, { terms, join, limit, now }: SearchParams): SearchRow[] {
+  const match = toFtsQuery(terms, join)
+  if (!match) return []
+  // pluck: the one column as values, no row objects (these texts are prepared for this use alone)
+  const ids = prepare(RANK).pluck().all(match, limit) as number[]
+  if (ids.length === 0) return []
+  const total = ids.length < limit ? ids.length : (prepare(COUNT).pluck().get(match) as number)
+  const list = JSON.stringify(ids)
+  const marked = new Map((prepare(MARKED).all(match, list) as Marked[]).map((r) => [r.id, r]))
+  const cards = new Map((prepare(CARDS).all({ ids: list, now: Math.trunc(now) }) as Record<string, unknown>[]).map((r) => [r.id as number, r]))
+  return ids.map((id) => {
+    const card = cards.get(id)
+    const m = marked.get(id)
+    return { id, total, card: card ? cardOf(card) : null, titleMarked: m?.titleMarked ?? '', snippetMarked: m?.snippetMarked ?? '' }
+  })
+}
 
 export const searchPage: Statement<SearchParams, SearchRow> = {
   name: 'search.page',
-  sqlite: {
-    text: SQLITE_TEXT,
-    values: ({ terms, join, limit, now }) => ({ match: toFtsQuery(terms, join), limit, now: Math.trunc(now) }),
-    row: (raw) => searchRow(raw, raw.titleMarked as string, raw.snippetMarked as string),
-  },
+  sqlite: { run: sqlitePage },
   postgres: postgresSearch,
 }
 

@@ -63,4 +63,35 @@ describe.each(ENGINES)('prepared steps on %s', (name) => {
     })
     expect(caught).toMatch(/no_such_table/)
   })
+
+  it("takes SQLite's side as several statements, each prepared once per connection", async () => {
+    await transaction(() => sqlRun(sql`INSERT INTO health_checks (id, checked_at, pid) VALUES ('a', 1, 10), ('b', 2, 21), ('c', 3, 30)`))
+    const prepared = new Set<unknown>()
+    const twoSteps: Statement<{ min: number }, Check> = {
+      name: 'test.checksInTwoSteps',
+      sqlite: {
+        run: (prepare, { min }) => {
+          const ids = prepare('SELECT id FROM health_checks WHERE pid > ? ORDER BY id').pluck().all(min) as string[]
+          const byId = prepare('SELECT id, pid, (pid % 2 = 0) AS "isEven" FROM health_checks WHERE id IN (SELECT value FROM json_each(?))')
+          prepared.add(byId)
+          const rows = new Map((byId.all(JSON.stringify(ids)) as Record<string, unknown>[]).map((r) => [r.id, check(r)]))
+          return ids.map((id) => rows.get(id)!)
+        },
+      },
+      postgres: abovePid.postgres,
+    }
+    const rows = await read(function* () {
+      const first = yield* preparedAll(twoSteps, { min: 15 })
+      const again = yield* preparedGet(twoSteps, { min: 25 })
+      return { first, again }
+    })
+    expect(rows).toEqual({
+      first: [
+        { id: 'b', pid: 21, isEven: false },
+        { id: 'c', pid: 30, isEven: true },
+      ],
+      again: { id: 'c', pid: 30, isEven: true },
+    })
+    expect(prepared.size).toBe(name === 'sqlite' ? 1 : 0)
+  })
 })
