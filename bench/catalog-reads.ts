@@ -113,6 +113,29 @@ function oldListCollections(): catalog.CollectionSummary[] {
     .map((c) => ({ ...c, isFeatured: Boolean(c.isFeatured) }))
 }
 
+function oldGetProduct(slug: string): catalog.ProductDetail | null {
+  const db = getDb()
+  const product = db.get<Omit<catalog.ProductDetail, 'images' | 'variants' | 'options' | 'collections'>>(sql`
+    SELECT id, slug, title, description, created_at AS createdAt, updated_at AS updatedAt
+    FROM products WHERE slug = ${slug} AND status = 'active'`)
+  if (!product) return null
+  const images = db.all<catalog.ProductImage>(sql`
+    SELECT id, path, coalesce(nullif(alt, ''), ${product.title}) AS alt, width, height
+    FROM product_images WHERE product_id = ${product.id} ORDER BY position, id`)
+  const variantRows = db.all<Omit<catalog.ProductVariant, 'options'> & { options: string }>(sql`
+    SELECT id, sku, title, price_cents AS priceCents, currency, options, image_id AS imageId
+    FROM variants WHERE product_id = ${product.id} ORDER BY position, id`)
+  const collections = db.all<{ slug: string; title: string }>(sql`
+    SELECT c.slug, c.title FROM product_collections pc JOIN collections c ON c.id = pc.collection_id
+    WHERE pc.product_id = ${product.id} ORDER BY c.position, c.id`)
+  // the options as the page reads them (lib/catalog's optionsOf, unchanged by the conversion, is not exported)
+  return { ...product, images, variants: variantRows.map((v) => ({ ...v, options: catalog.parseOptions(v.options) })), options: [], collections }
+}
+
+function oldAvailabilityStatement() {
+  return getDb().$client.prepare(`SELECT v.id, ${inventory.availableSqlText()} AS available FROM variants v WHERE v.product_id = @productId`)
+}
+
 // ---- timing
 
 type Figures = { name: string; beforeUs: number; afterUs: number; beforeCpuUs: number; afterCpuUs: number }
@@ -170,10 +193,20 @@ async function main() {
     }
     if (!isDeepStrictEqual(oldListForApi(), await catalog.listForApi())) throw new Error('/api/products differs')
     if (!isDeepStrictEqual(oldListCollections(), await catalog.listCollections())) throw new Error('collections differ')
+    const slugs = (await catalog.listForApi()).map((p) => p.slug)
+    for (const slug of slugs) {
+      const [before, after] = [oldGetProduct(slug), await catalog.getProduct(slug)]
+      if (!isDeepStrictEqual(before, after && { ...after, options: [] })) throw new Error(`product ${slug} differs`)
+    }
+    const availability = oldAvailabilityStatement()
+    const productIds = (await catalog.listForApi()).map((p) => p.id)
+    const oldAvailability = (productId: number) => Object.fromEntries((availability.all({ productId, now: Date.now() }) as { id: number; available: number }[]).map((r) => [r.id, r.available]))
     const figures = [
       await compare('search (14 queries in turn)', n, (i) => oldSearch(statements, QUERIES[i % QUERIES.length]!), (i) => search.search(QUERIES[i % QUERIES.length]!)),
       await compare('/api/products', n, () => oldListForApi(), () => catalog.listForApi()),
       await compare('collections', n, () => oldListCollections(), () => catalog.listCollections()),
+      await compare(`product page: getProduct (${slugs.length} slugs in turn)`, n, (i) => oldGetProduct(slugs[i % slugs.length]!), (i) => catalog.getProduct(slugs[i % slugs.length]!)),
+      await compare('product page: productAvailability', n, (i) => oldAvailability(productIds[i % productIds.length]!), (i) => catalog.productAvailability(productIds[i % productIds.length]!)),
     ]
     console.log(`${n} calls of each path, ${ROUNDS} alternating rounds, demo catalog; µs per call (load average ${os.loadavg()[0]!.toFixed(1)})`)
     console.table(

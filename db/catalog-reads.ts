@@ -150,3 +150,70 @@ export function searchRow(raw: Record<string, unknown>, titleMarked: string, sni
   return { id: Number(raw.matchId), total: Number(raw.total), card: Number(raw.hasCard) === 1 ? cardOf(raw) : null, titleMarked, snippetMarked }
 }
 
+
+/** What each variant of a product can sell at `now`: the one live read of a product page. */
+export const productAvailability: Statement<{ productId: number; now: number }, { id: number; available: number }> = {
+  name: 'catalog.productAvailability',
+  sqlite: {
+    text: `SELECT v.id, ${available.sqlite('@now')} AS available FROM variants v WHERE v.product_id = @productId`,
+    values: ({ productId, now }) => ({ productId, now: Math.trunc(now) }),
+    row: (raw) => ({ id: Number(raw.id), available: Number(raw.available) }),
+  },
+  postgres: {
+    text: `SELECT v.id, ${available.postgres('$2')} AS available FROM variants v WHERE v.product_id = $1`,
+    values: ({ productId, now }) => [productId, Math.trunc(now)],
+    row: (raw) => ({ id: Number(raw.id), available: Number(raw.available) }),
+  },
+}
+
+/** The same text on both engines, PostgreSQL's placeholders numbered, SQLite's as `?` in the same order. */
+function both<P, R>(name: string, postgresText: string, values: (params: P) => unknown[], row: (raw: Record<string, unknown>) => R): Statement<P, R> {
+  return { name, sqlite: { text: postgresText.replace(/\$\d+/g, '?'), values, row }, postgres: { text: postgresText, values, row } }
+}
+
+export type ProductRow = { id: number; slug: string; title: string; description: string; createdAt: number; updatedAt: number }
+
+/** An active product by its slug. */
+export const productBySlug = both<{ slug: string }, ProductRow>(
+  'catalog.productBySlug',
+  `SELECT id, slug, title, description, created_at AS "createdAt", updated_at AS "updatedAt" FROM products WHERE slug = $1 AND status = 'active'`,
+  ({ slug }) => [slug],
+  (raw) => ({ id: Number(raw.id), slug: raw.slug as string, title: raw.title as string, description: raw.description as string, createdAt: Number(raw.createdAt), updatedAt: Number(raw.updatedAt) }),
+)
+
+export type ImageRow = { id: number; path: string; alt: string; width: number; height: number }
+
+/** A product's pictures in order, each with its text or the product's title. */
+export const productImages = both<{ productId: number; title: string }, ImageRow>(
+  'catalog.productImages',
+  `SELECT id, path, coalesce(nullif(alt, ''), $1) AS alt, width, height FROM product_images WHERE product_id = $2 ORDER BY position, id`,
+  ({ productId, title }) => [title, productId],
+  (raw) => ({ id: Number(raw.id), path: raw.path as string, alt: raw.alt as string, width: Number(raw.width), height: Number(raw.height) }),
+)
+
+/** A variant as the product page reads it; `options` as JSON text (SQLite's text, PostgreSQL's json written back). */
+export type VariantRow = { id: number; sku: string; title: string; priceCents: number; currency: string; options: string; imageId: number | null }
+
+/** A product's variants in order. */
+export const productVariants = both<{ productId: number }, VariantRow>(
+  'catalog.productVariants',
+  `SELECT id, sku, title, price_cents AS "priceCents", currency, options, image_id AS "imageId" FROM variants WHERE product_id = $1 ORDER BY position, id`,
+  ({ productId }) => [productId],
+  (raw) => ({
+    id: Number(raw.id),
+    sku: raw.sku as string,
+    title: raw.title as string,
+    priceCents: Number(raw.priceCents),
+    currency: raw.currency as string,
+    options: typeof raw.options === 'string' ? raw.options : JSON.stringify(raw.options ?? {}),
+    imageId: raw.imageId === null ? null : Number(raw.imageId),
+  }),
+)
+
+/** The collections a product is in, in the shop's order. */
+export const productCollections = both<{ productId: number }, { slug: string; title: string }>(
+  'catalog.productCollections',
+  `SELECT c.slug, c.title FROM product_collections pc JOIN collections c ON c.id = pc.collection_id WHERE pc.product_id = $1 ORDER BY c.position, c.id`,
+  ({ productId }) => [productId],
+  (raw) => ({ slug: raw.slug as string, title: raw.title as string }),
+)

@@ -5,7 +5,7 @@ import { sql, type SQL } from 'drizzle-orm'
 import { unstable_cache } from 'next/cache'
 import { getDb, STORE_FILE } from '@/db'
 import * as catalogReads from '@/db/catalog-reads'
-import { preparedAll, read } from '@/db/tx'
+import { preparedAll, preparedGet, read } from '@/db/tx'
 import { tags } from './cache'
 import { getEnv, isBuildPhase } from './env'
 import * as inventory from './inventory'
@@ -206,24 +206,18 @@ export function facets(): Facets {
   return { collections, options }
 }
 
-export function getProduct(slug: string): ProductDetail | null {
-  if (!isSlug(slug)) return null
-  const db = getDb()
-  const product = db.get<Omit<ProductDetail, 'images' | 'variants' | 'options' | 'collections'>>(sql`
-    SELECT id, slug, title, description, created_at AS createdAt, updated_at AS updatedAt
-    FROM products WHERE slug = ${slug} AND status = 'active'`)
-  if (!product) return null
-  const images = db.all<ProductImage>(sql`
-    SELECT id, path, coalesce(nullif(alt, ''), ${product.title}) AS alt, width, height
-    FROM product_images WHERE product_id = ${product.id} ORDER BY position, id`)
-  const variantRows = db.all<Omit<ProductVariant, 'options'> & { options: string }>(sql`
-    SELECT id, sku, title, price_cents AS priceCents, currency, options, image_id AS imageId
-    FROM variants WHERE product_id = ${product.id} ORDER BY position, id`)
-  const collections = db.all<{ slug: string; title: string }>(sql`
-    SELECT c.slug, c.title FROM product_collections pc JOIN collections c ON c.id = pc.collection_id
-    WHERE pc.product_id = ${product.id} ORDER BY c.position, c.id`)
-  const productVariants = variantRows.map((v) => ({ ...v, options: parseOptions(v.options) }))
-  return { ...product, images, variants: productVariants, options: optionsOf(productVariants), collections }
+/** An active product with its pictures, variants, options and collections, or null. */
+export function getProduct(slug: string): Promise<ProductDetail | null> {
+  if (!isSlug(slug)) return Promise.resolve(null)
+  return read(function* () {
+    const product = yield* preparedGet(catalogReads.productBySlug, { slug })
+    if (!product) return null
+    const images = yield* preparedAll(catalogReads.productImages, { productId: product.id, title: product.title })
+    const variantRows = yield* preparedAll(catalogReads.productVariants, { productId: product.id })
+    const collections = yield* preparedAll(catalogReads.productCollections, { productId: product.id })
+    const productVariants = variantRows.map((v) => ({ ...v, options: parseOptions(v.options) }))
+    return { ...product, images, variants: productVariants, options: optionsOf(productVariants), collections }
+  })
 }
 
 /** How an item is named to shoppers, in the cart, at checkout and in orders: "Product — Variant". */
@@ -236,24 +230,15 @@ export function availability(variantIds: number[], now = Date.now()): Record<num
   return Object.fromEntries(inventory.available(variantIds, now))
 }
 
-type AvailabilityStatement = { all(params: { productId: number; now: number }): { id: number; available: number }[] }
-const availabilityStatements = new WeakMap<object, AvailabilityStatement>()
-
 /**
- * Units that can be sold now for every variant of a product: the one live read on a
- * product page, so it is prepared once per connection (building a drizzle query costs
- * more than SQLite's own work here).
+ * Units that can be sold now for every variant of a product: the one live read on a product
+ * page, so it is a prepared statement (building a drizzle query costs more than SQLite's own
+ * work here).
  */
-export function productAvailability(productId: number, now = Date.now()): Record<number, number> {
-  const client = getDb().$client
-  let statement = availabilityStatements.get(client)
-  if (!statement) {
-    statement = client.prepare(`
-      SELECT v.id, ${inventory.availableSqlText()} AS available
-      FROM variants v WHERE v.product_id = @productId`) as unknown as AvailabilityStatement
-    availabilityStatements.set(client, statement)
-  }
-  return Object.fromEntries(statement.all({ productId, now }).map((r) => [r.id, r.available]))
+export function productAvailability(productId: number, now = Date.now()): Promise<Record<number, number>> {
+  return read(function* () {
+    return Object.fromEntries((yield* preparedAll(catalogReads.productAvailability, { productId, now })).map((r) => [r.id, r.available]))
+  })
 }
 
 /** Every collection in the shop's order, with its count of active products and a picture. */

@@ -90,6 +90,25 @@ describe.each(ENGINES)('the shop catalog reads on %s', (name) => {
     expect((await on(name, () => catalog.home(now))).featuredCollections.map((c) => c.slug)).toEqual((await on('sqlite', () => catalog.home(now))).featuredCollections.map((c) => c.slug))
   })
 
+  it('product page: every product the same by slug (pictures, variants, options, collections), and the same availability', async () => {
+    const slugs = (await on('sqlite', () => catalog.listForApi(now))).map((p) => p.slug)
+    for (const slug of slugs) {
+      const product = await on(name, () => catalog.getProduct(slug))
+      expect(product, slug).toEqual(await on('sqlite', () => catalog.getProduct(slug)))
+      expect(await on(name, () => catalog.productAvailability(product!.id, now)), slug).toEqual(await on('sqlite', () => catalog.productAvailability(product!.id, now)))
+    }
+    const mug = (await on(name, () => catalog.getProduct('creme-cafe-mug')))!
+    expect(mug.variants.map((v) => v.options)).toEqual([{ Colour: 'Écru' }, { Colour: 'Noir' }])
+    expect(mug.options).toEqual([{ name: 'Colour', values: ['Écru', 'Noir'] }])
+    expect(await on(name, () => catalog.productAvailability(mug.id, now))).toEqual({ [mug.variants[0]!.id]: 5, [heldVariantId]: 1 })
+    const jacket = (await on(name, () => catalog.getProduct('harbor-rain-jacket')))!
+    expect(jacket.images.length).toBeGreaterThan(0)
+    expect(jacket.collections.length).toBeGreaterThan(0)
+    // drafts and unknown slugs are not shown
+    expect(await on(name, () => catalog.getProduct('alpine-down-parka'))).toBeNull()
+    expect(await on(name, () => catalog.getProduct('no-such-product'))).toBeNull()
+  })
+
   it('search: the same product ids, in the same order, and the same cards for a fixed list of queries', async () => {
     let found = 0
     for (const q of QUERIES) {
@@ -135,6 +154,8 @@ describe('the engine in use answers', () => {
         expect((await on(engine, () => catalog.listForApi(now))).some((p) => p.slug === 'pg-only-lantern'), engine).toBe(isThere)
         expect((await on(engine, () => catalog.listCollections())).find((c) => c.slug === 'pg-only')?.productCount, engine).toBe(isThere ? 1 : undefined)
         expect((await on(engine, () => search.search('quokka', { now }))).hits.map((h) => h.title), engine).toEqual(isThere ? ['Quokka Lantern'] : [])
+        expect((await on(engine, () => catalog.getProduct('pg-only-lantern')))?.variants.map((v) => v.sku), engine).toEqual(isThere ? ['PG-ONLY'] : undefined)
+        expect(Object.values(await on(engine, () => catalog.productAvailability(productId, now))), engine).toEqual(isThere ? [4] : [])
       }
     } finally {
       await pool.query(`DELETE FROM products WHERE id = $1`, [productId])
