@@ -217,3 +217,23 @@ export const productCollections = both<{ productId: number }, { slug: string; ti
   ({ productId }) => [productId],
   (raw) => ({ slug: raw.slug as string, title: raw.title as string }),
 )
+
+const slugAndUpdated = (raw: Record<string, unknown>) => ({ slug: raw.slug as string, updatedAt: Number(raw.updatedAt) })
+
+/** The sitemap's active products, by id. */
+export const sitemapProducts = both<void, { slug: string; updatedAt: number }>(
+  'catalog.sitemapProducts',
+  `SELECT slug, updated_at AS "updatedAt" FROM products WHERE status = 'active' ORDER BY id`,
+  () => [],
+  slugAndUpdated,
+)
+
+/** The sitemap's collections that show at least one active product, in the shop's order. */
+export const sitemapCollections = both<void, { slug: string; updatedAt: number }>(
+  'catalog.sitemapCollections',
+  `SELECT c.slug, c.updated_at AS "updatedAt" FROM collections c
+   WHERE EXISTS (SELECT 1 FROM product_collections pc JOIN products p ON p.id = pc.product_id AND p.status = 'active' WHERE pc.collection_id = c.id)
+   ORDER BY c.position, c.id`,
+  () => [],
+  slugAndUpdated,
+)

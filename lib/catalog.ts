@@ -277,15 +277,10 @@ export async function home(now = Date.now()): Promise<HomeView> {
 
 export type SitemapEntries = { products: { slug: string; updatedAt: number }[]; collections: { slug: string; updatedAt: number }[] }
 
-export function sitemapEntries(): SitemapEntries {
-  const db = getDb()
-  return {
-    products: db.all<{ slug: string; updatedAt: number }>(sql`SELECT slug, updated_at AS updatedAt FROM products WHERE status = 'active' ORDER BY id`),
-    collections: db.all<{ slug: string; updatedAt: number }>(sql`
-      SELECT c.slug, c.updated_at AS updatedAt FROM collections c
-      WHERE EXISTS (SELECT 1 FROM product_collections pc JOIN products p ON p.id = pc.product_id AND p.status = 'active' WHERE pc.collection_id = c.id)
-      ORDER BY c.position, c.id`),
-  }
+export function sitemapEntries(): Promise<SitemapEntries> {
+  return read(function* () {
+    return { products: yield* preparedAll(catalogReads.sitemapProducts, undefined), collections: yield* preparedAll(catalogReads.sitemapCollections, undefined) }
+  })
 }
 
 // ---------------------------------------------------------------------------------------

@@ -79,7 +79,7 @@ describe.each(ENGINES)('the shop catalog reads on %s', (name) => {
     expect(mug.variants[0]).toEqual({ id: expect.any(Number), sku: 'CCM-ÉCRU', title: 'Default', priceCents: expect.any(Number), currency: 'usd', available: 5 })
   })
 
-  it('collections: the same list, counts and pictures, and the same home page', async () => {
+  it('collections: the same list, counts and pictures, and the same home page and sitemap', async () => {
     const collections = await on(name, () => catalog.listCollections())
     expect(collections).toEqual(await on('sqlite', () => catalog.listCollections()))
     expect(collections.filter((c) => c.productCount > 0).length).toBeGreaterThanOrEqual(3)
@@ -87,6 +87,10 @@ describe.each(ENGINES)('the shop catalog reads on %s', (name) => {
     const first = collections.find((c) => c.productCount > 0)!
     expect(await on(name, () => catalog.getCollection(first.slug))).toEqual(first)
     expect(await on(name, () => catalog.getCollection('no-such-collection'))).toBeNull()
+    const sitemap = await on(name, () => catalog.sitemapEntries())
+    expect(sitemap).toEqual(await on('sqlite', () => catalog.sitemapEntries()))
+    expect(sitemap.products.length).toBeGreaterThanOrEqual(24)
+    expect(sitemap.collections.map((c) => c.slug)).toEqual(collections.filter((c) => c.productCount > 0).map((c) => c.slug))
     expect((await on(name, () => catalog.home(now))).featuredCollections.map((c) => c.slug)).toEqual((await on('sqlite', () => catalog.home(now))).featuredCollections.map((c) => c.slug))
   })
 
@@ -153,6 +157,7 @@ describe('the engine in use answers', () => {
       ] as const) {
         expect((await on(engine, () => catalog.listForApi(now))).some((p) => p.slug === 'pg-only-lantern'), engine).toBe(isThere)
         expect((await on(engine, () => catalog.listCollections())).find((c) => c.slug === 'pg-only')?.productCount, engine).toBe(isThere ? 1 : undefined)
+        expect((await on(engine, () => catalog.sitemapEntries())).collections.some((c) => c.slug === 'pg-only'), engine).toBe(isThere)
         expect((await on(engine, () => search.search('quokka', { now }))).hits.map((h) => h.title), engine).toEqual(isThere ? ['Quokka Lantern'] : [])
         expect((await on(engine, () => catalog.getProduct('pg-only-lantern')))?.variants.map((v) => v.sku), engine).toEqual(isThere ? ['PG-ONLY'] : undefined)
         expect(Object.values(await on(engine, () => catalog.productAvailability(productId, now))), engine).toEqual(isThere ? [4] : [])

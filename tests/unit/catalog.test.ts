@@ -247,6 +247,6 @@ describe('catalog facets, collections, home and sitemap', () => {
     const home = await catalog.home()
     expect(home.featuredCollections.map((c) => c.slug)).toEqual(['c1'])
     expect(home.featured.map((p) => p.title)).toEqual(['A'])
-    expect(catalog.sitemapEntries()).toMatchObject({ products: [{ slug: 'a' }], collections: [{ slug: 'c1' }] })
+    expect(await catalog.sitemapEntries()).toMatchObject({ products: [{ slug: 'a' }], collections: [{ slug: 'c1' }] })
   })
 })
