@@ -13,8 +13,11 @@ import { optionParam } from './variant-picker'
 
 // The catalog: what shoppers may see. Only active products are public.
 //
-// Reads are plain synchronous queries (tested on real databases). Pages use the `cached`
-// versions at the bottom, which keep results in Next's data cache under the tags of
+// The shop's reads (the API's list, collections, sitemap, product page; search is
+// lib/search.ts) run on db/tx.ts's runner as prepared steps, their SQL for both engines in
+// db/catalog-reads.ts, and return promises (docs/decisions/047-generator-transactions.md). The
+// listing and facets are still synchronous SQLite queries. Pages use the `cached` versions at
+// the bottom, which keep results in Next's data cache under the tags of
 // lib/cache.ts until a stock or catalog change expires them
 // (docs/decisions/002-catalog-caching.md).
 
