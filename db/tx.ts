@@ -1,3 +1,4 @@
+import type Database from 'better-sqlite3'
 import type { SQL } from 'drizzle-orm'
 import { afterCommit as afterSqliteCommit, getDb, write, type Db, type Tx } from './index'
 import * as schema from './schema'
@@ -37,6 +38,7 @@ export type Step =
   | { readonly kind: 'serialize'; readonly key: string }
   | { readonly kind: 'afterCommit'; readonly key: string; readonly callback: () => void }
   | { readonly kind: 'sql'; readonly mode: 'get' | 'all' | 'run'; readonly text: SqlText }
+  | { readonly kind: 'prepared'; readonly mode: 'get' | 'all'; readonly statement: Statement<never, unknown>; readonly params: unknown }
 
 /**
  * SQL text for a raw query: one `sql` fragment both engines accept as written, or each engine's
@@ -91,6 +93,44 @@ export function* sqlGet<R = Record<string, unknown>>(text: SqlText): Steps<R | u
 /** Raw SQL that changes rows; `changes` is how many it touched. */
 export function* sqlRun(text: SqlText): Steps<{ changes: number }> {
   return (yield { kind: 'sql', mode: 'run', text }) as { changes: number }
+}
+
+/**
+ * One engine's side of a prepared statement: its SQL text with that engine's placeholders
+ * (SQLite: `@name`, bound from an object; PostgreSQL: `$1`, bound from an array), the values
+ * for a call's parameters, and each row turned into the shape the domain reads (PostgreSQL
+ * returns bigint as text and booleans as booleans, SQLite numbers and 0/1).
+ */
+export type EngineStatement<P, R> = {
+  readonly text: string
+  readonly values: (params: P) => Record<string, unknown> | unknown[]
+  readonly row: (raw: Record<string, unknown>, params: P) => R
+}
+
+/**
+ * A read on a hot path (decision 001): prepared once per connection, then only bound and run.
+ * On SQLite a better-sqlite3 statement kept per connection; on PostgreSQL a named prepared
+ * statement, which node-postgres parses once per pooled client. `name` is unique in the
+ * store: PostgreSQL refuses one name for two texts on a connection.
+ */
+export type Statement<P, R> = { readonly name: string; readonly sqlite: EngineStatement<P, R> | SqliteStatements<P, R>; readonly postgres: EngineStatement<P, R> }
+
+/**
+ * SQLite's side as several statements, where one would cost more: each read is a call into the
+ * library, so a few small statements can beat one that joins their results (FTS5 inside a
+ * CTE measured two to three times its own cost; decision 047). `prepare` gives the statement
+ * for a text, prepared once per connection.
+ */
+export type SqliteStatements<P, R> = { readonly run: (prepare: (text: string) => Database.Statement, params: P) => R[] }
+
+/** The rows of a prepared statement, each in the statement's own shape. */
+export function* preparedAll<P, R>(statement: Statement<P, R>, params: P): Steps<R[]> {
+  return (yield { kind: 'prepared', mode: 'all', statement: statement as unknown as Statement<never, unknown>, params }) as R[]
+}
+
+/** The first row of a prepared statement, or undefined. */
+export function* preparedGet<P, R>(statement: Statement<P, R>, params: P): Steps<R | undefined> {
+  return (yield { kind: 'prepared', mode: 'get', statement: statement as unknown as Statement<never, unknown>, params }) as R | undefined
 }
 
 /** The text of `text` for an engine; null when that engine has nothing to run. */
@@ -223,5 +263,33 @@ function sqliteStep(step: Step): unknown {
       if (step.mode === 'run') return { changes: db.run(text).changes }
       return step.mode === 'get' ? db.get(text) : db.all(text)
     }
+    case 'prepared': {
+      const client = getDb().$client
+      if ('run' in step.statement.sqlite) {
+        const rows = (step.statement.sqlite as SqliteStatements<unknown, unknown>).run((text) => sqliteStatement(client, text), step.params)
+        return step.mode === 'get' ? rows[0] : rows
+      }
+      const side = step.statement.sqlite as EngineStatement<unknown, unknown>
+      const statement = sqliteStatement(client, side.text)
+      const values = side.values(step.params)
+      const bind = Array.isArray(values) ? values : [values]
+      if (step.mode === 'get') {
+        const raw = statement.get(...bind) as Record<string, unknown> | undefined
+        return raw === undefined ? undefined : side.row(raw, step.params)
+      }
+      return (statement.all(...bind) as Record<string, unknown>[]).map((raw) => side.row(raw, step.params))
+    }
   }
+}
+
+// Statements prepared by the prepared steps, per connection (tests and a restore open others)
+// and per text: preparing is most of the cost of a small read (decision 001).
+const sqliteStatements = new WeakMap<Database.Database, Map<string, Database.Statement>>()
+
+function sqliteStatement(client: Database.Database, text: string): Database.Statement {
+  let byText = sqliteStatements.get(client)
+  if (!byText) sqliteStatements.set(client, (byText = new Map()))
+  let statement = byText.get(text)
+  if (!statement) byText.set(text, (statement = client.prepare(text)))
+  return statement
 }

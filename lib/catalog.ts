@@ -1,10 +1,11 @@
 import 'server-only'
 import fs from 'node:fs'
 import path from 'node:path'
-import { asc, eq, inArray, sql, type SQL } from 'drizzle-orm'
+import { sql, type SQL } from 'drizzle-orm'
 import { unstable_cache } from 'next/cache'
 import { getDb, STORE_FILE } from '@/db'
-import { products, variants } from '@/db/schema'
+import * as catalogReads from '@/db/catalog-reads'
+import { preparedAll, preparedGet, read } from '@/db/tx'
 import { tags } from './cache'
 import { getEnv, isBuildPhase } from './env'
 import * as inventory from './inventory'
@@ -12,8 +13,11 @@ import { optionParam } from './variant-picker'
 
 // The catalog: what shoppers may see. Only active products are public.
 //
-// Reads are plain synchronous queries (tested on real databases). Pages use the `cached`
-// versions at the bottom, which keep results in Next's data cache under the tags of
+// The shop's reads (the API's list, collections, sitemap, product page; search is
+// lib/search.ts) run on db/tx.ts's runner as prepared steps, their SQL for both engines in
+// db/catalog-reads.ts, and return promises (docs/decisions/047-generator-transactions.md). The
+// listing and facets are still synchronous SQLite queries. Pages use the `cached` versions at
+// the bottom, which keep results in Next's data cache under the tags of
 // lib/cache.ts until a stock or catalog change expires them
 // (docs/decisions/002-catalog-caching.md).
 
@@ -21,24 +25,16 @@ type ApiVariant = { id: number; sku: string; title: string; priceCents: number; 
 export type ApiProduct = { id: number; slug: string; title: string; variants: ApiVariant[] }
 
 /** The public catalog for GET /api/products: every active product, available = stock - active holds. */
-export function listForApi(): ApiProduct[] {
-  const db = getDb()
-  const rows = db.select({ id: products.id, slug: products.slug, title: products.title }).from(products).where(eq(products.status, 'active')).orderBy(asc(products.id)).all()
-  if (rows.length === 0) return []
-  const vs = db
-    .select({ id: variants.id, productId: variants.productId, sku: variants.sku, title: variants.title, priceCents: variants.priceCents, currency: variants.currency })
-    .from(variants)
-    .where(inArray(variants.productId, rows.map((r) => r.id)))
-    .orderBy(asc(variants.productId), asc(variants.position), asc(variants.id))
-    .all()
-  const stock = inventory.available(vs.map((v) => v.id))
-  const byProduct = new Map<number, ApiVariant[]>()
-  for (const v of vs) {
-    const list = byProduct.get(v.productId) ?? []
-    list.push({ id: v.id, sku: v.sku, title: v.title, priceCents: v.priceCents, currency: v.currency, available: stock.get(v.id) ?? 0 })
-    byProduct.set(v.productId, list)
-  }
-  return rows.map((r) => ({ ...r, variants: byProduct.get(r.id) ?? [] }))
+export function listForApi(now = Date.now()): Promise<ApiProduct[]> {
+  return read(function* () {
+    const products: ApiProduct[] = []
+    for (const row of yield* preparedAll(catalogReads.apiProducts, { now })) {
+      let product = products.at(-1)
+      if (product?.id !== row.productId) products.push((product = { id: row.productId, slug: row.slug, title: row.title, variants: [] }))
+      if (row.variant) product.variants.push(row.variant)
+    }
+    return products
+  })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -192,36 +188,6 @@ export function listProducts(query: ListingQuery = {}, now = Date.now()): Listin
   return { items: rows.map(toCard), total, page, perPage, pageCount }
 }
 
-type CardsStatement = { all(params: { ids: string; now: number }): CardRow[] }
-const cardsStatements = new WeakMap<object, CardsStatement>()
-
-/**
- * Cards for these active products, in the order given (search results use it). Prepared
- * once per connection, the ids passed as one JSON array: a statement built per call (its
- * text changes with every id list and clock reading) cost more than reading the rows.
- */
-export function cards(productIds: number[], now = Date.now()): ProductCard[] {
-  const ids = productIds.filter((id) => Number.isSafeInteger(id)).slice(0, 500)
-  if (ids.length === 0) return []
-  const client = getDb().$client
-  let statement = cardsStatements.get(client)
-  if (!statement) {
-    statement = client.prepare(`
-      WITH grouped AS (
-        SELECT v.product_id, min(v.price_cents) AS min_price, max(v.price_cents) AS max_price, min(v.currency) AS currency,
-          sum(${inventory.availableSqlText()}) AS available
-        FROM variants v WHERE v.product_id IN (SELECT value FROM json_each(@ids)) GROUP BY v.product_id
-      )
-      SELECT p.id, p.slug, p.title, p.created_at AS createdAt, p.is_featured AS isFeatured,
-        g.min_price AS minPriceCents, g.max_price AS maxPriceCents, g.currency,
-        ${firstImageText} AS imagePath, ${firstImageAltText} AS imageAlt, (g.available = 0) AS isSoldOut
-      FROM grouped g JOIN products p ON p.id = g.product_id AND p.status = 'active'`) as unknown as CardsStatement
-    cardsStatements.set(client, statement)
-  }
-  const byId = new Map(statement.all({ ids: JSON.stringify(ids), now: Math.trunc(now) }).map((r) => [r.id, toCard(r)]))
-  return ids.flatMap((id) => byId.get(id) ?? [])
-}
-
 /** What the listing can be filtered by: collections and every option value on sale. */
 export function facets(): Facets {
   const db = getDb()
@@ -243,24 +209,18 @@ export function facets(): Facets {
   return { collections, options }
 }
 
-export function getProduct(slug: string): ProductDetail | null {
-  if (!isSlug(slug)) return null
-  const db = getDb()
-  const product = db.get<Omit<ProductDetail, 'images' | 'variants' | 'options' | 'collections'>>(sql`
-    SELECT id, slug, title, description, created_at AS createdAt, updated_at AS updatedAt
-    FROM products WHERE slug = ${slug} AND status = 'active'`)
-  if (!product) return null
-  const images = db.all<ProductImage>(sql`
-    SELECT id, path, coalesce(nullif(alt, ''), ${product.title}) AS alt, width, height
-    FROM product_images WHERE product_id = ${product.id} ORDER BY position, id`)
-  const variantRows = db.all<Omit<ProductVariant, 'options'> & { options: string }>(sql`
-    SELECT id, sku, title, price_cents AS priceCents, currency, options, image_id AS imageId
-    FROM variants WHERE product_id = ${product.id} ORDER BY position, id`)
-  const collections = db.all<{ slug: string; title: string }>(sql`
-    SELECT c.slug, c.title FROM product_collections pc JOIN collections c ON c.id = pc.collection_id
-    WHERE pc.product_id = ${product.id} ORDER BY c.position, c.id`)
-  const productVariants = variantRows.map((v) => ({ ...v, options: parseOptions(v.options) }))
-  return { ...product, images, variants: productVariants, options: optionsOf(productVariants), collections }
+/** An active product with its pictures, variants, options and collections, or null. */
+export function getProduct(slug: string): Promise<ProductDetail | null> {
+  if (!isSlug(slug)) return Promise.resolve(null)
+  return read(function* () {
+    const product = yield* preparedGet(catalogReads.productBySlug, { slug })
+    if (!product) return null
+    const images = yield* preparedAll(catalogReads.productImages, { productId: product.id, title: product.title })
+    const variantRows = yield* preparedAll(catalogReads.productVariants, { productId: product.id })
+    const collections = yield* preparedAll(catalogReads.productCollections, { productId: product.id })
+    const productVariants = variantRows.map((v) => ({ ...v, options: parseOptions(v.options) }))
+    return { ...product, images, variants: productVariants, options: optionsOf(productVariants), collections }
+  })
 }
 
 /** How an item is named to shoppers, in the cart, at checkout and in orders: "Product — Variant". */
@@ -273,46 +233,31 @@ export function availability(variantIds: number[], now = Date.now()): Record<num
   return Object.fromEntries(inventory.available(variantIds, now))
 }
 
-type AvailabilityStatement = { all(params: { productId: number; now: number }): { id: number; available: number }[] }
-const availabilityStatements = new WeakMap<object, AvailabilityStatement>()
-
 /**
- * Units that can be sold now for every variant of a product: the one live read on a
- * product page, so it is prepared once per connection (building a drizzle query costs
- * more than SQLite's own work here).
+ * Units that can be sold now for every variant of a product: the one live read on a product
+ * page, so it is a prepared statement (building a drizzle query costs more than SQLite's own
+ * work here).
  */
-export function productAvailability(productId: number, now = Date.now()): Record<number, number> {
-  const client = getDb().$client
-  let statement = availabilityStatements.get(client)
-  if (!statement) {
-    statement = client.prepare(`
-      SELECT v.id, ${inventory.availableSqlText()} AS available
-      FROM variants v WHERE v.product_id = @productId`) as unknown as AvailabilityStatement
-    availabilityStatements.set(client, statement)
-  }
-  return Object.fromEntries(statement.all({ productId, now }).map((r) => [r.id, r.available]))
+export function productAvailability(productId: number, now = Date.now()): Promise<Record<number, number>> {
+  return read(function* () {
+    return Object.fromEntries((yield* preparedAll(catalogReads.productAvailability, { productId, now })).map((r) => [r.id, r.available]))
+  })
 }
 
-export function listCollections(): CollectionSummary[] {
-  return getDb().all<CollectionSummary>(sql`
-    SELECT c.id, c.slug, c.title, c.description, c.is_featured AS isFeatured, c.updated_at AS updatedAt,
-      (SELECT count(*) FROM product_collections pc JOIN products p ON p.id = pc.product_id AND p.status = 'active' WHERE pc.collection_id = c.id) AS productCount,
-      (SELECT i.path FROM product_collections pc JOIN products p ON p.id = pc.product_id AND p.status = 'active'
-         JOIN product_images i ON i.product_id = p.id WHERE pc.collection_id = c.id ORDER BY pc.position, i.position LIMIT 1) AS imagePath,
-      c.title AS imageAlt
-    FROM collections c ORDER BY c.position, c.id`)
-    .map((c) => ({ ...c, isFeatured: Boolean(c.isFeatured) }))
+/** Every collection in the shop's order, with its count of active products and a picture. */
+export function listCollections(): Promise<CollectionSummary[]> {
+  return read(() => preparedAll(catalogReads.collections, undefined))
 }
 
-export function getCollection(slug: string): CollectionSummary | null {
+export async function getCollection(slug: string): Promise<CollectionSummary | null> {
   if (!isSlug(slug)) return null
-  return listCollections().find((c) => c.slug === slug) ?? null
+  return (await listCollections()).find((c) => c.slug === slug) ?? null
 }
 
 export type HomeView = { featuredCollections: CollectionSummary[]; featured: ProductCard[]; newest: ProductCard[] }
 
-export function home(now = Date.now()): HomeView {
-  const collections = listCollections().filter((c) => c.productCount > 0)
+export async function home(now = Date.now()): Promise<HomeView> {
+  const collections = (await listCollections()).filter((c) => c.productCount > 0)
   const chosen = collections.filter((c) => c.isFeatured)
   // Each collection's tile shows a different picture: its first product not already shown.
   const used = new Set<string>()
@@ -335,15 +280,10 @@ export function home(now = Date.now()): HomeView {
 
 export type SitemapEntries = { products: { slug: string; updatedAt: number }[]; collections: { slug: string; updatedAt: number }[] }
 
-export function sitemapEntries(): SitemapEntries {
-  const db = getDb()
-  return {
-    products: db.all<{ slug: string; updatedAt: number }>(sql`SELECT slug, updated_at AS updatedAt FROM products WHERE status = 'active' ORDER BY id`),
-    collections: db.all<{ slug: string; updatedAt: number }>(sql`
-      SELECT c.slug, c.updated_at AS updatedAt FROM collections c
-      WHERE EXISTS (SELECT 1 FROM product_collections pc JOIN products p ON p.id = pc.product_id AND p.status = 'active' WHERE pc.collection_id = c.id)
-      ORDER BY c.position, c.id`),
-  }
+export function sitemapEntries(): Promise<SitemapEntries> {
+  return read(function* () {
+    return { products: yield* preparedAll(catalogReads.sitemapProducts, undefined), collections: yield* preparedAll(catalogReads.sitemapCollections, undefined) }
+  })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -489,17 +429,17 @@ function databaseKey(): string {
   return g.tillCatalogKey
 }
 
-function cachedRead<T>(name: string, args: (string | number)[], entryTags: string[], revalidate: number, read: () => T): Promise<T> {
+function cachedRead<T>(name: string, args: (string | number)[], entryTags: string[], revalidate: number, load: () => T | Promise<T>): Promise<T> {
   // Never at build time: `next build` runs without a database (and must stay that way).
   if (isBuildPhase()) throw new Error(`catalog.${name}: the catalog cannot be read during next build`)
-  return unstable_cache(async () => read(), ['catalog', name, databaseKey(), ...args.map(String)], { tags: entryTags, revalidate })()
+  return unstable_cache(async () => load(), ['catalog', name, databaseKey(), ...args.map(String)], { tags: entryTags, revalidate })()
 }
 
 export const cached = {
   product: (slug: string) => cachedRead(`product`, [slug], [tags.catalog, tags.product(slug)], CATALOG_REVALIDATE_SECONDS, () => getProduct(slug)),
   collection: (slug: string) =>
-    cachedRead('collection', [slug], [tags.catalog, tags.stock, tags.collection(slug)], STOCK_REVALIDATE_SECONDS, () => {
-      const collection = getCollection(slug)
+    cachedRead('collection', [slug], [tags.catalog, tags.stock, tags.collection(slug)], STOCK_REVALIDATE_SECONDS, async () => {
+      const collection = await getCollection(slug)
       return collection ? { collection, listing: listProducts({ collection: slug, perPage: MAX_PER_PAGE }) } : null
     }),
   productAvailability: (productId: number) =>

@@ -1,7 +1,6 @@
 import { performance } from 'node:perf_hooks'
 import pg from 'pg'
 import { moveToPostgres } from '@/db/pg/move'
-import { search as pgSearch } from '@/db/pg/search'
 import { postgresEngine } from '@/db/pg/steps'
 // named so: React's hooks lint reads any use… call as a hook
 import { usePostgres as runBodiesOn } from '@/db/tx'
@@ -16,8 +15,8 @@ import { percentiles, QUERIES, searchStore } from './search-bench'
 // fresh PostgreSQL on this machine by db/pg/move.ts (the code behind npm run
 // db:move-to-postgres), and then the same calls are timed on each engine in this process,
 // alternating, so both see the same machine:
-// - search: SQLite's FTS5 (lib/search) and PostgreSQL's full text (db/pg/search.ts) for the
-//   same queries;
+// - search: lib/search on each engine (SQLite's FTS5, PostgreSQL's full text in
+//   db/pg/search.ts) for the same queries;
 // - a write transaction through db/tx.ts: an order note and its audit row (lib/orders/notes),
 //   one at a time, and on PostgreSQL also from 8 connections at once, as several requests or
 //   app servers would write.
@@ -51,19 +50,24 @@ export async function engineBench(size: number, rounds: number, writes: number, 
     progress(`engines: moving ${store.count} products into PostgreSQL…`)
     const moved = await moveToPostgres(store.db.$client, pool)
     const postgres = postgresEngine(pool)
+    const on = (engine: 'sqlite' | 'postgres') => runBodiesOn(engine === 'postgres' ? postgres : undefined)
     const actor = { id: adminId, email: 'bench@example.com' }
 
     progress('engines: search…')
     const onSqlite: number[] = []
     const onPostgres: number[] = []
     for (const q of QUERIES) {
-      search.search(q)
-      await pgSearch(pool, q)
+      on('sqlite')
+      await search.search(q)
+      on('postgres')
+      await search.search(q)
     }
     for (let r = 0; r < rounds; r++) {
       for (const q of QUERIES) {
+        on('sqlite')
         onSqlite.push(await time(() => search.search(q)))
-        onPostgres.push(await time(() => pgSearch(pool, q)))
+        on('postgres')
+        onPostgres.push(await time(() => search.search(q)))
       }
     }
 
@@ -71,12 +75,12 @@ export async function engineBench(size: number, rounds: number, writes: number, 
     let sqliteMs = 0
     let postgresMs = 0
     for (let i = 0; i < writes; i++) {
-      runBodiesOn(undefined)
+      on('sqlite')
       sqliteMs += await time(() => notes.add(actor, orderId, `note ${i}`))
-      runBodiesOn(postgres)
+      on('postgres')
       postgresMs += await time(() => notes.add(actor, orderId, `note ${i}`))
     }
-    runBodiesOn(postgres)
+    on('postgres')
     const start = performance.now()
     let next = 0
     await Promise.all(

@@ -1,5 +1,6 @@
-import type pg from 'pg'
-import { COLUMN_WEIGHTS, MARK_CLOSE, MARK_OPEN, markedParts, SNIPPET_WORDS, termsOf, type TextPart } from '../search-terms'
+import { available, CARD_COLUMNS, searchRow, type SearchParams, type SearchRow } from '../catalog-reads'
+import { COLUMN_WEIGHTS, MARK_CLOSE, MARK_OPEN, SNIPPET_WORDS } from '../search-terms'
+import type { EngineStatement } from '../tx'
 
 // Search on PostgreSQL: the counterpart of lib/search.ts's FTS5 search, over the tsvector
 // index `product_search` that db/pg/migrations/0001_add_search_triggers.sql keeps in step
@@ -26,33 +27,11 @@ import { COLUMN_WEIGHTS, MARK_CLOSE, MARK_OPEN, markedParts, SNIPPET_WORDS, term
  */
 const WEIGHTS = `{${[COLUMN_WEIGHTS.description, COLUMN_WEIGHTS.options, COLUMN_WEIGHTS.collections, COLUMN_WEIGHTS.title].map((w) => w / COLUMN_WEIGHTS.title).join(', ')}}`
 
-/** lib/catalog.ts's ProductCard with its marked title and snippet: lib/search.ts's hit. */
-type SearchHit = {
-  id: number
-  slug: string
-  title: string
-  minPriceCents: number
-  maxPriceCents: number
-  currency: string
-  imagePath: string | null
-  imageAlt: string
-  isSoldOut: boolean
-  isFeatured: boolean
-  createdAt: number
-  titleParts: TextPart[]
-  snippetParts: TextPart[]
-}
-
-/** lib/search.ts's SearchResult. */
-export type PgSearchResult = { terms: string[]; hits: SearchHit[]; total: number; isLoose: boolean }
-
-type Queries = Pick<pg.Pool, 'query'>
-
 /** A term as a quoted prefix lexeme for to_tsquery, cut as the index was first (see the top of the file). */
 const LEXEME_SQL = `'''' || replace(replace(product_search_words(term), '\\', '\\\\'), '''', '''''') || ''':*'`
 
 // One statement per page: the matches ranked and counted (count(*) OVER () runs before LIMIT),
-// then, for the page's rows only, the card as lib/catalog.ts's cards() builds it (active
+// then, for the page's rows only, the card as db/catalog-reads.ts's columns build it (active
 // products with variants; sold out when no variant has a unit that is not held). The tsquery
 // is a scalar subquery, a parameter the planner can take to the GIN index; a row joined in
 // could only filter each document. (At 10,000 products it still reads the table for prefix
@@ -66,78 +45,25 @@ const SEARCH_SQL = `
     ORDER BY rank DESC, s.product_id LIMIT $3
   ), grouped AS (
     SELECT v.product_id, min(v.price_cents) AS min_price, max(v.price_cents) AS max_price, min(v.currency) AS currency,
-      sum(greatest(v.stock - coalesce((SELECT sum(h.quantity) FROM stock_holds h
-        WHERE h.variant_id = v.id AND h.status = 'active' AND h.expires_at > $4), 0), 0)) AS available
+      sum(${available.postgres('$4')}) AS available
     FROM page JOIN variants v ON v.product_id = page.id GROUP BY v.product_id
   )
-  SELECT page.id, page.total, p.id IS NOT NULL AS "hasCard", p.slug, p.title, p.description, p.created_at AS "createdAt",
-    p.is_featured AS "isFeatured", g.min_price AS "minPriceCents", g.max_price AS "maxPriceCents", g.currency,
-    (SELECT i.path FROM product_images i WHERE i.product_id = p.id ORDER BY i.position, i.id LIMIT 1) AS "imagePath",
-    coalesce(nullif((SELECT i.alt FROM product_images i WHERE i.product_id = p.id ORDER BY i.position, i.id LIMIT 1), ''), p.title) AS "imageAlt",
-    g.available = 0 AS "isSoldOut"
+  SELECT page.id AS "matchId", page.total, p.id IS NOT NULL AS "hasCard", ${CARD_COLUMNS}, p.description
   FROM page
     LEFT JOIN grouped g ON g.product_id = page.id
     LEFT JOIN products p ON p.id = g.product_id AND p.status = 'active'
   ORDER BY page.rank DESC, page.id`
 
-type Row = {
-  id: string
-  total: string
-  hasCard: boolean
-  slug: string
-  title: string
-  description: string
-  createdAt: string
-  isFeatured: number
-  minPriceCents: string
-  maxPriceCents: string
-  currency: string
-  imagePath: string | null
-  imageAlt: string
-  isSoldOut: boolean
-}
-
-async function run(db: Queries, terms: string[], join: '&' | '|', limit: number, now: number): Promise<{ rows: Row[]; total: number }> {
-  const { rows } = await db.query<Row>(SEARCH_SQL, [terms, ` ${join} `, limit, Math.trunc(now)])
-  return { rows, total: rows.length === 0 ? 0 : Number(rows[0]!.total) }
-}
-
 /**
- * Products matching every word (by prefix: "jack" finds "Jacket"), best first by ts_rank_cd
- * with FTS5's column weights, then by id; when nothing has every word, those with any of them
- * (isLoose). The same answer as lib/search.ts's search() on SQLite.
+ * PostgreSQL's side of db/search.ts's statement: products matching every word (by prefix:
+ * "jack" finds "Jacket"), or any of them, best first by ts_rank_cd with FTS5's column weights,
+ * then by id; the title and a snippet of the description marked here (below).
  */
-export async function search(db: Queries, raw: unknown, options: { limit?: number; now?: number } = {}): Promise<PgSearchResult> {
-  const terms = termsOf(raw)
-  const limit = Math.min(Math.max(options.limit ?? 48, 1), 100)
-  const now = options.now ?? Date.now()
-  if (terms.length === 0) return { terms, hits: [], total: 0, isLoose: false }
-  let isLoose = false
-  let found = await run(db, terms, '&', limit, now)
-  if (found.total === 0 && terms.length > 1) {
-    found = await run(db, terms, '|', limit, now)
-    isLoose = found.total > 0
-  }
-  const hits: SearchHit[] = []
-  for (const r of found.rows) {
-    if (!r.hasCard) continue
-    hits.push({
-      id: Number(r.id),
-      slug: r.slug,
-      title: r.title,
-      minPriceCents: Number(r.minPriceCents),
-      maxPriceCents: Number(r.maxPriceCents),
-      currency: r.currency,
-      imagePath: r.imagePath,
-      imageAlt: r.imageAlt,
-      isSoldOut: r.isSoldOut,
-      isFeatured: r.isFeatured === 1,
-      createdAt: Number(r.createdAt),
-      titleParts: markedParts(marked(r.title, terms)),
-      snippetParts: markedParts(snippet(r.description, terms)),
-    })
-  }
-  return { terms, hits, total: found.total, isLoose }
+export const postgresSearch: EngineStatement<SearchParams, SearchRow> = {
+  text: SEARCH_SQL,
+  values: ({ terms, join, limit, now }) => [terms, join === 'AND' ? ' & ' : ' | ', limit, Math.trunc(now)],
+  row: (raw, { terms }) =>
+    Number(raw.hasCard) === 1 ? searchRow(raw, marked(raw.title as string, terms), snippet(raw.description as string, terms)) : searchRow(raw, '', ''),
 }
 
 // Highlighting. ts_headline cannot mark what the index matched: it reads the text through the

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm'
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres'
 import type pg from 'pg'
 import { runCommitted } from '../index'
-import { checkSteps, nothingRun, sqlFor, type Engine, type ReadBody, type Reader, type Step, type Steps, type Tables, type WriteBody, type Writer } from '../tx'
+import { checkSteps, nothingRun, sqlFor, type Engine, type EngineStatement, type ReadBody, type Reader, type Step, type Steps, type Tables, type WriteBody, type Writer } from '../tx'
 import { isNotPrimaryError } from './primary'
 import * as pgSchema from './schema'
 import { transaction, type Connects, type TransactionOptions } from './transaction'
@@ -76,7 +76,7 @@ async function drive<T>(steps: Steps<T>, execute: (step: Step) => Promise<unknow
 }
 
 /** `callbacks` is null outside a transaction (a read). */
-async function execute(step: Step, db: NodePgDatabase, callbacks: Map<string, () => void> | null): Promise<unknown> {
+async function execute(step: Step, db: NodePgDatabase & { $client: pg.ClientBase }, callbacks: Map<string, () => void> | null): Promise<unknown> {
   switch (step.kind) {
     case 'get':
       return (await (step.query as PromiseLike<unknown[]>))[0]
@@ -100,6 +100,14 @@ async function execute(step: Step, db: NodePgDatabase, callbacks: Map<string, ()
       const result = await db.execute(text)
       if (step.mode === 'run') return { changes: result.rowCount ?? 0 }
       return step.mode === 'get' ? result.rows[0] : result.rows
+    }
+    case 'prepared': {
+      const side = step.statement.postgres as EngineStatement<unknown, unknown>
+      const values = side.values(step.params)
+      // named: node-postgres parses it once per client and then only binds and executes
+      const { rows } = await db.$client.query<Record<string, unknown>>({ name: step.statement.name, text: side.text, values: Array.isArray(values) ? values : Object.values(values) })
+      if (step.mode === 'get') return rows[0] === undefined ? undefined : side.row(rows[0], step.params)
+      return rows.map((raw) => side.row(raw, step.params))
     }
   }
 }

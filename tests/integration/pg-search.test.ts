@@ -1,15 +1,16 @@
 import pg from 'pg'
-import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDatabase } from '@/db'
 import { moveToPostgres } from '@/db/pg/move'
-import * as pgSearch from '@/db/pg/search'
+import { postgresEngine } from '@/db/pg/steps'
+import { usePostgres } from '@/db/tx'
 import { seedDemo } from '@/demo/seed'
 import * as search from '@/lib/search'
 import { freshStore, type TestDb } from '../support/db'
 import { createProduct, createVariant } from '../support/factories'
 import { startPostgres, type Postgres } from '../support/postgres'
 
-// Search on PostgreSQL (db/pg/search.ts) against FTS5's (lib/search.ts) on the same store: the
+// lib/search.ts on PostgreSQL (db/pg/search.ts) against FTS5's (db/search.ts) on the same store: the
 // demo catalog seeded into SQLite, moved into a real PostgreSQL with db/pg/move.ts, then every
 // query below asked of both engines. The demo catalog is English only, so one product with
 // accented words joins it before the move, for the accents to be searched for.
@@ -40,6 +41,16 @@ afterAll(async () => {
   t?.close()
   await server?.stop()
 })
+
+/** lib/search's search on PostgreSQL: the runner switched to the pool for the call, then back to SQLite. */
+async function onPostgres(q: unknown, options: { limit?: number; now?: number }): Promise<search.SearchResult> {
+  usePostgres(postgresEngine(pool))
+  try {
+    return await search.search(q, options)
+  } finally {
+    usePostgres(undefined)
+  }
+}
 
 const LONG = `${'waterproof jacket with taped seams and a hood '.repeat(5)}tote`
 
@@ -122,18 +133,12 @@ const sortedCards = (hits: search.SearchResult['hits']) => hits.map(({ titlePart
 const text = (parts: search.TextPart[]) => parts.map((p) => (p.isMatch ? `[${p.text}]` : p.text)).join('')
 
 describe('search on PostgreSQL', () => {
-  it('returns lib/search’s shape', () => {
-    // each assignable to the other (lib/search's hit is an intersection, so not identical to the letter)
-    expectTypeOf<pgSearch.PgSearchResult>().toExtend<search.SearchResult>()
-    expectTypeOf<search.SearchResult>().toExtend<pgSearch.PgSearchResult>()
-  })
-
   it('finds the same products as FTS5 for every query on the demo catalog', async () => {
     expect(QUERIES.length).toBeGreaterThanOrEqual(25)
     const table: Record<string, string | number | boolean>[] = []
     for (const q of QUERIES) {
-      const lite = search.search(q, { limit: 100, now })
-      const post = await pgSearch.search(pool, q, { limit: 100, now })
+      const lite = await search.search(q, { limit: 100, now })
+      const post = await onPostgres(q, { limit: 100, now })
       table.push({ query: JSON.stringify(q.length > 40 ? `${q.slice(0, 37)}…` : q), sqlite: lite.total, postgres: post.total, isLoose: lite.isLoose, sameFirst: lite.hits[0]?.id === post.hits[0]?.id })
       expect(post.terms, q).toEqual(lite.terms)
       expect(post.total, q).toBe(lite.total)
@@ -151,17 +156,17 @@ describe('search on PostgreSQL', () => {
     // - unaccent turns the modifier letters ʹ ʺ ʻ ʼ ʽ into ASCII quotes, which cut words on
     //   PostgreSQL, while unicode61 keeps them as letters. So "ʼn" (and ŉ, which NFKC makes "ʼn")
     //   is the word "n" on PostgreSQL and a word nothing starts with on SQLite.
-    expect(search.search('ʼn', { limit: 100, now }).total).toBe(0)
-    const apostrophe = await pgSearch.search(pool, 'ʼn', { limit: 100, now })
+    expect((await search.search('ʼn', { limit: 100, now })).total).toBe(0)
+    const apostrophe = await onPostgres('ʼn', { limit: 100, now })
     expect(apostrophe.total).toBeGreaterThan(0)
-    expect(ids(apostrophe.hits)).toEqual(ids((await pgSearch.search(pool, 'n', { limit: 100, now })).hits))
+    expect(ids(apostrophe.hits)).toEqual(ids((await onPostgres('n', { limit: 100, now })).hits))
     // - unaccent folds letters that carry no combining accent (ø to o, ß to ss, æ to ae, ł to
     //   l); unicode61 keeps them. Typed with the letter both engines find the product; typed
     //   without it, only PostgreSQL does.
-    for (const q of ['smørrebrød', 'Straße']) expect(ids((await pgSearch.search(pool, q, { now })).hits), q).toEqual(ids(search.search(q, { now }).hits))
+    for (const q of ['smørrebrød', 'Straße']) expect(ids((await onPostgres(q, { now })).hits), q).toEqual(ids((await search.search(q, { now })).hits))
     for (const q of ['smorrebrod', 'strasse']) {
-      expect(search.search(q, { now }).total, q).toBe(0)
-      expect((await pgSearch.search(pool, q, { now })).hits.map((h) => h.title), q).toEqual(['Crème Café Mug'])
+      expect((await search.search(q, { now })).total, q).toBe(0)
+      expect((await onPostgres(q, { now })).hits.map((h) => h.title), q).toEqual(['Crème Café Mug'])
     }
   })
 
@@ -174,8 +179,8 @@ describe('search on PostgreSQL', () => {
     expect(words.size).toBeGreaterThan(500)
     const differ: string[] = []
     for (const word of words) {
-      const lite = ids(search.search(word, { limit: 100, now }).hits)
-      const post = ids((await pgSearch.search(pool, word, { limit: 100, now })).hits)
+      const lite = ids((await search.search(word, { limit: 100, now })).hits)
+      const post = ids((await onPostgres(word, { limit: 100, now })).hits)
       if (lite.join() !== post.join()) differ.push(`${word}: ${lite.length} on SQLite, ${post.length} on PostgreSQL`)
     }
     console.log(`${words.size} words and prefixes of the demo catalog asked of both engines, ${differ.length} differ`)
@@ -184,8 +189,8 @@ describe('search on PostgreSQL', () => {
 
   it('puts the same product first as FTS5 when one title has the word, and orders the rest much as bm25 does', async () => {
     for (const q of ['fleece', 'mug', 'canvas tote', 'wool blanket', 'socks', 'hoodie', 'bandana', 'notebook', 'harbor jacket', 'organic tee']) {
-      const lite = search.search(q, { limit: 100, now })
-      const post = await pgSearch.search(pool, q, { limit: 100, now })
+      const lite = await search.search(q, { limit: 100, now })
+      const post = await onPostgres(q, { limit: 100, now })
       expect(post.hits[0]?.id, q).toBe(lite.hits[0]?.id)
       expect(post.hits[0]?.titleParts.some((p) => p.isMatch), q).toBe(true)
     }
@@ -195,8 +200,8 @@ describe('search on PostgreSQL', () => {
     let pairs = 0
     let pairsInOrder = 0
     for (const q of RANKED) {
-      const lite = search.search(q, { limit: 100, now }).hits.map((h) => h.id)
-      const post = (await pgSearch.search(pool, q, { limit: 100, now })).hits.map((h) => h.id)
+      const lite = (await search.search(q, { limit: 100, now })).hits.map((h) => h.id)
+      const post = (await onPostgres(q, { limit: 100, now })).hits.map((h) => h.id)
       if (lite[0] === post[0]) sameFirst++
       if (lite.join() === post.join()) sameOrder++
       const at = new Map(post.map((id, i) => [id, i]))
@@ -208,15 +213,15 @@ describe('search on PostgreSQL', () => {
   })
 
   it('counts every match beyond the page, leaves drafts out, and shows held stock as sold out, as FTS5 does', async () => {
-    const lite = search.search('cotton', { limit: 3, now })
-    const post = await pgSearch.search(pool, 'cotton', { limit: 3, now })
+    const lite = await search.search('cotton', { limit: 3, now })
+    const post = await onPostgres('cotton', { limit: 3, now })
     expect(post.hits).toHaveLength(3)
     expect(lite.total).toBeGreaterThan(3)
     expect(post.total).toBe(lite.total)
 
     // the demo's Alpine Down Parka is a draft
-    expect((await pgSearch.search(pool, 'alpine parka', { now })).total).toBe(0)
-    expect(search.search('alpine parka', { now }).total).toBe(0)
+    expect((await onPostgres('alpine parka', { now })).total).toBe(0)
+    expect((await search.search('alpine parka', { now })).total).toBe(0)
 
     // every unit of a one-variant product held by a cart (and an expired hold elsewhere, which holds nothing)
     const held = t.db.$client
@@ -232,26 +237,26 @@ describe('search on PostgreSQL', () => {
       await pool.query(`INSERT INTO stock_holds (variant_id, quantity, status, expires_at) VALUES ($1, $2, 'active', $3)`, [variantId, quantity, expiresAt])
     }
     const word = held.title.split(' ').at(-1)!
-    const liteHeld = search.search(word, { limit: 100, now })
-    const postHeld = await pgSearch.search(pool, word, { limit: 100, now })
+    const liteHeld = await search.search(word, { limit: 100, now })
+    const postHeld = await onPostgres(word, { limit: 100, now })
     expect(postHeld.hits.find((h) => h.title === held.title)?.isSoldOut).toBe(true)
     expect(sortedCards(postHeld.hits)).toEqual(sortedCards(liteHeld.hits))
     const otherTitle = t.db.$client.prepare(`SELECT p.title FROM products p JOIN variants v ON v.product_id = p.id WHERE v.id = ?`).get(other.id) as { title: string }
-    const liteOther = search.search(otherTitle.title, { limit: 100, now })
-    expect(sortedCards((await pgSearch.search(pool, otherTitle.title, { limit: 100, now })).hits)).toEqual(sortedCards(liteOther.hits))
+    const liteOther = await search.search(otherTitle.title, { limit: 100, now })
+    expect(sortedCards((await onPostgres(otherTitle.title, { limit: 100, now })).hits)).toEqual(sortedCards(liteOther.hits))
   })
 
   it('never throws on hostile input: no tsquery syntax error is possible', async () => {
     for (const q of [...QUERIES, ...HOSTILE]) {
-      const post = await pgSearch.search(pool, q, { limit: 5, now })
+      const post = await onPostgres(q, { limit: 5, now })
       expect(post.hits.length, q).toBeLessThanOrEqual(5)
     }
     // a letter that unaccent() folds to an apostrophe, around a word: still just the word
-    expect(ids((await pgSearch.search(pool, 'ʼwoolʼ', { now })).hits)).toEqual(ids((await pgSearch.search(pool, 'wool', { now })).hits))
+    expect(ids((await onPostgres('ʼwoolʼ', { now })).hits)).toEqual(ids((await onPostgres('wool', { now })).hits))
   })
 
   it('marks the matched words of the title and keeps its text exactly', async () => {
-    const result = await pgSearch.search(pool, 'rain JAC', { now })
+    const result = await onPostgres('rain JAC', { now })
     const jacket = result.hits[0]!
     expect(jacket.title).toBe('Harbor Rain Jacket')
     expect(text(jacket.titleParts)).toBe('Harbor [Rain] [Jacket]')
@@ -259,23 +264,23 @@ describe('search on PostgreSQL', () => {
 
     // accents folded as the index folds them, the title's own letters kept
     const [product] = (await pool.query<{ id: string }>(`UPDATE products SET title = 'Crème Enamel Mug' WHERE slug = 'enamel-camp-mug' RETURNING id`)).rows
-    const mug = (await pgSearch.search(pool, 'creme', { now })).hits.find((h) => h.id === Number(product!.id))!
+    const mug = (await onPostgres('creme', { now })).hits.find((h) => h.id === Number(product!.id))!
     expect(text(mug.titleParts)).toBe('[Crème] Enamel Mug')
     expect(mug.titleParts.map((p) => p.text).join('')).toBe('Crème Enamel Mug')
     await pool.query(`UPDATE products SET title = 'Enamel Camp Mug' WHERE id = $1`, [product!.id])
   })
 
   it('cuts the description to a snippet around the matched words, as FTS5 does', async () => {
-    const [jacket] = (await pgSearch.search(pool, 'gloves', { now })).hits
+    const [jacket] = (await onPostgres('gloves', { now })).hits
     const snippet = text(jacket!.snippetParts)
     expect(snippet).toBe('…phone you can reach with [gloves] on. Regular fit with room for…')
-    expect(snippet).toBe(text(search.search('gloves', { now }).hits[0]!.snippetParts))
+    expect(snippet).toBe(text((await search.search('gloves', { now })).hits[0]!.snippetParts))
     // how often the whole title and snippet come out as FTS5's, printed: the window is chosen alike, not by the same code
     let same = 0
     let compared = 0
     for (const q of RANKED) {
-      const lite = new Map(search.search(q, { limit: 100, now }).hits.map((h) => [h.id, `${text(h.titleParts)} | ${text(h.snippetParts)}`]))
-      for (const hit of (await pgSearch.search(pool, q, { limit: 100, now })).hits) {
+      const lite = new Map((await search.search(q, { limit: 100, now })).hits.map((h) => [h.id, `${text(h.titleParts)} | ${text(h.snippetParts)}`]))
+      for (const hit of (await onPostgres(q, { limit: 100, now })).hits) {
         compared++
         if (lite.get(hit.id) === `${text(hit.titleParts)} | ${text(hit.snippetParts)}`) same++
       }

@@ -30,7 +30,7 @@ export async function generateMetadata({ searchParams }: Props): Promise<Metadat
 
 export default async function SearchPage({ searchParams }: Props) {
   const q = queryOf(await searchParams)
-  const result = search.termsOf(q).length > 0 ? search.search(q) : null
+  const result = search.termsOf(q).length > 0 ? await search.search(q) : null
   return (
     <main id="main" className={`${container} flex-1 pt-8`}>
       <h1 className="text-3xl font-semibold tracking-tight sm:text-4xl">{result ? 'Search results' : 'Search'}</h1>

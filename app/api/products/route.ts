@@ -3,6 +3,6 @@ import * as catalog from '@/lib/catalog'
 export const runtime = 'nodejs'
 export const dynamic = 'force-dynamic'
 
-export function GET() {
-  return Response.json({ products: catalog.listForApi() }, { headers: { 'Cache-Control': 'no-store' } })
+export async function GET() {
+  return Response.json({ products: await catalog.listForApi() }, { headers: { 'Cache-Control': 'no-store' } })
 }

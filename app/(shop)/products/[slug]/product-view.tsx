@@ -53,7 +53,7 @@ export async function ProductView({ slug, variantId, flash, isLive, typedEmail =
   const product = await productFor(slug)
   if (!product) notFound()
   // Live on the per-request route; from the cache (tag catalog:stock) on the static one.
-  const available = isLive ? catalog.productAvailability(product.id) : await catalog.cached.productAvailability(product.id)
+  const available = isLive ? await catalog.productAvailability(product.id) : await catalog.cached.productAvailability(product.id)
   const selected = picker.selectVariant(product, variantId, available)
   if (!selected) notFound()
   const units = available[selected.id] ?? 0
