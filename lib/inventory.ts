@@ -1,6 +1,7 @@
 import 'server-only'
 import { and, eq, gt, inArray, lte, sql, type SQL } from 'drizzle-orm'
 import { getDb, prepared, type Tx } from '@/db'
+import * as schema from '@/db/schema'
 import { adminUsers, orders, stockHolds, stockLedger, variants, type StockReason } from '@/db/schema'
 import { availableSqlText, unheldSqlText } from '@/db/stock-rules'
 import { afterCommit, all, get, run, runNow, serialize, sqlGet, transaction, type Steps, type Tables, type Writer } from '@/db/tx'
@@ -174,13 +175,18 @@ export function hasSession(sessionId: string): boolean {
  * it is released (and announced) once.
  */
 function* releasing(tx: Writer, t: Tables, where: SQL | undefined): Steps<{ variantId: number; sessionId: string | null }[]> {
-  const rows = yield* all(
-    tx
-      .update(t.stockHolds)
-      .set({ status: 'released' })
-      .where(and(eq(t.stockHolds.status, 'active'), where))
-      .returning({ variantId: t.stockHolds.variantId, sessionId: t.stockHolds.stripeCheckoutSessionId }),
-  )
+  return yield* announcingReleased(tx, t, yield* all(releaseQuery(tx, t, where)))
+}
+
+function releaseQuery(tx: Writer, t: Tables, where: SQL | undefined) {
+  return tx
+    .update(t.stockHolds)
+    .set({ status: 'released' })
+    .where(and(eq(t.stockHolds.status, 'active'), where))
+    .returning({ variantId: t.stockHolds.variantId, sessionId: t.stockHolds.stripeCheckoutSessionId })
+}
+
+function* announcingReleased<R extends { variantId: number }>(tx: Writer, t: Tables, rows: R[]): Steps<R[]> {
   if (rows.length) yield* announcing(tx, t, rows.map((r) => r.variantId))
   return rows
 }
@@ -203,8 +209,14 @@ export function* releasingForSession(tx: Writer, t: Tables, sessionId: string): 
 
 /** releasingForSession, inside a synchronous write() on SQLite (order intake, checkout). */
 export function releaseForSession(tx: Tx, sessionId: string): number {
-  return runNow(tx, (w, t) => releasingForSession(w, t, sessionId))
+  // Every paid order runs it (commitSale): the same statement as releasingForSession's, built
+  // once (db.prepared); run in `tx`, as the prepared statement shares its connection.
+  const rows = releaseOfSession().all({ sessionId })
+  return runNow(tx, (w, t) => announcingReleased(w, t, rows)).length
 }
+
+const releaseOfSession = () =>
+  prepared('inventory.releaseOfSession', (db) => releaseQuery(db, schema, eq(schema.stockHolds.stripeCheckoutSessionId, sql.placeholder('sessionId'))).prepare())
 
 /**
  * The Checkout Sessions this cart's active, unexpired holds reserve units for. Until Stripe
