@@ -212,7 +212,7 @@ export function releaseForSession(tx: Tx, sessionId: string): number {
   // Every paid order runs it (commitSale): the same statement as releasingForSession's, built
   // once (db.prepared); run in `tx`, as the prepared statement shares its connection.
   const rows = releaseOfSession().all({ sessionId })
-  return runNow(tx, (w, t) => announcingReleased(w, t, rows)).length
+  return rows.length ? runNow(tx, (w, t) => announcingReleased(w, t, rows)).length : 0
 }
 
 const releaseOfSession = () =>
@@ -323,7 +323,7 @@ export function commitSale(tx: Tx, sessionId: string, lines: { variantId: number
   }
   // Any hold of this session not matched by a line (the session bought less) is released.
   releaseForSession(tx, sessionId)
-  runNow(tx, (w, t) => announcingTaken(w, t, lines.map((l) => l.variantId)))
+  cache.markStockChanged(lines.map((l) => l.variantId))
   return { shortVariantIds }
 }
 
