@@ -323,6 +323,7 @@ export function commitSale(tx: Tx, sessionId: string, lines: { variantId: number
   }
   // Any hold of this session not matched by a line (the session bought less) is released.
   releaseForSession(tx, sessionId)
+  // units taken (announcingTaken: no stock alert look), through the synchronous name: one runner step fewer on every paid order
   cache.markStockChanged(lines.map((l) => l.variantId))
   return { shortVariantIds }
 }
