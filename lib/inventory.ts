@@ -267,7 +267,7 @@ const UNTIL_SETTLED = 8_640_000_000_000_000
  * completion arrived late, or the shopper took long on the bank's page) takes the units again
  * when they are still available; otherwise it is reported short, for the owner to decide.
  */
-export function* keepingUntilSettled(tx: Writer, t: Tables, sessionId: string, lines: { variantId: number; quantity: number }[], now = Date.now()): Steps<{ shortVariantIds: number[] }> {
+function* keepingUntilSettled(tx: Writer, t: Tables, sessionId: string, lines: { variantId: number; quantity: number }[], now = Date.now()): Steps<{ shortVariantIds: number[] }> {
   const shortVariantIds: number[] = []
   yield* holdTurns(lines.map((l) => l.variantId))
   for (const line of lines) {
@@ -459,7 +459,7 @@ export function setFromImport(tx: Tx, input: ImportedStock): void {
  * every page may show what changed, so one whole-catalog mark instead of one per variant, and
  * the stock alerts look once it commits.
  */
-export function* announcingImported(tx: Writer, t: Tables): Steps<void> {
+function* announcingImported(tx: Writer, t: Tables): Steps<void> {
   yield* cache.markingCatalogChanged(tx, t)
   yield* afterCommit('stockAlerts.scan', () => stockAlerts.scanIfWaiting())
 }
@@ -470,7 +470,7 @@ export function announceImported(): void {
 }
 
 /** The opening stock of variants an import created (inserted with it), as ledger rows, in batches. */
-export function* recordingImported(tx: Writer, t: Tables, opened: { variantId: number; stock: number }[], note: string, adminUserId: number | null): Steps<void> {
+function* recordingImported(tx: Writer, t: Tables, opened: { variantId: number; stock: number }[], note: string, adminUserId: number | null): Steps<void> {
   const rows = opened.filter((o) => o.stock > 0).map((o) => ledgerValues({ variantId: o.variantId, delta: o.stock, stockAfter: o.stock, reason: 'import', note, adminUserId }))
   for (let i = 0; i < rows.length; i += 500) yield* run(tx.insert(t.stockLedger).values(rows.slice(i, i + 500)))
 }
@@ -481,7 +481,7 @@ export function recordImported(tx: Tx, opened: { variantId: number; stock: numbe
 }
 
 /** The opening stock of a new variant, as a ledger row so its history starts at zero. */
-export function* recordingInitial(tx: Writer, t: Tables, variantId: number, stock: number, adminUserId: number | null): Steps<void> {
+function* recordingInitial(tx: Writer, t: Tables, variantId: number, stock: number, adminUserId: number | null): Steps<void> {
   if (stock > 0) yield* ledgering(tx, t, { variantId, delta: stock, stockAfter: stock, reason: 'initial', adminUserId })
 }
 
