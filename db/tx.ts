@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3'
 import type { SQL } from 'drizzle-orm'
+import type pg from 'pg'
 import { afterCommit as afterSqliteCommit, getDb, write, type Db, type Tx } from './index'
 import * as schema from './schema'
 
@@ -39,6 +40,15 @@ export type Step =
   | { readonly kind: 'afterCommit'; readonly key: string; readonly callback: () => void }
   | { readonly kind: 'sql'; readonly mode: 'get' | 'all' | 'run'; readonly text: SqlText }
   | { readonly kind: 'prepared'; readonly mode: 'get' | 'all'; readonly statement: Statement<never, unknown>; readonly params: unknown }
+  | { readonly kind: 'native'; readonly native: Native<unknown> }
+
+/**
+ * One step done each engine's own way on the transaction's connection, for what db/ already
+ * has per engine and a `sql` step would do worse: SQLite's statement prepared once per
+ * connection (a hot path's), PostgreSQL's function taking the transaction's client (db/pg/).
+ * Written in db/ only; the domain yields the db/ generator that wraps it.
+ */
+export type Native<R> = { readonly sqlite: (client: Database.Database) => R; readonly postgres: (client: pg.ClientBase) => Promise<R> }
 
 /**
  * SQL text for a raw query: one `sql` fragment both engines accept as written, or each engine's
@@ -93,6 +103,11 @@ export function* sqlGet<R = Record<string, unknown>>(text: SqlText): Steps<R | u
 /** Raw SQL that changes rows; `changes` is how many it touched. */
 export function* sqlRun(text: SqlText): Steps<{ changes: number }> {
   return (yield { kind: 'sql', mode: 'run', text }) as { changes: number }
+}
+
+/** Runs `native`'s function for the engine in use, in the body's transaction (see Native). */
+export function* native<R>(native: Native<R>): Steps<R> {
+  return (yield { kind: 'native', native }) as R
 }
 
 /**
@@ -255,6 +270,9 @@ function sqliteStep(step: Step): unknown {
     case 'serialize':
       if (!getDb().$client.inTransaction) throw new Error('db/tx: serialize() is for a write transaction')
       return undefined
+    case 'native':
+      // the one connection (decision 001): inside write(), the transaction's
+      return step.native.sqlite(getDb().$client)
     case 'sql': {
       // the process has one connection (decision 001): inside write() this is the transaction's
       const db = getDb()

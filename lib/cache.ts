@@ -1,12 +1,13 @@
 import 'server-only'
 import { randomBytes, timingSafeEqual } from 'node:crypto'
-import type { Statement } from 'better-sqlite3'
 import { revalidateTag } from 'next/cache'
-import { afterCommit, getDb } from '@/db'
+import { getDb, type Tx } from '@/db'
+import * as changes from '@/db/catalog-changes'
 import type { ChangeRow } from '@/db/catalog-changes'
+import { soldOutSqlText } from '@/db/stock-rules'
+import { afterCommit, runNow, type Steps, type Tables, type Writer } from '@/db/tx'
 import { frontCache, type FrontCache, type Scope } from '@/server/contract'
 import { getEnv } from './env'
-import { availableSqlText } from './inventory'
 import { log } from './log'
 
 // Names of what cached entries depend on, and the announcements that expire them. The
@@ -52,59 +53,44 @@ const state: State = (shared.tillCacheState ??= {
   lastSeenId: 0,
 })
 
-const ROW_COLUMNS = 'id, product_id AS productId, slug, is_sold_out AS isSoldOut, sold_out_variants AS soldOutVariants, origin'
-
 // ---------------------------------------------------------------------------------------
 // Marking changes (inside the write transaction)
 
 /**
- * What can be sold changed for these variants (a sale, a hold, a release, a restock). Call
- * inside the write transaction that changed it: the products touched are written to
- * catalog_changes with it, and announced here once it commits. Never after a rollback.
+ * What can be sold changed for these variants (a sale, a hold, a release, a restock), as a
+ * step of the write transaction that changed it (db/tx.ts): the products touched are written
+ * to catalog_changes with it, and announced here once it commits. Never after a rollback. On
+ * PostgreSQL the other app servers hear the rows through db/pg/changes.ts's listener; there
+ * the mark takes the change lock until COMMIT (decision 044), so it is best made last.
  */
-export function markStockChanged(variantIds: readonly number[]): void {
+export function* markingStockChanged(_tx: Writer, _t: Tables, variantIds: readonly number[]): Steps<void> {
   if (variantIds.length === 0) return
-  const ids = [...new Set(variantIds)].filter(Number.isSafeInteger)
-  const rows = prepared(
-    'markStock',
-    `INSERT INTO catalog_changes (product_id, slug, is_sold_out, sold_out_variants, origin, created_at)
-     SELECT p.id, p.slug, s.available = 0, s.gone, @origin, @now
-     FROM products p JOIN (${soldOutSql('WHERE v.product_id IN (SELECT product_id FROM variants WHERE id IN (SELECT value FROM json_each(@ids)))')}) s ON s.product_id = p.id
-     RETURNING ${ROW_COLUMNS}`,
-  ).all({ ids: JSON.stringify(ids), origin: state.origin, now: Date.now() }) as ChangeRow[]
-  remember(rows)
+  yield* remembering(yield* changes.recordingStockChanged(variantIds, state.origin, Date.now()))
 }
 
-// Every stock change runs these: compiled once per connection (a test or a restore opens another).
-const statements = new WeakMap<object, Map<string, Statement>>()
-function prepared(name: string, text: string): Statement {
-  const client = getDb().$client
-  let byName = statements.get(client)
-  if (!byName) statements.set(client, (byName = new Map()))
-  let statement = byName.get(name)
-  if (!statement) byName.set(name, (statement = client.prepare(text)))
-  return statement
+/** A product, variant, picture or collection changed: every page may show it. A step of the write transaction. */
+export function* markingCatalogChanged(_tx: Writer, _t: Tables): Steps<void> {
+  yield* remembering(yield* changes.recordingCatalogChanged(state.origin, Date.now()))
 }
 
-/** A product, variant, picture or collection changed: every page may show it. Inside the transaction. */
+// The synchronous names, for callers inside a SQLite write() not yet converted to db/tx.ts.
+// The steps above use no builder, and the process has one connection (decision 001): inside
+// write() it is the transaction's, so no Tx needs passing.
+
+/** markingStockChanged, inside a synchronous write() on SQLite. */
+export function markStockChanged(variantIds: readonly number[]): void {
+  if (variantIds.length > 0) runNow(getDb() as unknown as Tx, (tx, t) => markingStockChanged(tx, t, variantIds))
+}
+
+/** markingCatalogChanged, inside a synchronous write() on SQLite. */
 export function markCatalogChanged(): void {
-  const rows = prepared('markCatalog', `INSERT INTO catalog_changes (product_id, slug, origin, created_at) VALUES (NULL, NULL, @origin, @now) RETURNING ${ROW_COLUMNS}`).all({
-    origin: state.origin,
-    now: Date.now(),
-  }) as ChangeRow[]
-  remember(rows)
+  runNow(getDb() as unknown as Tx, markingCatalogChanged)
 }
 
-/** Per product (those `where` keeps): units available, and how many variants have none, at @now. */
-function soldOutSql(where = ''): string {
-  const available = availableSqlText({ alias: 'v', now: '@now' })
-  return `SELECT v.product_id, coalesce(sum(${available}), 0) AS available, sum(${available} = 0) AS gone FROM variants v ${where} GROUP BY v.product_id`
-}
-
-function remember(rows: ChangeRow[]) {
+function* remembering(rows: ChangeRow[]): Steps<void> {
   // One callback per mark (afterCommit keeps one per key and transaction): a sale that also
   // releases holds announces both, in order, once the transaction commits.
-  if (rows.length > 0) afterCommit(`cache.changes:${rows[0]!.id}`, () => announce(rows))
+  if (rows.length > 0) yield* afterCommit(`cache.changes:${rows[0]!.id}`, () => announce(rows))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -227,7 +213,7 @@ export function installFrontCache(): void {
       if (version === seenVersion) return true
       seenVersion = version
       newer ??= db().prepare(
-        `SELECT ${ROW_COLUMNS} FROM catalog_changes WHERE id > ? ORDER BY id LIMIT ?`,
+        `SELECT ${changes.SQLITE_ROW_COLUMNS} FROM catalog_changes WHERE id > ? ORDER BY id LIMIT ?`,
       )
       const rows = newer.all(state.lastSeenId, POLL_BATCH) as ChangeRow[]
       if (rows.length === 0) return true
@@ -254,7 +240,7 @@ export function installFrontCache(): void {
 
 /** What every product shows now, so the first sale of each is not taken for a flip. */
 function learnSoldOut(): void {
-  const rows = getDb().$client.prepare(`SELECT product_id AS productId, available = 0 AS isSoldOut, gone FROM (${soldOutSql()})`).all({ now: Date.now() }) as {
+  const rows = getDb().$client.prepare(`SELECT product_id AS productId, available = 0 AS isSoldOut, gone FROM (${soldOutSqlText()})`).all({ now: Date.now() }) as {
     productId: number
     isSoldOut: number
     gone: number

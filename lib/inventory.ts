@@ -1,7 +1,10 @@
 import 'server-only'
 import { and, eq, gt, inArray, lte, sql, type SQL } from 'drizzle-orm'
-import { afterCommit, getDb, prepared, write, type Tx } from '@/db'
+import { getDb, prepared, type Tx } from '@/db'
+import * as schema from '@/db/schema'
 import { adminUsers, orders, stockHolds, stockLedger, variants, type StockReason } from '@/db/schema'
+import { availableSqlText, unheldSqlText } from '@/db/stock-rules'
+import { afterCommit, all, get, run, runNow, serialize, sqlGet, transaction, type Steps, type Tables, type Writer } from '@/db/tx'
 import * as audit from './audit'
 import * as cache from './cache'
 import { HoldLimit, InvalidInput, NotFound, OutOfStock } from './errors'
@@ -9,33 +12,36 @@ import * as stockAlerts from './stock-alerts'
 
 // Stock is `variants.stock` (units on the shelf); a hold reserves units for a checkout that
 // has not been paid yet. Available = stock - active, unexpired holds, never below zero; that
-// rule is written once, below, and every query that shows or checks availability uses it.
-// Every change is a single SQL statement inside the caller's immediate transaction, never
-// read-then-write JS, and marks itself (cache.markStockChanged) in the same transaction.
+// rule is written once (db/stock-rules.ts), and every query that shows or checks availability uses it.
+// Every change is a single SQL statement inside the caller's transaction, never
+// read-then-write JS, and marks itself (cache.markingStockChanged) in the same transaction.
 // Every change of `stock` also writes a stock_ledger row (who, why, delta, stock after) in the
 // same transaction, so the shelf count can always be explained.
+//
+// The changes are steps of a transaction body (db/tx.ts, decision 047), so they run on both
+// engines; each keeps its synchronous name as a runNow wrapper for the callers still inside a
+// SQLite write(). On PostgreSQL, under READ COMMITTED with several app servers writing:
+// - a stock change is one conditional UPDATE (`WHERE stock + delta >= 0`): a second writer
+//   waits for the row and evaluates its condition again on the row the first committed;
+// - a release is `UPDATE … WHERE status = 'active'`, so of two releases of one hold the
+//   second finds it released and touches nothing;
+// - a hold is an INSERT decided by a read of other holds, with no row of its own to lock
+//   yet: holds of one variant take turns (holdTurns) until each commits, so each sees the
+//   holds committed before it. On SQLite BEGIN IMMEDIATE already does.
 
 export const HOLD_MINUTES = 30
 
-/**
- * The one definition of "available", as SQL text over a `variants` row aliased `alias`.
- * `now` is a parameter name (`@now`) for prepared statements or a literal; `exceptCart`
- * leaves one cart's own holds out (a cart never competes with itself).
- */
-export function availableSqlText({ alias = 'v', now = '@now', exceptCart }: { alias?: string; now?: string; exceptCart?: string } = {}): string {
-  const ownHolds = exceptCart ? ` AND (h.cart_id IS NULL OR h.cart_id != ${exceptCart})` : ''
-  return `max(${alias}.stock - coalesce((SELECT sum(h.quantity) FROM stock_holds h
-    WHERE h.variant_id = ${alias}.id AND h.status = 'active' AND h.expires_at > ${now}${ownHolds}), 0), 0)`
-}
+/** The one definition of "available" (db/stock-rules.ts), for SQL built elsewhere. */
+export { availableSqlText }
 
 /** The same rule for drizzle queries at time `now`. */
 export function availableSql(now: number, alias = 'v'): SQL<number> {
   return sql<number>`${sql.raw(availableSqlText({ alias, now: String(Math.trunc(now)) }))}`
 }
 
-/** Units of one variant that can still be sold, as a scalar subquery. */
-function availableOfSql(variantId: number, now: number): SQL<number> {
-  return sql<number>`(SELECT ${availableSql(now)} FROM variants v WHERE v.id = ${variantId})`
+/** Units of one variant not held at `now`, before the floor at zero (null for no such variant): text both engines accept. */
+function unheldOfSql(variantId: number, now: number): SQL<number | null> {
+  return sql<number | null>`(SELECT ${sql.raw(unheldSqlText({ alias: 'v', now: String(Math.trunc(now)) }))} FROM variants v WHERE v.id = ${variantId})`
 }
 
 /**
@@ -43,9 +49,9 @@ function availableOfSql(variantId: number, now: number): SQL<number> {
  * caches drop the pages that show them once it commits, in this process and the others; and
  * the stock alerts look, after the commit, for requests whose variant can be sold again.
  */
-function announce(variantIds: readonly number[]): void {
-  cache.markStockChanged(variantIds)
-  afterCommit('stockAlerts.scan', () => stockAlerts.scanIfWaiting())
+function* announcing(tx: Writer, t: Tables, variantIds: readonly number[]): Steps<void> {
+  yield* cache.markingStockChanged(tx, t, variantIds)
+  yield* afterCommit('stockAlerts.scan', () => stockAlerts.scanIfWaiting())
 }
 
 /**
@@ -53,8 +59,8 @@ function announce(variantIds: readonly number[]): void {
  * have come back, so the stock alerts have nothing to look for. (Their look cost a query after
  * every order; a hold released along the way announces itself, with the look.)
  */
-function announceTaken(variantIds: readonly number[]): void {
-  cache.markStockChanged(variantIds)
+function* announcingTaken(tx: Writer, t: Tables, variantIds: readonly number[]): Steps<void> {
+  yield* cache.markingStockChanged(tx, t, variantIds)
 }
 
 /** Units that can still be sold, per variant id (missing ids are absent from the map). */
@@ -78,10 +84,11 @@ export type VisitorBound = { clientKey: string | null; maxSharePercent: number }
 /**
  * Units of a variant one visitor may hold at once: their share of the units on the shelf
  * (held or not, so the bound does not shrink as others hold), and never less than one, so
- * the last unit can still be bought.
+ * the last unit can still be bought. (CASE, not SQLite's two-argument max(): both engines.)
  */
 function allowanceSql(variantId: number, maxSharePercent: number): SQL<number> {
-  return sql<number>`max(1, coalesce((SELECT stock FROM variants WHERE id = ${variantId}), 0) * ${maxSharePercent} / 100)`
+  const share = sql`coalesce((SELECT stock FROM variants WHERE id = ${variantId}), 0) * ${maxSharePercent} / 100`
+  return sql<number>`(CASE WHEN ${share} > 1 THEN ${share} ELSE 1 END)`
 }
 
 /** Units of a variant the active, unexpired holds matching `who` reserve. */
@@ -90,48 +97,71 @@ function heldBySql(variantId: number, who: SQL, now: number): SQL<number> {
 }
 
 /**
- * Places one hold per line or throws OutOfStock for the first line that is short. Must run
- * in an immediate transaction, so the check and the insert cannot interleave with another
- * checkout's. With `visitor`, a line is also refused (HoldLimit) when it would take this cart,
- * or this client address over all its carts, past its share of the variant: one visitor
- * cannot hold everything and show "Sold out" to everyone else.
+ * Makes the transactions that place holds on these variants take turns until each commits
+ * (db/tx.ts serialize): a hold is decided by reading the others, and under PostgreSQL's READ
+ * COMMITTED two servers would otherwise both read the last unit free. In id order, so two
+ * checkouts of the same variants never wait for each other crosswise. Every statement that
+ * places a hold takes its turn first.
  */
-export function placeHolds(
-  tx: Tx,
-  input: { cartId: string; lines: { variantId: number; quantity: number; label?: string }[]; expiresAt: number; now?: number; visitor?: VisitorBound },
-): number[] {
+function* holdTurns(variantIds: readonly number[]): Steps<void> {
+  for (const id of [...new Set(variantIds)].sort((a, b) => a - b)) yield* serialize(`inventory.hold:${id}`)
+}
+
+type HoldsInput = { cartId: string; lines: { variantId: number; quantity: number; label?: string }[]; expiresAt: number; now?: number; visitor?: VisitorBound }
+
+/**
+ * Places one hold per line or throws OutOfStock for the first line that is short. With
+ * `visitor`, a line is also refused (HoldLimit) when it would take this cart, or this client
+ * address over all its carts, past its share of the variant: one visitor cannot hold
+ * everything and show "Sold out" to everyone else. Quantities are positive (cart lines are).
+ */
+export function* placingHolds(tx: Writer, t: Tables, input: HoldsInput): Steps<number[]> {
   const now = input.now ?? Date.now()
   const ids: number[] = []
   const visitor = input.visitor && input.visitor.maxSharePercent < 100 ? input.visitor : null
+  yield* holdTurns(input.lines.map((l) => l.variantId))
   for (const line of input.lines) {
     const withinShare = (who: SQL) => sql`${heldBySql(line.variantId, who, now)} + ${line.quantity} <= ${allowanceSql(line.variantId, visitor!.maxSharePercent)}`
     const bound = visitor
       ? sql` AND ${withinShare(sql`cart_id = ${input.cartId}`)}${visitor.clientKey ? sql` AND ${withinShare(sql`client_key = ${visitor.clientKey}`)}` : sql``}`
       : sql``
-    const inserted = tx.run(sql`
-      INSERT INTO ${stockHolds} (variant_id, cart_id, client_key, quantity, status, expires_at, created_at)
-      SELECT ${line.variantId}, ${input.cartId}, ${visitor?.clientKey ?? null}, ${line.quantity}, 'active', ${input.expiresAt}, ${now}
-      WHERE ${availableOfSql(line.variantId, now)} >= ${line.quantity}${bound}`)
-    if (inserted.changes === 0) {
-      const row = tx.get<{ available: number | null }>(sql`SELECT ${availableOfSql(line.variantId, now)} AS available`)
-      const available = row?.available ?? 0
+    // CASTs: PostgreSQL types a SELECT list's parameters as text, not as the columns they fill
+    const inserted = yield* sqlGet<{ id: number | string }>(sql`
+      INSERT INTO ${t.stockHolds} (variant_id, cart_id, client_key, quantity, status, expires_at, created_at)
+      SELECT CAST(${line.variantId} AS bigint), CAST(${input.cartId} AS text), CAST(${visitor?.clientKey ?? null} AS text), CAST(${line.quantity} AS integer), 'active',
+        CAST(${input.expiresAt} AS bigint), CAST(${now} AS bigint)
+      WHERE ${unheldOfSql(line.variantId, now)} >= ${line.quantity}${bound}
+      RETURNING id`)
+    if (!inserted) {
+      const row = yield* sqlGet<{ unheld: number | string | null }>(sql`SELECT ${unheldOfSql(line.variantId, now)} AS unheld`)
+      const available = Math.max(Number(row?.unheld ?? 0), 0)
       if (visitor && available >= line.quantity) {
-        const allowed = tx.get<{ allowed: number }>(sql`SELECT ${allowanceSql(line.variantId, visitor.maxSharePercent)} AS allowed`)!.allowed
-        throw new HoldLimit(line.variantId, allowed, line.quantity, line.label)
+        const allowed = yield* sqlGet<{ allowed: number | string }>(sql`SELECT ${allowanceSql(line.variantId, visitor.maxSharePercent)} AS allowed`)
+        throw new HoldLimit(line.variantId, Number(allowed!.allowed), line.quantity, line.label)
       }
       throw new OutOfStock(line.variantId, available, line.quantity, line.label)
     }
-    ids.push(Number(inserted.lastInsertRowid))
+    ids.push(Number(inserted.id))
   }
-  announceTaken(input.lines.map((l) => l.variantId))
+  yield* announcingTaken(tx, t, input.lines.map((l) => l.variantId))
   return ids
 }
 
+/** placingHolds, inside a synchronous write() on SQLite (checkout, until it is converted). */
+export function placeHolds(tx: Tx, input: HoldsInput): number[] {
+  return runNow(tx, (w, t) => placingHolds(w, t, input))
+}
+
 /** Tags the holds with their session; returns how many were still active (fewer: the checkout was superseded meanwhile). */
-export function attachSession(tx: Tx, holdIds: number[], sessionId: string): number {
+export function* attachingSession(tx: Writer, t: Tables, holdIds: number[], sessionId: string): Steps<number> {
   if (holdIds.length === 0) return 0
-  tx.update(stockHolds).set({ stripeCheckoutSessionId: sessionId }).where(inArray(stockHolds.id, holdIds)).run()
-  return tx.select({ id: stockHolds.id }).from(stockHolds).where(and(inArray(stockHolds.id, holdIds), eq(stockHolds.status, 'active'))).all().length
+  yield* run(tx.update(t.stockHolds).set({ stripeCheckoutSessionId: sessionId }).where(inArray(t.stockHolds.id, holdIds)))
+  return (yield* all(tx.select({ id: t.stockHolds.id }).from(t.stockHolds).where(and(inArray(t.stockHolds.id, holdIds), eq(t.stockHolds.status, 'active'))))).length
+}
+
+/** attachingSession, inside a synchronous write() on SQLite. */
+export function attachSession(tx: Tx, holdIds: number[], sessionId: string): number {
+  return runNow(tx, (w, t) => attachingSession(w, t, holdIds, sessionId))
 }
 
 /** True when a checkout started here holds (or held) stock for this Checkout Session. */
@@ -139,40 +169,54 @@ export function hasSession(sessionId: string): boolean {
   return getDb().select({ id: stockHolds.id }).from(stockHolds).where(eq(stockHolds.stripeCheckoutSessionId, sessionId)).limit(1).get() !== undefined
 }
 
-/** Releases the active holds matching `where`; the one place a hold goes back to the shelf. */
-function release(tx: Tx, where: SQL | undefined): { variantId: number; sessionId: string | null }[] {
-  const rows = tx
-    .update(stockHolds)
+/**
+ * Releases the active holds `where` picks; the one place a hold goes back to the shelf. A
+ * hold released by a concurrent transaction is no longer active when this one reaches it, so
+ * it is released (and announced) once.
+ */
+function* releasing(tx: Writer, t: Tables, where: SQL | undefined): Steps<{ variantId: number; sessionId: string | null }[]> {
+  return yield* announcingReleased(tx, t, yield* all(releaseQuery(tx, t, where)))
+}
+
+function releaseQuery(tx: Writer, t: Tables, where: SQL | undefined) {
+  return tx
+    .update(t.stockHolds)
     .set({ status: 'released' })
-    .where(and(eq(stockHolds.status, 'active'), where))
-    .returning({ variantId: stockHolds.variantId, sessionId: stockHolds.stripeCheckoutSessionId })
-    .all()
-  if (rows.length) announce(rows.map((r) => r.variantId))
+    .where(and(eq(t.stockHolds.status, 'active'), where))
+    .returning({ variantId: t.stockHolds.variantId, sessionId: t.stockHolds.stripeCheckoutSessionId })
+}
+
+function* announcingReleased<R extends { variantId: number }>(tx: Writer, t: Tables, rows: R[]): Steps<R[]> {
+  if (rows.length) yield* announcing(tx, t, rows.map((r) => r.variantId))
   return rows
 }
 
-export function releaseHolds(tx: Tx, holdIds: number[]): number {
+/** Releases these holds, if still active; how many it released. */
+export function* releasingHolds(tx: Writer, t: Tables, holdIds: number[]): Steps<number> {
   if (holdIds.length === 0) return 0
-  return release(tx, inArray(stockHolds.id, holdIds)).length
+  return (yield* releasing(tx, t, inArray(t.stockHolds.id, holdIds))).length
 }
 
+/** releasingHolds, inside a synchronous write() on SQLite. */
+export function releaseHolds(tx: Tx, holdIds: number[]): number {
+  return runNow(tx, (w, t) => releasingHolds(w, t, holdIds))
+}
+
+/** Releases the active holds of a Checkout Session (it expired, or its payment failed, or the sale took what it bought). */
+export function* releasingForSession(tx: Writer, t: Tables, sessionId: string): Steps<number> {
+  return (yield* releasing(tx, t, eq(t.stockHolds.stripeCheckoutSessionId, sessionId))).length
+}
+
+/** releasingForSession, inside a synchronous write() on SQLite (order intake, checkout). */
 export function releaseForSession(tx: Tx, sessionId: string): number {
-  // In `tx`: the prepared statement runs on the same connection, inside its transaction.
+  // Every paid order runs it (commitSale): the same statement as releasingForSession's, built
+  // once (db.prepared); run in `tx`, as the prepared statement shares its connection.
   const rows = releaseOfSession().all({ sessionId })
-  if (rows.length) announce(rows.map((r) => r.variantId))
-  return rows.length
+  return rows.length ? runNow(tx, (w, t) => announcingReleased(w, t, rows)).length : 0
 }
 
-// Every paid order runs it (commitSale releases what its lines did not convert): built once.
 const releaseOfSession = () =>
-  prepared('inventory.releaseOfSession', (db) =>
-    db
-      .update(stockHolds)
-      .set({ status: 'released' })
-      .where(and(eq(stockHolds.status, 'active'), eq(stockHolds.stripeCheckoutSessionId, sql.placeholder('sessionId'))))
-      .returning({ variantId: stockHolds.variantId, sessionId: stockHolds.stripeCheckoutSessionId })
-      .prepare(),
-  )
+  prepared('inventory.releaseOfSession', (db) => releaseQuery(db, schema, eq(schema.stockHolds.stripeCheckoutSessionId, sql.placeholder('sessionId'))).prepare())
 
 /**
  * The Checkout Sessions this cart's active, unexpired holds reserve units for. Until Stripe
@@ -192,13 +236,23 @@ export function openSessionsOfCart(db: Pick<Tx, 'selectDistinct'>, cartId: strin
  * session, and holds past their expiry (their session expired before them). Holds of a
  * session Stripe may still take payment for are left alone; see openSessionsOfCart.
  */
+export function* releasingUnboundForCart(tx: Writer, t: Tables, cartId: string, now = Date.now()): Steps<number> {
+  return (yield* releasing(tx, t, and(eq(t.stockHolds.cartId, cartId), sql`(${t.stockHolds.stripeCheckoutSessionId} IS NULL OR ${t.stockHolds.expiresAt} <= ${now})`))).length
+}
+
+/** releasingUnboundForCart, inside a synchronous write() on SQLite (cart, checkout). */
 export function releaseUnboundForCart(tx: Tx, cartId: string, now = Date.now()): number {
-  return release(tx, and(eq(stockHolds.cartId, cartId), sql`(${stockHolds.stripeCheckoutSessionId} IS NULL OR ${stockHolds.expiresAt} <= ${now})`)).length
+  return runNow(tx, (w, t) => releasingUnboundForCart(w, t, cartId, now))
 }
 
 /** Expired holds stop counting at once (see availableSqlText); this tidies their status. */
+export function* releasingExpired(tx: Writer, t: Tables, now = Date.now()): Steps<number> {
+  return (yield* releasing(tx, t, lte(t.stockHolds.expiresAt, now))).length
+}
+
+/** releasingExpired, inside a synchronous write() on SQLite (the hold sweep job). */
 export function releaseExpired(tx: Tx, now = Date.now()): number {
-  return release(tx, lte(stockHolds.expiresAt, now)).length
+  return runNow(tx, (w, t) => releasingExpired(w, t, now))
 }
 
 /**
@@ -213,22 +267,33 @@ const UNTIL_SETTLED = 8_640_000_000_000_000
  * completion arrived late, or the shopper took long on the bank's page) takes the units again
  * when they are still available; otherwise it is reported short, for the owner to decide.
  */
-export function keepUntilSettled(tx: Tx, sessionId: string, lines: { variantId: number; quantity: number }[], now = Date.now()): { shortVariantIds: number[] } {
+function* keepingUntilSettled(tx: Writer, t: Tables, sessionId: string, lines: { variantId: number; quantity: number }[], now = Date.now()): Steps<{ shortVariantIds: number[] }> {
   const shortVariantIds: number[] = []
+  yield* holdTurns(lines.map((l) => l.variantId))
   for (const line of lines) {
-    const kept = tx.run(sql`UPDATE stock_holds SET expires_at = ${UNTIL_SETTLED}
-      WHERE stripe_checkout_session_id = ${sessionId} AND variant_id = ${line.variantId} AND status = 'active' AND expires_at > ${now}`).changes
+    const { changes: kept } = yield* run(
+      tx
+        .update(t.stockHolds)
+        .set({ expiresAt: UNTIL_SETTLED })
+        .where(and(eq(t.stockHolds.stripeCheckoutSessionId, sessionId), eq(t.stockHolds.variantId, line.variantId), eq(t.stockHolds.status, 'active'), gt(t.stockHolds.expiresAt, now))),
+    )
     if (kept > 0) continue
     // Its hold ran out: that record goes, and the units are taken again if nobody else has them.
-    release(tx, and(eq(stockHolds.stripeCheckoutSessionId, sessionId), eq(stockHolds.variantId, line.variantId)))
-    const held = tx.run(sql`
-      INSERT INTO ${stockHolds} (variant_id, quantity, status, expires_at, stripe_checkout_session_id, created_at)
-      SELECT ${line.variantId}, ${line.quantity}, 'active', ${UNTIL_SETTLED}, ${sessionId}, ${now}
-      WHERE ${availableOfSql(line.variantId, now)} >= ${line.quantity}`).changes
-    if (held === 0) shortVariantIds.push(line.variantId)
+    yield* releasing(tx, t, and(eq(t.stockHolds.stripeCheckoutSessionId, sessionId), eq(t.stockHolds.variantId, line.variantId)))
+    const held = yield* sqlGet(sql`
+      INSERT INTO ${t.stockHolds} (variant_id, quantity, status, expires_at, stripe_checkout_session_id, created_at)
+      SELECT CAST(${line.variantId} AS bigint), CAST(${line.quantity} AS integer), 'active', CAST(${UNTIL_SETTLED} AS bigint), CAST(${sessionId} AS text), CAST(${now} AS bigint)
+      WHERE ${unheldOfSql(line.variantId, now)} >= ${line.quantity}
+      RETURNING id`)
+    if (!held) shortVariantIds.push(line.variantId)
   }
-  if (lines.length) announceTaken(lines.map((l) => l.variantId))
+  if (lines.length) yield* announcingTaken(tx, t, lines.map((l) => l.variantId))
   return { shortVariantIds }
+}
+
+/** keepingUntilSettled, inside a synchronous write() on SQLite (order intake). */
+export function keepUntilSettled(tx: Tx, sessionId: string, lines: { variantId: number; quantity: number }[], now = Date.now()): { shortVariantIds: number[] } {
+  return runNow(tx, (w, t) => keepingUntilSettled(w, t, sessionId, lines, now))
 }
 
 /**
@@ -258,7 +323,8 @@ export function commitSale(tx: Tx, sessionId: string, lines: { variantId: number
   }
   // Any hold of this session not matched by a line (the session bought less) is released.
   releaseForSession(tx, sessionId)
-  announceTaken(lines.map((l) => l.variantId))
+  // units taken (announcingTaken: no stock alert look), through the synchronous name: one runner step fewer on every paid order
+  cache.markStockChanged(lines.map((l) => l.variantId))
   return { shortVariantIds }
 }
 
@@ -284,9 +350,19 @@ const sale = () =>
 
 type LedgerEntry = { variantId: number; delta: number; stockAfter: number; reason: StockReason; note?: string; adminUserId?: number | null; orderId?: number | null }
 
+const ledgerValues = (entry: LedgerEntry) => ({ ...entry, note: (entry.note ?? '').slice(0, 500), adminUserId: entry.adminUserId ?? null, orderId: entry.orderId ?? null, createdAt: Date.now() })
+
+function* ledgering(tx: Writer, t: Tables, entry: LedgerEntry): Steps<void> {
+  yield* run(tx.insert(t.stockLedger).values(ledgerValues(entry)))
+}
+
+// commitSale (every paid order, inside order intake's SQLite write()) keeps the prepared
+// statements below until intake moves onto db/tx.ts with an engine-neutral prepared step
+// (decision 047): building its queries per call is what decision 001 measured away.
+
 function ledger(tx: Tx, entry: LedgerEntry): void {
   // In `tx`: the prepared insert runs on the same connection, inside its transaction.
-  ledgerInsert().run({ ...entry, note: (entry.note ?? '').slice(0, 500), adminUserId: entry.adminUserId ?? null, orderId: entry.orderId ?? null, createdAt: Date.now() })
+  ledgerInsert().run(ledgerValues(entry))
 }
 
 function orderIdOf(tx: Tx, sessionId: string): number | null {
@@ -313,88 +389,128 @@ const ledgerInsert = () =>
 const orderOfSession = () =>
   prepared('inventory.orderOfSession', (db) => db.select({ id: orders.id }).from(orders).where(eq(orders.stripeCheckoutSessionId, sql.placeholder('sessionId'))).prepare())
 
+type Adjustment = { variantId: number; delta: number; note: string; adminUserId: number | null }
+
 /**
  * The owner moves stock by `delta` (received a delivery, found breakage, counted the shelf).
  * Never below zero; a reason is required. Returns the stock after the change.
  */
-export function adjust(tx: Tx, input: { variantId: number; delta: number; note: string; adminUserId: number | null }): { stockBefore: number; stockAfter: number } {
+export function* adjusting(tx: Writer, t: Tables, input: Adjustment): Steps<{ stockBefore: number; stockAfter: number }> {
   if (!Number.isSafeInteger(input.delta) || input.delta === 0) throw new InvalidInput('The change must be a whole number other than zero.', 'delta')
-  const row = tx
-    .update(variants)
-    .set({ stock: sql`${variants.stock} + ${input.delta}`, updatedAt: Date.now() })
-    .where(and(eq(variants.id, input.variantId), sql`${variants.stock} + ${input.delta} >= 0`))
-    .returning({ stock: variants.stock })
-    .get()
+  const row = yield* get(
+    tx
+      .update(t.variants)
+      .set({ stock: sql`${t.variants.stock} + ${input.delta}`, updatedAt: Date.now() })
+      .where(and(eq(t.variants.id, input.variantId), sql`${t.variants.stock} + ${input.delta} >= 0`))
+      .returning({ stock: t.variants.stock }),
+  )
   if (!row) {
-    const current = tx.select({ stock: variants.stock }).from(variants).where(eq(variants.id, input.variantId)).get()
+    const current = yield* get(tx.select({ stock: t.variants.stock }).from(t.variants).where(eq(t.variants.id, input.variantId)))
     if (!current) throw new NotFound('That variant')
     throw new InvalidInput(`Stock cannot go below zero (there are ${current.stock}, the change was ${input.delta}).`, 'delta')
   }
-  ledger(tx, { variantId: input.variantId, delta: input.delta, stockAfter: row.stock, reason: 'adjust', note: input.note, adminUserId: input.adminUserId })
-  announce([input.variantId])
+  yield* ledgering(tx, t, { variantId: input.variantId, delta: input.delta, stockAfter: row.stock, reason: 'adjust', note: input.note, adminUserId: input.adminUserId })
+  yield* announcing(tx, t, [input.variantId])
   return { stockBefore: row.stock - input.delta, stockAfter: row.stock }
 }
 
-/** adjust(), by an admin, in its own transaction with its audit row. */
-export function adjustByAdmin(actor: audit.Actor, input: { variantId: number; delta: number; note: string }): { stockBefore: number; stockAfter: number } {
-  if (!input.note.trim()) throw new InvalidInput('Say why the stock changes (received, damaged, counted…).', 'note')
-  return write((tx) => {
-    const result = adjust(tx, { ...input, note: input.note.trim(), adminUserId: actor.id })
-    audit.record(tx, actor, 'stock.adjust', `variant:${input.variantId}`, { stock: result.stockBefore }, { stock: result.stockAfter, delta: input.delta, note: input.note.trim() })
+/** adjusting, inside a synchronous write() on SQLite (the bulk edit). */
+export function adjust(tx: Tx, input: Adjustment): { stockBefore: number; stockAfter: number } {
+  return runNow(tx, (w, t) => adjusting(w, t, input))
+}
+
+/** adjusting, by an admin, in its own transaction with its audit row. */
+export async function adjustByAdmin(actor: audit.Actor, input: { variantId: number; delta: number; note: string }): Promise<{ stockBefore: number; stockAfter: number }> {
+  const note = input.note.trim()
+  if (!note) throw new InvalidInput('Say why the stock changes (received, damaged, counted…).', 'note')
+  return transaction(function* (tx, t) {
+    const result = yield* adjusting(tx, t, { ...input, note, adminUserId: actor.id })
+    yield* audit.recording(tx, t, actor, 'stock.adjust', `variant:${input.variantId}`, { stock: result.stockBefore }, { stock: result.stockAfter, delta: input.delta, note })
     return result
   })
 }
+
+type ImportedStock = { variantId: number; from: number; to: number; note: string; adminUserId: number | null }
 
 /**
  * Moves stock from the figure the import read (`from`, in this same transaction) to the one
  * its file gives, with a ledger row naming the import. Conditional on `from`, so a figure
  * that moved under the import is never overwritten blind.
  */
-export function setFromImport(tx: Tx, input: { variantId: number; from: number; to: number; note: string; adminUserId: number | null }): void {
+export function* settingFromImport(tx: Writer, t: Tables, input: ImportedStock): Steps<void> {
   if (input.from === input.to) return
-  const { changes } = tx
-    .update(variants)
-    .set({ stock: input.to, updatedAt: Date.now() })
-    .where(and(eq(variants.id, input.variantId), eq(variants.stock, input.from)))
-    .run()
+  const { changes } = yield* run(
+    tx
+      .update(t.variants)
+      .set({ stock: input.to, updatedAt: Date.now() })
+      .where(and(eq(t.variants.id, input.variantId), eq(t.variants.stock, input.from))),
+  )
   if (changes !== 1) throw new Error(`inventory: the stock of variant ${input.variantId} moved during an import`)
-  ledger(tx, { variantId: input.variantId, delta: input.to - input.from, stockAfter: input.to, reason: 'import', note: input.note, adminUserId: input.adminUserId })
+  yield* ledgering(tx, t, { variantId: input.variantId, delta: input.to - input.from, stockAfter: input.to, reason: 'import', note: input.note, adminUserId: input.adminUserId })
+}
+
+/** settingFromImport, inside a synchronous write() on SQLite (the catalog import). */
+export function setFromImport(tx: Tx, input: ImportedStock): void {
+  runNow(tx, (w, t) => settingFromImport(w, t, input))
 }
 
 /**
- * After an import's stock moves (setFromImport, recordImported), in its transaction: every
- * page may show what changed, so one whole-catalog mark instead of one per variant, and the
- * stock alerts look once it commits.
+ * After an import's stock moves (settingFromImport, recordingImported), in its transaction:
+ * every page may show what changed, so one whole-catalog mark instead of one per variant, and
+ * the stock alerts look once it commits.
  */
+function* announcingImported(tx: Writer, t: Tables): Steps<void> {
+  yield* cache.markingCatalogChanged(tx, t)
+  yield* afterCommit('stockAlerts.scan', () => stockAlerts.scanIfWaiting())
+}
+
+/** announcingImported, inside a synchronous write() on SQLite (the catalog import). */
 export function announceImported(): void {
-  cache.markCatalogChanged()
-  afterCommit('stockAlerts.scan', () => stockAlerts.scanIfWaiting())
+  runNow(getDb() as unknown as Tx, announcingImported)
 }
 
 /** The opening stock of variants an import created (inserted with it), as ledger rows, in batches. */
+function* recordingImported(tx: Writer, t: Tables, opened: { variantId: number; stock: number }[], note: string, adminUserId: number | null): Steps<void> {
+  const rows = opened.filter((o) => o.stock > 0).map((o) => ledgerValues({ variantId: o.variantId, delta: o.stock, stockAfter: o.stock, reason: 'import', note, adminUserId }))
+  for (let i = 0; i < rows.length; i += 500) yield* run(tx.insert(t.stockLedger).values(rows.slice(i, i + 500)))
+}
+
+/** recordingImported, inside a synchronous write() on SQLite (the catalog import). */
 export function recordImported(tx: Tx, opened: { variantId: number; stock: number }[], note: string, adminUserId: number | null): void {
-  const rows = opened.filter((o) => o.stock > 0).map((o) => ({ variantId: o.variantId, delta: o.stock, stockAfter: o.stock, reason: 'import' as const, note: note.slice(0, 500), adminUserId, orderId: null, createdAt: Date.now() }))
-  for (let i = 0; i < rows.length; i += 500) tx.insert(stockLedger).values(rows.slice(i, i + 500)).run()
+  runNow(tx, (w, t) => recordingImported(w, t, opened, note, adminUserId))
 }
 
 /** The opening stock of a new variant, as a ledger row so its history starts at zero. */
-export function recordInitial(tx: Tx, variantId: number, stock: number, adminUserId: number | null): void {
-  if (stock > 0) ledger(tx, { variantId, delta: stock, stockAfter: stock, reason: 'initial', adminUserId })
+function* recordingInitial(tx: Writer, t: Tables, variantId: number, stock: number, adminUserId: number | null): Steps<void> {
+  if (stock > 0) yield* ledgering(tx, t, { variantId, delta: stock, stockAfter: stock, reason: 'initial', adminUserId })
 }
 
+/** recordingInitial, inside a synchronous write() on SQLite (products). */
+export function recordInitial(tx: Tx, variantId: number, stock: number, adminUserId: number | null): void {
+  runNow(tx, (w, t) => recordingInitial(w, t, variantId, stock, adminUserId))
+}
+
+type Restock = { variantId: number; quantity: number; orderId: number; adminUserId: number | null }
+
 /** Units put back on the shelf from a refunded order. */
-export function restockFromRefund(tx: Tx, input: { variantId: number; quantity: number; orderId: number; adminUserId: number | null }): boolean {
+export function* restockingFromRefund(tx: Writer, t: Tables, input: Restock): Steps<boolean> {
   if (!Number.isSafeInteger(input.quantity) || input.quantity <= 0) return false
-  const row = tx
-    .update(variants)
-    .set({ stock: sql`${variants.stock} + ${input.quantity}`, updatedAt: Date.now() })
-    .where(eq(variants.id, input.variantId))
-    .returning({ stock: variants.stock })
-    .get()
+  const row = yield* get(
+    tx
+      .update(t.variants)
+      .set({ stock: sql`${t.variants.stock} + ${input.quantity}`, updatedAt: Date.now() })
+      .where(eq(t.variants.id, input.variantId))
+      .returning({ stock: t.variants.stock }),
+  )
   if (!row) return false
-  ledger(tx, { variantId: input.variantId, delta: input.quantity, stockAfter: row.stock, reason: 'refund_restock', orderId: input.orderId, adminUserId: input.adminUserId })
-  announce([input.variantId])
+  yield* ledgering(tx, t, { variantId: input.variantId, delta: input.quantity, stockAfter: row.stock, reason: 'refund_restock', orderId: input.orderId, adminUserId: input.adminUserId })
+  yield* announcing(tx, t, [input.variantId])
   return true
+}
+
+/** restockingFromRefund, inside a synchronous write() on SQLite (refunds). */
+export function restockFromRefund(tx: Tx, input: Restock): boolean {
+  return runNow(tx, (w, t) => restockingFromRefund(w, t, input))
 }
 
 export type LedgerRow = typeof stockLedger.$inferSelect & { adminEmail: string | null }

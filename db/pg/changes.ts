@@ -58,7 +58,7 @@ async function serialize(client: pg.ClientBase, origin: string): Promise<void> {
 
 /**
  * Per product touched by these variants, what it shows at `$3` after this transaction's
- * change: lib/cache's soldOutSql with lib/inventory's availability rule (stock less the
+ * change: db/stock-rules.ts's soldOutSqlText with its availability rule (stock less the
  * active, unexpired holds, never below 0).
  */
 const STOCK_CHANGED_SQL = `
@@ -77,7 +77,8 @@ const STOCK_CHANGED_SQL = `
   RETURNING ${RETURNED}`
 
 /**
- * lib/cache's markStockChanged: what can be sold changed for these variants. Call with the
+ * lib/cache's markingStockChanged on PostgreSQL (through db/catalog-changes.ts's
+ * recordingStockChanged): what can be sold changed for these variants. Call with the
  * transaction's own client (db/pg/transaction.ts), as the transaction's last statement (see the
  * top of this file). Returns the rows written, for the writer to announce once it commits;
  * other app servers hear them through their listeners then, never before and never after a
@@ -91,7 +92,7 @@ export async function recordStockChanged(client: pg.ClientBase, variantIds: read
   return rows.map(toChangeRow)
 }
 
-/** lib/cache's markCatalogChanged: a product, variant, picture or collection changed; every page may show it. */
+/** lib/cache's markingCatalogChanged on PostgreSQL (db/catalog-changes.ts's recordingCatalogChanged): a product, variant, picture or collection changed; every page may show it. */
 export async function recordCatalogChanged(client: pg.ClientBase, origin: string, now = Date.now()): Promise<ChangeRow[]> {
   await serialize(client, origin)
   const { rows } = await client.query<PgChangeRow>(

@@ -94,6 +94,9 @@ async function execute(step: Step, db: NodePgDatabase & { $client: pg.ClientBase
       // held until COMMIT or ROLLBACK; 64 bits of the key's hash, so unrelated keys rarely share a lock
       await db.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${step.key}, 0))`)
       return undefined
+    case 'native':
+      // drizzle() keeps the client it was given (the transaction's, or the read's pooled one) as $client
+      return await step.native.postgres((db as unknown as { $client: pg.ClientBase }).$client)
     case 'sql': {
       const text = sqlFor(step.text, 'postgres')
       if (!text) return nothingRun(step.mode)

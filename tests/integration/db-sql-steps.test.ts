@@ -1,11 +1,12 @@
 import { sql, type SQL } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
-import { read, sqlAll, sqlGet, sqlRun, transaction, type SqlText } from '@/db/tx'
+import { native, read, sqlAll, sqlGet, sqlRun, transaction, type SqlText } from '@/db/tx'
 import { ENGINES, useEngine } from '../support/engines'
 
 // db/tx.ts's raw SQL steps on both engines: one text both accept, or each engine's own where
 // they differ; the runner picks the text of the engine in use, and the statement is part of the
-// body's transaction (it commits and rolls back with the rest).
+// body's transaction (it commits and rolls back with the rest); and a native step, each engine's
+// own function on the body's connection.
 
 describe.each(ENGINES)('raw SQL steps on %s', (name) => {
   const engine = useEngine(name)
@@ -55,5 +56,23 @@ describe.each(ENGINES)('raw SQL steps on %s', (name) => {
       }),
     ).rejects.toThrow('refused after both statements')
     expect(await engine.count(sql`SELECT count(*) AS n FROM health_checks`)).toBe(0)
+  })
+
+  it("runs a native step with the engine's own function on the body's connection, inside its transaction", async () => {
+    const insert = (id: string) =>
+      native({
+        sqlite: (client) => client.prepare(`INSERT INTO health_checks (id, checked_at, pid) VALUES (?, 1, 1) RETURNING 'sqlite' AS engine`).get(id) as { engine: string },
+        postgres: async (client) => (await client.query<{ engine: string }>(`INSERT INTO health_checks (id, checked_at, pid) VALUES ($1, 1, 1) RETURNING 'postgres' AS engine`, [id])).rows[0]!,
+      })
+    expect(await transaction(() => insert('kept'))).toEqual({ engine: name })
+    await expect(
+      transaction(function* () {
+        yield* insert('dropped')
+        // the native step's row is visible to the body's next statement: the same transaction
+        expect(yield* sqlGet(sql`SELECT id FROM health_checks WHERE id = 'dropped'`)).toEqual({ id: 'dropped' })
+        throw new Error('refused after the native step')
+      }),
+    ).rejects.toThrow('refused after the native step')
+    expect(await engine.rows(sql`SELECT id FROM health_checks ORDER BY id`)).toEqual([{ id: 'kept' }])
   })
 })

@@ -71,14 +71,14 @@ describe('admin sign-in', () => {
 })
 
 describe('stock ledger', () => {
-  it('records adjustments, refuses to go below zero and records sales', () => {
+  it('records adjustments, refuses to go below zero and records sales', async () => {
     const { variantId } = insertVariant({ stock: 2 })
     const actor = { id: 0, email: 'system@test' }
-    expect(() => inventory.adjustByAdmin(actor, { variantId, delta: -3, note: 'broken' })).toThrow(/below zero/)
-    expect(() => inventory.adjustByAdmin(actor, { variantId, delta: 4, note: ' ' })).toThrow(/why/)
+    await expect(inventory.adjustByAdmin(actor, { variantId, delta: -3, note: 'broken' })).rejects.toThrow(/below zero/)
+    await expect(inventory.adjustByAdmin(actor, { variantId, delta: 4, note: ' ' })).rejects.toThrow(/why/)
     expect(count('stock_ledger')).toBe(0)
     getDb().$client.prepare(`INSERT INTO admin_users (id, email, password_hash) VALUES (1, 'a@b.c', 'x')`).run()
-    expect(inventory.adjustByAdmin({ id: 1, email: 'a@b.c' }, { variantId, delta: 4, note: 'delivery' })).toEqual({ stockBefore: 2, stockAfter: 6 })
+    expect(await inventory.adjustByAdmin({ id: 1, email: 'a@b.c' }, { variantId, delta: 4, note: 'delivery' })).toEqual({ stockBefore: 2, stockAfter: 6 })
     write((tx) => inventory.commitSale(tx, 'cs_test_ledger', [{ variantId, quantity: 2 }]))
     const rows = inventory.ledgerFor(variantId)
     expect(rows.map((r) => [r.reason, r.delta, r.stockAfter])).toEqual([

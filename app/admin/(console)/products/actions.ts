@@ -163,7 +163,11 @@ export async function adjustStockAction(previous: FormState, formData: FormData)
   const delta = z.coerce.number().int().min(-1_000_000).max(1_000_000).safeParse(text(formData.get('delta')).trim() || 'x')
   if (!delta.success || delta.data === 0) return refused(previous, formData, { delta: 'Enter the change in stock as a whole number, like 5 or -2.' })
   const note = text(formData.get('note')).trim().slice(0, 200)
-  const result = attempt(() => inventory.adjustByAdmin(admin, { variantId: variantId.data, delta: delta.data, note }), (err) => (err instanceof InvalidInput && err.field ? err.field : ''))
+  const result = await inventory.adjustByAdmin(admin, { variantId: variantId.data, delta: delta.data, note }).then(
+    (value) => ({ ok: true as const, value }),
+    // attempt() sorts the refusal (a field's message) from a bug (thrown on)
+    (err: unknown) => attempt(() => { throw err }, (e) => (e instanceof InvalidInput && e.field ? e.field : '')),
+  )
   if (!result.ok) return refused(previous, formData, result.errors)
   done(back, `Stock is now ${result.value.stockAfter}.`)
 }
