@@ -3,7 +3,7 @@ import crypto from 'node:crypto'
 import { and, asc, eq, gt, isNull, sql } from 'drizzle-orm'
 import { getDb, write } from '@/db'
 import { adminInvites, adminUsers } from '@/db/schema'
-import { get, readNow, run, serialize, type Reader, type Steps, type Tables } from '@/db/tx'
+import { get, readNow, run, serialize, type Reader, type Steps, type Tables, type Writer } from '@/db/tx'
 import * as adminAuth from './admin-auth'
 import * as audit from './audit'
 import { InvalidInput, NotFound } from './errors'
@@ -65,6 +65,12 @@ export function policy(): Policy {
   return readNow(policyReading)
 }
 
+/** Writes the one settings row, made on its first change. */
+function* savingSettings(tx: Writer, { adminSettings }: Tables, set: Partial<Policy>): Steps<void> {
+  const values = { ...set, updatedAt: Date.now() }
+  yield* run(tx.insert(adminSettings).values({ id: 1, ...values }).onConflictDoUpdate({ target: adminSettings.id, set: values }))
+}
+
 /** policy, as a step of a transaction on either engine (the settings' writers read it in theirs). */
 function* policyReading(db: Reader, { adminSettings }: Tables): Steps<Policy> {
   const row = yield* get(
@@ -91,12 +97,7 @@ export async function setRefundLimit(actor: audit.Actor, cents: number): Promise
   if (!Number.isSafeInteger(cents) || cents < 0 || cents > MAX_REFUND_LIMIT_CENTS) throw new InvalidInput('Enter a refund limit of zero or more, like 50.00.')
   await audit.changing(actor, 'settings.staff_refund_limit', 'settings', function* (tx, t) {
     const { staffRefundLimitCents } = yield* policyReading(tx, t)
-    yield* run(
-      tx
-        .insert(t.adminSettings)
-        .values({ id: 1, staffRefundLimitCents: cents, updatedAt: Date.now() })
-        .onConflictDoUpdate({ target: t.adminSettings.id, set: { staffRefundLimitCents: cents, updatedAt: Date.now() } }),
-    )
+    yield* savingSettings(tx, t, { staffRefundLimitCents: cents })
     return { before: { staffRefundLimitCents }, after: { staffRefundLimitCents: cents }, result: undefined }
   })
 }
@@ -110,12 +111,7 @@ export async function setRequireTwoFactor(actor: adminAuth.Admin, required: bool
   if (required && !actor.hasTwoFactor) throw new InvalidInput('Set up two-factor sign-in for yourself first (Account), then require it of everyone.')
   await audit.changing(actor, 'settings.require_two_factor', 'settings', function* (tx, t) {
     const { requireTwoFactor } = yield* policyReading(tx, t)
-    yield* run(
-      tx
-        .insert(t.adminSettings)
-        .values({ id: 1, requireTwoFactor: required, updatedAt: Date.now() })
-        .onConflictDoUpdate({ target: t.adminSettings.id, set: { requireTwoFactor: required, updatedAt: Date.now() } }),
-    )
+    yield* savingSettings(tx, t, { requireTwoFactor: required })
     return { before: { requireTwoFactor }, after: { requireTwoFactor: required }, result: undefined }
   })
 }
