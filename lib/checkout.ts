@@ -1,7 +1,7 @@
 import 'server-only'
 import crypto from 'node:crypto'
 import { and, asc, eq } from 'drizzle-orm'
-import { getDb, write } from '@/db'
+import { write } from '@/db'
 import { cartLines, carts, products, variants } from '@/db/schema'
 import { itemLabel, variantPictures } from './catalog'
 import * as downloads from './downloads'
