@@ -21,6 +21,7 @@ const config: KnipConfig = {
     // run by hand with tsx; their figures are in docs/decisions/047-generator-transactions.md
     'bench/inventory-steps.ts',
     'bench/cart-view.ts',
+    'bench/catalog-reads.ts',
     'tests/support/scheduled-worker.ts',
     'tests/support/group-commit-writer.ts',
     'tests/support/stripe-server-cli.ts',
