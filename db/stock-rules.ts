@@ -1,7 +1,8 @@
 // The rule of "available", as SQLite's text: units on the shelf less the active, unexpired
-// holds, never below zero. lib/inventory.ts owns the rule and re-exports this; it lives in db/
-// because db/catalog-changes.ts's recording statement needs it too, and db/ imports nothing
-// from lib/. PostgreSQL's text of the same rule (greatest() for SQLite's two-argument max()) is
+// holds, never below zero. lib/inventory.ts owns the rule and builds its queries from this; it
+// lives in db/ because db/catalog-changes.ts's recording statement needs it too, and db/
+// imports nothing from lib/. Reads on both engines (inventory's and the cart's) select
+// unheldSqlText and take the floor in JavaScript. PostgreSQL's text of the same rule (greatest() for SQLite's two-argument max()) is
 // in db/pg/changes.ts.
 
 /**

@@ -59,7 +59,7 @@ export async function send(reminderId: number, now = Date.now()): Promise<boolea
     return row ?? null
   })
   if (!claimed) return false
-  const items = cart.load(claimed.cartId)?.lines.map((l) => `${l.quantity} × ${l.label}`) ?? []
+  const items = (await cart.load(claimed.cartId))?.lines.map((l) => `${l.quantity} × ${l.label}`) ?? []
   try {
     await mail.send(checkoutReminder({ to: claimed.email, items, recoveryUrl: claimed.recoveryUrl, unsubscribeUrl: optOuts.url(token), id: `checkout-reminder-${reminderId}` }))
     return true

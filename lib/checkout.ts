@@ -1,7 +1,7 @@
 import 'server-only'
 import crypto from 'node:crypto'
 import { and, asc, eq } from 'drizzle-orm'
-import { getDb, write } from '@/db'
+import { write } from '@/db'
 import { cartLines, carts, products, variants } from '@/db/schema'
 import { itemLabel, variantPictures } from './catalog'
 import * as downloads from './downloads'
@@ -35,7 +35,7 @@ export const CHECKOUT_ALREADY_PAID =
  */
 export async function abandon(cartId: string): Promise<{ released: number }> {
   let released = 0
-  for (const sessionId of inventory.openSessionsOfCart(getDb(), cartId)) {
+  for (const sessionId of inventory.openSessionsOfCart(cartId)) {
     let ending: 'expired' | 'complete'
     try {
       ending = await payments.closeCheckoutSession(sessionId)
@@ -132,7 +132,7 @@ export async function start(cartId: string, clientAddress: string | null = null,
     // session at Stripe and released its holds. Holds of a session that opened since then
     // stay (that checkout is live); holds never tagged with a session go back, so the same
     // units are never held twice for one cart.
-    if (inventory.openSessionsOfCart(tx, cartId).length > 0) throw new CheckoutOpen(CHECKOUT_STILL_OPEN)
+    if (inventory.openSessionsOfCart(cartId).length > 0) throw new CheckoutOpen(CHECKOUT_STILL_OPEN)
     inventory.releaseUnboundForCart(tx, cartId)
     const holdIds = inventory.placeHolds(tx, {
       cartId,

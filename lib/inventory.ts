@@ -1,10 +1,10 @@
 import 'server-only'
-import { and, eq, gt, inArray, lte, sql, type SQL } from 'drizzle-orm'
+import { and, eq, getTableName, gt, inArray, lte, sql, type SQL } from 'drizzle-orm'
 import { getDb, prepared, type Tx } from '@/db'
 import * as schema from '@/db/schema'
-import { adminUsers, orders, stockHolds, stockLedger, variants, type StockReason } from '@/db/schema'
+import { orders, stockHolds, stockLedger, variants, type StockReason } from '@/db/schema'
 import { availableSqlText, unheldSqlText } from '@/db/stock-rules'
-import { afterCommit, all, get, run, runNow, serialize, sqlGet, transaction, type Steps, type Tables, type Writer } from '@/db/tx'
+import { afterCommit, all, get, read, readNow, run, runNow, serialize, sqlGet, transaction, type Reader, type Steps, type Tables, type Writer } from '@/db/tx'
 import * as audit from './audit'
 import * as cache from './cache'
 import { HoldLimit, InvalidInput, NotFound, OutOfStock } from './errors'
@@ -63,19 +63,34 @@ function* announcingTaken(tx: Writer, t: Tables, variantIds: readonly number[]):
   yield* cache.markingStockChanged(tx, t, variantIds)
 }
 
-/** Units that can still be sold, per variant id (missing ids are absent from the map). */
-export function available(variantIds: number[], now = Date.now()): Map<number, number> {
+/**
+ * Units that can still be sold, per variant id (missing ids are absent from the map): a read
+ * step for a body on either engine. The floor at zero is taken here, not in SQL: SQLite's
+ * two-argument max() has no PostgreSQL twin, and unheldSqlText is text both accept.
+ */
+export function* availableIn(db: Reader, t: Tables, variantIds: number[], now = Date.now()): Steps<Map<number, number>> {
   if (variantIds.length === 0) return new Map()
-  const rows = getDb()
-    .select({ id: variants.id, available: availableSql(now, 'variants') })
-    .from(variants)
-    .where(inArray(variants.id, variantIds))
-    .all()
-  return new Map(rows.map((r) => [r.id, r.available]))
+  const rows = yield* all(
+    db
+      .select({ id: t.variants.id, unheld: unheldSql(now, t.variants) })
+      .from(t.variants)
+      .where(inArray(t.variants.id, variantIds)),
+  )
+  return new Map(rows.map((r) => [Number(r.id), Math.max(Number(r.unheld), 0)]))
+}
+
+/** availableIn, synchronously on SQLite, for the callers not yet converted (catalog, stock alerts). */
+export function available(variantIds: number[], now = Date.now()): Map<number, number> {
+  return readNow((db, t) => availableIn(db, t, variantIds, now))
 }
 
 export function availableOne(variantId: number, now = Date.now()): number {
   return available([variantId], now).get(variantId) ?? 0
+}
+
+/** "Available" before its floor at zero, over `variants` (as the engine's table, so the alias is its name). */
+function unheldSql(now: number, table: Tables['variants']): SQL<number | string> {
+  return sql<number | string>`${sql.raw(unheldSqlText({ alias: getTableName(table), now: String(Math.trunc(now)) }))}`
 }
 
 /** A visitor's bound on holds: their key (a hash of the client address; null when unknown) and share. */
@@ -165,8 +180,12 @@ export function attachSession(tx: Tx, holdIds: number[], sessionId: string): num
 }
 
 /** True when a checkout started here holds (or held) stock for this Checkout Session. */
-export function hasSession(sessionId: string): boolean {
-  return getDb().select({ id: stockHolds.id }).from(stockHolds).where(eq(stockHolds.stripeCheckoutSessionId, sessionId)).limit(1).get() !== undefined
+export function* hasSessionIn(db: Reader, t: Tables, sessionId: string): Steps<boolean> {
+  return (yield* get(db.select({ id: t.stockHolds.id }).from(t.stockHolds).where(eq(t.stockHolds.stripeCheckoutSessionId, sessionId)).limit(1))) !== undefined
+}
+
+export function hasSession(sessionId: string): Promise<boolean> {
+  return read((db, t) => hasSessionIn(db, t, sessionId))
 }
 
 /**
@@ -222,13 +241,19 @@ const releaseOfSession = () =>
  * The Checkout Sessions this cart's active, unexpired holds reserve units for. Until Stripe
  * says such a session can no longer be paid (expired, or expire succeeded), its holds stay.
  */
-export function openSessionsOfCart(db: Pick<Tx, 'selectDistinct'>, cartId: string, now = Date.now()): string[] {
-  const rows = db
-    .selectDistinct({ sessionId: stockHolds.stripeCheckoutSessionId })
-    .from(stockHolds)
-    .where(and(eq(stockHolds.cartId, cartId), eq(stockHolds.status, 'active'), gt(stockHolds.expiresAt, now), sql`${stockHolds.stripeCheckoutSessionId} IS NOT NULL`))
-    .all()
+export function* openSessionsIn(db: Reader, t: Tables, cartId: string, now = Date.now()): Steps<string[]> {
+  const rows = yield* all(
+    db
+      .selectDistinct({ sessionId: t.stockHolds.stripeCheckoutSessionId })
+      .from(t.stockHolds)
+      .where(and(eq(t.stockHolds.cartId, cartId), eq(t.stockHolds.status, 'active'), gt(t.stockHolds.expiresAt, now), sql`${t.stockHolds.stripeCheckoutSessionId} IS NOT NULL`)),
+  )
   return rows.map((r) => r.sessionId!).filter(Boolean)
+}
+
+/** openSessionsIn, synchronously on SQLite (checkout, until it is converted; inside its write() too: one connection). */
+export function openSessionsOfCart(cartId: string, now = Date.now()): string[] {
+  return readNow((db, t) => openSessionsIn(db, t, cartId, now))
 }
 
 /**
@@ -516,26 +541,35 @@ export function restockFromRefund(tx: Tx, input: Restock): boolean {
 export type LedgerRow = typeof stockLedger.$inferSelect & { adminEmail: string | null }
 
 /** A variant's ledger, newest first, with the email of the admin behind each manual change. */
-export function ledgerFor(variantId: number, limit = 50): LedgerRow[] {
-  return getDb()
-    .select({ row: stockLedger, adminEmail: adminUsers.email })
-    .from(stockLedger)
-    .leftJoin(adminUsers, eq(adminUsers.id, stockLedger.adminUserId))
-    .where(eq(stockLedger.variantId, variantId))
-    .orderBy(sql`${stockLedger.id} DESC`)
-    .limit(limit)
-    .all()
-    .map(({ row, adminEmail }) => ({ ...row, adminEmail }))
+export function ledgerFor(variantId: number, limit = 50): Promise<LedgerRow[]> {
+  return read(function* (db, t) {
+    const rows = yield* all(
+      db
+        .select({ row: t.stockLedger, adminEmail: t.adminUsers.email })
+        .from(t.stockLedger)
+        .leftJoin(t.adminUsers, eq(t.adminUsers.id, t.stockLedger.adminUserId))
+        .where(eq(t.stockLedger.variantId, variantId))
+        .orderBy(sql`${t.stockLedger.id} DESC`)
+        .limit(limit),
+    )
+    return rows.map(({ row, adminEmail }) => ({ ...row, adminEmail }))
+  })
 }
 
-/** Units held by active, unexpired holds, per variant. */
-export function held(variantIds: number[], now = Date.now()): Map<number, number> {
+/** Units held by active, unexpired holds, per variant: a read step for either engine. */
+export function* heldIn(db: Reader, t: Tables, variantIds: number[], now = Date.now()): Steps<Map<number, number>> {
   if (variantIds.length === 0) return new Map()
-  const rows = getDb()
-    .select({ variantId: stockHolds.variantId, quantity: sql<number>`sum(${stockHolds.quantity})` })
-    .from(stockHolds)
-    .where(and(inArray(stockHolds.variantId, variantIds), eq(stockHolds.status, 'active'), gt(stockHolds.expiresAt, now)))
-    .groupBy(stockHolds.variantId)
-    .all()
-  return new Map(rows.map((r) => [r.variantId, Number(r.quantity)]))
+  const rows = yield* all(
+    db
+      .select({ variantId: t.stockHolds.variantId, quantity: sql<number | string>`sum(${t.stockHolds.quantity})` })
+      .from(t.stockHolds)
+      .where(and(inArray(t.stockHolds.variantId, variantIds), eq(t.stockHolds.status, 'active'), gt(t.stockHolds.expiresAt, now)))
+      .groupBy(t.stockHolds.variantId),
+  )
+  return new Map(rows.map((r) => [Number(r.variantId), Number(r.quantity)]))
+}
+
+/** heldIn, synchronously on SQLite, for the callers not yet converted (the admin's product lists). */
+export function held(variantIds: number[], now = Date.now()): Map<number, number> {
+  return readNow((db, t) => heldIn(db, t, variantIds, now))
 }

@@ -114,7 +114,7 @@ export const handlers: Record<string, jobs.JobHandler> = {
   },
   'carts.purge_idle': async () => {
     const cart = await import('@/lib/cart')
-    cart.purgeIdle(Date.now())
+    await cart.purgeIdle(Date.now())
   },
 }
 

@@ -44,9 +44,9 @@ async function otherShopperBuys(variantId: number, quantity: number): Promise<bo
   }
 }
 
-const editFails = (fn: () => unknown) => {
+const editFails = async (fn: () => Promise<unknown>) => {
   try {
-    fn()
+    await fn()
     return null
   } catch (err) {
     return err as Error
@@ -59,7 +59,7 @@ describe('checkout: the last units sell once', () => {
     const a = insertCart([{ variantId, quantity: 2 }])
     const { sessionId } = await checkout.start(a)
     // A edits the cart without the session being closed at Stripe.
-    const err = editFails(() => cart.setQuantity(a, variantId, 1))
+    const err = await editFails(() => cart.setQuantity(a, variantId, 1))
     const held = activeHolds(a).length
     const bBought = await otherShopperBuys(variantId, 2)
     const aPaid = pays(sessionId)
@@ -79,7 +79,7 @@ describe('checkout: the last units sell once', () => {
     const { sessionId } = await checkout.start(a)
     // What the cart actions do: abandon at Stripe, then edit.
     await checkout.abandon(a)
-    cart.setQuantity(a, variantId, 1)
+    await cart.setQuantity(a, variantId, 1)
     expect((await env.stripe.checkout.sessions.retrieve(sessionId)).status).toBe('expired')
     expect(await otherShopperBuys(variantId, 2)).toBe(true)
     expect(pays(sessionId)).toBe(false)
@@ -132,7 +132,7 @@ describe('checkout: the last units sell once', () => {
     expect(err).toMatchObject({ name: 'CheckoutOpen', message: checkout.CHECKOUT_ALREADY_PAID })
     expect(paidOrders()).toHaveLength(1)
     expect(stockOf(variantId)).toBe(1)
-    expect(editFails(() => cart.setQuantity(a, variantId, 1))?.name).toBe('NotFound')
+    expect((await editFails(() => cart.setQuantity(a, variantId, 1)))?.name).toBe('NotFound')
   })
 
   it('canceling from Stripe’s page expires the session, then gives the units back', async () => {

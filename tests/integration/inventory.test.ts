@@ -109,6 +109,11 @@ describe.each(ENGINES)('inventory on %s', (name) => {
       { delta: 5, stockAfter: 5, reason: 'adjust' },
     ])
     expect(await engine.count(sql`SELECT count(*) AS n FROM audit_log WHERE action = 'stock.adjust' AND subject = ${`variant:${variantId}`}`)).toBe(2)
+    // the admin's ledger page reads it newest first, naming the owner
+    expect((await inventory.ledgerFor(variantId)).map((r) => [r.reason, r.delta, r.stockAfter, r.note, r.adminEmail])).toEqual([
+      ['adjust', 5, 5, 'delivery', OWNER_EMAIL],
+      ['adjust', -2, 0, 'broken', OWNER_EMAIL],
+    ])
     expect(await changesOf(engine, productId)).toEqual([
       { isSoldOut: 0, gone: 1 },
       { isSoldOut: 0, gone: 0 },

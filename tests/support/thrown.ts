@@ -1,13 +1,3 @@
-/** The error `fn` throws; fails the test when it throws nothing. */
-export function thrown(fn: () => unknown): Error {
-  try {
-    fn()
-  } catch (err) {
-    return err as Error
-  }
-  throw new Error('expected a throw')
-}
-
 /** The error `promise` rejects with; fails the test when it resolves. */
 export async function rejected(promise: Promise<unknown>): Promise<Error> {
   try {

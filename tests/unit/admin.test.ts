@@ -80,7 +80,7 @@ describe('stock ledger', () => {
     getDb().$client.prepare(`INSERT INTO admin_users (id, email, password_hash) VALUES (1, 'a@b.c', 'x')`).run()
     expect(await inventory.adjustByAdmin({ id: 1, email: 'a@b.c' }, { variantId, delta: 4, note: 'delivery' })).toEqual({ stockBefore: 2, stockAfter: 6 })
     write((tx) => inventory.commitSale(tx, 'cs_test_ledger', [{ variantId, quantity: 2 }]))
-    const rows = inventory.ledgerFor(variantId)
+    const rows = await inventory.ledgerFor(variantId)
     expect(rows.map((r) => [r.reason, r.delta, r.stockAfter])).toEqual([
       ['sale', -2, 4],
       ['adjust', 4, 6],

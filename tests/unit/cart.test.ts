@@ -5,7 +5,7 @@ import { cartLines, carts, products, stockHolds } from '@/db/schema'
 import * as cart from '@/lib/cart'
 import { InvalidInput, NotFound, OutOfStock } from '@/lib/errors'
 import { freshDb, type TestDb } from '../support/db'
-import { thrown } from '../support/thrown'
+import { rejected } from '../support/thrown'
 import { createCart, createHold, createImage, createProduct, createVariant, setStock } from '../support/factories'
 
 let t: TestDb
@@ -20,47 +20,47 @@ const lines = (id: string) => t.db.select({ variantId: cartLines.variantId, quan
 
 
 describe('cart ids', () => {
-  it('are 32 random bytes, base64url', () => {
+  it('are 32 random bytes, base64url', async () => {
     const id = cart.newCartId()
     expect(id).toMatch(/^[A-Za-z0-9_-]{43}$/)
     expect(Buffer.from(id, 'base64url')).toHaveLength(32)
     expect(cart.newCartId()).not.toBe(id)
   })
 
-  it('odd ids are not carts', () => {
+  it('odd ids are not carts', async () => {
     expect(cart.isCartId("' OR 1=1 --")).toBe(false)
-    expect(cart.load('x'.repeat(10_000))).toBeNull()
-    expect(cart.load(cart.newCartId())).toBeNull()
-    expect(cart.count(null)).toBe(0)
+    expect(await cart.load('x'.repeat(10_000))).toBeNull()
+    expect(await cart.load(cart.newCartId())).toBeNull()
+    expect(await cart.count(null)).toBe(0)
   })
 })
 
 describe('cart.add', () => {
-  it('adds, adds more to the same line and bumps the version each time', () => {
+  it('adds, adds more to the same line and bumps the version each time', async () => {
     const v = createVariant({ stock: 5 })
-    const id = cart.create()
+    const id = await cart.create()
     expect(version(id)).toBe(0)
-    expect(cart.add(id, v.id, 2)).toEqual({ cartId: id, version: 1, variantId: v.id, quantity: 2 })
-    expect(cart.add(id, v.id, 1).quantity).toBe(3)
+    expect(await cart.add(id, v.id, 2)).toEqual({ cartId: id, version: 1, variantId: v.id, quantity: 2 })
+    expect((await cart.add(id, v.id, 1)).quantity).toBe(3)
     expect(version(id)).toBe(2)
     expect(lines(id)).toEqual([{ variantId: v.id, quantity: 3 }])
-    expect(cart.count(id)).toBe(3)
+    expect(await cart.count(id)).toBe(3)
   })
 
-  it('holds at most 100 different items (Stripe Checkout takes 100 line items), while more of one already there is fine', () => {
+  it('holds at most 100 different items (Stripe Checkout takes 100 line items), while more of one already there is fine', async () => {
     const variants = Array.from({ length: cart.MAX_LINES + 1 }, () => createVariant({ stock: 5 }))
     const id = createCart({ lines: variants.slice(0, cart.MAX_LINES).map((v) => ({ variantId: v.id, quantity: 1 })) }).id
-    expect(() => cart.add(id, variants[cart.MAX_LINES]!.id, 1)).toThrow(/up to 100 different items/)
+    await expect(cart.add(id, variants[cart.MAX_LINES]!.id, 1)).rejects.toThrow(/up to 100 different items/)
     expect(lines(id)).toHaveLength(cart.MAX_LINES)
-    expect(cart.add(id, variants[0]!.id, 1).quantity).toBe(2)
+    expect((await cart.add(id, variants[0]!.id, 1)).quantity).toBe(2)
   })
 
-  it('refuses more than is available with OutOfStock saying how many are left, changing nothing', () => {
+  it('refuses more than is available with OutOfStock saying how many are left, changing nothing', async () => {
     const p = createProduct({ title: 'Camp Mug' })
     const v = createVariant({ productId: p.id, title: 'Enamel', stock: 3 })
-    const id = cart.create()
-    cart.add(id, v.id, 2)
-    const err = thrown(() => cart.add(id, v.id, 2))
+    const id = await cart.create()
+    await cart.add(id, v.id, 2)
+    const err = await rejected(cart.add(id, v.id, 2))
     expect(err).toBeInstanceOf(OutOfStock)
     expect(err).toMatchObject({ available: 3, requested: 4 })
     expect(err.message).toBe('Only 3 of Camp Mug — Enamel left (you asked for 4).')
@@ -68,87 +68,87 @@ describe('cart.add', () => {
     expect(version(id)).toBe(1)
   })
 
-  it('counts active holds against what can be added', () => {
+  it('counts active holds against what can be added', async () => {
     const v = createVariant({ stock: 3 })
     createHold({ variantId: v.id, quantity: 2 })
-    const id = cart.create()
-    expect(thrown(() => cart.add(id, v.id, 2))).toMatchObject({ name: 'OutOfStock', available: 1 })
-    expect(cart.add(id, v.id, 1).quantity).toBe(1)
+    const id = await cart.create()
+    expect(await rejected(cart.add(id, v.id, 2))).toMatchObject({ name: 'OutOfStock', available: 1 })
+    expect((await cart.add(id, v.id, 1)).quantity).toBe(1)
   })
 
-  it('a sold-out variant says so', () => {
+  it('a sold-out variant says so', async () => {
     const p = createProduct({ title: 'Beanie' })
     const v = createVariant({ productId: p.id, stock: 0 })
-    expect(thrown(() => cart.add(cart.create(), v.id, 1)).message).toBe('Beanie is sold out.')
+    expect((await rejected(cart.add(await cart.create(), v.id, 1))).message).toBe('Beanie is sold out.')
   })
 
-  it('unknown variants, hidden products and checked-out carts are NotFound', () => {
-    const id = cart.create()
-    expect(thrown(() => cart.add(id, 987_654, 1))).toBeInstanceOf(NotFound)
+  it('unknown variants, hidden products and checked-out carts are NotFound', async () => {
+    const id = await cart.create()
+    expect(await rejected(cart.add(id, 987_654, 1))).toBeInstanceOf(NotFound)
     const draft = createVariant({ productId: createProduct({ status: 'draft' }).id })
-    expect(thrown(() => cart.add(id, draft.id, 1))).toBeInstanceOf(NotFound)
+    expect(await rejected(cart.add(id, draft.id, 1))).toBeInstanceOf(NotFound)
     const done = createCart({ status: 'converted' })
-    expect(thrown(() => cart.add(done.id, createVariant().id, 1))).toBeInstanceOf(NotFound)
-    expect(thrown(() => cart.add(cart.newCartId(), createVariant().id, 1))).toBeInstanceOf(NotFound)
+    expect(await rejected(cart.add(done.id, createVariant().id, 1))).toBeInstanceOf(NotFound)
+    expect(await rejected(cart.add(cart.newCartId(), createVariant().id, 1))).toBeInstanceOf(NotFound)
     expect(version(id)).toBe(0)
   })
 
-  it('caps a line at 99 and refuses silly quantities', () => {
+  it('caps a line at 99 and refuses silly quantities', async () => {
     const v = createVariant({ stock: 500 })
-    const id = cart.create()
-    cart.add(id, v.id, 98)
-    expect(thrown(() => cart.add(id, v.id, 2))).toBeInstanceOf(InvalidInput)
-    for (const q of [0, -1, 100, 1.5, Number.NaN, 1e12]) expect(thrown(() => cart.add(id, v.id, q))).toBeInstanceOf(InvalidInput)
+    const id = await cart.create()
+    await cart.add(id, v.id, 98)
+    expect(await rejected(cart.add(id, v.id, 2))).toBeInstanceOf(InvalidInput)
+    for (const q of [0, -1, 100, 1.5, Number.NaN, 1e12]) expect(await rejected(cart.add(id, v.id, q))).toBeInstanceOf(InvalidInput)
     expect(lines(id)).toEqual([{ variantId: v.id, quantity: 98 }])
   })
 })
 
 describe('cart.setQuantity and cart.remove', () => {
-  it('sets within what is available, refuses beyond it, and 0 removes', () => {
+  it('sets within what is available, refuses beyond it, and 0 removes', async () => {
     const v = createVariant({ stock: 4 })
     const id = createCart({ lines: [{ variantId: v.id, quantity: 1 }] }).id
-    expect(cart.setQuantity(id, v.id, 3)).toMatchObject({ quantity: 3, version: 1 })
-    const err = thrown(() => cart.setQuantity(id, v.id, 5))
+    expect(await cart.setQuantity(id, v.id, 3)).toMatchObject({ quantity: 3, version: 1 })
+    const err = await rejected(cart.setQuantity(id, v.id, 5))
     expect(err).toBeInstanceOf(OutOfStock)
     expect(err.message).toMatch(/^Only 4 of .* left \(you asked for 5\)\.$/)
     expect(lines(id)).toEqual([{ variantId: v.id, quantity: 3 }])
     // the same quantity again changes nothing, not even the version
-    expect(cart.setQuantity(id, v.id, 3).version).toBe(1)
-    expect(cart.setQuantity(id, v.id, 0)).toMatchObject({ quantity: 0, version: 2 })
+    expect((await cart.setQuantity(id, v.id, 3)).version).toBe(1)
+    expect(await cart.setQuantity(id, v.id, 0)).toMatchObject({ quantity: 0, version: 2 })
     expect(lines(id)).toEqual([])
   })
 
-  it('lowering a line below what is left is allowed; lowering to still too many is not', () => {
+  it('lowering a line below what is left is allowed; lowering to still too many is not', async () => {
     const v = createVariant({ stock: 5 })
     const id = createCart({ lines: [{ variantId: v.id, quantity: 5 }] }).id
     setStock(v.id, 2)
-    expect(thrown(() => cart.setQuantity(id, v.id, 4))).toMatchObject({ name: 'OutOfStock', available: 2 })
-    expect(cart.setQuantity(id, v.id, 2).quantity).toBe(2)
+    expect(await rejected(cart.setQuantity(id, v.id, 4))).toMatchObject({ name: 'OutOfStock', available: 2 })
+    expect((await cart.setQuantity(id, v.id, 2)).quantity).toBe(2)
   })
 
-  it('setting a line that is not in the cart is NotFound', () => {
-    const id = cart.create()
-    expect(thrown(() => cart.setQuantity(id, createVariant().id, 1))).toBeInstanceOf(NotFound)
+  it('setting a line that is not in the cart is NotFound', async () => {
+    const id = await cart.create()
+    expect(await rejected(cart.setQuantity(id, createVariant().id, 1))).toBeInstanceOf(NotFound)
   })
 
-  it('remove deletes one line and bumps the version; removing again is a no-op', () => {
+  it('remove deletes one line and bumps the version; removing again is a no-op', async () => {
     const a = createVariant()
     const b = createVariant()
     const id = createCart({ lines: [{ variantId: a.id, quantity: 1 }, { variantId: b.id, quantity: 2 }] }).id
-    expect(cart.remove(id, a.id).version).toBe(1)
-    expect(cart.remove(id, a.id).version).toBe(1)
+    expect((await cart.remove(id, a.id)).version).toBe(1)
+    expect((await cart.remove(id, a.id)).version).toBe(1)
     expect(lines(id)).toEqual([{ variantId: b.id, quantity: 2 }])
   })
 })
 
 describe('cart.load', () => {
-  it('has live prices, availability, pictures and the subtotal', () => {
+  it('has live prices, availability, pictures and the subtotal', async () => {
     const p = createProduct({ title: 'Harbor Rain Jacket', slug: 'harbor-rain-jacket' })
     const img = createImage({ productId: p.id, path: 'products/hrj-navy.svg', alt: 'Navy jacket' })
     const navy = createVariant({ productId: p.id, title: 'Navy / M', sku: 'HRJ-NAVY-M', priceCents: 19800, stock: 5, imageId: img.id, options: { Colour: 'Navy', Size: 'M' } })
     const mug = createVariant({ priceCents: 1850, stock: 10 })
     const id = createCart({ lines: [{ variantId: navy.id, quantity: 2 }, { variantId: mug.id, quantity: 1 }] }).id
-    const view = cart.load(id)!
+    const view = (await cart.load(id))!
     expect(view).toMatchObject({ id, version: 0, status: 'open', subtotalCents: 2 * 19800 + 1850, currency: 'usd', itemCount: 3, hasProblems: false })
     expect(view.lines[0]).toEqual({
       variantId: navy.id,
@@ -170,7 +170,7 @@ describe('cart.load', () => {
     })
   })
 
-  it('flags lines that sold out, fell below the quantity, or left the shop since they were added', () => {
+  it('flags lines that sold out, fell below the quantity, or left the shop since they were added', async () => {
     const short = createVariant({ stock: 5 })
     const gone = createVariant({ stock: 5 })
     const hidden = createVariant({ stock: 5 })
@@ -186,7 +186,7 @@ describe('cart.load', () => {
     setStock(short.id, 2)
     createHold({ variantId: gone.id, quantity: 5 })
     write((tx) => tx.update(products).set({ status: 'archived' }).where(eq(products.id, hidden.productId)).run())
-    const view = cart.load(id)!
+    const view = (await cart.load(id))!
     expect(view.lines.map((l) => [l.problem, l.available])).toEqual([
       ['short', 2],
       ['sold_out', 0],
@@ -196,34 +196,34 @@ describe('cart.load', () => {
     expect(view.hasProblems).toBe(true)
   })
 
-  it('a checked-out cart counts as empty in the header', () => {
+  it('a checked-out cart counts as empty in the header', async () => {
     const v = createVariant()
     const id = createCart({ status: 'converted', lines: [{ variantId: v.id, quantity: 2 }] }).id
-    expect(cart.count(id)).toBe(0)
-    expect(cart.load(id)!.status).toBe('converted')
+    expect(await cart.count(id)).toBe(0)
+    expect((await cart.load(id))!.status).toBe('converted')
   })
 })
 
 describe('cart.purgeIdle', () => {
-  it('deletes carts idle for 30 days with their lines, and keeps the rest', () => {
+  it('deletes carts idle for 30 days with their lines, and keeps the rest', async () => {
     const now = Date.now()
     const v = createVariant()
     const old = createCart({ updatedAt: now - 31 * DAY, lines: [{ variantId: v.id, quantity: 1 }] })
     const recent = createCart({ updatedAt: now - 29 * DAY, lines: [{ variantId: v.id, quantity: 1 }] })
     const hold = createHold({ variantId: v.id, quantity: 1, cartId: old.id, status: 'released' })
-    expect(cart.purgeIdle(now)).toBe(1)
+    expect(await cart.purgeIdle(now)).toBe(1)
     expect(t.db.select({ id: carts.id }).from(carts).all()).toEqual([{ id: recent.id }])
     expect(lines(old.id)).toEqual([])
     expect(t.db.select({ cartId: stockHolds.cartId }).from(stockHolds).where(eq(stockHolds.id, hold.id)).get()).toEqual({ cartId: null })
-    expect(cart.purgeIdle(now)).toBe(0)
+    expect(await cart.purgeIdle(now)).toBe(0)
   })
 
-  it('a change keeps a cart alive', () => {
+  it('a change keeps a cart alive', async () => {
     const now = Date.now()
     const v = createVariant()
     const id = createCart({ updatedAt: now - 40 * DAY }).id
-    cart.add(id, v.id, 1, now)
-    expect(cart.purgeIdle(now)).toBe(0)
+    await cart.add(id, v.id, 1, now)
+    expect(await cart.purgeIdle(now)).toBe(0)
   })
 })
 
@@ -247,7 +247,7 @@ describe('cart input', () => {
     expect(cart.parseInput(cart.AddInput, input)).toEqual(expected)
   })
 
-  it('reads FormData, and set-quantity accepts 0', () => {
+  it('reads FormData, and set-quantity accepts 0', async () => {
     const form = new FormData()
     form.set('variantId', '7')
     form.set('quantity', '0')

@@ -42,7 +42,7 @@ export async function buyAgain(formData: FormData): Promise<void> {
   let result: cart.AgainResult
   try {
     await checkout.abandon(cartId)
-    result = cart.addAgain(cartId, order.lines)
+    result = await cart.addAgain(cartId, order.lines)
   } catch (err) {
     if (err instanceof CheckoutOpen) back('/account', 'error', err.message)
     throw err

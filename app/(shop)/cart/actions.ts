@@ -52,8 +52,8 @@ async function add(formData: FormData): Promise<Outcome> {
   try {
     const cartId = await cart.ensureCartId()
     await checkout.abandon(cartId)
-    cart.add(cartId, parsed.data.variantId, parsed.data.quantity)
-    const view = cart.load(cartId)
+    await cart.add(cartId, parsed.data.variantId, parsed.data.quantity)
+    const view = await cart.load(cartId)
     const line = view?.lines.find((l) => l.variantId === parsed.data.variantId)
     result = { ok: true, message: `Added ${parsed.data.quantity} × ${labelOf(line)} to your cart.`, count: view?.itemCount ?? null, cart: view }
   } catch (err) {
@@ -66,17 +66,17 @@ async function add(formData: FormData): Promise<Outcome> {
 async function changeLine(quantity: number | null, variantId: number): Promise<CartActionResult> {
   const cartId = await cart.getCartId()
   if (!cartId) return failed('Your cart is empty.')
-  const before = cart.load(cartId)
+  const before = await cart.load(cartId)
   const line = before?.lines.find((l) => l.variantId === variantId)
   try {
     await checkout.abandon(cartId)
-    if (quantity === null || quantity === 0) cart.remove(cartId, variantId)
-    else cart.setQuantity(cartId, variantId, quantity)
+    if (quantity === null || quantity === 0) await cart.remove(cartId, variantId)
+    else await cart.setQuantity(cartId, variantId, quantity)
   } catch (err) {
     if (!isExpected(err)) throw err
     return failed(err instanceof NotFound && err.message.startsWith('Your cart') ? 'Your cart has already been checked out.' : err.message, before)
   }
-  const view = cart.load(cartId)
+  const view = await cart.load(cartId)
   const message = quantity === null || quantity === 0 ? `Removed ${labelOf(line)}.` : `Updated ${labelOf(line)} to ${quantity}.`
   return { ok: true, message, count: view?.itemCount ?? 0, cart: view }
 }

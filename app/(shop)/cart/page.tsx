@@ -12,7 +12,7 @@ type Props = { searchParams: Promise<Record<string, string | string[] | undefine
 
 export default async function CartPage({ searchParams }: Props) {
   const [query, cartId] = await Promise.all([searchParams, cart.getCartId()])
-  const view = cartId ? cart.load(cartId) : null
+  const view = cartId ? await cart.load(cartId) : null
   const current = view && view.status !== 'converted' ? view : null
   return (
     <main id="main" className={`${container} flex-1 pt-8`}>

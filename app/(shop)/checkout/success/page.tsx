@@ -35,7 +35,7 @@ export default async function CheckoutSuccessPage({ searchParams }: { searchPara
     try {
       // A session no checkout here started costs a Stripe call that finds nothing (or
       // someone else's checkout): such look-ups are limited per client address.
-      if (!inventory.hasSession(sessionId)) await rateLimit.takeSessionLookup(await clientAddress.current())
+      if (!(await inventory.hasSession(sessionId))) await rateLimit.takeSessionLookup(await clientAddress.current())
       await orders.syncSession(sessionId)
       order = orders.findBySession(sessionId)
     } catch (err) {

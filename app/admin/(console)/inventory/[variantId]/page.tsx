@@ -12,7 +12,7 @@ export default async function LedgerPage({ params }: { params: Promise<{ variant
   await adminAuth.requireAdmin()
   const { variantId } = await params
   const variant = found(variantId, products.variantLabel)
-  const rows = inventory.ledgerFor(variant.id, 200)
+  const rows = await inventory.ledgerFor(variant.id, 200)
   return (
     <>
       <PageTitle>Stock ledger: {variant.sku}</PageTitle>
