@@ -353,7 +353,7 @@ function settleStock(tx: Tx, orderId: number, sessionId: string, cartId: string 
 /** The order of a Checkout Session, without its lines (the success page looks for it), or null. */
 export function findBySession(sessionId: string): Promise<Order | null> {
   return read(function* (db, t) {
-    return (yield* get(db.select().from(t.orders).where(eq(t.orders.stripeCheckoutSessionId, sessionId)).limit(1))) ?? null
+    return (yield* get(db.select().from(t.orders).where(eq(t.orders.stripeCheckoutSessionId, sessionId)))) ?? null
   })
 }
 
@@ -364,7 +364,7 @@ export type OrderView = Order & { lines: (typeof orderLines.$inferSelect)[] }
 export function findByToken(token: string): Promise<OrderView | null> {
   if (!/^[A-Za-z0-9_-]{16,64}$/.test(token)) return Promise.resolve(null)
   return read(function* (db, t) {
-    const order = yield* get(db.select().from(t.orders).where(eq(t.orders.publicToken, token)).limit(1))
+    const order = yield* get(db.select().from(t.orders).where(eq(t.orders.publicToken, token)))
     return order ? { ...order, lines: yield* linesOf(db, t, order.id) } : null
   })
 }
@@ -372,7 +372,7 @@ export function findByToken(token: string): Promise<OrderView | null> {
 /** An order with its lines, or null: the admin's order page, its actions, the emails. */
 export function findById(id: number): Promise<OrderView | null> {
   return read(function* (db, t) {
-    const order = yield* get(db.select().from(t.orders).where(eq(t.orders.id, id)).limit(1))
+    const order = yield* get(db.select().from(t.orders).where(eq(t.orders.id, id)))
     return order ? { ...order, lines: yield* linesOf(db, t, order.id) } : null
   })
 }
