@@ -18,8 +18,9 @@ const config: KnipConfig = {
     // started as child processes by path (bench/index.ts, tests/support/*.ts), so no import shows them
     'bench/lib/raw-server.mjs',
     'bench/photo-catalog.ts',
-    // run by hand with tsx; its figures are in docs/decisions/047-generator-transactions.md
+    // run by hand with tsx; their figures are in docs/decisions/047-generator-transactions.md
     'bench/inventory-steps.ts',
+    'bench/order-reads.ts',
     'tests/support/scheduled-worker.ts',
     'tests/support/group-commit-writer.ts',
     'tests/support/stripe-server-cli.ts',
