@@ -39,7 +39,7 @@ function sentBy(orderId: number, nonce: string) {
   })
 }
 
-type StripeRefund = { id: string; amountCents: number; status: string | null; chargeId: string | null }
+type StripeRefund = Awaited<ReturnType<typeof payments.createRefund>>
 
 /**
  * Records a refund Stripe made, its restock (through inventory, with a ledger row per line) and
