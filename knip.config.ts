@@ -22,6 +22,7 @@ const config: KnipConfig = {
     'bench/inventory-steps.ts',
     'bench/cart-view.ts',
     'bench/catalog-reads.ts',
+    'bench/order-reads.ts',
     'tests/support/scheduled-worker.ts',
     'tests/support/group-commit-writer.ts',
     'tests/support/stripe-server-cli.ts',

@@ -213,8 +213,8 @@ export function overview(account: Pick<Account, 'email'>): Overview {
 }
 
 /** One of the account's orders (placed with its address), or null. */
-export function orderOf(account: Pick<Account, 'email'>, orderId: number): orders.OrderView | null {
-  const order = orders.findById(orderId)
+export async function orderOf(account: Pick<Account, 'email'>, orderId: number): Promise<orders.OrderView | null> {
+  const order = await orders.findById(orderId)
   return order && order.email?.trim().toLowerCase() === account.email ? order : null
 }
 

@@ -533,11 +533,6 @@ export function* restockingFromRefund(tx: Writer, t: Tables, input: Restock): St
   return true
 }
 
-/** restockingFromRefund, inside a synchronous write() on SQLite (refunds). */
-export function restockFromRefund(tx: Tx, input: Restock): boolean {
-  return runNow(tx, (w, t) => restockingFromRefund(w, t, input))
-}
-
 export type LedgerRow = typeof stockLedger.$inferSelect & { adminEmail: string | null }
 
 /** A variant's ledger, newest first, with the email of the admin behind each manual change. */

@@ -26,7 +26,7 @@ import * as jobs from '@/lib/jobs'
 
 export const handlers: Record<string, jobs.JobHandler> = {
   'mail.order_confirmation': async (payload) => {
-    const order = orders.findById(Number(payload.orderId))
+    const order = await orders.findById(Number(payload.orderId))
     if (!order) throw new Error(`order ${String(payload.orderId)} not found`)
     if (!order.email) {
       log.warn('mail: order has no email address; confirmation skipped', { orderId: order.id })
@@ -42,19 +42,19 @@ export const handlers: Record<string, jobs.JobHandler> = {
     await mail.send(typeof payload.resend === 'string' ? { ...message, id: `${message.id}-resend-${payload.resend}` } : message)
   },
   'mail.order_shipped': async (payload) => {
-    const order = orders.findById(Number(payload.orderId))
+    const order = await orders.findById(Number(payload.orderId))
     if (!order) throw new Error(`order ${String(payload.orderId)} not found`)
     if (!order.email) return
     await mail.send(orderShipped(order))
   },
   'mail.order_refunded': async (payload) => {
-    const order = orders.findById(Number(payload.orderId))
+    const order = await orders.findById(Number(payload.orderId))
     if (!order) throw new Error(`order ${String(payload.orderId)} not found`)
     if (!order.email) return
     await mail.send(orderRefunded(order, { amountCents: Number(payload.amountCents), refundedCents: Number(payload.refundedCents) }))
   },
   'mail.owner_oversold': async (payload) => {
-    const order = orders.findById(Number(payload.orderId))
+    const order = await orders.findById(Number(payload.orderId))
     if (!order) throw new Error(`order ${String(payload.orderId)} not found`)
     const variantIds = Array.isArray(payload.variantIds) ? payload.variantIds.map(Number) : []
     // One file or message per admin; a retry rewrites the same ones.

@@ -1,7 +1,8 @@
 import 'server-only'
 import crypto from 'node:crypto'
 import { and, asc, eq, inArray, sql } from 'drizzle-orm'
-import { getDb, prepared, type Tx } from '@/db'
+import { prepared, type Tx } from '@/db'
+import { all, get, read, readNow, run, type Reader, type Steps, type Tables, type Writer } from '@/db/tx'
 import { orderLines, orders, stockHolds, type OrderStatus } from '@/db/schema'
 import type { CheckoutFacts, DisputeState } from '@/lib/payments'
 import * as downloads from '@/lib/downloads'
@@ -349,42 +350,56 @@ function settleStock(tx: Tx, orderId: number, sessionId: string, cartId: string 
   if (shortVariantIds.length > 0) flagOversold(tx, orderId, shortVariantIds, 'paid order oversold; recorded')
 }
 
-export function findBySession(sessionId: string) {
-  return getDb().select().from(orders).where(eq(orders.stripeCheckoutSessionId, sessionId)).get() ?? null
+/** The order of a Checkout Session, without its lines (the success page looks for it), or null. */
+export function findBySession(sessionId: string): Promise<Order | null> {
+  return read(function* (db, t) {
+    return (yield* get(db.select().from(t.orders).where(eq(t.orders.stripeCheckoutSessionId, sessionId)))) ?? null
+  })
 }
 
-export type OrderView = NonNullable<ReturnType<typeof findByToken>>
+export type Order = typeof orders.$inferSelect
+export type OrderView = Order & { lines: (typeof orderLines.$inferSelect)[] }
 
-export function findByToken(token: string) {
-  if (!/^[A-Za-z0-9_-]{16,64}$/.test(token)) return null
-  const order = getDb().select().from(orders).where(eq(orders.publicToken, token)).get()
-  if (!order) return null
-  return { ...order, lines: linesOf(order.id) }
+/** The shopper's order behind its private link, with its lines, or null. */
+export function findByToken(token: string): Promise<OrderView | null> {
+  if (!/^[A-Za-z0-9_-]{16,64}$/.test(token)) return Promise.resolve(null)
+  return read(function* (db, t) {
+    const order = yield* get(db.select().from(t.orders).where(eq(t.orders.publicToken, token)))
+    return order ? { ...order, lines: yield* linesOf(db, t, order.id) } : null
+  })
 }
 
-export function findById(id: number) {
-  const order = getDb().select().from(orders).where(eq(orders.id, id)).get()
-  if (!order) return null
-  return { ...order, lines: linesOf(order.id) }
+/** An order with its lines, or null: the admin's order page, its actions, the emails. */
+export function findById(id: number): Promise<OrderView | null> {
+  return read(function* (db, t) {
+    const order = yield* get(db.select().from(t.orders).where(eq(t.orders.id, id)))
+    return order ? { ...order, lines: yield* linesOf(db, t, order.id) } : null
+  })
 }
 
 /**
  * Every order placed with this address, newest first, whatever case it was typed in: a
- * signed-in shopper's history, guest orders from before the account included.
+ * signed-in shopper's history, guest orders from before the account included. Synchronous on
+ * SQLite (readNow) while its one caller, the account's overview, is.
  */
 export function listForEmail(email: string, limit = 200): OrderView[] {
-  const rows = getDb()
-    .select()
-    .from(orders)
-    .where(sql`lower(${orders.email}) = ${email.trim().toLowerCase()}`)
-    .orderBy(sql`lower(${orders.email})`, sql`${orders.createdAt} DESC`, sql`${orders.id} DESC`)
-    .limit(limit)
-    .all()
-  return rows.map((order) => ({ ...order, lines: linesOf(order.id) }))
+  return readNow(function* (db, t) {
+    const rows = yield* all(
+      db
+        .select()
+        .from(t.orders)
+        .where(sql`lower(${t.orders.email}) = ${email.trim().toLowerCase()}`)
+        .orderBy(sql`lower(${t.orders.email})`, sql`${t.orders.createdAt} DESC`, sql`${t.orders.id} DESC`)
+        .limit(limit),
+    )
+    const views: OrderView[] = []
+    for (const order of rows) views.push({ ...order, lines: yield* linesOf(db, t, order.id) })
+    return views
+  })
 }
 
-function linesOf(orderId: number) {
-  return getDb().select().from(orderLines).where(eq(orderLines.orderId, orderId)).orderBy(asc(orderLines.id)).all()
+function* linesOf(db: Reader, t: Tables, orderId: number) {
+  return yield* all(db.select().from(t.orderLines).where(eq(t.orderLines.orderId, orderId)).orderBy(asc(t.orderLines.id)))
 }
 
 /**
@@ -439,27 +454,32 @@ export function isBoldTotal(row: TotalRow): boolean {
 
 /**
  * Marks a paid order shipped with its carrier and tracking number, and queues the shipping
- * email in the same transaction. A paid order becomes fulfilled; a partially refunded one
- * keeps its status (statuses never move back, and a later refund event would move it on
- * again) and records the shipment in fulfilled_at, carrier and tracking number. An order is
- * shipped once: a second call changes nothing.
+ * email, as a step of the caller's transaction. A paid order becomes fulfilled; a partially
+ * refunded one keeps its status (statuses never move back, and a later refund event would move
+ * it on again) and records the shipment in fulfilled_at, carrier and tracking number. An order
+ * is shipped once: one conditional update decides it, so of two owners (or two app servers)
+ * shipping it at once, the second waits for the first's row and finds it shipped (PostgreSQL
+ * evaluates the condition again on the committed row under READ COMMITTED), and queues nothing.
  */
-export function markFulfilled(tx: Tx, orderId: number, input: { carrier: string; trackingNumber: string }): { before: OrderStatus; after: OrderStatus } {
-  const order = tx.select({ status: orders.status, email: orders.email, fulfilledAt: orders.fulfilledAt }).from(orders).where(eq(orders.id, orderId)).get()
+export function* markingFulfilled(tx: Writer, t: Tables, orderId: number, input: { carrier: string; trackingNumber: string }): Steps<{ before: OrderStatus; after: OrderStatus }> {
+  // Read for the owner's message only; the update below decides.
+  const order = yield* get(tx.select({ status: t.orders.status, fulfilledAt: t.orders.fulfilledAt }).from(t.orders).where(eq(t.orders.id, orderId)))
   if (!order) throw new NotFound('That order')
   if (!isShippable(order)) {
     throw new InvalidInput(order.fulfilledAt ? 'This order was already marked fulfilled.' : `Only a paid order can be marked fulfilled (this one is ${order.status.replace('_', ' ')}).`)
   }
   const now = Date.now()
-  const after = tx
-    .update(orders)
-    .set({ status: sql`CASE WHEN status = 'paid' THEN 'fulfilled' ELSE status END`, fulfilledAt: now, updatedAt: now, carrier: input.carrier, trackingNumber: input.trackingNumber })
-    .where(and(eq(orders.id, orderId), inArray(orders.status, SHIPPABLE), sql`${orders.fulfilledAt} IS NULL`))
-    .returning({ status: orders.status })
-    .get()
+  const after = yield* get(
+    tx
+      .update(t.orders)
+      .set({ status: sql`CASE WHEN ${t.orders.status} = 'paid' THEN 'fulfilled' ELSE ${t.orders.status} END`, fulfilledAt: now, updatedAt: now, carrier: input.carrier, trackingNumber: input.trackingNumber })
+      .where(and(eq(t.orders.id, orderId), inArray(t.orders.status, SHIPPABLE), sql`${t.orders.fulfilledAt} IS NULL`))
+      .returning({ status: t.orders.status, email: t.orders.email }),
+  )
   if (!after) throw new InvalidInput('This order was already marked fulfilled.')
-  if (order.email) jobs.enqueue(tx, 'mail.order_shipped', { orderId }, { uniqueKey: `mail.order_shipped:${orderId}` })
-  return { before: order.status, after: after.status }
+  if (after.email) yield* jobs.enqueueing(tx, t, 'mail.order_shipped', { orderId }, { uniqueKey: `mail.order_shipped:${orderId}` })
+  // Only a paid order changes status; a partially refunded one was that before, too.
+  return { before: after.status === 'fulfilled' ? 'paid' : after.status, after: after.status }
 }
 
 const SHIPPABLE: OrderStatus[] = ['paid', 'partially_refunded']
@@ -469,11 +489,25 @@ export function isShippable(order: { status: OrderStatus; fulfilledAt: number | 
   return SHIPPABLE.includes(order.status) && order.fulfilledAt === null
 }
 
-/** Records units of a line put back on the shelf after a refund (never more than were sold). */
-export function markRestocked(tx: Tx, lineId: number, quantity: number): number {
-  const line = tx.select().from(orderLines).where(eq(orderLines.id, lineId)).get()
-  if (!line) return 0
-  const take = Math.max(0, Math.min(quantity, line.quantity - line.restockedQuantity))
-  if (take > 0) tx.update(orderLines).set({ restockedQuantity: line.restockedQuantity + take }).where(eq(orderLines.id, lineId)).run()
-  return take
+/**
+ * Records units of a line put back on the shelf after a refund, never more than were sold, as
+ * a step of the refund's transaction; how many it recorded. The count is set only if it is
+ * still the one read (compare and set): under READ COMMITTED two refunds of one line on two
+ * app servers would otherwise both read the same count and together record more than the line
+ * had. The loser reads again (the winner's count is committed by then) and takes what is left.
+ */
+export function* markingRestocked(tx: Writer, t: Tables, lineId: number, quantity: number): Steps<number> {
+  for (;;) {
+    const line = yield* get(tx.select({ quantity: t.orderLines.quantity, restocked: t.orderLines.restockedQuantity }).from(t.orderLines).where(eq(t.orderLines.id, lineId)))
+    if (!line) return 0
+    const take = Math.max(0, Math.min(quantity, line.quantity - line.restocked))
+    if (take === 0) return 0
+    const { changes } = yield* run(
+      tx
+        .update(t.orderLines)
+        .set({ restockedQuantity: line.restocked + take })
+        .where(and(eq(t.orderLines.id, lineId), eq(t.orderLines.restockedQuantity, line.restocked))),
+    )
+    if (changes === 1) return take
+  }
 }

@@ -1,7 +1,6 @@
 import 'server-only'
 import { and, eq } from 'drizzle-orm'
-import { getDb, write } from '@/db'
-import { refunds } from '@/db/schema'
+import { get, read, transaction, type Steps, type Tables, type Writer } from '@/db/tx'
 import * as audit from '@/lib/audit'
 import * as formNonce from '@/lib/request/form-nonce'
 import { InvalidInput, NotFound, PaymentProviderError } from '@/lib/errors'
@@ -21,7 +20,9 @@ import * as payments from '@/lib/payments'
 // UNIQUE(stripe_refund_id) in the same transaction as its restock and audit row. A double
 // click, two tabs submitting the same form, or a replay before any webhook has moved the
 // order all get the one refund back from Stripe, and only the submit that recorded it first
-// restocks and audits.
+// restocks and audits. On PostgreSQL the second of two such inserts at once waits for the
+// first's to commit and then does nothing, so the same refund recorded twice (two submits,
+// two app servers) restocks once there too.
 
 export type RefundRequest = {
   orderId: number
@@ -33,16 +34,49 @@ export type RefundRequest = {
 }
 
 function sentBy(orderId: number, nonce: string) {
-  return getDb().select().from(refunds).where(and(eq(refunds.orderId, orderId), eq(refunds.formNonce, nonce))).get() ?? null
+  return read(function* (db, t) {
+    return (yield* get(db.select().from(t.refunds).where(and(eq(t.refunds.orderId, orderId), eq(t.refunds.formNonce, nonce))).limit(1))) ?? null
+  })
+}
+
+type StripeRefund = Awaited<ReturnType<typeof payments.createRefund>>
+
+/**
+ * Records a refund Stripe made, its restock (through inventory, with a ledger row per line) and
+ * its audit row, as one transaction's step; false when the refund was recorded already, and
+ * then nothing else is done. The order and its lines are as read before Stripe was asked; each
+ * line's restocked count is read again here (orders.markingRestocked).
+ */
+function* recordingRefund(tx: Writer, t: Tables, actor: audit.Actor, order: orders.OrderView, request: RefundRequest, refund: StripeRefund): Steps<boolean> {
+  const recorded = yield* get(
+    tx
+      .insert(t.refunds)
+      .values({ stripeRefundId: refund.id, orderId: order.id, amountCents: refund.amountCents, formNonce: request.nonce, adminUserId: actor.id, createdAt: Date.now() })
+      .onConflictDoNothing({ target: t.refunds.stripeRefundId })
+      .returning({ id: t.refunds.id }),
+  )
+  // Another submit of this form recorded it (and restocked) already.
+  if (!recorded) return false
+  const restocked: { lineId: number; variantId: number; quantity: number }[] = []
+  for (const [lineId, quantity] of request.restock) {
+    const line = order.lines.find((l) => l.id === lineId)!
+    if (!line.variantId || quantity <= 0) continue
+    const take = yield* orders.markingRestocked(tx, t, lineId, quantity)
+    if (take > 0 && (yield* inventory.restockingFromRefund(tx, t, { variantId: line.variantId, quantity: take, orderId: order.id, adminUserId: actor.id }))) {
+      restocked.push({ lineId, variantId: line.variantId, quantity: take })
+    }
+  }
+  yield* audit.recording(tx, t, actor, 'order.refund', `order:${order.id}`, { status: order.status, refundedCents: order.refundedCents }, { refundId: refund.id, chargeId: refund.chargeId, amountCents: refund.amountCents, restocked })
+  return true
 }
 
 export async function refund(actor: audit.Actor, request: RefundRequest): Promise<{ refundId: string; message: string }> {
-  const order = orders.findById(request.orderId)
+  const order = await orders.findById(request.orderId)
   if (!order) throw new NotFound('That order')
   if (!formNonce.isValid(request.nonce)) throw new InvalidInput('This refund form is out of date; reload the page and submit it again.')
   // A replay of a form already recorded is answered before any check that its own refund
   // and restock would now fail.
-  const earlier = sentBy(order.id, request.nonce)
+  const earlier = await sentBy(order.id, request.nonce)
   if (earlier) return { refundId: earlier.stripeRefundId, message: `This form was already sent: the refund of ${formatMoney(earlier.amountCents, order.currency)} went to Stripe once.` }
   if (!order.stripePaymentIntentId) throw new InvalidInput('This order has no payment to refund.')
   const refundable = order.totalCents - order.refundedCents
@@ -56,7 +90,7 @@ export async function refund(actor: audit.Actor, request: RefundRequest): Promis
   // One form, one refund: the nonce rendered with the form makes the key, so a repeated
   // submit of this form is answered by Stripe with the first refund, never a second one.
   const idempotencyKey = `till-refund-${order.id}-${request.nonce}`
-  let result: { id: string; amountCents: number; status: string | null; chargeId: string | null }
+  let result: StripeRefund
   try {
     result = await payments.createRefund({ paymentIntentId: order.stripePaymentIntentId, amountCents: request.amountCents, idempotencyKey, reason: 'requested_by_customer' })
   } catch (err) {
@@ -64,27 +98,7 @@ export async function refund(actor: audit.Actor, request: RefundRequest): Promis
     const message = err instanceof Error ? err.message : String(err)
     throw new PaymentProviderError(`Stripe did not refund: ${message}`, err)
   }
-  const restocked: { lineId: number; variantId: number; quantity: number }[] = []
-  const isNew = write((tx) => {
-    const recorded = tx
-      .insert(refunds)
-      .values({ stripeRefundId: result.id, orderId: order.id, amountCents: result.amountCents, formNonce: request.nonce, adminUserId: actor.id, createdAt: Date.now() })
-      .onConflictDoNothing({ target: refunds.stripeRefundId })
-      .returning({ id: refunds.id })
-      .get()
-    // Another submit of this form recorded it (and restocked) already.
-    if (!recorded) return false
-    for (const [lineId, quantity] of request.restock) {
-      const line = order.lines.find((l) => l.id === lineId)!
-      if (!line.variantId || quantity <= 0) continue
-      const take = orders.markRestocked(tx, lineId, quantity)
-      if (take > 0 && inventory.restockFromRefund(tx, { variantId: line.variantId, quantity: take, orderId: order.id, adminUserId: actor.id })) {
-        restocked.push({ lineId, variantId: line.variantId, quantity: take })
-      }
-    }
-    audit.record(tx, actor, 'order.refund', `order:${order.id}`, { status: order.status, refundedCents: order.refundedCents }, { refundId: result.id, chargeId: result.chargeId, amountCents: result.amountCents, restocked })
-    return true
-  })
+  const isNew = await transaction((tx, t) => recordingRefund(tx, t, actor, order, request, result))
   const amount = formatMoney(result.amountCents, order.currency)
   if (!isNew) return { refundId: result.id, message: `This form was already sent: the refund of ${amount} went to Stripe once.` }
   return { refundId: result.id, message: `Refund of ${amount} sent to Stripe; the status changes when Stripe confirms it.` }

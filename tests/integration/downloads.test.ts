@@ -55,7 +55,7 @@ async function paidOrder(lines: { variantId: number; quantity: number }[]) {
   const answers = await Promise.all([deliverEvent(env, completed!), deliverEvent(env, completed!)])
   expect(answers.map((r) => r.status)).toEqual([200, 200])
   expect((await deliverEvent(env, completed!)).status).toBe(200)
-  return orders.findById(orders.findBySession(sessionId)!.id)!
+  return (await orders.findById((await orders.findBySession(sessionId))!.id))!
 }
 
 const grantsOf = (orderId: number) => env.t.db.select().from(downloadGrants).where(eq(downloadGrants.orderId, orderId)).all()

@@ -92,7 +92,7 @@ describe('reconcile: complete', () => {
     env.stripeServer.faults.length = 0
     const fixed = await reconcile.run()
     expect(fixed.failures).toEqual([])
-    expect(orders.findBySession(s.id)).toMatchObject({ status: 'paid' })
+    expect(await orders.findBySession(s.id)).toMatchObject({ status: 'paid' })
   })
 })
 
@@ -174,7 +174,7 @@ describe('reconcile: cheap', () => {
         if (i % 6 !== 5) for (const event of events) expect((await deliverEvent(env, event)).status).toBe(200)
         if (i % 3 === 0) for (const event of events) await deliverEvent(env, event)
         // The shopper lands on the success page, which builds the order only when it is missing.
-        if (i % 2 === 0 && !orders.findBySession(sessionId)) await orders.syncSession(sessionId)
+        if (i % 2 === 0 && !(await orders.findBySession(sessionId))) await orders.syncSession(sessionId)
       }
       await reconcileOnce()
       await reconcileOnce()

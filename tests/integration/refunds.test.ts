@@ -38,9 +38,9 @@ async function paidOrder() {
   env.stripeServer.emulator.control.pay({ session: sessionId })
   const [completed] = await eventsFor(sessionId, 'checkout.session.completed')
   expect((await deliverEvent(env, completed!)).status).toBe(200)
-  const order = orders.findBySession(sessionId)!
+  const order = (await orders.findBySession(sessionId))!
   const admin = await adminAuth.createAdmin('owner@example.com', 'a long enough password')
-  return { variantId, order: orders.findById(order.id)!, admin }
+  return { variantId, order: (await orders.findById(order.id))!, admin }
 }
 
 const stockOf = (variantId: number) => env.t.db.select().from(variants).where(eq(variants.id, variantId)).get()!.stock
@@ -103,7 +103,7 @@ describe('the shopper hears of a refund', () => {
     const file = fs.readFileSync(path.join(env.t.dir, 'mail', `order-${order.id}-refund-10300.eml`), 'utf8')
     expect(file).toContain('To: ')
     // the text part, as written (the file itself is quoted-printable)
-    const eml = orderRefunded(orders.findById(order.id)!, { amountCents: 10300, refundedCents: 10300 }).text
+    const eml = orderRefunded((await orders.findById(order.id))!, { amountCents: 10300, refundedCents: 10300 }).text
     expect(eml).toContain('We have refunded $103.00')
     expect(eml).toMatch(/5 to 10 business days/)
     expect(eml).toContain(`Total charged: ${'$'}${(order.totalCents / 100).toFixed(2)}`)

@@ -182,8 +182,8 @@ describe('the account', () => {
     expect(view.orders[1]!.trackingNumber).toBe('1Z999')
     expect(view.orders[0]!.lines).toHaveLength(1)
     expect(view.addresses.map((a) => a.line1)).toEqual(['1 Harbour Street', '9 Dock Road'])
-    expect(accounts.orderOf(account, older.id)?.id).toBe(older.id)
-    expect(accounts.orderOf(account, createOrder({ email: 'x@example.com' }).id)).toBeNull()
+    expect((await accounts.orderOf(account, older.id))?.id).toBe(older.id)
+    expect(await accounts.orderOf(account, createOrder({ email: 'x@example.com' }).id)).toBeNull()
   })
 
   it('buy again puts back what can be sold now, up to what was ordered, and names what cannot', async () => {

@@ -36,7 +36,7 @@ export async function signOutEverywhere(): Promise<void> {
 export async function buyAgain(formData: FormData): Promise<void> {
   const account = await signedIn()
   const raw = String(formData.get('orderId') ?? '')
-  const order = /^[1-9]\d{0,9}$/.test(raw) ? accounts.orderOf(account, Number(raw)) : null
+  const order = /^[1-9]\d{0,9}$/.test(raw) ? await accounts.orderOf(account, Number(raw)) : null
   if (!order) back('/account', 'error', 'That order was not found in your account.')
   const cartId = await cart.ensureCartId()
   let result: cart.AgainResult

@@ -76,10 +76,13 @@ export function pageParam(params: SearchParams): number {
   return Math.max(1, Math.min(100_000, Number(pick(params, 'page')) || 1))
 }
 
-/** The record a detail page shows, by the numeric id in its URL; a malformed or unknown id is a 404. */
-export function found<T>(rawId: string, get: (id: number) => T | null | undefined): T {
+/**
+ * The record a detail page shows, by the numeric id in its URL; a malformed or unknown id is a
+ * 404. `get` may answer at once or with a promise (a noun on db/tx.ts reads asynchronously).
+ */
+export async function found<T>(rawId: string, get: (id: number) => T | null | undefined | Promise<T | null | undefined>): Promise<T> {
   if (!/^\d{1,10}$/.test(rawId)) notFound()
-  const row = get(Number(rawId))
+  const row = await get(Number(rawId))
   if (!row) notFound()
   return row
 }

@@ -29,7 +29,7 @@ export default async function CheckoutSuccessPage({ searchParams }: { searchPara
   const raw = query.session_id
   const polls = pollCount(query.poll)
   let sessionId = typeof raw === 'string' && SESSION_ID.test(raw) ? raw : null
-  let order = sessionId ? orders.findBySession(sessionId) : null
+  let order = sessionId ? await orders.findBySession(sessionId) : null
   if (sessionId && !order) {
     // The webhook has not arrived yet: build the order from Stripe ourselves (same idempotent path).
     try {
@@ -37,7 +37,7 @@ export default async function CheckoutSuccessPage({ searchParams }: { searchPara
       // someone else's checkout): such look-ups are limited per client address.
       if (!(await inventory.hasSession(sessionId))) await rateLimit.takeSessionLookup(await clientAddress.current())
       await orders.syncSession(sessionId)
-      order = orders.findBySession(sessionId)
+      order = await orders.findBySession(sessionId)
     } catch (err) {
       if (err instanceof RateLimited) {
         return (
@@ -61,7 +61,7 @@ export default async function CheckoutSuccessPage({ searchParams }: { searchPara
       </main>
     )
   }
-  const view = order ? orders.findById(order.id) : null
+  const view = order ? await orders.findById(order.id) : null
   if (!view) {
     const again = (poll: number) => `/checkout/success?${new URLSearchParams({ session_id: sessionId, poll: String(poll) })}`
     if (polls >= MAX_POLLS) {

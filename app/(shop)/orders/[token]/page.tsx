@@ -8,7 +8,7 @@ export const metadata: Metadata = { title: 'Your order', robots: { index: false 
 
 export default async function OrderStatusPage({ params }: { params: Promise<{ token: string }> }) {
   const { token } = await params
-  const order = orders.findByToken(token)
+  const order = await orders.findByToken(token)
   if (!order) notFound()
   const links = downloads.linksFor(order)
   const titleOf = (lineId: number) => order.lines.find((l) => l.id === lineId)?.title ?? 'Your download'

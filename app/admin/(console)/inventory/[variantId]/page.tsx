@@ -11,7 +11,7 @@ export const metadata: Metadata = { title: 'Stock ledger' }
 export default async function LedgerPage({ params }: { params: Promise<{ variantId: string }> }) {
   await adminAuth.requireAdmin()
   const { variantId } = await params
-  const variant = found(variantId, products.variantLabel)
+  const variant = await found(variantId, products.variantLabel)
   const rows = await inventory.ledgerFor(variant.id, 200)
   return (
     <>

@@ -35,7 +35,7 @@ export async function fulfilAction(previous: FormState, formData: FormData): Pro
   if (!parsed.success) return refused(previous, formData, issuesByField(parsed.error.issues))
   const { orderId, carrier, trackingNumber } = parsed.data
   try {
-    shipping.markFulfilled(admin, orderId, { carrier, trackingNumber })
+    await shipping.markFulfilled(admin, orderId, { carrier, trackingNumber })
   } catch (err) {
     if (err instanceof InvalidInput || err instanceof NotFound) return refused(previous, formData, { '': err.message })
     throw err
@@ -48,7 +48,7 @@ export async function refundAction(previous: FormState, formData: FormData): Pro
   const id = OrderId.safeParse(formData.get('orderId'))
   if (!id.success) fail('/admin/orders', 'That order does not exist.')
   const back = `/admin/orders/${id.data}`
-  const order = orders.findById(id.data)
+  const order = await orders.findById(id.data)
   if (!order) fail('/admin/orders', 'That order does not exist.')
   const amount = parseMoney(String(formData.get('amount') ?? ''), order.currency, { what: 'The amount to refund' })
   if (!amount.ok) return refused(previous, formData, { amount: amount.message })
@@ -97,7 +97,7 @@ export async function resendConfirmationAction(previous: FormState, formData: Fo
   if (!id.success) fail('/admin/orders', 'That order does not exist.')
   let resent: orderConfirmations.Resent
   try {
-    resent = orderConfirmations.resend(admin, id.data, String(formData.get('nonce') ?? ''))
+    resent = await orderConfirmations.resend(admin, id.data, String(formData.get('nonce') ?? ''))
   } catch (err) {
     if (err instanceof InvalidInput) return refused(previous, formData, { '': err.message })
     if (err instanceof NotFound) fail('/admin/orders', 'That order does not exist.')

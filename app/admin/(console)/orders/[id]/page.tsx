@@ -18,7 +18,7 @@ export const metadata: Metadata = { title: 'Order' }
 export default async function OrderPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<SearchParams> }) {
   await adminAuth.requireAdmin()
   const [{ id }, query] = await Promise.all([params, searchParams])
-  const order = found(id, orders.findById)
+  const order = await found(id, orders.findById)
   const money = (cents: number) => formatMoney(cents, order.currency)
   const dashboard = orderTimeline.stripeDashboardBase()
   const events = await orderTimeline.forOrder(order)

@@ -20,7 +20,7 @@ export const metadata: Metadata = { title: 'Edit product' }
 export default async function EditProductPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<SearchParams> }) {
   await adminAuth.requireAdmin()
   const [{ id }, query] = await Promise.all([params, searchParams])
-  const product = found(id, products.get)
+  const product = await found(id, products.get)
   const back = `/admin/products/${product.id}`
   const allCollections = collections.list()
   const inCollections = new Set(collections.ofProduct(product.id))

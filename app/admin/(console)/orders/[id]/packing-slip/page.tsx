@@ -15,7 +15,7 @@ export const metadata: Metadata = { title: 'Packing slip' }
 export default async function PackingSlipPage({ params }: { params: Promise<{ id: string }> }) {
   await staff.requirePermission('orders')
   const { id } = await params
-  const order = /^\d{1,10}$/.test(id) ? orders.findById(Number(id)) : null
+  const order = /^\d{1,10}$/.test(id) ? await orders.findById(Number(id)) : null
   if (!order) notFound()
   const address = order.shippingAddress
   const number = `#${String(order.id).padStart(5, '0')}`
