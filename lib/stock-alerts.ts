@@ -31,7 +31,7 @@ export const MAIL_JOB = 'mail.stock_alert'
 /** Leaves an address for a sold-out variant; the same answer for a repeat request. */
 export async function subscribe(variantId: number, rawEmail: unknown, clientAddress: string | null, now = Date.now()): Promise<void> {
   const email = accounts.parseEmail(rawEmail)
-  const variant = await read((db) =>
+  const variant = await read(() =>
     sqlGet<{ unheld: number | string }>(sql`
       SELECT ${sql.raw(unheldSqlText({ alias: 'v', now: String(Math.trunc(now)) }))} AS unheld
       FROM variants v JOIN products p ON p.id = v.product_id AND p.status = 'active'
