@@ -80,7 +80,7 @@ describe('abandoned checkout reminders', () => {
     const token = /\/unsubscribe\/([A-Za-z0-9_-]{43})/.exec(text)![1]!
     expect(await optOuts.find(token)).toEqual({ email: 'sam@example.com', kind: 'checkout_reminder' })
 
-    expect(dashboard.overview().reminders).toEqual({ sent: 1, recoveredOrders: 0, recoveredCents: 0 })
+    expect((await dashboard.overview()).reminders).toEqual({ sent: 1, recoveredOrders: 0, recoveredCents: 0 })
   })
 
   it('the recovery link brings the sale back, and the dashboard counts it from the orders table', async () => {
@@ -95,7 +95,7 @@ describe('abandoned checkout reminders', () => {
     await orders.syncSession(recovered.id)
     const order = env.t.db.$client.prepare('SELECT total_cents AS total, cart_id AS cartId FROM orders').get() as { total: number; cartId: string }
     expect(order.cartId).toBe(cartId)
-    expect(dashboard.overview().reminders).toEqual({ sent: 1, recoveredOrders: 1, recoveredCents: order.total })
+    expect((await dashboard.overview()).reminders).toEqual({ sent: 1, recoveredOrders: 1, recoveredCents: order.total })
   })
 
   it('no reminder without consent, and none once the cart was bought another way', async () => {
@@ -110,7 +110,7 @@ describe('abandoned checkout reminders', () => {
     await jobs.drain(handlers)
     expect(reminderMail()).toEqual([])
     expect(reminders().map((r) => [r.sentAt, r.skippedReason])).toEqual([[null, 'bought']])
-    expect(dashboard.overview().reminders.sent).toBe(0)
+    expect((await dashboard.overview()).reminders.sent).toBe(0)
   })
 
   it('an address that unsubscribed gets no further reminder', async () => {
