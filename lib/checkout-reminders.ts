@@ -35,7 +35,7 @@ const BOUGHT = `(EXISTS (SELECT 1 FROM orders o WHERE o.cart_id = checkout_remin
  * Keeps a reminder for an expired session that may get one, and queues its email, as steps of
  * the transaction that records the expiry; whether this call kept it.
  */
-function* recordingExpiry(tx: Writer, t: Tables, facts: CheckoutFacts, now = Date.now()): Steps<boolean> {
+export function* recordingExpiry(tx: Writer, t: Tables, facts: CheckoutFacts, now = Date.now()): Steps<boolean> {
   if (facts.status !== 'expired' || facts.origin !== 'store' || !facts.cartId || !facts.recoveryUrl || facts.promotionsConsent !== 'opt_in' || !facts.email) return false
   const row = yield* sqlGet<{ id: number | string }>(sql`
     INSERT INTO checkout_reminders (stripe_checkout_session_id, cart_id, email, recovery_url, created_at)

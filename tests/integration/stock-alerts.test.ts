@@ -1,15 +1,15 @@
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { sql } from 'drizzle-orm'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { transaction } from '@/db/tx'
-import { getEnv, resetEnv } from '@/lib/env'
+import { getEnv } from '@/lib/env'
 import { InvalidInput, NotFound } from '@/lib/errors'
 import * as inventory from '@/lib/inventory'
 import * as optOuts from '@/lib/mail-opt-outs'
 import * as stockAlerts from '@/lib/stock-alerts'
 import { ENGINES, useEngine, type TestEngine } from '../support/engines'
+import { useStorageDir } from '../support/storage-dir'
 import { rejected } from '../support/thrown'
 
 // Back-in-stock requests (lib/stock-alerts.ts) on both engines: a scan marks each request
@@ -17,24 +17,6 @@ import { rejected } from '../support/thrown'
 // back scans after its commit; an email is claimed before it is sent, once, and a failed send
 // gives the claim back. On PostgreSQL, app servers scanning and sending at once still queue
 // and send each request's email once.
-
-/** PostgreSQL's tests have no store folder: the mail goes to one of their own. */
-function useStorageDir(engine: TestEngine) {
-  let dir: string | undefined
-  beforeEach(() => {
-    if (engine.name === 'sqlite') return
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'till-alerts-'))
-    process.env.STORAGE_DIR = dir
-    resetEnv()
-  })
-  afterEach(() => {
-    if (!dir) return
-    delete process.env.STORAGE_DIR
-    resetEnv()
-    fs.rmSync(dir, { recursive: true, force: true })
-    dir = undefined
-  })
-}
 
 const mailDir = () => path.join(getEnv().storageDir, 'mail')
 const alertMail = () => (fs.existsSync(mailDir()) ? fs.readdirSync(mailDir()).filter((f) => f.startsWith('stock-alert-')).sort() : [])
