@@ -4,9 +4,9 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { Readable } from 'node:stream'
 import { and, asc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm'
-import { prepared, type Tx } from '@/db'
-import { downloadGrants, orderLines, orders, productFiles, variants } from '@/db/schema'
-import { all, get, read, run, transaction, type Reader, type Steps, type Tables } from '@/db/tx'
+import type { Tx } from '@/db'
+import { productFiles } from '@/db/schema'
+import { all, get, preparedAll, read, run, runNow, transaction, type Reader, type Statement, type Steps, type Tables, type Writer } from '@/db/tx'
 import * as audit from './audit'
 import { getEnv } from './env'
 import { InvalidInput, NotFound } from './errors'
@@ -27,8 +27,9 @@ import { checkFileName } from './uploads'
 // The owner's file, the links and the download count are written on db/tx.ts (decision 047),
 // so they run on both engines. A download is counted by one conditional UPDATE (never past the
 // limit): on PostgreSQL, requests at once on several app servers wait for the row and test
-// the count again on the committed one. The grants are still written inside the webhook
-// intake's SQLite write() with its prepared statements (grantForOrder, revokeForOrder).
+// the count again on the committed one. The grants are steps too (grantingForOrder,
+// revokingForOrder); the webhook intake, still a synchronous write() on SQLite, runs them
+// through their runNow wrappers.
 
 /** The largest file the owner may upload (the front server allows uploads this large, server/request-guard.ts). */
 export const MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -136,54 +137,63 @@ function tokenFor(orderToken: string, orderLineId: number): string {
 
 const hashOf = (token: string) => crypto.createHash('sha256').update(token).digest('hex')
 
-// Every paid order asks these (most find no file); built once (db.prepared), not per order.
-const grantReads = () =>
-  prepared('downloads.grantReads', (db) => ({
-    token: db.select({ token: orders.publicToken }).from(orders).where(eq(orders.id, sql.placeholder('orderId'))).prepare(),
-    fileLines: db
-      .select({ lineId: orderLines.id, productId: variants.productId })
-      .from(orderLines)
-      .innerJoin(variants, eq(variants.id, orderLines.variantId))
-      .innerJoin(productFiles, eq(productFiles.productId, variants.productId))
-      .where(eq(orderLines.orderId, sql.placeholder('orderId')))
-      .prepare(),
-  }))
+// Every paid order asks which of its lines are downloads (most find none): one prepared
+// statement per connection (decision 001), the same text on both engines but its placeholder.
+const fileLinesText = (orderId: string) => `SELECT l.id AS "lineId", v.product_id AS "productId", o.public_token AS "orderToken"
+  FROM orders o JOIN order_lines l ON l.order_id = o.id JOIN variants v ON v.id = l.variant_id JOIN product_files f ON f.product_id = v.product_id
+  WHERE o.id = ${orderId} ORDER BY l.id`
+const fileLineRow = (raw: Record<string, unknown>) => ({ lineId: Number(raw.lineId), productId: Number(raw.productId), orderToken: String(raw.orderToken) })
+const fileLines: Statement<{ orderId: number }, { lineId: number; productId: number; orderToken: string }> = {
+  name: 'downloads.fileLines',
+  sqlite: { text: fileLinesText('@orderId'), values: ({ orderId }) => ({ orderId }), row: fileLineRow },
+  postgres: { text: fileLinesText('$1'), values: ({ orderId }) => [orderId], row: fileLineRow },
+}
 
 /**
- * Grants the order's lines of digital products, inside the transaction that finds the order
- * paid. One grant per line (UNIQUE), so a redelivered or concurrent event adds none.
+ * Grants the order's lines of digital products, as a step of the transaction that finds the
+ * order paid. One grant per line (UNIQUE), so a redelivered or concurrent event adds none.
  */
-export function grantForOrder(tx: Tx, orderId: number, now: number): number {
-  // In `tx`: the prepared statements run on the same connection, inside its transaction.
-  const order = grantReads().token.get({ orderId })
-  if (!order) return 0
-  const lines = grantReads().fileLines.all({ orderId })
+export function* grantingForOrder(tx: Writer, t: Tables, orderId: number, now: number): Steps<number> {
+  const lines = yield* preparedAll(fileLines, { orderId })
   const env = getEnv()
   let granted = 0
   for (const line of lines) {
-    granted += tx
-      .insert(downloadGrants)
-      .values({
-        orderId,
-        orderLineId: line.lineId,
-        productId: line.productId,
-        tokenHash: hashOf(tokenFor(order.token, line.lineId)),
-        downloadLimit: env.downloadLimit,
-        expiresAt: now + env.downloadExpiryMs,
-        createdAt: now,
-      })
-      .onConflictDoNothing()
-      .run().changes
+    const { changes } = yield* run(
+      tx
+        .insert(t.downloadGrants)
+        .values({
+          orderId,
+          orderLineId: line.lineId,
+          productId: line.productId,
+          tokenHash: hashOf(tokenFor(line.orderToken, line.lineId)),
+          downloadLimit: env.downloadLimit,
+          expiresAt: now + env.downloadExpiryMs,
+          createdAt: now,
+        })
+        .onConflictDoNothing(),
+    )
+    granted += changes
   }
   if (granted > 0) log.info('downloads: granted', { orderId, granted })
   return granted
 }
 
+/** grantingForOrder, inside the webhook intake's synchronous write() on SQLite. */
+export function grantForOrder(tx: Tx, orderId: number, now: number): number {
+  return runNow(tx, (w, t) => grantingForOrder(w, t, orderId, now))
+}
+
 /** Withdraws every link of the order (refunded in full, or its dispute lost); once. */
-export function revokeForOrder(tx: Tx, orderId: number, now: number): number {
-  const { changes } = tx.update(downloadGrants).set({ revokedAt: now }).where(and(eq(downloadGrants.orderId, orderId), isNull(downloadGrants.revokedAt))).run()
+export function* revokingForOrder(tx: Writer, t: Tables, orderId: number, now: number): Steps<number> {
+  const grants = t.downloadGrants
+  const { changes } = yield* run(tx.update(grants).set({ revokedAt: now }).where(and(eq(grants.orderId, orderId), isNull(grants.revokedAt))))
   if (changes > 0) log.info('downloads: revoked', { orderId, revoked: changes })
   return changes
+}
+
+/** revokingForOrder, inside the webhook intake's synchronous write() on SQLite. */
+export function revokeForOrder(tx: Tx, orderId: number, now: number): number {
+  return runNow(tx, (w, t) => revokingForOrder(w, t, orderId, now))
 }
 
 export type LinkState = 'ready' | 'used_up' | 'expired' | 'revoked' | 'withdrawn'

@@ -3,6 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { sql } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
+import { transaction } from '@/db/tx'
 import * as downloads from '@/lib/downloads'
 import { NotFound } from '@/lib/errors'
 import { ENGINES, insertOrder, useEngine, type TestEngine } from '../support/engines'
@@ -78,6 +79,34 @@ describe.each(ENGINES)('download links on %s', (name) => {
     expect(await countOf(engine, later.orderId)).toBe(0)
     expect(await downloads.claim('a'.repeat(43))).toMatchObject({ ok: false, status: 404 })
     expect(await downloads.claim('../../etc/passwd')).toMatchObject({ ok: false, status: 404 })
+  })
+
+  it('grants each digital line of a paid order once, with a link its token opens; revoking withdraws it once', async () => {
+    const [product] = await engine.rows<{ id: number | string }>(sql`INSERT INTO products (slug, title) VALUES ('ebook', 'Ebook') RETURNING id`)
+    const productId = Number(product!.id)
+    await downloads.attach(owner, productId, { name: 'ebook.epub', bytes: new TextEncoder().encode('chapters') })
+    const variant = async (id: number, sku: string) =>
+      Number((await engine.rows<{ id: number | string }>(sql`INSERT INTO variants (product_id, sku, title, price_cents) VALUES (${id}, ${sku}, 'Default', 900) RETURNING id`))[0]!.id)
+    const digital = await variant(productId, 'EBOOK')
+    const [mug] = await engine.rows<{ id: number | string }>(sql`INSERT INTO products (slug, title) VALUES ('mug', 'Mug') RETURNING id`)
+    const shipped = await variant(Number(mug!.id), 'MUG')
+    const orderId = await insertOrder(engine, 'g')
+    for (const variantId of [shipped, digital]) {
+      await engine.rows(sql`INSERT INTO order_lines (order_id, variant_id, title, quantity, unit_amount_cents, total_cents) VALUES (${orderId}, ${variantId}, 'Line', 1, 900, 900) RETURNING id`)
+    }
+    const now = Date.now()
+    expect(await transaction((tx, t) => downloads.grantingForOrder(tx, t, orderId, now))).toBe(1)
+    expect(await transaction((tx, t) => downloads.grantingForOrder(tx, t, orderId, now))).toBe(0)
+    const ref = { id: orderId, publicToken: 'token_g_abcdefghijklmnopqrstuvwx' }
+    const [link] = await downloads.linksFor(ref)
+    expect(link).toMatchObject({ state: 'ready', fileName: 'ebook.epub', used: 0 })
+    const token = link!.path.split('/').pop()!
+    expect(await text(await downloads.claim(token))).toBe('chapters')
+
+    expect(await transaction((tx, t) => downloads.revokingForOrder(tx, t, orderId, now + 1))).toBe(1)
+    expect(await transaction((tx, t) => downloads.revokingForOrder(tx, t, orderId, now + 2))).toBe(0)
+    expect((await downloads.linksFor(ref))[0]!.state).toBe('revoked')
+    expect(await downloads.claim(token)).toEqual({ ok: false, status: 410, message: 'This download was withdrawn because the order was refunded.' })
   })
 
   it('a file missing from the disk costs the shopper no download', async () => {
