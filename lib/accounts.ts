@@ -227,7 +227,7 @@ export async function exportData(account: Account, now = Date.now()) {
     exportedAt: new Date(now).toISOString(),
     account: { email: account.email, createdAt: row ? new Date(row.createdAt).toISOString() : null, lastSignInAt: row?.lastSignInAt ? new Date(row.lastSignInAt).toISOString() : null, hasStripeCustomer: !!row?.stripeCustomerId, activeSessions },
     addresses,
-    stockAlerts: stockAlerts.forEmail(account.email).map((a) => ({ variantId: a.variantId, requestedAt: new Date(a.createdAt).toISOString(), sentAt: a.sentAt ? new Date(a.sentAt).toISOString() : null, isWithdrawn: a.unsubscribedAt !== null })),
+    stockAlerts: (await stockAlerts.forEmail(account.email)).map((a) => ({ variantId: a.variantId, requestedAt: new Date(a.createdAt).toISOString(), sentAt: a.sentAt ? new Date(a.sentAt).toISOString() : null, isWithdrawn: a.unsubscribedAt !== null })),
     unsubscribedFrom: optOuts.forEmail(account.email),
     orders: list.map((o) => ({
       number: o.id,

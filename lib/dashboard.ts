@@ -31,7 +31,7 @@ export function startOfUtcDay(now: number): number {
   return Math.floor(now / DAY) * DAY
 }
 
-export function overview(now = Date.now()) {
+export async function overview(now = Date.now()) {
   const db = getDb()
   const today = startOfUtcDay(now)
   const periods = [period('Today', today), period('Last 7 days', today - 6 * DAY), period('Last 30 days', today - 29 * DAY)]
@@ -49,7 +49,7 @@ export function overview(now = Date.now()) {
     WHERE o.${sql.raw(SOLD)} AND o.created_at >= ${today - 29 * DAY}
     GROUP BY l.title ORDER BY units DESC, revenue DESC LIMIT 5`)
   const lowStock = products.stockList({ lowOnly: true }).rows.filter((r) => r.productStatus === 'active').slice(0, 8)
-  return { periods, series, topProducts, lowStock, reminders: checkoutReminders.summary(), currency: getEnv().currency }
+  return { periods, series, topProducts, lowStock, reminders: await checkoutReminders.summary(), currency: getEnv().currency }
 }
 
 export async function status(now = Date.now()) {

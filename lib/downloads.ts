@@ -4,13 +4,13 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { Readable } from 'node:stream'
 import { and, asc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm'
-import { getDb, prepared, write, type Tx } from '@/db'
-import { downloadGrants, orderLines, orders, productFiles, variants } from '@/db/schema'
+import type { Tx } from '@/db'
+import { productFiles } from '@/db/schema'
+import { all, get, preparedAll, read, run, runNow, transaction, type Reader, type Statement, type Steps, type Tables, type Writer } from '@/db/tx'
 import * as audit from './audit'
 import { getEnv } from './env'
 import { InvalidInput, NotFound } from './errors'
 import { log } from './log'
-import * as products from './products'
 import { checkFileName } from './uploads'
 
 // Digital products (docs/decisions/034-digital-products.md). A product with a file is a
@@ -23,6 +23,13 @@ import { checkFileName } from './uploads'
 // The token is a MAC of the order line under the order's own public token, so the order page
 // and the confirmation email show the same link without it ever being stored: the database
 // keeps only its hash. Whoever can read the order page can download, and no one else.
+//
+// The owner's file, the links and the download count are written on db/tx.ts (decision 047),
+// so they run on both engines. A download is counted by one conditional UPDATE (never past the
+// limit): on PostgreSQL, requests at once on several app servers wait for the row and test
+// the count again on the committed one. The grants are steps too (grantingForOrder,
+// revokingForOrder); the webhook intake, still a synchronous write() on SQLite, runs them
+// through their runNow wrappers.
 
 /** The largest file the owner may upload (the front server allows uploads this large, server/request-guard.ts). */
 export const MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -60,8 +67,8 @@ const fileAt = (storageKey: string) => path.join(/*turbopackIgnore: true*/ downl
 
 export type ProductFile = typeof productFiles.$inferSelect
 
-export function fileOf(productId: number): ProductFile | null {
-  return getDb().select().from(productFiles).where(eq(productFiles.productId, productId)).get() ?? null
+export async function fileOf(productId: number): Promise<ProductFile | null> {
+  return (await read((db, t) => get(db.select().from(t.productFiles).where(eq(t.productFiles.productId, productId)).limit(1)))) ?? null
 }
 
 /**
@@ -69,13 +76,14 @@ export function fileOf(productId: number): ProductFile | null {
  * the new file from then on (a corrected file reaches everyone who bought it); the old one is
  * deleted once the new one is in place.
  */
-export function attach(actor: audit.Actor, productId: number, file: { name: string; bytes: Uint8Array }): ProductFile {
+export async function attach(actor: audit.Actor, productId: number, file: { name: string; bytes: Uint8Array }): Promise<ProductFile> {
   const name = file.name.trim()
   if (!name) throw new InvalidInput('The file needs a name.')
   checkFileName(name)
   if (file.bytes.byteLength === 0) throw new InvalidInput('That file is empty: choose the file to sell.')
   if (file.bytes.byteLength > MAX_FILE_BYTES) throw new InvalidInput(`The file is too large: ${MAX_FILE_BYTES / 1024 / 1024} MB at most.`)
-  if (!products.get(productId)) throw new NotFound('That product')
+  // The file is in place before the row names it, and removed again if the row is not written
+  // (an unknown product among them): nothing on the disk waits for a transaction.
   const storageKey = crypto.randomBytes(16).toString('hex')
   const target = fileAt(storageKey)
   fs.mkdirSync(downloadsDir(), { recursive: true, mode: 0o700 })
@@ -85,10 +93,11 @@ export function attach(actor: audit.Actor, productId: number, file: { name: stri
   const row = { productId, storageKey, fileName: name, contentType: contentTypeFor(name), sizeBytes: file.bytes.byteLength, updatedAt: Date.now() }
   let previous: ProductFile | undefined
   try {
-    previous = write((tx) => {
-      const before = tx.select().from(productFiles).where(eq(productFiles.productId, productId)).get()
-      tx.insert(productFiles).values(row).onConflictDoUpdate({ target: productFiles.productId, set: row }).run()
-      audit.record(tx, actor, before ? 'product.file_replace' : 'product.file_attach', `product:${productId}`, before ? { fileName: before.fileName } : null, { fileName: name, sizeBytes: row.sizeBytes })
+    previous = await transaction(function* (tx, t) {
+      if (!(yield* get(tx.select({ id: t.products.id }).from(t.products).where(eq(t.products.id, productId)).limit(1)))) throw new NotFound('That product')
+      const before = yield* get(tx.select().from(t.productFiles).where(eq(t.productFiles.productId, productId)).limit(1))
+      yield* run(tx.insert(t.productFiles).values(row).onConflictDoUpdate({ target: t.productFiles.productId, set: row }))
+      yield* audit.recording(tx, t, actor, before ? 'product.file_replace' : 'product.file_attach', `product:${productId}`, before ? { fileName: before.fileName } : null, { fileName: name, sizeBytes: row.sizeBytes })
       return before
     })
   } catch (err) {
@@ -100,10 +109,10 @@ export function attach(actor: audit.Actor, productId: number, file: { name: stri
 }
 
 /** Makes the product a physical one again; its links answer "no longer offered". */
-export function detach(actor: audit.Actor, productId: number): boolean {
-  const removed = write((tx) => {
-    const before = tx.delete(productFiles).where(eq(productFiles.productId, productId)).returning().get()
-    if (before) audit.record(tx, actor, 'product.file_remove', `product:${productId}`, { fileName: before.fileName }, null)
+export async function detach(actor: audit.Actor, productId: number): Promise<boolean> {
+  const removed = await transaction(function* (tx, t) {
+    const before = yield* get(tx.delete(t.productFiles).where(eq(t.productFiles.productId, productId)).returning())
+    if (before) yield* audit.recording(tx, t, actor, 'product.file_remove', `product:${productId}`, { fileName: before.fileName }, null)
     return before
   })
   if (removed) fs.rmSync(fileAt(removed.storageKey), { force: true })
@@ -128,54 +137,63 @@ function tokenFor(orderToken: string, orderLineId: number): string {
 
 const hashOf = (token: string) => crypto.createHash('sha256').update(token).digest('hex')
 
-// Every paid order asks these (most find no file); built once (db.prepared), not per order.
-const grantReads = () =>
-  prepared('downloads.grantReads', (db) => ({
-    token: db.select({ token: orders.publicToken }).from(orders).where(eq(orders.id, sql.placeholder('orderId'))).prepare(),
-    fileLines: db
-      .select({ lineId: orderLines.id, productId: variants.productId })
-      .from(orderLines)
-      .innerJoin(variants, eq(variants.id, orderLines.variantId))
-      .innerJoin(productFiles, eq(productFiles.productId, variants.productId))
-      .where(eq(orderLines.orderId, sql.placeholder('orderId')))
-      .prepare(),
-  }))
+// Every paid order asks which of its lines are downloads (most find none): one prepared
+// statement per connection (decision 001), the same text on both engines but its placeholder.
+const fileLinesText = (orderId: string) => `SELECT l.id AS "lineId", v.product_id AS "productId", o.public_token AS "orderToken"
+  FROM orders o JOIN order_lines l ON l.order_id = o.id JOIN variants v ON v.id = l.variant_id JOIN product_files f ON f.product_id = v.product_id
+  WHERE o.id = ${orderId} ORDER BY l.id`
+const fileLineRow = (raw: Record<string, unknown>) => ({ lineId: Number(raw.lineId), productId: Number(raw.productId), orderToken: String(raw.orderToken) })
+const fileLines: Statement<{ orderId: number }, { lineId: number; productId: number; orderToken: string }> = {
+  name: 'downloads.fileLines',
+  sqlite: { text: fileLinesText('@orderId'), values: ({ orderId }) => ({ orderId }), row: fileLineRow },
+  postgres: { text: fileLinesText('$1'), values: ({ orderId }) => [orderId], row: fileLineRow },
+}
 
 /**
- * Grants the order's lines of digital products, inside the transaction that finds the order
- * paid. One grant per line (UNIQUE), so a redelivered or concurrent event adds none.
+ * Grants the order's lines of digital products, as a step of the transaction that finds the
+ * order paid. One grant per line (UNIQUE), so a redelivered or concurrent event adds none.
  */
-export function grantForOrder(tx: Tx, orderId: number, now: number): number {
-  // In `tx`: the prepared statements run on the same connection, inside its transaction.
-  const order = grantReads().token.get({ orderId })
-  if (!order) return 0
-  const lines = grantReads().fileLines.all({ orderId })
+export function* grantingForOrder(tx: Writer, t: Tables, orderId: number, now: number): Steps<number> {
+  const lines = yield* preparedAll(fileLines, { orderId })
   const env = getEnv()
   let granted = 0
   for (const line of lines) {
-    granted += tx
-      .insert(downloadGrants)
-      .values({
-        orderId,
-        orderLineId: line.lineId,
-        productId: line.productId,
-        tokenHash: hashOf(tokenFor(order.token, line.lineId)),
-        downloadLimit: env.downloadLimit,
-        expiresAt: now + env.downloadExpiryMs,
-        createdAt: now,
-      })
-      .onConflictDoNothing()
-      .run().changes
+    const { changes } = yield* run(
+      tx
+        .insert(t.downloadGrants)
+        .values({
+          orderId,
+          orderLineId: line.lineId,
+          productId: line.productId,
+          tokenHash: hashOf(tokenFor(line.orderToken, line.lineId)),
+          downloadLimit: env.downloadLimit,
+          expiresAt: now + env.downloadExpiryMs,
+          createdAt: now,
+        })
+        .onConflictDoNothing(),
+    )
+    granted += changes
   }
   if (granted > 0) log.info('downloads: granted', { orderId, granted })
   return granted
 }
 
+/** grantingForOrder, inside the webhook intake's synchronous write() on SQLite. */
+export function grantForOrder(tx: Tx, orderId: number, now: number): number {
+  return runNow(tx, (w, t) => grantingForOrder(w, t, orderId, now))
+}
+
 /** Withdraws every link of the order (refunded in full, or its dispute lost); once. */
-export function revokeForOrder(tx: Tx, orderId: number, now: number): number {
-  const { changes } = tx.update(downloadGrants).set({ revokedAt: now }).where(and(eq(downloadGrants.orderId, orderId), isNull(downloadGrants.revokedAt))).run()
+export function* revokingForOrder(tx: Writer, t: Tables, orderId: number, now: number): Steps<number> {
+  const grants = t.downloadGrants
+  const { changes } = yield* run(tx.update(grants).set({ revokedAt: now }).where(and(eq(grants.orderId, orderId), isNull(grants.revokedAt))))
   if (changes > 0) log.info('downloads: revoked', { orderId, revoked: changes })
   return changes
+}
+
+/** revokingForOrder, inside the webhook intake's synchronous write() on SQLite. */
+export function revokeForOrder(tx: Tx, orderId: number, now: number): number {
+  return runNow(tx, (w, t) => revokingForOrder(w, t, orderId, now))
 }
 
 export type LinkState = 'ready' | 'used_up' | 'expired' | 'revoked' | 'withdrawn'
@@ -202,14 +220,17 @@ function stateOf(grant: { revokedAt: number | null; expiresAt: number; downloadC
 }
 
 /** The order's download links, by order line, for the order page and the confirmation email. */
-export function linksFor(order: { id: number; publicToken: string }, now = Date.now()): DownloadLink[] {
-  const rows = getDb()
-    .select({ grant: downloadGrants, fileName: productFiles.fileName })
-    .from(downloadGrants)
-    .leftJoin(productFiles, eq(productFiles.productId, downloadGrants.productId))
-    .where(eq(downloadGrants.orderId, order.id))
-    .orderBy(asc(downloadGrants.orderLineId))
-    .all()
+export async function linksFor(order: { id: number; publicToken: string }, now = Date.now()): Promise<DownloadLink[]> {
+  const rows = await read((db, t) =>
+    all(
+      db
+        .select({ grant: t.downloadGrants, fileName: t.productFiles.fileName })
+        .from(t.downloadGrants)
+        .leftJoin(t.productFiles, eq(t.productFiles.productId, t.downloadGrants.productId))
+        .where(eq(t.downloadGrants.orderId, order.id))
+        .orderBy(asc(t.downloadGrants.orderLineId)),
+    ),
+  )
   return rows.map(({ grant, fileName }) => ({
     orderLineId: grant.orderLineId,
     path: `/downloads/${tokenFor(order.publicToken, grant.orderLineId)}`,
@@ -233,42 +254,70 @@ export type Claim =
   | { ok: true; body: ReadableStream<Uint8Array>; fileName: string; contentType: string; sizeBytes: number }
   | { ok: false; status: 404 | 410; message: string }
 
+/** A link's grant and its product's file (null when the product has none now). */
+function* findingGrant(db: Reader, t: Tables, tokenHash: string) {
+  const { downloadGrants: grants, productFiles: files } = t
+  return yield* get(db.select({ grant: grants, file: files }).from(grants).leftJoin(files, eq(files.productId, grants.productId)).where(eq(grants.tokenHash, tokenHash)).limit(1))
+}
+
+const refusal = (state: Exclude<LinkState, 'ready'>) => ({ ok: false as const, status: 410 as const, message: REFUSALS[state] })
+
 /**
  * One download: counts it with a conditional update (never past the limit, however many
- * arrive at once) and opens the file. The token is hostile input: only its hash is looked up,
- * and the file's path comes from the database, never from the URL.
+ * arrive at once, on however many app servers) and streams the file. The token is hostile
+ * input: only its hash is looked up, and the file's path comes from the database, never from
+ * the URL. The file is opened before the count is taken, outside the transaction (which
+ * PostgreSQL may run again, and which must not wait on a disk): a missing file costs the
+ * shopper nothing, a file replaced meanwhile is still read whole through its open descriptor,
+ * and the descriptor is closed whenever the count is not taken.
  */
-export function claim(token: string, now = Date.now()): Claim {
-  const notFound = { ok: false as const, status: 404 as const, message: 'There is no download at this address.' }
-  if (!TOKEN.test(token)) return notFound
-  const outcome = write((tx) => {
-    const grant = tx.select().from(downloadGrants).where(eq(downloadGrants.tokenHash, hashOf(token))).get()
-    if (!grant) return notFound
-    const file = tx.select().from(productFiles).where(eq(productFiles.productId, grant.productId)).get()
-    const state = stateOf(grant, !!file, now)
-    if (state !== 'ready') return { ok: false as const, status: 410 as const, message: REFUSALS[state] }
-    // Opened before the count is taken: a missing file costs the shopper nothing, and a file
-    // replaced meanwhile is still read whole through its open descriptor.
-    let fd: number
-    try {
-      fd = fs.openSync(fileAt(file!.storageKey), 'r')
-    } catch (err) {
-      log.error('downloads: the file of a product is missing', { productId: grant.productId, err: String(err) })
-      return { ok: false as const, status: 410 as const, message: REFUSALS.withdrawn }
-    }
-    const { changes } = tx
-      .update(downloadGrants)
-      .set({ downloadCount: sql`${downloadGrants.downloadCount} + 1` })
-      .where(and(eq(downloadGrants.id, grant.id), isNull(downloadGrants.revokedAt), gt(downloadGrants.expiresAt, now), lt(downloadGrants.downloadCount, downloadGrants.downloadLimit)))
-      .run()
-    if (changes === 0) {
-      fs.closeSync(fd)
-      return { ok: false as const, status: 410 as const, message: REFUSALS.used_up }
-    }
-    return { ok: true as const, fd, file: file! }
-  })
-  if (!outcome.ok) return outcome
-  const { fd, file } = outcome
+export async function claim(token: string, now = Date.now()): Promise<Claim> {
+  if (!TOKEN.test(token)) return { ok: false, status: 404, message: 'There is no download at this address.' }
+  const tokenHash = hashOf(token)
+  const found = await read((db, t) => findingGrant(db, t, tokenHash))
+  if (!found) return { ok: false, status: 404, message: 'There is no download at this address.' }
+  const state = stateOf(found.grant, found.file !== null, now)
+  if (state !== 'ready') return refusal(state)
+  const file = found.file!
+  let fd: number
+  try {
+    fd = fs.openSync(fileAt(file.storageKey), 'r')
+  } catch (err) {
+    log.error('downloads: the file of a product is missing', { productId: found.grant.productId, err: String(err) })
+    return refusal('withdrawn')
+  }
+  let counted: LinkState
+  try {
+    counted = await transaction(function* (tx, t): Steps<LinkState> {
+      const grants = t.downloadGrants
+      const { changes } = yield* run(
+        tx
+          .update(grants)
+          .set({ downloadCount: sql`${grants.downloadCount} + 1` })
+          .where(
+            and(
+              eq(grants.id, found.grant.id),
+              isNull(grants.revokedAt),
+              gt(grants.expiresAt, now),
+              lt(grants.downloadCount, grants.downloadLimit),
+              sql`EXISTS (SELECT 1 FROM product_files f WHERE f.product_id = ${grants.productId})`,
+            ),
+          ),
+      )
+      if (changes === 1) return 'ready'
+      // not counted: say why, as the link stands now (used up by the others, most often)
+      const again = yield* findingGrant(tx, t, tokenHash)
+      const current = again ? stateOf(again.grant, again.file !== null, now) : 'revoked'
+      return current === 'ready' ? 'used_up' : current
+    })
+  } catch (err) {
+    fs.closeSync(fd)
+    throw err
+  }
+  if (counted !== 'ready') {
+    fs.closeSync(fd)
+    return refusal(counted)
+  }
   const body = Readable.toWeb(fs.createReadStream('', { fd })) as ReadableStream<Uint8Array>
   return { ok: true, body, fileName: file.fileName, contentType: file.contentType, sizeBytes: file.sizeBytes }
 }

@@ -4,7 +4,7 @@ import { getDb, prepared, type Tx } from '@/db'
 import * as schema from '@/db/schema'
 import { orders, stockHolds, stockLedger, variants, type StockReason } from '@/db/schema'
 import { availableSqlText, unheldSqlText } from '@/db/stock-rules'
-import { afterCommit, all, get, read, readNow, run, runNow, serialize, sqlGet, transaction, type Reader, type Steps, type Tables, type Writer } from '@/db/tx'
+import { all, get, read, readNow, run, runNow, serialize, sqlGet, transaction, type Reader, type Steps, type Tables, type Writer } from '@/db/tx'
 import * as audit from './audit'
 import * as cache from './cache'
 import { HoldLimit, InvalidInput, NotFound, OutOfStock } from './errors'
@@ -51,7 +51,7 @@ function unheldOfSql(variantId: number, now: number): SQL<number | null> {
  */
 function* announcing(tx: Writer, t: Tables, variantIds: readonly number[]): Steps<void> {
   yield* cache.markingStockChanged(tx, t, variantIds)
-  yield* afterCommit('stockAlerts.scan', () => stockAlerts.scanIfWaiting())
+  yield* stockAlerts.scanningAfterCommit()
 }
 
 /**
@@ -486,7 +486,7 @@ export function setFromImport(tx: Tx, input: ImportedStock): void {
  */
 function* announcingImported(tx: Writer, t: Tables): Steps<void> {
   yield* cache.markingCatalogChanged(tx, t)
-  yield* afterCommit('stockAlerts.scan', () => stockAlerts.scanIfWaiting())
+  yield* stockAlerts.scanningAfterCommit()
 }
 
 /** announcingImported, inside a synchronous write() on SQLite (the catalog import). */

@@ -37,7 +37,7 @@ export const handlers: Record<string, jobs.JobHandler> = {
       log.info('mail: order no longer paid and undisputed; confirmation skipped', { orderId: order.id, status: order.status })
       return
     }
-    const message = orderConfirmation(order, downloads.linksFor(order))
+    const message = orderConfirmation(order, await downloads.linksFor(order))
     // A resend from the admin is a message of its own (its own file, its own Message-ID).
     await mail.send(typeof payload.resend === 'string' ? { ...message, id: `${message.id}-resend-${payload.resend}` } : message)
   },
@@ -77,8 +77,8 @@ export const handlers: Record<string, jobs.JobHandler> = {
     await stockAlerts.send(Number(payload.alertId))
   },
   // Holds lapse by the clock too, with no write to announce it: a sweep every minute.
-  'stock_alerts.scan': () => {
-    stockAlerts.scanIfWaiting()
+  'stock_alerts.scan': async () => {
+    await stockAlerts.scanIfWaiting()
   },
   'accounts.purge_expired': () => {
     write((tx) => accounts.purgeExpired(tx))

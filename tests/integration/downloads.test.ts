@@ -38,7 +38,7 @@ const CONTENT = 'the whole book, chapter one…\n'
 async function digitalProduct() {
   const admin = await adminAuth.createAdmin(`owner-${Math.random().toString(36).slice(2)}@example.com`, 'a long enough password')
   const row = insertVariant({ stock: 100, priceCents: 900 })
-  downloads.attach(admin, row.productId, { name: 'Book (2nd edition).pdf', bytes: new TextEncoder().encode(CONTENT) })
+  await downloads.attach(admin, row.productId, { name: 'Book (2nd edition).pdf', bytes: new TextEncoder().encode(CONTENT) })
   return { ...row, admin }
 }
 
@@ -83,7 +83,7 @@ describe('grants and links', () => {
     const grants = grantsOf(order.id)
     expect(grants).toHaveLength(1)
     expect(grants[0]).toMatchObject({ orderLineId: order.lines.find((l) => l.variantId === digital.variantId)!.id, downloadLimit: 2, downloadCount: 0, revokedAt: null })
-    const [link] = downloads.linksFor(order)
+    const [link] = await downloads.linksFor(order)
     expect(link).toMatchObject({ state: 'ready', remaining: 2, fileName: 'Book (2nd edition).pdf' })
     // only the token's hash is stored
     expect(grants[0]!.tokenHash).not.toContain(tokenOf(link!))
@@ -96,7 +96,7 @@ describe('grants and links', () => {
   it('streams the file privately, counts each download, and stops at the limit', async () => {
     const digital = await digitalProduct()
     const order = await paidOrder([{ variantId: digital.variantId, quantity: 1 }])
-    const token = tokenOf(downloads.linksFor(order)[0]!)
+    const token = tokenOf((await downloads.linksFor(order))[0]!)
     const first = await get(token)
     expect(first.status).toBe(200)
     expect(await first.text()).toBe(CONTENT)
@@ -109,17 +109,17 @@ describe('grants and links', () => {
     expect(rest.map((r) => r.status).sort()).toEqual([200, 410, 410])
     expect(grantsOf(order.id)[0]!.downloadCount).toBe(2)
     expect(await rest.find((r) => r.status === 410)!.text()).toMatch(/used as many times as it allows/)
-    expect(downloads.linksFor(order)[0]).toMatchObject({ state: 'used_up', remaining: 0 })
+    expect((await downloads.linksFor(order))[0]).toMatchObject({ state: 'used_up', remaining: 0 })
   })
 
   it('expires after its days, counting nothing', async () => {
     const digital = await digitalProduct()
     const order = await paidOrder([{ variantId: digital.variantId, quantity: 1 }])
     const grant = grantsOf(order.id)[0]!
-    const token = tokenOf(downloads.linksFor(order)[0]!)
+    const token = tokenOf((await downloads.linksFor(order))[0]!)
     expect(grant.expiresAt - grant.createdAt).toBe(7 * 24 * 60 * 60 * 1000)
-    expect(downloads.claim(token, grant.expiresAt)).toEqual({ ok: false, status: 410, message: 'This download link has expired.' })
-    expect(downloads.linksFor(order, grant.expiresAt)[0]!.state).toBe('expired')
+    expect(await downloads.claim(token, grant.expiresAt)).toEqual({ ok: false, status: 410, message: 'This download link has expired.' })
+    expect((await downloads.linksFor(order, grant.expiresAt))[0]!.state).toBe('expired')
     expect(grantsOf(order.id)[0]!.downloadCount).toBe(0)
   })
 
@@ -134,10 +134,10 @@ describe('grants and links', () => {
   it('a full refund, once Stripe confirms it, withdraws the link (and a replay changes nothing)', async () => {
     const digital = await digitalProduct()
     const order = await paidOrder([{ variantId: digital.variantId, quantity: 1 }])
-    const token = tokenOf(downloads.linksFor(order)[0]!)
+    const token = tokenOf((await downloads.linksFor(order))[0]!)
     await refunds.refund(digital.admin, { orderId: order.id, amountCents: order.totalCents, restock: new Map(), nonce: formNonce.create() })
     // sent, not yet confirmed: the link still works
-    expect(downloads.linksFor(order)[0]!.state).toBe('ready')
+    expect((await downloads.linksFor(order))[0]!.state).toBe('ready')
     const charge = (await env.stripe.paymentIntents.retrieve(order.stripePaymentIntentId!)).latest_charge as string
     const [refunded] = await eventsFor(charge, 'charge.refunded')
     expect((await deliverEvent(env, refunded!)).status).toBe(200)
@@ -153,10 +153,10 @@ describe('grants and links', () => {
   it('a replaced file is what existing links serve; the old one is gone from the disk', async () => {
     const digital = await digitalProduct()
     const order = await paidOrder([{ variantId: digital.variantId, quantity: 1 }])
-    const before = downloads.fileOf(digital.productId)!
-    downloads.attach(digital.admin, digital.productId, { name: 'book-v3.epub', bytes: new TextEncoder().encode('v3') })
+    const before = (await downloads.fileOf(digital.productId))!
+    await downloads.attach(digital.admin, digital.productId, { name: 'book-v3.epub', bytes: new TextEncoder().encode('v3') })
     expect(fs.existsSync(path.join(downloads.downloadsDir(), before.storageKey))).toBe(false)
-    const res = await get(tokenOf(downloads.linksFor(order)[0]!))
+    const res = await get(tokenOf((await downloads.linksFor(order))[0]!))
     expect(await res.text()).toBe('v3')
     expect(res.headers.get('content-type')).toBe('application/epub+zip')
     // never under uploads/, which anyone may read

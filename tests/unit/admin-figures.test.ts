@@ -104,9 +104,9 @@ function seedOrders() {
 }
 
 describe('the dashboard', () => {
-  it('totals revenue, orders and the average per period from the orders table', () => {
+  it('totals revenue, orders and the average per period from the orders table', async () => {
     const now = seedOrders()
-    const { periods, series, topProducts } = dashboard.overview(now)
+    const { periods, series, topProducts } = await dashboard.overview(now)
     const today = dashboard.startOfUtcDay(now)
     const day = 24 * 3600 * 1000
     const sold = `status IN ('paid', 'fulfilled', 'partially_refunded', 'refunded')`

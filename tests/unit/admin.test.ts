@@ -255,7 +255,7 @@ describe('dashboard and cookie', () => {
     insert.run('cs_a', 'token_a_abcdefghijklmnop', 'paid', 4100, 1000, now)
     insert.run('cs_b', 'token_b_abcdefghijklmnop', 'payment_failed', 9999, 0, now)
     insert.run('cs_c', 'token_c_abcdefghijklmnop', 'fulfilled', 2000, 0, now - 3 * 24 * 3600 * 1000)
-    const view = dashboard.overview(now)
+    const view = await dashboard.overview(now)
     expect(view.periods.map((p) => [p.label, p.revenueCents, p.orders])).toEqual([
       ['Today', 3100, 1],
       ['Last 7 days', 5100, 2],

@@ -39,7 +39,7 @@ describe('asking to be told', () => {
     await stockAlerts.subscribe(soldOut.id, 'Sam@Example.com', '203.0.113.5')
     await stockAlerts.subscribe(soldOut.id, 'sam@example.com ', '203.0.113.5')
     expect(getDb().select().from(alertsTable).all().map((a) => [a.variantId, a.email])).toEqual([[soldOut.id, 'sam@example.com']])
-    expect(stockAlerts.waitingByVariant().get(soldOut.id)).toBe(1)
+    expect((await stockAlerts.waitingByVariant()).get(soldOut.id)).toBe(1)
 
     expect((await rejected(stockAlerts.subscribe(createVariant({ stock: 3 }).id, 'sam@example.com', null))).message).toMatch(/in stock right now/)
     expect(await rejected(stockAlerts.subscribe(soldOut.id, 'nope', null))).toBeInstanceOf(InvalidInput)
@@ -57,9 +57,9 @@ describe('when stock returns', () => {
     expect(alertJobs().map((j) => j.uniqueKey).sort()).toEqual(getDb().select().from(alertsTable).all().map((a) => `stock-alert:${a.id}`).sort())
     adjust(variant.id, -2)
     adjust(variant.id, 1)
-    stockAlerts.scan()
+    await stockAlerts.scan()
     expect(alertJobs()).toHaveLength(2)
-    expect(stockAlerts.waitingByVariant().get(variant.id)).toBeUndefined()
+    expect((await stockAlerts.waitingByVariant()).get(variant.id)).toBeUndefined()
 
     await jobs.drain(handlers)
     expect(alertMail()).toHaveLength(2)
@@ -80,7 +80,7 @@ describe('when stock returns', () => {
     const lapsing = createVariant({ stock: 1 })
     createHold({ variantId: lapsing.id, quantity: 1, expiresAt: Date.now() + 1000 })
     await stockAlerts.subscribe(lapsing.id, 'd@example.com', null)
-    expect(stockAlerts.scan(Date.now() + 2000)).toBe(1)
+    expect(await stockAlerts.scan(Date.now() + 2000)).toBe(1)
     expect(alertJobs()).toHaveLength(2)
   })
 
@@ -108,7 +108,7 @@ describe('when stock returns', () => {
     const token = /\/unsubscribe\/([A-Za-z0-9_-]{43})/.exec(mailText(alertMail()[0]!))![1]!
     expect(await optOuts.find(token)).toEqual({ email: 'f@example.com', kind: 'stock_alert' })
     expect(await optOuts.optOut(token)).not.toBeNull()
-    expect(stockAlerts.waitingByVariant().get(second.id)).toBeUndefined()
+    expect((await stockAlerts.waitingByVariant()).get(second.id)).toBeUndefined()
     adjust(second.id, 1)
     await jobs.drain(handlers)
     expect(alertMail()).toHaveLength(1)

@@ -37,7 +37,7 @@ function SalesChart({ series, currency }: { series: { day: number; revenueCents:
 export default async function DashboardPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   await adminAuth.requireAdmin()
   const params = await searchParams
-  const data = dashboard.overview()
+  const data = await dashboard.overview()
   const health = await dashboard.status()
   const money = (c: number) => formatMoney(c, data.currency)
   const run = health.lastRun

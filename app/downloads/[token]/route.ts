@@ -17,7 +17,7 @@ function refusal(status: number, message: string): Response {
 
 export async function GET(_request: Request, { params }: { params: Promise<{ token: string }> }) {
   const { token } = await params
-  const claim = downloads.claim(token)
+  const claim = await downloads.claim(token)
   if (!claim.ok) return refusal(claim.status, claim.message)
   return new Response(claim.body, {
     status: 200,

@@ -10,7 +10,7 @@ export default async function OrderStatusPage({ params }: { params: Promise<{ to
   const { token } = await params
   const order = await orders.findByToken(token)
   if (!order) notFound()
-  const links = downloads.linksFor(order)
+  const links = await downloads.linksFor(order)
   const titleOf = (lineId: number) => order.lines.find((l) => l.id === lineId)?.title ?? 'Your download'
   return (
     <main id="main" className="mx-auto max-w-2xl px-4 py-12">

@@ -18,7 +18,7 @@ export default async function InventoryPage({ searchParams }: { searchParams: Pr
   const lowOnly = pick(params, 'low') === '1'
   const page = pageParam(params)
   const result = products.stockList({ q, page, lowOnly })
-  const waiting = stockAlerts.waitingByVariant()
+  const waiting = await stockAlerts.waitingByVariant()
   const self = `/admin/inventory?${new URLSearchParams({ q, ...(lowOnly ? { low: '1' } : {}), page: String(page) })}`
   return (
     <>

@@ -150,7 +150,7 @@ export async function removeDownloadAction(formData: FormData): Promise<void> {
   const admin = await adminAuth.requireAdmin()
   const id = Id.safeParse(formData.get('productId'))
   if (!id.success) fail('/admin/products', 'That product does not exist.')
-  const removed = downloads.detach(admin, id.data)
+  const removed = await downloads.detach(admin, id.data)
   done(`/admin/products/${id.data}`, removed ? 'The file was removed: the product is shipped again, and links already sold stop working.' : 'This product had no file.')
 }
 

@@ -23,7 +23,7 @@ export default async function OrderPage({ params, searchParams }: { params: Prom
   const dashboard = orderTimeline.stripeDashboardBase()
   const events = await orderTimeline.forOrder(order)
   const notes = await orderNotes.forOrder(order.id)
-  const links = downloads.linksFor(order)
+  const links = await downloads.linksFor(order)
   const refundable = order.totalCents - order.refundedCents
   const a = order.shippingAddress
   const hasDiscount = order.discountCents > 0 || order.lines.some((l) => l.discountCents > 0)

@@ -24,7 +24,7 @@ export default async function EditProductPage({ params, searchParams }: { params
   const back = `/admin/products/${product.id}`
   const allCollections = collections.list()
   const inCollections = new Set(collections.ofProduct(product.id))
-  const file = downloads.fileOf(product.id)
+  const file = await downloads.fileOf(product.id)
   return (
     <>
       {/* A plain link: a prefetch would render the shop page while the owner is still editing,

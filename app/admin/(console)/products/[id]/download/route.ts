@@ -17,7 +17,7 @@ export async function POST(request: Request, { params }: { params: Promise<{ id:
   const file = form.get('file')
   if (!(file instanceof File) || file.size === 0) return backToProduct(id, 'error', 'Choose the file to sell.')
   try {
-    downloads.attach(admin, Number(id), { name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) })
+    await downloads.attach(admin, Number(id), { name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) })
   } catch (err) {
     if (err instanceof InvalidInput || err instanceof NotFound) return backToProduct(id, 'error', err.message)
     throw err
