@@ -381,22 +381,23 @@ export const facetCollections = both<void, { slug: string; title: string }>(
 const optionPair = (raw: Record<string, unknown>) => ({ name: raw.name as string, value: raw.value as string })
 
 /**
- * Every option name and text value of an active product's variants, once, by bytes (the
- * domain sorts them for shoppers; a fixed order first makes that sort's ties alike on both).
+ * Every option name and text value of an active product's variants, once, in no order: the
+ * domain sorts them for shoppers, with ties broken by code point, so the engines' row orders
+ * do not show.
  */
 export const optionValues: Statement<void, { name: string; value: string }> = {
   name: 'catalog.optionValues',
   sqlite: {
     text: `SELECT DISTINCT j.key AS name, j.value AS value
       FROM variants v JOIN products p ON p.id = v.product_id AND p.status = 'active', json_each(v.options) j
-      WHERE j.type = 'text' ORDER BY 1, 2`,
+      WHERE j.type = 'text'`,
     values: noValues,
     row: optionPair,
   },
   postgres: {
-    text: `SELECT DISTINCT j.key COLLATE "C" AS name, (j.value #>> '{}') COLLATE "C" AS value
+    text: `SELECT DISTINCT j.key AS name, j.value #>> '{}' AS value
       FROM variants v JOIN products p ON p.id = v.product_id AND p.status = 'active' CROSS JOIN LATERAL json_each(v.options) j
-      WHERE json_typeof(j.value) = 'string' ORDER BY 1, 2`,
+      WHERE json_typeof(j.value) = 'string'`,
     values: noValues,
     row: optionPair,
   },

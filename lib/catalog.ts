@@ -245,7 +245,14 @@ export function sitemapEntries(): Promise<SitemapEntries> {
 /** Colour first (shoppers choose it first), Size last, anything else in between. */
 function orderOptionNames(names: string[]): string[] {
   const rank = (n: string) => (/^colou?r$/i.test(n) ? 0 : /^size$/i.test(n) ? 2 : 1)
-  return [...names].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))
+  return [...names].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b) || byCodeUnit(a, b))
+}
+
+// The last tie-break of the sorts above, by UTF-16 code unit: two texts that localeCompare
+// finds equal (say, é written as one code point or as e and an accent) still get one order,
+// whatever order the database read them in.
+function byCodeUnit(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
 }
 
 const SIZE_ORDER = ['XXS', 'XS', 'S', 'S/M', 'M', 'M/L', 'L', 'L/XL', 'XL', 'XXL', 'XXXL', 'ONE SIZE']
@@ -256,9 +263,9 @@ function sortOptionValues(name: string, values: string[]): string[] {
       const i = SIZE_ORDER.indexOf(v.toUpperCase())
       return i === -1 ? SIZE_ORDER.length : i
     }
-    return [...values].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b, undefined, { numeric: true }))
+    return [...values].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b, undefined, { numeric: true }) || byCodeUnit(a, b))
   }
-  return [...values].sort((a, b) => a.localeCompare(b))
+  return [...values].sort((a, b) => a.localeCompare(b) || byCodeUnit(a, b))
 }
 
 /** The options a product is sold in, values in the order its variants list them. */

@@ -233,6 +233,15 @@ describe('catalog facets, collections, home and sitemap', () => {
     expect(f.collections).toEqual([])
   })
 
+  it('facets order values that only look alike (é as one code point or two) the same whatever order they were read in', async () => {
+    const precomposed = 'Caf\u00e9'
+    const decomposed = 'Cafe\u0301'
+    expect(precomposed.localeCompare(decomposed)).toBe(0)
+    createVariant({ options: { Colour: precomposed } })
+    createVariant({ options: { Colour: decomposed } })
+    expect((await catalog.facets()).options).toEqual([{ name: 'Colour', param: 'colour', values: [decomposed, precomposed] }])
+  })
+
   it('collections count active products; home and sitemap list what is public', async () => {
     const a = apparel('A', { isFeatured: true })
     const b = apparel('B', { status: 'draft' })
