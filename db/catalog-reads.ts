@@ -247,7 +247,7 @@ export const sitemapCollections = both<void, { slug: string; updatedAt: number }
 // related products), its facets and the order pages' pictures.
 
 export const LISTING_SORTS = ['featured', 'newest', 'price-asc', 'price-desc', 'name'] as const
-export type ListingSort = (typeof LISTING_SORTS)[number]
+type ListingSort = (typeof LISTING_SORTS)[number]
 
 /** What picks a listing's statement: each shape is one text per engine, prepared once. */
 export type ListingShape = { sort: ListingSort; isInCollection: boolean; isInStock: boolean; optionCount: number }
