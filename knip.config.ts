@@ -20,6 +20,8 @@ const config: KnipConfig = {
     'bench/photo-catalog.ts',
     // run by hand with tsx; its figures are in docs/decisions/047-generator-transactions.md
     'bench/inventory-steps.ts',
+    // run by hand with tsx; its figures are in docs/decisions/047-generator-transactions.md
+    'bench/catalog-reads.ts',
     'tests/support/scheduled-worker.ts',
     'tests/support/group-commit-writer.ts',
     'tests/support/stripe-server-cli.ts',

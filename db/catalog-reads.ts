@@ -19,8 +19,8 @@ export const available = {
 }
 
 /** A product's first picture and its text (the title when the picture has none): the same SQL on both. */
-export const FIRST_IMAGE = `(SELECT i.path FROM product_images i WHERE i.product_id = p.id ORDER BY i.position, i.id LIMIT 1)`
-export const FIRST_IMAGE_ALT = `coalesce(nullif((SELECT i.alt FROM product_images i WHERE i.product_id = p.id ORDER BY i.position, i.id LIMIT 1), ''), p.title)`
+const FIRST_IMAGE = `(SELECT i.path FROM product_images i WHERE i.product_id = p.id ORDER BY i.position, i.id LIMIT 1)`
+const FIRST_IMAGE_ALT = `coalesce(nullif((SELECT i.alt FROM product_images i WHERE i.product_id = p.id ORDER BY i.position, i.id LIMIT 1), ''), p.title)`
 
 /** lib/catalog.ts's ProductCard, as the card columns below read it. */
 export type CardRow = {

@@ -65,7 +65,7 @@ function sqlitePage(prepare: (text: string) => Database.Statement, { terms, join
   })
 }
 
-export const searchPage: Statement<SearchParams, SearchRow> = {
+const searchPage: Statement<SearchParams, SearchRow> = {
   name: 'search.page',
   sqlite: { run: sqlitePage },
   postgres: postgresSearch,

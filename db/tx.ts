@@ -136,7 +136,7 @@ export type Statement<P, R> = { readonly name: string; readonly sqlite: EngineSt
  * CTE measured two to three times its own cost; decision 047). `prepare` gives the statement
  * for a text, prepared once per connection.
  */
-export type SqliteStatements<P, R> = { readonly run: (prepare: (text: string) => Database.Statement, params: P) => R[] }
+type SqliteStatements<P, R> = { readonly run: (prepare: (text: string) => Database.Statement, params: P) => R[] }
 
 /** The rows of a prepared statement, each in the statement's own shape. */
 export function* preparedAll<P, R>(statement: Statement<P, R>, params: P): Steps<R[]> {
