@@ -4,18 +4,21 @@
 // prepared FTS5 statements and json_each cards of search, the builder queries of
 // /api/products, the collections' SQL built per call). The demo catalog, one process, one
 // connection; `n` calls of each path, alternating in rounds so drift hits both alike; wall
-// clock and this process's CPU time per call. The figures are in decision 047.
+// clock and this process's CPU time per call. The figures are in decision 047. (The facets are
+// timed as their two reads alone: the JavaScript sort that follows is the same on both paths.)
 // Run: npx tsx --conditions=react-server bench/catalog-reads.ts [n]
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { isDeepStrictEqual } from 'node:util'
-import { asc, eq, inArray, sql } from 'drizzle-orm'
+import { asc, eq, inArray, sql, type SQL } from 'drizzle-orm'
 import { getDb, openDatabase, setDb } from '@/db'
 import { migrate } from '@/db/migrate'
 import { products, variants } from '@/db/schema'
 import { COLUMN_WEIGHTS as WEIGHTS, MARK_CLOSE, MARK_OPEN, markedParts, SNIPPET_WORDS, termsOf } from '@/db/search-terms'
+import * as catalogReads from '@/db/catalog-reads'
+import { preparedAll, read } from '@/db/tx'
 import { seedDemo } from '@/demo/seed'
 import * as catalog from '@/lib/catalog'
 import * as inventory from '@/lib/inventory'
@@ -132,6 +135,93 @@ function oldGetProduct(slug: string): catalog.ProductDetail | null {
   return { ...product, images, variants: variantRows.map((v) => ({ ...v, options: catalog.parseOptions(v.options) })), options: [], collections }
 }
 
+// The listing as it was: its SQL assembled per call with drizzle's sql`…` and run with db.get/db.all.
+function oldListProducts(query: catalog.ListingQuery = {}, now = Date.now()): catalog.Listing {
+  const db = getDb()
+  const firstImage = sql.raw(`(SELECT i.path FROM product_images i WHERE i.product_id = p.id ORDER BY i.position, i.id LIMIT 1)`)
+  const firstImageAlt = sql.raw(`coalesce(nullif((SELECT i.alt FROM product_images i WHERE i.product_id = p.id ORDER BY i.position, i.id LIMIT 1), ''), p.title)`)
+  const clampInt = (n: number, min: number, max: number) => (Number.isFinite(n) ? Math.min(Math.max(Math.trunc(n), min), max) : min)
+  const perPage = clampInt(query.perPage ?? catalog.PER_PAGE, 1, 48)
+  const variantFilters: SQL[] = []
+  for (const [name, values] of Object.entries(query.options ?? {})) {
+    if (values.length === 0) continue
+    variantFilters.push(sql`json_extract(v.options, ${`$."${name.replace(/["\\]/g, '')}"`}) IN (${sql.join(
+      values.map((v) => sql`${v}`),
+      sql`, `,
+    )})`)
+  }
+  const hasOptionFilter = variantFilters.length > 0
+  const collectionJoin = query.collection
+    ? sql`JOIN product_collections pc ON pc.product_id = p.id AND pc.collection_id = (SELECT id FROM collections WHERE slug = ${query.collection})`
+    : sql``
+  const base = sql`
+    WITH matched AS (
+      SELECT v.product_id, v.id, v.price_cents, v.currency, v.image_id, v.position, ${inventory.availableSql(now)} AS available
+      FROM variants v JOIN products p ON p.id = v.product_id AND p.status = 'active'
+      ${hasOptionFilter ? sql`WHERE ${sql.join(variantFilters, sql` AND `)}` : sql``}
+    ), eligible AS (
+      SELECT * FROM matched ${query.inStock ? sql`WHERE available > 0` : sql``}
+    ), grouped AS (
+      SELECT product_id, min(price_cents) AS min_price, max(price_cents) AS max_price, min(currency) AS currency, sum(available) AS available
+      FROM eligible GROUP BY product_id
+    )`
+  const total = db.get<{ n: number }>(sql`${base} SELECT count(*) AS n FROM grouped g JOIN products p ON p.id = g.product_id ${collectionJoin}`)?.n ?? 0
+  const pageCount = Math.max(1, Math.ceil(total / perPage))
+  const page = clampInt(query.page ?? 1, 1, pageCount)
+  const sort = query.sort ?? 'featured'
+  const order = {
+    featured: query.collection ? sql`pc.position ASC, p.created_at DESC` : sql`p.is_featured DESC, p.created_at DESC`,
+    newest: sql`p.created_at DESC`,
+    'price-asc': sql`g.min_price ASC, p.title COLLATE NOCASE ASC`,
+    'price-desc': sql`g.min_price DESC, p.title COLLATE NOCASE ASC`,
+    name: sql`p.title COLLATE NOCASE ASC`,
+  }[sort]
+  const image = hasOptionFilter
+    ? sql`coalesce((SELECT i.path FROM eligible e JOIN product_images i ON i.id = e.image_id WHERE e.product_id = p.id ORDER BY e.position, e.id LIMIT 1), ${firstImage})`
+    : firstImage
+  const imageAlt = hasOptionFilter
+    ? sql`coalesce((SELECT nullif(i.alt, '') FROM eligible e JOIN product_images i ON i.id = e.image_id WHERE e.product_id = p.id ORDER BY e.position, e.id LIMIT 1), ${firstImageAlt})`
+    : firstImageAlt
+  const rows = db.all<CardRow>(sql`${base}
+    SELECT p.id, p.slug, p.title, p.created_at AS createdAt, p.is_featured AS isFeatured,
+      g.min_price AS minPriceCents, g.max_price AS maxPriceCents, g.currency,
+      ${image} AS imagePath, ${imageAlt} AS imageAlt, (g.available = 0) AS isSoldOut
+    FROM grouped g JOIN products p ON p.id = g.product_id ${collectionJoin}
+    ORDER BY ${order}, p.id ASC
+    LIMIT ${perPage} OFFSET ${(page - 1) * perPage}`)
+  return { items: rows.map((r) => ({ ...r, isSoldOut: r.isSoldOut === 1, isFeatured: r.isFeatured === 1 })), total, page, perPage, pageCount }
+}
+
+// The facets' two queries as they were (the option values read without an order: the map's
+// order then came from json_each's).
+function oldFacetRows() {
+  const db = getDb()
+  const collections = db.all<{ slug: string; title: string }>(sql`
+    SELECT c.slug, c.title FROM collections c
+    WHERE EXISTS (SELECT 1 FROM product_collections pc JOIN products p ON p.id = pc.product_id AND p.status = 'active' WHERE pc.collection_id = c.id)
+    ORDER BY c.position, c.id`)
+  const pairs = db.all<{ name: string; value: string }>(sql`
+    SELECT DISTINCT j.key AS name, j.value AS value
+    FROM variants v JOIN products p ON p.id = v.product_id AND p.status = 'active', json_each(v.options) j
+    WHERE j.type = 'text'`)
+  return { collections, pairs }
+}
+
+function oldVariantPictures(ids: number[]): Map<number, catalog.VariantPicture> {
+  const rows = getDb().all<catalog.VariantPicture>(sql`
+    SELECT v.id AS variantId, p.slug AS productSlug,
+      COALESCE(
+        (SELECT i.path FROM product_images i WHERE i.id = v.image_id AND i.product_id = v.product_id),
+        (SELECT i.path FROM product_images i WHERE i.product_id = v.product_id ORDER BY i.position, i.id LIMIT 1)
+      ) AS path
+    FROM variants v JOIN products p ON p.id = v.product_id
+    WHERE v.id IN (${sql.join(
+      ids.map((id) => sql`${id}`),
+      sql`, `,
+    )})`)
+  return new Map(rows.map((r) => [r.variantId, r]))
+}
+
 function oldAvailabilityStatement() {
   return getDb().$client.prepare(`SELECT v.id, ${inventory.availableSqlText()} AS available FROM variants v WHERE v.product_id = @productId`)
 }
@@ -201,7 +291,30 @@ async function main() {
     const availability = oldAvailabilityStatement()
     const productIds = (await catalog.listForApi()).map((p) => p.id)
     const oldAvailability = (productId: number) => Object.fromEntries((availability.all({ productId, now: Date.now() }) as { id: number; available: number }[]).map((r) => [r.id, r.available]))
+    // the listing: the shop's first page, a filtered one, a collection's, and page 2 by price
+    const facets = await catalog.facets()
+    const colour = facets.options.find((o) => o.name === 'Colour')!.values
+    const slug = facets.collections[0]!.slug
+    const listings: catalog.ListingQuery[] = [
+      { sort: 'featured' },
+      { options: { Colour: colour.slice(0, 3), Size: ['M'] }, inStock: true, sort: 'name' },
+      { collection: slug, perPage: 48 },
+      { sort: 'price-asc', page: 2 },
+    ]
+    const listingNow = Date.now()
+    for (const query of listings) {
+      if (!isDeepStrictEqual(oldListProducts(query, listingNow), await catalog.listProducts(query, listingNow))) throw new Error(`listing differs for ${JSON.stringify(query)}`)
+    }
+    const oldPairs = oldFacetRows()
+    if (!isDeepStrictEqual(facets.collections, oldPairs.collections)) throw new Error('facet collections differ')
+    const variantIds = (await catalog.listForApi()).flatMap((p) => p.variants.map((v) => v.id)).slice(0, 6)
+    if (!isDeepStrictEqual(oldVariantPictures(variantIds), await catalog.variantPictures(variantIds))) throw new Error('variant pictures differ')
     const figures = [
+      await compare('listing (4 queries in turn)', n, (i) => oldListProducts(listings[i % listings.length]), (i) => catalog.listProducts(listings[i % listings.length])),
+      await compare('facets (their two reads; the sort after is the same)', n, () => oldFacetRows(), () => read(function* () {
+        return { collections: yield* preparedAll(catalogReads.facetCollections, undefined), pairs: yield* preparedAll(catalogReads.optionValues, undefined) }
+      })),
+      await compare('variantPictures (6 variants)', n, () => oldVariantPictures(variantIds), () => catalog.variantPictures(variantIds)),
       await compare('search (14 queries in turn)', n, (i) => oldSearch(statements, QUERIES[i % QUERIES.length]!), (i) => search.search(QUERIES[i % QUERIES.length]!)),
       await compare('/api/products', n, () => oldListForApi(), () => catalog.listForApi()),
       await compare('collections', n, () => oldListCollections(), () => catalog.listCollections()),

@@ -1,3 +1,4 @@
+import { availableSqlText, unheldSqlText } from './stock-rules'
 import type { Statement } from './tx'
 
 // The shop's catalog reads whose SQL differs by engine (docs/decisions/047-generator-
@@ -9,14 +10,12 @@ import type { Statement } from './tx'
 
 /**
  * Units of variant `v` that can be sold at `now` (a placeholder): stock less its live holds,
- * never below 0. lib/inventory.ts's availableSqlText is SQLite's same rule for its own
- * queries; PostgreSQL's scalar max is greatest().
+ * never below 0. The rule is db/stock-rules.ts's: SQLite's text as it is, PostgreSQL's with
+ * greatest() for SQLite's two-argument max().
  */
 export const available = {
-  sqlite: (now: string) => `max(v.stock - coalesce((SELECT sum(h.quantity) FROM stock_holds h
-    WHERE h.variant_id = v.id AND h.status = 'active' AND h.expires_at > ${now}), 0), 0)`,
-  postgres: (now: string) => `greatest(v.stock - coalesce((SELECT sum(h.quantity) FROM stock_holds h
-    WHERE h.variant_id = v.id AND h.status = 'active' AND h.expires_at > ${now}), 0), 0)`,
+  sqlite: (now: string) => availableSqlText({ alias: 'v', now }),
+  postgres: (now: string) => `greatest(${unheldSqlText({ alias: 'v', now })}, 0)`,
 }
 
 /** A product's first picture and its text (the title when the picture has none): the same SQL on both. */
@@ -40,11 +39,16 @@ export type CardRow = {
 
 /**
  * The card's columns over `p` (products) and `g` (its variants grouped: min_price, max_price,
- * currency, available), the same text on both engines.
+ * currency, available), the same text on both engines; the listing filtered by an option
+ * passes the matching variant's picture.
  */
-export const CARD_COLUMNS = `p.id, p.slug, p.title, p.created_at AS "createdAt", p.is_featured AS "isFeatured",
+function cardColumns(image = FIRST_IMAGE, imageAlt = FIRST_IMAGE_ALT): string {
+  return `p.id, p.slug, p.title, p.created_at AS "createdAt", p.is_featured AS "isFeatured",
   g.min_price AS "minPriceCents", g.max_price AS "maxPriceCents", g.currency,
-  ${FIRST_IMAGE} AS "imagePath", ${FIRST_IMAGE_ALT} AS "imageAlt", (g.available = 0) AS "isSoldOut"`
+  ${image} AS "imagePath", ${imageAlt} AS "imageAlt", (g.available = 0) AS "isSoldOut"`
+}
+
+export const CARD_COLUMNS = cardColumns()
 
 /** A card from CARD_COLUMNS' row: PostgreSQL's bigint as text and booleans, SQLite's numbers and 0/1. */
 export function cardOf(raw: Record<string, unknown>): CardRow {
@@ -237,3 +241,184 @@ export const sitemapCollections = both<void, { slug: string; updatedAt: number }
   () => [],
   slugAndUpdated,
 )
+
+// ---------------------------------------------------------------------------------------
+// The listing (/products, a collection's products, the home page's rows, a product page's
+// related products), its facets and the order pages' pictures.
+
+export const LISTING_SORTS = ['featured', 'newest', 'price-asc', 'price-desc', 'name'] as const
+type ListingSort = (typeof LISTING_SORTS)[number]
+
+/** What picks a listing's statement: each shape is one text per engine, prepared once. */
+export type ListingShape = { sort: ListingSort; isInCollection: boolean; isInStock: boolean; optionCount: number }
+
+/**
+ * A listing's parameters. `options` are matched on one variant, each name against any of its
+ * values; `optionCount` of the shape says how many there are.
+ */
+export type ListingParams = { now: number; collection: string | null; options: { name: string; values: string[] }[]; limit: number; offset: number }
+
+/** A card of the page, with how many products the whole listing has. */
+export type ListingRow = { total: number; card: CardRow }
+
+type Engine = 'sqlite' | 'postgres'
+
+/**
+ * Names a statement's parameters in the order its text uses them: SQLite's `@name`, bound from
+ * an object, or PostgreSQL's `$1`, bound from an array.
+ */
+function placeholders(engine: Engine) {
+  const names: string[] = []
+  return {
+    at(name: string): string {
+      let i = names.indexOf(name)
+      if (i === -1) i = names.push(name) - 1
+      return engine === 'sqlite' ? `@${name}` : `$${i + 1}`
+    },
+    values(flat: Record<string, unknown>): Record<string, unknown> | unknown[] {
+      return engine === 'sqlite' ? Object.fromEntries(names.map((n) => [n, flat[n]])) : names.map((n) => flat[n])
+    },
+  }
+}
+
+/**
+ * A variant's option `name` (a parameter) is one of `values` (a parameter): SQLite's
+ * json_extract and a JSON array, PostgreSQL's `->>` and a text array. Only a string value
+ * matches on either (SQLite's json_extract gives a JSON number as a number, which no text
+ * equals).
+ */
+const optionMatches = {
+  sqlite: (name: string, values: string) => `json_extract(v.options, ${name}) IN (SELECT value FROM json_each(${values}))`,
+  postgres: (name: string, values: string) => `(json_typeof(v.options -> ${name}::text) = 'string' AND (v.options ->> ${name}::text) = ANY(${values}::text[]))`,
+}
+
+/**
+ * A title's order under SQLite's NOCASE, which folds A-Z alone and compares the bytes: on
+ * PostgreSQL the same ASCII fold (translate(), never lower(), which folds É to é under a UTF-8
+ * locale) compared byte by byte (COLLATE "C"), whatever the database's locale. So beyond ASCII
+ * both engines order titles by code point, accented capitals before accented small letters
+ * and every accented letter after z: not a dictionary's order, but SQLite's, and one order on
+ * both engines, so they page alike.
+ */
+const titleOrder = {
+  sqlite: 'p.title COLLATE NOCASE',
+  postgres: `translate(p.title, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') COLLATE "C"`,
+}
+
+// Every order ends with the id, so products that tie page alike on both engines.
+function listingOrder(engine: Engine, { sort, isInCollection }: ListingShape): string {
+  const title = titleOrder[engine]
+  return {
+    featured: isInCollection ? 'pc.position ASC, p.created_at DESC' : 'p.is_featured DESC, p.created_at DESC',
+    newest: 'p.created_at DESC',
+    'price-asc': `g.min_price ASC, ${title} ASC`,
+    'price-desc': `g.min_price DESC, ${title} ASC`,
+    name: `${title} ASC`,
+  }[sort]
+}
+
+function listingSide(engine: Engine, shape: ListingShape) {
+  const p = placeholders(engine)
+  const filters = Array.from({ length: shape.optionCount }, (_, i) => optionMatches[engine](p.at(`option${i}`), p.at(`values${i}`)))
+  const hasFilter = filters.length > 0
+  const collectionJoin = shape.isInCollection ? `JOIN product_collections pc ON pc.product_id = p.id AND pc.collection_id = (SELECT id FROM collections WHERE slug = ${p.at('collection')})` : ''
+  // With an option filter, the picture is the first matching variant's (its colour).
+  const image = hasFilter ? `coalesce((SELECT i.path FROM eligible e JOIN product_images i ON i.id = e.image_id WHERE e.product_id = p.id ORDER BY e.position, e.id LIMIT 1), ${FIRST_IMAGE})` : FIRST_IMAGE
+  const imageAlt = hasFilter
+    ? `coalesce((SELECT nullif(i.alt, '') FROM eligible e JOIN product_images i ON i.id = e.image_id WHERE e.product_id = p.id ORDER BY e.position, e.id LIMIT 1), ${FIRST_IMAGE_ALT})`
+    : FIRST_IMAGE_ALT
+  const text = `
+    WITH matched AS (
+      SELECT v.product_id, v.id, v.price_cents, v.currency, v.image_id, v.position, ${available[engine](p.at('now'))} AS available
+      FROM variants v JOIN products p ON p.id = v.product_id AND p.status = 'active'
+      ${hasFilter ? `WHERE ${filters.join(' AND ')}` : ''}
+    ), eligible AS (
+      SELECT * FROM matched ${shape.isInStock ? 'WHERE available > 0' : ''}
+    ), grouped AS (
+      SELECT product_id, min(price_cents) AS min_price, max(price_cents) AS max_price, min(currency) AS currency, sum(available) AS available
+      FROM eligible GROUP BY product_id
+    )
+    SELECT ${cardColumns(image, imageAlt)}, count(*) OVER () AS total
+    FROM grouped g JOIN products p ON p.id = g.product_id ${collectionJoin}
+    ORDER BY ${listingOrder(engine, shape)}, p.id ASC
+    LIMIT ${p.at('limit')} OFFSET ${p.at('offset')}`
+  return {
+    text,
+    values: (params: ListingParams) => {
+      const flat: Record<string, unknown> = { now: Math.trunc(params.now), collection: params.collection, limit: params.limit, offset: params.offset }
+      params.options.forEach((option, i) => {
+        // SQLite's path quotes the name, and cannot quote a quote: the name is the same, less " and \, on both engines
+        const name = option.name.replace(/["\\]/g, '')
+        flat[`option${i}`] = engine === 'sqlite' ? `$."${name}"` : name
+        flat[`values${i}`] = engine === 'sqlite' ? JSON.stringify(option.values) : option.values
+      })
+      return p.values(flat)
+    },
+    row: (raw: Record<string, unknown>): ListingRow => ({ total: Number(raw.total), card: cardOf(raw) }),
+  }
+}
+
+const listingStatements = new Map<string, Statement<ListingParams, ListingRow>>()
+
+/** The statement of a listing's shape: one page of active products' cards, each row with the listing's total. */
+export function listing(shape: ListingShape): Statement<ListingParams, ListingRow> {
+  const name = `catalog.listing.${shape.sort}.${shape.isInCollection ? 'c' : '-'}${shape.isInStock ? 's' : '-'}${shape.optionCount}`
+  let statement = listingStatements.get(name)
+  if (!statement) listingStatements.set(name, (statement = { name, sqlite: listingSide('sqlite', shape), postgres: listingSide('postgres', shape) }))
+  return statement
+}
+
+/** The collections that show at least one active product, in the shop's order: the listing's filter. */
+export const facetCollections = both<void, { slug: string; title: string }>(
+  'catalog.facetCollections',
+  `SELECT c.slug, c.title FROM collections c
+   WHERE EXISTS (SELECT 1 FROM product_collections pc JOIN products p ON p.id = pc.product_id AND p.status = 'active' WHERE pc.collection_id = c.id)
+   ORDER BY c.position, c.id`,
+  () => [],
+  (raw) => ({ slug: raw.slug as string, title: raw.title as string }),
+)
+
+const optionPair = (raw: Record<string, unknown>) => ({ name: raw.name as string, value: raw.value as string })
+
+/**
+ * Every option name and text value of an active product's variants, once, in no order: the
+ * domain sorts them for shoppers, with ties broken by code point, so the engines' row orders
+ * do not show.
+ */
+export const optionValues: Statement<void, { name: string; value: string }> = {
+  name: 'catalog.optionValues',
+  sqlite: {
+    text: `SELECT DISTINCT j.key AS name, j.value AS value
+      FROM variants v JOIN products p ON p.id = v.product_id AND p.status = 'active', json_each(v.options) j
+      WHERE j.type = 'text'`,
+    values: noValues,
+    row: optionPair,
+  },
+  postgres: {
+    text: `SELECT DISTINCT j.key AS name, j.value #>> '{}' AS value
+      FROM variants v JOIN products p ON p.id = v.product_id AND p.status = 'active' CROSS JOIN LATERAL json_each(v.options) j
+      WHERE json_typeof(j.value) = 'string'`,
+    values: noValues,
+    row: optionPair,
+  },
+}
+
+export type VariantPictureRow = { variantId: number; productSlug: string; path: string | null }
+
+const variantPicturesText = (ids: string) => `
+  SELECT v.id AS "variantId", p.slug AS "productSlug",
+    coalesce(
+      (SELECT i.path FROM product_images i WHERE i.id = v.image_id AND i.product_id = v.product_id),
+      (SELECT i.path FROM product_images i WHERE i.product_id = v.product_id ORDER BY i.position, i.id LIMIT 1)
+    ) AS path
+  FROM variants v JOIN products p ON p.id = v.product_id
+  WHERE ${ids}`
+
+const variantPictureRow = (raw: Record<string, unknown>): VariantPictureRow => ({ variantId: Number(raw.variantId), productSlug: raw.productSlug as string, path: (raw.path as string | null) ?? null })
+
+/** Each variant's own picture, else its product's first: the ids as one JSON array (SQLite) or array (PostgreSQL). */
+export const variantPictures: Statement<{ ids: number[] }, VariantPictureRow> = {
+  name: 'catalog.variantPictures',
+  sqlite: { text: variantPicturesText('v.id IN (SELECT value FROM json_each(@ids))'), values: ({ ids }) => ({ ids: JSON.stringify(ids) }), row: variantPictureRow },
+  postgres: { text: variantPicturesText('v.id = ANY($1::bigint[])'), values: ({ ids }) => [ids], row: variantPictureRow },
+}

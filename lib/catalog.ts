@@ -1,9 +1,8 @@
 import 'server-only'
 import fs from 'node:fs'
 import path from 'node:path'
-import { sql, type SQL } from 'drizzle-orm'
 import { unstable_cache } from 'next/cache'
-import { getDb, STORE_FILE } from '@/db'
+import { STORE_FILE } from '@/db'
 import * as catalogReads from '@/db/catalog-reads'
 import { preparedAll, preparedGet, read } from '@/db/tx'
 import { tags } from './cache'
@@ -13,10 +12,10 @@ import { optionParam } from './variant-picker'
 
 // The catalog: what shoppers may see. Only active products are public.
 //
-// The shop's reads (the API's list, collections, sitemap, product page; search is
-// lib/search.ts) run on db/tx.ts's runner as prepared steps, their SQL for both engines in
-// db/catalog-reads.ts, and return promises (docs/decisions/047-generator-transactions.md). The
-// listing and facets are still synchronous SQLite queries. Pages use the `cached` versions at
+// The shop's reads (the API's list, the listing and its facets, collections, sitemap, product
+// page, the order pages' pictures; search is lib/search.ts) run on db/tx.ts's runner as
+// prepared steps, their SQL for both engines in db/catalog-reads.ts, and return promises
+// (docs/decisions/047-generator-transactions.md). Pages use the `cached` versions at
 // the bottom, which keep results in Next's data cache under the tags of
 // lib/cache.ts until a stock or catalog change expires them
 // (docs/decisions/002-catalog-caching.md).
@@ -84,7 +83,7 @@ export type CollectionSummary = {
   updatedAt: number
 }
 
-export const SORTS = ['featured', 'newest', 'price-asc', 'price-desc', 'name'] as const
+export const SORTS = catalogReads.LISTING_SORTS
 export type Sort = (typeof SORTS)[number]
 export const SORT_LABELS: Record<Sort, string> = {
   featured: 'Featured',
@@ -114,19 +113,11 @@ export type Facets = {
 
 export const PER_PAGE = 12
 const MAX_PER_PAGE = 48
+// Far past any shop's last page, and small enough that its offset stays an exact integer.
+const MAX_PAGE = 1_000_000
 
 // ---------------------------------------------------------------------------------------
 // Queries.
-
-const availableSql = inventory.availableSql
-
-const firstImageText = `(SELECT i.path FROM product_images i WHERE i.product_id = p.id ORDER BY i.position, i.id LIMIT 1)`
-const firstImageAltText = `coalesce(nullif((SELECT i.alt FROM product_images i WHERE i.product_id = p.id ORDER BY i.position, i.id LIMIT 1), ''), p.title)`
-const firstImage = sql.raw(firstImageText)
-const firstImageAlt = sql.raw(firstImageAltText)
-
-type CardRow = Omit<ProductCard, 'isSoldOut' | 'isFeatured'> & { isSoldOut: number; isFeatured: number }
-const toCard = (r: CardRow): ProductCard => ({ ...r, isSoldOut: r.isSoldOut === 1, isFeatured: r.isFeatured === 1 })
 
 /**
  * One page of active products. Option filters are matched on a single variant (Size M in
@@ -134,79 +125,41 @@ const toCard = (r: CardRow): ProductCard => ({ ...r, isSoldOut: r.isSoldOut === 
  * in-stock keeps products with a matching variant that can be sold now. Prices and the
  * picture follow the matching variants, so filtering by Olive shows the olive pictures.
  */
-export function listProducts(query: ListingQuery = {}, now = Date.now()): Listing {
-  const db = getDb()
+export function listProducts(query: ListingQuery = {}, now = Date.now()): Promise<Listing> {
   const perPage = clampInt(query.perPage ?? PER_PAGE, 1, MAX_PER_PAGE)
-  const variantFilters: SQL[] = []
-  for (const [name, values] of Object.entries(query.options ?? {})) {
-    if (values.length === 0) continue
-    variantFilters.push(sql`json_extract(v.options, ${jsonPath(name)}) IN (${sql.join(
-      values.map((v) => sql`${v}`),
-      sql`, `,
-    )})`)
-  }
-  const hasOptionFilter = variantFilters.length > 0
-  const collectionJoin = query.collection
-    ? sql`JOIN product_collections pc ON pc.product_id = p.id AND pc.collection_id = (SELECT id FROM collections WHERE slug = ${query.collection})`
-    : sql``
-  const base = sql`
-    WITH matched AS (
-      SELECT v.product_id, v.id, v.price_cents, v.currency, v.image_id, v.position, ${availableSql(now)} AS available
-      FROM variants v JOIN products p ON p.id = v.product_id AND p.status = 'active'
-      ${hasOptionFilter ? sql`WHERE ${sql.join(variantFilters, sql` AND `)}` : sql``}
-    ), eligible AS (
-      SELECT * FROM matched ${query.inStock ? sql`WHERE available > 0` : sql``}
-    ), grouped AS (
-      SELECT product_id, min(price_cents) AS min_price, max(price_cents) AS max_price, min(currency) AS currency, sum(available) AS available
-      FROM eligible GROUP BY product_id
-    )`
-  const total = db.get<{ n: number }>(sql`${base} SELECT count(*) AS n FROM grouped g JOIN products p ON p.id = g.product_id ${collectionJoin}`)?.n ?? 0
-  const pageCount = Math.max(1, Math.ceil(total / perPage))
-  const page = clampInt(query.page ?? 1, 1, pageCount)
-  const sort = query.sort ?? 'featured'
-  const order = {
-    featured: query.collection ? sql`pc.position ASC, p.created_at DESC` : sql`p.is_featured DESC, p.created_at DESC`,
-    newest: sql`p.created_at DESC`,
-    'price-asc': sql`g.min_price ASC, p.title COLLATE NOCASE ASC`,
-    'price-desc': sql`g.min_price DESC, p.title COLLATE NOCASE ASC`,
-    name: sql`p.title COLLATE NOCASE ASC`,
-  }[sort]
-  // With an option filter, the picture is the first matching variant's (its colour).
-  const image = hasOptionFilter
-    ? sql`coalesce((SELECT i.path FROM eligible e JOIN product_images i ON i.id = e.image_id WHERE e.product_id = p.id ORDER BY e.position, e.id LIMIT 1), ${firstImage})`
-    : firstImage
-  const imageAlt = hasOptionFilter
-    ? sql`coalesce((SELECT nullif(i.alt, '') FROM eligible e JOIN product_images i ON i.id = e.image_id WHERE e.product_id = p.id ORDER BY e.position, e.id LIMIT 1), ${firstImageAlt})`
-    : firstImageAlt
-  const rows = db.all<CardRow>(sql`${base}
-    SELECT p.id, p.slug, p.title, p.created_at AS createdAt, p.is_featured AS isFeatured,
-      g.min_price AS minPriceCents, g.max_price AS maxPriceCents, g.currency,
-      ${image} AS imagePath, ${imageAlt} AS imageAlt, (g.available = 0) AS isSoldOut
-    FROM grouped g JOIN products p ON p.id = g.product_id ${collectionJoin}
-    ORDER BY ${order}, p.id ASC
-    LIMIT ${perPage} OFFSET ${(page - 1) * perPage}`)
-  return { items: rows.map(toCard), total, page, perPage, pageCount }
+  const options = Object.entries(query.options ?? {})
+    .filter(([, values]) => values.length > 0)
+    .map(([name, values]) => ({ name, values }))
+  const statement = catalogReads.listing({ sort: query.sort ?? 'featured', isInCollection: Boolean(query.collection), isInStock: Boolean(query.inStock), optionCount: options.length })
+  const pageOf = (page: number, limit = perPage) => preparedAll(statement, { now, collection: query.collection || null, options, limit, offset: (page - 1) * perPage })
+  return read(function* () {
+    // Each row carries the listing's total, so a page is one statement; only a page past the
+    // end asks again, for the total and then the last page.
+    let page = clampInt(query.page ?? 1, 1, MAX_PAGE)
+    let rows = yield* pageOf(page)
+    let total = rows[0]?.total ?? 0
+    if (rows.length === 0 && page > 1) {
+      total = (yield* pageOf(1, 1))[0]?.total ?? 0
+      page = Math.max(1, Math.ceil(total / perPage))
+      if (total > 0) rows = yield* pageOf(page)
+    }
+    return { items: rows.map((r) => r.card), total, page, perPage, pageCount: Math.max(1, Math.ceil(total / perPage)) }
+  })
 }
 
 /** What the listing can be filtered by: collections and every option value on sale. */
-export function facets(): Facets {
-  const db = getDb()
-  const collections = db.all<{ slug: string; title: string }>(sql`
-    SELECT c.slug, c.title FROM collections c
-    WHERE EXISTS (SELECT 1 FROM product_collections pc JOIN products p ON p.id = pc.product_id AND p.status = 'active' WHERE pc.collection_id = c.id)
-    ORDER BY c.position, c.id`)
-  const pairs = db.all<{ name: string; value: string }>(sql`
-    SELECT DISTINCT j.key AS name, j.value AS value
-    FROM variants v JOIN products p ON p.id = v.product_id AND p.status = 'active', json_each(v.options) j
-    WHERE j.type = 'text'`)
-  const byName = new Map<string, string[]>()
-  for (const pair of pairs) byName.set(pair.name, [...(byName.get(pair.name) ?? []), pair.value])
-  const options = orderOptionNames([...byName.keys()]).map((name) => ({
-    name,
-    param: optionParam(name),
-    values: sortOptionValues(name, byName.get(name)!),
-  }))
-  return { collections, options }
+export function facets(): Promise<Facets> {
+  return read(function* () {
+    const collections = yield* preparedAll(catalogReads.facetCollections, undefined)
+    const byName = new Map<string, string[]>()
+    for (const pair of yield* preparedAll(catalogReads.optionValues, undefined)) byName.set(pair.name, [...(byName.get(pair.name) ?? []), pair.value])
+    const options = orderOptionNames([...byName.keys()]).map((name) => ({
+      name,
+      param: optionParam(name),
+      values: sortOptionValues(name, byName.get(name)!),
+    }))
+    return { collections, options }
+  })
 }
 
 /** An active product with its pictures, variants, options and collections, or null. */
@@ -261,19 +214,19 @@ export async function home(now = Date.now()): Promise<HomeView> {
   const chosen = collections.filter((c) => c.isFeatured)
   // Each collection's tile shows a different picture: its first product not already shown.
   const used = new Set<string>()
-  const featuredCollections = (chosen.length > 0 ? chosen : collections.slice(0, 3)).map((c) => {
-    const pick = listProducts({ collection: c.slug, perPage: 12 }, now).items.find((p) => p.imagePath && !used.has(p.imagePath))
-    if (!pick?.imagePath) return c
-    used.add(pick.imagePath)
-    return { ...c, imagePath: pick.imagePath, imageAlt: pick.imageAlt }
-  })
-  const all = listProducts({ sort: 'featured', perPage: MAX_PER_PAGE }, now).items
+  const featuredCollections: CollectionSummary[] = []
+  for (const c of chosen.length > 0 ? chosen : collections.slice(0, 3)) {
+    const pick = (await listProducts({ collection: c.slug, perPage: 12 }, now)).items.find((p) => p.imagePath && !used.has(p.imagePath))
+    if (pick?.imagePath) used.add(pick.imagePath)
+    featuredCollections.push(pick?.imagePath ? { ...c, imagePath: pick.imagePath, imageAlt: pick.imageAlt } : c)
+  }
+  const all = (await listProducts({ sort: 'featured', perPage: MAX_PER_PAGE }, now)).items
   // Whole rows of four on a desktop grid.
   const favourites = all.filter((p) => p.isFeatured).slice(0, 8)
   const featured = favourites.slice(0, Math.max(4, favourites.length - (favourites.length % 4)))
   const shown = new Set(featured.map((p) => p.id))
-  const newest = listProducts({ sort: 'newest', perPage: 16 }, now)
-    .items.filter((p) => !shown.has(p.id))
+  const newest = (await listProducts({ sort: 'newest', perPage: 16 }, now)).items
+    .filter((p) => !shown.has(p.id))
     .slice(0, 8)
   return { featuredCollections, featured, newest }
 }
@@ -292,7 +245,14 @@ export function sitemapEntries(): Promise<SitemapEntries> {
 /** Colour first (shoppers choose it first), Size last, anything else in between. */
 function orderOptionNames(names: string[]): string[] {
   const rank = (n: string) => (/^colou?r$/i.test(n) ? 0 : /^size$/i.test(n) ? 2 : 1)
-  return [...names].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))
+  return [...names].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b) || byCodeUnit(a, b))
+}
+
+// The last tie-break of the sorts above, by UTF-16 code unit: two texts that localeCompare
+// finds equal (say, é written as one code point or as e and an accent) still get one order,
+// whatever order the database read them in.
+function byCodeUnit(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
 }
 
 const SIZE_ORDER = ['XXS', 'XS', 'S', 'S/M', 'M', 'M/L', 'L', 'L/XL', 'XL', 'XXL', 'XXXL', 'ONE SIZE']
@@ -303,9 +263,9 @@ function sortOptionValues(name: string, values: string[]): string[] {
       const i = SIZE_ORDER.indexOf(v.toUpperCase())
       return i === -1 ? SIZE_ORDER.length : i
     }
-    return [...values].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b, undefined, { numeric: true }))
+    return [...values].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b, undefined, { numeric: true }) || byCodeUnit(a, b))
   }
-  return [...values].sort((a, b) => a.localeCompare(b))
+  return [...values].sort((a, b) => a.localeCompare(b) || byCodeUnit(a, b))
 }
 
 /** The options a product is sold in, values in the order its variants list them. */
@@ -391,10 +351,6 @@ export function parseOptions(raw: string | null): Record<string, string> {
   }
 }
 
-function jsonPath(name: string): string {
-  return `$."${name.replace(/["\\]/g, '')}"`
-}
-
 function clampInt(n: number, min: number, max: number): number {
   return Number.isFinite(n) ? Math.min(Math.max(Math.trunc(n), min), max) : min
 }
@@ -440,7 +396,7 @@ export const cached = {
   collection: (slug: string) =>
     cachedRead('collection', [slug], [tags.catalog, tags.stock, tags.collection(slug)], STOCK_REVALIDATE_SECONDS, async () => {
       const collection = await getCollection(slug)
-      return collection ? { collection, listing: listProducts({ collection: slug, perPage: MAX_PER_PAGE }) } : null
+      return collection ? { collection, listing: await listProducts({ collection: slug, perPage: MAX_PER_PAGE }) } : null
     }),
   productAvailability: (productId: number) =>
     cachedRead('availability', [productId], [tags.catalog, tags.stock], STOCK_REVALIDATE_SECONDS, () => productAvailability(productId)),
@@ -459,22 +415,13 @@ export async function navigation(): Promise<{ slug: string; title: string }[]> {
 // ---------------------------------------------------------------------------------------
 // Pictures for orders: receipts show what was bought, even after the catalog moved on.
 
-export type VariantPicture = { variantId: number; productSlug: string; path: string | null }
+export type VariantPicture = catalogReads.VariantPictureRow
 
 /** Each variant's own picture, else its product's first one; variants that no longer exist are left out. */
-export function variantPictures(variantIds: readonly number[]): Map<number, VariantPicture> {
+export function variantPictures(variantIds: readonly number[]): Promise<Map<number, VariantPicture>> {
   const ids = [...new Set(variantIds.filter((id) => Number.isSafeInteger(id)))]
-  if (ids.length === 0) return new Map()
-  const rows = getDb().all<VariantPicture>(sql`
-    SELECT v.id AS variantId, p.slug AS productSlug,
-      COALESCE(
-        (SELECT i.path FROM product_images i WHERE i.id = v.image_id AND i.product_id = v.product_id),
-        (SELECT i.path FROM product_images i WHERE i.product_id = v.product_id ORDER BY i.position, i.id LIMIT 1)
-      ) AS path
-    FROM variants v JOIN products p ON p.id = v.product_id
-    WHERE v.id IN (${sql.join(
-      ids.map((id) => sql`${id}`),
-      sql`, `,
-    )})`)
-  return new Map(rows.map((r) => [r.variantId, r]))
+  if (ids.length === 0) return Promise.resolve(new Map())
+  return read(function* () {
+    return new Map((yield* preparedAll(catalogReads.variantPictures, { ids })).map((r) => [r.variantId, r]))
+  })
 }

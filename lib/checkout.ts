@@ -147,7 +147,7 @@ export async function start(cartId: string, clientAddress: string | null = null,
   const idempotencyKey = crypto.createHash('sha256').update(`checkout:${cartId}:v${reserved.version}:${content}:h${reserved.holdIds[0]}:c${customer ?? ''}`).digest('hex')
   const currency = reserved.lines[0]!.currency
   // Stripe's page shows each line's picture; it fetches them itself, so the URLs are absolute.
-  const pictures = variantPictures(reserved.lines.map((l) => l.variantId))
+  const pictures = await variantPictures(reserved.lines.map((l) => l.variantId))
   const imagesOf = (variantId: number) => {
     const picture = pictures.get(variantId)?.path
     return picture ? [`${env.appUrl}/uploads/${picture.split('/').map(encodeURIComponent).join('/')}`] : []

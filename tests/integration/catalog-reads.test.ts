@@ -21,6 +21,7 @@ let server: Postgres
 let pool: pg.Pool
 let t: TestDb
 let heldVariantId: number
+let twinIds: number[]
 // one clock for both engines, so a hold expiring between two calls cannot change a result
 const now = Date.now()
 
@@ -34,6 +35,23 @@ beforeAll(async () => {
   const held = createVariant({ productId: accented.id, sku: 'CCM-NOIR', stock: 3, options: { Colour: 'Noir' } })
   createHold({ variantId: held.id, quantity: 2, expiresAt: now + 600_000 })
   heldVariantId = held.id
+  // Titles where a sort by name can go wrong: two that differ only in case, at the same price,
+  // the small one first by id (the tie falls to the id, not to the capital), a small first
+  // letter, an accented capital and an accented small letter (both after z in SQLite's
+  // NOCASE), and _ (between Z and a in bytes).
+  twinIds = []
+  for (const [slug, title, colour] of [
+    ['zinc-notebook-small', 'zinc notebook', 'Zinc'],
+    ['zinc-notebook', 'Zinc Notebook', 'Zinc'],
+    ['apex-pen', 'apex pen', 'Zinc'],
+    ['elan-lamp', 'Élan Lamp', 'Écru'],
+    ['eclair-tin', 'éclair tin', 'Noir'],
+    ['under-kit', 'Z_ Kit', 'Zinc'],
+  ] as const) {
+    const product = createProduct({ slug, title, description: 'A listing fixture.', status: 'active', createdAt: now - 1000 })
+    if (slug.startsWith('zinc')) twinIds.push(product.id)
+    createVariant({ productId: product.id, sku: slug.toUpperCase(), priceCents: 1800, stock: slug === 'elan-lamp' ? 0 : 4, options: { Colour: colour } })
+  }
   const source = openDatabase(t.file, { readonly: true }).$client
   try {
     await moveToPostgres(source, pool)
@@ -141,6 +159,102 @@ describe.each(ENGINES)('the shop catalog reads on %s', (name) => {
   })
 })
 
+describe.each(ENGINES)('the listing on %s', (name) => {
+  const both = async <T>(read: () => Promise<T>): Promise<T> => {
+    const result = await on(name, read)
+    expect(result).toEqual(await on('sqlite', read))
+    return result
+  }
+
+  it('every sort, two pages each: the same products in the same order, with the same cards and totals', async () => {
+    for (const sort of catalog.SORTS) {
+      const first = await both(() => catalog.listProducts({ sort, perPage: 7 }, now))
+      const second = await both(() => catalog.listProducts({ sort, perPage: 7, page: 2 }, now))
+      expect(first.items, sort).toHaveLength(7)
+      expect(second.items, sort).toHaveLength(7)
+      expect(first.total, sort).toBeGreaterThanOrEqual(30)
+      expect([second.page, second.total, second.pageCount], sort).toEqual([2, first.total, Math.ceil(first.total / 7)])
+      // the pages do not overlap, and the whole listing has each active product once
+      expect(new Set([...first.items, ...second.items].map((p) => p.id)).size, sort).toBe(14)
+      const everything = await both(() => catalog.listProducts({ sort, perPage: 48 }, now))
+      expect(everything.items.map((p) => p.id).slice(0, 14), sort).toEqual([...first.items, ...second.items].map((p) => p.id))
+    }
+    const byName = (await on(name, () => catalog.listProducts({ sort: 'name', perPage: 48 }, now))).items.map((p) => p.title)
+    // SQLite's NOCASE: A-Z folded, the rest by code point; twins in case by id
+    expect(byName.slice(-5)).toEqual(['Z_ Kit', 'zinc notebook', 'Zinc Notebook', 'Élan Lamp', 'éclair tin'])
+    expect(byName.indexOf('apex pen')).toBeLessThan(byName.findIndex((title) => /^[b-z]/i.test(title)))
+    const byPrice = (await on(name, () => catalog.listProducts({ sort: 'price-asc', perPage: 48 }, now))).items
+    expect(byPrice.filter((p) => twinIds.includes(p.id)).map((p) => p.id)).toEqual([...twinIds].sort((a, b) => a - b))
+  })
+
+  it('each filter, and two combined: the same pages on both engines', async () => {
+    const facets = await both(() => catalog.facets())
+    const collections = (await on('sqlite', () => catalog.listCollections())).filter((c) => c.productCount > 0)
+    const colours = facets.options.find((o) => o.name === 'Colour')!.values
+    const sizes = facets.options.find((o) => o.name === 'Size')!.values
+    const queries: catalog.ListingQuery[] = [
+      { collection: collections[0]!.slug },
+      { collection: collections[1]!.slug, sort: 'price-desc' },
+      { options: { Colour: [colours[0]!] } },
+      { options: { Colour: colours.slice(0, 3) }, sort: 'name' },
+      { options: { Size: ['M'] }, sort: 'price-asc' },
+      { inStock: true, sort: 'newest' },
+      { collection: collections[0]!.slug, options: { Size: [sizes[0]!] } },
+      { options: { Colour: colours.slice(0, 4), Size: ['M', 'L'] }, sort: 'name' },
+      { options: { Colour: ['Écru', 'Zinc'] }, inStock: true, sort: 'name' },
+      { collection: collections[0]!.slug, inStock: true, sort: 'price-asc' },
+    ]
+    for (const query of queries) {
+      for (const page of [1, 2]) {
+        const listing = await both(() => catalog.listProducts({ ...query, perPage: 3, page }, now))
+        if (page === 1) expect(listing.total, JSON.stringify(query)).toBeGreaterThan(0)
+      }
+    }
+    // a filter on a value shows that value's picture; Écru's lamp is sold out, so in stock leaves the mug
+    const ecru = await on(name, () => catalog.listProducts({ options: { Colour: ['Écru'] }, sort: 'name' }, now))
+    expect(ecru.items.map((p) => [p.title, p.isSoldOut])).toEqual([
+      ['Crème Café Mug', false],
+      ['Élan Lamp', true],
+    ])
+    expect((await on(name, () => catalog.listProducts({ options: { Colour: ['Écru', 'Zinc'] }, inStock: true, sort: 'name' }, now))).items.map((p) => p.title)).toEqual(['apex pen', 'Crème Café Mug', 'Z_ Kit', 'zinc notebook', 'Zinc Notebook'])
+    // the held Noir has 1 of 3 left: still in stock
+    expect((await on(name, () => catalog.listProducts({ options: { Colour: ['Noir'] }, inStock: true, sort: 'name' }, now))).items.map((p) => p.title)).toEqual(['Crème Café Mug', 'éclair tin'])
+    // past the last page: the last page; nothing matches: page 1 of nothing
+    const last = await both(() => catalog.listProducts({ sort: 'name', perPage: 10, page: 99 }, now))
+    expect(last.page).toBe(last.pageCount)
+    expect(last.items.length).toBeGreaterThan(0)
+    expect(await both(() => catalog.listProducts({ options: { Colour: ['No such colour'] }, page: 3 }, now))).toEqual({ items: [], total: 0, page: 1, perPage: 12, pageCount: 1 })
+  })
+
+  it('facets: the same collections and option values, in the same order', async () => {
+    const facets = await both(() => catalog.facets())
+    expect(facets.collections.length).toBeGreaterThanOrEqual(3)
+    expect([facets.options[0]!.name, facets.options.at(-1)!.name]).toEqual(['Colour', 'Size'])
+    const colours = facets.options[0]!.values
+    expect(colours).toEqual(expect.arrayContaining(['Écru', 'Noir', 'Zinc']))
+    expect(new Set(colours).size).toBe(colours.length)
+    expect(facets.options.at(-1)!.values.length).toBeGreaterThanOrEqual(3)
+  })
+
+  it("the home page, every collection's products (and so a product page's related ones) and the order pages' pictures", async () => {
+    const home = await both(() => catalog.home(now))
+    expect(home.featured.length).toBeGreaterThanOrEqual(4)
+    expect(home.newest.length).toBeGreaterThan(0)
+    expect(home.featuredCollections.length).toBeGreaterThan(0)
+    for (const collection of (await on('sqlite', () => catalog.listCollections())).filter((c) => c.productCount > 0)) {
+      // what catalog.cached.collection keeps, whose items a product page shows as related
+      const listing = await both(() => catalog.listProducts({ collection: collection.slug, perPage: 48 }, now))
+      expect(listing.total, collection.slug).toBe(collection.productCount)
+    }
+    const variantIds = (await on('sqlite', () => catalog.listForApi(now))).flatMap((p) => p.variants.map((v) => v.id))
+    const pictures = await on(name, () => catalog.variantPictures([...variantIds, 999_999]))
+    // a map by variant id, whatever order the engine read the rows in; an unknown id left out
+    expect(pictures).toEqual(await on('sqlite', () => catalog.variantPictures(variantIds)))
+    expect(pictures.size).toBe(variantIds.length)
+    expect([...pictures.values()].filter((p) => p.path !== null).length).toBeGreaterThan(variantIds.length / 2)
+  })
+})
+
 describe('the engine in use answers', () => {
   it('each read sees the rows of the engine the runner is on, not the SQLite file', async () => {
     // a product and collection written to PostgreSQL alone
@@ -160,6 +274,10 @@ describe('the engine in use answers', () => {
         expect((await on(engine, () => search.search('quokka', { now }))).hits.map((h) => h.title), engine).toEqual(isThere ? ['Quokka Lantern'] : [])
         expect((await on(engine, () => catalog.getProduct('pg-only-lantern')))?.variants.map((v) => v.sku), engine).toEqual(isThere ? ['PG-ONLY'] : undefined)
         expect(Object.values(await on(engine, () => catalog.productAvailability(productId, now))), engine).toEqual(isThere ? [4] : [])
+        expect((await on(engine, () => catalog.listProducts({ collection: 'pg-only' }, now))).items.map((p) => p.slug), engine).toEqual(isThere ? ['pg-only-lantern'] : [])
+        expect((await on(engine, () => catalog.facets())).collections.some((c) => c.slug === 'pg-only'), engine).toBe(isThere)
+        const [variant] = (await on('postgres', () => catalog.listForApi(now))).find((p) => p.slug === 'pg-only-lantern')!.variants
+        expect((await on(engine, () => catalog.variantPictures([variant!.id]))).get(variant!.id)?.productSlug, engine).toBe(isThere ? 'pg-only-lantern' : undefined)
       }
     } finally {
       await pool.query(`DELETE FROM products WHERE id = $1`, [productId])

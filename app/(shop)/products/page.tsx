@@ -32,7 +32,7 @@ export default async function ProductsPage({ searchParams }: Props) {
   const params = await searchParams
   const facets = await catalog.cached.facets()
   const query = catalog.parseListingParams(params, facets)
-  const listing = catalog.listProducts({ ...query, perPage: catalog.PER_PAGE })
+  const listing = await catalog.listProducts({ ...query, perPage: catalog.PER_PAGE })
   const collection = facets.collections.find((c) => c.slug === query.collection)
   const first = (listing.page - 1) * listing.perPage + 1
   const activeCount = (query.collection ? 1 : 0) + (query.inStock ? 1 : 0) + Object.values(query.options ?? {}).reduce((n, values) => n + values.length, 0)

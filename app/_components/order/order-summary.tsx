@@ -20,10 +20,10 @@ export const STATUS_TEXT: Record<OrderView['status'], string> = {
 // server's own zone.
 const orderDate = new Intl.DateTimeFormat('en-US', { dateStyle: 'long', timeZone: 'UTC' })
 
-export function OrderSummary({ order }: { order: OrderView }) {
+export async function OrderSummary({ order }: { order: OrderView }) {
   const money = (cents: number) => formatMoney(cents, order.currency)
   const address = order.shippingAddress
-  const pictures = catalog.variantPictures(order.lines.map((l) => l.variantId).filter((id): id is number => id !== null))
+  const pictures = await catalog.variantPictures(order.lines.map((l) => l.variantId).filter((id): id is number => id !== null))
   const placed = new Date(order.createdAt)
   return (
     <section aria-labelledby="order-heading" className="rounded-2xl border border-stone-200 bg-white p-6 shadow-sm">
