@@ -22,7 +22,7 @@ export const available = {
 const FIRST_IMAGE = `(SELECT i.path FROM product_images i WHERE i.product_id = p.id ORDER BY i.position, i.id LIMIT 1)`
 const FIRST_IMAGE_ALT = `coalesce(nullif((SELECT i.alt FROM product_images i WHERE i.product_id = p.id ORDER BY i.position, i.id LIMIT 1), ''), p.title)`
 
-/** lib/catalog.ts's ProductCard, as the card columns below read it. */
+/** A product card (lib/catalog.ts's ProductCard), as the card columns below read it. */
 export type CardRow = {
   id: number
   slug: string

@@ -40,19 +40,8 @@ export function listForApi(now = Date.now()): Promise<ApiProduct[]> {
 // Shapes. Everything here is plain JSON (no Map, no Date): it goes through the data cache
 // and across the server/client boundary as it is.
 
-export type ProductCard = {
-  id: number
-  slug: string
-  title: string
-  minPriceCents: number
-  maxPriceCents: number
-  currency: string
-  imagePath: string | null
-  imageAlt: string
-  isSoldOut: boolean
-  isFeatured: boolean
-  createdAt: number
-}
+/** A product as a card shows it: the row both engines' card statements return (db/catalog-reads.ts). */
+export type ProductCard = catalogReads.CardRow
 
 export type ProductImage = { id: number; path: string; alt: string; width: number; height: number }
 export type ProductVariant = { id: number; sku: string; title: string; priceCents: number; currency: string; options: Record<string, string>; imageId: number | null }
