@@ -20,14 +20,17 @@ RUN npm run build && npm run build:ops
 FROM node:22-bookworm-slim AS run
 WORKDIR /app
 ENV NODE_ENV=production NEXT_TELEMETRY_DISABLED=1 PORT=3000 HOSTNAME=0.0.0.0 STORAGE_DIR=/app/storage
-# sqlite3 is the read-only SQL console (the `sql` alias in config/deploy.yml).
-RUN apt-get update && apt-get install -y --no-install-recommends sqlite3 && rm -rf /var/lib/apt/lists/* \
+# sqlite3 is the read-only SQL console (the `sql` alias in config/deploy.yml); psql and pg_dump
+# are the console and the dump of the PostgreSQL destination (config/deploy.postgres.yml),
+# version 15 as the servers'.
+RUN apt-get update && apt-get install -y --no-install-recommends sqlite3 postgresql-client-15 && rm -rf /var/lib/apt/lists/* \
   && groupadd --system --gid 1001 till && useradd --system --uid 1001 --gid till --home /app till \
   && mkdir -p /app/storage && chown till:till /app/storage
 # Code is owned by root and read-only to the app; only the volume is writable.
 COPY --from=build /app/.next/standalone ./.next/standalone
 # Migrations ship in the image: boot applies them, and so does ops/migrate.cjs run from /app.
 COPY --from=build /app/db/migrations ./db/migrations
+COPY --from=build /app/db/pg/migrations ./db/pg/migrations
 # next/image keeps its optimized images here: the one place in the code tree the app writes.
 RUN mkdir -p .next/standalone/.next/cache && chown till:till .next/standalone/.next/cache
 USER till

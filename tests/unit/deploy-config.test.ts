@@ -122,3 +122,77 @@ describe('config/deploy.yml', () => {
     for (const name of [...config.env.secret, ...config.registry.password]) expect(secrets).toMatch(new RegExp(`^${name}=\\$${name}$`, 'm'))
   })
 })
+
+// Kamal's loading of a destination (Kamal::Configuration.load_raw_config): the base file, then
+// config/deploy.<destination>.yml deep-merged over it, as ActiveSupport's Hash#deep_merge does:
+// maps merge key by key, anything else (a list, a string) from the destination replaces.
+function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...base }
+  for (const [key, value] of Object.entries(over)) {
+    const mine = merged[key]
+    const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+    merged[key] = isMap(mine) && isMap(value) ? deepMerge(mine, value) : value
+  }
+  return merged
+}
+
+describe('config/deploy.postgres.yml, the PostgreSQL destination', () => {
+  const destination = parse(fs.readFileSync(path.join(root, 'config', 'deploy.postgres.yml'), 'utf8')) as Record<string, unknown>
+  const merged = deepMerge(config, destination) as typeof config & { servers: { web: { hosts: string[] } }; proxy: { ssl: Record<string, string> } }
+  // With a destination, Kamal's secrets come from .kamal/secrets-common and .kamal/secrets.<destination>.
+  const secretsFiles = ['secrets-common', 'secrets.postgres'].map((f) => path.join(root, '.kamal', f)).filter((f) => fs.existsSync(f))
+  const secrets = secretsFiles.map((f) => fs.readFileSync(f, 'utf8')).join('\n')
+
+  it('adds no key Kamal 2 does not know, and sets nothing the base must keep (service, image, volume)', () => {
+    expect(unknownKeys(destination, TOP_LEVEL)).toEqual([])
+    expect(unknownKeys(merged, TOP_LEVEL)).toEqual([])
+    expect(unknownKeys(merged.proxy, PROXY)).toEqual([])
+    expect(Object.keys(merged.proxy.ssl).sort()).toEqual(['certificate_pem', 'private_key_pem'])
+    for (const key of ['service', 'image', 'volumes', 'registry']) expect(destination).not.toHaveProperty(key)
+  })
+
+  it('runs two web hosts, with the certificate from secrets, since Let\'s Encrypt needs a single host', () => {
+    expect(merged.servers.web.hosts).toHaveLength(2)
+    expect(new Set(merged.servers.web.hosts).size).toBe(2)
+    // Kamal refuses `ssl: true` without a host, and Let's Encrypt cannot answer for two hosts
+    expect(merged.proxy.ssl).not.toBe(true)
+    expect(merged.proxy.forward_headers).toBe(false)
+    expect(merged.proxy.healthcheck.path).toBe('/up')
+  })
+
+  it('reaches the database through DATABASE_URL, a secret, and starts with the merged settings', () => {
+    expect(merged.env.secret).toContain('DATABASE_URL')
+    expect(Object.keys(merged.env.clear)).not.toContain('DATABASE_URL')
+    // every secret of the base is still there: the destination's list replaces the base's whole
+    for (const name of config.env.secret) expect(merged.env.secret).toContain(name)
+    const env = parseEnv({
+      ...Object.fromEntries(Object.entries(merged.env.clear).map(([k, v]) => [k, String(v)])),
+      STRIPE_SECRET_KEY: 'sk_live_x',
+      STRIPE_WEBHOOK_SECRET: 'whsec_x',
+      DATABASE_URL: 'postgres://till:secret@db1:5432,db2:5432,db3:5432/till?target_session_attrs=read-write',
+    })
+    expect(env.databaseUrl?.hosts.map((h) => h.host)).toEqual(['db1', 'db2', 'db3'])
+    expect(env.databaseUrl?.targetSessionAttrs).toBe('read-write')
+  })
+
+  it('finds every secret it names in the files Kamal reads for the destination, taken from the environment', () => {
+    expect(secretsFiles.length).toBeGreaterThan(0)
+    const named = [...merged.env.secret, ...merged.registry.password, ...Object.values(merged.proxy.ssl)]
+    for (const name of named) expect(secrets).toMatch(new RegExp(`^${name}=\\$${name}$`, 'm'))
+  })
+
+  it('replaces the aliases that open the SQLite file with PostgreSQL ones, the console read-only', () => {
+    expect(Object.keys(merged.aliases).sort()).toEqual(Object.keys(config.aliases).sort())
+    for (const command of Object.values(merged.aliases)) {
+      expect(command).toMatch(/^app exec .*--reuse /)
+      expect(command).not.toMatch(/sqlite3|store\.sqlite3/)
+    }
+    expect(merged.aliases.sql).toMatch(/default_transaction_read_only=on.*psql \\"\$DATABASE_URL\\"/)
+    // the dump is the one db/pg/backup.ts makes (the drill restores exactly that format)
+    expect(merged.aliases.backup).toMatch(/pg_dump --dbname \\"\$DATABASE_URL\\" --format=custom --file \/app\/storage\/backups\/.* --no-password/)
+    // the image carries psql and pg_dump, and the PostgreSQL migrations boot applies
+    const dockerfile = fs.readFileSync(path.join(root, 'Dockerfile'), 'utf8')
+    expect(dockerfile).toMatch(/postgresql-client-15/)
+    expect(dockerfile).toMatch(/COPY --from=build \/app\/db\/pg\/migrations/)
+  })
+})
