@@ -19,7 +19,7 @@ export async function inviteAction(previous: FormState, formData: FormData): Pro
   const email = String(formData.get('email') ?? '').slice(0, 1000)
   const role = String(formData.get('role') ?? '').slice(0, 20)
   try {
-    staff.invite(admin, email, role)
+    await staff.invite(admin, email, role)
   } catch (err) {
     if (err instanceof InvalidInput) return refused(previous, formData, { '': err.message })
     throw err

@@ -13,10 +13,7 @@ export const metadata: Metadata = { title: 'Staff' }
 export default async function StaffPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   const admin = await staff.requirePermission('staff')
   const params = await searchParams
-  const members = staff.members()
-  const invites = staff.pendingInvites()
-  const { staffRefundLimitCents, requireTwoFactor } = staff.policy()
-  const coverage = twoFactor.coverage()
+  const [members, invites, { staffRefundLimitCents, requireTwoFactor }, coverage] = await Promise.all([staff.members(), staff.pendingInvites(), staff.policy(), twoFactor.coverage()])
   const currency = getEnv().currency
   return (
     <>
