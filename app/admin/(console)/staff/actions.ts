@@ -55,6 +55,20 @@ export async function removeMemberAction(formData: FormData): Promise<void> {
   done('/admin/staff', 'Removed; their sessions have ended.')
 }
 
+export async function setRoleAction(formData: FormData): Promise<void> {
+  const admin = await staff.requirePermission('staff')
+  const id = Id.safeParse(formData.get('userId'))
+  if (!id.success) fail('/admin/staff', 'That person does not exist.')
+  const role = String(formData.get('role') ?? '').slice(0, 20)
+  try {
+    await staff.setRole(admin, id.data, role)
+  } catch (err) {
+    if (err instanceof InvalidInput) fail('/admin/staff', err.message)
+    throw err
+  }
+  done('/admin/staff', role === 'owner' ? 'Now an owner: they can do everything you can.' : 'Now staff: orders, products and stock only.')
+}
+
 export async function revokeInviteAction(formData: FormData): Promise<void> {
   const admin = await staff.requirePermission('staff')
   const id = Id.safeParse(formData.get('inviteId'))
