@@ -1,6 +1,7 @@
 import 'server-only'
 import { desc, eq, sql } from 'drizzle-orm'
 import { getDb, write } from '@/db'
+import { all, read } from '@/db/tx'
 import { orders, reconcileRuns } from '@/db/schema'
 import { log } from './log'
 import * as orderRules from './orders'
@@ -174,5 +175,5 @@ async function walkSessions(sinceSeconds: number, maxPages: number, report: Reco
 }
 
 export function lastRuns(limit = 20) {
-  return getDb().select().from(reconcileRuns).orderBy(desc(reconcileRuns.id)).limit(limit).all()
+  return read((db, { reconcileRuns }) => all(db.select().from(reconcileRuns).orderBy(desc(reconcileRuns.id)).limit(limit)))
 }
