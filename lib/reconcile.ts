@@ -1,7 +1,8 @@
 import 'server-only'
-import { desc, eq, sql } from 'drizzle-orm'
-import { getDb, write } from '@/db'
-import { orders, reconcileRuns } from '@/db/schema'
+import { count, desc, eq, max } from 'drizzle-orm'
+import { all, get, read, run as runStep, transaction, type Reader, type Steps, type Tables } from '@/db/tx'
+import { LEASE_TTL_MS } from './jobs'
+import { withLease } from './jobs/lease'
 import { log } from './log'
 import * as orderRules from './orders'
 import * as payments from './payments'
@@ -53,13 +54,48 @@ export type RunOptions = {
   walkSessions?: 'always' | 'hourly'
 }
 
+/**
+ * The lease every reconcile runs under: the scheduled job's (lib/jobs names it after the job
+ * kind), `npm run reconcile`'s and the owner's button's. Two runs at once would read the same
+ * pages and race on the cursor.
+ */
+export const LEASE = 'reconcile'
+
+/** Another reconcile holds the lease (on this app server or another); the caller may try again shortly. */
+export class AlreadyRunning extends Error {
+  constructor(
+    readonly holder: string | undefined,
+    readonly expiresAt: number | undefined,
+  ) {
+    super('Another reconciliation is running right now; try again in a minute.')
+    this.name = 'AlreadyRunning'
+  }
+}
+
+/** run, under the reconcile lease: for a caller that does not hold it already (the owner's button). */
+export async function runAlone(opts: RunOptions = {}): Promise<ReconcileReport> {
+  const result = await withLease(LEASE, LEASE_TTL_MS, () => run(Date.now(), opts))
+  if (!result.acquired) throw new AlreadyRunning(result.holder, result.expiresAt)
+  return result.value
+}
+
+/** What a run starts from: the last run's cursor, when the sessions were last walked, how many orders there are. */
+function* startingPoint(db: Reader, { reconcileRuns, orders }: Tables) {
+  const last = yield* get(db.select({ eventsCursor: reconcileRuns.eventsCursor }).from(reconcileRuns).orderBy(desc(reconcileRuns.id)).limit(1))
+  const walked = yield* get(db.select({ at: max(reconcileRuns.startedAt) }).from(reconcileRuns).where(eq(reconcileRuns.isSessionsWalked, true)))
+  return { previousCursor: last?.eventsCursor ?? null, lastWalk: walked?.at == null ? null : Number(walked.at), orders: yield* countingOrders(db, orders) }
+}
+
+function* countingOrders(db: Reader, orders: Tables['orders']): Steps<number> {
+  return Number((yield* get(db.select({ n: count() }).from(orders)))?.n ?? 0)
+}
+
+/** Runs reconciliation once. The caller holds the reconcile lease (runAlone, or the scheduled job's). */
 export async function run(now = Date.now(), opts: RunOptions = {}): Promise<ReconcileReport> {
-  const db = getDb()
   const startedAt = now
   const maxPages = opts.maxPages ?? MAX_PAGES
-  const last = db.select().from(reconcileRuns).orderBy(desc(reconcileRuns.id)).get()
+  const { previousCursor, lastWalk, orders: ordersBefore } = await read(startingPoint)
   const nowSeconds = Math.floor(now / 1000)
-  const previousCursor = last?.eventsCursor ?? null
   const since = previousCursor !== null ? previousCursor - MARGIN_SECONDS : nowSeconds - SESSION_WINDOW_SECONDS
   const report: ReconcileReport = {
     eventsSeen: 0,
@@ -74,10 +110,6 @@ export async function run(now = Date.now(), opts: RunOptions = {}): Promise<Reco
     stripeCalls: 0,
     eventsCursor: previousCursor,
   }
-  const countOrders = () => db.select({ n: sql<number>`count(*)` }).from(orders).get()!.n
-  const ordersBefore = countOrders()
-
-  const lastWalk = db.select({ at: sql<number | null>`max(${reconcileRuns.startedAt})` }).from(reconcileRuns).where(eq(reconcileRuns.isSessionsWalked, true)).get()?.at ?? null
   const { calls } = await payments.countCalls(async () => {
     await replayEvents(since, nowSeconds, maxPages, report)
     const isReplayIncomplete = report.capped.length > 0 || report.failures.length > 0
@@ -89,10 +121,10 @@ export async function run(now = Date.now(), opts: RunOptions = {}): Promise<Reco
   report.stripeCalls = calls
 
   // Orders made by replayed events and by the session walk alike.
-  report.ordersCreated = countOrders() - ordersBefore
-  write((tx) =>
-    tx
-      .insert(reconcileRuns)
+  report.ordersCreated = (await read((db, { orders }) => countingOrders(db, orders))) - ordersBefore
+  await transaction((tx, { reconcileRuns }) =>
+    runStep(
+      tx.insert(reconcileRuns)
       .values({
         startedAt,
         finishedAt: Date.now(),
@@ -105,8 +137,8 @@ export async function run(now = Date.now(), opts: RunOptions = {}): Promise<Reco
         isCapped: report.capped.length > 0,
         isSessionsWalked: report.isSessionsWalked,
         error: report.failures.length || report.capped.length ? JSON.stringify({ capped: report.capped, failures: report.failures }).slice(0, 4000) : null,
-      })
-      .run(),
+      }),
+    ),
   )
   if (report.ordersCreated || report.mismatches.length || report.failures.length || report.capped.length) log.warn('reconcile: found work webhooks had not done', report)
   else log.info('reconcile: in step with Stripe', { eventsSeen: report.eventsSeen, sessionsSeen: report.sessionsSeen, stripeCalls: report.stripeCalls })
@@ -142,8 +174,12 @@ async function replayEvents(since: number, nowSeconds: number, maxPages: number,
   report.eventsCursor = oldestFailure ?? Math.max(newest, nowSeconds - MARGIN_SECONDS)
 }
 
+/** The order of a Checkout Session, as far as the walk needs it. */
+function orderOf(sessionId: string) {
+  return read((db, { orders }) => get(db.select({ status: orders.status, totalCents: orders.totalCents }).from(orders).where(eq(orders.stripeCheckoutSessionId, sessionId))))
+}
+
 async function walkSessions(sinceSeconds: number, maxPages: number, report: ReconcileReport): Promise<void> {
-  const db = getDb()
   const listed = await payments.completedCheckoutSessions(sinceSeconds, maxPages)
   // A capped walk still checks the sessions it read (it keeps no cursor); the report says so.
   if (listed.isCapped) report.capped.push('sessions')
@@ -153,7 +189,7 @@ async function walkSessions(sinceSeconds: number, maxPages: number, report: Reco
       report.foreignSessions++
       continue
     }
-    const existing = db.select({ status: orders.status, totalCents: orders.totalCents }).from(orders).where(eq(orders.stripeCheckoutSessionId, session.id)).get()
+    const existing = await orderOf(session.id)
     // In step: the order exists and, if the list says it is paid, it is past awaiting payment.
     // Refunds and disputes are the events' business; the list object answers the rest.
     const isInStep = !!existing && (session.paymentStatus === 'unpaid' || existing.status !== 'awaiting_payment')
@@ -166,7 +202,7 @@ async function walkSessions(sinceSeconds: number, maxPages: number, report: Reco
         continue
       }
     }
-    const order = existing ?? db.select({ totalCents: orders.totalCents }).from(orders).where(eq(orders.stripeCheckoutSessionId, session.id)).get()
+    const order = existing ?? (await orderOf(session.id))
     if (order && session.amountTotalCents !== null && order.totalCents !== session.amountTotalCents) {
       report.mismatches.push({ sessionId: session.id, orderCents: order.totalCents, stripeCents: session.amountTotalCents })
     }
@@ -174,5 +210,5 @@ async function walkSessions(sinceSeconds: number, maxPages: number, report: Reco
 }
 
 export function lastRuns(limit = 20) {
-  return getDb().select().from(reconcileRuns).orderBy(desc(reconcileRuns.id)).limit(limit).all()
+  return read((db, { reconcileRuns }) => all(db.select().from(reconcileRuns).orderBy(desc(reconcileRuns.id)).limit(limit)))
 }

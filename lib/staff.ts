@@ -1,9 +1,7 @@
 import 'server-only'
 import crypto from 'node:crypto'
-import { and, asc, eq, gt, isNull, sql } from 'drizzle-orm'
-import { getDb, write } from '@/db'
-import { adminInvites, adminUsers } from '@/db/schema'
-import { get, readNow, run, serialize, type Reader, type Steps, type Tables, type Writer } from '@/db/tx'
+import { and, asc, eq, gt, isNull, ne, sql } from 'drizzle-orm'
+import { all, get, read, run, serialize, transaction, type Reader, type Steps, type Tables, type Writer } from '@/db/tx'
 import * as adminAuth from './admin-auth'
 import * as audit from './audit'
 import { InvalidInput, NotFound } from './errors'
@@ -61,8 +59,8 @@ export function refusal(admin: adminAuth.Admin, permission: Permission): Respons
 
 export type Policy = { staffRefundLimitCents: number; requireTwoFactor: boolean }
 
-export function policy(): Policy {
-  return readNow(policyReading)
+export function policy(): Promise<Policy> {
+  return read(policyReading)
 }
 
 /** Writes the one settings row, made on its first change. */
@@ -80,13 +78,13 @@ function* policyReading(db: Reader, { adminSettings }: Tables): Steps<Policy> {
 }
 
 /** The most this admin may refund at once, or null for no limit (the owner). */
-function refundLimitFor(admin: { role: Role }): number | null {
-  return admin.role === 'owner' ? null : policy().staffRefundLimitCents
+async function refundLimitFor(admin: { role: Role }): Promise<number | null> {
+  return admin.role === 'owner' ? null : (await policy()).staffRefundLimitCents
 }
 
 /** Why this admin may not refund `amountCents`, or null when they may. */
-export function refundRefusal(admin: { role: Role }, amountCents: number, currency: string): string | null {
-  const limit = refundLimitFor(admin)
+export async function refundRefusal(admin: { role: Role }, amountCents: number, currency: string): Promise<string | null> {
+  const limit = await refundLimitFor(admin)
   if (limit === null || amountCents <= limit) return null
   return limit === 0 ? 'Only the owner can send refunds.' : `Refunds above ${formatMoney(limit, currency)} need the owner.`
 }
@@ -127,22 +125,28 @@ const sha256 = (token: string) => crypto.createHash('sha256').update(token).dige
 export type Member = { id: number; email: string; role: Role; createdAt: number }
 export type PendingInvite = { id: number; email: string; role: Role; expiresAt: number; createdAt: number }
 
-export function members(): Member[] {
-  return getDb()
-    .select({ id: adminUsers.id, email: adminUsers.email, role: adminUsers.role, createdAt: adminUsers.createdAt })
-    .from(adminUsers)
-    .where(isNull(adminUsers.removedAt))
-    .orderBy(asc(adminUsers.id))
-    .all()
+export function members(): Promise<Member[]> {
+  return read(function* (db, { adminUsers }) {
+    return yield* all(
+      db
+        .select({ id: adminUsers.id, email: adminUsers.email, role: adminUsers.role, createdAt: adminUsers.createdAt })
+        .from(adminUsers)
+        .where(isNull(adminUsers.removedAt))
+        .orderBy(asc(adminUsers.id)),
+    )
+  })
 }
 
-export function pendingInvites(now = Date.now()): PendingInvite[] {
-  return getDb()
-    .select({ id: adminInvites.id, email: adminInvites.email, role: adminInvites.role, expiresAt: adminInvites.expiresAt, createdAt: adminInvites.createdAt })
-    .from(adminInvites)
-    .where(and(isNull(adminInvites.acceptedAt), isNull(adminInvites.revokedAt), gt(adminInvites.expiresAt, now)))
-    .orderBy(asc(adminInvites.id))
-    .all()
+/** The columns of an invitation the pages and the mail show. */
+const inviteColumns = ({ adminInvites }: Tables) => ({ id: adminInvites.id, email: adminInvites.email, role: adminInvites.role, expiresAt: adminInvites.expiresAt, createdAt: adminInvites.createdAt })
+
+/** Neither accepted, withdrawn nor expired at `now`. */
+const isStanding = ({ adminInvites }: Tables, now: number) => and(isNull(adminInvites.acceptedAt), isNull(adminInvites.revokedAt), gt(adminInvites.expiresAt, now))
+
+export function pendingInvites(now = Date.now()): Promise<PendingInvite[]> {
+  return read(function* (db, t) {
+    return yield* all(db.select(inviteColumns(t)).from(t.adminInvites).where(isStanding(t, now)).orderBy(asc(t.adminInvites.id)))
+  })
 }
 
 function parseRole(raw: string): Role {
@@ -157,18 +161,24 @@ function parseRole(raw: string): Role {
  * token rides in the job's payload until it is sent (the mail handler then clears it); the
  * invitation keeps only its hash.
  */
-export function invite(actor: audit.Actor, emailRaw: string, roleRaw: string, now = Date.now()): { inviteId: number; token: string } {
+export async function invite(actor: audit.Actor, emailRaw: string, roleRaw: string, now = Date.now()): Promise<{ inviteId: number; token: string }> {
   const email = adminAuth.normalizeEmail(emailRaw)
   if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email) || email.length > 254) throw new InvalidInput('Enter a valid email address, like sam@example.com.')
   const role = parseRole(roleRaw)
   const token = crypto.randomBytes(32).toString('base64url')
-  return write((tx) => {
-    const taken = tx.select({ id: adminUsers.id }).from(adminUsers).where(and(eq(adminUsers.email, email), isNull(adminUsers.removedAt))).get()
+  return transaction(function* (tx, t) {
+    // Two invitations to one address at once (a double click, two owners) must leave one
+    // pending: each withdraws the pending ones it can see, and on PostgreSQL neither would see
+    // the other's new row. One invitation per address at a time.
+    yield* serialize(`staff.invite:${email}`)
+    const taken = yield* get(tx.select({ id: t.adminUsers.id }).from(t.adminUsers).where(and(eq(t.adminUsers.email, email), isNull(t.adminUsers.removedAt))))
     if (taken) throw new InvalidInput(`${email} can already sign in to the admin.`)
-    tx.update(adminInvites).set({ revokedAt: now }).where(and(eq(adminInvites.email, email), isNull(adminInvites.acceptedAt), isNull(adminInvites.revokedAt))).run()
-    const row = tx.insert(adminInvites).values({ email, role, tokenHash: sha256(token), invitedBy: actor.id, expiresAt: now + INVITE_TTL_MS, createdAt: now }).returning({ id: adminInvites.id }).get()
-    jobs.enqueue(tx, 'mail.admin_invite', { inviteId: row.id, token }, { uniqueKey: `mail.admin_invite:${row.id}` })
-    audit.record(tx, actor, 'staff.invite', `invite:${row.id}`, null, { email, role, expiresAt: now + INVITE_TTL_MS })
+    yield* run(tx.update(t.adminInvites).set({ revokedAt: now }).where(and(eq(t.adminInvites.email, email), isNull(t.adminInvites.acceptedAt), isNull(t.adminInvites.revokedAt))))
+    const row = (yield* get(
+      tx.insert(t.adminInvites).values({ email, role, tokenHash: sha256(token), invitedBy: actor.id, expiresAt: now + INVITE_TTL_MS, createdAt: now }).returning({ id: t.adminInvites.id }),
+    ))!
+    yield* jobs.enqueueing(tx, t, 'mail.admin_invite', { inviteId: row.id, token }, { uniqueKey: `mail.admin_invite:${row.id}` })
+    yield* audit.recording(tx, t, actor, 'staff.invite', `invite:${row.id}`, null, { email, role, expiresAt: now + INVITE_TTL_MS })
     return { inviteId: row.id, token }
   })
 }
@@ -188,26 +198,14 @@ export async function revokeInvite(actor: audit.Actor, inviteId: number, now = D
 }
 
 /** A pending, unexpired invitation by its link's token, or null. */
-export function findInvite(token: string, now = Date.now()): PendingInvite | null {
+export async function findInvite(token: string, now = Date.now()): Promise<PendingInvite | null> {
   if (!token || token.length > 100) return null
-  return (
-    getDb()
-      .select({ id: adminInvites.id, email: adminInvites.email, role: adminInvites.role, expiresAt: adminInvites.expiresAt, createdAt: adminInvites.createdAt })
-      .from(adminInvites)
-      .where(and(eq(adminInvites.tokenHash, sha256(token)), isNull(adminInvites.acceptedAt), isNull(adminInvites.revokedAt), gt(adminInvites.expiresAt, now)))
-      .get() ?? null
-  )
+  return (await read((db, t) => get(db.select(inviteColumns(t)).from(t.adminInvites).where(and(eq(t.adminInvites.tokenHash, sha256(token)), isStanding(t, now)))))) ?? null
 }
 
 /** The same, by id: the mail job sends only while the invitation still stands. */
-export function isPending(inviteId: number, now = Date.now()): PendingInvite | null {
-  return (
-    getDb()
-      .select({ id: adminInvites.id, email: adminInvites.email, role: adminInvites.role, expiresAt: adminInvites.expiresAt, createdAt: adminInvites.createdAt })
-      .from(adminInvites)
-      .where(and(eq(adminInvites.id, inviteId), isNull(adminInvites.acceptedAt), isNull(adminInvites.revokedAt), gt(adminInvites.expiresAt, now)))
-      .get() ?? null
-  )
+export async function isPending(inviteId: number, now = Date.now()): Promise<PendingInvite | null> {
+  return (await read((db, t) => get(db.select(inviteColumns(t)).from(t.adminInvites).where(and(eq(t.adminInvites.id, inviteId), isStanding(t, now)))))) ?? null
 }
 
 export const INVITE_INVALID = 'This invitation link is no longer valid: it was used, withdrawn or has expired. Ask the owner for a new one.'
@@ -220,25 +218,63 @@ export const INVITE_INVALID = 'This invitation link is no longer valid: it was u
 export async function acceptInvite(token: string, password: string, now = Date.now()): Promise<{ id: number; email: string }> {
   if (password.length < adminAuth.MIN_PASSWORD) throw new InvalidInput(`The password must be at least ${adminAuth.MIN_PASSWORD} characters.`)
   if (password.length > 500) throw new InvalidInput('The password is too long.')
-  if (!findInvite(token, now)) throw new NotFound('This invitation')
+  if (!(await findInvite(token, now))) throw new NotFound('This invitation')
   const passwordHash = await adminAuth.hashPassword(password)
-  return write((tx) => {
-    const claimed = tx
-      .update(adminInvites)
-      .set({ acceptedAt: now })
-      .where(and(eq(adminInvites.tokenHash, sha256(token)), isNull(adminInvites.acceptedAt), isNull(adminInvites.revokedAt), gt(adminInvites.expiresAt, now)))
-      .returning({ id: adminInvites.id, email: adminInvites.email, role: adminInvites.role })
-      .get()
+  return transaction(function* (tx, t) {
+    // the claim is the rule: of two submits of one link, on one app server or two, one updates the row
+    const claimed = yield* get(
+      tx
+        .update(t.adminInvites)
+        .set({ acceptedAt: now })
+        .where(and(eq(t.adminInvites.tokenHash, sha256(token)), isStanding(t, now)))
+        .returning({ id: t.adminInvites.id, email: t.adminInvites.email, role: t.adminInvites.role }),
+    )
     if (!claimed) throw new NotFound('This invitation')
-    const user = tx
-      .insert(adminUsers)
-      .values({ email: claimed.email, passwordHash, role: claimed.role, createdAt: now })
-      .onConflictDoUpdate({ target: adminUsers.email, set: { passwordHash, role: claimed.role, removedAt: null }, setWhere: sql`${adminUsers.removedAt} IS NOT NULL` })
-      .returning({ id: adminUsers.id, email: adminUsers.email })
-      .get()
+    const user = yield* get(
+      tx
+        .insert(t.adminUsers)
+        .values({ email: claimed.email, passwordHash, role: claimed.role, createdAt: now })
+        .onConflictDoUpdate({ target: t.adminUsers.email, set: { passwordHash, role: claimed.role, removedAt: null }, setWhere: sql`${t.adminUsers.removedAt} IS NOT NULL` })
+        .returning({ id: t.adminUsers.id, email: t.adminUsers.email }),
+    )
     if (!user) throw new InvalidInput(`${claimed.email} can already sign in to the admin.`)
-    audit.record(tx, user, 'staff.join', `admin:${user.id}`, null, { inviteId: claimed.id, role: claimed.role })
+    yield* audit.recording(tx, t, user, 'staff.join', `admin:${user.id}`, null, { inviteId: claimed.id, role: claimed.role })
     return user
+  })
+}
+
+// Two owners removing or demoting each other at once must leave one: isNotLastOwner counts
+// committed rows, and on PostgreSQL two transactions would each see the other owner still
+// there. Every change that can take an owner away takes this turn first, so the second one
+// counts the first.
+const OWNERS = 'staff.owners'
+
+/** The person is not an owner, or not the last one: removing or demoting them leaves the shop an owner. */
+function isNotLastOwner(adminUsers: Tables['adminUsers']) {
+  return sql`(${adminUsers.role} <> 'owner' OR (SELECT count(*) FROM admin_users WHERE role = 'owner' AND removed_at IS NULL) > 1)`
+}
+
+/**
+ * Makes a person an owner or staff. Their next request already has the new role (it is read
+ * on every request). An owner cannot change their own role, and the last owner cannot be
+ * made staff.
+ */
+export async function setRole(actor: adminAuth.Admin, userId: number, roleRaw: string): Promise<void> {
+  const role = parseRole(roleRaw)
+  if (userId === actor.id) throw new InvalidInput('You cannot change your own role.')
+  await audit.changing(actor, 'staff.role', `admin:${userId}`, function* (tx, { adminUsers }) {
+    yield* serialize(OWNERS)
+    const person = yield* get(tx.select({ email: adminUsers.email, role: adminUsers.role }).from(adminUsers).where(and(eq(adminUsers.id, userId), isNull(adminUsers.removedAt))))
+    if (!person) throw new InvalidInput('That person was removed, or does not exist.')
+    if (person.role === role) throw new InvalidInput(`${person.email} is already ${role === 'owner' ? 'an owner' : 'staff'}.`)
+    const { changes } = yield* run(
+      tx
+        .update(adminUsers)
+        .set({ role })
+        .where(and(eq(adminUsers.id, userId), isNull(adminUsers.removedAt), ne(adminUsers.role, role), isNotLastOwner(adminUsers))),
+    )
+    if (changes === 0) throw new InvalidInput(`${person.email} is the last owner: make someone else an owner first.`)
+    return { before: { email: person.email, role: person.role }, after: { role }, result: undefined }
   })
 }
 
@@ -251,10 +287,7 @@ export async function acceptInvite(token: string, password: string, now = Date.n
 export async function remove(actor: adminAuth.Admin, userId: number, now = Date.now()): Promise<void> {
   if (userId === actor.id) throw new InvalidInput('You cannot remove yourself.')
   await audit.changing(actor, 'staff.remove', `admin:${userId}`, function* (tx, { adminUsers, adminSessions }) {
-    // Two owners removing each other at once must leave one: the count below reads committed
-    // rows, and on PostgreSQL two transactions would each see the other owner still there. One
-    // removal at a time makes the second one count the first.
-    yield* serialize('staff.owners')
+    yield* serialize(OWNERS)
     const row = yield* get(
       tx
         .update(adminUsers)
@@ -263,7 +296,7 @@ export async function remove(actor: adminAuth.Admin, userId: number, now = Date.
           and(
             eq(adminUsers.id, userId),
             isNull(adminUsers.removedAt),
-            sql`(${adminUsers.role} <> 'owner' OR (SELECT count(*) FROM admin_users WHERE role = 'owner' AND removed_at IS NULL) > 1)`,
+            isNotLastOwner(adminUsers),
           ),
         )
         .returning({ email: adminUsers.email, role: adminUsers.role }),

@@ -3,9 +3,7 @@ import crypto from 'node:crypto'
 import { and, count, eq, gt, isNotNull, isNull, lt, or, sql } from 'drizzle-orm'
 import * as OTPAuth from 'otpauth'
 import QRCode from 'qrcode'
-import { getDb, write } from '@/db'
-import { get, run, serialize, transaction, type Steps, type Tables, type Writer } from '@/db/tx'
-import { adminChallenges, adminRecoveryCodes, adminSessions, adminUsers } from '@/db/schema'
+import { get, read, run, serialize, transaction, type Reader, type Steps, type Tables } from '@/db/tx'
 import * as adminAuth from './admin-auth'
 import * as audit from './audit'
 import { getEnv } from './env'
@@ -55,22 +53,31 @@ function normalizeRecovery(code: string): string {
 
 export type Status = { isEnabled: boolean; recoveryCodesLeft: number; pending: { secret: string; uri: string } | null }
 
-export function status(admin: { id: number; email: string }): Status {
-  const row = getDb().select({ secret: adminUsers.totpSecret, enabledAt: adminUsers.totpEnabledAt }).from(adminUsers).where(eq(adminUsers.id, admin.id)).get()
-  const left = getDb()
-    .select({ n: count() })
-    .from(adminRecoveryCodes)
-    .where(and(eq(adminRecoveryCodes.userId, admin.id), isNull(adminRecoveryCodes.usedAt)))
-    .get()!.n
-  const isEnabled = !!row?.enabledAt
-  const pending = !isEnabled && row?.secret ? { secret: row.secret, uri: totp(row.secret, admin.email).toString() } : null
-  return { isEnabled, recoveryCodesLeft: isEnabled ? left : 0, pending }
+export function status(admin: { id: number; email: string }): Promise<Status> {
+  return read(function* (db, t) {
+    const row = yield* enrolmentOf(db, t, admin.id)
+    const left = yield* recoveryCodesLeft(db, t, admin.id)
+    const isEnabled = !!row?.enabledAt
+    const pending = !isEnabled && row?.secret ? { secret: row.secret, uri: totp(row.secret, admin.email).toString() } : null
+    return { isEnabled, recoveryCodesLeft: isEnabled ? left : 0, pending }
+  })
+}
+
+/** The person's secret, and since when it is in force (null while enrolment waits for its code). */
+function* enrolmentOf(db: Reader, { adminUsers }: Tables, userId: number): Steps<{ secret: string | null; enabledAt: number | null } | undefined> {
+  return yield* get(db.select({ secret: adminUsers.totpSecret, enabledAt: adminUsers.totpEnabledAt }).from(adminUsers).where(eq(adminUsers.id, userId)))
+}
+
+/** Recovery codes not used yet (PostgreSQL's count is a bigint: a number here on both engines). */
+function* recoveryCodesLeft(db: Reader, { adminRecoveryCodes }: Tables, userId: number): Steps<number> {
+  const row = yield* get(db.select({ n: count() }).from(adminRecoveryCodes).where(and(eq(adminRecoveryCodes.userId, userId), isNull(adminRecoveryCodes.usedAt))))
+  return Number(row?.n ?? 0)
 }
 
 /** Starts enrolment: a new secret, not yet in force until a code from it is confirmed. */
-export function beginEnrolment(admin: audit.Actor): void {
+export async function beginEnrolment(admin: audit.Actor): Promise<void> {
   const secret = new OTPAuth.Secret({ size: 20 }).base32
-  const { changes } = write((tx) => tx.update(adminUsers).set({ totpSecret: secret }).where(and(eq(adminUsers.id, admin.id), isNull(adminUsers.totpEnabledAt))).run())
+  const { changes } = await transaction((tx, { adminUsers }) => run(tx.update(adminUsers).set({ totpSecret: secret }).where(and(eq(adminUsers.id, admin.id), isNull(adminUsers.totpEnabledAt)))))
   if (changes === 0) throw new InvalidInput('Two-factor sign-in is already on.')
 }
 
@@ -86,7 +93,9 @@ export function qrSvg(uri: string): Promise<string> {
 export async function confirmEnrolment(admin: audit.Actor, codeRaw: string, now = Date.now()): Promise<string[]> {
   const code = codeRaw.replace(/\s/g, '')
   if (!/^\d{6}$/.test(code)) throw new InvalidInput('Enter the six-digit code your app shows.')
-  const row = getDb().select({ secret: adminUsers.totpSecret, enabledAt: adminUsers.totpEnabledAt }).from(adminUsers).where(eq(adminUsers.id, admin.id)).get()
+  // read outside the transaction: checking the code takes no lock, and the update below
+  // enables only the secret that was checked
+  const row = await read((db, t) => enrolmentOf(db, t, admin.id))
   if (!row?.secret || row.enabledAt) throw new InvalidInput('Start the set-up again: there is no code to confirm.')
   const secret = row.secret
   const step = acceptedStep(secret, admin.email, code, now)
@@ -107,7 +116,7 @@ export async function confirmEnrolment(admin: audit.Actor, codeRaw: string, now 
   return codes
 }
 
-function* codeFailures(tx: Writer, t: Tables, userId: number, now: number): Steps<number> {
+function* codeFailures(tx: Reader, t: Tables, userId: number, now: number): Steps<number> {
   const row = yield* get(
     tx
       .select({ n: count() })
@@ -163,8 +172,7 @@ export async function verifyChallenge(challengeToken: string | undefined, codeRa
       yield* adminAuth.openingSession(tx, t, token, admin, clientAddress, now)
       if (recoveryHash) yield* audit.recording(tx, t, admin, 'admin.recovery_code_used', `admin:${admin.id}`, null, { client: clientAddress })
       yield* run(tx.delete(t.adminLoginFailures).where(eq(t.adminLoginFailures.key, `code:${admin.id}`)))
-      const left = yield* get(tx.select({ n: count() }).from(t.adminRecoveryCodes).where(and(eq(t.adminRecoveryCodes.userId, admin.id), isNull(t.adminRecoveryCodes.usedAt))))
-      return { isAccepted: true as const, admin, recoveryCodesLeft: Number(left!.n) }
+      return { isAccepted: true as const, admin, recoveryCodesLeft: yield* recoveryCodesLeft(tx, t, admin.id) }
     }
     if (ok) throw new ChallengeGone()
     yield* run(tx.update(t.adminChallenges).set({ attempts: sql`${t.adminChallenges.attempts} + 1` }).where(eq(t.adminChallenges.id, challenge.id)))
@@ -184,33 +192,30 @@ export async function verifyChallenge(challengeToken: string | undefined, codeRa
  * person who lost their phone and their recovery codes, and signs them out everywhere. They
  * sign in with the password and set it up again.
  */
-export function reset(emailRaw: string, operator: string): { id: number; email: string } {
+export async function reset(emailRaw: string, operator: string): Promise<{ id: number; email: string }> {
   const email = adminAuth.normalizeEmail(emailRaw)
-  const user = getDb()
-    .select({ id: adminUsers.id, email: adminUsers.email })
-    .from(adminUsers)
-    .where(and(eq(adminUsers.email, email), isNull(adminUsers.removedAt)))
-    .get()
-  if (!user) throw new NotFound(`An admin with the email ${email}`)
-  write((tx) => {
-    const before = tx.select({ enabledAt: adminUsers.totpEnabledAt }).from(adminUsers).where(eq(adminUsers.id, user.id)).get()
-    tx.update(adminUsers).set({ totpSecret: null, totpEnabledAt: null, totpLastStep: null }).where(eq(adminUsers.id, user.id)).run()
-    tx.delete(adminRecoveryCodes).where(eq(adminRecoveryCodes.userId, user.id)).run()
-    tx.delete(adminChallenges).where(eq(adminChallenges.userId, user.id)).run()
-    tx.delete(adminSessions).where(eq(adminSessions.userId, user.id)).run()
-    audit.record(tx, { id: user.id, email: operator }, 'admin.two_factor_reset', `admin:${user.id}`, { twoFactor: before?.enabledAt != null }, { twoFactor: false })
+  return transaction(function* (tx, t) {
+    const user = yield* get(
+      tx
+        .select({ id: t.adminUsers.id, email: t.adminUsers.email, enabledAt: t.adminUsers.totpEnabledAt })
+        .from(t.adminUsers)
+        .where(and(eq(t.adminUsers.email, email), isNull(t.adminUsers.removedAt))),
+    )
+    if (!user) throw new NotFound(`An admin with the email ${email}`)
+    yield* run(tx.update(t.adminUsers).set({ totpSecret: null, totpEnabledAt: null, totpLastStep: null }).where(eq(t.adminUsers.id, user.id)))
+    yield* run(tx.delete(t.adminRecoveryCodes).where(eq(t.adminRecoveryCodes.userId, user.id)))
+    yield* run(tx.delete(t.adminChallenges).where(eq(t.adminChallenges.userId, user.id)))
+    yield* run(tx.delete(t.adminSessions).where(eq(t.adminSessions.userId, user.id)))
+    yield* audit.recording(tx, t, { id: user.id, email: operator }, 'admin.two_factor_reset', `admin:${user.id}`, { twoFactor: user.enabledAt !== null }, { twoFactor: false })
+    return { id: user.id, email: user.email }
   })
-  return user
 }
 
 /** How many admins sign in with a second factor, of how many (for the owner's setting). */
-export function coverage(): { enrolled: number; people: number } {
-  const db = getDb()
-  const people = db.select({ n: count() }).from(adminUsers).where(isNull(adminUsers.removedAt)).get()!.n
-  const enrolled = db
-    .select({ n: count() })
-    .from(adminUsers)
-    .where(and(isNull(adminUsers.removedAt), isNotNull(adminUsers.totpEnabledAt)))
-    .get()!.n
-  return { enrolled, people }
+export function coverage(): Promise<{ enrolled: number; people: number }> {
+  return read(function* (db, { adminUsers }) {
+    const people = yield* get(db.select({ n: count() }).from(adminUsers).where(isNull(adminUsers.removedAt)))
+    const enrolled = yield* get(db.select({ n: count() }).from(adminUsers).where(and(isNull(adminUsers.removedAt), isNotNull(adminUsers.totpEnabledAt))))
+    return { enrolled: Number(enrolled?.n ?? 0), people: Number(people?.n ?? 0) }
+  })
 }

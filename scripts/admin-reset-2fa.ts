@@ -8,18 +8,16 @@ import { bootConfig } from '@/lib/platform/boot'
 import { NotFound } from '@/lib/errors'
 import * as twoFactor from '@/lib/two-factor'
 
-function main() {
+async function main() {
   bootConfig()
   migrate(getDb().$client)
   const email = process.argv[2]
   if (!email) throw new Error('usage: npm run admin:reset-2fa -- someone@example.com')
-  const user = twoFactor.reset(email, 'server console (admin:reset-2fa)')
+  const user = await twoFactor.reset(email, 'server console (admin:reset-2fa)')
   console.log(`admin:reset-2fa: two-factor sign-in is off for ${user.email} (id ${user.id}); their sessions have ended`)
 }
 
-try {
-  main()
-} catch (err) {
+main().catch((err: unknown) => {
   console.error(err instanceof NotFound || (err instanceof Error && err.message.startsWith('usage')) ? `admin:reset-2fa: ${err.message}` : err)
   process.exit(1)
-}
+})

@@ -12,7 +12,7 @@ if (env.payments === 'emulator' && !env.isStripeApiExternal) {
 }
 // The same lease as the scheduled reconcile (lib/jobs), so a run by hand never overlaps one a
 // server started: two runs would read the same pages and race on the cursor.
-withLease('reconcile', LEASE_TTL_MS, () => reconcile.run(Date.now(), { walkSessions: 'always' }))
+withLease(reconcile.LEASE, LEASE_TTL_MS, () => reconcile.run(Date.now(), { walkSessions: 'always' }))
   .then((result) => {
     if (!result.acquired) {
       const until = result.expiresAt ? new Date(result.expiresAt).toISOString() : 'unknown'

@@ -84,7 +84,7 @@ export const handlers: Record<string, jobs.JobHandler> = {
     write((tx) => accounts.purgeExpired(tx))
   },
   'mail.admin_invite': async (payload, job) => {
-    const invite = staff.isPending(Number(payload.inviteId))
+    const invite = await staff.isPending(Number(payload.inviteId))
     const token = typeof payload.token === 'string' ? payload.token : null
     if (!invite || !token) {
       log.info('mail: invitation no longer pending; not sent', { inviteId: payload.inviteId })

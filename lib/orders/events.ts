@@ -1,6 +1,5 @@
 import 'server-only'
 import { and, count, desc, eq, gt, inArray, isNotNull, isNull } from 'drizzle-orm'
-import { getDb } from '@/db'
 import { all, get, read, type Reader, type Steps, type Tables } from '@/db/tx'
 import { stripeEvents } from '@/db/schema'
 import { InvalidInput } from '@/lib/errors'
@@ -34,14 +33,16 @@ export function* forObjects(db: Reader, t: Tables, objectIds: string[]): Steps<(
 
 /** Last event received, and how many failed (are still unprocessed) in the last 24 hours. */
 export function health(now = Date.now()) {
-  const db = getDb()
-  const last = db.select({ receivedAt: stripeEvents.receivedAt, type: stripeEvents.type }).from(stripeEvents).orderBy(desc(stripeEvents.receivedAt)).limit(1).get() ?? null
-  const failures = db
-    .select({ n: count() })
-    .from(stripeEvents)
-    .where(and(isNull(stripeEvents.processedAt), isNotNull(stripeEvents.error), gt(stripeEvents.receivedAt, now - 24 * 3600 * 1000)))
-    .get()!.n
-  return { last, failures }
+  return read(function* (db, { stripeEvents }) {
+    const last = (yield* get(db.select({ receivedAt: stripeEvents.receivedAt, type: stripeEvents.type }).from(stripeEvents).orderBy(desc(stripeEvents.receivedAt)).limit(1))) ?? null
+    const failed = yield* get(
+      db
+        .select({ n: count() })
+        .from(stripeEvents)
+        .where(and(isNull(stripeEvents.processedAt), isNotNull(stripeEvents.error), gt(stripeEvents.receivedAt, now - 24 * 3600 * 1000))),
+    )
+    return { last, failures: Number(failed?.n ?? 0) }
+  })
 }
 
 export async function find(eventId: string) {

@@ -124,8 +124,22 @@ test('the owner invites a staff member, who is refused a refund over the limit a
   await expect(kim.getByRole('heading', { name: /Packing slip #/ })).toBeVisible()
   await kim.emulateMedia({ media: 'screen' })
 
-  // the owner removes them; their very next request leads to sign-in
+  // the owner makes them an owner, then staff again: each holds from their next request
   await page.goto('/admin/staff')
+  const kimRow = page.locator(`[data-testid="member-row"][data-email="${COLLEAGUE}"]`)
+  await page.getByRole('button', { name: `Make ${COLLEAGUE} an owner` }).click()
+  await expect(page.getByTestId('flash-notice')).toContainText('Now an owner')
+  await expect(kimRow).toHaveAttribute('data-role', 'owner')
+  await kim.goto('/admin')
+  await expect(nav.getByRole('link', { name: 'Staff' })).toBeVisible()
+  await page.getByRole('button', { name: `Make ${COLLEAGUE} staff` }).click()
+  await expect(page.getByTestId('flash-notice')).toContainText('Now staff')
+  await expect(kimRow).toHaveAttribute('data-role', 'staff')
+  await kim.goto('/admin')
+  await expect(nav.getByRole('link', { name: 'Orders' })).toBeVisible()
+  await expect(nav.getByRole('link', { name: 'Staff' })).toHaveCount(0)
+
+  // the owner removes them; their very next request leads to sign-in
   await page.getByRole('button', { name: `Remove ${COLLEAGUE}` }).click()
   await expect(page.getByTestId('flash-notice')).toContainText('Removed; their sessions have ended.')
   await expect(page.locator(`[data-testid="member-row"][data-email="${COLLEAGUE}"]`)).toHaveCount(0)
@@ -143,6 +157,8 @@ test('the owner invites a staff member, who is refused a refund over the limit a
     { action: 'settings.staff_refund_limit', email: TEST_ADMIN.email },
     { action: 'staff.invite', email: TEST_ADMIN.email },
     { action: 'staff.join', email: COLLEAGUE },
+    { action: 'staff.role', email: TEST_ADMIN.email },
+    { action: 'staff.role', email: TEST_ADMIN.email },
     { action: 'staff.remove', email: TEST_ADMIN.email },
   ])
   await expect(page.getByText('staff.remove').first()).toBeVisible()

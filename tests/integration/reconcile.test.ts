@@ -1,6 +1,6 @@
 import type Stripe from 'stripe'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { eq } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import { orders as ordersTable, reconcileRuns, stripeEvents, variants } from '@/db/schema'
 import * as checkout from '@/lib/checkout'
 import { resetEnv } from '@/lib/env'
@@ -9,6 +9,7 @@ import { setClient as setStripeClient } from '@/lib/payments/stripe'
 import * as reconcile from '@/lib/reconcile'
 import { insertCart, insertVariant } from '../support/catalog-rows'
 import { mixOf, moneyOf, paidSession, promotionCode } from '../support/discounted-sessions'
+import { ENGINES, useEngine } from '../support/engines'
 import { allEvents, deliverEvent, startPaymentsEnv, type PaymentsEnv } from '../support/payments-env'
 
 // Reconciliation against the local Stripe-compatible server, webhooks dropped unless a test
@@ -243,5 +244,68 @@ describe('reconcile: webhooks that never arrived', () => {
     expect(second.ordersCreated).toBe(0)
     expect(orderRows().filter((o) => o.stripeCheckoutSessionId === sessionId)).toHaveLength(1)
     expect(runs()).toHaveLength(2)
+  })
+})
+
+// What reconciliation reads and writes itself (its runs, the cursor, the orders it checks
+// against Stripe's list), on both engines. Applying events and building orders (applyEvent,
+// syncSession) are the order intake's and are tested above on SQLite; these runs give them
+// nothing to do. On PostgreSQL, runs started at once on two app servers take turns.
+describe.each(ENGINES)('reconcile: its own rows on %s', (name) => {
+  const engine = useEngine(name)
+  type RunRow = { id: number | string; events_cursor: number | string | null; is_sessions_walked: number | string; stripe_calls: number | string; orders_created: number | string }
+  const runRows = () => engine.rows<RunRow>(sql`SELECT id, events_cursor, is_sessions_walked, stripe_calls, orders_created FROM reconcile_runs ORDER BY id`)
+
+  it('records each run, starts the next from its cursor, walks the sessions hourly, and lists the runs as the database holds them', async () => {
+    const first = await reconcile.run(Date.now(), { walkSessions: 'always' })
+    expect(first).toMatchObject({ eventsSeen: 0, sessionsSeen: 0, ordersCreated: 0, failures: [], isSessionsWalked: true, stripeCalls: 2 })
+    const second = await reconcile.run()
+    // the walk a moment ago is read back: no walk this time, one page of events
+    expect(second).toMatchObject({ isSessionsWalked: false, stripeCalls: 1 })
+    const rows = await runRows()
+    expect(rows.map((r) => [Number(r.events_cursor), Number(r.is_sessions_walked), Number(r.stripe_calls)])).toEqual([
+      [first.eventsCursor, 1, 2],
+      [second.eventsCursor, 0, 1],
+    ])
+    const listed = await reconcile.lastRuns(50)
+    expect(listed.map((r) => [r.id, r.eventsCursor, r.isSessionsWalked, r.stripeCalls, r.ordersCreated])).toEqual(
+      [...rows].reverse().map((r) => [Number(r.id), Number(r.events_cursor), Number(r.is_sessions_walked) === 1, Number(r.stripe_calls), Number(r.orders_created)]),
+    )
+  })
+
+  it("reports an order whose total differs from its session's, without reading the session again", async () => {
+    const session = paidStoreSession(2500)
+    // the session's events lie before the last cursor: only the session walk sees it
+    await engine.rows(sql`INSERT INTO reconcile_runs (started_at, finished_at, events_cursor) VALUES (${Date.now()}, ${Date.now()}, ${Math.floor(Date.now() / 1000) + 3600}) RETURNING id`)
+    const now = Date.now()
+    await engine.rows(sql`
+      INSERT INTO orders (stripe_checkout_session_id, public_token, status, total_cents, subtotal_cents, currency, email, created_at, updated_at)
+      VALUES (${session.id}, 'token_reconcile_abcdefghijklmnopqrstuv', 'paid', 2400, 2400, 'usd', 'shopper@example.com', ${now}, ${now}) RETURNING id`)
+    const report = await reconcile.run(now, { walkSessions: 'always' })
+    expect(report).toMatchObject({ eventsSeen: 0, sessionsSeen: 1, sessionsFetched: 0, ordersCreated: 0, failures: [] })
+    expect(report.mismatches).toEqual([{ sessionId: session.id, orderCents: 2400, stripeCents: 2500 }])
+    const [row] = await engine.rows<{ mismatches: unknown }>(sql`SELECT mismatches FROM reconcile_runs ORDER BY id DESC LIMIT 1`)
+    expect(typeof row!.mismatches === 'string' ? JSON.parse(row!.mismatches) : row!.mismatches).toEqual(report.mismatches)
+  })
+
+  it.runIf(name === 'postgres')('runs one reconcile at a time when several are started at once on two app servers', async () => {
+    const servers = engine.appServers(2)
+    try {
+      // the first run waits on Stripe's answer while the others start, on either server
+      const answer = env.stripeServer.holdNext()
+      const first = reconcile.runAlone()
+      await answer.captured
+      const others = await Promise.allSettled(Array.from({ length: 6 }, () => reconcile.runAlone()))
+      answer.release()
+      expect((await first).failures).toEqual([])
+      expect(others.map((o) => (o.status === 'rejected' ? (o.reason as Error).name : 'ran'))).toEqual(Array(6).fill('AlreadyRunning'))
+      expect(await runRows()).toHaveLength(1)
+      // and once it has finished, the next one runs
+      await reconcile.runAlone()
+      expect(await runRows()).toHaveLength(2)
+      expect(await engine.count(sql`SELECT count(*) AS n FROM leases WHERE name = ${reconcile.LEASE}`)).toBe(0)
+    } finally {
+      await servers.end()
+    }
   })
 })

@@ -39,12 +39,12 @@ describe('roles', () => {
 
   it('holds staff to the refund limit the owner sets, and the owner to none', async () => {
     const me = await owner()
-    expect(staff.refundRefusal({ role: 'staff' }, 1, 'usd')).toBe('Only the owner can send refunds.')
+    expect(await staff.refundRefusal({ role: 'staff' }, 1, 'usd')).toBe('Only the owner can send refunds.')
     await staff.setRefundLimit(me, 5000)
-    expect(staff.policy().staffRefundLimitCents).toBe(5000)
-    expect(staff.refundRefusal({ role: 'staff' }, 5000, 'usd')).toBeNull()
-    expect(staff.refundRefusal({ role: 'staff' }, 5001, 'usd')).toBe('Refunds above $50.00 need the owner.')
-    expect(staff.refundRefusal({ role: 'owner' }, 10_000_000, 'usd')).toBeNull()
+    expect((await staff.policy()).staffRefundLimitCents).toBe(5000)
+    expect(await staff.refundRefusal({ role: 'staff' }, 5000, 'usd')).toBeNull()
+    expect(await staff.refundRefusal({ role: 'staff' }, 5001, 'usd')).toBe('Refunds above $50.00 need the owner.')
+    expect(await staff.refundRefusal({ role: 'owner' }, 10_000_000, 'usd')).toBeNull()
     await expect(staff.setRefundLimit(me, -1)).rejects.toThrow(InvalidInput)
     const logged = sqlite().prepare(`SELECT admin_email AS email, before, after FROM audit_log WHERE action = 'settings.staff_refund_limit'`).get() as { email: string; before: string; after: string }
     expect(logged.email).toBe('owner@example.com')
@@ -56,11 +56,11 @@ describe('roles', () => {
 describe('invitations', () => {
   it('mails a single-use link through the queue, keeps only its hash, and makes a staff account', async () => {
     const me = await owner()
-    const { inviteId, token } = staff.invite(me, ' Sam@Example.com ', 'staff')
+    const { inviteId, token } = await staff.invite(me, ' Sam@Example.com ', 'staff')
     const stored = sqlite().prepare('SELECT email, role, token_hash AS hash FROM admin_invites WHERE id = ?').get(inviteId) as { email: string; role: string; hash: string }
     expect(stored).toMatchObject({ email: 'sam@example.com', role: 'staff' })
     expect(stored.hash).not.toContain(token)
-    expect(staff.pendingInvites().map((i) => i.email)).toEqual(['sam@example.com'])
+    expect((await staff.pendingInvites()).map((i) => i.email)).toEqual(['sam@example.com'])
 
     // the queued job sends the link, then forgets it
     const job = inviteJob(inviteId)
@@ -71,14 +71,14 @@ describe('invitations', () => {
     expect(eml.replace(/=\r?\n/g, '')).toContain(`/admin/invite/${token}`)
     expect(inviteJob(inviteId).payload).toEqual({})
 
-    expect(staff.findInvite(token)?.email).toBe('sam@example.com')
+    expect((await staff.findInvite(token))?.email).toBe('sam@example.com')
     await expect(staff.acceptInvite(token, 'short')).rejects.toThrow(/at least 12/)
     const sam = await staff.acceptInvite(token, PASSWORD)
     expect(sam.email).toBe('sam@example.com')
     // the link worked once
-    expect(staff.findInvite(token)).toBeNull()
+    expect((await staff.findInvite(token))).toBeNull()
     await expect(staff.acceptInvite(token, PASSWORD)).rejects.toBeInstanceOf(NotFound)
-    expect(staff.members().map((m) => [m.email, m.role])).toEqual([
+    expect((await staff.members()).map((m) => [m.email, m.role])).toEqual([
       ['owner@example.com', 'owner'],
       ['sam@example.com', 'staff'],
     ])
@@ -94,33 +94,33 @@ describe('invitations', () => {
   it('refuses an expired, withdrawn or replaced link, and an address that can already sign in', async () => {
     const me = await owner()
     const now = Date.now()
-    const expired = staff.invite(me, 'late@example.com', 'staff', now - staff.INVITE_TTL_MS - 1)
-    expect(staff.findInvite(expired.token)).toBeNull()
+    const expired = await staff.invite(me, 'late@example.com', 'staff', now - staff.INVITE_TTL_MS - 1)
+    expect((await staff.findInvite(expired.token))).toBeNull()
     await expect(staff.acceptInvite(expired.token, PASSWORD)).rejects.toBeInstanceOf(NotFound)
 
-    const first = staff.invite(me, 'twice@example.com', 'staff')
-    const second = staff.invite(me, 'twice@example.com', 'owner')
-    expect(staff.findInvite(first.token)).toBeNull()
-    expect(staff.findInvite(second.token)?.role).toBe('owner')
+    const first = await staff.invite(me, 'twice@example.com', 'staff')
+    const second = await staff.invite(me, 'twice@example.com', 'owner')
+    expect((await staff.findInvite(first.token))).toBeNull()
+    expect((await staff.findInvite(second.token))?.role).toBe('owner')
     await staff.revokeInvite(me, second.inviteId)
-    expect(staff.findInvite(second.token)).toBeNull()
+    expect((await staff.findInvite(second.token))).toBeNull()
     await expect(staff.revokeInvite(me, second.inviteId)).rejects.toThrow(InvalidInput)
     // a withdrawn invitation's mail is not sent
     const job = inviteJob(second.inviteId)
     await handlers['mail.admin_invite']!(job.payload, { id: job.id, attempts: 1, signal: new AbortController().signal })
     expect(fs.existsSync(path.join(t.dir, 'mail', `admin-invite-${second.inviteId}.eml`))).toBe(false)
 
-    expect(() => staff.invite(me, 'owner@example.com', 'staff')).toThrow(/can already sign in/)
-    expect(() => staff.invite(me, 'not an email', 'staff')).toThrow(InvalidInput)
-    expect(() => staff.invite(me, 'x@example.com', 'admin')).toThrow(/Choose a role/)
-    expect(staff.pendingInvites()).toEqual([])
+    await expect(staff.invite(me, 'owner@example.com', 'staff')).rejects.toThrow(/can already sign in/)
+    await expect(staff.invite(me, 'not an email', 'staff')).rejects.toThrow(InvalidInput)
+    await expect(staff.invite(me, 'x@example.com', 'admin')).rejects.toThrow(/Choose a role/)
+    expect((await staff.pendingInvites())).toEqual([])
   })
 })
 
 describe('removal', () => {
   it('ends every session of the person at once, refuses their sign-in, and keeps the last owner', async () => {
     const me = await owner()
-    const { token } = staff.invite(me, 'sam@example.com', 'staff')
+    const { token } = await staff.invite(me, 'sam@example.com', 'staff')
     const sam = await staff.acceptInvite(token, PASSWORD)
     const a = (await adminAuth.signIn('sam@example.com', PASSWORD, '10.0.0.1')).token
     const b = (await adminAuth.signIn('sam@example.com', PASSWORD, '10.0.0.2')).token
@@ -132,13 +132,13 @@ describe('removal', () => {
     expect(await adminAuth.sessionFor(b)).toBeNull()
     expect((sqlite().prepare('SELECT count(*) AS n FROM admin_sessions WHERE user_id = ?').get(sam.id) as { n: number }).n).toBe(0)
     await expect(adminAuth.signIn('sam@example.com', PASSWORD, '10.0.0.3')).rejects.toBeInstanceOf(InvalidInput)
-    expect(staff.members().map((m) => m.email)).toEqual(['owner@example.com'])
+    expect((await staff.members()).map((m) => m.email)).toEqual(['owner@example.com'])
     await expect(staff.remove(me, sam.id)).rejects.toThrow(InvalidInput)
 
     // invited again, the same person comes back under the same id, with the new role
-    const again = staff.invite(me, 'sam@example.com', 'owner')
+    const again = await staff.invite(me, 'sam@example.com', 'owner')
     expect((await staff.acceptInvite(again.token, PASSWORD)).id).toBe(sam.id)
-    expect(staff.members().find((m) => m.id === sam.id)?.role).toBe('owner')
+    expect((await staff.members()).find((m) => m.id === sam.id)?.role).toBe('owner')
 
     // an owner may remove another owner, but never the last one
     const samAdmin: adminAuth.Admin = { id: sam.id, email: sam.email, role: 'owner', sessionId: 'x', hasTwoFactor: false, mustEnrol: false }

@@ -28,8 +28,8 @@ function codeAt(secret: string, at: number): string {
 async function enrolled(email = 'owner@example.com', now = Date.now()) {
   const row = await adminAuth.createAdmin(email, PASSWORD)
   const admin = { ...row }
-  twoFactor.beginEnrolment(admin)
-  const pending = twoFactor.status(admin).pending!
+  await twoFactor.beginEnrolment(admin)
+  const pending = (await twoFactor.status(admin)).pending!
   const codes = await twoFactor.confirmEnrolment(admin, codeAt(pending.secret, now), now)
   return { admin, secret: pending.secret, codes }
 }
@@ -37,9 +37,9 @@ async function enrolled(email = 'owner@example.com', now = Date.now()) {
 describe('enrolment', () => {
   it('starts with a secret and a QR code, turns on only with a right code, and shows ten recovery codes stored hashed', async () => {
     const admin = await adminAuth.createAdmin('owner@example.com', PASSWORD)
-    expect(twoFactor.status(admin)).toEqual({ isEnabled: false, recoveryCodesLeft: 0, pending: null })
-    twoFactor.beginEnrolment(admin)
-    const { pending } = twoFactor.status(admin)
+    expect(await twoFactor.status(admin)).toEqual({ isEnabled: false, recoveryCodesLeft: 0, pending: null })
+    await twoFactor.beginEnrolment(admin)
+    const { pending } = await twoFactor.status(admin)
     expect(pending!.secret).toMatch(/^[A-Z2-7]{32}$/)
     expect(pending!.uri).toMatch(/^otpauth:\/\/totp\/.*owner%40example\.com\?.*secret=/)
     expect(await twoFactor.qrSvg(pending!.uri)).toMatch(/^<svg[\s\S]*<\/svg>\s*$/)
@@ -56,8 +56,8 @@ describe('enrolment', () => {
     const stored = sqlite().prepare('SELECT code_hash AS h FROM admin_recovery_codes').all() as { h: string }[]
     expect(stored).toHaveLength(10)
     for (const { h } of stored) for (const code of codes) expect(h).not.toContain(code.replace(/-/g, ''))
-    expect(twoFactor.status(admin)).toMatchObject({ isEnabled: true, recoveryCodesLeft: 10, pending: null })
-    expect(() => twoFactor.beginEnrolment(admin)).toThrow(/already on/)
+    expect(await twoFactor.status(admin)).toMatchObject({ isEnabled: true, recoveryCodesLeft: 10, pending: null })
+    await expect(twoFactor.beginEnrolment(admin)).rejects.toThrow(/already on/)
     expect((sqlite().prepare(`SELECT admin_email AS e FROM audit_log WHERE action = 'admin.two_factor_enable'`).get() as { e: string }).e).toBe('owner@example.com')
   })
 })
@@ -124,10 +124,10 @@ describe('the owner requires it; the server resets it', () => {
     const ownerAdmin: adminAuth.Admin = { ...owner, role: 'owner', sessionId: 'x', hasTwoFactor: false, mustEnrol: false }
     await expect(staff.setRequireTwoFactor(ownerAdmin, true)).rejects.toThrow(/for yourself first/)
     await staff.setRequireTwoFactor({ ...ownerAdmin, hasTwoFactor: true }, true)
-    expect(staff.policy().requireTwoFactor).toBe(true)
+    expect((await staff.policy()).requireTwoFactor).toBe(true)
     const s = await adminAuth.signIn(plain.email, PASSWORD, '10.0.0.1')
     expect(await adminAuth.sessionFor(s.token)).toMatchObject({ hasTwoFactor: false, mustEnrol: true })
-    expect(twoFactor.coverage()).toEqual({ enrolled: 1, people: 2 })
+    expect(await twoFactor.coverage()).toEqual({ enrolled: 1, people: 2 })
 
     // the owner's phone is lost: reset from the server
     // (the enrolment code's step is spent: the next one)
@@ -135,12 +135,12 @@ describe('the owner requires it; the server resets it', () => {
     const b = await adminAuth.signIn(owner.email, PASSWORD, '10.0.0.1', next)
     const session = (await twoFactor.verifyChallenge(b.token, codeAt(secret, next), '10.0.0.1', next)).token
     expect(await adminAuth.sessionFor(session, next)).not.toBeNull()
-    twoFactor.reset('BOSS@example.com', 'server console (admin:reset-2fa)')
+    await twoFactor.reset('BOSS@example.com', 'server console (admin:reset-2fa)')
     expect(await adminAuth.sessionFor(session, next)).toBeNull()
-    expect(twoFactor.status(owner)).toEqual({ isEnabled: false, recoveryCodesLeft: 0, pending: null })
+    expect(await twoFactor.status(owner)).toEqual({ isEnabled: false, recoveryCodesLeft: 0, pending: null })
     expect(sqlite().prepare('SELECT count(*) AS n FROM admin_recovery_codes').get()).toEqual({ n: 0 })
     expect((await adminAuth.signIn(owner.email, PASSWORD, '10.0.0.1')).secondFactor).toBe(false)
     expect(sqlite().prepare(`SELECT admin_email AS e, subject FROM audit_log WHERE action = 'admin.two_factor_reset'`).get()).toEqual({ e: 'server console (admin:reset-2fa)', subject: `admin:${owner.id}` })
-    expect(() => twoFactor.reset('nobody@example.com', 'x')).toThrow(/was not found/)
+    await expect(twoFactor.reset('nobody@example.com', 'x')).rejects.toThrow(/was not found/)
   })
 })

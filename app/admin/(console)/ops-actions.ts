@@ -48,8 +48,9 @@ export async function reconcileNowAction(): Promise<void> {
   const admin = await staff.requirePermission('operations')
   let report: reconcile.ReconcileReport
   try {
-    report = await reconcile.run()
+    report = await reconcile.runAlone()
   } catch (err) {
+    if (err instanceof reconcile.AlreadyRunning) fail('/admin/reconciliation', err.message)
     fail('/admin/reconciliation', `Reconciliation could not finish: ${err instanceof Error ? err.message : String(err)}`)
   }
   await audit.note(admin, 'reconcile.run', 'reconcile', { eventsSeen: report.eventsSeen, sessionsSeen: report.sessionsSeen, ordersCreated: report.ordersCreated, mismatches: report.mismatches.length, failures: report.failures.length })

@@ -28,7 +28,7 @@ export async function changePasswordAction(previous: FormState, formData: FormDa
 export async function startTwoFactorAction(): Promise<void> {
   const admin = await adminAuth.requireSession()
   try {
-    twoFactor.beginEnrolment(admin)
+    await twoFactor.beginEnrolment(admin)
   } catch (err) {
     if (err instanceof InvalidInput) fail('/admin/account', err.message)
     throw err

@@ -12,7 +12,7 @@ export default async function AccountPage({ searchParams }: { searchParams: Prom
   // requireSession: this is where one who must set up a second factor is sent to do it
   const admin = await adminAuth.requireSession()
   const params = await searchParams
-  const factor = twoFactor.status(admin)
+  const factor = await twoFactor.status(admin)
   const qr = factor.pending ? await twoFactor.qrSvg(factor.pending.uri) : null
   return (
     <>

@@ -10,7 +10,7 @@ export const metadata: Metadata = { title: 'Reconciliation' }
 export default async function ReconciliationPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   await staff.requirePermission('operations')
   const params = await searchParams
-  const runs = reconcile.lastRuns(50)
+  const runs = await reconcile.lastRuns(50)
   return (
     <>
       <PageTitle

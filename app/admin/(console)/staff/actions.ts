@@ -19,7 +19,7 @@ export async function inviteAction(previous: FormState, formData: FormData): Pro
   const email = String(formData.get('email') ?? '').slice(0, 1000)
   const role = String(formData.get('role') ?? '').slice(0, 20)
   try {
-    staff.invite(admin, email, role)
+    await staff.invite(admin, email, role)
   } catch (err) {
     if (err instanceof InvalidInput) return refused(previous, formData, { '': err.message })
     throw err
@@ -53,6 +53,20 @@ export async function removeMemberAction(formData: FormData): Promise<void> {
     throw err
   }
   done('/admin/staff', 'Removed; their sessions have ended.')
+}
+
+export async function setRoleAction(formData: FormData): Promise<void> {
+  const admin = await staff.requirePermission('staff')
+  const id = Id.safeParse(formData.get('userId'))
+  if (!id.success) fail('/admin/staff', 'That person does not exist.')
+  const role = String(formData.get('role') ?? '').slice(0, 20)
+  try {
+    await staff.setRole(admin, id.data, role)
+  } catch (err) {
+    if (err instanceof InvalidInput) fail('/admin/staff', err.message)
+    throw err
+  }
+  done('/admin/staff', role === 'owner' ? 'Now an owner: they can do everything you can.' : 'Now staff: orders, products and stock only.')
 }
 
 export async function revokeInviteAction(formData: FormData): Promise<void> {

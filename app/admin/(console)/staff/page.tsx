@@ -1,7 +1,7 @@
 import type { Metadata } from 'next'
 import { RowAction } from '../../_components/row-action'
-import { Flash, PageTitle, TableScroll, buttonDark, card, table, td, th, when, type SearchParams } from '../../_components/ui'
-import { removeMemberAction, requireTwoFactorAction, revokeInviteAction } from './actions'
+import { Flash, PageTitle, TableScroll, buttonDark, buttonSmall, card, table, td, th, when, type SearchParams } from '../../_components/ui'
+import { removeMemberAction, requireTwoFactorAction, revokeInviteAction, setRoleAction } from './actions'
 import { InviteForm, RefundLimitForm } from './forms'
 import { getEnv } from '@/lib/env'
 import { decimalAmount, formatMoney } from '@/lib/money'
@@ -13,10 +13,7 @@ export const metadata: Metadata = { title: 'Staff' }
 export default async function StaffPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   const admin = await staff.requirePermission('staff')
   const params = await searchParams
-  const members = staff.members()
-  const invites = staff.pendingInvites()
-  const { staffRefundLimitCents, requireTwoFactor } = staff.policy()
-  const coverage = twoFactor.coverage()
+  const [members, invites, { staffRefundLimitCents, requireTwoFactor }, coverage] = await Promise.all([staff.members(), staff.pendingInvites(), staff.policy(), twoFactor.coverage()])
   const currency = getEnv().currency
   return (
     <>
@@ -36,7 +33,21 @@ export default async function StaffPage({ searchParams }: { searchParams: Promis
                     <td className={`${td} break-all`}>{m.email}</td>
                     <td className={td}>{m.role}</td>
                     <td className={td}>{when(m.createdAt)}</td>
-                    <td className={td}>{m.id === admin.id ? 'you' : <RowAction action={removeMemberAction} name="userId" value={m.id}>Remove {m.email}</RowAction>}</td>
+                    <td className={td}>
+                      {m.id === admin.id ? (
+                        'you'
+                      ) : (
+                        <div className="flex flex-wrap gap-2">
+                          {/* the role asked for, not a toggle: two clicks at once land on it once */}
+                          <form action={setRoleAction}>
+                            <input type="hidden" name="userId" value={m.id} />
+                            <input type="hidden" name="role" value={m.role === 'owner' ? 'staff' : 'owner'} />
+                            <button type="submit" className={buttonSmall}>Make {m.email} {m.role === 'owner' ? 'staff' : 'an owner'}</button>
+                          </form>
+                          <RowAction action={removeMemberAction} name="userId" value={m.id}>Remove {m.email}</RowAction>
+                        </div>
+                      )}
+                    </td>
                   </tr>
                 ))}
               </tbody>

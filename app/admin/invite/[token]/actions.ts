@@ -18,7 +18,7 @@ export async function acceptInviteAction(previous: FormState, formData: FormData
     return typeof value === 'string' ? value : ''
   }
   const token = field('token')
-  if (!staff.findInvite(token)) fail('/admin/sign-in', staff.INVITE_INVALID)
+  if (!(await staff.findInvite(token))) fail('/admin/sign-in', staff.INVITE_INVALID)
   const password = field('password')
   if (password !== field('confirm')) return refused(previous, formData, { confirm: 'The two passwords differ. Type the same password twice.' })
   let email: string

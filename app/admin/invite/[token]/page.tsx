@@ -11,7 +11,7 @@ export const dynamic = 'force-dynamic'
 
 export default async function InvitePage({ params }: { params: Promise<{ token: string }> }) {
   const { token } = await params
-  const invite = staff.findInvite(token)
+  const invite = await staff.findInvite(token)
   return (
     <main id="main" className="mx-auto w-full max-w-sm flex-1 px-4 py-12">
       <h1 className="mb-6 text-2xl font-semibold tracking-tight">Join the admin</h1>

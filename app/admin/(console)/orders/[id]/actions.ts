@@ -53,7 +53,7 @@ export async function refundAction(previous: FormState, formData: FormData): Pro
   const amount = parseMoney(String(formData.get('amount') ?? ''), order.currency, { what: 'The amount to refund' })
   if (!amount.ok) return refused(previous, formData, { amount: amount.message })
   const amountCents = amount.cents
-  const overLimit = staff.refundRefusal(admin, amountCents, order.currency)
+  const overLimit = await staff.refundRefusal(admin, amountCents, order.currency)
   if (overLimit) return refused(previous, formData, { amount: overLimit })
   const restock = new Map<number, number>()
   if (formData.get('restock') === 'on') {
