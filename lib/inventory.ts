@@ -116,9 +116,12 @@ function heldBySql(variantId: number, who: SQL, now: number): SQL<number> {
  * (db/tx.ts serialize): a hold is decided by reading the others, and under PostgreSQL's READ
  * COMMITTED two servers would otherwise both read the last unit free. In id order, so two
  * checkouts of the same variants never wait for each other crosswise. Every statement that
- * places a hold takes its turn first.
+ * places a hold takes its turn first. A body that releases holds before placing others takes
+ * the turns before the release: the release's mark takes the change lock (decision 044), and
+ * a transaction holding it while it waits for a turn deadlocks with one holding the turn and
+ * waiting to mark.
  */
-function* holdTurns(variantIds: readonly number[]): Steps<void> {
+export function* holdTurns(variantIds: readonly number[]): Steps<void> {
   for (const id of [...new Set(variantIds)].sort((a, b) => a - b)) yield* serialize(`inventory.hold:${id}`)
 }
 
@@ -251,15 +254,10 @@ export function* openSessionsIn(db: Reader, t: Tables, cartId: string, now = Dat
   return rows.map((r) => r.sessionId!).filter(Boolean)
 }
 
-/** openSessionsIn, synchronously on SQLite (checkout, until it is converted; inside its write() too: one connection). */
-export function openSessionsOfCart(cartId: string, now = Date.now()): string[] {
-  return readNow((db, t) => openSessionsIn(db, t, cartId, now))
-}
-
 /**
  * Releases the cart's holds that no open session is paid against: holds never tagged with a
  * session, and holds past their expiry (their session expired before them). Holds of a
- * session Stripe may still take payment for are left alone; see openSessionsOfCart.
+ * session Stripe may still take payment for are left alone; see openSessionsIn.
  */
 export function* releasingUnboundForCart(tx: Writer, t: Tables, cartId: string, now = Date.now()): Steps<number> {
   return (yield* releasing(tx, t, and(eq(t.stockHolds.cartId, cartId), sql`(${t.stockHolds.stripeCheckoutSessionId} IS NULL OR ${t.stockHolds.expiresAt} <= ${now})`))).length

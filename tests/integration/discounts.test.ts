@@ -134,7 +134,7 @@ describe('checkout with a code and Stripe Tax', () => {
     })
     const lines = env.t.db.select().from(orderLines).all()
     expect(lines.map((l) => [l.subtotalCents, l.discountCents, l.taxCents, l.totalCents])).toEqual(paid.line_items!.data.map((i) => [i.amount_subtotal, i.amount_discount, i.amount_tax, i.amount_total]))
-    expect(discounts.paidOrdersByCode().get('spring20')).toBe(1)
+    expect((await discounts.paidOrdersByCode()).get('spring20')).toBe(1)
     const overview = await discounts.overview()
     expect(overview.codes[0]).toMatchObject({ code: 'SPRING20', paidOrders: 1, timesRedeemed: 1 })
   })
