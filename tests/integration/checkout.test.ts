@@ -2,6 +2,7 @@ import { and, eq, sql } from 'drizzle-orm'
 import Stripe from 'stripe'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { orders as ordersTable, stockHolds, variants } from '@/db/schema'
+import { native, transaction } from '@/db/tx'
 import * as cart from '@/lib/cart'
 import * as catalog from '@/lib/catalog'
 import * as checkout from '@/lib/checkout'
@@ -300,6 +301,56 @@ describe.each(ENGINES)('checkout on %s', (name) => {
     } finally {
       await servers.end()
     }
+  })
+
+  it.runIf(name === 'postgres')('a session tagged while another checkout of the cart is between its look for open sessions and its release: the cart’s units held once', async () => {
+    const { variantId } = await variantRow(engine, 50)
+    const id = await cartRow(engine, [{ variantId, quantity: 2 }])
+    const waiting = () => engine.count(sql`SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`)
+    const until = async (done: () => Promise<boolean>) => {
+      for (let i = 0; i < 500 && !(await done()); i++) await new Promise((r) => setTimeout(r, 10))
+    }
+    // A holds its units, then Stripe's answer with its session is held back.
+    const answer = stripeServer.holdNext(({ method, path }) => method === 'POST' && path === '/v1/checkout/sessions')
+    const first = checkout.start(id).then(
+      () => 'paying',
+      (err: Error) => err.name,
+    )
+    await answer.captured
+    // The variant's hold turn is taken (as a checkout of another cart would have it), so B,
+    // checking the same cart out, stops after its look for open sessions (none: A's holds are untagged).
+    let letGo!: () => void
+    const gate = new Promise<void>((resolve) => (letGo = resolve))
+    let isTurnTaken!: () => void
+    const turnTaken = new Promise<void>((resolve) => (isTurnTaken = resolve))
+    const turn = transaction(() =>
+      native({
+        sqlite: () => undefined,
+        postgres: async (client) => {
+          await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`inventory.hold:${variantId}`])
+          isTurnTaken()
+          await gate
+        },
+      }),
+    )
+    await turnTaken
+    const second = checkout.start(id).then(
+      () => 'paying',
+      (err: Error) => err.name,
+    )
+    await until(async () => (await waiting()) === 1)
+    // A's session arrives and A tags its holds: it must wait for B's reservation, not land inside it.
+    let isFirstDone = false
+    void first.then(() => (isFirstDone = true))
+    answer.release()
+    await until(async () => isFirstDone || (await waiting()) === 2)
+    letGo()
+    await turn
+    expect(await Promise.all([first, second])).toEqual(['CheckoutOpen', 'paying'])
+    const holds = await activeHoldsOf(engine, variantId)
+    expect(holds).toHaveLength(1)
+    const open = (await stripe.checkout.sessions.list({ limit: 100 })).data.filter((s) => s.metadata?.cart_id === id && s.status === 'open')
+    expect(open.map((s) => s.id)).toEqual([holds[0]!.sessionId])
   })
 
   it.runIf(name === 'postgres')('8 checkouts of one cart at once from two app servers hold its units once', async () => {
