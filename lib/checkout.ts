@@ -103,7 +103,7 @@ async function customerOf(shopper: Shopper): Promise<string> {
  * from the database, the release of its holds no open session pays for, then one hold per line
  * (OutOfStock, HoldLimit). Refuses a cart another checkout opened a session for meanwhile.
  */
-function* reserving(tx: Writer, t: Tables, cartId: string, expiresAt: number, visitor: inventory.VisitorBound): Steps<Reserved> {
+export function* reserving(tx: Writer, t: Tables, cartId: string, expiresAt: number, visitor: inventory.VisitorBound): Steps<Reserved> {
   yield* cart.takingTurn(cartId)
   const row = yield* get(tx.select({ status: t.carts.status, version: t.carts.version }).from(t.carts).where(eq(t.carts.id, cartId)))
   if (!row || row.status === 'converted') throw new NotFound('Your cart')
@@ -143,6 +143,12 @@ function* reserving(tx: Writer, t: Tables, cartId: string, expiresAt: number, vi
     lines: lines.map((l) => ({ variantId: l.variantId, quantity: l.quantity, label: itemLabel(l.title, l.variantTitle) })),
   })
   return { version: row.version, holdIds, isShipped: !(yield* downloads.areAllDownloadsIn(tx, t, lines.map((l) => l.productId))), lines }
+}
+
+/** Tags the reserved holds with Stripe's session in the cart's turn; how many were still active (fewer: another checkout of the cart released them meanwhile). */
+export function* attaching(tx: Writer, t: Tables, cartId: string, holdIds: number[], sessionId: string): Steps<number> {
+  yield* cart.takingTurn(cartId)
+  return yield* inventory.attachingSession(tx, t, holdIds, sessionId)
 }
 
 export async function start(cartId: string, clientAddress: string | null = null, shopper: Shopper | null = null): Promise<StartResult> {
@@ -236,10 +242,7 @@ export async function start(cartId: string, clientAddress: string | null = null,
     log.error('checkout: session create failed', { cartId, err })
     throw new PaymentProviderError('We could not start the payment. Nothing was charged; please try again in a moment.', err)
   }
-  const attached = await transaction(function* (tx, t) {
-    yield* cart.takingTurn(cartId)
-    return yield* inventory.attachingSession(tx, t, reserved.holdIds, session.id)
-  })
+  const attached = await transaction((tx, t) => attaching(tx, t, cartId, reserved.holdIds, session.id))
   if (attached < reserved.holdIds.length) {
     // Another checkout of this cart released these holds while Stripe was creating the
     // session: a session without its holds must not be paid, so it is expired now.
