@@ -79,7 +79,7 @@ export function* availableIn(db: Reader, t: Tables, variantIds: number[], now = 
   return new Map(rows.map((r) => [Number(r.id), Math.max(Number(r.unheld), 0)]))
 }
 
-/** availableIn, synchronously on SQLite, for the callers not yet converted (catalog, stock alerts). */
+/** availableIn, synchronously on SQLite: the synchronous tests of order intake and stock read it, and bench/catalog-reads.ts's baseline. */
 export function available(variantIds: number[], now = Date.now()): Map<number, number> {
   return readNow((db, t) => availableIn(db, t, variantIds, now))
 }
@@ -165,7 +165,7 @@ export function* placingHolds(tx: Writer, t: Tables, input: HoldsInput): Steps<n
   return ids
 }
 
-/** placingHolds, inside a synchronous write() on SQLite (checkout, until it is converted). */
+/** placingHolds, inside a synchronous write() on SQLite (order intake's and stock's synchronous tests, and the benches' baselines; checkout uses the step). */
 export function placeHolds(tx: Tx, input: HoldsInput): number[] {
   return runNow(tx, (w, t) => placingHolds(w, t, input))
 }
@@ -229,7 +229,7 @@ export function* releasingForSession(tx: Writer, t: Tables, sessionId: string): 
   return (yield* releasing(tx, t, eq(t.stockHolds.stripeCheckoutSessionId, sessionId))).length
 }
 
-/** releasingForSession, inside a synchronous write() on SQLite (order intake, checkout). */
+/** releasingForSession, inside a synchronous write() on SQLite (order intake). */
 export function releaseForSession(tx: Tx, sessionId: string): number {
   // Every paid order runs it (commitSale): the same statement as releasingForSession's, built
   // once (db.prepared); run in `tx`, as the prepared statement shares its connection.
@@ -263,7 +263,7 @@ export function* releasingUnboundForCart(tx: Writer, t: Tables, cartId: string, 
   return (yield* releasing(tx, t, and(eq(t.stockHolds.cartId, cartId), sql`(${t.stockHolds.stripeCheckoutSessionId} IS NULL OR ${t.stockHolds.expiresAt} <= ${now})`))).length
 }
 
-/** releasingUnboundForCart, inside a synchronous write() on SQLite (cart, checkout). */
+/** releasingUnboundForCart, inside a synchronous write() on SQLite (the cache's synchronous tests; cart and checkout use the step). */
 export function releaseUnboundForCart(tx: Tx, cartId: string, now = Date.now()): number {
   return runNow(tx, (w, t) => releasingUnboundForCart(w, t, cartId, now))
 }
