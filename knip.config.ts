@@ -23,6 +23,7 @@ const config: KnipConfig = {
     'bench/cart-view.ts',
     'bench/catalog-reads.ts',
     'bench/order-reads.ts',
+    'bench/checkout-start.ts',
     'tests/support/scheduled-worker.ts',
     'tests/support/group-commit-writer.ts',
     'tests/support/stripe-server-cli.ts',

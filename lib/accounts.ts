@@ -2,7 +2,7 @@ import 'server-only'
 import crypto from 'node:crypto'
 import { and, count, eq, gt, isNull, lt, or } from 'drizzle-orm'
 import { cookies } from 'next/headers'
-import { write, type Tx } from '@/db'
+import type { Tx } from '@/db'
 import { get, read, run, runNow, transaction, type Steps, type Tables, type Writer } from '@/db/tx'
 import { getEnv } from './env'
 import { InvalidInput } from './errors'
@@ -64,7 +64,7 @@ export async function requestLink(rawEmail: unknown, clientAddress: string | nul
     log.info('accounts: sign-in link not mailed, enough were sent to this address lately')
     return
   }
-  write((tx) => jobs.enqueue(tx, MAIL_JOB, { email, requestedAt: now }, { maxAttempts: 4 }))
+  await transaction((tx, t) => jobs.enqueueing(tx, t, MAIL_JOB, { email, requestedAt: now }, { maxAttempts: 4 }))
 }
 
 /**
@@ -197,8 +197,8 @@ export function purgeExpired(tx: Tx, now = Date.now()): number {
 export type Overview = { orders: orders.OrderView[]; addresses: NonNullable<orders.OrderView['shippingAddress']>[] }
 
 /** What /account shows: every order placed with the address, and the addresses shipped to. */
-export function overview(account: Pick<Account, 'email'>): Overview {
-  const list = orders.listForEmail(account.email)
+export async function overview(account: Pick<Account, 'email'>): Promise<Overview> {
+  const list = await orders.listForEmail(account.email)
   const seen = new Set<string>()
   const addresses: Overview['addresses'] = []
   for (const order of list) {
@@ -222,13 +222,13 @@ export async function orderOf(account: Pick<Account, 'email'>, orderId: number):
 export async function exportData(account: Account, now = Date.now()) {
   const row = await findById(account.id)
   const activeSessions = await sessionCount(account.id, now)
-  const { orders: list, addresses } = overview(account)
+  const { orders: list, addresses } = await overview(account)
   return {
     exportedAt: new Date(now).toISOString(),
     account: { email: account.email, createdAt: row ? new Date(row.createdAt).toISOString() : null, lastSignInAt: row?.lastSignInAt ? new Date(row.lastSignInAt).toISOString() : null, hasStripeCustomer: !!row?.stripeCustomerId, activeSessions },
     addresses,
     stockAlerts: (await stockAlerts.forEmail(account.email)).map((a) => ({ variantId: a.variantId, requestedAt: new Date(a.createdAt).toISOString(), sentAt: a.sentAt ? new Date(a.sentAt).toISOString() : null, isWithdrawn: a.unsubscribedAt !== null })),
-    unsubscribedFrom: optOuts.forEmail(account.email),
+    unsubscribedFrom: await optOuts.forEmail(account.email),
     orders: list.map((o) => ({
       number: o.id,
       placedAt: new Date(o.createdAt).toISOString(),

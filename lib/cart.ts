@@ -299,12 +299,21 @@ const availableOf = (variant: number, now: number) => sql`(
   WHERE v.id = ${variant})`
 
 /**
+ * The cart's turn (db/tx.ts serialize): its changes, and checkout's reservation of its holds and
+ * tagging of them with a session (lib/checkout.ts), read what the others write, so they take
+ * turns until each commits.
+ */
+export function* takingTurn(cartId: string): Steps<void> {
+  yield* serialize(`cart:${cartId}`)
+}
+
+/**
  * Takes the cart's turn and checks it may change: it exists, is not checked out, has no
  * checkout Stripe could still take payment for, and (with `version`) is still the version the
  * form was drawn from. Returns the cart's current version.
  */
 function* editable(tx: Writer, t: Tables, cartId: string, now: number, version?: number): Steps<number> {
-  yield* serialize(`cart:${cartId}`)
+  yield* takingTurn(cartId)
   const cart = yield* get(tx.select({ status: t.carts.status, version: t.carts.version }).from(t.carts).where(eq(t.carts.id, cartId)))
   if (!cart || cart.status === 'converted') throw new NotFound('Your cart')
   if (version !== undefined && cart.version !== version) throw new StaleCart()

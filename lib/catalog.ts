@@ -171,8 +171,8 @@ export function itemLabel(productTitle: string, variantTitle: string | null | un
 }
 
 /** Units that can be sold right now, per variant id (plain object: it crosses to the client). */
-export function availability(variantIds: number[], now = Date.now()): Record<number, number> {
-  return Object.fromEntries(inventory.available(variantIds, now))
+export async function availability(variantIds: number[], now = Date.now()): Promise<Record<number, number>> {
+  return Object.fromEntries(await read((db, t) => inventory.availableIn(db, t, variantIds, now)))
 }
 
 /**

@@ -1,8 +1,8 @@
 import 'server-only'
 import crypto from 'node:crypto'
 import { and, asc, eq } from 'drizzle-orm'
-import { write } from '@/db'
-import { cartLines, carts, products, variants } from '@/db/schema'
+import { all, get, read, transaction, type Steps, type Tables, type Writer } from '@/db/tx'
+import * as cart from './cart'
 import { itemLabel, variantPictures } from './catalog'
 import * as downloads from './downloads'
 import { getEnv } from './env'
@@ -17,6 +17,15 @@ import * as rateLimit from '@/lib/request/rate-limit'
 // Checkout: hold stock in one immediate transaction, then (outside it) ask Stripe for a
 // Checkout Session priced from our database, then tag the holds with the session id.
 // If Stripe fails, the holds go back at once.
+//
+// Each of those is a transaction on either engine (db/tx.ts, decision 047); the calls to
+// Stripe happen between them, never inside one. The reservation and the tagging take the
+// cart's turn (cart.takingTurn), as the cart's changes do: on PostgreSQL, under READ COMMITTED
+// with several app servers, two checkouts of one cart would otherwise both find no open
+// session and no hold to release, and hold the same units twice for one cart; and a tagging
+// could land between a reservation's check for open sessions and its release of untagged
+// holds. Holds of one variant take inventory's turns (holdTurns), so the last units are held
+// once.
 //
 // A session's holds go back only once Stripe says the session can no longer be paid: a
 // cart with an open session is abandoned (abandon(): expire at Stripe, then release) before
@@ -35,7 +44,7 @@ export const CHECKOUT_ALREADY_PAID =
  */
 export async function abandon(cartId: string): Promise<{ released: number }> {
   let released = 0
-  for (const sessionId of inventory.openSessionsOfCart(cartId)) {
+  for (const sessionId of await read((db, t) => inventory.openSessionsIn(db, t, cartId))) {
     let ending: 'expired' | 'complete'
     try {
       ending = await payments.closeCheckoutSession(sessionId)
@@ -49,7 +58,7 @@ export async function abandon(cartId: string): Promise<{ released: number }> {
       await orders.syncSession(sessionId).catch((err: unknown) => log.warn('checkout: could not record a completed session yet', { sessionId, err: String(err) }))
       throw new CheckoutOpen(CHECKOUT_ALREADY_PAID)
     }
-    released += write((tx) => inventory.releaseForSession(tx, sessionId))
+    released += await transaction((tx, t) => inventory.releasingForSession(tx, t, sessionId))
   }
   return { released }
 }
@@ -89,6 +98,59 @@ async function customerOf(shopper: Shopper): Promise<string> {
   return accounts.setStripeCustomer(shopper.id, created)
 }
 
+/**
+ * Holds the cart's units for a checkout, in one transaction: the cart's turn, its lines priced
+ * from the database, the release of its holds no open session pays for, then one hold per line
+ * (OutOfStock, HoldLimit). Refuses a cart another checkout opened a session for meanwhile.
+ */
+export function* reserving(tx: Writer, t: Tables, cartId: string, expiresAt: number, visitor: inventory.VisitorBound): Steps<Reserved> {
+  yield* cart.takingTurn(cartId)
+  const row = yield* get(tx.select({ status: t.carts.status, version: t.carts.version }).from(t.carts).where(eq(t.carts.id, cartId)))
+  if (!row || row.status === 'converted') throw new NotFound('Your cart')
+  const lines = yield* all(
+    tx
+      .select({
+        variantId: t.cartLines.variantId,
+        productId: t.variants.productId,
+        quantity: t.cartLines.quantity,
+        priceCents: t.variants.priceCents,
+        currency: t.variants.currency,
+        title: t.products.title,
+        variantTitle: t.variants.title,
+        sku: t.variants.sku,
+        description: t.products.description,
+        taxCode: t.products.taxCode,
+      })
+      .from(t.cartLines)
+      .innerJoin(t.variants, eq(t.variants.id, t.cartLines.variantId))
+      .innerJoin(t.products, and(eq(t.products.id, t.variants.productId), eq(t.products.status, 'active')))
+      .where(eq(t.cartLines.cartId, cartId))
+      .orderBy(asc(t.cartLines.id)),
+  )
+  if (lines.length === 0) throw new CartEmpty()
+  // A second checkout of the same cart replaces the first: abandon() expired its session at
+  // Stripe and released its holds. Holds of a session that opened since then stay (that
+  // checkout is live); holds never tagged with a session go back, so the same units are never
+  // held twice for one cart.
+  if ((yield* inventory.openSessionsIn(tx, t, cartId)).length > 0) throw new CheckoutOpen(CHECKOUT_STILL_OPEN)
+  // The variants' turns before the release: its mark takes the change lock (inventory.holdTurns)
+  yield* inventory.holdTurns(lines.map((l) => l.variantId))
+  yield* inventory.releasingUnboundForCart(tx, t, cartId)
+  const holdIds = yield* inventory.placingHolds(tx, t, {
+    cartId,
+    expiresAt,
+    visitor,
+    lines: lines.map((l) => ({ variantId: l.variantId, quantity: l.quantity, label: itemLabel(l.title, l.variantTitle) })),
+  })
+  return { version: row.version, holdIds, isShipped: !(yield* downloads.areAllDownloadsIn(tx, t, lines.map((l) => l.productId))), lines }
+}
+
+/** Tags the reserved holds with Stripe's session in the cart's turn; how many were still active (fewer: another checkout of the cart released them meanwhile). */
+export function* attaching(tx: Writer, t: Tables, cartId: string, holdIds: number[], sessionId: string): Steps<number> {
+  yield* cart.takingTurn(cartId)
+  return yield* inventory.attachingSession(tx, t, holdIds, sessionId)
+}
+
 export async function start(cartId: string, clientAddress: string | null = null, shopper: Shopper | null = null): Promise<StartResult> {
   await rateLimit.takeCheckoutStart(cartId, clientAddress)
   const env = getEnv()
@@ -105,43 +167,8 @@ export async function start(cartId: string, clientAddress: string | null = null,
   // so a payment that completes at the last second still finds its units.
   const sessionExpiresAt = Date.now() + (inventory.HOLD_MINUTES * 60 + 60) * 1000
   const expiresAt = sessionExpiresAt + 5 * 60 * 1000
-  const reserved = write((tx): Reserved => {
-    const cart = tx.select().from(carts).where(eq(carts.id, cartId)).get()
-    if (!cart || cart.status === 'converted') throw new NotFound('Your cart')
-    const lines = tx
-      .select({
-        variantId: cartLines.variantId,
-        productId: variants.productId,
-        quantity: cartLines.quantity,
-        priceCents: variants.priceCents,
-        currency: variants.currency,
-        title: products.title,
-        variantTitle: variants.title,
-        sku: variants.sku,
-        description: products.description,
-        taxCode: products.taxCode,
-      })
-      .from(cartLines)
-      .innerJoin(variants, eq(variants.id, cartLines.variantId))
-      .innerJoin(products, and(eq(products.id, variants.productId), eq(products.status, 'active')))
-      .where(eq(cartLines.cartId, cartId))
-      .orderBy(asc(cartLines.id))
-      .all()
-    if (lines.length === 0) throw new CartEmpty()
-    // A second checkout of the same cart replaces the first: abandon() above expired its
-    // session at Stripe and released its holds. Holds of a session that opened since then
-    // stay (that checkout is live); holds never tagged with a session go back, so the same
-    // units are never held twice for one cart.
-    if (inventory.openSessionsOfCart(cartId).length > 0) throw new CheckoutOpen(CHECKOUT_STILL_OPEN)
-    inventory.releaseUnboundForCart(tx, cartId)
-    const holdIds = inventory.placeHolds(tx, {
-      cartId,
-      expiresAt,
-      visitor: { clientKey: clientAddress ? rateLimit.hashKey('holds-client', clientAddress) : null, maxSharePercent: env.holdMaxSharePercent },
-      lines: lines.map((l) => ({ variantId: l.variantId, quantity: l.quantity, label: itemLabel(l.title, l.variantTitle) })),
-    })
-    return { version: cart.version, holdIds, isShipped: !downloads.areAllDownloads(tx, lines.map((l) => l.productId)), lines }
-  })
+  const visitor = { clientKey: clientAddress ? rateLimit.hashKey('holds-client', clientAddress) : null, maxSharePercent: env.holdMaxSharePercent }
+  const reserved = await transaction((tx, t) => reserving(tx, t, cartId, expiresAt, visitor))
 
   const content = reserved.lines.map((l) => `${l.variantId}x${l.quantity}@${l.priceCents}`).join(',')
   const idempotencyKey = crypto.createHash('sha256').update(`checkout:${cartId}:v${reserved.version}:${content}:h${reserved.holdIds[0]}:c${customer ?? ''}`).digest('hex')
@@ -211,11 +238,11 @@ export async function start(cartId: string, clientAddress: string | null = null,
       idempotencyKey,
     )
   } catch (err) {
-    write((tx) => inventory.releaseHolds(tx, reserved.holdIds))
+    await transaction((tx, t) => inventory.releasingHolds(tx, t, reserved.holdIds))
     log.error('checkout: session create failed', { cartId, err })
     throw new PaymentProviderError('We could not start the payment. Nothing was charged; please try again in a moment.', err)
   }
-  const attached = write((tx) => inventory.attachSession(tx, reserved.holdIds, session.id))
+  const attached = await transaction((tx, t) => attaching(tx, t, cartId, reserved.holdIds, session.id))
   if (attached < reserved.holdIds.length) {
     // Another checkout of this cart released these holds while Stripe was creating the
     // session: a session without its holds must not be paid, so it is expired now.

@@ -1,7 +1,7 @@
 import 'server-only'
-import { sql } from 'drizzle-orm'
 import { z } from 'zod'
-import { getDb } from '@/db'
+import * as discountCodes from '@/db/discount-codes'
+import { read } from '@/db/tx'
 import * as audit from './audit'
 import { getEnv } from './env'
 import { InvalidInput, PaymentProviderError } from './errors'
@@ -37,7 +37,7 @@ export async function overview(): Promise<Overview> {
     throw new PaymentProviderError('Stripe could not be reached to list the discounts; please try again in a moment.', err)
   }
   const byId = new Map(coupons.items.map((c) => [c.id, c]))
-  const used = paidOrdersByCode()
+  const used = await paidOrdersByCode()
   return {
     codes: codes.items.map((code) => ({ ...code, coupon: code.couponId ? (byId.get(code.couponId) ?? null) : null, paidOrders: used.get(code.code.toLowerCase()) ?? 0 })),
     coupons: coupons.items,
@@ -50,13 +50,9 @@ export async function overview(): Promise<Overview> {
  * codes case-insensitively). Counted from the codes recorded on the orders, so a refund later
  * does not undo a redemption, just as it does not at Stripe.
  */
-export function paidOrdersByCode(): Map<string, number> {
-  const rows = getDb().all<{ code: string; n: number }>(sql`
-    SELECT lower(code.value) AS code, count(*) AS n
-    FROM orders, json_each(orders.discount_codes) AS code
-    WHERE orders.paid_at IS NOT NULL
-    GROUP BY lower(code.value)`)
-  return new Map(rows.map((r) => [r.code, Number(r.n)]))
+export async function paidOrdersByCode(): Promise<Map<string, number>> {
+  const rows = await read(() => discountCodes.paidOrdersByCode())
+  return new Map(rows.map((r) => [r.code, r.n]))
 }
 
 /** What the owner types into the new-code form, all as text. */

@@ -119,11 +119,11 @@ export async function detach(actor: audit.Actor, productId: number): Promise<boo
   return !!removed
 }
 
-/** Whether every product given is a download (a cart of them needs no shipping). */
-export function areAllDownloads(tx: Tx, productIds: number[]): boolean {
+/** Whether every product given is a download (a cart of them needs no shipping): a read step for a body on either engine. */
+export function* areAllDownloadsIn(db: Reader, t: Tables, productIds: number[]): Steps<boolean> {
   const wanted = [...new Set(productIds)]
   if (wanted.length === 0) return false
-  const found = tx.select({ id: productFiles.productId }).from(productFiles).where(inArray(productFiles.productId, wanted)).all()
+  const found = yield* all(db.select({ id: t.productFiles.productId }).from(t.productFiles).where(inArray(t.productFiles.productId, wanted)))
   return found.length === wanted.length
 }
 

@@ -79,7 +79,7 @@ export function* availableIn(db: Reader, t: Tables, variantIds: number[], now = 
   return new Map(rows.map((r) => [Number(r.id), Math.max(Number(r.unheld), 0)]))
 }
 
-/** availableIn, synchronously on SQLite, for the callers not yet converted (catalog, stock alerts). */
+/** availableIn, synchronously on SQLite: the synchronous tests of order intake and stock read it, and bench/catalog-reads.ts's baseline. */
 export function available(variantIds: number[], now = Date.now()): Map<number, number> {
   return readNow((db, t) => availableIn(db, t, variantIds, now))
 }
@@ -116,9 +116,12 @@ function heldBySql(variantId: number, who: SQL, now: number): SQL<number> {
  * (db/tx.ts serialize): a hold is decided by reading the others, and under PostgreSQL's READ
  * COMMITTED two servers would otherwise both read the last unit free. In id order, so two
  * checkouts of the same variants never wait for each other crosswise. Every statement that
- * places a hold takes its turn first.
+ * places a hold takes its turn first. A body that releases holds before placing others takes
+ * the turns before the release: the release's mark takes the change lock (decision 044), and
+ * a transaction holding it while it waits for a turn deadlocks with one holding the turn and
+ * waiting to mark.
  */
-function* holdTurns(variantIds: readonly number[]): Steps<void> {
+export function* holdTurns(variantIds: readonly number[]): Steps<void> {
   for (const id of [...new Set(variantIds)].sort((a, b) => a - b)) yield* serialize(`inventory.hold:${id}`)
 }
 
@@ -162,7 +165,7 @@ export function* placingHolds(tx: Writer, t: Tables, input: HoldsInput): Steps<n
   return ids
 }
 
-/** placingHolds, inside a synchronous write() on SQLite (checkout, until it is converted). */
+/** placingHolds, inside a synchronous write() on SQLite (order intake's and stock's synchronous tests, and the benches' baselines; checkout uses the step). */
 export function placeHolds(tx: Tx, input: HoldsInput): number[] {
   return runNow(tx, (w, t) => placingHolds(w, t, input))
 }
@@ -226,7 +229,7 @@ export function* releasingForSession(tx: Writer, t: Tables, sessionId: string): 
   return (yield* releasing(tx, t, eq(t.stockHolds.stripeCheckoutSessionId, sessionId))).length
 }
 
-/** releasingForSession, inside a synchronous write() on SQLite (order intake, checkout). */
+/** releasingForSession, inside a synchronous write() on SQLite (order intake). */
 export function releaseForSession(tx: Tx, sessionId: string): number {
   // Every paid order runs it (commitSale): the same statement as releasingForSession's, built
   // once (db.prepared); run in `tx`, as the prepared statement shares its connection.
@@ -251,21 +254,16 @@ export function* openSessionsIn(db: Reader, t: Tables, cartId: string, now = Dat
   return rows.map((r) => r.sessionId!).filter(Boolean)
 }
 
-/** openSessionsIn, synchronously on SQLite (checkout, until it is converted; inside its write() too: one connection). */
-export function openSessionsOfCart(cartId: string, now = Date.now()): string[] {
-  return readNow((db, t) => openSessionsIn(db, t, cartId, now))
-}
-
 /**
  * Releases the cart's holds that no open session is paid against: holds never tagged with a
  * session, and holds past their expiry (their session expired before them). Holds of a
- * session Stripe may still take payment for are left alone; see openSessionsOfCart.
+ * session Stripe may still take payment for are left alone; see openSessionsIn.
  */
 export function* releasingUnboundForCart(tx: Writer, t: Tables, cartId: string, now = Date.now()): Steps<number> {
   return (yield* releasing(tx, t, and(eq(t.stockHolds.cartId, cartId), sql`(${t.stockHolds.stripeCheckoutSessionId} IS NULL OR ${t.stockHolds.expiresAt} <= ${now})`))).length
 }
 
-/** releasingUnboundForCart, inside a synchronous write() on SQLite (cart, checkout). */
+/** releasingUnboundForCart, inside a synchronous write() on SQLite (the cache's synchronous tests; cart and checkout use the step). */
 export function releaseUnboundForCart(tx: Tx, cartId: string, now = Date.now()): number {
   return runNow(tx, (w, t) => releasingUnboundForCart(w, t, cartId, now))
 }

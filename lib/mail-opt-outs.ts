@@ -1,9 +1,8 @@
 import 'server-only'
 import crypto from 'node:crypto'
 import { and, eq, isNull, sql } from 'drizzle-orm'
-import { getDb } from '@/db'
-import { mailOptOuts } from '@/db/schema'
-import { get, read, run, transaction, type Reader, type Steps, type Tables } from '@/db/tx'
+import type { mailOptOuts } from '@/db/schema'
+import { all, get, read, run, transaction, type Reader, type Steps, type Tables } from '@/db/tx'
 import { getEnv } from './env'
 
 // Unsubscribing from the shop's optional emails (stock alerts, checkout reminders) without
@@ -64,6 +63,7 @@ export function optOut(token: unknown, now = Date.now()): Promise<{ email: strin
 }
 
 /** The address's opt-outs, for the shopper's data download. */
-export function forEmail(email: string): Kind[] {
-  return getDb().select({ kind: mailOptOuts.kind }).from(mailOptOuts).where(eq(mailOptOuts.email, email)).all().map((r) => r.kind)
+export async function forEmail(email: string): Promise<Kind[]> {
+  const rows = await read((db, t) => all(db.select({ kind: t.mailOptOuts.kind }).from(t.mailOptOuts).where(eq(t.mailOptOuts.email, email)).orderBy(t.mailOptOuts.kind)))
+  return rows.map((r) => r.kind)
 }

@@ -2,7 +2,7 @@ import 'server-only'
 import crypto from 'node:crypto'
 import { and, asc, eq, inArray, sql } from 'drizzle-orm'
 import { prepared, type Tx } from '@/db'
-import { all, get, read, readNow, run, type Reader, type Steps, type Tables, type Writer } from '@/db/tx'
+import { all, get, read, run, type Reader, type Steps, type Tables, type Writer } from '@/db/tx'
 import { orderLines, orders, stockHolds, type OrderStatus } from '@/db/schema'
 import type { CheckoutFacts, DisputeState } from '@/lib/payments'
 import * as downloads from '@/lib/downloads'
@@ -379,11 +379,10 @@ export function findById(id: number): Promise<OrderView | null> {
 
 /**
  * Every order placed with this address, newest first, whatever case it was typed in: a
- * signed-in shopper's history, guest orders from before the account included. Synchronous on
- * SQLite (readNow) while its one caller, the account's overview, is.
+ * signed-in shopper's history, guest orders from before the account included.
  */
-export function listForEmail(email: string, limit = 200): OrderView[] {
-  return readNow(function* (db, t) {
+export function listForEmail(email: string, limit = 200): Promise<OrderView[]> {
+  return read(function* (db, t) {
     const rows = yield* all(
       db
         .select()

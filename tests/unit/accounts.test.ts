@@ -177,7 +177,7 @@ describe('the account', () => {
     createOrder({ email: 'someone-else@example.com' })
     const { token } = await accounts.signInWithLink(await linkFor('sam@example.com'), undefined)
     const account = (await accounts.sessionFor(token))!
-    const view = accounts.overview(account)
+    const view = await accounts.overview(account)
     expect(view.orders.map((o) => o.id)).toEqual([newer.id, older.id, elsewhere.id])
     expect(view.orders[1]!.trackingNumber).toBe('1Z999')
     expect(view.orders[0]!.lines).toHaveLength(1)
@@ -199,7 +199,7 @@ describe('the account', () => {
       ],
     })
     const { id } = createCart()
-    const lines = accounts.overview({ email: order.email! }).orders[0]!.lines
+    const lines = (await accounts.overview({ email: order.email! })).orders[0]!.lines
     const result = await cart.addAgain(id, lines)
     expect(result).toEqual({ added: ['Mug', 'Scarf'], skipped: ['Hat', 'Deleted thing'] })
     expect((await cart.load(id))!.lines.map((l) => [l.variantId, l.quantity])).toEqual([

@@ -151,7 +151,7 @@ describe('catalog.productAvailability', () => {
     createHold({ variantId: variants[0]!.id, quantity: 5, expiresAt: Date.now() - 1 })
     const live = await catalog.productAvailability(product.id)
     expect(live).toEqual({ [variants[0]!.id]: 2, [variants[1]!.id]: 0 })
-    expect(live).toEqual(catalog.availability(variants.map((v) => v.id)))
+    expect(live).toEqual(await catalog.availability(variants.map((v) => v.id)))
   })
 })
 
@@ -159,7 +159,7 @@ describe('variant selection', () => {
   it('selects the requested variant, else the first that can be sold', async () => {
     const { variants } = apparel('Hoodie', { colours: ['Grey'], sizes: ['S', 'M'], stock: { 'Grey/S': 0 } })
     const detail = (await catalog.getProduct('hoodie'))!
-    const available = catalog.availability(detail.variants.map((v) => v.id))
+    const available = await catalog.availability(detail.variants.map((v) => v.id))
     expect(picker.selectVariant(detail, null, available)!.id).toBe(variants[1]!.id)
     expect(picker.selectVariant(detail, variants[0]!.id, available)!.id).toBe(variants[0]!.id)
     expect(picker.selectVariant(detail, 999_999, available)!.id).toBe(variants[1]!.id)
@@ -168,7 +168,7 @@ describe('variant selection', () => {
   it('option choices keep the other options and say what is available', async () => {
     const { variants } = apparel('Coat', { colours: ['Duck', 'Indigo'], sizes: ['S', 'M'], stock: { 'Indigo/M': 0 } })
     const detail = (await catalog.getProduct('coat'))!
-    const available = catalog.availability(detail.variants.map((v) => v.id))
+    const available = await catalog.availability(detail.variants.map((v) => v.id))
     const duckM = variants[1]!
     const choices = picker.optionChoices(detail, detail.variants.find((v) => v.id === duckM.id)!, available)
     const colour = choices.find((c) => c.name === 'Colour')!.choices

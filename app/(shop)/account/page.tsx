@@ -22,7 +22,7 @@ export default async function AccountPage({ searchParams }: { searchParams: Prom
   const account = await accounts.current()
   if (!account) redirect('/account/sign-in')
   const flash = flashes.read(await searchParams)
-  const { orders: list, addresses } = accounts.overview(account)
+  const { orders: list, addresses } = await accounts.overview(account)
   return (
     <main id="main" className="wrap max-w-3xl flex-1 py-12">
       <h1 className="text-3xl font-semibold tracking-tight">Your account</h1>
