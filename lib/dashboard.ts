@@ -48,7 +48,7 @@ export async function overview(now = Date.now()) {
     FROM order_lines l JOIN orders o ON o.id = l.order_id
     WHERE o.${sql.raw(SOLD)} AND o.created_at >= ${today - 29 * DAY}
     GROUP BY l.title ORDER BY units DESC, revenue DESC LIMIT 5`)
-  const lowStock = products.stockList({ lowOnly: true }).rows.filter((r) => r.productStatus === 'active').slice(0, 8)
+  const lowStock = (await products.stockList({ lowOnly: true })).rows.filter((r) => r.productStatus === 'active').slice(0, 8)
   return { periods, series, topProducts, lowStock, reminders: await checkoutReminders.summary(), currency: getEnv().currency }
 }
 
