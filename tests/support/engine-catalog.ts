@@ -61,7 +61,7 @@ export async function setStock(engine: TestEngine, id: number, stock: number): P
 }
 
 /** Every outcome of `attempts` run at once: how many were made, and the refusals. */
-export async function settled<T>(attempts: Promise<T>[]): Promise<{ made: T[]; refused: unknown[] }> {
+export async function settled<T>(attempts: readonly Promise<T>[]): Promise<{ made: T[]; refused: unknown[] }> {
   const outcomes = await Promise.allSettled(attempts)
   return {
     made: outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : [])),
