@@ -333,7 +333,7 @@ export type Applied = { products: Plan['products']; variants: Plan['variants']; 
  * Applies an uploaded file in one transaction, planned again inside it: refused whole when
  * any row has an error; rows already as the file says are left alone, so a second apply of
  * the same file writes nothing (not even an audit row). Applies take the catalog's turn for
- * SKUs and addresses (products.NAMES_TURN) before they read: two applies of one file at once,
+ * SKUs and addresses (products.takingNamesTurn) before they read: two applies of one file at once,
  * on two app servers, run one after the other, and the second finds nothing left to do.
  */
 export function apply(actor: audit.Actor, id: number): Promise<Applied> {

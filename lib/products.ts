@@ -120,7 +120,7 @@ function slugify(text: string): string {
 // message). On SQLite BEGIN IMMEDIATE already takes turns. One key for the whole catalog: the
 // owner's writes are few, an import claims thousands of SKUs at once, and one turn cannot
 // deadlock with another.
-export const NAMES_TURN = 'catalog:names'
+const NAMES_TURN = 'catalog:names'
 
 /** The catalog's turn for SKUs and addresses (NAMES_TURN), as a step. */
 export function* takingNamesTurn(): Steps<void> {
