@@ -92,8 +92,8 @@ export async function updateProductAction(previous: FormState, formData: FormDat
   const fields = productFields(formData)
   if (!fields.success) return refused(previous, formData, issuesByField(fields.error.issues))
   // the version the form was drawn from: a product changed since is refused, not overwritten
-  const version = z.coerce.number().int().nonnegative().safeParse(formData.get('version'))
-  const saved = await attempt(() => products.update(admin, id.data, fields.data, version.success ? version.data : undefined), (err) => (err instanceof InvalidInput && err.field ? err.field : ''))
+  const version = /^\d{1,16}$/.test(text(formData.get('version'))) ? Number(text(formData.get('version'))) : undefined
+  const saved = await attempt(() => products.update(admin, id.data, fields.data, version), (err) => (err instanceof InvalidInput && err.field ? err.field : ''))
   if (!saved.ok) return refused(previous, formData, saved.errors)
   done(back, 'Saved.')
 }
