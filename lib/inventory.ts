@@ -19,8 +19,8 @@ import * as stockAlerts from './stock-alerts'
 // same transaction, so the shelf count can always be explained.
 //
 // The changes are steps of a transaction body (db/tx.ts, decision 047), so they run on both
-// engines; each keeps its synchronous name as a runNow wrapper for the callers still inside a
-// SQLite write(). On PostgreSQL, under READ COMMITTED with several app servers writing:
+// engines; those still called inside a SQLite write() keep their synchronous name as a runNow
+// wrapper. On PostgreSQL, under READ COMMITTED with several app servers writing:
 // - a stock change is one conditional UPDATE (`WHERE stock + delta >= 0`): a second writer
 //   waits for the row and evaluates its condition again on the row the first committed;
 // - a release is `UPDATE … WHERE status = 'active'`, so of two releases of one hold the
