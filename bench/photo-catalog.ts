@@ -23,8 +23,8 @@ async function main() {
       .jpeg({ quality: 90 })
       .toBuffer()
     const { imageId } = await productImages.upload(actor, productId, { name: `photo-${productId}.jpg`, bytes }, 'A photograph')
-    const count = products.get(productId)?.images.length ?? 1
-    for (let up = 1; up < count; up++) products.moveImage(actor, imageId, 'up')
+    const count = (await products.get(productId))?.images.length ?? 1
+    for (let up = 1; up < count; up++) await products.moveImage(actor, imageId, 'up')
   }
   // two at a time: sharp works on libuv's threads, one per core here
   let next = 0

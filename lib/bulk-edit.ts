@@ -1,7 +1,6 @@
 import 'server-only'
 import { eq, inArray } from 'drizzle-orm'
-import { write } from '@/db'
-import { variants } from '@/db/schema'
+import { all, get, run, transaction } from '@/db/tx'
 import type * as adminAuth from './admin-auth'
 import * as audit from './audit'
 import * as cache from './cache'
@@ -43,14 +42,15 @@ const WHOLE = /^\d{1,9}$/
  * changed stock moves by (typed − seen) through the stock ledger, and a row that would take
  * stock below zero, or any bad input, refuses the whole submit. Unchanged rows are skipped.
  */
-export function apply(admin: audit.Actor & { role: adminAuth.Role }, rows: Row[]): Result {
+export async function apply(admin: audit.Actor & { role: adminAuth.Role }, rows: Row[]): Promise<Result> {
   if (!staff.can(admin, 'products') || !staff.can(admin, 'stock')) return { ok: false, errors: { '': 'Only the owner can change prices and stock.' } }
   if (rows.length > MAX_ROWS) return { ok: false, errors: { '': `Save at most ${MAX_ROWS} rows at once.` } }
   const ids = rows.map((r) => r.variantId)
   if (new Set(ids).size !== ids.length || ids.some((id) => !Number.isSafeInteger(id) || id <= 0)) return { ok: false, errors: { '': 'The form is damaged; reload the page and try again.' } }
   try {
-    return write((tx) => {
-      const found = ids.length ? tx.select({ id: variants.id, sku: variants.sku, priceCents: variants.priceCents, currency: variants.currency }).from(variants).where(inArray(variants.id, ids)).all() : []
+    return await transaction(function* (tx, t) {
+      const { variants } = t
+      const found = ids.length ? yield* all(tx.select({ id: variants.id, sku: variants.sku, priceCents: variants.priceCents, currency: variants.currency }).from(variants).where(inArray(variants.id, ids))) : []
       const byId = new Map(found.map((v) => [v.id, v]))
       const errors: Record<string, string> = {}
       const changes: Change[] = []
@@ -80,16 +80,19 @@ export function apply(admin: audit.Actor & { role: adminAuth.Role }, rows: Row[]
       if (Object.keys(errors).length) throw new Refused(errors)
       for (const change of changes) {
         if (change.priceCents) {
-          const { changes: updated } = tx.update(variants).set({ priceCents: change.priceCents.to, updatedAt: Date.now() }).where(eq(variants.id, change.variantId)).run()
+          const { changes: updated } = yield* run(tx.update(variants).set({ priceCents: change.priceCents.to, updatedAt: Date.now() }).where(eq(variants.id, change.variantId)))
           if (updated !== 1) throw new Refused({ '': 'A variant on this page was deleted meanwhile; reload the page.' })
         }
         if (change.stock) {
           try {
-            change.stock.after = inventory.adjust(tx, { variantId: change.variantId, delta: change.stock.delta, note: `bulk edit (saw ${change.stock.seen})`, adminUserId: admin.id }).stockAfter
+            // by the difference, in one conditional UPDATE (inventory.adjusting): never below
+            // zero, and a sale or hold committed meanwhile, on any app server, is kept
+            change.stock.after = (yield* inventory.adjusting(tx, t, { variantId: change.variantId, delta: change.stock.delta, note: `bulk edit (saw ${change.stock.seen})`, adminUserId: admin.id })).stockAfter
           } catch (err) {
-            // the shelf fell below what this change takes away (sales since the page loaded)
+            // the shelf fell below what this change takes away (sales since the page loaded);
+            // no statement failed (the update matched no row), so the transaction goes on
             if (!(err instanceof InvalidInput)) throw err
-            const now = tx.select({ stock: variants.stock }).from(variants).where(eq(variants.id, change.variantId)).get()?.stock ?? 0
+            const now = (yield* get(tx.select({ stock: variants.stock }).from(variants).where(eq(variants.id, change.variantId))))?.stock ?? 0
             errors[fieldOf('stock', change.variantId)] = `The stock of SKU ${change.sku} would go below zero: the page showed ${change.stock.seen}, there are ${now} now. Reload the page to see the current figure.`
           }
         }
@@ -97,10 +100,10 @@ export function apply(admin: audit.Actor & { role: adminAuth.Role }, rows: Row[]
       if (Object.keys(errors).length) throw new Refused(errors)
       const prices = changes.filter((c) => c.priceCents).length
       const stockChanges = changes.filter((c) => c.stock).length
-      if (changes.length) audit.record(tx, admin, 'variant.bulk_edit', `variants:${changes.length}`, null, { changes })
-      // a price shows on every page that lists the product; stock marks itself (inventory.adjust)
-      if (prices) cache.markCatalogChanged()
-      return { ok: true, prices, stockChanges, changes }
+      if (changes.length) yield* audit.recording(tx, t, admin, 'variant.bulk_edit', `variants:${changes.length}`, null, { changes })
+      // a price shows on every page that lists the product; stock marks itself (inventory.adjusting)
+      if (prices) yield* cache.markingCatalogChanged(tx, t)
+      return { ok: true as const, prices, stockChanges, changes }
     })
   } catch (err) {
     if (err instanceof Refused) return { ok: false, errors: err.errors }

@@ -73,18 +73,14 @@ export function* markingCatalogChanged(_tx: Writer, _t: Tables): Steps<void> {
   yield* remembering(yield* changes.recordingCatalogChanged(state.origin, Date.now()))
 }
 
-// The synchronous names, for callers inside a SQLite write() not yet converted to db/tx.ts.
-// The steps above use no builder, and the process has one connection (decision 001): inside
-// write() it is the transaction's, so no Tx needs passing.
+// The synchronous name, for the one caller inside a SQLite write() not yet converted to
+// db/tx.ts (inventory.commitSale, in order intake's write). The step above uses no builder,
+// and the process has one connection (decision 001): inside write() it is the transaction's,
+// so no Tx needs passing.
 
 /** markingStockChanged, inside a synchronous write() on SQLite. */
 export function markStockChanged(variantIds: readonly number[]): void {
   if (variantIds.length > 0) runNow(getDb() as unknown as Tx, (tx, t) => markingStockChanged(tx, t, variantIds))
-}
-
-/** markingCatalogChanged, inside a synchronous write() on SQLite. */
-export function markCatalogChanged(): void {
-  runNow(getDb() as unknown as Tx, markingCatalogChanged)
 }
 
 function* remembering(rows: ChangeRow[]): Steps<void> {

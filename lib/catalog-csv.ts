@@ -1,13 +1,12 @@
 import 'server-only'
-import { asc, eq, sql } from 'drizzle-orm'
-import { getDb, write, type Tx } from '@/db'
-import { catalogImports, collections, productCollections, products, variants } from '@/db/schema'
+import { asc, eq, inArray, sql } from 'drizzle-orm'
+import { all, get, read, run, transaction, type Reader, type Steps, type Tables } from '@/db/tx'
 import * as audit from './audit'
 import { getEnv } from './env'
 import { InvalidInput, NotFound } from './errors'
 import * as inventory from './inventory'
 import { decimalAmount, parseMoney } from './money'
-import { DESCRIPTION_MAX, OPTIONS_FORMAT, PRODUCT_STATUSES, TITLE_MAX, optionsText, parseOptionsText } from './products'
+import { DESCRIPTION_MAX, OPTIONS_FORMAT, PRODUCT_STATUSES, TITLE_MAX, optionsText, nextVersion, parseOptionsText, takingNamesTurn } from './products'
 import type { VariantOptions } from '@/db/schema'
 
 // The catalog as CSV, both ways: the export writes one row per variant; the import reads
@@ -34,29 +33,39 @@ function uncell(s: string): string {
   return /^'[=+\-@\t\r]/.test(s) ? s.slice(1) : s
 }
 
-/** The whole catalog as CSV lines, a batch of products at a time. */
-export function* exportCsv(batchSize = 500): Generator<string> {
+/**
+ * The whole catalog as CSV lines, a batch of products at a time. Each batch is a read of its
+ * own, so no statement or pooled connection stays open while the owner downloads.
+ */
+export async function* exportCsv(batchSize = 500): AsyncGenerator<string, void, unknown> {
   yield COLUMNS.join(',') + '\n'
-  const db = getDb()
   const currency = getEnv().currency
-  const slugsOf = new Map<number, string[]>()
-  for (const row of db
-    .select({ productId: productCollections.productId, slug: collections.slug })
-    .from(productCollections)
-    .innerJoin(collections, eq(collections.id, productCollections.collectionId))
-    .orderBy(asc(collections.slug))
-    .all()) {
-    slugsOf.set(row.productId, [...(slugsOf.get(row.productId) ?? []), row.slug])
-  }
+  const slugsOf = await read(function* (db, { productCollections, collections }) {
+    const out = new Map<number, string[]>()
+    for (const row of yield* all(
+      db
+        .select({ productId: productCollections.productId, slug: collections.slug })
+        .from(productCollections)
+        .innerJoin(collections, eq(collections.id, productCollections.collectionId))
+        .orderBy(asc(collections.slug)),
+    )) {
+      out.set(row.productId, [...(out.get(row.productId) ?? []), row.slug])
+    }
+    return out
+  })
   let after = 0
   for (;;) {
-    const rows = db
-      .select({ p: products, v: variants })
-      .from(products)
-      .innerJoin(variants, eq(variants.productId, products.id))
-      .where(sql`${products.id} > ${after} AND ${products.id} IN (SELECT id FROM products WHERE id > ${after} ORDER BY id LIMIT ${batchSize})`)
-      .orderBy(asc(products.id), asc(variants.position), asc(variants.id))
-      .all()
+    const from = after
+    const rows = await read(function* (db, { products, variants }) {
+      return yield* all(
+        db
+          .select({ p: products, v: variants })
+          .from(products)
+          .innerJoin(variants, eq(variants.productId, products.id))
+          .where(sql`${products.id} > ${from} AND ${products.id} IN (SELECT id FROM products WHERE id > ${from} ORDER BY id LIMIT ${batchSize})`)
+          .orderBy(asc(products.id), asc(variants.position), asc(variants.id)),
+      )
+    })
     if (rows.length === 0) return
     yield rows
       .map(({ p, v }) =>
@@ -122,7 +131,7 @@ const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/
 const SKU = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
 
 /** Reads the file's rows into products and variants, with every error found by row and column. */
-function read(text: string, collectionSlugs: ReadonlySet<string>): Parsed {
+function parseFile(text: string, collectionSlugs: ReadonlySet<string>): Parsed {
   const all = parseCsv(text)
   const errors: RowError[] = []
   const out: Parsed = { products: new Map(), variants: [], errors, rows: Math.max(0, all.length - 1) }
@@ -201,26 +210,26 @@ type Current = {
   collectionIds: Map<string, number>
 }
 
-function current(db: Tx | ReturnType<typeof getDb>): Current {
-  const collectionIds = new Map(db.select({ id: collections.id, slug: collections.slug }).from(collections).all().map((c) => [c.slug, c.id]))
+function* current(db: Reader, t: Tables): Steps<Current> {
+  const collectionIds = new Map((yield* all(db.select({ id: t.collections.id, slug: t.collections.slug }).from(t.collections))).map((c) => [c.slug, c.id]))
   const slugById = new Map([...collectionIds].map(([slug, id]) => [id, slug]))
   const members = new Map<number, string[]>()
-  for (const m of db.select({ productId: productCollections.productId, collectionId: productCollections.collectionId }).from(productCollections).all()) {
+  for (const m of yield* all(db.select({ productId: t.productCollections.productId, collectionId: t.productCollections.collectionId }).from(t.productCollections))) {
     members.set(m.productId, [...(members.get(m.productId) ?? []), slugById.get(m.collectionId)!])
   }
   const productsBySlug = new Map(
-    db
-      .select({ id: products.id, slug: products.slug, title: products.title, description: products.description, status: products.status, isFeatured: products.isFeatured, taxCode: products.taxCode })
-      .from(products)
-      .all()
-      .map((p) => [p.slug, { ...p, collections: (members.get(p.id) ?? []).sort() }]),
+    (yield* all(
+      db
+        .select({ id: t.products.id, slug: t.products.slug, title: t.products.title, description: t.products.description, status: t.products.status, isFeatured: t.products.isFeatured, taxCode: t.products.taxCode })
+        .from(t.products),
+    )).map((p) => [p.slug, { ...p, collections: (members.get(p.id) ?? []).sort() }]),
   )
   const variantsBySku = new Map(
-    db
-      .select({ id: variants.id, productId: variants.productId, sku: variants.sku, title: variants.title, options: variants.options, priceCents: variants.priceCents, stock: variants.stock })
-      .from(variants)
-      .all()
-      .map((v) => [v.sku.toLowerCase(), v]),
+    (yield* all(
+      db
+        .select({ id: t.variants.id, productId: t.variants.productId, sku: t.variants.sku, title: t.variants.title, options: t.variants.options, priceCents: t.variants.priceCents, stock: t.variants.stock })
+        .from(t.variants),
+    )).map((v) => [v.sku.toLowerCase(), v]),
   )
   return { products: productsBySlug, variants: variantsBySku, collectionIds }
 }
@@ -247,6 +256,9 @@ function variantChanges(next: VariantRow, now: Current['variants'] extends Map<s
 }
 
 const SAMPLE = 200
+
+// Rows per insert: 400 variants of 11 columns stay well under either engine's limit on parameters.
+const BATCH = 400
 
 /** The dry run: what applying `text` to the catalog as it is now would do, and every error. */
 function planOf(parsed: Parsed, now: Current): Plan & { parsed: Parsed } {
@@ -278,104 +290,126 @@ function planOf(parsed: Parsed, now: Current): Plan & { parsed: Parsed } {
 // Uploads: kept in the database between the preview and the apply
 
 /** Stores an uploaded file and answers its id, for the preview page. */
-export function upload(actor: audit.Actor, filename: string, text: string): number {
-  if (Buffer.byteLength(text) > MAX_UPLOAD_BYTES) throw new InvalidInput(`The file is too large: ${MAX_UPLOAD_BYTES / 1024 / 1024} MB at most.`)
-  return write((tx) => {
+export function upload(actor: audit.Actor, filename: string, text: string): Promise<number> {
+  if (Buffer.byteLength(text) > MAX_UPLOAD_BYTES) return Promise.reject(new InvalidInput(`The file is too large: ${MAX_UPLOAD_BYTES / 1024 / 1024} MB at most.`))
+  return transaction(function* (tx, { catalogImports }) {
     // uploads older than a day are of no more use
-    tx.delete(catalogImports).where(sql`${catalogImports.createdAt} < ${Date.now() - 24 * 3600 * 1000}`).run()
-    return tx.insert(catalogImports).values({ adminUserId: actor.id, filename: filename.slice(0, 200), body: text, createdAt: Date.now() }).returning({ id: catalogImports.id }).get().id
+    yield* run(tx.delete(catalogImports).where(sql`${catalogImports.createdAt} < ${Date.now() - 24 * 3600 * 1000}`))
+    return (yield* get(tx.insert(catalogImports).values({ adminUserId: actor.id, filename: filename.slice(0, 200), body: text, createdAt: Date.now() }).returning({ id: catalogImports.id })))!.id
   })
 }
 
 export function find(id: number) {
-  return getDb().select({ id: catalogImports.id, filename: catalogImports.filename, createdAt: catalogImports.createdAt, appliedAt: catalogImports.appliedAt, result: catalogImports.result }).from(catalogImports).where(eq(catalogImports.id, id)).get() ?? null
+  return read(function* (db, { catalogImports }) {
+    return (
+      (yield* get(
+        db
+          .select({ id: catalogImports.id, filename: catalogImports.filename, createdAt: catalogImports.createdAt, appliedAt: catalogImports.appliedAt, result: catalogImports.result })
+          .from(catalogImports)
+          .where(eq(catalogImports.id, id)),
+      )) ?? null
+    )
+  })
 }
 
-function bodyOf(db: Tx | ReturnType<typeof getDb>, id: number): string {
-  const row = db.select({ body: catalogImports.body }).from(catalogImports).where(eq(catalogImports.id, id)).get()
+function* bodyOf(db: Reader, t: Tables, id: number): Steps<string> {
+  const row = yield* get(db.select({ body: t.catalogImports.body }).from(t.catalogImports).where(eq(t.catalogImports.id, id)))
   if (!row) throw new NotFound('That import')
   return row.body
 }
 
 /** The dry run of an uploaded file against the catalog as it is now. */
-export function preview(id: number): Plan {
-  const db = getDb()
-  const now = current(db)
-  const { parsed: _parsed, ...plan } = planOf(read(bodyOf(db, id), new Set(now.collectionIds.keys())), now)
-  return plan
+export function preview(id: number): Promise<Plan> {
+  return read(function* (db, t) {
+    const now = yield* current(db, t)
+    const { parsed: _parsed, ...plan } = planOf(parseFile(yield* bodyOf(db, t, id), new Set(now.collectionIds.keys())), now)
+    return plan
+  })
 }
 
 export type Applied = { products: Plan['products']; variants: Plan['variants']; stockMoves: number }
 
 /**
- * Applies an uploaded file in one immediate transaction, planned again inside it: refused
- * whole when any row has an error; rows already as the file says are left alone, so a second
- * apply of the same file writes nothing (not even an audit row).
+ * Applies an uploaded file in one transaction, planned again inside it: refused whole when
+ * any row has an error; rows already as the file says are left alone, so a second apply of
+ * the same file writes nothing (not even an audit row). Applies take the catalog's turn for
+ * SKUs and addresses (products.takingNamesTurn) before they read: two applies of one file at once,
+ * on two app servers, run one after the other, and the second finds nothing left to do.
  */
-export function apply(actor: audit.Actor, id: number): Applied {
-  return write((tx) => {
-    const now = current(tx)
-    const plan = planOf(read(bodyOf(tx, id), new Set(now.collectionIds.keys())), now)
+export function apply(actor: audit.Actor, id: number): Promise<Applied> {
+  return transaction(function* (tx, t) {
+    yield* takingNamesTurn()
+    const { products, variants, productCollections, catalogImports } = t
+    const now = yield* current(tx, t)
+    const plan = planOf(parseFile(yield* bodyOf(tx, t, id), new Set(now.collectionIds.keys())), now)
     if (plan.errors.length) throw new InvalidInput(`The file has ${plan.errors.length} ${plan.errors.length === 1 ? 'error' : 'errors'}; fix ${plan.errors.length === 1 ? 'it' : 'them'} and upload it again.`)
     const at = Date.now()
     const note = `import #${id}`
     const productIds = new Map<string, number>()
     // A new product is written as a draft and given its status once its variants and
     // collections are in: the search index (triggers) is then built once per product rather
-    // than once per variant.
-    const created: { id: number; status: ProductRow['status'] }[] = []
+    // than once per variant. New rows go in batches: one statement per row cost PostgreSQL a
+    // round trip each (10,000 rows took 36 s, most of it waiting).
+    const fresh = [...plan.parsed.products].filter(([slug]) => !now.products.has(slug))
+    for (let i = 0; i < fresh.length; i += BATCH) {
+      const rows = fresh.slice(i, i + BATCH).map(([slug, p]) => ({ slug, title: p.title, description: p.description, status: 'draft' as const, isFeatured: p.isFeatured, taxCode: p.taxCode, createdAt: at, updatedAt: at }))
+      for (const r of yield* all(tx.insert(products).values(rows).returning({ id: products.id, slug: products.slug }))) productIds.set(r.slug, r.id)
+    }
+    const memberships: { productId: number; collectionId: number; position: number }[] = []
+    const regrouped: number[] = []
     for (const [slug, p] of plan.parsed.products) {
       const existing = now.products.get(slug)
-      const fields = { title: p.title, description: p.description, status: p.status, isFeatured: p.isFeatured, taxCode: p.taxCode, updatedAt: at }
-      let productId: number
-      if (!existing) {
-        productId = tx.insert(products).values({ slug, ...fields, status: 'draft', createdAt: at }).returning({ id: products.id }).get().id
-        if (p.status !== 'draft') created.push({ id: productId, status: p.status })
-      } else {
-        productId = existing.id
-        if (productChanges(p, existing).length) tx.update(products).set(fields).where(eq(products.id, productId)).run()
+      if (existing) {
+        productIds.set(slug, existing.id)
+        // moves the product's version on (products.update), so a form drawn before is stale
+        const fields = { title: p.title, description: p.description, status: p.status, isFeatured: p.isFeatured, taxCode: p.taxCode }
+        if (productChanges(p, existing).length) yield* run(tx.update(products).set({ ...fields, updatedAt: nextVersion(t, at) }).where(eq(products.id, existing.id)))
+        if (existing.collections.join(' ') === p.collections.join(' ')) continue
+        regrouped.push(existing.id)
       }
-      productIds.set(slug, productId)
-      if (!existing || existing.collections.join(' ') !== p.collections.join(' ')) {
-        tx.delete(productCollections).where(eq(productCollections.productId, productId)).run()
-        for (const [position, s] of p.collections.entries()) tx.insert(productCollections).values({ productId, collectionId: now.collectionIds.get(s)!, position }).run()
-      }
+      const productId = productIds.get(slug)!
+      for (const [position, s] of p.collections.entries()) memberships.push({ productId, collectionId: now.collectionIds.get(s)!, position })
     }
+    for (let i = 0; i < regrouped.length; i += BATCH) yield* run(tx.delete(productCollections).where(inArray(productCollections.productId, regrouped.slice(i, i + BATCH))))
+    for (let i = 0; i < memberships.length; i += BATCH) yield* run(tx.insert(productCollections).values(memberships.slice(i, i + BATCH)))
     const stockMoved: number[] = []
     const position = new Map<string, number>()
-    const fresh: (typeof variants.$inferInsert)[] = []
+    const freshVariants: (typeof variants.$inferInsert)[] = []
     for (const v of plan.parsed.variants) {
       const existing = now.variants.get(v.sku.toLowerCase())
       const productId = productIds.get(v.productSlug)!
       const next = position.get(v.productSlug) ?? 0
       position.set(v.productSlug, next + 1)
       if (!existing) {
-        fresh.push({ productId, sku: v.sku, title: v.title, options: v.options, priceCents: v.priceCents, currency: getEnv().currency, stock: v.stock, position: next, createdAt: at, updatedAt: at })
+        freshVariants.push({ productId, sku: v.sku, title: v.title, options: v.options, priceCents: v.priceCents, currency: getEnv().currency, stock: v.stock, position: next, createdAt: at, updatedAt: at })
         continue
       }
       const changes = variantChanges(v, existing)
-      if (changes.some((c) => c !== 'stock')) tx.update(variants).set({ sku: v.sku, title: v.title, options: v.options, priceCents: v.priceCents, updatedAt: at }).where(eq(variants.id, existing.id)).run()
+      if (changes.some((c) => c !== 'stock')) yield* run(tx.update(variants).set({ sku: v.sku, title: v.title, options: v.options, priceCents: v.priceCents, updatedAt: at }).where(eq(variants.id, existing.id)))
       if (changes.includes('stock')) {
-        inventory.setFromImport(tx, { variantId: existing.id, from: existing.stock, to: v.stock, note, adminUserId: actor.id })
+        yield* inventory.settingFromImport(tx, t, { variantId: existing.id, from: existing.stock, to: v.stock, note, adminUserId: actor.id })
         stockMoved.push(existing.id)
       }
     }
     // new variants in batches, their opening stock in the ledger as the import's
-    for (let i = 0; i < fresh.length; i += 400) {
-      const batch = fresh.slice(i, i + 400)
-      const ids = new Map(tx.insert(variants).values(batch).returning({ id: variants.id, sku: variants.sku }).all().map((r) => [r.sku, r.id]))
+    for (let i = 0; i < freshVariants.length; i += BATCH) {
+      const batch = freshVariants.slice(i, i + BATCH)
+      const ids = new Map((yield* all(tx.insert(variants).values(batch).returning({ id: variants.id, sku: variants.sku }))).map((r) => [r.sku, r.id]))
       const opened = batch.map((v) => ({ variantId: ids.get(v.sku)!, stock: v.stock ?? 0 }))
-      inventory.recordImported(tx, opened, note, actor.id)
+      yield* inventory.recordingImported(tx, t, opened, note, actor.id)
       for (const o of opened) if (o.stock > 0) stockMoved.push(o.variantId)
     }
-    for (const p of created) tx.update(products).set({ status: p.status }).where(eq(products.id, p.id)).run()
+    for (const status of ['active', 'archived'] as const) {
+      const ids = fresh.filter(([, p]) => p.status === status).map(([slug]) => productIds.get(slug)!)
+      for (let i = 0; i < ids.length; i += BATCH) yield* run(tx.update(products).set({ status }).where(inArray(products.id, ids.slice(i, i + BATCH))))
+    }
     const result: Applied = { products: plan.products, variants: plan.variants, stockMoves: stockMoved.length }
-    tx.update(catalogImports).set({ appliedAt: at, result }).where(eq(catalogImports.id, id)).run()
+    yield* run(tx.update(catalogImports).set({ appliedAt: at, result }).where(eq(catalogImports.id, id)))
     const touched = plan.products.created + plan.products.changed + plan.variants.created + plan.variants.changed
     if (touched > 0) {
-      audit.record(tx, actor, 'catalog.import', `import:${id}`, null, result)
+      yield* audit.recording(tx, t, actor, 'catalog.import', `import:${id}`, null, result)
       // One mark for the whole catalog rather than one per variant: an import touches many.
-      inventory.announceImported()
+      yield* inventory.announcingImported(tx, t)
     }
     return result
   })

@@ -1,6 +1,6 @@
 import 'server-only'
 import { and, eq, getTableName, gt, inArray, lte, sql, type SQL } from 'drizzle-orm'
-import { getDb, prepared, type Tx } from '@/db'
+import { prepared, type Tx } from '@/db'
 import * as schema from '@/db/schema'
 import { orders, stockHolds, stockLedger, variants, type StockReason } from '@/db/schema'
 import { availableSqlText, unheldSqlText } from '@/db/stock-rules'
@@ -19,8 +19,8 @@ import * as stockAlerts from './stock-alerts'
 // same transaction, so the shelf count can always be explained.
 //
 // The changes are steps of a transaction body (db/tx.ts, decision 047), so they run on both
-// engines; each keeps its synchronous name as a runNow wrapper for the callers still inside a
-// SQLite write(). On PostgreSQL, under READ COMMITTED with several app servers writing:
+// engines; those still called inside a SQLite write() keep their synchronous name as a runNow
+// wrapper. On PostgreSQL, under READ COMMITTED with several app servers writing:
 // - a stock change is one conditional UPDATE (`WHERE stock + delta >= 0`): a second writer
 //   waits for the row and evaluates its condition again on the row the first committed;
 // - a release is `UPDATE … WHERE status = 'active'`, so of two releases of one hold the
@@ -437,11 +437,6 @@ export function* adjusting(tx: Writer, t: Tables, input: Adjustment): Steps<{ st
   return { stockBefore: row.stock - input.delta, stockAfter: row.stock }
 }
 
-/** adjusting, inside a synchronous write() on SQLite (the bulk edit). */
-export function adjust(tx: Tx, input: Adjustment): { stockBefore: number; stockAfter: number } {
-  return runNow(tx, (w, t) => adjusting(w, t, input))
-}
-
 /** adjusting, by an admin, in its own transaction with its audit row. */
 export async function adjustByAdmin(actor: audit.Actor, input: { variantId: number; delta: number; note: string }): Promise<{ stockBefore: number; stockAfter: number }> {
   const note = input.note.trim()
@@ -468,13 +463,10 @@ export function* settingFromImport(tx: Writer, t: Tables, input: ImportedStock):
       .set({ stock: input.to, updatedAt: Date.now() })
       .where(and(eq(t.variants.id, input.variantId), eq(t.variants.stock, input.from))),
   )
-  if (changes !== 1) throw new Error(`inventory: the stock of variant ${input.variantId} moved during an import`)
+  // Only PostgreSQL lets a sale commit between the import's read and this update (READ
+  // COMMITTED, another app server): the import is refused whole, and applying it again reads anew.
+  if (changes !== 1) throw new InvalidInput('The stock of a variant changed (a sale) while the import was being applied, so nothing was changed. Apply the import again.')
   yield* ledgering(tx, t, { variantId: input.variantId, delta: input.to - input.from, stockAfter: input.to, reason: 'import', note: input.note, adminUserId: input.adminUserId })
-}
-
-/** settingFromImport, inside a synchronous write() on SQLite (the catalog import). */
-export function setFromImport(tx: Tx, input: ImportedStock): void {
-  runNow(tx, (w, t) => settingFromImport(w, t, input))
 }
 
 /**
@@ -482,35 +474,20 @@ export function setFromImport(tx: Tx, input: ImportedStock): void {
  * every page may show what changed, so one whole-catalog mark instead of one per variant, and
  * the stock alerts look once it commits.
  */
-function* announcingImported(tx: Writer, t: Tables): Steps<void> {
+export function* announcingImported(tx: Writer, t: Tables): Steps<void> {
   yield* cache.markingCatalogChanged(tx, t)
   yield* stockAlerts.scanningAfterCommit()
 }
 
-/** announcingImported, inside a synchronous write() on SQLite (the catalog import). */
-export function announceImported(): void {
-  runNow(getDb() as unknown as Tx, announcingImported)
-}
-
 /** The opening stock of variants an import created (inserted with it), as ledger rows, in batches. */
-function* recordingImported(tx: Writer, t: Tables, opened: { variantId: number; stock: number }[], note: string, adminUserId: number | null): Steps<void> {
+export function* recordingImported(tx: Writer, t: Tables, opened: { variantId: number; stock: number }[], note: string, adminUserId: number | null): Steps<void> {
   const rows = opened.filter((o) => o.stock > 0).map((o) => ledgerValues({ variantId: o.variantId, delta: o.stock, stockAfter: o.stock, reason: 'import', note, adminUserId }))
   for (let i = 0; i < rows.length; i += 500) yield* run(tx.insert(t.stockLedger).values(rows.slice(i, i + 500)))
 }
 
-/** recordingImported, inside a synchronous write() on SQLite (the catalog import). */
-export function recordImported(tx: Tx, opened: { variantId: number; stock: number }[], note: string, adminUserId: number | null): void {
-  runNow(tx, (w, t) => recordingImported(w, t, opened, note, adminUserId))
-}
-
 /** The opening stock of a new variant, as a ledger row so its history starts at zero. */
-function* recordingInitial(tx: Writer, t: Tables, variantId: number, stock: number, adminUserId: number | null): Steps<void> {
+export function* recordingInitial(tx: Writer, t: Tables, variantId: number, stock: number, adminUserId: number | null): Steps<void> {
   if (stock > 0) yield* ledgering(tx, t, { variantId, delta: stock, stockAfter: stock, reason: 'initial', adminUserId })
-}
-
-/** recordingInitial, inside a synchronous write() on SQLite (products). */
-export function recordInitial(tx: Tx, variantId: number, stock: number, adminUserId: number | null): void {
-  runNow(tx, (w, t) => recordingInitial(w, t, variantId, stock, adminUserId))
 }
 
 type Restock = { variantId: number; quantity: number; orderId: number; adminUserId: number | null }
@@ -560,9 +537,4 @@ export function* heldIn(db: Reader, t: Tables, variantIds: number[], now = Date.
       .groupBy(t.stockHolds.variantId),
   )
   return new Map(rows.map((r) => [Number(r.variantId), Number(r.quantity)]))
-}
-
-/** heldIn, synchronously on SQLite, for the callers not yet converted (the admin's product lists). */
-export function held(variantIds: number[], now = Date.now()): Map<number, number> {
-  return readNow((db, t) => heldIn(db, t, variantIds, now))
 }

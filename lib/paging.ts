@@ -7,12 +7,7 @@ import type { Steps } from '@/db/tx'
 
 export type Page<T> = { rows: T[]; total: number; page: number; pageCount: number }
 
-export function paginate<T>(total: number, page: number, perPage: number, read: (limit: number, offset: number) => T[]): Page<T> {
-  const current = Math.max(1, page)
-  return { rows: read(perPage, (current - 1) * perPage), total, page: current, pageCount: Math.max(1, Math.ceil(total / perPage)) }
-}
-
-/** paginate, as a step of a read on either engine (db/tx.ts): `rows` yields its query. */
+/** One page of rows, as a step of a read on either engine (db/tx.ts): `rows` yields its query. */
 export function* paged<T>(total: number, page: number, perPage: number, rows: (limit: number, offset: number) => Steps<T[]>): Steps<Page<T>> {
   const current = Math.max(1, page)
   return { rows: yield* rows(perPage, (current - 1) * perPage), total, page: current, pageCount: Math.max(1, Math.ceil(total / perPage)) }

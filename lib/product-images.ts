@@ -95,13 +95,13 @@ export async function resizedUpload(rel: string): Promise<Upload | null> {
 /** Checks, re-encodes and stores a picture, then adds it to the product. Nothing is kept on failure. */
 export async function upload(actor: audit.Actor, productId: number, file: { name: string; bytes: Uint8Array }, alt: string): Promise<{ imageId: number; path: string }> {
   checkFileName(file.name)
-  if (!products.get(productId)) throw new NotFound('That product')
+  if (!(await products.get(productId))) throw new NotFound('That product')
   const image = await reencode(file.bytes)
   const hash = crypto.createHash('sha256').update(image.data).digest('hex').slice(0, 32)
   const rel = `products/${hash}.${image.format}`
   store(rel, image.data)
   // A card shows a picture 160–330 px wide: the smaller copies spare a phone the full 2000 px.
   if (image.format === 'jpg') for (const width of RESIZED_WIDTHS) store(resizedPath(rel, width), await resize(image.data, width))
-  const imageId = products.addImage(actor, productId, { path: rel, width: image.width, height: image.height, alt: alt.trim().slice(0, 200) })
+  const imageId = await products.addImage(actor, productId, { path: rel, width: image.width, height: image.height, alt: alt.trim().slice(0, 200) })
   return { imageId, path: rel }
 }

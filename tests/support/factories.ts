@@ -73,10 +73,6 @@ export function createCollection(overrides: Partial<typeof collections.$inferIns
   })
 }
 
-export function addToCollection(collectionId: number, productId: number, position = 0): void {
-  write((tx) => tx.insert(productCollections).values({ productId, collectionId, position }).run())
-}
-
 /** A cart (id shaped like a real cookie value) with optional lines. */
 export function createCart(overrides: Partial<typeof carts.$inferInsert> & { lines?: { variantId: number; quantity: number }[] } = {}): CartRow {
   const { lines = [], ...values } = overrides

@@ -24,24 +24,24 @@ const all = <T>(query: string, ...params: unknown[]) => getDb().$client.prepare(
 const one = <T>(query: string, ...params: unknown[]) => getDb().$client.prepare(query).get(...params) as T
 
 describe('the products list', () => {
-  it('finds a title or SKU as typed: an underscore or a percent sign stands for itself, in any case', () => {
+  it('finds a title or SKU as typed: an underscore or a percent sign stands for itself, in any case', async () => {
     const underscore = createProduct({ title: 'Mug_Large' })
     createVariant({ productId: underscore.id, sku: 'MUG_L' })
     createVariant({ productId: createProduct({ title: 'MugxLarge' }).id, sku: 'MUGXL' })
     createVariant({ productId: createProduct({ title: '100% wool' }).id, sku: 'WOOL-1' })
     createVariant({ productId: createProduct({ title: '100x wool' }).id, sku: 'WOOL-2' })
-    const titles = (q: string) => products.list({ q }).rows.map((r) => r.title).sort()
-    const skus = (q: string) => products.stockList({ q }).rows.map((r) => r.sku).sort()
-    expect(titles('mug_large')).toEqual(['Mug_Large'])
-    expect(titles('mug_l')).toEqual(['Mug_Large']) // by its SKU
-    expect(titles('100%')).toEqual(['100% wool'])
-    expect(skus('mug_l')).toEqual(['MUG_L'])
-    expect(skus('100%')).toEqual(['WOOL-1']) // by its product's title
+    const titles = async (q: string) => (await products.list({ q })).rows.map((r) => r.title).sort()
+    const skus = async (q: string) => (await products.stockList({ q })).rows.map((r) => r.sku).sort()
+    expect(await titles('mug_large')).toEqual(['Mug_Large'])
+    expect(await titles('mug_l')).toEqual(['Mug_Large']) // by its SKU
+    expect(await titles('100%')).toEqual(['100% wool'])
+    expect(await skus('mug_l')).toEqual(['MUG_L'])
+    expect(await skus('100%')).toEqual(['WOOL-1']) // by its product's title
   })
 
-  it('shows each product its own variant count, stock and lowest price', () => {
+  it('shows each product its own variant count, stock and lowest price', async () => {
     const catalog = createVariedCatalog()
-    const rows = products.list({ sort: 'title' }).rows
+    const rows = (await products.list({ sort: 'title' })).rows
     expect(rows).toHaveLength(catalog.length)
     for (const row of rows) {
       const db = one<{ n: number; stock: number; min: number | null }>('SELECT count(*) AS n, coalesce(sum(stock), 0) AS stock, min(price_cents) AS min FROM variants WHERE product_id = ?', row.id)
@@ -58,22 +58,22 @@ describe('the products list', () => {
     }
   })
 
-  it('finds a product by the SKU of one of its variants, and only that product', () => {
+  it('finds a product by the SKU of one of its variants, and only that product', async () => {
     const catalog = createVariedCatalog()
     const target = catalog[4]!
-    const rows = products.list({ q: target.variants[3]!.sku }).rows
+    const rows = (await products.list({ q: target.variants[3]!.sku })).rows
     expect(rows.map((r) => r.id)).toEqual([target.product.id])
   })
 })
 
 describe('the inventory list', () => {
-  it('shows each variant its stock and held units as the database has them', () => {
+  it('shows each variant its stock and held units as the database has them', async () => {
     const catalog = createVariedCatalog()
     const someVariant = catalog[3]!.variants[1]!
     createHold({ variantId: someVariant.id, quantity: 2 })
     createHold({ variantId: someVariant.id, quantity: 1 })
     createHold({ variantId: someVariant.id, quantity: 5, status: 'released' })
-    const result = products.stockList({})
+    const result = await products.stockList({})
     expect(result.total).toBe(one<{ n: number }>('SELECT count(*) AS n FROM variants').n)
     for (const row of result.rows) {
       const db = one<{ stock: number; sku: string; held: number }>(
@@ -84,7 +84,7 @@ describe('the inventory list', () => {
       expect({ sku: row.sku, stock: row.stock, held: row.held }).toEqual(db)
     }
     expect(result.rows.find((r) => r.id === someVariant.id)?.held).toBe(3)
-    const low = products.stockList({ lowOnly: true }).rows
+    const low = (await products.stockList({ lowOnly: true })).rows
     expect(low.map((r) => r.id).sort()).toEqual(all<{ id: number }>('SELECT id FROM variants WHERE stock <= ?', products.LOW_STOCK).map((r) => r.id).sort())
   })
 })

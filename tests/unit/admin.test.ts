@@ -161,13 +161,13 @@ describe('catalog input', () => {
     for (const bad of ['-5', '12.345', '1e3', '', 'abc', '0x10', '12,50', '0']) expect(parseMoney(bad).ok, bad).toBe(false)
   })
 
-  it('refuses a duplicate SKU and writes nothing', () => {
+  it('refuses a duplicate SKU and writes nothing', async () => {
     const { variantId } = insertVariant({ stock: 1 })
     const { sku } = getDb().$client.prepare('SELECT sku FROM variants WHERE id = ?').get(variantId) as { sku: string }
     const before = count('products')
     const fields = { title: 'New thing', description: '', status: 'active' as const, isFeatured: false }
     const variant = { sku, title: 'One', priceCents: 100, stock: 1, options: {} }
-    expect(() => products.create({ id: 0, email: 'x@y.z' }, fields, [variant])).toThrow(/already used/)
+    await expect(products.create({ id: 0, email: 'x@y.z' }, fields, [variant])).rejects.toThrow(/already used/)
     expect(count('products')).toBe(before)
     expect(products.ProductFields.safeParse({ ...fields, title: 'x'.repeat(10 * 1024) }).success).toBe(false)
   })
@@ -175,9 +175,9 @@ describe('catalog input', () => {
   it('gives a second product with a title already in use its own address, and names the first', async () => {
     const owner = await adminAuth.createAdmin('titles@example.com', 'a long enough password')
     const fields = { title: 'Harbor Rain Jacket', description: '', status: 'active' as const, isFeatured: false }
-    const first = products.create(owner, fields, [{ sku: `HRJ-A-${Date.now()}`, title: 'S', priceCents: 19800, stock: 1, options: {} }])
+    const first = await products.create(owner, fields, [{ sku: `HRJ-A-${Date.now()}`, title: 'S', priceCents: 19800, stock: 1, options: {} }])
     expect(first.sameTitleAs).toBeNull()
-    const second = products.create(owner, { ...fields, title: 'harbor rain jacket' }, [{ sku: `HRJ-B-${Date.now()}`, title: 'S', priceCents: 19800, stock: 1, options: {} }])
+    const second = await products.create(owner, { ...fields, title: 'harbor rain jacket' }, [{ sku: `HRJ-B-${Date.now()}`, title: 'S', priceCents: 19800, stock: 1, options: {} }])
     expect(second.slug).not.toBe(first.slug)
     expect(second.slug).toBe(`${first.slug}-2`)
     expect(second.sameTitleAs).toEqual({ id: first.id, slug: first.slug })
@@ -186,10 +186,10 @@ describe('catalog input', () => {
   it('keeps a product\'s Stripe tax code, empty for the shop default, and refuses anything else with a message', async () => {
     const owner = await adminAuth.createAdmin('taxes@example.com', 'a long enough password')
     const fields = { title: 'Paperback', description: '', status: 'active' as const, isFeatured: false }
-    const created = products.create(owner, products.ProductFields.parse({ ...fields, taxCode: ' txcd_35010000 ' }), [{ sku: `BOOK-${Date.now()}`, title: 'One', priceCents: 999, stock: 1, options: {} }])
+    const created = await products.create(owner, products.ProductFields.parse({ ...fields, taxCode: ' txcd_35010000 ' }), [{ sku: `BOOK-${Date.now()}`, title: 'One', priceCents: 999, stock: 1, options: {} }])
     const taxCodeOf = () => (getDb().$client.prepare('SELECT tax_code AS c FROM products WHERE id = ?').get(created.id) as { c: string | null }).c
     expect(taxCodeOf()).toBe('txcd_35010000')
-    products.update(owner, created.id, products.ProductFields.parse({ ...fields, taxCode: '' }))
+    await products.update(owner, created.id, products.ProductFields.parse({ ...fields, taxCode: '' }))
     expect(taxCodeOf()).toBeNull()
     const bad = products.ProductFields.safeParse({ ...fields, taxCode: 'books' })
     expect(bad.success ? '' : bad.error.issues[0]!.message).toMatch(/txcd_99999999/)

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { POST } from '@/app/api/cache/route'
 import { getDb, write } from '@/db'
+import { runNow } from '@/db/tx'
 import * as cache from '@/lib/cache'
 import * as inventory from '@/lib/inventory'
 import { handlers } from '@/lib/jobs/handlers'
@@ -83,7 +84,7 @@ describe('cache: stock changes', () => {
 
 describe('cache: catalog edits and the loopback revalidation', () => {
   it('a catalog edit tells the cache everything may have changed', () => {
-    write(() => cache.markCatalogChanged())
+    write((tx) => runNow(tx, cache.markingCatalogChanged))
     expect(changes()).toEqual([{ productId: null, isSoldOut: 0, soldOutVariants: 0 }])
     expect(told).toEqual([{ all: true, products: [] }])
   })

@@ -3,6 +3,7 @@ import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { getDb, write } from '@/db'
 import { jobs as jobsTable, stockAlerts as alertsTable } from '@/db/schema'
+import { runNow } from '@/db/tx'
 import { InvalidInput, NotFound } from '@/lib/errors'
 import * as inventory from '@/lib/inventory'
 import * as jobs from '@/lib/jobs'
@@ -31,7 +32,7 @@ const alertMail = () => {
   return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.startsWith('stock-alert-')) : []
 }
 const mailText = (file: string) => fs.readFileSync(path.join(t.dir, 'mail', file), 'utf8').replace(/=\r?\n/g, '').replace(/=3D/g, '=')
-const adjust = (variantId: number, delta: number) => write((tx) => inventory.adjust(tx, { variantId, delta, note: 'test', adminUserId: null }))
+const adjust = (variantId: number, delta: number) => write((tx) => runNow(tx, (w, t) => inventory.adjusting(w, t, { variantId, delta, note: 'test', adminUserId: null })))
 
 describe('asking to be told', () => {
   it('takes an address for a sold-out option, once per address, and refuses what makes no sense', async () => {

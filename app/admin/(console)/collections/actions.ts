@@ -28,8 +28,8 @@ export async function saveCollectionAction(previous: FormState, formData: FormDa
   const parsed = fields(formData, prefix)
   if (!parsed.success) return refused(previous, formData, issuesByField(parsed.error.issues, prefix))
   try {
-    if (id) collections.update(admin, id.data, parsed.data)
-    else collections.create(admin, parsed.data)
+    if (id) await collections.update(admin, id.data, parsed.data)
+    else await collections.create(admin, parsed.data)
   } catch (err) {
     if (err instanceof InvalidInput || err instanceof NotFound) return refused(previous, formData, { [err instanceof InvalidInput && err.field ? `${prefix}${err.field}` : '']: err.message })
     throw err
@@ -43,7 +43,7 @@ export async function setProductCollectionsAction(formData: FormData): Promise<v
   if (!productId.success) fail('/admin/products', 'That product does not exist.')
   const ids = formData.getAll('collectionIds').map((v) => Number(v)).filter((n) => Number.isSafeInteger(n) && n > 0)
   try {
-    collections.setForProduct(admin, productId.data, ids)
+    await collections.setForProduct(admin, productId.data, ids)
   } catch (err) {
     if (err instanceof NotFound) fail('/admin/products', err.message)
     throw err

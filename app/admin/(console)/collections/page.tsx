@@ -21,7 +21,7 @@ function Fields({ prefix, values }: { prefix: string; values?: { title: string; 
 export default async function CollectionsPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   await adminAuth.requireAdmin()
   const params = await searchParams
-  const all = collections.list()
+  const all = await collections.list()
   return (
     <>
       <PageTitle>Collections</PageTitle>

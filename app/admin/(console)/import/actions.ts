@@ -13,7 +13,7 @@ export async function applyImportAction(formData: FormData): Promise<void> {
   const back = `/admin/import/${id.data}`
   let applied: catalogCsv.Applied
   try {
-    applied = catalogCsv.apply(admin, id.data)
+    applied = await catalogCsv.apply(admin, id.data)
   } catch (err) {
     if (err instanceof NotFound) fail('/admin/import', 'That import does not exist (uploads are kept for a day).')
     if (err instanceof InvalidInput) fail(back, err.message)

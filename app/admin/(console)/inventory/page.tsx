@@ -17,7 +17,7 @@ export default async function InventoryPage({ searchParams }: { searchParams: Pr
   const q = (pick(params, 'q') ?? '').trim().slice(0, 200)
   const lowOnly = pick(params, 'low') === '1'
   const page = pageParam(params)
-  const result = products.stockList({ q, page, lowOnly })
+  const result = await products.stockList({ q, page, lowOnly })
   const waiting = await stockAlerts.waitingByVariant()
   const self = `/admin/inventory?${new URLSearchParams({ q, ...(lowOnly ? { low: '1' } : {}), page: String(page) })}`
   return (

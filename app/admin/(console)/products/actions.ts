@@ -40,9 +40,9 @@ const variantField = (prefix: string, field: string) => `${prefix}${field === 't
 // Runs one catalog write. A refusal the owner can act on (bad input, a row gone meanwhile)
 // comes back as the message for its field (`fieldOf` places it); anything else is a real
 // fault and is thrown on.
-function attempt<T>(write: () => T, fieldOf: (err: InvalidInput | NotFound) => string): { ok: true; value: T } | { ok: false; errors: Record<string, string> } {
+async function attempt<T>(write: () => Promise<T>, fieldOf: (err: InvalidInput | NotFound) => string): Promise<{ ok: true; value: T } | { ok: false; errors: Record<string, string> }> {
   try {
-    return { ok: true, value: write() }
+    return { ok: true, value: await write() }
   } catch (err) {
     if (err instanceof InvalidInput || err instanceof NotFound) return { ok: false, errors: { [fieldOf(err)]: err.message } }
     throw err
@@ -68,7 +68,7 @@ export async function createProductAction(previous: FormState, formData: FormDat
     }
   }
   if (!fields.success || Object.keys(errors).length) return refused(previous, formData, errors)
-  const created = attempt(
+  const created = await attempt(
     () => products.create(admin, fields.data, variants),
     (err) => {
       if (!(err instanceof InvalidInput) || err.field !== 'sku') return err instanceof InvalidInput && err.field ? err.field : ''
@@ -91,7 +91,9 @@ export async function updateProductAction(previous: FormState, formData: FormDat
   const back = `/admin/products/${id.data}`
   const fields = productFields(formData)
   if (!fields.success) return refused(previous, formData, issuesByField(fields.error.issues))
-  const saved = attempt(() => products.update(admin, id.data, fields.data), (err) => (err instanceof InvalidInput && err.field ? err.field : ''))
+  // the version the form was drawn from: a product changed since is refused, not overwritten
+  const version = /^\d{1,16}$/.test(text(formData.get('version'))) ? Number(text(formData.get('version'))) : undefined
+  const saved = await attempt(() => products.update(admin, id.data, fields.data, version), (err) => (err instanceof InvalidInput && err.field ? err.field : ''))
   if (!saved.ok) return refused(previous, formData, saved.errors)
   done(back, 'Saved.')
 }
@@ -100,17 +102,17 @@ export async function archiveProductAction(formData: FormData): Promise<void> {
   const admin = await adminAuth.requireAdmin()
   const id = Id.safeParse(formData.get('productId'))
   if (!id.success) fail('/admin/products', 'That product does not exist.')
-  const archived = attempt(() => products.setStatus(admin, id.data, 'archived'), () => '')
+  const archived = await attempt(() => products.setStatus(admin, id.data, 'archived'), () => '')
   if (!archived.ok) fail('/admin/products', archived.errors['']!)
   done(`/admin/products/${id.data}`, 'Archived: hidden from the storefront, kept for past orders.')
 }
 
 // Adding and editing a variant differ only in the write: both parse the posted fields and
 // answer on the product's page, naming the variant by its SKU.
-function saveVariant(previous: FormState, formData: FormData, back: string, prefix: string, withStock: boolean, label: string, write: (variant: products.VariantInput) => unknown, verb: string): FormState {
+async function saveVariant(previous: FormState, formData: FormData, back: string, prefix: string, withStock: boolean, label: string, write: (variant: products.VariantInput) => Promise<unknown>, verb: string): Promise<FormState> {
   const parsed = products.parseVariant(variantFields(formData, prefix, withStock), label)
   if (!parsed.ok) return refused(previous, formData, { [variantField(prefix, parsed.field)]: parsed.message })
-  const saved = attempt(() => write(parsed.data), (err) => (err instanceof InvalidInput && err.field ? variantField(prefix, err.field) : ''))
+  const saved = await attempt(() => write(parsed.data), (err) => (err instanceof InvalidInput && err.field ? variantField(prefix, err.field) : ''))
   if (!saved.ok) return refused(previous, formData, saved.errors)
   done(back, `Variant ${parsed.data.sku} ${verb}.`)
 }
@@ -137,10 +139,7 @@ export async function moveImageAction(formData: FormData): Promise<void> {
   const direction = z.enum(['up', 'down']).safeParse(formData.get('direction'))
   if (!productId.success || !imageId.success || !direction.success) fail('/admin/products', 'That picture does not exist.')
   const back = `/admin/products/${productId.data}`
-  const moved = attempt(() => {
-    if (formData.get('remove') === '1') products.removeImage(admin, imageId.data)
-    else products.moveImage(admin, imageId.data, direction.data)
-  }, () => '')
+  const moved = await attempt(() => (formData.get('remove') === '1' ? products.removeImage(admin, imageId.data) : products.moveImage(admin, imageId.data, direction.data)), () => '')
   if (!moved.ok) fail(back, moved.errors['']!)
   done(back, formData.get('remove') === '1' ? 'Picture removed.' : 'Pictures reordered.')
 }
@@ -163,11 +162,7 @@ export async function adjustStockAction(previous: FormState, formData: FormData)
   const delta = z.coerce.number().int().min(-1_000_000).max(1_000_000).safeParse(text(formData.get('delta')).trim() || 'x')
   if (!delta.success || delta.data === 0) return refused(previous, formData, { delta: 'Enter the change in stock as a whole number, like 5 or -2.' })
   const note = text(formData.get('note')).trim().slice(0, 200)
-  const result = await inventory.adjustByAdmin(admin, { variantId: variantId.data, delta: delta.data, note }).then(
-    (value) => ({ ok: true as const, value }),
-    // attempt() sorts the refusal (a field's message) from a bug (thrown on)
-    (err: unknown) => attempt(() => { throw err }, (e) => (e instanceof InvalidInput && e.field ? e.field : '')),
-  )
+  const result = await attempt(() => inventory.adjustByAdmin(admin, { variantId: variantId.data, delta: delta.data, note }), (e) => (e instanceof InvalidInput && e.field ? e.field : ''))
   if (!result.ok) return refused(previous, formData, result.errors)
   done(back, `Stock is now ${result.value.stockAfter}.`)
 }

@@ -19,7 +19,7 @@ export default async function ProductsPage({ searchParams }: { searchParams: Pro
   const sort: products.AdminSort = sortParam && sortParam in products.SORTS ? (sortParam as products.AdminSort) : 'newest'
   const status = pick(params, 'status') ?? ''
   const page = pageParam(params)
-  const result = products.list({ q, sort, page, status })
+  const result = await products.list({ q, sort, page, status })
   const currency = site().currency
   const href = (p: number) => `/admin/products?${new URLSearchParams({ q, sort, status, page: String(p) })}`
   return (

@@ -21,10 +21,10 @@ export default async function ImportPreviewPage({ params, searchParams }: { para
   await staff.requirePermission('products')
   const { id: raw } = await params
   const id = /^\d{1,10}$/.test(raw) ? Number(raw) : NaN
-  const upload = Number.isSafeInteger(id) ? catalogCsv.find(id) : null
+  const upload = Number.isSafeInteger(id) ? await catalogCsv.find(id) : null
   if (!upload) notFound()
   const flash = await searchParams
-  const plan = catalogCsv.preview(id)
+  const plan = await catalogCsv.preview(id)
   return (
     <>
       <PageTitle>Import preview</PageTitle>

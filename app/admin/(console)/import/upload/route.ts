@@ -49,7 +49,7 @@ export async function POST(request: Request) {
   const text = new TextDecoder('utf-8', { fatal: false }).decode(await file.arrayBuffer())
   let id: number
   try {
-    id = catalogCsv.upload(admin, file.name, text)
+    id = await catalogCsv.upload(admin, file.name, text)
   } catch (err) {
     if (err instanceof InvalidInput) return refusedWith(err.message)
     throw err

@@ -22,8 +22,7 @@ export default async function EditProductPage({ params, searchParams }: { params
   const [{ id }, query] = await Promise.all([params, searchParams])
   const product = await found(id, products.get)
   const back = `/admin/products/${product.id}`
-  const allCollections = collections.list()
-  const inCollections = new Set(collections.ofProduct(product.id))
+  const [allCollections, inCollections] = await Promise.all([collections.list(), collections.ofProduct(product.id).then((ids) => new Set(ids))])
   const file = await downloads.fileOf(product.id)
   return (
     <>
@@ -34,6 +33,7 @@ export default async function EditProductPage({ params, searchParams }: { params
       <div className="grid gap-6">
         <ActionForm action={updateProductAction} className={`${card} space-y-4`} testId="product-form" isGuardingEdits>
           <input type="hidden" name="productId" value={product.id} />
+          <input type="hidden" name="version" value={product.updatedAt} />
           <ProductFieldset values={product} />
           <button type="submit" className={buttonDark}>Save product</button>
         </ActionForm>

@@ -22,7 +22,7 @@ export async function bulkEditAction(previous: FormState, formData: FormData): P
     seenPriceCents: text(formData.get(`seenPrice-${variantId}`)),
     seenStock: text(formData.get(`seenStock-${variantId}`)),
   }))
-  const result = bulkEdit.apply(admin, rows)
+  const result = await bulkEdit.apply(admin, rows)
   if (!result.ok) return refused(previous, formData, result.errors)
   if (!result.changes.length) done('/admin/products/bulk', 'Nothing to save: no price or stock was changed.')
   done('/admin/products/bulk', `Saved ${result.prices} ${result.prices === 1 ? 'price' : 'prices'} and ${result.stockChanges} stock ${result.stockChanges === 1 ? 'change' : 'changes'}.`)

@@ -22,7 +22,7 @@ export default async function BulkEditPage({ searchParams }: { searchParams: Pro
   const params = await searchParams
   const q = (pick(params, 'q') ?? '').trim().slice(0, 200)
   const page = pageParam(params)
-  const result = products.stockList({ q, page, byProduct: true })
+  const result = await products.stockList({ q, page, byProduct: true })
   const href = (p: number) => `/admin/products/bulk?${new URLSearchParams({ q, page: String(p) })}`
   return (
     <>
