@@ -15,6 +15,7 @@ import path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { openDatabase, setDb, write } from '@/db'
 import { migrate } from '@/db/migrate'
+import { runNow } from '@/db/tx'
 import { carts, products, variants } from '@/db/schema'
 import * as cache from '@/lib/cache'
 import * as inventory from '@/lib/inventory'
@@ -53,7 +54,7 @@ async function main(n: number) {
       const ids = write((tx) => inventory.placeHolds(tx, { cartId: 'bench-cart', lines, expiresAt: Date.now() + 60_000 }))
       write((tx) => inventory.attachSession(tx, ids, sessionId))
       const cpu = process.cpuUsage()
-      write((tx) => inventory.commitSale(tx, sessionId, lines))
+      write((tx) => runNow(tx, (w, t) => inventory.committingSale(w, t, sessionId, null, lines)))
       commitUs += cpuUs(cpu)
     }
     for (let i = 0; i < 50; i++) {

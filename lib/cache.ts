@@ -1,11 +1,12 @@
 import 'server-only'
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { revalidateTag } from 'next/cache'
+import { sql } from 'drizzle-orm'
 import { getDb, type Tx } from '@/db'
 import * as changes from '@/db/catalog-changes'
 import type { ChangeRow } from '@/db/catalog-changes'
 import { soldOutSqlText } from '@/db/stock-rules'
-import { afterCommit, runNow, type Steps, type Tables, type Writer } from '@/db/tx'
+import { afterCommit, runNow, sqlRun, type Steps, type Tables, type Writer } from '@/db/tx'
 import { frontCache, type FrontCache, type Scope } from '@/server/contract'
 import { getEnv } from './env'
 import { log } from './log'
@@ -249,7 +250,7 @@ function learnSoldOut(): void {
   for (const row of rows) state.known.set(row.productId, { isSoldOut: row.isSoldOut === 1, soldOutVariants: row.gone })
 }
 
-/** Deletes change rows no process still needs. Inside a write transaction (the hold sweep). */
-export function pruneChanges(now = Date.now()): number {
-  return getDb().$client.prepare('DELETE FROM catalog_changes WHERE created_at < ?').run(now - KEEP_CHANGES_MS).changes
+/** Deletes change rows no process still needs, as a step of the hold sweep's transaction (the same text on both engines). */
+export function* pruningChanges(now = Date.now()): Steps<number> {
+  return (yield* sqlRun(sql`DELETE FROM catalog_changes WHERE created_at < ${now - KEEP_CHANGES_MS}`)).changes
 }
