@@ -1,6 +1,6 @@
 // What a durable commit costs, as ratios against a baseline in the same process:
 //   1. synchronous=FULL vs NORMAL for the same minimal write transaction (WAL mode), and
-//   2. recording a whole paid order (orders.applySession: order, lines, stock, holds, cart,
+//   2. recording a whole paid order (orders.applyingSession: order, lines, stock, holds, cart,
 //      email job) vs that minimal FULL commit.
 // Part of npm run bench (bench/index.ts); runs on its own too (below). Numbers are
 // machine-dependent; the ratios are what to compare.

@@ -78,11 +78,6 @@ export function* markingCatalogChanged(_tx: Writer, _t: Tables): Steps<void> {
 // The steps above use no builder, and the process has one connection (decision 001): inside
 // write() it is the transaction's, so no Tx needs passing.
 
-/** markingStockChanged, inside a synchronous write() on SQLite. */
-export function markStockChanged(variantIds: readonly number[]): void {
-  if (variantIds.length > 0) runNow(getDb() as unknown as Tx, (tx, t) => markingStockChanged(tx, t, variantIds))
-}
-
 /** markingCatalogChanged, inside a synchronous write() on SQLite. */
 export function markCatalogChanged(): void {
   runNow(getDb() as unknown as Tx, markingCatalogChanged)
