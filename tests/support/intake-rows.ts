@@ -30,8 +30,9 @@ export async function insertVariantOn(engine: TestEngine, input: { stock?: numbe
 export async function insertCartOn(engine: TestEngine, lines: { variantId: number; quantity: number }[]): Promise<string> {
   const id = `cart-intake-${++n}-${Math.random().toString(36).slice(2)}`
   const now = Date.now()
-  await engine.rows(sql`INSERT INTO carts (id, created_at, updated_at) VALUES (${id}, ${now}, ${now})`)
-  for (const line of lines) await engine.rows(sql`INSERT INTO cart_lines (cart_id, variant_id, quantity) VALUES (${id}, ${line.variantId}, ${line.quantity})`)
+  // RETURNING: engine.rows reads rows, and SQLite answers only a statement that returns some
+  await engine.rows(sql`INSERT INTO carts (id, created_at, updated_at) VALUES (${id}, ${now}, ${now}) RETURNING id`)
+  for (const line of lines) await engine.rows(sql`INSERT INTO cart_lines (cart_id, variant_id, quantity) VALUES (${id}, ${line.variantId}, ${line.quantity}) RETURNING id`)
   return id
 }
 
