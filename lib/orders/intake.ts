@@ -12,7 +12,7 @@ import { applyingSession, isStoreSale, sessionStep, sessionTurn, type SessionRes
 // the store's own facts, and leaves as the order's state. Two doors: applyEvent for a webhook
 // event (and its replays), syncSession for a session the store asks about itself (the success
 // page, checkout, reconciliation). Both read Stripe before any transaction opens and apply
-// what it says with applySession, which only moves an order forward; so any delivery order,
+// what it says with applyingSession, which only moves an order forward; so any delivery order,
 // duplicate or drop converges. Each event is recorded in stripe_events in the same immediate
 // transaction as its effect: a crash before the commit leaves nothing and Stripe's retry
 // applies it; a crash after it leaves the row, and the retry is a no-op.
