@@ -1,6 +1,6 @@
 // What a durable commit costs, as ratios against a baseline in the same process:
 //   1. synchronous=FULL vs NORMAL for the same minimal write transaction (WAL mode), and
-//   2. recording a whole paid order (orders.applySession: order, lines, stock, holds, cart,
+//   2. recording a whole paid order (orders.applyingSession: order, lines, stock, holds, cart,
 //      email job) vs that minimal FULL commit.
 // Part of npm run bench (bench/index.ts); runs on its own too (below). Numbers are
 // machine-dependent; the ratios are what to compare.
@@ -10,6 +10,7 @@ import path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { openDatabase, setDb, write } from '@/db'
 import { migrate } from '@/db/migrate'
+import { runNow } from '@/db/tx'
 import { healthChecks, products, variants } from '@/db/schema'
 import { captureLogs } from '@/lib/log'
 import * as orders from '@/lib/orders'
@@ -50,12 +51,12 @@ export function commitDurability(n: number, print: (line: string) => void = () =
     })
     const items = [lineItemObject({ variantId: variant.id, quantity: 2, unitAmount: 1500 }), lineItemObject({ variantId: variant.id, quantity: 1, unitAmount: 1500 })]
     // A session of this store's own Checkout (its cart named): any other is not an order at all,
-    // and applySession would only look it up.
+    // and applyingSession would only look it up.
     const storeSession = () => sessionObject({ amount_total: 5000, metadata: { cart_id: 'bench-cart' } })
-    const orderMs = perOp('paid order recorded (applySession), FULL', () => write((tx) => orders.applySession(tx, checkoutFacts(storeSession(), items))))
+    const orderMs = perOp('paid order recorded (applyingSession), FULL', () => write((tx) => runNow(tx, (w, t) => orders.applyingSession(w, t, checkoutFacts(storeSession(), items)))))
     const replay = storeSession()
-    write((tx) => orders.applySession(tx, checkoutFacts(replay, items)))
-    const duplicateMs = perOp('duplicate delivery (finds the order), FULL', () => write((tx) => orders.applySession(tx, checkoutFacts(replay, items))))
+    write((tx) => runNow(tx, (w, t) => orders.applyingSession(w, t, checkoutFacts(replay, items))))
+    const duplicateMs = perOp('duplicate delivery (finds the order), FULL', () => write((tx) => runNow(tx, (w, t) => orders.applyingSession(w, t, checkoutFacts(replay, items)))))
     return { normalMs, fullMs, orderMs, duplicateMs }
   } finally {
     logs.stop()

@@ -348,7 +348,7 @@ async function main() {
   if (durability) {
     const d = durability
     rows.push({ measure: 'commit: synchronous=FULL vs NORMAL', store: `${ms(d.fullMs)}/commit`, baseline: `NORMAL ${ms(d.normalMs)}`, ratio: x(d.fullMs / d.normalMs), budget: '–', result: 'info' })
-    rows.push({ measure: 'commit: paid order recorded (applySession)', store: `${ms(d.orderMs)}/order`, baseline: `minimal FULL commit ${ms(d.fullMs)}`, ratio: x(d.orderMs / d.fullMs), budget: '–', result: 'info' })
+    rows.push({ measure: 'commit: paid order recorded (applyingSession)', store: `${ms(d.orderMs)}/order`, baseline: `minimal FULL commit ${ms(d.fullMs)}`, ratio: x(d.orderMs / d.fullMs), budget: '–', result: 'info' })
     rows.push({ measure: 'commit: duplicate delivery (finds the order)', store: `${ms(d.duplicateMs)}/delivery`, baseline: `minimal FULL commit ${ms(d.fullMs)}`, ratio: x(d.duplicateMs / d.fullMs), budget: '–', result: 'info' })
   }
 }

@@ -2,10 +2,10 @@
 // paths, in this process's CPU time per round (other processes on a busy machine do not
 // inflate it): a checkout's hold and its release (placeHolds, releaseHolds, each in its own
 // write(), as checkout calls them), and a paid order's stock (a hold attached to its session,
-// then commitSale with its releaseForSession and its mark, as order intake calls it). Uses only
+// then committingSale with its release and its mark, as order intake calls it). Uses only
 // the synchronous names, which exist before and after the move, so the same file measures
 // both. Rounds alternate hold/release and sale, best of 10 rounds each, then one mark alone (wall
-// time inside one transaction, best of 10 rounds); the commitSale write
+// time inside one transaction, best of 10 rounds); the committingSale write
 // is also timed alone (CPU time has a granularity of a few µs per sample, so its figure is coarser). The figures are in
 // docs/decisions/047-generator-transactions.md.
 // Run: npx tsx --conditions=react-server bench/inventory-steps.ts [n]
@@ -15,6 +15,7 @@ import path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { openDatabase, setDb, write } from '@/db'
 import { migrate } from '@/db/migrate'
+import { runNow } from '@/db/tx'
 import { carts, products, variants } from '@/db/schema'
 import * as cache from '@/lib/cache'
 import * as inventory from '@/lib/inventory'
@@ -46,14 +47,14 @@ async function main(n: number) {
       const ids = write((tx) => inventory.placeHolds(tx, { cartId: 'bench-cart', lines, expiresAt: Date.now() + 60_000 }))
       write((tx) => inventory.releaseHolds(tx, ids))
     }
-    // CPU of the commitSale writes alone, added up by sell()
+    // CPU of the committingSale writes alone, added up by sell()
     let commitUs = 0
     const sell = () => {
       const sessionId = `cs_bench_${sale++}`
       const ids = write((tx) => inventory.placeHolds(tx, { cartId: 'bench-cart', lines, expiresAt: Date.now() + 60_000 }))
       write((tx) => inventory.attachSession(tx, ids, sessionId))
       const cpu = process.cpuUsage()
-      write((tx) => inventory.commitSale(tx, sessionId, lines))
+      write((tx) => runNow(tx, (w, t) => inventory.committingSale(w, t, sessionId, null, lines)))
       commitUs += cpuUs(cpu)
     }
     for (let i = 0; i < 50; i++) {
@@ -77,14 +78,14 @@ async function main(n: number) {
     // One mark alone, inside one write() (no commit to hide it): the statement every sale,
     // hold and release runs, through the runner's native step after the move.
     let markUs = Infinity
-    write(() => {
+    write((tx) => {
       for (let round = 0; round < ROUNDS; round++) {
         const start = performance.now()
-        for (let i = 0; i < perRound; i++) cache.markStockChanged([variantId])
+        for (let i = 0; i < perRound; i++) runNow(tx, (w, t) => cache.markingStockChanged(w, t, [variantId]))
         markUs = Math.min(markUs, ((performance.now() - start) * 1000) / perRound)
       }
     })
-    console.log(`load ${os.loadavg()[0]!.toFixed(1)}  cpu per round, best of ${ROUNDS}: hold + release ${holdUs.toFixed(1)} µs;  hold + attach + commitSale ${saleUs.toFixed(1)} µs, of which commitSale ${commitSaleUs.toFixed(1)} µs; one mark ${markUs.toFixed(1)} µs`)
+    console.log(`load ${os.loadavg()[0]!.toFixed(1)}  cpu per round, best of ${ROUNDS}: hold + release ${holdUs.toFixed(1)} µs;  hold + attach + committingSale ${saleUs.toFixed(1)} µs, of which committingSale ${commitSaleUs.toFixed(1)} µs; one mark ${markUs.toFixed(1)} µs`)
   } finally {
     setDb(undefined)
     db.$client.close()

@@ -219,28 +219,6 @@ export function afterCommit(key: string, callback: () => void): void {
   if (!pending.has(key)) pending.set(key, callback)
 }
 
-// ---------------------------------------------------------------------------------------
-// Prepared queries
-
-// drizzle builds a query's SQL text from its builder on every call, and that costs more than
-// SQLite running it: under webhook load it was most of an order's transaction
-// (docs/performance.md, "Webhook ingest"). A query on a hot path is built once, with
-// sql.placeholder() where its values go, and `.prepare()`d; a call then only binds values.
-// Kept per connection: tests and a restore open others.
-const preparedByConnection = new WeakMap<Db, Map<string, unknown>>()
-
-/**
- * The query `build` makes for this connection, built on the first call for `name` and reused
- * after. A query prepared on the connection runs inside a write() transaction like any other.
- */
-export function prepared<T>(name: string, build: (db: Db) => T): T {
-  const db = getDb()
-  let byName = preparedByConnection.get(db)
-  if (!byName) preparedByConnection.set(db, (byName = new Map()))
-  if (!byName.has(name)) byName.set(name, build(db))
-  return byName.get(name) as T
-}
-
 function runCallback(key: string, callback: () => void) {
   try {
     callback()

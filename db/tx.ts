@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3'
 import type { SQL } from 'drizzle-orm'
 import type pg from 'pg'
-import { afterCommit as afterSqliteCommit, getDb, write, type Db, type Tx } from './index'
+import { afterCommit as afterSqliteCommit, getDb, write, writeGrouped, type Db, type Tx } from './index'
 import * as schema from './schema'
 
 // The engine-neutral way for the domain to reach the database (docs/decisions/047-generator-
@@ -39,7 +39,7 @@ export type Step =
   | { readonly kind: 'serialize'; readonly key: string }
   | { readonly kind: 'afterCommit'; readonly key: string; readonly callback: () => void }
   | { readonly kind: 'sql'; readonly mode: 'get' | 'all' | 'run'; readonly text: SqlText }
-  | { readonly kind: 'prepared'; readonly mode: 'get' | 'all'; readonly statement: Statement<never, unknown>; readonly params: unknown }
+  | { readonly kind: 'prepared'; readonly mode: 'get' | 'all' | 'run'; readonly statement: Statement<never, unknown>; readonly params: unknown }
   | { readonly kind: 'native'; readonly native: Native<unknown> }
 
 /**
@@ -148,6 +148,39 @@ export function* preparedGet<P, R>(statement: Statement<P, R>, params: P): Steps
   return (yield { kind: 'prepared', mode: 'get', statement: statement as unknown as Statement<never, unknown>, params }) as R | undefined
 }
 
+/**
+ * A prepared statement that changes rows without returning them (an insert, a conditional
+ * update); `changes` is how many it touched. Its `row` is never called.
+ */
+export function* preparedRun<P>(statement: Statement<P, unknown>, params: P): Steps<{ changes: number }> {
+  return (yield { kind: 'prepared', mode: 'run', statement: statement as unknown as Statement<never, unknown>, params }) as { changes: number }
+}
+
+/**
+ * A Statement from one SQL text both engines accept, its parameters written `@name`: SQLite
+ * binds them by name, PostgreSQL gets them as `$1`, `$2`… in the order they first appear (one
+ * number per name however often it is used). `postgres` is PostgreSQL's own text, in the same
+ * `@name` form, where the two differ (a row lock SQLite has no syntax for, json_each).
+ */
+export function statementOf<P extends Record<string, unknown>, R = Record<string, unknown>>(
+  name: string,
+  text: string,
+  row: (raw: Record<string, unknown>, params: P) => R = (raw) => raw as R,
+  postgres: string = text,
+): Statement<P, R> {
+  const names: string[] = []
+  const numbered = postgres.replace(/@(\w+)/g, (_, key: string) => {
+    if (!names.includes(key)) names.push(key)
+    return `$${names.indexOf(key) + 1}`
+  })
+  return {
+    name,
+    // better-sqlite3 binds by name and passes over the keys the text does not use
+    sqlite: { text, values: (params) => params, row },
+    postgres: { text: numbered, values: (params) => names.map((key) => params[key]), row },
+  }
+}
+
 /** The text of `text` for an engine; null when that engine has nothing to run. */
 export function sqlFor(text: SqlText, engine: 'sqlite' | 'postgres'): SQL | null {
   return 'getSQL' in text ? text : text[engine]
@@ -199,6 +232,20 @@ export function transaction<T>(body: WriteBody<T>): Promise<T> {
   } catch (err) {
     return Promise.reject(err as Error)
   }
+}
+
+/**
+ * transaction() for a caller that can wait for its commit to be shared (the webhook's intake,
+ * docs/decisions/046-webhook-group-commit.md). On SQLite the bodies handed in during one turn
+ * of the event loop run in one BEGIN IMMEDIATE, each in its own savepoint, and share one
+ * COMMIT (db.writeGrouped); the promise settles after that COMMIT. On PostgreSQL each body is
+ * its own transaction: several app servers write at once there, and a commit does not hold
+ * the only writer's lock while it waits for its fsync.
+ */
+export function transactionGrouped<T>(body: WriteBody<T>): Promise<T> {
+  const engine = globalForEngine.tillEngine
+  if (engine) return engine.transaction(body)
+  return writeGrouped((tx) => runNow(tx, body))
 }
 
 /** Runs a read outside any transaction: on SQLite on the connection, on PostgreSQL on a pooled client. */
@@ -284,6 +331,7 @@ function sqliteStep(step: Step): unknown {
     case 'prepared': {
       const client = getDb().$client
       if ('run' in step.statement.sqlite) {
+        if (step.mode === 'run') throw new Error('db/tx: preparedRun takes one statement per engine')
         const rows = (step.statement.sqlite as SqliteStatements<unknown, unknown>).run((text) => sqliteStatement(client, text), step.params)
         return step.mode === 'get' ? rows[0] : rows
       }
@@ -291,6 +339,7 @@ function sqliteStep(step: Step): unknown {
       const statement = sqliteStatement(client, side.text)
       const values = side.values(step.params)
       const bind = Array.isArray(values) ? values : [values]
+      if (step.mode === 'run') return { changes: statement.run(...bind).changes }
       if (step.mode === 'get') {
         const raw = statement.get(...bind) as Record<string, unknown> | undefined
         return raw === undefined ? undefined : side.row(raw, step.params)

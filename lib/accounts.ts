@@ -2,8 +2,7 @@ import 'server-only'
 import crypto from 'node:crypto'
 import { and, count, eq, gt, isNull, lt, or } from 'drizzle-orm'
 import { cookies } from 'next/headers'
-import type { Tx } from '@/db'
-import { get, read, run, runNow, transaction, type Steps, type Tables, type Writer } from '@/db/tx'
+import { get, read, run, transaction, type Steps, type Tables, type Writer } from '@/db/tx'
 import { getEnv } from './env'
 import { InvalidInput } from './errors'
 import { formatAddress } from './addresses'
@@ -183,15 +182,10 @@ function sessionCount(accountId: number, now = Date.now()): Promise<number> {
 }
 
 /** Deletes sessions and links past their time (the nightly cleanup), as a step of the caller's transaction. */
-function* purgingExpired(tx: Writer, t: Tables, now: number): Steps<number> {
+export function* purgingExpired(tx: Writer, t: Tables, now: number): Steps<number> {
   const sessions = (yield* run(tx.delete(t.accountSessions).where(or(lt(t.accountSessions.expiresAt, now), lt(t.accountSessions.createdAt, now - ABSOLUTE_MS))))).changes
   const links = (yield* run(tx.delete(t.signInTokens).where(lt(t.signInTokens.expiresAt, now)))).changes
   return sessions + links
-}
-
-/** purgingExpired inside a synchronous write() on SQLite: for the job queue, not yet on db/tx.ts. */
-export function purgeExpired(tx: Tx, now = Date.now()): number {
-  return runNow(tx, (w, t) => purgingExpired(w, t, now))
 }
 
 export type Overview = { orders: orders.OrderView[]; addresses: NonNullable<orders.OrderView['shippingAddress']>[] }

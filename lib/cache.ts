@@ -1,11 +1,12 @@
 import 'server-only'
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { revalidateTag } from 'next/cache'
-import { getDb, type Tx } from '@/db'
+import { sql } from 'drizzle-orm'
+import { getDb } from '@/db'
 import * as changes from '@/db/catalog-changes'
 import type { ChangeRow } from '@/db/catalog-changes'
 import { soldOutSqlText } from '@/db/stock-rules'
-import { afterCommit, runNow, type Steps, type Tables, type Writer } from '@/db/tx'
+import { afterCommit, sqlRun, type Steps, type Tables, type Writer } from '@/db/tx'
 import { frontCache, type FrontCache, type Scope } from '@/server/contract'
 import { getEnv } from './env'
 import { log } from './log'
@@ -71,16 +72,6 @@ export function* markingStockChanged(_tx: Writer, _t: Tables, variantIds: readon
 /** A product, variant, picture or collection changed: every page may show it. A step of the write transaction. */
 export function* markingCatalogChanged(_tx: Writer, _t: Tables): Steps<void> {
   yield* remembering(yield* changes.recordingCatalogChanged(state.origin, Date.now()))
-}
-
-// The synchronous name, for the one caller inside a SQLite write() not yet converted to
-// db/tx.ts (inventory.commitSale, in order intake's write). The step above uses no builder,
-// and the process has one connection (decision 001): inside write() it is the transaction's,
-// so no Tx needs passing.
-
-/** markingStockChanged, inside a synchronous write() on SQLite. */
-export function markStockChanged(variantIds: readonly number[]): void {
-  if (variantIds.length > 0) runNow(getDb() as unknown as Tx, (tx, t) => markingStockChanged(tx, t, variantIds))
 }
 
 function* remembering(rows: ChangeRow[]): Steps<void> {
@@ -245,7 +236,7 @@ function learnSoldOut(): void {
   for (const row of rows) state.known.set(row.productId, { isSoldOut: row.isSoldOut === 1, soldOutVariants: row.gone })
 }
 
-/** Deletes change rows no process still needs. Inside a write transaction (the hold sweep). */
-export function pruneChanges(now = Date.now()): number {
-  return getDb().$client.prepare('DELETE FROM catalog_changes WHERE created_at < ?').run(now - KEEP_CHANGES_MS).changes
+/** Deletes change rows no process still needs, as a step of the hold sweep's transaction (the same text on both engines). */
+export function* pruningChanges(now = Date.now()): Steps<number> {
+  return (yield* sqlRun(sql`DELETE FROM catalog_changes WHERE created_at < ${now - KEEP_CHANGES_MS}`)).changes
 }

@@ -1,7 +1,6 @@
 import 'server-only'
 import { asc, eq, sql } from 'drizzle-orm'
-import type { Tx } from '@/db'
-import { all, read, runNow, sqlGet, sqlRun, transaction, type Steps, type Tables, type Writer } from '@/db/tx'
+import { all, read, sqlGet, sqlRun, transaction, type Steps, type Tables, type Writer } from '@/db/tx'
 import { itemLabel } from './catalog'
 import { getEnv } from './env'
 import * as jobs from './jobs'
@@ -13,7 +12,7 @@ import type { CheckoutFacts } from './payments'
 
 // Abandoned checkouts. Sessions are created with Stripe's after_expiration[recovery] and
 // consent_collection[promotions] (lib/checkout.ts). When one expires with a recovery URL and
-// the shopper said yes to promotional email, recordExpiry() keeps a reminder row, at most one
+// the shopper said yes to promotional email, recordingExpiry() keeps a reminder row, at most one
 // per cart (UNIQUE cart_id), and queues its email job keyed by the cart, in the transaction
 // that records the expiry event. So the webhook delivered twice, reconciliation replaying the
 // event, or both releases of a deploy seeing it, still make one row and one job. Sending
@@ -44,11 +43,6 @@ export function* recordingExpiry(tx: Writer, t: Tables, facts: CheckoutFacts, no
   if (!row) return false
   yield* jobs.enqueueing(tx, t, MAIL_JOB, { reminderId: Number(row.id) }, { uniqueKey: `checkout-reminder:${facts.cartId}`, runAt: now + getEnv().checkoutReminderDelayMs })
   return true
-}
-
-/** recordingExpiry, inside a synchronous write() on SQLite (the webhook intake). */
-export function recordExpiry(tx: Tx, facts: CheckoutFacts, now = Date.now()): boolean {
-  return runNow(tx, (w, t) => recordingExpiry(w, t, facts, now))
 }
 
 type Claimed = { email: string; recoveryUrl: string; items: string[] }

@@ -6,7 +6,7 @@ import { Readable } from 'node:stream'
 import { and, asc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm'
 import type { Tx } from '@/db'
 import { productFiles } from '@/db/schema'
-import { all, get, preparedAll, read, run, runNow, transaction, type Reader, type Statement, type Steps, type Tables, type Writer } from '@/db/tx'
+import { all, get, preparedAll, read, run, transaction, type Reader, type Statement, type Steps, type Tables, type Writer } from '@/db/tx'
 import * as audit from './audit'
 import { getEnv } from './env'
 import { InvalidInput, NotFound } from './errors'
@@ -28,8 +28,7 @@ import { checkFileName } from './uploads'
 // so they run on both engines. A download is counted by one conditional UPDATE (never past the
 // limit): on PostgreSQL, requests at once on several app servers wait for the row and test
 // the count again on the committed one. The grants are steps too (grantingForOrder,
-// revokingForOrder); the webhook intake, still a synchronous write() on SQLite, runs them
-// through their runNow wrappers.
+// revokingForOrder), which the webhook intake's transaction yields.
 
 /** The largest file the owner may upload (the front server allows uploads this large, server/request-guard.ts). */
 export const MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -178,22 +177,12 @@ export function* grantingForOrder(tx: Writer, t: Tables, orderId: number, now: n
   return granted
 }
 
-/** grantingForOrder, inside the webhook intake's synchronous write() on SQLite. */
-export function grantForOrder(tx: Tx, orderId: number, now: number): number {
-  return runNow(tx, (w, t) => grantingForOrder(w, t, orderId, now))
-}
-
 /** Withdraws every link of the order (refunded in full, or its dispute lost); once. */
 export function* revokingForOrder(tx: Writer, t: Tables, orderId: number, now: number): Steps<number> {
   const grants = t.downloadGrants
   const { changes } = yield* run(tx.update(grants).set({ revokedAt: now }).where(and(eq(grants.orderId, orderId), isNull(grants.revokedAt))))
   if (changes > 0) log.info('downloads: revoked', { orderId, revoked: changes })
   return changes
-}
-
-/** revokingForOrder, inside the webhook intake's synchronous write() on SQLite. */
-export function revokeForOrder(tx: Tx, orderId: number, now: number): number {
-  return runNow(tx, (w, t) => revokingForOrder(w, t, orderId, now))
 }
 
 export type LinkState = 'ready' | 'used_up' | 'expired' | 'revoked' | 'withdrawn'

@@ -1,10 +1,9 @@
 import 'server-only'
 import { and, eq, getTableName, gt, inArray, lte, sql, type SQL } from 'drizzle-orm'
-import { prepared, type Tx } from '@/db'
-import * as schema from '@/db/schema'
-import { orders, stockHolds, stockLedger, variants, type StockReason } from '@/db/schema'
+import { type Tx } from '@/db'
+import { stockLedger, type StockReason } from '@/db/schema'
 import { availableSqlText, unheldSqlText } from '@/db/stock-rules'
-import { all, get, read, readNow, run, runNow, serialize, sqlGet, transaction, type Reader, type Steps, type Tables, type Writer } from '@/db/tx'
+import { all, get, preparedAll, preparedGet, preparedRun, read, readNow, run, runNow, serialize, sqlGet, statementOf, transaction, type Reader, type Steps, type Tables, type Writer } from '@/db/tx'
 import * as audit from './audit'
 import * as cache from './cache'
 import { HoldLimit, InvalidInput, NotFound, OutOfStock } from './errors'
@@ -226,19 +225,14 @@ export function releaseHolds(tx: Tx, holdIds: number[]): number {
 
 /** Releases the active holds of a Checkout Session (it expired, or its payment failed, or the sale took what it bought). */
 export function* releasingForSession(tx: Writer, t: Tables, sessionId: string): Steps<number> {
-  return (yield* releasing(tx, t, eq(t.stockHolds.stripeCheckoutSessionId, sessionId))).length
+  // Every paid order runs it (committingSale): a prepared statement, the same rule as releasing()'s.
+  return (yield* announcingReleased(tx, t, yield* preparedAll(saleStatements.releaseOfSession, { sessionId }))).length
 }
 
-/** releasingForSession, inside a synchronous write() on SQLite (order intake). */
+/** releasingForSession, inside a synchronous write() on SQLite (checkout, until it is converted). */
 export function releaseForSession(tx: Tx, sessionId: string): number {
-  // Every paid order runs it (commitSale): the same statement as releasingForSession's, built
-  // once (db.prepared); run in `tx`, as the prepared statement shares its connection.
-  const rows = releaseOfSession().all({ sessionId })
-  return rows.length ? runNow(tx, (w, t) => announcingReleased(w, t, rows)).length : 0
+  return runNow(tx, (w, t) => releasingForSession(w, t, sessionId))
 }
-
-const releaseOfSession = () =>
-  prepared('inventory.releaseOfSession', (db) => releaseQuery(db, schema, eq(schema.stockHolds.stripeCheckoutSessionId, sql.placeholder('sessionId'))).prepare())
 
 /**
  * The Checkout Sessions this cart's active, unexpired holds reserve units for. Until Stripe
@@ -273,14 +267,10 @@ export function* releasingExpired(tx: Writer, t: Tables, now = Date.now()): Step
   return (yield* releasing(tx, t, lte(t.stockHolds.expiresAt, now))).length
 }
 
-/** releasingExpired, inside a synchronous write() on SQLite (the hold sweep job). */
-export function releaseExpired(tx: Tx, now = Date.now()): number {
-  return runNow(tx, (w, t) => releasingExpired(w, t, now))
-}
 
 /**
  * The expiry of a hold kept for a payment that has not settled (a bank debit can take days):
- * it lasts until Stripe says the payment succeeded (commitSale) or failed (releaseForSession).
+ * it lasts until Stripe says the payment succeeded (committingSale) or failed (releasingForSession).
  */
 const UNTIL_SETTLED = 8_640_000_000_000_000
 
@@ -290,7 +280,7 @@ const UNTIL_SETTLED = 8_640_000_000_000_000
  * completion arrived late, or the shopper took long on the bank's page) takes the units again
  * when they are still available; otherwise it is reported short, for the owner to decide.
  */
-function* keepingUntilSettled(tx: Writer, t: Tables, sessionId: string, lines: { variantId: number; quantity: number }[], now = Date.now()): Steps<{ shortVariantIds: number[] }> {
+export function* keepingUntilSettled(tx: Writer, t: Tables, sessionId: string, lines: { variantId: number; quantity: number }[], now = Date.now()): Steps<{ shortVariantIds: number[] }> {
   const shortVariantIds: number[] = []
   yield* holdTurns(lines.map((l) => l.variantId))
   for (const line of lines) {
@@ -314,59 +304,80 @@ function* keepingUntilSettled(tx: Writer, t: Tables, sessionId: string, lines: {
   return { shortVariantIds }
 }
 
-/** keepingUntilSettled, inside a synchronous write() on SQLite (order intake). */
-export function keepUntilSettled(tx: Tx, sessionId: string, lines: { variantId: number; quantity: number }[], now = Date.now()): { shortVariantIds: number[] } {
-  return runNow(tx, (w, t) => keepingUntilSettled(w, t, sessionId, lines, now))
-}
-
 /**
- * Turns what a paid session bought into stock decrements. A line covered by this session's
- * hold converts the hold; a line without one (a Payment Link, or a hold that was released)
- * decrements directly. Stock never goes below zero: a short line decrements what is there
- * and reports the shortfall, so the caller records the paid order and flags it oversold.
+ * Turns what a paid session bought into stock decrements, as a step of the intake's
+ * transaction, which runs it once per order (whoever sets orders.stock_taken_at). A line
+ * covered by this session's hold converts the hold; a line without one (a Payment Link, or a
+ * hold that was released) decrements directly. Stock never goes below zero: a short line
+ * decrements what is there and reports the shortfall, so the caller records the paid order and
+ * flags it oversold. Each decrement is one conditional UPDATE, so on PostgreSQL a sale and any
+ * other change of the same variant on another server wait for each other's row, never lose one.
  */
-export function commitSale(tx: Tx, sessionId: string, lines: { variantId: number; quantity: number }[]): { shortVariantIds: number[] } {
+export function* committingSale(tx: Writer, t: Tables, sessionId: string, orderId: number | null, lines: { variantId: number; quantity: number }[]): Steps<{ shortVariantIds: number[] }> {
   const shortVariantIds: number[] = []
-  // In `tx`: the prepared statements run on the same connection, inside its transaction.
-  const holds = sale().holdsOf.all({ sessionId })
+  const holds = yield* preparedAll(saleStatements.holdsOf, { sessionId })
+  const now = Date.now()
   for (const line of lines) {
     const hold = holds.find((h) => h.variantId === line.variantId && h.status !== 'converted')
-    if (hold) sale().convertHold.run({ id: hold.id })
-    const taken = sale().take.get({ variantId: line.variantId, quantity: line.quantity, now: Date.now() })
+    if (hold) yield* preparedRun(saleStatements.convertHold, { id: hold.id })
+    const taken = yield* preparedGet(saleStatements.take, { variantId: line.variantId, quantity: line.quantity, now })
     if (taken) {
-      ledger(tx, { variantId: line.variantId, delta: -line.quantity, stockAfter: taken.stock, reason: 'sale', note: sessionId, orderId: orderIdOf(tx, sessionId) })
+      yield* preparedRun(saleStatements.ledger, ledgerValues({ variantId: line.variantId, delta: -line.quantity, stockAfter: taken.stock, reason: 'sale', note: sessionId, orderId }))
     } else {
-      const before = tx.select({ stock: variants.stock }).from(variants).where(eq(variants.id, line.variantId)).get()
-      tx.update(variants).set({ stock: 0, updatedAt: Date.now() }).where(eq(variants.id, line.variantId)).run()
       shortVariantIds.push(line.variantId)
-      if (before && before.stock > 0) {
-        ledger(tx, { variantId: line.variantId, delta: -before.stock, stockAfter: 0, reason: 'sale', note: `${sessionId} (oversold by ${line.quantity - before.stock})`, orderId: orderIdOf(tx, sessionId) })
+      const left = yield* takingWhatIsLeft(tx, t, line.variantId, now)
+      if (left > 0) {
+        yield* preparedRun(saleStatements.ledger, ledgerValues({ variantId: line.variantId, delta: -left, stockAfter: 0, reason: 'sale', note: `${sessionId} (oversold by ${line.quantity - left})`, orderId }))
       }
     }
   }
   // Any hold of this session not matched by a line (the session bought less) is released.
-  releaseForSession(tx, sessionId)
-  // units taken (announcingTaken: no stock alert look), through the synchronous name: one runner step fewer on every paid order
-  cache.markStockChanged(lines.map((l) => l.variantId))
+  yield* releasingForSession(tx, t, sessionId)
+  // units taken: no stock alert look
+  if (lines.length) yield* announcingTaken(tx, t, lines.map((l) => l.variantId))
   return { shortVariantIds }
 }
 
-// Every paid order runs these (commitSale): built once (db.prepared), not per call.
-const sale = () =>
-  prepared('inventory.sale', (db) => ({
-    holdsOf: db
-      .select({ id: stockHolds.id, variantId: stockHolds.variantId, quantity: stockHolds.quantity, status: stockHolds.status })
-      .from(stockHolds)
-      .where(eq(stockHolds.stripeCheckoutSessionId, sql.placeholder('sessionId')))
-      .prepare(),
-    convertHold: db.update(stockHolds).set({ status: 'converted' }).where(eq(stockHolds.id, sql.placeholder('id'))).prepare(),
-    take: db
-      .update(variants)
-      .set({ stock: sql`${variants.stock} - ${sql.placeholder('quantity')}`, updatedAt: sql`${sql.placeholder('now')}` })
-      .where(and(eq(variants.id, sql.placeholder('variantId')), sql`${variants.stock} >= ${sql.placeholder('quantity')}`))
-      .returning({ stock: variants.stock })
-      .prepare(),
-  }))
+/**
+ * A short line takes what is on the shelf: how many units that was. Set by compare and set
+ * (`WHERE stock =` the figure read), so the ledger's delta is what this transaction took even
+ * when another server changed the stock between the read and the write; the loser reads again.
+ */
+function* takingWhatIsLeft(tx: Writer, t: Tables, variantId: number, now: number): Steps<number> {
+  for (;;) {
+    const row = yield* get(tx.select({ stock: t.variants.stock }).from(t.variants).where(eq(t.variants.id, variantId)))
+    if (!row || row.stock <= 0) return 0
+    const { changes } = yield* run(tx.update(t.variants).set({ stock: 0, updatedAt: now }).where(and(eq(t.variants.id, variantId), eq(t.variants.stock, row.stock))))
+    if (changes === 1) return row.stock
+  }
+}
+
+// Every paid order runs these (committingSale): prepared once per connection (decision 001),
+// one text for both engines.
+const saleStatements = {
+  holdsOf: statementOf<{ sessionId: string }, { id: number; variantId: number; status: string }>(
+    'inventory.holdsOfSession',
+    'SELECT id, variant_id AS "variantId", status FROM stock_holds WHERE stripe_checkout_session_id = @sessionId ORDER BY id',
+    (raw) => ({ id: Number(raw.id), variantId: Number(raw.variantId), status: raw.status as string }),
+  ),
+  convertHold: statementOf<{ id: number }>('inventory.convertHold', `UPDATE stock_holds SET status = 'converted' WHERE id = @id AND status != 'converted'`),
+  take: statementOf<{ variantId: number; quantity: number; now: number }, { stock: number }>(
+    'inventory.take',
+    'UPDATE variants SET stock = stock - @quantity, updated_at = @now WHERE id = @variantId AND stock >= @quantity RETURNING stock',
+    (raw) => ({ stock: Number(raw.stock) }),
+  ),
+  ledger: statementOf<ReturnType<typeof ledgerValues>>(
+    'inventory.ledger',
+    `INSERT INTO stock_ledger (variant_id, delta, stock_after, reason, note, admin_user_id, order_id, created_at)
+      VALUES (@variantId, @delta, @stockAfter, @reason, @note, @adminUserId, @orderId, @createdAt)`,
+  ),
+  releaseOfSession: statementOf<{ sessionId: string }, { variantId: number; sessionId: string | null }>(
+    'inventory.releaseOfSession',
+    `UPDATE stock_holds SET status = 'released' WHERE status = 'active' AND stripe_checkout_session_id = @sessionId
+      RETURNING variant_id AS "variantId", stripe_checkout_session_id AS "sessionId"`,
+    (raw) => ({ variantId: Number(raw.variantId), sessionId: (raw.sessionId as string | null) ?? null }),
+  ),
+}
 
 // ---------------------------------------------------------------------------------------
 // The stock ledger
@@ -378,39 +389,6 @@ const ledgerValues = (entry: LedgerEntry) => ({ ...entry, note: (entry.note ?? '
 function* ledgering(tx: Writer, t: Tables, entry: LedgerEntry): Steps<void> {
   yield* run(tx.insert(t.stockLedger).values(ledgerValues(entry)))
 }
-
-// commitSale (every paid order, inside order intake's SQLite write()) keeps the prepared
-// statements below until intake moves onto db/tx.ts with an engine-neutral prepared step
-// (decision 047): building its queries per call is what decision 001 measured away.
-
-function ledger(tx: Tx, entry: LedgerEntry): void {
-  // In `tx`: the prepared insert runs on the same connection, inside its transaction.
-  ledgerInsert().run(ledgerValues(entry))
-}
-
-function orderIdOf(tx: Tx, sessionId: string): number | null {
-  return orderOfSession().get({ sessionId })?.id ?? null
-}
-
-// Every stock change writes a ledger row, every sale looks up its order: built once.
-const ledgerInsert = () =>
-  prepared('inventory.ledger', (db) =>
-    db
-      .insert(stockLedger)
-      .values({
-        variantId: sql.placeholder('variantId'),
-        delta: sql.placeholder('delta'),
-        stockAfter: sql.placeholder('stockAfter'),
-        reason: sql.placeholder('reason'),
-        note: sql.placeholder('note'),
-        adminUserId: sql.placeholder('adminUserId'),
-        orderId: sql.placeholder('orderId'),
-        createdAt: sql.placeholder('createdAt'),
-      })
-      .prepare(),
-  )
-const orderOfSession = () =>
-  prepared('inventory.orderOfSession', (db) => db.select({ id: orders.id }).from(orders).where(eq(orders.stripeCheckoutSessionId, sql.placeholder('sessionId'))).prepare())
 
 type Adjustment = { variantId: number; delta: number; note: string; adminUserId: number | null }
 

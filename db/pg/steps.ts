@@ -108,7 +108,8 @@ async function execute(step: Step, db: NodePgDatabase & { $client: pg.ClientBase
       const side = step.statement.postgres as EngineStatement<unknown, unknown>
       const values = side.values(step.params)
       // named: node-postgres parses it once per client and then only binds and executes
-      const { rows } = await db.$client.query<Record<string, unknown>>({ name: step.statement.name, text: side.text, values: Array.isArray(values) ? values : Object.values(values) })
+      const { rows, rowCount } = await db.$client.query<Record<string, unknown>>({ name: step.statement.name, text: side.text, values: Array.isArray(values) ? values : Object.values(values) })
+      if (step.mode === 'run') return { changes: rowCount ?? 0 }
       if (step.mode === 'get') return rows[0] === undefined ? undefined : side.row(rows[0], step.params)
       return rows.map((raw) => side.row(raw, step.params))
     }

@@ -1,5 +1,4 @@
 import 'server-only'
-import { write } from '@/db'
 import { transaction } from '@/db/tx'
 import * as accounts from '@/lib/accounts'
 import * as adminAuth from '@/lib/admin-auth'
@@ -80,8 +79,8 @@ export const handlers: Record<string, jobs.JobHandler> = {
   'stock_alerts.scan': async () => {
     await stockAlerts.scanIfWaiting()
   },
-  'accounts.purge_expired': () => {
-    write((tx) => accounts.purgeExpired(tx))
+  'accounts.purge_expired': async () => {
+    await transaction((tx, t) => accounts.purgingExpired(tx, t, Date.now()))
   },
   'mail.admin_invite': async (payload, job) => {
     const invite = await staff.isPending(Number(payload.inviteId))
@@ -99,10 +98,10 @@ export const handlers: Record<string, jobs.JobHandler> = {
   },
   // Expired holds stop counting at once; this sweep releases them, which marks their variants
   // changed (the cached pages that show them refresh), and prunes the change log.
-  'holds.release_expired': () => {
-    const released = write((tx) => {
-      cache.pruneChanges()
-      return inventory.releaseExpired(tx)
+  'holds.release_expired': async () => {
+    const released = await transaction(function* (tx, t) {
+      yield* cache.pruningChanges()
+      return yield* inventory.releasingExpired(tx, t)
     })
     if (released) log.info('inventory: released expired holds', { released })
   },

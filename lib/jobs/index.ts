@@ -70,11 +70,6 @@ export function* skipping(_tx: Writer, _t: Tables, uniqueKey: string, why: strin
   yield* sqlRun(sql`UPDATE jobs SET status = 'done', finished_at = ${now}, last_error = ${`skipped: ${why}`} WHERE unique_key = ${uniqueKey} AND status = 'queued'`)
 }
 
-/** skipping, inside a synchronous write() on SQLite: for the callers not yet converted to db/tx.ts. */
-export function skipQueued(tx: Tx, uniqueKey: string, why: string, now = Date.now()): void {
-  runNow(tx, (w, t) => skipping(w, t, uniqueKey, why, now))
-}
-
 /** Empties a job's payload once it is no longer needed (a secret it carried was delivered). */
 export async function forgetPayload(id: number): Promise<void> {
   await transaction((tx, t) => run(tx.update(t.jobs).set({ payload: {} }).where(eq(t.jobs.id, id))))

@@ -1,9 +1,8 @@
 import 'server-only'
 import crypto from 'node:crypto'
 import { and, asc, eq, inArray, sql } from 'drizzle-orm'
-import { prepared, type Tx } from '@/db'
-import { all, get, read, run, type Reader, type Steps, type Tables, type Writer } from '@/db/tx'
-import { orderLines, orders, stockHolds, type OrderStatus } from '@/db/schema'
+import { afterCommit, all, get, preparedAll, preparedGet, preparedRun, read, run, serialize, statementOf, type Reader, type Steps, type Tables, type Writer } from '@/db/tx'
+import { orderLines, orders, type OrderStatus } from '@/db/schema'
 import type { CheckoutFacts, DisputeState } from '@/lib/payments'
 import * as downloads from '@/lib/downloads'
 import { InvalidInput, NotFound } from '@/lib/errors'
@@ -112,35 +111,50 @@ export function isConfirmable(status: OrderStatus, dispute: DisputeState): boole
   return status === 'paid' && dispute === null
 }
 
-const rankSql = (column: string) => sql.raw(`CASE ${column} ${Object.entries(RANK).map(([k, v]) => `WHEN '${k}' THEN ${v}`).join(' ')} ELSE 0 END`)
-const disputeRankSql = (column: string) => sql.raw(`CASE ${column} ${Object.entries(DISPUTE_RANK).map(([k, v]) => `WHEN '${k}' THEN ${v}`).join(' ')} ELSE 0 END`)
+/** SQL text ranking `column`'s value by `ranks` (0 for anything else): the move's "never back" in SQL. */
+const rankText = (column: string, ranks: Record<string, number>) => `CASE ${column} ${Object.entries(ranks).map(([k, v]) => `WHEN '${k}' THEN ${v}`).join(' ')} ELSE 0 END`
+
+/** The columns of an order the intake decides by. */
+type OrderState = { id: number; status: OrderStatus; publicToken: string; refundedCents: number; disputeStatus: DisputeState; stockTakenAt: number | null }
+
+/** The turn of the transactions that may create a session's order or release its holds (db/tx.ts serialize). */
+export const sessionTurn = (sessionId: string) => `orders.session:${sessionId}`
 
 /**
- * The transactional half of the intake (./intake): creates the order if Stripe says there
- * is one (the UNIQUE session id makes a second call find it) and moves it to the state
- * Stripe's facts imply, never back. Stock is taken at most once (orders.stock_taken_at), and only for an
- * order first seen with money the store keeps; one that was refunded in full before it was
- * ever seen paid gives its held units back instead.
+ * The transactional half of the intake (./intake), as a step of its transaction: creates the
+ * order if Stripe says there is one (the UNIQUE session id makes a second call find it) and
+ * moves it to the state Stripe's facts imply, never back. Stock is taken at most once
+ * (orders.stock_taken_at), and only for an order first seen with money the store keeps; one
+ * that was refunded in full before it was ever seen paid gives its held units back instead.
+ *
+ * Under PostgreSQL's READ COMMITTED, with several app servers applying events of one session at
+ * once: a new order is created in the session's turn (an expiry deciding to release the
+ * session's holds takes the same turn, so it never releases what a completed session just kept
+ * or sold), its insert is `ON CONFLICT DO NOTHING` and the loser reads the winner's row; an
+ * existing order's row is locked before it is read, so `before` is the committed state the
+ * move starts from; the stock is taken by whoever sets stock_taken_at (a conditional update),
+ * and every job is keyed.
  */
-export function applySession(tx: Tx, session: CheckoutFacts): SessionResult {
+export function* applyingSession(tx: Writer, t: Tables, session: CheckoutFacts): Steps<SessionResult> {
   const target = targetOf(session)
-  const existing = orderBySession().get({ sessionId: session.sessionId })
+  const { sessionId } = session
+  const existing = yield* preparedGet(statements.lockOrderOfSession, { sessionId })
   if (target.kind === 'none') {
-    if (target.releaseHolds) inventory.releaseForSession(tx, session.sessionId)
+    if (target.releaseHolds) yield* inventory.releasingForSession(tx, t, sessionId)
     return existing ? { orderId: existing.id, status: existing.status, created: false, token: existing.publicToken } : { orderId: null, status: null, created: false, token: null }
   }
   const now = Date.now()
-  let orderId = existing?.id
+  let before = existing
   let created = false
-  if (!orderId) {
-    if (!session.hasLines) throw new Error(`orders: session ${session.sessionId} has no order yet and its line items were not read`)
-    const inserted = insertOrder(tx, session, now)
-    orderId = inserted.id
+  if (!before) {
+    if (!session.hasLines) throw new Error(`orders: session ${sessionId} has no order yet and its line items were not read`)
+    yield* serialize(sessionTurn(sessionId))
+    const inserted = yield* insertingOrder(tx, t, session, now)
+    before = inserted.order
     created = inserted.created
   }
-  // Nothing has changed the row found above since (this transaction holds the write lock).
-  const before = existing ?? orderById().get({ id: orderId })!
-  const after = moveOrder().get({
+  const orderId = before.id
+  const after = (yield* preparedGet(statements.moveOrder, {
     id: orderId,
     rank: RANK[target.status],
     status: target.status,
@@ -152,83 +166,143 @@ export function applySession(tx: Tx, session: CheckoutFacts): SessionResult {
     paymentIntentId: session.paymentIntentId,
     paymentMethod: session.paymentMethod ?? null,
     now,
-  })!
+  }))!
 
   // Stock is taken only on the way out of awaiting_payment, once; an order already past it
   // (including every order recorded before stock_taken_at existed) took its stock then.
+  let stockTaken = false
   if (before.status === 'awaiting_payment' && keepsMoney(after.status, after.disputeStatus)) {
-    const taken = takeStockOnce().run({ id: orderId, now }).changes
-    if (taken === 1) settleStock(tx, orderId, session.sessionId, session.cartId)
+    stockTaken = (yield* preparedRun(statements.takeStockOnce, { id: orderId, now })).changes === 1
+    if (stockTaken) yield* settlingStock(tx, t, orderId, sessionId, session.cartId)
     // Its digital lines can be downloaded from now on (one grant per line, however often this runs).
-    downloads.grantForOrder(tx, orderId, now)
+    yield* downloads.grantingForOrder(tx, t, orderId, now)
   }
   // Refunded in full or lost to a dispute: the store no longer keeps the money, so the links
   // it gave stop working (a partial refund leaves them; docs/decisions/034-digital-products.md).
-  if (after.status !== 'awaiting_payment' && !keepsMoney(after.status, after.disputeStatus)) downloads.revokeForOrder(tx, orderId, now)
+  if (after.status !== 'awaiting_payment' && !keepsMoney(after.status, after.disputeStatus)) yield* downloads.revokingForOrder(tx, t, orderId, now)
   if (after.status === 'awaiting_payment') {
     // Awaiting an asynchronous payment: keep the units reserved until it settles or fails,
     // taking them again if the holds ran out; when they cannot be, the owner is told.
-    tagCartHolds(tx, session.sessionId, session.cartId)
-    const { shortVariantIds } = inventory.keepUntilSettled(tx, session.sessionId, lineTotals(tx, orderId), now)
-    if (shortVariantIds.length > 0) flagOversold(tx, orderId, shortVariantIds, 'pay-later order whose holds ran out; its units are no longer available')
-  } else if (after.stockTakenAt === null && before.status === 'awaiting_payment') {
+    yield* taggingCartHolds(sessionId, session.cartId)
+    const { shortVariantIds } = yield* inventory.keepingUntilSettled(tx, t, sessionId, yield* lineTotals(orderId), now)
+    if (shortVariantIds.length > 0) yield* flaggingOversold(tx, t, orderId, shortVariantIds, 'pay-later order whose holds ran out; its units are no longer available')
+  } else if (after.stockTakenAt === null && !stockTaken && before.status === 'awaiting_payment') {
     // Failed, refunded in full or lost before it was ever seen paid: the units go back.
-    inventory.releaseForSession(tx, session.sessionId)
+    yield* inventory.releasingForSession(tx, t, sessionId)
   }
 
   if (before.status === 'awaiting_payment' && isConfirmable(after.status, after.disputeStatus)) {
-    jobs.enqueue(tx, 'mail.order_confirmation', { orderId }, { uniqueKey: confirmationKey(orderId) })
+    yield* jobs.enqueueing(tx, t, 'mail.order_confirmation', { orderId }, { uniqueKey: confirmationKey(orderId) })
   } else if (!isConfirmable(after.status, after.disputeStatus)) {
     // Refunded or disputed before the confirmation went out: it is no longer true, so it stays unsent.
-    jobs.skipQueued(tx, confirmationKey(orderId), 'order no longer paid and undisputed', now)
+    yield* jobs.skipping(tx, t, confirmationKey(orderId), 'order no longer paid and undisputed', now)
   }
   if (after.refundedCents > before.refundedCents) {
     // Stripe moved the refund total: tell the shopper, once per increase (the running total
     // keys it, so a replayed or late event adds nothing), whoever refunded and from where.
-    jobs.enqueue(tx, 'mail.order_refunded', { orderId, amountCents: after.refundedCents - before.refundedCents, refundedCents: after.refundedCents }, { uniqueKey: `mail.order_refunded:${orderId}:${after.refundedCents}` })
+    yield* jobs.enqueueing(tx, t, 'mail.order_refunded', { orderId, amountCents: after.refundedCents - before.refundedCents, refundedCents: after.refundedCents }, { uniqueKey: `mail.order_refunded:${orderId}:${after.refundedCents}` })
   }
-  if (after.status !== before.status) log.info('orders: status', { orderId, from: before.status, to: after.status })
+  if (created) yield* afterCommit(`orders.recorded:${orderId}`, () => log.info('orders: recorded', { orderId, sessionId }))
+  if (after.status !== before.status) {
+    const from = before.status
+    yield* afterCommit(`orders.status:${orderId}`, () => log.info('orders: status', { orderId, from, to: after.status }))
+  }
   return { orderId, status: after.status, created, token: after.publicToken }
 }
 
 const confirmationKey = (orderId: number) => `mail.order_confirmation:${orderId}`
 
-// Every event about an order runs these; built once (db.prepared), not on every call.
-const ph = sql.placeholder
-const orderBySession = () => prepared('orders.bySession', (db) => db.select().from(orders).where(eq(orders.stripeCheckoutSessionId, ph('sessionId'))).prepare())
-const orderById = () => prepared('orders.byId', (db) => db.select().from(orders).where(eq(orders.id, ph('id'))).prepare())
-/** One statement: status by rank, refunds by running total, dispute by its own lifecycle. */
-const moveOrder = () =>
-  prepared('orders.move', (db) =>
-    db
-      .update(orders)
-      .set({
-        status: sql`CASE WHEN ${ph('rank')} > ${rankSql('status')} THEN ${ph('status')} ELSE status END`,
-        refundedCents: sql`max(refunded_cents, ${ph('refundedCents')})`,
-        disputeStatus: sql`CASE WHEN ${ph('disputeRank')} > ${disputeRankSql('dispute_status')} THEN ${ph('dispute')} ELSE dispute_status END`,
-        isDisputed: sql`CASE WHEN ${ph('dispute')} IS NOT NULL THEN 1 ELSE is_disputed END`,
-        paidAt: sql`CASE WHEN ${ph('isPaid')} = 1 THEN coalesce(paid_at, ${ph('now')}) ELSE paid_at END`,
-        stripePaymentIntentId: sql`coalesce(stripe_payment_intent_id, ${ph('paymentIntentId')})`,
-        paymentMethod: sql`coalesce(payment_method, ${ph('paymentMethod')})`,
-        updatedAt: sql`${ph('now')}`,
-      })
-      .where(eq(orders.id, ph('id')))
-      .returning()
-      .prepare(),
-  )
-const takeStockOnce = () => prepared('orders.takeStockOnce', (db) => db.$client.prepare('UPDATE orders SET stock_taken_at = @now WHERE id = @id AND stock_taken_at IS NULL'))
+/** An order's row as the intake reads it: PostgreSQL's bigint as text, SQLite's numbers. */
+const orderState = (raw: Record<string, unknown>): OrderState => ({
+  id: Number(raw.id),
+  status: raw.status as OrderStatus,
+  publicToken: raw.publicToken as string,
+  refundedCents: Number(raw.refundedCents),
+  disputeStatus: (raw.disputeStatus as DisputeState) ?? null,
+  stockTakenAt: raw.stockTakenAt === null ? null : Number(raw.stockTakenAt),
+})
+const ORDER_STATE = `id, status, public_token AS "publicToken", refunded_cents AS "refundedCents", dispute_status AS "disputeStatus", stock_taken_at AS "stockTakenAt"`
+
+// Every event about an order runs these: prepared once per connection (decision 001), one
+// text for both engines unless said. The JSON columns are encoded here, as drizzle would (a
+// null address stays SQL NULL); flags are 0/1 on both engines.
+const statements = {
+  /** The session's order, its row locked on PostgreSQL until the transaction ends (SQLite's one writer needs no lock). */
+  lockOrderOfSession: statementOf<{ sessionId: string }, OrderState>(
+    'orders.lockOfSession',
+    `SELECT ${ORDER_STATE} FROM orders WHERE stripe_checkout_session_id = @sessionId`,
+    orderState,
+    `SELECT ${ORDER_STATE} FROM orders WHERE stripe_checkout_session_id = @sessionId FOR UPDATE`,
+  ),
+  /** One statement: status by rank, refunds by running total, dispute by its own lifecycle. */
+  moveOrder: statementOf<{ id: number; rank: number; status: OrderStatus; refundedCents: number; disputeRank: number; dispute: DisputeState; isPaid: number; paymentIntentId: string | null; paymentMethod: string | null; now: number }, OrderState>(
+    'orders.move',
+    `UPDATE orders SET
+      status = CASE WHEN CAST(@rank AS integer) > ${rankText('status', RANK)} THEN CAST(@status AS text) ELSE status END,
+      refunded_cents = CASE WHEN CAST(@refundedCents AS bigint) > refunded_cents THEN CAST(@refundedCents AS bigint) ELSE refunded_cents END,
+      dispute_status = CASE WHEN CAST(@disputeRank AS integer) > ${rankText('dispute_status', DISPUTE_RANK)} THEN CAST(@dispute AS text) ELSE dispute_status END,
+      is_disputed = CASE WHEN CAST(@dispute AS text) IS NOT NULL THEN 1 ELSE is_disputed END,
+      paid_at = CASE WHEN CAST(@isPaid AS integer) = 1 THEN coalesce(paid_at, CAST(@now AS bigint)) ELSE paid_at END,
+      stripe_payment_intent_id = coalesce(stripe_payment_intent_id, CAST(@paymentIntentId AS text)),
+      payment_method = coalesce(payment_method, CAST(@paymentMethod AS text)),
+      updated_at = CAST(@now AS bigint)
+    WHERE id = @id
+    RETURNING ${ORDER_STATE}`,
+    orderState,
+  ),
+  takeStockOnce: statementOf<{ id: number; now: number }>('orders.takeStockOnce', 'UPDATE orders SET stock_taken_at = @now WHERE id = @id AND stock_taken_at IS NULL'),
+  insertOrder: statementOf<Record<string, string | number | null>, OrderState>(
+    'orders.insert',
+    `INSERT INTO orders (stripe_checkout_session_id, stripe_payment_intent_id, public_token, status, total_cents, subtotal_cents,
+        shipping_cents, tax_cents, is_tax_inclusive, discount_cents, discount_codes, currency, email, customer_name,
+        shipping_address, shipping_rate_name, payment_method, cart_id, created_at, updated_at)
+      VALUES (@sessionId, @paymentIntentId, @token, 'awaiting_payment', @totalCents, @subtotalCents,
+        @shippingCents, @taxCents, @isTaxInclusive, @discountCents, @discountCodes, @currency, @email, @customerName,
+        @shippingAddress, @shippingRateName, @paymentMethod, @cartId, @createdAt, @now)
+      ON CONFLICT (stripe_checkout_session_id) DO NOTHING
+      RETURNING ${ORDER_STATE}`,
+    orderState,
+  ),
+  skusOf: statementOf<{ ids: string }, { id: number; sku: string }>(
+    'orders.skusOf',
+    'SELECT id, sku FROM variants WHERE id IN (SELECT value FROM json_each(@ids))',
+    (raw) => ({ id: Number(raw.id), sku: raw.sku as string }),
+    'SELECT id, sku FROM variants WHERE id IN (SELECT CAST(json_array_elements_text(CAST(@ids AS json)) AS bigint))',
+  ),
+  insertLine: statementOf<Record<string, string | number | null>>(
+    'orders.insertLine',
+    `INSERT INTO order_lines (order_id, variant_id, stripe_line_item_id, sku, title, quantity, unit_amount_cents, total_cents, subtotal_cents, discount_cents, tax_cents)
+      VALUES (@orderId, @variantId, @stripeLineItemId, @sku, @title, @quantity, @unitAmountCents, @totalCents, @subtotalCents, @discountCents, @taxCents)`,
+  ),
+  convertCart: statementOf<{ cartId: string; now: number }>(
+    'orders.convertCart',
+    `UPDATE carts SET status = 'converted', converted_at = @now, updated_at = @now WHERE id = @cartId AND status != 'converted'`,
+  ),
+  tagHolds: statementOf<{ sessionId: string; cartId: string }>(
+    'orders.tagCartHolds',
+    `UPDATE stock_holds SET stripe_checkout_session_id = @sessionId WHERE cart_id = @cartId AND status = 'active' AND stripe_checkout_session_id IS NULL`,
+  ),
+  unitsBought: statementOf<{ orderId: number }, { variantId: number; quantity: number }>(
+    'orders.unitsBought',
+    // in variant order: the stock rows a sale then updates are locked in one order on every server
+    `SELECT variant_id AS "variantId", sum(quantity) AS quantity FROM order_lines WHERE order_id = @orderId AND variant_id IS NOT NULL GROUP BY variant_id ORDER BY variant_id`,
+    (raw) => ({ variantId: Number(raw.variantId), quantity: Number(raw.quantity) }),
+  ),
+}
 
 /**
- * Inserts the order (awaiting payment; applySession moves it on) with its lines, and converts
- * the cart. The money — totals, discount, codes, tax, per line too — is written here once and
- * never updated: a completed session's amounts never change at Stripe, so the first
+ * Inserts the order (awaiting payment; applyingSession moves it on) with its lines, and
+ * converts the cart. The money — totals, discount, codes, tax, per line too — is written here
+ * once and never updated: a completed session's amounts never change at Stripe, so the first
  * application is as good as any later one, and a replay or a late event cannot disturb them.
+ * When another transaction inserted the session's order first, its row is read (and locked).
  */
-function insertOrder(tx: Tx, session: CheckoutFacts, now: number): { id: number; created: boolean } {
+function* insertingOrder(tx: Writer, t: Tables, session: CheckoutFacts, now: number): Steps<{ order: OrderState; created: boolean }> {
+  // Made in the body: a retried body makes another, and only the committed one is ever seen.
   const token = crypto.randomBytes(24).toString('base64url')
-  const cartId = session.cartId
-  const inserted = insertOrderRow().get({
-    sessionId: session.sessionId,
+  const { cartId, sessionId } = session
+  const inserted = yield* preparedGet(statements.insertOrder, {
+    sessionId,
     paymentIntentId: session.paymentIntentId,
     token,
     totalCents: session.amountTotalCents,
@@ -247,15 +321,16 @@ function insertOrder(tx: Tx, session: CheckoutFacts, now: number): { id: number;
     cartId,
     createdAt: session.createdAt,
     now,
-  }) as { id: number } | undefined
-  if (!inserted) return { id: (orderIdBySession().get({ sessionId: session.sessionId }) as { id: number }).id, created: false }
+  })
+  // two intakes of one session: the loser's insert does nothing and it reads the winner's
+  if (!inserted) return { order: (yield* preparedGet(statements.lockOrderOfSession, { sessionId }))!, created: false }
 
   // Only variants that still exist are linked; the line keeps Stripe's description either way.
   const wanted = session.lines.map((l) => l.variantId).filter((id): id is number => id !== null)
-  const known = new Map(wanted.length ? (skusOf().all({ ids: JSON.stringify(wanted) }) as { id: number; sku: string }[]).map((v) => [v.id, v.sku]) : [])
+  const known = new Map(wanted.length ? (yield* preparedAll(statements.skusOf, { ids: JSON.stringify(wanted) })).map((v) => [v.id, v.sku]) : [])
   for (const line of session.lines) {
     const { variantId } = line
-    insertLine().run({
+    yield* preparedRun(statements.insertLine, {
       orderId: inserted.id,
       variantId: variantId !== null && known.has(variantId) ? variantId : null,
       stripeLineItemId: line.stripeLineItemId,
@@ -269,85 +344,35 @@ function insertOrder(tx: Tx, session: CheckoutFacts, now: number): { id: number;
       taxCents: line.taxCents,
     })
   }
-  if (cartId) convertCart().run({ cartId, now })
-  log.info('orders: recorded', { orderId: inserted.id, sessionId: session.sessionId })
-  return { id: inserted.id, created: true }
+  if (cartId) yield* preparedRun(statements.convertCart, { cartId, now })
+  return { order: inserted, created: true }
 }
-
-// A new order's statements, prepared once (db.prepared) instead of built by drizzle per order.
-// The JSON and boolean columns are encoded by the caller, as drizzle would (a null address
-// stays SQL NULL). In `tx`: they run on the same connection, inside its transaction.
-const insertOrderRow = () =>
-  prepared('orders.insert', (db) =>
-    db.$client.prepare(`
-      INSERT INTO orders (stripe_checkout_session_id, stripe_payment_intent_id, public_token, status, total_cents, subtotal_cents,
-        shipping_cents, tax_cents, is_tax_inclusive, discount_cents, discount_codes, currency, email, customer_name,
-        shipping_address, shipping_rate_name, payment_method, cart_id, created_at, updated_at)
-      VALUES (@sessionId, @paymentIntentId, @token, 'awaiting_payment', @totalCents, @subtotalCents,
-        @shippingCents, @taxCents, @isTaxInclusive, @discountCents, @discountCodes, @currency, @email, @customerName,
-        @shippingAddress, @shippingRateName, @paymentMethod, @cartId, @createdAt, @now)
-      -- two concurrent intakes of one session: the loser's insert does nothing and it reads the winner's
-      ON CONFLICT (stripe_checkout_session_id) DO NOTHING
-      RETURNING id`),
-  )
-const orderIdBySession = () => prepared('orders.idBySession', (db) => db.$client.prepare('SELECT id FROM orders WHERE stripe_checkout_session_id = @sessionId'))
-const skusOf = () => prepared('orders.skusOf', (db) => db.$client.prepare('SELECT id, sku FROM variants WHERE id IN (SELECT value FROM json_each(@ids))'))
-const insertLine = () =>
-  prepared('orders.insertLine', (db) =>
-    db.$client.prepare(`
-      INSERT INTO order_lines (order_id, variant_id, stripe_line_item_id, sku, title, quantity, unit_amount_cents, total_cents, subtotal_cents, discount_cents, tax_cents)
-      VALUES (@orderId, @variantId, @stripeLineItemId, @sku, @title, @quantity, @unitAmountCents, @totalCents, @subtotalCents, @discountCents, @taxCents)`),
-  )
-const convertCart = () =>
-  prepared('orders.convertCart', (db) => db.$client.prepare(`UPDATE carts SET status = 'converted', converted_at = @now, updated_at = @now WHERE id = @cartId AND status != 'converted'`))
 
 /** A hold placed just before a crash may never have been tagged with its session. */
-function tagCartHolds(tx: Tx, sessionId: string, cartId: string | null) {
-  if (!cartId) return
-  // In `tx`: a prepared statement runs on the same connection, inside its transaction.
-  tagHolds().run({ sessionId, cartId })
+function* taggingCartHolds(sessionId: string, cartId: string | null): Steps<void> {
+  if (cartId) yield* preparedRun(statements.tagHolds, { sessionId, cartId })
 }
 
-/** Units per variant the order bought (lines whose variant still exists). */
-function lineTotals(tx: Tx, orderId: number): { variantId: number; quantity: number }[] {
-  return unitsBought()
-    .all({ orderId })
-    .map((l) => ({ variantId: l.variantId!, quantity: Number(l.quantity) }))
+/** Units per variant the order bought (lines whose variant still exists), in variant order. */
+function* lineTotals(orderId: number): Steps<{ variantId: number; quantity: number }[]> {
+  return yield* preparedAll(statements.unitsBought, { orderId })
 }
-
-const tagHolds = () =>
-  prepared('orders.tagCartHolds', (db) =>
-    db
-      .update(stockHolds)
-      .set({ stripeCheckoutSessionId: sql`${ph('sessionId')}` })
-      .where(and(eq(stockHolds.cartId, ph('cartId')), eq(stockHolds.status, 'active'), sql`${stockHolds.stripeCheckoutSessionId} IS NULL`))
-      .prepare(),
-  )
-const unitsBought = () =>
-  prepared('orders.unitsBought', (db) =>
-    db
-      .select({ variantId: orderLines.variantId, quantity: sql<number>`sum(${orderLines.quantity})` })
-      .from(orderLines)
-      .where(and(eq(orderLines.orderId, ph('orderId')), sql`${orderLines.variantId} IS NOT NULL`))
-      .groupBy(orderLines.variantId)
-      .prepare(),
-  )
 
 /**
  * The order's units are not all there: flagged for the owner (the dashboard and the orders
  * list show it) and one email to the admins, once per order.
  */
-function flagOversold(tx: Tx, orderId: number, variantIds: number[], why: string) {
-  tx.update(orders).set({ isOversold: true, updatedAt: Date.now() }).where(eq(orders.id, orderId)).run()
-  jobs.enqueue(tx, 'mail.owner_oversold', { orderId, variantIds }, { uniqueKey: `mail.owner_oversold:${orderId}` })
-  log.warn(`orders: ${why}; flagged for the owner`, { orderId, variantIds })
+function* flaggingOversold(tx: Writer, t: Tables, orderId: number, variantIds: number[], why: string): Steps<void> {
+  yield* run(tx.update(t.orders).set({ isOversold: true, updatedAt: Date.now() }).where(eq(t.orders.id, orderId)))
+  yield* jobs.enqueueing(tx, t, 'mail.owner_oversold', { orderId, variantIds }, { uniqueKey: `mail.owner_oversold:${orderId}` })
+  yield* afterCommit(`orders.oversold:${orderId}`, () => log.warn(`orders: ${why}; flagged for the owner`, { orderId, variantIds }))
 }
 
 /** Converts the session's holds (or decrements directly) and flags a short sale as oversold. */
-function settleStock(tx: Tx, orderId: number, sessionId: string, cartId: string | null) {
-  tagCartHolds(tx, sessionId, cartId)
-  const { shortVariantIds } = inventory.commitSale(tx, sessionId, lineTotals(tx, orderId))
-  if (shortVariantIds.length > 0) flagOversold(tx, orderId, shortVariantIds, 'paid order oversold; recorded')
+function* settlingStock(tx: Writer, t: Tables, orderId: number, sessionId: string, cartId: string | null): Steps<void> {
+  yield* taggingCartHolds(sessionId, cartId)
+  const { shortVariantIds } = yield* inventory.committingSale(tx, t, sessionId, orderId, yield* lineTotals(orderId))
+  if (shortVariantIds.length > 0) yield* flaggingOversold(tx, t, orderId, shortVariantIds, 'paid order oversold; recorded')
 }
 
 /** The order of a Checkout Session, without its lines (the success page looks for it), or null. */

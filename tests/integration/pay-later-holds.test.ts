@@ -3,7 +3,7 @@ import path from 'node:path'
 import { and, eq, sql } from 'drizzle-orm'
 import type Stripe from 'stripe'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { write } from '@/db'
+import { transaction } from '@/db/tx'
 import { jobs, orders as ordersTable, stockHolds, variants } from '@/db/schema'
 import * as adminAuth from '@/lib/admin-auth'
 import * as checkout from '@/lib/checkout'
@@ -51,7 +51,7 @@ describe('holds of a completed, unpaid session', () => {
     expect((await deliverEvent(env, completed)).status).toBe(200)
     expect(orderOf(sessionId).status).toBe('awaiting_payment')
     // a month of the hold-release job later, the units are still kept
-    expect(write((tx) => inventory.releaseExpired(tx, Date.now() + 30 * DAY))).toBe(0)
+    expect(await transaction((tx, t) => inventory.releasingExpired(tx, t, Date.now() + 30 * DAY))).toBe(0)
     expect(inventory.availableOne(variantId, Date.now() + 30 * DAY)).toBe(3)
     env.stripeServer.emulator.control.advanceClock({ seconds: 120 })
     env.stripeServer.emulator.control.sweep()

@@ -1,7 +1,7 @@
 import type Stripe from 'stripe'
 
 // Builders for the shapes Stripe sends, for unit tests of the transactional half of
-// fulfilment (applySession). Integration tests get real objects from the local
+// fulfilment (applyingSession). Integration tests get real objects from the local
 // Stripe-compatible server through the real SDK instead.
 
 let seq = 0

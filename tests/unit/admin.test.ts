@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { collect } from '../support/collect'
 import { sql } from 'drizzle-orm'
 import { getDb, write } from '@/db'
+import { transaction } from '@/db/tx'
 import { resetEnv } from '@/lib/env'
 import * as adminAuth from '@/lib/admin-auth'
 import { InvalidInput } from '@/lib/errors'
@@ -79,7 +80,7 @@ describe('stock ledger', () => {
     expect(count('stock_ledger')).toBe(0)
     getDb().$client.prepare(`INSERT INTO admin_users (id, email, password_hash) VALUES (1, 'a@b.c', 'x')`).run()
     expect(await inventory.adjustByAdmin({ id: 1, email: 'a@b.c' }, { variantId, delta: 4, note: 'delivery' })).toEqual({ stockBefore: 2, stockAfter: 6 })
-    write((tx) => inventory.commitSale(tx, 'cs_test_ledger', [{ variantId, quantity: 2 }]))
+    await transaction((tx, tables) => inventory.committingSale(tx, tables, 'cs_test_ledger', null, [{ variantId, quantity: 2 }]))
     const rows = await inventory.ledgerFor(variantId)
     expect(rows.map((r) => [r.reason, r.delta, r.stockAfter])).toEqual([
       ['sale', -2, 4],

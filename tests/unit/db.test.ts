@@ -1,7 +1,6 @@
-import { eq, sql } from 'drizzle-orm'
+import { sql } from 'drizzle-orm'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { afterCommit, prepared, write } from '@/db'
-import { healthChecks } from '@/db/schema'
+import { afterCommit, write } from '@/db'
 import { setLogger } from '@/db/guard'
 import { freshDb, type TestDb } from '../support/db'
 
@@ -91,48 +90,5 @@ describe('the statements drizzle reuses', () => {
     t.db.all(sql`SELECT count(*) FROM health_checks`)
     expect(own.get()).toBe(0)
     expect(t.db.all(sql`SELECT count(*) AS n FROM health_checks`)).toEqual([{ n: 0 }])
-  })
-})
-
-describe('db.prepared', () => {
-  let builds = 0
-  const checkedAt = () =>
-    prepared('test.checkedAt', (db) => {
-      builds++
-      return db.select({ checkedAt: healthChecks.checkedAt }).from(healthChecks).where(eq(healthChecks.id, sql.placeholder('id'))).prepare()
-    })
-  beforeEach(() => {
-    builds = 0
-  })
-
-  it('builds a query once per connection and binds each call its own values', () => {
-    write((tx) => tx.run(sql`INSERT INTO health_checks (id, checked_at, pid) VALUES ('a', 1, 1), ('b', 2, 1)`))
-    expect(checkedAt().get({ id: 'a' })).toEqual({ checkedAt: 1 })
-    expect(checkedAt().get({ id: 'b' })).toEqual({ checkedAt: 2 })
-    expect(checkedAt().get({ id: 'c' })).toBeUndefined()
-    expect(builds).toBe(1)
-    // another connection (a test's, a restore's) gets its own
-    const other = freshDb()
-    try {
-      expect(checkedAt().get({ id: 'a' })).toBeUndefined()
-      expect(builds).toBe(2)
-    } finally {
-      other.close()
-    }
-  })
-
-  it('runs inside the write transaction it is called from: sees its writes, and is undone with it', () => {
-    const bump = () => prepared('test.bump', (db) => db.$client.prepare("UPDATE health_checks SET checked_at = checked_at + 1 WHERE id = @id"))
-    write((tx) => tx.run(sql`INSERT INTO health_checks (id, checked_at, pid) VALUES ('a', 1, 1)`))
-    expect(() =>
-      write((tx) => {
-        tx.run(sql`INSERT INTO health_checks (id, checked_at, pid) VALUES ('b', 7, 1)`)
-        expect(checkedAt().get({ id: 'b' })).toEqual({ checkedAt: 7 })
-        expect(bump().run({ id: 'a' }).changes).toBe(1)
-        throw new Error('boom')
-      }),
-    ).toThrow('boom')
-    expect(checkedAt().get({ id: 'a' })).toEqual({ checkedAt: 1 })
-    expect(checkedAt().get({ id: 'b' })).toBeUndefined()
   })
 })

@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { write } from '@/db'
+import { transaction } from '@/db/tx'
 import { stockHolds, variants } from '@/db/schema'
 import { OutOfStock } from '@/lib/errors'
 import * as inventory from '@/lib/inventory'
@@ -16,7 +17,7 @@ afterEach(() => t.close())
 const later = () => Date.now() + 30 * 60 * 1000
 
 describe('inventory', () => {
-  it('available is stock minus active, unexpired holds', () => {
+  it('available is stock minus active, unexpired holds', async () => {
     const { variantId } = insertVariant({ stock: 5 })
     const cartId = insertCart([])
     write((tx) => inventory.placeHolds(tx, { cartId, expiresAt: later(), lines: [{ variantId, quantity: 2 }] }))
@@ -24,7 +25,7 @@ describe('inventory', () => {
     // an expired hold stops counting even before the job tidies it
     write((tx) => inventory.placeHolds(tx, { cartId, expiresAt: Date.now() - 1, now: Date.now() - 60_000, lines: [{ variantId, quantity: 1 }] }))
     expect(inventory.availableOne(variantId)).toBe(3)
-    expect(write((tx) => inventory.releaseExpired(tx))).toBe(1)
+    expect(await transaction((tx, tables) => inventory.releasingExpired(tx, tables))).toBe(1)
   })
 
   it('refuses a hold beyond what is available and says how many are left', () => {
@@ -51,16 +52,16 @@ describe('inventory', () => {
     expect(t.db.select().from(stockHolds).all()).toHaveLength(0)
   })
 
-  it('commitSale converts holds and never takes stock below zero', () => {
+  it('committingSale converts holds and never takes stock below zero', async () => {
     const { variantId } = insertVariant({ stock: 2 })
     const cartId = insertCart([])
     const ids = write((tx) => inventory.placeHolds(tx, { cartId, expiresAt: later(), lines: [{ variantId, quantity: 2 }] }))
     write((tx) => inventory.attachSession(tx, ids, 'cs_a'))
-    expect(write((tx) => inventory.commitSale(tx, 'cs_a', [{ variantId, quantity: 2 }])).shortVariantIds).toEqual([])
+    expect((await transaction((tx, tables) => inventory.committingSale(tx, tables, 'cs_a', null, [{ variantId, quantity: 2 }]))).shortVariantIds).toEqual([])
     expect(t.db.select().from(variants).where(eq(variants.id, variantId)).get()!.stock).toBe(0)
     expect(t.db.select().from(stockHolds).get()!.status).toBe('converted')
     // a sale with no hold and no stock: recorded short, stock stays at zero
-    expect(write((tx) => inventory.commitSale(tx, 'cs_b', [{ variantId, quantity: 1 }])).shortVariantIds).toEqual([variantId])
+    expect((await transaction((tx, tables) => inventory.committingSale(tx, tables, 'cs_b', null, [{ variantId, quantity: 1 }]))).shortVariantIds).toEqual([variantId])
     expect(t.db.select().from(variants).where(eq(variants.id, variantId)).get()!.stock).toBe(0)
   })
 })
