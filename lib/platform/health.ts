@@ -95,11 +95,12 @@ export const CHECK_INTERVAL_MS = 1000
 /** A result older than this is not handed out; /up checks again first. */
 const MAX_AGE_MS = 3 * CHECK_INTERVAL_MS
 /**
- * How long a check may take before it counts as failed. On PostgreSQL a pool waits for a
- * primary through a failover (PrimaryPool), far longer than a load balancer waits for /up;
- * on SQLite the write waits at most busy_timeout, blocking, and ends before this can fire.
+ * How long a check may take before it counts as failed: SQLite's busy_timeout, the longest a
+ * healthy store makes a write wait. On PostgreSQL a pool waits for a primary through a
+ * failover (PrimaryPool, 30 s), far longer than a load balancer waits for /up; on SQLite the
+ * write blocks the process for at most busy_timeout and ends before this can fire.
  */
-const CHECK_TIMEOUT_MS = 2000
+const CHECK_TIMEOUT_MS = 5000
 
 type Latest = { result: Health; at: number }
 const globalForHealth = globalThis as unknown as {
