@@ -76,11 +76,17 @@ export async function check(): Promise<Health> {
   }
 }
 
-/** The driver's own words: drizzle wraps a failed query ("Failed query: …") around them as `cause`. */
+/**
+ * The driver's own words: drizzle wraps a failed query around them ("Failed query: <the SQL>")
+ * with the driver's error as `cause`. A PostgreSQL refusal is said with its SQLSTATE.
+ */
 function reasonOf(err: unknown): string {
   let e = err
-  while (e instanceof Error && e.name === 'DrizzleQueryError' && e.cause instanceof Error) e = e.cause
-  return e instanceof Error ? `${e.name}: ${e.message}` : String(e)
+  while (e instanceof Error && e.message.startsWith('Failed query:') && e.cause instanceof Error) e = e.cause
+  if (!(e instanceof Error)) return String(e)
+  const code = (e as { code?: unknown }).code
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return `PostgreSQL refused the health check (SQLSTATE ${code}): ${e.message}`
+  return `${e.name}: ${e.message}`
 }
 
 // ---------------------------------------------------------------------------------------
