@@ -61,6 +61,13 @@ describe('npm run db:migrate and admin:create with DATABASE_URL', { timeout: 120
       const again = await npmRun('admin:create', ['boss@example.com'], { ...env, ADMIN_PASSWORD: 'a long enough password' })
       expect(again.code).toBe(1)
       expect(again.stderr).toContain('admin:create: An admin with the email boss@example.com already exists.')
+
+      // and the way back in from the server works there too
+      await pool.query(`INSERT INTO admin_login_failures (key, created_at) VALUES ('email:boss@example.com', $1)`, [Date.now()])
+      const unlock = await npmRun('admin:unlock', ['boss@example.com'], env)
+      expect(unlock.code, unlock.stderr).toBe(0)
+      expect(unlock.stdout).toContain('admin:unlock: forgot 1 failed sign-in of boss@example.com')
+      expect(await pool.query('SELECT 1 FROM admin_login_failures')).toMatchObject({ rowCount: 0 })
     } finally {
       await pool.end()
       await server.stop()
