@@ -4,7 +4,7 @@ import { configure, closeDb, getDb, refuseSqlite } from '@/db'
 import { setLogger } from '@/db/guard'
 import { assertSchemaKnown, migrate } from '@/db/migrate'
 import { assertSchemaKnown as assertPgSchemaKnown, migrate as migratePg } from '@/db/pg/migrate'
-import { PrimaryPool } from '@/db/pg/primary'
+import { describeHosts, PrimaryPool } from '@/db/pg/primary'
 import { postgresEngine } from '@/db/pg/steps'
 import type { DatabaseUrl } from '@/db/pg/url'
 // (renamed: lint takes a call of use… outside a component for a React hook)
@@ -114,8 +114,13 @@ async function bootPostgres(url: DatabaseUrl): Promise<{ pool: PrimaryPool; appl
   } catch (err) {
     await pool.end().catch(() => {})
     const message = err instanceof Error ? err.message : String(err)
-    const why = err instanceof Error && err.name === 'SchemaTooNew' ? message : `could not open the PostgreSQL database at ${hosts}: ${message.replace(/^db: /, '')}`
-    console.error(`till: cannot start.\n  - DATABASE_URL: ${why}`)
+    if (err instanceof Error && err.name === 'SchemaTooNew') {
+      console.error(`till: cannot start.\n  - DATABASE_URL: ${message}`)
+      process.exit(1)
+    }
+    // "No primary" alone would hide a wrong password or database name: say what each host answers.
+    const answers = await describeHosts(url)
+    console.error(`till: cannot start.\n  - DATABASE_URL: could not open the PostgreSQL database at ${hosts}: ${message.replace(/^db: /, '')}. Now: ${answers}`)
     process.exit(1)
   }
 }

@@ -33,7 +33,7 @@ describe('npm run admin:create', { timeout: 60_000 }, () => {
   })
 })
 
-describe('npm run db:migrate and admin:create with DATABASE_URL', { timeout: 120_000 }, () => {
+describe('npm run db:migrate and admin:create with DATABASE_URL', { timeout: 180_000 }, () => {
   it('migrate PostgreSQL (twice at once, each migration applied once) and create the admin there, leaving STORAGE_DIR without a store', async () => {
     const server = await startPostgres()
     const storageDir = tempStorage('till-admin-create-pg-')
@@ -62,6 +62,11 @@ describe('npm run db:migrate and admin:create with DATABASE_URL', { timeout: 120
       expect(again.code).toBe(1)
       expect(again.stderr).toContain('admin:create: An admin with the email boss@example.com already exists.')
 
+      // a database that is not there: the server's own words, after the wait for a primary
+      const missing = await npmRun('db:migrate', [], { ...env, DATABASE_URL: server.url.replace(/\/till$/, '/nope') })
+      expect(missing.code).toBe(1)
+      expect(missing.stderr).toMatch(/- DATABASE_URL: could not open the PostgreSQL database at 127\.0\.0\.1:\d+: no primary .*\. Now: 127\.0\.0\.1:\d+: database "nope" does not exist/)
+
       // and the way back in from the server works there too
       await pool.query(`INSERT INTO admin_login_failures (key, created_at) VALUES ('email:boss@example.com', $1)`, [Date.now()])
       const unlock = await npmRun('admin:unlock', ['boss@example.com'], env)
@@ -80,7 +85,7 @@ describe('npm run db:migrate and admin:create with DATABASE_URL', { timeout: 120
     // a port nothing listens on, and a short wait for a primary
     const run = await npmRun('db:migrate', [], { STORAGE_DIR: storageDir, PAYMENTS: 'emulator', DATABASE_URL: 'postgres://till:secret@127.0.0.1:1/till?connect_timeout=1' })
     expect(run.code).toBe(1)
-    expect(run.stderr).toMatch(/till: cannot start\.\n {2}- DATABASE_URL: could not open the PostgreSQL database at 127\.0\.0\.1:1: /)
+    expect(run.stderr).toMatch(/till: cannot start\.\n {2}- DATABASE_URL: could not open the PostgreSQL database at 127\.0\.0\.1:1: no primary among 127\.0\.0\.1:1 after \d+ ms \(DATABASE_URL\)\. Now: 127\.0\.0\.1:1: connect ECONNREFUSED/)
     expect(run.stderr).not.toContain('secret')
   })
 })
