@@ -293,8 +293,11 @@ async function hearPostgres(url: DatabaseUrl): Promise<void> {
     return true
   }
   state.stopHearing = async () => {
-    await listener.close()
+    const closing = listener.close()
+    // Ended at once, not after close(): a listener reconnecting while the database is down
+    // waits for a primary (up to 30 s) before close() returns, and ending its pool ends that.
     await pool.end()
+    await closing
   }
 }
 
