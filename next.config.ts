@@ -47,9 +47,9 @@ const nextConfig: NextConfig = {
     // short here is still over the proxy's limit.
     proxyClientMaxBodySize: '1100kb',
   },
-  // Migrations and the demo's pictures are read from disk at boot; file tracing cannot see
+  // Migrations (both engines') and the demo's pictures are read from disk at boot; file tracing cannot see
   // them, so include them.
-  outputFileTracingIncludes: { '/**': ['./db/migrations/**/*', './demo/pictures/**/*'] },
+  outputFileTracingIncludes: { '/**': ['./db/migrations/**/*', './db/pg/migrations/**/*', './demo/pictures/**/*'] },
   // A file read at a path known only at run time makes the tracer copy the whole project into
   // .next/standalone (such calls carry /*turbopackIgnore: true*/). The storage folder must
   // never be copied: on a machine that has run the store it holds the live database, its WAL

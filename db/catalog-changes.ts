@@ -1,5 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3'
-import { recordCatalogChanged, recordStockChanged } from './pg/changes'
+import { recordCatalogChanged, recordStockChanged, soldOutStates } from './pg/changes'
 import { soldOutSqlText } from './stock-rules'
 import { native, type Steps } from './tx'
 
@@ -58,5 +58,15 @@ export function* recordingCatalogChanged(origin: string, now: number): Steps<Cha
   return yield* native({
     sqlite: (client) => prepared(client, SQLITE_CATALOG_CHANGED).all({ origin, now }) as ChangeRow[],
     postgres: (client) => recordCatalogChanged(client, origin, now),
+  })
+}
+
+const SQLITE_SOLD_OUT = `SELECT product_id AS productId, available = 0 AS isSoldOut, gone FROM (${soldOutSqlText()})`
+
+/** Per product: whether it is sold out at `now` (0 or 1) and how many of its variants are; what a process knows before it hears a change. */
+export function* readingSoldOut(now: number): Steps<{ productId: number; isSoldOut: number; gone: number }[]> {
+  return yield* native({
+    sqlite: (client) => prepared(client, SQLITE_SOLD_OUT).all({ now }) as { productId: number; isSoldOut: number; gone: number }[],
+    postgres: (client) => soldOutStates(client, now),
   })
 }

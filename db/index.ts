@@ -65,15 +65,25 @@ function withStatementCache(sqlite: Database.Database): Database.Database {
 // One connection per process. Next may evaluate this module more than once (route bundles,
 // dev reloads), so the connection and the folder it lives in are kept on globalThis.
 // The data layer depends on nothing above it: boot tells it where the storage folder is.
-const globalForDb = globalThis as unknown as { tillDb?: Db; tillStorageDir?: string; tillDbClosed?: boolean }
+const globalForDb = globalThis as unknown as { tillDb?: Db; tillStorageDir?: string; tillDbClosed?: boolean; tillSqliteRefused?: string }
 
 /** Where the store's database lives; called once at boot, before the first getDb(). */
 export function configure(storageDir: string): void {
   globalForDb.tillStorageDir = storageDir
 }
 
+/**
+ * The store runs on PostgreSQL (DATABASE_URL): this process has no SQLite store, and getDb()
+ * throws `reason` instead of opening one in the storage folder. Code not yet on db/tx.ts then
+ * fails where it runs, saying so, rather than write orders into a file nobody reads.
+ */
+export function refuseSqlite(reason: string | undefined): void {
+  globalForDb.tillSqliteRefused = reason
+}
+
 export function getDb(): Db {
   if (!globalForDb.tillDb) {
+    if (globalForDb.tillSqliteRefused) throw new Error(`db: ${globalForDb.tillSqliteRefused}`)
     if (globalForDb.tillDbClosed) throw new Error('db: the database was closed (the process is shutting down)')
     const dir = globalForDb.tillStorageDir
     if (!dir) throw new Error('db: no storage folder configured (boot calls configure(storageDir) first)')

@@ -62,12 +62,19 @@ export function migrate(sqlite: Database.Database, migrations: Migration[] = rea
 
 export function schemaVersion(sqlite: Database.Database, migrations: Migration[] = readMigrations()) {
   const rows = sqlite.prepare<[], { created_at: number }>(`SELECT created_at FROM ${TABLE} ORDER BY created_at`).all()
-  const known = new Map(migrations.map((m) => [m.createdAt, m.tag]))
-  const last = rows.at(-1)
-  return { schemaVersion: rows.length, latest: last ? (known.get(Number(last.created_at)) ?? `unknown:${last.created_at}`) : null, pending: migrations.filter((m) => !rows.some((r) => Number(r.created_at) === m.createdAt)).map((m) => m.tag) }
+  return versionOf(rows.map((r) => Number(r.created_at)), migrations)
 }
 
-class SchemaTooNew extends Error {
+export type SchemaVersion = { schemaVersion: number; latest: string | null; pending: string[] }
+
+/** What a migrations table's `created_at` values (in order) say against this release's list; either engine's. */
+export function versionOf(applied: readonly number[], migrations: readonly Migration[]): SchemaVersion {
+  const known = new Map(migrations.map((m) => [m.createdAt, m.tag]))
+  const last = applied.at(-1)
+  return { schemaVersion: applied.length, latest: last === undefined ? null : (known.get(last) ?? `unknown:${last}`), pending: migrations.filter((m) => !applied.includes(m.createdAt)).map((m) => m.tag) }
+}
+
+export class SchemaTooNew extends Error {
   constructor(readonly unknown: number[]) {
     super(
       `the database has ${unknown.length} migration(s) this release does not know (created_at ${unknown.join(', ')}): a newer release has already migrated it. ` +

@@ -76,7 +76,12 @@ export function picturesFolder(): string {
 
 /** A picture's bytes and the upload path they are stored under (products/<file>). */
 export function readPicture(folder: string, picture: DemoPicture): { data: Buffer; rel: string } {
-  return { data: fs.readFileSync(path.join(/*turbopackIgnore: true*/ folder, picture.file)), rel: `products/${picture.file}` }
+  return { data: fs.readFileSync(path.join(/*turbopackIgnore: true*/ folder, picture.file)), rel: uploadPathOf(picture) }
+}
+
+/** The upload path a picture is stored under, and its product_images row names. */
+export function uploadPathOf(picture: DemoPicture): string {
+  return `products/${picture.file}`
 }
 
 export function pictureSha256(data: Buffer): string {

@@ -1,12 +1,14 @@
 import 'server-only'
 import { randomBytes, timingSafeEqual } from 'node:crypto'
-import { revalidateTag } from 'next/cache'
 import { sql } from 'drizzle-orm'
+import { revalidateTag } from 'next/cache'
 import { getDb } from '@/db'
 import * as changes from '@/db/catalog-changes'
 import type { ChangeRow } from '@/db/catalog-changes'
-import { soldOutSqlText } from '@/db/stock-rules'
-import { afterCommit, sqlRun, type Steps, type Tables, type Writer } from '@/db/tx'
+import { ChangeListener } from '@/db/pg/changes'
+import { PrimaryPool } from '@/db/pg/primary'
+import type { DatabaseUrl } from '@/db/pg/url'
+import { afterCommit, read, readNow, sqlRun, type Steps, type Tables, type Writer } from '@/db/tx'
 import { frontCache, type FrontCache, type Scope } from '@/server/contract'
 import { getEnv } from './env'
 import { log } from './log'
@@ -44,6 +46,8 @@ type State = {
    * variant selling out from a sale that changes only a count */
   known: Map<number, { isSoldOut: boolean; soldOutVariants: number }>
   lastSeenId: number
+  /** stops hearing other processes' changes (SQLite's poll timer, PostgreSQL's listener) */
+  stopHearing?: () => Promise<void>
 }
 const shared = globalThis as unknown as { tillCacheState?: State }
 const state: State = (shared.tillCacheState ??= {
@@ -179,20 +183,40 @@ const KEEP_CHANGES_MS = 10 * 60_000
 const POLL_INTERVAL_MS = 500
 
 /**
- * Called once at boot: from now on the response cache serves, and asks poll() before each
- * lookup (and a timer asks every half second). A poll costs one `PRAGMA data_version` (it
- * moves only when another connection commits); when it moved, the catalog_changes rows
- * written since the last poll, if any, are announced here as if this process had made them.
- * Carts, jobs, sessions and rate limits write no such rows and so leave every page alone.
- * poll() answers false (never cache) once the database is closed.
+ * Called once at boot: from now on the response cache serves, and hears the changes other
+ * processes commit. On SQLite it asks poll() before each lookup (and a timer every half
+ * second); on PostgreSQL a listening connection hears them (below). Either way the rows
+ * another process wrote are announced here as if this process had made them. Carts, jobs,
+ * sessions and rate limits write no such rows and so leave every page alone.
  */
-export function installFrontCache(): void {
+export async function installFrontCache(): Promise<void> {
+  const url = getEnv().databaseUrl
+  if (url) await hearPostgres(url)
+  else hearSqlite()
+}
+
+/**
+ * Stops hearing other processes' changes (shutdown, before the database goes): the response
+ * cache answers nothing from then on.
+ */
+export async function stopFrontCache(): Promise<void> {
+  state.front.poll = () => false
+  await state.stopHearing?.()
+  state.stopHearing = undefined
+}
+
+/**
+ * SQLite: a poll costs one `PRAGMA data_version` (it moves only when another connection
+ * commits); when it moved, the catalog_changes rows written since the last poll, if any, are
+ * announced. poll() answers false (never cache) once the database is closed.
+ */
+function hearSqlite(): void {
   let dataVersion: { get(): unknown } | null = null
   let seenVersion: unknown = undefined
   let newer: { all(since: number, limit: number): unknown[] } | null = null
   const db = () => getDb().$client
   state.lastSeenId = Number((db().prepare('SELECT coalesce(max(id), 0) FROM catalog_changes').pluck().get() as number) ?? 0)
-  learnSoldOut()
+  learnSoldOut(readNow((_db) => changes.readingSoldOut(Date.now())))
   state.front.poll = () => {
     try {
       dataVersion ??= db().prepare('PRAGMA data_version').pluck()
@@ -208,8 +232,8 @@ export function installFrontCache(): void {
       state.lastSeenId = rows[rows.length - 1]!.id
       if (isGap) {
         // Rows were pruned or too many came at once: whatever they said, everything may differ.
-        learnSoldOut()
-        announce([{ id: state.lastSeenId, productId: null, slug: null, isSoldOut: 0, soldOutVariants: 0, origin: '' }])
+        learnSoldOut(readNow((_db) => changes.readingSoldOut(Date.now())))
+        announceEverything()
         if (rows.length === POLL_BATCH) seenVersion = undefined // read the rest next time
       } else {
         announce(rows.filter((row) => row.origin !== state.origin))
@@ -222,18 +246,56 @@ export function installFrontCache(): void {
       return false
     }
   }
-  setInterval(() => state.front.poll?.(), POLL_INTERVAL_MS).unref()
+  const timer = setInterval(() => state.front.poll?.(), POLL_INTERVAL_MS)
+  timer.unref()
+  state.stopHearing = async () => clearInterval(timer)
+}
+
+/**
+ * PostgreSQL: db/pg/changes.ts's listener (decision 044) on a connection of its own (a pool
+ * of one, which finds the primary as the request pool does) hears every commit that records
+ * a change and hands on the rows of other app servers, in commit order. poll() answers true
+ * while it listens: between a lost connection and the next the cache is off, since a change
+ * committed meanwhile is heard only once the listener is back (it reads the rows it missed
+ * then). After such a gap everything cached is dropped, as SQLite's poll does after one: the
+ * rows it missed may have been pruned.
+ */
+async function hearPostgres(url: DatabaseUrl): Promise<void> {
+  const pool = new PrimaryPool(url, { max: 1 })
+  const listener = new ChangeListener(pool, {
+    origin: state.origin,
+    onChanges: (rows) => announce(rows),
+    onError: (err) => log.warn('cache: the change listener lost or could not open its connection', { err: String(err) }),
+  })
+  await listener.ready
+  learnSoldOut(await read((_db) => changes.readingSoldOut(Date.now())))
+  let connections = listener.connections
+  state.front.poll = () => {
+    if (!listener.isListening) return false
+    if (listener.connections !== connections) {
+      connections = listener.connections
+      announceEverything()
+    }
+    return true
+  }
+  state.stopHearing = async () => {
+    const closing = listener.close()
+    // Ended at once, not after close(): a listener reconnecting while the database is down
+    // waits for a primary (up to 30 s) before close() returns, and ending its pool ends that.
+    await pool.end()
+    await closing
+  }
 }
 
 /** What every product shows now, so the first sale of each is not taken for a flip. */
-function learnSoldOut(): void {
-  const rows = getDb().$client.prepare(`SELECT product_id AS productId, available = 0 AS isSoldOut, gone FROM (${soldOutSqlText()})`).all({ now: Date.now() }) as {
-    productId: number
-    isSoldOut: number
-    gone: number
-  }[]
+function learnSoldOut(rows: { productId: number; isSoldOut: number; gone: number }[]): void {
   state.known.clear()
   for (const row of rows) state.known.set(row.productId, { isSoldOut: row.isSoldOut === 1, soldOutVariants: row.gone })
+}
+
+/** Whatever changed, everything may differ. */
+function announceEverything(): void {
+  announce([{ id: state.lastSeenId, productId: null, slug: null, isSoldOut: 0, soldOutVariants: 0, origin: '' }])
 }
 
 /** Deletes change rows no process still needs, as a step of the hold sweep's transaction (the same text on both engines). */

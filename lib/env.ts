@@ -82,8 +82,8 @@ const trustedProxies = z
     return entries
   })
 
-// A PostgreSQL URL in libpq's form, one host or several (db/pg/url.ts). Read today only by
-// npm run db:move-to-postgres; the store itself still runs on SQLite in STORAGE_DIR.
+// A PostgreSQL URL in libpq's form, one host or several (db/pg/url.ts). Set, the store runs
+// on PostgreSQL (lib/platform/boot.ts, decision 048); unset, on SQLite in STORAGE_DIR.
 const databaseUrl = optionalString.transform((raw, ctx) => {
   if (raw === undefined) return undefined
   try {
@@ -291,7 +291,7 @@ function finish(raw: z.infer<typeof Schema>, issues: string[]) {
     port: raw.PORT,
     appUrl,
     storageDir: path.resolve(/*turbopackIgnore: true*/ raw.STORAGE_DIR),
-    // undefined: no PostgreSQL named (the store runs on SQLite either way today)
+    // undefined: the store runs on SQLite in storageDir; set: on this PostgreSQL
     databaseUrl: raw.DATABASE_URL,
     payments,
     // Empty with the emulator and no keys given: lib/payments/keys.ts makes random ones for
@@ -386,17 +386,4 @@ export function isBuildPhase(): boolean {
 /** Tests change the environment between cases; the next getEnv() parses it again. */
 export function resetEnv(): void {
   globalForEnv.tillEnv = undefined
-}
-
-/**
- * Why the store cannot start on this configuration's database, or null. The store runs on
- * SQLite only in this release; DATABASE_URL is read by `npm run db:move-to-postgres`. Starting
- * on SQLite while the owner believes the shop runs on PostgreSQL would put orders where nobody
- * looks for them, so a set DATABASE_URL stops it. Checked by the front server before Next
- * starts (server/start.ts), and again at boot (lib/platform/boot.ts) for a server started
- * another way.
- */
-export function engineRefusal(env: Pick<Env, 'databaseUrl'>): string | null {
-  if (!env.databaseUrl) return null
-  return 'DATABASE_URL is set, but this release runs the store on SQLite in STORAGE_DIR only: unset DATABASE_URL to start it (npm run db:move-to-postgres is what reads it).'
 }

@@ -9,6 +9,10 @@ import { bootConfig } from '@/lib/platform/boot'
 import * as storage from '@/lib/platform/storage'
 
 const env = bootConfig()
+if (env.databaseUrl) {
+  console.error('db:backup: the store runs on PostgreSQL (DATABASE_URL); this command backs up SQLite\'s store only. Back PostgreSQL up with its own tools (docs/scale-out.md, "Backups on PostgreSQL").')
+  process.exit(2)
+}
 if (!fs.existsSync(path.join(env.storageDir, STORE_FILE))) {
   console.error(`db:backup: no database at ${path.join(env.storageDir, STORE_FILE)}`)
   process.exit(1)

@@ -4,7 +4,10 @@
 import * as backups from '@/lib/platform/backups'
 import { bootConfig } from '@/lib/platform/boot'
 
-bootConfig()
+if (bootConfig().databaseUrl) {
+  console.error('db:restore: the store runs on PostgreSQL (DATABASE_URL); this command restores SQLite\'s store only. Restore PostgreSQL with its own tools (docs/scale-out.md, "Backups on PostgreSQL").')
+  process.exit(2)
+}
 const file = process.argv[2]
 if (!file) {
   console.error('usage: npm run db:restore -- <backup file>   (npm run db:backup writes them to STORAGE_DIR/backups/)')

@@ -12,7 +12,7 @@ import fs from 'node:fs'
 import http, { type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http'
 import net from 'node:net'
 import path from 'node:path'
-import { ConfigError, engineRefusal, parseEnv } from '@/lib/env'
+import { ConfigError, parseEnv } from '@/lib/env'
 import { SHAREABLE_PAGES } from '@/app/(shop)/shareable-pages'
 import { adoptHttpServers, frontCache, PEER_HEADER } from './contract'
 import * as guard from './request-guard'
@@ -34,11 +34,6 @@ try {
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err
   console.error(`till: cannot start.\n${err.message}`)
-  process.exit(1)
-}
-const engine = engineRefusal(env)
-if (engine) {
-  console.error(`till: cannot start.\n  - ${engine}`)
   process.exit(1)
 }
 

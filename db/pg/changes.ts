@@ -61,20 +61,27 @@ async function serialize(client: pg.ClientBase, origin: string): Promise<void> {
  * change: db/stock-rules.ts's soldOutSqlText with its availability rule (stock less the
  * active, unexpired holds, never below 0).
  */
-const STOCK_CHANGED_SQL = `
-  INSERT INTO catalog_changes (product_id, slug, is_sold_out, sold_out_variants, origin, created_at)
-  SELECT p.id, p.slug, (s.available = 0)::integer, s.gone, $2::text, $3::bigint
-  FROM products p JOIN (
+const soldOutSql = (now: string, where = '') => `
     SELECT v.product_id, coalesce(sum(a.available), 0) AS available, count(*) FILTER (WHERE a.available = 0) AS gone
     FROM variants v CROSS JOIN LATERAL (
       SELECT greatest(v.stock - coalesce((SELECT sum(h.quantity) FROM stock_holds h
-        WHERE h.variant_id = v.id AND h.status = 'active' AND h.expires_at > $3), 0), 0) AS available
+        WHERE h.variant_id = v.id AND h.status = 'active' AND h.expires_at > ${now}), 0), 0) AS available
     ) a
-    WHERE v.product_id IN (SELECT product_id FROM variants WHERE id = ANY($1::bigint[]))
-    GROUP BY v.product_id
+    ${where}
+    GROUP BY v.product_id`
+const STOCK_CHANGED_SQL = `
+  INSERT INTO catalog_changes (product_id, slug, is_sold_out, sold_out_variants, origin, created_at)
+  SELECT p.id, p.slug, (s.available = 0)::integer, s.gone, $2::text, $3::bigint
+  FROM products p JOIN (${soldOutSql('$3', 'WHERE v.product_id IN (SELECT product_id FROM variants WHERE id = ANY($1::bigint[]))')}
   ) s ON s.product_id = p.id
   ORDER BY p.id
   RETURNING ${RETURNED}`
+
+/** Per product: whether it is sold out at `now` and how many of its variants are (what a listener knows before the first change it hears). */
+export async function soldOutStates(client: pg.ClientBase, now: number): Promise<{ productId: number; isSoldOut: number; gone: number }[]> {
+  const { rows } = await client.query<{ product_id: string; available: string; gone: string }>(soldOutSql('$1::bigint'), [now])
+  return rows.map((row) => ({ productId: Number(row.product_id), isSoldOut: Number(row.available) === 0 ? 1 : 0, gone: Number(row.gone) }))
+}
 
 /**
  * lib/cache's markingStockChanged on PostgreSQL (through db/catalog-changes.ts's
@@ -181,6 +188,11 @@ export class ChangeListener {
   /** The id of the last row read (of any origin). */
   get lastSeenId(): number | undefined {
     return this.#lastSeenId
+  }
+
+  /** True while a connection is listening; false between a lost connection and the next. */
+  get isListening(): boolean {
+    return this.#connection !== undefined && !this.#connection.isDead
   }
 
   /** How many times the listener has connected: 1, plus one per reconnection. */

@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { readMigrations, type Migration } from '../migrate'
+import type pg from 'pg'
+import { readMigrations, SchemaTooNew, versionOf, type Migration, type SchemaVersion } from '../migrate'
 import type { Connects } from './transaction'
 
 // The PostgreSQL runner over drizzle-kit's files in db/pg/migrations, keeping its list where
@@ -59,4 +60,26 @@ export async function migrate(pool: Connects, migrations: Migration[] = readMigr
     client.release(isBroken)
   }
   return { applied }
+}
+
+/** A client, a pg.Pool or a PrimaryPool: what can run one statement. */
+type Queries = { query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> }
+
+/** The migrations applied to this database, against this release's list (db/migrate.ts's schemaVersion for PostgreSQL). */
+export async function schemaVersion(client: Queries, migrations: Migration[] = readMigrations(pgMigrationsFolder())): Promise<SchemaVersion & { unknown: number[] }> {
+  const { rows: exists } = await client.query<{ found: boolean }>(`SELECT to_regclass('drizzle.__drizzle_migrations') IS NOT NULL AS found`)
+  const applied = exists[0]?.found
+    ? (await client.query<{ created_at: string }>('SELECT created_at FROM drizzle.__drizzle_migrations ORDER BY created_at')).rows.map((r) => Number(r.created_at))
+    : []
+  const known = new Set(migrations.map((m) => m.createdAt))
+  return { ...versionOf(applied, migrations), unknown: applied.filter((createdAt) => !known.has(createdAt)) }
+}
+
+/**
+ * Refuses a database a newer release has migrated, as SQLite's assertSchemaKnown does: a
+ * process starting fresh cannot tell whether a contract step removed what it reads.
+ */
+export async function assertSchemaKnown(pool: Queries, migrations: Migration[] = readMigrations(pgMigrationsFolder())): Promise<void> {
+  const { unknown } = await schemaVersion(pool, migrations)
+  if (unknown.length > 0) throw new SchemaTooNew(unknown)
 }

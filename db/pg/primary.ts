@@ -229,3 +229,30 @@ export class PrimaryPool {
     void ending.finally(() => this.#draining.delete(ending))
   }
 }
+
+/**
+ * What each host of the URL answers now, in a few words per host ("127.0.0.1:5432: password
+ * authentication failed for user \"till\"", "db2:5432: a standby (in recovery)"): for the
+ * message of a process that found no primary, so the owner sees the server's own reason
+ * rather than only that none took writes. Each host is asked once, at most `timeoutMillis`.
+ */
+export async function describeHosts(url: DatabaseUrl, timeoutMillis = 2_000): Promise<string> {
+  const answers = await Promise.all(
+    url.hosts.map(async (host) => {
+      const client = new pg.Client({ ...clientConfig(url, host), connectionTimeoutMillis: timeoutMillis, query_timeout: timeoutMillis })
+      client.on('error', () => {})
+      try {
+        await client.connect()
+        const { rows } = await client.query<{ standby: boolean; readOnly: string }>(`SELECT pg_is_in_recovery() AS standby, current_setting('transaction_read_only') AS "readOnly"`)
+        const state = rows[0]?.standby ? 'a standby (in recovery)' : rows[0]?.readOnly === 'on' ? 'read-only' : 'takes writes now'
+        return `${host.host}:${host.port}: ${state}`
+      } catch (err) {
+        const e = err as { message?: string; code?: string }
+        return `${host.host}:${host.port}: ${e.message || e.code || String(err)}`
+      } finally {
+        client.end().catch(() => {})
+      }
+    }),
+  )
+  return answers.join('; ')
+}

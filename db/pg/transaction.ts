@@ -37,8 +37,8 @@ export class TransactionRolledBack extends Error {
 
 /**
  * The connection went while COMMIT was on its way: the transaction may or may not have
- * committed. Exported for the callers that will settle it by reading their key back (the
- * domain does not run on PostgreSQL yet, so nothing imports it today).
+ * committed. Exported for the callers that will settle it by reading their key back (none
+ * imports it yet: the order intake that needs it is not converted to db/tx.ts).
  * @public
  */
 export class CommitOutcomeUnknown extends Error {

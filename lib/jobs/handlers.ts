@@ -6,6 +6,7 @@ import * as backups from '@/lib/platform/backups'
 import * as cache from '@/lib/cache'
 import * as checkoutReminders from '@/lib/checkout-reminders'
 import * as downloads from '@/lib/downloads'
+import { getEnv } from '@/lib/env'
 import * as inventory from '@/lib/inventory'
 import { log } from '@/lib/log'
 import * as mail from '@/lib/mail'
@@ -107,6 +108,11 @@ export const handlers: Record<string, jobs.JobHandler> = {
   },
   // Online backup into STORAGE_DIR/backups, verified, then the old ones thinned out.
   'backups.run': async () => {
+    // A job queued before the store moved to PostgreSQL (db:move-to-postgres copies the queue).
+    if (getEnv().databaseUrl) {
+      log.info('backups: skipped; the store runs on PostgreSQL, whose backups are its own (docs/operations.md)')
+      return
+    }
     const backup = await backups.run()
     const removed = backups.prune()
     log.info('backups: done', { file: backup.file, removed: removed.length })
@@ -124,7 +130,9 @@ export function schedules(): jobs.Schedule[] {
     { kind: 'stock_alerts.scan', cron: '* * * * *' },
     { kind: 'carts.purge_idle', cron: '17 3 * * *' },
     { kind: 'accounts.purge_expired', cron: '23 3 * * *' },
-    { kind: 'backups.run', cron: everyMinutes(backups.intervalMs() / 60_000) },
+    // SQLite's online backup of STORAGE_DIR's file; on PostgreSQL the database's own backups
+    // (base backups and WAL archiving, docs/operations.md) take its place.
+    ...(getEnv().databaseUrl ? [] : [{ kind: 'backups.run', cron: everyMinutes(backups.intervalMs() / 60_000) }]),
   ]
 }
 

@@ -1,10 +1,16 @@
 import 'server-only'
 import path from 'node:path'
-import { configure, getDb } from '@/db'
+import { configure, closeDb, getDb, refuseSqlite } from '@/db'
 import { setLogger } from '@/db/guard'
 import { assertSchemaKnown, migrate } from '@/db/migrate'
+import { assertSchemaKnown as assertPgSchemaKnown, migrate as migratePg } from '@/db/pg/migrate'
+import { describeHosts, PrimaryPool } from '@/db/pg/primary'
+import { postgresEngine } from '@/db/pg/steps'
+import type { DatabaseUrl } from '@/db/pg/url'
+// (renamed: lint takes a call of use… outside a component for a React hook)
+import { usePostgres as runBodiesOn } from '@/db/tx'
 import * as cache from '@/lib/cache'
-import { ConfigError, engineRefusal, getEnv } from '@/lib/env'
+import { ConfigError, getEnv, type Env } from '@/lib/env'
 import { log } from '@/lib/log'
 import * as payments from '@/lib/payments'
 import * as storage from './storage'
@@ -12,11 +18,19 @@ import { installSignalHandlers } from './shutdown'
 
 // Everything a process does once before it serves: validate config, open the database,
 // migrate, seed the demo catalog when asked, start background work, and say how it stops.
+// The engine is chosen here, once (docs/decisions/048-boot-on-postgres.md): DATABASE_URL set,
+// PostgreSQL; unset, SQLite in STORAGE_DIR.
+
+/** What getDb() says on PostgreSQL: code that still reaches SQLite's connection directly. */
+const SQLITE_REFUSED =
+  'the store runs on PostgreSQL (DATABASE_URL), and this code still uses the SQLite connection: it is not converted to db/tx.ts yet (docs/decisions/047-generator-transactions.md)'
 
 export function bootConfig() {
   try {
     const env = getEnv()
-    configure(env.storageDir)
+    // On PostgreSQL there is no SQLite store: the storage folder keeps uploads only.
+    if (env.databaseUrl) refuseSqlite(SQLITE_REFUSED)
+    else configure(env.storageDir)
     setLogger(log)
     return env
   } catch (err) {
@@ -49,20 +63,84 @@ export function bootStorage(env: ReturnType<typeof getEnv>) {
   }
 }
 
-export async function boot(): Promise<void> {
-  const env = bootConfig()
-  const refusal = engineRefusal(env)
-  if (refusal) {
-    console.error(`till: cannot start.\n  - ${refusal}`)
+/** The store's database, open and migrated, on the engine the configuration names. */
+export type Database = {
+  engine: 'sqlite' | 'postgres'
+  /** Migrations applied by this process now. */
+  applied: string[]
+  /** Closes it (shutdown, the end of a script): the SQLite connection, or the PostgreSQL pool. */
+  close: () => Promise<void>
+}
+
+/**
+ * Opens the store on its engine and migrates it. On PostgreSQL: a pool on the writable host
+ * of DATABASE_URL (db/pg/primary.ts, which follows it through a failover), the schema checked
+ * as SQLite's is (a newer release's refused) and migrated under db/pg/migrate.ts's advisory
+ * lock, so app servers booting at once take turns and apply each migration once; then every
+ * transaction body of the domain runs on it (usePostgres). An unreachable or refusing server
+ * stops the process with one message naming DATABASE_URL.
+ */
+export async function bootDatabase(env: Env): Promise<Database> {
+  if (!env.databaseUrl) {
+    const { result } = bootStorage(env)
+    return { engine: 'sqlite', applied: result.applied, close: async () => closeDb() }
+  }
+  const pool = await bootPostgres(env.databaseUrl)
+  return {
+    engine: 'postgres',
+    applied: pool.applied,
+    close: async () => {
+      runBodiesOn(undefined)
+      await pool.pool.end()
+    },
+  }
+}
+
+async function bootPostgres(url: DatabaseUrl): Promise<{ pool: PrimaryPool; applied: string[] }> {
+  const hosts = url.hosts.map((h) => `${h.host}:${h.port}`).join(', ')
+  const pool = new PrimaryPool(url, {
+    onPrimaryChange: (primary) =>
+      primary ? log.info('db: writing to PostgreSQL', { primary: `${primary.host}:${primary.port}` }) : log.warn('db: lost the PostgreSQL primary; looking for it', { hosts }),
+  })
+  try {
+    await assertPgSchemaKnown(pool)
+    const { applied } = await migratePg(pool)
+    runBodiesOn(
+      postgresEngine(pool, {
+        onRetry: ({ attempt, reason }) => log.info('db: transaction retried', { attempt, reason }),
+      }),
+    )
+    return { pool, applied }
+  } catch (err) {
+    await pool.end().catch(() => {})
+    const message = err instanceof Error ? err.message : String(err)
+    if (err instanceof Error && err.name === 'SchemaTooNew') {
+      console.error(`till: cannot start.\n  - DATABASE_URL: ${message}`)
+      process.exit(1)
+    }
+    // "No primary" alone would hide a wrong password or database name: say what each host answers.
+    const answers = await describeHosts(url)
+    console.error(`till: cannot start.\n  - DATABASE_URL: could not open the PostgreSQL database at ${hosts}: ${message.replace(/^db: /, '')}. Now: ${answers}`)
     process.exit(1)
   }
-  const { db, result } = bootStorage(env)
-  log.info('boot: database ready', { storageDir: env.storageDir, applied: result.applied, schemaVersion: result.schemaVersion, payments: env.payments })
+}
+
+export async function boot(): Promise<void> {
+  const env = bootConfig()
+  if (env.databaseUrl) {
+    // What guards SQLite's file (a local disk, the restore lock, its backups) has no file to
+    // guard here; the storage folder still holds the uploaded pictures.
+    log.info('boot: the store runs on PostgreSQL (DATABASE_URL); skipped SQLite\'s storage guards and scheduled backups, STORAGE_DIR holds uploads only', {
+      storageDir: env.storageDir,
+    })
+  }
+  const database = await bootDatabase(env)
+  log.info('boot: database ready', { engine: database.engine, storageDir: env.storageDir, applied: database.applied, payments: env.payments })
   const { ensureBootAdmin } = await import('@/lib/admin-auth')
   await ensureBootAdmin()
   if (env.seedDemo) {
-    const { seedDemo } = await import('@/demo/seed')
-    const seeded = seedDemo(db, env.storageDir)
+    const { seedDemoCatalog } = await import('@/demo/seed')
+    const seeded = await seedDemoCatalog(env.storageDir)
     if (seeded) log.info('boot: seeded demo catalog', seeded)
   }
   let stopEmulator: (() => Promise<void>) | undefined
@@ -90,8 +168,8 @@ export async function boot(): Promise<void> {
   }
   // /up answers from the process's own check, once a second (lib/platform/health.ts).
   const health = await import('./health')
-  health.startChecking()
-  installSignalHandlers({ timeoutMs: env.shutdownTimeoutMs, stopEmulator })
+  await health.startChecking()
+  installSignalHandlers({ timeoutMs: env.shutdownTimeoutMs, stopEmulator, closeDatabase: database.close })
   // Off the path to ready: the picture library, so the first upload is as quick as the next.
   setTimeout(() => {
     import('@/lib/product-images')
@@ -99,5 +177,5 @@ export async function boot(): Promise<void> {
       .catch((err: unknown) => log.warn('boot: could not warm up the picture library', { err: String(err) }))
   }, 0).unref()
   // Last: the front cache (server/start.ts) serves nothing until the store is ready.
-  cache.installFrontCache()
+  await cache.installFrontCache()
 }

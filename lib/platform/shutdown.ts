@@ -1,6 +1,7 @@
 import 'server-only'
 import type { Server } from 'node:http'
 import { closeDb } from '@/db'
+import * as cache from '@/lib/cache'
 import * as jobs from '@/lib/jobs'
 import { httpServers } from '@/server/contract'
 import { stopChecking } from './health'
@@ -10,9 +11,11 @@ import { log } from '@/lib/log'
 // or SIGINT from a terminal. In order, within one time budget:
 //   1. stop claiming jobs and firing schedules; stop accepting connections;
 //   2. let the job in hand and the requests in flight finish;
-//   3. stop the payments emulator's loops (when this process serves it);
-//   4. close the database, so the last process out leaves no -wal behind;
-//   5. exit 0.
+//   3. stop hearing other processes' catalog changes (SQLite's poll, PostgreSQL's listener);
+//   4. stop the payments emulator's loops (when this process serves it);
+//   5. close the database: on SQLite so the last process out leaves no -wal behind, on
+//      PostgreSQL the pool's connections, once the requests that used them are done;
+//   6. exit 0.
 // A job still running when the budget is spent goes back to the queue, due now, and open
 // connections are cut; the other process (or the next boot) picks the job up at once.
 //
@@ -29,6 +32,8 @@ export type ShutdownOptions = {
   timeoutMs: number
   /** Boot passes the emulator's stop: only boot may reach the emulator. */
   stopEmulator?: () => Promise<void>
+  /** Closes the store's database (boot's, for its engine); without it, SQLite's connection. */
+  closeDatabase?: () => Promise<void>
 }
 
 /** True when the front server started this process, so the app (not Next) owns the signals. */
@@ -79,6 +84,11 @@ async function shutdown(options: ShutdownOptions, signal: string): Promise<void>
   if (!work.finished) log.warn('shutdown: the running job did not finish in time and was handed back to the queue')
   if (!http.finished) log.warn('shutdown: requests still open at the deadline were cut')
   stopChecking()
+  try {
+    await cache.stopFrontCache()
+  } catch (err) {
+    log.error('shutdown: could not stop hearing catalog changes', { err })
+  }
   if (options.stopEmulator) {
     try {
       await options.stopEmulator()
@@ -86,7 +96,8 @@ async function shutdown(options: ShutdownOptions, signal: string): Promise<void>
       log.error('shutdown: could not stop the payments emulator', { err })
     }
   }
-  closeDb()
+  if (options.closeDatabase) await options.closeDatabase()
+  else closeDb()
 }
 
 /** Stops accepting connections and waits for requests in flight until `deadline`, then cuts the rest. */

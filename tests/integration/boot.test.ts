@@ -123,13 +123,13 @@ describe('booting the production server', () => {
     expect(server.output()).toMatch(/till: cannot start\.[\s\S]*ADMIN_PASSWORD: missing while ADMIN_EMAIL is set/)
   })
 
-  it('refuses to start with DATABASE_URL set, saying this release runs on SQLite only, before it touches the store', async () => {
-    const server = await startServer({ env: { DATABASE_URL: 'postgres://till:secret@127.0.0.1:5432/till' }, waitForHealthy: false })
+  it('refuses a malformed DATABASE_URL before Next starts, naming it without its password, and touches no store', async () => {
+    const server = await startServer({ env: { DATABASE_URL: 'postgres://till:hunter2pw@db1,db2/till' }, waitForHealthy: false })
     servers.push(server)
     const code = await exitOf(server)
     expect(code).toBe(1)
-    expect(server.output()).toContain('till: cannot start.\n  - DATABASE_URL is set, but this release runs the store on SQLite in STORAGE_DIR only')
-    expect(server.output()).not.toContain('secret')
+    expect(server.output()).toMatch(/till: cannot start\.\nInvalid configuration:\n {2}- DATABASE_URL: names 2 hosts/)
+    expect(server.output()).not.toContain('hunter2pw')
     expect(server.output()).not.toMatch(/Ready|Starting/)
     expect(fs.existsSync(path.join(server.storageDir, 'store.sqlite3'))).toBe(false)
   })

@@ -16,7 +16,16 @@ import { freePort, tempStorage } from './server'
 // detached shell reading a pipe from this process, sees the pipe close when this process goes,
 // however it goes, and then stops the server and removes the folder: no server outlives its test.
 
-export type Postgres = { url: string; port: number; dir: string; stop: () => Promise<void> }
+export type Postgres = {
+  url: string
+  port: number
+  dir: string
+  stop: () => Promise<void>
+  /** Shuts the server down (fast: its sessions are ended) and keeps its data, as an outage would. */
+  halt: () => Promise<void>
+  /** Starts the halted server again on the same port and data. */
+  resume: () => Promise<void>
+}
 
 /**
  * Set by tests/support/postgres-template.ts, the integration tests' global setup: a folder,
@@ -161,24 +170,28 @@ export async function startPostgres(options: StartOptions = {}): Promise<Postgre
   let server: ChildProcess | undefined
   let port = 0
   let output = ''
+  const launch = (on: number): ChildProcess => {
+    output = ''
+    const child = spawn(
+      path.join(bin, 'postgres'),
+      // fsync off: a test's cluster is thrown away, a crash of the machine never matters;
+      // small buffers and few connections: several clusters share a small machine
+      ['-D', data, '-p', String(on), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${dir}`, '-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'shared_buffers=16MB', '-c', 'max_connections=40', ...settings],
+      { ...asOwner, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+    )
+    child.unref()
+    child.stdout?.on('data', (d) => (output += d))
+    child.stderr?.on('data', (d) => (output += d))
+    ;(child.stdout as unknown as { unref?: () => void }).unref?.()
+    ;(child.stderr as unknown as { unref?: () => void }).unref?.()
+    watchdog.stdin?.write(`${child.pid}\n`)
+    return child
+  }
   try {
     // A free port can be taken by another test between the check and the bind: try another.
     for (let attempt = 1; ; attempt++) {
       port = await freePort()
-      output = ''
-      server = spawn(
-        path.join(bin, 'postgres'),
-        // fsync off: a test's cluster is thrown away, a crash of the machine never matters;
-        // small buffers and few connections: several clusters share a small machine
-        ['-D', data, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${dir}`, '-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'shared_buffers=16MB', '-c', 'max_connections=40', ...settings],
-        { ...asOwner, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
-      )
-      server.unref()
-      server.stdout?.on('data', (d) => (output += d))
-      server.stderr?.on('data', (d) => (output += d))
-      ;(server.stdout as unknown as { unref?: () => void }).unref?.()
-      ;(server.stderr as unknown as { unref?: () => void }).unref?.()
-      watchdog.stdin?.write(`${server.pid}\n`)
+      server = launch(port)
       try {
         await acceptsConnections(port, server, () => output, options.timeoutMs ?? 30_000)
         break
@@ -202,7 +215,7 @@ export async function startPostgres(options: StartOptions = {}): Promise<Postgre
     throw err
   }
 
-  const started = server
+  let started = server!
   let stopped: Promise<void> | undefined
   return {
     url: `postgres://postgres@127.0.0.1:${port}/${DATABASE}`,
@@ -219,5 +232,15 @@ export async function startPostgres(options: StartOptions = {}): Promise<Postgre
         await exited(started)
         fs.rmSync(dir, { recursive: true, force: true })
       })()),
+    halt: async () => {
+      // SIGINT is `pg_ctl stop -m fast`: sessions are ended, the data is kept
+      started.ref()
+      started.kill('SIGINT')
+      await exited(started)
+    },
+    resume: async () => {
+      started = launch(port)
+      await acceptsConnections(port, started, () => output, options.timeoutMs ?? 30_000)
+    },
   }
 }

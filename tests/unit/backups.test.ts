@@ -74,7 +74,7 @@ describe('backups', () => {
 
   it('lastGood() reports the newest verified backup and its age, and /up shows it', async () => {
     expect(backups.lastGood()).toBeNull()
-    const before = health.check()
+    const before = (await health.check())
     expect(before.status === 'ok' && before.details).toMatchObject({ lastGoodBackup: null, isBackupStale: true })
     const now = Date.now()
     await backups.run({ now: now - 2 * 3600_000 })
@@ -82,7 +82,7 @@ describe('backups', () => {
     // a backup without a manifest (crashed before it was verified) does not count
     fs.writeFileSync(path.join(t.dir, 'backups', 'store-29991231T000000000Z.sqlite3'), 'not verified')
     expect(backups.lastGood({ now })).toEqual({ file: newest.file, takenAt: newest.takenAt, ageSeconds: 90 })
-    const result = health.check()
+    const result = (await health.check())
     expect(result.status).toBe('ok')
     expect(result.status === 'ok' && result.details?.lastGoodBackup?.file).toBe(newest.file)
     expect(result.status === 'ok' && result.details?.isBackupStale).toBe(false)

@@ -65,7 +65,7 @@ describe('config/deploy.yml', () => {
     const route = path.join(root, 'app', ...String(config.proxy.healthcheck.path).split('/').filter(Boolean), 'route.ts')
     expect(fs.existsSync(route)).toBe(true)
     expect(config.proxy.healthcheck.path).toBe('/up')
-    const res = up(new Request('http://127.0.0.1/up'))
+    const res = await up(new Request('http://127.0.0.1/up'))
     expect(res.status).toBe(200)
     expect(((await res.json()) as { status: string }).status).toBe('ok')
   })

@@ -83,20 +83,20 @@ describe('the connection', () => {
     expect(migrate(t.db.$client).applied).toEqual([])
   })
 
-  it('refuses every write once -wal and -shm were deleted under it, and /up says why', () => {
+  it('refuses every write once -wal and -shm were deleted under it, and /up says why', async () => {
     t = freshDb()
     touch()
     fs.rmSync(`${t.file}-wal`)
     fs.rmSync(`${t.file}-shm`)
     expect(() => touch()).toThrow(/store\.sqlite3-wal was deleted while this process had it open/)
-    const result = health.check()
+    const result = (await health.check())
     expect(result.status).toBe('error')
     expect(result.status === 'error' && result.reason).toMatch(/DatabaseFileLost/)
     // and it stays refused: the rows written before are in a file nobody else will see
     expect(() => touch()).toThrow(/DatabaseFileLost|was deleted/)
   })
 
-  it('refuses every write once the database file was replaced under it', () => {
+  it('refuses every write once the database file was replaced under it', async () => {
     t = freshDb()
     touch()
     const other = path.join(t.dir, 'other.sqlite3')
@@ -105,7 +105,7 @@ describe('the connection', () => {
     replacement.close()
     fs.renameSync(other, t.file)
     expect(() => touch()).toThrow(/store\.sqlite3 was replaced by another file/)
-    expect(health.check().status).toBe('error')
+    expect((await health.check()).status).toBe('error')
   })
 
   it('counts writers that waited over 100 ms for the lock, and SQLITE_BUSY that escaped busy_timeout', async () => {
@@ -132,7 +132,7 @@ describe('the connection', () => {
       stuck.release()
       await stuck.done
       expect(lockPressure().busyErrors).toBe(before.busyErrors + 1)
-      const result = health.check()
+      const result = (await health.check())
       expect(result.status === 'ok' && result.details?.locks.busyErrors).toBe(before.busyErrors + 1)
       expect(reported).toEqual([expect.stringMatching(/slow wait for the write lock/), expect.stringMatching(/SQLITE_BUSY escaped busy_timeout/)])
     } finally {
