@@ -1,7 +1,6 @@
 import 'server-only'
 import { and, count, desc, eq } from 'drizzle-orm'
-import type { Tx } from '@/db'
-import { all, get, read, run, runNow, serialize, transaction, type Steps, type Tables, type Writer } from '@/db/tx'
+import { all, get, read, run, serialize, transaction, type Steps, type Tables, type Writer } from '@/db/tx'
 import { paged } from './paging'
 
 // The audit log: every admin action, who did it, and the state before and after. Written in
@@ -14,11 +13,6 @@ export function* recording(tx: Writer, t: Tables, actor: Actor, action: string, 
   yield* run(
     tx.insert(t.auditLog).values({ adminUserId: actor.id, adminEmail: actor.email, action, subject, before: before ?? null, after: after ?? null, createdAt: Date.now() }),
   )
-}
-
-/** The audit row, inside a synchronous write() on SQLite: for the callers not yet converted to db/tx.ts. */
-export function record(tx: Tx, actor: Actor, action: string, subject: string, before: unknown = null, after: unknown = null): void {
-  runNow(tx, (w, t) => recording(w, t, actor, action, subject, before, after))
 }
 
 /**
