@@ -2,19 +2,21 @@
 // their recovery codes: turns their second factor off and signs them out everywhere, from the
 // server itself (whoever can run this already holds the database). They then sign in with
 // their password and set it up again; the audit log records the reset.
-import { getDb } from '@/db'
-import { migrate } from '@/db/migrate'
-import { bootConfig } from '@/lib/platform/boot'
+import { bootConfig, bootDatabase } from '@/lib/platform/boot'
 import { NotFound } from '@/lib/errors'
 import * as twoFactor from '@/lib/two-factor'
 
 async function main() {
-  bootConfig()
-  migrate(getDb().$client)
   const email = process.argv[2]
   if (!email) throw new Error('usage: npm run admin:reset-2fa -- someone@example.com')
-  const user = await twoFactor.reset(email, 'server console (admin:reset-2fa)')
-  console.log(`admin:reset-2fa: two-factor sign-in is off for ${user.email} (id ${user.id}); their sessions have ended`)
+  // the store's engine: PostgreSQL's at DATABASE_URL when it is set, else STORAGE_DIR's
+  const database = await bootDatabase(bootConfig())
+  try {
+    const user = await twoFactor.reset(email, 'server console (admin:reset-2fa)')
+    console.log(`admin:reset-2fa: two-factor sign-in is off for ${user.email} (id ${user.id}); their sessions have ended`)
+  } finally {
+    await database.close()
+  }
 }
 
 main().catch((err: unknown) => {

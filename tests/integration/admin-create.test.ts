@@ -73,6 +73,14 @@ describe('npm run db:migrate and admin:create with DATABASE_URL', { timeout: 180
       expect(unlock.code, unlock.stderr).toBe(0)
       expect(unlock.stdout).toContain('admin:unlock: forgot 1 failed sign-in of boss@example.com')
       expect(await pool.query('SELECT 1 FROM admin_login_failures')).toMatchObject({ rowCount: 0 })
+
+      // and so does the reset of a lost second factor: off on PostgreSQL, sessions ended, audited
+      await pool.query(`UPDATE admin_users SET totp_secret = 'JBSWY3DPEHPK3PXP', totp_enabled_at = $1 WHERE email = 'boss@example.com'`, [Date.now()])
+      const reset = await npmRun('admin:reset-2fa', ['boss@example.com'], env)
+      expect(reset.code, reset.stderr).toBe(0)
+      expect(reset.stdout).toContain('admin:reset-2fa: two-factor sign-in is off for boss@example.com')
+      expect((await pool.query(`SELECT totp_enabled_at FROM admin_users WHERE email = 'boss@example.com'`)).rows).toEqual([{ totp_enabled_at: null }])
+      expect(await pool.query(`SELECT 1 FROM audit_log WHERE action = 'admin.two_factor_reset'`)).toMatchObject({ rowCount: 1 })
     } finally {
       await pool.end()
       await server.stop()
