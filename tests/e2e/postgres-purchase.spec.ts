@@ -70,4 +70,22 @@ test('on PostgreSQL: browse, add, pay; the order, its stock and its email are in
   const row = page.getByTestId('order-row').filter({ hasText: `#${order.id.padStart(5, '0')}` })
   await expect(row).toBeVisible()
   await expect(row).toContainText(new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' }).format(Number(order.total_cents) / 100))
+
+  // every page of the shop and of the admin answers on PostgreSQL, none with an error page
+  const ids = (await pool.query<{ product_id: string; variant_id: string; slug: string }>(
+    `SELECT p.id AS product_id, v.id AS variant_id, (SELECT c.slug FROM collections c ORDER BY c.id LIMIT 1) AS slug FROM variants v JOIN products p ON p.id = v.product_id WHERE v.id = $1`,
+    [variant.id],
+  )).rows[0]!
+  const pages = [
+    '/', '/products', `/products/${product.slug}`, '/search?q=jacket', `/collections/${ids.slug}`, '/cart', '/account/sign-in', '/sitemap.xml',
+    '/admin', '/admin/orders', `/admin/orders/${order.id}`, `/admin/orders/${order.id}/packing-slip`, '/admin/products', '/admin/products/new',
+    '/admin/products/bulk', `/admin/products/${ids.product_id}`, '/admin/collections', '/admin/discounts', '/admin/inventory',
+    `/admin/inventory/${ids.variant_id}`, '/admin/events', '/admin/jobs', '/admin/reconciliation', '/admin/audit', '/admin/account',
+    '/admin/import', '/admin/staff',
+  ]
+  for (const url of pages) {
+    const res = await page.goto(url)
+    expect(res?.status(), url).toBeLessThan(400)
+    await expect(page.getByText(/something went wrong|application error/i), url).toHaveCount(0)
+  }
 })
