@@ -9,8 +9,13 @@ import { openDatabase, STORE_FILE } from '@/db'
 import { assertSchemaKnown, schemaVersion } from '@/db/migrate'
 import { moveToPostgres } from '@/db/pg/move'
 import { PrimaryPool } from '@/db/pg/primary'
+import { postgresEngine } from '@/db/pg/steps'
+import { usePostgres as runBodiesOn } from '@/db/tx'
 import { ConfigError, getEnv } from '@/lib/env'
+import { LEASE_TTL_MS } from '@/lib/jobs'
+import { withLease } from '@/lib/jobs/lease'
 import * as storage from '@/lib/platform/storage'
+import * as reconcile from '@/lib/reconcile'
 
 const NAME = 'db:move-to-postgres'
 // A failpoint (tests only): FAILPOINTS=move.drop_row:<table> leaves one row of that table out.
@@ -68,9 +73,7 @@ moveToPostgres(source, pool, { dropOneRowOf })
       `${NAME}: ${report.tables.length} tables, ${report.rows} rows copied, every count and checksum matched, ` +
         `${report.identities.length} identities moved past the largest copied id, in ${(report.millis / 1000).toFixed(2)} s (snapshot taken ${new Date(report.snapshotAt).toISOString()})`,
     )
-    console.log(
-      `${NAME}: orders paid after the snapshot are not in this copy; they are reconciled from Stripe by the store's own reconcile once the store runs on PostgreSQL (it does not yet: until then keep serving from SQLite).`,
-    )
+    await reconcileAfter(report.snapshotAt)
     await pool.end()
     source.close()
     process.exit(0)
@@ -81,3 +84,35 @@ moveToPostgres(source, pool, { dropOneRowOf })
     source.close()
     process.exit(1)
   })
+
+/**
+ * Orders paid after the snapshot are not in the copy: Stripe has them. Reconcile the moved
+ * database with Stripe now, as the store's own reconcile does (the same lease, so a store
+ * already serving from PostgreSQL never runs one beside it), and say what it brought in. With
+ * the built-in emulator there is no Stripe to ask from here: the store's reconcile, at its
+ * boot and every 5 minutes after, does it.
+ */
+async function reconcileAfter(snapshotAt: number): Promise<void> {
+  if (env.payments === 'emulator' && !env.isStripeApiExternal) {
+    console.log(`${NAME}: PAYMENTS=emulator: no Stripe to reconcile with from here; the store reconciles at boot and every 5 minutes, bringing in any order paid after the snapshot.`)
+    return
+  }
+  runBodiesOn(postgresEngine(pool))
+  try {
+    const result = await withLease(reconcile.LEASE, LEASE_TTL_MS, () => reconcile.run(Date.now(), { walkSessions: 'always' }))
+    if (!result.acquired) {
+      console.log(`${NAME}: a reconcile is already running on PostgreSQL (${result.holder ?? 'another process'}); it brings in the orders paid after the snapshot.`)
+      return
+    }
+    const report = result.value
+    console.log(
+      `${NAME}: reconciled with Stripe after the snapshot of ${new Date(snapshotAt).toISOString()}: ${report.eventsSeen} events and ${report.sessionsSeen} sessions read, ` +
+        `${report.ordersCreated} orders paid after the snapshot created, ${report.failures.length} failures`,
+    )
+    if (report.failures.length > 0 || report.capped.length > 0) {
+      console.log(`${NAME}: the copy is complete; run npm run reconcile with DATABASE_URL set until it reports no failures (${[...report.failures.map((f) => JSON.stringify(f)), ...report.capped].join('; ')}).`)
+    }
+  } finally {
+    runBodiesOn(undefined)
+  }
+}

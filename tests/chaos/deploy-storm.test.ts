@@ -1,6 +1,6 @@
-import http from 'node:http'
 import Stripe from 'stripe'
 import { afterEach, describe, expect, it } from 'vitest'
+import { startBalancer } from '../support/balancer'
 import { freePort, startServer, tempStorage, type ServerHandle } from '../support/server'
 import { mixOf, moneyOf, paidSession, promotionCode } from '../support/discounted-sessions'
 import { openStore } from '../support/store-file'
@@ -16,29 +16,10 @@ const DEPLOYS = 11
 const PAYMENTS_PER_DEPLOY = 4
 
 /** kamal-proxy in miniature: forwards to whichever release is live; 502 when it is gone. */
-function startProxy(): Promise<{ port: number; target: { port: number }; close(): Promise<void> }> {
+async function startProxy(): Promise<{ port: number; target: { port: number }; close(): Promise<void> }> {
   const target = { port: 0 }
-  const proxy = http.createServer((req, res) => {
-    const upstream = http.request({ host: '127.0.0.1', port: target.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers)
-      up.pipe(res)
-    })
-    upstream.on('error', () => {
-      if (!res.headersSent) res.writeHead(502)
-      res.end()
-    })
-    req.pipe(upstream)
-  })
-  return new Promise((resolve) =>
-    proxy.listen(0, '127.0.0.1', () => {
-      const address = proxy.address()
-      resolve({
-        port: typeof address === 'object' && address ? address.port : 0,
-        target,
-        close: () => new Promise<void>((r) => proxy.close(() => r())),
-      })
-    }),
-  )
+  const balancer = await startBalancer(() => [target.port])
+  return { port: balancer.port, target, close: balancer.close }
 }
 
 const live: ServerHandle[] = []

@@ -13,6 +13,7 @@ import * as storage from '@/lib/platform/storage'
 import { addOrders, demoStore as makeDemoStore } from '../support/demo-store'
 import { npmRun } from '../support/npm-run'
 import { startPostgres, type Postgres } from '../support/postgres'
+import { startStripeServer } from '../support/stripe-server'
 
 // npm run db:move-to-postgres against real SQLite stores and a real PostgreSQL: the demo store
 // arrives exactly, a non-empty target is refused untouched, a row lost or changed on the way is
@@ -131,7 +132,7 @@ describe('npm run db:move-to-postgres', () => {
     expect(moved.stdout).toMatch(/orders +\d+ rows copied {2}checksum ok/)
     expect(moved.stdout).toMatch(/db:move-to-postgres: \d+ tables, \d+ rows copied, every count and checksum matched/)
     expect(moved.stdout).toMatch(new RegExp(`product_search +${products} products indexed by PostgreSQL's triggers, the same as SQLite's search index`))
-    expect(moved.stdout).toContain("reconciled from Stripe by the store's own reconcile once the store runs on PostgreSQL")
+    expect(moved.stdout).toContain('PAYMENTS=emulator: no Stripe to reconcile with from here; the store reconciles at boot and every 5 minutes')
 
     const counts = await countsIn(target.pool)
     expect(Object.fromEntries(copiedTables.map((t) => [t, counts[t]]))).toEqual(sourceCounts(sqlite))
@@ -176,6 +177,33 @@ describe('npm run db:move-to-postgres', () => {
     const report = await moveToPostgres(source, pool)
     source.close()
     expect(report.tables.find((t) => t.table === 'carts')?.rows).toBe(5)
+  })
+
+  it('then reconciles with Stripe: an order paid after the snapshot, whose webhook never came, is in PostgreSQL once, and the reconcile after it finds nothing more', async () => {
+    const { dir, sqlite } = demoStore()
+    const variant = sqlite.prepare('SELECT id, stock FROM variants ORDER BY id LIMIT 1').get() as { id: number; stock: number }
+    // Stripe took a payment the SQLite store never heard of (its webhook did not arrive before the move)
+    const stripe = await startStripeServer()
+    try {
+      const session = stripe.emulator.control.foreignSession({ line_items: [{ name: 'Moved Mug', unit_amount: 2500, quantity: 2, variant_id: String(variant.id) }] })
+      expect(sqlite.prepare('SELECT count(*) AS n FROM orders WHERE stripe_checkout_session_id = ?').get(session.id)).toEqual({ n: 0 })
+      const target = await freshTarget()
+      const stripeEnv = { PAYMENTS: 'stripe', APP_URL: 'http://127.0.0.1:3000', STRIPE_SECRET_KEY: stripe.secretKey, STRIPE_WEBHOOK_SECRET: stripe.webhookSecret, STRIPE_API_BASE: stripe.url }
+      const moved = await npmRun('db:move-to-postgres', [], env(dir, target.url, stripeEnv))
+      expect(moved.code, moved.stderr + moved.stdout).toBe(0)
+      expect(moved.stdout).toMatch(/reconciled with Stripe after the snapshot of .*: \d+ events and \d+ sessions read, 1 orders paid after the snapshot created, 0 failures/)
+      const { rows } = await target.pool.query('SELECT status, total_cents::int AS total FROM orders WHERE stripe_checkout_session_id = $1', [session.id])
+      expect(rows).toEqual([{ status: 'paid', total: 5000 }])
+      const { rows: stock } = await target.pool.query('SELECT stock FROM variants WHERE id = $1', [variant.id])
+      expect(stock).toEqual([{ stock: variant.stock - 2 }])
+      // the reconcile that runs next (the store's, at its boot) finds nothing more to do
+      const again = await npmRun('reconcile', [], { ...env(dir, target.url, stripeEnv) })
+      expect(again.code, again.stderr + again.stdout).toBe(0)
+      expect(again.stdout).toMatch(/0 orders created, 0 failures/)
+      expect((await target.pool.query('SELECT count(*)::int AS n FROM orders WHERE stripe_checkout_session_id = $1', [session.id])).rows).toEqual([{ n: 1 }])
+    } finally {
+      await stripe.close()
+    }
   })
 
   it('refuses a target that holds rows, names the table and changes nothing', async () => {

@@ -1,0 +1,156 @@
+import Stripe from 'stripe'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { PrimaryPool } from '@/db/pg/primary'
+import { parseDatabaseUrl } from '@/db/pg/url'
+import { FAILOVER_BOUND_MS, startCluster, type Cluster } from '../support/patroni'
+import { startBalancer } from '../support/balancer'
+import { startServer, type ServerHandle } from '../support/server'
+import { startStripeServer, type StripeServer } from '../support/stripe-server'
+
+// The store itself through a failover: two app servers of the production build on a
+// three-member Patroni cluster (synchronous replication, strict), reached by DATABASE_URL naming
+// every member with target_session_attrs=read-write. Stripe's signed webhooks stream at them
+// through a balancer that alternates between the two, shoppers browse both, and the leader's
+// whole machine is SIGKILLed mid-stream. Then: every order Stripe's delivery was acknowledged for
+// is on the new leader, every paid session is exactly one order once deliveries have been
+// retried, stock moved exactly once per unit, and both app servers write again (their /up is a
+// write round trip) within the bound measured here. Needs Debian's postgresql 15, patroni and
+// etcd-server, as root: `npm run test:failover`.
+
+const STOCK = 100_000
+const PAY_EVERY_MS = 60
+const STREAM_BEFORE_KILL_MS = 4_000
+const STREAM_AFTER_RESUME_MS = 3_000
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+let cluster: Cluster | undefined
+let stripeServer: StripeServer | undefined
+let balancer: { url: string; close(): Promise<void> } | undefined
+let servers: ServerHandle[] = []
+let pool: PrimaryPool | undefined
+
+beforeAll(async () => {
+  cluster = await startCluster()
+  await cluster.waitForHealthy(120_000)
+}, 150_000)
+
+afterAll(async () => {
+  await Promise.all(servers.map((s) => s.stop('SIGKILL')))
+  await pool?.end()
+  await balancer?.close()
+  await stripeServer?.close()
+  await cluster?.stop()
+}, 90_000)
+
+describe('failover: the store on a Patroni cluster loses its leader mid-stream', () => {
+  it('keeps every acknowledged order, doubles none, keeps stock, and writes again within the bound', async () => {
+    const c = cluster!
+    // two hosts behind one address, as DNS or a balancer spreads shoppers and Stripe over them
+    balancer = await startBalancer(() => servers.map((s) => s.port))
+    stripeServer = await startStripeServer({ webhookUrl: `${balancer.url}/api/stripe/webhook`, retrySchedule: [250, 500, 1000, 2000, 4000, 8000, 8000, 8000] })
+    const stripe = new Stripe(stripeServer.secretKey, { host: stripeServer.host, port: stripeServer.port, protocol: 'http' })
+    const env = {
+      DATABASE_URL: c.url,
+      SEED_DEMO: '1',
+      PAYMENTS: 'stripe',
+      STRIPE_SECRET_KEY: stripeServer.secretKey,
+      STRIPE_WEBHOOK_SECRET: stripeServer.webhookSecret,
+      STRIPE_API_BASE: stripeServer.url,
+      APP_URL: balancer.url,
+    }
+    servers = await Promise.all([0, 1].map(() => startServer({ env, timeoutMs: 180_000 })))
+    pool = new PrimaryPool(parseDatabaseUrl(c.url), { max: 2, waitForPrimaryMillis: FAILOVER_BOUND_MS })
+    const variant = (await pool.query<{ id: number }>('SELECT id FROM variants ORDER BY id LIMIT 1')).rows[0]!
+    await pool.query('UPDATE variants SET stock = $1 WHERE id = $2', [STOCK, variant.id])
+
+    // Stripe's side of the stream: sessions paid one after another, their events delivered
+    // (and retried on failure) to the balancer by the Stripe-compatible server.
+    const sessions: { id: string; quantity: number }[] = []
+    let streaming = true
+    const paying = (async () => {
+      while (streaming) {
+        const quantity = 1 + (sessions.length % 3)
+        const session = stripeServer!.emulator.control.foreignSession({ line_items: [{ name: 'Failover Mug', unit_amount: 1500, quantity, variant_id: String(variant.id) }] })
+        sessions.push({ id: session.id, quantity })
+        await sleep(PAY_EVERY_MS)
+      }
+    })()
+    // Shoppers browsing both servers the whole time.
+    let pages = 0
+    let pageFailures = 0
+    const browsing = (async () => {
+      while (streaming) {
+        for (const server of servers) {
+          const res = await fetch(`${server.url}/api/products`).catch(() => null)
+          pages++
+          if (!res || res.status >= 500) pageFailures++
+          await res?.arrayBuffer()
+        }
+        await sleep(50)
+      }
+    })()
+
+    await sleep(STREAM_BEFORE_KILL_MS)
+    const paidBeforeKill = sessions.length
+    const { member, killedAt } = await c.killLeader()
+
+    // Each app server writes again once its /up reports a check that began after the kill and
+    // succeeded: a write round trip through the store's own pool. (/up hands out the process's
+    // latest self-check, up to 3 s old, so a 200 alone may predate the kill.)
+    const resumedAfter = await Promise.all(
+      servers.map(async (server) => {
+        for (;;) {
+          const res = await fetch(`${server.url}/up`).catch(() => null)
+          const body = res ? ((await res.json().catch(() => null)) as { status?: string; checkedAt?: string } | null) : null
+          if (res?.status === 200 && body?.status === 'ok' && Date.parse(body.checkedAt ?? '') > killedAt) return Date.now() - killedAt
+          if (Date.now() - killedAt > FAILOVER_BOUND_MS * 2) return Number.POSITIVE_INFINITY
+          await sleep(100)
+        }
+      }),
+    )
+    await sleep(STREAM_AFTER_RESUME_MS)
+    streaming = false
+    await Promise.all([paying, browsing])
+
+    // Every delivery retried until it lands; then each paid session must be one order.
+    await stripeServer.emulator.control.flushWebhooks({ force: true })
+    const ordersCount = async () => Number((await pool!.query<{ n: string }>('SELECT count(*) AS n FROM orders')).rows[0]!.n)
+    const deadline = Date.now() + 90_000
+    while ((await ordersCount()) < sessions.length && Date.now() < deadline) {
+      await stripeServer.emulator.control.flushWebhooks({ force: true })
+      await sleep(500)
+    }
+
+    const orders = (await pool.query<{ session_id: string; status: string }>('SELECT stripe_checkout_session_id AS session_id, status FROM orders')).rows
+    const bySession = new Set(orders.map((o) => o.session_id))
+    const acknowledged = stripeServer.emulator.control
+      .deliveries({ status: 'delivered' })
+      .filter((d) => d.event_type === 'checkout.session.completed')
+    const acknowledgedBeforeResume = acknowledged.filter((d) => (d.delivered_at ?? 0) <= killedAt + Math.max(...resumedAfter))
+    const stock = Number((await pool.query<{ stock: number }>('SELECT stock FROM variants WHERE id = $1', [variant.id])).rows[0]!.stock)
+    const units = sessions.reduce((sum, s) => sum + s.quantity, 0)
+    const leader = await c.leader()
+    console.log(
+      `failover (store): ${member.name} killed after ${paidBeforeKill} payments; new leader ${leader?.name}; ` +
+        `app servers wrote again after ${resumedAfter.map((ms) => `${ms} ms`).join(' and ')}; ` +
+        `${sessions.length} paid sessions, ${acknowledged.length} acknowledged deliveries (${acknowledgedBeforeResume.length} by the resume), ` +
+        `${orders.length} orders, ${orders.length - bySession.size} doubled; ${pages} page reads, ${pageFailures} answered 5xx or not at all`,
+    )
+
+    expect(leader && leader.name !== member.name).toBe(true)
+    for (const ms of resumedAfter) expect(ms).toBeLessThanOrEqual(FAILOVER_BOUND_MS)
+    // every acknowledged order is on the new leader
+    for (const d of acknowledged) {
+      const event = await stripe.events.retrieve(d.event_id)
+      expect(bySession.has((event.data.object as { id: string }).id), d.event_id).toBe(true)
+    }
+    // none doubled, none lost once Stripe has retried, all paid, stock moved once per unit
+    expect(orders.length).toBe(bySession.size)
+    expect(bySession).toEqual(new Set(sessions.map((s) => s.id)))
+    expect(orders.every((o) => o.status === 'paid')).toBe(true)
+    expect(stock).toBe(STOCK - units)
+    const lines = (await pool.query<{ n: string; units: string }>('SELECT count(*) AS n, sum(quantity) AS units FROM order_lines')).rows[0]!
+    expect({ n: Number(lines.n), units: Number(lines.units) }).toEqual({ n: sessions.length, units })
+  }, 420_000)
+})
