@@ -39,8 +39,8 @@ export default defineConfig({
         resolve: { alias },
         test: {
           // A three-member Patroni cluster with etcd, started and killed by the test itself: about
-          // 0.8 GB and both cores, so it runs alone and only when asked (`npm run
-          // test:failover:cluster`), never as part of `npm test`.
+          // 0.8 GB and both cores, so it runs alone and only when asked (`npm run test:failover`,
+          // whose store test also needs the production build), never as part of `npm test`.
           name: 'failover',
           include: ['tests/failover/**/*.test.ts'],
           environment: 'node',

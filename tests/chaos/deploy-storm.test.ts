@@ -1,8 +1,10 @@
+import pg from 'pg'
 import Stripe from 'stripe'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startBalancer } from '../support/balancer'
 import { freePort, startServer, tempStorage, type ServerHandle } from '../support/server'
 import { mixOf, moneyOf, paidSession, promotionCode } from '../support/discounted-sessions'
+import { startPostgres, type Postgres } from '../support/postgres'
 import { openStore } from '../support/store-file'
 import { startStripeServer, type StripeServer } from '../support/stripe-server'
 
@@ -10,7 +12,9 @@ import { startStripeServer, type StripeServer } from '../support/stripe-server'
 // storage folder, every third old process killed with SIGKILL mid-traffic (the others get
 // SIGTERM, as Kamal sends it), payments arriving the whole time, webhooks duplicated,
 // replayed out of order and, for a while, dropped. At the end every session Stripe says was
-// paid is exactly one order, and stock moved exactly once per unit.
+// paid is exactly one order, and stock moved exactly once per unit. On SQLite the releases
+// share one storage folder; on PostgreSQL (DATABASE_URL) one database, each release with its
+// own storage folder, as two hosts would be.
 
 const DEPLOYS = 11
 const PAYMENTS_PER_DEPLOY = 4
@@ -31,7 +35,39 @@ afterEach(async () => {
   await closeProxy?.()
 })
 
-describe('chaos: a deploy storm', () => {
+/** The rows the checks read, from whichever engine the releases write to. */
+type Rows = { all<T>(text: string, values?: unknown[]): Promise<T[]>; close(): Promise<void> }
+
+function sqliteRows(storageDir: string): Rows & { integrity(): string } {
+  const sqlite = openStore(storageDir)
+  return {
+    all: async <T>(text: string, values: unknown[] = []) => sqlite.prepare(text.replace(/\$\d+/g, '?')).all(...values) as T[],
+    close: async () => {
+      sqlite.close()
+    },
+    integrity: () => String(sqlite.pragma('integrity_check', { simple: true })),
+  }
+}
+
+function postgresRows(url: string): Rows {
+  const pool = new pg.Pool({ connectionString: url, max: 2 })
+  return {
+    // counts and sums come back as text on PostgreSQL: every figure here is a number
+    all: async <T>(text: string, values: unknown[] = []) =>
+      (await pool.query(text, values)).rows.map((row: Record<string, unknown>) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'string' && /^-?\d+$/.test(v) && k !== 'sessionId' ? Number(v) : v]))) as T[],
+    close: () => pool.end(),
+  }
+}
+
+describe.each(['sqlite', 'postgres'] as const)('chaos: a deploy storm on %s', (engine) => {
+  let database: Postgres | undefined
+  beforeAll(async () => {
+    if (engine === 'postgres') database = await startPostgres()
+  })
+  afterAll(async () => {
+    await database?.stop()
+  })
+
   it('deploy after deploy with SIGKILLs, duplicated, reordered and dropped webhooks: one order per paid session', async () => {
     const proxy = await startProxy()
     closeProxy = proxy.close
@@ -39,6 +75,7 @@ describe('chaos: a deploy storm', () => {
     stripeServer = await startStripeServer({ webhookUrl: `http://127.0.0.1:${proxy.port}/api/stripe/webhook`, retrySchedule: [200, 400, 800, 1600, 3200] })
     const stripe = new Stripe(stripeServer.secretKey, { host: stripeServer.host, port: stripeServer.port, protocol: 'http' })
     const env = {
+      ...(database ? { DATABASE_URL: database.url } : {}),
       PAYMENTS: 'stripe',
       STRIPE_SECRET_KEY: stripeServer.secretKey,
       STRIPE_WEBHOOK_SECRET: stripeServer.webhookSecret,
@@ -46,16 +83,17 @@ describe('chaos: a deploy storm', () => {
       APP_URL: `http://127.0.0.1:${proxy.port}`,
     }
     const boot = async () => {
-      const server = await startServer({ storageDir, port: await freePort(), env })
+      const server = await startServer({ storageDir: database ? tempStorage('till-storm-') : storageDir, port: await freePort(), env })
       live.push(server)
       return server
     }
 
     let current = await boot()
     proxy.target.port = current.port
-    const sqlite = openStore(storageDir)
-    const variant = sqlite.prepare(`SELECT id FROM variants ORDER BY id LIMIT 1`).get() as { id: number }
-    sqlite.prepare('UPDATE variants SET stock = 1000 WHERE id = ?').run(variant.id)
+    const sqlite = database ? undefined : sqliteRows(storageDir)
+    const db: Rows = sqlite ?? postgresRows(database!.url)
+    const variant = (await db.all<{ id: number }>(`SELECT id FROM variants ORDER BY id LIMIT 1`))[0]!
+    await db.all('UPDATE variants SET stock = 1000 WHERE id = $1 RETURNING id', [variant.id])
 
     const sessions: { id: string; quantity: number }[] = []
     // Sessions paid while webhooks were dropped: nothing may deliver their events to us.
@@ -107,31 +145,33 @@ describe('chaos: a deploy storm', () => {
 
     // The last release's boot reconciliation, plus webhook retries, must converge.
     const deadline = Date.now() + 60_000
-    const count = () => (sqlite.prepare('SELECT count(*) AS n FROM orders').get() as { n: number }).n
-    while (count() < sessions.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250))
+    const count = async () => (await db.all<{ n: number }>('SELECT count(*) AS n FROM orders'))[0]!.n
+    while ((await count()) < sessions.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250))
     // let any in-flight duplicate land before counting
     await new Promise((r) => setTimeout(r, 1000))
 
-    const orders = sqlite.prepare('SELECT stripe_checkout_session_id AS sessionId, status, total_cents AS totalCents FROM orders').all() as { sessionId: string; status: string; totalCents: number }[]
+    const orders = await db.all<{ sessionId: string; status: string; totalCents: number }>('SELECT stripe_checkout_session_id AS "sessionId", status, total_cents AS "totalCents" FROM orders')
     const ordered = new Set(orders.map((o) => o.sessionId))
     const lost = sessions.filter((s) => !ordered.has(s.id)).length
     const duplicated = orders.length - ordered.size
-    console.log(`deploy overlap: ${DEPLOYS} deploys, ${lost} lost, ${duplicated} duplicated of ${sessions.length} paid orders`)
+    console.log(`deploy overlap on ${engine}: ${DEPLOYS} deploys, ${lost} lost, ${duplicated} duplicated of ${sessions.length} paid orders`)
     expect(orders).toHaveLength(sessions.length)
     expect(new Set(orders.map((o) => o.sessionId))).toEqual(new Set(sessions.map((s) => s.id)))
     expect(orders.every((o) => o.status === 'paid')).toBe(true)
     const units = sessions.reduce((sum, s) => sum + s.quantity, 0)
-    const { stock } = sqlite.prepare('SELECT stock FROM variants WHERE id = ?').get(variant.id) as { stock: number }
+    const { stock } = (await db.all<{ stock: number }>('SELECT stock FROM variants WHERE id = $1', [variant.id]))[0]!
     expect(stock).toBe(1000 - units)
     // Totals are Stripe's, never recomputed: amount_total, and the discount and tax of total_details.
     const money = await moneyOf(stripe, sessions.map((s) => s.id))
-    const recorded = sqlite.prepare('SELECT stripe_checkout_session_id AS sessionId, total_cents AS totalCents, discount_cents AS discountCents, tax_cents AS taxCents FROM orders').all() as { sessionId: string; totalCents: number; discountCents: number; taxCents: number }[]
+    const recorded = await db.all<{ sessionId: string; totalCents: number; discountCents: number; taxCents: number }>(
+      'SELECT stripe_checkout_session_id AS "sessionId", total_cents AS "totalCents", discount_cents AS "discountCents", tax_cents AS "taxCents" FROM orders',
+    )
     for (const { sessionId, ...amounts } of recorded) expect(amounts, sessionId).toEqual(money.get(sessionId))
     expect(recorded.filter((o) => o.discountCents > 0).length).toBeGreaterThan(0)
     expect(recorded.filter((o) => o.taxCents > 0).length).toBeGreaterThan(0)
-    const lines = sqlite.prepare('SELECT count(*) AS n, sum(quantity) AS units FROM order_lines').get() as { n: number; units: number }
+    const lines = (await db.all<{ n: number; units: number }>('SELECT count(*) AS n, sum(quantity) AS units FROM order_lines'))[0]!
     expect(lines).toEqual({ n: sessions.length, units })
-    expect(sqlite.pragma('integrity_check', { simple: true })).toBe('ok')
-    sqlite.close()
+    if (sqlite) expect(sqlite.integrity()).toBe('ok')
+    await db.close()
   }, 180_000)
 })
