@@ -45,7 +45,7 @@ export type Store = Child & { storageDir: string; webhookSecret: string; secretK
  * built-in payments emulator), with keys the bench chose, so it can sign webhooks and drive
  * the emulator; boot is timed from the spawn to the first 200 on /up.
  */
-export async function startStore(storageDir: string): Promise<Store> {
+export async function startStore(storageDir: string, extraEnv: Record<string, string> = {}): Promise<Store> {
   const secretKey = `sk_test_bench${crypto.randomBytes(12).toString('hex')}`
   const webhookSecret = `whsec_bench${crypto.randomBytes(12).toString('hex')}`
   const started = performance.now()
@@ -53,7 +53,7 @@ export async function startStore(storageDir: string): Promise<Store> {
   // runs node:inspector's profiler, to profile it under the bench's load (Node refuses
   // `--cpu-prof` in NODE_OPTIONS).
   const nodeOptions = process.env.BENCH_STORE_NODE_OPTIONS
-  const server = await startServer({ storageDir, env: { STRIPE_SECRET_KEY: secretKey, STRIPE_WEBHOOK_SECRET: webhookSecret, ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) }, waitForHealthy: false })
+  const server = await startServer({ storageDir, env: { STRIPE_SECRET_KEY: secretKey, STRIPE_WEBHOOK_SECRET: webhookSecret, ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}), ...extraEnv }, waitForHealthy: false })
   const bootMs = (await untilOk(`${server.url}/up`, () => server.process.exitCode !== null, server.output)) - started
   const stop = async () => {
     const t = performance.now()
