@@ -5,6 +5,7 @@ import { parseDatabaseUrl } from '@/db/pg/url'
 import { FAILOVER_BOUND_MS, startCluster, type Cluster } from '../support/patroni'
 import { startBalancer } from '../support/balancer'
 import { startServer, type ServerHandle } from '../support/server'
+import { expectEachPaidSessionOnce, streamPayments, writesAgainAfter } from '../support/payment-stream'
 import { startStripeServer, type StripeServer } from '../support/stripe-server'
 
 // The store itself through a failover: two app servers of the production build on a
@@ -66,17 +67,9 @@ describe('failover: the store on a Patroni cluster loses its leader mid-stream',
 
     // Stripe's side of the stream: sessions paid one after another, their events delivered
     // (and retried on failure) to the balancer by the Stripe-compatible server.
-    const sessions: { id: string; quantity: number }[] = []
-    let streaming = true
-    const paying = (async () => {
-      while (streaming) {
-        const quantity = 1 + (sessions.length % 3)
-        const session = stripeServer!.emulator.control.foreignSession({ line_items: [{ name: 'Failover Mug', unit_amount: 1500, quantity, variant_id: String(variant.id) }] })
-        sessions.push({ id: session.id, quantity })
-        await sleep(PAY_EVERY_MS)
-      }
-    })()
+    const payments = streamPayments(stripeServer, variant.id, PAY_EVERY_MS)
     // Shoppers browsing both servers the whole time.
+    let streaming = true
     let pages = 0
     let pageFailures = 0
     const browsing = (async () => {
@@ -92,65 +85,24 @@ describe('failover: the store on a Patroni cluster loses its leader mid-stream',
     })()
 
     await sleep(STREAM_BEFORE_KILL_MS)
-    const paidBeforeKill = sessions.length
+    const paidBeforeKill = payments.sessions.length
     const { member, killedAt } = await c.killLeader()
-
-    // Each app server writes again once its /up reports a check that began after the kill and
-    // succeeded: a write round trip through the store's own pool. (/up hands out the process's
-    // latest self-check, up to 3 s old, so a 200 alone may predate the kill.)
-    const resumedAfter = await Promise.all(
-      servers.map(async (server) => {
-        for (;;) {
-          const res = await fetch(`${server.url}/up`).catch(() => null)
-          const body = res ? ((await res.json().catch(() => null)) as { status?: string; checkedAt?: string } | null) : null
-          if (res?.status === 200 && body?.status === 'ok' && Date.parse(body.checkedAt ?? '') > killedAt) return Date.now() - killedAt
-          if (Date.now() - killedAt > FAILOVER_BOUND_MS * 2) return Number.POSITIVE_INFINITY
-          await sleep(100)
-        }
-      }),
-    )
+    // each app server writes again once its own write round trip commits after the kill
+    const resumedAfter = await Promise.all(servers.map((server) => writesAgainAfter(server.url, killedAt, FAILOVER_BOUND_MS * 2)))
     await sleep(STREAM_AFTER_RESUME_MS)
     streaming = false
-    await Promise.all([paying, browsing])
+    await Promise.all([payments.stop(), browsing])
 
-    // Every delivery retried until it lands; then each paid session must be one order.
-    await stripeServer.emulator.control.flushWebhooks({ force: true })
-    const ordersCount = async () => Number((await pool!.query<{ n: string }>('SELECT count(*) AS n FROM orders')).rows[0]!.n)
-    const deadline = Date.now() + 90_000
-    while ((await ordersCount()) < sessions.length && Date.now() < deadline) {
-      await stripeServer.emulator.control.flushWebhooks({ force: true })
-      await sleep(500)
-    }
-
-    const orders = (await pool.query<{ session_id: string; status: string }>('SELECT stripe_checkout_session_id AS session_id, status FROM orders')).rows
-    const bySession = new Set(orders.map((o) => o.session_id))
-    const acknowledged = stripeServer.emulator.control
-      .deliveries({ status: 'delivered' })
-      .filter((d) => d.event_type === 'checkout.session.completed')
-    const acknowledgedBeforeResume = acknowledged.filter((d) => (d.delivered_at ?? 0) <= killedAt + Math.max(...resumedAfter))
-    const stock = Number((await pool.query<{ stock: number }>('SELECT stock FROM variants WHERE id = $1', [variant.id])).rows[0]!.stock)
-    const units = sessions.reduce((sum, s) => sum + s.quantity, 0)
+    // every delivery retried until it lands; then each paid session must be one order
+    const figures = await expectEachPaidSessionOnce(pool, stripe, stripeServer, payments.sessions, { id: variant.id, stock: STOCK })
     const leader = await c.leader()
     console.log(
       `failover (store): ${member.name} killed after ${paidBeforeKill} payments; new leader ${leader?.name}; ` +
         `app servers wrote again after ${resumedAfter.map((ms) => `${ms} ms`).join(' and ')}; ` +
-        `${sessions.length} paid sessions, ${acknowledged.length} acknowledged deliveries (${acknowledgedBeforeResume.length} by the resume), ` +
-        `${orders.length} orders, ${orders.length - bySession.size} doubled; ${pages} page reads, ${pageFailures} answered 5xx or not at all`,
+        `${payments.sessions.length} paid sessions, ${figures.acknowledged} acknowledged deliveries, ${figures.orders} orders, ${figures.doubled} doubled; ` +
+        `${pages} page reads, ${pageFailures} answered 5xx or not at all`,
     )
-
     expect(leader && leader.name !== member.name).toBe(true)
     for (const ms of resumedAfter) expect(ms).toBeLessThanOrEqual(FAILOVER_BOUND_MS)
-    // every acknowledged order is on the new leader
-    for (const d of acknowledged) {
-      const event = await stripe.events.retrieve(d.event_id)
-      expect(bySession.has((event.data.object as { id: string }).id), d.event_id).toBe(true)
-    }
-    // none doubled, none lost once Stripe has retried, all paid, stock moved once per unit
-    expect(orders.length).toBe(bySession.size)
-    expect(bySession).toEqual(new Set(sessions.map((s) => s.id)))
-    expect(orders.every((o) => o.status === 'paid')).toBe(true)
-    expect(stock).toBe(STOCK - units)
-    const lines = (await pool.query<{ n: string; units: string }>('SELECT count(*) AS n, sum(quantity) AS units FROM order_lines')).rows[0]!
-    expect({ n: Number(lines.n), units: Number(lines.units) }).toEqual({ n: sessions.length, units })
   }, 420_000)
 })

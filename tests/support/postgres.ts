@@ -21,8 +21,11 @@ export type Postgres = {
   port: number
   dir: string
   stop: () => Promise<void>
-  /** Shuts the server down (fast: its sessions are ended) and keeps its data, as an outage would. */
-  halt: () => Promise<void>
+  /**
+   * Shuts the server down and keeps its data, as an outage would: `fast` ends its sessions
+   * first; `crash` stops every process at once, and `resume` then recovers from the WAL.
+   */
+  halt: (how?: 'fast' | 'crash') => Promise<void>
   /** Starts the halted server again on the same port and data. */
   resume: () => Promise<void>
 }
@@ -232,10 +235,11 @@ export async function startPostgres(options: StartOptions = {}): Promise<Postgre
         await exited(started)
         fs.rmSync(dir, { recursive: true, force: true })
       })()),
-    halt: async () => {
-      // SIGINT is `pg_ctl stop -m fast`: sessions are ended, the data is kept
+    halt: async (how = 'fast') => {
+      // SIGINT is `pg_ctl stop -m fast`: sessions are ended, the data is kept. SIGQUIT is
+      // `-m immediate`: every process gone at once, as a crash, and the next start recovers from WAL.
       started.ref()
-      started.kill('SIGINT')
+      started.kill(how === 'crash' ? 'SIGQUIT' : 'SIGINT')
       await exited(started)
     },
     resume: async () => {
