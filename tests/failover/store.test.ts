@@ -5,7 +5,7 @@ import { parseDatabaseUrl } from '@/db/pg/url'
 import { FAILOVER_BOUND_MS, startCluster, type Cluster } from '../support/patroni'
 import { startBalancer } from '../support/balancer'
 import { startServer, type ServerHandle } from '../support/server'
-import { expectEachPaidSessionOnce, streamPayments, writesAgainAfter } from '../support/payment-stream'
+import { expectEachPaidSessionOnce, storeOnPostgres, streamPayments, writesAgainAfter } from '../support/payment-stream'
 import { startStripeServer, type StripeServer } from '../support/stripe-server'
 
 // The store itself through a failover: two app servers of the production build on a
@@ -51,15 +51,7 @@ describe('failover: the store on a Patroni cluster loses its leader mid-stream',
     balancer = await startBalancer(() => servers.map((s) => s.port))
     stripeServer = await startStripeServer({ webhookUrl: `${balancer.url}/api/stripe/webhook`, retrySchedule: [250, 500, 1000, 2000, 4000, 8000, 8000, 8000] })
     const stripe = new Stripe(stripeServer.secretKey, { host: stripeServer.host, port: stripeServer.port, protocol: 'http' })
-    const env = {
-      DATABASE_URL: c.url,
-      SEED_DEMO: '1',
-      PAYMENTS: 'stripe',
-      STRIPE_SECRET_KEY: stripeServer.secretKey,
-      STRIPE_WEBHOOK_SECRET: stripeServer.webhookSecret,
-      STRIPE_API_BASE: stripeServer.url,
-      APP_URL: balancer.url,
-    }
+    const env = storeOnPostgres(stripeServer, c.url, balancer.url)
     servers = await Promise.all([0, 1].map(() => startServer({ env, timeoutMs: 180_000 })))
     pool = new PrimaryPool(parseDatabaseUrl(c.url), { max: 2, waitForPrimaryMillis: FAILOVER_BOUND_MS })
     const variant = (await pool.query<{ id: number }>('SELECT id FROM variants ORDER BY id LIMIT 1')).rows[0]!

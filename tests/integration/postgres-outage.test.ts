@@ -2,7 +2,7 @@ import pg from 'pg'
 import Stripe from 'stripe'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startBalancer } from '../support/balancer'
-import { expectEachPaidSessionOnce, streamPayments, writesAgainAfter } from '../support/payment-stream'
+import { expectEachPaidSessionOnce, storeOnPostgres, streamPayments, writesAgainAfter } from '../support/payment-stream'
 import { startPostgres, type Postgres } from '../support/postgres'
 import { startServer, type ServerHandle } from '../support/server'
 import { startStripeServer, type StripeServer } from '../support/stripe-server'
@@ -33,15 +33,7 @@ beforeAll(async () => {
   database = await startPostgres()
   balancer = await startBalancer(() => servers.map((s) => s.port))
   stripeServer = await startStripeServer({ webhookUrl: `${balancer.url}/api/stripe/webhook`, retrySchedule: [250, 500, 1000, 2000, 4000, 8000] })
-  const env = {
-    DATABASE_URL: database.url,
-    SEED_DEMO: '1',
-    PAYMENTS: 'stripe',
-    STRIPE_SECRET_KEY: stripeServer.secretKey,
-    STRIPE_WEBHOOK_SECRET: stripeServer.webhookSecret,
-    STRIPE_API_BASE: stripeServer.url,
-    APP_URL: balancer.url,
-  }
+  const env = storeOnPostgres(stripeServer, database.url, balancer.url)
   servers = await Promise.all([0, 1].map(() => startServer({ env, timeoutMs: 120_000 })))
   pool = new pg.Pool({ connectionString: database.url, max: 2 })
   // its idle connection ends with the crash: not the test's failure

@@ -7,6 +7,22 @@ import type { StripeServer } from './stripe-server'
 // while something is broken, their events delivered (and retried) by that server; then the
 // checks that each paid session became exactly one order, with its stock, on the database.
 
+/**
+ * What a built app server needs to run on `databaseUrl` with the demo catalog, taking payments
+ * from the Stripe-compatible server, shoppers sent back to `appUrl` (the balancer in front).
+ */
+export function storeOnPostgres(stripeServer: StripeServer, databaseUrl: string, appUrl: string): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    SEED_DEMO: '1',
+    PAYMENTS: 'stripe',
+    STRIPE_SECRET_KEY: stripeServer.secretKey,
+    STRIPE_WEBHOOK_SECRET: stripeServer.webhookSecret,
+    STRIPE_API_BASE: stripeServer.url,
+    APP_URL: appUrl,
+  }
+}
+
 /** Anything that answers a query: pg.Pool, PrimaryPool. */
 type Queries = { query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> }
 
