@@ -7,31 +7,20 @@
 // best of 10 rounds each, on a cart of three lines with pictures. The figures are in
 // docs/decisions/047-generator-transactions.md.
 // Run: npx tsx --conditions=react-server bench/cart-view.ts [n]
-import fs from 'node:fs'
 import os from 'node:os'
-import path from 'node:path'
-import { openDatabase, setDb, write } from '@/db'
-import { migrate } from '@/db/migrate'
+import { write } from '@/db'
 import { availableSqlText } from '@/db/stock-rules'
 import { productImages, products, stockHolds, variants } from '@/db/schema'
 import * as cart from '@/lib/cart'
 import { itemLabel, parseOptions } from '@/lib/catalog'
+import { cpuUs, withScratchStore } from './lib/scratch-store'
 
 const ROUNDS = 10
-
-function cpuUs(since: NodeJS.CpuUsage): number {
-  const used = process.cpuUsage(since)
-  return used.user + used.system
-}
 
 type Row = { variantId: number; quantity: number; productTitle: string; variantTitle: string; options: string; priceCents: number; productStatus: string; available: number }
 
 async function main(n: number) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'till-bench-'))
-  const db = openDatabase(path.join(dir, 'store.sqlite3'))
-  try {
-    migrate(db.$client)
-    setDb(db)
+  await withScratchStore({ fsyncOff: false }, async (db) => {
     const cartId = await cart.create()
     for (let i = 0; i < 3; i++) {
       const variantId = write((tx) => {
@@ -89,11 +78,7 @@ async function main(n: number) {
     console.log(
       `load ${os.loadavg()[0]!.toFixed(1)}  cart view (3 lines), cpu per call, best of ${ROUNDS} rounds of ${perRound}: before ${beforeUs.toFixed(1)} µs, after ${afterUs.toFixed(1)} µs (${(afterUs / beforeUs).toFixed(2)}x)`,
     )
-  } finally {
-    setDb(undefined)
-    db.$client.close()
-    fs.rmSync(dir, { recursive: true, force: true })
-  }
+  })
 }
 
 void main(Number(process.argv[2] ?? 5000))

@@ -11,26 +11,19 @@
 // read(), awaited. Rounds alternate the two, best of 10 rounds each. The figures are in
 // docs/decisions/047-generator-transactions.md.
 // Run: npx tsx --conditions=react-server bench/checkout-start.ts [n]
-import fs from 'node:fs'
 import os from 'node:os'
-import path from 'node:path'
 import { and, asc, eq, inArray } from 'drizzle-orm'
-import { openDatabase, setDb, write } from '@/db'
-import { migrate } from '@/db/migrate'
+import { write } from '@/db'
 import { cartLines, carts, productFiles, products, variants } from '@/db/schema'
 import { read, readNow, transaction } from '@/db/tx'
 import { itemLabel } from '@/lib/catalog'
 import * as checkout from '@/lib/checkout'
 import { CartEmpty, CheckoutOpen, NotFound } from '@/lib/errors'
 import * as inventory from '@/lib/inventory'
+import { cpuUs, withScratchStore } from './lib/scratch-store'
 
 const ROUNDS = 10
 const CART = 'bench-cart'
-
-function cpuUs(since: NodeJS.CpuUsage): number {
-  const used = process.cpuUsage(since)
-  return used.user + used.system
-}
 
 const visitor = { clientKey: null, maxSharePercent: 100 }
 
@@ -83,12 +76,7 @@ async function after(sessionId: string): Promise<number> {
 }
 
 async function main(n: number) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'till-bench-'))
-  const db = openDatabase(path.join(dir, 'store.sqlite3'))
-  try {
-    migrate(db.$client)
-    setDb(db)
-    db.$client.pragma('synchronous = OFF') // the fsync is the same either way; what is measured is the work before it
+  await withScratchStore({ fsyncOff: true }, async () => {
     write((tx) => {
       tx.insert(carts).values({ id: CART }).run()
       for (const k of [1, 2]) {
@@ -116,11 +104,7 @@ async function main(n: number) {
       afterUs = Math.min(afterUs, cpuUs(cpu) / perRound)
     }
     console.log(`load ${os.loadavg()[0]!.toFixed(1)}  cpu per checkout (database part), best of ${ROUNDS}: before ${beforeUs.toFixed(1)} µs, after ${afterUs.toFixed(1)} µs, after/before ${(afterUs / beforeUs).toFixed(2)}x`)
-  } finally {
-    setDb(undefined)
-    db.$client.close()
-    fs.rmSync(dir, { recursive: true, force: true })
-  }
+  })
 }
 
 void main(Number(process.argv[2] ?? 3000))

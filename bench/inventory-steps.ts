@@ -9,31 +9,19 @@
 // is also timed alone (CPU time has a granularity of a few µs per sample, so its figure is coarser). The figures are in
 // docs/decisions/047-generator-transactions.md.
 // Run: npx tsx --conditions=react-server bench/inventory-steps.ts [n]
-import fs from 'node:fs'
 import os from 'node:os'
-import path from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { openDatabase, setDb, write } from '@/db'
-import { migrate } from '@/db/migrate'
+import { write } from '@/db'
 import { runNow } from '@/db/tx'
 import { carts, products, variants } from '@/db/schema'
 import * as cache from '@/lib/cache'
 import * as inventory from '@/lib/inventory'
+import { cpuUs, withScratchStore } from './lib/scratch-store'
 
 const ROUNDS = 10
 
-function cpuUs(since: NodeJS.CpuUsage): number {
-  const used = process.cpuUsage(since)
-  return used.user + used.system
-}
-
 async function main(n: number) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'till-bench-'))
-  const db = openDatabase(path.join(dir, 'store.sqlite3'))
-  try {
-    migrate(db.$client)
-    setDb(db)
-    db.$client.pragma('synchronous = OFF') // the fsync is the same either way; what is measured is the work before it
+  await withScratchStore({ fsyncOff: true }, async () => {
     const { variantId } = write((tx) => {
       const product = tx.insert(products).values({ slug: 'bench', title: 'Bench' }).returning({ id: products.id }).get()
       // a second variant, so the product's sold-out row has something to add up
@@ -86,11 +74,7 @@ async function main(n: number) {
       }
     })
     console.log(`load ${os.loadavg()[0]!.toFixed(1)}  cpu per round, best of ${ROUNDS}: hold + release ${holdUs.toFixed(1)} µs;  hold + attach + committingSale ${saleUs.toFixed(1)} µs, of which committingSale ${commitSaleUs.toFixed(1)} µs; one mark ${markUs.toFixed(1)} µs`)
-  } finally {
-    setDb(undefined)
-    db.$client.close()
-    fs.rmSync(dir, { recursive: true, force: true })
-  }
+  })
 }
 
 void main(Number(process.argv[2] ?? 3000))
