@@ -269,7 +269,7 @@ export function runNow<T>(tx: Tx, body: WriteBody<T>): T {
 
 /**
  * Runs a read body at once on SQLite's connection: how code that is still synchronous reads
- * with a body written for both engines (`inventory.held`), until its callers are converted too.
+ * with a body written for both engines (`inventory.available`), until its callers are converted too.
  */
 export function readNow<T>(body: ReadBody<T>): T {
   return drive(body(getDb(), schema), sqliteStep)
