@@ -4,6 +4,7 @@ import { defineConfig } from '@playwright/test'
 // the network, which this machine does not have.
 export default defineConfig({
   testDir: 'tests/e2e',
+  globalSetup: './tests/support/playwright-setup.ts',
   outputDir: 'test-results/artifacts',
   timeout: 90_000,
   expect: { timeout: 10_000 },

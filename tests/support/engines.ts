@@ -8,6 +8,7 @@ import { postgresEngine } from '@/db/pg/steps'
 import { usePostgres } from '@/db/tx'
 import { freshStore, type TestDb } from './db'
 import { startPostgres, type Postgres } from './postgres'
+import { scratchDatabase, SUITE_POSTGRES } from './suite-database'
 
 // The same test body on both engines, for domain code written on db/tx.ts:
 //   describe.each(ENGINES)('order notes on %s', (name) => { const engine = useEngine(name); … })
@@ -15,9 +16,11 @@ import { startPostgres, type Postgres } from './postgres'
 // server per describe block (tests/support/postgres.ts), migrated by db/pg/migrate.ts, every
 // table emptied before each test, and the domain's bodies run on it through usePostgres().
 // Raw SQL in a test is written once with drizzle's sql`…`, which each engine renders its way.
+// With DATABASE_URL set for the run (tests/support/suite-database.ts), only the PostgreSQL leg
+// runs, each block in a database of its own on that server.
 
-export const ENGINES = ['sqlite', 'postgres'] as const
-export type EngineName = (typeof ENGINES)[number]
+export type EngineName = 'sqlite' | 'postgres'
+export const ENGINES: readonly EngineName[] = SUITE_POSTGRES ? ['postgres'] : ['sqlite', 'postgres']
 
 export type TestEngine = {
   name: EngineName
@@ -36,6 +39,7 @@ export type TestEngine = {
 export function useEngine(name: EngineName): TestEngine {
   let store: TestDb | undefined
   let server: Postgres | undefined
+  let url: string | undefined
   let pool: pg.Pool | undefined
 
   if (name === 'sqlite') {
@@ -45,8 +49,9 @@ export function useEngine(name: EngineName): TestEngine {
     afterEach(() => store?.close())
   } else {
     beforeAll(async () => {
-      server = await startPostgres()
-      pool = new pg.Pool({ connectionString: server.url, max: 8 })
+      if (SUITE_POSTGRES) url = await scratchDatabase()
+      else url = (server = await startPostgres()).url
+      pool = new pg.Pool({ connectionString: url, max: 8 })
       await migrate(pool)
     })
     beforeEach(async () => {
@@ -68,8 +73,8 @@ export function useEngine(name: EngineName): TestEngine {
     rows,
     count: async (query) => Number((await rows<{ n: number | string }>(query))[0]!.n),
     appServers: (count) => {
-      if (!server) throw new Error('engines: only the postgres engine has app servers')
-      const pools = Array.from({ length: count }, () => new pg.Pool({ connectionString: server!.url, max: 4 }))
+      if (!url) throw new Error('engines: only the postgres engine has app servers')
+      const pools = Array.from({ length: count }, () => new pg.Pool({ connectionString: url, max: 4 }))
       let turn = 0
       // the harness's own engine comes back before the next test
       usePostgres(postgresEngine({ connect: () => pools[turn++ % count]!.connect() }))

@@ -3,6 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import { migrate } from '../../db/migrate'
+import { suiteDatabases } from './suite-database'
 
 // Migrate one template database per run; every test copies it, so no two tests share a file.
 export default function setup({ provide }: { provide: (key: 'templateDb', value: string) => void }) {
@@ -16,7 +17,11 @@ export default function setup({ provide }: { provide: (key: 'templateDb', value:
   sqlite.pragma('journal_mode = DELETE')
   sqlite.close()
   provide('templateDb', file)
-  return () => fs.rmSync(dir, { recursive: true, force: true })
+  const dropDatabases = suiteDatabases()
+  return async () => {
+    fs.rmSync(dir, { recursive: true, force: true })
+    await dropDatabases?.()
+  }
 }
 
 declare module 'vitest' {

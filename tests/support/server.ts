@@ -3,6 +3,7 @@ import fs from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
+import { scratchDatabase, SUITE_POSTGRES } from './suite-database'
 
 // Starts the real production server (.next/standalone via the front server, server/start.ts) as a child
 // process on a free port with its own STORAGE_DIR. Needs `npm run build` first.
@@ -39,10 +40,34 @@ export type ServerHandle = {
   restart: () => Promise<void>
 }
 
-export type ServerOptions = { storageDir?: string; port?: number; env?: Record<string, string>; waitForHealthy?: boolean; timeoutMs?: number }
+export type ServerOptions = {
+  storageDir?: string
+  port?: number
+  env?: Record<string, string>
+  waitForHealthy?: boolean
+  timeoutMs?: number
+  /**
+   * A test of SQLite's own machinery (the file, its backups, its guards) says `sqlite`; by
+   * default the store runs on the run's engine: with DATABASE_URL set for the run, a database
+   * of its own on that server (tests/support/suite-database.ts).
+   */
+  engine?: 'sqlite' | 'postgres'
+}
+
+// The database each STORAGE_DIR's store was given, so a store started again on the same folder
+// finds its rows, and a test can read them (tests/support/store-file.ts).
+const databases = new Map<string, string>()
+
+/** The PostgreSQL database of the store in `storageDir`, when it runs on one. */
+export function databaseOf(storageDir: string): string | undefined {
+  return databases.get(storageDir)
+}
 
 export async function startServer(options: ServerOptions = {}): Promise<ServerHandle> {
   const storageDir = options.storageDir ?? tempStorage()
+  if (options.env?.DATABASE_URL) databases.set(storageDir, options.env.DATABASE_URL)
+  else if (SUITE_POSTGRES && options.engine !== 'sqlite' && !databases.has(storageDir)) databases.set(storageDir, await scratchDatabase())
+  const database = options.engine === 'sqlite' ? undefined : databases.get(storageDir)
   const port = options.port ?? (await freePort())
   const url = `http://127.0.0.1:${port}`
   let child: ChildProcess
@@ -65,6 +90,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
         NEXT_TELEMETRY_DISABLED: '1',
         ADMIN_EMAIL: TEST_ADMIN.email,
         ADMIN_PASSWORD: TEST_ADMIN.password,
+        ...(database ? { DATABASE_URL: database } : {}),
         ...options.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
