@@ -9,7 +9,10 @@ import pg from 'pg'
 // Without DATABASE_URL nothing changes: the SQLite legs run, and the PostgreSQL legs start a
 // server of their own (tests/support/postgres.ts).
 
-const given = process.env.DATABASE_URL
+// The global setups move the URL out of DATABASE_URL before any test file loads: code under test
+// reads its config from the environment, and a test chooses its engine itself.
+const SUITE_ENV = 'TILL_SUITE_POSTGRES'
+const given = process.env[SUITE_ENV] ?? process.env.DATABASE_URL
 /** The server the suites run on, when the run was given one. */
 export const SUITE_POSTGRES: string | undefined = given && /^postgres(ql)?:\/\//.test(given) ? given : undefined
 
@@ -34,6 +37,8 @@ export function suiteDatabases(): (() => Promise<void>) | undefined {
   if (!SUITE_POSTGRES) return undefined
   // both vitest projects run this setup: one tag for the run
   const run = (process.env[RUN_ENV] ??= Math.random().toString(36).slice(2, 10))
+  process.env[SUITE_ENV] = SUITE_POSTGRES
+  delete process.env.DATABASE_URL
   return async () => {
     await onServer(async (client) => {
       const { rows } = await client.query<{ name: string }>(`SELECT datname AS name FROM pg_database WHERE datname LIKE $1`, [`till_t_${run}_%`])
