@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm'
 import { beforeEach, describe, expect, it } from 'vitest'
 import * as search from '@/lib/search'
 import { addToCollection, insertCollection, insertProduct, insertVariant } from '../support/engine-catalog'
-import { ENGINES, useEngine, type TestEngine } from '../support/engines'
+import { ENGINES, useEngine } from '../support/engines'
 
 // lib/search.ts on both engines (FTS5 on SQLite, full text on PostgreSQL): prefix matching,
 // ranking, every word then any word, highlighting as parts, and hostile queries that give a

@@ -8,7 +8,7 @@ import { seedDemoCatalog } from '@/demo/seed'
 import { isResizable } from '@/lib/picture-sizes'
 import * as search from '@/lib/search'
 import { readUpload } from '@/lib/uploads'
-import { ENGINES, useEngine, type TestEngine } from '../support/engines'
+import { ENGINES, useEngine } from '../support/engines'
 import { useStorageDir } from '../support/storage-dir'
 
 // The demo catalog as the store seeds it at boot (demo/seed.ts seedDemoCatalog), on both
