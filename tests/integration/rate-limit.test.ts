@@ -13,7 +13,7 @@ import { ENGINES, useEngine, type TestEngine } from '../support/engines'
 
 const T0 = 1_800_000_000_000
 const MINUTE = 60_000
-const LIMITS = { RATE_LIMIT_WINDOW_SECONDS: '60', CHECKOUT_LIMIT_PER_CART: '2', CHECKOUT_LIMIT_PER_ADDRESS: '3' }
+const LIMITS = { RATE_LIMIT_WINDOW_SECONDS: '60', CHECKOUT_LIMIT_PER_CART: '2', CHECKOUT_LIMIT_PER_ADDRESS: '3', SESSION_LOOKUP_LIMIT_PER_ADDRESS: '1' }
 
 beforeEach(() => {
   Object.assign(process.env, LIMITS)
@@ -66,6 +66,13 @@ describe.each(ENGINES)('rate limits on %s', (name) => {
     expect(await rejected(rateLimit.takeCheckoutStart('cart-d', '10.0.0.1', T0))).toBeInstanceOf(RateLimited)
     await rateLimit.takeCheckoutStart('cart-d', null, T0)
     expect((await windows(engine)).map((w) => w.key).join(' ')).not.toMatch(/cart-|10\.0\.0/)
+  })
+
+  it('limit look-ups of unknown sessions per address', async () => {
+    await rateLimit.takeSessionLookup('10.0.0.1', T0)
+    expect(await rejected(rateLimit.takeSessionLookup('10.0.0.1', T0))).toBeInstanceOf(RateLimited)
+    await rateLimit.takeSessionLookup('10.0.0.2', T0)
+    expect((await windows(engine)).map((w) => w.hits)).toEqual([1, 1])
   })
 
   it('say yes to mailing a link until the address had its share in the window', async () => {

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto'
 import { eq } from 'drizzle-orm'
 import { write } from '@/db'
-import { cartLines, carts, collections, orderLines, orders, productCollections, productImages, products, stockHolds, variants } from '@/db/schema'
+import { cartLines, carts, collections, productCollections, productImages, products, stockHolds, variants } from '@/db/schema'
 
 // Shared test factories: each makes one valid row with sensible defaults and
 // takes overrides for whatever the test is about, e.g. createVariant({ stock: 1 }).
@@ -13,7 +13,6 @@ type CollectionRow = typeof collections.$inferSelect
 type CartRow = typeof carts.$inferSelect
 type ImageRow = typeof productImages.$inferSelect
 type HoldRow = typeof stockHolds.$inferSelect
-type OrderRow = typeof orders.$inferSelect
 
 let sequence = 0
 const next = () => `${++sequence}-${crypto.randomBytes(3).toString('hex')}`
@@ -100,40 +99,4 @@ export function createHold(overrides: Partial<typeof stockHolds.$inferInsert> & 
 
 export function setStock(variantId: number, stock: number): void {
   write((tx) => tx.update(variants).set({ stock }).where(eq(variants.id, variantId)).run())
-}
-
-/**
- * A catalog that tells one product's figures from another's: product i has i + 1 variants,
- * each with its own price and stock (one product has none at all), so a count, sum or minimum
- * taken over the wrong rows shows.
- */
-export function createVariedCatalog(size = 6): { product: ProductRow; variants: VariantRow[] }[] {
-  const catalog = Array.from({ length: size }, (_, i) => {
-    const product = createProduct({ title: `Varied ${String.fromCharCode(65 + i)} ${next()}` })
-    const rows = Array.from({ length: i === 2 ? 0 : i + 1 }, (_, j) => createVariant({ productId: product.id, title: `Size ${j}`, priceCents: 1800 + i * 1000 + ((j * 731) % 5) * 250, stock: (i * 7 + j * 13) % 40, position: j }))
-    return { product, variants: rows }
-  })
-  return catalog
-}
-
-/** A paid order (as fulfilment records one) with lines; lines default to one unit of a new variant. */
-export function createOrder(
-  overrides: Partial<typeof orders.$inferInsert> & { lines?: { variantId: number | null; quantity: number; title?: string; unitAmountCents?: number }[] } = {},
-): OrderRow {
-  const { lines, ...values } = overrides
-  const n = next()
-  const items = lines ?? [{ variantId: createVariant().id, quantity: 1 }]
-  const total = items.reduce((sum, l) => sum + (l.unitAmountCents ?? 2500) * l.quantity, 0)
-  return write((tx) => {
-    const row = tx
-      .insert(orders)
-      .values({ stripeCheckoutSessionId: `cs_test_${n}`, publicToken: crypto.randomBytes(24).toString('base64url'), status: 'paid', totalCents: total, subtotalCents: total, currency: 'usd', email: `shopper-${n}@example.com`, customerName: `Shopper ${n}`, paidAt: Date.now(), ...defined(values) })
-      .returning()
-      .get()
-    items.forEach((l, i) => {
-      const unit = l.unitAmountCents ?? 2500
-      tx.insert(orderLines).values({ orderId: row.id, variantId: l.variantId, stripeLineItemId: `li_${n}_${i}`, title: l.title ?? `Item ${i + 1}`, quantity: l.quantity, unitAmountCents: unit, totalCents: unit * l.quantity, subtotalCents: unit * l.quantity }).run()
-    })
-    return row
-  })
 }
