@@ -32,7 +32,8 @@ export function someVariant(sqlite: Database.Database): { id: number; priceCents
  * A running store's rows, whichever engine it runs on: its SQLite file, or the PostgreSQL
  * database tests/support/server.ts gave it. SQL is written once with `?` placeholders and
  * quoted camelCase aliases (`AS "priceCents"`: PostgreSQL folds unquoted names to lower case);
- * PostgreSQL's bigint and numeric values come back as numbers, as SQLite's do.
+ * PostgreSQL's bigint and numeric values come back as numbers, as SQLite's do. Flags are 0/1
+ * integers on both engines (db/pg/schema.ts's `flag`), so compare them with `= 1`.
  */
 export type StoreRows = {
   engine: 'sqlite' | 'postgres'
