@@ -157,12 +157,9 @@ describe.each(ENGINES)('cart on %s', (name) => {
       }
     })
   }
-})
 
-// The cart's refusals, its view and its purge, case by case (moved from the unit tests, rows
-// from tests/support/engine-shop-rows.ts).
-describe.each(ENGINES)('cart details on %s', (name) => {
-  const engine = useEngine(name)
+  // The cart's refusals, its view and its purge, case by case (moved from the unit tests, rows
+  // from tests/support/engine-shop-rows.ts).
   const DAY = 24 * HOUR
   const lines = (id: string) => linesOf(engine, id)
   const version = (id: string) => versionOf(engine, id)

@@ -158,14 +158,10 @@ describe.each(ENGINES)('stock alerts on %s', (name) => {
     expect(alertMail()).toHaveLength(30)
     expect(await engine.count(sql`SELECT count(*) AS n FROM stock_alerts WHERE sent_at IS NOT NULL`)).toBe(30)
   })
-})
 
-// The same requests through the paths a shopper and the owner take: an admin edit, a released
-// hold, the minute sweep, the real job queue's handlers and the unsubscribe link (moved from
-// the unit tests, rows from tests/support/engine-shop-rows.ts).
-describe.each(ENGINES)('back-in-stock requests end to end on %s', (name) => {
-  const engine = useEngine(name)
-  useStorageDir(engine)
+  // The same requests through the paths a shopper and the owner take: an admin edit, a released
+  // hold, the minute sweep, the real job queue's handlers and the unsubscribe link (moved from
+  // the unit tests, rows from tests/support/engine-shop-rows.ts).
 
   const alertIds = async () => (await engine.rows<{ id: number | string }>(sql`SELECT id FROM stock_alerts ORDER BY id`)).map((r) => Number(r.id))
   const mailText = (file: string) => fs.readFileSync(path.join(mailDir(), file), 'utf8').replace(/=\r?\n/g, '').replace(/=3D/g, '=')
