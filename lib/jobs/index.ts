@@ -1,10 +1,9 @@
 import 'server-only'
 import { Cron } from 'croner'
 import { and, count, desc, eq, sql, type SQL } from 'drizzle-orm'
-import type { Tx } from '@/db'
 import { claimNext } from '@/db/jobs'
 import { DEFAULT_MAX_ATTEMPTS, failure, STALE_MS, type Claimed, type EnqueueOptions, type Held } from '@/db/job-rules'
-import { all, get, read, run, runNow, sqlRun, transaction, type Steps, type Tables, type Writer } from '@/db/tx'
+import { all, get, read, run, sqlRun, transaction, type Steps, type Tables, type Writer } from '@/db/tx'
 import { log } from '@/lib/log'
 import * as lease from './lease'
 
@@ -54,11 +53,6 @@ export function* enqueueing(_tx: Writer, _t: Tables, kind: string, payload: Reco
     VALUES (${kind}, ${JSON.stringify(payload)}, ${options.uniqueKey ?? null}, ${options.runAt ?? Date.now()}, ${options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS})
     ON CONFLICT (unique_key) DO NOTHING`)
   return changes === 1
-}
-
-/** enqueueing, inside a synchronous write() on SQLite: for the callers not yet converted to db/tx.ts. */
-export function enqueue(tx: Tx, kind: string, payload: Record<string, unknown> = {}, options: EnqueueOptions = {}): boolean {
-  return runNow(tx, (w, t) => enqueueing(w, t, kind, payload, options))
 }
 
 /**

@@ -2,8 +2,9 @@ import { sql } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import { read } from '@/db/tx'
 import * as cart from '@/lib/cart'
-import { NotFound, OutOfStock } from '@/lib/errors'
+import { InvalidInput, NotFound, OutOfStock } from '@/lib/errors'
 import * as inventory from '@/lib/inventory'
+import { insertImage, insertShopCart, insertShopHold, insertShopProduct, insertShopVariant } from '../support/engine-shop-rows'
 import { ENGINES, useEngine, type TestEngine } from '../support/engines'
 import { rejected } from '../support/thrown'
 
@@ -156,4 +157,159 @@ describe.each(ENGINES)('cart on %s', (name) => {
       }
     })
   }
+
+  // The cart's refusals, its view and its purge, case by case (moved from the unit tests, rows
+  // from tests/support/engine-shop-rows.ts).
+  const DAY = 24 * HOUR
+  const lines = (id: string) => linesOf(engine, id)
+  const version = (id: string) => versionOf(engine, id)
+
+  it('odd ids are not carts', async () => {
+    expect(await cart.load('x'.repeat(10_000))).toBeNull()
+    expect(await cart.load(cart.newCartId())).toBeNull()
+    expect(await cart.count(null)).toBe(0)
+  })
+
+  it('holds at most 100 different items (Stripe Checkout takes 100 line items), while more of one already there is fine', async () => {
+    const variants = []
+    for (let i = 0; i <= cart.MAX_LINES; i++) variants.push((await insertShopVariant(engine, { stock: 5 })).id)
+    const id = await insertShopCart(engine, { lines: variants.slice(0, cart.MAX_LINES).map((variantId) => ({ variantId, quantity: 1 })) })
+    await expect(cart.add(id, variants[cart.MAX_LINES]!, 1)).rejects.toThrow(/up to 100 different items/)
+    expect(await lines(id)).toHaveLength(cart.MAX_LINES)
+    expect((await cart.add(id, variants[0]!, 1)).quantity).toBe(2)
+  })
+
+  it('a sold-out variant says so', async () => {
+    const p = await insertShopProduct(engine, { title: 'Beanie' })
+    const v = await insertShopVariant(engine, { productId: p.id, stock: 0 })
+    expect((await rejected(cart.add(await cart.create(), v.id, 1))).message).toBe('Beanie is sold out.')
+  })
+
+  it('unknown variants, hidden products and checked-out carts are NotFound', async () => {
+    const id = await cart.create()
+    expect(await rejected(cart.add(id, 987_654, 1))).toBeInstanceOf(NotFound)
+    const draft = await insertShopVariant(engine, { productId: (await insertShopProduct(engine, { status: 'draft' })).id })
+    expect(await rejected(cart.add(id, draft.id, 1))).toBeInstanceOf(NotFound)
+    const done = await insertShopCart(engine, { status: 'converted' })
+    expect(await rejected(cart.add(done, (await insertShopVariant(engine)).id, 1))).toBeInstanceOf(NotFound)
+    expect(await rejected(cart.add(cart.newCartId(), (await insertShopVariant(engine)).id, 1))).toBeInstanceOf(NotFound)
+    expect(await version(id)).toBe(0)
+  })
+
+  it('caps a line at 99 and refuses silly quantities', async () => {
+    const v = await insertShopVariant(engine, { stock: 500 })
+    const id = await cart.create()
+    await cart.add(id, v.id, 98)
+    expect(await rejected(cart.add(id, v.id, 2))).toBeInstanceOf(InvalidInput)
+    for (const q of [0, -1, 100, 1.5, Number.NaN, 1e12]) expect(await rejected(cart.add(id, v.id, q))).toBeInstanceOf(InvalidInput)
+    expect(await lines(id)).toEqual([{ variantId: v.id, quantity: 98 }])
+  })
+
+  it('sets within what is available, refuses beyond it with the count left, and 0 removes', async () => {
+    const v = await insertShopVariant(engine, { stock: 4 })
+    const id = await insertShopCart(engine, { lines: [{ variantId: v.id, quantity: 1 }] })
+    expect(await cart.setQuantity(id, v.id, 3)).toMatchObject({ quantity: 3, version: 1 })
+    const err = await rejected(cart.setQuantity(id, v.id, 5))
+    expect(err).toBeInstanceOf(OutOfStock)
+    expect(err.message).toMatch(/^Only 4 of .* left \(you asked for 5\)\.$/)
+    expect(await lines(id)).toEqual([{ variantId: v.id, quantity: 3 }])
+    expect((await cart.setQuantity(id, v.id, 3)).version).toBe(1)
+    expect(await cart.setQuantity(id, v.id, 0)).toMatchObject({ quantity: 0, version: 2 })
+    expect(await lines(id)).toEqual([])
+  })
+
+  it('lowering a line below what is left is allowed; lowering to still too many is not', async () => {
+    const v = await insertShopVariant(engine, { stock: 5 })
+    const id = await insertShopCart(engine, { lines: [{ variantId: v.id, quantity: 5 }] })
+    await engine.rows(sql`UPDATE variants SET stock = 2 WHERE id = ${v.id} RETURNING id`)
+    expect(await rejected(cart.setQuantity(id, v.id, 4))).toMatchObject({ name: 'OutOfStock', available: 2 })
+    expect((await cart.setQuantity(id, v.id, 2)).quantity).toBe(2)
+  })
+
+  it('setting a line that is not in the cart is NotFound', async () => {
+    const id = await cart.create()
+    expect(await rejected(cart.setQuantity(id, (await insertShopVariant(engine)).id, 1))).toBeInstanceOf(NotFound)
+  })
+
+  it('has live prices, availability, pictures and the subtotal', async () => {
+    const p = await insertShopProduct(engine, { title: 'Harbor Rain Jacket', slug: 'harbor-rain-jacket' })
+    const img = await insertImage(engine, { productId: p.id, path: 'products/hrj-navy.svg', alt: 'Navy jacket' })
+    const navy = await insertShopVariant(engine, { productId: p.id, title: 'Navy / M', sku: 'HRJ-NAVY-M', priceCents: 19800, stock: 5, imageId: img, options: { Colour: 'Navy', Size: 'M' } })
+    const mug = await insertShopVariant(engine, { priceCents: 1850, stock: 10 })
+    const id = await insertShopCart(engine, { lines: [{ variantId: navy.id, quantity: 2 }, { variantId: mug.id, quantity: 1 }] })
+    const view = (await cart.load(id))!
+    expect(view).toMatchObject({ id, version: 0, status: 'open', subtotalCents: 2 * 19800 + 1850, currency: 'usd', itemCount: 3, hasProblems: false })
+    expect(view.lines[0]).toEqual({
+      variantId: navy.id,
+      productId: p.id,
+      productSlug: 'harbor-rain-jacket',
+      productTitle: 'Harbor Rain Jacket',
+      variantTitle: 'Navy / M',
+      label: 'Harbor Rain Jacket — Navy / M',
+      sku: 'HRJ-NAVY-M',
+      options: { Colour: 'Navy', Size: 'M' },
+      quantity: 2,
+      priceCents: 19800,
+      currency: 'usd',
+      available: 5,
+      imagePath: 'products/hrj-navy.svg',
+      imageAlt: 'Navy jacket',
+      lineTotalCents: 39600,
+      problem: null,
+    })
+  })
+
+  it('flags lines that sold out, fell below the quantity, or left the shop since they were added', async () => {
+    const short = await insertShopVariant(engine, { stock: 5 })
+    const gone = await insertShopVariant(engine, { stock: 5 })
+    const hidden = await insertShopVariant(engine, { stock: 5 })
+    const fine = await insertShopVariant(engine, { stock: 5 })
+    const id = await insertShopCart(engine, {
+      lines: [
+        { variantId: short.id, quantity: 3 },
+        { variantId: gone.id, quantity: 1 },
+        { variantId: hidden.id, quantity: 1 },
+        { variantId: fine.id, quantity: 1 },
+      ],
+    })
+    await engine.rows(sql`UPDATE variants SET stock = 2 WHERE id = ${short.id} RETURNING id`)
+    await insertShopHold(engine, { variantId: gone.id, quantity: 5 })
+    await engine.rows(sql`UPDATE products SET status = 'archived' WHERE id = ${hidden.productId} RETURNING id`)
+    const view = (await cart.load(id))!
+    expect(view.lines.map((l) => [l.problem, l.available])).toEqual([
+      ['short', 2],
+      ['sold_out', 0],
+      ['unavailable', 0],
+      [null, 5],
+    ])
+    expect(view.hasProblems).toBe(true)
+  })
+
+  it('a checked-out cart counts as empty in the header', async () => {
+    const v = await insertShopVariant(engine)
+    const id = await insertShopCart(engine, { status: 'converted', lines: [{ variantId: v.id, quantity: 2 }] })
+    expect(await cart.count(id)).toBe(0)
+    expect((await cart.load(id))!.status).toBe('converted')
+  })
+
+  it('purgeIdle deletes carts idle for 30 days with their lines, and keeps the rest', async () => {
+    const now = Date.now()
+    const v = await insertShopVariant(engine)
+    const old = await insertShopCart(engine, { updatedAt: now - 31 * DAY, lines: [{ variantId: v.id, quantity: 1 }] })
+    const recent = await insertShopCart(engine, { updatedAt: now - 29 * DAY, lines: [{ variantId: v.id, quantity: 1 }] })
+    const hold = await insertShopHold(engine, { variantId: v.id, quantity: 1, cartId: old, status: 'released' })
+    expect(await cart.purgeIdle(now)).toBe(1)
+    expect(await engine.rows(sql`SELECT id FROM carts`)).toEqual([{ id: recent }])
+    expect(await lines(old)).toEqual([])
+    expect(await engine.rows(sql`SELECT cart_id AS "cartId" FROM stock_holds WHERE id = ${hold}`)).toEqual([{ cartId: null }])
+    expect(await cart.purgeIdle(now)).toBe(0)
+  })
+
+  it('a change keeps a cart alive', async () => {
+    const now = Date.now()
+    const v = await insertShopVariant(engine)
+    const id = await insertShopCart(engine, { updatedAt: now - 40 * DAY })
+    await cart.add(id, v.id, 1, now)
+    expect(await cart.purgeIdle(now)).toBe(0)
+  })
 })

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
-import { get, transaction } from '@/db/tx'
+import { get, read, transaction } from '@/db/tx'
 import * as cache from '@/lib/cache'
 import { HoldLimit, InvalidInput, OutOfStock } from '@/lib/errors'
 import * as inventory from '@/lib/inventory'
@@ -148,6 +148,53 @@ describe.each(ENGINES)('inventory on %s', (name) => {
     expect(await engine.count(sql`SELECT count(*) AS n FROM catalog_changes`)).toBe(before)
     await transaction((tx, t) => cache.markingCatalogChanged(tx, t))
     expect(await engine.count(sql`SELECT count(*) AS n FROM catalog_changes WHERE product_id IS NULL`)).toBe(1)
+  })
+
+  it('available is stock minus active, unexpired holds', async () => {
+    const { variantId } = await insertVariant(engine, 5)
+    const cartId = await insertCart(engine, 'cart-avail')
+    const availableOne = async () => (await read((db, t) => inventory.availableIn(db, t, [variantId]))).get(variantId)
+    await transaction((tx, t) => inventory.placingHolds(tx, t, { cartId, expiresAt: Date.now() + HOUR / 2, lines: [{ variantId, quantity: 2 }] }))
+    expect(await availableOne()).toBe(3)
+    // an expired hold stops counting even before the job tidies it
+    await transaction((tx, t) => inventory.placingHolds(tx, t, { cartId, expiresAt: Date.now() - 1, now: Date.now() - 60_000, lines: [{ variantId, quantity: 1 }] }))
+    expect(await availableOne()).toBe(3)
+    expect(await transaction((tx, t) => inventory.releasingExpired(tx, t))).toBe(1)
+  })
+
+  it('refuses a hold beyond what is available and says how many are left', async () => {
+    const { variantId } = await insertVariant(engine, 3)
+    const cartId = await insertCart(engine, 'cart-short')
+    await transaction((tx, t) => inventory.placingHolds(tx, t, { cartId, expiresAt: Date.now() + HOUR / 2, lines: [{ variantId, quantity: 2 }] }))
+    const err = await transaction((tx, t) => inventory.placingHolds(tx, t, { cartId, expiresAt: Date.now() + HOUR / 2, lines: [{ variantId, quantity: 2, label: 'Mug' }] })).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(OutOfStock)
+    expect((err as OutOfStock).available).toBe(1)
+    expect((err as Error).message).toBe('Only 1 of Mug left (you asked for 2).')
+  })
+
+  it('a failed multi-line hold leaves nothing behind (the transaction rolls back)', async () => {
+    const a = await insertVariant(engine, 5)
+    const b = await insertVariant(engine, 0)
+    const cartId = await insertCart(engine, 'cart-both')
+    const lines = [
+      { variantId: a.variantId, quantity: 1 },
+      { variantId: b.variantId, quantity: 1 },
+    ]
+    await expect(transaction((tx, t) => inventory.placingHolds(tx, t, { cartId, expiresAt: Date.now() + HOUR / 2, lines }))).rejects.toThrow(OutOfStock)
+    expect(await engine.count(sql`SELECT count(*) AS n FROM stock_holds`)).toBe(0)
+  })
+
+  it('committingSale converts holds and never takes stock below zero', async () => {
+    const { variantId } = await insertVariant(engine, 2)
+    const cartId = await insertCart(engine, 'cart-sale')
+    const ids = await transaction((tx, t) => inventory.placingHolds(tx, t, { cartId, expiresAt: Date.now() + HOUR / 2, lines: [{ variantId, quantity: 2 }] }))
+    await transaction((tx, t) => inventory.attachingSession(tx, t, ids, 'cs_a'))
+    expect((await transaction((tx, t) => inventory.committingSale(tx, t, 'cs_a', null, [{ variantId, quantity: 2 }]))).shortVariantIds).toEqual([])
+    expect(await stockOf(engine, variantId)).toBe(0)
+    expect(await engine.rows(sql`SELECT status FROM stock_holds`)).toEqual([{ status: 'converted' }])
+    // a sale with no hold and no stock: recorded short, stock stays at zero
+    expect((await transaction((tx, t) => inventory.committingSale(tx, t, 'cs_b', null, [{ variantId, quantity: 1 }]))).shortVariantIds).toEqual([variantId])
+    expect(await stockOf(engine, variantId)).toBe(0)
   })
 
   it.runIf(name === 'postgres')('40 shoppers on two app servers holding the last 5 units: exactly 5 get one, the shelf never goes below zero', async () => {

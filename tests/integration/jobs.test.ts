@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
-import { afterAll, describe, expect, it } from 'vitest'
-import { sqlRun, transaction } from '@/db/tx'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { all, read, sqlRun, transaction } from '@/db/tx'
 import * as jobs from '@/lib/jobs'
 import { ENGINES, useEngine, type EngineName, type TestEngine } from '../support/engines'
 
@@ -310,11 +310,197 @@ describe.each(ENGINES)('the job queue on %s', (name) => {
   })
 })
 
-describe('the same queue on both engines', () => {
+// only when the run has both legs (with DATABASE_URL set it runs on PostgreSQL alone)
+describe.runIf(ENGINES.includes('sqlite') && ENGINES.includes('postgres'))('the same queue on both engines', () => {
   afterAll(() => traces.clear())
 
   it('leaves the same rows after every step of the scenario', () => {
     expect(traces.get('sqlite')).toBeDefined()
     expect(traces.get('postgres')).toEqual(traces.get('sqlite'))
+  })
+})
+
+// The queue as the app drives it, case by case (moved from the unit tests): scheduled slots,
+// the default stale threshold, live heartbeats, leased kinds, stopping the worker, and the
+// leases' withLease.
+describe.each(ENGINES)('the job queue in use on %s', (name) => {
+  const engine = useEngine(name)
+  // registered after useEngine: runs before its teardown, while the database is still there
+  afterEach(async () => {
+    await jobs.currentWorker()?.stop(0)
+  })
+
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+  const allJobs = () => read((db, t) => all(db.select().from(t.jobs).orderBy(t.jobs.id)))
+  /** A job's row as the domain reads it (the first one without an id). */
+  const row = async (id?: number) => (await allJobs()).find((j) => id === undefined || j.id === id)!
+  async function until(predicate: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    while (!(await predicate())) {
+      if (Date.now() > deadline) throw new Error('condition not met in time')
+      await sleep(10)
+    }
+  }
+
+  it('unique keys enqueue a scheduled slot once', async () => {
+    const slot = new Date('2026-11-24T08:05:00Z')
+    await jobs.scheduleSlot({ kind: 'reconcile', cron: '*/5 * * * *' }, slot)
+    await jobs.scheduleSlot({ kind: 'reconcile', cron: '*/5 * * * *' }, slot)
+    expect(await allJobs()).toHaveLength(1)
+    expect(await row()).toMatchObject({ uniqueKey: 'reconcile:2026-11-24T08:05:00.000Z', payload: { slot: '2026-11-24T08:05:00.000Z' } })
+  })
+
+  it('two processes’ timers fired apart for one slot enqueue it once', async () => {
+    // the slot each timer computes is a unit test (tests/unit/jobs.test.ts)
+    const fired = ['2026-11-24T08:05:00.000Z', '2026-11-24T08:05:00.347Z', '2026-11-24T08:06:12.010Z'].map((at) => new Date(at))
+    for (const firedAt of fired) await jobs.scheduleSlot({ kind: 'reconcile', cron: '*/5 * * * *' }, jobs.slotOf('*/5 * * * *', firedAt))
+    expect(await allJobs()).toHaveLength(1)
+  })
+
+  it('reclaims a running job once its heartbeat has stopped for STALE_MS, not before', async () => {
+    await enqueue('work')
+    const now = Date.now()
+    const claimed = await jobs.claim(now)
+    expect(claimed).not.toBeNull()
+    expect(await row(claimed!.id)).toMatchObject({ status: 'running', heartbeatAt: now })
+    expect(await jobs.claim(now)).toBeNull()
+    // six minutes of running alone is no reason: the old fixed lock age is gone
+    expect(await jobs.heartbeat(claimed!, now + 6 * 60 * 1000)).toBe(true)
+    expect(await jobs.claim(now + 6 * 60 * 1000 + jobs.STALE_MS - 1)).toBeNull()
+    // the heartbeat stops: after STALE_MS the job is taken back and run again
+    const again = await jobs.claim(now + 6 * 60 * 1000 + jobs.STALE_MS + 1)
+    expect(again?.id).toBe(claimed!.id)
+    expect(again?.attempts).toBe(2)
+  })
+
+  it('does not reclaim a long job whose heartbeat is live; does reclaim one whose heartbeat stopped', async () => {
+    await enqueue('long')
+    let release!: () => void
+    const handlerDone = new Promise<void>((r) => (release = r))
+    // the handler runs far longer than the stale threshold; the heartbeat keeps it ours
+    // (generous against a loaded machine: a stalled event loop delays beats and checks alike)
+    const staleMs = 400
+    const running = jobs.drain({ long: () => handlerDone }, 1, 25)
+    await until(async () => (await row()).status === 'running')
+    const started = Date.now()
+    let checks = 0
+    while (Date.now() - started < staleMs * 4) {
+      expect(await jobs.claim(Date.now(), staleMs)).toBeNull()
+      checks++
+      await sleep(30)
+    }
+    expect(checks).toBeGreaterThan(5)
+    expect(await row()).toMatchObject({ status: 'running', attempts: 1 })
+    expect(Date.now() - (await row()).heartbeatAt!).toBeLessThan(staleMs)
+    release()
+    await running
+    expect(await row()).toMatchObject({ status: 'done', attempts: 1, heartbeatAt: null })
+
+    // a claim with no handler beating for it: its process died right after claiming
+    await enqueue('orphan')
+    const orphan = (await jobs.claim(Date.now(), staleMs))!
+    expect(await jobs.claim(Date.now(), staleMs)).toBeNull()
+    await sleep(staleMs + 50)
+    const reclaimed = await jobs.claim(Date.now(), staleMs)
+    expect(reclaimed).toMatchObject({ id: orphan.id, attempts: 2 })
+  })
+
+  it('runs a scheduled kind under its lease, and skips a slot while another holder has it', async () => {
+    let runs = 0
+    const handlers = jobs.underLeases({ tidy: () => void runs++ }, ['tidy'], 10_000)
+    const other = await jobs.lease.tryAcquire('tidy', 10_000)
+    expect(other).not.toBeNull()
+    await jobs.scheduleSlot({ kind: 'tidy', cron: '* * * * *' }, new Date('2026-11-24T08:05:00Z'))
+    await jobs.drain(handlers)
+    expect(runs).toBe(0)
+    expect(await row()).toMatchObject({ status: 'done' })
+    await jobs.lease.release(other!)
+    await jobs.scheduleSlot({ kind: 'tidy', cron: '* * * * *' }, new Date('2026-11-24T08:06:00Z'))
+    await jobs.drain(handlers)
+    expect(runs).toBe(1)
+    // released afterwards: the next slot need not wait for the TTL
+    expect(await jobs.lease.holderOf('tidy')).toBeUndefined()
+  })
+
+  it('a leased kind enqueued for its own reason (the boot reconcile) waits for the lease instead of skipping', async () => {
+    let runs = 0
+    const handlers = jobs.underLeases({ tidy: () => void runs++ }, ['tidy'], 10_000)
+    const other = (await jobs.lease.tryAcquire('tidy', 10_000))!
+    await enqueue('tidy', { reason: 'boot' })
+    await jobs.drain(handlers)
+    expect(runs).toBe(0)
+    // back in the queue until the holder's lease would expire; the attempt is not counted
+    expect(await row()).toMatchObject({ status: 'queued', attempts: 0, runAt: other.expiresAt, lastError: null })
+    await jobs.lease.release(other)
+    await engine.rows(sql`UPDATE jobs SET run_at = 0 RETURNING id`)
+    await jobs.drain(handlers)
+    expect(runs).toBe(1)
+    expect(await row()).toMatchObject({ status: 'done', attempts: 1 })
+  })
+
+  it('stop() lets the job in hand finish and claims nothing after it', async () => {
+    let release!: () => void
+    const gate = new Promise<void>((r) => (release = r))
+    const ran: number[] = []
+    await enqueue('slow', { n: 1 })
+    await enqueue('slow', { n: 2 })
+    const worker = jobs.startWorker({ slow: async (payload) => void (await gate, ran.push(Number(payload.n))) }, [], { pollMs: 10 })
+    await until(async () => (await row()).status === 'running')
+    const stopping = worker.stop(5000)
+    await sleep(50)
+    release()
+    expect(await stopping).toEqual({ finished: true })
+    expect(ran).toEqual([1])
+    expect(await jobs.list('done')).toHaveLength(1)
+    expect(await jobs.list('queued')).toHaveLength(1)
+  })
+
+  it('stop() hands a job that outlives the timeout back to the queue, due now', async () => {
+    let release!: () => void
+    const gate = new Promise<void>((r) => (release = r))
+    await enqueue('stuck')
+    const worker = jobs.startWorker({ stuck: () => gate }, [], { pollMs: 10 })
+    await until(async () => (await row()).status === 'running')
+    expect(await worker.stop(100)).toEqual({ finished: false })
+    const job = await row()
+    expect(job).toMatchObject({ status: 'queued', lockedBy: null, heartbeatAt: null, attempts: 1 })
+    expect(job.runAt).toBeLessThanOrEqual(Date.now())
+    // when the abandoned handler does return, it finds the job no longer its own
+    release()
+    await sleep(20)
+    expect(await row()).toMatchObject({ status: 'queued' })
+  })
+
+  it('withLease renews while the work runs, excludes overlapping runs, and releases at the end', async () => {
+    const { lease } = jobs
+    const ttlMs = 400
+    let blocked = 0
+    const result = await lease.withLease('backup', ttlMs, async () => {
+      // several TTLs long: only renewal keeps others out
+      for (let i = 0; i < 6; i++) {
+        expect(await lease.tryAcquire('backup', ttlMs)).toBeNull()
+        const overlapping = await lease.withLease('backup', ttlMs, () => 'ran')
+        expect(overlapping.acquired).toBe(false)
+        blocked++
+        await sleep(ttlMs / 2)
+      }
+      return 'done'
+    })
+    expect(result).toEqual({ acquired: true, value: 'done' })
+    expect(blocked).toBe(6)
+    expect(await lease.holderOf('backup')).toBeUndefined()
+  })
+
+  it('withLease aborts its signal when the lease is taken over', async () => {
+    const { lease } = jobs
+    const result = await lease.withLease('backup', 150, async (signal) => {
+      // this process stalled past the TTL and someone else took the task over
+      await engine.rows(sql`UPDATE leases SET holder = 'intruder' WHERE name = 'backup' RETURNING name`)
+      await until(async () => signal.aborted, 2000)
+      return signal.reason instanceof Error ? signal.reason.message : String(signal.reason)
+    })
+    expect(result).toEqual({ acquired: true, value: 'lease "backup" was taken over' })
+    // the intruder's row is left alone
+    expect((await lease.holderOf('backup'))?.holder).toBe('intruder')
   })
 })

@@ -6,8 +6,11 @@ import { transaction } from '@/db/tx'
 import { getEnv } from '@/lib/env'
 import { InvalidInput, NotFound } from '@/lib/errors'
 import * as inventory from '@/lib/inventory'
+import * as jobs from '@/lib/jobs'
+import { handlers } from '@/lib/jobs/handlers'
 import * as optOuts from '@/lib/mail-opt-outs'
 import * as stockAlerts from '@/lib/stock-alerts'
+import { insertShopHold, insertShopProduct, insertShopVariant } from '../support/engine-shop-rows'
 import { ENGINES, useEngine, type TestEngine } from '../support/engines'
 import { useStorageDir } from '../support/storage-dir'
 import { rejected } from '../support/thrown'
@@ -154,5 +157,98 @@ describe.each(ENGINES)('stock alerts on %s', (name) => {
     }
     expect(alertMail()).toHaveLength(30)
     expect(await engine.count(sql`SELECT count(*) AS n FROM stock_alerts WHERE sent_at IS NOT NULL`)).toBe(30)
+  })
+
+  // The same requests through the paths a shopper and the owner take: an admin edit, a released
+  // hold, the minute sweep, the real job queue's handlers and the unsubscribe link (moved from
+  // the unit tests, rows from tests/support/engine-shop-rows.ts).
+
+  const alertIds = async () => (await engine.rows<{ id: number | string }>(sql`SELECT id FROM stock_alerts ORDER BY id`)).map((r) => Number(r.id))
+  const mailText = (file: string) => fs.readFileSync(path.join(mailDir(), file), 'utf8').replace(/=\r?\n/g, '').replace(/=3D/g, '=')
+  const adjust = (variantId: number, delta: number) => transaction((tx, t) => inventory.adjusting(tx, t, { variantId, delta, note: 'test', adminUserId: null }))
+  // the scan a stock change starts runs after its commit, awaited by no one on PostgreSQL
+  const queuedSoon = async (keys: string[]) => vi.waitFor(async () => expect(await queued(engine)).toEqual([...keys].sort()), { timeout: 5000 })
+
+  it('takes an address for a sold-out option, once per address, and refuses what makes no sense', async () => {
+    const soldOut = await insertShopVariant(engine, { stock: 0 })
+    await stockAlerts.subscribe(soldOut.id, 'Sam@Example.com', '203.0.113.5')
+    await stockAlerts.subscribe(soldOut.id, 'sam@example.com ', '203.0.113.5')
+    expect((await engine.rows<{ variantId: number | string; email: string }>(sql`SELECT variant_id AS "variantId", email FROM stock_alerts`)).map((a) => [Number(a.variantId), a.email])).toEqual([[soldOut.id, 'sam@example.com']])
+    expect((await stockAlerts.waitingByVariant()).get(soldOut.id)).toBe(1)
+
+    expect((await rejected(stockAlerts.subscribe((await insertShopVariant(engine, { stock: 3 })).id, 'sam@example.com', null))).message).toMatch(/in stock right now/)
+    expect(await rejected(stockAlerts.subscribe(soldOut.id, 'nope', null))).toBeInstanceOf(InvalidInput)
+    const archived = await insertShopVariant(engine, { stock: 0, productId: (await insertShopProduct(engine, { status: 'archived' })).id })
+    expect(await rejected(stockAlerts.subscribe(archived.id, 'sam@example.com', null))).toBeInstanceOf(NotFound)
+  })
+
+  it('an admin edit queues one email per request; a burst of changes queues nothing more', async () => {
+    const v = await insertShopVariant(engine, { stock: 0 })
+    await stockAlerts.subscribe(v.id, 'a@example.com', null)
+    await stockAlerts.subscribe(v.id, 'b@example.com', null)
+    await adjust(v.id, 2)
+    await queuedSoon((await alertIds()).map((id) => `stock-alert:${id}`))
+    await adjust(v.id, -2)
+    await adjust(v.id, 1)
+    await stockAlerts.scan()
+    expect(await queued(engine)).toHaveLength(2)
+    expect((await stockAlerts.waitingByVariant()).get(v.id)).toBeUndefined()
+
+    await jobs.drain(handlers)
+    expect(alertMail()).toHaveLength(2)
+    const text = mailText(alertMail()[0]!)
+    expect(text).toMatch(/back in stock/i)
+    expect(text).toContain(`/products/`)
+    expect(text).toMatch(/\/unsubscribe\/[A-Za-z0-9_-]{43}/)
+  })
+
+  it('a released hold brings it back too, and so does the minute sweep for holds that lapse', async () => {
+    const v = await insertShopVariant(engine, { stock: 1 })
+    const hold = await insertShopHold(engine, { variantId: v.id, quantity: 1 })
+    await stockAlerts.subscribe(v.id, 'c@example.com', null)
+    expect(await queued(engine)).toHaveLength(0)
+    await transaction((tx, t) => inventory.releasingHolds(tx, t, [hold]))
+    await vi.waitFor(async () => expect(await queued(engine)).toHaveLength(1), { timeout: 5000 })
+
+    const lapsing = await insertShopVariant(engine, { stock: 1 })
+    await insertShopHold(engine, { variantId: lapsing.id, quantity: 1, expiresAt: Date.now() + 1000 })
+    await stockAlerts.subscribe(lapsing.id, 'd@example.com', null)
+    expect(await stockAlerts.scan(Date.now() + 2000)).toBe(1)
+    expect(await queued(engine)).toHaveLength(2)
+  })
+
+  it('sends once even when the job runs twice, or twice at once', async () => {
+    const v = await insertShopVariant(engine, { stock: 0 })
+    await stockAlerts.subscribe(v.id, 'e@example.com', null)
+    await adjust(v.id, 1)
+    const [alertId] = await alertIds()
+    await queuedSoon([`stock-alert:${alertId}`])
+    const results = await Promise.all([stockAlerts.send(alertId!), stockAlerts.send(alertId!)])
+    expect(results.filter(Boolean)).toHaveLength(1)
+    expect(await stockAlerts.send(alertId!)).toBe(false)
+    // and the queued job itself, run after that, sends nothing more
+    await jobs.drain(handlers)
+    expect(alertMail()).toEqual([`stock-alert-${alertId}.eml`])
+    expect((await alertRow(engine, alertId!)).sentAt).not.toBeNull()
+  })
+
+  it('the unsubscribe link works without signing in: waiting requests are withdrawn and nothing more is sent', async () => {
+    const first = await insertShopVariant(engine, { stock: 0 })
+    const second = await insertShopVariant(engine, { stock: 0 })
+    await stockAlerts.subscribe(first.id, 'f@example.com', null)
+    await stockAlerts.subscribe(second.id, 'f@example.com', null)
+    await adjust(first.id, 1)
+    await vi.waitFor(async () => expect(await queued(engine)).toHaveLength(1), { timeout: 5000 })
+    await jobs.drain(handlers)
+    const token = /\/unsubscribe\/([A-Za-z0-9_-]{43})/.exec(mailText(alertMail()[0]!))![1]!
+    expect(await optOuts.find(token)).toEqual({ email: 'f@example.com', kind: 'stock_alert' })
+    expect(await optOuts.optOut(token)).not.toBeNull()
+    expect((await stockAlerts.waitingByVariant()).get(second.id)).toBeUndefined()
+    await adjust(second.id, 1)
+    // give a scan the change may have started its chance to queue (it must find nothing)
+    await stockAlerts.scan()
+    await jobs.drain(handlers)
+    expect(alertMail()).toHaveLength(1)
+    expect(await optOuts.optOut('x'.repeat(43))).toBeNull()
   })
 })

@@ -1,7 +1,6 @@
 import crypto from 'node:crypto'
-import { eq } from 'drizzle-orm'
 import { write } from '@/db'
-import { cartLines, carts, collections, productCollections, productImages, products, stockHolds, variants } from '@/db/schema'
+import { cartLines, carts, collections, productCollections, products, stockHolds, variants } from '@/db/schema'
 
 // Shared test factories: each makes one valid row with sensible defaults and
 // takes overrides for whatever the test is about, e.g. createVariant({ stock: 1 }).
@@ -11,7 +10,6 @@ type ProductRow = typeof products.$inferSelect
 type VariantRow = typeof variants.$inferSelect
 type CollectionRow = typeof collections.$inferSelect
 type CartRow = typeof carts.$inferSelect
-type ImageRow = typeof productImages.$inferSelect
 type HoldRow = typeof stockHolds.$inferSelect
 
 let sequence = 0
@@ -41,17 +39,6 @@ export function createVariant(overrides: Partial<typeof variants.$inferInsert> =
     tx
       .insert(variants)
       .values({ sku: `SKU-${n}`.toUpperCase(), title: 'Default', priceCents: 2500, stock: 10, ...defined(overrides), productId })
-      .returning()
-      .get(),
-  )
-}
-
-export function createImage(overrides: Partial<typeof productImages.$inferInsert> & { productId: number }): ImageRow {
-  const n = next()
-  return write((tx) =>
-    tx
-      .insert(productImages)
-      .values({ path: `products/test-${n}.svg`, alt: `Picture ${n}`, ...defined(overrides) })
       .returning()
       .get(),
   )
@@ -97,6 +84,3 @@ export function createHold(overrides: Partial<typeof stockHolds.$inferInsert> & 
   )
 }
 
-export function setStock(variantId: number, stock: number): void {
-  write((tx) => tx.update(variants).set({ stock }).where(eq(variants.id, variantId)).run())
-}
