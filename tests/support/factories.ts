@@ -1,6 +1,6 @@
 import crypto from 'node:crypto'
 import { write } from '@/db'
-import { cartLines, carts, collections, productCollections, products, stockHolds, variants } from '@/db/schema'
+import { products, stockHolds, variants } from '@/db/schema'
 
 // Shared test factories: each makes one valid row with sensible defaults and
 // takes overrides for whatever the test is about, e.g. createVariant({ stock: 1 }).
@@ -8,8 +8,6 @@ import { cartLines, carts, collections, productCollections, products, stockHolds
 
 type ProductRow = typeof products.$inferSelect
 type VariantRow = typeof variants.$inferSelect
-type CollectionRow = typeof collections.$inferSelect
-type CartRow = typeof carts.$inferSelect
 type HoldRow = typeof stockHolds.$inferSelect
 
 let sequence = 0
@@ -42,35 +40,6 @@ export function createVariant(overrides: Partial<typeof variants.$inferInsert> =
       .returning()
       .get(),
   )
-}
-
-/** A collection, optionally with products in it (in the order given). */
-export function createCollection(overrides: Partial<typeof collections.$inferInsert> & { productIds?: number[] } = {}): CollectionRow {
-  const { productIds = [], ...values } = overrides
-  const n = next()
-  return write((tx) => {
-    const row = tx
-      .insert(collections)
-      .values({ slug: `collection-${n}`, title: `Collection ${n}`, ...defined(values) })
-      .returning()
-      .get()
-    productIds.forEach((productId, position) => tx.insert(productCollections).values({ productId, collectionId: row.id, position }).run())
-    return row
-  })
-}
-
-/** A cart (id shaped like a real cookie value) with optional lines. */
-export function createCart(overrides: Partial<typeof carts.$inferInsert> & { lines?: { variantId: number; quantity: number }[] } = {}): CartRow {
-  const { lines = [], ...values } = overrides
-  return write((tx) => {
-    const row = tx
-      .insert(carts)
-      .values({ id: crypto.randomBytes(32).toString('base64url'), ...defined(values) })
-      .returning()
-      .get()
-    for (const line of lines) tx.insert(cartLines).values({ cartId: row.id, ...line }).run()
-    return row
-  })
 }
 
 /** An active hold by default, expiring in 30 minutes. */
