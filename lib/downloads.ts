@@ -114,6 +114,17 @@ export async function attach(actor: audit.Actor, productId: number, file: { name
   return row
 }
 
+/**
+ * The products' files on this server's disk, given each one's storage key and content type
+ * (product_files), for `npm run db:move-to-postgres` to store the files of a store made
+ * before they were kept in the database. A file no product names is left out.
+ */
+export function onDisk(named: ReadonlyMap<string, string>): storedFiles.DiskFile[] {
+  return [...named]
+    .filter(([storageKey]) => /^[0-9a-f]{32}$/.test(storageKey) && fs.existsSync(fileAt(storageKey)))
+    .map(([storageKey, contentType]) => storedFiles.diskFile(storedFiles.downloadKey(storageKey), fileAt(storageKey), contentType))
+}
+
 /** Makes the product a physical one again; its links answer "no longer offered". */
 export async function detach(actor: audit.Actor, productId: number): Promise<boolean> {
   const removed = await transaction(function* (tx, t) {

@@ -81,3 +81,14 @@ async function fetchAndCopy(key: string, target: string, mode: number): Promise<
   }
   return bytes
 }
+
+/** A file on a store's disk that stored_files may lack, read only when it is copied. */
+export type DiskFile = { key: string; read: () => StoredFile }
+
+/** The file at `file`, stored under `key`, as a DiskFile; its time is the file's last change. */
+export function diskFile(key: string, file: string, contentType: string): DiskFile {
+  return {
+    key,
+    read: () => fileToStore(key, contentType, fs.readFileSync(/*turbopackIgnore: true*/ file), Math.floor(fs.statSync(/*turbopackIgnore: true*/ file).mtimeMs)),
+  }
+}

@@ -72,6 +72,32 @@ export async function loadUpload(relPath: string): Promise<Upload | null> {
   return body ? { body, contentType: contentTypeFor(relPath)! } : null
 }
 
+/**
+ * Every upload on this server's disk that the uploads route would serve (no symlink, no
+ * temporary file), for `npm run db:move-to-postgres` to store the files of a store made before
+ * they were kept in the database.
+ */
+export function onDisk(): storedFiles.DiskFile[] {
+  const root = uploadsDir()
+  const found: storedFiles.DiskFile[] = []
+  const walk = (rel: string) => {
+    let entries: fs.Dirent[]
+    try {
+      entries = fs.readdirSync(/*turbopackIgnore: true*/ path.join(/*turbopackIgnore: true*/ root, rel), { withFileTypes: true })
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
+      throw err
+    }
+    for (const entry of entries) {
+      const child = rel ? `${rel}/${entry.name}` : entry.name
+      if (entry.isDirectory() && !entry.name.startsWith('.')) walk(child)
+      else if (entry.isFile() && isSafeUploadPath(child)) found.push(storedFiles.diskFile(child, path.join(/*turbopackIgnore: true*/ root, child), contentTypeFor(child)!))
+    }
+  }
+  walk('')
+  return found
+}
+
 /** A file name from the browser is only shown back, never used as a path; still, refuse a hostile one. */
 export function checkFileName(name: string): void {
   if (name.length > 200) throw new InvalidInput('The file name is too long (200 characters at most).')
