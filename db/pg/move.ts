@@ -35,7 +35,7 @@ type TablePlan = {
 }
 
 /** A row stored_files lacks, from a file on the store's disk: read only when it is copied. */
-export type FileRow = { key: string; read: () => { contentType: string; sizeBytes: number; sha256: string; bytes: Buffer; createdAt: number } }
+type FileRow = { key: string; read: () => { contentType: string; sizeBytes: number; sha256: string; bytes: Buffer; createdAt: number } }
 
 type TableMoved = { table: string; rows: number; checksum: string }
 type IdentityMoved = { table: string; column: string; restartWith: string }
