@@ -1,3 +1,4 @@
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { renderToStaticMarkup } from 'react-dom/server'
@@ -36,11 +37,35 @@ describe('product pictures', () => {
     expect(await widthOf(path.join(uploads, resizedPath(small.path, 1024)))).toBe(500)
   })
 
+  it('stores the picture and its copies in the database with its row, so a store whose uploads folder is lost (a backup restored onto a new disk) serves them all again', async () => {
+    const { productId } = insertVariant()
+    const { path: rel } = await productImages.upload(actor, productId, { name: 'coat.jpg', bytes: await photo(1400, 1000) }, 'A coat')
+    const keys = [rel, ...RESIZED_WIDTHS.map((width) => resizedPath(rel, width))]
+    const uploads = path.join(t.dir, 'uploads')
+    const rows = t.db.$client.prepare('SELECT key, content_type, size_bytes, sha256, bytes FROM stored_files ORDER BY key').all() as { key: string; content_type: string; size_bytes: number; sha256: string; bytes: Buffer }[]
+    expect(rows.map((r) => r.key)).toEqual([...keys].sort())
+    for (const row of rows) {
+      const onDisk = fs.readFileSync(path.join(uploads, row.key))
+      expect(row.bytes.equals(onDisk), row.key).toBe(true)
+      expect([row.content_type, row.size_bytes, row.sha256]).toEqual(['image/jpeg', onDisk.length, crypto.createHash('sha256').update(onDisk).digest('hex')])
+    }
+
+    fs.rmSync(uploads, { recursive: true })
+    for (const key of keys) {
+      const res = await get(key)
+      expect(res.status, key).toBe(200)
+      expect(Buffer.from(await res.arrayBuffer()).equals(rows.find((r) => r.key === key)!.bytes), key).toBe(true)
+      expect(fs.existsSync(path.join(uploads, key)), key).toBe(true)
+    }
+  })
+
   it('a picture uploaded before copies existed gets each one on its first request; other paths stay 404', async () => {
     const { productId } = insertVariant()
     const { path: rel } = await productImages.upload(actor, productId, { name: 'old.jpg', bytes: await photo(1200, 800) }, '')
     const copy = path.join(t.dir, 'uploads', resizedPath(rel, 640))
-    fs.rmSync(copy) // as an upload made before this change left it
+    // as an upload made before copies existed left it: neither on the disk nor in the database
+    fs.rmSync(copy)
+    t.db.$client.prepare('DELETE FROM stored_files WHERE key = ?').run(resizedPath(rel, 640))
     const res = await get(resizedPath(rel, 640))
     expect(res.status).toBe(200)
     expect(res.headers.get('content-type')).toBe('image/jpeg')
