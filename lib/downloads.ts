@@ -15,13 +15,13 @@ import { checkFileName } from './uploads'
 
 // Digital products (docs/decisions/034-digital-products.md). A product with a file is a
 // download: the owner uploads it in the admin, its bytes are stored in the database with the
-// row that names it (lib/stored-files.ts, under `downloads/<storage key>`) and each app server
+// row that names it (lib/stored-files.ts, under `downloads/<storage key>`), each app server
 // keeps a copy under STORAGE_DIR/downloads by that random name, made where it was uploaded or
 // at its first download there (never under uploads/, which the uploads route serves to
-// anyone), and a paid
-// order line of it gets a grant in the transaction that finds the order paid. A grant's link
-// is /downloads/<token>: valid for DOWNLOAD_EXPIRY_DAYS after payment and DOWNLOAD_LIMIT
-// downloads, withdrawn when the order is refunded in full or its dispute is lost.
+// anyone), and a paid order line of it gets a grant in the transaction that finds the order
+// paid. A grant's link is /downloads/<token>: valid for DOWNLOAD_EXPIRY_DAYS after payment
+// and DOWNLOAD_LIMIT downloads, withdrawn when the order is refunded in full or its dispute
+// is lost.
 //
 // The token is a MAC of the order line under the order's own public token, so the order page
 // and the confirmation email show the same link without it ever being stored: the database
