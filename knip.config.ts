@@ -24,6 +24,8 @@ const config: KnipConfig = {
     'bench/catalog-reads.ts',
     'bench/order-reads.ts',
     'bench/checkout-start.ts',
+    // run by hand with tsx; its figures are in docs/decisions/049-files-in-the-database.md
+    'bench/stored-files.ts',
     'tests/support/scheduled-worker.ts',
     'tests/support/group-commit-writer.ts',
     'tests/support/stripe-server-cli.ts',

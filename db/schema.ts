@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+import { blob, check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
 
 // The whole domain, from the start. Times are integer milliseconds since the epoch (UTC);
 // money is integer minor units in columns named *_cents. Ids are rowid aliases, never
@@ -692,3 +692,19 @@ export const orderNotes = sqliteTable(
   },
   (t) => [index('order_notes_order_idx').on(t.orderId, t.createdAt)],
 )
+
+// Uploaded files' bytes (docs/decisions/049-files-in-the-database.md): product pictures and
+// their smaller copies under the path the uploads route serves them by (`products/<hash>.jpg`),
+// digital products' files under `downloads/<storage_key>` (never an upload's path, which has
+// a picture's extension). Every app server reaches them here; its STORAGE_DIR keeps a copy
+// of those it has served. A key's bytes never change (pictures are named by their hash,
+// downloads by a random key), so a copy is never stale.
+export const storedFiles = sqliteTable('stored_files', {
+  key: text('key').primaryKey(),
+  contentType: text('content_type').notNull(),
+  sizeBytes: integer('size_bytes').notNull(),
+  // hex sha256 of the bytes, checked before a copy is written to a server's disk
+  sha256: text('sha256').notNull(),
+  bytes: blob('bytes', { mode: 'buffer' }).notNull(),
+  createdAt: integer('created_at').notNull().default(now),
+})

@@ -52,7 +52,8 @@ export function seedDemo(db: Db, storageDir: string): SeedResult | null {
  * servers booting at once each try. They take turns on one key (serialize) and each checks
  * for products inside its turn, so the catalog is seeded once. Every app server then writes
  * the demo pictures the catalog's rows name into its own storage folder, where they are
- * missing: pictures are served from STORAGE_DIR, which app servers do not share.
+ * missing: they come with the build, so they are not stored in the database as uploads are
+ * (decision 049), and each server serves them from its own STORAGE_DIR.
  */
 export async function seedDemoCatalog(storageDir: string): Promise<SeedResult | null> {
   const now = Date.now()

@@ -10,14 +10,18 @@ import * as audit from './audit'
 import { getEnv } from './env'
 import { InvalidInput, NotFound } from './errors'
 import { log } from './log'
+import * as storedFiles from './stored-files'
 import { checkFileName } from './uploads'
 
 // Digital products (docs/decisions/034-digital-products.md). A product with a file is a
-// download: the owner uploads it in the admin, it is kept under STORAGE_DIR/downloads by a
-// random name (never under uploads/, which the uploads route serves to anyone), and a paid
-// order line of it gets a grant in the transaction that finds the order paid. A grant's link
-// is /downloads/<token>: valid for DOWNLOAD_EXPIRY_DAYS after payment and DOWNLOAD_LIMIT
-// downloads, withdrawn when the order is refunded in full or its dispute is lost.
+// download: the owner uploads it in the admin, its bytes are stored in the database with the
+// row that names it (lib/stored-files.ts, under `downloads/<storage key>`), each app server
+// keeps a copy under STORAGE_DIR/downloads by that random name, made where it was uploaded or
+// at its first download there (never under uploads/, which the uploads route serves to
+// anyone), and a paid order line of it gets a grant in the transaction that finds the order
+// paid. A grant's link is /downloads/<token>: valid for DOWNLOAD_EXPIRY_DAYS after payment
+// and DOWNLOAD_LIMIT downloads, withdrawn when the order is refunded in full or its dispute
+// is lost.
 //
 // The token is a MAC of the order line under the order's own public token, so the order page
 // and the confirmation email show the same link without it ever being stored: the database
@@ -80,8 +84,9 @@ export async function attach(actor: audit.Actor, productId: number, file: { name
   checkFileName(name)
   if (file.bytes.byteLength === 0) throw new InvalidInput('That file is empty: choose the file to sell.')
   if (file.bytes.byteLength > MAX_FILE_BYTES) throw new InvalidInput(`The file is too large: ${MAX_FILE_BYTES / 1024 / 1024} MB at most.`)
-  // The file is in place before the row names it, and removed again if the row is not written
-  // (an unknown product among them): nothing on the disk waits for a transaction.
+  // This server's copy is in place before the row names it, and removed again if the row is
+  // not written (an unknown product among them): nothing on the disk waits for a transaction.
+  // The bytes go into the database in the transaction that writes the row.
   const storageKey = crypto.randomBytes(16).toString('hex')
   const target = fileAt(storageKey)
   fs.mkdirSync(downloadsDir(), { recursive: true, mode: 0o700 })
@@ -89,11 +94,14 @@ export async function attach(actor: audit.Actor, productId: number, file: { name
   fs.writeFileSync(tmp, file.bytes, { mode: 0o600 })
   fs.renameSync(tmp, target)
   const row = { productId, storageKey, fileName: name, contentType: contentTypeFor(name), sizeBytes: file.bytes.byteLength, updatedAt: Date.now() }
+  const stored = storedFiles.fileToStore(storedFiles.downloadKey(storageKey), row.contentType, file.bytes, row.updatedAt)
   let previous: ProductFile | undefined
   try {
     previous = await transaction(function* (tx, t) {
       if (!(yield* get(tx.select({ id: t.products.id }).from(t.products).where(eq(t.products.id, productId)).limit(1)))) throw new NotFound('That product')
       const before = yield* get(tx.select().from(t.productFiles).where(eq(t.productFiles.productId, productId)).limit(1))
+      yield* storedFiles.storing(tx, t, [stored])
+      if (before) yield* storedFiles.removing(tx, t, [storedFiles.downloadKey(before.storageKey)])
       yield* run(tx.insert(t.productFiles).values(row).onConflictDoUpdate({ target: t.productFiles.productId, set: row }))
       yield* audit.recording(tx, t, actor, before ? 'product.file_replace' : 'product.file_attach', `product:${productId}`, before ? { fileName: before.fileName } : null, { fileName: name, sizeBytes: row.sizeBytes })
       return before
@@ -106,10 +114,22 @@ export async function attach(actor: audit.Actor, productId: number, file: { name
   return row
 }
 
+/**
+ * The products' files on this server's disk, given each one's storage key and content type
+ * (product_files), for `npm run db:move-to-postgres` to store the files of a store made
+ * before they were kept in the database. A file no product names is left out.
+ */
+export function onDisk(named: ReadonlyMap<string, string>): storedFiles.DiskFile[] {
+  return [...named]
+    .filter(([storageKey]) => /^[0-9a-f]{32}$/.test(storageKey) && fs.existsSync(fileAt(storageKey)))
+    .map(([storageKey, contentType]) => storedFiles.diskFile(storedFiles.downloadKey(storageKey), fileAt(storageKey), contentType))
+}
+
 /** Makes the product a physical one again; its links answer "no longer offered". */
 export async function detach(actor: audit.Actor, productId: number): Promise<boolean> {
   const removed = await transaction(function* (tx, t) {
     const before = yield* get(tx.delete(t.productFiles).where(eq(t.productFiles.productId, productId)).returning())
+    if (before) yield* storedFiles.removing(tx, t, [storedFiles.downloadKey(before.storageKey)])
     if (before) yield* audit.recording(tx, t, actor, 'product.file_remove', `product:${productId}`, { fileName: before.fileName }, null)
     return before
   })
@@ -267,11 +287,9 @@ export async function claim(token: string, now = Date.now()): Promise<Claim> {
   const state = stateOf(found.grant, found.file !== null, now)
   if (state !== 'ready') return refusal(state)
   const file = found.file!
-  let fd: number
-  try {
-    fd = fs.openSync(fileAt(file.storageKey), 'r')
-  } catch (err) {
-    log.error('downloads: the file of a product is missing', { productId: found.grant.productId, err: String(err) })
+  const fd = await openFile(file.storageKey)
+  if (fd === null) {
+    log.error('downloads: the file of a product is missing', { productId: found.grant.productId, storageKey: file.storageKey })
     return refusal('withdrawn')
   }
   let counted: LinkState
@@ -308,6 +326,26 @@ export async function claim(token: string, now = Date.now()): Promise<Claim> {
   }
   const body = Readable.toWeb(fs.createReadStream('', { fd })) as ReadableStream<Uint8Array>
   return { ok: true, body, fileName: file.fileName, contentType: file.contentType, sizeBytes: file.sizeBytes }
+}
+
+/**
+ * Opens this server's copy of a product's file, made from the database's first when this
+ * server has none (the file was uploaded through another app server); null when neither has it.
+ */
+async function openFile(storageKey: string): Promise<number | null> {
+  const open = () => {
+    try {
+      return fs.openSync(fileAt(storageKey), 'r')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
+      throw err
+    }
+  }
+  const local = open()
+  if (local !== null) return local
+  fs.mkdirSync(downloadsDir(), { recursive: true, mode: 0o700 })
+  if (!(await storedFiles.copyToDisk(storedFiles.downloadKey(storageKey), fileAt(storageKey), 0o600))) return null
+  return open()
 }
 
 /** Content-Disposition for a download: the owner's file name, with a plain-ASCII fallback. */

@@ -8,7 +8,8 @@ import { InvalidInput, NotFound } from './errors'
 import { log } from './log'
 import { MAX_SIDE, parseResizedPath, RESIZED_WIDTHS, resizedPath, type ResizedWidth } from './picture-sizes'
 import * as products from './products'
-import { checkFileName, readUpload, uploadsDir, type Upload } from './uploads'
+import * as storedFiles from './stored-files'
+import { checkFileName, loadUpload, readUpload, uploadsDir, type Upload } from './uploads'
 
 // Product pictures uploaded by the owner. The bytes must start like a JPEG, PNG, WebP or GIF
 // (the browser's content type and the file name are not trusted), and are decoded and
@@ -16,7 +17,9 @@ import { checkFileName, readUpload, uploadsDir, type Upload } from './uploads'
 // OpenGraph renderer can draw, unlike WebP): whatever else the file carried (metadata, a second payload, a script
 // pretending to be a picture) does not survive. The stored name is the content's hash, so
 // the same picture uploaded twice is one file, and a name is never reused for other bytes
-// (the uploads route serves them as immutable).
+// (the uploads route serves them as immutable). The bytes of the picture and of its smaller
+// copies are stored in the database with the row that names them (lib/stored-files.ts), so
+// every app server can serve them; the files written here are this server's copies.
 
 export { checkFileName }
 
@@ -58,7 +61,7 @@ export async function warmUp(): Promise<void> {
   await Promise.all([pixel.clone().jpeg({ quality: 85, mozjpeg: true }).toBuffer(), pixel.clone().png({ compressionLevel: 9 }).toBuffer()])
 }
 
-/** Writes an upload under its path unless it is there already (names are content hashes). */
+/** Writes this server's copy of an upload under its path unless it is there already (names are content hashes). */
 function store(rel: string, data: Buffer): void {
   const target = path.join(/*turbopackIgnore: true*/ uploadsDir(), rel)
   if (fs.existsSync(target)) return
@@ -81,7 +84,7 @@ function resize(data: Buffer, width: ResizedWidth): Promise<Buffer> {
 export async function resizedUpload(rel: string): Promise<Upload | null> {
   const copy = parseResizedPath(rel)
   if (!copy) return null
-  const original = readUpload(copy.original)
+  const original = await loadUpload(copy.original)
   if (!original) return null
   try {
     store(rel, await resize(original.body, copy.width))
@@ -99,9 +102,10 @@ export async function upload(actor: audit.Actor, productId: number, file: { name
   const image = await reencode(file.bytes)
   const hash = crypto.createHash('sha256').update(image.data).digest('hex').slice(0, 32)
   const rel = `products/${hash}.${image.format}`
-  store(rel, image.data)
+  const files = [storedFiles.fileToStore(rel, image.format === 'jpg' ? 'image/jpeg' : 'image/png', image.data)]
   // A card shows a picture 160–330 px wide: the smaller copies spare a phone the full 2000 px.
-  if (image.format === 'jpg') for (const width of RESIZED_WIDTHS) store(resizedPath(rel, width), await resize(image.data, width))
-  const imageId = await products.addImage(actor, productId, { path: rel, width: image.width, height: image.height, alt: alt.trim().slice(0, 200) })
+  if (image.format === 'jpg') for (const width of RESIZED_WIDTHS) files.push(storedFiles.fileToStore(resizedPath(rel, width), 'image/jpeg', await resize(image.data, width)))
+  for (const file of files) store(file.key, file.bytes)
+  const imageId = await products.addImage(actor, productId, { path: rel, width: image.width, height: image.height, alt: alt.trim().slice(0, 200) }, files)
   return { imageId, path: rel }
 }

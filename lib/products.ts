@@ -11,6 +11,7 @@ import * as inventory from './inventory'
 import { getEnv } from './env'
 import { parseMoney } from './money'
 import { paged } from './paging'
+import * as storedFiles from './stored-files'
 
 // The owner's side of the catalog: products, their variants and pictures. Every write
 // checks its input here (the forms only parse), records itself in the audit log in the same
@@ -278,10 +279,12 @@ export function updateVariant(actor: audit.Actor, variantId: number, v: Omit<Var
 // pictures take turns, so two uploads at once do not both take the same place.
 const picturesTurn = (productId: number) => serialize(`product.pictures:${productId}`)
 
-export function addImage(actor: audit.Actor, productId: number, image: { path: string; width: number; height: number; alt: string }): Promise<number> {
+/** Adds a picture to the product; `files` are its bytes (and its copies'), stored with the row that names them. */
+export function addImage(actor: audit.Actor, productId: number, image: { path: string; width: number; height: number; alt: string }, files: storedFiles.StoredFile[]): Promise<number> {
   return transaction(function* (tx, t) {
     yield* picturesTurn(productId)
     if (!(yield* getRow(tx.select({ id: t.products.id }).from(t.products).where(eq(t.products.id, productId))))) throw new NotFound('That product')
+    yield* storedFiles.storing(tx, t, files)
     const position = (yield* getRow(tx.select({ n: count() }).from(t.productImages).where(eq(t.productImages.productId, productId))))!.n
     const row = (yield* getRow(tx.insert(t.productImages).values({ productId, ...image, position }).returning({ id: t.productImages.id })))!
     yield* audit.recording(tx, t, actor, 'image.add', `product:${productId}`, null, { imageId: row.id, ...image })

@@ -3,9 +3,11 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { getEnv } from './env'
 import { InvalidInput } from './errors'
+import * as storedFiles from './stored-files'
 
-// Uploaded files (product pictures) live on the volume at STORAGE_DIR/uploads and are
-// served by app/uploads/[...path]. The path comes from a URL, so it is treated as hostile:
+// Uploaded files (product pictures) are stored in the database (lib/stored-files.ts), copied
+// to STORAGE_DIR/uploads on each app server that serves them, and served by
+// app/uploads/[...path]. The path comes from a URL, so it is treated as hostile:
 // relative, no dot segments, no hidden files, no NUL, an image extension we know, and after
 // resolving symlinks still inside the uploads folder.
 
@@ -56,6 +58,44 @@ export function readUpload(relPath: string): Upload | null {
     if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR' || code === 'ELOOP' || code === 'ENAMETOOLONG') return null
     throw err
   }
+}
+
+/**
+ * An uploaded file by its path: this server's copy on disk, or else the database's, copied to
+ * disk on the way (an upload another app server took, or a disk restored without its
+ * uploads); null if it may not or does not exist. A hostile path never reaches the database.
+ */
+export async function loadUpload(relPath: string): Promise<Upload | null> {
+  const onDisk = readUpload(relPath)
+  if (onDisk || !isSafeUploadPath(relPath)) return onDisk
+  const body = await storedFiles.copyToDisk(relPath, path.join(/*turbopackIgnore: true*/ uploadsDir(), relPath))
+  return body ? { body, contentType: contentTypeFor(relPath)! } : null
+}
+
+/**
+ * Every upload on this server's disk that the uploads route would serve (no symlink, no
+ * temporary file), for `npm run db:move-to-postgres` to store the files of a store made before
+ * they were kept in the database.
+ */
+export function onDisk(): storedFiles.DiskFile[] {
+  const root = uploadsDir()
+  const found: storedFiles.DiskFile[] = []
+  const walk = (rel: string) => {
+    let entries: fs.Dirent[]
+    try {
+      entries = fs.readdirSync(/*turbopackIgnore: true*/ path.join(/*turbopackIgnore: true*/ root, rel), { withFileTypes: true })
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
+      throw err
+    }
+    for (const entry of entries) {
+      const child = rel ? `${rel}/${entry.name}` : entry.name
+      if (entry.isDirectory() && !entry.name.startsWith('.')) walk(child)
+      else if (entry.isFile() && isSafeUploadPath(child)) found.push(storedFiles.diskFile(child, path.join(/*turbopackIgnore: true*/ root, child), contentTypeFor(child)!))
+    }
+  }
+  walk('')
+  return found
 }
 
 /** A file name from the browser is only shown back, never used as a path; still, refuse a hostile one. */

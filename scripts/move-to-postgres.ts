@@ -1,6 +1,7 @@
 // npm run db:move-to-postgres — copy the SQLite store in STORAGE_DIR into the empty PostgreSQL
 // database at DATABASE_URL, in one snapshot, checked table by table before it commits
-// (db/pg/move.ts, docs/decisions/042-move-to-postgres.md). Safe while the store runs: the
+// (db/pg/move.ts, docs/decisions/042-move-to-postgres.md), with the pictures and digital files
+// of STORAGE_DIR that stored_files lacks (decision 049). Safe while the store runs: the
 // store is only read, through SQLite, in one read transaction.
 // Exit codes: 0 moved and checked; 1 refused or failed (nothing copied); 2 usage.
 import fs from 'node:fs'
@@ -11,11 +12,13 @@ import { moveToPostgres } from '@/db/pg/move'
 import { PrimaryPool } from '@/db/pg/primary'
 import { postgresEngine } from '@/db/pg/steps'
 import { usePostgres as runBodiesOn } from '@/db/tx'
+import * as downloads from '@/lib/downloads'
 import { ConfigError, getEnv } from '@/lib/env'
 import { LEASE_TTL_MS } from '@/lib/jobs'
 import { withLease } from '@/lib/jobs/lease'
 import * as storage from '@/lib/platform/storage'
 import * as reconcile from '@/lib/reconcile'
+import * as uploads from '@/lib/uploads'
 
 const NAME = 'db:move-to-postgres'
 // A failpoint (tests only): FAILPOINTS=move.drop_row:<table> leaves one row of that table out.
@@ -63,11 +66,20 @@ const dropOneRowOf = env.failpoints.find((f) => f.startsWith(DROP_ROW_FAILPOINT)
 const pool = new PrimaryPool(url, { max: 2, waitForPrimaryMillis: 15_000 })
 
 console.log(`${NAME}: copying ${file} into PostgreSQL at ${where}`)
-moveToPostgres(source, pool, { dropOneRowOf })
+// The pictures and digital files on this store's disk, for stored_files: a store made before
+// files were kept in the database has them there only. Called inside the move's snapshot, so
+// product_files is read from it.
+const filesOnDisk = () => {
+  const named = new Map((source.prepare('SELECT storage_key, content_type FROM product_files').all() as { storage_key: string; content_type: string }[]).map((f) => [f.storage_key, f.content_type]))
+  return [...uploads.onDisk(), ...downloads.onDisk(named)]
+}
+
+moveToPostgres(source, pool, { dropOneRowOf, filesOnDisk })
   .then(async (report) => {
     const width = Math.max(...report.tables.map((t) => t.table.length))
     for (const t of report.tables) console.log(`  ${t.table.padEnd(width)}  ${String(t.rows).padStart(9)} rows copied  checksum ok (sha256 ${t.checksum.slice(0, 16)})`)
     console.log(`  ${'product_search'.padEnd(width)}  ${String(report.searchIndexed).padStart(9)} products indexed by PostgreSQL's triggers, the same as SQLite's search index`)
+    console.log(`  ${'stored_files'.padEnd(width)}  ${String(report.filesAdded).padStart(9)} of them files from ${env.storageDir} (uploads/, downloads/) the store had no row for, counted and checksummed with the rest`)
     for (const i of report.identities) console.log(`  ${i.table}.${i.column}: identity restarts at ${i.restartWith}`)
     console.log(
       `${NAME}: ${report.tables.length} tables, ${report.rows} rows copied, every count and checksum matched, ` +

@@ -12,7 +12,14 @@ import { transaction, type Connects } from './transaction'
 // PostgreSQL transaction, so a failure at any point leaves the target as empty as it was.
 // Before COMMIT every table is checked: its row count and a checksum computed the same way
 // on both sides (sha256 over its rows in primary-key order, each value as text), so a row
-// lost, doubled or changed on the way stops the move.
+// lost, doubled or changed on the way stops the move. A bytes column (stored_files.bytes) is
+// checksummed by the sha256 of its bytes, which PostgreSQL computes itself: the check reads
+// back a digest per row, not the files.
+//
+// stored_files also gets the files of the store's disk that it has no row for (a store made
+// before files were kept in the database, docs/decisions/049-files-in-the-database.md): they
+// are listed inside the snapshot, copied in key order among the table's rows, and counted and
+// checksummed with them.
 
 /** A table of the store as the move copies it. */
 type TablePlan = {
@@ -23,7 +30,12 @@ type TablePlan = {
   /** Text key columns are ordered by bytes on both sides (SQLite BINARY, PostgreSQL "C"). */
   textColumns: Set<string>
   primaryKey: string[]
+  /** bytea columns: batched by size, checksummed by their sha256. */
+  byteColumns: Set<string>
 }
+
+/** A row stored_files lacks, from a file on the store's disk: read only when it is copied. */
+type FileRow = { key: string; read: () => { contentType: string; sizeBytes: number; sha256: string; bytes: Buffer; createdAt: number } }
 
 type TableMoved = { table: string; rows: number; checksum: string }
 type IdentityMoved = { table: string; column: string; restartWith: string }
@@ -32,6 +44,8 @@ export type MoveReport = {
   tables: TableMoved[]
   rows: number
   identities: IdentityMoved[]
+  /** Files of the store's disk that stored_files had no row for, copied as its rows. */
+  filesAdded: number
   /** Products in the search index PostgreSQL's triggers built, the same ones SQLite's FTS5 index holds. */
   searchIndexed: number
   /** When the SQLite snapshot was taken: what was written after it is not in the copy. */
@@ -46,6 +60,8 @@ export type MoveOptions = {
   afterTable?: (table: string) => void
   /** A failpoint (tests only): one row of this table is left out of the copy, which the check must catch. */
   dropOneRowOf?: string
+  /** The files of the store's disk, listed inside the snapshot; those stored_files has no row for are added to it. */
+  filesOnDisk?: () => FileRow[]
 }
 
 /** The target already holds rows: a move only ever copies into an empty database. */
@@ -84,6 +100,9 @@ const DERIVED_TABLES = new Set(['product_search'])
 
 const MAX_PARAMETERS = 65_535
 const DEFAULT_BATCH_ROWS = 1_000
+// A batch of stored files is sent once it holds this many bytes, not 1,000 pictures at once.
+const BATCH_BYTES = 16 * 1024 * 1024
+const FILES_TABLE = 'stored_files'
 const CHECK_FETCH_ROWS = 2_000
 
 const quote = (name: string) => `"${name.replaceAll('"', '""')}"`
@@ -118,6 +137,7 @@ function copyPlan(): TablePlan[] {
       jsonColumns: new Set(t.columns.filter((c) => c.getSQLType() === 'json').map((c) => c.name)),
       textColumns: new Set(t.columns.filter((c) => c.getSQLType() === 'text').map((c) => c.name)),
       primaryKey,
+      byteColumns: new Set(t.columns.filter((c) => c.getSQLType() === 'bytea').map((c) => c.name)),
     }
   })
 }
@@ -131,7 +151,8 @@ function normalize(value: unknown): string | null {
   if (value === null || value === undefined) return null
   if (typeof value === 'string') return value
   if (typeof value === 'bigint' || typeof value === 'number') return String(value)
-  if (Buffer.isBuffer(value)) return `\\x${value.toString('hex')}`
+  // bytes as their digest, the text PostgreSQL's side selects (targetChecksum)
+  if (Buffer.isBuffer(value)) return `sha256:${crypto.createHash('sha256').update(value).digest('hex')}`
   if (typeof value === 'boolean') return value ? '1' : '0'
   throw new Error(`move: cannot checksum a value of type ${typeof value}`)
 }
@@ -209,6 +230,10 @@ export async function moveToPostgres(source: Database.Database, target: Connects
     const snapshotAt = Date.now()
     const sequenceFloors = readSequenceFloors(source)
     const sourceCounts = new Map(plan.map((t) => [t.name, BigInt(source.prepare(`SELECT count(*) FROM ${quote(t.name)}`).pluck().safeIntegers(true).get() as bigint)]))
+    // Listed after the snapshot began: a file whose row the snapshot holds was on the disk
+    // before that row committed (an upload writes its file first).
+    const filesAdded = filesStoredFilesLacks(source, options.filesOnDisk?.() ?? [])
+    sourceCounts.set(FILES_TABLE, sourceCounts.get(FILES_TABLE)! + BigInt(filesAdded.length))
 
     const result = await transaction(target, async (pgClient) => {
       // Nobody else writes these tables until COMMIT; a second move waits here, then finds rows.
@@ -224,7 +249,7 @@ export async function moveToPostgres(source: Database.Database, target: Connects
       await pgClient.query(SEARCH_TRIGGERS.map(([table, trigger]) => `ALTER TABLE ${table} DISABLE TRIGGER ${trigger}`).join('; '))
       const sourceSums = new Map<string, string>()
       for (const table of plan) {
-        sourceSums.set(table.name, await copyTable(source, pgClient, table, options))
+        sourceSums.set(table.name, await copyTable(source, pgClient, table, options, table.name === FILES_TABLE ? filesAdded : []))
         options.afterTable?.(table.name)
       }
       await pgClient.query('SELECT product_search_refresh(ARRAY(SELECT id FROM products))')
@@ -244,7 +269,7 @@ export async function moveToPostgres(source: Database.Database, target: Connects
       const identities = await restartIdentities(pgClient, plan, sequenceFloors)
       return { tables, identities, searchIndexed }
     })
-    return { ...result, rows: result.tables.reduce((sum, t) => sum + t.rows, 0), snapshotAt, millis: Math.round(performance.now() - started) }
+    return { ...result, rows: result.tables.reduce((sum, t) => sum + t.rows, 0), filesAdded: filesAdded.length, snapshotAt, millis: Math.round(performance.now() - started) }
   } finally {
     source.exec('ROLLBACK')
   }
@@ -275,14 +300,45 @@ function readSequenceFloors(source: Database.Database): Map<string, bigint> {
   return new Map(rows.map((r) => [r.name, r.seq]))
 }
 
-/** Streams one table from the snapshot into PostgreSQL in batches; returns the source's checksum. */
-async function copyTable(source: Database.Database, client: pg.PoolClient, table: TablePlan, options: MoveOptions): Promise<string> {
+/** Byte order, as both sides order a text key (SQLite BINARY, PostgreSQL "C"). */
+const byBytes = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b))
+
+/** The files stored_files has no row for in the snapshot, in key order. */
+function filesStoredFilesLacks(source: Database.Database, files: FileRow[]): FileRow[] {
+  if (files.length === 0) return []
+  const stored = new Set(source.prepare(`SELECT key FROM ${FILES_TABLE}`).pluck().all() as string[])
+  return files.filter((f) => !stored.has(f.key)).sort((a, b) => byBytes(a.key, b.key))
+}
+
+/** The snapshot's rows with the added files' rows among them, in key order (stored_files' key is its first column). */
+function* withFiles(rows: IterableIterator<unknown[]>, columns: string[], files: FileRow[]): Generator<unknown[]> {
+  const asRow = (file: FileRow) => {
+    const { contentType, sizeBytes, sha256, bytes, createdAt } = file.read()
+    const values: Record<string, unknown> = { key: file.key, content_type: contentType, size_bytes: sizeBytes, sha256, bytes, created_at: createdAt }
+    return columns.map((c) => {
+      if (!(c in values)) throw new Error(`move: no value for ${FILES_TABLE}.${c} from a file on disk`)
+      return values[c]
+    })
+  }
+  let next = 0
+  for (const row of rows) {
+    while (next < files.length && byBytes(files[next]!.key, row[0] as string) < 0) yield asRow(files[next++]!)
+    yield row
+  }
+  while (next < files.length) yield asRow(files[next++]!)
+}
+
+const bytesIn = (row: unknown[]) => row.reduce<number>((sum, value) => sum + (Buffer.isBuffer(value) ? value.byteLength : 0), 0)
+
+/** Streams one table from the snapshot (and `files`, for stored_files) into PostgreSQL in batches; returns the source's checksum. */
+async function copyTable(source: Database.Database, client: pg.PoolClient, table: TablePlan, options: MoveOptions, files: FileRow[]): Promise<string> {
   const columnList = table.columns.map(quote).join(', ')
   const batchRows = Math.max(1, Math.min(options.batchRows ?? DEFAULT_BATCH_ROWS, Math.floor(MAX_PARAMETERS / table.columns.length)))
   const select = source.prepare(`SELECT ${columnList} FROM ${quote(table.name)} ORDER BY ${table.primaryKey.map(quote).join(', ')}`).raw(true).safeIntegers(true)
   const hash = crypto.createHash('sha256')
   let isDropPending = options.dropOneRowOf === table.name
   let batch: unknown[][] = []
+  let batchBytes = 0
   const flush = async () => {
     if (batch.length === 0) return
     const width = table.columns.length
@@ -295,15 +351,19 @@ async function copyTable(source: Database.Database, client: pg.PoolClient, table
       throw new CannotMove(`copying ${table.name} failed: ${err instanceof Error ? err.message : String(err)}`)
     }
     batch = []
+    batchBytes = 0
   }
-  for (const row of select.iterate() as IterableIterator<unknown[]>) {
+  const rows = select.iterate() as IterableIterator<unknown[]>
+  if (files.length > 0 && table.columns[0] !== 'key') throw new Error(`move: files are added to ${FILES_TABLE}, whose first column is its key`)
+  for (const row of files.length > 0 ? withFiles(rows, table.columns, files) : rows) {
     hash.update(rowText(row))
     if (isDropPending) {
       isDropPending = false
       continue
     }
     batch.push(row)
-    if (batch.length === batchRows) await flush()
+    if (table.byteColumns.size > 0) batchBytes += bytesIn(row)
+    if (batch.length === batchRows || batchBytes >= BATCH_BYTES) await flush()
   }
   await flush()
   return hash.digest('hex')
@@ -311,7 +371,9 @@ async function copyTable(source: Database.Database, client: pg.PoolClient, table
 
 /** Reads a table back from PostgreSQL in the source's order, through a cursor, and checksums it the same way. */
 async function targetChecksum(client: pg.PoolClient, table: TablePlan): Promise<{ rows: number; checksum: string }> {
-  const columns = table.columns.map((c) => (table.jsonColumns.has(c) ? `${quote(c)}::text` : quote(c))).join(', ')
+  const columns = table.columns
+    .map((c) => (table.jsonColumns.has(c) ? `${quote(c)}::text` : table.byteColumns.has(c) ? `'sha256:' || encode(sha256(${quote(c)}), 'hex')` : quote(c)))
+    .join(', ')
   const order = table.primaryKey.map((c) => (table.textColumns.has(c) ? `${quote(c)} COLLATE "C"` : quote(c))).join(', ')
   await client.query(`DECLARE move_check NO SCROLL CURSOR FOR SELECT ${columns} FROM ${quote(table.name)} ORDER BY ${order}`)
   const hash = crypto.createHash('sha256')

@@ -44,6 +44,9 @@ const flag = customType<{ data: boolean; driverData: number }>({
 })
 const FALSE = sql`0`
 
+/** SQLite's blob: node-postgres sends and returns bytea as a Buffer. */
+const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' })
+
 export const products = pgTable(
   'products',
   {
@@ -632,3 +635,12 @@ export const orderNotes = pgTable(
   },
   (t) => [index('order_notes_order_idx').on(t.orderId, t.createdAt)],
 )
+
+export const storedFiles = pgTable('stored_files', {
+  key: text('key').primaryKey(),
+  contentType: text('content_type').notNull(),
+  sizeBytes: bigint('size_bytes', { mode: 'number' }).notNull(),
+  sha256: text('sha256').notNull(),
+  bytes: bytea('bytes').notNull(),
+  createdAt: ms('created_at').notNull().default(now),
+})

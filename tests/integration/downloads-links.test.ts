@@ -37,6 +37,12 @@ async function order(engine: TestEngine, key: string, grant: { limit: number; co
   return { productId, orderId, ref, token }
 }
 
+/** stored_files' rows, the bytes as text. */
+async function storedFiles(engine: TestEngine) {
+  const rows = await engine.rows<{ key: string; content_type: string; size_bytes: number | string; sha256: string; bytes: Buffer }>(sql`SELECT key, content_type, size_bytes, sha256, bytes FROM stored_files ORDER BY key`)
+  return rows.map(({ bytes, ...row }) => ({ ...row, size_bytes: Number(row.size_bytes), text: Buffer.from(bytes).toString('utf8') }))
+}
+
 const countOf = async (engine: TestEngine, orderId: number) => engine.count(sql`SELECT download_count AS n FROM download_grants WHERE order_id = ${orderId}`)
 const text = async (claim: downloads.Claim) => (claim.ok ? new Response(claim.body).text() : null)
 
@@ -48,16 +54,22 @@ describe.each(ENGINES)('download links on %s', (name) => {
     const { productId, ref } = await order(engine, 'a', { limit: 2 })
     const first = (await downloads.fileOf(productId))!
     expect(first).toMatchObject({ productId, fileName: 'book.pdf', contentType: 'application/pdf', sizeBytes: 'the book a'.length })
+    // the bytes are in the database, under the file's key, with their size and checksum
+    expect(await storedFiles(engine)).toEqual([{ key: `downloads/${first.storageKey}`, content_type: 'application/pdf', size_bytes: 'the book a'.length, sha256: sha256('the book a'), text: 'the book a' }])
     await downloads.attach(owner, productId, { name: 'book.epub', bytes: new TextEncoder().encode('v2') })
     expect(fs.existsSync(path.join(downloads.downloadsDir(), first.storageKey))).toBe(false)
-    expect((await downloads.fileOf(productId))!.fileName).toBe('book.epub')
+    const second = (await downloads.fileOf(productId))!
+    expect(second.fileName).toBe('book.epub')
+    expect(await storedFiles(engine)).toEqual([{ key: `downloads/${second.storageKey}`, content_type: 'application/epub+zip', size_bytes: 2, sha256: sha256('v2'), text: 'v2' }])
     expect(await rejected(downloads.attach(owner, 999_999, { name: 'x.pdf', bytes: new Uint8Array([1]) }))).toBeInstanceOf(NotFound)
-    expect(fs.readdirSync(downloads.downloadsDir())).toEqual([(await downloads.fileOf(productId))!.storageKey])
+    expect(fs.readdirSync(downloads.downloadsDir())).toEqual([second.storageKey])
+    expect((await storedFiles(engine)).map((f) => f.key)).toEqual([`downloads/${second.storageKey}`])
 
     expect(await downloads.detach(owner, productId)).toBe(true)
     expect(await downloads.detach(owner, productId)).toBe(false)
     expect(await downloads.fileOf(productId)).toBeNull()
     expect(fs.readdirSync(downloads.downloadsDir())).toEqual([])
+    expect(await storedFiles(engine)).toEqual([])
     expect((await downloads.linksFor(ref))[0]).toMatchObject({ state: 'withdrawn', fileName: null })
     const audit = await engine.rows<{ action: string }>(sql`SELECT action FROM audit_log ORDER BY id`)
     expect(audit.map((r) => r.action)).toEqual(['product.file_attach', 'product.file_replace', 'product.file_remove'])
@@ -109,11 +121,21 @@ describe.each(ENGINES)('download links on %s', (name) => {
     expect(await downloads.claim(token)).toEqual({ ok: false, status: 410, message: 'This download was withdrawn because the order was refunded.' })
   })
 
-  it('a file missing from the disk costs the shopper no download', async () => {
-    const { productId, orderId, token } = await order(engine, 'd', { limit: 2 })
-    fs.rmSync(path.join(downloads.downloadsDir(), (await downloads.fileOf(productId))!.storageKey))
+  it('a file missing from this server\'s disk is served from the database and copied back; missing from both, it costs the shopper no download', async () => {
+    const { productId, orderId, token } = await order(engine, 'd', { limit: 3 })
+    const { storageKey } = (await downloads.fileOf(productId))!
+    const onDisk = path.join(downloads.downloadsDir(), storageKey)
+    // as on an app server that did not take the upload
+    fs.rmSync(onDisk)
+    expect(await text(await downloads.claim(token))).toBe('the book d')
+    expect(fs.readFileSync(onDisk, 'utf8')).toBe('the book d')
+    expect(fs.statSync(onDisk).mode & 0o777).toBe(0o600)
+    expect(await countOf(engine, orderId)).toBe(1)
+
+    fs.rmSync(onDisk)
+    await engine.rows(sql`DELETE FROM stored_files WHERE key = ${`downloads/${storageKey}`} RETURNING key`)
     expect(await downloads.claim(token)).toMatchObject({ ok: false, status: 410, message: 'This file is no longer offered by the shop.' })
-    expect(await countOf(engine, orderId)).toBe(0)
+    expect(await countOf(engine, orderId)).toBe(1)
   })
 
   it.runIf(name === 'postgres')('20 downloads at once on two app servers of a link with 3 left: exactly 3 are served', async () => {

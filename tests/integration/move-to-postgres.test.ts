@@ -1,3 +1,4 @@
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -71,6 +72,16 @@ async function countsIn(pool: pg.Pool): Promise<Record<string, number>> {
   return counts
 }
 
+/** The files under `root`, by their path under it. */
+function filesUnder(root: string): string[] {
+  return (fs.readdirSync(root, { recursive: true, withFileTypes: true }) as fs.Dirent[])
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(root, path.join(e.parentPath, e.name)))
+    .sort()
+}
+
+const sha256 = (bytes: Buffer) => crypto.createHash('sha256').update(bytes).digest('hex')
+
 function sourceCounts(sqlite: Database.Database): Record<string, number> {
   return Object.fromEntries(copiedTables.map((table) => [table, (sqlite.prepare(`SELECT count(*) AS n FROM "${table}"`).get() as { n: number }).n]))
 }
@@ -135,7 +146,8 @@ describe('npm run db:move-to-postgres', () => {
     expect(moved.stdout).toContain('PAYMENTS=emulator: no Stripe to reconcile with from here; the store reconciles at boot and every 5 minutes')
 
     const counts = await countsIn(target.pool)
-    expect(Object.fromEntries(copiedTables.map((t) => [t, counts[t]]))).toEqual(sourceCounts(sqlite))
+    // stored_files gets the demo's pictures from the store's uploads folder besides its rows
+    expect(Object.fromEntries(copiedTables.map((t) => [t, counts[t]]))).toEqual({ ...sourceCounts(sqlite), stored_files: sourceCounts(sqlite).stored_files! + filesUnder(path.join(dir, 'uploads')).length })
     expect(counts.orders).toBe(21)
     expect(counts.variants).toBeGreaterThan(10)
     // product_search is not copied: the migrations' triggers built it from the copied catalog
@@ -243,6 +255,69 @@ describe('npm run db:move-to-postgres', () => {
     const counts = await countsIn(target.pool)
     expect(Object.values(counts).every((n) => n === 0)).toBe(true)
     expect(Object.keys(counts)).toHaveLength(copiedTables.length + 1)
+  })
+
+  it('stores the pictures and digital files of the store\'s disk that stored_files lacks, beside its rows, counted and checksummed with them', async () => {
+    const { dir, sqlite } = demoStore()
+    const uploads = path.join(dir, 'uploads')
+    const pictures = filesUnder(uploads)
+    expect(pictures.length).toBeGreaterThan(10)
+    // one picture already stored by this release (its row wins: its time is kept), one only on the disk
+    const [stored, ...onlyOnDisk] = pictures
+    const storedBytes = fs.readFileSync(path.join(uploads, stored!))
+    sqlite.prepare(`INSERT INTO stored_files (key, content_type, size_bytes, sha256, bytes, created_at) VALUES (?, 'image/jpeg', ?, ?, ?, 1700000000000)`).run(stored, storedBytes.length, sha256(storedBytes), storedBytes)
+    // a digital product's file, kept on the disk only (a store from before), and files that are not the store's
+    const product = sqlite.prepare(`SELECT id FROM products ORDER BY id LIMIT 1`).get() as { id: number }
+    const storageKey = 'ab'.repeat(16)
+    const book = Buffer.from('%PDF-1.7 the book')
+    fs.mkdirSync(path.join(dir, 'downloads'))
+    fs.writeFileSync(path.join(dir, 'downloads', storageKey), book)
+    fs.writeFileSync(path.join(dir, 'downloads', 'cd'.repeat(16)), 'a file no product names')
+    sqlite.prepare(`INSERT INTO product_files (product_id, storage_key, file_name, content_type, size_bytes) VALUES (?, ?, 'book.pdf', 'application/pdf', ?)`).run(product.id, storageKey, book.length)
+    fs.writeFileSync(path.join(uploads, 'products', 'half.jpg.1234.tmp'), 'a copy being written')
+    fs.writeFileSync(path.join(uploads, 'notes.txt'), 'not a picture')
+    fs.symlinkSync(path.join(dir, STORE_FILE), path.join(uploads, 'link.jpg'))
+
+    const target = await freshTarget()
+    const moved = await npmRun('db:move-to-postgres', [], env(dir, target.url))
+    expect(moved.code, moved.stderr + moved.stdout).toBe(0)
+    const added = onlyOnDisk.length + 1
+    expect(moved.stdout).toMatch(new RegExp(`stored_files +${added + 1} rows copied {2}checksum ok`))
+    expect(moved.stdout).toMatch(new RegExp(`stored_files +${added} of them files from ${dir} \\(uploads/, downloads/\\) the store had no row for`))
+
+    const { rows } = await target.pool.query<{ key: string; content_type: string; size_bytes: string; sha256: string; bytes: Buffer; created_at: string }>('SELECT * FROM stored_files ORDER BY key COLLATE "C"')
+    expect(rows.map((r) => r.key).sort()).toEqual([...pictures, `downloads/${storageKey}`].sort())
+    for (const row of rows) {
+      const file = row.key.startsWith('downloads/') ? path.join(dir, row.key) : path.join(uploads, row.key)
+      expect(row.bytes.equals(fs.readFileSync(file)), row.key).toBe(true)
+      expect(row.sha256).toBe(sha256(row.bytes))
+      expect(Number(row.size_bytes)).toBe(row.bytes.length)
+    }
+    expect(rows.find((r) => r.key === stored)!.created_at).toBe('1700000000000')
+    expect(rows.find((r) => r.key === `downloads/${storageKey}`)!.content_type).toBe('application/pdf')
+    expect(rows.find((r) => r.key === onlyOnDisk[0])!.content_type).toBe('image/jpeg')
+    // the store itself is only read: its rows are as they were
+    expect(sqlite.prepare('SELECT count(*) AS n FROM stored_files').get()).toEqual({ n: 1 })
+  })
+
+  it('catches a stored file dropped or changed on the way, and rolls back', async () => {
+    const { dir } = demoStore()
+    const pictures = filesUnder(path.join(dir, 'uploads'))
+    const dropped = await freshTarget()
+    const failed = await npmRun('db:move-to-postgres', [], env(dir, dropped.url, { FAILPOINTS: 'move.drop_row:stored_files' }))
+    expect(failed.code, failed.stdout).toBe(1)
+    expect(failed.stderr).toContain(`check failed for stored_files: row count ${pictures.length} in SQLite but ${pictures.length - 1} in PostgreSQL; rolled back, the target is left empty`)
+    expect(Object.values(await countsIn(dropped.pool)).every((n) => n === 0)).toBe(true)
+
+    // a target that alters a picture's bytes on insert (one byte flipped)
+    const changed = await freshTarget()
+    await migrate(changed.pool)
+    await changed.pool.query(`CREATE FUNCTION flip_byte() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.bytes := set_byte(NEW.bytes, 0, get_byte(NEW.bytes, 0) # 1); RETURN NEW; END $$`)
+    await changed.pool.query('CREATE TRIGGER flip_byte BEFORE INSERT ON stored_files FOR EACH ROW EXECUTE FUNCTION flip_byte()')
+    const caught = await npmRun('db:move-to-postgres', [], env(dir, changed.url))
+    expect(caught.code, caught.stdout).toBe(1)
+    expect(caught.stderr).toMatch(/check failed for stored_files: checksum [0-9a-f]{64} in SQLite but [0-9a-f]{64} in PostgreSQL; rolled back/)
+    expect(Object.values(await countsIn(changed.pool)).every((n) => n === 0)).toBe(true)
   })
 
   it('catches a value changed on the way by its checksum, and rolls back', async () => {

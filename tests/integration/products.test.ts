@@ -90,7 +90,7 @@ describe.each(ENGINES)('catalog writes on %s', (name) => {
     await insertAdmins(engine)
     const { id } = await products.create(OWNER, FIELDS, [variantInput('PIC-1')])
     const picture = (n: number) => ({ path: `products/p${n}.jpg`, width: 800, height: 600, alt: `Picture ${n}` })
-    const [a, b, c] = [await products.addImage(OWNER, id, picture(1)), await products.addImage(OWNER, id, picture(2)), await products.addImage(OWNER, id, picture(3))]
+    const [a, b, c] = [await products.addImage(OWNER, id, picture(1), []), await products.addImage(OWNER, id, picture(2), []), await products.addImage(OWNER, id, picture(3), [])]
     await engine.rows(sql`UPDATE variants SET image_id = ${c} WHERE product_id = ${id} RETURNING id`)
     await products.moveImage(OWNER, c, 'up')
     await products.moveImage(OWNER, a, 'up') // already first: nothing
@@ -103,7 +103,7 @@ describe.each(ENGINES)('catalog writes on %s', (name) => {
     expect((await products.get(id))!.images.map((i) => i.id)).toEqual([a, b])
     expect(await count(sql`SELECT count(*) AS n FROM variants WHERE image_id IS NOT NULL`)).toBe(0)
     expect(await rejected(products.removeImage(OWNER, c))).toBeInstanceOf(NotFound)
-    expect(await rejected(products.addImage(OWNER, 999_999, picture(4)))).toBeInstanceOf(NotFound)
+    expect(await rejected(products.addImage(OWNER, 999_999, picture(4), []))).toBeInstanceOf(NotFound)
     expect(await count(sql`SELECT count(*) AS n FROM audit_log WHERE action LIKE 'image.%'`)).toBe(5)
   })
 
@@ -198,7 +198,7 @@ describe.each(ENGINES)('catalog writes on %s', (name) => {
       expect(sales.made).toHaveLength(1)
       expect(sales.refused.every((err) => err instanceof InvalidInput)).toBe(true)
       productId = titled.made[0]!.id
-      const pictures = await settled(Array.from({ length: 8 }, (_, n) => products.addImage(OWNER, productId, { path: `products/race-${n}.jpg`, width: 10, height: 10, alt: '' })))
+      const pictures = await settled(Array.from({ length: 8 }, (_, n) => products.addImage(OWNER, productId, { path: `products/race-${n}.jpg`, width: 10, height: 10, alt: '' }, [])))
       expect(pictures.refused).toEqual([])
       const adds = await settled(Array.from({ length: 6 }, (_, n) => products.addVariant(OWNER, productId, variantInput(`TWIN-0-${n}`))))
       expect(adds.refused).toEqual([])

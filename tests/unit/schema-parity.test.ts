@@ -10,7 +10,7 @@ import * as sqliteSchema from '@/db/schema'
 // PostgreSQL; docs/decisions/039-postgresql-engine.md). The domain is written once against
 // both, so they must declare the same tables, columns, keys and constraints. Types differ on
 // purpose (bigint for milliseconds and cents, json for JSON text), so only the storage class is
-// compared: integers with integers, text with text, JSON with JSON.
+// compared: integers with integers, text with text, JSON with JSON, bytes (blob, bytea) with bytes.
 
 type Shape = {
   columns: Record<string, { type: string; notNull: boolean; hasDefault: boolean; default: string | null; primary: boolean; isGeneratedId: boolean; unique: string | null }>
@@ -48,7 +48,8 @@ function shape(config: Config, engine: 'sqlite' | 'pg', tableName: (table: unkno
     // SQLite assigns a rowid to an integer primary key; PostgreSQL needs an identity for it
     const isGeneratedId = engine === 'sqlite' ? c.primary && c.columnType === 'SQLiteInteger' && !referencing.has(c.name) : Boolean((c as { generatedIdentity?: unknown }).generatedIdentity)
     columns[c.name] = {
-      type: isJson ? 'json' : /^(integer|bigint|smallint)$/.test(sqlType) ? 'integer' : sqlType === 'text' ? 'text' : sqlType,
+      // bytes: SQLite's blob, PostgreSQL's bytea (stored_files)
+      type: isJson ? 'json' : /^(integer|bigint|smallint)$/.test(sqlType) ? 'integer' : sqlType === 'text' ? 'text' : /^(blob|bytea)$/.test(sqlType) ? 'bytes' : sqlType,
       notNull: c.notNull || c.primary,
       // declared defaults only: the rowid or identity is isGeneratedId
       hasDefault: c.default !== undefined || c.defaultFn !== undefined,

@@ -3,8 +3,11 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { GET } from '@/app/uploads/[...path]/route'
+import { transaction } from '@/db/tx'
 import { resetEnv } from '@/lib/env'
+import * as storedFiles from '@/lib/stored-files'
 import { isSafeUploadPath, readUpload } from '@/lib/uploads'
+import { freshDb, type TestDb } from '../support/db'
 
 let storageDir: string
 let outside: string
@@ -75,6 +78,56 @@ describe('uploads.readUpload', () => {
 })
 
 describe('GET /uploads/[...path]', () => {
+  // a miss on disk asks the database (lib/stored-files.ts); it lives apart from STORAGE_DIR here
+  let t: TestDb
+  beforeEach(() => {
+    t = freshDb()
+  })
+  afterEach(() => t.close())
+
+  const store = (key: string, bytes: Buffer, contentType = 'image/png') => transaction((tx, tables) => storedFiles.storing(tx, tables, [storedFiles.fileToStore(key, contentType, bytes)]))
+  const uploadsIn = (...segments: string[]) => fs.readdirSync(path.join(storageDir, 'uploads', ...segments))
+
+  it('serves a picture this server does not have from the database, and keeps a whole copy on its disk', async () => {
+    const bytes = Buffer.from([0x89, 0x50, 0x4e, 0x47, 1, 2, 3])
+    await store('products/elsewhere.png', bytes)
+    const res = await get(['products', 'elsewhere.png'])
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toBe('image/png')
+    expect(res.headers.get('cache-control')).toBe('public, max-age=31536000, immutable')
+    expect(Buffer.from(await res.arrayBuffer())).toEqual(bytes)
+    expect(fs.readFileSync(path.join(storageDir, 'uploads', 'products', 'elsewhere.png'))).toEqual(bytes)
+    // renamed into place: no temporary file is left beside it
+    expect(uploadsIn('products').sort()).toEqual(['elsewhere.png', 'mug-1.svg', 'mug-2.PNG'])
+    // the next request is the disk's (the row could be gone, the copy stays right)
+    await t.db.$client.prepare('DELETE FROM stored_files').run()
+    expect(Buffer.from(await (await get(['products', 'elsewhere.png'])).arrayBuffer())).toEqual(bytes)
+  })
+
+  it('answers ten requests at once for a missing picture whole, leaving no temporary file', async () => {
+    const bytes = Buffer.alloc(200_000, 7)
+    await store('products/busy.png', bytes)
+    const answers = await Promise.all(Array.from({ length: 10 }, () => get(['products', 'busy.png'])))
+    // compared with equals(): toEqual walks 200 KB byte by byte
+    for (const res of answers) expect(Buffer.from(await res.arrayBuffer()).equals(bytes)).toBe(true)
+    expect(uploadsIn('products').filter((name) => name.startsWith('busy'))).toEqual(['busy.png'])
+  })
+
+  it('never serves nor copies bytes that do not match their checksum', async () => {
+    await store('products/rotten.png', Buffer.from('right'))
+    await t.db.$client.prepare(`UPDATE stored_files SET bytes = ? WHERE key = 'products/rotten.png'`).run(Buffer.from('wrong'))
+    expect((await get(['products', 'rotten.png'])).status).toBe(404)
+    expect(fs.existsSync(path.join(storageDir, 'uploads', 'products', 'rotten.png'))).toBe(false)
+  })
+
+  it('asks the database only for a path an upload may have: a stored row under a hostile key is never served', async () => {
+    for (const key of ['page.html', '../store.sqlite3', 'products/../../store.sqlite3', '.hidden.png', 'downloads/0123456789abcdef0123456789abcdef']) await store(key, Buffer.from('stored'))
+    for (const segments of [['page.html'], ['..', 'store.sqlite3'], ['products', '..', '..', 'store.sqlite3'], ['.hidden.png'], ['downloads', '0123456789abcdef0123456789abcdef']]) {
+      expect((await get(segments)).status, segments.join('/')).toBe(404)
+    }
+    expect(fs.readFileSync(path.join(storageDir, 'store.sqlite3'), 'utf8')).toBe('the database')
+  })
+
   it('serves an SVG with long caching and a sandboxing CSP', async () => {
     const res = await get(['products', 'mug-1.svg'])
     expect(res.status).toBe(200)

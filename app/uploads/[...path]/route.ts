@@ -1,7 +1,8 @@
 import { resizedUpload } from '@/lib/product-images'
-import { readUpload } from '@/lib/uploads'
+import { loadUpload } from '@/lib/uploads'
 
-// Serves STORAGE_DIR/uploads (product pictures), and makes a smaller copy of an uploaded
+// Serves uploaded product pictures (this server's copy in STORAGE_DIR/uploads, or the
+// database's, lib/uploads.ts), and makes a smaller copy of an uploaded
 // JPEG the first time one is asked for (lib/picture-sizes.ts). Upload paths are never rewritten in place,
 // so a year of immutable caching is safe. An SVG opened directly gets a CSP that forbids
 // scripts and sandboxes it: an uploaded SVG is a document, not just a picture.
@@ -12,7 +13,7 @@ const SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 export async function GET(_request: Request, { params }: { params: Promise<{ path: string[] }> }) {
   const { path: segments } = await params
   const rel = segments.join('/')
-  const upload = readUpload(rel) ?? (await resizedUpload(rel))
+  const upload = (await loadUpload(rel)) ?? (await resizedUpload(rel))
   if (!upload) {
     return new Response('Not found', { status: 404, headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' } })
   }

@@ -3,7 +3,7 @@ import { notFound } from 'next/navigation'
 import * as catalog from '@/lib/catalog'
 import { formatMoney } from '@/lib/money'
 import { site } from '@/lib/seo'
-import { readUpload } from '@/lib/uploads'
+import { loadUpload } from '@/lib/uploads'
 
 // The product's picture as a 1200×630 PNG for link previews: the shop's pictures may be
 // SVG, which social networks' scrapers do not render. The product data comes from the data
@@ -25,7 +25,7 @@ export default async function Image({ params }: { params: Promise<{ slug: string
   const { slug } = await params
   const product = catalog.isSlug(slug) ? await catalog.cached.product(slug) : null
   if (!product) notFound()
-  const picture = product.images[0] ? readUpload(product.images[0].path) : null
+  const picture = product.images[0] ? await loadUpload(product.images[0].path) : null
   const prices = product.variants.map((v) => v.priceCents)
   const currency = product.variants[0]?.currency ?? 'usd'
   const price = prices.length === 0 ? '' : `${Math.max(...prices) > Math.min(...prices) ? 'From ' : ''}${formatMoney(Math.min(...prices), currency)}`
