@@ -64,11 +64,10 @@ describe('chaos: a blue-green deploy across two hosts on one PostgreSQL', () => 
     const mark = (what: string) => phases.push(`${what} ${((Date.now() - t0) / 1000).toFixed(1)}`)
     database = await startPostgres()
     mark('postgres up')
-    const front = { port: 0, url: '' }
+    // the load balancer in front of both hosts' proxies
     const hosts: Host[] = []
-    const balancer = await startBalancer(() => hosts.map((h) => h.proxy.port))
-    closers.push(balancer.close)
-    Object.assign(front, { port: balancer.port, url: balancer.url })
+    const front = await startBalancer(() => hosts.map((h) => h.proxy.port))
+    closers.push(front.close)
     stripeServer = await startStripeServer({ webhookUrl: `${front.url}/api/stripe/webhook`, retrySchedule: [250, 500, 1000, 2000, 4000, 8000] })
     const stripe = new Stripe(stripeServer.secretKey, { host: stripeServer.host, port: stripeServer.port, protocol: 'http' })
     const env = { ...storeOnPostgres(stripeServer, database.url, front.url), CHECKOUT_LIMIT_PER_ADDRESS: CHECKOUTS_PER_ADDRESS }
