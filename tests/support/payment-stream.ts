@@ -30,12 +30,15 @@ export type PaidSession = { id: string; quantity: number }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-/** Pays a session of 1–3 units of `variantId` every `everyMs` until stopped. */
-export function streamPayments(stripeServer: StripeServer, variantId: number, everyMs: number): { sessions: PaidSession[]; stop(): Promise<void> } {
+/**
+ * Pays a session of 1–3 units of `variantId` every `everyMs` until stopped, or until `max`
+ * sessions are paid (a slow machine then gets a backlog it can still work through).
+ */
+export function streamPayments(stripeServer: StripeServer, variantId: number, everyMs: number, max = Number.POSITIVE_INFINITY): { sessions: PaidSession[]; stop(): Promise<void> } {
   const sessions: PaidSession[] = []
   let streaming = true
   const paying = (async () => {
-    while (streaming) {
+    while (streaming && sessions.length < max) {
       const quantity = 1 + (sessions.length % 3)
       const session = stripeServer.emulator.control.foreignSession({ line_items: [{ name: 'Outage Mug', unit_amount: 1500, quantity, variant_id: String(variantId) }] })
       sessions.push({ id: session.id, quantity })
