@@ -82,8 +82,8 @@ function stopChild(child: ChildProcess): Promise<{ ms: number; code: number | nu
   })
 }
 
-/** Resident memory of a process and all its descendants, in bytes (Linux /proc). */
-export function treeRss(pid: number): number {
+/** A process and all its descendants, now (Linux /proc). */
+function withDescendants(pid: number): number[] {
   const parents = new Map<number, number[]>()
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue
@@ -96,17 +96,42 @@ export function treeRss(pid: number): number {
       // exited while listing
     }
   }
-  let total = 0
+  const all: number[] = []
   const stack = [pid]
   while (stack.length) {
     const p = stack.pop()!
+    all.push(p)
+    stack.push(...(parents.get(p) ?? []))
+  }
+  return all
+}
+
+/** Resident memory of a process and all its descendants, in bytes (Linux /proc). */
+export function treeRss(pid: number): number {
+  let total = 0
+  for (const p of withDescendants(pid)) {
     try {
       const rss = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'))
       total += rss ? Number(rss[1]) * 1024 : 0
     } catch {
       // exited
     }
-    stack.push(...(parents.get(p) ?? []))
+  }
+  return total
+}
+
+/**
+ * CPU time used so far by a process and its descendants alive now, in milliseconds: a
+ * PostgreSQL server's postmaster and the backends of its open connections.
+ */
+export function treeCpuMs(pid: number): number {
+  let total = 0
+  for (const p of withDescendants(pid)) {
+    try {
+      total += cpuTicks(p) * 10
+    } catch {
+      // exited
+    }
   }
   return total
 }
