@@ -768,7 +768,7 @@ async function storesOnBoth(): Promise<void> {
           ingest[name].push(
             await ingestRound(store, store.url, payments, {
               quiet: () => quiet(name),
-              watched: [{ name: 'store', pids: [store.process.pid!] }, ...(name === 'postgres' ? [{ name: 'PostgreSQL', pids: [postgresPid], withChildren: true }] : []), { name: 'payments', pids: [payments.process.pid!] }],
+              watched: [{ name: 'store', pids: [store.process.pid!], withChildren: true }, ...(name === 'postgres' ? [{ name: 'PostgreSQL', pids: [postgresPid], withChildren: true }] : []), { name: 'payments', pids: [payments.process.pid!], withChildren: true }],
               countOrders: (payloads) => (name === 'postgres' ? ordersOnPostgres(database.url, payloads) : Promise.resolve(ordersRecorded(store, payloads))),
             }),
           )
@@ -798,7 +798,7 @@ async function storesOnBoth(): Promise<void> {
           together[key].push(
             await ingestRound(servers[0]!, balancers[key].url, payments, {
               quiet: () => settleAll([...servers.map((s) => s.process.pid!), ...(onPostgres ? [postgresPid] : [])]),
-              watched: [{ name: 'store', pids: servers.map((s) => s.process.pid!) }, ...(onPostgres ? [{ name: 'PostgreSQL', pids: [postgresPid], withChildren: true }] : []), { name: 'payments', pids: [payments.process.pid!] }],
+              watched: [{ name: 'store', pids: servers.map((s) => s.process.pid!), withChildren: true }, ...(onPostgres ? [{ name: 'PostgreSQL', pids: [postgresPid], withChildren: true }] : []), { name: 'payments', pids: [payments.process.pid!], withChildren: true }],
               countOrders: (payloads) => (onPostgres ? ordersOnPostgres(database.url, payloads) : Promise.resolve(ordersRecorded(stores.sqlite, payloads))),
             }),
           )
@@ -875,6 +875,9 @@ async function ingestRound(
   payments: Payments,
   how: { quiet: () => Promise<void>; watched: Watched[]; countOrders: (payloads: string[]) => Promise<number> },
 ): Promise<Ingest> {
+  // every app server reconciles with the payments server every five minutes on the clock:
+  // one falling between making the sessions and sending their events would record the orders
+  await clearOfScheduledReconcile(isQuick ? 0 : 45_000)
   const own = (await prepareEvents(store, C.webhookEvents, payments)).payloads
   await how.quiet()
   const signed = signedRequests(own, '/api/stripe/webhook', payments.webhookSecret)
