@@ -121,14 +121,15 @@ export function treeRss(pid: number): number {
 }
 
 /**
- * CPU time used so far by a process and its descendants alive now, in milliseconds: a
- * PostgreSQL server's postmaster and the backends of its open connections.
+ * CPU time used so far by a process and its descendants, in milliseconds: each live process's
+ * own time and that of the children it has reaped (a PostgreSQL backend whose connection
+ * closed is counted in its postmaster's), so the figure never goes back.
  */
 export function treeCpuMs(pid: number): number {
   let total = 0
   for (const p of withDescendants(pid)) {
     try {
-      total += cpuTicks(p) * 10
+      total += cpuTicks(p, true) * 10
     } catch {
       // exited
     }
@@ -141,11 +142,12 @@ export function cpuMs(pid: number): number {
   return cpuTicks(pid) * 10
 }
 
-function cpuTicks(pid: number): number {
+function cpuTicks(pid: number, withReapedChildren = false): number {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  // utime and stime, fields 14 and 15 of the whole line
-  return Number(fields[11]) + Number(fields[12])
+  // utime and stime, fields 14 and 15 of the whole line; cutime and cstime, 16 and 17
+  const own = Number(fields[11]) + Number(fields[12])
+  return withReapedChildren ? own + Number(fields[13]) + Number(fields[14]) : own
 }
 
 /**
