@@ -853,7 +853,7 @@ async function storesOnBoth(): Promise<void> {
         result: 'info',
       })
       notes.push(
-        `engines: each store booted from the same build with the demo catalog, both taking payments from one Stripe-compatible server in its own process (bench/lib/payments-process.ts); ` +
+        `engines: each store booted from the same build with the demo catalog, both taking payments from one Stripe-compatible server in its own process (tests/support/stripe-server-cli.ts); ` +
           `PostgreSQL 15 started by the bench, durable (fsync, full_page_writes, synchronous_commit on), no standby. Ratios are PostgreSQL's figure over SQLite's: above 1× a time is slower on PostgreSQL, below 1× a rate is. ` +
           `CPU an event is each process's own CPU time over the round divided by the events answered: "store" is the app server(s), "PostgreSQL" its postmaster and backends, "payments" the Stripe-compatible server serving the session read each event makes. ` +
           `The balancer rows all go through the same in-process balancer (tests/support/balancer.ts); on this machine the two app servers share its ${os.cpus().length} cores with PostgreSQL, the payments server and the load generator, so they show what a second server costs and where the time goes, not what a second machine would add.`,

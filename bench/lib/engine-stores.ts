@@ -25,9 +25,14 @@ export type Engine = 'sqlite' | 'postgres'
 
 export type Payments = PaymentsAt & { webhookSecret: string; process: ChildProcess; stop(): Promise<void> }
 
-/** The Stripe-compatible server in its own process (bench/lib/payments-process.ts). */
+/**
+ * The Stripe-compatible server in a process of its own (tests/support/stripe-server-cli.ts):
+ * several app servers must read the same sessions, so they cannot each use the emulator built
+ * into their own process, and in the bench's process it would share one event loop with the
+ * load generator. No webhook address: the bench sends the events itself.
+ */
 export async function startPayments(): Promise<Payments> {
-  const child = spawn(process.execPath, [path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(root, 'bench', 'lib', 'payments-process.ts')], {
+  const child = spawn(process.execPath, [path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(root, 'tests', 'support', 'stripe-server-cli.ts')], {
     cwd: root,
     env: { ...process.env, NODE_ENV: 'production' },
     stdio: ['ignore', 'pipe', 'pipe'],
