@@ -889,7 +889,7 @@ async function ingestRound(
   await how.quiet()
   const signed = signedRequests(own, '/api/stripe/webhook', payments.webhookSecret)
   const stop = cpuWatch(how.watched)
-  const result = await load({ url, connections: C.connections, duration: 0, amount: own.length, requests: signed.requests })
+  const result = await load({ url, connections: Math.min(C.connections, own.length), duration: 0, amount: own.length, requests: signed.requests })
   const cpu = stop()
   return { ...result, events: own.length, applied: signed.orders(), recorded: await how.countOrders(own), cpu }
 }
