@@ -85,4 +85,4 @@ it('--engine postgres prints every row on both engines, beside a PostgreSQL it s
     expect(tableRows.filter((line) => line.startsWith(`| ${measure}`) && /two servers/.test(line) && /\d+\.\d\d× \| – \| info \|$/.test(line)), measure).toHaveLength(1)
   }
   expect(tableRows.filter((line) => /skipped/.test(line))).toEqual([])
-}, 300_000)
+}, 480_000)
