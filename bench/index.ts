@@ -18,10 +18,31 @@ import { cyclePaths, load, type LoadResult } from './lib/load'
 import { buildMinimalApp, isMinimalAppBuilt, startMinimalApp } from './lib/minimal-app'
 import { fetchPage, firstLoadJs, type Page } from './lib/pages'
 import { cpuMs, freePort, otherNextServers, root, settle, spawnServer, treeRss, type Child } from './lib/processes'
-import { searchBench, type SearchFigures } from './lib/search-bench'
+import { percentiles, QUERIES, searchBench, type SearchFigures } from './lib/search-bench'
 import { buildStore, isStoreBuilt, startStore, type Store } from './lib/store'
 import { browse, secondWriter, sellSteadily, type Browse } from './lib/selling-bench'
 import { clearOfScheduledReconcile, ordersRecorded, prepareEvents, signedRequests } from './lib/webhook-bench'
+import {
+  catalogWriter,
+  cpuWatch,
+  ordersOnPostgres,
+  postmasterPid,
+  ratioOf,
+  rendersAfterEdit,
+  searchRoute,
+  settleAll,
+  shopperCarts,
+  startPayments,
+  storeEnv,
+  turnOrder,
+  type CartFigures,
+  type CatalogWriter,
+  type Engine,
+  type Payments,
+  type RenderFigures,
+  type Watched,
+} from './lib/engine-stores'
+import { startBalancer } from '../tests/support/balancer'
 
 const isQuick = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1'
 // `--only webhook`: the webhook ingest rows alone, on a freshly booted store (a minute or two
@@ -40,9 +61,11 @@ const only = (() => {
   }
   return part as (typeof ONLY_PARTS)[number]
 })()
-// `--engine postgres`: SQLite beside a PostgreSQL the bench starts on this machine: search, a
-// write transaction through db/tx.ts, and the built store's webhook ingest booted on each
-// (decision 048). The cart and a cache-missing page are not measured on PostgreSQL yet.
+// `--engine postgres`: SQLite beside a PostgreSQL the bench starts on this machine: search and
+// a write transaction through db/tx.ts in this process, then the built store booted on each
+// (decision 048) and measured through HTTP, the engines in turns: a shopper's cart, renders
+// that miss every cache, search through its route, webhook ingest; and two app servers on the
+// one PostgreSQL behind a balancer against one, and against SQLite on one.
 const engine = (() => {
   const at = process.argv.indexOf('--engine')
   if (at === -1) return 'sqlite'
@@ -661,54 +684,224 @@ async function enginesSideBySide(): Promise<void> {
     rows.push({ measure: names[3]!, store: `PostgreSQL ${int(f.note.postgresConcurrentPerSecond)} commits/s`, baseline: `SQLite one writer: ${int(1000 / f.note.sqliteMs)} commits/s`, ratio: x(f.note.postgresConcurrentPerSecond / (1000 / f.note.sqliteMs)), budget: '–', result: 'info' })
     rows.push({ measure: names[4]!, store: `${ms(f.moveMs)} for ${int(f.rowsMoved)} rows (${int(f.products)} products)`, baseline: '–', ratio: '–', budget: '–', result: 'info' })
   })
-  await webhookOnBoth()
-  skipped(['cart', 'a page render that misses the cache'], 'not measured on PostgreSQL yet: the store runs there (decision 048), these rows are not written for it')
+  await storesOnBoth()
 }
 
+// PostgreSQL as a shop would run it: durable (fsync, full_page_writes, synchronous_commit on),
+// no standby, which would add a network round trip to every commit.
+const DURABLE = { settings: { fsync: 'on', full_page_writes: 'on', synchronous_commit: 'on', shared_buffers: '128MB' } }
+// The shoppers, renders and searches of the engines' rows: how many of each a round.
+// Fewer events a round than the SQLite bench's ingest: this part makes them for seven rounds
+// (two on each engine, then three targets twice), and each app server's first events warm it.
+const E = isQuick ? { shoppers: 4, editBatches: 1, searchRounds: 1, events: 10, warmEvents: 2 } : { shoppers: 40, editBatches: 3, searchRounds: 5, events: 200, warmEvents: 20 }
+const SHOPPERS_AT_ONCE = 4
+const LISTING_PATH = '/products?sort=price-asc'
+
 /**
- * The webhook ingest on both engines: the same build booted on SQLite and on a durable local
- * PostgreSQL (DATABASE_URL), each sent its own signed paid sessions, round by round in turns,
- * and the store's CPU per event beside its req/s.
+ * The built store booted on each engine (decision 048), both taking payments from one
+ * Stripe-compatible server in a process of its own, measured through HTTP in rounds, the
+ * engines taking turns: a shopper's cart, a product page and a listing rendered right after a
+ * catalog edit (every cache missed), search through the store's route, webhook ingest. Then a
+ * second app server on the same PostgreSQL, and the ingest of both behind a balancer against
+ * one, and against SQLite on one.
  */
-async function webhookOnBoth(): Promise<void> {
-  const measure = 'webhook ingest (signed checkout.session.completed → order)'
-  await section([measure], async () => {
+async function storesOnBoth(): Promise<void> {
+  const measures = {
+    cart: "a shopper's cart (product page, add to cart, cart view): shoppers/s",
+    product: 'a product page render that misses every cache (after a catalog edit): time',
+    listing: `a listing render that misses every cache (${LISTING_PATH}): time`,
+    searchP50: 'search p50 through the store (/search?q=, rendered, demo catalog): time',
+    searchP99: 'search p99 through the store (/search?q=): time',
+    ingest: 'webhook ingest (signed checkout.session.completed → order) on one app server: req/s',
+    twoVsOne: 'webhook ingest: two app servers on one PostgreSQL vs one: req/s',
+    twoVsSqlite: 'webhook ingest: two app servers on one PostgreSQL vs SQLite on one: req/s',
+  }
+  await section(Object.values(measures), async () => {
     if (!isStoreBuilt()) throw new Error('no production build (npm run build)')
-    const database = await startPostgres({ settings: { fsync: 'on', full_page_writes: 'on', synchronous_commit: 'on', shared_buffers: '128MB' } })
-    const stores: Record<'sqlite' | 'postgres', Store | undefined> = { sqlite: undefined, postgres: undefined }
+    const payments = await startPayments()
+    const database = await startPostgres(DURABLE)
+    const opened: Store[] = []
+    const closing: { close(): Promise<void> }[] = []
+    const temp = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix))
     try {
-      stores.sqlite = await startStore(fs.mkdtempSync(path.join(os.tmpdir(), 'till-bench-sqlite-')))
-      stores.postgres = await startStore(fs.mkdtempSync(path.join(os.tmpdir(), 'till-bench-pg-')), { DATABASE_URL: database.url })
-      const figures = { sqlite: [] as LoadResult[], postgres: [] as LoadResult[] }
-      const cpu = { sqlite: [] as number[], postgres: [] as number[] }
+      progress('engines: booting the store on SQLite and on PostgreSQL…')
+      const stores: Record<Engine, Store> = {
+        sqlite: await startStore(temp('till-bench-sqlite-'), storeEnv(payments)),
+        postgres: await startStore(temp('till-bench-pg-'), storeEnv(payments, database.url)),
+      }
+      opened.push(stores.sqlite, stores.postgres)
+      const postgresPid = postmasterPid(database.dir)
+      const writers: Record<Engine, CatalogWriter> = { sqlite: catalogWriter('sqlite', stores.sqlite), postgres: catalogWriter('postgres', stores.postgres, database.url) }
+      closing.push(writers.sqlite, writers.postgres)
+      const listed = (await (await fetch(`${stores.sqlite.url}/api/products`)).json()) as { products: { slug: string }[] }
+      const renderPaths = listed.products.slice(0, 10).map((p) => `/products/${p.slug}`)
+
+      // Shoppers, renders and searches first: the ingest's sales take stock and flip products
+      // to sold out, which would change what the others measure.
+      const carts: Record<Engine, CartFigures[]> = { sqlite: [], postgres: [] }
+      const renders: Record<Engine, { product: RenderFigures; listing: RenderFigures }> = {
+        sqlite: { product: { times: [], misses: 0, total: 0 }, listing: { times: [], misses: 0, total: 0 } },
+        postgres: { product: { times: [], misses: 0, total: 0 }, listing: { times: [], misses: 0, total: 0 } },
+      }
+      const searches: Record<Engine, number[]> = { sqlite: [], postgres: [] }
+      for (const name of ['sqlite', 'postgres'] as const) for (const q of QUERIES) await searchRoute(stores[name], q)
       for (let round = 0; round < C.rounds; round++) {
-        for (const name of ['sqlite', 'postgres'] as const) {
-          const store = stores[name]!
-          progress(`engines: webhooks round ${round + 1}/${C.rounds} on ${name}`)
-          const own = (await prepareEvents(store, C.webhookEvents)).payloads
-          await settle(store.process.pid!)
-          const requests = signedRequests(own, '/api/stripe/webhook', store.webhookSecret).requests
-          const before = cpuMs(store.process.pid!)
-          const result = await load({ url: store.url, connections: C.connections, duration: 0, amount: own.length, requests })
-          cpu[name].push((cpuMs(store.process.pid!) - before) / Math.max(1, result.total - result.non2xx))
-          figures[name].push(result)
+        for (const name of turnOrder(round)) {
+          const store = stores[name]
+          progress(`engines round ${round + 1}/${C.rounds} on ${name}: shoppers, renders after an edit, searches`)
+          await settleAll(name === 'postgres' ? [store.process.pid!, postgresPid] : [store.process.pid!])
+          carts[name].push(await shopperCarts(store, product, E.shoppers, SHOPPERS_AT_ONCE))
+          for (let batch = 0; batch < E.editBatches; batch++) {
+            await rendersAfterEdit(store, writers[name], renderPaths, renders[name].product)
+            await rendersAfterEdit(store, writers[name], [LISTING_PATH], renders[name].listing)
+          }
+        }
+        for (let r = 0; r < E.searchRounds; r++) {
+          for (const q of QUERIES) for (const name of turnOrder(round + r)) searches[name].push(await searchRoute(stores[name], q))
         }
       }
-      const cpuNote = (f: number[]) => `${f.map((v) => v.toFixed(1)).join(', ')} ms of the store's CPU an event`
+
+      // What one round of ingest at these app servers watches and counts.
+      const at = (servers: Store[], onPostgres: boolean): IngestAt => ({
+        quiet: () => settleAll([...servers.map((s) => s.process.pid!), ...(onPostgres ? [postgresPid] : [])]),
+        watched: [
+          { name: 'store', pids: servers.map((s) => s.process.pid!), withChildren: true },
+          ...(onPostgres ? [{ name: 'PostgreSQL', pids: [postgresPid], withChildren: true }] : []),
+          { name: 'payments', pids: [payments.process.pid!], withChildren: true },
+        ],
+        countOrders: (payloads) => (onPostgres ? ordersOnPostgres(database.url, payloads) : Promise.resolve(ordersRecorded(stores.sqlite, payloads))),
+      })
+      const ingest: Record<Engine, Ingest[]> = { sqlite: [], postgres: [] }
+      // a few events first, not counted: each server's first ones load and compile the route
+      for (const name of ['sqlite', 'postgres'] as const) await ingestRound(stores[name], stores[name].url, payments, at([stores[name]], name === 'postgres'), E.warmEvents)
+      for (let round = 0; round < C.rounds; round++) {
+        for (const name of turnOrder(round)) {
+          progress(`engines: webhooks round ${round + 1}/${C.rounds} on ${name}`)
+          ingest[name].push(await ingestRound(stores[name], stores[name].url, payments, at([stores[name]], name === 'postgres')))
+        }
+      }
+
+      // Two app servers on the one PostgreSQL, each its own STORAGE_DIR, behind a balancer
+      // that alternates between them; one server and SQLite behind the same balancer alone.
+      progress('engines: a second app server on the same PostgreSQL…')
+      const second = await startStore(temp('till-bench-pg2-'), storeEnv(payments, database.url))
+      opened.push(second)
+      const balancers = {
+        sqlite: await startBalancer(() => [stores.sqlite.port]),
+        one: await startBalancer(() => [stores.postgres.port]),
+        two: await startBalancer(() => [stores.postgres.port, second.port]),
+      }
+      closing.push(...Object.values(balancers))
+      const targets = {
+        sqlite: { servers: [stores.sqlite], onPostgres: false },
+        one: { servers: [stores.postgres], onPostgres: true },
+        two: { servers: [stores.postgres, second], onPostgres: true },
+      }
+      await ingestRound(second, second.url, payments, at([second], true), E.warmEvents)
+      const together: Record<keyof typeof targets, Ingest[]> = { sqlite: [], one: [], two: [] }
+      const order = ['sqlite', 'one', 'two'] as const
+      for (let round = 0; round < C.rounds; round++) {
+        // each target first once: rotate the order round by round
+        for (let i = 0; i < order.length; i++) {
+          const key = order[(i + round) % order.length]!
+          const { servers, onPostgres } = targets[key]
+          progress(`engines: webhooks through a balancer round ${round + 1}/${C.rounds}: ${key}`)
+          together[key].push(await ingestRound(servers[0]!, balancers[key].url, payments, at(servers, onPostgres)))
+        }
+      }
+
+      // ---- the rows
+      const both = (measure: string, figure: (name: Engine) => string, ratio: number) =>
+        rows.push({ measure, store: `PostgreSQL ${figure('postgres')}`, baseline: `SQLite ${figure('sqlite')}`, ratio: x(ratio), budget: '–', result: 'info' })
+      const bestCart = (name: Engine) => carts[name].reduce((a, b) => (b.perSecond > a.perSecond ? b : a))
+      both(
+        measures.cart,
+        (name) => {
+          const b = bestCart(name)
+          const failed = carts[name].reduce((n, c) => n + c.failed, 0)
+          return `${b.perSecond.toFixed(1)} shoppers/s (${carts[name].map((c) => c.perSecond.toFixed(1)).join(', ')}) · p50 ${ms(b.p50)} · p99 ${ms(b.p99)}${failed ? ` · ${failed} failed` : ''}`
+        },
+        ratioOf(bestCart('postgres').perSecond, bestCart('sqlite').perSecond),
+      )
+      for (const kind of ['product', 'listing'] as const) {
+        const figures = (name: Engine) => renders[name][kind]
+        const p = (name: Engine) => (figures(name).times.length ? percentiles(figures(name).times) : { p50: NaN, p99: NaN })
+        both(
+          kind === 'product' ? measures.product : measures.listing,
+          (name) => `p50 ${ms(p(name).p50)} · p99 ${ms(p(name).p99)} (${figures(name).misses} of ${figures(name).total} renders missed both caches)`,
+          ratioOf(p('postgres').p50, p('sqlite').p50),
+        )
+      }
+      const s = { sqlite: percentiles(searches.sqlite), postgres: percentiles(searches.postgres) }
+      both(measures.searchP50, (name) => `${ms(s[name].p50)} (${searches[name].length} searches)`, ratioOf(s.postgres.p50, s.sqlite.p50))
+      both(measures.searchP99, (name) => ms(s[name].p99), ratioOf(s.postgres.p99, s.sqlite.p99))
+      both(measures.ingest, (name) => describeIngest(ingest[name]), ratioOf(best(ingest.postgres).rps, best(ingest.sqlite).rps))
       rows.push({
-        measure: `${measure} on PostgreSQL`,
-        store: `PostgreSQL ${describe(figures.postgres)} · ${cpuNote(cpu.postgres)}`,
-        baseline: `SQLite ${describe(figures.sqlite)} · ${cpuNote(cpu.sqlite)} (the same build, ${int(C.webhookEvents)} events a round each, in turns)`,
-        ratio: x(best(figures.postgres).rps / best(figures.sqlite).rps),
+        measure: measures.twoVsOne,
+        store: `two servers ${describeIngest(together.two)}`,
+        baseline: `one server ${describeIngest(together.one)}`,
+        ratio: x(ratioOf(best(together.two).rps, best(together.one).rps)),
         budget: '–',
         result: 'info',
       })
+      rows.push({
+        measure: measures.twoVsSqlite,
+        store: `two servers on PostgreSQL ${describe(together.two)}`,
+        baseline: `SQLite on one server ${describeIngest(together.sqlite)}`,
+        ratio: x(ratioOf(best(together.two).rps, best(together.sqlite).rps)),
+        budget: '–',
+        result: 'info',
+      })
+      notes.push(
+        `engines: each store booted from the same build with the demo catalog, both taking payments from one Stripe-compatible server in its own process (tests/support/stripe-server-cli.ts); ` +
+          `PostgreSQL 15 started by the bench, durable (fsync, full_page_writes, synchronous_commit on), no standby. Ratios are PostgreSQL's figure over SQLite's: above 1× a time is slower on PostgreSQL, below 1× a rate is. ` +
+          `CPU an event is each process's own CPU time over the round divided by the events answered: "store" is the app server(s), "PostgreSQL" its postmaster and backends, "payments" the Stripe-compatible server serving the session read each event makes. ` +
+          `The balancer rows all go through the same in-process balancer (tests/support/balancer.ts); on this machine the two app servers share its ${os.cpus().length} cores with PostgreSQL, the payments server and the load generator, so they show what a second server costs and where the time goes, not what a second machine would add.`,
+      )
     } finally {
-      await stores.sqlite?.stop()
-      await stores.postgres?.stop()
+      for (const c of closing) await c.close().catch(() => undefined)
+      for (const store of opened) await store.stop()
       await database.stop()
+      await payments.stop()
     }
   })
+}
+
+type Ingest = LoadResult & { events: number; applied: number; recorded: number; cpu: Map<string, number> }
+type IngestAt = { quiet: () => Promise<void>; watched: Watched[]; countOrders: (payloads: string[]) => Promise<number> }
+
+/**
+ * One round of webhook ingest: `events` paid sessions made at the payments server,
+ * then their events POSTed at once, signed, to `url` (a store, or a balancer in front of some);
+ * the CPU of the watched processes over the load.
+ */
+async function ingestRound(
+  store: Store,
+  url: string,
+  payments: Payments,
+  how: IngestAt,
+  events = E.events,
+): Promise<Ingest> {
+  // every app server reconciles with the payments server every five minutes on the clock:
+  // one falling between making the sessions and sending their events would record the orders
+  await clearOfScheduledReconcile(isQuick ? 0 : 45_000)
+  const own = (await prepareEvents(store, events, payments)).payloads
+  await how.quiet()
+  const signed = signedRequests(own, '/api/stripe/webhook', payments.webhookSecret)
+  const stop = cpuWatch(how.watched)
+  const result = await load({ url, connections: Math.min(C.connections, own.length), duration: 0, amount: own.length, requests: signed.requests })
+  const cpu = stop()
+  return { ...result, events: own.length, applied: signed.orders(), recorded: await how.countOrders(own), cpu }
+}
+
+/** req/s of the rounds, the orders made, and each watched process's CPU an event, round by round. */
+function describeIngest(runs: Ingest[]): string {
+  const events = runs.reduce((n, r) => n + r.events, 0)
+  const recorded = runs.reduce((n, r) => n + r.recorded, 0)
+  const applied = runs.reduce((n, r) => n + r.applied, 0)
+  const names = [...runs[0]!.cpu.keys()]
+  const perEvent = names.map((name) => `${name} ${runs.map((r) => (r.cpu.get(name)! / Math.max(1, r.total - r.non2xx)).toFixed(1)).join(', ')}`).join(' · ')
+  return `${describe(runs)} · ${int(events)} events: ${int(applied)} answered with a new order, ${int(recorded)} orders in the database · CPU an event (ms, by round): ${perEvent}`
 }
 
 function describeRun(): string {
@@ -722,7 +915,7 @@ function describeRun(): string {
   const mode = isQuick
     ? 'quick smoke run (figures not judged)'
     : engine === 'postgres'
-      ? 'in this process, SQLite and a PostgreSQL 15 the bench started (fsync and synchronous_commit on, no replica), the same calls alternating'
+      ? `SQLite and a PostgreSQL 15 the bench started (fsync and synchronous_commit on, no replica): the same calls in this process, then the built store on each, ${C.rounds} rounds, the engines in turns, best round shown (all rounds in brackets)`
     : `${C.rounds} rounds × ${C.duration} s at ${C.connections} connections (browsing while selling: its own, in its note), best round shown (all rounds in brackets)`
   const flags = [isQuick ? '--quick' : '', only ? `--only ${only}` : '', engine === 'postgres' ? '--engine postgres' : ''].filter(Boolean).join(' ')
   return `npm run bench${flags ? ` -- ${flags}` : ''} · ${new Date().toISOString()} · commit ${commit} · ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} · Node ${process.version} · ${mode} · took ${Math.round(seconds)} s`

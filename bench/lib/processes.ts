@@ -82,8 +82,8 @@ function stopChild(child: ChildProcess): Promise<{ ms: number; code: number | nu
   })
 }
 
-/** Resident memory of a process and all its descendants, in bytes (Linux /proc). */
-export function treeRss(pid: number): number {
+/** A process and all its descendants, now (Linux /proc). */
+function withDescendants(pid: number): number[] {
   const parents = new Map<number, number[]>()
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue
@@ -96,17 +96,43 @@ export function treeRss(pid: number): number {
       // exited while listing
     }
   }
-  let total = 0
+  const all: number[] = []
   const stack = [pid]
   while (stack.length) {
     const p = stack.pop()!
+    all.push(p)
+    stack.push(...(parents.get(p) ?? []))
+  }
+  return all
+}
+
+/** Resident memory of a process and all its descendants, in bytes (Linux /proc). */
+export function treeRss(pid: number): number {
+  let total = 0
+  for (const p of withDescendants(pid)) {
     try {
       const rss = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'))
       total += rss ? Number(rss[1]) * 1024 : 0
     } catch {
       // exited
     }
-    stack.push(...(parents.get(p) ?? []))
+  }
+  return total
+}
+
+/**
+ * CPU time used so far by a process and its descendants, in milliseconds: each live process's
+ * own time and that of the children it has reaped (a PostgreSQL backend whose connection
+ * closed is counted in its postmaster's), so the figure never goes back.
+ */
+export function treeCpuMs(pid: number): number {
+  let total = 0
+  for (const p of withDescendants(pid)) {
+    try {
+      total += cpuTicks(p, true) * 10
+    } catch {
+      // exited
+    }
   }
   return total
 }
@@ -116,11 +142,12 @@ export function cpuMs(pid: number): number {
   return cpuTicks(pid) * 10
 }
 
-function cpuTicks(pid: number): number {
+function cpuTicks(pid: number, withReapedChildren = false): number {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  // utime and stime, fields 14 and 15 of the whole line
-  return Number(fields[11]) + Number(fields[12])
+  // utime and stime, fields 14 and 15 of the whole line; cutime and cstime, 16 and 17
+  const own = Number(fields[11]) + Number(fields[12])
+  return withReapedChildren ? own + Number(fields[13]) + Number(fields[14]) : own
 }
 
 /**

@@ -46,8 +46,9 @@ export type Store = Child & { storageDir: string; webhookSecret: string; secretK
  * the emulator; boot is timed from the spawn to the first 200 on /up.
  */
 export async function startStore(storageDir: string, extraEnv: Record<string, string> = {}): Promise<Store> {
-  const secretKey = `sk_test_bench${crypto.randomBytes(12).toString('hex')}`
-  const webhookSecret = `whsec_bench${crypto.randomBytes(12).toString('hex')}`
+  // keys given in extraEnv (a Stripe-compatible server's) are the ones the store is told
+  const secretKey = extraEnv.STRIPE_SECRET_KEY ?? `sk_test_bench${crypto.randomBytes(12).toString('hex')}`
+  const webhookSecret = extraEnv.STRIPE_WEBHOOK_SECRET ?? `whsec_bench${crypto.randomBytes(12).toString('hex')}`
   const started = performance.now()
   // BENCH_STORE_NODE_OPTIONS reaches the store's process alone: say, `--require` of a file that
   // runs node:inspector's profiler, to profile it under the bench's load (Node refuses

@@ -12,27 +12,34 @@ import type { Store } from './store'
 
 export type PreparedEvents = { payloads: string[] }
 
-async function control(store: Store, name: string, body: Record<string, unknown>) {
-  const res = await fetch(`${store.url}/emulator/test/${name}`, {
+/** Where the payments API answers: the store's built-in emulator, or a Stripe-compatible server of its own. */
+export type PaymentsAt = { url: string; port: number; secretKey: string }
+
+async function control(at: PaymentsAt, name: string, body: Record<string, unknown>) {
+  const res = await fetch(`${at.url}/emulator/test/${name}`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${store.secretKey}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${at.secretKey}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
   })
   if (!res.ok) throw new Error(`emulator ${name}: ${res.status} ${await res.text()}`)
   return res.json()
 }
 
-function client(store: Store): Stripe {
-  return new Stripe(store.secretKey, { host: '127.0.0.1', port: store.port, protocol: 'http', maxNetworkRetries: 2 })
+function client(at: PaymentsAt): Stripe {
+  return new Stripe(at.secretKey, { host: '127.0.0.1', port: at.port, protocol: 'http', maxNetworkRetries: 2 })
 }
 
-/** `count` paid sessions and their checkout.session.completed events, as JSON payloads. */
-export async function prepareEvents(store: Store, count: number): Promise<PreparedEvents> {
-  const stripe = client(store)
+/**
+ * `count` paid sessions of the store's variants and their checkout.session.completed events,
+ * as JSON payloads; made where the store takes its payments (`payments`, by default its
+ * built-in emulator).
+ */
+export async function prepareEvents(store: Store, count: number, payments: PaymentsAt = store): Promise<PreparedEvents> {
+  const stripe = client(payments)
   const listed = (await (await fetch(`${store.url}/api/products`)).json()) as { products: { variants?: { id: number }[] }[] }
   const variantIds = listed.products.flatMap((p) => (p.variants ?? []).map((v) => v.id))
   if (variantIds.length === 0) throw new Error('webhook bench: the store lists no variants')
-  await control(store, 'webhooks', { webhooks: 'off' })
+  await control(payments, 'webhooks', { webhooks: 'off' })
   const sessionIds = new Set<string>()
   let next = 0
   const worker = async () => {
@@ -45,7 +52,7 @@ export async function prepareEvents(store: Store, count: number): Promise<Prepar
         success_url: `${store.url}/checkout/success?session_id={CHECKOUT_SESSION_ID}`,
         cancel_url: `${store.url}/checkout/cancel`,
       })
-      await control(store, 'pay', { session: session.id })
+      await control(payments, 'pay', { session: session.id })
       sessionIds.add(session.id)
     }
   }
@@ -98,14 +105,14 @@ export function signedRequests(payloads: string[], path: string, secret: string)
   return { requests, orders: () => orders }
 }
 
-/**
- * How many of the events' sessions have their order in the store, read from its database
+/** The Checkout Session ids the events are about. */
+export function sessionIdsOf(payloads: string[]): string[] {
+  return payloads.map((p) => (JSON.parse(p) as { data: { object: { id: string } } }).data.object.id)
+}
 
-
-
- */
+/** How many of the events' sessions have their order in the store, read from its SQLite file. */
 export function ordersRecorded(store: Store, payloads: string[]): number {
-  const sessionIds = payloads.map((p) => (JSON.parse(p) as { data: { object: { id: string } } }).data.object.id)
+  const sessionIds = sessionIdsOf(payloads)
   const db = new Database(path.join(store.storageDir, 'store.sqlite3'), { readonly: true })
   try {
     db.pragma('busy_timeout = 5000')
