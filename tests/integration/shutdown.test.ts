@@ -187,5 +187,6 @@ describe('graceful shutdown of the production server', () => {
       // on SQLite the WAL is folded back; on PostgreSQL there is no store file to leave behind
       expect(walOf(path.join(server.storageDir, 'store.sqlite3'))).toBeNull()
     }
-  })
+    // two boots: 20–33 s each, on either engine, on the shared 2-core machine
+  }, 120_000)
 })
