@@ -4,9 +4,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startBalancer } from '../support/balancer'
 import { freePort, startServer, tempStorage, type ServerHandle } from '../support/server'
 import { mixOf, moneyOf, paidSession, promotionCode } from '../support/discounted-sessions'
+import { ENGINES } from '../support/engines'
 import { startPostgres, type Postgres } from '../support/postgres'
 import { openStore } from '../support/store-file'
 import { startStripeServer, type StripeServer } from '../support/stripe-server'
+import { scratchDatabase, SUITE_POSTGRES } from '../support/suite-database'
 
 // A deploy storm, on purpose: eleven blue-green deploys back to back onto one
 // storage folder, every third old process killed with SIGKILL mid-traffic (the others get
@@ -59,13 +61,15 @@ function postgresRows(url: string): Rows {
   }
 }
 
-describe.each(['sqlite', 'postgres'] as const)('chaos: a deploy storm on %s', (engine) => {
-  let database: Postgres | undefined
+describe.each(ENGINES)('chaos: a deploy storm on %s', (engine) => {
+  let server: Postgres | undefined
+  let database: { url: string } | undefined
   beforeAll(async () => {
-    if (engine === 'postgres') database = await startPostgres()
+    // the run's PostgreSQL when it was given one, else one of the block's own
+    if (engine === 'postgres') database = SUITE_POSTGRES ? { url: await scratchDatabase() } : (server = await startPostgres())
   })
   afterAll(async () => {
-    await database?.stop()
+    await server?.stop()
   })
 
   it('deploy after deploy with SIGKILLs, duplicated, reordered and dropped webhooks: one order per paid session', async () => {

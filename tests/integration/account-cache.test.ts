@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startServer, submitActionForm, type ServerHandle } from '../support/server'
-import { openStore } from '../support/store-file'
+import { storeRows } from '../support/store-file'
 
 // Against the production server with the response cache on: a shopper signs in through the
 // emailed link, and nothing rendered for them (the account page, their data, any page they
@@ -52,12 +52,13 @@ async function signIn(email: string): Promise<string> {
 
 describe('a signed-in shopper’s pages and the response cache', () => {
   it('never serve one shopper’s page to another visitor', async () => {
-    const sqlite = openStore(server.storageDir)
-    const { lastInsertRowid } = sqlite
-      .prepare(`INSERT INTO orders (stripe_checkout_session_id, public_token, status, total_cents, currency, email, created_at) VALUES ('cs_test_private', 'privatetokenprivatetoken', 'paid', 4200, 'usd', ?, ?)`)
-      .run(EMAIL.toUpperCase(), Date.now())
-    sqlite.close()
-    const orderId = Number(lastInsertRowid)
+    const db = storeRows(server.storageDir)
+    const { id: orderId } = (await db.get<{ id: number }>(
+      `INSERT INTO orders (stripe_checkout_session_id, public_token, status, total_cents, currency, email, created_at) VALUES ('cs_test_private', 'privatetokenprivatetoken', 'paid', 4200, 'usd', ?, ?) RETURNING id`,
+      EMAIL.toUpperCase(),
+      Date.now(),
+    ))!
+    await db.close()
 
     const cookie = await signIn(EMAIL)
     // The same visits, twice, so a cache that would keep them has had its chance.

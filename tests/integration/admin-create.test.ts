@@ -1,11 +1,11 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import Database from 'better-sqlite3'
 import pg from 'pg'
 import { afterEach, describe, expect, it } from 'vitest'
 import { readMigrations } from '@/db/migrate'
 import { pgMigrationsFolder } from '@/db/pg/migrate'
 import { npmRun } from '../support/npm-run'
+import { scriptStore } from '../support/running-store'
 import { startPostgres } from '../support/postgres'
 import { tempStorage } from '../support/server'
 
@@ -19,16 +19,15 @@ afterEach(() => {
 
 describe('npm run admin:create', { timeout: 60_000 }, () => {
   it('creates the admin named on the command line, with the password from ADMIN_PASSWORD', async () => {
-    const storageDir = tempStorage('till-admin-create-')
-    dirs.push(storageDir)
-    const run = await npmRun('admin:create', ['Boss@Example.com'], { STORAGE_DIR: storageDir, PAYMENTS: 'emulator', ADMIN_PASSWORD: 'a long enough password' })
+    const store = await scriptStore('till-admin-create-')
+    dirs.push(store.storageDir)
+    const run = await npmRun('admin:create', ['Boss@Example.com'], { ...store.env, PAYMENTS: 'emulator', ADMIN_PASSWORD: 'a long enough password' })
     expect(run.code, run.stderr).toBe(0)
     expect(run.stdout).toMatch(/admin:create: created boss@example\.com/)
-    const db = new Database(path.join(storageDir, 'store.sqlite3'), { readonly: true })
     try {
-      expect(db.prepare('SELECT email FROM admin_users').all()).toEqual([{ email: 'boss@example.com' }])
+      expect(await store.rows.all('SELECT email FROM admin_users')).toEqual([{ email: 'boss@example.com' }])
     } finally {
-      db.close()
+      await store.rows.close()
     }
   })
 })

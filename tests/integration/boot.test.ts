@@ -4,7 +4,10 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import { afterEach, describe, expect, it } from 'vitest'
 import { readMigrations } from '@/db/migrate'
+import { pgMigrationsFolder } from '@/db/pg/migrate'
+import { sharedDatabase } from '../support/running-store'
 import { freePort, startServer, tempStorage, upWhenDown, type ServerHandle } from '../support/server'
+import { storeRows } from '../support/store-file'
 
 // These boot the real production build (npm run build runs before this suite).
 const servers: ServerHandle[] = []
@@ -23,33 +26,38 @@ afterEach(async () => {
 describe('booting the production server', () => {
   it('two processes booting at once on an empty STORAGE_DIR both become healthy and migrate once', async () => {
     const storageDir = tempStorage('till-boot-')
-    const [a, b] = await Promise.all([startServer({ storageDir }), startServer({ storageDir })])
+    const env = await sharedDatabase()
+    const [a, b] = await Promise.all([startServer({ storageDir, env }), startServer({ storageDir, env })])
     servers.push(a!, b!)
+    const db = storeRows(storageDir)
+    const known = readMigrations(db.engine === 'postgres' ? pgMigrationsFolder() : undefined)
     for (const server of [a!, b!]) {
       const res = await fetch(`${server.url}/up`)
       expect(res.status).toBe(200)
-      const body = (await res.json()) as { status: string; schemaVersion: number; journalMode: string }
-      expect(body.status).toBe('ok')
-      expect(body.schemaVersion).toBe(readMigrations().length)
-      expect(body.journalMode).toBe('wal')
+      const body = (await res.json()) as { status: string; engine: string; schemaVersion: number; journalMode?: string }
+      expect(body).toMatchObject({ status: 'ok', engine: db.engine, schemaVersion: known.length })
+      // SQLite's journal; PostgreSQL has none to report
+      expect(body.journalMode).toBe(db.engine === 'sqlite' ? 'wal' : undefined)
     }
-    const sqlite = new Database(path.join(storageDir, 'store.sqlite3'), { readonly: true })
     try {
-      const applied = sqlite.prepare('SELECT created_at FROM __drizzle_migrations ORDER BY created_at').all() as { created_at: number }[]
-      expect(applied.map((r) => Number(r.created_at))).toEqual(readMigrations().map((m) => m.createdAt))
-      expect(sqlite.pragma('journal_mode', { simple: true })).toBe('wal')
+      const migrations = db.engine === 'postgres' ? 'drizzle.__drizzle_migrations' : '__drizzle_migrations'
+      const applied = await db.all<{ created_at: number }>(`SELECT created_at FROM ${migrations} ORDER BY created_at`)
+      expect(applied.map((r) => Number(r.created_at))).toEqual(known.map((m) => m.createdAt))
+      if (db.engine === 'sqlite') expect(await db.get('PRAGMA journal_mode')).toEqual({ journal_mode: 'wal' })
+      else expect(fs.existsSync(path.join(storageDir, 'store.sqlite3'))).toBe(false)
       // the demo catalog was seeded once, not twice
-      const { n, slugs } = sqlite.prepare('SELECT count(*) AS n, count(DISTINCT slug) AS slugs FROM products').get() as { n: number; slugs: number }
+      const { n, slugs } = (await db.get<{ n: number; slugs: number }>('SELECT count(*) AS n, count(DISTINCT slug) AS slugs FROM products'))!
       expect(n).toBe(slugs)
       expect(n).toBeGreaterThanOrEqual(24)
     } finally {
-      sqlite.close()
+      await db.close()
     }
   })
 
   it('/up answers 503 with the reason while the database cannot be written', async () => {
     // No job worker: its own writes would queue behind the lock too and slow the test down.
-    const server = await startServer({ env: { JOBS: 'off' } })
+    // SQLite's write lock held by another process; PostgreSQL's outages: postgres-outage.test.ts.
+    const server = await startServer({ engine: 'sqlite', env: { JOBS: 'off' } })
     servers.push(server)
     expect((await fetch(`${server.url}/up`)).status).toBe(200)
     // Another connection holds the write lock longer than busy_timeout (5 s).

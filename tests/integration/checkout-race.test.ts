@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { COOKIE_NAME } from '@/lib/cart'
 import { startServer, submitActionForm, type ServerHandle } from '../support/server'
-import { makeCart, openStore, someVariant } from '../support/store-file'
+import { makeCart, someVariant } from '../support/running-store'
+import { storeRows } from '../support/store-file'
 
 // Twenty shoppers press "Checkout" at the same moment for the last three units, against the
 // real production server: exactly three get holds and a payment page, seventeen are told
@@ -15,10 +16,11 @@ afterAll(() => server.stop())
 
 describe('checkout under contention', () => {
   it('20 carts race for the last 3 units: exactly 3 get holds', async () => {
-    const sqlite = openStore(server.storageDir)
-    const variant = someVariant(sqlite)
-    sqlite.prepare('UPDATE variants SET stock = 3 WHERE id = ?').run(variant.id)
-    const cartIds = Array.from({ length: 20 }, () => makeCart(sqlite, [{ variantId: variant.id, quantity: 1 }]))
+    const db = storeRows(server.storageDir)
+    const variant = await someVariant(db)
+    await db.run('UPDATE variants SET stock = 3 WHERE id = ?', variant.id)
+    const cartIds: string[] = []
+    for (let i = 0; i < 20; i++) cartIds.push(await makeCart(db, [{ variantId: variant.id, quantity: 1 }]))
 
     // Each shopper presses the cart page's Checkout button (the form works without JavaScript).
     const responses = await Promise.all(cartIds.map((id) => submitActionForm(server.url, '/cart', '>Checkout<', { cookie: `${COOKIE_NAME}=${id}` })))
@@ -30,10 +32,9 @@ describe('checkout under contention', () => {
     expect(refused).toHaveLength(17)
     for (const r of refused) expect(new URLSearchParams(r.location.split('?')[1]).get('error')).toMatch(/sold out/i)
 
-    const holds = sqlite.prepare(`SELECT count(*) AS n, sum(quantity) AS units, count(stripe_checkout_session_id) AS tagged FROM stock_holds WHERE variant_id = ? AND status = 'active'`).get(variant.id) as { n: number; units: number; tagged: number }
+    const holds = await db.get(`SELECT count(*) AS n, sum(quantity) AS units, count(stripe_checkout_session_id) AS tagged FROM stock_holds WHERE variant_id = ? AND status = 'active'`, variant.id)
     expect(holds).toEqual({ n: 3, units: 3, tagged: 3 })
-    const { stock } = sqlite.prepare('SELECT stock FROM variants WHERE id = ?').get(variant.id) as { stock: number }
-    expect(stock).toBe(3)
-    sqlite.close()
+    expect(await db.get('SELECT stock FROM variants WHERE id = ?', variant.id)).toEqual({ stock: 3 })
+    await db.close()
   })
 })

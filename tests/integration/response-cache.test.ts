@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto'
 import { gunzipSync } from 'node:zlib'
 import Stripe from 'stripe'
 import { startServer, type ServerHandle } from '../support/server'
-import { makeCart, openStore, someVariant } from '../support/store-file'
+import { commitElsewhere, makeCart, someVariant } from '../support/running-store'
+import { storeRows, type StoreRows } from '../support/store-file'
 
 // The response cache in front of Next (server/response-cache.ts), against the production
 // build: which requests it answers, which it leaves to Next, and what empties it.
@@ -154,12 +155,12 @@ describe('response cache', () => {
   it('leaves pages in place when another process writes carts and jobs (the other release of a deploy)', async () => {
     const path = '/'
     expect((await warm(path)).headers.get('x-till-cache')).toBe('HIT')
-    const store = openStore(server.storageDir)
+    const store = storeRows(server.storageDir)
     try {
-      makeCart(store, [{ variantId: someVariant(store).id, quantity: 1 }])
-      store.prepare(`INSERT INTO jobs (kind, payload, run_at) VALUES ('bench.noop', '{}', ?)`).run(Date.now() + 3_600_000)
+      await makeCart(store, [{ variantId: (await someVariant(store)).id, quantity: 1 }])
+      await store.run(`INSERT INTO jobs (kind, payload, run_at) VALUES ('bench.noop', '{}', ?)`, Date.now() + 3_600_000)
     } finally {
-      store.close()
+      await store.close()
     }
     await new Promise((r) => setTimeout(r, 700)) // past the cache's half-second poll
     const after = await get(path)
@@ -168,22 +169,28 @@ describe('response cache', () => {
   })
 
   it('shows a stock change made by another process within a second, and leaves other products cached', async () => {
-    const store = openStore(server.storageDir)
+    const store = storeRows(server.storageDir)
     try {
-      const [sold] = twoProducts(store)
+      const [sold] = await twoProducts(store)
       const soldPath = `/products/${sold.slug}?variant=${sold.variantId}`
       expect(availableOn((await warm(soldPath)).body)).toBeGreaterThan(0)
       const otherPath = await unrelatedProductPage(store, sold)
       // What the other release's lib/inventory writes: the stock, and the change it made.
-      store.transaction(() => {
-        store.prepare('UPDATE variants SET stock = 0 WHERE id = ?').run(sold.variantId)
-        store
-          .prepare(
+      await commitElsewhere(
+        server.storageDir,
+        [
+          ['UPDATE variants SET stock = 0 WHERE id = ?', sold.variantId],
+          [
             `INSERT INTO catalog_changes (product_id, slug, is_sold_out, sold_out_variants, origin, created_at)
-             SELECT ?, ?, sum(stock) = 0, sum(stock = 0), 'other-release', ? FROM variants WHERE product_id = ?`,
-          )
-          .run(sold.productId, sold.slug, Date.now(), sold.productId)
-      }).immediate()
+             SELECT ?, ?, CASE WHEN sum(stock) = 0 THEN 1 ELSE 0 END, sum(CASE WHEN stock = 0 THEN 1 ELSE 0 END), 'other-release', ? FROM variants WHERE product_id = ?`,
+            sold.productId,
+            sold.slug,
+            Date.now(),
+            sold.productId,
+          ],
+        ],
+        'other-release',
+      )
       const changedAt = Date.now()
       let seen = -1
       while (Date.now() - changedAt < 1_000) {
@@ -197,20 +204,24 @@ describe('response cache', () => {
       await kept.arrayBuffer()
       expect(kept.headers.get('x-till-cache')).toBe('HIT')
     } finally {
-      store.close()
+      await store.close()
     }
   })
 
   it('never shows a sold-out item as available once its sale is recorded, and keeps the other products cached', async () => {
-    const store = openStore(server.storageDir)
+    const store = storeRows(server.storageDir)
     try {
-      const [, , sold] = [...twoProducts(store), ...twoProducts(store, 2)]
+      const [, , sold] = [...(await twoProducts(store)), ...(await twoProducts(store, 2))]
       // One unit left of the variant, nothing else of the product: its sale sells it out.
-      store.transaction(() => {
-        store.prepare('UPDATE variants SET stock = 0 WHERE product_id = ?').run(sold.productId)
-        store.prepare('UPDATE variants SET stock = 1 WHERE id = ?').run(sold.variantId)
-        store.prepare(`INSERT INTO catalog_changes (product_id, slug, origin, created_at) VALUES (?, ?, 'test', ?)`).run(sold.productId, sold.slug, Date.now())
-      }).immediate()
+      await commitElsewhere(
+        server.storageDir,
+        [
+          ['UPDATE variants SET stock = 0 WHERE product_id = ?', sold.productId],
+          ['UPDATE variants SET stock = 1 WHERE id = ?', sold.variantId],
+          [`INSERT INTO catalog_changes (product_id, slug, origin, created_at) VALUES (?, ?, 'test', ?)`, sold.productId, sold.slug, Date.now()],
+        ],
+        'test',
+      )
       const soldPath = `/products/${sold.slug}?variant=${sold.variantId}`
       await new Promise((r) => setTimeout(r, 700))
       expect(availableOn((await warm(soldPath)).body)).toBe(1)
@@ -227,7 +238,7 @@ describe('response cache', () => {
       await kept.arrayBuffer()
       expect(kept.headers.get('x-till-cache')).toBe('HIT')
     } finally {
-      store.close()
+      await store.close()
     }
   })
 })
@@ -235,13 +246,12 @@ describe('response cache', () => {
 type Sellable = { productId: number; slug: string; variantId: number }
 
 /** Two active products with a variant in stock, skipping the first `skip` such products. */
-function twoProducts(store: ReturnType<typeof openStore>, skip = 0): [Sellable, Sellable] {
-  const rows = store
-    .prepare(
-      `SELECT p.id AS productId, p.slug, min(v.id) AS variantId FROM products p JOIN variants v ON v.product_id = p.id
-       WHERE p.status = 'active' AND v.stock > 0 GROUP BY p.id ORDER BY p.id LIMIT 2 OFFSET ?`,
-    )
-    .all(skip + 4) as Sellable[]
+async function twoProducts(store: StoreRows, skip = 0): Promise<[Sellable, Sellable]> {
+  const rows = await store.all<Sellable>(
+    `SELECT p.id AS "productId", p.slug, min(v.id) AS "variantId" FROM products p JOIN variants v ON v.product_id = p.id
+     WHERE p.status = 'active' AND v.stock > 0 GROUP BY p.id ORDER BY p.id LIMIT 2 OFFSET ?`,
+    skip + 4,
+  )
   return [rows[0]!, rows[1]!]
 }
 
@@ -249,9 +259,9 @@ function twoProducts(store: ReturnType<typeof openStore>, skip = 0): [Sellable, 
  * A product page, warmed into the cache, that does not show `sold` (not among its related
  * products): a sale of `sold` has no reason to drop it.
  */
-async function unrelatedProductPage(store: ReturnType<typeof openStore>, sold: Sellable): Promise<string> {
-  const slugs = store.prepare(`SELECT slug FROM products WHERE status = 'active' AND id != ? ORDER BY id DESC`).pluck().all(sold.productId) as string[]
-  for (const slug of slugs) {
+async function unrelatedProductPage(store: StoreRows, sold: Sellable): Promise<string> {
+  const rows = await store.all<{ slug: string }>(`SELECT slug FROM products WHERE status = 'active' AND id != ? ORDER BY id DESC`, sold.productId)
+  for (const { slug } of rows) {
     const { body, headers } = await warm(`/products/${slug}`)
     if (headers.get('x-till-cache') === 'HIT' && !body.includes(`href="/products/${sold.slug}"`)) return `/products/${slug}`
   }
@@ -284,11 +294,10 @@ async function paidSession(variantId: number): Promise<string> {
 }
 
 /** Waits for the store to record the session's order; returns when it saw it. */
-async function orderRecorded(store: ReturnType<typeof openStore>, sessionId: string): Promise<void> {
-  const has = store.prepare('SELECT 1 FROM orders WHERE stripe_checkout_session_id = ?').pluck()
+async function orderRecorded(store: StoreRows, sessionId: string): Promise<void> {
   const started = Date.now()
   while (Date.now() - started < 15_000) {
-    if (has.get(sessionId) !== undefined) return
+    if ((await store.get('SELECT 1 AS found FROM orders WHERE stripe_checkout_session_id = ?', sessionId)) !== undefined) return
     await new Promise((r) => setTimeout(r, 10))
   }
   throw new Error(`no order recorded for ${sessionId}`)

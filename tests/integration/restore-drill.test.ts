@@ -8,6 +8,8 @@ import { startStripeServer, type StripeServer } from '../support/stripe-server'
 // The restore drill, end to end: orders paid, an online backup taken while the server runs,
 // more orders paid, the restore refused while the server runs, then the server stopped, the
 // backup restored, and reconciliation bringing back every order paid since the backup.
+// SQLite's own backups and restore: a store on PostgreSQL backs up with PostgreSQL's tools
+// (pg-backup.test.ts), so these stores stay on SQLite whatever the run's engine.
 
 const servers: ServerHandle[] = []
 let stripeServer: StripeServer | undefined
@@ -28,7 +30,7 @@ describe('backup, then restore, then reconcile', () => {
       STRIPE_API_BASE: stripeServer.url,
       APP_URL: `http://127.0.0.1:${port}`,
     }
-    const server = await startServer({ port, env: { ...env, JOBS: 'off' } })
+    const server = await startServer({ engine: 'sqlite', port, env: { ...env, JOBS: 'off' } })
     servers.push(server)
     const storageDir = server.storageDir
     const scriptEnv = { ...env, STORAGE_DIR: storageDir }
@@ -74,7 +76,7 @@ describe('backup, then restore, then reconcile', () => {
     after.close()
 
     // The store starts again on the restored file and shows its last good backup.
-    const again = await startServer({ storageDir, port, env: { ...env, JOBS: 'off' } })
+    const again = await startServer({ engine: 'sqlite', storageDir, port, env: { ...env, JOBS: 'off' } })
     servers.push(again)
     const up = (await (await fetch(`${again.url}/up`)).json()) as { status: string; details: { lastGoodBackup: { file: string } | null } }
     expect(up.status).toBe('ok')

@@ -9,7 +9,8 @@ import { openStore } from '../support/store-file'
 import { startStripeServer, type StripeServer } from '../support/stripe-server'
 
 // The real production server (npm run build first) refusing to run where SQLite would lose
-// data: at boot, and when its files are deleted or replaced under it.
+// data: at boot, and when its files are deleted or replaced under it. Guards of SQLite's own
+// files, so these stores stay on SQLite whatever the run's engine.
 
 const servers: ServerHandle[] = []
 let stripeServer: StripeServer | undefined
@@ -29,7 +30,7 @@ describe('boot refuses storage where SQLite would lose data', () => {
     const storageDir = tempStorage('till-nfs-')
     const mounts = path.join(storageDir, '..', `${path.basename(storageDir)}.mounts`)
     fs.writeFileSync(mounts, `overlay / overlay rw,relatime 0 0\nfileserver:/export/till ${storageDir} nfs4 rw,relatime,vers=4.2 0 0\n`)
-    const server = await startServer({ storageDir, env: { MOUNTS_FILE: mounts }, waitForHealthy: false })
+    const server = await startServer({ engine: 'sqlite', storageDir, env: { MOUNTS_FILE: mounts }, waitForHealthy: false })
     servers.push(server)
     expect(await exitOf(server)).not.toBe(0)
     expect(server.output()).toMatch(/till: cannot start\.\n\s+- STORAGE_DIR .* is on a nfs4 filesystem \(fileserver:\/export\/till mounted at .*\)\. SQLite loses or corrupts data/)
@@ -43,7 +44,7 @@ describe('boot refuses storage where SQLite would lose data', () => {
     migrate(sqlite)
     sqlite.prepare('INSERT INTO __drizzle_migrations (hash, created_at) VALUES (?, ?)').run('from-the-future', 9_999_999_999_999)
     sqlite.close()
-    const server = await startServer({ storageDir, waitForHealthy: false })
+    const server = await startServer({ engine: 'sqlite', storageDir, waitForHealthy: false })
     servers.push(server)
     expect(await exitOf(server)).not.toBe(0)
     expect(server.output()).toMatch(/till: cannot start\.\n\s+- the database has 1 migration\(s\) this release does not know/)
@@ -55,6 +56,7 @@ describe('a live server whose database files are deleted or replaced', () => {
     stripeServer = await startStripeServer()
     const stripe = new Stripe(stripeServer.secretKey, { host: stripeServer.host, port: stripeServer.port, protocol: 'http' })
     const server = await startServer({
+      engine: 'sqlite',
       env: { JOBS: 'off', PAYMENTS: 'stripe', STRIPE_SECRET_KEY: stripeServer.secretKey, STRIPE_WEBHOOK_SECRET: stripeServer.webhookSecret, STRIPE_API_BASE: stripeServer.url },
     })
     servers.push(server)

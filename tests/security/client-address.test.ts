@@ -3,7 +3,8 @@ import * as clientAddress from '@/lib/request/client-address'
 import { parseEnv } from '@/lib/env'
 import { PEER_HEADER } from '@/server/contract'
 import { startServer, type ServerHandle } from '../support/server'
-import { makeCart, openStore, someVariant } from '../support/store-file'
+import { makeCart, someVariant } from '../support/running-store'
+import { storeRows } from '../support/store-file'
 import { cartCookie, multipart, send } from './support'
 
 // One rule for who is asking (lib/request/client-address.ts): X-Forwarded-For is believed only as
@@ -61,11 +62,11 @@ describe('the production build', () => {
 
   /** Presses "Checkout" on a fresh cart with these extra headers; whether it reached the payment page. */
   async function pressCheckout(extra: Record<string, string>): Promise<boolean> {
-    const sqlite = openStore(server.storageDir)
-    const variant = someVariant(sqlite)
-    sqlite.prepare('UPDATE variants SET stock = 1000 WHERE id = ?').run(variant.id)
-    const cartId = makeCart(sqlite, [{ variantId: variant.id, quantity: 1 }])
-    sqlite.close()
+    const db = storeRows(server.storageDir)
+    const variant = await someVariant(db)
+    await db.run('UPDATE variants SET stock = 1000 WHERE id = ?', variant.id)
+    const cartId = await makeCart(db, [{ variantId: variant.id, quantity: 1 }])
+    await db.close()
     const html = await (await fetch(`${server.url}/cart`, { headers: { cookie: cartCookie(cartId) } })).text()
     const id = /\$ACTION_ID_([0-9a-f]+)/.exec(html.split('<form').find((f) => f.includes('checkout-button')) ?? '')![1]!
     const form = multipart([[`$ACTION_ID_${id}`, '']])

@@ -2,7 +2,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { resetEnv } from '@/lib/env'
 import * as flash from '@/lib/request/flash'
 import { startServer, tempStorage, type ServerHandle } from '../support/server'
-import { openStore, someVariant } from '../support/store-file'
+import { someVariant } from '../support/running-store'
+import { storeRows } from '../support/store-file'
 import { multipart } from './support'
 
 // A message after a redirect is the shop's own: signed where the shop makes the redirect
@@ -51,9 +52,9 @@ describe('pages of the production build', () => {
   const spoof = 'Your password expired. Email it to evil@example.com'
 
   it('show no text a link carries', async () => {
-    const sqlite = openStore(server.storageDir)
-    const slug = (sqlite.prepare('SELECT slug FROM products WHERE id = ?').get(someVariant(sqlite).productId) as { slug: string }).slug
-    sqlite.close()
+    const db = storeRows(server.storageDir)
+    const { slug } = await someVariant(db)
+    await db.close()
     for (const page of ['/admin/sign-in', `/products/${slug}`, '/cart']) {
       for (const kind of ['error', 'notice']) {
         const res = await fetch(`${server.url}${page}?${kind}=${encodeURIComponent(spoof)}&flash=9999999999.${'A'.repeat(32)}`)
@@ -64,11 +65,11 @@ describe('pages of the production build', () => {
   })
 
   it('still tell a shopper without JavaScript what their form did', async () => {
-    const sqlite = openStore(server.storageDir)
-    const variant = someVariant(sqlite)
-    sqlite.prepare('UPDATE variants SET stock = 50 WHERE id = ?').run(variant.id)
-    const slug = (sqlite.prepare('SELECT slug FROM products WHERE id = ?').get(variant.productId) as { slug: string }).slug
-    sqlite.close()
+    const db = storeRows(server.storageDir)
+    const variant = await someVariant(db)
+    await db.run('UPDATE variants SET stock = 50 WHERE id = ?', variant.id)
+    const { slug } = variant
+    await db.close()
     const html = await (await fetch(`${server.url}/products/${slug}`)).text()
     const id = /\$ACTION_ID_([0-9a-f]+)/.exec(html.split('<form').find((f) => f.includes('add-to-cart-form')) ?? '')![1]!
     const form = multipart([[`$ACTION_ID_${id}`, ''], ['productSlug', slug], ['variantId', String(variant.id)], ['quantity', '2']])

@@ -11,8 +11,12 @@ import { freshDb, type TestDb } from '../support/db'
 // reason of a failure) only to the host itself, by the real socket peer, or to a request
 // carrying HEALTH_TOKEN.
 
+// SQLite's /up (its journal, its backups, its lock counts), so SQLite whatever the run's
+// engine: a run given DATABASE_URL would make /up speak for PostgreSQL (postgres-boot.test.ts).
+const runDatabase = process.env.DATABASE_URL
 let t: TestDb
 beforeEach(() => {
+  delete process.env.DATABASE_URL
   t = freshDb()
   process.env.STORAGE_DIR = t.dir
   process.env.HEALTH_TOKEN = 'a-health-token-for-monitoring'
@@ -23,6 +27,7 @@ afterEach(() => {
   t.close()
   delete process.env.STORAGE_DIR
   delete process.env.HEALTH_TOKEN
+  if (runDatabase) process.env.DATABASE_URL = runDatabase
   resetEnv()
 })
 

@@ -1,7 +1,7 @@
-import type Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { makeCart, someVariant } from '../support/running-store'
 import { startServer, type ServerHandle } from '../support/server'
-import { makeCart, openStore, someVariant } from '../support/store-file'
+import { storeRows, type StoreRows } from '../support/store-file'
 import { actionIdsIn, cartCookie, dynamicNames, fill, leaks, multipart, rowCounts, send, walkRoutes, type RawRequest, type RawResponse } from './support'
 
 // Every route under app/ against the production build, sent what an attacker or a broken
@@ -10,7 +10,7 @@ import { actionIdsIn, cartCookie, dynamicNames, fill, leaks, multipart, rowCount
 // may show a stack trace or a file path, and nothing refused may reach the database.
 
 let server: ServerHandle
-let sqlite: Database.Database
+let db: StoreRows
 const sent: RawResponse[] = []
 
 type Sample = { slug: string; variantId: number; collection: string; upload: string; actionIds: string[]; cartId: string }
@@ -44,12 +44,12 @@ const origin = () => server.url
 
 beforeAll(async () => {
   server = await startServer({ env: { JOBS: 'off' } })
-  sqlite = openStore(server.storageDir)
-  const variant = someVariant(sqlite)
-  const product = sqlite.prepare('SELECT slug FROM products WHERE id = ?').get(variant.productId) as { slug: string }
-  const collection = sqlite.prepare('SELECT slug FROM collections ORDER BY id LIMIT 1').get() as { slug: string } | undefined
-  const image = sqlite.prepare('SELECT path FROM product_images ORDER BY id LIMIT 1').get() as { path: string }
-  const cartId = makeCart(sqlite, [{ variantId: variant.id, quantity: 1 }])
+  db = storeRows(server.storageDir)
+  const variant = await someVariant(db)
+  const product = { slug: variant.slug }
+  const collection = await db.get<{ slug: string }>('SELECT slug FROM collections ORDER BY id LIMIT 1')
+  const image = (await db.get<{ path: string }>('SELECT path FROM product_images ORDER BY id LIMIT 1'))!
+  const cartId = await makeCart(db, [{ variantId: variant.id, quantity: 1 }])
   const pages = await Promise.all([
     fetch(`${server.url}/products/${product.slug}`).then((r) => r.text()),
     fetch(`${server.url}/cart`, { headers: { cookie: cartCookie(cartId) } }).then((r) => r.text()),
@@ -68,7 +68,7 @@ beforeAll(async () => {
 afterAll(async () => {
   const failures = sent.filter((r) => r.status >= 500).length
   console.log(`security: ${sent.length} hostile requests, ${failures} responses >= 500`)
-  sqlite?.close()
+  await db?.close()
   await server?.stop()
 })
 
@@ -186,7 +186,7 @@ describe('hostile requests to every route', () => {
   })
 
   it('answers hostile paths, queries, methods and headers on every route with no 5xx, no leak, no write', async () => {
-    const before = rowCounts(sqlite)
+    const before = await rowCounts(db)
     const valid: Record<string, string> = { slug: sample.slug, variant: String(sample.variantId), token: 'x'.repeat(24), path: sample.upload }
     const requests: RawRequest[] = []
     for (const route of walkRoutes()) {
@@ -214,7 +214,7 @@ describe('hostile requests to every route', () => {
     for (const path of ['/products/\u00fc\u00e9', '/search?q=\u0000', '/ /', '/products/a b']) requests.push({ path })
     const problems = await sweep(requests)
     expect(problems).toEqual([])
-    expect(rowCounts(sqlite)).toEqual(before)
+    expect(await rowCounts(db)).toEqual(before)
     expect((await fetch(`${server.url}/up`)).status).toBe(200)
   }, 600_000)
 })
@@ -252,7 +252,7 @@ describe('server action posts', () => {
     ])
 
   it('from another origin are refused with 403 and change nothing', async () => {
-    const before = rowCounts(sqlite)
+    const before = await rowCounts(db)
     for (const actionId of sample.actionIds) {
       const form = addForm(actionId)
       const foreign: Record<string, string>[] = [{ Origin: 'https://evil.example' }, { Origin: 'null' }, { Origin: `http://127.0.0.1:1` }, { 'Sec-Fetch-Site': 'cross-site' }, { Origin: 'https://evil.example', 'X-Forwarded-Host': 'evil.example' }]
@@ -265,7 +265,7 @@ describe('server action posts', () => {
       const fetchCall = await hit({ method: 'POST', path: '/cart', headers: { Origin: 'https://evil.example', 'Next-Action': actionId, 'Content-Type': 'text/plain;charset=UTF-8' }, body: '[]' })
       expect(fetchCall.status).toBe(403)
     }
-    expect(rowCounts(sqlite)).toEqual(before)
+    expect(await rowCounts(db)).toEqual(before)
   }, 180_000)
 
   it('with an Origin that is not a URL get 400', async () => {
@@ -274,7 +274,7 @@ describe('server action posts', () => {
   })
 
   it('with broken bodies, made-up action ids or oversize bodies get a 4xx and change nothing', async () => {
-    const before = rowCounts(sqlite)
+    const before = await rowCounts(db)
     const id = sample.actionIds[0]!
     const base = { Origin: origin(), Cookie: cartCookie(sample.cartId) }
     const requests: RawRequest[] = []
@@ -320,18 +320,18 @@ describe('server action posts', () => {
     }
     expect(wrong).toEqual([])
     expect(statuses.filter((s) => s === 413).length).toBeGreaterThanOrEqual(4)
-    expect(rowCounts(sqlite)).toEqual(before)
+    expect(await rowCounts(db)).toEqual(before)
   }, 180_000)
 
   it('called with arguments that are not a form answer without a 5xx and change nothing', async () => {
-    const before = rowCounts(sqlite)
+    const before = await rowCounts(db)
     for (const body of ['[]', '["x"]', '[null]', '[{"a":1}]', '["$T"]', '{"a":1}', '["$undefined"]', '["$D2020-01-01"]']) {
       for (const actionId of sample.actionIds) {
         const res = await hit({ method: 'POST', path: '/cart', headers: { Origin: origin(), 'Next-Action': actionId, 'Content-Type': 'text/plain;charset=UTF-8' }, body })
         expect(res.status, `${actionId} ${body}`).toBeLessThan(500)
       }
     }
-    expect(rowCounts(sqlite)).toEqual(before)
+    expect(await rowCounts(db)).toEqual(before)
   })
 
   it('from the shop itself still work', async () => {

@@ -1,10 +1,10 @@
 import fs from 'node:fs'
 import http from 'node:http'
 import path from 'node:path'
-import type Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { count, makeCart, someVariant } from '../support/running-store'
 import { startServer, type ServerHandle } from '../support/server'
-import { makeCart, openStore, someVariant } from '../support/store-file'
+import { storeRows, type StoreRows } from '../support/store-file'
 import { cartCookie, leaks, multipart, rowCounts, rssMb, send, type RawRequest, type RawResponse } from './support'
 
 // The limits that keep one client from hurting the shop, against the production build with
@@ -15,7 +15,7 @@ import { cartCookie, leaks, multipart, rowCounts, rssMb, send, type RawRequest, 
 const LIMITS = { CHECKOUT_LIMIT_PER_ADDRESS: '3', CHECKOUT_LIMIT_PER_CART: '2', SESSION_LOOKUP_LIMIT_PER_ADDRESS: '2', CART_MAX_UNITS_PER_ITEM: '5' }
 
 let server: ServerHandle
-let sqlite: Database.Database
+let db: StoreRows
 let variant: { id: number; productId: number }
 let slug: string
 const sent: RawResponse[] = []
@@ -32,15 +32,16 @@ async function hit(req: RawRequest): Promise<RawResponse> {
 beforeAll(async () => {
   // As behind a proxy on this host: X-Forwarded-For from 127.0.0.1 is believed (lib/request/client-address.ts).
   server = await startServer({ env: { JOBS: 'off', TRUSTED_PROXIES: '127.0.0.1', ...LIMITS } })
-  sqlite = openStore(server.storageDir)
-  variant = someVariant(sqlite)
-  sqlite.prepare('UPDATE variants SET stock = 1000 WHERE id = ?').run(variant.id)
-  slug = (sqlite.prepare('SELECT slug FROM products WHERE id = ?').get(variant.productId) as { slug: string }).slug
+  db = storeRows(server.storageDir)
+  const some = await someVariant(db)
+  variant = some
+  slug = some.slug
+  await db.run('UPDATE variants SET stock = 1000 WHERE id = ?', variant.id)
 })
 
 afterAll(async () => {
   console.log(`security (limits): ${sent.length} requests, ${sent.filter((r) => r.status >= 500).length} responses >= 500`)
-  sqlite?.close()
+  await db?.close()
   await server?.stop()
 })
 
@@ -66,29 +67,30 @@ async function pressCheckout(cartId: string, address: string, origin = server.ur
 
 const isPaymentPage = (location: string) => /\/emulator\/checkout\/cs_test_/.test(location)
 const errorOf = (location: string) => new URL(location, server.url).searchParams.get('error')
-const activeHolds = (cartId: string) => (sqlite.prepare(`SELECT count(*) AS n FROM stock_holds WHERE cart_id = ? AND status = 'active'`).get(cartId) as { n: number }).n
-const newCart = () => makeCart(sqlite, [{ variantId: variant.id, quantity: 1 }])
+const activeHolds = (cartId: string) => count(db, `SELECT count(*) AS n FROM stock_holds WHERE cart_id = ? AND status = 'active'`, cartId)
+const newCart = () => makeCart(db, [{ variantId: variant.id, quantity: 1 }])
 
 describe('checkout starts', () => {
   it('are limited per cart, whatever address they come from', async () => {
-    const cartId = newCart()
+    const cartId = await newCart()
     expect(isPaymentPage(await pressCheckout(cartId, '10.1.0.1'))).toBe(true)
     expect(isPaymentPage(await pressCheckout(cartId, '10.1.0.2'))).toBe(true)
-    const holds = activeHolds(cartId)
+    const holds = await activeHolds(cartId)
     const third = await pressCheckout(cartId, '10.1.0.3')
     expect(errorOf(third)).toMatch(/too many checkout attempts/i)
     // the refused start neither released nor placed holds
-    expect(activeHolds(cartId)).toBe(holds)
+    expect(await activeHolds(cartId)).toBe(holds)
   })
 
   it('are limited per client address (the hop the trusted proxy appended), and other addresses are unaffected', async () => {
-    const carts = Array.from({ length: 5 }, newCart)
+    const carts: string[] = []
+    for (let i = 0; i < 5; i++) carts.push(await newCart())
     // a client's own X-Forwarded-For entries before the proxy's change nothing
     for (const [i, cartId] of carts.slice(0, 3).entries()) expect(isPaymentPage(await pressCheckout(cartId, `192.168.0.${i}, 10.2.0.1`))).toBe(true)
-    const before = rowCounts(sqlite)
+    const before = await rowCounts(db)
     expect(errorOf(await pressCheckout(carts[3]!, '10.2.0.1'))).toMatch(/too many checkout attempts/i)
-    expect(rowCounts(sqlite)).toEqual(before)
-    expect(activeHolds(carts[3]!)).toBe(0)
+    expect(await rowCounts(db)).toEqual(before)
+    expect(await activeHolds(carts[3]!)).toBe(0)
     expect(isPaymentPage(await pressCheckout(carts[4]!, '10.2.0.2'))).toBe(true)
   })
 })
@@ -111,13 +113,13 @@ describe('units of one item in a cart', () => {
     const cartId = first.cookie!.split('=')[1]!
     const second = await add(3, first.cookie)
     expect(second.error).toBe('You can have at most 5 of one item.')
-    expect(sqlite.prepare('SELECT quantity FROM cart_lines WHERE cart_id = ?').get(cartId)).toEqual({ quantity: 3 })
+    expect(await db.get('SELECT quantity FROM cart_lines WHERE cart_id = ?', cartId)).toEqual({ quantity: 3 })
 
     const updateId = formActionId(await cartPage(cartId), 'name="quantity"')
     const form = multipart([[`$ACTION_ID_${updateId}`, ''], ['variantId', String(variant.id)], ['quantity', '6']])
     const res = await hit({ method: 'POST', path: '/cart', headers: { Origin: server.url, Cookie: first.cookie!, 'Content-Type': form.contentType }, body: form.body })
     expect(new URL(res.headers.location ?? '', server.url).searchParams.get('error')).toBe('You can have at most 5 of one item.')
-    expect(sqlite.prepare('SELECT quantity FROM cart_lines WHERE cart_id = ?').get(cartId)).toEqual({ quantity: 3 })
+    expect(await db.get('SELECT quantity FROM cart_lines WHERE cart_id = ?', cartId)).toEqual({ quantity: 3 })
   })
 })
 
@@ -139,7 +141,7 @@ describe('the success page', () => {
   })
 
   it('stops refreshing itself after a bound and offers a link; a session started here is never limited', async () => {
-    const location = await pressCheckout(newCart(), '10.4.0.1')
+    const location = await pressCheckout(await newCart(), '10.4.0.1')
     const sessionId = /cs_test_[A-Za-z0-9]+/.exec(location)![0]
     // this address has used up its look-ups of unknown sessions
     for (let n = 0; n < 3; n++) await success(`cs_test_${String(n).padStart(40, 'Y')}`, '10.4.0.9')
@@ -156,24 +158,24 @@ describe('the success page', () => {
 
 describe('the cancel page', () => {
   it('shows a button on GET and cancels only on a same-origin POST', async () => {
-    const cartId = newCart()
+    const cartId = await newCart()
     expect(isPaymentPage(await pressCheckout(cartId, '10.5.0.1'))).toBe(true)
-    expect(activeHolds(cartId)).toBe(1)
+    expect(await activeHolds(cartId)).toBe(1)
 
     const page = await hit({ path: '/checkout/cancel', headers: { Cookie: cartCookie(cartId) } })
     expect(page.status).toBe(200)
     expect(page.text).toMatch(/data-testid="cancel-checkout"/)
-    expect(activeHolds(cartId)).toBe(1)
+    expect(await activeHolds(cartId)).toBe(1)
 
     const form = multipart([[`$ACTION_ID_${formActionId(page.text, 'cancel-checkout')}`, '']])
     const forged = await hit({ method: 'POST', path: '/checkout/cancel', headers: { Origin: 'https://evil.example', Cookie: cartCookie(cartId), 'Content-Type': form.contentType }, body: form.body })
     expect(forged.status).toBe(403)
-    expect(activeHolds(cartId)).toBe(1)
+    expect(await activeHolds(cartId)).toBe(1)
 
     const res = await hit({ method: 'POST', path: '/checkout/cancel', headers: { Origin: server.url, Cookie: cartCookie(cartId), 'Content-Type': form.contentType }, body: form.body })
     expect(res.status).toBe(303)
     expect(new URL(res.headers.location ?? '', server.url).searchParams.get('notice')).toMatch(/checkout canceled/i)
-    expect(activeHolds(cartId)).toBe(0)
+    expect(await activeHolds(cartId)).toBe(0)
   })
 })
 
@@ -210,12 +212,11 @@ function upload(url: string, total: number, headers: Record<string, string>): Pr
 describe('the webhook', () => {
   // The emulator delivers real events for earlier tests' checkouts meanwhile, so what is
   // checked is that nothing forged was recorded.
-  const forgedRows = () =>
-    sqlite.prepare(`SELECT (SELECT count(*) FROM stripe_events WHERE id LIKE 'evt_forged%') + (SELECT count(*) FROM orders WHERE stripe_checkout_session_id LIKE 'cs_test_forged%') AS n`).get() as { n: number }
+  const forgedRows = () => db.get(`SELECT (SELECT count(*) FROM stripe_events WHERE id LIKE 'evt_forged%') + (SELECT count(*) FROM orders WHERE stripe_checkout_session_id LIKE 'cs_test_forged%') AS n`)
   const webhook = (headers: Record<string, string>, body: string, method = 'POST') => hit({ method, path: '/api/stripe/webhook', headers: { 'Content-Type': 'application/json', ...headers }, body })
 
   it('refuses forged, missing and malformed signatures with 400 and records nothing', async () => {
-    const orders = rowCounts(sqlite).orders
+    const { orders } = await rowCounts(db)
     const event = JSON.stringify({ id: 'evt_forged', type: 'checkout.session.completed', data: { object: { id: 'cs_test_forged' } } })
     const now = Math.floor(Date.now() / 1000)
     for (const signature of [`t=${now},v1=${'0'.repeat(64)}`, `t=1,v1=${'0'.repeat(64)}`, 'garbage', '', 't=,v1=', `t=${now}`, 'v1=' + 'f'.repeat(64), `t=${now},v1=${'0'.repeat(64)},v0=x`.repeat(100)]) {
@@ -225,8 +226,8 @@ describe('the webhook', () => {
     expect((await webhook({ 'Stripe-Signature': `t=${now},v1=00` }, '{"a":')).status).toBe(400)
     expect((await webhook({ 'Stripe-Signature': `t=${now},v1=00` }, '\u0000\u00ff')).status).toBe(400)
     for (const method of ['GET', 'PUT', 'DELETE', 'PATCH']) expect((await webhook({}, '', method)).status, method).toBe(405)
-    expect(forgedRows()).toEqual({ n: 0 })
-    expect(rowCounts(sqlite).orders).toBe(orders)
+    expect(await forgedRows()).toEqual({ n: 0 })
+    expect((await rowCounts(db)).orders).toBe(orders)
   })
 
   it('answers 413 to a large Content-Length before reading the body', async () => {
@@ -247,7 +248,7 @@ describe('the webhook', () => {
     expect(rssAfter - rssBefore).toBeLessThan(100)
     // a body just under the limit is still read (and refused for its signature)
     expect((await webhook({ 'Stripe-Signature': 't=1,v1=00' }, `{"id":"evt_forged_big","pad":"${'p'.repeat(1_000_000)}"}`)).status).toBe(400)
-    expect(forgedRows()).toEqual({ n: 0 })
+    expect(await forgedRows()).toEqual({ n: 0 })
   })
 })
 
@@ -255,7 +256,7 @@ describe('response headers', () => {
   it('give uploads the sandbox policy, not the pages’ one', async () => {
     // An SVG can carry script: the demo's pictures are JPEGs, so the test puts one in place.
     fs.writeFileSync(path.join(server.storageDir, 'uploads', 'products', 'probe.svg'), '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><script>alert(1)</script></svg>')
-    const image = sqlite.prepare(`SELECT path FROM product_images ORDER BY id LIMIT 1`).get() as { path: string }
+    const image = (await db.get<{ path: string }>(`SELECT path FROM product_images ORDER BY id LIMIT 1`))!
     for (const [uploadPath, type] of [['products/probe.svg', 'image/svg+xml'], [image.path, 'image/jpeg']] as const) {
       const res = await hit({ path: `/uploads/${uploadPath}` })
       expect(res.status).toBe(200)

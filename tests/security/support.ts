@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
-import type Database from 'better-sqlite3'
+import type { StoreRows } from '../support/store-file'
 
 // Hostile requests need control that fetch does not give (raw bytes in the request line,
 // TRACE, a forged Host, a body that never ends), so they are written to a socket by hand.
@@ -71,16 +71,13 @@ export function leaks(text: string, storageDir: string): string[] {
 export type RowCounts = Record<string, number>
 
 /** Rows that a refused request must never add or change. */
-export function rowCounts(sqlite: Database.Database): RowCounts {
-  const count = (sql: string) => (sqlite.prepare(sql).get() as { n: number }).n
-  return {
-    orders: count('SELECT count(*) AS n FROM orders'),
-    stripe_events: count('SELECT count(*) AS n FROM stripe_events'),
-    carts: count('SELECT count(*) AS n FROM carts'),
-    cart_lines: count('SELECT count(*) AS n FROM cart_lines'),
-    cart_units: count('SELECT coalesce(sum(quantity), 0) AS n FROM cart_lines'),
-    active_holds: count(`SELECT count(*) AS n FROM stock_holds WHERE status = 'active'`),
-  }
+export async function rowCounts(db: StoreRows): Promise<RowCounts> {
+  const counted = await db.get<RowCounts>(
+    `SELECT (SELECT count(*) FROM orders) AS orders, (SELECT count(*) FROM stripe_events) AS stripe_events, (SELECT count(*) FROM carts) AS carts,
+            (SELECT count(*) FROM cart_lines) AS cart_lines, (SELECT coalesce(sum(quantity), 0) FROM cart_lines) AS cart_units,
+            (SELECT count(*) FROM stock_holds WHERE status = 'active') AS active_holds`,
+  )
+  return counted!
 }
 
 export type RouteInfo = { file: string; pattern: string; kind: 'page' | 'route' | 'metadata' }
