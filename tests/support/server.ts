@@ -57,6 +57,7 @@ export type ServerOptions = {
 // The database each STORAGE_DIR's store was given, so a store started again on the same folder
 // finds its rows, and a test can read them (tests/support/store-file.ts).
 const databases = new Map<string, string>()
+const making = new Map<string, Promise<string>>()
 
 /** The PostgreSQL database of the store in `storageDir`, when it runs on one. */
 export function databaseOf(storageDir: string): string | undefined {
@@ -66,7 +67,12 @@ export function databaseOf(storageDir: string): string | undefined {
 export async function startServer(options: ServerOptions = {}): Promise<ServerHandle> {
   const storageDir = options.storageDir ?? tempStorage()
   if (options.env?.DATABASE_URL) databases.set(storageDir, options.env.DATABASE_URL)
-  else if (SUITE_POSTGRES && options.engine !== 'sqlite' && !databases.has(storageDir)) databases.set(storageDir, await scratchDatabase())
+  else if (SUITE_POSTGRES && options.engine !== 'sqlite' && !databases.has(storageDir)) {
+    // two servers started at once on one folder share one database
+    let made = making.get(storageDir)
+    if (!made) making.set(storageDir, (made = scratchDatabase()))
+    databases.set(storageDir, await made)
+  }
   const database = options.engine === 'sqlite' ? undefined : databases.get(storageDir)
   const port = options.port ?? (await freePort())
   const url = `http://127.0.0.1:${port}`
