@@ -1,7 +1,7 @@
 import { expect, test, type Page } from '@playwright/test'
 import * as OTPAuth from 'otpauth'
 import { npmRun } from '../support/npm-run'
-import { TEST_ADMIN } from '../support/server'
+import { databaseOf, TEST_ADMIN } from '../support/server'
 import { storeRows } from '../support/store-file'
 import { ownServer } from './fixtures'
 
@@ -86,7 +86,9 @@ test('the owner enrols TOTP by QR code, signs in with a code and with a recovery
   expect(await db.get(`SELECT admin_email AS e FROM audit_log WHERE action = 'admin.recovery_code_used'`)).toEqual({ e: TEST_ADMIN.email })
 
   // the phone and the codes are lost: the operator resets it from the server, which signs out
-  const reset = await npmRun('admin:reset-2fa', [TEST_ADMIN.email], { PAYMENTS: 'emulator', STORAGE_DIR: ownedServer().storageDir, APP_URL: ownedServer().url })
+  // as an operator runs it beside the store: on the store's own database, whichever engine it is
+  const database = databaseOf(ownedServer().storageDir)
+  const reset = await npmRun('admin:reset-2fa', [TEST_ADMIN.email], { PAYMENTS: 'emulator', STORAGE_DIR: ownedServer().storageDir, APP_URL: ownedServer().url, ...(database ? { DATABASE_URL: database } : {}) })
   expect(reset.code, reset.stderr).toBe(0)
   expect(reset.stdout).toContain(`two-factor sign-in is off for ${TEST_ADMIN.email}`)
   await page.goto(`${ownedServer().url}/admin/account`)
