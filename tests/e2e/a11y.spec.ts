@@ -54,7 +54,7 @@ for (const width of [390, 1280]) {
     await page.goto('/admin/sign-in')
     expect(await seriousViolations(page), `/admin/sign-in at ${width}px`).toEqual([])
     await signIn(page)
-    for (const [, url] of adminPages(server, orderId)) {
+    for (const [, url] of await adminPages(server, orderId)) {
       await page.goto(url)
       expect(await seriousViolations(page), `${url} at ${width}px`).toEqual([])
     }

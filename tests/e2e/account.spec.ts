@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { test as base, expect, type Page } from '@playwright/test'
 import { startServer, type ServerHandle } from '../support/server'
-import { openStore } from '../support/store-file'
+import { storeRows } from '../support/store-file'
 import { addToCartAndCheckout, catalog, fillHostedCheckout, money, pick, SAM, seriousViolations, signIn } from './shop'
 
 // Returning customers in Chromium against the production build: sign in through the emailed
@@ -108,9 +108,9 @@ test('sign in through the emailed link, see the guest order, buy it again, downl
 test('a sold-out option offers "Email me when it’s back", and stock added in the admin sends the alert once', async ({ page, browser, server }) => {
   const email = 'waiting.shopper@example.com'
   const { product, variant } = pick(await catalog(page.request), 2, { n: 3 })
-  const sqlite = openStore(server.storageDir)
-  const stockOf = () => (sqlite.prepare('SELECT stock FROM variants WHERE id = ?').get(variant.id) as { stock: number }).stock
-  const waitingInDb = () => (sqlite.prepare('SELECT count(*) AS n FROM stock_alerts WHERE variant_id = ? AND notified_at IS NULL AND unsubscribed_at IS NULL').get(variant.id) as { n: number }).n
+  const db = storeRows(server.storageDir)
+  const stockOf = async () => (await db.get<{ stock: number }>('SELECT stock FROM variants WHERE id = ?', variant.id))!.stock
+  const waitingInDb = async () => (await db.get<{ n: number }>('SELECT count(*) AS n FROM stock_alerts WHERE variant_id = ? AND notified_at IS NULL AND unsubscribed_at IS NULL', variant.id))!.n
 
   const owner = await (await browser.newContext({ baseURL: server.url })).newPage()
   await signIn(owner)
@@ -122,7 +122,7 @@ test('a sold-out option offers "Email me when it’s back", and stock added in t
     await row.getByRole('button', { name: 'Apply' }).click()
     await expect(owner.getByTestId('flash-notice')).toContainText('Stock is now')
   }
-  await adjust(-stockOf())
+  await adjust(-(await stockOf()))
 
   await page.goto(`/products/${product.slug}?variant=${variant.id}`)
   await expect(page.getByTestId('availability')).toContainText('Sold out')
@@ -134,8 +134,8 @@ test('a sold-out option offers "Email me when it’s back", and stock added in t
   // The owner sees who is waiting, as the database has it.
   await owner.goto(`/admin/inventory?q=${encodeURIComponent(variant.sku)}`)
   const waiting = owner.locator(`[data-testid="inventory-row"][data-sku="${variant.sku}"]`).getByTestId('stock-alerts-waiting')
-  expect(waitingInDb()).toBe(1)
-  await expect(waiting).toHaveText(String(waitingInDb()))
+  expect(await waitingInDb()).toBe(1)
+  await expect(waiting).toHaveText(String(await waitingInDb()))
 
   await adjust(2)
   const alert = await mailTo(server, 'stock-alert-', email)
@@ -145,7 +145,7 @@ test('a sold-out option offers "Email me when it’s back", and stock added in t
   await adjust(1)
   await owner.goto(`/admin/inventory?q=${encodeURIComponent(variant.sku)}`)
   await expect(waiting).toHaveText('0')
-  expect(waitingInDb()).toBe(0)
+  expect(await waitingInDb()).toBe(0)
   const dir = path.join(server.storageDir, 'mail')
   expect(fs.readdirSync(dir).filter((f) => f.startsWith('stock-alert-'))).toHaveLength(1)
 
@@ -154,7 +154,7 @@ test('a sold-out option offers "Email me when it’s back", and stock added in t
   await axeAtBothWidths(page, unsubscribe)
   await page.getByTestId('confirm-unsubscribe').click()
   await expect(page.getByTestId('unsubscribed')).toContainText(email)
-  sqlite.close()
+  await db.close()
 })
 
 test('a checkout left with consent given brings one reminder, whose link reopens it; the dashboard counts it', async ({ page, browser, server }) => {
@@ -178,14 +178,16 @@ test('a checkout left with consent given brings one reminder, whose link reopens
   await fillHostedCheckout(page, '4242 4242 4242 4242', { shopper: { ...SAM, email } })
   await expect(page).toHaveURL(/\/checkout\/success/)
 
-  const sqlite = openStore(server.storageDir)
-  const row = () => sqlite.prepare(`SELECT (SELECT count(*) FROM checkout_reminders WHERE sent_at IS NOT NULL) AS sent,
-    (SELECT sum(o.total_cents - o.refunded_cents) FROM checkout_reminders r JOIN orders o ON o.cart_id = r.cart_id AND o.status IN ('paid', 'fulfilled', 'partially_refunded') WHERE r.sent_at IS NOT NULL) AS cents`).get() as { sent: number; cents: number | null }
-  await expect.poll(() => row().cents ?? 0, { timeout: 15_000 }).toBeGreaterThan(0)
+  const db = storeRows(server.storageDir)
+  const row = async () =>
+    (await db.get<{ sent: number; cents: number | null }>(`SELECT (SELECT count(*) FROM checkout_reminders WHERE sent_at IS NOT NULL) AS sent,
+    (SELECT sum(o.total_cents - o.refunded_cents) FROM checkout_reminders r JOIN orders o ON o.cart_id = r.cart_id AND o.status IN ('paid', 'fulfilled', 'partially_refunded') WHERE r.sent_at IS NOT NULL) AS cents`))!
+  await expect.poll(async () => (await row()).cents ?? 0, { timeout: 15_000 }).toBeGreaterThan(0)
   const owner = await (await browser.newContext({ baseURL: server.url })).newPage()
   await signIn(owner)
-  await expect(owner.getByTestId('reminders-sent')).toHaveText(String(row().sent))
-  await expect(owner.getByTestId('revenue-recovered')).toHaveText(money(row().cents!))
-  expect(row().sent).toBe(1)
-  sqlite.close()
+  const figures = await row()
+  await expect(owner.getByTestId('reminders-sent')).toHaveText(String(figures.sent))
+  await expect(owner.getByTestId('revenue-recovered')).toHaveText(money(figures.cents!))
+  expect(figures.sent).toBe(1)
+  await db.close()
 })

@@ -1,5 +1,5 @@
 import type { Locator, Page } from '@playwright/test'
-import { openStore } from '../support/store-file'
+import { storeRows } from '../support/store-file'
 import { TEST_ADMIN } from '../support/server'
 import { adminPages, expectMessageBeside, paidOrderId } from './admin-pages'
 import { expect, test } from './fixtures'
@@ -48,16 +48,16 @@ async function newProductForm(page: Page, price: string) {
 
 test('the new-product form keeps every field after a refusal, the options in the storefront format are accepted', async ({ page, server }) => {
   await signIn(page)
-  const sqlite = openStore(server.storageDir)
-  const products = () => (sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n
-  const before = products()
+  const db = storeRows(server.storageDir)
+  const products = async () => (await db.get<{ n: number }>('SELECT count(*) AS n FROM products'))!.n
+  const before = await products()
 
   const stillThere = await newProductForm(page, '18,5x')
   await page.getByRole('button', { name: 'Create product' }).click()
   await expectMessageBeside(page, page.locator('#v1-price'), /Variant 2:.*price/)
   await stillThere()
   await expect(page.getByTestId('flash-error')).toContainText('Variant 2')
-  expect(products()).toBe(before)
+  expect(await products()).toBe(before)
 
   // the options hint is whole, under the field, at a phone's width and a desk's
   for (const width of [390, 1280]) {
@@ -74,14 +74,15 @@ test('the new-product form keeps every field after a refusal, the options in the
   await page.locator('#v1-price').fill('19.50')
   await page.getByRole('button', { name: 'Create product' }).click()
   await expect(page).toHaveURL(/\/admin\/products\/\d+\?notice=/)
-  const rows = sqlite.prepare('SELECT sku, options, price_cents AS priceCents, stock FROM variants WHERE sku LIKE ? ORDER BY sku').all(`HM-${run}-%`) as { sku: string; options: string; priceCents: number; stock: number }[]
+  // the options as stored text on both engines (PostgreSQL's driver would parse a json column)
+  const rows = await db.all<{ sku: string; options: string; priceCents: number; stock: number }>('SELECT sku, CAST(options AS TEXT) AS options, price_cents AS "priceCents", stock FROM variants WHERE sku LIKE ? ORDER BY sku', `HM-${run}-%`)
   expect(rows.map((r) => ({ ...r, options: JSON.parse(r.options) as unknown }))).toEqual([
     { sku: `HM-${run}-C`, options: { Colour: 'Cream', Size: 'M' }, priceCents: 1800, stock: 5 },
     { sku: `HM-${run}-N`, options: { Colour: 'Navy', Size: 'M' }, priceCents: 1950, stock: 4 },
   ])
   // and the edit form shows them as the storefront does
   await expect(page.locator('input[id$="-options"]').first()).toHaveValue('Colour: Cream, Size: M')
-  sqlite.close()
+  await db.close()
 })
 
 test('without JavaScript the refused new-product form comes back filled in, with its messages', async ({ browser, server }) => {
@@ -117,10 +118,10 @@ test('every other admin form keeps what was typed and puts the message beside th
   test.setTimeout(180_000)
   const orderId = await paidOrderId(browser, server)
   await signIn(page)
-  const sqlite = openStore(server.storageDir)
-  const productUrl = adminPages(server, orderId).find(([name]) => name === 'product')![1]
+  const db = storeRows(server.storageDir)
+  const productUrl = (await adminPages(server, orderId)).find(([name]) => name === 'product')![1]
   const productId = Number(productUrl.split('/').pop())
-  const variant = sqlite.prepare('SELECT id, sku FROM variants WHERE product_id = ? ORDER BY id LIMIT 1').get(productId) as { id: number; sku: string }
+  const variant = (await db.get<{ id: number; sku: string }>('SELECT id, sku FROM variants WHERE product_id = ? ORDER BY id LIMIT 1', productId))!
 
   // product edit: a bad tax code
   await page.goto(productUrl)
@@ -134,7 +135,7 @@ test('every other admin form keeps what was typed and puts the message beside th
   await form.getByRole('button', { name: 'Save product' }).click()
   await expectMessageBeside(page, form.getByLabel(/Tax code/), /txcd_99999999/)
   await stillThere()
-  expect((sqlite.prepare('SELECT title FROM products WHERE id = ?').get(productId) as { title: string }).title).not.toBe(`Renamed ${run}`)
+  expect((await db.get<{ title: string }>('SELECT title FROM products WHERE id = ?', productId))!.title).not.toBe(`Renamed ${run}`)
 
   // a variant's edit row: options that are not pairs
   const variantForm = page.getByTestId('variant-form').filter({ has: page.locator(`[id="var${variant.id}-sku"]`) })
@@ -148,7 +149,7 @@ test('every other admin form keeps what was typed and puts the message beside th
   await stillThere()
 
   // adding a variant: a SKU another product has
-  const other = (sqlite.prepare('SELECT sku FROM variants WHERE product_id <> ? LIMIT 1').get(productId) as { sku: string }).sku
+  const other = (await db.get<{ sku: string }>('SELECT sku FROM variants WHERE product_id <> ? LIMIT 1', productId))!.sku
   const addForm = page.getByTestId('new-variant-form')
   stillThere = await fillAll([
     [addForm.locator('#new-sku'), other],
@@ -230,7 +231,7 @@ test('every other admin form keeps what was typed and puts the message beside th
   await refund.getByRole('button', { name: 'Refund through Stripe' }).click()
   await expectMessageBeside(page, refund.getByLabel(/^Amount/), /amount to refund/)
   await stillThere()
-  expect(sqlite.prepare('SELECT status, refunded_cents AS refundedCents FROM orders WHERE id = ?').get(orderId)).toEqual({ status: 'paid', refundedCents: 0 })
+  expect(await db.get('SELECT status, refunded_cents AS "refundedCents" FROM orders WHERE id = ?', orderId)).toEqual({ status: 'paid', refundedCents: 0 })
 
   // account: the two new passwords differ; no password comes back to the page
   await page.goto('/admin/account')
@@ -241,5 +242,5 @@ test('every other admin form keeps what was typed and puts the message beside th
   await expectMessageBeside(page, page.getByLabel('New password again'), /differ/)
   for (const label of ['Current password', /^New password \(/, 'New password again']) await expect(page.getByLabel(label)).toHaveValue('')
   expect(await page.content()).not.toContain('a brand new password')
-  sqlite.close()
+  await db.close()
 })

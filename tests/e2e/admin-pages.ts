@@ -1,6 +1,6 @@
 import type { Browser, Locator, Page } from '@playwright/test'
 import type { ServerHandle } from '../support/server'
-import { openStore } from '../support/store-file'
+import { storeRows } from '../support/store-file'
 import { expect } from './fixtures'
 import { addToCartAndCheckout, catalog, fillHostedCheckout, pick, type Shopper } from './shop'
 
@@ -11,10 +11,10 @@ const BUYER: Shopper = { email: 'robin.longname-fieldtester@example.com', name: 
 
 /** The id of a paid order on this server, bought through the shop when there is none yet. */
 export async function paidOrderId(browser: Browser, server: ServerHandle): Promise<number> {
-  const sqlite = openStore(server.storageDir)
-  const find = () => (sqlite.prepare(`SELECT id FROM orders WHERE status = 'paid' AND email = ? ORDER BY id DESC LIMIT 1`).get(BUYER.email) as { id: number } | undefined)?.id
+  const db = storeRows(server.storageDir)
+  const find = async () => (await db.get<{ id: number }>(`SELECT id FROM orders WHERE status = 'paid' AND email = ? ORDER BY id DESC LIMIT 1`, BUYER.email))?.id
   try {
-    const existing = find()
+    const existing = await find()
     if (existing) return existing
     const context = await browser.newContext({ baseURL: server.url })
     const shop = await context.newPage()
@@ -25,17 +25,17 @@ export async function paidOrderId(browser: Browser, server: ServerHandle): Promi
     await expect(shop.getByTestId('order-status')).toHaveAttribute('data-status', 'paid')
     await context.close()
     await expect.poll(find, { timeout: 20_000 }).toBeTruthy()
-    return find()!
+    return (await find())!
   } finally {
-    sqlite.close()
+    await db.close()
   }
 }
 
 /** Every admin page (behind sign-in), by a short name, with the records they show. */
-export function adminPages(server: ServerHandle, orderId: number): [name: string, url: string][] {
-  const sqlite = openStore(server.storageDir)
-  const variant = sqlite.prepare(`SELECT v.id, v.product_id AS productId FROM variants v JOIN products p ON p.id = v.product_id WHERE p.status = 'active' ORDER BY (SELECT count(*) FROM variants w WHERE w.product_id = p.id) DESC, v.id LIMIT 1`).get() as { id: number; productId: number }
-  sqlite.close()
+export async function adminPages(server: ServerHandle, orderId: number): Promise<[name: string, url: string][]> {
+  const db = storeRows(server.storageDir)
+  const variant = (await db.get<{ id: number; productId: number }>(`SELECT v.id, v.product_id AS "productId" FROM variants v JOIN products p ON p.id = v.product_id WHERE p.status = 'active' ORDER BY (SELECT count(*) FROM variants w WHERE w.product_id = p.id) DESC, v.id LIMIT 1`))!
+  await db.close()
   return [
     ['dashboard', '/admin'],
     ['orders', '/admin/orders'],

@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { expect, test } from '@playwright/test'
-import { openStore } from '../support/store-file'
+import { storeRows } from '../support/store-file'
 import { startServer, TEST_ADMIN, type ServerHandle } from '../support/server'
 
 // The admin's locks, checked over plain HTTP against the production build: nothing admin
@@ -155,16 +155,16 @@ test('without a session every admin page, route handler and server action leads 
   // collect every action form while signed in, then post each one without the cookie
   const signedIn = await signIn()
   const cookie = sessionCookie(signedIn)!.split(';')[0]!
-  const sqlite = openStore(server.storageDir)
-  const variant = sqlite.prepare('SELECT id, product_id AS productId FROM variants ORDER BY id LIMIT 1').get() as { id: number; productId: number }
+  const db = storeRows(server.storageDir)
+  const variant = (await db.get<{ id: number; productId: number }>('SELECT id, product_id AS "productId" FROM variants ORDER BY id LIMIT 1'))!
   const forms = (
     await Promise.all(['/admin', '/admin/products/new', '/admin/products/bulk', `/admin/products/${variant.productId}`, '/admin/inventory', '/admin/events', '/admin/jobs', '/admin/reconciliation', '/admin/staff', '/admin/account'].map((p) => formsOn(p, cookie)))
   ).flat()
   const markers = new Set(forms.map((f) => f.marker))
   // sign-out, product create/update/archive, variant add/update, stock, pictures, reconcile, password
   expect(markers.size).toBeGreaterThanOrEqual(9)
-  const auditBefore = (sqlite.prepare('SELECT count(*) AS n FROM audit_log').get() as { n: number }).n
-  const stockBefore = (sqlite.prepare('SELECT stock FROM variants WHERE id = ?').get(variant.id) as { stock: number }).stock
+  const auditBefore = (await db.get<{ n: number }>('SELECT count(*) AS n FROM audit_log'))!.n
+  const stockBefore = (await db.get<{ stock: number }>('SELECT stock FROM variants WHERE id = ?', variant.id))!.stock
   const seen = new Set<string>()
   for (const form of forms) {
     if (seen.has(form.marker)) continue
@@ -177,11 +177,11 @@ test('without a session every admin page, route handler and server action leads 
     const res = await fetch(`${server.url}${form.page}`, { method: 'POST', redirect: 'manual', headers: { origin: server.url }, body })
     expect(isSignInRedirect(res), `action ${form.marker} on ${form.page} answered ${res.status}`).toBe(true)
   }
-  expect((sqlite.prepare('SELECT count(*) AS n FROM audit_log').get() as { n: number }).n).toBe(auditBefore)
-  expect((sqlite.prepare('SELECT stock FROM variants WHERE id = ?').get(variant.id) as { stock: number }).stock).toBe(stockBefore)
-  expect((sqlite.prepare(`SELECT count(*) AS n FROM products WHERE title = 'Hijacked'`).get() as { n: number }).n).toBe(0)
-  expect((sqlite.prepare('SELECT count(*) AS n FROM admin_invites').get() as { n: number }).n).toBe(0)
-  expect((sqlite.prepare('SELECT count(*) AS n FROM admin_users').get() as { n: number }).n).toBe(1)
+  expect((await db.get<{ n: number }>('SELECT count(*) AS n FROM audit_log'))!.n).toBe(auditBefore)
+  expect((await db.get<{ stock: number }>('SELECT stock FROM variants WHERE id = ?', variant.id))!.stock).toBe(stockBefore)
+  expect((await db.get<{ n: number }>(`SELECT count(*) AS n FROM products WHERE title = 'Hijacked'`))!.n).toBe(0)
+  expect((await db.get<{ n: number }>('SELECT count(*) AS n FROM admin_invites'))!.n).toBe(0)
+  expect((await db.get<{ n: number }>('SELECT count(*) AS n FROM admin_users'))!.n).toBe(1)
 
   // and the same forms posted from another site, with the cookie, change nothing either
   for (const form of forms.filter((f) => f.page === '/admin/inventory').slice(0, 1)) {
@@ -192,8 +192,8 @@ test('without a session every admin page, route handler and server action leads 
     const res = await fetch(`${server.url}${form.page}`, { method: 'POST', redirect: 'manual', headers: { origin: 'https://evil.example', cookie }, body })
     expect(res.status === 303 ? /sign-in/.test(res.headers.get('location') ?? '') : res.status >= 400, `cross-origin action answered ${res.status}`).toBe(true)
   }
-  expect((sqlite.prepare('SELECT stock FROM variants WHERE id = ?').get(variant.id) as { stock: number }).stock).toBe(stockBefore)
-  sqlite.close()
+  expect((await db.get<{ stock: number }>('SELECT stock FROM variants WHERE id = ?', variant.id))!.stock).toBe(stockBefore)
+  await db.close()
 })
 
 test('sign-in sets an httpOnly, SameSite=Lax session cookie scoped to /admin, and refuses another origin', async () => {
@@ -208,12 +208,11 @@ test('sign-in sets an httpOnly, SameSite=Lax session cookie scoped to /admin, an
   expect(cookie).not.toMatch(/;\s*Secure/i)
   // the token is random and only its hash is stored
   const token = /till_admin=([^;]+)/.exec(cookie)![1]!
-  const sqlite = openStore(server.storageDir)
-  expect((sqlite.prepare('SELECT count(*) AS n FROM admin_sessions WHERE id = ?').get(decodeURIComponent(token)) as { n: number }).n).toBe(0)
+  const db = storeRows(server.storageDir)
+  expect((await db.get<{ n: number }>('SELECT count(*) AS n FROM admin_sessions WHERE id = ?', decodeURIComponent(token)))!.n).toBe(0)
   // a second sign-in gives a different token (rotated)
   const again = sessionCookie(await signIn())!
   expect(again).not.toEqual(cookie)
-  sqlite.close()
 
   // admin pages are private: never stored by a cache, never indexed
   const dashboard = await fetch(`${server.url}/admin`, { headers: { cookie: cookie.split(';')[0]! } })
@@ -227,28 +226,27 @@ test('sign-in sets an httpOnly, SameSite=Lax session cookie scoped to /admin, an
   expect(crossSite.status === 303 ? /sign-in\?error=/.test(crossSite.headers.get('location') ?? '') : crossSite.status >= 400).toBe(true)
   // The picture upload is the one route proxy.ts does not see (its body may pass 1 MB): it
   // refuses another origin itself, even with a valid session, and writes nothing.
-  const before = openStore(server.storageDir)
-  const images = () => (before.prepare('SELECT count(*) AS n FROM product_images').get() as { n: number }).n
-  const imagesBefore = images()
+  const images = async () => (await db.get<{ n: number }>('SELECT count(*) AS n FROM product_images'))!.n
+  const imagesBefore = await images()
   const form = new FormData()
   form.set('image', new Blob([new Uint8Array([0x89, 0x50, 0x4e, 0x47])], { type: 'image/png' }), 'x.png')
   const upload = await fetch(`${server.url}/admin/products/1/images`, { method: 'POST', redirect: 'manual', headers: { cookie: again.split(';')[0]!, origin: 'https://evil.example' }, body: form })
   expect(upload.status).toBe(403)
-  expect(images()).toBe(imagesBefore)
+  expect(await images()).toBe(imagesBefore)
   // so does the catalog import's upload, the other route proxy.ts does not see
   const csv = new FormData()
   csv.set('file', new Blob(['product_slug\n'], { type: 'text/csv' }), 'x.csv')
   const imported = await fetch(`${server.url}/admin/import/upload`, { method: 'POST', redirect: 'manual', headers: { cookie: again.split(';')[0]!, origin: 'https://evil.example' }, body: csv })
   expect(imported.status).toBe(403)
-  expect((before.prepare('SELECT count(*) AS n FROM catalog_imports').get() as { n: number }).n).toBe(0)
+  expect((await db.get<{ n: number }>('SELECT count(*) AS n FROM catalog_imports'))!.n).toBe(0)
   // and a digital product's file upload, the third: no file is attached, none is written
   const download = new FormData()
   download.set('file', new Blob(['not for sale'], { type: 'application/pdf' }), 'x.pdf')
   const attached = await fetch(`${server.url}/admin/products/1/download`, { method: 'POST', redirect: 'manual', headers: { cookie: again.split(';')[0]!, origin: 'https://evil.example' }, body: download })
   expect(attached.status).toBe(403)
-  expect((before.prepare('SELECT count(*) AS n FROM product_files').get() as { n: number }).n).toBe(0)
+  expect((await db.get<{ n: number }>('SELECT count(*) AS n FROM product_files'))!.n).toBe(0)
   expect(fs.existsSync(path.join(server.storageDir, 'downloads'))).toBe(false)
-  before.close()
+  await db.close()
 })
 
 // Pages and actions only an owner may use; a staff member has orders, products and stock.
@@ -261,13 +259,13 @@ const OWNER_ACTION_FILES = ['app/admin/(console)/discounts/actions.ts', 'app/adm
 const SCHEDULED_KINDS = ['reconcile', 'holds.release_expired', 'stock_alerts.scan', 'carts.purge_idle', 'accounts.purge_expired', 'backups.run'].map((k) => `'${k}'`).join(', ')
 
 test('a staff member is refused every owner-only page and action, and a cross-site post changes no staff', async () => {
-  const sqlite = openStore(server.storageDir)
-  const owner = sqlite.prepare('SELECT id, password_hash AS hash FROM admin_users WHERE email = ?').get(TEST_ADMIN.email) as { id: number; hash: string }
-  sqlite.prepare(`INSERT INTO admin_users (email, password_hash, role) VALUES ('staff@till.test', ?, 'staff') ON CONFLICT DO NOTHING`).run(owner.hash)
+  const db = storeRows(server.storageDir)
+  const owner = (await db.get<{ id: number; hash: string }>('SELECT id, password_hash AS hash FROM admin_users WHERE email = ?', TEST_ADMIN.email))!
+  await db.run(`INSERT INTO admin_users (email, password_hash, role) VALUES ('staff@till.test', ?, 'staff') ON CONFLICT DO NOTHING`, owner.hash)
   const staffCookie = sessionCookie(await signIn(server.url, TEST_ADMIN.password, undefined, 'staff@till.test'))!.split(';')[0]!
   const counts = () =>
-    sqlite.prepare(`SELECT (SELECT count(*) FROM audit_log WHERE action <> 'admin.sign_in') AS audit, (SELECT count(*) FROM admin_invites) AS invites, (SELECT count(*) FROM admin_settings) AS settings, (SELECT count(*) FROM admin_users WHERE removed_at IS NULL) AS people, (SELECT count(*) FROM jobs WHERE kind NOT IN (${SCHEDULED_KINDS})) AS jobs`).get()
-  const before = counts()
+    db.get(`SELECT (SELECT count(*) FROM audit_log WHERE action <> 'admin.sign_in') AS audit, (SELECT count(*) FROM admin_invites) AS invites, (SELECT count(*) FROM admin_settings) AS settings, (SELECT count(*) FROM admin_users WHERE removed_at IS NULL) AS people, (SELECT count(*) FROM jobs WHERE kind NOT IN (${SCHEDULED_KINDS})) AS jobs`)
+  const before = await counts()
 
   for (const page of ['/admin', '/admin/orders', '/admin/products', '/admin/inventory']) {
     expect((await fetch(`${server.url}${page}`, { headers: { cookie: staffCookie }, redirect: 'manual' })).status, page).toBe(200)
@@ -288,11 +286,11 @@ test('a staff member is refused every owner-only page and action, and a cross-si
     expect(location.pathname, action.exportedName).toBe('/admin')
     expect(location.searchParams.get('error'), action.exportedName).toMatch(/^Only the owner/)
   }
-  expect(counts()).toEqual(before)
+  expect(await counts()).toEqual(before)
 
   // when the owner requires a second factor, a staff member without one reaches only the
   // account page (to set it up) and sign-out
-  sqlite.prepare('INSERT INTO admin_settings (id, require_two_factor) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET require_two_factor = 1').run()
+  await db.run('INSERT INTO admin_settings (id, require_two_factor) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET require_two_factor = 1')
   for (const page of ['/admin', '/admin/orders', '/admin/products/1']) {
     const res = await fetch(`${server.url}${page}`, { headers: { cookie: staffCookie }, redirect: 'manual' })
     expect(res.status, page).toBe(307)
@@ -301,7 +299,7 @@ test('a staff member is refused every owner-only page and action, and a cross-si
     expect(location.searchParams.get('error'), page).toMatch(/^The owner requires two-factor sign-in/)
   }
   expect((await fetch(`${server.url}/admin/account`, { headers: { cookie: staffCookie }, redirect: 'manual' })).status).toBe(200)
-  sqlite.prepare('DELETE FROM admin_settings').run()
+  await db.run('DELETE FROM admin_settings')
 
   // the owner's own staff actions, posted from another site with the owner's cookie
   const ownerCookie = sessionCookie(await signIn())!.split(';')[0]!
@@ -309,12 +307,12 @@ test('a staff member is refused every owner-only page and action, and a cross-si
     const res = await postAction(action, { cookie: ownerCookie, origin: 'https://evil.example' })
     expect(res.status === 303 ? /sign-in/.test(res.headers.get('location') ?? '') : res.status >= 400, `${action.exportedName} cross-site answered ${res.status}`).toBe(true)
   }
-  expect(counts()).toEqual(before)
+  expect(await counts()).toEqual(before)
   // and the owner, from the store itself, is let through the same way
   const own = await postAction(adminActions().find((a) => a.exportedName === 'removeMemberAction')!, { cookie: ownerCookie })
   expect(own.status).toBe(303)
   expect(decodeURIComponent(own.headers.get('location') ?? '')).toMatch(/yourself/)
-  sqlite.close()
+  await db.close()
 })
 
 test('ten wrong passwords are rate-limited, even when the right one follows', async () => {

@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type { Page } from '@playwright/test'
 import sharp from 'sharp'
-import { openStore } from '../support/store-file'
+import { storeRows } from '../support/store-file'
 import { expect, test } from './fixtures'
 import { fillHostedCheckout, seriousViolations, signIn } from './shop'
 
@@ -146,9 +146,8 @@ test('the owner runs the store: catalog, stock, order, fulfilment, refund, webho
     )
     .toBe('partially_refunded')
   // charged, refunded and net, each against the order row
-  const store = openStore(server.storageDir)
-  const refundedRow = store.prepare('SELECT total_cents AS total, refunded_cents AS refunded FROM orders WHERE id = ?').get(orderId) as { total: number; refunded: number }
-  store.close()
+  const db = storeRows(server.storageDir)
+  const refundedRow = (await db.get<{ total: number; refunded: number }>('SELECT total_cents AS total, refunded_cents AS refunded FROM orders WHERE id = ?', orderId))!
   const usd = (cents: number) => new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' }).format(cents / 100)
   expect(refundedRow.refunded).toBe(1000)
   await expect(page.getByTestId('admin-order-total')).toContainText(`Total charged${usd(refundedRow.total)}`)
@@ -166,18 +165,17 @@ test('the owner runs the store: catalog, stock, order, fulfilment, refund, webho
   // button is what applies it.
   const toSlot = 300_000 - (Date.now() % 300_000)
   if (toSlot < 45_000) await page.waitForTimeout(toSlot + 15_000)
-  const sqlite = openStore(server.storageDir)
-  const refundEvent = sqlite.prepare(`SELECT id FROM stripe_events WHERE type = 'charge.refunded' ORDER BY received_at DESC LIMIT 1`).get() as { id: string }
-  sqlite.prepare(`UPDATE stripe_events SET processed_at = NULL, error = 'Error: simulated outage' WHERE id = ?`).run(refundEvent.id)
+  const refundEvent = (await db.get<{ id: string }>(`SELECT id FROM stripe_events WHERE type = 'charge.refunded' ORDER BY received_at DESC LIMIT 1`))!
+  await db.run(`UPDATE stripe_events SET processed_at = NULL, error = 'Error: simulated outage' WHERE id = ?`, refundEvent.id)
   await page.goto('/admin/events?filter=failed')
   const eventRow = page.locator(`[data-testid="event-row"][data-event-id="${refundEvent.id}"]`)
   await expect(eventRow.getByTestId('event-error')).toContainText('simulated outage')
   await eventRow.getByRole('button', { name: 'Replay' }).click()
   await expect(page.getByTestId('flash-notice')).toContainText(`Replayed ${refundEvent.id}: applied`)
-  const replayed = sqlite.prepare('SELECT processed_at AS processedAt, error FROM stripe_events WHERE id = ?').get(refundEvent.id) as { processedAt: number | null; error: string | null }
+  const replayed = (await db.get<{ processedAt: number | null; error: string | null }>('SELECT processed_at AS "processedAt", error FROM stripe_events WHERE id = ?', refundEvent.id))!
   expect(replayed.processedAt).not.toBeNull()
   expect(replayed.error).toBeNull()
-  const order = sqlite.prepare('SELECT status, refunded_cents AS refundedCents FROM orders WHERE id = ?').get(orderId) as { status: string; refundedCents: number }
+  const order = (await db.get<{ status: string; refundedCents: number }>('SELECT status, refunded_cents AS "refundedCents" FROM orders WHERE id = ?', orderId))!
   expect(order).toEqual({ status: 'partially_refunded', refundedCents: 1000 })
 
   await page.goto(`/admin/orders/${orderId}`)
@@ -189,13 +187,13 @@ test('the owner runs the store: catalog, stock, order, fulfilment, refund, webho
   await expect(page.locator('[data-testid="ledger-row"][data-reason="refund_restock"]').first()).toContainText(`order #${String(orderId).padStart(5, '0')}`)
 
   // a failed job is retried from the admin, and runs
-  const mailJob = sqlite.prepare(`UPDATE jobs SET status = 'failed', last_error = 'Error: SMTP said no' WHERE kind = 'mail.order_shipped' RETURNING id`).get() as { id: number }
+  const mailJob = (await db.get<{ id: number }>(`UPDATE jobs SET status = 'failed', last_error = 'Error: SMTP said no' WHERE kind = 'mail.order_shipped' RETURNING id`))!
   await page.goto('/admin/jobs')
   const jobRow = page.getByTestId('job-row').filter({ hasText: `#${mailJob.id} mail.order_shipped` })
   await expect(jobRow).toContainText('SMTP said no')
   await jobRow.getByRole('button', { name: 'Retry' }).click()
   await expect(page.getByTestId('flash-notice')).toContainText(`Job ${mailJob.id} (mail.order_shipped) is queued`)
-  await expect.poll(() => (sqlite.prepare('SELECT status FROM jobs WHERE id = ?').get(mailJob.id) as { status: string }).status, { timeout: 15_000 }).toBe('done')
+  await expect.poll(async () => (await db.get<{ status: string }>('SELECT status FROM jobs WHERE id = ?', mailJob.id))!.status, { timeout: 15_000 }).toBe('done')
 
   // reconciliation runs on demand
   await page.goto('/admin/reconciliation')
@@ -209,7 +207,7 @@ test('the owner runs the store: catalog, stock, order, fulfilment, refund, webho
     await expect(page.locator(`[data-testid="audit-row"][data-action="${action}"]`).first(), action).toBeVisible()
   }
   await shopper.close()
-  sqlite.close()
+  await db.close()
 
   // the sign-in page passes axe too
   await page.context().clearCookies()
@@ -252,15 +250,15 @@ test('the owner runs the store: catalog, stock, order, fulfilment, refund, webho
 
 test('bad catalog input gets a clear message on the form and writes nothing', async ({ page, server }) => {
   await signIn(page)
-  const sqlite = openStore(server.storageDir)
-  const counts = () => ({
-    products: (sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n,
-    variants: (sqlite.prepare('SELECT count(*) AS n FROM variants').get() as { n: number }).n,
-    images: (sqlite.prepare('SELECT count(*) AS n FROM product_images').get() as { n: number }).n,
+  const db = storeRows(server.storageDir)
+  const counts = async () => ({
+    products: (await db.get<{ n: number }>('SELECT count(*) AS n FROM products'))!.n,
+    variants: (await db.get<{ n: number }>('SELECT count(*) AS n FROM variants'))!.n,
+    images: (await db.get<{ n: number }>('SELECT count(*) AS n FROM product_images'))!.n,
     files: fs.existsSync(path.join(server.storageDir, 'uploads', 'products')) ? fs.readdirSync(path.join(server.storageDir, 'uploads', 'products')).length : 0,
   })
-  const existingSku = (sqlite.prepare('SELECT sku FROM variants ORDER BY id LIMIT 1').get() as { sku: string }).sku
-  const before = counts()
+  const existingSku = (await db.get<{ sku: string }>('SELECT sku FROM variants ORDER BY id LIMIT 1'))!.sku
+  const before = await counts()
 
   async function tryCreate(fields: { title?: string; sku?: string; price?: string }, message: RegExp) {
     await page.goto('/admin/products/new')
@@ -272,7 +270,7 @@ test('bad catalog input gets a clear message on the form and writes nothing', as
     if (fields.title) await page.getByLabel('Title', { exact: true }).fill(fields.title)
     await page.getByRole('button', { name: 'Create product' }).click()
     await expect(errorFlash(page)).toContainText(message)
-    expect(counts()).toEqual(before)
+    expect(await counts()).toEqual(before)
   }
 
   await tryCreate({ sku: existingSku }, /SKU .* is already used/)
@@ -293,15 +291,15 @@ test('bad catalog input gets a clear message on the form and writes nothing', as
   }
   await page.getByRole('button', { name: 'Create product' }).click()
   await expect(errorFlash(page)).toContainText(/used twice/)
-  expect(counts()).toEqual(before)
+  expect(await counts()).toEqual(before)
 
   // uploads: not a picture, far too large, a hostile name
-  const productId = (sqlite.prepare(`SELECT id FROM products WHERE status = 'active' ORDER BY id LIMIT 1`).get() as { id: number }).id
+  const productId = (await db.get<{ id: number }>(`SELECT id FROM products WHERE status = 'active' ORDER BY id LIMIT 1`))!.id
   await page.goto(`/admin/products/${productId}`)
   await page.getByLabel(/Add a picture/).setInputFiles({ name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('#!/bin/sh\necho this is not a picture\n') })
   await page.getByRole('button', { name: 'Upload picture' }).click()
   await expect(errorFlash(page)).toContainText(/not a picture/)
-  expect(counts()).toEqual(before)
+  expect(await counts()).toEqual(before)
 
   const huge = path.join(test.info().outputDir, 'huge.png')
   fs.mkdirSync(path.dirname(huge), { recursive: true })
@@ -309,7 +307,7 @@ test('bad catalog input gets a clear message on the form and writes nothing', as
   await page.getByLabel(/Add a picture/).setInputFiles(huge)
   await page.getByRole('button', { name: 'Upload picture' }).click()
   await expect(errorFlash(page)).toContainText(/too large/)
-  expect(counts()).toEqual(before)
+  expect(await counts()).toEqual(before)
 
   const res = await page.request.post(`/admin/products/${productId}/images`, {
     headers: { origin: server.url },
@@ -318,6 +316,6 @@ test('bad catalog input gets a clear message on the form and writes nothing', as
   })
   expect(res.status()).toBe(303)
   expect(new URL(res.headers()['location']!, server.url).searchParams.get('error')).toMatch(/file name .* is not allowed/)
-  expect(counts()).toEqual(before)
-  sqlite.close()
+  expect(await counts()).toEqual(before)
+  await db.close()
 })

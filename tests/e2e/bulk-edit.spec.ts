@@ -1,4 +1,4 @@
-import { openStore } from '../support/store-file'
+import { storeRows } from '../support/store-file'
 import { expectMessageBeside } from './admin-pages'
 import { expect, hydrated, test } from './fixtures'
 import { signIn } from './shop'
@@ -11,13 +11,14 @@ const run = Date.now().toString(36).toUpperCase()
 
 test('the owner edits prices and stock from the products list; a bad price keeps what was typed, a sale meanwhile is kept', async ({ page, server }) => {
   test.setTimeout(120_000)
-  const sqlite = openStore(server.storageDir)
+  const db = storeRows(server.storageDir)
   // a draft product of this test's own, so no other spec's figures move
-  const productId = Number(sqlite.prepare(`INSERT INTO products (slug, title, description, status) VALUES (?, ?, 'Bulk test.', 'draft')`).run(`bulk-${run.toLowerCase()}`, `Bulk Lamp ${run}`).lastInsertRowid)
-  const insert = sqlite.prepare(`INSERT INTO variants (product_id, sku, title, price_cents, stock, position) VALUES (?, ?, ?, ?, ?, ?)`)
-  const small = Number(insert.run(productId, `BULK-${run}-S`, 'Small', 1500, 10, 0).lastInsertRowid)
-  const large = Number(insert.run(productId, `BULK-${run}-L`, 'Large', 2500, 4, 1).lastInsertRowid)
-  const row = (id: number) => sqlite.prepare('SELECT price_cents AS priceCents, stock FROM variants WHERE id = ?').get(id) as { priceCents: number; stock: number }
+  const productId = (await db.get<{ id: number }>(`INSERT INTO products (slug, title, description, status) VALUES (?, ?, 'Bulk test.', 'draft') RETURNING id`, `bulk-${run.toLowerCase()}`, `Bulk Lamp ${run}`))!.id
+  const insert = async (sku: string, title: string, priceCents: number, stock: number, position: number) =>
+    (await db.get<{ id: number }>(`INSERT INTO variants (product_id, sku, title, price_cents, stock, position) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, productId, sku, title, priceCents, stock, position))!.id
+  const small = await insert(`BULK-${run}-S`, 'Small', 1500, 10, 0)
+  const large = await insert(`BULK-${run}-L`, 'Large', 2500, 4, 1)
+  const row = async (id: number) => (await db.get<{ priceCents: number; stock: number }>('SELECT price_cents AS "priceCents", stock FROM variants WHERE id = ?', id))!
 
   await signIn(page)
   await page.goto('/admin/products')
@@ -39,17 +40,17 @@ test('the owner edits prices and stock from the products list; a bad price keeps
   await expectMessageBeside(page, smallPrice, `The price of SKU BULK-${run}-S has a comma`)
   await expect(smallPrice).toHaveValue('16,50')
   await expect(largeStock).toHaveValue('9')
-  expect(row(small)).toEqual({ priceCents: 1500, stock: 10 })
-  expect(row(large)).toEqual({ priceCents: 2500, stock: 4 })
+  expect(await row(small)).toEqual({ priceCents: 1500, stock: 10 })
+  expect(await row(large)).toEqual({ priceCents: 2500, stock: 4 })
 
   // one Large sells while the page is open: the owner added 5 to the 4 they saw, so 8 remain
-  sqlite.prepare('UPDATE variants SET stock = stock - 1 WHERE id = ?').run(large)
+  await db.run('UPDATE variants SET stock = stock - 1 WHERE id = ?', large)
   await smallPrice.fill('16.50')
   await page.getByRole('button', { name: 'Save prices and stock' }).click()
   await expect(page.getByTestId('flash-notice')).toContainText('Saved 1 price and 1 stock change.')
-  expect(row(small)).toEqual({ priceCents: 1650, stock: 10 })
-  expect(row(large)).toEqual({ priceCents: 2500, stock: 8 })
-  expect(sqlite.prepare(`SELECT delta, stock_after AS stockAfter, reason FROM stock_ledger WHERE variant_id = ?`).all(large)).toEqual([{ delta: 5, stockAfter: 8, reason: 'adjust' }])
+  expect(await row(small)).toEqual({ priceCents: 1650, stock: 10 })
+  expect(await row(large)).toEqual({ priceCents: 2500, stock: 8 })
+  expect(await db.all(`SELECT delta, stock_after AS "stockAfter", reason FROM stock_ledger WHERE variant_id = ?`, large)).toEqual([{ delta: 5, stockAfter: 8, reason: 'adjust' }])
 
   // the product's own page shows the new figures
   await page.goto(`/admin/products/${productId}`)
@@ -57,7 +58,7 @@ test('the owner edits prices and stock from the products list; a bad price keeps
   await expect(page.locator('main')).toContainText(`BULK-${run}-L`)
   await page.goto(`/admin/products/bulk?q=BULK-${run}`)
   await expect(page.getByLabel(`Stock of BULK-${run}-L`)).toHaveValue('8')
-  sqlite.close()
+  await db.close()
 })
 
 // Paging through many prices, or any link out of the page, must not drop what was typed

@@ -1,4 +1,4 @@
-import { openStore } from '../support/store-file'
+import { storeRows } from '../support/store-file'
 import { expect, test } from './fixtures'
 import { catalog, pick, money, label, chooseVariant } from './shop'
 
@@ -108,9 +108,9 @@ test('the cart flags a line whose stock fell below its quantity since it was add
   await expect(page.getByTestId('flash-notice')).toBeVisible()
 
   // Someone else bought all but two (the owner's database, as the webhook would leave it).
-  const sqlite = openStore(server.storageDir)
-  const { stock } = sqlite.prepare('SELECT stock FROM variants WHERE id = ?').get(variant.id) as { stock: number }
-  sqlite.prepare('UPDATE variants SET stock = ? WHERE id = ?').run(stock - variant.available + 2, variant.id)
+  const db = storeRows(server.storageDir)
+  const { stock } = (await db.get<{ stock: number }>('SELECT stock FROM variants WHERE id = ?', variant.id))!
+  await db.run('UPDATE variants SET stock = ? WHERE id = ?', stock - variant.available + 2, variant.id)
   await page.goto('/cart')
   const line = page.locator(`[data-testid="cart-line"][data-variant-id="${variant.id}"]`)
   await expect(line.getByTestId('line-problem')).toHaveText('Only 2 left since you added it. Lower the quantity to check out.')
@@ -120,8 +120,8 @@ test('the cart flags a line whose stock fell below its quantity since it was add
   await expect(line.getByTestId('line-problem')).toHaveCount(0)
 
   // Sold out entirely: the line says so and can be removed.
-  sqlite.prepare('UPDATE variants SET stock = ? WHERE id = ?').run(stock - variant.available, variant.id)
-  sqlite.close()
+  await db.run('UPDATE variants SET stock = ? WHERE id = ?', stock - variant.available, variant.id)
+  await db.close()
   await page.reload()
   await expect(line.getByTestId('line-problem')).toHaveText('Sold out since you added it. Please remove it to check out.')
   await line.getByRole('button', { name: /^Remove/ }).click()

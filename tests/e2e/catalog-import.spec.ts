@@ -1,6 +1,6 @@
 import { expect, test, type Page } from '@playwright/test'
 import { TEST_ADMIN } from '../support/server'
-import { openStore } from '../support/store-file'
+import { storeRows } from '../support/store-file'
 import { ownServer } from './fixtures'
 
 // The catalog import in Chromium against the production build: the owner exports the
@@ -35,14 +35,14 @@ test('import a file with errors, fix it, apply it, and apply it again to no effe
   expect(download.headers()['content-type']).toMatch(/text\/csv/)
   expect(download.headers()['cache-control']).toMatch(/no-store/)
   const exported = await download.text()
-  const sqlite = openStore(ownedServer().storageDir)
-  const skus = (sqlite.prepare('SELECT sku FROM variants').all() as { sku: string }[]).map((v) => v.sku)
+  const db = storeRows(ownedServer().storageDir)
+  const skus = (await db.all<{ sku: string }>('SELECT sku FROM variants')).map((v) => v.sku)
   expect(exported.split('\n')[0]).toBe('product_slug,product_title,description,status,featured,tax_code,collections,sku,variant_title,options,price,stock')
   for (const sku of skus) expect(exported).toContain(`,${sku},`)
 
   // one price changed, one product added — with three mistakes
-  const target = sqlite.prepare('SELECT v.sku, v.price_cents AS priceCents FROM variants v ORDER BY v.id LIMIT 1').get() as { sku: string; priceCents: number }
-  const collection = (sqlite.prepare('SELECT slug FROM collections ORDER BY id LIMIT 1').get() as { slug: string }).slug
+  const target = (await db.get<{ sku: string; priceCents: number }>('SELECT v.sku, v.price_cents AS "priceCents" FROM variants v ORDER BY v.id LIMIT 1'))!
+  const collection = (await db.get<{ slug: string }>('SELECT slug FROM collections ORDER BY id LIMIT 1'))!.slug
   const newPrice = ((target.priceCents + 100) / 100).toFixed(2)
   // the price is the row's second-last cell, after the SKU, its title and options
   const priced = new RegExp(`(,${target.sku},[^\\n]*,)(\\d+\\.\\d{2})(,\\d+\\n)`)
@@ -58,7 +58,7 @@ test('import a file with errors, fix it, apply it, and apply it again to no effe
   await expect(errors.and(page.locator(`[data-row="${newRow}"][data-column="sku"]`))).toContainText(new RegExp(`Duplicate SKU ${target.sku}: also on row \\d+`))
   await expect(errors.and(page.locator(`[data-row="${newRow}"][data-column="price"]`))).toContainText('The price “ten” must be digits')
   await expect(page.getByRole('button', { name: 'Apply the import' })).toHaveCount(0)
-  expect(sqlite.prepare('SELECT count(*) AS n FROM products WHERE slug = ?').get(slug)).toEqual({ n: 0 })
+  expect(await db.get('SELECT count(*) AS n FROM products WHERE slug = ?', slug)).toEqual({ n: 0 })
 
   // fixed: the preview says what will happen, and applying does it
   const fixed = [...edited, `${slug},Imported lamp,A lamp from a file.,active,0,,${collection},LAMP-${run},Default,,12.50,5`].join('\n') + '\n'
@@ -70,20 +70,20 @@ test('import a file with errors, fix it, apply it, and apply it again to no effe
   await expect(page.locator(`[data-testid="import-row"][data-sku="${target.sku}"]`)).toHaveAttribute('data-outcome', 'changed')
   await page.getByRole('button', { name: 'Apply the import' }).click()
   await expect(page.getByTestId('flash-notice')).toContainText('Applied: 1 products created, 0 changed; 1 variants created, 1 changed; 1 stock changes')
-  expect(sqlite.prepare('SELECT price_cents AS p FROM variants WHERE sku = ?').get(target.sku)).toEqual({ p: target.priceCents + 100 })
-  expect(sqlite.prepare(`SELECT l.delta, l.reason FROM stock_ledger l JOIN variants v ON v.id = l.variant_id WHERE v.sku = ?`).all(`LAMP-${run}`)).toEqual([{ delta: 5, reason: 'import' }])
+  expect(await db.get('SELECT price_cents AS p FROM variants WHERE sku = ?', target.sku)).toEqual({ p: target.priceCents + 100 })
+  expect(await db.all(`SELECT l.delta, l.reason FROM stock_ledger l JOIN variants v ON v.id = l.variant_id WHERE v.sku = ?`, `LAMP-${run}`)).toEqual([{ delta: 5, reason: 'import' }])
   const shop = await (await browser.newContext({ baseURL: ownedServer().url })).newPage()
   await shop.goto(`/products/${slug}`)
   await expect(shop.getByRole('heading', { name: 'Imported lamp' })).toBeVisible()
 
   // the same file again: all unchanged, and applying writes nothing
-  const before = sqlite.prepare('SELECT (SELECT count(*) FROM stock_ledger) AS ledger, (SELECT count(*) FROM audit_log) AS audit, (SELECT count(*) FROM variants) AS variants').get()
+  const before = await db.get('SELECT (SELECT count(*) FROM stock_ledger) AS ledger, (SELECT count(*) FROM audit_log) AS audit, (SELECT count(*) FROM variants) AS variants')
   await upload(page, 'catalog.csv', fixed)
   await expect(page.getByTestId('import-variants')).toHaveAttribute('data-created', '0')
   await expect(page.getByTestId('import-variants')).toHaveAttribute('data-changed', '0')
   await expect(page.getByTestId('import-products')).toHaveAttribute('data-changed', '0')
   await page.getByRole('button', { name: 'Apply the import' }).click()
   await expect(page.getByTestId('flash-notice')).toContainText('Applied: 0 products created, 0 changed; 0 variants created, 0 changed; 0 stock changes')
-  expect(sqlite.prepare('SELECT (SELECT count(*) FROM stock_ledger) AS ledger, (SELECT count(*) FROM audit_log) AS audit, (SELECT count(*) FROM variants) AS variants').get()).toEqual(before)
-  sqlite.close()
+  expect(await db.get('SELECT (SELECT count(*) FROM stock_ledger) AS ledger, (SELECT count(*) FROM audit_log) AS audit, (SELECT count(*) FROM variants) AS variants')).toEqual(before)
+  await db.close()
 })

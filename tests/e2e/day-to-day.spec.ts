@@ -1,6 +1,6 @@
 import type { Browser } from '@playwright/test'
 import type { ServerHandle } from '../support/server'
-import { openStore } from '../support/store-file'
+import { storeRows } from '../support/store-file'
 import { expect, hydrated, test } from './fixtures'
 import { addToCartAndCheckout, catalog, fillHostedCheckout, pick, sentMail, signIn } from './shop'
 
@@ -17,15 +17,15 @@ async function paidOrder(browser: Browser, server: ServerHandle, email: string, 
   await addToCartAndCheckout(shop, product.slug, variant.id, 1)
   await fillHostedCheckout(shop, '4242 4242 4242 4242', { shopper: { email, name, line1: '5 Pier Lane' } })
   await expect(shop.getByTestId('order-status')).toHaveAttribute('data-status', 'paid')
-  const sqlite = openStore(server.storageDir)
-  const order = sqlite.prepare('SELECT id FROM orders WHERE email = ?').get(email) as { id: number }
-  return { shop, sqlite, order }
+  const db = storeRows(server.storageDir)
+  const order = (await db.get<{ id: number }>('SELECT id FROM orders WHERE email = ?', email))!
+  return { shop, db, order }
 }
 
 test('notes on an order stay in the admin; the confirmation email goes again, once per click', async ({ page, server, browser }) => {
   test.setTimeout(240_000)
   const buyer = `notes-${run}@example.com`
-  const { shop, sqlite, order } = await paidOrder(browser, server, buyer, 'Noor Notes')
+  const { shop, db, order } = await paidOrder(browser, server, buyer, 'Noor Notes')
   const confirmations = () => sentMail(server.storageDir).filter((m) => m.file.startsWith(`order-${order.id}-confirmation`) && m.text.includes(`To: ${buyer}`)).length
   await expect.poll(confirmations, { timeout: 20_000 }).toBe(1)
 
@@ -49,7 +49,7 @@ test('notes on an order stay in the admin; the confirmation email goes again, on
   await page.getByTestId('note-form').getByLabel('New note').fill('<b>fragile</b>')
   await page.getByRole('button', { name: 'Add note' }).click()
   await expect(page.getByTestId('note')).toHaveCount(2)
-  const stored = sqlite.prepare('SELECT body, admin_email AS email FROM order_notes WHERE order_id = ? ORDER BY id').all(order.id) as { body: string; email: string }[]
+  const stored = await db.all<{ body: string; email: string }>('SELECT body, admin_email AS email FROM order_notes WHERE order_id = ? ORDER BY id', order.id)
   expect(stored.map((n) => n.body)).toEqual(['Customer called: ship Monday.', '<b>fragile</b>'])
   await expect(page.getByTestId('notes-count')).toHaveText(`(${stored.length})`)
   await expect(page.getByTestId('note').nth(1)).toContainText('<b>fragile</b>')
@@ -65,14 +65,14 @@ test('notes on an order stay in the admin; the confirmation email goes again, on
   await expect(page.getByTestId('flash-notice')).toContainText('on its way again')
   await expect.poll(confirmations, { timeout: 20_000 }).toBe(2)
   await expect(page.getByTestId('timeline')).toContainText('order.resend_confirmation')
-  expect((sqlite.prepare(`SELECT count(*) AS n FROM audit_log WHERE action = 'order.resend_confirmation' AND subject = ?`).get(`order:${order.id}`) as { n: number }).n).toBe(1)
+  expect((await db.get<{ n: number }>(`SELECT count(*) AS n FROM audit_log WHERE action = 'order.resend_confirmation' AND subject = ?`, `order:${order.id}`))!.n).toBe(1)
   expect(sentMail(server.storageDir).filter((m) => m.text.includes(`To: ${buyer}`)).every((m) => !m.text.includes('ship Monday'))).toBe(true)
-  sqlite.close()
+  await db.close()
 })
 
 test('a double-sent resend form queues one email', async ({ page, server, browser }) => {
   test.setTimeout(240_000)
-  const { sqlite, order } = await paidOrder(browser, server, `resend-${run}@example.com`, 'Rae Resend')
+  const { db, order } = await paidOrder(browser, server, `resend-${run}@example.com`, 'Rae Resend')
   await signIn(page)
   // the same rendered form sent twice, as a plain post would (a double click, a replay): one email
   await page.goto(`/admin/orders/${order.id}`)
@@ -82,8 +82,8 @@ test('a double-sent resend form queues one email', async ({ page, server, browse
     const res = await page.request.post(`/admin/orders/${order.id}`, { multipart: Object.fromEntries(fields), headers: { origin: server.url }, maxRedirects: 0 })
     expect(res.status()).toBe(303)
   }
-  const jobs = () => (sqlite.prepare(`SELECT count(*) AS n FROM jobs WHERE kind = 'mail.order_confirmation' AND payload ->> 'orderId' = ? AND payload ->> 'resend' IS NOT NULL`).get(order.id) as { n: number }).n
-  expect(jobs()).toBe(1)
-  expect((sqlite.prepare(`SELECT count(*) AS n FROM audit_log WHERE action = 'order.resend_confirmation' AND subject = ?`).get(`order:${order.id}`) as { n: number }).n).toBe(1)
-  sqlite.close()
+  const jobs = async () => (await db.get<{ n: number }>(`SELECT count(*) AS n FROM jobs WHERE kind = 'mail.order_confirmation' AND payload ->> 'orderId' = ? AND payload ->> 'resend' IS NOT NULL`, order.id))!.n
+  expect(await jobs()).toBe(1)
+  expect((await db.get<{ n: number }>(`SELECT count(*) AS n FROM audit_log WHERE action = 'order.resend_confirmation' AND subject = ?`, `order:${order.id}`))!.n).toBe(1)
+  await db.close()
 })

@@ -1,5 +1,5 @@
 import { expect, test, type Browser, type Page } from '@playwright/test'
-import { openStore } from '../support/store-file'
+import { storeRows } from '../support/store-file'
 import { startServer, TEST_ADMIN, type ServerHandle } from '../support/server'
 import { addToCartAndCheckout } from './shop'
 
@@ -36,9 +36,9 @@ async function buy(browser: Browser, product: { slug: string; variantId: number 
   await shop.getByLabel('Card number').fill('4242424242424242')
   await shop.getByRole('button', { name: /^Pay / }).click()
   await expect(shop.getByTestId('order-status')).toHaveAttribute('data-status', 'paid')
-  const store = openStore(server.storageDir)
-  const order = store.prepare('SELECT id, public_token AS token, total_cents AS total, shipping_address AS address FROM orders WHERE email = ?').get(email) as { id: number; token: string; total: number; address: string | null }
-  store.close()
+  const db = storeRows(server.storageDir)
+  const order = (await db.get<{ id: number; token: string; total: number; address: string | null }>('SELECT id, public_token AS token, total_cents AS total, shipping_address AS address FROM orders WHERE email = ?', email))!
+  await db.close()
   expect(order.address).toBeNull()
   await shop.goto(`/orders/${order.token}`)
   return { shop, order }
@@ -46,11 +46,8 @@ async function buy(browser: Browser, product: { slug: string; variantId: number 
 
 test('the owner sells a file; the shopper downloads it until the limit; a link expires; a refund withdraws a link', async ({ browser }) => {
   test.setTimeout(240_000)
-  const store = openStore(server.storageDir)
-  const product = store
-    .prepare(`SELECT p.id, p.slug, min(v.id) AS variantId FROM products p JOIN variants v ON v.product_id = p.id WHERE p.status = 'active' AND v.stock >= 5 GROUP BY p.id ORDER BY p.id LIMIT 1`)
-    .get() as { id: number; slug: string; variantId: number }
-  store.close()
+  const db = storeRows(server.storageDir)
+  const product = (await db.get<{ id: number; slug: string; variantId: number }>(`SELECT p.id, p.slug, min(v.id) AS "variantId" FROM products p JOIN variants v ON v.product_id = p.id WHERE p.status = 'active' AND v.stock >= 5 GROUP BY p.id ORDER BY p.id LIMIT 1`))!
 
   // the owner makes it a download
   const admin = await pageAt(browser)
@@ -64,9 +61,7 @@ test('the owner sells a file; the shopper downloads it until the limit; a link e
   await admin.getByRole('button', { name: 'Upload file' }).click()
   await expect(admin.getByTestId('flash-notice')).toContainText('Field guide.pdf')
   await expect(admin.getByTestId('product-download-file')).toContainText('Field guide.pdf')
-  const files = openStore(server.storageDir)
-  expect(files.prepare('SELECT file_name AS name, size_bytes AS size FROM product_files WHERE product_id = ?').get(product.id)).toEqual({ name: FILE.name, size: FILE.buffer.byteLength })
-  files.close()
+  expect(await db.get('SELECT file_name AS name, size_bytes AS size FROM product_files WHERE product_id = ?', product.id)).toEqual({ name: FILE.name, size: FILE.buffer.byteLength })
   // the file is not among the public uploads
   expect((await fetch(`${server.url}/uploads/../downloads`)).status).toBe(404)
 
@@ -90,14 +85,10 @@ test('the owner sells a file; the shopper downloads it until the limit; a link e
   await first.shop.reload()
   await expect(first.shop.getByTestId('order-download')).toHaveAttribute('data-state', 'used_up')
   // the owner sees the same link from the order's page, figures as the database holds them
-  const grantOf = (orderId: number) => {
-    const db = openStore(server.storageDir)
-    const row = db.prepare('SELECT download_count AS used, download_limit AS lim, expires_at AS expiresAt FROM download_grants WHERE order_id = ?').get(orderId) as { used: number; lim: number; expiresAt: number }
-    db.close()
-    return row
-  }
+  const grantOf = async (orderId: number) =>
+    (await db.get<{ used: number; lim: number; expiresAt: number }>('SELECT download_count AS used, download_limit AS lim, expires_at AS "expiresAt" FROM download_grants WHERE order_id = ?', orderId))!
   await admin.goto(`/admin/orders/${first.order.id}`)
-  const firstGrant = grantOf(first.order.id)
+  const firstGrant = await grantOf(first.order.id)
   expect(firstGrant.used).toBe(2)
   await expect(admin.getByTestId('admin-download')).toHaveCount(1)
   await expect(admin.getByTestId('admin-download')).toHaveAttribute('data-state', 'used_up')
@@ -112,21 +103,19 @@ test('the owner sells a file; the shopper downloads it until the limit; a link e
   expect(otherHref).not.toBe(href)
   // the link expires: with its expiry moved into the past (the clock, brought forward), the
   // file is refused and the order page says so; moved back, it works again
-  const setExpiry = (at: number) => {
-    const db = openStore(server.storageDir)
-    const before = (db.prepare('SELECT expires_at AS at FROM download_grants WHERE order_id = ?').get(other.order.id) as { at: number }).at
-    db.prepare('UPDATE download_grants SET expires_at = ? WHERE order_id = ?').run(at, other.order.id)
-    db.close()
+  const setExpiry = async (at: number) => {
+    const before = (await db.get<{ at: number }>('SELECT expires_at AS at FROM download_grants WHERE order_id = ?', other.order.id))!.at
+    await db.run('UPDATE download_grants SET expires_at = ? WHERE order_id = ?', at, other.order.id)
     return before
   }
-  const expiresAt = setExpiry(Date.now() - 1000)
+  const expiresAt = await setExpiry(Date.now() - 1000)
   const expired = await fetch(`${server.url}${otherHref}`)
   expect(expired.status).toBe(410)
   expect(await expired.text()).toContain('This download link has expired.')
   await other.shop.reload()
   await expect(other.shop.getByTestId('order-download')).toHaveAttribute('data-state', 'expired')
   await expect(other.shop.getByTestId('order-download')).toContainText('this link has expired.')
-  setExpiry(expiresAt)
+  await setExpiry(expiresAt)
   expect((await fetch(`${server.url}${otherHref}`)).status).toBe(200)
   await admin.goto(`/admin/orders/${other.order.id}`)
   await admin.getByLabel(/^Amount/).fill((other.order.total / 100).toFixed(2))
@@ -134,12 +123,7 @@ test('the owner sells a file; the shopper downloads it until the limit; a link e
   await expect(admin.getByTestId('flash-notice')).toContainText('Refund of')
   await expect
     .poll(
-      () => {
-        const db = openStore(server.storageDir)
-        const row = db.prepare('SELECT revoked_at AS revokedAt FROM download_grants WHERE order_id = ?').get(other.order.id) as { revokedAt: number | null }
-        db.close()
-        return row.revokedAt !== null
-      },
+      async () => (await db.get<{ revokedAt: number | null }>('SELECT revoked_at AS "revokedAt" FROM download_grants WHERE order_id = ?', other.order.id))!.revokedAt !== null,
       { timeout: 20_000 },
     )
     .toBe(true)
@@ -149,7 +133,8 @@ test('the owner sells a file; the shopper downloads it until the limit; a link e
   await other.shop.reload()
   await expect(other.shop.getByTestId('order-download')).toHaveAttribute('data-state', 'revoked')
   await admin.goto(`/admin/orders/${other.order.id}`)
-  const otherGrant = grantOf(other.order.id)
+  const otherGrant = await grantOf(other.order.id)
   await expect(admin.getByTestId('admin-download-count')).toHaveText(`${otherGrant.used} of ${otherGrant.lim}`)
   await expect(admin.getByTestId('admin-download-state')).toHaveText('Withdrawn: refunded or disputed')
+  await db.close()
 })

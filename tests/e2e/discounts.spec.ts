@@ -3,7 +3,7 @@ import path from 'node:path'
 import type { Page } from '@playwright/test'
 import Stripe from 'stripe'
 import { startServer, type ServerHandle } from '../support/server'
-import { openStore } from '../support/store-file'
+import { storeRows } from '../support/store-file'
 import { expect, test } from './fixtures'
 import { addToCartAndCheckout, applyPromotionCode, catalog, fillHostedCheckout, money, pick, sentMail, seriousViolations, signIn, type Shopper } from './shop'
 
@@ -29,14 +29,12 @@ async function paidSession(page: Page, stripe: Stripe): Promise<Stripe.Checkout.
   return stripe.checkout.sessions.retrieve(new URL(page.url()).searchParams.get('session_id')!)
 }
 
-function orderOf(server: ServerHandle, sessionId: string) {
-  const sqlite = openStore(server.storageDir)
+async function orderOf(server: ServerHandle, sessionId: string) {
+  const db = storeRows(server.storageDir)
   try {
-    return sqlite
-      .prepare('SELECT id, total_cents AS totalCents, discount_cents AS discountCents, discount_codes AS codes, tax_cents AS taxCents FROM orders WHERE stripe_checkout_session_id = ?')
-      .get(sessionId) as { id: number; totalCents: number; discountCents: number; codes: string; taxCents: number }
+    return (await db.get<{ id: number; totalCents: number; discountCents: number; codes: string; taxCents: number }>('SELECT id, total_cents AS "totalCents", discount_cents AS "discountCents", CAST(discount_codes AS TEXT) AS codes, tax_cents AS "taxCents" FROM orders WHERE stripe_checkout_session_id = ?', sessionId))!
   } finally {
-    sqlite.close()
+    await db.close()
   }
 }
 
@@ -104,7 +102,7 @@ test('the owner creates a 20%-off code; a shopper uses it; order, success page, 
   const shown = { discount: `−${money(discount)}`, total: money(session.amount_total!), tax: null }
 
   // the order is Stripe's session, to the cent
-  const order = orderOf(server, session.id)
+  const order = await orderOf(server, session.id)
   expect(order).toMatchObject({ totalCents: session.amount_total, discountCents: discount, taxCents: 0 })
   expect(JSON.parse(order.codes)).toEqual([code])
 
@@ -205,7 +203,7 @@ test('with STRIPE_TAX=on, an order to a taxed country shows the session\'s tax o
     expect(session.automatic_tax.enabled).toBe(true)
     const shown = { tax: money(tax), total: money(session.amount_total!) }
 
-    const order = orderOf(taxed, session.id)
+    const order = await orderOf(taxed, session.id)
     expect(order).toMatchObject({ totalCents: session.amount_total, taxCents: tax, discountCents: 0 })
     await expectOrderSummary(page, shown)
     await page.goto((await page.getByTestId('order-link').getAttribute('href'))!)

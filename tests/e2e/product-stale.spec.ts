@@ -1,4 +1,4 @@
-import { openStore } from '../support/store-file'
+import { storeRows } from '../support/store-file'
 import { expect, hydrated, test } from './fixtures'
 import { signIn } from './shop'
 
@@ -8,8 +8,8 @@ import { signIn } from './shop'
 
 test('a product form drawn before another save is refused with a message, keeping what was typed', async ({ page, context, server }) => {
   await signIn(page)
-  const sqlite = openStore(server.storageDir)
-  const { id } = sqlite.prepare(`SELECT id FROM products WHERE status = 'active' ORDER BY id LIMIT 1`).get() as { id: number }
+  const db = storeRows(server.storageDir)
+  const { id } = (await db.get<{ id: number }>(`SELECT id FROM products WHERE status = 'active' ORDER BY id LIMIT 1`))!
   const other = await context.newPage()
   for (const tab of [page, other]) {
     await tab.goto(`/admin/products/${id}`)
@@ -26,7 +26,7 @@ test('a product form drawn before another save is refused with a message, keepin
   await second.getByRole('button', { name: 'Save product' }).click()
   await expect(other.getByTestId('flash-error')).toContainText('changed this product after you opened it')
   await expect(second.getByLabel('Title', { exact: true })).toHaveValue('Typed in the second tab')
-  expect((sqlite.prepare('SELECT title FROM products WHERE id = ?').get(id) as { title: string }).title).toBe('Saved in the first tab')
+  expect((await db.get<{ title: string }>('SELECT title FROM products WHERE id = ?', id))!.title).toBe('Saved in the first tab')
 
   // reloaded, the form carries the new version and saves
   await other.reload()
@@ -34,5 +34,5 @@ test('a product form drawn before another save is refused with a message, keepin
   await second.getByLabel('Title', { exact: true }).fill('Saved after a reload')
   await second.getByRole('button', { name: 'Save product' }).click()
   await expect(other.getByText('Saved.')).toBeVisible()
-  expect((sqlite.prepare('SELECT title FROM products WHERE id = ?').get(id) as { title: string }).title).toBe('Saved after a reload')
+  expect((await db.get<{ title: string }>('SELECT title FROM products WHERE id = ?', id))!.title).toBe('Saved after a reload')
 })

@@ -39,7 +39,7 @@ test('screenshots of home, product and cart at 390 and 1280 px', async ({ browse
 test('screenshots of every admin page at 390 and 1280 px; on a phone nothing is off screen', async ({ browser, baseURL, server }) => {
   test.setTimeout(420_000)
   const orderId = await paidOrderId(browser, server)
-  const pages = adminPages(server, orderId)
+  const pages = await adminPages(server, orderId)
   fs.mkdirSync('test-results/screenshots', { recursive: true })
   for (const width of [390, 1280]) {
     const context = await browser.newContext({ baseURL, viewport: { width, height: width < 500 ? 844 : 900 }, deviceScaleFactor: 1 })
@@ -107,7 +107,7 @@ test('at 390 px the key columns of orders, order items and products come first a
     }
   }
   // the stock form's Apply button stays on screen, on the inventory and on a product's page
-  for (const url of ['/admin/inventory', adminPages(server, orderId).find(([name]) => name === 'product')![1]]) {
+  for (const url of ['/admin/inventory', (await adminPages(server, orderId)).find(([name]) => name === 'product')![1]]) {
     await page.goto(url)
     const apply = page.getByRole('button', { name: 'Apply' }).first()
     await apply.scrollIntoViewIfNeeded()

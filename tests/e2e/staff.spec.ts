@@ -1,6 +1,6 @@
 import type { Page } from '@playwright/test'
 import { TEST_ADMIN } from '../support/server'
-import { openStore } from '../support/store-file'
+import { storeRows } from '../support/store-file'
 import { expect, test } from './fixtures'
 import { addToCartAndCheckout, catalog, fillHostedCheckout, pick, sentMail, signIn } from './shop'
 
@@ -94,8 +94,8 @@ test('the owner invites a staff member, who is refused a refund over the limit a
   await addToCartAndCheckout(shop, product.slug, variant.id, 1)
   await fillHostedCheckout(shop, '4242 4242 4242 4242', { shopper: { email: `buyer-${run}@example.com`, name: 'Ray Buyer', line1: '3 Quay Road' } })
   await expect(shop.getByTestId('order-status')).toHaveAttribute('data-status', 'paid')
-  const sqlite = openStore(server.storageDir)
-  const order = sqlite.prepare('SELECT id, total_cents AS totalCents FROM orders WHERE email = ?').get(`buyer-${run}@example.com`) as { id: number; totalCents: number }
+  const db = storeRows(server.storageDir)
+  const order = (await db.get<{ id: number; totalCents: number }>('SELECT id, total_cents AS "totalCents" FROM orders WHERE email = ?', `buyer-${run}@example.com`))!
   expect(order.totalCents).toBeGreaterThan(500)
 
   // the staff member refunds more than the limit: refused, nothing sent to Stripe
@@ -103,17 +103,17 @@ test('the owner invites a staff member, who is refused a refund over the limit a
   await kim.getByLabel(/^Amount/).fill('6.00')
   await kim.getByRole('button', { name: 'Refund through Stripe' }).click()
   await expect(kim.getByTestId('flash-error')).toContainText('Refunds above $5.00 need the owner.')
-  expect((sqlite.prepare(`SELECT count(*) AS n FROM audit_log WHERE action = 'order.refund' AND subject = ?`).get(`order:${order.id}`) as { n: number }).n).toBe(0)
+  expect((await db.get<{ n: number }>(`SELECT count(*) AS n FROM audit_log WHERE action = 'order.refund' AND subject = ?`, `order:${order.id}`))!.n).toBe(0)
   // within the limit it goes through, and the audit log names the staff member
   await kim.getByLabel(/^Amount/).fill('5.00')
   await kim.getByRole('button', { name: 'Refund through Stripe' }).click()
   await expect(kim.getByTestId('flash-notice')).toContainText('Refund of $5.00')
-  expect(sqlite.prepare(`SELECT admin_email AS email FROM audit_log WHERE action = 'order.refund' AND subject = ?`).get(`order:${order.id}`)).toEqual({ email: COLLEAGUE })
+  expect(await db.get(`SELECT admin_email AS email FROM audit_log WHERE action = 'order.refund' AND subject = ?`, `order:${order.id}`)).toEqual({ email: COLLEAGUE })
 
   // the packing slip: the address and the lines, no prices; on paper the slip alone
   await kim.getByRole('link', { name: 'Packing slip' }).click()
   await expect(kim).toHaveURL(new RegExp(`/admin/orders/${order.id}/packing-slip$`))
-  const lines = sqlite.prepare('SELECT title, quantity, sku FROM order_lines WHERE order_id = ?').all(order.id) as { title: string; quantity: number; sku: string }[]
+  const lines = await db.all<{ title: string; quantity: number; sku: string }>('SELECT title, quantity, sku FROM order_lines WHERE order_id = ?', order.id)
   await expect(kim.getByTestId('slip-line')).toHaveCount(lines.length)
   for (const line of lines) await expect(kim.getByTestId('slip-line').filter({ hasText: line.sku })).toContainText(`${line.quantity}${line.title}`)
   await expect(kim.getByTestId('slip-address')).toContainText('3 Quay Road')
@@ -152,7 +152,7 @@ test('the owner invites a staff member, who is refused a refund over the limit a
 
   // the audit log names each person
   await page.goto('/admin/audit')
-  const logged = sqlite.prepare(`SELECT action, admin_email AS email FROM audit_log WHERE action LIKE 'staff.%' OR action = 'settings.staff_refund_limit' ORDER BY id`).all()
+  const logged = await db.all(`SELECT action, admin_email AS email FROM audit_log WHERE action LIKE 'staff.%' OR action = 'settings.staff_refund_limit' ORDER BY id`)
   expect(logged).toEqual([
     { action: 'settings.staff_refund_limit', email: TEST_ADMIN.email },
     { action: 'staff.invite', email: TEST_ADMIN.email },
@@ -162,5 +162,5 @@ test('the owner invites a staff member, who is refused a refund over the limit a
     { action: 'staff.remove', email: TEST_ADMIN.email },
   ])
   await expect(page.getByText('staff.remove').first()).toBeVisible()
-  sqlite.close()
+  await db.close()
 })

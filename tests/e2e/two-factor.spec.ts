@@ -1,8 +1,8 @@
 import { expect, test, type Page } from '@playwright/test'
 import * as OTPAuth from 'otpauth'
 import { npmRun } from '../support/npm-run'
-import { TEST_ADMIN } from '../support/server'
-import { openStore } from '../support/store-file'
+import { databaseOf, TEST_ADMIN } from '../support/server'
+import { storeRows } from '../support/store-file'
 import { ownServer } from './fixtures'
 
 // Two-factor sign-in in Chromium against the production build: the owner enrols by QR code
@@ -49,9 +49,9 @@ test('the owner enrols TOTP by QR code, signs in with a code and with a recovery
   const list = page.getByTestId('recovery-codes').getByRole('listitem')
   await expect(list).toHaveCount(10)
   const codes = await list.allTextContents()
-  const sqlite = openStore(ownedServer().storageDir)
-  expect(sqlite.prepare('SELECT count(*) AS n FROM admin_recovery_codes WHERE used_at IS NULL').get()).toEqual({ n: 10 })
-  const hashes = (sqlite.prepare('SELECT code_hash AS h FROM admin_recovery_codes').all() as { h: string }[]).map((r) => r.h).join()
+  const db = storeRows(ownedServer().storageDir)
+  expect(await db.get('SELECT count(*) AS n FROM admin_recovery_codes WHERE used_at IS NULL')).toEqual({ n: 10 })
+  const hashes = (await db.all<{ h: string }>('SELECT code_hash AS h FROM admin_recovery_codes')).map((r) => r.h).join()
   for (const code of codes) expect(hashes).not.toContain(code.replace(/-/g, ''))
   await page.getByRole('link', { name: 'I have saved them' }).click()
   await expect(page.getByTestId('two-factor-status')).toHaveAttribute('data-enabled', 'true')
@@ -83,15 +83,17 @@ test('the owner enrols TOTP by QR code, signs in with a code and with a recovery
   await expect(page).toHaveURL(/\/admin\/account\?notice=/)
   await expect(page.getByTestId('flash-notice')).toContainText('Signed in with a recovery code; 9 left')
   await expect(page.getByTestId('two-factor-status')).toContainText('9 of 10 recovery codes left')
-  expect(sqlite.prepare(`SELECT admin_email AS e FROM audit_log WHERE action = 'admin.recovery_code_used'`).get()).toEqual({ e: TEST_ADMIN.email })
+  expect(await db.get(`SELECT admin_email AS e FROM audit_log WHERE action = 'admin.recovery_code_used'`)).toEqual({ e: TEST_ADMIN.email })
 
   // the phone and the codes are lost: the operator resets it from the server, which signs out
-  const reset = await npmRun('admin:reset-2fa', [TEST_ADMIN.email], { PAYMENTS: 'emulator', STORAGE_DIR: ownedServer().storageDir, APP_URL: ownedServer().url })
+  // as an operator runs it beside the store: on the store's own database, whichever engine it is
+  const database = databaseOf(ownedServer().storageDir)
+  const reset = await npmRun('admin:reset-2fa', [TEST_ADMIN.email], { PAYMENTS: 'emulator', STORAGE_DIR: ownedServer().storageDir, APP_URL: ownedServer().url, ...(database ? { DATABASE_URL: database } : {}) })
   expect(reset.code, reset.stderr).toBe(0)
   expect(reset.stdout).toContain(`two-factor sign-in is off for ${TEST_ADMIN.email}`)
   await page.goto(`${ownedServer().url}/admin/account`)
   await expect(page).toHaveURL(/\/admin\/sign-in/)
   await password(page)
   await expect(page).toHaveURL(/\/admin$/)
-  sqlite.close()
+  await db.close()
 })
