@@ -17,7 +17,7 @@ import { scratchDatabase, SUITE_POSTGRES } from './suite-database'
  * The variables an npm script needs to work on the store in `storageDir`: the folder, and
  * the PostgreSQL database the store runs on when it runs on one.
  */
-export function storeEnv(storageDir: string): Record<string, string> {
+function storeEnv(storageDir: string): Record<string, string> {
   const url = databaseOf(storageDir)
   return { STORAGE_DIR: storageDir, ...(url ? { DATABASE_URL: url } : {}) }
 }
@@ -71,7 +71,7 @@ function lazyRows(open: () => StoreRows): StoreRows {
 
 export type SomeVariant = { id: number; priceCents: number; productId: number; slug: string }
 
-/** The first active variant in stock, and its product's slug (store-file's someVariant, on either engine). */
+/** The first active variant in stock, and its product's slug (on either engine). */
 export async function someVariant(db: StoreRows): Promise<SomeVariant> {
   const variant = await db.get<SomeVariant>(
     `SELECT v.id, v.price_cents AS "priceCents", v.product_id AS "productId", p.slug FROM variants v JOIN products p ON p.id = v.product_id
