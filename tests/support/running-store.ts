@@ -14,18 +14,8 @@ import { scratchDatabase, SUITE_POSTGRES } from './suite-database'
 // for the run every store is on PostgreSQL (tests/support/suite-database.ts), otherwise SQLite.
 
 /**
- * The variables an npm script needs to work on the store in `storageDir`: the folder, and
- * the PostgreSQL database the store runs on when it runs on one.
- */
-function storeEnv(storageDir: string): Record<string, string> {
-  const url = databaseOf(storageDir)
-  return { STORAGE_DIR: storageDir, ...(url ? { DATABASE_URL: url } : {}) }
-}
-
-/**
  * A database for a store that several servers start on together: its DATABASE_URL when the
- * run is on PostgreSQL (startServer's own choice happens per call, so two calls made at once
- * on one folder would each make a database), nothing on SQLite, where the folder is the store.
+ * run is on PostgreSQL, nothing on SQLite, where the folder is the store.
  */
 export async function sharedDatabase(): Promise<Record<string, string>> {
   return SUITE_POSTGRES ? { DATABASE_URL: await scratchDatabase() } : {}
