@@ -177,10 +177,19 @@ describe('chaos: a blue-green deploy across two hosts on one PostgreSQL', () => 
     // proxy switches to it, then the old one is stopped; every third of them SIGKILLed.
     const deployStarted = Date.now()
     let killed = 0
+    // The first deploy retires neither old release before both new ones are up, so four
+    // releases write at once however fast this machine boots them; the later deploys run free.
+    let firstBooted = 0
+    let bothFirstUp!: () => void
+    const bothFirstBooted = new Promise<void>((resolve) => (bothFirstUp = resolve))
     const deployHost = async (host: Host, offset: number) => {
       await sleep(offset)
       for (let deploy = 1; deploy <= DEPLOYS_PER_HOST; deploy++) {
         const fresh = await boot(host.storageDir)
+        if (deploy === 1) {
+          if (++firstBooted === hosts.length) bothFirstUp()
+          await bothFirstBooted
+        }
         const old = host.live
         host.live = fresh
         const isKilled = (deploy + hosts.indexOf(host)) % 3 === 0

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { expect, it } from 'vitest'
+import { withoutSuitePostgres } from '../support/suite-database'
 
 // The bench's smoke run (npm run bench -- --quick) against the build `npm test` made: every
 // row of the table is there and nothing in it errored. Timings are not judged here; the
@@ -36,7 +37,8 @@ const ROWS = [
 async function quickBench(...flags: string[]): Promise<string[]> {
   const child = spawn(process.execPath, [path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), '--conditions=react-server', 'bench/index.ts', '--quick', ...flags], {
     cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'silent' },
+    // the bench chooses its engines itself, whatever engine the suite runs on (decision 050)
+    env: { ...withoutSuitePostgres(process.env), LOG_LEVEL: 'silent' },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let stdout = ''

@@ -16,6 +16,15 @@ const given = process.env[SUITE_ENV] ?? process.env.DATABASE_URL
 /** The server the suites run on, when the run was given one. */
 export const SUITE_POSTGRES: string | undefined = given && /^postgres(ql)?:\/\//.test(given) ? given : undefined
 
+/**
+ * The environment without the suite's PostgreSQL, for a program a test runs that chooses its
+ * engines itself (the bench): its stores are not the suite's.
+ */
+export function withoutSuitePostgres(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { [SUITE_ENV]: _suite, DATABASE_URL: _url, ...rest } = env
+  return rest
+}
+
 /** The run's tag, handed to every worker by the global setups, so teardown finds its databases. */
 const RUN_ENV = 'TILL_SUITE_RUN'
 
